@@ -1,0 +1,92 @@
+//! Typed settings, layered: defaults < config file < `CSP_*` environment < command-line flags.
+//! The only reader of environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The development secret: fine on a laptop, refused nowhere, warned about at start.
+pub const DEV_JWT_SECRET: &str = "csp-commerce-development-secret-change-me";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://csp-commerce.sqlite";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// `sqlite://path` (created if missing) or `postgres://user@host/db`.
+    pub database_url: String,
+    pub max_db_connections: u32,
+    /// HS256 secret for bearer tokens (shared by every replica).
+    pub jwt_secret: String,
+    /// Optional PEM file with an RS256 public key also accepted for tokens.
+    pub jwt_rs256_public_key: Option<PathBuf>,
+    /// Load the demo catalog and partners into an empty database.
+    pub demo: bool,
+    /// OTLP/gRPC endpoint for traces, e.g. `http://127.0.0.1:4317`; none: no export.
+    pub otlp_endpoint: Option<String>,
+    /// `tracing` filter, e.g. `info` or `csp_commerce=debug`.
+    pub log: String,
+    /// Concurrent HTTP/2 streams per connection.
+    pub max_concurrent_streams: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN
+                .parse()
+                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 50051))),
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            max_db_connections: 8,
+            jwt_secret: DEV_JWT_SECRET.to_owned(),
+            jwt_rs256_public_key: None,
+            demo: true,
+            otlp_endpoint: None,
+            log: "info,sqlx=warn,sea_orm=warn".to_owned(),
+            max_concurrent_streams: 1024,
+        }
+    }
+}
+
+/// Flags given on the command line: they win over everything else.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+impl Settings {
+    /// Reads the layers. `config_file` may be absent (then `CSP_CONFIG` may name one).
+    pub fn load(
+        config_file: Option<PathBuf>,
+        overrides: &Overrides,
+    ) -> Result<Self, Box<figment::Error>> {
+        let file = config_file.or_else(|| std::env::var_os("CSP_CONFIG").map(PathBuf::from));
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(Env::prefixed("CSP_"));
+        // The OpenTelemetry convention, read here so it stays the one place env is read.
+        if let Ok(endpoint) = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+            && !endpoint.is_empty()
+        {
+            figment = figment.merge(Serialized::default("otlp_endpoint", endpoint));
+        }
+        figment
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// A fresh SQLite file URL for `path`.
+    pub fn sqlite_url(path: &std::path::Path) -> String {
+        format!("sqlite://{}", path.display())
+    }
+}

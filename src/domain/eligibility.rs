@@ -1,0 +1,467 @@
+//! Who may buy what (DOMAIN.md section 3): every rule, evaluated in one place, each failure a
+//! named reason. Used by the catalog's purchasability check and by cart review.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::catalog::{BillingCycle, Catalog, Item, Segment, Term};
+use super::customer::{Customer, Partner, Role};
+use super::ids::{ProductId, SkuId};
+
+/// Stable reason codes. Clients switch on these; never rename one.
+pub mod code {
+    pub const COUNTRY_NOT_SOLD_TO_PARTNER: &str = "COUNTRY_NOT_SOLD_TO_PARTNER";
+    pub const COUNTRY_NOT_SOLD_TO_CUSTOMER: &str = "COUNTRY_NOT_SOLD_TO_CUSTOMER";
+    pub const AVAILABILITY_COUNTRY_MISMATCH: &str = "AVAILABILITY_COUNTRY_MISMATCH";
+    pub const SEGMENT_NOT_ALLOWED: &str = "SEGMENT_NOT_ALLOWED";
+    pub const GCC_PARTNER_REQUIRED: &str = "GCC_PARTNER_REQUIRED";
+    pub const ADDON_BASE_MISSING: &str = "ADDON_BASE_MISSING";
+    pub const ADDON_QUANTITY_EXCEEDS_BASE: &str = "ADDON_QUANTITY_EXCEEDS_BASE";
+    pub const NOT_IN_CURRENT_PRICE_LIST: &str = "NOT_IN_CURRENT_PRICE_LIST";
+    pub const END_OF_SALE: &str = "END_OF_SALE";
+    pub const AGREEMENT_NOT_ACCEPTED: &str = "AGREEMENT_NOT_ACCEPTED";
+    pub const QUANTITY_BELOW_MINIMUM: &str = "QUANTITY_BELOW_MINIMUM";
+    pub const QUANTITY_ABOVE_MAXIMUM: &str = "QUANTITY_ABOVE_MAXIMUM";
+    pub const SEAT_LIMIT_EXCEEDED: &str = "SEAT_LIMIT_EXCEEDED";
+    pub const TRIAL_LIMIT_REACHED: &str = "TRIAL_LIMIT_REACHED";
+    pub const ROLE_CANNOT_PURCHASE: &str = "ROLE_CANNOT_PURCHASE";
+    pub const TERM_NOT_OFFERED: &str = "TERM_NOT_OFFERED";
+    pub const BILLING_CYCLE_NOT_OFFERED: &str = "BILLING_CYCLE_NOT_OFFERED";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub code: &'static str,
+    pub message: String,
+    /// The request field the problem is about, or empty.
+    pub field: &'static str,
+    pub figures: Vec<(&'static str, String)>,
+}
+
+impl Problem {
+    fn new(code: &'static str, field: &'static str, message: String) -> Self {
+        Self {
+            code,
+            message,
+            field,
+            figures: Vec::new(),
+        }
+    }
+
+    fn figure(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.figures.push((name, value.to_string()));
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldingStatus {
+    Active,
+    Suspended,
+    Cancelled,
+    Expired,
+}
+
+/// One of the customer's subscriptions, as far as the rules care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holding {
+    pub product_id: ProductId,
+    pub sku_id: SkuId,
+    pub quantity: i64,
+    pub status: HoldingStatus,
+    pub is_trial: bool,
+}
+
+/// What a customer already owns, summed per SKU.
+#[derive(Debug, Clone, Default)]
+pub struct Holdings {
+    /// Seats counting against the seat limit: every subscription not yet gone (cancelled ones
+    /// included, expired ones not).
+    counted_seats: HashMap<(ProductId, SkuId), i64>,
+    /// Seats of active subscriptions: what an add-on can hang on.
+    active_seats: HashMap<(ProductId, SkuId), i64>,
+    trials: HashMap<(ProductId, SkuId), i64>,
+}
+
+impl Holdings {
+    pub fn new(holdings: impl IntoIterator<Item = Holding>) -> Self {
+        let mut this = Self::default();
+        for h in holdings {
+            let key = (h.product_id, h.sku_id);
+            if h.status != HoldingStatus::Expired {
+                *this.counted_seats.entry(key.clone()).or_default() += h.quantity;
+                if h.is_trial {
+                    *this.trials.entry(key.clone()).or_default() += 1;
+                }
+            }
+            if h.status == HoldingStatus::Active {
+                *this.active_seats.entry(key).or_default() += h.quantity;
+            }
+        }
+        this
+    }
+
+    /// Adds seats that are not subscriptions yet (other lines of the same cart).
+    pub fn with_pending(mut self, product: &ProductId, sku: &SkuId, quantity: i64) -> Self {
+        let key = (product.clone(), sku.clone());
+        *self.counted_seats.entry(key.clone()).or_default() += quantity;
+        *self.active_seats.entry(key).or_default() += quantity;
+        self
+    }
+
+    fn counted(&self, product: &ProductId, sku: &SkuId) -> i64 {
+        self.counted_seats
+            .get(&(product.clone(), sku.clone()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn active(&self, product: &ProductId, sku: &SkuId) -> i64 {
+        self.active_seats
+            .get(&(product.clone(), sku.clone()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn trials(&self, product: &ProductId, sku: &SkuId) -> i64 {
+        self.trials
+            .get(&(product.clone(), sku.clone()))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// Trials a customer may hold of one trial SKU.
+pub const TRIALS_PER_SKU: i64 = 1;
+
+/// Everything the rules look at besides the item itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Buyer<'a> {
+    pub catalog: &'a Catalog,
+    pub partner: &'a Partner,
+    pub customer: &'a Customer,
+    pub role: Role,
+    pub holdings: &'a Holdings,
+    pub now: DateTime<Utc>,
+}
+
+/// One line to buy.
+#[derive(Debug, Clone, Copy)]
+pub struct Intent<'a> {
+    pub item: Item<'a>,
+    pub quantity: i32,
+    pub term: Term,
+    pub billing_cycle: BillingCycle,
+}
+
+/// Every failed rule for `intent`, in rule order; empty when it may be bought.
+pub fn check(buyer: &Buyer<'_>, intent: &Intent<'_>) -> Vec<Problem> {
+    let mut problems = offer_problems(buyer, &intent.item);
+    let sku = intent.item.sku.sku;
+    let availability = intent.item.availability;
+    let quantity = i64::from(intent.quantity);
+
+    // 3. add-on quantity against the base's seats
+    if sku.addon_limited_by_base() {
+        let base_seats: i64 = sku
+            .prerequisites
+            .iter()
+            .map(|(p, s)| buyer.holdings.active(p, s))
+            .sum();
+        let addon_seats = buyer.holdings.active(&sku.product_id, &sku.id);
+        if base_seats > 0 && addon_seats + quantity > base_seats {
+            problems.push(
+                Problem::new(
+                    code::ADDON_QUANTITY_EXCEEDS_BASE,
+                    "quantity",
+                    format!(
+                        "{} add-on seats would exceed the {base_seats} seats of the base; at most {} more can be added",
+                        addon_seats + quantity,
+                        (base_seats - addon_seats).max(0)
+                    ),
+                )
+                .figure("base_seats", base_seats)
+                .figure("addon_seats_owned", addon_seats)
+                .figure("seats_available", (base_seats - addon_seats).max(0)),
+            );
+        }
+    }
+
+    // 5. agreement
+    if buyer.customer.agreement.is_none() {
+        problems.push(Problem::new(
+            code::AGREEMENT_NOT_ACCEPTED,
+            "customer_id",
+            "the customer has not accepted the Microsoft Customer Agreement; record its acceptance first".into(),
+        ));
+    }
+
+    // 6. quantity, seat limit, trials
+    if intent.quantity < sku.min_quantity {
+        problems.push(
+            Problem::new(
+                code::QUANTITY_BELOW_MINIMUM,
+                "quantity",
+                format!(
+                    "at least {} must be bought, {} asked",
+                    sku.min_quantity, intent.quantity
+                ),
+            )
+            .figure("min_quantity", sku.min_quantity),
+        );
+    }
+    if intent.quantity > sku.max_quantity {
+        problems.push(
+            Problem::new(
+                code::QUANTITY_ABOVE_MAXIMUM,
+                "quantity",
+                format!(
+                    "at most {} can be bought, {} asked",
+                    sku.max_quantity, intent.quantity
+                ),
+            )
+            .figure("max_quantity", sku.max_quantity),
+        );
+    }
+    if let Some(limit) = sku.seat_limit {
+        let owned = buyer.holdings.counted(&sku.product_id, &sku.id);
+        let available = (i64::from(limit) - owned).max(0);
+        if owned + quantity > i64::from(limit) {
+            problems.push(
+                Problem::new(
+                    code::SEAT_LIMIT_EXCEEDED,
+                    "quantity",
+                    format!(
+                        "the customer may hold at most {limit} seats of this SKU and holds {owned}; {available} can still be bought"
+                    ),
+                )
+                .figure("seat_limit", limit)
+                .figure("seats_owned", owned)
+                .figure("seats_available", available),
+            );
+        }
+    }
+    if sku.is_trial && buyer.holdings.trials(&sku.product_id, &sku.id) >= TRIALS_PER_SKU {
+        problems.push(
+            Problem::new(
+                code::TRIAL_LIMIT_REACHED,
+                "catalog_item_id",
+                format!("the customer already has {TRIALS_PER_SKU} trial of this SKU"),
+            )
+            .figure("trial_limit", TRIALS_PER_SKU),
+        );
+    }
+
+    // 7. role
+    if !buyer.role.may_purchase() {
+        problems.push(Problem::new(
+            code::ROLE_CANNOT_PURCHASE,
+            "",
+            format!(
+                "the {} role may not buy; global_admin, admin_agent or sales_agent can",
+                buyer.role.as_str()
+            ),
+        ));
+    }
+
+    // 8. term and billing cycle
+    if availability
+        .price_for(intent.term, intent.billing_cycle)
+        .is_none()
+    {
+        let offered = |f: &dyn Fn(&super::catalog::TermPrice) -> bool| -> String {
+            let mut pairs: Vec<String> = availability
+                .terms
+                .iter()
+                .filter(|t| f(t))
+                .map(|t| format!("{}/{}", t.term, t.billing_cycle))
+                .collect();
+            pairs.dedup();
+            pairs.join(", ")
+        };
+        if availability.terms.iter().any(|t| t.term == intent.term) {
+            problems.push(
+                Problem::new(
+                    code::BILLING_CYCLE_NOT_OFFERED,
+                    "billing_cycle",
+                    format!(
+                        "term {} is not billed {}; offered: {}",
+                        intent.term,
+                        intent.billing_cycle,
+                        offered(&|t| t.term == intent.term)
+                    ),
+                )
+                .figure("offered", offered(&|t| t.term == intent.term)),
+            );
+        } else {
+            problems.push(
+                Problem::new(
+                    code::TERM_NOT_OFFERED,
+                    "term",
+                    format!(
+                        "term {} is not offered; offered: {}",
+                        intent.term,
+                        offered(&|_| true)
+                    ),
+                )
+                .figure("offered", offered(&|_| true)),
+            );
+        }
+    }
+    problems
+}
+
+/// The rules about the offer itself, whatever the quantity, term or caller: country, segment,
+/// add-on base and the current price list. The catalog's "purchasable by" filter uses these.
+pub fn offer_problems(buyer: &Buyer<'_>, item: &Item<'_>) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let sku = item.sku.sku;
+    let availability = item.availability;
+    let (partner, customer) = (buyer.partner, buyer.customer);
+
+    // 1. country, on both sides
+    if !item.sku.countries.contains(&partner.country) {
+        problems.push(
+            Problem::new(
+                code::COUNTRY_NOT_SOLD_TO_PARTNER,
+                "catalog_item_id",
+                format!(
+                    "this SKU is not sold in {}, the partner's country, so the partner cannot resell it",
+                    partner.country
+                ),
+            )
+            .figure("partner_country", partner.country),
+        );
+    }
+    if !item.sku.countries.contains(&customer.country) {
+        problems.push(
+            Problem::new(
+                code::COUNTRY_NOT_SOLD_TO_CUSTOMER,
+                "catalog_item_id",
+                format!(
+                    "this SKU is not sold in {}, the customer's country",
+                    customer.country
+                ),
+            )
+            .figure("customer_country", customer.country),
+        );
+    } else if availability.country != customer.country {
+        let mut problem = Problem::new(
+            code::AVAILABILITY_COUNTRY_MISMATCH,
+            "catalog_item_id",
+            format!(
+                "this availability is for {}, but the customer is in {}; buy the {} availability",
+                availability.country, customer.country, customer.country
+            ),
+        )
+        .figure("availability_country", availability.country)
+        .figure("customer_country", customer.country);
+        if let Some(right) = buyer.catalog.availability_for(
+            &sku.product_id,
+            &sku.id,
+            customer.country,
+            availability.segment,
+        ) {
+            problem = problem.figure("suggested_catalog_item_id", right.catalog_item_id());
+        }
+        problems.push(problem);
+    }
+
+    // 2. segment against approved qualifications; government needs a GCC partner too
+    let allowed = customer.allowed_segments();
+    if !allowed.contains(&availability.segment) {
+        let why = match customer.pending_qualification_for(availability.segment) {
+            Some(q) => format!(
+                "; its {} qualification is {}, and only approved vetting counts",
+                q.kind.as_str(),
+                q.vetting.as_str()
+            ),
+            None if availability.segment == Segment::Commercial => {
+                "; a GCC-qualified customer buys government offers only".to_owned()
+            }
+            None => format!(
+                "; it needs an approved {} qualification",
+                availability.segment
+            ),
+        };
+        problems.push(
+            Problem::new(
+                code::SEGMENT_NOT_ALLOWED,
+                "catalog_item_id",
+                format!(
+                    "the customer may not buy {} offers{why}",
+                    availability.segment
+                ),
+            )
+            .figure("segment", availability.segment)
+            .figure(
+                "allowed_segments",
+                allowed
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+        );
+    }
+    if availability.segment == Segment::Government && !partner.gcc {
+        problems.push(Problem::new(
+            code::GCC_PARTNER_REQUIRED,
+            "catalog_item_id",
+            "government (GCC) offers can only be sold by a GCC-qualified partner".into(),
+        ));
+    }
+
+    // 3. an add-on needs a base the customer owns (or a base line in the same cart)
+    if sku.is_addon()
+        && !sku
+            .prerequisites
+            .iter()
+            .any(|(p, s)| buyer.holdings.active(p, s) > 0)
+    {
+        let bases = sku
+            .prerequisites
+            .iter()
+            .map(|(p, s)| format!("{p}/{s}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        problems.push(
+            Problem::new(
+                code::ADDON_BASE_MISSING,
+                "catalog_item_id",
+                "this add-on needs an active subscription of one of its base SKUs (or a base line in the same cart)"
+                    .into(),
+            )
+            .figure("prerequisites", bases),
+        );
+    }
+
+    // 4. in this month's list and not past end of sale
+    if let Some(end) = availability.end_of_sale.filter(|end| *end <= buyer.now) {
+        problems.push(
+            Problem::new(
+                code::END_OF_SALE,
+                "catalog_item_id",
+                format!("sale of this offer ended on {}", end.to_rfc3339()),
+            )
+            .figure("end_of_sale", end.to_rfc3339()),
+        );
+    } else if !availability
+        .terms
+        .iter()
+        .any(|t| t.effective_start <= buyer.now)
+    {
+        let from = availability.terms.iter().map(|t| t.effective_start).min();
+        let mut problem = Problem::new(
+            code::NOT_IN_CURRENT_PRICE_LIST,
+            "catalog_item_id",
+            "this offer has no price in effect now".into(),
+        );
+        if let Some(from) = from {
+            problem = problem.figure("effective_start", from.to_rfc3339());
+        }
+        problems.push(problem);
+    }
+    problems
+}

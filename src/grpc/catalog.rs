@@ -1,0 +1,362 @@
+//! CatalogService handlers: validate, convert, delegate.
+
+use tonic::{Request, Response, Status};
+
+use super::caller;
+use super::convert::{self, optional_country};
+use super::pb;
+use super::pb::catalog_service_server::CatalogService;
+use crate::domain::DomainError;
+use crate::domain::catalog::CatalogFilter;
+use crate::domain::error::Violations;
+use crate::domain::ids::{CatalogItemId, CustomerId, ProductId, SkuId};
+use crate::service::catalog::{CatalogService as Catalog, View};
+
+#[derive(Debug, Clone)]
+pub struct CatalogApi {
+    pub catalog: Catalog,
+}
+
+fn parse_filter(
+    filter: pb::CatalogFilter,
+) -> Result<(CatalogFilter, Option<CustomerId>), DomainError> {
+    let pb::CatalogFilter {
+        country,
+        segment,
+        product_type,
+        publisher,
+        billing_type,
+        category,
+        trial,
+        text,
+        purchasable_by_customer_id,
+    } = filter;
+    let mut v = Violations::new();
+    let country = v
+        .check(optional_country("filter.country", &country))
+        .flatten();
+    let segment = v
+        .check(convert::optional_segment("filter.segment", segment))
+        .flatten();
+    let product_type = v
+        .check(convert::optional_product_type(
+            "filter.product_type",
+            product_type,
+        ))
+        .flatten();
+    let billing_type = v
+        .check(convert::optional_billing_type(
+            "filter.billing_type",
+            billing_type,
+        ))
+        .flatten();
+    let microsoft = match pb::PublisherFilter::try_from(publisher) {
+        Ok(pb::PublisherFilter::Unspecified) => None,
+        Ok(pb::PublisherFilter::Microsoft) => Some(true),
+        Ok(pb::PublisherFilter::ThirdParty) => Some(false),
+        Err(_) => {
+            v.push(crate::domain::FieldViolation::new(
+                "filter.publisher",
+                "UNKNOWN_ENUM_VALUE",
+                format!("filter.publisher {publisher} is not a known value"),
+            ));
+            None
+        }
+    };
+    let trial = match pb::TrialFilter::try_from(trial) {
+        Ok(pb::TrialFilter::Unspecified) => None,
+        Ok(pb::TrialFilter::OnlyTrials) => Some(true),
+        Ok(pb::TrialFilter::NoTrials) => Some(false),
+        Err(_) => {
+            v.push(crate::domain::FieldViolation::new(
+                "filter.trial",
+                "UNKNOWN_ENUM_VALUE",
+                format!("filter.trial {trial} is not a known value"),
+            ));
+            None
+        }
+    };
+    let category = v.check(crate::domain::ids::parse_text(
+        "filter.category",
+        &category,
+        false,
+    ));
+    let text = v.check(crate::domain::ids::parse_text("filter.text", &text, false));
+    let purchasable_by = if purchasable_by_customer_id.is_empty() {
+        None
+    } else {
+        v.check(CustomerId::parse(
+            "filter.purchasable_by_customer_id",
+            &purchasable_by_customer_id,
+        ))
+    };
+    v.into_result()?;
+    Ok((
+        CatalogFilter {
+            country,
+            segment,
+            product_type,
+            microsoft,
+            billing_type,
+            category: category.filter(|c| !c.is_empty()).map(|c| c.to_lowercase()),
+            trial,
+            words: text
+                .unwrap_or_default()
+                .to_lowercase()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+        },
+        purchasable_by,
+    ))
+}
+
+#[tonic::async_trait]
+impl CatalogService for CatalogApi {
+    async fn list_products(
+        &self,
+        request: Request<pb::ListProductsRequest>,
+    ) -> Result<Response<pb::ListProductsResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::ListProductsRequest {
+            filter,
+            view,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let (filter, purchasable_by) = parse_filter(filter.unwrap_or_default())?;
+        let view = match pb::CatalogView::try_from(view) {
+            Ok(pb::CatalogView::Unspecified | pb::CatalogView::Product) => View::Product,
+            Ok(pb::CatalogView::Sku) => View::Sku,
+            Err(_) => {
+                return Err(DomainError::invalid(
+                    "view",
+                    "UNKNOWN_ENUM_VALUE",
+                    format!("view {view} is not a known value"),
+                )
+                .into());
+            }
+        };
+        let page = self
+            .catalog
+            .list(
+                &caller,
+                filter,
+                purchasable_by,
+                view,
+                page_size,
+                &page_token,
+            )
+            .await?;
+        let mut response = pb::ListProductsResponse {
+            next_page_token: page.next_page_token,
+            total_size: i32::try_from(page.total_size).unwrap_or(i32::MAX),
+            ..Default::default()
+        };
+        for (i, (product, sku)) in page.rows.iter().enumerate() {
+            match sku {
+                None => {
+                    if let Some(p) = page.catalog.product(product) {
+                        response.products.push(convert::product(
+                            p,
+                            page.sku_counts.get(i).copied().unwrap_or(0),
+                        ));
+                    }
+                }
+                Some(sku) => {
+                    if let Some(v) = page.catalog.sku(product, sku) {
+                        response.skus.push(convert::sku(&v));
+                    }
+                }
+            }
+        }
+        Ok(Response::new(response))
+    }
+
+    async fn get_product(
+        &self,
+        request: Request<pb::GetProductRequest>,
+    ) -> Result<Response<pb::GetProductResponse>, Status> {
+        caller(&request)?;
+        let pb::GetProductRequest { product_id } = request.into_inner();
+        let id = ProductId::parse("product_id", &product_id)?;
+        let (_, product, skus) = self.catalog.product(&id)?;
+        Ok(Response::new(pb::GetProductResponse {
+            product: Some(convert::product(&product, skus)),
+        }))
+    }
+
+    async fn list_skus(
+        &self,
+        request: Request<pb::ListSkusRequest>,
+    ) -> Result<Response<pb::ListSkusResponse>, Status> {
+        caller(&request)?;
+        let pb::ListSkusRequest {
+            product_id,
+            country,
+            segment,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        let product = v.check(ProductId::parse("product_id", &product_id));
+        let country = v.check(optional_country("country", &country)).flatten();
+        let segment = v
+            .check(convert::optional_segment("segment", segment))
+            .flatten();
+        v.into_result()?;
+        let product = product.ok_or_else(|| {
+            Status::from(DomainError::Internal(
+                "a parsed field was missing after validation".into(),
+            ))
+        })?;
+        let (catalog, page) =
+            self.catalog
+                .skus(&product, country, segment, page_size, &page_token)?;
+        Ok(Response::new(pb::ListSkusResponse {
+            skus: page
+                .items
+                .iter()
+                .filter_map(|sku| catalog.sku(&product, sku))
+                .map(|v| convert::sku(&v))
+                .collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn get_sku(
+        &self,
+        request: Request<pb::GetSkuRequest>,
+    ) -> Result<Response<pb::GetSkuResponse>, Status> {
+        caller(&request)?;
+        let pb::GetSkuRequest { product_id, sku_id } = request.into_inner();
+        let mut v = Violations::new();
+        let product = v.check(ProductId::parse("product_id", &product_id));
+        let sku = v.check(SkuId::parse("sku_id", &sku_id));
+        v.into_result()?;
+        let (Some(product), Some(sku)) = (product, sku) else {
+            return Err(DomainError::Internal(
+                "a parsed field was missing after validation".into(),
+            )
+            .into());
+        };
+        let catalog = self.catalog.sku(&product, &sku)?;
+        let view = catalog
+            .sku(&product, &sku)
+            .ok_or_else(|| DomainError::not_found("sku", format!("{product}/{sku}")))?;
+        Ok(Response::new(pb::GetSkuResponse {
+            sku: Some(convert::sku(&view)),
+        }))
+    }
+
+    async fn list_availabilities(
+        &self,
+        request: Request<pb::ListAvailabilitiesRequest>,
+    ) -> Result<Response<pb::ListAvailabilitiesResponse>, Status> {
+        caller(&request)?;
+        let pb::ListAvailabilitiesRequest {
+            product_id,
+            sku_id,
+            country,
+            segment,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        let product = v.check(ProductId::parse("product_id", &product_id));
+        let sku = v.check(SkuId::parse("sku_id", &sku_id));
+        let country = v.check(optional_country("country", &country)).flatten();
+        let segment = v
+            .check(convert::optional_segment("segment", segment))
+            .flatten();
+        v.into_result()?;
+        let (Some(product), Some(sku)) = (product, sku) else {
+            return Err(DomainError::Internal(
+                "a parsed field was missing after validation".into(),
+            )
+            .into());
+        };
+        let page = self.catalog.availabilities(
+            &product,
+            &sku,
+            country,
+            segment,
+            page_size,
+            &page_token,
+        )?;
+        let catalog = self.catalog.snapshot();
+        Ok(Response::new(pb::ListAvailabilitiesResponse {
+            availabilities: page
+                .items
+                .iter()
+                .map(|a| convert::availability(a, &catalog))
+                .collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn resolve_catalog_item(
+        &self,
+        request: Request<pb::ResolveCatalogItemRequest>,
+    ) -> Result<Response<pb::ResolveCatalogItemResponse>, Status> {
+        caller(&request)?;
+        let pb::ResolveCatalogItemRequest { catalog_item_id } = request.into_inner();
+        let id = CatalogItemId::parse("catalog_item_id", &catalog_item_id)?;
+        let (catalog, id) = self.catalog.resolve(&id)?;
+        let item = catalog
+            .item(&id)
+            .ok_or_else(|| DomainError::not_found("catalog item", id.to_string()))?;
+        Ok(Response::new(pb::ResolveCatalogItemResponse {
+            product: Some(convert::product(
+                item.product,
+                catalog.skus_of(&item.product.id).count(),
+            )),
+            sku: Some(convert::sku(&item.sku)),
+            availability: Some(convert::availability(item.availability, &catalog)),
+        }))
+    }
+
+    async fn check_purchasability(
+        &self,
+        request: Request<pb::CheckPurchasabilityRequest>,
+    ) -> Result<Response<pb::CheckPurchasabilityResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::CheckPurchasabilityRequest {
+            customer_id,
+            catalog_item_id,
+            quantity,
+            term,
+            billing_cycle,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        let customer = v.check(CustomerId::parse("customer_id", &customer_id));
+        let item = v.check(CatalogItemId::parse("catalog_item_id", &catalog_item_id));
+        let term = v.check(convert::term("term", term));
+        let cycle = v.check(convert::billing_cycle("billing_cycle", billing_cycle));
+        if quantity <= 0 {
+            v.push(crate::domain::FieldViolation::new(
+                "quantity",
+                "OUT_OF_RANGE",
+                format!("quantity must be at least 1, got {quantity}"),
+            ));
+        }
+        v.into_result()?;
+        let (Some(customer), Some(item), Some(term), Some(cycle)) = (customer, item, term, cycle)
+        else {
+            return Err(DomainError::Internal(
+                "a parsed field was missing after validation".into(),
+            )
+            .into());
+        };
+        let verdict = self
+            .catalog
+            .check(&caller, customer, &item, quantity, term, cycle)
+            .await?;
+        Ok(Response::new(pb::CheckPurchasabilityResponse {
+            purchasable: verdict.problems.is_empty(),
+            problems: verdict.problems.iter().map(convert::problem).collect(),
+            unit_price: verdict.unit_price.map(convert::money),
+            extended_price: verdict.extended_price.map(convert::money),
+        }))
+    }
+}

@@ -1,0 +1,191 @@
+//! CustomerService handlers.
+
+use tonic::{Request, Response, Status};
+
+use super::caller;
+use super::convert;
+use super::pb;
+use super::pb::customer_service_server::CustomerService;
+use crate::domain::error::Violations;
+use crate::domain::ids::{
+    CountryCode, CustomerId, RequestId, parse_domain, parse_email, parse_text,
+};
+use crate::domain::{DomainError, FieldViolation};
+use crate::service::customers::CustomerService as Customers;
+use crate::store::{NewCustomer, QualificationChange};
+
+#[derive(Debug, Clone)]
+pub struct CustomerApi {
+    pub customers: Customers,
+}
+
+fn optional_etag(etag: &str) -> Option<&str> {
+    (!etag.is_empty()).then_some(etag)
+}
+
+fn unreachable() -> Status {
+    DomainError::Internal("a parsed field was missing after validation".into()).into()
+}
+
+#[tonic::async_trait]
+impl CustomerService for CustomerApi {
+    async fn create_customer(
+        &self,
+        request: Request<pb::CreateCustomerRequest>,
+    ) -> Result<Response<pb::CreateCustomerResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::CreateCustomerRequest {
+            request_id,
+            company_name,
+            country,
+            email,
+            domain,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.check(RequestId::parse("request_id", &request_id));
+        let company_name = v.check(parse_text("company_name", &company_name, true));
+        let country = v.check(CountryCode::parse("country", &country));
+        let email = v.check(parse_email("email", &email));
+        let domain = v.check(parse_domain("domain", &domain, false));
+        v.into_result()?;
+        let (Some(request_id), Some(company_name), Some(country), Some(email), Some(domain)) =
+            (request_id, company_name, country, email, domain)
+        else {
+            return Err(unreachable());
+        };
+        let customer = self
+            .customers
+            .create(
+                &caller,
+                &request_id,
+                NewCustomer {
+                    company_name,
+                    country,
+                    email,
+                    domain,
+                },
+            )
+            .await?;
+        Ok(Response::new(pb::CreateCustomerResponse {
+            customer: Some(convert::customer(&customer)),
+        }))
+    }
+
+    async fn get_customer(
+        &self,
+        request: Request<pb::GetCustomerRequest>,
+    ) -> Result<Response<pb::GetCustomerResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::GetCustomerRequest { customer_id } = request.into_inner();
+        let id = CustomerId::parse("customer_id", &customer_id)?;
+        let customer = self.customers.get(&caller, id).await?;
+        Ok(Response::new(pb::GetCustomerResponse {
+            customer: Some(convert::customer(&customer)),
+        }))
+    }
+
+    async fn list_customers(
+        &self,
+        request: Request<pb::ListCustomersRequest>,
+    ) -> Result<Response<pb::ListCustomersResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::ListCustomersRequest {
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let page = self.customers.list(&caller, page_size, &page_token).await?;
+        Ok(Response::new(pb::ListCustomersResponse {
+            customers: page.items.iter().map(convert::customer).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn set_qualifications(
+        &self,
+        request: Request<pb::SetQualificationsRequest>,
+    ) -> Result<Response<pb::SetQualificationsResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::SetQualificationsRequest {
+            request_id,
+            customer_id,
+            etag,
+            qualifications,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        v.check(RequestId::parse("request_id", &request_id));
+        let id = v.check(CustomerId::parse("customer_id", &customer_id));
+        let mut changes: Vec<QualificationChange> = Vec::new();
+        for (i, q) in qualifications.iter().enumerate() {
+            let kind = v.check(convert::qualification_kind(
+                &format!("qualifications[{i}].kind"),
+                q.kind,
+            ));
+            let vetting = v.check(convert::vetting_status(
+                &format!("qualifications[{i}].vetting_status"),
+                q.vetting_status,
+            ));
+            if let (Some(kind), Some(vetting)) = (kind, vetting) {
+                if changes.iter().any(|c| c.kind == kind) {
+                    v.push(FieldViolation::new(
+                        format!("qualifications[{i}].kind"),
+                        "DUPLICATE",
+                        format!("qualification {} is listed twice", kind.as_str()),
+                    ));
+                }
+                changes.push(QualificationChange { kind, vetting });
+            }
+        }
+        v.into_result()?;
+        let id = id.ok_or_else(unreachable)?;
+        let customer = self
+            .customers
+            .set_qualifications(&caller, id, optional_etag(&etag), changes)
+            .await?;
+        Ok(Response::new(pb::SetQualificationsResponse {
+            customer: Some(convert::customer(&customer)),
+        }))
+    }
+
+    async fn accept_agreement(
+        &self,
+        request: Request<pb::AcceptAgreementRequest>,
+    ) -> Result<Response<pb::AcceptAgreementResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::AcceptAgreementRequest {
+            request_id,
+            customer_id,
+            etag,
+            contact_name,
+            contact_email,
+            accept_time,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        v.check(RequestId::parse("request_id", &request_id));
+        let id = v.check(CustomerId::parse("customer_id", &customer_id));
+        let contact_name = v.check(parse_text("contact_name", &contact_name, true));
+        let contact_email = v.check(parse_email("contact_email", &contact_email));
+        let accepted_at = match accept_time {
+            Some(ts) => v.check(convert::parse_timestamp("accept_time", &ts)),
+            None => None,
+        };
+        v.into_result()?;
+        let (Some(id), Some(contact_name), Some(contact_email)) = (id, contact_name, contact_email)
+        else {
+            return Err(unreachable());
+        };
+        let customer = self
+            .customers
+            .accept_agreement(
+                &caller,
+                id,
+                optional_etag(&etag),
+                contact_name,
+                contact_email,
+                accepted_at,
+            )
+            .await?;
+        Ok(Response::new(pb::AcceptAgreementResponse {
+            customer: Some(convert::customer(&customer)),
+        }))
+    }
+}

@@ -1,0 +1,248 @@
+//! Reads the real Partner Center formats (DOMAIN.md section 7) into one month's catalog:
+//! the NCE license-based price list CSVs (one market each) and the offer matrix CSV.
+//!
+//! Either every file is good and the whole month comes out, or the report lists each problem
+//! with its file, row and column and nothing comes out.
+
+mod dates;
+mod matrix;
+mod pricelist;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::io::Read;
+
+use crate::domain::catalog::{
+    Availability, BillingType, CatalogData, Month, Product, ProductType, Segment, Sku, TermPrice,
+};
+use crate::domain::ids::{AvailabilityId, CountryCode, ProductId, SkuId};
+
+/// At most this many problems are reported; the rest are counted.
+pub const MAX_REPORTED_PROBLEMS: usize = 100;
+
+/// One file to import.
+pub struct Source<R> {
+    pub name: String,
+    pub reader: R,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileProblem {
+    pub file: String,
+    /// 1-based line of the CSV row (the header is row 1); 0 for the file as a whole.
+    pub row: u64,
+    pub column: String,
+    pub message: String,
+}
+
+impl fmt::Display for FileProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.row)?;
+        if !self.column.is_empty() {
+            write!(f, " [{}]", self.column)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Why an import failed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
+pub struct ImportReport {
+    pub problems: Vec<FileProblem>,
+    /// Problems found beyond `MAX_REPORTED_PROBLEMS`.
+    pub more: usize,
+}
+
+impl fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "the import failed with {} problem(s):",
+            self.problems.len() + self.more
+        )?;
+        for p in &self.problems {
+            writeln!(f, "  {p}")?;
+        }
+        if self.more > 0 {
+            writeln!(f, "  ... and {} more", self.more)?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects problems up to the limit.
+#[derive(Debug, Default)]
+pub(crate) struct Problems {
+    report: ImportReport,
+}
+
+impl Problems {
+    pub(crate) fn add(&mut self, file: &str, row: u64, column: &str, message: impl Into<String>) {
+        if self.report.problems.len() < MAX_REPORTED_PROBLEMS {
+            self.report.problems.push(FileProblem {
+                file: file.to_owned(),
+                row,
+                column: column.to_owned(),
+                message: message.into(),
+            });
+        } else {
+            self.report.more += 1;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.report.problems.is_empty()
+    }
+}
+
+/// Product-level facts read from the `Tags` column (`key=value` tokens joined by `;`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Tags {
+    pub product_type: ProductType,
+    pub billing_type: BillingType,
+    pub category: String,
+    pub trial: bool,
+    pub reservation: bool,
+}
+
+/// Imports one month. `as_of` prices are those in effect at the month's first moment.
+pub fn import_month<M: Read, P: Read>(
+    month: Month,
+    offer_matrix: Source<M>,
+    price_lists: Vec<Source<P>>,
+) -> Result<CatalogData, ImportReport> {
+    let mut problems = Problems::default();
+    let offers = matrix::read(offer_matrix, &mut problems);
+    let mut rows = Vec::new();
+    for source in price_lists {
+        pricelist::read(source, &offers, &mut rows, &mut problems);
+    }
+    if !problems.is_empty() {
+        return Err(problems.report);
+    }
+    Ok(assemble(month, &offers, rows))
+}
+
+/// Resolves the price rows of a month into products, SKUs and availabilities.
+fn assemble(month: Month, offers: &matrix::Offers, rows: Vec<pricelist::PriceRow>) -> CatalogData {
+    let start = month.start();
+    let end = month.next().start();
+    // (product, sku, country, segment) -> (term, cycle) -> candidate rows
+    let mut grouped: BTreeMap<
+        (ProductId, SkuId, CountryCode, Segment),
+        BTreeMap<_, Vec<pricelist::PriceRow>>,
+    > = BTreeMap::new();
+    let mut products: BTreeMap<ProductId, Product> = BTreeMap::new();
+    let mut sku_meta: HashMap<(ProductId, SkuId), (Tags, String)> = HashMap::new();
+    for row in rows {
+        products
+            .entry(row.product_id.clone())
+            .or_insert_with(|| Product {
+                id: row.product_id.clone(),
+                title: row.product_title.clone(),
+                description: String::new(),
+                product_type: row.tags.product_type,
+                publisher: row.publisher.clone(),
+                billing_type: row.tags.billing_type,
+                category: row.tags.category.clone(),
+            });
+        sku_meta
+            .entry((row.product_id.clone(), row.sku_id.clone()))
+            .or_insert_with(|| (row.tags.clone(), row.unit_of_measure.clone()));
+        grouped
+            .entry((
+                row.product_id.clone(),
+                row.sku_id.clone(),
+                row.market,
+                row.segment,
+            ))
+            .or_default()
+            .entry((row.term, row.billing_cycle))
+            .or_default()
+            .push(row);
+    }
+
+    let mut availabilities = Vec::new();
+    for ((product, sku, country, segment), by_term) in grouped {
+        let mut terms = Vec::new();
+        let mut currency = None;
+        for ((term, billing_cycle), candidates) in by_term {
+            // The row whose range holds the month's first moment wins, latest start first;
+            // failing that, the earliest row starting inside the month.
+            let holding = candidates
+                .iter()
+                .filter(|r| r.start <= start && r.end.is_none_or(|e| e > start))
+                .max_by_key(|r| r.start);
+            let later = || {
+                candidates
+                    .iter()
+                    .filter(|r| r.start > start && r.start < end)
+                    .min_by_key(|r| r.start)
+            };
+            let Some(row) = holding.or_else(later) else {
+                continue;
+            };
+            currency = Some(row.price.currency);
+            terms.push(TermPrice {
+                term,
+                billing_cycle,
+                unit_price: row.price,
+                erp_price: row.erp_price,
+                effective_start: row.start,
+                effective_end: row.end_of_sale.or(row.end).filter(|e| *e < end).or(row.end),
+            });
+        }
+        let Some(currency) = currency else { continue };
+        let end_of_sale = terms
+            .iter()
+            .filter_map(|t| t.effective_end)
+            .filter(|e| *e < end)
+            .min();
+        availabilities.push(Availability {
+            id: AvailabilityId::derive(&product, &sku, &country, segment.as_str()),
+            product_id: product,
+            sku_id: sku,
+            country,
+            segment,
+            currency,
+            terms,
+            end_of_sale,
+        });
+    }
+
+    let mut skus: Vec<Sku> = Vec::new();
+    for ((product_id, sku_id), (tags, unit_of_measure)) in sku_meta {
+        let Some(offer) = offers.get(&product_id, &sku_id) else {
+            continue;
+        };
+        if let Some(product) = products.get_mut(&product_id)
+            && product.description.is_empty()
+        {
+            product.description.clone_from(&offer.description);
+        }
+        skus.push(Sku {
+            product_id,
+            id: sku_id,
+            title: offer.sku_title.clone(),
+            description: offer.description.clone(),
+            min_quantity: offer.min,
+            max_quantity: offer.max,
+            is_trial: tags.trial,
+            prerequisites: offer.prerequisites.clone(),
+            seat_limit: offer.seat_limit,
+            seat_limit_type: offer.seat_limit_type.clone(),
+            unit_of_measure,
+            category: tags.category,
+            is_reservation: tags.reservation,
+            provisioning_id: offer.provisioning_id.clone(),
+        });
+    }
+    // Availabilities are sold only when their SKU is.
+    let sold: HashSet<(&ProductId, &SkuId)> = skus.iter().map(|s| (&s.product_id, &s.id)).collect();
+    availabilities.retain(|a| sold.contains(&(&a.product_id, &a.sku_id)));
+    CatalogData {
+        products: products.into_values().collect(),
+        skus,
+        availabilities,
+    }
+}

@@ -1,0 +1,372 @@
+//! The NCE license-based price list: one market per file.
+
+use std::cell::RefCell;
+use std::io::Read;
+
+use chrono::{DateTime, Utc};
+
+use super::dates::{self, Cell};
+use super::matrix::Offers;
+use super::{Problems, Source, Tags};
+use crate::domain::catalog::{BillingCycle, BillingType, ProductType, Segment, Term};
+use crate::domain::ids::{CountryCode, ProductId, SkuId};
+use crate::domain::money::{Currency, Money};
+
+/// Every column up to `ERP Price`; then `Segment` (absent in older files) and `EndofSaleDate`
+/// (previews only).
+pub const HEADER: &[&str] = &[
+    "ProductTitle",
+    "ProductId",
+    "SkuId",
+    "SkuTitle",
+    "Publisher",
+    "SkuDescription",
+    "UnitOfMeasure",
+    "TermDuration",
+    "BillingPlan",
+    "Market",
+    "Currency",
+    "UnitPrice",
+    "PricingTierRangeMin",
+    "PricingTierRangeMax",
+    "EffectiveStartDate",
+    "EffectiveEndDate",
+    "Tags",
+    "ERP Price",
+];
+
+const SEGMENT: &str = "Segment";
+const END_OF_SALE: &str = "EndofSaleDate";
+
+#[derive(Debug, Clone)]
+pub struct PriceRow {
+    pub product_id: ProductId,
+    pub sku_id: SkuId,
+    pub product_title: String,
+    pub publisher: String,
+    pub unit_of_measure: String,
+    pub term: Term,
+    pub billing_cycle: BillingCycle,
+    pub market: CountryCode,
+    pub segment: Segment,
+    pub price: Money,
+    pub erp_price: Money,
+    pub start: DateTime<Utc>,
+    /// `None`: open end.
+    pub end: Option<DateTime<Utc>>,
+    pub end_of_sale: Option<DateTime<Utc>>,
+    pub tags: Tags,
+}
+
+fn column(name: &str) -> usize {
+    HEADER.iter().position(|h| *h == name).unwrap_or(usize::MAX)
+}
+
+pub fn read<R: Read>(
+    source: Source<R>,
+    offers: &Offers,
+    out: &mut Vec<PriceRow>,
+    problems: &mut Problems,
+) {
+    let file = source.name.as_str();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(source.reader);
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(str::to_owned).collect(),
+        Err(e) => {
+            problems.add(file, 1, "", format!("unreadable CSV: {e}"));
+            return;
+        }
+    };
+    let base_ok = header.len() >= HEADER.len() && header.iter().zip(HEADER).all(|(a, b)| a == b);
+    let extra: Vec<&str> = header
+        .iter()
+        .skip(HEADER.len())
+        .map(String::as_str)
+        .collect();
+    let (segment_at, end_of_sale_at) = match extra.as_slice() {
+        [] => (None, None),
+        [SEGMENT] => (Some(HEADER.len()), None),
+        [SEGMENT, END_OF_SALE] => (Some(HEADER.len()), Some(HEADER.len() + 1)),
+        [END_OF_SALE] => (None, Some(HEADER.len())),
+        _ => (None, Some(usize::MAX)),
+    };
+    if !base_ok || end_of_sale_at == Some(usize::MAX) {
+        problems.add(
+            file,
+            1,
+            "",
+            format!(
+                "the header is not an NCE license-based price list's: expected {:?} (then optionally Segment and EndofSaleDate), found {:?}",
+                HEADER.join(","),
+                header.join(",")
+            ),
+        );
+        return;
+    }
+    let mut market: Option<(CountryCode, Currency)> = None;
+    for (index, record) in reader.records().enumerate() {
+        let row = index as u64 + 2;
+        let record = match record {
+            Ok(r) if r.len() == header.len() => r,
+            Ok(r) => {
+                problems.add(
+                    file,
+                    row,
+                    "",
+                    format!("{} fields, expected {}", r.len(), header.len()),
+                );
+                continue;
+            }
+            Err(e) => {
+                problems.add(file, row, "", format!("unreadable CSV: {e}"));
+                continue;
+            }
+        };
+        let cell = |name: &str| record.get(column(name)).unwrap_or("").trim();
+        let errors = RefCell::new(Vec::new());
+        let bad = |col: &str, message: String| errors.borrow_mut().push((col.to_owned(), message));
+
+        let product = ProductId::parse("ProductId", cell("ProductId"))
+            .map_err(|_| {
+                bad(
+                    "ProductId",
+                    format!("{:?} is not a product id", cell("ProductId")),
+                )
+            })
+            .ok();
+        let sku = SkuId::parse("SkuId", cell("SkuId"))
+            .map_err(|_| bad("SkuId", format!("{:?} is not a SKU id", cell("SkuId"))))
+            .ok();
+        let term = match cell("TermDuration") {
+            "P1M" => Some(Term::P1M),
+            "P1Y" => Some(Term::P1Y),
+            "P3Y" => Some(Term::P3Y),
+            "" => Some(Term::None),
+            other => {
+                bad(
+                    "TermDuration",
+                    format!("{other:?} is not P1M, P1Y, P3Y or empty (perpetual)"),
+                );
+                None
+            }
+        };
+        let billing_cycle = match cell("BillingPlan") {
+            "Monthly" => Some(BillingCycle::Monthly),
+            "Annual" => Some(BillingCycle::Annual),
+            "Triennial" => Some(BillingCycle::Triennial),
+            "OneTime" => Some(BillingCycle::OneTime),
+            "None" => Some(BillingCycle::None),
+            other => {
+                bad(
+                    "BillingPlan",
+                    format!("{other:?} is not Monthly, Annual, Triennial, OneTime or None"),
+                );
+                None
+            }
+        };
+        if term == Some(Term::None) && billing_cycle != Some(BillingCycle::OneTime) {
+            bad(
+                "BillingPlan",
+                "a row without TermDuration (perpetual) must be billed OneTime".into(),
+            );
+        }
+        let country = CountryCode::parse("Market", cell("Market"))
+            .map_err(|_| {
+                bad(
+                    "Market",
+                    format!("{:?} is not a country code", cell("Market")),
+                )
+            })
+            .ok();
+        let currency = Currency::parse("Currency", cell("Currency"))
+            .map_err(|_| {
+                bad(
+                    "Currency",
+                    format!("{:?} is not an ISO 4217 currency", cell("Currency")),
+                )
+            })
+            .ok();
+        if let (Some(country), Some(currency)) = (country, currency) {
+            match market {
+                None => market = Some((country, currency)),
+                Some((m, _)) if m != country => bad(
+                    "Market",
+                    format!("one market per file: this file is for {m}, this row for {country}"),
+                ),
+                Some((m, c)) if c != currency => bad(
+                    "Currency",
+                    format!("market {m} is priced in {c} in this file; this row says {currency}"),
+                ),
+                Some(_) => {}
+            }
+        }
+        let money = |name: &str| -> Option<Money> {
+            let currency = currency?;
+            Money::parse_amount(currency, cell(name))
+                .map_err(|e| bad(name, e))
+                .ok()
+        };
+        let price = money("UnitPrice");
+        let erp_price = if cell("ERP Price").is_empty() {
+            price
+        } else {
+            money("ERP Price")
+        };
+        let date = |name: &str| -> Option<Cell> {
+            dates::parse(cell(name)).map_err(|e| bad(name, e)).ok()
+        };
+        let start = match date("EffectiveStartDate") {
+            Some(Cell::At(at)) => Some(at),
+            Some(Cell::Open) => {
+                bad(
+                    "EffectiveStartDate",
+                    "a start date cannot be year 9999".into(),
+                );
+                None
+            }
+            None => None,
+        };
+        let end = date("EffectiveEndDate").map(|c| match c {
+            Cell::At(at) => Some(at),
+            Cell::Open => None,
+        });
+        if let (Some(start), Some(Some(end))) = (start, end)
+            && end <= start
+        {
+            bad("EffectiveEndDate", "the end is not after the start".into());
+        }
+        let end_of_sale = end_of_sale_at
+            .map(|i| record.get(i).unwrap_or("").trim())
+            .filter(|v| !v.is_empty())
+            .and_then(|v| match dates::parse(v) {
+                Ok(Cell::At(at)) => Some(at),
+                Ok(Cell::Open) => None,
+                Err(e) => {
+                    bad(END_OF_SALE, e);
+                    None
+                }
+            });
+        let segment = match segment_at.map(|i| record.get(i).unwrap_or("").trim()) {
+            None => Some(Segment::Commercial),
+            Some("Commercial") => Some(Segment::Commercial),
+            Some("Education") => Some(Segment::Education),
+            Some("Government") => Some(Segment::Government),
+            Some("Charity") => Some(Segment::Nonprofit),
+            Some(other) => {
+                bad(
+                    SEGMENT,
+                    format!("{other:?} is not Commercial, Education, Government or Charity"),
+                );
+                None
+            }
+        };
+        let tags = parse_tags(cell("Tags")).map_err(|e| bad("Tags", e)).ok();
+        if let (Some(p), Some(s), Some(c)) = (&product, &sku, country) {
+            match offers.get(p, s) {
+                None => bad(
+                    "SkuId",
+                    format!("{p}/{s} is not in the offer matrix, so it cannot be sold"),
+                ),
+                Some(offer) if !offer.countries.is_empty() && !offer.countries.contains(&c) => bad(
+                    "Market",
+                    format!("{p}/{s} is not allowed in {c} by the offer matrix's AllowedCountries"),
+                ),
+                Some(_) => {}
+            }
+        }
+        let errors = errors.into_inner();
+        if !errors.is_empty() {
+            for (col, message) in errors {
+                problems.add(file, row, &col, message);
+            }
+            continue;
+        }
+        let (
+            Some(product_id),
+            Some(sku_id),
+            Some(term),
+            Some(billing_cycle),
+            Some(market),
+            Some(segment),
+            Some(price),
+            Some(erp_price),
+            Some(start),
+            Some(end),
+            Some(tags),
+        ) = (
+            product,
+            sku,
+            term,
+            billing_cycle,
+            country,
+            segment,
+            price,
+            erp_price,
+            start,
+            end,
+            tags,
+        )
+        else {
+            continue;
+        };
+        out.push(PriceRow {
+            product_id,
+            sku_id,
+            product_title: cell("ProductTitle").to_owned(),
+            publisher: cell("Publisher").to_owned(),
+            unit_of_measure: cell("UnitOfMeasure").to_owned(),
+            term,
+            billing_cycle,
+            market,
+            segment,
+            price,
+            erp_price,
+            start,
+            end,
+            end_of_sale,
+            tags,
+        });
+    }
+}
+
+/// `ProductType=OnlineServices;BillingType=license;Category=Enterprise;Trial;Reservation`.
+fn parse_tags(text: &str) -> Result<Tags, String> {
+    let mut tags = Tags {
+        product_type: ProductType::OnlineServices,
+        billing_type: BillingType::License,
+        category: String::new(),
+        trial: false,
+        reservation: false,
+    };
+    for token in text.split(';').map(str::trim).filter(|t| !t.is_empty()) {
+        match token.split_once('=') {
+            Some(("ProductType", v)) => {
+                tags.product_type = match v {
+                    "OnlineServices" => ProductType::OnlineServices,
+                    "Azure" => ProductType::Azure,
+                    "Software" => ProductType::Software,
+                    "Marketplace" => ProductType::Marketplace,
+                    other => return Err(format!("unknown ProductType {other:?}")),
+                }
+            }
+            Some(("BillingType", v)) => {
+                tags.billing_type = match v.to_ascii_lowercase().as_str() {
+                    "license" => BillingType::License,
+                    "usage" => BillingType::Usage,
+                    other => return Err(format!("unknown BillingType {other:?}")),
+                }
+            }
+            Some(("Category", v)) => tags.category = v.to_owned(),
+            Some(_) => {}
+            None if token == "Trial" => tags.trial = true,
+            None if token == "Reservation" => tags.reservation = true,
+            None => {}
+        }
+    }
+    if tags.category.is_empty() {
+        tags.category = if tags.trial { "Trial" } else { "Enterprise" }.to_owned();
+    }
+    Ok(tags)
+}

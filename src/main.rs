@@ -1,0 +1,170 @@
+//! Wiring only: arguments -> settings -> telemetry -> application -> run until a signal.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use csp_commerce::config::{Overrides, Settings};
+use csp_commerce::domain::catalog::Month;
+use csp_commerce::domain::customer::Role;
+use csp_commerce::import::Source;
+use csp_commerce::service::SystemClock;
+use csp_commerce::service::catalog::{CatalogService, ImportError};
+use csp_commerce::service::customers::CustomerService;
+use csp_commerce::service::paging::PageTokens;
+use csp_commerce::startup::{Application, shutdown_signal};
+use csp_commerce::store::Store;
+use csp_commerce::{auth::TokenKeys, demo, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "csp-commerce",
+    version,
+    about = "Catalog, cart and order service of a CSP reseller (gRPC)"
+)]
+struct Cli {
+    /// A TOML config file (also `CSP_CONFIG`).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Database URL: `sqlite://path` (default `sqlite://csp-commerce.sqlite`) or `postgres://...` (also `CSP_DATABASE_URL`).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve gRPC (the default).
+    Serve {
+        /// Listen address (default 127.0.0.1:50051; also `CSP_LISTEN`).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Run the database migrations and exit.
+    Migrate,
+    /// Import a month's price lists and offer matrix, and publish it.
+    Import {
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        month: String,
+        #[arg(long)]
+        offer_matrix: PathBuf,
+        /// One NCE license-based price list per market; repeat the flag.
+        #[arg(long = "price-list", required = true)]
+        price_lists: Vec<PathBuf>,
+    },
+    /// Mint a development bearer token.
+    Token {
+        /// A demo partner key (us, de, sk, gcc) or a partner UUID; omit for catalog_admin.
+        #[arg(long)]
+        partner: Option<String>,
+        /// global_admin, admin_agent, sales_agent, helpdesk_agent or catalog_admin.
+        #[arg(long, default_value = "sales_agent")]
+        role: String,
+        #[arg(long, default_value = "dev-user")]
+        user: String,
+        /// Lifetime in hours.
+        #[arg(long, default_value_t = 12)]
+        hours: i64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let listen = match &cli.command {
+        Some(Command::Serve { listen }) => *listen,
+        _ => None,
+    };
+    let overrides = Overrides {
+        listen,
+        database_url: cli.database_url.clone(),
+    };
+    let settings =
+        Settings::load(cli.config.clone(), &overrides).context("reading the configuration")?;
+    let _telemetry = telemetry::init(&settings.log, settings.otlp_endpoint.as_deref())?;
+
+    match cli.command.unwrap_or(Command::Serve { listen: None }) {
+        Command::Serve { .. } => {
+            let app = Application::build(settings, Arc::new(SystemClock)).await?;
+            app.run_until(shutdown_signal()).await?;
+        }
+        Command::Migrate => {
+            let store = Store::connect(&settings.database_url, 1).await?;
+            store.migrate().await?;
+            eprintln!("migrated {}", settings.database_url);
+        }
+        Command::Import {
+            month,
+            offer_matrix,
+            price_lists,
+        } => {
+            let month = Month::parse("--month", &month).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let store = Store::connect(&settings.database_url, 2).await?;
+            store.migrate().await?;
+            let clock = Arc::new(SystemClock);
+            let tokens = PageTokens::new(settings.jwt_secret.as_bytes());
+            let customers = CustomerService::new(store.clone(), tokens.clone(), clock.clone());
+            let catalog = CatalogService::new(store, customers, tokens, clock);
+            catalog.reload().await?;
+            let open =
+                |path: &PathBuf| -> anyhow::Result<Source<std::io::BufReader<std::fs::File>>> {
+                    let file = std::fs::File::open(path)
+                        .with_context(|| format!("opening {}", path.display()))?;
+                    Ok(Source {
+                        name: path.display().to_string(),
+                        reader: std::io::BufReader::new(file),
+                    })
+                };
+            let lists = price_lists
+                .iter()
+                .map(open)
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            match catalog
+                .import_and_publish(month, open(&offer_matrix)?, lists)
+                .await
+            {
+                Ok((products, skus, availabilities)) => {
+                    eprintln!(
+                        "published {month}: {products} products, {skus} SKUs, {availabilities} availabilities"
+                    );
+                }
+                Err(ImportError::Files(report)) => {
+                    eprint!("{report}");
+                    std::process::exit(1);
+                }
+                Err(ImportError::Store(e)) => return Err(anyhow::anyhow!("{e}")),
+            }
+        }
+        Command::Token {
+            partner,
+            role,
+            user,
+            hours,
+        } => {
+            let role =
+                Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}"))?;
+            let partner = match partner {
+                None => None,
+                Some(p) => Some(match uuid::Uuid::parse_str(&p) {
+                    Ok(id) => csp_commerce::domain::ids::PartnerId::from_uuid(id),
+                    Err(_) => {
+                        let seed = demo::seed().map_err(|e| anyhow::anyhow!("{e}"))?;
+                        let found = seed.partners.iter().find(|s| s.key == p).ok_or_else(|| {
+                            anyhow::anyhow!("no demo partner {p:?} (us, de, sk, gcc)")
+                        })?;
+                        csp_commerce::domain::ids::PartnerId::from_uuid(found.id)
+                    }
+                }),
+            };
+            let keys = TokenKeys::new(&settings.jwt_secret, None).map_err(anyhow::Error::msg)?;
+            let token = keys
+                .mint(&user, partner, role, chrono::Duration::hours(hours))
+                .map_err(anyhow::Error::msg)?;
+            println!("{token}");
+        }
+    }
+    Ok(())
+}

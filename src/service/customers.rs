@@ -1,0 +1,158 @@
+//! The customers of the caller's partner.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::paging::{PageTokens, page_size};
+use super::{Clock, catalog::Page};
+use crate::domain::DomainError;
+use crate::domain::customer::{Agreement, Caller, Customer, Partner};
+use crate::domain::ids::{CustomerId, RequestId};
+use crate::store::{NewCustomer, QualificationChange, Store};
+
+#[derive(Debug, Clone)]
+pub struct CustomerService {
+    store: Store,
+    tokens: PageTokens,
+    clock: Arc<dyn Clock>,
+}
+
+impl CustomerService {
+    pub fn new(store: Store, tokens: PageTokens, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            tokens,
+            clock,
+        }
+    }
+
+    fn not_found(id: CustomerId) -> DomainError {
+        DomainError::not_found("customer", id.to_string())
+    }
+
+    pub async fn get(&self, caller: &Caller, id: CustomerId) -> Result<Customer, DomainError> {
+        let partner = caller.partner()?;
+        self.store
+            .customer(partner, id)
+            .await?
+            .ok_or_else(|| Self::not_found(id))
+    }
+
+    /// The caller's partner and its customer: what the eligibility rules look at.
+    pub async fn buyer(
+        &self,
+        caller: &Caller,
+        id: CustomerId,
+    ) -> Result<(Partner, Customer), DomainError> {
+        let partner_id = caller.partner()?;
+        let (partner, customer) = tokio::try_join!(
+            self.store.partner(partner_id),
+            self.store.customer(partner_id, id)
+        )?;
+        let partner = partner.ok_or_else(|| DomainError::PermissionDenied {
+            reason: "UNKNOWN_PARTNER",
+            message: "the token's partner is not registered with this service".into(),
+        })?;
+        Ok((partner, customer.ok_or_else(|| Self::not_found(id))?))
+    }
+
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        request_id: &RequestId,
+        new: NewCustomer,
+    ) -> Result<Customer, DomainError> {
+        caller.require(caller.role.may_manage_customers(), "create customers")?;
+        let partner = caller.partner()?;
+        if self.store.partner(partner).await?.is_none() {
+            return Err(DomainError::PermissionDenied {
+                reason: "UNKNOWN_PARTNER",
+                message: "the token's partner is not registered with this service".into(),
+            });
+        }
+        self.store
+            .create_customer(
+                partner,
+                request_id,
+                &new,
+                CustomerId::new(),
+                self.clock.now(),
+            )
+            .await
+    }
+
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        requested_page_size: i32,
+        page_token: &str,
+    ) -> Result<Page<Customer>, DomainError> {
+        let partner = caller.partner()?;
+        let limit = page_size(requested_page_size)?;
+        let query = format!("customers|{partner}");
+        let after = self
+            .tokens
+            .decode(&query, page_token)?
+            .map(|key| CustomerId::parse("page_token", &key))
+            .transpose()?;
+        let mut items = self
+            .store
+            .list_customers(partner, after, limit as u64 + 1)
+            .await?;
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next_page_token = match items.last() {
+            Some(last) if more => self.tokens.encode(&query, &last.id.to_string()),
+            _ => String::new(),
+        };
+        Ok(Page {
+            items,
+            next_page_token,
+        })
+    }
+
+    pub async fn set_qualifications(
+        &self,
+        caller: &Caller,
+        id: CustomerId,
+        etag: Option<&str>,
+        changes: Vec<QualificationChange>,
+    ) -> Result<Customer, DomainError> {
+        caller.require(caller.role.may_manage_customers(), "change customers")?;
+        let partner = caller.partner()?;
+        self.store
+            .set_qualifications(partner, id, etag, &changes, self.clock.now())
+            .await
+    }
+
+    pub async fn accept_agreement(
+        &self,
+        caller: &Caller,
+        id: CustomerId,
+        etag: Option<&str>,
+        contact_name: String,
+        contact_email: String,
+        accepted_at: Option<DateTime<Utc>>,
+    ) -> Result<Customer, DomainError> {
+        caller.require(caller.role.may_manage_customers(), "change customers")?;
+        let partner = caller.partner()?;
+        let now = self.clock.now();
+        let accepted_at = accepted_at.unwrap_or(now);
+        if accepted_at > now + chrono::Duration::minutes(5) {
+            return Err(DomainError::invalid(
+                "accept_time",
+                "IN_FUTURE",
+                "accept_time may not be in the future",
+            ));
+        }
+        let agreement = Agreement {
+            contact_name,
+            contact_email,
+            accepted_at,
+        };
+        self.store
+            .accept_agreement(partner, id, etag, &agreement, now)
+            .await
+    }
+}

@@ -1,0 +1,196 @@
+//! The running application as a value: built from settings, bound to a port (0 allowed),
+//! served until a shutdown signal. `main` and the tests build it the same way.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+
+use crate::auth::TokenKeys;
+use crate::config::Settings;
+use crate::demo;
+use crate::domain::customer::Role;
+use crate::grpc::catalog::CatalogApi;
+use crate::grpc::customer::CustomerApi;
+use crate::grpc::pb::cart_service_server::CartServiceServer;
+use crate::grpc::pb::catalog_admin_service_server::CatalogAdminServiceServer;
+use crate::grpc::pb::catalog_service_server::CatalogServiceServer;
+use crate::grpc::pb::customer_service_server::CustomerServiceServer;
+use crate::grpc::pb::order_service_server::OrderServiceServer;
+use crate::grpc::{self, Authenticate, NotYet, pb};
+use crate::service::Clock;
+use crate::service::catalog::CatalogService;
+use crate::service::customers::CustomerService;
+use crate::service::paging::PageTokens;
+use crate::store::Store;
+
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    settings: Settings,
+    keys: Arc<TokenKeys>,
+    store: Store,
+    catalog: CatalogService,
+    customers: CustomerService,
+}
+
+impl Application {
+    /// Connects and migrates the database, loads the demo into an empty one, loads the catalog
+    /// snapshot and binds the listener.
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let public_key = settings
+            .jwt_rs256_public_key
+            .as_ref()
+            .map(std::fs::read)
+            .transpose()?;
+        let keys = Arc::new(
+            TokenKeys::new(&settings.jwt_secret, public_key.as_deref())
+                .map_err(anyhow::Error::msg)?,
+        );
+        if settings.jwt_secret == crate::config::DEV_JWT_SECRET {
+            tracing::warn!("using the development JWT secret: set CSP_JWT_SECRET in production");
+        }
+        let store = Store::connect(&settings.database_url, settings.max_db_connections).await?;
+        store.migrate().await?;
+        let tokens = PageTokens::new(settings.jwt_secret.as_bytes());
+        let customers = CustomerService::new(store.clone(), tokens.clone(), clock.clone());
+        let catalog = CatalogService::new(store.clone(), customers.clone(), tokens, clock);
+        if settings.demo && store.partner_count().await? == 0 {
+            demo::load_partners(&store).await?;
+            tracing::info!("loaded the demo partners and customers");
+        }
+        let month = match catalog.reload().await? {
+            Some(month) => Some(month),
+            None if settings.demo => {
+                demo::load_catalog(&catalog).await?;
+                tracing::info!(month = demo::MONTH, "loaded the demo catalog");
+                catalog.snapshot().month()
+            }
+            None => None,
+        };
+        let (products, skus, availabilities) = catalog.snapshot().counts();
+        let listener = TcpListener::bind(settings.listen).await?;
+        let local_addr = listener.local_addr()?;
+        tracing::info!(
+            month = ?month.map(|m| m.to_string()),
+            products,
+            skus,
+            availabilities,
+            ready_in_ms = started.elapsed().as_millis() as u64,
+            "catalog ready"
+        );
+        Ok(Self {
+            listener,
+            local_addr,
+            settings,
+            keys,
+            store,
+            catalog,
+            customers,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn token_keys(&self) -> Arc<TokenKeys> {
+        self.keys.clone()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight calls.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let (health_reporter, health) = tonic_health::server::health_reporter();
+        for name in grpc::SERVICE_NAMES {
+            health_reporter
+                .set_service_status(*name, ServingStatus::Serving)
+                .await;
+        }
+        // grpcurl 1.8 speaks only v1alpha; newer tools speak v1: serve both.
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let reflection_v1 = reflection().build_v1()?;
+        let reflection_v1alpha = reflection().build_v1alpha()?;
+
+        let auth = Authenticate::new(self.keys.clone());
+        let admin = Authenticate::requiring(self.keys.clone(), Role::CatalogAdmin);
+        tracing::info!(address = %self.local_addr, "csp-commerce listening");
+        let reporter = health_reporter.clone();
+        let shutdown = async move {
+            shutdown.await;
+            tracing::info!("shutting down: draining in-flight calls");
+            for name in grpc::SERVICE_NAMES {
+                reporter
+                    .set_service_status(*name, ServingStatus::NotServing)
+                    .await;
+            }
+        };
+        Server::builder()
+            .trace_fn(|request| tracing::info_span!("rpc", rpc = %request.uri().path()))
+            .max_concurrent_streams(self.settings.max_concurrent_streams)
+            .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .tcp_nodelay(true)
+            .add_service(health)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(CatalogServiceServer::with_interceptor(
+                CatalogApi {
+                    catalog: self.catalog,
+                },
+                auth.clone(),
+            ))
+            .add_service(CustomerServiceServer::with_interceptor(
+                CustomerApi {
+                    customers: self.customers,
+                },
+                auth.clone(),
+            ))
+            .add_service(CartServiceServer::with_interceptor(NotYet, auth.clone()))
+            .add_service(OrderServiceServer::with_interceptor(NotYet, auth))
+            .add_service(CatalogAdminServiceServer::with_interceptor(NotYet, admin))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), shutdown)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,314 @@
+//! The monthly catalog: saved whole in one transaction, loaded whole into a snapshot.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+
+use super::Store;
+use super::entity::{availability, availability_price, price_list, product, sku, sku_prerequisite};
+use crate::domain::DomainError;
+use crate::domain::catalog::{
+    Availability, BillingCycle, BillingType, CatalogData, Month, Product, ProductType, Segment,
+    Sku, Term, TermPrice,
+};
+use crate::domain::ids::{AvailabilityId, CountryCode, ProductId, SkuId};
+use crate::domain::money::{Currency, Money};
+
+/// Rows per INSERT: well under SQLite's 32,766 bound parameters for the widest table.
+const CHUNK: usize = 1000;
+
+pub const STATUS_IMPORTED: &str = "imported";
+pub const STATUS_PUBLISHED: &str = "published";
+
+async fn insert_chunked<A, C>(db: &C, rows: Vec<A>) -> Result<(), DomainError>
+where
+    A: sea_orm::ActiveModelTrait + Send,
+    C: ConnectionTrait,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(CHUNK).collect();
+        <A::Entity as EntityTrait>::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+fn corrupt(what: &str, value: &str) -> DomainError {
+    DomainError::Internal(format!("stored catalog has a bad {what}: {value:?}"))
+}
+
+impl Store {
+    /// The newest published month.
+    pub async fn current_month(&self) -> Result<Option<Month>, DomainError> {
+        let row = price_list::Entity::find()
+            .filter(price_list::Column::Status.eq(STATUS_PUBLISHED))
+            .order_by_desc(price_list::Column::Month)
+            .one(&self.db)
+            .await?;
+        row.map(|r| Month::parse("month", &r.month)).transpose()
+    }
+
+    /// Stores a month's whole catalog in one transaction, replacing a previous import of the
+    /// same month, and publishes it when asked.
+    pub async fn save_month(
+        &self,
+        month: Month,
+        data: &CatalogData,
+        publish: bool,
+    ) -> Result<(), DomainError> {
+        let m = month.to_string();
+        let txn = self.db.begin().await?;
+        price_list::Entity::delete_many()
+            .filter(price_list::Column::Month.eq(&m))
+            .exec(&txn)
+            .await?;
+        product::Entity::delete_many()
+            .filter(product::Column::Month.eq(&m))
+            .exec(&txn)
+            .await?;
+        sku::Entity::delete_many()
+            .filter(sku::Column::Month.eq(&m))
+            .exec(&txn)
+            .await?;
+        sku_prerequisite::Entity::delete_many()
+            .filter(sku_prerequisite::Column::Month.eq(&m))
+            .exec(&txn)
+            .await?;
+        availability::Entity::delete_many()
+            .filter(availability::Column::Month.eq(&m))
+            .exec(&txn)
+            .await?;
+        availability_price::Entity::delete_many()
+            .filter(availability_price::Column::Month.eq(&m))
+            .exec(&txn)
+            .await?;
+
+        let now = Utc::now();
+        price_list::Entity::insert(price_list::ActiveModel {
+            month: Set(m.clone()),
+            status: Set(if publish {
+                STATUS_PUBLISHED
+            } else {
+                STATUS_IMPORTED
+            }
+            .to_owned()),
+            imported_at: Set(now),
+            published_at: Set(publish.then_some(now)),
+        })
+        .exec(&txn)
+        .await?;
+
+        let products = data.products.iter().map(|p| product::ActiveModel {
+            month: Set(m.clone()),
+            id: Set(p.id.to_string()),
+            title: Set(p.title.clone()),
+            description: Set(p.description.clone()),
+            product_type: Set(p.product_type.as_str().to_owned()),
+            publisher: Set(p.publisher.clone()),
+            billing_type: Set(p.billing_type.as_str().to_owned()),
+            category: Set(p.category.clone()),
+        });
+        insert_chunked(&txn, products.collect()).await?;
+
+        let skus = data.skus.iter().map(|s| sku::ActiveModel {
+            month: Set(m.clone()),
+            product_id: Set(s.product_id.to_string()),
+            id: Set(s.id.to_string()),
+            title: Set(s.title.clone()),
+            description: Set(s.description.clone()),
+            min_quantity: Set(s.min_quantity),
+            max_quantity: Set(s.max_quantity),
+            is_trial: Set(s.is_trial),
+            seat_limit: Set(s.seat_limit),
+            seat_limit_type: Set(s.seat_limit_type.clone()),
+            unit_of_measure: Set(s.unit_of_measure.clone()),
+            category: Set(s.category.clone()),
+            is_reservation: Set(s.is_reservation),
+            provisioning_id: Set(s.provisioning_id.clone()),
+        });
+        insert_chunked(&txn, skus.collect()).await?;
+
+        let prerequisites = data.skus.iter().flat_map(|s| {
+            s.prerequisites
+                .iter()
+                .map(|(p, k)| sku_prerequisite::ActiveModel {
+                    month: Set(m.clone()),
+                    product_id: Set(s.product_id.to_string()),
+                    sku_id: Set(s.id.to_string()),
+                    prerequisite_product_id: Set(p.to_string()),
+                    prerequisite_sku_id: Set(k.to_string()),
+                })
+        });
+        insert_chunked(&txn, prerequisites.collect()).await?;
+
+        let availabilities = data
+            .availabilities
+            .iter()
+            .map(|a| availability::ActiveModel {
+                month: Set(m.clone()),
+                id: Set(a.id.to_string()),
+                product_id: Set(a.product_id.to_string()),
+                sku_id: Set(a.sku_id.to_string()),
+                country: Set(a.country.to_string()),
+                segment: Set(a.segment.as_str().to_owned()),
+                currency: Set(a.currency.code().to_owned()),
+                end_of_sale: Set(a.end_of_sale),
+            });
+        insert_chunked(&txn, availabilities.collect()).await?;
+
+        let prices = data.availabilities.iter().flat_map(|a| {
+            a.terms.iter().map(|t| availability_price::ActiveModel {
+                month: Set(m.clone()),
+                availability_id: Set(a.id.to_string()),
+                term: Set(t.term.as_str().to_owned()),
+                billing_cycle: Set(t.billing_cycle.as_str().to_owned()),
+                unit_price_micros: Set(t.unit_price.micros),
+                erp_price_micros: Set(t.erp_price.micros),
+                effective_start: Set(t.effective_start),
+                effective_end: Set(t.effective_end),
+            })
+        });
+        insert_chunked(&txn, prices.collect()).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Loads a month's whole catalog.
+    pub async fn load_month(&self, month: Month) -> Result<CatalogData, DomainError> {
+        let m = month.to_string();
+        let (products, skus, prerequisites, availabilities, prices) = tokio::try_join!(
+            product::Entity::find()
+                .filter(product::Column::Month.eq(&m))
+                .all(&self.db),
+            sku::Entity::find()
+                .filter(sku::Column::Month.eq(&m))
+                .all(&self.db),
+            sku_prerequisite::Entity::find()
+                .filter(sku_prerequisite::Column::Month.eq(&m))
+                .all(&self.db),
+            availability::Entity::find()
+                .filter(availability::Column::Month.eq(&m))
+                .all(&self.db),
+            availability_price::Entity::find()
+                .filter(availability_price::Column::Month.eq(&m))
+                .all(&self.db),
+        )?;
+
+        let products = products
+            .into_iter()
+            .map(|p| {
+                Ok(Product {
+                    id: ProductId::parse("id", &p.id).map_err(|_| corrupt("product id", &p.id))?,
+                    product_type: ProductType::from_db(&p.product_type)?,
+                    billing_type: BillingType::from_db(&p.billing_type)?,
+                    title: p.title,
+                    description: p.description,
+                    publisher: p.publisher,
+                    category: p.category,
+                })
+            })
+            .collect::<Result<Vec<_>, DomainError>>()?;
+
+        let mut prerequisites_of: HashMap<(String, String), Vec<(ProductId, SkuId)>> =
+            HashMap::new();
+        for r in prerequisites {
+            let pair = (
+                ProductId::parse("p", &r.prerequisite_product_id)
+                    .map_err(|_| corrupt("prerequisite", &r.prerequisite_product_id))?,
+                SkuId::parse("s", &r.prerequisite_sku_id)
+                    .map_err(|_| corrupt("prerequisite", &r.prerequisite_sku_id))?,
+            );
+            prerequisites_of
+                .entry((r.product_id, r.sku_id))
+                .or_default()
+                .push(pair);
+        }
+        let skus = skus
+            .into_iter()
+            .map(|s| {
+                let mut prerequisites = prerequisites_of
+                    .remove(&(s.product_id.clone(), s.id.clone()))
+                    .unwrap_or_default();
+                prerequisites.sort();
+                Ok(Sku {
+                    product_id: ProductId::parse("p", &s.product_id)
+                        .map_err(|_| corrupt("product id", &s.product_id))?,
+                    id: SkuId::parse("s", &s.id).map_err(|_| corrupt("sku id", &s.id))?,
+                    title: s.title,
+                    description: s.description,
+                    min_quantity: s.min_quantity,
+                    max_quantity: s.max_quantity,
+                    is_trial: s.is_trial,
+                    prerequisites,
+                    seat_limit: s.seat_limit,
+                    seat_limit_type: s.seat_limit_type,
+                    unit_of_measure: s.unit_of_measure,
+                    category: s.category,
+                    is_reservation: s.is_reservation,
+                    provisioning_id: s.provisioning_id,
+                })
+            })
+            .collect::<Result<Vec<_>, DomainError>>()?;
+
+        let mut currencies: HashMap<String, Currency> = HashMap::new();
+        let mut terms_of: HashMap<String, Vec<availability_price::Model>> = HashMap::new();
+        for p in prices {
+            terms_of
+                .entry(p.availability_id.clone())
+                .or_default()
+                .push(p);
+        }
+        let mut out = Vec::with_capacity(availabilities.len());
+        for a in availabilities {
+            let currency = match currencies.get(&a.currency) {
+                Some(c) => *c,
+                None => {
+                    let c = Currency::parse("currency", &a.currency)
+                        .map_err(|_| corrupt("currency", &a.currency))?;
+                    currencies.insert(a.currency.clone(), c);
+                    c
+                }
+            };
+            let mut terms = terms_of
+                .remove(&a.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| {
+                    Ok(TermPrice {
+                        term: Term::from_db(&t.term)?,
+                        billing_cycle: BillingCycle::from_db(&t.billing_cycle)?,
+                        unit_price: Money::from_micros(currency, t.unit_price_micros),
+                        erp_price: Money::from_micros(currency, t.erp_price_micros),
+                        effective_start: t.effective_start,
+                        effective_end: t.effective_end,
+                    })
+                })
+                .collect::<Result<Vec<_>, DomainError>>()?;
+            terms.sort_by_key(|t| (t.term, t.billing_cycle));
+            out.push(Availability {
+                id: AvailabilityId::parse("id", &a.id)
+                    .map_err(|_| corrupt("availability id", &a.id))?,
+                product_id: ProductId::parse("p", &a.product_id)
+                    .map_err(|_| corrupt("product id", &a.product_id))?,
+                sku_id: SkuId::parse("s", &a.sku_id).map_err(|_| corrupt("sku id", &a.sku_id))?,
+                country: CountryCode::parse("c", &a.country)
+                    .map_err(|_| corrupt("country", &a.country))?,
+                segment: Segment::from_db(&a.segment)?,
+                currency,
+                terms,
+                end_of_sale: a.end_of_sale,
+            });
+        }
+        Ok(CatalogData {
+            products,
+            skus,
+            availabilities: out,
+        })
+    }
+}

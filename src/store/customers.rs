@@ -1,0 +1,397 @@
+//! Customers of one partner. Every query is scoped by the partner: another partner's customer
+//! is indistinguishable from one that does not exist.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+
+use super::entity::{customer, customer_qualification, idempotency_key, subscription};
+use super::{Store, is_unique_violation};
+use crate::domain::DomainError;
+use crate::domain::customer::{
+    Agreement, Customer, Qualification, QualificationKind, VettingStatus,
+};
+use crate::domain::eligibility::{Holding, HoldingStatus};
+use crate::domain::ids::{CountryCode, CustomerId, PartnerId, ProductId, RequestId, SkuId};
+
+/// A validated new customer.
+#[derive(Debug, Clone)]
+pub struct NewCustomer {
+    pub company_name: String,
+    pub country: CountryCode,
+    pub email: String,
+    pub domain: String,
+}
+
+impl NewCustomer {
+    /// What identifies the request behind an idempotency key.
+    fn fingerprint(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.company_name, self.country, self.email, self.domain
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct QualificationChange {
+    pub kind: QualificationKind,
+    pub vetting: VettingStatus,
+}
+
+fn corrupt(what: &str, value: &str) -> DomainError {
+    DomainError::Internal(format!("stored customer has a bad {what}: {value:?}"))
+}
+
+fn to_domain(
+    row: customer::Model,
+    quals: Vec<customer_qualification::Model>,
+) -> Result<Customer, DomainError> {
+    let mut qualifications = quals
+        .into_iter()
+        .map(|q| {
+            Ok(Qualification {
+                kind: QualificationKind::parse(&q.kind)
+                    .ok_or_else(|| corrupt("qualification", &q.kind))?,
+                vetting: VettingStatus::parse(&q.vetting_status)
+                    .ok_or_else(|| corrupt("vetting", &q.vetting_status))?,
+                updated_at: q.updated_at,
+            })
+        })
+        .collect::<Result<Vec<_>, DomainError>>()?;
+    qualifications.sort_by_key(|q| q.kind);
+    let agreement = match (
+        row.agreement_contact_name,
+        row.agreement_contact_email,
+        row.agreement_accepted_at,
+    ) {
+        (Some(contact_name), Some(contact_email), Some(accepted_at)) => Some(Agreement {
+            contact_name,
+            contact_email,
+            accepted_at,
+        }),
+        _ => None,
+    };
+    Ok(Customer {
+        id: CustomerId::parse("id", &row.id).map_err(|_| corrupt("id", &row.id))?,
+        partner_id: PartnerId::parse("partner_id", &row.partner_id)
+            .map_err(|_| corrupt("partner", &row.partner_id))?,
+        company_name: row.company_name,
+        country: CountryCode::parse("country", &row.country)
+            .map_err(|_| corrupt("country", &row.country))?,
+        email: row.email,
+        domain: row.domain,
+        qualifications,
+        agreement,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        version: row.version,
+    })
+}
+
+async fn load<C: ConnectionTrait>(
+    db: &C,
+    partner: PartnerId,
+    id: CustomerId,
+) -> Result<Option<Customer>, DomainError> {
+    let Some(row) = customer::Entity::find_by_id(id.to_string())
+        .filter(customer::Column::PartnerId.eq(partner.to_string()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let quals = customer_qualification::Entity::find()
+        .filter(customer_qualification::Column::CustomerId.eq(id.to_string()))
+        .all(db)
+        .await?;
+    to_domain(row, quals).map(Some)
+}
+
+/// Loads a customer for a change: present, the caller's, and at the expected etag.
+async fn load_for_update<C: ConnectionTrait>(
+    db: &C,
+    partner: PartnerId,
+    id: CustomerId,
+    etag: Option<&str>,
+) -> Result<Customer, DomainError> {
+    let customer = load(db, partner, id)
+        .await?
+        .ok_or_else(|| DomainError::not_found("customer", id.to_string()))?;
+    if let Some(etag) = etag
+        && etag != customer.etag()
+    {
+        return Err(DomainError::Aborted {
+            reason: "ETAG_MISMATCH",
+            message: format!(
+                "the customer changed (etag {} now, {etag} sent): read it again",
+                customer.etag()
+            ),
+        });
+    }
+    Ok(customer)
+}
+
+/// Bumps the version only if nobody else did since we read it.
+async fn bump_version<C: ConnectionTrait>(
+    db: &C,
+    customer: &Customer,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let result = customer::Entity::update_many()
+        .col_expr(
+            customer::Column::Version,
+            sea_orm::sea_query::Expr::value(customer.version + 1),
+        )
+        .col_expr(
+            customer::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(customer::Column::Id.eq(customer.id.to_string()))
+        .filter(customer::Column::Version.eq(customer.version))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(DomainError::Aborted {
+            reason: "CONCURRENT_UPDATE",
+            message: "the customer was changed concurrently: read it again".into(),
+        })
+    }
+}
+
+impl Store {
+    pub async fn customer(
+        &self,
+        partner: PartnerId,
+        id: CustomerId,
+    ) -> Result<Option<Customer>, DomainError> {
+        load(&self.db, partner, id).await
+    }
+
+    /// Creates a customer once per request id: a retry returns the first customer; the same
+    /// request id with other data is refused.
+    pub async fn create_customer(
+        &self,
+        partner: PartnerId,
+        request_id: &RequestId,
+        new: &NewCustomer,
+        id: CustomerId,
+        now: DateTime<Utc>,
+    ) -> Result<Customer, DomainError> {
+        const OPERATION: &str = "CreateCustomer";
+        let fingerprint = new.fingerprint();
+        if let Some(existing) = self
+            .replay(partner, request_id, OPERATION, &fingerprint)
+            .await?
+        {
+            let id = CustomerId::parse("id", &existing).map_err(|_| corrupt("id", &existing))?;
+            return load(&self.db, partner, id).await?.ok_or_else(|| {
+                DomainError::Internal(format!("idempotency key points at missing customer {id}"))
+            });
+        }
+        let txn = self.db.begin().await?;
+        let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
+            partner_id: Set(partner.to_string()),
+            request_id: Set(request_id.as_str().to_owned()),
+            operation: Set(OPERATION.to_owned()),
+            fingerprint: Set(fingerprint.clone()),
+            resource_id: Set(id.to_string()),
+            created_at: Set(now),
+        })
+        .exec_without_returning(&txn)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                // A concurrent retry won: answer as it did.
+                drop(txn);
+                return Box::pin(self.create_customer(partner, request_id, new, id, now)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        customer::Entity::insert(customer::ActiveModel {
+            id: Set(id.to_string()),
+            partner_id: Set(partner.to_string()),
+            company_name: Set(new.company_name.clone()),
+            country: Set(new.country.to_string()),
+            email: Set(new.email.clone()),
+            domain: Set(new.domain.clone()),
+            agreement_contact_name: Set(None),
+            agreement_contact_email: Set(None),
+            agreement_accepted_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        txn.commit().await?;
+        load(&self.db, partner, id)
+            .await?
+            .ok_or_else(|| DomainError::Internal("customer vanished after insert".into()))
+    }
+
+    /// The resource a request id already produced, or `None` for a new request id.
+    async fn replay(
+        &self,
+        partner: PartnerId,
+        request_id: &RequestId,
+        operation: &str,
+        fingerprint: &str,
+    ) -> Result<Option<String>, DomainError> {
+        let Some(key) = idempotency_key::Entity::find_by_id((
+            partner.to_string(),
+            request_id.as_str().to_owned(),
+        ))
+        .one(&self.db)
+        .await?
+        else {
+            return Ok(None);
+        };
+        if key.operation != operation || key.fingerprint != fingerprint {
+            return Err(DomainError::InvalidArgument(vec![
+                crate::domain::FieldViolation::new(
+                    "request_id",
+                    "REQUEST_ID_REUSED",
+                    format!(
+                        "request id {:?} was already used for a different {} request; use a new request id",
+                        request_id.as_str(),
+                        key.operation
+                    ),
+                ),
+            ]));
+        }
+        Ok(Some(key.resource_id))
+    }
+
+    /// A page of the partner's customers, in id (creation) order, after `after`.
+    pub async fn list_customers(
+        &self,
+        partner: PartnerId,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<Customer>, DomainError> {
+        let mut query = customer::Entity::find()
+            .filter(customer::Column::PartnerId.eq(partner.to_string()))
+            .order_by_asc(customer::Column::Id)
+            .limit(limit);
+        if let Some(after) = after {
+            query = query.filter(customer::Column::Id.gt(after.to_string()));
+        }
+        let rows = query.all(&self.db).await?;
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let mut quals = customer_qualification::Entity::find()
+            .filter(customer_qualification::Column::CustomerId.is_in(ids))
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let (mine, rest): (Vec<_>, Vec<_>) =
+                    quals.drain(..).partition(|q| q.customer_id == row.id);
+                quals = rest;
+                to_domain(row, mine)
+            })
+            .collect()
+    }
+
+    pub async fn set_qualifications(
+        &self,
+        partner: PartnerId,
+        id: CustomerId,
+        etag: Option<&str>,
+        changes: &[QualificationChange],
+        now: DateTime<Utc>,
+    ) -> Result<Customer, DomainError> {
+        let txn = self.db.begin().await?;
+        let customer = load_for_update(&txn, partner, id, etag).await?;
+        customer_qualification::Entity::delete_many()
+            .filter(customer_qualification::Column::CustomerId.eq(id.to_string()))
+            .exec(&txn)
+            .await?;
+        for change in changes {
+            // Keep the vetting time of a qualification whose status did not change.
+            let updated_at = customer
+                .qualifications
+                .iter()
+                .find(|q| q.kind == change.kind && q.vetting == change.vetting)
+                .map_or(now, |q| q.updated_at);
+            customer_qualification::Entity::insert(customer_qualification::ActiveModel {
+                customer_id: Set(id.to_string()),
+                kind: Set(change.kind.as_str().to_owned()),
+                vetting_status: Set(change.vetting.as_str().to_owned()),
+                updated_at: Set(updated_at),
+            })
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        bump_version(&txn, &customer, now).await?;
+        txn.commit().await?;
+        load(&self.db, partner, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("customer", id.to_string()))
+    }
+
+    pub async fn accept_agreement(
+        &self,
+        partner: PartnerId,
+        id: CustomerId,
+        etag: Option<&str>,
+        agreement: &Agreement,
+        now: DateTime<Utc>,
+    ) -> Result<Customer, DomainError> {
+        let txn = self.db.begin().await?;
+        let customer = load_for_update(&txn, partner, id, etag).await?;
+        customer::Entity::update_many()
+            .col_expr(
+                customer::Column::AgreementContactName,
+                sea_orm::sea_query::Expr::value(agreement.contact_name.clone()),
+            )
+            .col_expr(
+                customer::Column::AgreementContactEmail,
+                sea_orm::sea_query::Expr::value(agreement.contact_email.clone()),
+            )
+            .col_expr(
+                customer::Column::AgreementAcceptedAt,
+                sea_orm::sea_query::Expr::value(agreement.accepted_at),
+            )
+            .filter(customer::Column::Id.eq(id.to_string()))
+            .exec(&txn)
+            .await?;
+        bump_version(&txn, &customer, now).await?;
+        txn.commit().await?;
+        load(&self.db, partner, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("customer", id.to_string()))
+    }
+
+    /// Everything the customer holds, for the seat-limit, trial and add-on rules.
+    pub async fn holdings(&self, customer: CustomerId) -> Result<Vec<Holding>, DomainError> {
+        let rows = subscription::Entity::find()
+            .filter(subscription::Column::CustomerId.eq(customer.to_string()))
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .map(|s| {
+                Ok(Holding {
+                    product_id: ProductId::parse("p", &s.product_id)
+                        .map_err(|_| corrupt("product", &s.product_id))?,
+                    sku_id: SkuId::parse("s", &s.sku_id).map_err(|_| corrupt("sku", &s.sku_id))?,
+                    quantity: i64::from(s.quantity),
+                    status: match s.status.as_str() {
+                        "active" => HoldingStatus::Active,
+                        "suspended" => HoldingStatus::Suspended,
+                        "cancelled" => HoldingStatus::Cancelled,
+                        "expired" => HoldingStatus::Expired,
+                        other => return Err(corrupt("subscription status", other)),
+                    },
+                    is_trial: s.is_trial,
+                })
+            })
+            .collect()
+    }
+}

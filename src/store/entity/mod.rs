@@ -1,0 +1,13 @@
+//! SeaORM entities: one module per table. Rows only; the store converts them to domain types.
+
+pub mod availability;
+pub mod availability_price;
+pub mod customer;
+pub mod customer_qualification;
+pub mod idempotency_key;
+pub mod partner;
+pub mod price_list;
+pub mod product;
+pub mod sku;
+pub mod sku_prerequisite;
+pub mod subscription;

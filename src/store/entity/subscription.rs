@@ -1,0 +1,31 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "subscriptions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub partner_id: String,
+    pub customer_id: String,
+    pub order_id: String,
+    pub product_id: String,
+    pub sku_id: String,
+    pub availability_id: String,
+    pub quantity: i32,
+    pub term: String,
+    pub billing_cycle: String,
+    pub status: String,
+    pub is_trial: bool,
+    pub parent_subscription_id: Option<String>,
+    pub start_at: DateTimeUtc,
+    pub commitment_end_at: Option<DateTimeUtc>,
+    pub auto_renew: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

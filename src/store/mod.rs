@@ -1,0 +1,76 @@
+//! Persistence: SeaORM entities, migrations and the queries the services need. Transactions
+//! live here. The same code runs on SQLite (default) and PostgreSQL, chosen by the URL.
+
+mod catalog;
+mod customers;
+pub mod entity;
+pub mod migration;
+mod partners;
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlErr};
+use sea_orm_migration::MigratorTrait;
+
+use crate::domain::DomainError;
+
+pub use customers::{NewCustomer, QualificationChange};
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl From<DbErr> for DomainError {
+    fn from(e: DbErr) -> Self {
+        DomainError::Internal(format!("database: {e}"))
+    }
+}
+
+/// Whether a database error is a unique-key violation (a lost race on insert).
+fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path` or `postgres://...`). A SQLite file is created if
+    /// missing and runs in WAL mode.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DomainError> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+                o.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // NORMAL in WAL mode: a committed transaction survives a process crash;
+                    // only an OS crash or power loss can lose the last ones.
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        let db = Database::connect(options).await?;
+        Ok(Self { db })
+    }
+
+    pub async fn migrate(&self) -> Result<(), DomainError> {
+        migration::Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub async fn close(self) -> Result<(), DomainError> {
+        self.db.close().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,325 @@
+//! Test harness: the real server on port 0 with a fresh database (a SQLite file, or a new
+//! database on the real PostgreSQL), and real gRPC clients over a socket.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use csp_commerce::config::Settings;
+use csp_commerce::domain::customer::Role;
+use csp_commerce::domain::ids::PartnerId;
+use csp_commerce::grpc::pb;
+use csp_commerce::service::ManualClock;
+use csp_commerce::startup::Application;
+use sea_orm::{ConnectionTrait, Database};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+pub use csp_commerce::demo::seed;
+
+pub const DEFAULT_PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+pub const TEST_SECRET: &str = "test-secret-0123456789abcdef";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Adds the bearer token to every call.
+#[derive(Clone)]
+pub struct Bearer(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+pub type Authed = InterceptedService<Channel, Bearer>;
+pub type CatalogClient = pb::catalog_service_client::CatalogServiceClient<Authed>;
+pub type CustomerClient = pb::customer_service_client::CustomerServiceClient<Authed>;
+pub type CartClient = pb::cart_service_client::CartServiceClient<Authed>;
+pub type OrderClient = pb::order_service_client::OrderServiceClient<Authed>;
+pub type AdminClient = pb::catalog_admin_service_client::CatalogAdminServiceClient<Authed>;
+
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub backend: Backend,
+    pub clock: Arc<ManualClock>,
+    pub keys: Arc<csp_commerce::auth::TokenKeys>,
+    pub channel: Channel,
+    pub database_url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+/// The instant the tests' clock starts at: inside the demo month, before the mid-month ends.
+pub fn start_of_test_time() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 10, 12, 0, 0).unwrap()
+}
+
+/// Whether the PostgreSQL suite was explicitly switched off (`CSP_SKIP_POSTGRES=1`).
+pub fn postgres_skipped() -> bool {
+    std::env::var("CSP_SKIP_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+async fn fresh_postgres_database() -> String {
+    let admin_url =
+        std::env::var("CSP_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG_ADMIN_URL.to_owned());
+    let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+        panic!(
+            "\n\n*** PostgreSQL is not reachable at {admin_url}: {e}\n*** The PostgreSQL suite cannot run. Start PostgreSQL (see README), point CSP_TEST_POSTGRES_URL at one,\n*** or set CSP_SKIP_POSTGRES=1 to skip this suite knowingly.\n\n"
+        )
+    });
+    let name = format!("csp_test_{}", uuid::Uuid::new_v4().simple());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create the test database");
+    let _ = admin.close().await;
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("database URL with a path");
+    format!("{base}/{name}")
+}
+
+impl TestApp {
+    /// A server on a fresh database of `backend` with the demo catalog and partners.
+    /// Returns `None` only when the PostgreSQL suite is knowingly skipped.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = match backend {
+            Backend::Sqlite => Settings::sqlite_url(&dir.path().join("test.sqlite")),
+            Backend::Postgres => {
+                if postgres_skipped() {
+                    eprintln!("*** CSP_SKIP_POSTGRES=1: skipping a PostgreSQL test");
+                    return None;
+                }
+                fresh_postgres_database().await
+            }
+        };
+        Some(Self::spawn_on(backend, database_url, dir).await)
+    }
+
+    async fn spawn_on(backend: Backend, database_url: String, dir: tempfile::TempDir) -> Self {
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: database_url.clone(),
+            jwt_secret: TEST_SECRET.to_owned(),
+            max_db_connections: 8,
+            ..Settings::default()
+        };
+        let clock = ManualClock::new(start_of_test_time());
+        let app = Application::build(settings, clock.clone())
+            .await
+            .expect("build the application");
+        let addr = app.local_addr();
+        let keys = app.token_keys();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect to the test server");
+        Self {
+            addr,
+            backend,
+            clock,
+            keys,
+            channel,
+            database_url,
+            shutdown: Some(tx),
+            server: Some(server),
+            _dir: dir,
+        }
+    }
+
+    pub fn partner_id(key: &str) -> PartnerId {
+        let seed = seed().unwrap();
+        let p = seed
+            .partners
+            .iter()
+            .find(|p| p.key == key)
+            .unwrap_or_else(|| panic!("no demo partner {key}"));
+        PartnerId::from_uuid(p.id)
+    }
+
+    pub fn customer_id(key: &str) -> String {
+        let seed = seed().unwrap();
+        seed.customers
+            .iter()
+            .find(|c| c.key == key)
+            .unwrap_or_else(|| panic!("no demo customer {key}"))
+            .id
+            .to_string()
+    }
+
+    pub fn token(&self, partner: Option<&str>, role: Role) -> String {
+        self.keys
+            .mint(
+                "tester",
+                partner.map(Self::partner_id),
+                role,
+                chrono::Duration::hours(1),
+            )
+            .unwrap()
+    }
+
+    fn bearer(&self, partner: Option<&str>, role: Role) -> Bearer {
+        Bearer(Some(
+            format!("Bearer {}", self.token(partner, role))
+                .parse()
+                .unwrap(),
+        ))
+    }
+
+    /// A client with a raw `authorization` value (or none).
+    pub fn raw_bearer(value: Option<&str>) -> Bearer {
+        Bearer(value.map(|v| v.parse().unwrap()))
+    }
+
+    pub fn catalog(&self, partner: &str, role: Role) -> CatalogClient {
+        pb::catalog_service_client::CatalogServiceClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer(Some(partner), role),
+        )
+    }
+
+    pub fn catalog_with(&self, bearer: Bearer) -> CatalogClient {
+        pb::catalog_service_client::CatalogServiceClient::with_interceptor(
+            self.channel.clone(),
+            bearer,
+        )
+    }
+
+    pub fn customers(&self, partner: &str, role: Role) -> CustomerClient {
+        pb::customer_service_client::CustomerServiceClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer(Some(partner), role),
+        )
+    }
+
+    pub fn customers_with(&self, bearer: Bearer) -> CustomerClient {
+        pb::customer_service_client::CustomerServiceClient::with_interceptor(
+            self.channel.clone(),
+            bearer,
+        )
+    }
+
+    pub fn carts(&self, partner: &str, role: Role) -> CartClient {
+        pb::cart_service_client::CartServiceClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer(Some(partner), role),
+        )
+    }
+
+    pub fn orders(&self, partner: &str, role: Role) -> OrderClient {
+        pb::order_service_client::OrderServiceClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer(Some(partner), role),
+        )
+    }
+
+    pub fn admin(&self, partner: Option<&str>, role: Role) -> AdminClient {
+        pb::catalog_admin_service_client::CatalogAdminServiceClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer(partner, role),
+        )
+    }
+
+    /// Stops the server and drops a PostgreSQL test database.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server ran cleanly");
+        }
+        if self.backend == Backend::Postgres {
+            let admin_url = std::env::var("CSP_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| DEFAULT_PG_ADMIN_URL.to_owned());
+            let name = self
+                .database_url
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            if let Ok(admin) = Database::connect(&admin_url).await {
+                let _ = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+            }
+        }
+    }
+}
+
+/// Runs a scenario against SQLite and against PostgreSQL, as two tests.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(#[$meta:meta])* $name:ident, $body:expr) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await.expect("sqlite app");
+                let run = $body;
+                run(&app).await;
+                app.stop().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await else {
+                    return;
+                };
+                let run = $body;
+                run(&app).await;
+                app.stop().await;
+            }
+        }
+    };
+}
+
+/// The google.rpc details of a failed call.
+pub fn details(status: &tonic::Status) -> tonic_types::ErrorDetails {
+    use tonic_types::StatusExt;
+    status
+        .check_error_details()
+        .expect("google.rpc details decode")
+}
+
+/// Asserts a status code and that a BadRequest violation names `field`; returns the reason.
+pub fn assert_bad_field(status: &tonic::Status, field: &str) -> String {
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    let d = details(status);
+    let bad = d
+        .bad_request()
+        .unwrap_or_else(|| panic!("no BadRequest in {status:?}"));
+    let v = bad
+        .field_violations
+        .iter()
+        .find(|v| v.field == field)
+        .unwrap_or_else(|| panic!("no violation for {field} in {:?}", bad.field_violations));
+    assert!(d.error_info().is_some(), "ErrorInfo missing");
+    v.reason.clone()
+}
