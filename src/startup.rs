@@ -15,8 +15,10 @@ use crate::auth::TokenKeys;
 use crate::config::Settings;
 use crate::demo;
 use crate::domain::customer::Role;
+use crate::grpc::cart::CartApi;
 use crate::grpc::catalog::CatalogApi;
 use crate::grpc::customer::CustomerApi;
+use crate::grpc::order::OrderApi;
 use crate::grpc::pb::cart_service_server::CartServiceServer;
 use crate::grpc::pb::catalog_admin_service_server::CatalogAdminServiceServer;
 use crate::grpc::pb::catalog_service_server::CatalogServiceServer;
@@ -24,8 +26,10 @@ use crate::grpc::pb::customer_service_server::CustomerServiceServer;
 use crate::grpc::pb::order_service_server::OrderServiceServer;
 use crate::grpc::{self, Authenticate, NotYet, pb};
 use crate::service::Clock;
+use crate::service::carts::CartService;
 use crate::service::catalog::CatalogService;
 use crate::service::customers::CustomerService;
+use crate::service::orders::OrderService;
 use crate::service::paging::PageTokens;
 use crate::store::Store;
 
@@ -37,6 +41,8 @@ pub struct Application {
     store: Store,
     catalog: CatalogService,
     customers: CustomerService,
+    carts: CartService,
+    orders: OrderService,
 }
 
 impl Application {
@@ -60,7 +66,26 @@ impl Application {
         store.migrate().await?;
         let tokens = PageTokens::new(settings.jwt_secret.as_bytes());
         let customers = CustomerService::new(store.clone(), tokens.clone(), clock.clone());
-        let catalog = CatalogService::new(store.clone(), customers.clone(), tokens, clock);
+        let catalog = CatalogService::new(
+            store.clone(),
+            customers.clone(),
+            tokens.clone(),
+            clock.clone(),
+        );
+        let carts = CartService::new(
+            store.clone(),
+            catalog.clone(),
+            customers.clone(),
+            tokens.clone(),
+            clock.clone(),
+        );
+        let orders = OrderService::new(
+            store.clone(),
+            catalog.clone(),
+            customers.clone(),
+            tokens,
+            clock,
+        );
         if settings.demo && store.partner_count().await? == 0 {
             demo::load_partners(&store).await?;
             tracing::info!("loaded the demo partners and customers");
@@ -93,6 +118,8 @@ impl Application {
             store,
             catalog,
             customers,
+            carts,
+            orders,
         })
     }
 
@@ -130,6 +157,7 @@ impl Application {
         let auth = Authenticate::new(self.keys.clone());
         let admin = Authenticate::requiring(self.keys.clone(), Role::CatalogAdmin);
         tracing::info!(address = %self.local_addr, "csp-commerce listening");
+        let background = tokio::spawn(provisioning_loop(self.orders.clone()));
         let reporter = health_reporter.clone();
         let shutdown = async move {
             shutdown.await;
@@ -160,12 +188,41 @@ impl Application {
                 },
                 auth.clone(),
             ))
-            .add_service(CartServiceServer::with_interceptor(NotYet, auth.clone()))
-            .add_service(OrderServiceServer::with_interceptor(NotYet, auth))
+            .add_service(CartServiceServer::with_interceptor(
+                CartApi { carts: self.carts },
+                auth.clone(),
+            ))
+            .add_service(OrderServiceServer::with_interceptor(
+                OrderApi {
+                    orders: self.orders.clone(),
+                },
+                auth,
+            ))
             .add_service(CatalogAdminServiceServer::with_interceptor(NotYet, admin))
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), shutdown)
             .await?;
+        background.abort();
         Ok(())
+    }
+}
+
+/// Completes provisioned orders and forgets old request ids, until aborted.
+async fn provisioning_loop(orders: OrderService) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u64 = 0;
+    loop {
+        tick.tick().await;
+        if let Err(e) = orders.provision_pending().await {
+            tracing::warn!(error = %e, "provisioning pass failed; retrying");
+        }
+        // About hourly.
+        if ticks.is_multiple_of(36_000)
+            && let Err(e) = orders.purge_request_ids().await
+        {
+            tracing::warn!(error = %e, "purging old request ids failed");
+        }
+        ticks += 1;
     }
 }
 

@@ -1,10 +1,12 @@
 //! The gRPC edge: generated code, conversions, the one error mapping, thin handlers, caller
 //! authentication, health and reflection.
 
+pub mod cart;
 pub mod catalog;
 pub mod convert;
 pub mod customer;
 pub mod error;
+pub mod order;
 
 use std::sync::Arc;
 
@@ -81,10 +83,21 @@ impl Interceptor for Authenticate {
     }
 }
 
+/// Parses a UUID resource id.
+pub fn parse_uuid(field: &str, value: &str) -> Result<uuid::Uuid, DomainError> {
+    if value.is_empty() {
+        return Err(DomainError::invalid(
+            field,
+            "REQUIRED",
+            format!("{field} is required"),
+        ));
+    }
+    uuid::Uuid::parse_str(value)
+        .map_err(|_| DomainError::invalid(field, "MALFORMED", format!("{field} must be a UUID")))
+}
+
 /// Services whose issue has not landed: every RPC answers UNIMPLEMENTED (after authentication).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NotYet;
 
-impl pb::cart_service_server::CartService for NotYet {}
-impl pb::order_service_server::OrderService for NotYet {}
 impl pb::catalog_admin_service_server::CatalogAdminService for NotYet {}

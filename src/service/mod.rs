@@ -1,8 +1,10 @@
 //! Use cases: take parsed domain input, apply the rules, talk to the store, return domain
 //! values or errors. Nothing here knows gRPC.
 
+pub mod carts;
 pub mod catalog;
 pub mod customers;
+pub mod orders;
 pub mod paging;
 
 use std::sync::Arc;

@@ -8,8 +8,9 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::entity::{customer, customer_qualification, idempotency_key, subscription};
-use super::{Store, is_unique_violation};
+use super::Store;
+use super::entity::{customer, customer_qualification, subscription};
+use super::idempotency::{WriteKey, record, replay};
 use crate::domain::DomainError;
 use crate::domain::customer::{
     Agreement, Customer, Qualification, QualificationKind, VettingStatus,
@@ -183,36 +184,23 @@ impl Store {
         id: CustomerId,
         now: DateTime<Utc>,
     ) -> Result<Customer, DomainError> {
-        const OPERATION: &str = "CreateCustomer";
-        let fingerprint = new.fingerprint();
-        if let Some(existing) = self
-            .replay(partner, request_id, OPERATION, &fingerprint)
-            .await?
-        {
+        let key = WriteKey {
+            partner,
+            request_id,
+            operation: "CreateCustomer",
+            fingerprint: new.fingerprint(),
+        };
+        if let Some(existing) = replay(&self.db, &key).await? {
             let id = CustomerId::parse("id", &existing).map_err(|_| corrupt("id", &existing))?;
             return load(&self.db, partner, id).await?.ok_or_else(|| {
                 DomainError::Internal(format!("idempotency key points at missing customer {id}"))
             });
         }
         let txn = self.db.begin().await?;
-        let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
-            partner_id: Set(partner.to_string()),
-            request_id: Set(request_id.as_str().to_owned()),
-            operation: Set(OPERATION.to_owned()),
-            fingerprint: Set(fingerprint.clone()),
-            resource_id: Set(id.to_string()),
-            created_at: Set(now),
-        })
-        .exec_without_returning(&txn)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => {
-                // A concurrent retry won: answer as it did.
-                drop(txn);
-                return Box::pin(self.create_customer(partner, request_id, new, id, now)).await;
-            }
-            Err(e) => return Err(e.into()),
+        if !record(&txn, &key, &id.to_string(), now).await? {
+            // A concurrent retry won: answer as it did.
+            drop(txn);
+            return Box::pin(self.create_customer(partner, request_id, new, id, now)).await;
         }
         customer::Entity::insert(customer::ActiveModel {
             id: Set(id.to_string()),
@@ -234,39 +222,6 @@ impl Store {
         load(&self.db, partner, id)
             .await?
             .ok_or_else(|| DomainError::Internal("customer vanished after insert".into()))
-    }
-
-    /// The resource a request id already produced, or `None` for a new request id.
-    async fn replay(
-        &self,
-        partner: PartnerId,
-        request_id: &RequestId,
-        operation: &str,
-        fingerprint: &str,
-    ) -> Result<Option<String>, DomainError> {
-        let Some(key) = idempotency_key::Entity::find_by_id((
-            partner.to_string(),
-            request_id.as_str().to_owned(),
-        ))
-        .one(&self.db)
-        .await?
-        else {
-            return Ok(None);
-        };
-        if key.operation != operation || key.fingerprint != fingerprint {
-            return Err(DomainError::InvalidArgument(vec![
-                crate::domain::FieldViolation::new(
-                    "request_id",
-                    "REQUEST_ID_REUSED",
-                    format!(
-                        "request id {:?} was already used for a different {} request; use a new request id",
-                        request_id.as_str(),
-                        key.operation
-                    ),
-                ),
-            ]));
-        }
-        Ok(Some(key.resource_id))
     }
 
     /// A page of the partner's customers, in id (creation) order, after `after`.

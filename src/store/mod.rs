@@ -1,10 +1,13 @@
 //! Persistence: SeaORM entities, migrations and the queries the services need. Transactions
 //! live here. The same code runs on SQLite (default) and PostgreSQL, chosen by the URL.
 
+mod carts;
 mod catalog;
 mod customers;
 pub mod entity;
+mod idempotency;
 pub mod migration;
+mod orders;
 mod partners;
 
 use std::time::Duration;
@@ -15,7 +18,10 @@ use sea_orm_migration::MigratorTrait;
 
 use crate::domain::DomainError;
 
+pub use carts::LineChange;
 pub use customers::{NewCustomer, QualificationChange};
+pub use idempotency::WriteKey;
+pub use orders::{CheckoutOutcome, Held, OrderFilter, SubscriptionFilter};
 
 #[derive(Clone, Debug)]
 pub struct Store {

@@ -74,7 +74,7 @@ pub fn postgres_skipped() -> bool {
     std::env::var("CSP_SKIP_POSTGRES").is_ok_and(|v| v == "1")
 }
 
-async fn fresh_postgres_database() -> String {
+pub async fn fresh_postgres_database() -> String {
     let admin_url =
         std::env::var("CSP_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG_ADMIN_URL.to_owned());
     let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {

@@ -2,9 +2,13 @@
 
 pub mod availability;
 pub mod availability_price;
+pub mod cart;
+pub mod cart_line;
 pub mod customer;
 pub mod customer_qualification;
 pub mod idempotency_key;
+pub mod order;
+pub mod order_line;
 pub mod partner;
 pub mod price_list;
 pub mod product;

@@ -1,0 +1,312 @@
+//! Carts and their review: prices, every rule per line, cart-level rules, totals.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::catalog::{BillingCycle, Term};
+use super::eligibility::{self, Buyer, Intent, Problem, code};
+use super::ids::{CatalogItemId, CustomerId, ProductId, SkuId, SubscriptionId};
+use super::money::Money;
+
+/// A cart may be changed and checked out for this long after its creation.
+pub const CART_LIFETIME: Duration = Duration::days(7);
+
+/// Lines per cart.
+pub const MAX_LINES: usize = 50;
+
+pub mod cart_code {
+    pub const DUPLICATE_SKU_IN_CART: &str = "DUPLICATE_SKU_IN_CART";
+    pub const PROVISIONING_CONTEXT_MISSING: &str = "PROVISIONING_CONTEXT_MISSING";
+    pub const ADDON_PARENT_INVALID: &str = "ADDON_PARENT_INVALID";
+    pub const PARENT_ON_NON_ADDON: &str = "PARENT_ON_NON_ADDON";
+    pub const CART_EMPTY: &str = "CART_EMPTY";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CartStatus {
+    Active,
+    Ordered,
+}
+
+impl CartStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CartStatus::Active => "active",
+            CartStatus::Ordered => "ordered",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(CartStatus::Active),
+            "ordered" => Some(CartStatus::Ordered),
+            _ => None,
+        }
+    }
+}
+
+/// Reservation scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Single,
+    Shared,
+}
+
+impl Scope {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Scope::Single => "single",
+            Scope::Shared => "shared",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "single" => Some(Scope::Single),
+            "shared" => Some(Scope::Shared),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ProvisioningContext {
+    pub parent_subscription: Option<SubscriptionId>,
+    pub scope: Option<Scope>,
+    pub azure_subscription_id: Option<uuid::Uuid>,
+}
+
+/// What a caller asks a line to be.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LineInput {
+    pub item: CatalogItemId,
+    pub quantity: i32,
+    pub term: Term,
+    pub billing_cycle: BillingCycle,
+    pub provisioning: ProvisioningContext,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CartLine {
+    pub id: uuid::Uuid,
+    pub input: LineInput,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cart {
+    pub id: uuid::Uuid,
+    pub customer_id: CustomerId,
+    pub status: CartStatus,
+    pub lines: Vec<CartLine>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub version: i64,
+    pub order_id: Option<uuid::Uuid>,
+}
+
+impl Cart {
+    pub fn etag(&self) -> String {
+        format!("v{}", self.version)
+    }
+
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.status == CartStatus::Active && now >= self.expires_at
+    }
+}
+
+/// An active subscription of the customer that an add-on line names as its parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParentSubscription {
+    pub id: SubscriptionId,
+    pub product_id: ProductId,
+    pub sku_id: SkuId,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewedLine {
+    pub line: CartLine,
+    pub product_title: String,
+    pub sku_title: String,
+    pub unit_price: Option<Money>,
+    pub extended_price: Option<Money>,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Review {
+    pub lines: Vec<ReviewedLine>,
+    /// Problems of the cart as a whole (agreement, role, emptiness).
+    pub problems: Vec<Problem>,
+    /// One total per currency, in first-seen order.
+    pub totals: Vec<Money>,
+}
+
+impl Review {
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty() && self.lines.iter().all(|l| l.problems.is_empty())
+    }
+}
+
+/// Problems that concern the whole cart rather than one line.
+const CART_LEVEL: &[&str] = &[code::AGREEMENT_NOT_ACCEPTED, code::ROLE_CANNOT_PURCHASE];
+
+/// Evaluates every rule for every line of a cart, the way checkout will.
+/// `buyer.holdings` are the customer's subscriptions; the other lines of the cart are added
+/// per line.
+pub fn review(buyer: &Buyer<'_>, parents: &[ParentSubscription], lines: &[CartLine]) -> Review {
+    let Buyer {
+        catalog,
+        partner,
+        customer,
+        role,
+        holdings,
+        now,
+    } = *buyer;
+    let mut cart_problems: Vec<Problem> = Vec::new();
+    if lines.is_empty() {
+        cart_problems.push(Problem {
+            code: cart_code::CART_EMPTY,
+            message: "the cart has no lines".into(),
+            field: "lines",
+            figures: Vec::new(),
+        });
+    }
+    let mut reviewed = Vec::with_capacity(lines.len());
+    let mut totals: Vec<Money> = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        let input = &line.input;
+        let Some(item) = catalog.item(&input.item) else {
+            reviewed.push(ReviewedLine {
+                line: line.clone(),
+                product_title: String::new(),
+                sku_title: String::new(),
+                unit_price: None,
+                extended_price: None,
+                problems: vec![Problem {
+                    code: code::NOT_IN_CURRENT_PRICE_LIST,
+                    message: format!("{} is not in the current price list", input.item),
+                    field: "catalog_item_id",
+                    figures: vec![(
+                        "month",
+                        catalog.month().map(|m| m.to_string()).unwrap_or_default(),
+                    )],
+                }],
+            });
+            continue;
+        };
+        // The other lines of this cart count as held: a base line opens its add-ons, and
+        // seats of the same SKU on several lines pool against the seat limit.
+        let mut with_cart = holdings.clone();
+        for (other_index, other) in lines.iter().enumerate() {
+            if other_index != index && catalog.item(&other.input.item).is_some() {
+                with_cart = with_cart.with_pending(
+                    &other.input.item.product,
+                    &other.input.item.sku,
+                    i64::from(other.input.quantity),
+                );
+            }
+        }
+        let buyer = Buyer {
+            catalog,
+            partner,
+            customer,
+            role,
+            holdings: &with_cart,
+            now,
+        };
+        let mut problems = eligibility::check(
+            &buyer,
+            &Intent {
+                item,
+                quantity: input.quantity,
+                term: input.term,
+                billing_cycle: input.billing_cycle,
+            },
+        );
+        problems.retain(|p| {
+            if CART_LEVEL.contains(&p.code) {
+                if !cart_problems.iter().any(|c| c.code == p.code) {
+                    cart_problems.push(p.clone());
+                }
+                false
+            } else {
+                true
+            }
+        });
+        if lines[..index].iter().any(|l| {
+            l.input.item.product == input.item.product && l.input.item.sku == input.item.sku
+        }) {
+            problems.push(Problem {
+                code: cart_code::DUPLICATE_SKU_IN_CART,
+                message: "this SKU is already on another line of the cart: change that line's quantity instead".into(),
+                field: "catalog_item_id",
+                figures: Vec::new(),
+            });
+        }
+        let sku = item.sku.sku;
+        if sku.is_reservation
+            && (input.provisioning.scope.is_none()
+                || input.provisioning.azure_subscription_id.is_none())
+        {
+            problems.push(Problem {
+                code: cart_code::PROVISIONING_CONTEXT_MISSING,
+                message: "an Azure reservation needs a scope (single or shared) and an Azure subscription id".into(),
+                field: "provisioning_context",
+                figures: vec![("required", "scope,azure_subscription_id".into())],
+            });
+        }
+        if let Some(parent_id) = input.provisioning.parent_subscription {
+            if !sku.is_addon() {
+                problems.push(Problem {
+                    code: cart_code::PARENT_ON_NON_ADDON,
+                    message: "only an add-on names a parent subscription".into(),
+                    field: "provisioning_context.parent_subscription_id",
+                    figures: Vec::new(),
+                });
+            } else {
+                let valid = parents.iter().any(|p| {
+                    p.id == parent_id
+                        && p.active
+                        && sku
+                            .prerequisites
+                            .iter()
+                            .any(|(pp, ps)| *pp == p.product_id && *ps == p.sku_id)
+                });
+                if !valid {
+                    problems.push(Problem {
+                        code: cart_code::ADDON_PARENT_INVALID,
+                        message: format!(
+                            "subscription {parent_id} is not an active subscription of this customer to one of the add-on's base SKUs"
+                        ),
+                        field: "provisioning_context.parent_subscription_id",
+                        figures: Vec::new(),
+                    });
+                }
+            }
+        }
+        let unit_price = item
+            .availability
+            .price_for(input.term, input.billing_cycle)
+            .map(|t| t.unit_price);
+        let extended_price = unit_price.and_then(|p| p.checked_mul(i64::from(input.quantity)));
+        if let Some(price) = extended_price {
+            match totals.iter_mut().find(|t| t.currency == price.currency) {
+                Some(total) => *total = total.checked_add(price).unwrap_or(*total),
+                None => totals.push(price),
+            }
+        }
+        reviewed.push(ReviewedLine {
+            line: line.clone(),
+            product_title: item.product.title.clone(),
+            sku_title: sku.title.clone(),
+            unit_price,
+            extended_price,
+            problems,
+        });
+    }
+    Review {
+        lines: reviewed,
+        problems: cart_problems,
+        totals,
+    }
+}

@@ -1,0 +1,190 @@
+//! OrderService handlers.
+
+use tonic::{Request, Response, Status};
+
+use super::pb::order_service_server::OrderService;
+use super::{caller, convert, parse_uuid, pb};
+use crate::domain::DomainError;
+use crate::domain::error::Violations;
+use crate::domain::ids::{CustomerId, ProductId, RequestId, SubscriptionId};
+use crate::domain::order::{OrderStatus, SubscriptionStatus};
+use crate::service::orders::{OrderFilter, OrderService as Orders, SubscriptionFilter};
+
+#[derive(Debug, Clone)]
+pub struct OrderApi {
+    pub orders: Orders,
+}
+
+fn missing() -> Status {
+    DomainError::Internal("a parsed field was missing after validation".into()).into()
+}
+
+fn unknown(field: &str, raw: i32) -> DomainError {
+    DomainError::invalid(
+        field,
+        "UNKNOWN_ENUM_VALUE",
+        format!("{field} {raw} is not a known value"),
+    )
+}
+
+#[tonic::async_trait]
+impl OrderService for OrderApi {
+    async fn get_order(
+        &self,
+        request: Request<pb::GetOrderRequest>,
+    ) -> Result<Response<pb::GetOrderResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::GetOrderRequest { order_id } = request.into_inner();
+        let id = parse_uuid("order_id", &order_id)?;
+        let order = self.orders.get(&caller, id).await?;
+        Ok(Response::new(pb::GetOrderResponse {
+            order: Some(convert::order(&order)),
+        }))
+    }
+
+    async fn list_orders(
+        &self,
+        request: Request<pb::ListOrdersRequest>,
+    ) -> Result<Response<pb::ListOrdersResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::ListOrdersRequest {
+            customer_id,
+            status,
+            create_time_from,
+            create_time_to,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        let customer = v.check(CustomerId::parse("customer_id", &customer_id));
+        let status = match pb::OrderStatus::try_from(status) {
+            Ok(pb::OrderStatus::Unspecified) => None,
+            Ok(pb::OrderStatus::Pending) => Some(OrderStatus::Pending),
+            Ok(pb::OrderStatus::Completed) => Some(OrderStatus::Completed),
+            Ok(pb::OrderStatus::Cancelled) => Some(OrderStatus::Cancelled),
+            Ok(pb::OrderStatus::Failed) => Some(OrderStatus::Failed),
+            Err(_) => {
+                v.check::<()>(Err(unknown("status", status)));
+                None
+            }
+        };
+        let from = create_time_from
+            .and_then(|t| v.check(convert::parse_timestamp("create_time_from", &t)));
+        let to =
+            create_time_to.and_then(|t| v.check(convert::parse_timestamp("create_time_to", &t)));
+        v.into_result()?;
+        let customer = customer.ok_or_else(missing)?;
+        let page = self
+            .orders
+            .list(
+                &caller,
+                customer,
+                OrderFilter { status, from, to },
+                page_size,
+                &page_token,
+            )
+            .await?;
+        Ok(Response::new(pb::ListOrdersResponse {
+            orders: page.items.iter().map(convert::order).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn cancel_order(
+        &self,
+        request: Request<pb::CancelOrderRequest>,
+    ) -> Result<Response<pb::CancelOrderResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::CancelOrderRequest {
+            request_id,
+            order_id,
+            etag,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.check(RequestId::parse("request_id", &request_id));
+        let id = v.check(parse_uuid("order_id", &order_id));
+        v.into_result()?;
+        let (Some(request_id), Some(id)) = (request_id, id) else {
+            return Err(missing());
+        };
+        let etag = (!etag.is_empty()).then_some(etag.as_str());
+        let order = self.orders.cancel(&caller, &request_id, id, etag).await?;
+        Ok(Response::new(pb::CancelOrderResponse {
+            order: Some(convert::order(&order)),
+        }))
+    }
+
+    async fn list_subscriptions(
+        &self,
+        request: Request<pb::ListSubscriptionsRequest>,
+    ) -> Result<Response<pb::ListSubscriptionsResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::ListSubscriptionsRequest {
+            customer_id,
+            status,
+            product_id,
+            parent_subscription_id,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        let customer = v.check(CustomerId::parse("customer_id", &customer_id));
+        let status = match pb::SubscriptionStatus::try_from(status) {
+            Ok(pb::SubscriptionStatus::Unspecified) => None,
+            Ok(pb::SubscriptionStatus::Active) => Some(SubscriptionStatus::Active),
+            Ok(pb::SubscriptionStatus::Suspended) => Some(SubscriptionStatus::Suspended),
+            Ok(pb::SubscriptionStatus::Cancelled) => Some(SubscriptionStatus::Cancelled),
+            Ok(pb::SubscriptionStatus::Expired) => Some(SubscriptionStatus::Expired),
+            Err(_) => {
+                v.check::<()>(Err(unknown("status", status)));
+                None
+            }
+        };
+        let product = if product_id.is_empty() {
+            None
+        } else {
+            v.check(ProductId::parse("product_id", &product_id))
+        };
+        let parent = if parent_subscription_id.is_empty() {
+            None
+        } else {
+            v.check(SubscriptionId::parse(
+                "parent_subscription_id",
+                &parent_subscription_id,
+            ))
+        };
+        v.into_result()?;
+        let customer = customer.ok_or_else(missing)?;
+        let page = self
+            .orders
+            .subscriptions(
+                &caller,
+                customer,
+                SubscriptionFilter {
+                    status,
+                    product,
+                    parent,
+                },
+                page_size,
+                &page_token,
+            )
+            .await?;
+        Ok(Response::new(pb::ListSubscriptionsResponse {
+            subscriptions: page.items.iter().map(convert::subscription).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn get_subscription(
+        &self,
+        request: Request<pb::GetSubscriptionRequest>,
+    ) -> Result<Response<pb::GetSubscriptionResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::GetSubscriptionRequest { subscription_id } = request.into_inner();
+        let id = SubscriptionId::parse("subscription_id", &subscription_id)?;
+        let sub = self.orders.subscription(&caller, id).await?;
+        Ok(Response::new(pb::GetSubscriptionResponse {
+            subscription: Some(convert::subscription(&sub)),
+        }))
+    }
+}

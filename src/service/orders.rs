@@ -1,0 +1,236 @@
+//! Order history, cancellation and subscriptions.
+
+use std::sync::Arc;
+
+use chrono::DateTime;
+
+use super::Clock;
+use super::catalog::{CatalogService, Page};
+use super::customers::CustomerService;
+use super::paging::{PageTokens, page_size};
+use crate::domain::DomainError;
+use crate::domain::customer::Caller;
+use crate::domain::error::Precondition;
+use crate::domain::ids::{CustomerId, RequestId, SubscriptionId};
+use crate::domain::order::{Order, OrderStatus, Subscription};
+pub use crate::store::{OrderFilter, SubscriptionFilter};
+use crate::store::{Store, WriteKey};
+
+#[derive(Debug, Clone)]
+pub struct OrderService {
+    store: Store,
+    catalog: CatalogService,
+    customers: CustomerService,
+    tokens: PageTokens,
+    clock: Arc<dyn Clock>,
+}
+
+fn bad_token() -> DomainError {
+    DomainError::invalid("page_token", "INVALID_PAGE_TOKEN", "page_token is corrupt")
+}
+
+impl OrderService {
+    pub fn new(
+        store: Store,
+        catalog: CatalogService,
+        customers: CustomerService,
+        tokens: PageTokens,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            catalog,
+            customers,
+            tokens,
+            clock,
+        }
+    }
+
+    pub async fn get(&self, caller: &Caller, id: uuid::Uuid) -> Result<Order, DomainError> {
+        let partner = caller.partner()?;
+        self.store
+            .order(partner, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("order", id.to_string()))
+    }
+
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        customer: CustomerId,
+        filter: OrderFilter,
+        requested_page_size: i32,
+        page_token: &str,
+    ) -> Result<Page<Order>, DomainError> {
+        let limit = page_size(requested_page_size)?;
+        let (partner, _) = self.customers.buyer(caller, customer).await?;
+        let query = format!("orders|{}|{customer}|{filter:?}", partner.id);
+        let after = match self.tokens.decode(&query, page_token)? {
+            None => None,
+            Some(key) => {
+                let (micros, id) = key.split_once('|').ok_or_else(bad_token)?;
+                let at = micros
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(DateTime::from_timestamp_micros)
+                    .ok_or_else(bad_token)?;
+                Some((at, id.to_owned()))
+            }
+        };
+        let mut items = self
+            .store
+            .list_orders(partner.id, customer, &filter, after, limit as u64 + 1)
+            .await?;
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next_page_token = match items.last() {
+            Some(last) if more => self.tokens.encode(
+                &query,
+                &format!("{}|{}", last.created_at.timestamp_micros(), last.id),
+            ),
+            _ => String::new(),
+        };
+        Ok(Page {
+            items,
+            next_page_token,
+        })
+    }
+
+    /// Cancels inside the window with a pro-rata refund; outside it says until when it was possible.
+    pub async fn cancel(
+        &self,
+        caller: &Caller,
+        request_id: &RequestId,
+        id: uuid::Uuid,
+        etag: Option<&str>,
+    ) -> Result<Order, DomainError> {
+        caller.require(caller.role.may_purchase(), "cancel orders")?;
+        let partner = caller.partner()?;
+        let key = WriteKey {
+            partner,
+            request_id,
+            operation: "CancelOrder",
+            fingerprint: id.to_string(),
+        };
+        if self.store.replayed(&key).await?.is_some() {
+            return self.get(caller, id).await;
+        }
+        let order = self.get(caller, id).await?;
+        if let Some(etag) = etag
+            && etag != order.etag()
+        {
+            return Err(DomainError::Aborted {
+                reason: "ETAG_MISMATCH",
+                message: format!(
+                    "the order changed (etag {} now, {etag} sent): read it again",
+                    order.etag()
+                ),
+            });
+        }
+        if order.status == OrderStatus::Cancelled {
+            return Err(DomainError::FailedPrecondition {
+                message: "the order is already cancelled".into(),
+                violations: vec![Precondition {
+                    code: "ORDER_ALREADY_CANCELLED".into(),
+                    subject: format!("orders/{id}"),
+                    description: "an order is cancelled once".into(),
+                }],
+            });
+        }
+        let now = self.clock.now();
+        let deadline = order.cancel_deadline();
+        if now > deadline {
+            return Err(DomainError::FailedPrecondition {
+                message: format!(
+                    "the cancellation window closed on {}",
+                    deadline.to_rfc3339()
+                ),
+                violations: vec![Precondition {
+                    code: "CANCELLATION_WINDOW_CLOSED".into(),
+                    subject: format!("orders/{id}"),
+                    description: format!(
+                        "cancellation was possible until {}",
+                        deadline.to_rfc3339()
+                    ),
+                }],
+            });
+        }
+        let refund = order.refund_at(now);
+        self.store
+            .cancel_order(partner, &key, &order, refund, now)
+            .await
+    }
+
+    pub async fn subscription(
+        &self,
+        caller: &Caller,
+        id: SubscriptionId,
+    ) -> Result<Subscription, DomainError> {
+        let partner = caller.partner()?;
+        let mut sub = self
+            .store
+            .subscription(partner, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("subscription", id.to_string()))?;
+        self.titled(&mut sub);
+        Ok(sub)
+    }
+
+    fn titled(&self, sub: &mut Subscription) {
+        if let Some(view) = self
+            .catalog
+            .snapshot()
+            .sku(&sub.item.product, &sub.item.sku)
+        {
+            sub.title = view.sku.title.clone();
+        }
+    }
+
+    pub async fn subscriptions(
+        &self,
+        caller: &Caller,
+        customer: CustomerId,
+        filter: SubscriptionFilter,
+        requested_page_size: i32,
+        page_token: &str,
+    ) -> Result<Page<Subscription>, DomainError> {
+        let limit = page_size(requested_page_size)?;
+        let (partner, _) = self.customers.buyer(caller, customer).await?;
+        let query = format!("subscriptions|{}|{customer}|{filter:?}", partner.id);
+        let after = self
+            .tokens
+            .decode(&query, page_token)?
+            .map(|k| SubscriptionId::parse("page_token", &k))
+            .transpose()?;
+        let mut items = self
+            .store
+            .list_subscriptions(partner.id, customer, &filter, after, limit as u64 + 1)
+            .await?;
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next_page_token = match items.last() {
+            Some(last) if more => self.tokens.encode(&query, &last.id.to_string()),
+            _ => String::new(),
+        };
+        for sub in &mut items {
+            self.titled(sub);
+        }
+        Ok(Page {
+            items,
+            next_page_token,
+        })
+    }
+
+    /// Provisioning: pending orders become completed once their subscriptions exist (they are
+    /// written with the order, so one pass completes them).
+    pub async fn provision_pending(&self) -> Result<u64, DomainError> {
+        self.store.complete_pending_orders(500).await
+    }
+
+    /// Forgets request ids older than two days (the promise is at least 24 hours).
+    pub async fn purge_request_ids(&self) -> Result<u64, DomainError> {
+        self.store
+            .purge_request_ids(self.clock.now() - chrono::Duration::days(2))
+            .await
+    }
+}

@@ -1,0 +1,714 @@
+//! The buying flow through the wire: carts, review, checkout (atomic, idempotent, safe under
+//! concurrency), orders, subscriptions and cancellation.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::TestApp;
+use csp_commerce::domain::customer::Role;
+use csp_commerce::grpc::pb;
+use tonic::Code;
+
+const E3: (&str, &str) = ("CFQ7TTC02ROY", "0001"); // seat limit 300
+const AUDIO: (&str, &str) = ("CFQ7TTC05WUF", "0001"); // add-on of E3 (among others)
+
+/// The catalog item id of a SKU's commercial availability in `country`.
+async fn item(app: &TestApp, sku: (&str, &str), country: &str) -> String {
+    let response = app
+        .catalog("us", Role::SalesAgent)
+        .list_availabilities(pb::ListAvailabilitiesRequest {
+            product_id: sku.0.into(),
+            sku_id: sku.1.into(),
+            country: country.into(),
+            segment: pb::Segment::Commercial.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    response.availabilities[0].catalog_item_id.clone()
+}
+
+fn line(
+    item: &str,
+    quantity: i32,
+    term: pb::TermDuration,
+    cycle: pb::BillingCycle,
+) -> pb::CartLineInput {
+    pb::CartLineInput {
+        catalog_item_id: item.into(),
+        quantity,
+        term: term.into(),
+        billing_cycle: cycle.into(),
+        provisioning_context: None,
+    }
+}
+
+fn annual(item: &str, quantity: i32) -> pb::CartLineInput {
+    line(
+        item,
+        quantity,
+        pb::TermDuration::P1y,
+        pb::BillingCycle::Annual,
+    )
+}
+
+fn rid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+async fn new_cart(app: &TestApp, customer: &str, lines: Vec<pb::CartLineInput>) -> pb::Cart {
+    app.carts("us", Role::SalesAgent)
+        .create_cart(pb::CreateCartRequest {
+            request_id: rid(),
+            customer_id: TestApp::customer_id(customer),
+            lines,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .cart
+        .unwrap()
+}
+
+async fn checkout(app: &TestApp, cart: &pb::Cart) -> Result<pb::Order, tonic::Status> {
+    app.carts("us", Role::SalesAgent)
+        .checkout(pb::CheckoutRequest {
+            request_id: rid(),
+            cart_id: cart.id.clone(),
+            etag: cart.etag.clone(),
+        })
+        .await
+        .map(|r| r.into_inner().order.unwrap())
+}
+
+fn codes(problems: &[pb::PurchaseProblem]) -> Vec<&str> {
+    problems.iter().map(|p| p.code.as_str()).collect()
+}
+
+on_both_backends!(
+    a_base_and_its_addon_are_reviewed_priced_and_checked_out_together,
+    async |app: &TestApp| {
+        let e3 = item(app, E3, "US").await;
+        let audio = item(app, AUDIO, "US").await;
+        let cart = new_cart(
+            app,
+            "us-fabrikam",
+            vec![annual(&e3, 10), annual(&audio, 10)],
+        )
+        .await;
+        assert_eq!(cart.status, pb::CartStatus::Active as i32);
+        assert!(cart.problems.is_empty(), "{:?}", cart.problems);
+        for l in &cart.lines {
+            assert!(l.problems.is_empty(), "{:?}", l.problems);
+        }
+        // 327.60 and 217.20 USD a year each, times 10.
+        assert_eq!(cart.lines[0].unit_price.as_ref().unwrap().units, 327);
+        assert_eq!(cart.lines[0].extended_price.as_ref().unwrap().units, 3276);
+        assert_eq!(cart.totals.len(), 1);
+        assert_eq!(cart.totals[0].currency_code, "USD");
+        assert_eq!((cart.totals[0].units, cart.totals[0].nanos), (5448, 0));
+
+        let order = checkout(app, &cart).await.unwrap();
+        assert!(order.order_number.starts_with("ORD-"));
+        assert_eq!(order.lines.len(), 2);
+        assert_eq!(order.total.as_ref().unwrap().units, 5448);
+        assert_eq!(order.cart_id, cart.id);
+
+        let subs = app
+            .orders("us", Role::SalesAgent)
+            .list_subscriptions(pb::ListSubscriptionsRequest {
+                customer_id: TestApp::customer_id("us-fabrikam"),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .subscriptions;
+        assert_eq!(subs.len(), 2);
+        let base = subs.iter().find(|s| s.product_id == E3.0).unwrap();
+        let addon = subs.iter().find(|s| s.product_id == AUDIO.0).unwrap();
+        assert_eq!(
+            addon.parent_subscription_id, base.id,
+            "the add-on hangs on the base bought with it"
+        );
+        assert_eq!(base.status, pb::SubscriptionStatus::Active as i32);
+        assert_eq!(base.quantity, 10);
+
+        // The cart is now ordered and read-only.
+        let again = app
+            .carts("us", Role::SalesAgent)
+            .get_cart(pb::GetCartRequest {
+                cart_id: cart.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .cart
+            .unwrap();
+        assert_eq!(again.status, pb::CartStatus::Ordered as i32);
+        assert_eq!(again.order_id, order.id);
+    }
+);
+
+on_both_backends!(
+    an_addon_alone_shows_its_missing_base_and_cannot_be_checked_out,
+    async |app: &TestApp| {
+        let audio = item(app, AUDIO, "US").await;
+        let cart = new_cart(app, "us-fabrikam", vec![annual(&audio, 5)]).await;
+        assert_eq!(codes(&cart.lines[0].problems), vec!["ADDON_BASE_MISSING"]);
+        let err = checkout(app, &cart).await.unwrap_err();
+        assert_eq!(err.code(), Code::FailedPrecondition);
+        let details = common::details(&err);
+        let violations = &details.precondition_failure().unwrap().violations;
+        assert_eq!(violations.len(), 1);
+        assert_eq!(violations[0].r#type, "ADDON_BASE_MISSING");
+        assert_eq!(violations[0].subject, format!("lines/{}", cart.lines[0].id));
+    }
+);
+
+on_both_backends!(
+    seat_limits_count_owned_seats_and_say_how_many_remain,
+    async |app: &TestApp| {
+        let e3 = item(app, E3, "US").await;
+        let first = new_cart(app, "us-fabrikam", vec![annual(&e3, 250)]).await;
+        checkout(app, &first).await.unwrap();
+        let second = new_cart(app, "us-fabrikam", vec![annual(&e3, 60)]).await;
+        let problem = &second.lines[0].problems[0];
+        assert_eq!(problem.code, "SEAT_LIMIT_EXCEEDED");
+        assert_eq!(problem.figures["seats_available"], "50");
+        assert_eq!(problem.figures["seat_limit"], "300");
+        assert_eq!(
+            checkout(app, &second).await.unwrap_err().code(),
+            Code::FailedPrecondition
+        );
+    }
+);
+
+on_both_backends!(
+    stale_etags_are_aborted_and_changes_bump_the_etag,
+    async |app: &TestApp| {
+        let e3 = item(app, E3, "US").await;
+        let audio = item(app, AUDIO, "US").await;
+        let cart = new_cart(app, "us-fabrikam", vec![annual(&e3, 5)]).await;
+        let mut carts = app.carts("us", Role::SalesAgent);
+        let added = carts
+            .add_cart_line(pb::AddCartLineRequest {
+                request_id: rid(),
+                cart_id: cart.id.clone(),
+                etag: cart.etag.clone(),
+                line: Some(annual(&audio, 5)),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .cart
+            .unwrap();
+        assert_ne!(added.etag, cart.etag);
+        assert_eq!(added.lines.len(), 2);
+        // The old etag is stale now: for a change and for checkout.
+        let err = carts
+            .remove_cart_line(pb::RemoveCartLineRequest {
+                request_id: rid(),
+                cart_id: cart.id.clone(),
+                line_id: added.lines[1].id.clone(),
+                etag: cart.etag.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::Aborted);
+        assert_eq!(
+            checkout(app, &cart).await.unwrap_err().code(),
+            Code::Aborted
+        );
+        // Updating the quantity with the fresh etag works.
+        let updated = carts
+            .update_cart_line(pb::UpdateCartLineRequest {
+                request_id: rid(),
+                cart_id: cart.id.clone(),
+                line_id: added.lines[0].id.clone(),
+                etag: added.etag.clone(),
+                line: Some(annual(&e3, 7)),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .cart
+            .unwrap();
+        assert_eq!(updated.lines[0].quantity, 7);
+    }
+);
+
+on_both_backends!(a_retried_write_is_applied_once, async |app: &TestApp| {
+    let e3 = item(app, E3, "US").await;
+    let audio = item(app, AUDIO, "US").await;
+    let cart = new_cart(app, "us-fabrikam", vec![annual(&e3, 5)]).await;
+    let mut carts = app.carts("us", Role::SalesAgent);
+    let request = pb::AddCartLineRequest {
+        request_id: rid(),
+        cart_id: cart.id.clone(),
+        etag: cart.etag.clone(),
+        line: Some(annual(&audio, 5)),
+    };
+    let first = carts
+        .add_cart_line(request.clone())
+        .await
+        .unwrap()
+        .into_inner()
+        .cart
+        .unwrap();
+    let retry = carts
+        .add_cart_line(request.clone())
+        .await
+        .unwrap()
+        .into_inner()
+        .cart
+        .unwrap();
+    assert_eq!(first.lines.len(), 2);
+    assert_eq!(retry.lines.len(), 2, "the retry did not add a second line");
+    assert_eq!(retry.etag, first.etag);
+    // The same request id for something else is refused.
+    let mut other = request;
+    other.line = Some(annual(&audio, 6));
+    let err = carts.add_cart_line(other).await.unwrap_err();
+    common::assert_bad_field(&err, "request_id");
+});
+
+on_both_backends!(checkout_is_idempotent, async |app: &TestApp| {
+    let e3 = item(app, E3, "US").await;
+    let cart = new_cart(app, "us-fabrikam", vec![annual(&e3, 3)]).await;
+    let mut carts = app.carts("us", Role::SalesAgent);
+    let request = pb::CheckoutRequest {
+        request_id: rid(),
+        cart_id: cart.id.clone(),
+        etag: cart.etag.clone(),
+    };
+    let first = carts
+        .checkout(request.clone())
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    let retry = carts
+        .checkout(request.clone())
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!(retry.id, first.id);
+    // A second checkout of the ordered cart, with a new request id, returns the first order.
+    let second = checkout(app, &cart).await.unwrap();
+    assert_eq!(second.id, first.id);
+    // The same request id with another cart is refused.
+    let other = new_cart(app, "us-fabrikam", vec![annual(&e3, 1)]).await;
+    let err = carts
+        .checkout(pb::CheckoutRequest {
+            request_id: request.request_id.clone(),
+            cart_id: other.id.clone(),
+            etag: other.etag.clone(),
+        })
+        .await
+        .unwrap_err();
+    common::assert_bad_field(&err, "request_id");
+    // Exactly one order for the customer.
+    let orders = app
+        .orders("us", Role::SalesAgent)
+        .list_orders(pb::ListOrdersRequest {
+            customer_id: TestApp::customer_id("us-fabrikam"),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .orders;
+    assert_eq!(orders.len(), 1);
+});
+
+on_both_backends!(
+    fifty_concurrent_checkouts_of_one_cart_make_one_order,
+    async |app: &TestApp| {
+        let e3 = item(app, E3, "US").await;
+        let cart = new_cart(app, "us-fabrikam", vec![annual(&e3, 2)]).await;
+        let mut tasks = Vec::new();
+        for _ in 0..50 {
+            let mut carts = app.carts("us", Role::SalesAgent);
+            let request = pb::CheckoutRequest {
+                request_id: rid(),
+                cart_id: cart.id.clone(),
+                etag: cart.etag.clone(),
+            };
+            tasks.push(tokio::spawn(async move { carts.checkout(request).await }));
+        }
+        let mut order_ids = std::collections::HashSet::new();
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(response) => {
+                    order_ids.insert(response.into_inner().order.unwrap().id);
+                }
+                Err(status) => assert_eq!(status.code(), Code::Aborted, "{status:?}"),
+            }
+        }
+        assert_eq!(
+            order_ids.len(),
+            1,
+            "every successful caller got the same order"
+        );
+        let subs = app
+            .orders("us", Role::SalesAgent)
+            .list_subscriptions(pb::ListSubscriptionsRequest {
+                customer_id: TestApp::customer_id("us-fabrikam"),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .subscriptions;
+        assert_eq!(
+            subs.len(),
+            1,
+            "one subscription: one order line, written once"
+        );
+    }
+);
+
+on_both_backends!(
+    two_carts_racing_for_the_last_seats_cannot_both_win,
+    async |app: &TestApp| {
+        let e3 = item(app, E3, "US").await;
+        let a = new_cart(app, "us-fabrikam", vec![annual(&e3, 200)]).await;
+        let b = new_cart(app, "us-fabrikam", vec![annual(&e3, 200)]).await;
+        let (ra, rb) = tokio::join!(checkout(app, &a), checkout(app, &b));
+        let wins = [ra.is_ok(), rb.is_ok()].iter().filter(|w| **w).count();
+        assert_eq!(wins, 1, "{ra:?} / {rb:?}");
+        let loser = ra.err().or(rb.err()).unwrap();
+        assert_eq!(loser.code(), Code::FailedPrecondition);
+        let details = common::details(&loser);
+        assert_eq!(
+            details.precondition_failure().unwrap().violations[0].r#type,
+            "SEAT_LIMIT_EXCEEDED"
+        );
+    }
+);
+
+on_both_backends!(carts_expire_after_seven_days, async |app: &TestApp| {
+    let e3 = item(app, E3, "US").await;
+    let cart = new_cart(app, "us-fabrikam", vec![annual(&e3, 1)]).await;
+    app.clock.advance(chrono::Duration::days(7));
+    let mut carts = app.carts("us", Role::SalesAgent);
+    let read = carts
+        .get_cart(pb::GetCartRequest {
+            cart_id: cart.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .cart
+        .unwrap();
+    assert_eq!(read.status, pb::CartStatus::Expired as i32);
+    let err = carts
+        .add_cart_line(pb::AddCartLineRequest {
+            request_id: rid(),
+            cart_id: cart.id.clone(),
+            etag: cart.etag.clone(),
+            line: Some(annual(&e3, 1)),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    let err = checkout(app, &cart).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert_eq!(
+        common::details(&err)
+            .precondition_failure()
+            .unwrap()
+            .violations[0]
+            .r#type,
+        "CART_EXPIRED"
+    );
+});
+
+on_both_backends!(
+    no_agreement_or_a_read_only_role_cannot_check_out,
+    async |app: &TestApp| {
+        let e3 = item(app, E3, "DE").await;
+        let cart = app
+            .carts("de", Role::SalesAgent)
+            .create_cart(pb::CreateCartRequest {
+                request_id: rid(),
+                customer_id: TestApp::customer_id("de-alpine-ski-house"),
+                lines: vec![annual(&e3, 1)],
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .cart
+            .unwrap();
+        assert_eq!(codes(&cart.problems), vec!["AGREEMENT_NOT_ACCEPTED"]);
+        let err = app
+            .carts("de", Role::SalesAgent)
+            .checkout(pb::CheckoutRequest {
+                request_id: rid(),
+                cart_id: cart.id.clone(),
+                etag: cart.etag.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::FailedPrecondition);
+        assert_eq!(
+            common::details(&err)
+                .precondition_failure()
+                .unwrap()
+                .violations[0]
+                .r#type,
+            "AGREEMENT_NOT_ACCEPTED"
+        );
+        let err = app
+            .carts("de", Role::HelpdeskAgent)
+            .checkout(pb::CheckoutRequest {
+                request_id: rid(),
+                cart_id: cart.id.clone(),
+                etag: cart.etag.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied);
+    }
+);
+
+on_both_backends!(
+    bad_lines_are_refused_and_nothing_is_written,
+    async |app: &TestApp| {
+        let e3 = item(app, E3, "US").await;
+        let mut carts = app.carts("us", Role::SalesAgent);
+        for (quantity, bad) in [
+            (0, "lines[0].quantity"),
+            (-3, "lines[0].quantity"),
+            (i32::MAX, "lines[0].quantity"),
+        ] {
+            let err = carts
+                .create_cart(pb::CreateCartRequest {
+                    request_id: rid(),
+                    customer_id: TestApp::customer_id("us-fabrikam"),
+                    lines: vec![annual(&e3, quantity)],
+                })
+                .await
+                .unwrap_err();
+            common::assert_bad_field(&err, bad);
+        }
+        let err = carts
+            .create_cart(pb::CreateCartRequest {
+                request_id: rid(),
+                customer_id: TestApp::customer_id("us-fabrikam"),
+                lines: vec![
+                    annual("CFQ7TTC02ROY:0001:NOSUCHAVAIL", 1),
+                    annual("not-an-id", 1),
+                ],
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            common::assert_bad_field(&err, "lines[1].catalog_item_id"),
+            "MALFORMED"
+        );
+        let err = carts
+            .create_cart(pb::CreateCartRequest {
+                request_id: rid(),
+                customer_id: TestApp::customer_id("us-fabrikam"),
+                lines: vec![annual("CFQ7TTC02ROY:0001:NOSUCHAVAIL", 1)],
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            common::assert_bad_field(&err, "lines[0].catalog_item_id"),
+            "UNKNOWN_CATALOG_ITEM"
+        );
+        let err = carts
+            .get_cart(pb::GetCartRequest {
+                cart_id: "nope".into(),
+            })
+            .await
+            .unwrap_err();
+        common::assert_bad_field(&err, "cart_id");
+        // Nothing was written.
+        let listed = carts
+            .list_carts(pb::ListCartsRequest {
+                customer_id: TestApp::customer_id("us-fabrikam"),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(listed.carts.is_empty());
+    }
+);
+
+on_both_backends!(
+    another_partners_cart_and_orders_do_not_exist,
+    async |app: &TestApp| {
+        let e3 = item(app, E3, "US").await;
+        let cart = new_cart(app, "us-fabrikam", vec![annual(&e3, 1)]).await;
+        let order = checkout(app, &cart).await.unwrap();
+        let mut de_carts = app.carts("de", Role::GlobalAdmin);
+        let err = de_carts
+            .get_cart(pb::GetCartRequest {
+                cart_id: cart.id.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::NotFound);
+        let mut de_orders = app.orders("de", Role::GlobalAdmin);
+        let err = de_orders
+            .get_order(pb::GetOrderRequest {
+                order_id: order.id.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::NotFound);
+        let err = de_orders
+            .list_orders(pb::ListOrdersRequest {
+                customer_id: TestApp::customer_id("us-fabrikam"),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::NotFound);
+        let err = de_orders
+            .cancel_order(pb::CancelOrderRequest {
+                request_id: rid(),
+                order_id: order.id.clone(),
+                etag: String::new(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::NotFound);
+        let err = de_orders
+            .get_subscription(pb::GetSubscriptionRequest {
+                subscription_id: order.lines[0].subscription_id.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::NotFound);
+    }
+);
+
+on_both_backends!(
+    order_history_is_newest_first_paginated_and_filtered,
+    async |app: &TestApp| {
+        let e3 = item(app, E3, "US").await;
+        let mut placed = Vec::new();
+        for quantity in 1..=5 {
+            let cart = new_cart(app, "us-fabrikam", vec![annual(&e3, quantity)]).await;
+            placed.push(checkout(app, &cart).await.unwrap().id);
+            app.clock.advance(chrono::Duration::minutes(1));
+        }
+        let mut orders = app.orders("us", Role::HelpdeskAgent);
+        let mut seen = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = orders
+                .list_orders(pb::ListOrdersRequest {
+                    customer_id: TestApp::customer_id("us-fabrikam"),
+                    page_size: 2,
+                    page_token: token.clone(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            seen.extend(page.orders.into_iter().map(|o| o.id));
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        placed.reverse();
+        assert_eq!(seen, placed, "newest first, every order once");
+        let cancelled = orders
+            .list_orders(pb::ListOrdersRequest {
+                customer_id: TestApp::customer_id("us-fabrikam"),
+                status: pb::OrderStatus::Cancelled.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(cancelled.orders.is_empty());
+        let recent = orders
+            .list_orders(pb::ListOrdersRequest {
+                customer_id: TestApp::customer_id("us-fabrikam"),
+                create_time_from: Some(prost_types::Timestamp {
+                    seconds: (common::start_of_test_time() + chrono::Duration::minutes(3))
+                        .timestamp(),
+                    nanos: 0,
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(recent.orders.len(), 2);
+    }
+);
+
+on_both_backends!(
+    cancellation_inside_the_window_refunds_pro_rata_and_cancels_addons,
+    async |app: &TestApp| {
+        let e3 = item(app, E3, "US").await;
+        let audio = item(app, AUDIO, "US").await;
+        let cart = new_cart(
+            app,
+            "us-fabrikam",
+            vec![annual(&e3, 10), annual(&audio, 10)],
+        )
+        .await;
+        let order = checkout(app, &cart).await.unwrap();
+        app.clock.advance(chrono::Duration::days(3));
+        let mut orders = app.orders("us", Role::SalesAgent);
+        let cancelled = orders
+            .cancel_order(pb::CancelOrderRequest {
+                request_id: rid(),
+                order_id: order.id.clone(),
+                etag: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .order
+            .unwrap();
+        assert_eq!(cancelled.status, pb::OrderStatus::Cancelled as i32);
+        let refund = cancelled.refund.unwrap();
+        let total = order.total.unwrap();
+        assert!(
+            refund.units < total.units && refund.units > total.units * 360 / 365 - 1,
+            "{refund:?} of {total:?}"
+        );
+        let subs = orders
+            .list_subscriptions(pb::ListSubscriptionsRequest {
+                customer_id: TestApp::customer_id("us-fabrikam"),
+                status: pb::SubscriptionStatus::Cancelled.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .subscriptions;
+        assert_eq!(subs.len(), 2, "the base and the add-on on it");
+
+        // Outside the window: refused, saying until when.
+        let cart = new_cart(app, "us-fabrikam", vec![annual(&e3, 1)]).await;
+        let late = checkout(app, &cart).await.unwrap();
+        app.clock.advance(chrono::Duration::days(8));
+        let err = orders
+            .cancel_order(pb::CancelOrderRequest {
+                request_id: rid(),
+                order_id: late.id.clone(),
+                etag: String::new(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::FailedPrecondition);
+        assert!(err.message().contains("closed on"), "{}", err.message());
+    }
+);

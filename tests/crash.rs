@@ -1,0 +1,288 @@
+//! A server process killed with SIGKILL in the middle of checkouts, then restarted on the same
+//! database: every checkout is either a whole order or nothing, no cart is stuck half-ordered,
+//! and every acknowledged order is there.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Backend, TEST_SECRET, TestApp};
+use csp_commerce::auth::TokenKeys;
+use csp_commerce::domain::customer::Role;
+use csp_commerce::grpc::pb;
+use sea_orm::{ConnectionTrait, Database, Statement};
+use tonic::transport::Channel;
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start(database_url: &str) -> Server {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_csp-commerce"))
+        .arg("serve")
+        .env("CSP_LISTEN", format!("127.0.0.1:{port}"))
+        .env("CSP_DATABASE_URL", database_url)
+        .env("CSP_JWT_SECRET", TEST_SECRET)
+        .env("CSP_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the server binary");
+    let addr = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(channel) = Channel::from_shared(addr.clone()).unwrap().connect().await {
+            let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+            if health
+                .check(tonic_health::pb::HealthCheckRequest {
+                    service: "csp.commerce.v1.CartService".into(),
+                })
+                .await
+                .is_ok()
+            {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "the server did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Server { child, addr }
+}
+
+fn bearer() -> common::Bearer {
+    let keys = TokenKeys::new(TEST_SECRET, None).unwrap();
+    let token = keys
+        .mint(
+            "crash",
+            Some(TestApp::partner_id("us")),
+            Role::SalesAgent,
+            chrono::Duration::hours(1),
+        )
+        .unwrap();
+    TestApp::raw_bearer(Some(&format!("Bearer {token}")))
+}
+
+async fn clients(
+    addr: &str,
+) -> (
+    common::CartClient,
+    common::OrderClient,
+    common::CatalogClient,
+) {
+    let channel = Channel::from_shared(addr.to_owned())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    (
+        pb::cart_service_client::CartServiceClient::with_interceptor(channel.clone(), bearer()),
+        pb::order_service_client::OrderServiceClient::with_interceptor(channel.clone(), bearer()),
+        pb::catalog_service_client::CatalogServiceClient::with_interceptor(channel, bearer()),
+    )
+}
+
+async fn database_url(backend: Backend, dir: &std::path::Path) -> Option<String> {
+    match backend {
+        Backend::Sqlite => Some(format!("sqlite://{}", dir.join("crash.sqlite").display())),
+        Backend::Postgres => {
+            if common::postgres_skipped() {
+                return None;
+            }
+            Some(common::fresh_postgres_database().await)
+        }
+    }
+}
+
+async fn killed_mid_checkout_then_restarted(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = database_url(backend, dir.path()).await else {
+        return;
+    };
+    let mut server = start(&url).await;
+    let (mut carts, _, mut catalog) = clients(&server.addr).await;
+    let customers = [
+        "us-fabrikam",
+        "us-northwind-foundation",
+        "us-bellows-college",
+        "us-woodgrove-de",
+    ];
+    let mut items = Vec::new();
+    for country in ["US", "US", "US", "DE"] {
+        let a = catalog
+            .list_availabilities(pb::ListAvailabilitiesRequest {
+                product_id: "CFQ7TTC0RDXR".into(),
+                sku_id: "0001".into(),
+                country: country.into(),
+                segment: pb::Segment::Commercial.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        items.push(a.availabilities[0].catalog_item_id.clone());
+    }
+    // 60 carts over four customers, prepared before the storm.
+    let mut prepared = Vec::new();
+    for i in 0..60 {
+        let c = i % customers.len();
+        let cart = carts
+            .create_cart(pb::CreateCartRequest {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                customer_id: TestApp::customer_id(customers[c]),
+                lines: vec![pb::CartLineInput {
+                    catalog_item_id: items[c].clone(),
+                    quantity: 1 + (i as i32 % 3),
+                    term: pb::TermDuration::P1y.into(),
+                    billing_cycle: pb::BillingCycle::Annual.into(),
+                    provisioning_context: None,
+                }],
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .cart
+            .unwrap();
+        prepared.push(cart);
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for cart in prepared.clone() {
+        let mut carts = carts.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let result = carts
+                .checkout(pb::CheckoutRequest {
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                    cart_id: cart.id.clone(),
+                    etag: cart.etag.clone(),
+                })
+                .await;
+            let _ = tx.send((cart.id, result.map(|r| r.into_inner().order.unwrap().id)));
+        });
+    }
+    drop(tx);
+    // Kill as soon as a few checkouts were acknowledged: others are in flight.
+    let mut acknowledged = Vec::new();
+    while let Some((cart, result)) = rx.recv().await {
+        if let Ok(order) = result {
+            acknowledged.push((cart, order));
+        }
+        if acknowledged.len() >= 5 {
+            break;
+        }
+    }
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    while let Some((cart, result)) = rx.recv().await {
+        if let Ok(order) = result {
+            acknowledged.push((cart, order));
+        }
+    }
+    assert!(acknowledged.len() >= 5);
+
+    // Restart on the same database and look at every cart.
+    let mut server = start(&url).await;
+    let (mut carts, mut orders, _) = clients(&server.addr).await;
+    let mut ordered = 0;
+    for cart in &prepared {
+        let now = carts
+            .get_cart(pb::GetCartRequest {
+                cart_id: cart.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .cart
+            .unwrap();
+        if now.status == pb::CartStatus::Ordered as i32 {
+            ordered += 1;
+            let order = orders
+                .get_order(pb::GetOrderRequest {
+                    order_id: now.order_id.clone(),
+                })
+                .await
+                .expect("an ordered cart has its order")
+                .into_inner()
+                .order
+                .unwrap();
+            assert_eq!(order.cart_id, cart.id);
+            assert_eq!(order.lines.len(), cart.lines.len());
+            for line in &order.lines {
+                orders
+                    .get_subscription(pb::GetSubscriptionRequest {
+                        subscription_id: line.subscription_id.clone(),
+                    })
+                    .await
+                    .expect("every order line has its subscription");
+            }
+        } else {
+            assert_eq!(now.status, pb::CartStatus::Active as i32);
+            assert!(now.order_id.is_empty());
+        }
+    }
+    for (cart, order) in &acknowledged {
+        let found = orders
+            .get_order(pb::GetOrderRequest {
+                order_id: order.clone(),
+            })
+            .await
+            .expect("an acknowledged order survives the crash")
+            .into_inner()
+            .order
+            .unwrap();
+        assert_eq!(&found.cart_id, cart);
+    }
+    assert!(ordered >= acknowledged.len());
+    assert!(
+        ordered < prepared.len(),
+        "the kill interrupted checkouts in flight"
+    );
+
+    // And in the tables themselves: no order without its lines and subscriptions, no cart
+    // marked ordered without an order.
+    let db = Database::connect(&url).await.unwrap();
+    let count = |sql: &str| {
+        let db = &db;
+        let sql = sql.to_owned();
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id)").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM carts c WHERE c.status = 'ordered' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = c.order_id)").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM orders o JOIN carts c ON c.id = o.cart_id WHERE c.status <> 'ordered'").await, 0);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM order_lines").await,
+        count("SELECT COUNT(*) FROM subscriptions").await
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM orders").await, ordered as i64);
+    let _ = db.close().await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_checkout_on_sqlite_leaves_whole_orders_or_nothing() {
+    killed_mid_checkout_then_restarted(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_checkout_on_postgres_leaves_whole_orders_or_nothing() {
+    killed_mid_checkout_then_restarted(Backend::Postgres).await;
+}
