@@ -32,6 +32,15 @@ pub struct Settings {
     pub log: String,
     /// Concurrent HTTP/2 streams per connection.
     pub max_concurrent_streams: u32,
+    /// Months of catalog-change log kept for subscribers to resume from.
+    pub change_log_months: usize,
+    /// An idle change stream gets a progress message this often (milliseconds).
+    pub watch_progress_interval_ms: u64,
+    /// A subscriber that takes none of its messages for this long is ended (milliseconds).
+    pub slow_subscriber_timeout_ms: u64,
+    /// How often a replica checks the database for changes published elsewhere, besides
+    /// PostgreSQL notifications (milliseconds).
+    pub change_poll_interval_ms: u64,
 }
 
 impl Default for Settings {
@@ -48,6 +57,10 @@ impl Default for Settings {
             otlp_endpoint: None,
             log: "info,sqlx=warn,sea_orm=warn".to_owned(),
             max_concurrent_streams: 1024,
+            change_log_months: 12,
+            watch_progress_interval_ms: 10_000,
+            slow_subscriber_timeout_ms: 30_000,
+            change_poll_interval_ms: 2_000,
         }
     }
 }

@@ -167,7 +167,7 @@ pub async fn load_partners(store: &Store) -> Result<(), DomainError> {
             customer
         } else {
             store
-                .set_qualifications(partner, id, None, &changes, now)
+                .set_qualifications(partner, None, id, None, &changes, now)
                 .await?
         };
         if let Some(a) = &c.agreement {
@@ -177,7 +177,7 @@ pub async fn load_partners(store: &Store) -> Result<(), DomainError> {
                 accepted_at: a.accepted_at,
             };
             store
-                .accept_agreement(partner, customer.id, None, &agreement, now)
+                .accept_agreement(partner, None, customer.id, None, &agreement, now)
                 .await?;
         }
     }

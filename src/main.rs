@@ -44,7 +44,7 @@ enum Command {
     },
     /// Run the database migrations and exit.
     Migrate,
-    /// Import a month's price lists and offer matrix, and publish it.
+    /// Import a month's price lists and offer matrix (not yet published unless --publish).
     Import {
         /// The month, YYYY-MM.
         #[arg(long)]
@@ -54,6 +54,19 @@ enum Command {
         /// One NCE license-based price list per market; repeat the flag.
         #[arg(long = "price-list", required = true)]
         price_lists: Vec<PathBuf>,
+        /// Publish the month right after importing it.
+        #[arg(long)]
+        publish: bool,
+    },
+    /// List what publishing an imported month would change.
+    Changes {
+        #[arg(long)]
+        month: String,
+    },
+    /// Make an imported month current and write its change events.
+    Publish {
+        #[arg(long)]
+        month: String,
     },
     /// Mint a development bearer token.
     Token {
@@ -69,6 +82,22 @@ enum Command {
         #[arg(long, default_value_t = 12)]
         hours: i64,
     },
+}
+
+fn parse_month(text: &str) -> anyhow::Result<Month> {
+    Month::parse("--month", text).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The catalog service on the configured database, for the offline subcommands.
+async fn cli_catalog(settings: &Settings) -> anyhow::Result<CatalogService> {
+    let store = Store::connect(&settings.database_url, 2).await?;
+    store.migrate().await?;
+    let clock = Arc::new(SystemClock);
+    let tokens = PageTokens::new(settings.jwt_secret.as_bytes());
+    let customers = CustomerService::new(store.clone(), tokens.clone(), clock.clone());
+    let catalog = CatalogService::new(store, customers, tokens, clock, settings.change_log_months);
+    catalog.reload().await?;
+    Ok(catalog)
 }
 
 #[tokio::main]
@@ -100,15 +129,10 @@ async fn main() -> anyhow::Result<()> {
             month,
             offer_matrix,
             price_lists,
+            publish,
         } => {
-            let month = Month::parse("--month", &month).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let store = Store::connect(&settings.database_url, 2).await?;
-            store.migrate().await?;
-            let clock = Arc::new(SystemClock);
-            let tokens = PageTokens::new(settings.jwt_secret.as_bytes());
-            let customers = CustomerService::new(store.clone(), tokens.clone(), clock.clone());
-            let catalog = CatalogService::new(store, customers, tokens, clock);
-            catalog.reload().await?;
+            let month = parse_month(&month)?;
+            let catalog = cli_catalog(&settings).await?;
             let open =
                 |path: &PathBuf| -> anyhow::Result<Source<std::io::BufReader<std::fs::File>>> {
                     let file = std::fs::File::open(path)
@@ -122,21 +146,70 @@ async fn main() -> anyhow::Result<()> {
                 .iter()
                 .map(open)
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            match catalog
-                .import_and_publish(month, open(&offer_matrix)?, lists)
-                .await
-            {
-                Ok((products, skus, availabilities)) => {
-                    eprintln!(
-                        "published {month}: {products} products, {skus} SKUs, {availabilities} availabilities"
-                    );
-                }
+            let matrix = open(&offer_matrix)?;
+            let result = if publish {
+                catalog.import_and_publish(month, matrix, lists).await
+            } else {
+                catalog.import_month(month, matrix, lists).await
+            };
+            match result {
+                Ok(s) => eprintln!(
+                    "{} {month}: {} products, {} SKUs, {} availabilities, {} prices",
+                    if publish { "published" } else { "imported" },
+                    s.products,
+                    s.skus,
+                    s.availabilities,
+                    s.prices
+                ),
                 Err(ImportError::Files(report)) => {
                     eprint!("{report}");
                     std::process::exit(1);
                 }
                 Err(ImportError::Store(e)) => return Err(anyhow::anyhow!("{e}")),
             }
+        }
+        Command::Changes { month } => {
+            let catalog = cli_catalog(&settings).await?;
+            let changes = catalog
+                .month_changes(parse_month(&month)?)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            for c in changes.iter() {
+                let fields: Vec<String> = c
+                    .fields
+                    .iter()
+                    .map(|f| format!("{}: {:?} -> {:?}", f.field, f.before, f.after))
+                    .collect();
+                println!(
+                    "{:<7} {}:{}:{} {} {} {}",
+                    c.kind.as_str(),
+                    c.product_id,
+                    c.sku_id,
+                    c.availability_id,
+                    c.country,
+                    c.segment.map(|s| s.as_str()).unwrap_or(""),
+                    fields.join("; ")
+                );
+            }
+            eprintln!("{} changes", changes.len());
+        }
+        Command::Publish { month } => {
+            let catalog = cli_catalog(&settings).await?;
+            let month = parse_month(&month)?;
+            let published = catalog
+                .publish(month)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "published {month}: revisions {}..={}{}",
+                published.first_revision,
+                published.last_revision,
+                if published.newly {
+                    ""
+                } else {
+                    " (already published: nothing changed)"
+                }
+            );
         }
         Command::Token {
             partner,

@@ -15,6 +15,7 @@ use crate::auth::TokenKeys;
 use crate::config::Settings;
 use crate::demo;
 use crate::domain::customer::Role;
+use crate::grpc::admin::AdminApi;
 use crate::grpc::cart::CartApi;
 use crate::grpc::catalog::CatalogApi;
 use crate::grpc::customer::CustomerApi;
@@ -24,11 +25,12 @@ use crate::grpc::pb::catalog_admin_service_server::CatalogAdminServiceServer;
 use crate::grpc::pb::catalog_service_server::CatalogServiceServer;
 use crate::grpc::pb::customer_service_server::CustomerServiceServer;
 use crate::grpc::pb::order_service_server::OrderServiceServer;
-use crate::grpc::{self, Authenticate, NotYet, pb};
+use crate::grpc::{self, Authenticate, pb};
 use crate::service::Clock;
 use crate::service::carts::CartService;
 use crate::service::catalog::CatalogService;
 use crate::service::customers::CustomerService;
+use crate::service::feed::{ChangeFeed, FeedSettings};
 use crate::service::orders::OrderService;
 use crate::service::paging::PageTokens;
 use crate::store::Store;
@@ -43,6 +45,7 @@ pub struct Application {
     customers: CustomerService,
     carts: CartService,
     orders: OrderService,
+    feed: ChangeFeed,
 }
 
 impl Application {
@@ -71,6 +74,7 @@ impl Application {
             customers.clone(),
             tokens.clone(),
             clock.clone(),
+            settings.change_log_months,
         );
         let carts = CartService::new(
             store.clone(),
@@ -99,6 +103,20 @@ impl Application {
             }
             None => None,
         };
+        let feed = ChangeFeed::new(
+            store.clone(),
+            catalog.clone(),
+            FeedSettings {
+                progress_interval: Duration::from_millis(
+                    settings.watch_progress_interval_ms.max(1),
+                ),
+                slow_subscriber_timeout: Duration::from_millis(
+                    settings.slow_subscriber_timeout_ms.max(1),
+                ),
+                poll_interval: Duration::from_millis(settings.change_poll_interval_ms.max(10)),
+            },
+        )
+        .await?;
         let (products, skus, availabilities) = catalog.snapshot().counts();
         let listener = TcpListener::bind(settings.listen).await?;
         let local_addr = listener.local_addr()?;
@@ -120,6 +138,7 @@ impl Application {
             customers,
             carts,
             orders,
+            feed,
         })
     }
 
@@ -158,10 +177,17 @@ impl Application {
         let admin = Authenticate::requiring(self.keys.clone(), Role::CatalogAdmin);
         tracing::info!(address = %self.local_addr, "csp-commerce listening");
         let background = tokio::spawn(provisioning_loop(self.orders.clone()));
+        let pump = tokio::spawn(self.feed.clone().pump(
+            self.catalog.published_signal(),
+            self.store.publish_notifications(),
+        ));
         let reporter = health_reporter.clone();
+        let feed = self.feed.clone();
         let shutdown = async move {
             shutdown.await;
-            tracing::info!("shutting down: draining in-flight calls");
+            tracing::info!("shutting down: ending change streams, draining in-flight calls");
+            // Streams never end by themselves: end them so the drain can finish.
+            feed.shut_down();
             for name in grpc::SERVICE_NAMES {
                 reporter
                     .set_service_status(*name, ServingStatus::NotServing)
@@ -178,7 +204,8 @@ impl Application {
             .add_service(reflection_v1alpha)
             .add_service(CatalogServiceServer::with_interceptor(
                 CatalogApi {
-                    catalog: self.catalog,
+                    catalog: self.catalog.clone(),
+                    feed: self.feed.clone(),
                 },
                 auth.clone(),
             ))
@@ -198,10 +225,16 @@ impl Application {
                 },
                 auth,
             ))
-            .add_service(CatalogAdminServiceServer::with_interceptor(NotYet, admin))
+            .add_service(CatalogAdminServiceServer::with_interceptor(
+                AdminApi {
+                    catalog: self.catalog,
+                },
+                admin,
+            ))
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), shutdown)
             .await?;
         background.abort();
+        pump.abort();
         Ok(())
     }
 }

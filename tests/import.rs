@@ -290,7 +290,7 @@ fn the_cli_import_is_all_or_nothing() {
             .unwrap()
     };
     let good = demo_dir("2026-11");
-    let mut args = vec!["import", "--month", "2026-11"];
+    let mut args = vec!["import", "--publish", "--month", "2026-11"];
     let matrix = good.join("offer-matrix.csv").display().to_string();
     args.extend(["--offer-matrix", &matrix]);
     let lists: Vec<String> = ["US", "DE"]

@@ -438,6 +438,11 @@ impl Catalog {
         }
     }
 
+    /// Every SKU, in (product, SKU) order.
+    pub fn all_skus(&self) -> impl Iterator<Item = SkuView<'_>> {
+        (0..self.skus.len()).map(|i| self.view(i))
+    }
+
     pub fn product(&self, id: &ProductId) -> Option<&Product> {
         self.product_index.get(id).map(|&i| &self.products[i])
     }

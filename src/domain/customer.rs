@@ -65,11 +65,13 @@ pub struct Caller {
 impl Caller {
     /// The caller's partner, or PERMISSION_DENIED for the operator role.
     pub fn partner(&self) -> Result<PartnerId, DomainError> {
-        self.partner.ok_or(DomainError::PermissionDenied {
-            reason: "PARTNER_ROLE_REQUIRED",
-            message: "this operation acts on a partner's data; the catalog_admin role has none"
-                .into(),
-        })
+        self.partner
+            .filter(|_| self.role != Role::CatalogAdmin)
+            .ok_or(DomainError::PermissionDenied {
+                reason: "PARTNER_ROLE_REQUIRED",
+                message: "this operation acts on a partner's data; the catalog_admin role has none"
+                    .into(),
+            })
     }
 
     pub fn require(&self, allowed: bool, what: &str) -> Result<(), DomainError> {

@@ -50,6 +50,9 @@ pub enum DomainError {
         message: String,
         violations: Vec<Precondition>,
     },
+    /// A change stream asked to resume from a revision the log no longer keeps.
+    #[error("revision {requested} was compacted; the oldest kept is {oldest}")]
+    RevisionCompacted { requested: u64, oldest: u64 },
     /// A concurrent change won (stale etag, lost race): retry after re-reading.
     #[error("aborted ({reason}): {message}")]
     Aborted {

@@ -2,6 +2,7 @@
 
 pub mod cart;
 pub mod catalog;
+pub mod changes;
 pub mod customer;
 pub mod eligibility;
 pub mod error;

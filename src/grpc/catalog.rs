@@ -9,12 +9,109 @@ use super::pb::catalog_service_server::CatalogService;
 use crate::domain::DomainError;
 use crate::domain::catalog::CatalogFilter;
 use crate::domain::error::Violations;
+use crate::domain::ids::CountryCode;
 use crate::domain::ids::{CatalogItemId, CustomerId, ProductId, SkuId};
 use crate::service::catalog::{CatalogService as Catalog, View};
+use crate::service::feed::{ChangeFeed, FeedEvent, SUBSCRIBER_BUFFER, StreamEnd, WatchFilter};
+use tokio_stream::StreamExt;
+
+type BoxStream<T> =
+    std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<T, Status>> + Send + 'static>>;
 
 #[derive(Debug, Clone)]
 pub struct CatalogApi {
     pub catalog: Catalog,
+    pub feed: ChangeFeed,
+}
+
+fn parse_watch(
+    request: pb::WatchCatalogChangesRequest,
+) -> Result<(Option<u64>, WatchFilter), DomainError> {
+    use pb::watch_catalog_changes_request::Start;
+    let pb::WatchCatalogChangesRequest {
+        start,
+        countries,
+        segments,
+        product_types,
+        product_ids,
+    } = request;
+    let mut v = Violations::new();
+    let after = match start {
+        Some(Start::AfterRevision(r)) => Some(r),
+        Some(Start::FromNow(true)) => None,
+        Some(Start::FromNow(false)) | None => {
+            v.push(crate::domain::FieldViolation::new(
+                "start",
+                "REQUIRED",
+                "say where to start: after_revision, or from_now = true",
+            ));
+            None
+        }
+    };
+    let mut filter = WatchFilter::default();
+    for (i, c) in countries.iter().enumerate() {
+        if let Some(c) = v.check(CountryCode::parse(&format!("countries[{i}]"), c)) {
+            filter.countries.push(c);
+        }
+    }
+    for (i, s) in segments.iter().enumerate() {
+        match v.check(convert::optional_segment(&format!("segments[{i}]"), *s)) {
+            Some(Some(s)) => filter.segments.push(s),
+            Some(None) => v.push(crate::domain::FieldViolation::new(
+                format!("segments[{i}]"),
+                "REQUIRED",
+                "SEGMENT_UNSPECIFIED is not a filter",
+            )),
+            None => {}
+        }
+    }
+    for (i, t) in product_types.iter().enumerate() {
+        match v.check(convert::optional_product_type(
+            &format!("product_types[{i}]"),
+            *t,
+        )) {
+            Some(Some(t)) => filter.product_types.push(t),
+            Some(None) => v.push(crate::domain::FieldViolation::new(
+                format!("product_types[{i}]"),
+                "REQUIRED",
+                "PRODUCT_TYPE_UNSPECIFIED is not a filter",
+            )),
+            None => {}
+        }
+    }
+    for (i, p) in product_ids.iter().enumerate() {
+        if let Some(p) = v.check(ProductId::parse(&format!("product_ids[{i}]"), p)) {
+            filter.product_ids.push(p.to_string());
+        }
+    }
+    v.into_result()?;
+    Ok((after, filter))
+}
+
+fn stream_end(end: StreamEnd) -> Status {
+    use tonic_types::{ErrorDetails, StatusExt};
+    let info = |reason: &str, resume_after: u64| {
+        ErrorDetails::with_error_info(
+            reason,
+            super::error::ERROR_DOMAIN,
+            [("resume_after_revision".to_owned(), resume_after.to_string())],
+        )
+    };
+    match end {
+        StreamEnd::ShuttingDown { resume_after } => Status::with_error_details(
+            tonic::Code::Unavailable,
+            format!(
+                "the server is shutting down: reconnect and resume after revision {resume_after}"
+            ),
+            info("SERVER_SHUTTING_DOWN", resume_after),
+        ),
+        StreamEnd::TooSlow { resume_after } => Status::with_error_details(
+            tonic::Code::ResourceExhausted,
+            format!("the subscriber did not keep up: resume after revision {resume_after}"),
+            info("SUBSCRIBER_TOO_SLOW", resume_after),
+        ),
+        StreamEnd::Failed(cause) => DomainError::Internal(cause).into(),
+    }
 }
 
 fn parse_filter(
@@ -358,5 +455,42 @@ impl CatalogService for CatalogApi {
             unit_price: verdict.unit_price.map(convert::money),
             extended_price: verdict.extended_price.map(convert::money),
         }))
+    }
+
+    async fn watch_catalog_changes(
+        &self,
+        request: Request<pb::WatchCatalogChangesRequest>,
+    ) -> Result<Response<BoxStream<pb::WatchCatalogChangesResponse>>, Status> {
+        caller(&request)?;
+        let (after, filter) = parse_watch(request.into_inner())?;
+        let after = self.feed.start_position(after).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(SUBSCRIBER_BUFFER);
+        let (end_tx, end_rx) = tokio::sync::oneshot::channel();
+        let feed = self.feed.clone();
+        tokio::spawn(async move {
+            if let Some(end) = feed.follow(after, filter, tx).await {
+                let _ = end_tx.send(end);
+            }
+        });
+        let events = tokio_stream::wrappers::ReceiverStream::new(rx).map(|event| {
+            use pb::watch_catalog_changes_response::Event;
+            Ok(match event {
+                FeedEvent::Changes(changes) => pb::WatchCatalogChangesResponse {
+                    event: Some(Event::Changes(pb::CatalogChangeBatch {
+                        changes: changes.iter().map(convert::change).collect(),
+                    })),
+                },
+                FeedEvent::Progress(revision) => pb::WatchCatalogChangesResponse {
+                    event: Some(Event::Progress(pb::WatchProgress {
+                        current_revision: revision,
+                    })),
+                },
+            })
+        });
+        // The closing status comes after everything queued, however full the queue was.
+        let end = futures::stream::once(end_rx)
+            .filter_map(|end| end.ok().map(|end| Err(stream_end(end))));
+        let stream = events.chain(end);
+        Ok(Response::new(Box::pin(stream)))
     }
 }

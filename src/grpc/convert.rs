@@ -539,3 +539,32 @@ pub fn subscription(s: &crate::domain::order::Subscription) -> pb::Subscription 
         etag: s.etag(),
     }
 }
+
+pub fn change(c: &crate::domain::changes::CatalogChange) -> pb::CatalogChange {
+    use crate::domain::changes::ChangeKind;
+    pb::CatalogChange {
+        revision: c.revision,
+        month: c.month.to_string(),
+        kind: match c.kind {
+            ChangeKind::Added => pb::ChangeKind::Added,
+            ChangeKind::Changed => pb::ChangeKind::Changed,
+            ChangeKind::Ended => pb::ChangeKind::Ended,
+        }
+        .into(),
+        product_id: c.product_id.clone(),
+        sku_id: c.sku_id.clone(),
+        availability_id: c.availability_id.clone(),
+        country: c.country.clone(),
+        segment: c.segment.map_or(pb::Segment::Unspecified, segment).into(),
+        product_type: product_type(c.product_type).into(),
+        changes: c
+            .fields
+            .iter()
+            .map(|f| pb::FieldChange {
+                field: f.field.clone(),
+                before: f.before.clone(),
+                after: f.after.clone(),
+            })
+            .collect(),
+    }
+}

@@ -112,7 +112,7 @@ impl CustomerService for CustomerApi {
             qualifications,
         } = request.into_inner();
         let mut v = Violations::new();
-        v.check(RequestId::parse("request_id", &request_id));
+        let request_id = v.check(RequestId::parse("request_id", &request_id));
         let id = v.check(CustomerId::parse("customer_id", &customer_id));
         let mut changes: Vec<QualificationChange> = Vec::new();
         for (i, q) in qualifications.iter().enumerate() {
@@ -136,10 +136,12 @@ impl CustomerService for CustomerApi {
             }
         }
         v.into_result()?;
-        let id = id.ok_or_else(unreachable)?;
+        let (Some(request_id), Some(id)) = (request_id, id) else {
+            return Err(unreachable());
+        };
         let customer = self
             .customers
-            .set_qualifications(&caller, id, optional_etag(&etag), changes)
+            .set_qualifications(&caller, &request_id, id, optional_etag(&etag), changes)
             .await?;
         Ok(Response::new(pb::SetQualificationsResponse {
             customer: Some(convert::customer(&customer)),
@@ -160,7 +162,7 @@ impl CustomerService for CustomerApi {
             accept_time,
         } = request.into_inner();
         let mut v = Violations::new();
-        v.check(RequestId::parse("request_id", &request_id));
+        let request_id = v.check(RequestId::parse("request_id", &request_id));
         let id = v.check(CustomerId::parse("customer_id", &customer_id));
         let contact_name = v.check(parse_text("contact_name", &contact_name, true));
         let contact_email = v.check(parse_email("contact_email", &contact_email));
@@ -169,7 +171,8 @@ impl CustomerService for CustomerApi {
             None => None,
         };
         v.into_result()?;
-        let (Some(id), Some(contact_name), Some(contact_email)) = (id, contact_name, contact_email)
+        let (Some(request_id), Some(id), Some(contact_name), Some(contact_email)) =
+            (request_id, id, contact_name, contact_email)
         else {
             return Err(unreachable());
         };
@@ -177,6 +180,7 @@ impl CustomerService for CustomerApi {
             .customers
             .accept_agreement(
                 &caller,
+                &request_id,
                 id,
                 optional_etag(&etag),
                 contact_name,

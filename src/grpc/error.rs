@@ -71,6 +71,26 @@ impl From<DomainError> for Status {
                 }
                 Status::with_error_details(Code::FailedPrecondition, message, details)
             }
+            DomainError::RevisionCompacted { requested, oldest } => {
+                let mut details = ErrorDetails::with_error_info(
+                    "REVISION_COMPACTED",
+                    ERROR_DOMAIN,
+                    [
+                        ("oldest_revision".to_owned(), oldest.to_string()),
+                        ("requested_revision".to_owned(), requested.to_string()),
+                    ],
+                );
+                details.set_precondition_failure(vec![PreconditionViolation::new(
+                    "REVISION_COMPACTED",
+                    format!("revisions/{requested}"),
+                    format!("the log starts at revision {oldest}: rebuild from the catalog, then resume after {}", oldest - 1),
+                )]);
+                Status::with_error_details(
+                    Code::FailedPrecondition,
+                    format!("revision {requested} is no longer kept; the oldest kept is {oldest}"),
+                    details,
+                )
+            }
             DomainError::Aborted { reason, message } => Status::with_error_details(
                 Code::Aborted,
                 message,

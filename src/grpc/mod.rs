@@ -1,6 +1,7 @@
 //! The gRPC edge: generated code, conversions, the one error mapping, thin handlers, caller
 //! authentication, health and reflection.
 
+pub mod admin;
 pub mod cart;
 pub mod catalog;
 pub mod convert;
@@ -95,9 +96,3 @@ pub fn parse_uuid(field: &str, value: &str) -> Result<uuid::Uuid, DomainError> {
     uuid::Uuid::parse_str(value)
         .map_err(|_| DomainError::invalid(field, "MALFORMED", format!("{field} must be a UUID")))
 }
-
-/// Services whose issue has not landed: every RPC answers UNIMPLEMENTED (after authentication).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NotYet;
-
-impl pb::catalog_admin_service_server::CatalogAdminService for NotYet {}

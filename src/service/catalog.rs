@@ -1,6 +1,8 @@
 //! Catalog reads from the in-memory snapshot, the purchasability check, and loading months.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Notify;
 
 use arc_swap::ArcSwap;
 
@@ -8,15 +10,17 @@ use super::paging::{PageTokens, page_size};
 use super::{Clock, customers::CustomerService};
 use crate::domain::DomainError;
 use crate::domain::catalog::{
-    Availability, BillingCycle, Catalog, CatalogData, CatalogFilter, Item, Month, Product, Segment,
-    SkuView, Term,
+    Availability, BillingCycle, Catalog, CatalogFilter, Item, Month, Product, Segment, SkuView,
+    Term,
 };
+use crate::domain::changes::{CatalogChange, diff};
 use crate::domain::customer::Caller;
 use crate::domain::eligibility::{self, Buyer, Holdings, Intent, Problem};
+use crate::domain::error::Precondition;
 use crate::domain::ids::{CatalogItemId, CountryCode, CustomerId, ProductId, SkuId};
 use crate::domain::money::Money;
 use crate::import::{self, Source};
-use crate::store::Store;
+use crate::store::{Published, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum View {
@@ -57,6 +61,22 @@ pub struct CatalogService {
     customers: CustomerService,
     tokens: PageTokens,
     clock: Arc<dyn Clock>,
+    /// Months of change log kept for resuming subscribers.
+    keep_months: usize,
+    /// The last diff computed: (month, the current month it was computed against, changes).
+    diff_cache: Arc<Mutex<Option<DiffCache>>>,
+    published: Arc<Notify>,
+}
+
+type DiffCache = (Month, Option<Month>, Arc<Vec<CatalogChange>>);
+
+/// What an import read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub products: usize,
+    pub skus: usize,
+    pub availabilities: usize,
+    pub prices: usize,
 }
 
 impl CatalogService {
@@ -65,6 +85,7 @@ impl CatalogService {
         customers: CustomerService,
         tokens: PageTokens,
         clock: Arc<dyn Clock>,
+        keep_months: usize,
     ) -> Self {
         Self {
             snapshot: Arc::new(ArcSwap::from_pointee(Catalog::empty())),
@@ -72,6 +93,9 @@ impl CatalogService {
             customers,
             tokens,
             clock,
+            keep_months,
+            diff_cache: Arc::new(Mutex::new(None)),
+            published: Arc::new(Notify::new()),
         }
     }
 
@@ -79,50 +103,208 @@ impl CatalogService {
         self.snapshot.load_full()
     }
 
-    /// Loads the current published month from the store and swaps it in for every reader.
+    /// Wakes whoever follows publishes (the change feed).
+    pub fn published_signal(&self) -> Arc<Notify> {
+        self.published.clone()
+    }
+
+    /// Loads the current published month from the store and swaps it in for every reader, if
+    /// it is not the one already loaded.
     pub async fn reload(&self) -> Result<Option<Month>, DomainError> {
-        let Some(month) = self.store.current_month().await? else {
+        let Some(month) = self.store.catalog_state().await?.current_month else {
             return Ok(None);
         };
-        let data = self.store.load_month(month).await?;
-        self.snapshot
-            .store(Arc::new(Catalog::build(Some(month), data)));
+        if self.snapshot().month() != Some(month) {
+            let data = self.store.load_month(month).await?;
+            self.snapshot
+                .store(Arc::new(Catalog::build(Some(month), data)));
+            tracing::info!(%month, "catalog snapshot loaded");
+        }
         Ok(Some(month))
     }
 
-    /// Imports a month from files, stores it published and makes it current.
-    pub async fn import_and_publish<M: std::io::Read, P: std::io::Read>(
+    /// Reads a month's files and stores the month as imported (not yet published).
+    pub async fn import_month<M, P>(
         &self,
         month: Month,
         offer_matrix: Source<M>,
         price_lists: Vec<Source<P>>,
-    ) -> Result<(usize, usize, usize), ImportError> {
-        let data =
-            import::import_month(month, offer_matrix, price_lists).map_err(ImportError::Files)?;
-        let counts = (
-            data.products.len(),
-            data.skus.len(),
-            data.availabilities.len(),
-        );
-        self.publish_data(month, data)
+    ) -> Result<ImportSummary, ImportError>
+    where
+        M: std::io::Read + Send + 'static,
+        P: std::io::Read + Send + 'static,
+    {
+        // Parsing is CPU work: keep it off the async workers.
+        let data = tokio::task::spawn_blocking(move || {
+            import::import_month(month, offer_matrix, price_lists)
+        })
+        .await
+        .map_err(|e| ImportError::Store(DomainError::Internal(format!("import task: {e}"))))?
+        .map_err(ImportError::Files)?;
+        let summary = ImportSummary {
+            products: data.products.len(),
+            skus: data.skus.len(),
+            availabilities: data.availabilities.len(),
+            prices: data.availabilities.iter().map(|a| a.terms.len()).sum(),
+        };
+        if let Some(current) = self
+            .store
+            .catalog_state()
+            .await
+            .map_err(ImportError::Store)?
+            .current_month
+            && month <= current
+        {
+            return Err(ImportError::Store(DomainError::FailedPrecondition {
+                message: format!("month {month} is not after the current month {current}"),
+                violations: vec![Precondition {
+                    code: "MONTH_NOT_AFTER_CURRENT".into(),
+                    subject: format!("months/{month}"),
+                    description: format!("only a month after {current} can be imported"),
+                }],
+            }));
+        }
+        self.store
+            .save_month(month, &data)
             .await
             .map_err(ImportError::Store)?;
-        Ok(counts)
+        self.forget_diff();
+        Ok(summary)
     }
 
-    async fn publish_data(&self, month: Month, data: CatalogData) -> Result<(), DomainError> {
-        if let Some(current) = self.snapshot().month()
-            && month < current
-        {
-            return Err(DomainError::FailedPrecondition {
-                message: format!("month {month} is older than the current month {current}"),
-                violations: Vec::new(),
-            });
+    /// Imports and publishes at once (the demo catalog, `import --publish`).
+    pub async fn import_and_publish<M, P>(
+        &self,
+        month: Month,
+        offer_matrix: Source<M>,
+        price_lists: Vec<Source<P>>,
+    ) -> Result<ImportSummary, ImportError>
+    where
+        M: std::io::Read + Send + 'static,
+        P: std::io::Read + Send + 'static,
+    {
+        let summary = self.import_month(month, offer_matrix, price_lists).await?;
+        self.publish(month).await.map_err(ImportError::Store)?;
+        Ok(summary)
+    }
+
+    fn forget_diff(&self) {
+        if let Ok(mut cache) = self.diff_cache.lock() {
+            *cache = None;
         }
-        self.store.save_month(month, &data, true).await?;
-        self.snapshot
-            .store(Arc::new(Catalog::build(Some(month), data)));
-        Ok(())
+    }
+
+    /// The current catalog as stored (which a replica's snapshot may briefly lag) and `month`
+    /// built from the store.
+    async fn current_and(&self, month: Month) -> Result<(Arc<Catalog>, Catalog), DomainError> {
+        let state = self.store.catalog_state().await?;
+        let snapshot = self.snapshot();
+        let current = match state.current_month {
+            None => Arc::new(Catalog::empty()),
+            Some(m) if snapshot.month() == Some(m) => snapshot,
+            Some(m) => Arc::new(Catalog::build(Some(m), self.store.load_month(m).await?)),
+        };
+        let next = Catalog::build(Some(month), self.store.load_month(month).await?);
+        Ok((current, next))
+    }
+
+    /// What publishing the imported `month` would change, computed once per import.
+    pub async fn month_changes(
+        &self,
+        month: Month,
+    ) -> Result<Arc<Vec<CatalogChange>>, DomainError> {
+        match self.store.month_status(month).await?.as_deref() {
+            Some(crate::store::STATUS_IMPORTED) => {}
+            Some(_) => {
+                return Err(DomainError::FailedPrecondition {
+                    message: format!(
+                        "month {month} is already published: its changes are in the change stream"
+                    ),
+                    violations: vec![Precondition {
+                        code: "MONTH_ALREADY_PUBLISHED".into(),
+                        subject: format!("months/{month}"),
+                        description: "watch the catalog changes from the month's first revision"
+                            .into(),
+                    }],
+                });
+            }
+            None => return Err(DomainError::not_found("imported month", month.to_string())),
+        }
+        if let Ok(cache) = self.diff_cache.lock()
+            && let Some((m, current, changes)) = cache.as_ref()
+            && *m == month
+            && *current == self.snapshot().month()
+        {
+            return Ok(changes.clone());
+        }
+        let (current, next) = self.current_and(month).await?;
+        let changes = Arc::new(diff(&current, &next, month));
+        if let Ok(mut cache) = self.diff_cache.lock() {
+            *cache = Some((month, current.month(), changes.clone()));
+        }
+        Ok(changes)
+    }
+
+    pub async fn list_month_changes(
+        &self,
+        month: Month,
+        requested_page_size: i32,
+        page_token: &str,
+    ) -> Result<Page<CatalogChange>, DomainError> {
+        let limit = page_size(requested_page_size)?;
+        let query = format!("month-changes|{month}");
+        let after = self
+            .tokens
+            .decode(&query, page_token)?
+            .map(|k| {
+                k.parse::<usize>().map_err(|_| {
+                    DomainError::invalid(
+                        "page_token",
+                        "INVALID_PAGE_TOKEN",
+                        "page_token is corrupt",
+                    )
+                })
+            })
+            .transpose()?;
+        let changes = self.month_changes(month).await?;
+        let start = after.map_or(0, |a| a + 1);
+        let items: Vec<CatalogChange> = changes.iter().skip(start).take(limit).cloned().collect();
+        let last = start + items.len();
+        let next_page_token = if last < changes.len() && !items.is_empty() {
+            self.tokens.encode(&query, &(last - 1).to_string())
+        } else {
+            String::new()
+        };
+        Ok(Page {
+            items,
+            next_page_token,
+        })
+    }
+
+    /// Makes the imported `month` current: its change events and the new state commit in one
+    /// transaction, then every reader's snapshot switches at once and the feed is woken.
+    /// Publishing the current month again changes nothing.
+    pub async fn publish(&self, month: Month) -> Result<Published, DomainError> {
+        let status = self.store.month_status(month).await?;
+        if status.as_deref() == Some(crate::store::STATUS_PUBLISHED) {
+            return self
+                .store
+                .publish_month(month, &[], self.keep_months, self.clock.now())
+                .await;
+        }
+        let (current, next) = self.current_and(month).await?;
+        let changes = diff(&current, &next, month);
+        let published = self
+            .store
+            .publish_month(month, &changes, self.keep_months, self.clock.now())
+            .await?;
+        if published.newly {
+            self.snapshot.store(Arc::new(next));
+            self.forget_diff();
+            self.published.notify_one();
+            tracing::info!(%month, first = published.first_revision, last = published.last_revision, "month published");
+        }
+        Ok(published)
     }
 
     /// Products or SKUs matching `filter`, optionally only those `customer` may buy.

@@ -9,7 +9,7 @@ use super::{Clock, catalog::Page};
 use crate::domain::DomainError;
 use crate::domain::customer::{Agreement, Caller, Customer, Partner};
 use crate::domain::ids::{CustomerId, RequestId};
-use crate::store::{NewCustomer, QualificationChange, Store};
+use crate::store::{NewCustomer, QualificationChange, Store, WriteKey};
 
 #[derive(Debug, Clone)]
 pub struct CustomerService {
@@ -115,20 +115,29 @@ impl CustomerService {
     pub async fn set_qualifications(
         &self,
         caller: &Caller,
+        request_id: &RequestId,
         id: CustomerId,
         etag: Option<&str>,
         changes: Vec<QualificationChange>,
     ) -> Result<Customer, DomainError> {
         caller.require(caller.role.may_manage_customers(), "change customers")?;
         let partner = caller.partner()?;
+        let key = WriteKey {
+            partner,
+            request_id,
+            operation: "SetQualifications",
+            fingerprint: format!("{id}|{etag:?}|{changes:?}"),
+        };
         self.store
-            .set_qualifications(partner, id, etag, &changes, self.clock.now())
+            .set_qualifications(partner, Some(&key), id, etag, &changes, self.clock.now())
             .await
     }
 
+    #[allow(clippy::too_many_arguments)] // the request's fields, each validated
     pub async fn accept_agreement(
         &self,
         caller: &Caller,
+        request_id: &RequestId,
         id: CustomerId,
         etag: Option<&str>,
         contact_name: String,
@@ -137,6 +146,15 @@ impl CustomerService {
     ) -> Result<Customer, DomainError> {
         caller.require(caller.role.may_manage_customers(), "change customers")?;
         let partner = caller.partner()?;
+        let key = WriteKey {
+            partner,
+            request_id,
+            operation: "AcceptAgreement",
+            // As sent: a retry without a time is the same request later.
+            fingerprint: format!(
+                "{id}|{etag:?}|{contact_name:?}|{contact_email:?}|{accepted_at:?}"
+            ),
+        };
         let now = self.clock.now();
         let accepted_at = accepted_at.unwrap_or(now);
         if accepted_at > now + chrono::Duration::minutes(5) {
@@ -152,7 +170,7 @@ impl CustomerService {
             accepted_at,
         };
         self.store
-            .accept_agreement(partner, id, etag, &agreement, now)
+            .accept_agreement(partner, Some(&key), id, etag, &agreement, now)
             .await
     }
 }

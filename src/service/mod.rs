@@ -4,6 +4,7 @@
 pub mod carts;
 pub mod catalog;
 pub mod customers;
+pub mod feed;
 pub mod orders;
 pub mod paging;
 

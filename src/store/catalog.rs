@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
@@ -54,16 +55,33 @@ impl Store {
         row.map(|r| Month::parse("month", &r.month)).transpose()
     }
 
-    /// Stores a month's whole catalog in one transaction, replacing a previous import of the
-    /// same month, and publishes it when asked.
-    pub async fn save_month(
-        &self,
-        month: Month,
-        data: &CatalogData,
-        publish: bool,
-    ) -> Result<(), DomainError> {
+    /// Stores a month's whole catalog in one transaction as imported (not yet published),
+    /// replacing a previous import of the same month. A published month cannot be replaced.
+    pub async fn save_month(&self, month: Month, data: &CatalogData) -> Result<(), DomainError> {
         let m = month.to_string();
+        let publish = false;
         let txn = self.db.begin().await?;
+        // Writing first takes SQLite's write lock at once.
+        price_list::Entity::update_many()
+            .col_expr(
+                price_list::Column::Status,
+                Expr::col(price_list::Column::Status),
+            )
+            .filter(price_list::Column::Month.eq(&m))
+            .exec(&txn)
+            .await?;
+        if let Some(existing) = price_list::Entity::find_by_id(m.clone()).one(&txn).await?
+            && existing.status == STATUS_PUBLISHED
+        {
+            return Err(DomainError::FailedPrecondition {
+                message: format!("month {m} is already published and cannot be imported again"),
+                violations: vec![crate::domain::error::Precondition {
+                    code: "MONTH_ALREADY_PUBLISHED".into(),
+                    subject: format!("months/{m}"),
+                    description: "a published month is immutable; import the next month".into(),
+                }],
+            });
+        }
         price_list::Entity::delete_many()
             .filter(price_list::Column::Month.eq(&m))
             .exec(&txn)
@@ -100,6 +118,8 @@ impl Store {
             .to_owned()),
             imported_at: Set(now),
             published_at: Set(publish.then_some(now)),
+            first_revision: Set(None),
+            last_revision: Set(None),
         })
         .exec(&txn)
         .await?;

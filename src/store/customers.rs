@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 
 use super::Store;
@@ -254,15 +254,46 @@ impl Store {
             .collect()
     }
 
+    /// Opens the transaction of a change to customer `id`, holding its request id (`key`);
+    /// `None` when this very request was already done.
+    async fn begin_change(
+        &self,
+        key: Option<&WriteKey<'_>>,
+        id: CustomerId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DatabaseTransaction>, DomainError> {
+        let Some(key) = key else {
+            return Ok(Some(self.db.begin().await?));
+        };
+        loop {
+            if replay(&self.db, key).await?.is_some() {
+                return Ok(None);
+            }
+            let txn = self.db.begin().await?;
+            // Held before the etag check: a retry racing its first attempt waits for it.
+            if record(&txn, key, &id.to_string(), now).await? {
+                return Ok(Some(txn));
+            }
+            // A concurrent request with the same id got there first: replay it.
+            drop(txn);
+        }
+    }
+
+    /// Replaces the qualifications, once per request id: a retry returns the customer as it is.
     pub async fn set_qualifications(
         &self,
         partner: PartnerId,
+        key: Option<&WriteKey<'_>>,
         id: CustomerId,
         etag: Option<&str>,
         changes: &[QualificationChange],
         now: DateTime<Utc>,
     ) -> Result<Customer, DomainError> {
-        let txn = self.db.begin().await?;
+        let Some(txn) = self.begin_change(key, id, now).await? else {
+            return load(&self.db, partner, id)
+                .await?
+                .ok_or_else(|| DomainError::not_found("customer", id.to_string()));
+        };
         let customer = load_for_update(&txn, partner, id, etag).await?;
         customer_qualification::Entity::delete_many()
             .filter(customer_qualification::Column::CustomerId.eq(id.to_string()))
@@ -291,15 +322,21 @@ impl Store {
             .ok_or_else(|| DomainError::not_found("customer", id.to_string()))
     }
 
+    /// Records the agreement, once per request id: a retry returns the customer as it is.
     pub async fn accept_agreement(
         &self,
         partner: PartnerId,
+        key: Option<&WriteKey<'_>>,
         id: CustomerId,
         etag: Option<&str>,
         agreement: &Agreement,
         now: DateTime<Utc>,
     ) -> Result<Customer, DomainError> {
-        let txn = self.db.begin().await?;
+        let Some(txn) = self.begin_change(key, id, now).await? else {
+            return load(&self.db, partner, id)
+                .await?
+                .ok_or_else(|| DomainError::not_found("customer", id.to_string()));
+        };
         let customer = load_for_update(&txn, partner, id, etag).await?;
         customer::Entity::update_many()
             .col_expr(

@@ -3,6 +3,7 @@
 
 mod carts;
 mod catalog;
+mod changes;
 mod customers;
 pub mod entity;
 mod idempotency;
@@ -19,6 +20,8 @@ use sea_orm_migration::MigratorTrait;
 use crate::domain::DomainError;
 
 pub use carts::LineChange;
+pub use catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
+pub use changes::{CatalogState, NOTIFY_CHANNEL, Published};
 pub use customers::{NewCustomer, QualificationChange};
 pub use idempotency::WriteKey;
 pub use orders::{CheckoutOutcome, Held, OrderFilter, SubscriptionFilter};
@@ -26,6 +29,7 @@ pub use orders::{CheckoutOutcome, Held, OrderFilter, SubscriptionFilter};
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    url: String,
 }
 
 impl From<DbErr> for DomainError {
@@ -59,7 +63,10 @@ impl Store {
                     .foreign_keys(true)
             });
         let db = Database::connect(options).await?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            url: url.to_owned(),
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), DomainError> {

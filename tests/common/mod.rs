@@ -61,6 +61,7 @@ pub struct TestApp {
     pub database_url: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    owns_database: bool,
     _dir: tempfile::TempDir,
 }
 
@@ -98,6 +99,14 @@ impl TestApp {
     /// A server on a fresh database of `backend` with the demo catalog and partners.
     /// Returns `None` only when the PostgreSQL suite is knowingly skipped.
     pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like `spawn`, with settings adjusted by `configure`.
+    pub async fn spawn_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Option<Self> {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = match backend {
             Backend::Sqlite => Settings::sqlite_url(&dir.path().join("test.sqlite")),
@@ -109,17 +118,32 @@ impl TestApp {
                 fresh_postgres_database().await
             }
         };
-        Some(Self::spawn_on(backend, database_url, dir).await)
+        Some(Self::spawn_on(backend, database_url, dir, configure).await)
     }
 
-    async fn spawn_on(backend: Backend, database_url: String, dir: tempfile::TempDir) -> Self {
-        let settings = Settings {
+    /// A second server process-equivalent on the same database: another replica.
+    pub async fn replica(&self, configure: impl FnOnce(&mut Settings)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut app = Self::spawn_on(self.backend, self.database_url.clone(), dir, configure).await;
+        // Only the first replica drops the database.
+        app.owns_database = false;
+        app
+    }
+
+    async fn spawn_on(
+        backend: Backend,
+        database_url: String,
+        dir: tempfile::TempDir,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Self {
+        let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: database_url.clone(),
             jwt_secret: TEST_SECRET.to_owned(),
             max_db_connections: 8,
             ..Settings::default()
         };
+        configure(&mut settings);
         let clock = ManualClock::new(start_of_test_time());
         let app = Application::build(settings, clock.clone())
             .await
@@ -144,6 +168,7 @@ impl TestApp {
             database_url,
             shutdown: Some(tx),
             server: Some(server),
+            owns_database: true,
             _dir: dir,
         }
     }
@@ -252,7 +277,7 @@ impl TestApp {
                 .expect("server task")
                 .expect("server ran cleanly");
         }
-        if self.backend == Backend::Postgres {
+        if self.backend == Backend::Postgres && self.owns_database {
             let admin_url = std::env::var("CSP_TEST_POSTGRES_URL")
                 .unwrap_or_else(|_| DEFAULT_PG_ADMIN_URL.to_owned());
             let name = self

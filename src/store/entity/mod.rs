@@ -4,6 +4,8 @@ pub mod availability;
 pub mod availability_price;
 pub mod cart;
 pub mod cart_line;
+pub mod catalog_change;
+pub mod catalog_state;
 pub mod customer;
 pub mod customer_qualification;
 pub mod idempotency_key;

@@ -8,6 +8,8 @@ pub struct Model {
     pub status: String,
     pub imported_at: DateTimeUtc,
     pub published_at: Option<DateTimeUtc>,
+    pub first_revision: Option<i64>,
+    pub last_revision: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,261 @@
+//! What changed between two months of the catalog (DOMAIN.md section 7): availabilities added,
+//! changed (prices, terms, billing cycles) or ended, and SKUs whose limits, prerequisites or
+//! countries changed. These are the events subscribers are pushed.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::catalog::{Availability, Catalog, Month, ProductType, Segment, SkuView};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChangeKind {
+    Added,
+    Changed,
+    Ended,
+}
+
+impl ChangeKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Changed => "changed",
+            ChangeKind::Ended => "ended",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "added" => Some(ChangeKind::Added),
+            "changed" => Some(ChangeKind::Changed),
+            "ended" => Some(ChangeKind::Ended),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// One change event. SKU-level changes have no availability, country or segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogChange {
+    /// 0 until published.
+    pub revision: u64,
+    pub month: Month,
+    pub kind: ChangeKind,
+    pub product_id: String,
+    pub sku_id: String,
+    pub availability_id: String,
+    pub country: String,
+    pub segment: Option<Segment>,
+    pub product_type: ProductType,
+    pub fields: Vec<FieldChange>,
+}
+
+fn field(
+    name: impl Into<String>,
+    before: impl fmt::Display,
+    after: impl fmt::Display,
+) -> FieldChange {
+    FieldChange {
+        field: name.into(),
+        before: before.to_string(),
+        after: after.to_string(),
+    }
+}
+
+/// `price P1Y/annual` -> `327.60 USD` for each term of an availability.
+fn prices(a: &Availability) -> BTreeMap<String, String> {
+    a.terms
+        .iter()
+        .map(|t| {
+            (
+                format!("price {}/{}", t.term, t.billing_cycle),
+                t.unit_price.to_string(),
+            )
+        })
+        .collect()
+}
+
+fn availability_change(
+    month: Month,
+    kind: ChangeKind,
+    a: &Availability,
+    product_type: ProductType,
+    fields: Vec<FieldChange>,
+) -> CatalogChange {
+    CatalogChange {
+        revision: 0,
+        month,
+        kind,
+        product_id: a.product_id.to_string(),
+        sku_id: a.sku_id.to_string(),
+        availability_id: a.id.to_string(),
+        country: a.country.to_string(),
+        segment: Some(a.segment),
+        product_type,
+        fields,
+    }
+}
+
+fn sku_fields(old: &SkuView<'_>, new: &SkuView<'_>) -> Vec<FieldChange> {
+    let mut fields = Vec::new();
+    let (o, n) = (old.sku, new.sku);
+    if o.title != n.title {
+        fields.push(field("title", &o.title, &n.title));
+    }
+    if o.min_quantity != n.min_quantity {
+        fields.push(field("min_quantity", o.min_quantity, n.min_quantity));
+    }
+    if o.max_quantity != n.max_quantity {
+        fields.push(field("max_quantity", o.max_quantity, n.max_quantity));
+    }
+    if o.seat_limit != n.seat_limit {
+        let show = |l: Option<i32>| l.map_or_else(String::new, |l| l.to_string());
+        fields.push(field("seat_limit", show(o.seat_limit), show(n.seat_limit)));
+    }
+    let pairs = |v: &SkuView<'_>| {
+        let mut p: Vec<String> = v
+            .sku
+            .prerequisites
+            .iter()
+            .map(|(p, s)| format!("{p}/{s}"))
+            .collect();
+        p.sort();
+        p.join(",")
+    };
+    if pairs(old) != pairs(new) {
+        fields.push(field("prerequisites", pairs(old), pairs(new)));
+    }
+    let countries = |v: &SkuView<'_>| {
+        v.countries
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    if countries(old) != countries(new) {
+        fields.push(field("countries", countries(old), countries(new)));
+    }
+    fields
+}
+
+/// Every change from `old` to `new` (published as `month`), in (product, SKU, availability)
+/// order: SKU-level changes first, then each availability's.
+pub fn diff(old: &Catalog, new: &Catalog, month: Month) -> Vec<CatalogChange> {
+    let month_end = month.next().start();
+    let mut changes = Vec::new();
+    let all_new: Vec<SkuView<'_>> = new.all_skus().collect();
+    for new_sku in &all_new {
+        let product_type = new_sku.product.product_type;
+        let old_sku = old.sku(&new_sku.sku.product_id, &new_sku.sku.id);
+        if let Some(old_sku) = &old_sku {
+            let fields = sku_fields(old_sku, new_sku);
+            if !fields.is_empty() {
+                changes.push(CatalogChange {
+                    revision: 0,
+                    month,
+                    kind: ChangeKind::Changed,
+                    product_id: new_sku.sku.product_id.to_string(),
+                    sku_id: new_sku.sku.id.to_string(),
+                    availability_id: String::new(),
+                    country: String::new(),
+                    segment: None,
+                    product_type,
+                    fields,
+                });
+            }
+        }
+        let old_availabilities = old_sku.map(|v| v.availabilities).unwrap_or_default();
+        for a in new_sku.availabilities {
+            let ends = a.end_of_sale.filter(|e| *e < month_end);
+            match old_availabilities.iter().find(|o| o.id == a.id) {
+                None if ends.is_none() => {
+                    let fields = prices(a)
+                        .into_iter()
+                        .map(|(f, p)| field(f, "", p))
+                        .collect();
+                    changes.push(availability_change(
+                        month,
+                        ChangeKind::Added,
+                        a,
+                        product_type,
+                        fields,
+                    ));
+                }
+                None => {}
+                Some(o) => {
+                    let (before, after) = (prices(o), prices(a));
+                    let mut fields: Vec<FieldChange> = before
+                        .keys()
+                        .chain(after.keys().filter(|k| !before.contains_key(*k)))
+                        .filter(|k| before.get(*k) != after.get(*k))
+                        .map(|k| {
+                            field(
+                                k.clone(),
+                                before.get(k).cloned().unwrap_or_default(),
+                                after.get(k).cloned().unwrap_or_default(),
+                            )
+                        })
+                        .collect();
+                    fields.sort_by(|x, y| x.field.cmp(&y.field));
+                    if let Some(end) = ends {
+                        fields.push(field("end_of_sale", "", end.to_rfc3339()));
+                        changes.push(availability_change(
+                            month,
+                            ChangeKind::Ended,
+                            a,
+                            product_type,
+                            fields,
+                        ));
+                    } else if !fields.is_empty() {
+                        changes.push(availability_change(
+                            month,
+                            ChangeKind::Changed,
+                            a,
+                            product_type,
+                            fields,
+                        ));
+                    }
+                }
+            }
+        }
+        for o in old_availabilities {
+            if !new_sku.availabilities.iter().any(|a| a.id == o.id) {
+                changes.push(availability_change(
+                    month,
+                    ChangeKind::Ended,
+                    o,
+                    product_type,
+                    Vec::new(),
+                ));
+            }
+        }
+    }
+    // SKUs that left the catalog altogether.
+    for old_sku in old.all_skus() {
+        if new.sku(&old_sku.sku.product_id, &old_sku.sku.id).is_none() {
+            for o in old_sku.availabilities {
+                changes.push(availability_change(
+                    month,
+                    ChangeKind::Ended,
+                    o,
+                    old_sku.product.product_type,
+                    Vec::new(),
+                ));
+            }
+        }
+    }
+    changes.sort_by(|a, b| {
+        (&a.product_id, &a.sku_id, &a.availability_id).cmp(&(
+            &b.product_id,
+            &b.sku_id,
+            &b.availability_id,
+        ))
+    });
+    changes
+}

@@ -1,0 +1,282 @@
+//! Publishing a month and the catalog-change log. A publish is one transaction: the catalog
+//! state row (current month, last revision) is updated first, which serializes publishes across
+//! replicas and keeps revisions gap-free; the change events, the price list's status and the
+//! log's compaction commit with it.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+
+use super::Store;
+use super::catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
+use super::entity::{catalog_change, catalog_state, price_list};
+use crate::domain::DomainError;
+use crate::domain::catalog::{Month, ProductType, Segment};
+use crate::domain::changes::{CatalogChange, ChangeKind, FieldChange};
+use crate::domain::error::Precondition;
+
+/// The PostgreSQL notification channel a publish notifies, with the last revision as payload.
+pub const NOTIFY_CHANNEL: &str = "csp_catalog_changes";
+
+const CHUNK: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatalogState {
+    pub current_month: Option<Month>,
+    pub last_revision: u64,
+}
+
+/// The revisions a publish wrote (`first > last` when the month changed nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    pub first_revision: u64,
+    pub last_revision: u64,
+    /// False when the month was already published: nothing was written.
+    pub newly: bool,
+}
+
+fn corrupt(what: &str, value: &str) -> DomainError {
+    DomainError::Internal(format!("stored change log has a bad {what}: {value:?}"))
+}
+
+fn change_from_row(row: catalog_change::Model) -> Result<CatalogChange, DomainError> {
+    let fields: Vec<FieldChange> =
+        serde_json::from_str(&row.changes).map_err(|_| corrupt("changes", &row.changes))?;
+    Ok(CatalogChange {
+        revision: u64::try_from(row.revision)
+            .map_err(|_| corrupt("revision", &row.revision.to_string()))?,
+        month: Month::parse("month", &row.month)?,
+        kind: ChangeKind::parse(&row.kind).ok_or_else(|| corrupt("kind", &row.kind))?,
+        product_id: row.product_id,
+        sku_id: row.sku_id,
+        availability_id: row.availability_id,
+        country: row.country,
+        segment: if row.segment.is_empty() {
+            None
+        } else {
+            Some(Segment::from_db(&row.segment)?)
+        },
+        product_type: ProductType::from_db(&row.product_type)?,
+        fields,
+    })
+}
+
+impl Store {
+    pub async fn catalog_state(&self) -> Result<CatalogState, DomainError> {
+        let row = catalog_state::Entity::find_by_id(1)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| DomainError::Internal("the catalog_state row is missing".into()))?;
+        Ok(CatalogState {
+            current_month: row
+                .current_month
+                .as_deref()
+                .map(|m| Month::parse("month", m))
+                .transpose()?,
+            last_revision: u64::try_from(row.last_revision).unwrap_or(0),
+        })
+    }
+
+    /// Makes an imported month current with its change events, or does nothing if it already is.
+    pub async fn publish_month(
+        &self,
+        month: Month,
+        changes: &[CatalogChange],
+        keep_months: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Published, DomainError> {
+        let m = month.to_string();
+        let n = changes.len() as i64;
+        let txn = self.db.begin().await?;
+        let claimed = catalog_state::Entity::update_many()
+            .col_expr(
+                catalog_state::Column::LastRevision,
+                Expr::col(catalog_state::Column::LastRevision).add(n),
+            )
+            .col_expr(catalog_state::Column::CurrentMonth, Expr::value(m.clone()))
+            .filter(catalog_state::Column::Id.eq(1))
+            .filter(
+                catalog_state::Column::CurrentMonth
+                    .is_null()
+                    .or(catalog_state::Column::CurrentMonth.lt(m.clone())),
+            )
+            .exec(&txn)
+            .await?;
+        let list = price_list::Entity::find_by_id(m.clone()).one(&txn).await?;
+        if claimed.rows_affected != 1 {
+            drop(txn);
+            let state = self.catalog_state().await?;
+            return match (state.current_month, list) {
+                (Some(current), Some(list))
+                    if current == month && list.status == STATUS_PUBLISHED =>
+                {
+                    Ok(Published {
+                        first_revision: list.first_revision.unwrap_or(0) as u64,
+                        last_revision: list.last_revision.unwrap_or(0) as u64,
+                        newly: false,
+                    })
+                }
+                (Some(current), _) => Err(DomainError::FailedPrecondition {
+                    message: format!("month {m} is not after the current month {current}"),
+                    violations: vec![Precondition {
+                        code: "MONTH_NOT_AFTER_CURRENT".into(),
+                        subject: format!("months/{m}"),
+                        description: format!("only a month after {current} can be published"),
+                    }],
+                }),
+                (None, _) => Err(DomainError::Internal(
+                    "catalog state refused a first publish".into(),
+                )),
+            };
+        }
+        match list {
+            Some(list) if list.status == STATUS_IMPORTED => {}
+            _ => return Err(DomainError::not_found("imported month", m)),
+        }
+        let state = catalog_state::Entity::find_by_id(1)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| DomainError::Internal("the catalog_state row is missing".into()))?;
+        let last = state.last_revision;
+        let first = last - n + 1;
+        let rows: Vec<catalog_change::ActiveModel> = changes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                Ok(catalog_change::ActiveModel {
+                    revision: Set(first + i as i64),
+                    month: Set(m.clone()),
+                    kind: Set(c.kind.as_str().to_owned()),
+                    product_id: Set(c.product_id.clone()),
+                    sku_id: Set(c.sku_id.clone()),
+                    availability_id: Set(c.availability_id.clone()),
+                    country: Set(c.country.clone()),
+                    segment: Set(c.segment.map(|s| s.as_str().to_owned()).unwrap_or_default()),
+                    product_type: Set(c.product_type.as_str().to_owned()),
+                    changes: Set(serde_json::to_string(&c.fields)
+                        .map_err(|e| DomainError::Internal(e.to_string()))?),
+                    published_at: Set(now),
+                })
+            })
+            .collect::<Result<_, DomainError>>()?;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<_> = rows.by_ref().take(CHUNK).collect();
+            catalog_change::Entity::insert_many(chunk)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        price_list::Entity::update_many()
+            .col_expr(price_list::Column::Status, Expr::value(STATUS_PUBLISHED))
+            .col_expr(price_list::Column::PublishedAt, Expr::value(now))
+            .col_expr(price_list::Column::FirstRevision, Expr::value(first))
+            .col_expr(price_list::Column::LastRevision, Expr::value(last))
+            .filter(price_list::Column::Month.eq(m.clone()))
+            .exec(&txn)
+            .await?;
+        // Keep the log of the `keep_months` newest published months.
+        let kept: Vec<String> = price_list::Entity::find()
+            .filter(price_list::Column::Status.eq(STATUS_PUBLISHED))
+            .order_by_desc(price_list::Column::Month)
+            .limit(keep_months.max(1) as u64)
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|p| p.month)
+            .collect();
+        if let Some(oldest_kept) = kept.last() {
+            catalog_change::Entity::delete_many()
+                .filter(catalog_change::Column::Month.lt(oldest_kept.clone()))
+                .exec(&txn)
+                .await?;
+        }
+        if self.backend() == DbBackend::Postgres {
+            txn.execute_unprepared(&format!("NOTIFY {NOTIFY_CHANNEL}, '{last}'"))
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(Published {
+            first_revision: first as u64,
+            last_revision: last as u64,
+            newly: true,
+        })
+    }
+
+    /// Changes after `revision`, in revision order, at most `limit`.
+    pub async fn changes_after(
+        &self,
+        revision: u64,
+        limit: u64,
+    ) -> Result<Vec<CatalogChange>, DomainError> {
+        catalog_change::Entity::find()
+            .filter(catalog_change::Column::Revision.gt(revision as i64))
+            .order_by_asc(catalog_change::Column::Revision)
+            .limit(limit)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(change_from_row)
+            .collect()
+    }
+
+    /// The oldest revision still in the log, if any.
+    pub async fn oldest_revision(&self) -> Result<Option<u64>, DomainError> {
+        let oldest = catalog_change::Entity::find()
+            .select_only()
+            .column_as(Expr::col(catalog_change::Column::Revision).min(), "oldest")
+            .into_tuple::<Option<i64>>()
+            .one(&self.db)
+            .await?
+            .flatten();
+        Ok(oldest.map(|r| r as u64))
+    }
+
+    /// Whether `month` is stored and how.
+    pub async fn month_status(&self, month: Month) -> Result<Option<String>, DomainError> {
+        Ok(price_list::Entity::find_by_id(month.to_string())
+            .one(&self.db)
+            .await?
+            .map(|p| p.status))
+    }
+}
+
+impl Store {
+    /// Yields whenever another process publishes (PostgreSQL LISTEN/NOTIFY). On SQLite, one
+    /// process owns the file and the channel never yields.
+    pub fn publish_notifications(&self) -> tokio::sync::mpsc::Receiver<()> {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        if self.backend() != DbBackend::Postgres {
+            return rx;
+        }
+        let url = self.url.clone();
+        tokio::spawn(async move {
+            loop {
+                match listen(&url, &tx).await {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "listening for catalog publishes failed; reconnecting");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        rx
+    }
+}
+
+/// Forwards notifications until the receiver goes away (`Ok`) or the connection fails.
+async fn listen(url: &str, tx: &tokio::sync::mpsc::Sender<()>) -> Result<(), sea_orm::sqlx::Error> {
+    let mut listener = sea_orm::sqlx::postgres::PgListener::connect(url).await?;
+    listener.listen(NOTIFY_CHANNEL).await?;
+    loop {
+        listener.recv().await?;
+        // A full channel already holds a wake-up: the pump reads everything at once.
+        if let Err(tokio::sync::mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
+            return Ok(());
+        }
+    }
+}
