@@ -1,0 +1,11 @@
+// The public surface of @csp-commerce/client: every generated message, enum and service of
+// csp.commerce.v1, plus the google.rpc error details (for ConnectError.findDetails) and the
+// grpc.health.v1 service. The generated files under src/gen are written by clients/generate.sh.
+export * from "./gen/csp/commerce/v1/common_pb.js";
+export * from "./gen/csp/commerce/v1/catalog_pb.js";
+export * from "./gen/csp/commerce/v1/customer_pb.js";
+export * from "./gen/csp/commerce/v1/cart_pb.js";
+export * from "./gen/csp/commerce/v1/order_pb.js";
+export * from "./gen/google/rpc/status_pb.js";
+export * from "./gen/google/rpc/error_details_pb.js";
+export * from "./gen/grpc/health/v1/health_pb.js";
