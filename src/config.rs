@@ -38,6 +38,9 @@ pub struct Settings {
     pub watch_progress_interval_ms: u64,
     /// A subscriber that takes none of its messages for this long is ended (milliseconds).
     pub slow_subscriber_timeout_ms: u64,
+    /// Cart and order requests a minute per partner (bursts up to a minute's worth); 0: no
+    /// limit. The reference API allows 500.
+    pub partner_order_requests_per_minute: u32,
     /// How often a replica checks the database for changes published elsewhere, besides
     /// PostgreSQL notifications (milliseconds).
     pub change_poll_interval_ms: u64,
@@ -61,6 +64,7 @@ impl Default for Settings {
             watch_progress_interval_ms: 10_000,
             slow_subscriber_timeout_ms: 30_000,
             change_poll_interval_ms: 2_000,
+            partner_order_requests_per_minute: 500,
         }
     }
 }

@@ -175,6 +175,10 @@ impl Application {
 
         let auth = Authenticate::new(self.keys.clone());
         let admin = Authenticate::requiring(self.keys.clone(), Role::CatalogAdmin);
+        // Carts and orders share one quota per partner, as in the reference API.
+        let ordering = auth.clone().throttled(grpc::partner_limiter(
+            self.settings.partner_order_requests_per_minute,
+        ));
         tracing::info!(address = %self.local_addr, "csp-commerce listening");
         let background = tokio::spawn(provisioning_loop(self.orders.clone()));
         let pump = tokio::spawn(self.feed.clone().pump(
@@ -217,13 +221,13 @@ impl Application {
             ))
             .add_service(CartServiceServer::with_interceptor(
                 CartApi { carts: self.carts },
-                auth.clone(),
+                ordering.clone(),
             ))
             .add_service(OrderServiceServer::with_interceptor(
                 OrderApi {
                     orders: self.orders.clone(),
                 },
-                auth,
+                ordering,
             ))
             .add_service(CatalogAdminServiceServer::with_interceptor(
                 AdminApi {

@@ -50,6 +50,12 @@ pub enum DomainError {
         message: String,
         violations: Vec<Precondition>,
     },
+    /// The partner used up its request quota; retry after the delay.
+    #[error("rate limited: {limit} requests a minute; retry in {retry_after:?}")]
+    RateLimited {
+        retry_after: std::time::Duration,
+        limit: u32,
+    },
     /// A change stream asked to resume from a revision the log no longer keeps.
     #[error("revision {requested} was compacted; the oldest kept is {oldest}")]
     RevisionCompacted { requested: u64, oldest: u64 },

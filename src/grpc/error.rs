@@ -71,6 +71,26 @@ impl From<DomainError> for Status {
                 }
                 Status::with_error_details(Code::FailedPrecondition, message, details)
             }
+            DomainError::RateLimited { retry_after, limit } => {
+                let mut details = ErrorDetails::with_error_info(
+                    "RATE_LIMITED",
+                    ERROR_DOMAIN,
+                    [("limit_per_minute".to_owned(), limit.to_string())],
+                );
+                details.set_retry_info(Some(retry_after));
+                details.add_quota_failure_violation(
+                    "partner",
+                    format!("at most {limit} order and subscription requests a minute per partner"),
+                );
+                Status::with_error_details(
+                    Code::ResourceExhausted,
+                    format!(
+                        "the partner's {limit} order and subscription requests a minute are used up: retry in {} ms",
+                        retry_after.as_millis()
+                    ),
+                    details,
+                )
+            }
             DomainError::RevisionCompacted { requested, oldest } => {
                 let mut details = ErrorDetails::with_error_info(
                     "REVISION_COMPACTED",

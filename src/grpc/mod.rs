@@ -17,6 +17,7 @@ use tonic::{Request, Status};
 use crate::auth::TokenKeys;
 use crate::domain::DomainError;
 use crate::domain::customer::{Caller, Role};
+use crate::domain::ids::PartnerId;
 
 pub mod pb {
     #![allow(clippy::all, clippy::pedantic, missing_docs)]
@@ -43,11 +44,33 @@ pub fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
         .ok_or_else(|| DomainError::Unauthenticated("no verified caller".into()).into())
 }
 
-/// Verifies the bearer token of every call and attaches the `Caller`; optionally requires a role.
-#[derive(Debug, Clone)]
+/// Requests a minute per partner, shared by the services it is attached to.
+pub type PartnerLimiter = governor::DefaultKeyedRateLimiter<PartnerId>;
+
+/// A per-partner limit of `per_minute` calls (bursts up to a minute's worth); `None` for 0.
+pub fn partner_limiter(per_minute: u32) -> Option<(Arc<PartnerLimiter>, u32)> {
+    std::num::NonZeroU32::new(per_minute).map(|n| {
+        let quota = governor::Quota::per_minute(n);
+        (Arc::new(governor::RateLimiter::keyed(quota)), per_minute)
+    })
+}
+
+/// Verifies the bearer token of every call and attaches the `Caller`; optionally requires a role
+/// and counts the call against the partner's quota.
+#[derive(Clone)]
 pub struct Authenticate {
     keys: Arc<TokenKeys>,
     required_role: Option<Role>,
+    limiter: Option<(Arc<PartnerLimiter>, u32)>,
+}
+
+impl std::fmt::Debug for Authenticate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticate")
+            .field("required_role", &self.required_role)
+            .field("limit", &self.limiter.as_ref().map(|l| l.1))
+            .finish()
+    }
 }
 
 impl Authenticate {
@@ -55,14 +78,20 @@ impl Authenticate {
         Self {
             keys,
             required_role: None,
+            limiter: None,
         }
     }
 
     pub fn requiring(keys: Arc<TokenKeys>, role: Role) -> Self {
         Self {
-            keys,
             required_role: Some(role),
+            ..Self::new(keys)
         }
+    }
+
+    /// Counts every call against the caller's partner quota.
+    pub fn throttled(self, limiter: Option<(Arc<PartnerLimiter>, u32)>) -> Self {
+        Self { limiter, ..self }
     }
 }
 
@@ -78,6 +107,16 @@ impl Interceptor for Authenticate {
                 caller.role == role,
                 &format!("call this service; it needs {}", role.as_str()),
             )?;
+        }
+        if let (Some((limiter, per_minute)), Some(partner)) = (&self.limiter, caller.partner)
+            && let Err(not_until) = limiter.check_key(&partner)
+        {
+            use governor::clock::{Clock, DefaultClock};
+            return Err(DomainError::RateLimited {
+                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
+                limit: *per_minute,
+            }
+            .into());
         }
         request.extensions_mut().insert(caller);
         Ok(request)
