@@ -19,9 +19,12 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use tonic::transport::Channel;
 
-/// Collects the names of every span it receives.
+/// A received span: its name and its attributes as `key=value`.
+type Span = (String, Vec<String>);
+
+/// Collects every span it receives.
 #[derive(Clone, Default)]
-struct Receiver(Arc<Mutex<Vec<(String, Vec<String>)>>>);
+struct Receiver(Arc<Mutex<Vec<Span>>>);
 
 #[tonic::async_trait]
 impl TraceService for Receiver {
