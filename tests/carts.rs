@@ -713,27 +713,32 @@ on_both_backends!(
     }
 );
 
-on_both_backends!(an_order_is_pending_until_provisioned_then_completed, async |app: &TestApp| {
-    let e3 = item(app, E3, "US").await;
-    let cart = new_cart(app, "us-fabrikam", vec![annual(&e3, 2)]).await;
-    let order = checkout(app, &cart).await.unwrap();
-    assert_eq!(order.status, pb::OrderStatus::Pending as i32);
-    let mut orders = app.orders("us", Role::SalesAgent);
-    // The provisioning pass runs every 100 ms; wait for it, boundedly.
-    let mut status = order.status;
-    for _ in 0..100 {
-        status = orders
-            .get_order(pb::GetOrderRequest { order_id: order.id.clone() })
-            .await
-            .unwrap()
-            .into_inner()
-            .order
-            .unwrap()
-            .status;
-        if status == pb::OrderStatus::Completed as i32 {
-            break;
+on_both_backends!(
+    an_order_is_pending_until_provisioned_then_completed,
+    async |app: &TestApp| {
+        let e3 = item(app, E3, "US").await;
+        let cart = new_cart(app, "us-fabrikam", vec![annual(&e3, 2)]).await;
+        let order = checkout(app, &cart).await.unwrap();
+        assert_eq!(order.status, pb::OrderStatus::Pending as i32);
+        let mut orders = app.orders("us", Role::SalesAgent);
+        // The provisioning pass runs every 100 ms; wait for it, boundedly.
+        let mut status = order.status;
+        for _ in 0..100 {
+            status = orders
+                .get_order(pb::GetOrderRequest {
+                    order_id: order.id.clone(),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .order
+                .unwrap()
+                .status;
+            if status == pb::OrderStatus::Completed as i32 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(status, pb::OrderStatus::Completed as i32);
     }
-    assert_eq!(status, pb::OrderStatus::Completed as i32);
-});
+);

@@ -1,6 +1,8 @@
 // Package integration runs the Go client against the REAL csp-commerce binary: TestMain starts it
 // once on a free port with a fresh SQLite database (the demo catalog and partners load into it),
-// waits until grpc.health.v1 Check answers SERVING, and the tests share it.
+// waits until grpc.health.v1 Check answers SERVING, and the tests share it. A test that changes
+// what the others read (watch_test.go publishes a month) starts a server of its own with
+// startServer(extra CSP_* settings...); TestMain stops every server started.
 //
 // Env: CSP_BIN (default: target/debug/csp-commerce relative to the repository root).
 package integration
@@ -40,6 +42,12 @@ const (
 // The server every test talks to.
 var srv *server
 
+// Every server started, for TestMain to stop.
+var (
+	startedMu sync.Mutex
+	started   []*server
+)
+
 type server struct {
 	binary  string
 	address string
@@ -49,8 +57,9 @@ type server struct {
 	dir     string
 	conn    *grpc.ClientConn
 
-	mu     sync.Mutex
-	tokens map[string]string
+	mu       sync.Mutex
+	tokens   map[string]string
+	stopOnce sync.Once
 }
 
 func TestMain(m *testing.M) {
@@ -61,7 +70,11 @@ func TestMain(m *testing.M) {
 	}
 	srv = s
 	code := m.Run()
-	s.stop()
+	startedMu.Lock()
+	for _, s := range started {
+		s.stop()
+	}
+	startedMu.Unlock()
 	os.Exit(code)
 }
 
@@ -112,7 +125,9 @@ func serverEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
-func startServer() (*server, error) {
+// startServer starts the binary on a free port with a fresh SQLite database and the extra
+// environment settings ("CSP_NAME=value").
+func startServer(extra ...string) (*server, error) {
 	bin, err := serverBinary()
 	if err != nil {
 		return nil, err
@@ -137,6 +152,7 @@ func startServer() (*server, error) {
 		"CSP_JWT_SECRET="+jwtSecret,
 		"CSP_LOG=warn",
 	)
+	s.env = append(s.env, extra...)
 	logFile, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
 		return nil, err
@@ -160,6 +176,9 @@ func startServer() (*server, error) {
 		s.stop()
 		return nil, err
 	}
+	startedMu.Lock()
+	started = append(started, s)
+	startedMu.Unlock()
 	return s, nil
 }
 
@@ -196,7 +215,10 @@ func (s *server) waitUntilServing() error {
 	}
 }
 
-func (s *server) stop() {
+// stop ends the server (once: later calls do nothing) and removes its directory.
+func (s *server) stop() { s.stopOnce.Do(s.terminate) }
+
+func (s *server) terminate() {
 	if s.conn != nil {
 		s.conn.Close()
 	}

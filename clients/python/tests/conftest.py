@@ -1,6 +1,7 @@
 """Starts the REAL csp-commerce binary once per test session, on a free port with a fresh SQLite
 database (the demo catalog and partners load into it), and hands the tests its address, tokens
-and stubs.
+and stubs. A test that changes what the others read (test_watch.py publishes a month) starts a
+server of its own with running_server().
 
 Env: CSP_BIN (default: target/debug/csp-commerce relative to the repository root).
 """
@@ -12,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -103,10 +105,11 @@ def wait_until_serving(server: Server) -> None:
             time.sleep(0.1)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@contextmanager
+def running_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """The binary serving on a free port with a fresh SQLite database in `tmp` (plus
+    `extra_env`, e.g. other CSP_* settings), stopped and cleaned up on exit."""
     binary = server_binary()
-    tmp = tmp_path_factory.mktemp("csp-commerce")
     address = f"127.0.0.1:{free_port()}"
     env = server_env(
         {
@@ -114,6 +117,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "CSP_DATABASE_URL": f"sqlite://{tmp}/x.sqlite",
             "CSP_JWT_SECRET": JWT_SECRET,
             "CSP_LOG": "warn",
+            **(extra_env or {}),
         }
     )
     log_path = tmp / "server.log"
@@ -121,11 +125,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         process = subprocess.Popen([str(binary)], env=env, stdout=log, stderr=subprocess.STDOUT)
     srv = Server(binary=binary, address=address, env=env, process=process, log_path=log_path)
     try:
-        try:
-            wait_until_serving(srv)
-        except RuntimeError as e:
-            # Once, not as an error per test: every test needs the server.
-            pytest.exit(f"could not start the server: {e}", returncode=1)
+        wait_until_serving(srv)
         yield srv
     finally:
         process.terminate()
@@ -135,6 +135,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             process.kill()
             process.wait()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with ExitStack() as stack:
+        try:
+            srv = stack.enter_context(running_server(tmp_path_factory.mktemp("csp-commerce")))
+        except RuntimeError as e:
+            # Once, not as an error per test: every test needs the server.
+            pytest.exit(f"could not start the server: {e}", returncode=1)
+        yield srv
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 // Starts the REAL csp-commerce binary on a free port with a fresh SQLite database (the demo
 // catalog and partners load into it), waits until grpc.health.v1 Check answers SERVING, and
 // mints tokens with `csp-commerce token`. One server per test file (node --test runs each file
-// in its own process): call startServer() in before() and stop() in after().
+// in its own process): call startServer() in before() and stop() in after(). startServer({...})
+// passes further CSP_* settings (e.g. CSP_WATCH_PROGRESS_INTERVAL_MS) to the server.
 //
 // Env: CSP_BIN (default: target/debug/csp-commerce relative to the repository root).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -134,7 +135,7 @@ export class TestServer {
   }
 }
 
-export async function startServer(): Promise<TestServer> {
+export async function startServer(extraEnv: Record<string, string> = {}): Promise<TestServer> {
   const binary = serverBinary();
   const dir = mkdtempSync(join(tmpdir(), "csp-commerce-ts-"));
   const address = `127.0.0.1:${await freePort()}`;
@@ -143,6 +144,7 @@ export async function startServer(): Promise<TestServer> {
     CSP_DATABASE_URL: `sqlite://${dir}/x.sqlite`,
     CSP_JWT_SECRET: JWT_SECRET,
     CSP_LOG: "warn",
+    ...extraEnv,
   });
   const logPath = join(dir, "server.log");
   const log = openSync(logPath, "w");

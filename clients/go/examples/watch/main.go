@@ -1,0 +1,71 @@
+// The catalog-change subscriber of clients/README.md: replays the changes after a revision (the
+// first argument, default 0), then follows live; cut off, it resumes after the last one handled.
+// CSP_ADDR (default 127.0.0.1:50051) and CSP_TOKEN from the environment.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"strconv"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	commerce "csp-commerce/clients/go/commercev1"
+)
+
+func main() {
+	addr := os.Getenv("CSP_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:50051"
+	}
+	conn, err := grpc.Dial(addr, grpc.WithInsecure())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+os.Getenv("CSP_TOKEN"))
+	catalog := commerce.NewCatalogServiceClient(conn)
+	var last uint64 // the last revision handled: keep it durably
+	if len(os.Args) > 1 {
+		if last, err = strconv.ParseUint(os.Args[1], 10, 64); err != nil {
+			log.Fatal(err)
+		}
+	}
+	for {
+		err := follow(ctx, catalog, &last)
+		// Cut off (server restart, too slow a reader): resume after last.
+		if code := status.Code(err); err != io.EOF && code != codes.Unavailable && code != codes.ResourceExhausted {
+			log.Fatal(err)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// follow replays the changes after *last, then follows live, until the stream breaks.
+func follow(ctx context.Context, catalog commerce.CatalogServiceClient, last *uint64) error {
+	stream, err := catalog.WatchCatalogChanges(ctx, &commerce.WatchCatalogChangesRequest{
+		Start: &commerce.WatchCatalogChangesRequest_AfterRevision{AfterRevision: *last}}) // replay, then live
+	if err != nil {
+		return err
+	}
+	for {
+		message, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		for _, change := range message.GetChanges().GetChanges() { // revisions 1, 2, 3, ...: no gap, no duplicate
+			fmt.Println(change.Revision, change.Kind, change.ProductId, change.SkuId, change.Country)
+			*last = change.Revision
+		}
+		if progress := message.GetProgress(); progress != nil {
+			fmt.Println("caught up at", progress.CurrentRevision)
+		}
+	}
+}

@@ -1,0 +1,296 @@
+package integration
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io/ioutil"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	commerce "csp-commerce/clients/go/commercev1"
+)
+
+// The deadline of each stream, so a read that stalls fails the test instead of hanging it.
+const streamDeadline = 15 * time.Second
+
+const watchExample = "csp-commerce/clients/go/examples/watch"
+
+// watchServer is a server of the test's own, since publishing 2026-12 changes the catalog the
+// other tests read (and a month publishes once); it sends progress every 200 ms when idle.
+func watchServer(t *testing.T) *server {
+	s, err := startServer("CSP_WATCH_PROGRESS_INTERVAL_MS=200")
+	if err != nil {
+		t.Fatalf("starting a server for the change stream: %v", err)
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
+// as carries the token of partner and role ("" for none), with a deadline; cancel ends it early.
+func as(t *testing.T, s *server, partner, role string) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithTimeout(context.Background(), streamDeadline)
+	t.Cleanup(cancel)
+	return metadata.AppendToOutgoingContext(c, "authorization", "Bearer "+s.token(t, partner, role)), cancel
+}
+
+func after(revision uint64) *commerce.WatchCatalogChangesRequest {
+	return &commerce.WatchCatalogChangesRequest{
+		Start: &commerce.WatchCatalogChangesRequest_AfterRevision{AfterRevision: revision}}
+}
+
+func revisionsOf(batch *commerce.CatalogChangeBatch) []uint64 {
+	var out []uint64
+	for _, c := range batch.Changes {
+		out = append(out, c.Revision)
+	}
+	return out
+}
+
+// assertExactly: seen is 1..=last in order, no gap, no duplicate.
+func assertExactly(t *testing.T, seen []uint64, last uint64) {
+	t.Helper()
+	ok := uint64(len(seen)) == last
+	for i := 0; ok && i < len(seen); i++ {
+		ok = seen[i] == uint64(i+1)
+	}
+	if ok {
+		return
+	}
+	count := map[uint64]int{}
+	var unordered []string
+	for i, r := range seen {
+		count[r]++
+		if i > 0 && r <= seen[i-1] {
+			unordered = append(unordered, fmt.Sprintf("%d,%d", seen[i-1], r))
+		}
+	}
+	var duplicates, missing, beyond []uint64
+	for r, n := range count {
+		if n > 1 {
+			duplicates = append(duplicates, r)
+		}
+		if r > last {
+			beyond = append(beyond, r)
+		}
+	}
+	for r := uint64(1); r <= last; r++ {
+		if count[r] == 0 {
+			missing = append(missing, r)
+		}
+	}
+	sort.Slice(duplicates, func(i, j int) bool { return duplicates[i] < duplicates[j] })
+	sort.Slice(beyond, func(i, j int) bool { return beyond[i] < beyond[j] })
+	t.Fatalf("%d revisions, expected 1..=%d: duplicates %v, missing %v, out of order %v, beyond %v",
+		len(seen), last, head20(duplicates), head20(missing), unordered[:min20(len(unordered))], head20(beyond))
+}
+
+func min20(n int) int {
+	if n > 20 {
+		return 20
+	}
+	return n
+}
+
+func head20(rs []uint64) []uint64 { return rs[:min20(len(rs))] }
+
+// A subscriber cut off in the middle of the replay resumes after the last revision it saw and,
+// through a month published while it listens, misses nothing and sees nothing twice.
+func TestASubscriberCutOffMidReplayResumesWithoutLossOrDuplicate(t *testing.T) {
+	s := watchServer(t)
+	catalog := commerce.NewCatalogServiceClient(s.conn)
+	admin := commerce.NewCatalogAdminServiceClient(s.conn)
+	var seen []uint64
+
+	// From the beginning (the demo month's ~1800 changes, 500 a batch); hang up after two
+	// batches, in the middle of the replay.
+	firstCtx, cancelFirst := as(t, s, "us", "sales_agent")
+	first, err := catalog.WatchCatalogChanges(firstCtx, after(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		message, err := first.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch := message.GetChanges()
+		if batch == nil {
+			t.Fatalf("caught up after %d changes (%v): the replay should take more than two batches", len(seen), message)
+		}
+		if n := len(batch.Changes); n == 0 || n > 500 {
+			t.Fatalf("a batch of %d changes", n)
+		}
+		seen = append(seen, revisionsOf(batch)...)
+	}
+	cancelFirst()
+	for {
+		if _, err := first.Recv(); err != nil {
+			if status.Code(err) != codes.Canceled {
+				t.Fatalf("the cancelled stream ended with %v", err)
+			}
+			break
+		}
+	}
+	cut := seen[len(seen)-1]
+
+	// Resume after the last revision seen: the rest of the replay, then progress.
+	resumedCtx, cancelResumed := as(t, s, "us", "sales_agent")
+	defer cancelResumed()
+	resumed, err := catalog.WatchCatalogChanges(resumedCtx, after(cut))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var head uint64
+	for {
+		message, err := resumed.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if progress := message.GetProgress(); progress != nil {
+			head = progress.CurrentRevision
+			break
+		}
+		seen = append(seen, revisionsOf(message.GetChanges())...)
+	}
+	if cut >= head {
+		t.Fatalf("cut off at %d, which was not in the middle of the replay (head %d)", cut, head)
+	}
+	assertExactly(t, seen, head)
+
+	// A month published while subscribed arrives live.
+	adminCtx, _ := as(t, s, "", "catalog_admin")
+	december := filepath.Join(repoRoot(), "data", "demo", "2026-12")
+	var priceLists []string
+	for _, m := range []string{"US", "DE", "FR", "GB", "IE", "JP", "SK"} {
+		priceLists = append(priceLists, filepath.Join(december, "pricelist-"+m+".csv"))
+	}
+	if _, err := admin.ImportMonth(adminCtx, &commerce.ImportMonthRequest{
+		RequestId: requestID(t), Month: "2026-12",
+		OfferMatrixPath: filepath.Join(december, "offer-matrix.csv"), PriceListPaths: priceLists}); err != nil {
+		t.Fatal(err)
+	}
+	published, err := admin.PublishMonth(adminCtx, &commerce.PublishMonthRequest{RequestId: requestID(t), Month: "2026-12"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if published.FirstRevision != head+1 || published.LastRevision <= published.FirstRevision {
+		t.Fatalf("published %v after head %d", published, head)
+	}
+	for seen[len(seen)-1] < published.LastRevision {
+		message, err := resumed.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if progress := message.GetProgress(); progress != nil {
+			// Idle progress: never ahead of what was delivered.
+			if progress.CurrentRevision != seen[len(seen)-1] {
+				t.Fatalf("progress %d after revision %d", progress.CurrentRevision, seen[len(seen)-1])
+			}
+			continue
+		}
+		seen = append(seen, revisionsOf(message.GetChanges())...)
+	}
+	assertExactly(t, seen, published.LastRevision)
+}
+
+// The README's subscriber (examples/watch), run as a user would run it: replay, then caught up.
+func TestTheWatchExampleReplaysThenReportsCaughtUp(t *testing.T) {
+	s := srv // it only reads
+	nowCtx, cancelNow := as(t, s, "us", "sales_agent")
+	now, err := commerce.NewCatalogServiceClient(s.conn).WatchCatalogChanges(nowCtx,
+		&commerce.WatchCatalogChangesRequest{Start: &commerce.WatchCatalogChangesRequest_FromNow{FromNow: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	message, err := now.Recv()
+	cancelNow()
+	if err != nil || message.GetProgress() == nil {
+		t.Fatalf("from now: %v, %v", message, err)
+	}
+	head := message.GetProgress().CurrentRevision
+	if head <= 3 {
+		t.Fatalf("head %d", head)
+	}
+
+	// Built, then run: `go run` would leave the example running when killed.
+	binary := filepath.Join(t.TempDir(), "watch")
+	if out, err := exec.Command("go", "build", "-o", binary, watchExample).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", watchExample, err, out)
+	}
+	cmd := exec.Command(binary, fmt.Sprint(head-3))
+	cmd.Env = append(os.Environ(), "CSP_ADDR="+s.address, "CSP_TOKEN="+s.token(t, "us", "sales_agent"))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		scanner := bufio.NewScanner(stdout)
+		for scanner.Scan() {
+			lines <- scanner.Text()
+		}
+	}()
+	var out []string
+	timeout := time.After(streamDeadline)
+	for len(out) == 0 || !strings.HasPrefix(out[len(out)-1], "caught up") {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("the example exited: %q\n%s", out, stderr.String())
+			}
+			out = append(out, line)
+		case <-timeout:
+			t.Fatalf("the example did not catch up within %s: %q\n%s", streamDeadline, out, stderr.String())
+		}
+	}
+	var want []string
+	for r := head - 2; r <= head; r++ {
+		want = append(want, fmt.Sprint(r))
+	}
+	var got []string
+	for _, line := range out[:len(out)-1] {
+		fields := strings.Fields(line)
+		got = append(got, fields[0])
+		if len(fields) < 2 || !strings.HasPrefix(fields[1], "CHANGE_KIND_") {
+			t.Fatalf("unexpected line %q", line)
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") || out[len(out)-1] != fmt.Sprint("caught up at ", head) {
+		t.Fatalf("unexpected output (want revisions %v, then caught up at %d):\n%s", want, head, strings.Join(out, "\n"))
+	}
+}
+
+// clients/README.md shows the example file verbatim.
+func TestTheReadmeShowsTheWatchExample(t *testing.T) {
+	example, err := ioutil.ReadFile(filepath.Join("..", "examples", "watch", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := ioutil.ReadFile(filepath.Join(repoRoot(), "clients", "README.md"))
+	if err != nil {
+		t.Skipf("no clients/README.md beside this copy: %v", err)
+	}
+	if !strings.Contains(string(readme), string(example)) {
+		t.Fatal("clients/README.md does not show examples/watch/main.go verbatim: copy the file into it")
+	}
+}

@@ -1,0 +1,162 @@
+"""WatchCatalogChanges: a subscriber cut off in the middle of the replay resumes after the last
+revision it saw and, through a month published while it listens, misses nothing and sees nothing
+twice (on a server of its own: publishing 2026-12 changes the catalog the other tests read, and
+a month publishes once; it sends progress every 200 ms when idle); and the README's subscriber
+(examples/watch.py)."""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Iterator
+
+import grpc
+import pytest
+
+from conftest import REPO_ROOT, Server, running_server
+from csp.commerce.v1 import catalog_pb2, catalog_pb2_grpc
+from support import request_id
+
+DECEMBER = REPO_ROOT / "data" / "demo" / "2026-12"
+MARKETS = ["US", "DE", "FR", "GB", "IE", "JP", "SK"]
+# The deadline of each stream, so a read that stalls fails the test instead of hanging it.
+STREAM_DEADLINE_S = 15
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "watch.py"
+
+
+@pytest.fixture
+def watch_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("csp-commerce-watch")
+    with running_server(tmp, {"CSP_WATCH_PROGRESS_INTERVAL_MS": "200"}) as srv:
+        yield srv
+
+
+def auth(server: Server, partner: str, role: str) -> list[tuple[str, str]]:
+    return [("authorization", f"Bearer {server.token(partner, role)}")]
+
+
+def watch(
+    catalog: catalog_pb2_grpc.CatalogServiceStub, server: Server, **start: object
+) -> grpc.Call:
+    return catalog.WatchCatalogChanges(
+        catalog_pb2.WatchCatalogChangesRequest(**start),
+        metadata=auth(server, "us", "sales_agent"),
+        timeout=STREAM_DEADLINE_S,
+    )
+
+
+def assert_exactly(seen: list[int], last: int) -> None:
+    """`seen` is 1..=last in order: no gap, no duplicate."""
+    if seen == list(range(1, last + 1)):
+        return
+    duplicates = sorted(r for r, n in Counter(seen).items() if n > 1)
+    missing = sorted(set(range(1, last + 1)) - set(seen))
+    unordered = [(a, b) for a, b in zip(seen, seen[1:]) if b <= a]
+    raise AssertionError(
+        f"{len(seen)} revisions, expected 1..={last}: duplicates {duplicates[:20]}, "
+        f"missing {missing[:20]}, out of order {unordered[:20]}, beyond {[r for r in seen if r > last][:20]}"
+    )
+
+
+def test_a_subscriber_cut_off_mid_replay_resumes_without_loss_or_duplicate(watch_server):
+    with grpc.insecure_channel(watch_server.address) as channel:
+        catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
+        admin = catalog_pb2_grpc.CatalogAdminServiceStub(channel)
+        seen: list[int] = []
+
+        # From the beginning (the demo month's ~1800 changes, 500 a batch); hang up after two
+        # batches, in the middle of the replay.
+        first = watch(catalog, watch_server, after_revision=0)
+        for _ in range(2):
+            message = next(first)
+            assert message.WhichOneof("event") == "changes", (
+                f"caught up after {len(seen)} changes: the replay should take more than two batches"
+            )
+            assert 0 < len(message.changes.changes) <= 500
+            seen += [c.revision for c in message.changes.changes]
+        first.cancel()
+        assert first.code() == grpc.StatusCode.CANCELLED
+        cut = seen[-1]
+
+        # Resume after the last revision seen: the rest of the replay, then progress.
+        resumed = watch(catalog, watch_server, after_revision=cut)
+        try:
+            while (message := next(resumed)).WhichOneof("event") == "changes":
+                seen += [c.revision for c in message.changes.changes]
+            head = message.progress.current_revision
+            assert cut < head, f"cut off at {cut}, which was not in the middle of the replay (head {head})"
+            assert_exactly(seen, head)
+
+            # A month published while subscribed arrives live.
+            admin_auth = auth(watch_server, "", "catalog_admin")
+            admin.ImportMonth(
+                catalog_pb2.ImportMonthRequest(
+                    request_id=request_id(),
+                    month="2026-12",
+                    offer_matrix_path=str(DECEMBER / "offer-matrix.csv"),
+                    price_list_paths=[str(DECEMBER / f"pricelist-{m}.csv") for m in MARKETS],
+                ),
+                metadata=admin_auth,
+                timeout=STREAM_DEADLINE_S,
+            )
+            published = admin.PublishMonth(
+                catalog_pb2.PublishMonthRequest(request_id=request_id(), month="2026-12"),
+                metadata=admin_auth,
+                timeout=STREAM_DEADLINE_S,
+            )
+            assert published.first_revision == head + 1, published
+            assert published.last_revision > published.first_revision, published
+            while seen[-1] < published.last_revision:
+                message = next(resumed)
+                if message.WhichOneof("event") == "changes":
+                    seen += [c.revision for c in message.changes.changes]
+                else:  # idle progress: never ahead of what was delivered
+                    assert message.progress.current_revision == seen[-1], (message, seen[-1])
+        finally:
+            resumed.cancel()
+        assert_exactly(seen, published.last_revision)
+
+
+def test_the_watch_example_replays_then_reports_caught_up(server, catalog):  # it only reads
+    now = watch(catalog, server, from_now=True)
+    head = next(now).progress.current_revision
+    now.cancel()
+    assert head > 3
+    env = dict(os.environ, CSP_ADDR=server.address, CSP_TOKEN=server.token("us", "sales_agent"))
+    example = subprocess.Popen(
+        [sys.executable, "-u", str(EXAMPLE), str(head - 3)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert example.stdout is not None
+        for line in example.stdout:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        out: list[str] = []
+        while not out or not out[-1].startswith("caught up"):
+            line = lines.get(timeout=STREAM_DEADLINE_S)
+            assert line is not None, f"the example exited: {out}\n{example.stderr.read()}"  # type: ignore[union-attr]
+            out.append(line)
+    finally:
+        example.kill()
+        example.wait()
+    assert [line.split()[0] for line in out[:-1]] == [str(r) for r in range(head - 2, head + 1)], out
+    assert all(line.split()[1].startswith("CHANGE_KIND_") for line in out[:-1]), out
+    assert out[-1] == f"caught up at {head}", out
+
+
+def test_the_readme_shows_the_watch_example():
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    assert EXAMPLE.read_text() in readme.read_text(), (
+        "clients/README.md does not show examples/watch.py verbatim: copy the file into it"
+    )

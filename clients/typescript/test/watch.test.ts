@@ -1,0 +1,183 @@
+// WatchCatalogChanges: a subscriber cut off in the middle of the replay resumes after the last
+// revision it saw and, through a month published while it listens, misses nothing and sees
+// nothing twice; and the README's subscriber (examples/watch.ts). On a server of its own (as every
+// file here), which sends progress every 200 ms when idle.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, before, describe, it } from "node:test";
+
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import {
+  CatalogAdminService,
+  CatalogService,
+  type WatchCatalogChangesRequest,
+  type WatchCatalogChangesResponse,
+} from "@csp-commerce/client";
+
+import { PACKAGE_ROOT, REPO_ROOT, requestId, startServer, type TestServer } from "./server.js";
+
+const DECEMBER = join(REPO_ROOT, "data", "demo", "2026-12");
+const MARKETS = ["US", "DE", "FR", "GB", "IE", "JP", "SK"];
+// How long one read of a stream may take, so a stall fails the test instead of hanging it.
+const READ_TIMEOUT_MS = 15_000;
+
+type Start = WatchCatalogChangesRequest["start"];
+
+/** A subscription read one message at a time, each within READ_TIMEOUT_MS, cancelled from this
+ * side with cancel(). (No `timeoutMs` call option: its timer outlives a cancelled call and keeps
+ * node running until it fires.) */
+function watch(catalog: Client<typeof CatalogService>, start: Start) {
+  const controller = new AbortController();
+  const messages = catalog.watchCatalogChanges({ start }, { signal: controller.signal })[Symbol.asyncIterator]();
+  return {
+    async next(): Promise<WatchCatalogChangesResponse["event"]> {
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<never>((_, fail) => {
+        timer = setTimeout(() => {
+          controller.abort();
+          fail(new Error(`no message within ${READ_TIMEOUT_MS} ms`));
+        }, READ_TIMEOUT_MS);
+      });
+      try {
+        const { value, done } = await Promise.race([messages.next(), stalled]);
+        assert.ok(!done, "the stream ended");
+        return value.event;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel: () => controller.abort(),
+  };
+}
+
+/** `seen` is 1..=last in order: no gap, no duplicate. */
+function assertExactly(seen: bigint[], last: bigint): void {
+  const expected = Array.from({ length: Number(last) }, (_, i) => BigInt(i + 1));
+  if (seen.length === expected.length && seen.every((r, i) => r === expected[i])) return;
+  const counts = new Map<bigint, number>();
+  for (const r of seen) counts.set(r, (counts.get(r) ?? 0) + 1);
+  const duplicates = [...counts].filter(([, n]) => n > 1).map(([r]) => r);
+  const missing = expected.filter((r) => !counts.has(r));
+  const unordered = seen.flatMap((r, i) => (i > 0 && r <= seen[i - 1] ? [[seen[i - 1], r]] : []));
+  assert.fail(
+    `${seen.length} revisions, expected 1..=${last}: duplicates ${duplicates.slice(0, 20)}, ` +
+      `missing ${missing.slice(0, 20)}, out of order ${JSON.stringify(unordered.slice(0, 20).map(String))}, ` +
+      `beyond ${seen.filter((r) => r > last).slice(0, 20)}`,
+  );
+}
+
+describe("catalog changes", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ CSP_WATCH_PROGRESS_INTERVAL_MS: "200" });
+  });
+  after(() => server?.stop());
+
+  it("resumes a subscriber cut off mid-replay without loss or duplicate", async () => {
+    const { catalog } = server.clients();
+    const admin = createClient(CatalogAdminService, server.transport({ partner: "", role: "catalog_admin" }));
+    const seen: bigint[] = [];
+
+    // From the beginning (the demo month's ~1800 changes, 500 a batch); hang up after two
+    // batches, in the middle of the replay.
+    const first = watch(catalog, { case: "afterRevision", value: 0n });
+    for (let i = 0; i < 2; i++) {
+      const event = await first.next();
+      assert.equal(event.case, "changes", `caught up after ${seen.length} changes: the replay should take more than two batches`);
+      assert.ok(event.value.changes.length > 0 && event.value.changes.length <= 500);
+      seen.push(...event.value.changes.map((c) => c.revision));
+    }
+    first.cancel();
+    await assert.rejects(
+      async () => {
+        for (;;) await first.next();
+      },
+      (e) => ConnectError.from(e).code === Code.Canceled,
+    );
+    const cut = seen[seen.length - 1];
+
+    // Resume after the last revision seen: the rest of the replay, then progress.
+    const resumed = watch(catalog, { case: "afterRevision", value: cut });
+    try {
+      let event = await resumed.next();
+      for (; event.case === "changes"; event = await resumed.next()) {
+        seen.push(...event.value.changes.map((c) => c.revision));
+      }
+      assert.equal(event.case, "progress");
+      const head = event.value.currentRevision;
+      assert.ok(cut < head, `cut off at ${cut}, which was not in the middle of the replay (head ${head})`);
+      assertExactly(seen, head);
+
+      // A month published while subscribed arrives live.
+      const options = { timeoutMs: READ_TIMEOUT_MS };
+      await admin.importMonth(
+        {
+          requestId: requestId(),
+          month: "2026-12",
+          offerMatrixPath: join(DECEMBER, "offer-matrix.csv"),
+          priceListPaths: MARKETS.map((m) => join(DECEMBER, `pricelist-${m}.csv`)),
+        },
+        options,
+      );
+      const published = await admin.publishMonth({ requestId: requestId(), month: "2026-12" }, options);
+      assert.equal(published.firstRevision, head + 1n);
+      assert.ok(published.lastRevision > published.firstRevision);
+      while (seen[seen.length - 1] < published.lastRevision) {
+        const live = await resumed.next();
+        if (live.case === "changes") seen.push(...live.value.changes.map((c) => c.revision));
+        // Idle progress: never ahead of what was delivered.
+        else assert.equal(live.value?.currentRevision, seen[seen.length - 1]);
+      }
+      assertExactly(seen, published.lastRevision);
+    } finally {
+      resumed.cancel();
+    }
+  });
+
+  it("runs the watch example: replay, then caught up", async () => {
+    const now = watch(server.clients().catalog, { case: "fromNow", value: true });
+    const event = await now.next();
+    now.cancel();
+    assert.equal(event.case, "progress");
+    const head = event.value.currentRevision;
+    assert.ok(head > 3n);
+
+    const example = join(PACKAGE_ROOT, "dist", "examples", "watch.js");
+    const child = spawn(process.execPath, [example, String(head - 3n)], {
+      env: { ...process.env, CSP_ADDR: server.address, CSP_TOKEN: server.token("us", "sales_agent") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const out: string[] = [];
+    const timer = setTimeout(() => child.kill(), READ_TIMEOUT_MS);
+    try {
+      for await (const line of createInterface({ input: child.stdout })) {
+        out.push(line);
+        if (line.startsWith("caught up")) break;
+      }
+    } finally {
+      clearTimeout(timer);
+      child.kill();
+    }
+    assert.ok(out.at(-1)?.startsWith("caught up"), `the example stopped: ${out.join("\n")}\n${stderr}`);
+    assert.deepEqual(
+      out.slice(0, -1).map((l) => l.split(" ")[0]),
+      [head - 2n, head - 1n, head].map(String),
+      out.join("\n"),
+    );
+    assert.ok(out.slice(0, -1).every((l) => ["ADDED", "CHANGED", "ENDED"].includes(l.split(" ")[1])), out.join("\n"));
+    assert.equal(out.at(-1), `caught up at ${head}`);
+  });
+});
+
+describe("clients/README.md", () => {
+  it("shows examples/watch.ts verbatim", () => {
+    const example = readFileSync(join(PACKAGE_ROOT, "examples", "watch.ts"), "utf8");
+    const readme = readFileSync(join(PACKAGE_ROOT, "..", "README.md"), "utf8");
+    assert.ok(readme.includes(example), "copy examples/watch.ts into clients/README.md");
+  });
+});
