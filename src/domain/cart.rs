@@ -21,52 +21,18 @@ pub mod cart_code {
     pub const CART_EMPTY: &str = "CART_EMPTY";
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CartStatus {
-    Active,
-    Ordered,
-}
+text_enum!(CartStatus {
+    Active = "active",
+    Ordered = "ordered",
+});
 
-impl CartStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            CartStatus::Active => "active",
-            CartStatus::Ordered => "ordered",
-        }
+text_enum!(
+    /// Reservation scope.
+    Scope {
+        Single = "single",
+        Shared = "shared",
     }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "active" => Some(CartStatus::Active),
-            "ordered" => Some(CartStatus::Ordered),
-            _ => None,
-        }
-    }
-}
-
-/// Reservation scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scope {
-    Single,
-    Shared,
-}
-
-impl Scope {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Scope::Single => "single",
-            Scope::Shared => "shared",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "single" => Some(Scope::Single),
-            "shared" => Some(Scope::Shared),
-            _ => None,
-        }
-    }
-}
+);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ProvisioningContext {

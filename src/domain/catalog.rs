@@ -11,38 +11,6 @@ use super::DomainError;
 use super::ids::{AvailabilityId, CatalogItemId, CountryCode, ProductId, SkuId};
 use super::money::{Currency, Money};
 
-macro_rules! text_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stored and printed form.
-            pub fn as_str(&self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn from_db(text: &str) -> Result<Self, DomainError> {
-                match text {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(DomainError::Internal(format!(
-                        concat!("stored ", stringify!($name), " {:?} is unknown"), other
-                    ))),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 text_enum!(Segment {
     Commercial = "commercial",
     Education = "education",

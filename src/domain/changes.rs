@@ -7,31 +7,11 @@ use std::fmt;
 
 use super::catalog::{Availability, Catalog, Month, ProductType, Segment, SkuView};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ChangeKind {
-    Added,
-    Changed,
-    Ended,
-}
-
-impl ChangeKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            ChangeKind::Added => "added",
-            ChangeKind::Changed => "changed",
-            ChangeKind::Ended => "ended",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "added" => Some(ChangeKind::Added),
-            "changed" => Some(ChangeKind::Changed),
-            "ended" => Some(ChangeKind::Ended),
-            _ => None,
-        }
-    }
-}
+text_enum!(ChangeKind {
+    Added = "added",
+    Changed = "changed",
+    Ended = "ended",
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FieldChange {

@@ -7,39 +7,16 @@ use super::catalog::Segment;
 use super::ids::{CountryCode, CustomerId, PartnerId};
 use super::money::Currency;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    GlobalAdmin,
-    AdminAgent,
-    SalesAgent,
-    HelpdeskAgent,
+text_enum!(Role {
+    GlobalAdmin = "global_admin",
+    AdminAgent = "admin_agent",
+    SalesAgent = "sales_agent",
+    HelpdeskAgent = "helpdesk_agent",
     /// The operator who publishes price lists; belongs to no partner.
-    CatalogAdmin,
-}
+    CatalogAdmin = "catalog_admin",
+});
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::GlobalAdmin,
-        Role::AdminAgent,
-        Role::SalesAgent,
-        Role::HelpdeskAgent,
-        Role::CatalogAdmin,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Role::GlobalAdmin => "global_admin",
-            Role::AdminAgent => "admin_agent",
-            Role::SalesAgent => "sales_agent",
-            Role::HelpdeskAgent => "helpdesk_agent",
-            Role::CatalogAdmin => "catalog_admin",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == text)
-    }
-
     /// Rule 7: who may buy.
     pub fn may_purchase(&self) -> bool {
         matches!(
@@ -95,30 +72,13 @@ pub struct Partner {
     pub gcc: bool,
 }
 
-macro_rules! qualification_enum {
-    ($name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub fn as_str(&self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
-qualification_enum!(QualificationKind {
+text_enum!(QualificationKind {
     Education = "education",
     Nonprofit = "nonprofit",
     Gcc = "gcc",
     StateOwnedEntity = "state_owned_entity",
 });
-qualification_enum!(VettingStatus {
+text_enum!(VettingStatus {
     InReview = "in_review",
     Approved = "approved",
     Denied = "denied",

@@ -11,31 +11,14 @@ pub const LICENSE_CANCEL_WINDOW: Duration = Duration::days(7);
 /// Perpetual software can be returned this long after purchase.
 pub const PERPETUAL_CANCEL_WINDOW: Duration = Duration::days(30);
 
-macro_rules! status_enum {
-    ($name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub fn as_str(&self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
-status_enum!(OrderStatus {
+text_enum!(OrderStatus {
     Pending = "pending",
     Completed = "completed",
     Cancelled = "cancelled",
     Failed = "failed",
 });
 
-status_enum!(SubscriptionStatus {
+text_enum!(SubscriptionStatus {
     Active = "active",
     Suspended = "suspended",
     Cancelled = "cancelled",

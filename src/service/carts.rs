@@ -265,16 +265,16 @@ impl CartService {
                 })
             })
             .transpose()?;
-        let mut carts = self
+        let carts = self
             .store
             .list_carts(partner.id, customer_id, after, limit as u64 + 1)
             .await?;
-        let more = carts.len() > limit;
-        carts.truncate(limit);
-        let next_page_token = match carts.last() {
-            Some(last) if more => self.tokens.encode(&query, &last.id.to_string()),
-            _ => String::new(),
-        };
+        let Page {
+            items: carts,
+            next_page_token,
+        } = self
+            .tokens
+            .page(&query, limit, carts, |item| item.id.to_string());
         let held = self.store.held(customer_id).await?;
         let catalog = self.catalog.snapshot();
         let now = self.clock.now();

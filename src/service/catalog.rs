@@ -6,6 +6,7 @@ use tokio::sync::Notify;
 
 use arc_swap::ArcSwap;
 
+pub use super::paging::Page;
 use super::paging::{PageTokens, page_size};
 use super::{Clock, customers::CustomerService};
 use crate::domain::DomainError;
@@ -38,12 +39,6 @@ pub struct ListingPage {
     pub sku_counts: Vec<usize>,
     pub next_page_token: String,
     pub total_size: usize,
-}
-
-#[derive(Debug)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_page_token: String,
 }
 
 #[derive(Debug)]
@@ -592,18 +587,10 @@ fn paginate<T>(
     tokens: &PageTokens,
     query: &str,
 ) -> Page<T> {
-    let mut rest = items
+    let rest = items
         .into_iter()
         .filter(|item| after.is_none_or(|a| key(item).as_str() > a));
-    let page: Vec<T> = rest.by_ref().take(limit).collect();
-    let next_page_token = match (rest.next(), page.last()) {
-        (Some(_), Some(last)) => tokens.encode(query, &key(last)),
-        _ => String::new(),
-    };
-    Page {
-        items: page,
-        next_page_token,
-    }
+    tokens.page(query, limit, rest, &key)
 }
 
 #[derive(Debug, thiserror::Error)]

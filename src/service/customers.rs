@@ -96,20 +96,13 @@ impl CustomerService {
             .decode(&query, page_token)?
             .map(|key| CustomerId::parse("page_token", &key))
             .transpose()?;
-        let mut items = self
+        let items = self
             .store
             .list_customers(partner, after, limit as u64 + 1)
             .await?;
-        let more = items.len() > limit;
-        items.truncate(limit);
-        let next_page_token = match items.last() {
-            Some(last) if more => self.tokens.encode(&query, &last.id.to_string()),
-            _ => String::new(),
-        };
-        Ok(Page {
-            items,
-            next_page_token,
-        })
+        Ok(self
+            .tokens
+            .page(&query, limit, items, |item| item.id.to_string()))
     }
 
     pub async fn set_qualifications(

@@ -77,23 +77,13 @@ impl OrderService {
                 Some((at, id.to_owned()))
             }
         };
-        let mut items = self
+        let items = self
             .store
             .list_orders(partner.id, customer, &filter, after, limit as u64 + 1)
             .await?;
-        let more = items.len() > limit;
-        items.truncate(limit);
-        let next_page_token = match items.last() {
-            Some(last) if more => self.tokens.encode(
-                &query,
-                &format!("{}|{}", last.created_at.timestamp_micros(), last.id),
-            ),
-            _ => String::new(),
-        };
-        Ok(Page {
-            items,
-            next_page_token,
-        })
+        Ok(self.tokens.page(&query, limit, items, |item| {
+            format!("{}|{}", item.created_at.timestamp_micros(), item.id)
+        }))
     }
 
     /// Cancels inside the window with a pro-rata refund; outside it says until when it was possible.
@@ -202,16 +192,17 @@ impl OrderService {
             .decode(&query, page_token)?
             .map(|k| SubscriptionId::parse("page_token", &k))
             .transpose()?;
-        let mut items = self
+        let items = self
             .store
             .list_subscriptions(partner.id, customer, &filter, after, limit as u64 + 1)
             .await?;
-        let more = items.len() > limit;
-        items.truncate(limit);
-        let next_page_token = match items.last() {
-            Some(last) if more => self.tokens.encode(&query, &last.id.to_string()),
-            _ => String::new(),
-        };
+        let Page {
+            items,
+            next_page_token,
+        } = self
+            .tokens
+            .page(&query, limit, items, |item| item.id.to_string());
+        let mut items = items;
         for sub in &mut items {
             self.titled(sub);
         }

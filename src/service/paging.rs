@@ -23,6 +23,14 @@ pub fn page_size(requested: i32) -> Result<usize, DomainError> {
     }
 }
 
+/// One page of a listing.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Empty on the last page.
+    pub next_page_token: String,
+}
+
 /// Signs page tokens with a server secret (shared by replicas), so a forged or edited token,
 /// or one made by another listing or other filters, is refused.
 #[derive(Clone)]
@@ -66,6 +74,27 @@ impl PageTokens {
         let mut bytes = self.mac(payload.as_bytes());
         bytes.extend_from_slice(payload.as_bytes());
         URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// Cuts a page of at most `limit` from `items`, which may run past the page (stores fetch
+    /// `limit + 1` rows to know there is more); the token resumes after the last item's key.
+    pub fn page<T>(
+        &self,
+        query: &str,
+        limit: usize,
+        items: impl IntoIterator<Item = T>,
+        key: impl Fn(&T) -> String,
+    ) -> Page<T> {
+        let mut items = items.into_iter();
+        let page: Vec<T> = items.by_ref().take(limit).collect();
+        let next_page_token = match (items.next(), page.last()) {
+            (Some(_), Some(last)) => self.encode(query, &key(last)),
+            _ => String::new(),
+        };
+        Page {
+            items: page,
+            next_page_token,
+        }
     }
 
     /// The key to resume after, if `token` is set; refuses tokens not made by this server for

@@ -9,23 +9,15 @@ use sea_orm::{
     QuerySelect, TransactionTrait,
 };
 
-use super::Store;
 use super::entity::{cart, cart_line};
 use super::idempotency::{WriteKey, record, replay};
+use super::{Store, corrupt, uuid};
 use crate::domain::DomainError;
 use crate::domain::cart::{Cart, CartLine, CartStatus, LineInput, ProvisioningContext, Scope};
 use crate::domain::catalog::{BillingCycle, Term};
 use crate::domain::ids::{
     AvailabilityId, CatalogItemId, CustomerId, PartnerId, ProductId, SkuId, SubscriptionId,
 };
-
-fn corrupt(what: &str, value: &str) -> DomainError {
-    DomainError::Internal(format!("stored cart has a bad {what}: {value:?}"))
-}
-
-fn uuid(what: &str, value: &str) -> Result<uuid::Uuid, DomainError> {
-    uuid::Uuid::parse_str(value).map_err(|_| corrupt(what, value))
-}
 
 fn line_from_row(row: cart_line::Model) -> Result<CartLine, DomainError> {
     Ok(CartLine {

@@ -9,8 +9,8 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 
-use super::Store;
 use super::entity::{availability, availability_price, price_list, product, sku, sku_prerequisite};
+use super::{Store, corrupt};
 use crate::domain::DomainError;
 use crate::domain::catalog::{
     Availability, BillingCycle, BillingType, CatalogData, Month, Product, ProductType, Segment,
@@ -38,10 +38,6 @@ where
             .await?;
     }
     Ok(())
-}
-
-fn corrupt(what: &str, value: &str) -> DomainError {
-    DomainError::Internal(format!("stored catalog has a bad {what}: {value:?}"))
 }
 
 impl Store {

@@ -11,9 +11,9 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::Store;
 use super::catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 use super::entity::{catalog_change, catalog_state, price_list};
+use super::{Store, corrupt};
 use crate::domain::DomainError;
 use crate::domain::catalog::{Month, ProductType, Segment};
 use crate::domain::changes::{CatalogChange, ChangeKind, FieldChange};
@@ -37,10 +37,6 @@ pub struct Published {
     pub last_revision: u64,
     /// False when the month was already published: nothing was written.
     pub newly: bool,
-}
-
-fn corrupt(what: &str, value: &str) -> DomainError {
-    DomainError::Internal(format!("stored change log has a bad {what}: {value:?}"))
 }
 
 fn change_from_row(row: catalog_change::Model) -> Result<CatalogChange, DomainError> {

@@ -8,9 +8,9 @@ use sea_orm::{
     QuerySelect, TransactionTrait,
 };
 
-use super::Store;
 use super::entity::{customer, customer_qualification, subscription};
 use super::idempotency::{WriteKey, record, replay};
+use super::{Store, corrupt};
 use crate::domain::DomainError;
 use crate::domain::customer::{
     Agreement, Customer, Qualification, QualificationKind, VettingStatus,
@@ -41,10 +41,6 @@ impl NewCustomer {
 pub struct QualificationChange {
     pub kind: QualificationKind,
     pub vetting: VettingStatus,
-}
-
-fn corrupt(what: &str, value: &str) -> DomainError {
-    DomainError::Internal(format!("stored customer has a bad {what}: {value:?}"))
 }
 
 fn to_domain(

@@ -38,6 +38,15 @@ impl From<DbErr> for DomainError {
     }
 }
 
+/// A stored value that does not parse: the database was changed behind the service's back.
+fn corrupt(what: &str, value: &str) -> DomainError {
+    DomainError::Internal(format!("stored {what} is not valid: {value:?}"))
+}
+
+fn uuid(what: &str, value: &str) -> Result<uuid::Uuid, DomainError> {
+    uuid::Uuid::parse_str(value).map_err(|_| corrupt(what, value))
+}
+
 /// Whether a database error is a unique-key violation (a lost race on insert).
 fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))

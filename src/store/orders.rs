@@ -9,10 +9,10 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::Store;
 use super::carts::{claim, load_cart};
 use super::entity::{customer, order, order_line, subscription};
 use super::idempotency::{WriteKey, record, replay};
+use super::{Store, corrupt, uuid};
 use crate::domain::DomainError;
 use crate::domain::cart::{Cart, CartStatus, ParentSubscription};
 use crate::domain::catalog::{BillingCycle, Term};
@@ -22,14 +22,6 @@ use crate::domain::ids::{
 };
 use crate::domain::money::{Currency, Money};
 use crate::domain::order::{Order, OrderLine, OrderStatus, Subscription, SubscriptionStatus};
-
-fn corrupt(what: &str, value: &str) -> DomainError {
-    DomainError::Internal(format!("stored order has a bad {what}: {value:?}"))
-}
-
-fn uuid(what: &str, value: &str) -> Result<uuid::Uuid, DomainError> {
-    uuid::Uuid::parse_str(value).map_err(|_| corrupt(what, value))
-}
 
 fn item(product: &str, sku: &str, availability: &str) -> Result<CatalogItemId, DomainError> {
     Ok(CatalogItemId {
