@@ -542,8 +542,13 @@ impl CatalogService {
         term: Term,
         billing_cycle: BillingCycle,
     ) -> Result<Verdict, DomainError> {
-        let (partner, customer) = self.customers.buyer(caller, customer).await?;
-        let holdings = Holdings::new(self.store.holdings(customer.id).await?);
+        // The holdings are read alongside: they are only used once the customer is known to
+        // be the caller's.
+        let ((partner, customer), holdings) = tokio::try_join!(
+            self.customers.buyer(caller, customer),
+            self.store.holdings(customer)
+        )?;
+        let holdings = Holdings::new(holdings);
         let catalog = self.snapshot();
         let resolved = catalog
             .item(item)

@@ -16,6 +16,9 @@ pub struct CustomerService {
     store: Store,
     tokens: PageTokens,
     clock: Arc<dyn Clock>,
+    /// Partners never change once registered: read each once.
+    partners:
+        Arc<std::sync::RwLock<std::collections::HashMap<crate::domain::ids::PartnerId, Partner>>>,
 }
 
 impl CustomerService {
@@ -24,6 +27,7 @@ impl CustomerService {
             store,
             tokens,
             clock,
+            partners: Arc::default(),
         }
     }
 
@@ -47,14 +51,29 @@ impl CustomerService {
     ) -> Result<(Partner, Customer), DomainError> {
         let partner_id = caller.partner()?;
         let (partner, customer) = tokio::try_join!(
-            self.store.partner(partner_id),
+            self.partner(partner_id),
             self.store.customer(partner_id, id)
         )?;
-        let partner = partner.ok_or_else(|| DomainError::PermissionDenied {
-            reason: "UNKNOWN_PARTNER",
-            message: "the token's partner is not registered with this service".into(),
-        })?;
         Ok((partner, customer.ok_or_else(|| Self::not_found(id))?))
+    }
+
+    /// The caller's partner, from memory after the first read.
+    async fn partner(&self, id: crate::domain::ids::PartnerId) -> Result<Partner, DomainError> {
+        if let Some(p) = self.partners.read().ok().and_then(|m| m.get(&id).cloned()) {
+            return Ok(p);
+        }
+        let partner =
+            self.store
+                .partner(id)
+                .await?
+                .ok_or_else(|| DomainError::PermissionDenied {
+                    reason: "UNKNOWN_PARTNER",
+                    message: "the token's partner is not registered with this service".into(),
+                })?;
+        if let Ok(mut m) = self.partners.write() {
+            m.insert(id, partner.clone());
+        }
+        Ok(partner)
     }
 
     pub async fn create(

@@ -183,9 +183,11 @@ impl Store {
         if let Some(existing) = replay(&self.db, key).await? {
             return self.replayed_cart(partner, &existing).await;
         }
+        let turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         if !record(&txn, key, &new.id.to_string(), now).await? {
             drop(txn);
+            drop(turn);
             return Box::pin(self.create_cart(partner, key, new, now)).await;
         }
         cart::Entity::insert(cart::ActiveModel {
@@ -227,6 +229,7 @@ impl Store {
         if let Some(existing) = replay(&self.db, key).await? {
             return self.replayed_cart(partner, &existing).await;
         }
+        let turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         if !claim(
             &txn,
@@ -243,6 +246,7 @@ impl Store {
         }
         if !record(&txn, key, &cart.id.to_string(), now).await? {
             drop(txn);
+            drop(turn);
             return Box::pin(self.change_cart(partner, key, cart, change, now)).await;
         }
         match change {
@@ -329,6 +333,7 @@ impl Store {
         if replay(&self.db, key).await?.is_some() {
             return Ok(());
         }
+        let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         if !record(&txn, key, &cart.id.to_string(), now).await? {
             return Ok(());

@@ -56,6 +56,7 @@ impl Store {
     pub async fn save_month(&self, month: Month, data: &CatalogData) -> Result<(), DomainError> {
         let m = month.to_string();
         let publish = false;
+        let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         // Writing first takes SQLite's write lock at once.
         price_list::Entity::update_many()

@@ -87,6 +87,7 @@ impl Store {
     ) -> Result<Published, DomainError> {
         let m = month.to_string();
         let n = changes.len() as i64;
+        let turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         let claimed = catalog_state::Entity::update_many()
             .col_expr(
@@ -105,6 +106,7 @@ impl Store {
         let list = price_list::Entity::find_by_id(m.clone()).one(&txn).await?;
         if claimed.rows_affected != 1 {
             drop(txn);
+            drop(turn);
             let state = self.catalog_state().await?;
             return match (state.current_month, list) {
                 (Some(current), Some(list))

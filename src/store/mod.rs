@@ -11,6 +11,7 @@ pub mod migration;
 mod orders;
 mod partners;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -30,6 +31,11 @@ pub use orders::{CheckoutOutcome, Held, OrderFilter, SubscriptionFilter};
 pub struct Store {
     db: DatabaseConnection,
     url: String,
+    /// SQLite has one writer at a time, and a writer that finds the file locked backs off by
+    /// sleeping (up to 100 ms a try). Queuing this process's writers here instead hands the
+    /// lock over at once. Correctness never rests on it: the transactions are safe without it
+    /// (and PostgreSQL, shared by replicas, has none).
+    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl From<DbErr> for DomainError {
@@ -72,10 +78,21 @@ impl Store {
                     .foreign_keys(true)
             });
         let db = Database::connect(options).await?;
+        let write_gate = (db.get_database_backend() == DbBackend::Sqlite)
+            .then(|| Arc::new(tokio::sync::Mutex::new(())));
         Ok(Self {
             db,
             url: url.to_owned(),
+            write_gate,
         })
+    }
+
+    /// Waits for this process's turn to write (SQLite only); hold it until the commit.
+    async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.write_gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     pub async fn migrate(&self) -> Result<(), DomainError> {

@@ -208,6 +208,7 @@ impl Store {
         if let Some(existing) = replay(&self.db, key).await? {
             return self.existing_order(partner, &existing).await;
         }
+        let turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         // The first statement writes, so SQLite takes its write lock at once instead of failing
         // a read-to-write upgrade; on PostgreSQL this row lock serializes the customer's checkouts.
@@ -229,6 +230,7 @@ impl Store {
         let order_id = uuid::Uuid::now_v7();
         if !record(&txn, key, &order_id.to_string(), now).await? {
             drop(txn);
+            drop(turn);
             return Box::pin(self.checkout(partner, key, cart, now, plan)).await;
         }
         if !claim(
@@ -243,6 +245,7 @@ impl Store {
         .await?
         {
             drop(txn);
+            drop(turn);
             return self.checkout_lost(partner, cart.id, now).await;
         }
         let holdings = held(&txn, cart.customer_id).await?;
@@ -432,6 +435,7 @@ impl Store {
                 .await?
                 .ok_or_else(|| DomainError::not_found("order", id.to_string()));
         }
+        let turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         let updated = order::Entity::update_many()
             .col_expr(
@@ -461,6 +465,7 @@ impl Store {
         }
         if !record(&txn, key, &order.id.to_string(), now).await? {
             drop(txn);
+            drop(turn);
             return Box::pin(self.cancel_order(partner, key, order, refund, now)).await;
         }
         let own: Vec<String> = order
@@ -508,6 +513,7 @@ impl Store {
         if pending.is_empty() {
             return Ok(0);
         }
+        let _turn = self.write_turn().await;
         let done = order::Entity::update_many()
             .col_expr(
                 order::Column::Status,
