@@ -477,7 +477,7 @@ impl CatalogService for CatalogApi {
             Ok(match event {
                 FeedEvent::Changes(changes) => pb::WatchCatalogChangesResponse {
                     event: Some(Event::Changes(pb::CatalogChangeBatch {
-                        changes: changes.iter().map(convert::change).collect(),
+                        changes: changes.iter().map(|c| convert::change(c)).collect(),
                     })),
                 },
                 FeedEvent::Progress(revision) => pb::WatchCatalogChangesResponse {

@@ -54,7 +54,8 @@ impl WatchFilter {
 /// One message of a change stream.
 #[derive(Debug, Clone)]
 pub enum FeedEvent {
-    Changes(Vec<CatalogChange>),
+    /// Shared, not copied: every subscriber of a publish holds the same changes.
+    Changes(Vec<Arc<CatalogChange>>),
     /// Caught up to this revision.
     Progress(u64),
 }
@@ -78,7 +79,7 @@ pub struct ChangeFeed {
     store: Store,
     catalog: CatalogService,
     settings: FeedSettings,
-    live: broadcast::Sender<Arc<Vec<CatalogChange>>>,
+    live: broadcast::Sender<Arc<Vec<Arc<CatalogChange>>>>,
     head: watch::Sender<u64>,
     shutdown: watch::Sender<bool>,
 }
@@ -121,7 +122,9 @@ impl ChangeFeed {
                 return Ok(());
             };
             // Nobody listening is fine: subscribers read the log.
-            let _ = self.live.send(Arc::new(batch));
+            let _ = self
+                .live
+                .send(Arc::new(batch.into_iter().map(Arc::new).collect()));
             self.head.send_replace(last);
         }
     }
@@ -204,7 +207,7 @@ impl ChangeFeed {
                 tokio::select! {
                     received = live.recv() => match received {
                         Ok(batch) => {
-                            let fresh: Vec<CatalogChange> = batch
+                            let fresh: Vec<Arc<CatalogChange>> = batch
                                 .iter()
                                 .filter(|c| c.revision > sender.last)
                                 .cloned()
@@ -214,7 +217,7 @@ impl ChangeFeed {
                                     // A gap: the log has what is missing.
                                     break true;
                                 }
-                                let matching: Vec<CatalogChange> = fresh.into_iter().filter(|c| filter.matches(c)).collect();
+                                let matching: Vec<Arc<CatalogChange>> = fresh.into_iter().filter(|c| filter.matches(c)).collect();
                                 if let Err(end) = sender.send_changes(matching, last).await {
                                     return Some(end);
                                 }
@@ -259,7 +262,11 @@ impl ChangeFeed {
             let Some(last) = batch.last().map(|c| c.revision) else {
                 return Ok(());
             };
-            let matching = batch.into_iter().filter(|c| filter.matches(c)).collect();
+            let matching = batch
+                .into_iter()
+                .filter(|c| filter.matches(c))
+                .map(Arc::new)
+                .collect();
             sender.send_changes(matching, last).await?;
         }
     }
@@ -286,11 +293,13 @@ impl Sender {
     /// Sends the matching changes (possibly none) and records `last` as delivered.
     async fn send_changes(
         &mut self,
-        matching: Vec<CatalogChange>,
+        mut matching: Vec<Arc<CatalogChange>>,
         last: u64,
     ) -> Result<(), StreamEnd> {
-        for chunk in matching.chunks(BATCH) {
-            self.send(FeedEvent::Changes(chunk.to_vec())).await?;
+        while !matching.is_empty() {
+            let rest = matching.split_off(matching.len().min(BATCH));
+            self.send(FeedEvent::Changes(matching)).await?;
+            matching = rest;
         }
         self.last = last;
         Ok(())
