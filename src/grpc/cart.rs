@@ -38,6 +38,24 @@ fn change_target(request_id: &str, cart_id: &str) -> Result<(RequestId, uuid::Uu
     }
 }
 
+impl CartApi {
+    /// Applies a line change and answers with the reviewed cart.
+    async fn change(
+        &self,
+        caller: &crate::domain::customer::Caller,
+        request_id: &RequestId,
+        cart_id: uuid::Uuid,
+        etag: &str,
+        change: LineChange,
+    ) -> Result<pb::Cart, Status> {
+        let cart = self
+            .carts
+            .change(caller, request_id, cart_id, optional(etag), change)
+            .await?;
+        Ok(convert::cart(&cart))
+    }
+}
+
 #[tonic::async_trait]
 impl CartService for CartApi {
     async fn create_cart(
@@ -155,18 +173,9 @@ impl CartService for CartApi {
             input,
         };
         let cart = self
-            .carts
-            .change(
-                &caller,
-                &request_id,
-                cart_id,
-                optional(&etag),
-                LineChange::Add(line),
-            )
+            .change(&caller, &request_id, cart_id, &etag, LineChange::Add(line))
             .await?;
-        Ok(Response::new(pb::AddCartLineResponse {
-            cart: Some(convert::cart(&cart)),
-        }))
+        Ok(Response::new(pb::AddCartLineResponse { cart: Some(cart) }))
     }
 
     async fn update_cart_line(
@@ -201,17 +210,16 @@ impl CartService for CartApi {
             return Err(missing());
         };
         let cart = self
-            .carts
             .change(
                 &caller,
                 &request_id,
                 cart_id,
-                optional(&etag),
+                &etag,
                 LineChange::Update(CartLine { id: line_id, input }),
             )
             .await?;
         Ok(Response::new(pb::UpdateCartLineResponse {
-            cart: Some(convert::cart(&cart)),
+            cart: Some(cart),
         }))
     }
 
@@ -234,17 +242,16 @@ impl CartService for CartApi {
             return Err(missing());
         };
         let cart = self
-            .carts
             .change(
                 &caller,
                 &request_id,
                 cart_id,
-                optional(&etag),
+                &etag,
                 LineChange::Remove(line_id),
             )
             .await?;
         Ok(Response::new(pb::RemoveCartLineResponse {
-            cart: Some(convert::cart(&cart)),
+            cart: Some(cart),
         }))
     }
 
