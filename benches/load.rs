@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, anyhow, bail};
+use bytes::{Buf as _, BufMut as _, Bytes};
 use clap::{Parser, ValueEnum};
 use csp_commerce::auth::TokenKeys;
 use csp_commerce::config::Settings;
@@ -35,12 +36,14 @@ use csp_commerce::grpc::pb;
 use hdrhistogram::Histogram;
 use pb::catalog_service_client::CatalogServiceClient;
 use prost::Message as _;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codegen::http::uri::PathAndQuery;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint};
-use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 
 /// The HS256 secret given to the server under test (and used here to mint the token).
 const SECRET: &str = "load-bench-secret-0123456789abcdef";
@@ -56,6 +59,9 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a server may take to answer SERVING before the benchmark gives up.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 const POLL_EVERY: Duration = Duration::from_millis(2);
+/// Receive windows of the load generator's connections.
+const STREAM_WINDOW: u32 = 1 << 20;
+const CONNECTION_WINDOW: u32 = 16 << 20;
 /// Histogram range in microseconds: 1 us .. 60 s, 3 significant digits.
 const HIST_MAX_US: u64 = 60_000_000;
 
@@ -480,27 +486,38 @@ async fn wait_serving(server: &mut ServerProcess, service: &str) -> Result<Insta
 // ---------------------------------------------------------------------------------------------
 // Calls
 
+/// One call of the load, encoded once: the load generator sends these bytes and keeps the
+/// answer as bytes. It measures the server, so it does not pay to re-encode every request or to
+/// decode answers it would throw away (h2load does neither either). Every answer must still be
+/// OK and byte for byte the one checked in full when the call was prepared (answers here are
+/// deterministic, and prost's encoding canonical), so a wrong answer counts as an error.
 #[derive(Debug, Clone)]
-enum Call {
-    Health(HealthCheckRequest),
-    ListProducts(pb::ListProductsRequest),
-    GetSku(pb::GetSkuRequest),
-    ListAvailabilities(pb::ListAvailabilitiesRequest),
-    CheckPurchasability(pb::CheckPurchasabilityRequest),
+struct Call {
+    path: PathAndQuery,
+    body: Bytes,
+    answer: Bytes,
 }
 
-/// The clients of one load task, on one connection.
+impl Call {
+    fn new(path: &'static str, request: &impl prost::Message, answer: Vec<u8>) -> Self {
+        Self {
+            path: PathAndQuery::from_static(path),
+            body: request.encode_to_vec().into(),
+            answer: answer.into(),
+        }
+    }
+}
+
+/// The client of one load task, on one connection.
 struct Clients {
-    health: HealthClient<Channel>,
-    catalog: CatalogServiceClient<Channel>,
+    grpc: tonic::client::Grpc<Channel>,
     authorization: Option<MetadataValue<Ascii>>,
 }
 
 impl Clients {
     fn new(channel: Channel, authorization: Option<MetadataValue<Ascii>>) -> Self {
         Self {
-            health: HealthClient::new(channel.clone()),
-            catalog: CatalogServiceClient::new(channel),
+            grpc: tonic::client::Grpc::new(channel),
             authorization,
         }
     }
@@ -516,34 +533,67 @@ impl Clients {
     }
 
     async fn issue(&mut self, call: &Call) -> Result<(), tonic::Status> {
-        match call {
-            Call::Health(m) => {
-                let request = self.request(m.clone());
-                let status = self.health.check(request).await?.into_inner().status;
-                if status != ServingStatus::Serving as i32 {
-                    return Err(tonic::Status::unavailable(format!(
-                        "health status {status}"
-                    )));
-                }
-            }
-            Call::ListProducts(m) => {
-                let request = self.request(m.clone());
-                self.catalog.list_products(request).await?;
-            }
-            Call::GetSku(m) => {
-                let request = self.request(m.clone());
-                self.catalog.get_sku(request).await?;
-            }
-            Call::ListAvailabilities(m) => {
-                let request = self.request(m.clone());
-                self.catalog.list_availabilities(request).await?;
-            }
-            Call::CheckPurchasability(m) => {
-                let request = self.request(m.clone());
-                self.catalog.check_purchasability(request).await?;
-            }
+        self.grpc
+            .ready()
+            .await
+            .map_err(|e| tonic::Status::unavailable(format!("connection not ready: {e}")))?;
+        let request = self.request(call.body.clone());
+        let answer = self
+            .grpc
+            .unary(request, call.path.clone(), RawCodec)
+            .await?
+            .into_inner();
+        if answer != call.answer {
+            return Err(tonic::Status::data_loss(format!(
+                "{} answered {} bytes unlike the {} checked before the load",
+                call.path,
+                answer.len(),
+                call.answer.len()
+            )));
         }
         Ok(())
+    }
+}
+
+/// Pre-encoded requests out, answers kept as bytes.
+#[derive(Debug, Clone, Copy)]
+struct RawCodec;
+
+struct RawEncoder;
+
+struct RawDecoder;
+
+impl Encoder for RawEncoder {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        dst.put(item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawDecoder {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, tonic::Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining())))
+    }
+}
+
+impl Codec for RawCodec {
+    type Encode = Bytes;
+    type Decode = Bytes;
+    type Encoder = RawEncoder;
+    type Decoder = RawDecoder;
+
+    fn encoder(&mut self) -> RawEncoder {
+        RawEncoder
+    }
+
+    fn decoder(&mut self) -> RawDecoder {
+        RawDecoder
     }
 }
 
@@ -605,7 +655,7 @@ async fn prepare_catalog_calls(addr: SocketAddr, args: &Args) -> Result<CatalogC
     let channel = Endpoint::from_shared(format!("http://{addr}"))?
         .connect()
         .await?;
-    let mut clients = Clients::new(channel, Some(authorization.clone()));
+    let mut catalog = CatalogServiceClient::new(channel);
 
     let filter = pb::CatalogFilter {
         country: "US".into(),
@@ -625,10 +675,10 @@ async fn prepare_catalog_calls(addr: SocketAddr, args: &Args) -> Result<CatalogC
         page_size: 20,
         ..Default::default()
     };
+    let mut list_lens = Vec::new();
     for (what, request) in [("", &list_products), (" + text", &list_products_text)] {
-        let page = clients
-            .catalog
-            .list_products(clients.request(request.clone()))
+        let page = catalog
+            .list_products(authorized(&authorization, request.clone()))
             .await
             .with_context(|| format!("ListProducts{what}"))?
             .into_inner();
@@ -641,19 +691,20 @@ async fn prepare_catalog_calls(addr: SocketAddr, args: &Args) -> Result<CatalogC
             page.total_size,
             page.encoded_len()
         );
+        list_lens.push(page.encode_to_vec());
     }
 
     let get_sku = pb::GetSkuRequest {
         product_id: args.product.clone(),
         sku_id: args.sku.clone(),
     };
-    let answer = clients
-        .catalog
-        .get_sku(clients.request(get_sku.clone()))
+    let answer = catalog
+        .get_sku(authorized(&authorization, get_sku.clone()))
         .await
         .context("GetSku")?
         .into_inner();
     let size = answer.encoded_len();
+    let sku_answer = answer.encode_to_vec();
     let sku = answer
         .sku
         .ok_or_else(|| anyhow!("GetSku answered no SKU"))?;
@@ -667,9 +718,8 @@ async fn prepare_catalog_calls(addr: SocketAddr, args: &Args) -> Result<CatalogC
         sku_id: args.sku.clone(),
         ..Default::default()
     };
-    let all = clients
-        .catalog
-        .list_availabilities(clients.request(list_availabilities.clone()))
+    let all = catalog
+        .list_availabilities(authorized(&authorization, list_availabilities.clone()))
         .await
         .context("ListAvailabilities")?
         .into_inner();
@@ -679,13 +729,15 @@ async fn prepare_catalog_calls(addr: SocketAddr, args: &Args) -> Result<CatalogC
         all.encoded_len()
     );
     // The item to check: the SKU as sold in the customer's country to commercial customers.
-    let ours = clients
-        .catalog
-        .list_availabilities(clients.request(pb::ListAvailabilitiesRequest {
-            country: customer.country.clone(),
-            segment: pb::Segment::Commercial as i32,
-            ..list_availabilities.clone()
-        }))
+    let ours = catalog
+        .list_availabilities(authorized(
+            &authorization,
+            pb::ListAvailabilitiesRequest {
+                country: customer.country.clone(),
+                segment: pb::Segment::Commercial as i32,
+                ..list_availabilities.clone()
+            },
+        ))
         .await
         .context("ListAvailabilities for the customer's country")?
         .into_inner();
@@ -708,9 +760,8 @@ async fn prepare_catalog_calls(addr: SocketAddr, args: &Args) -> Result<CatalogC
         term: term.term,
         billing_cycle: term.billing_cycle,
     };
-    let verdict = clients
-        .catalog
-        .check_purchasability(clients.request(check_purchasability.clone()))
+    let verdict = catalog
+        .check_purchasability(authorized(&authorization, check_purchasability.clone()))
         .await
         .context("CheckPurchasability")?
         .into_inner();
@@ -724,14 +775,36 @@ async fn prepare_catalog_calls(addr: SocketAddr, args: &Args) -> Result<CatalogC
         verdict.encoded_len()
     );
 
+    const CATALOG: &str = "/csp.commerce.v1.CatalogService/";
+    let path = |method: &str| -> &'static str { format!("{CATALOG}{method}").leak() };
     Ok(CatalogCalls {
-        list_products: Call::ListProducts(list_products),
-        list_products_text: Call::ListProducts(list_products_text),
-        get_sku: Call::GetSku(get_sku),
-        list_availabilities: Call::ListAvailabilities(list_availabilities),
-        check_purchasability: Call::CheckPurchasability(check_purchasability),
+        list_products: Call::new(path("ListProducts"), &list_products, list_lens[0].clone()),
+        list_products_text: Call::new(
+            path("ListProducts"),
+            &list_products_text,
+            list_lens[1].clone(),
+        ),
+        get_sku: Call::new(path("GetSku"), &get_sku, sku_answer),
+        list_availabilities: Call::new(
+            path("ListAvailabilities"),
+            &list_availabilities,
+            all.encode_to_vec(),
+        ),
+        check_purchasability: Call::new(
+            path("CheckPurchasability"),
+            &check_purchasability,
+            verdict.encode_to_vec(),
+        ),
         authorization,
     })
+}
+
+fn authorized<T>(authorization: &MetadataValue<Ascii>, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", authorization.clone());
+    request
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -829,6 +902,10 @@ async fn run_load(
         channels.push(
             Endpoint::from_shared(uri.clone())?
                 .tcp_nodelay(true)
+                // h2's default 64 KiB windows stall a connection with 16 answers of a few KiB
+                // in flight, and the WINDOW_UPDATE traffic costs both sides CPU.
+                .initial_stream_window_size(STREAM_WINDOW)
+                .initial_connection_window_size(CONNECTION_WINDOW)
                 .connect_timeout(Duration::from_secs(5))
                 .connect()
                 .await
@@ -1009,9 +1086,16 @@ async fn run(args: Args) -> Result<()> {
             for (scenario, rounds) in &mut results {
                 let result = match (*scenario, &bare) {
                     (ScenarioArg::Bare, Some(bare)) => {
-                        let call = Call::Health(HealthCheckRequest {
-                            service: String::new(),
-                        });
+                        let call = Call::new(
+                            "/grpc.health.v1.Health/Check",
+                            &HealthCheckRequest {
+                                service: String::new(),
+                            },
+                            HealthCheckResponse {
+                                status: ServingStatus::Serving as i32,
+                            }
+                            .encode_to_vec(),
+                        );
                         run_load(bare, vec![call], None, &config, ticks).await?
                     }
                     (scenario, _) => {

@@ -1,6 +1,9 @@
 //! Bearer tokens: JWTs carrying the partner and the role. HS256 with a shared secret, and
 //! optionally RS256 with a public key for tokens minted elsewhere.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use chrono::Utc;
 use jsonwebtoken::{
     Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
@@ -23,10 +26,19 @@ pub struct Claims {
     pub exp: i64,
 }
 
+/// Tokens verified at most this long ago are kept; past that many, all are forgotten at once.
+const MAX_VERIFIED: usize = 10_000;
+/// Seconds a token is accepted past its `exp`, for clock skew.
+const LEEWAY_SECONDS: i64 = 30;
+
 #[derive(Clone)]
 pub struct TokenKeys {
     hs256: (EncodingKey, DecodingKey),
     rs256: Option<DecodingKey>,
+    /// Tokens already verified, with their caller and the last second they are valid: a
+    /// signature checks the same every time, so a client that sends the same token on every
+    /// call (as clients do) pays for parsing and HMAC once, and only `exp` is checked again.
+    verified: Arc<Mutex<HashMap<Box<str>, (Caller, i64)>>>,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -53,6 +65,7 @@ impl TokenKeys {
                 DecodingKey::from_secret(hs256_secret.as_bytes()),
             ),
             rs256,
+            verified: Arc::default(),
         })
     }
 
@@ -86,6 +99,29 @@ impl TokenKeys {
             .or_else(|| header.strip_prefix("bearer "))
             .ok_or_else(|| unauthenticated("authorization must be `Bearer <token>`"))?
             .trim();
+        let now = Utc::now().timestamp();
+        if let Some(&(caller, valid_until)) = self.verified().get(token)
+            && now <= valid_until
+        {
+            return Ok(caller);
+        }
+        let (caller, exp) = self.verify_token(token)?;
+        let mut verified = self.verified();
+        if verified.len() >= MAX_VERIFIED {
+            verified.clear();
+        }
+        verified.insert(token.into(), (caller, exp.saturating_add(LEEWAY_SECONDS)));
+        Ok(caller)
+    }
+
+    fn verified(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, (Caller, i64)>> {
+        // Each change is one insert or a clear: a panicking holder leaves the map whole.
+        self.verified.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Checks the token's signature and claims: its caller and `exp`.
+    fn verify_token(&self, token: &str) -> Result<(Caller, i64), DomainError> {
+        let unauthenticated = |why: &str| DomainError::Unauthenticated(why.to_owned());
         let alg = decode_header(token)
             .map_err(|_| unauthenticated("the token is not a JWT"))?
             .alg;
@@ -99,7 +135,7 @@ impl TokenKeys {
         };
         let mut validation = Validation::new(alg);
         validation.set_required_spec_claims(&["exp", "sub"]);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECONDS as u64;
         let claims = decode::<Claims>(token, key, &validation)
             .map_err(|e| unauthenticated(&format!("invalid token: {e}")))?
             .claims;
@@ -114,7 +150,7 @@ impl TokenKeys {
             })
             .transpose()?;
         match (role, partner) {
-            (Role::CatalogAdmin, _) | (_, Some(_)) => Ok(Caller { partner, role }),
+            (Role::CatalogAdmin, _) | (_, Some(_)) => Ok((Caller { partner, role }, claims.exp)),
             (_, None) => Err(unauthenticated(
                 "a partner role's token must carry partner_id",
             )),
@@ -139,6 +175,16 @@ mod tests {
             )
             .unwrap();
         let caller = keys.verify(Some(&format!("Bearer {token}"))).unwrap();
+        // Kept once verified; a token that differs in one byte is verified on its own (and
+        // fails).
+        assert_eq!(
+            keys.verify(Some(&format!("Bearer {token}"))).unwrap(),
+            caller
+        );
+        let mut forged = token.clone();
+        let last = if forged.pop() == Some('A') { 'B' } else { 'A' };
+        forged.push(last);
+        assert!(keys.verify(Some(&format!("Bearer {forged}"))).is_err());
         assert_eq!(
             caller,
             Caller {

@@ -19,7 +19,7 @@ use crate::domain::money::Money;
 use crate::domain::order::{
     Order, OrderLine, OrderStatus, Subscription, SubscriptionStatus, order_number, term_end,
 };
-use crate::store::{CheckoutOutcome, Held, LineChange, Store, WriteKey};
+use crate::store::{CheckoutOutcome, Held, LineChange, Standing, Store, WriteKey};
 
 /// A cart with its review as of now.
 #[derive(Debug)]
@@ -103,13 +103,20 @@ impl CartService {
         &self,
         caller: &Caller,
         partner: &Partner,
-        customer: &Customer,
+        standing: &Standing,
         cart: Cart,
     ) -> Result<ReviewedCart, DomainError> {
-        let held = self.store.held(customer.id).await?;
         let catalog = self.catalog.snapshot();
         let now = self.clock.now();
-        let review = review_with(&catalog, caller, partner, customer, &held, &cart.lines, now);
+        let review = review_with(
+            &catalog,
+            caller,
+            partner,
+            &standing.customer,
+            &standing.held,
+            &cart.lines,
+            now,
+        );
         Ok(ReviewedCart {
             expired: cart.is_expired(now),
             cart,
@@ -122,15 +129,15 @@ impl CartService {
         &self,
         caller: &Caller,
         id: uuid::Uuid,
-    ) -> Result<(Partner, Customer, Cart), DomainError> {
+    ) -> Result<(Partner, Arc<Standing>, Cart), DomainError> {
         let partner_id = caller.partner()?;
         let cart = self
             .store
             .cart(partner_id, id)
             .await?
             .ok_or_else(|| not_found(id))?;
-        let (partner, customer) = self.customers.buyer(caller, cart.customer_id).await?;
-        Ok((partner, customer, cart))
+        let (partner, standing) = self.customers.buyer(caller, cart.customer_id).await?;
+        Ok((partner, standing, cart))
     }
 
     /// Refuses changes to an ordered or expired cart, and a stale etag.
@@ -201,7 +208,7 @@ impl CartService {
         lines: Vec<LineInput>,
     ) -> Result<ReviewedCart, DomainError> {
         caller.require(caller.role.may_purchase(), "create carts")?;
-        let (partner, customer) = self.customers.buyer(caller, customer_id).await?;
+        let (partner, standing) = self.customers.buyer(caller, customer_id).await?;
         if lines.len() > cart::MAX_LINES {
             return Err(DomainError::invalid(
                 "lines",
@@ -234,12 +241,12 @@ impl CartService {
             order_id: None,
         };
         let cart = self.store.create_cart(partner.id, &key, &new, now).await?;
-        self.review(caller, &partner, &customer, cart).await
+        self.review(caller, &partner, &standing, cart).await
     }
 
     pub async fn get(&self, caller: &Caller, id: uuid::Uuid) -> Result<ReviewedCart, DomainError> {
-        let (partner, customer, cart) = self.load(caller, id).await?;
-        self.review(caller, &partner, &customer, cart).await
+        let (partner, standing, cart) = self.load(caller, id).await?;
+        self.review(caller, &partner, &standing, cart).await
     }
 
     pub async fn list(
@@ -250,7 +257,7 @@ impl CartService {
         page_token: &str,
     ) -> Result<Page<ReviewedCart>, DomainError> {
         let limit = page_size(requested_page_size)?;
-        let (partner, customer) = self.customers.buyer(caller, customer_id).await?;
+        let (partner, standing) = self.customers.buyer(caller, customer_id).await?;
         let query = format!("carts|{}|{customer_id}", partner.id);
         let after = self
             .tokens
@@ -275,7 +282,6 @@ impl CartService {
         } = self
             .tokens
             .page(&query, limit, carts, |item| item.id.to_string());
-        let held = self.store.held(customer_id).await?;
         let catalog = self.catalog.snapshot();
         let now = self.clock.now();
         let items = carts
@@ -285,8 +291,8 @@ impl CartService {
                     &catalog,
                     caller,
                     &partner,
-                    &customer,
-                    &held,
+                    &standing.customer,
+                    &standing.held,
                     &cart.lines,
                     now,
                 );
@@ -330,7 +336,7 @@ impl CartService {
         if self.store.replayed(&key).await?.is_some() {
             return self.get(caller, cart_id).await;
         }
-        let (partner, customer, cart) = self.load(caller, cart_id).await?;
+        let (partner, standing, cart) = self.load(caller, cart_id).await?;
         let now = self.clock.now();
         self.check_writable(&cart, etag, now)?;
         if let LineChange::Add(line) | LineChange::Update(line) = &change {
@@ -356,7 +362,7 @@ impl CartService {
             .store
             .change_cart(partner.id, &key, &cart, &change, now)
             .await?;
-        self.review(caller, &partner, &customer, cart).await
+        self.review(caller, &partner, &standing, cart).await
     }
 
     pub async fn delete(
@@ -422,7 +428,7 @@ impl CartService {
                 .await?
                 .ok_or_else(|| DomainError::not_found("order", order));
         }
-        let (partner, customer, cart) = self.load(caller, cart_id).await?;
+        let (partner, standing, cart) = self.load(caller, cart_id).await?;
         if let (CartStatus::Ordered, Some(order_id)) = (cart.status, cart.order_id) {
             return self
                 .store
@@ -437,10 +443,10 @@ impl CartService {
         // Fail early and cheaply on a cart with problems; the rules run again inside the
         // transaction on what the customer holds at that moment.
         let reviewed = self
-            .review(caller, &partner, &customer, cart.clone())
+            .review(caller, &partner, &standing, cart.clone())
             .await?;
         if !reviewed.review.is_clean() {
-            return Err(unclean(&reviewed.review, customer.id));
+            return Err(unclean(&reviewed.review, standing.customer.id));
         }
         let catalog = self.catalog.snapshot();
         let outcome = self
@@ -450,13 +456,13 @@ impl CartService {
                     &catalog,
                     caller,
                     &partner,
-                    &customer,
+                    &standing.customer,
                     held,
                     &cart.lines,
                     now,
                 );
                 if !review.is_clean() {
-                    return Err(unclean(&review, customer.id));
+                    return Err(unclean(&review, standing.customer.id));
                 }
                 plan_order(&catalog, &cart, &review, now)
             })

@@ -1,6 +1,7 @@
 //! Catalog reads from the in-memory snapshot, the purchasability check, and loading months.
 
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::Notify;
 
@@ -16,7 +17,7 @@ use crate::domain::catalog::{
 };
 use crate::domain::changes::{CatalogChange, diff};
 use crate::domain::customer::Caller;
-use crate::domain::eligibility::{self, Buyer, Holdings, Intent, Problem};
+use crate::domain::eligibility::{self, Buyer, Intent, Problem};
 use crate::domain::error::Precondition;
 use crate::domain::ids::{CatalogItemId, CountryCode, CustomerId, ProductId, SkuId};
 use crate::domain::money::Money;
@@ -41,6 +42,90 @@ pub struct ListingPage {
     pub total_size: usize,
 }
 
+/// Every row a listing query matches, in key order.
+#[derive(Debug)]
+struct Listing {
+    rows: Vec<ListingRow>,
+}
+
+#[derive(Debug)]
+struct ListingRow {
+    product: ProductId,
+    /// `None` in the product view.
+    sku: Option<SkuId>,
+    /// Matching SKUs of the product (product view).
+    sku_count: usize,
+    /// What page tokens resume after: the product id, or "product sku" in the SKU view (a
+    /// space sorts before every id character, so key order is (product, SKU) order).
+    key: String,
+}
+
+impl Listing {
+    fn make(
+        catalog: &Catalog,
+        filter: &CatalogFilter,
+        view: View,
+        offered: impl Fn(&SkuView<'_>) -> bool,
+    ) -> Self {
+        let mut rows: Vec<ListingRow> = Vec::new();
+        for v in catalog.matching_skus(filter).filter(|v| offered(v)) {
+            match view {
+                View::Sku => rows.push(ListingRow {
+                    product: v.product.id.clone(),
+                    sku: Some(v.sku.id.clone()),
+                    sku_count: 1,
+                    key: format!("{} {}", v.product.id, v.sku.id),
+                }),
+                View::Product => match rows.last_mut() {
+                    Some(row) if row.product == v.product.id => row.sku_count += 1,
+                    _ => rows.push(ListingRow {
+                        product: v.product.id.clone(),
+                        sku: None,
+                        sku_count: 1,
+                        key: v.product.id.to_string(),
+                    }),
+                },
+            }
+        }
+        Self { rows }
+    }
+}
+
+/// The listings made from one snapshot, by query.
+#[derive(Debug, Default)]
+struct Listings {
+    made: Mutex<Option<(Arc<Catalog>, HashMap<String, Arc<Listing>>)>>,
+}
+
+/// Queries kept per snapshot; past that many, all are forgotten at once.
+const MAX_LISTINGS: usize = 1024;
+
+impl Listings {
+    fn get_or_make(
+        &self,
+        catalog: &Arc<Catalog>,
+        query: &str,
+        make: impl FnOnce() -> Listing,
+    ) -> Arc<Listing> {
+        let mut made = self.made.lock().unwrap_or_else(PoisonError::into_inner);
+        let kept = match &mut *made {
+            Some((of, kept)) if Arc::ptr_eq(of, catalog) => kept,
+            other => &mut other.insert((catalog.clone(), HashMap::new())).1,
+        };
+        if let Some(listing) = kept.get(query) {
+            return listing.clone();
+        }
+        // Made under the lock: a listing takes microseconds, and two callers never make the
+        // same one twice.
+        let listing = Arc::new(make());
+        if kept.len() >= MAX_LISTINGS {
+            kept.clear();
+        }
+        kept.insert(query.to_owned(), listing.clone());
+        listing
+    }
+}
+
 #[derive(Debug)]
 pub struct Verdict {
     pub problems: Vec<Problem>,
@@ -61,6 +146,7 @@ pub struct CatalogService {
     /// The last diff computed: (month, the current month it was computed against, changes).
     diff_cache: Arc<Mutex<Option<DiffCache>>>,
     published: Arc<Notify>,
+    listings: Arc<Listings>,
 }
 
 type DiffCache = (Month, Option<Month>, Arc<Vec<CatalogChange>>);
@@ -91,6 +177,7 @@ impl CatalogService {
             keep_months,
             diff_cache: Arc::new(Mutex::new(None)),
             published: Arc::new(Notify::new()),
+            listings: Arc::default(),
         }
     }
 
@@ -318,111 +405,65 @@ impl CatalogService {
         let catalog = self.snapshot();
         let buyer_parts = match purchasable_by {
             Some(customer) => {
-                let (partner, customer) = self.customers.buyer(caller, customer).await?;
-                let holdings = Holdings::new(self.store.holdings(customer.id).await?);
-                filter.country = Some(customer.country);
-                Some((partner, customer, holdings))
+                let (partner, standing) = self.customers.buyer(caller, customer).await?;
+                filter.country = Some(standing.customer.country);
+                Some((partner, standing))
             }
             None => None,
         };
-        let now = self.clock.now();
-        let offered = |view: &SkuView<'_>| -> bool {
-            let Some((partner, customer, holdings)) = &buyer_parts else {
-                return true;
-            };
-            let buyer = Buyer {
-                catalog: &catalog,
-                partner,
-                customer,
-                role: caller.role,
-                holdings,
-                now,
-            };
-            view.availabilities
-                .iter()
-                .filter(|a| a.country == customer.country)
-                .any(|a| {
-                    let item = Item {
-                        product: view.product,
-                        sku: *view,
-                        availability: a,
-                    };
-                    eligibility::offer_problems(&buyer, &item).is_empty()
-                })
-        };
-
-        let mut rows = Vec::new();
-        let mut sku_counts = Vec::new();
-        let mut total = 0;
-        let mut last_key = None;
-        let mut more = false;
-        let matching = catalog.matching_skus(&filter).filter(|v| offered(v));
-        match view {
-            View::Sku => {
-                for v in matching {
-                    total += 1;
-                    // A space sorts before every id character, so key order is (product, SKU) order.
-                    let key = format!("{} {}", v.product.id, v.sku.id);
-                    if after.as_ref().is_some_and(|a| key.as_str() <= a.as_str()) {
-                        continue;
-                    }
-                    if rows.len() == limit {
-                        more = true;
-                        continue;
-                    }
-                    last_key = Some(key);
-                    rows.push((v.product.id.clone(), Some(v.sku.id.clone())));
-                }
-            }
-            View::Product => {
-                let mut current: Option<(ProductId, usize)> = None;
-                let mut flush = |product: ProductId,
-                                 count: usize,
-                                 rows: &mut Vec<_>,
-                                 more: &mut bool,
-                                 last: &mut Option<String>| {
-                    if after
-                        .as_ref()
-                        .is_some_and(|a| product.as_str() <= a.as_str())
-                    {
-                        return;
-                    }
-                    if rows.len() == limit {
-                        *more = true;
-                        return;
-                    }
-                    *last = Some(product.to_string());
-                    rows.push((product, None));
-                    sku_counts.push(count);
+        let listing = match &buyer_parts {
+            // What matches depends only on the snapshot and the filter: each listing is made
+            // once per snapshot, then paged.
+            None => self.listings.get_or_make(&catalog, &query, || {
+                Listing::make(&catalog, &filter, view, |_| true)
+            }),
+            Some((partner, standing)) => {
+                let now = self.clock.now();
+                let buyer = Buyer {
+                    catalog: &catalog,
+                    partner,
+                    customer: &standing.customer,
+                    role: caller.role,
+                    holdings: &standing.holdings,
+                    now,
                 };
-                for v in matching {
-                    match &mut current {
-                        Some((id, count)) if *id == v.product.id => *count += 1,
-                        _ => {
-                            if let Some((id, count)) = current.take() {
-                                total += 1;
-                                flush(id, count, &mut rows, &mut more, &mut last_key);
-                            }
-                            current = Some((v.product.id.clone(), 1));
-                        }
-                    }
-                }
-                if let Some((id, count)) = current {
-                    total += 1;
-                    flush(id, count, &mut rows, &mut more, &mut last_key);
-                }
+                Arc::new(Listing::make(&catalog, &filter, view, |v: &SkuView<'_>| {
+                    v.availabilities
+                        .iter()
+                        .filter(|a| a.country == standing.customer.country)
+                        .any(|a| {
+                            let item = Item {
+                                product: v.product,
+                                sku: *v,
+                                availability: a,
+                            };
+                            eligibility::offer_problems(&buyer, &item).is_empty()
+                        })
+                }))
             }
-        }
-        let next_page_token = match (more, last_key) {
-            (true, Some(key)) => self.tokens.encode(&query, &key),
+        };
+        let start = after.as_ref().map_or(0, |a| {
+            listing
+                .rows
+                .partition_point(|r| r.key.as_str() <= a.as_str())
+        });
+        let page = listing.rows.get(start..).unwrap_or_default();
+        let page = page.get(..limit).unwrap_or(page);
+        let next_page_token = match page.last() {
+            Some(last) if start + page.len() < listing.rows.len() => {
+                self.tokens.encode(&query, &last.key)
+            }
             _ => String::new(),
         };
         Ok(ListingPage {
+            rows: page
+                .iter()
+                .map(|r| (r.product.clone(), r.sku.clone()))
+                .collect(),
+            sku_counts: page.iter().map(|r| r.sku_count).collect(),
             catalog,
-            rows,
-            sku_counts,
             next_page_token,
-            total_size: total,
+            total_size: listing.rows.len(),
         })
     }
 
@@ -542,13 +583,7 @@ impl CatalogService {
         term: Term,
         billing_cycle: BillingCycle,
     ) -> Result<Verdict, DomainError> {
-        // The holdings are read alongside: they are only used once the customer is known to
-        // be the caller's.
-        let ((partner, customer), holdings) = tokio::try_join!(
-            self.customers.buyer(caller, customer),
-            self.store.holdings(customer)
-        )?;
-        let holdings = Holdings::new(holdings);
+        let (partner, standing) = self.customers.buyer(caller, customer).await?;
         let catalog = self.snapshot();
         let resolved = catalog
             .item(item)
@@ -556,9 +591,9 @@ impl CatalogService {
         let buyer = Buyer {
             catalog: &catalog,
             partner: &partner,
-            customer: &customer,
+            customer: &standing.customer,
             role: caller.role,
-            holdings: &holdings,
+            holdings: &standing.holdings,
             now: self.clock.now(),
         };
         let problems = eligibility::check(

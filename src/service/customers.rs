@@ -9,7 +9,7 @@ use super::{Clock, catalog::Page};
 use crate::domain::DomainError;
 use crate::domain::customer::{Agreement, Caller, Customer, Partner};
 use crate::domain::ids::{CustomerId, RequestId};
-use crate::store::{NewCustomer, QualificationChange, Store, WriteKey};
+use crate::store::{NewCustomer, QualificationChange, Standing, Store, WriteKey};
 
 #[derive(Debug, Clone)]
 pub struct CustomerService {
@@ -48,13 +48,13 @@ impl CustomerService {
         &self,
         caller: &Caller,
         id: CustomerId,
-    ) -> Result<(Partner, Customer), DomainError> {
+    ) -> Result<(Partner, Arc<Standing>), DomainError> {
         let partner_id = caller.partner()?;
-        let (partner, customer) = tokio::try_join!(
+        let (partner, standing) = tokio::try_join!(
             self.partner(partner_id),
-            self.store.customer(partner_id, id)
+            self.store.standing(partner_id, id)
         )?;
-        Ok((partner, customer.ok_or_else(|| Self::not_found(id))?))
+        Ok((partner, standing.ok_or_else(|| Self::not_found(id))?))
     }
 
     /// The caller's partner, from memory after the first read.

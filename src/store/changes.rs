@@ -13,11 +13,13 @@ use sea_orm::{
 
 use super::catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 use super::entity::{catalog_change, catalog_state, price_list};
+use super::standing::CUSTOMER_CHANNEL;
 use super::{Store, corrupt};
 use crate::domain::DomainError;
 use crate::domain::catalog::{Month, ProductType, Segment};
 use crate::domain::changes::{CatalogChange, ChangeKind, FieldChange};
 use crate::domain::error::Precondition;
+use crate::domain::ids::CustomerId;
 
 /// The PostgreSQL notification channel a publish notifies, with the last revision as payload.
 pub const NOTIFY_CHANNEL: &str = "csp_catalog_changes";
@@ -243,20 +245,23 @@ impl Store {
 }
 
 impl Store {
-    /// Yields whenever another process publishes (PostgreSQL LISTEN/NOTIFY). On SQLite, one
+    /// Yields whenever another process publishes (PostgreSQL LISTEN/NOTIFY), and makes this
+    /// process hear other replicas' customer changes (see `standing.rs`). On SQLite, one
     /// process owns the file and the channel never yields.
     pub fn publish_notifications(&self) -> tokio::sync::mpsc::Receiver<()> {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         if self.backend() != DbBackend::Postgres {
             return rx;
         }
-        let url = self.url.clone();
+        let store = self.clone();
         tokio::spawn(async move {
             loop {
-                match listen(&url, &tx).await {
+                let outcome = store.listen(&tx).await;
+                store.standings.disable();
+                match outcome {
                     Ok(()) => return,
                     Err(e) => {
-                        tracing::warn!(error = %e, "listening for catalog publishes failed; reconnecting");
+                        tracing::warn!(error = %e, "listening for catalog publishes and customer changes failed; reconnecting");
                         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                     }
                 }
@@ -264,17 +269,35 @@ impl Store {
         });
         rx
     }
-}
 
-/// Forwards notifications until the receiver goes away (`Ok`) or the connection fails.
-async fn listen(url: &str, tx: &tokio::sync::mpsc::Sender<()>) -> Result<(), sea_orm::sqlx::Error> {
-    let mut listener = sea_orm::sqlx::postgres::PgListener::connect(url).await?;
-    listener.listen(NOTIFY_CHANNEL).await?;
-    loop {
-        listener.recv().await?;
-        // A full channel already holds a wake-up: the pump reads everything at once.
-        if let Err(tokio::sync::mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
-            return Ok(());
+    /// Forwards publishes and forgets changed customers until the receiver goes away (`Ok`) or
+    /// the connection fails.
+    async fn listen(&self, tx: &tokio::sync::mpsc::Sender<()>) -> Result<(), sea_orm::sqlx::Error> {
+        let mut listener = sea_orm::sqlx::postgres::PgListener::connect(&self.url).await?;
+        listener
+            .listen_all([NOTIFY_CHANNEL, CUSTOMER_CHANNEL])
+            .await?;
+        // From here on every change is heard; what was kept before may have been missed.
+        self.standings.enable();
+        loop {
+            let notification = listener.recv().await?;
+            if notification.channel() == CUSTOMER_CHANNEL {
+                match CustomerId::parse("customer", notification.payload()) {
+                    Ok(id) => self.standings.forget(id),
+                    Err(_) => {
+                        tracing::warn!(
+                            payload = notification.payload(),
+                            "a customer change named no customer id; forgetting every customer"
+                        );
+                        self.standings.enable();
+                    }
+                }
+                continue;
+            }
+            // A full channel already holds a wake-up: the pump reads everything at once.
+            if let Err(tokio::sync::mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
+                return Ok(());
+            }
         }
     }
 }

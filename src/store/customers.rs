@@ -1,6 +1,8 @@
 //! Customers of one partner. Every query is scoped by the partner: another partner's customer
 //! is indistinguishable from one that does not exist.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
@@ -8,15 +10,16 @@ use sea_orm::{
     QuerySelect, TransactionTrait,
 };
 
-use super::entity::{customer, customer_qualification, subscription};
+use super::entity::{customer, customer_qualification};
 use super::idempotency::{WriteKey, record, replay};
+use super::orders::held;
+use super::standing::Standing;
 use super::{Store, corrupt};
 use crate::domain::DomainError;
 use crate::domain::customer::{
     Agreement, Customer, Qualification, QualificationKind, VettingStatus,
 };
-use crate::domain::eligibility::{Holding, HoldingStatus};
-use crate::domain::ids::{CountryCode, CustomerId, PartnerId, ProductId, RequestId, SkuId};
+use crate::domain::ids::{CountryCode, CustomerId, PartnerId, RequestId};
 
 /// A validated new customer.
 #[derive(Debug, Clone)]
@@ -313,6 +316,7 @@ impl Store {
         }
         bump_version(&txn, &customer, now).await?;
         txn.commit().await?;
+        self.customer_changed(id);
         load(&self.db, partner, id)
             .await?
             .ok_or_else(|| DomainError::not_found("customer", id.to_string()))
@@ -352,34 +356,37 @@ impl Store {
             .await?;
         bump_version(&txn, &customer, now).await?;
         txn.commit().await?;
+        self.customer_changed(id);
         load(&self.db, partner, id)
             .await?
             .ok_or_else(|| DomainError::not_found("customer", id.to_string()))
     }
 
-    /// Everything the customer holds, for the seat-limit, trial and add-on rules.
-    pub async fn holdings(&self, customer: CustomerId) -> Result<Vec<Holding>, DomainError> {
-        let rows = subscription::Entity::find()
-            .filter(subscription::Column::CustomerId.eq(customer.to_string()))
-            .all(&self.db)
-            .await?;
-        rows.into_iter()
-            .map(|s| {
-                Ok(Holding {
-                    product_id: ProductId::parse("p", &s.product_id)
-                        .map_err(|_| corrupt("product", &s.product_id))?,
-                    sku_id: SkuId::parse("s", &s.sku_id).map_err(|_| corrupt("sku", &s.sku_id))?,
-                    quantity: i64::from(s.quantity),
-                    status: match s.status.as_str() {
-                        "active" => HoldingStatus::Active,
-                        "suspended" => HoldingStatus::Suspended,
-                        "cancelled" => HoldingStatus::Cancelled,
-                        "expired" => HoldingStatus::Expired,
-                        other => return Err(corrupt("subscription status", other)),
-                    },
-                    is_trial: s.is_trial,
-                })
-            })
-            .collect()
+    /// The customer of `partner` and what it holds, as this process keeps it: read from the
+    /// database only when this process has not read it since it last changed.
+    pub async fn standing(
+        &self,
+        partner: PartnerId,
+        id: CustomerId,
+    ) -> Result<Option<Arc<Standing>>, DomainError> {
+        let ticket = match self.standings.get(id) {
+            // Kept by id: another partner's customer is as absent as a missing one.
+            Ok(kept) => return Ok((kept.customer.partner_id == partner).then_some(kept)),
+            Err(ticket) => ticket,
+        };
+        // What it holds is read alongside, and only returned once the customer is known to be
+        // the partner's.
+        let (customer, held) = tokio::try_join!(load(&self.db, partner, id), held(&self.db, id))?;
+        let Some(customer) = customer else {
+            return Ok(None);
+        };
+        let standing = Arc::new(Standing::new(customer, held));
+        self.standings.keep(ticket, standing.clone());
+        Ok(Some(standing))
+    }
+
+    /// A change to the customer committed: what this process kept of it is stale.
+    pub(super) fn customer_changed(&self, id: CustomerId) {
+        self.standings.forget(id);
     }
 }

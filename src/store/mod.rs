@@ -10,6 +10,7 @@ mod idempotency;
 pub mod migration;
 mod orders;
 mod partners;
+mod standing;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +27,7 @@ pub use changes::{CatalogState, NOTIFY_CHANNEL, Published};
 pub use customers::{NewCustomer, QualificationChange};
 pub use idempotency::WriteKey;
 pub use orders::{CheckoutOutcome, Held, OrderFilter, SubscriptionFilter};
+pub use standing::Standing;
 
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -36,6 +38,8 @@ pub struct Store {
     /// lock over at once. Correctness never rests on it: the transactions are safe without it
     /// (and PostgreSQL, shared by replicas, has none).
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// The customer standings this process keeps (see `standing.rs`).
+    standings: Arc<standing::Standings>,
 }
 
 impl From<DbErr> for DomainError {
@@ -78,12 +82,14 @@ impl Store {
                     .foreign_keys(true)
             });
         let db = Database::connect(options).await?;
-        let write_gate = (db.get_database_backend() == DbBackend::Sqlite)
-            .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+        let write_gate = sqlite.then(|| Arc::new(tokio::sync::Mutex::new(())));
         Ok(Self {
             db,
             url: url.to_owned(),
             write_gate,
+            // On PostgreSQL, kept only once other replicas' changes are heard.
+            standings: Arc::new(standing::Standings::new(sqlite)),
         })
     }
 

@@ -121,7 +121,10 @@ pub struct Held {
     pub parents: Vec<ParentSubscription>,
 }
 
-async fn held<C: ConnectionTrait>(db: &C, customer: CustomerId) -> Result<Held, DomainError> {
+pub(super) async fn held<C: ConnectionTrait>(
+    db: &C,
+    customer: CustomerId,
+) -> Result<Held, DomainError> {
     let rows = subscription::Entity::find()
         .filter(subscription::Column::CustomerId.eq(customer.to_string()))
         .all(db)
@@ -321,6 +324,7 @@ impl Store {
                 .await?;
         }
         txn.commit().await?;
+        self.customer_changed(cart.customer_id);
         Ok(CheckoutOutcome::Created(order))
     }
 
@@ -494,6 +498,8 @@ impl Store {
             .exec(&txn)
             .await?;
         txn.commit().await?;
+        // Add-ons hang on a base of the same customer.
+        self.customer_changed(order.customer_id);
         load_order(&self.db, partner, order.id)
             .await?
             .ok_or_else(|| DomainError::not_found("order", order.id.to_string()))

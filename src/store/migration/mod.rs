@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_initial;
 mod m0002_carts_orders;
 mod m0003_catalog_changes;
+mod m0004_customer_change_notifications;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_initial::Migration),
             Box::new(m0002_carts_orders::Migration),
             Box::new(m0003_catalog_changes::Migration),
+            Box::new(m0004_customer_change_notifications::Migration),
         ]
     }
 }
