@@ -1,5 +1,9 @@
 //! Compiles the protos in `proto/` with a vendored protoc, and writes the descriptor set that
 //! server reflection serves.
+//!
+//! Two passes over the same protos: the messages and clients (the public Rust API), then the
+//! servers alone, whose hot answers are the wire-identical types of `src/grpc/wire.rs`, built
+//! from pre-encoded parts (see there). Every other message of the servers is the public one.
 
 use std::path::PathBuf;
 
@@ -11,21 +15,46 @@ const PROTOS: &[&str] = &[
     "proto/csp/commerce/v1/order.proto",
 ];
 
+/// Answers the servers send as `crate::grpc::wire` types.
+const WIRE_ANSWERS: &[&str] = &[
+    "ListProductsResponse",
+    "GetSkuResponse",
+    "ListSkusResponse",
+    "ListAvailabilitiesResponse",
+    "WatchCatalogChangesResponse",
+];
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut config = tonic_prost_build::Config::new();
-    config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
-    let include = protoc_bin_vendored::include_path()?;
+    let protos: Vec<PathBuf> = PROTOS.iter().map(PathBuf::from).collect();
+    let includes = [PathBuf::from("proto"), protoc_bin_vendored::include_path()?];
+    let config = || -> Result<tonic_prost_build::Config, Box<dyn std::error::Error>> {
+        let mut config = tonic_prost_build::Config::new();
+        config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
+        Ok(config)
+    };
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
 
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("csp_commerce_descriptor.bin"))
+        .build_server(false)
+        .compile_with_config(config()?, &protos, &includes)?;
+
+    let servers = out_dir.join("servers");
+    std::fs::create_dir_all(&servers)?;
+    let mut builder = tonic_prost_build::configure()
+        .out_dir(&servers)
+        .build_client(false)
         // RPCs whose feature has not landed answer UNIMPLEMENTED without hand-written stubs.
         .generate_default_stubs(true)
-        .compile_with_config(
-            config,
-            &PROTOS.iter().map(PathBuf::from).collect::<Vec<_>>(),
-            &[PathBuf::from("proto"), include],
-        )?;
+        .codec_path("crate::grpc::codec::Codec")
+        .extern_path(".csp.commerce.v1", "crate::grpc::pb");
+    for answer in WIRE_ANSWERS {
+        builder = builder.extern_path(
+            format!(".csp.commerce.v1.{answer}"),
+            format!("crate::grpc::wire::{answer}"),
+        );
+    }
+    builder.compile_with_config(config()?, &protos, &includes)?;
 
     println!("cargo:rerun-if-changed=proto");
     for proto in PROTOS {

@@ -38,8 +38,11 @@ pub struct TokenKeys {
     /// Tokens already verified, with their caller and the last second they are valid: a
     /// signature checks the same every time, so a client that sends the same token on every
     /// call (as clients do) pays for parsing and HMAC once, and only `exp` is checked again.
-    verified: Arc<Mutex<HashMap<Box<str>, (Caller, i64)>>>,
+    verified: Arc<Mutex<Verified>>,
 }
+
+/// Token -> (its caller, the last second it is accepted).
+type Verified = HashMap<Box<str>, (Caller, i64)>;
 
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -114,7 +117,7 @@ impl TokenKeys {
         Ok(caller)
     }
 
-    fn verified(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, (Caller, i64)>> {
+    fn verified(&self) -> std::sync::MutexGuard<'_, Verified> {
         // Each change is one insert or a clear: a panicking holder leaves the map whole.
         self.verified.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -94,10 +94,9 @@ pub fn seed() -> Result<Seed, DomainError> {
         .map_err(|e| DomainError::Internal(format!("embedded seed.json: {e}")))
 }
 
-/// Imports and publishes the embedded demo month.
-pub async fn load_catalog(catalog: &CatalogService) -> Result<(), DomainError> {
-    let month = Month::parse("month", MONTH)?;
-    let sources = PRICE_LISTS
+/// The embedded demo month's files.
+fn sources() -> (Source<&'static [u8]>, Vec<Source<&'static [u8]>>) {
+    let price_lists = PRICE_LISTS
         .iter()
         .map(|(name, text)| Source {
             name: format!("data/demo/{MONTH}/{name}"),
@@ -108,6 +107,22 @@ pub async fn load_catalog(catalog: &CatalogService) -> Result<(), DomainError> {
         name: format!("data/demo/{MONTH}/offer-matrix.csv"),
         reader: OFFER_MATRIX.as_bytes(),
     };
+    (matrix, price_lists)
+}
+
+/// The demo month as a snapshot, without a database (for tests of what reads snapshots).
+pub fn catalog() -> Result<crate::domain::catalog::Catalog, DomainError> {
+    let month = Month::parse("month", MONTH)?;
+    let (matrix, price_lists) = sources();
+    let data = crate::import::import_month(month, matrix, price_lists)
+        .map_err(|report| DomainError::Internal(format!("embedded demo catalog: {report}")))?;
+    Ok(crate::domain::catalog::Catalog::build(Some(month), data))
+}
+
+/// Imports and publishes the embedded demo month.
+pub async fn load_catalog(catalog: &CatalogService) -> Result<(), DomainError> {
+    let month = Month::parse("month", MONTH)?;
+    let (matrix, sources) = sources();
     match catalog.import_and_publish(month, matrix, sources).await {
         Ok(_) => Ok(()),
         Err(ImportError::Files(report)) => Err(DomainError::Internal(format!(

@@ -114,6 +114,7 @@ impl Application {
                 ),
                 poll_interval: Duration::from_millis(settings.change_poll_interval_ms.max(10)),
             },
+            crate::grpc::wire::CHANGE_WIRE_FORMS,
         )
         .await?;
         let (products, skus, availabilities) = catalog.snapshot().counts();
@@ -208,6 +209,7 @@ impl Application {
                 CatalogApi {
                     catalog: self.catalog.clone(),
                     feed: self.feed.clone(),
+                    encoded: Arc::default(),
                 },
                 auth.clone(),
             ))

@@ -1,11 +1,14 @@
 //! CatalogService handlers: validate, convert, delegate.
 
+use std::sync::Arc;
+
 use tonic::{Request, Response, Status};
 
 use super::caller;
 use super::convert::{self, optional_country};
 use super::pb;
 use super::pb::catalog_service_server::CatalogService;
+use super::wire::{self, EncodedCatalogs};
 use crate::domain::DomainError;
 use crate::domain::catalog::CatalogFilter;
 use crate::domain::error::Violations;
@@ -22,6 +25,7 @@ type BoxStream<T> =
 pub struct CatalogApi {
     pub catalog: Catalog,
     pub feed: ChangeFeed,
+    pub encoded: Arc<EncodedCatalogs>,
 }
 
 fn parse_watch(
@@ -213,7 +217,7 @@ impl CatalogService for CatalogApi {
     async fn list_products(
         &self,
         request: Request<pb::ListProductsRequest>,
-    ) -> Result<Response<pb::ListProductsResponse>, Status> {
+    ) -> Result<Response<wire::ListProductsResponse>, Status> {
         let caller = caller(&request)?;
         let pb::ListProductsRequest {
             filter,
@@ -245,7 +249,8 @@ impl CatalogService for CatalogApi {
                 &page_token,
             )
             .await?;
-        let mut response = pb::ListProductsResponse {
+        let encoded = self.encoded.of(&page.catalog);
+        let mut response = wire::ListProductsResponse {
             next_page_token: page.next_page_token,
             total_size: i32::try_from(page.total_size).unwrap_or(i32::MAX),
             ..Default::default()
@@ -254,15 +259,14 @@ impl CatalogService for CatalogApi {
             match sku {
                 None => {
                     if let Some(p) = page.catalog.product(product) {
-                        response.products.push(convert::product(
-                            p,
-                            page.sku_counts.get(i).copied().unwrap_or(0),
-                        ));
+                        response
+                            .products
+                            .push(encoded.product(p, page.sku_counts.get(i).copied().unwrap_or(0)));
                     }
                 }
                 Some(sku) => {
                     if let Some(v) = page.catalog.sku(product, sku) {
-                        response.skus.push(convert::sku(&v));
+                        response.skus.push(encoded.sku(&v));
                     }
                 }
             }
@@ -286,7 +290,7 @@ impl CatalogService for CatalogApi {
     async fn list_skus(
         &self,
         request: Request<pb::ListSkusRequest>,
-    ) -> Result<Response<pb::ListSkusResponse>, Status> {
+    ) -> Result<Response<wire::ListSkusResponse>, Status> {
         caller(&request)?;
         let pb::ListSkusRequest {
             product_id,
@@ -310,12 +314,13 @@ impl CatalogService for CatalogApi {
         let (catalog, page) =
             self.catalog
                 .skus(&product, country, segment, page_size, &page_token)?;
-        Ok(Response::new(pb::ListSkusResponse {
+        let encoded = self.encoded.of(&catalog);
+        Ok(Response::new(wire::ListSkusResponse {
             skus: page
                 .items
                 .iter()
                 .filter_map(|sku| catalog.sku(&product, sku))
-                .map(|v| convert::sku(&v))
+                .map(|v| encoded.sku(&v))
                 .collect(),
             next_page_token: page.next_page_token,
         }))
@@ -324,7 +329,7 @@ impl CatalogService for CatalogApi {
     async fn get_sku(
         &self,
         request: Request<pb::GetSkuRequest>,
-    ) -> Result<Response<pb::GetSkuResponse>, Status> {
+    ) -> Result<Response<wire::GetSkuResponse>, Status> {
         caller(&request)?;
         let pb::GetSkuRequest { product_id, sku_id } = request.into_inner();
         let mut v = Violations::new();
@@ -341,15 +346,15 @@ impl CatalogService for CatalogApi {
         let view = catalog
             .sku(&product, &sku)
             .ok_or_else(|| DomainError::not_found("sku", format!("{product}/{sku}")))?;
-        Ok(Response::new(pb::GetSkuResponse {
-            sku: Some(convert::sku(&view)),
+        Ok(Response::new(wire::GetSkuResponse {
+            sku: self.encoded.of(&catalog).sku(&view),
         }))
     }
 
     async fn list_availabilities(
         &self,
         request: Request<pb::ListAvailabilitiesRequest>,
-    ) -> Result<Response<pb::ListAvailabilitiesResponse>, Status> {
+    ) -> Result<Response<wire::ListAvailabilitiesResponse>, Status> {
         caller(&request)?;
         let pb::ListAvailabilitiesRequest {
             product_id,
@@ -381,13 +386,9 @@ impl CatalogService for CatalogApi {
             page_size,
             &page_token,
         )?;
-        let catalog = self.catalog.snapshot();
-        Ok(Response::new(pb::ListAvailabilitiesResponse {
-            availabilities: page
-                .items
-                .iter()
-                .map(|a| convert::availability(a, &catalog))
-                .collect(),
+        let encoded = self.encoded.of(&self.catalog.snapshot());
+        Ok(Response::new(wire::ListAvailabilitiesResponse {
+            availabilities: page.items.iter().map(|a| encoded.availability(a)).collect(),
             next_page_token: page.next_page_token,
         }))
     }
@@ -460,7 +461,7 @@ impl CatalogService for CatalogApi {
     async fn watch_catalog_changes(
         &self,
         request: Request<pb::WatchCatalogChangesRequest>,
-    ) -> Result<Response<BoxStream<pb::WatchCatalogChangesResponse>>, Status> {
+    ) -> Result<Response<BoxStream<wire::WatchCatalogChangesResponse>>, Status> {
         caller(&request)?;
         let (after, filter) = parse_watch(request.into_inner())?;
         let after = self.feed.start_position(after).await?;
@@ -473,14 +474,12 @@ impl CatalogService for CatalogApi {
             }
         });
         let events = tokio_stream::wrappers::ReceiverStream::new(rx).map(|event| {
-            use pb::watch_catalog_changes_response::Event;
+            use wire::watch_catalog_changes_response::Event;
             Ok(match event {
-                FeedEvent::Changes(changes) => pb::WatchCatalogChangesResponse {
-                    event: Some(Event::Changes(pb::CatalogChangeBatch {
-                        changes: changes.iter().map(|c| convert::change(c)).collect(),
-                    })),
+                FeedEvent::Changes(batch) => wire::WatchCatalogChangesResponse {
+                    event: Some(Event::Changes(batch)),
                 },
-                FeedEvent::Progress(revision) => pb::WatchCatalogChangesResponse {
+                FeedEvent::Progress(revision) => wire::WatchCatalogChangesResponse {
                     event: Some(Event::Progress(pb::WatchProgress {
                         current_revision: revision,
                     })),

@@ -4,10 +4,12 @@
 pub mod admin;
 pub mod cart;
 pub mod catalog;
+pub mod codec;
 pub mod convert;
 pub mod customer;
 pub mod error;
 pub mod order;
+pub mod wire;
 
 use std::sync::Arc;
 
@@ -22,6 +24,9 @@ use crate::domain::ids::PartnerId;
 pub mod pb {
     #![allow(clippy::all, clippy::pedantic, missing_docs)]
     tonic::include_proto!("csp.commerce.v1");
+    // The servers, from the second pass of build.rs (messages are the ones above, but for the
+    // answers of `super::wire`).
+    include!(concat!(env!("OUT_DIR"), "/servers/csp.commerce.v1.rs"));
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         tonic::include_file_descriptor_set!("csp_commerce_descriptor");
 }

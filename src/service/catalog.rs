@@ -94,8 +94,10 @@ impl Listing {
 /// The listings made from one snapshot, by query.
 #[derive(Debug, Default)]
 struct Listings {
-    made: Mutex<Option<(Arc<Catalog>, HashMap<String, Arc<Listing>>)>>,
+    made: Mutex<Option<(Arc<Catalog>, ListingsByQuery)>>,
 }
+
+type ListingsByQuery = HashMap<String, Arc<Listing>>;
 
 /// Queries kept per snapshot; past that many, all are forgotten at once.
 const MAX_LISTINGS: usize = 1024;

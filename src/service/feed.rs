@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::sync::{Notify, broadcast, mpsc, watch};
 
 use super::catalog::CatalogService;
@@ -39,6 +40,14 @@ pub struct WatchFilter {
 }
 
 impl WatchFilter {
+    /// Whether every change passes.
+    pub fn is_empty(&self) -> bool {
+        self.countries.is_empty()
+            && self.segments.is_empty()
+            && self.product_types.is_empty()
+            && self.product_ids.is_empty()
+    }
+
     /// SKU-level changes (no country, no segment) pass the country and segment filters.
     pub fn matches(&self, change: &CatalogChange) -> bool {
         (self.countries.is_empty()
@@ -51,11 +60,35 @@ impl WatchFilter {
     }
 }
 
+/// A change with its wire form, made once: every subscriber of a publish shares both.
+#[derive(Debug)]
+pub struct SharedChange {
+    pub change: CatalogChange,
+    pub wire: Bytes,
+}
+
+/// A batch the pump broadcasts: its changes, and the whole batch in its wire form, which
+/// every subscriber that wants all of it sends as it is.
+#[derive(Debug)]
+struct LiveBatch {
+    changes: Vec<Arc<SharedChange>>,
+    wire: Bytes,
+}
+
+/// How changes go on the wire (the grpc layer's encoding): one change, and a batch of changes
+/// from theirs.
+#[derive(Debug, Clone, Copy)]
+pub struct WireForms {
+    pub change: fn(&CatalogChange) -> Bytes,
+    pub batch: fn(&[Bytes]) -> Bytes,
+}
+
 /// One message of a change stream.
 #[derive(Debug, Clone)]
 pub enum FeedEvent {
-    /// Shared, not copied: every subscriber of a publish holds the same changes.
-    Changes(Vec<Arc<CatalogChange>>),
+    /// A batch of changes in its wire form; shared, not copied, by every subscriber that
+    /// wants the whole batch.
+    Changes(Bytes),
     /// Caught up to this revision.
     Progress(u64),
 }
@@ -79,7 +112,8 @@ pub struct ChangeFeed {
     store: Store,
     catalog: CatalogService,
     settings: FeedSettings,
-    live: broadcast::Sender<Arc<Vec<Arc<CatalogChange>>>>,
+    live: broadcast::Sender<Arc<LiveBatch>>,
+    wire: WireForms,
     head: watch::Sender<u64>,
     shutdown: watch::Sender<bool>,
 }
@@ -89,6 +123,7 @@ impl ChangeFeed {
         store: Store,
         catalog: CatalogService,
         settings: FeedSettings,
+        wire: WireForms,
     ) -> Result<Self, DomainError> {
         let head = store.catalog_state().await?.last_revision;
         Ok(Self {
@@ -96,6 +131,7 @@ impl ChangeFeed {
             catalog,
             settings,
             live: broadcast::channel(BROADCAST_BATCHES).0,
+            wire,
             head: watch::channel(head).0,
             shutdown: watch::channel(false).0,
         })
@@ -122,9 +158,13 @@ impl ChangeFeed {
                 return Ok(());
             };
             // Nobody listening is fine: subscribers read the log.
-            let _ = self
-                .live
-                .send(Arc::new(batch.into_iter().map(Arc::new).collect()));
+            let changes: Vec<Arc<SharedChange>> =
+                batch.into_iter().map(|c| self.shared(c)).collect();
+            let wires: Vec<Bytes> = changes.iter().map(|c| c.wire.clone()).collect();
+            let _ = self.live.send(Arc::new(LiveBatch {
+                wire: (self.wire.batch)(&wires),
+                changes,
+            }));
             self.head.send_replace(last);
         }
     }
@@ -146,6 +186,13 @@ impl ChangeFeed {
                 tracing::warn!(error = %e, "catching up with the change log failed; retrying");
             }
         }
+    }
+
+    fn shared(&self, change: CatalogChange) -> Arc<SharedChange> {
+        Arc::new(SharedChange {
+            wire: (self.wire.change)(&change),
+            change,
+        })
     }
 
     /// Checks where a subscriber may start: after `after` (`None`: from now).
@@ -192,12 +239,14 @@ impl ChangeFeed {
             out,
             timeout: self.settings.slow_subscriber_timeout,
             last: after,
+            batch: self.wire.batch,
         };
         let end = loop {
             // Subscribe before reading the log: whatever is broadcast from here on is either
             // read from the log too (and skipped as a duplicate) or received live.
             let mut live = self.live.subscribe();
-            if let Err(end) = self.replay(&filter, &mut sender).await {
+            // Boxed: an idle subscriber does not carry the replay's state.
+            if let Err(end) = Box::pin(self.replay(&filter, &mut sender)).await {
                 break end;
             }
             if let Err(end) = sender.send(FeedEvent::Progress(sender.last)).await {
@@ -207,18 +256,25 @@ impl ChangeFeed {
                 tokio::select! {
                     received = live.recv() => match received {
                         Ok(batch) => {
-                            let fresh: Vec<Arc<CatalogChange>> = batch
-                                .iter()
-                                .filter(|c| c.revision > sender.last)
-                                .cloned()
-                                .collect();
-                            if let Some(last) = fresh.last().map(|c| c.revision) {
-                                if fresh.first().is_some_and(|c| c.revision != sender.last + 1) {
+                            // Revisions increase within a batch.
+                            let seen = batch.changes.partition_point(|c| c.change.revision <= sender.last);
+                            let fresh = &batch.changes[seen..];
+                            if let Some(last) = fresh.last().map(|c| c.change.revision) {
+                                if fresh.first().is_some_and(|c| c.change.revision != sender.last + 1) {
                                     // A gap: the log has what is missing.
                                     break true;
                                 }
-                                let matching: Vec<Arc<CatalogChange>> = fresh.into_iter().filter(|c| filter.matches(c)).collect();
-                                if let Err(end) = sender.send_changes(matching, last).await {
+                                let sent = if seen == 0 && filter.is_empty() {
+                                    sender.send_wire(batch.wire.clone(), last).await
+                                } else {
+                                    let matching = fresh
+                                        .iter()
+                                        .filter(|c| filter.matches(&c.change))
+                                        .map(|c| c.wire.clone())
+                                        .collect();
+                                    sender.send_changes(matching, last).await
+                                };
+                                if let Err(end) = sent {
                                     return Some(end);
                                 }
                             }
@@ -263,9 +319,9 @@ impl ChangeFeed {
                 return Ok(());
             };
             let matching = batch
-                .into_iter()
+                .iter()
                 .filter(|c| filter.matches(c))
-                .map(Arc::new)
+                .map(self.wire.change)
                 .collect();
             sender.send_changes(matching, last).await?;
         }
@@ -277,6 +333,7 @@ struct Sender {
     out: mpsc::Sender<FeedEvent>,
     timeout: Duration,
     last: u64,
+    batch: fn(&[Bytes]) -> Bytes,
 }
 
 impl Sender {
@@ -290,17 +347,19 @@ impl Sender {
         }
     }
 
-    /// Sends the matching changes (possibly none) and records `last` as delivered.
-    async fn send_changes(
-        &mut self,
-        mut matching: Vec<Arc<CatalogChange>>,
-        last: u64,
-    ) -> Result<(), StreamEnd> {
-        while !matching.is_empty() {
-            let rest = matching.split_off(matching.len().min(BATCH));
-            self.send(FeedEvent::Changes(matching)).await?;
-            matching = rest;
+    /// Sends the wire forms of the matching changes (possibly none) in batches and records
+    /// `last` as delivered.
+    async fn send_changes(&mut self, matching: Vec<Bytes>, last: u64) -> Result<(), StreamEnd> {
+        for chunk in matching.chunks(BATCH) {
+            self.send(FeedEvent::Changes((self.batch)(chunk))).await?;
         }
+        self.last = last;
+        Ok(())
+    }
+
+    /// Sends a whole batch already in its wire form, ending at `last`.
+    async fn send_wire(&mut self, batch: Bytes, last: u64) -> Result<(), StreamEnd> {
+        self.send(FeedEvent::Changes(batch)).await?;
         self.last = last;
         Ok(())
     }

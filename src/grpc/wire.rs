@@ -1,0 +1,275 @@
+//! The hot answers, assembled from pre-encoded parts.
+//!
+//! Each type here is wire-identical to the public message of the same name: where the public
+//! message has a message field, this one has a `bytes` field with the same tag, and both are
+//! encoded as a length-delimited record. Clients (ours in `pb` included) decode them as the
+//! public messages; reflection describes the public ones. The server encodes each product, SKU
+//! and availability once per catalog snapshot (`EncodedCatalogs`) and each published change
+//! and each broadcast batch once (`CHANGE_WIRE_FORMS`), and every answer then copies those bytes instead of building and
+//! encoding the same messages again on every call, for every subscriber.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use prost::Message;
+
+use super::{convert, pb};
+use crate::domain::catalog::{Availability, Catalog, Product, SkuView};
+use crate::domain::changes::CatalogChange;
+use crate::domain::ids::{AvailabilityId, ProductId, SkuId};
+use crate::service::feed::WireForms;
+
+/// `csp.commerce.v1.ListProductsResponse`.
+#[derive(Clone, PartialEq, Message)]
+pub struct ListProductsResponse {
+    /// Encoded `Product`s.
+    #[prost(bytes = "bytes", repeated, tag = "1")]
+    pub products: Vec<Bytes>,
+    /// Encoded `Sku`s.
+    #[prost(bytes = "bytes", repeated, tag = "2")]
+    pub skus: Vec<Bytes>,
+    #[prost(string, tag = "3")]
+    pub next_page_token: String,
+    #[prost(int32, tag = "4")]
+    pub total_size: i32,
+}
+
+/// `csp.commerce.v1.GetSkuResponse`.
+#[derive(Clone, PartialEq, Message)]
+pub struct GetSkuResponse {
+    /// An encoded `Sku` (never empty: every SKU has ids).
+    #[prost(bytes = "bytes", tag = "1")]
+    pub sku: Bytes,
+}
+
+/// `csp.commerce.v1.ListSkusResponse`.
+#[derive(Clone, PartialEq, Message)]
+pub struct ListSkusResponse {
+    /// Encoded `Sku`s.
+    #[prost(bytes = "bytes", repeated, tag = "1")]
+    pub skus: Vec<Bytes>,
+    #[prost(string, tag = "2")]
+    pub next_page_token: String,
+}
+
+/// `csp.commerce.v1.ListAvailabilitiesResponse`.
+#[derive(Clone, PartialEq, Message)]
+pub struct ListAvailabilitiesResponse {
+    /// Encoded `Availability`s.
+    #[prost(bytes = "bytes", repeated, tag = "1")]
+    pub availabilities: Vec<Bytes>,
+    #[prost(string, tag = "2")]
+    pub next_page_token: String,
+}
+
+/// `csp.commerce.v1.WatchCatalogChangesResponse`.
+#[derive(Clone, PartialEq, Message)]
+pub struct WatchCatalogChangesResponse {
+    #[prost(oneof = "watch_catalog_changes_response::Event", tags = "1, 2")]
+    pub event: Option<watch_catalog_changes_response::Event>,
+}
+
+pub mod watch_catalog_changes_response {
+    #[derive(Clone, PartialEq, prost::Oneof)]
+    pub enum Event {
+        /// An encoded `CatalogChangeBatch` (`encode_batch`).
+        #[prost(bytes = "bytes", tag = "1")]
+        Changes(bytes::Bytes),
+        #[prost(message, tag = "2")]
+        Progress(super::pb::WatchProgress),
+    }
+}
+
+/// How the change feed puts changes on the wire.
+pub const CHANGE_WIRE_FORMS: WireForms = WireForms {
+    change: encode_change,
+    batch: encode_batch,
+};
+
+/// A published change as it goes on the wire: encoded once, shared by every subscriber.
+pub fn encode_change(change: &CatalogChange) -> Bytes {
+    convert::change(change).encode_to_vec().into()
+}
+
+/// `CatalogChangeBatch { changes }` from the changes' encodings: field 1, repeated.
+pub fn encode_batch(changes: &[Bytes]) -> Bytes {
+    let len = changes
+        .iter()
+        .map(|c| prost::encoding::bytes::encoded_len(1, c))
+        .sum();
+    let mut out = BytesMut::with_capacity(len);
+    for change in changes {
+        prost::encoding::bytes::encode(1, change, &mut out);
+    }
+    out.freeze()
+}
+
+/// `Product.sku_count`'s field number: the one field of a product that depends on the request.
+const SKU_COUNT_TAG: u32 = 9;
+
+/// The products, SKUs and availabilities of one snapshot, encoded.
+#[derive(Debug)]
+pub struct EncodedCatalog {
+    catalog: Arc<Catalog>,
+    /// Without `sku_count`, which each answer appends.
+    products: HashMap<ProductId, Bytes>,
+    skus: HashMap<(ProductId, SkuId), Bytes>,
+    availabilities: HashMap<AvailabilityId, Bytes>,
+}
+
+impl EncodedCatalog {
+    fn new(catalog: Arc<Catalog>) -> Self {
+        let mut products = HashMap::new();
+        let mut skus = HashMap::new();
+        let mut availabilities = HashMap::new();
+        for view in catalog.all_skus() {
+            products
+                .entry(view.product.id.clone())
+                .or_insert_with(|| encode(&convert::product(view.product, 0)));
+            skus.insert(
+                (view.product.id.clone(), view.sku.id.clone()),
+                encode(&convert::sku(&view)),
+            );
+            for a in view.availabilities {
+                availabilities.insert(a.id.clone(), encode(&convert::availability(a, &catalog)));
+            }
+        }
+        Self {
+            catalog,
+            products,
+            skus,
+            availabilities,
+        }
+    }
+
+    /// `product` with `sku_count` SKUs.
+    pub fn product(&self, product: &Product, sku_count: usize) -> Bytes {
+        let count = i32::try_from(sku_count).unwrap_or(i32::MAX);
+        let Some(encoded) = self.products.get(&product.id) else {
+            // Not of this snapshot (never, as callers pass its own products): encode it whole.
+            return encode(&convert::product(product, sku_count));
+        };
+        if count == 0 {
+            return encoded.clone();
+        }
+        let mut out = BytesMut::with_capacity(encoded.len() + 6);
+        out.put_slice(encoded);
+        prost::encoding::int32::encode(SKU_COUNT_TAG, &count, &mut out);
+        out.freeze()
+    }
+
+    pub fn sku(&self, view: &SkuView<'_>) -> Bytes {
+        self.skus
+            .get(&(view.product.id.clone(), view.sku.id.clone()))
+            .cloned()
+            .unwrap_or_else(|| encode(&convert::sku(view)))
+    }
+
+    pub fn availability(&self, availability: &Availability) -> Bytes {
+        self.availabilities
+            .get(&availability.id)
+            .cloned()
+            .unwrap_or_else(|| encode(&convert::availability(availability, &self.catalog)))
+    }
+}
+
+fn encode(message: &impl Message) -> Bytes {
+    message.encode_to_vec().into()
+}
+
+/// The encoded form of the current snapshot, made on first use after each swap.
+#[derive(Debug, Default)]
+pub struct EncodedCatalogs {
+    current: Mutex<Option<Arc<EncodedCatalog>>>,
+}
+
+impl EncodedCatalogs {
+    pub fn of(&self, catalog: &Arc<Catalog>) -> Arc<EncodedCatalog> {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*current {
+            Some(encoded) if Arc::ptr_eq(&encoded.catalog, catalog) => encoded.clone(),
+            _ => {
+                // A few milliseconds once per published month; callers of that month wait.
+                let encoded = Arc::new(EncodedCatalog::new(catalog.clone()));
+                *current = Some(encoded.clone());
+                encoded
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// Byte for byte what encoding the public message gives: clients cannot tell, and neither
+    /// can a load generator that compares answers.
+    #[test]
+    fn pre_encoded_parts_are_the_public_messages_encodings() {
+        let catalog = Arc::new(crate::demo::catalog().unwrap());
+        let encoded = EncodedCatalogs::default().of(&catalog);
+        let mut availabilities = 0;
+        for view in catalog.all_skus() {
+            for count in [0, 1, 300] {
+                assert_eq!(
+                    encoded.product(view.product, count),
+                    convert::product(view.product, count).encode_to_vec()
+                );
+            }
+            assert_eq!(encoded.sku(&view), convert::sku(&view).encode_to_vec());
+            for a in view.availabilities {
+                assert_eq!(
+                    encoded.availability(a),
+                    convert::availability(a, &catalog).encode_to_vec()
+                );
+                availabilities += 1;
+            }
+        }
+        assert!(availabilities > 1000, "the demo catalog has availabilities");
+
+        let view = catalog.all_skus().next().unwrap();
+        let answer = ListProductsResponse {
+            products: vec![encoded.product(view.product, 2)],
+            skus: vec![encoded.sku(&view)],
+            next_page_token: "next".into(),
+            total_size: 7,
+        };
+        let public = pb::ListProductsResponse::decode(answer.encode_to_vec().as_slice()).unwrap();
+        assert_eq!(public.products, vec![convert::product(view.product, 2)]);
+        assert_eq!(public.skus, vec![convert::sku(&view)]);
+        assert_eq!(
+            (public.next_page_token.as_str(), public.total_size),
+            ("next", 7)
+        );
+
+        let change = CatalogChange {
+            revision: 42,
+            month: catalog.month().unwrap(),
+            kind: crate::domain::changes::ChangeKind::Changed,
+            product_id: view.product.id.to_string(),
+            sku_id: view.sku.id.to_string(),
+            availability_id: String::new(),
+            country: String::new(),
+            segment: None,
+            product_type: view.product.product_type,
+            fields: vec![crate::domain::changes::FieldChange {
+                field: "max_quantity".into(),
+                before: "300".into(),
+                after: "500".into(),
+            }],
+        };
+        let stream = WatchCatalogChangesResponse {
+            event: Some(watch_catalog_changes_response::Event::Changes(
+                encode_batch(&[encode_change(&change), encode_change(&change)]),
+            )),
+        };
+        let public =
+            pb::WatchCatalogChangesResponse::decode(stream.encode_to_vec().as_slice()).unwrap();
+        let Some(pb::watch_catalog_changes_response::Event::Changes(batch)) = public.event else {
+            panic!("a batch of changes decodes as one");
+        };
+        assert_eq!(batch.changes, vec![convert::change(&change); 2]);
+    }
+}
