@@ -1431,3 +1431,58 @@ on_both_backends!(
         assert_eq!(err.code(), Code::NotFound);
     }
 );
+
+/// `ask`'s problem codes on `app`, once they are `expected` (replicas hear of each other's
+/// changes by notification, a moment after the commit), or what they still were after 10 s.
+async fn codes_become(app: &TestApp, ask: &Ask, expected: &[&str]) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let codes = ask.codes(app).await;
+        if codes == expected || std::time::Instant::now() > deadline {
+            return codes;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Each replica keeps the customers it read; a change committed through another replica
+/// (qualifications, the agreement on the customer row) must reach it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_changed_on_one_replica_is_checked_anew_on_another() {
+    let Some(a) = TestApp::spawn(common::Backend::Postgres).await else {
+        return;
+    };
+    let b = a.replica(|_| {}).await;
+    // B keeps nothing until its listener is connected (about 100 ms here): give it that, so
+    // that what follows runs against kept standings.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let nonprofit = availability(&a, "CFQ7TTC02ROY", "0002", "US", pb::Segment::Nonprofit).await;
+    let fabrikam = TestApp::customer_id("us-fabrikam");
+    let ask = Ask::new("us", "us-fabrikam", &nonprofit);
+    // B reads (and keeps) the customer before and after each change made through A.
+    assert_eq!(ask.codes(&b).await, ["SEGMENT_NOT_ALLOWED"]);
+    set_qualifications(
+        &a,
+        "us",
+        &fabrikam,
+        &[(
+            pb::QualificationKind::Nonprofit,
+            pb::VettingStatus::Approved,
+        )],
+    )
+    .await;
+    assert_eq!(codes_become(&b, &ask, &[]).await, Vec::<String>::new());
+    set_qualifications(&a, "us", &fabrikam, &[]).await;
+    assert_eq!(
+        codes_become(&b, &ask, &["SEGMENT_NOT_ALLOWED"]).await,
+        ["SEGMENT_NOT_ALLOWED"]
+    );
+
+    let de = availability(&a, "CFQ7TTC0LH18", "0001", "DE", COMMERCIAL).await;
+    let ask = Ask::new("de", "de-alpine-ski-house", &de).quantity(5);
+    assert_eq!(ask.codes(&b).await, ["AGREEMENT_NOT_ACCEPTED"]);
+    accept_agreement(&a, "de", &TestApp::customer_id("de-alpine-ski-house")).await;
+    assert_eq!(codes_become(&b, &ask, &[]).await, Vec::<String>::new());
+    b.stop().await;
+    a.stop().await;
+}
