@@ -123,6 +123,22 @@ pub enum LineChange {
     Remove(uuid::Uuid),
 }
 
+/// `cart` after `change` was stored and claimed it.
+fn applied(cart: &Cart, change: &LineChange) -> Cart {
+    let mut next = cart.clone();
+    next.version += 1;
+    match change {
+        LineChange::Add(line) => next.lines.push(line.clone()),
+        LineChange::Update(line) => {
+            for existing in next.lines.iter_mut().filter(|l| l.id == line.id) {
+                *existing = line.clone();
+            }
+        }
+        LineChange::Remove(id) => next.lines.retain(|l| l.id != *id),
+    }
+    next
+}
+
 /// Bumps the version of an active, unexpired cart at `version`; false if it is not so anymore.
 pub(super) async fn claim<C: ConnectionTrait>(
     db: &C,
@@ -205,6 +221,7 @@ impl Store {
         .await?;
         insert_lines(&txn, new.id, 0, &new.lines).await?;
         txn.commit().await?;
+        drop(turn);
         load_cart(&self.db, partner, new.id)
             .await?
             .ok_or_else(|| DomainError::Internal("cart vanished after insert".into()))
@@ -319,7 +336,10 @@ impl Store {
             }
         }
         txn.commit().await?;
-        self.replayed_cart(partner, &cart.id.to_string()).await
+        drop(turn);
+        // The claim at the version read proves the stored cart was `cart`: it is now `cart`
+        // with the change, one version on.
+        Ok(applied(cart, change))
     }
 
     /// Deletes an active cart at `version`.
