@@ -45,6 +45,11 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 
+/// The same allocator as the server under test: the bare server (this binary re-executed) is
+/// the yardstick, and it should differ from the real one only in what it does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The HS256 secret given to the server under test (and used here to mint the token).
 const SECRET: &str = "load-bench-secret-0123456789abcdef";
 /// The demo partner whose sales agent calls, and its US customer for CheckPurchasability.

@@ -13,6 +13,11 @@ use csp_commerce::service::SystemClock;
 use csp_commerce::service::catalog::{CatalogService, ImportError};
 use csp_commerce::service::customers::CustomerService;
 use csp_commerce::service::paging::PageTokens;
+/// mimalloc: many small short-lived allocations per call, and long-lived per-stream state
+/// between them; glibc's malloc spent more time and fragmented more (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use csp_commerce::startup::{Application, shutdown_signal};
 use csp_commerce::store::Store;
 use csp_commerce::{auth::TokenKeys, demo, telemetry};
