@@ -19,7 +19,7 @@ use crate::domain::money::Money;
 use crate::domain::order::{
     Order, OrderLine, OrderStatus, Subscription, SubscriptionStatus, order_number, term_end,
 };
-use crate::store::{CheckoutOutcome, Held, LineChange, Standing, Store, WriteKey};
+use crate::store::{CheckoutOutcome, LineChange, Standing, Store, WriteKey};
 
 /// A cart with its review as of now.
 #[derive(Debug)]
@@ -108,15 +108,15 @@ impl CartService {
     ) -> Result<ReviewedCart, DomainError> {
         let catalog = self.catalog.snapshot();
         let now = self.clock.now();
-        let review = review_with(
+        let buyer = buyer(
             &catalog,
             caller,
             partner,
             &standing.customer,
-            &standing.held,
-            &cart.lines,
+            &standing.holdings,
             now,
         );
+        let review = cart::review(&buyer, &standing.held.parents, &cart.lines);
         Ok(ReviewedCart {
             expired: cart.is_expired(now),
             cart,
@@ -284,18 +284,18 @@ impl CartService {
             .page(&query, limit, carts, |item| item.id.to_string());
         let catalog = self.catalog.snapshot();
         let now = self.clock.now();
+        let buyer = buyer(
+            &catalog,
+            caller,
+            &partner,
+            &standing.customer,
+            &standing.holdings,
+            now,
+        );
         let items = carts
             .into_iter()
             .map(|cart| {
-                let review = review_with(
-                    &catalog,
-                    caller,
-                    &partner,
-                    &standing.customer,
-                    &standing.held,
-                    &cart.lines,
-                    now,
-                );
+                let review = cart::review(&buyer, &standing.held.parents, &cart.lines);
                 ReviewedCart {
                     expired: cart.is_expired(now),
                     cart,
@@ -452,15 +452,17 @@ impl CartService {
         let outcome = self
             .store
             .checkout(partner.id, &key, &cart, now, |held| {
-                let review = review_with(
+                // What the customer holds now, read under its row lock.
+                let holdings = Holdings::new(held.holdings.iter().cloned());
+                let buyer = buyer(
                     &catalog,
                     caller,
                     &partner,
                     &standing.customer,
-                    held,
-                    &cart.lines,
+                    &holdings,
                     now,
                 );
+                let review = cart::review(&buyer, &held.parents, &cart.lines);
                 if !review.is_clean() {
                     return Err(unclean(&review, standing.customer.id));
                 }
@@ -492,25 +494,23 @@ fn unclean(review: &Review, customer: CustomerId) -> DomainError {
     }
 }
 
-fn review_with(
-    catalog: &Catalog,
+/// The rules' view of `customer`, holding `holdings`, buying through `caller` at `now`.
+fn buyer<'a>(
+    catalog: &'a Catalog,
     caller: &Caller,
-    partner: &Partner,
-    customer: &Customer,
-    held: &Held,
-    lines: &[CartLine],
+    partner: &'a Partner,
+    customer: &'a Customer,
+    holdings: &'a Holdings,
     now: DateTime<Utc>,
-) -> Review {
-    let holdings = Holdings::new(held.holdings.iter().cloned());
-    let buyer = Buyer {
+) -> Buyer<'a> {
+    Buyer {
         catalog,
         partner,
         customer,
         role: caller.role,
-        holdings: &holdings,
+        holdings,
         now,
-    };
-    cart::review(&buyer, &held.parents, lines)
+    }
 }
 
 /// The order and one subscription per line, at the prices of the review.

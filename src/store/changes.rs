@@ -289,7 +289,7 @@ impl Store {
                             payload = notification.payload(),
                             "a customer change named no customer id; forgetting every customer"
                         );
-                        self.standings.enable();
+                        self.standings.forget_all();
                     }
                 }
                 continue;

@@ -181,10 +181,6 @@ pub enum CheckoutOutcome {
 }
 
 impl Store {
-    pub async fn held(&self, customer: CustomerId) -> Result<Held, DomainError> {
-        held(&self.db, customer).await
-    }
-
     pub async fn order(
         &self,
         partner: PartnerId,

@@ -143,8 +143,13 @@ impl Standings {
 
     /// Changes are heard again: start keeping afresh.
     pub fn enable(&self) {
-        Self::clear(&mut self.kept());
+        self.forget_all();
         self.enabled.store(true, Ordering::Release);
+    }
+
+    /// Which customer changed is not known: forget every one.
+    pub fn forget_all(&self) {
+        Self::clear(&mut self.kept());
     }
 
     fn clear(kept: &mut Kept) {
