@@ -374,6 +374,51 @@ on_both_backends!(
 );
 
 on_both_backends!(
+    concurrent_changes_at_one_etag_apply_exactly_one,
+    async |app: &TestApp| {
+        let e3 = item(app, E3, "US").await;
+        let cart = new_cart(app, "us-fabrikam", vec![annual(&e3, 1)]).await;
+        let mut tasks = Vec::new();
+        for quantity in 1..=20 {
+            let mut carts = app.carts("us", Role::SalesAgent);
+            let request = pb::AddCartLineRequest {
+                request_id: rid(),
+                cart_id: cart.id.clone(),
+                etag: cart.etag.clone(),
+                line: Some(annual(&e3, quantity)),
+            };
+            tasks.push(tokio::spawn(
+                async move { carts.add_cart_line(request).await },
+            ));
+        }
+        let mut won = Vec::new();
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(response) => won.push(response.into_inner().cart.unwrap()),
+                Err(status) => assert_eq!(status.code(), Code::Aborted, "{status:?}"),
+            }
+        }
+        assert_eq!(won.len(), 1, "one change wins the etag");
+        let stored = app
+            .carts("us", Role::SalesAgent)
+            .get_cart(pb::GetCartRequest {
+                cart_id: cart.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .cart
+            .unwrap();
+        assert_eq!(stored.lines.len(), 2, "the first line and the winner's");
+        assert_eq!(
+            stored.etag, won[0].etag,
+            "the winner's answer is the stored cart"
+        );
+        assert_eq!(stored.lines, won[0].lines);
+    }
+);
+
+on_both_backends!(
     two_carts_racing_for_the_last_seats_cannot_both_win,
     async |app: &TestApp| {
         let e3 = item(app, E3, "US").await;

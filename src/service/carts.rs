@@ -200,6 +200,34 @@ impl CartService {
         violations.into_result()
     }
 
+    /// Whether `change` may be made to `cart` with `etag` now.
+    fn check_change(
+        &self,
+        cart: &Cart,
+        etag: Option<&str>,
+        change: &LineChange,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        self.check_writable(cart, etag, now)?;
+        if let LineChange::Add(line) | LineChange::Update(line) = change {
+            self.check_items("line.catalog_item_id", [&line.input])?;
+        }
+        match change {
+            LineChange::Add(_) if cart.lines.len() >= cart::MAX_LINES => Err(DomainError::invalid(
+                "line",
+                "TOO_MANY",
+                format!("a cart holds at most {} lines", cart::MAX_LINES),
+            )),
+            LineChange::Update(line) if !cart.lines.iter().any(|l| l.id == line.id) => {
+                Err(DomainError::not_found("cart line", line.id.to_string()))
+            }
+            LineChange::Remove(id) if !cart.lines.iter().any(|l| l.id == *id) => {
+                Err(DomainError::not_found("cart line", id.to_string()))
+            }
+            _ => Ok(()),
+        }
+    }
+
     pub async fn create(
         &self,
         caller: &Caller,
@@ -331,32 +359,15 @@ impl CartService {
             operation,
             fingerprint: body,
         };
-        // A retry of a change that went through answers with the cart as it is, before any
-        // etag check (its etag is stale by then).
-        if self.store.replayed(&key).await?.is_some() {
-            return self.get(caller, cart_id).await;
-        }
         let (partner, standing, cart) = self.load(caller, cart_id).await?;
         let now = self.clock.now();
-        self.check_writable(&cart, etag, now)?;
-        if let LineChange::Add(line) | LineChange::Update(line) = &change {
-            self.check_items("line.catalog_item_id", [&line.input])?;
-        }
-        match &change {
-            LineChange::Add(_) if cart.lines.len() >= cart::MAX_LINES => {
-                return Err(DomainError::invalid(
-                    "line",
-                    "TOO_MANY",
-                    format!("a cart holds at most {} lines", cart::MAX_LINES),
-                ));
-            }
-            LineChange::Update(line) if !cart.lines.iter().any(|l| l.id == line.id) => {
-                return Err(DomainError::not_found("cart line", line.id.to_string()));
-            }
-            LineChange::Remove(id) if !cart.lines.iter().any(|l| l.id == *id) => {
-                return Err(DomainError::not_found("cart line", id.to_string()));
-            }
-            _ => {}
+        if let Err(refused) = self.check_change(&cart, etag, &change, now) {
+            // A retry of a change that went through answers with the cart as it is (its etag
+            // is stale by then, a removed line gone).
+            return match self.store.replayed(&key).await? {
+                Some(_) => self.review(caller, &partner, &standing, cart).await,
+                None => Err(refused),
+            };
         }
         let cart = self
             .store
@@ -419,15 +430,8 @@ impl CartService {
             operation: "Checkout",
             fingerprint: cart_id.to_string(),
         };
-        if let Some(order) = self.store.replayed(&key).await? {
-            let id = uuid::Uuid::parse_str(&order)
-                .map_err(|_| DomainError::Internal("bad stored order id".into()))?;
-            return self
-                .store
-                .order(partner_id, id)
-                .await?
-                .ok_or_else(|| DomainError::not_found("order", order));
-        }
+        // No look-up of the request id first: a retry finds the cart ordered (answered below),
+        // and a request id used for something else fails the checkout's write on its key.
         let (partner, standing, cart) = self.load(caller, cart_id).await?;
         if let (CartStatus::Ordered, Some(order_id)) = (cart.status, cart.order_id) {
             return self
@@ -452,7 +456,7 @@ impl CartService {
         let outcome = self
             .store
             .checkout(partner.id, &key, &cart, now, |held| {
-                // What the customer holds now, read under its row lock.
+                // What the customer holds now; the order is written only if that still holds.
                 let holdings = Holdings::new(held.holdings.iter().cloned());
                 let buyer = buyer(
                     &catalog,

@@ -11,7 +11,7 @@ pub mod paging;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 /// The service's notion of now; tests move it.
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -22,8 +22,9 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// To the microsecond: what both backends store, so a value written is the value read.
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 }
 

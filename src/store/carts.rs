@@ -2,16 +2,22 @@
 //! concurrent writer is refused rather than overwritten.
 
 use chrono::{DateTime, Utc};
-use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, Func, InsertStatement, Order, Query, QueryStatementBuilder,
+    SelectStatement, SubQueryStatement, UpdateStatement,
+};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    IdenStatic, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
 
 use super::entity::{cart, cart_line};
-use super::idempotency::{WriteKey, record, replay};
-use super::{Store, corrupt, uuid};
+use super::idempotency::{WriteKey, record, record_row, record_statement, replay};
+use super::{
+    SqliteBatch, Store, build, corrupt, cte, insert_select, is_unique_violation,
+    previous_changed_one, returned_a_row, uuid, written,
+};
 use crate::domain::DomainError;
 use crate::domain::cart::{Cart, CartLine, CartStatus, LineInput, ProvisioningContext, Scope};
 use crate::domain::catalog::{BillingCycle, Term};
@@ -78,25 +84,45 @@ fn line_row(cart_id: uuid::Uuid, position: i32, line: &CartLine) -> cart_line::A
     }
 }
 
+/// Selects every column of `E`, named `<prefix><column>`.
+fn prefixed<E: EntityTrait>(select: &mut SelectStatement, entity: E, prefix: &str) {
+    for column in E::Column::iter() {
+        select.expr_as(
+            Expr::col((entity, column)),
+            Alias::new(format!("{prefix}{}", column.as_str())),
+        );
+    }
+}
+
+/// A cart of `partner` with its lines, in one statement.
 pub(super) async fn load_cart<C: ConnectionTrait>(
     db: &C,
     partner: PartnerId,
     id: uuid::Uuid,
 ) -> Result<Option<Cart>, DomainError> {
-    let Some(row) = cart::Entity::find_by_id(id.to_string())
-        .filter(cart::Column::PartnerId.eq(partner.to_string()))
-        .one(db)
-        .await?
-    else {
+    let mut select = Query::select();
+    prefixed(&mut select, cart::Entity, "c_");
+    prefixed(&mut select, cart_line::Entity, "l_");
+    select
+        .from(cart::Entity)
+        .left_join(
+            cart_line::Entity,
+            Expr::col((cart_line::Entity, cart_line::Column::CartId))
+                .equals((cart::Entity, cart::Column::Id)),
+        )
+        .and_where(Expr::col((cart::Entity, cart::Column::Id)).eq(id.to_string()))
+        .and_where(Expr::col((cart::Entity, cart::Column::PartnerId)).eq(partner.to_string()))
+        .order_by((cart_line::Entity, cart_line::Column::Position), Order::Asc);
+    let rows = db.query_all(&select).await?;
+    let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let lines = cart_line::Entity::find()
-        .filter(cart_line::Column::CartId.eq(id.to_string()))
-        .order_by_asc(cart_line::Column::Position)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(line_from_row)
+    let row = cart::Model::from_query_result(first, "c_")?;
+    let lines = rows
+        .iter()
+        .map(|r| cart_line::Model::from_query_result_optional(r, "l_"))
+        .filter_map(Result::transpose)
+        .map(|line| line.map_err(DomainError::from).and_then(line_from_row))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Some(Cart {
         id,
@@ -139,16 +165,15 @@ fn applied(cart: &Cart, change: &LineChange) -> Cart {
     next
 }
 
-/// Bumps the version of an active, unexpired cart at `version`; false if it is not so anymore.
-pub(super) async fn claim<C: ConnectionTrait>(
-    db: &C,
+/// Bumps the version of an active, unexpired cart at `version` (and sets its status and order).
+pub(super) fn claim_statement(
     partner: PartnerId,
     cart_id: uuid::Uuid,
     version: i64,
     now: DateTime<Utc>,
     new_status: CartStatus,
     order_id: Option<uuid::Uuid>,
-) -> Result<bool, DomainError> {
+) -> UpdateStatement {
     let mut update = cart::Entity::update_many()
         .col_expr(
             cart::Column::Version,
@@ -159,15 +184,13 @@ pub(super) async fn claim<C: ConnectionTrait>(
     if let Some(order) = order_id {
         update = update.col_expr(cart::Column::OrderId, Expr::value(order.to_string()));
     }
-    let result = update
+    update
         .filter(cart::Column::Id.eq(cart_id.to_string()))
         .filter(cart::Column::PartnerId.eq(partner.to_string()))
         .filter(cart::Column::Version.eq(version))
         .filter(cart::Column::Status.eq(CartStatus::Active.as_str()))
         .filter(cart::Column::ExpiresAt.gt(now))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+        .into_query()
 }
 
 fn concurrent_change() -> DomainError {
@@ -188,7 +211,8 @@ impl Store {
         load_cart(&self.db, partner, id).await
     }
 
-    /// Creates a cart once per request id.
+    /// Creates a cart once per request id. The answer is `new` as written (the clock gives
+    /// microseconds, which both backends keep exactly).
     pub async fn create_cart(
         &self,
         partner: PartnerId,
@@ -196,17 +220,7 @@ impl Store {
         new: &Cart,
         now: DateTime<Utc>,
     ) -> Result<Cart, DomainError> {
-        if let Some(existing) = replay(&self.db, key).await? {
-            return self.replayed_cart(partner, &existing).await;
-        }
-        let turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
-        if !record(&txn, key, &new.id.to_string(), now).await? {
-            drop(txn);
-            drop(turn);
-            return Box::pin(self.create_cart(partner, key, new, now)).await;
-        }
-        cart::Entity::insert(cart::ActiveModel {
+        let row = cart::ActiveModel {
             id: Set(new.id.to_string()),
             partner_id: Set(partner.to_string()),
             customer_id: Set(new.customer_id.to_string()),
@@ -216,25 +230,53 @@ impl Store {
             updated_at: Set(now),
             version: Set(new.version),
             order_id: Set(None),
-        })
-        .exec_without_returning(&txn)
-        .await?;
-        insert_lines(&txn, new.id, 0, &new.lines).await?;
-        txn.commit().await?;
-        drop(turn);
-        load_cart(&self.db, partner, new.id)
-            .await?
-            .ok_or_else(|| DomainError::Internal("cart vanished after insert".into()))
+        };
+        let record = record_statement(key, &new.id.to_string(), now);
+        let lines = lines_statement(new.id, 0, &new.lines);
+        let written = if self.backend() == DbBackend::Postgres {
+            // One statement: the key, the cart and its lines, or nothing.
+            let mut with = Query::with();
+            with.cte(cte(&Alias::new("recorded"), record));
+            if let Some(lines) = lines {
+                with.cte(cte(&Alias::new("lines"), lines));
+            }
+            let statement = with.query(cart::Entity::insert(row).into_query());
+            written(self.db.execute(&statement).await)?
+        } else {
+            let sqlite = DbBackend::Sqlite;
+            let mut batch = SqliteBatch::default();
+            batch.push(sqlite.build(&record), 1);
+            batch.push(sqlite.build(&cart::Entity::insert(row).into_query()), 1);
+            if let Some(lines) = lines {
+                batch.push(sqlite.build(&lines), new.lines.len() as u64);
+            }
+            self.write_batch(batch).await?
+        };
+        if written {
+            Ok(new.clone())
+        } else {
+            self.replayed_cart(partner, key).await
+        }
     }
 
-    async fn replayed_cart(&self, partner: PartnerId, id: &str) -> Result<Cart, DomainError> {
-        let id = uuid("cart id", id)?;
+    /// The cart a request that was refused on its key made (or the key's reuse error).
+    async fn replayed_cart(
+        &self,
+        partner: PartnerId,
+        key: &WriteKey<'_>,
+    ) -> Result<Cart, DomainError> {
+        let Some(id) = replay(&self.db, key).await? else {
+            return Err(concurrent_change());
+        };
+        let id = uuid("cart id", &id)?;
         load_cart(&self.db, partner, id)
             .await?
             .ok_or_else(|| DomainError::not_found("cart", id.to_string()))
     }
 
-    /// Applies one line change to the cart at `version`, once per request id.
+    /// Applies one line change to the cart at `version`, once per request id: the claim of
+    /// the cart at its version, the key and the change are written together or not at all.
+    /// A refused write is a retry (answered with the cart as it is) or a concurrent change.
     pub async fn change_cart(
         &self,
         partner: PartnerId,
@@ -243,103 +285,49 @@ impl Store {
         change: &LineChange,
         now: DateTime<Utc>,
     ) -> Result<Cart, DomainError> {
-        if let Some(existing) = replay(&self.db, key).await? {
-            return self.replayed_cart(partner, &existing).await;
-        }
-        let turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
-        if !claim(
-            &txn,
+        let claimed = Alias::new("claimed");
+        let mut claim = claim_statement(
             partner,
             cart.id,
             cart.version,
             now,
             CartStatus::Active,
             None,
-        )
-        .await?
-        {
-            return Err(concurrent_change());
-        }
-        if !record(&txn, key, &cart.id.to_string(), now).await? {
-            drop(txn);
-            drop(turn);
-            return Box::pin(self.change_cart(partner, key, cart, change, now)).await;
-        }
-        match change {
-            LineChange::Add(line) => {
-                let next = cart_line::Entity::find()
-                    .filter(cart_line::Column::CartId.eq(cart.id.to_string()))
-                    .select_only()
-                    .column_as(Expr::col(cart_line::Column::Position).max(), "max")
-                    .into_tuple::<Option<i32>>()
-                    .one(&txn)
-                    .await?
-                    .flatten()
-                    .map_or(0, |m| m + 1);
-                insert_lines(&txn, cart.id, next, std::slice::from_ref(line)).await?;
+        );
+        let record = record_row(key, &cart.id.to_string(), now);
+        let written = if self.backend() == DbBackend::Postgres {
+            // One statement: the key and the change are written from the claimed row only.
+            claim.returning_col(cart::Column::Id);
+            let guard = || Some(returned_a_row(&claimed));
+            let mut with = Query::with();
+            with.cte(cte(&claimed, claim)).cte(cte(
+                &Alias::new("recorded"),
+                insert_select(&record, Vec::new(), guard())?,
+            ));
+            let statement = with.query(line_change(cart.id, change, guard())?);
+            match self.db.execute(&statement).await {
+                Ok(done) => done.rows_affected() == 1,
+                Err(e) if is_unique_violation(&e) => false,
+                Err(e) => return Err(e.into()),
             }
-            LineChange::Update(line) => {
-                let input = &line.input;
-                cart_line::Entity::update_many()
-                    .col_expr(
-                        cart_line::Column::ProductId,
-                        Expr::value(input.item.product.to_string()),
-                    )
-                    .col_expr(
-                        cart_line::Column::SkuId,
-                        Expr::value(input.item.sku.to_string()),
-                    )
-                    .col_expr(
-                        cart_line::Column::AvailabilityId,
-                        Expr::value(input.item.availability.to_string()),
-                    )
-                    .col_expr(cart_line::Column::Quantity, Expr::value(input.quantity))
-                    .col_expr(cart_line::Column::Term, Expr::value(input.term.as_str()))
-                    .col_expr(
-                        cart_line::Column::BillingCycle,
-                        Expr::value(input.billing_cycle.as_str()),
-                    )
-                    .col_expr(
-                        cart_line::Column::ParentSubscriptionId,
-                        Expr::value(
-                            input
-                                .provisioning
-                                .parent_subscription
-                                .map(|p| p.to_string()),
-                        ),
-                    )
-                    .col_expr(
-                        cart_line::Column::Scope,
-                        Expr::value(input.provisioning.scope.map(|s| s.as_str().to_owned())),
-                    )
-                    .col_expr(
-                        cart_line::Column::AzureSubscriptionId,
-                        Expr::value(
-                            input
-                                .provisioning
-                                .azure_subscription_id
-                                .map(|a| a.to_string()),
-                        ),
-                    )
-                    .filter(cart_line::Column::Id.eq(line.id.to_string()))
-                    .filter(cart_line::Column::CartId.eq(cart.id.to_string()))
-                    .exec(&txn)
-                    .await?;
-            }
-            LineChange::Remove(line_id) => {
-                cart_line::Entity::delete_many()
-                    .filter(cart_line::Column::Id.eq(line_id.to_string()))
-                    .filter(cart_line::Column::CartId.eq(cart.id.to_string()))
-                    .exec(&txn)
-                    .await?;
-            }
+        } else {
+            // One batch: the claim, then the key and the change, each only if the one
+            // before it changed its row.
+            let sqlite = DbBackend::Sqlite;
+            let guard = || Some(previous_changed_one());
+            let mut batch = SqliteBatch::default();
+            batch.push(sqlite.build(&claim), 1);
+            batch.insert_guarded(&record)?;
+            batch.push(build(sqlite, &line_change(cart.id, change, guard())?)?, 1);
+            self.write_batch(batch).await?
+        };
+        if written {
+            // The claim at the version read proves the stored cart was `cart`: it is now
+            // `cart` with the change, one version on.
+            Ok(applied(cart, change))
+        } else {
+            self.replayed_cart(partner, key).await
         }
-        txn.commit().await?;
-        drop(turn);
-        // The claim at the version read proves the stored cart was `cart`: it is now `cart`
-        // with the change, one version on.
-        Ok(applied(cart, change))
     }
 
     /// Deletes an active cart at `version`.
@@ -405,22 +393,83 @@ impl Store {
     }
 }
 
-async fn insert_lines(
-    txn: &DatabaseTransaction,
+/// The insert of `lines` at positions from `first_position`; `None` if there are none.
+fn lines_statement(
     cart_id: uuid::Uuid,
     first_position: i32,
     lines: &[CartLine],
-) -> Result<(), DomainError> {
-    if lines.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<_> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| line_row(cart_id, first_position + i as i32, line))
-        .collect();
-    cart_line::Entity::insert_many(rows)
-        .exec_without_returning(txn)
-        .await?;
-    Ok(())
+) -> Option<InsertStatement> {
+    (!lines.is_empty()).then(|| {
+        cart_line::Entity::insert_many(
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, line)| line_row(cart_id, first_position + i as i32, line)),
+        )
+        .into_query()
+    })
+}
+
+/// The statement that applies `change` to the lines of `cart_id`, only if `guard` holds. An
+/// added line goes after the last one.
+fn line_change(
+    cart_id: uuid::Uuid,
+    change: &LineChange,
+    guard: Option<Expr>,
+) -> Result<SubQueryStatement, DomainError> {
+    let of_this_cart = cart_line::Column::CartId.eq(cart_id.to_string());
+    Ok(match change {
+        LineChange::Add(line) => {
+            let mut row = line_row(cart_id, 0, line);
+            row.position = NotSet;
+            let next_position = Query::select()
+                .expr(
+                    Expr::expr(Func::coalesce([
+                        Expr::col(cart_line::Column::Position).max(),
+                        Expr::val(-1),
+                    ]))
+                    .add(1),
+                )
+                .from(cart_line::Entity)
+                .and_where(of_this_cart)
+                .to_owned();
+            let extra = vec![(
+                cart_line::Column::Position,
+                Expr::SubQuery(None, Box::new(next_position.into_sub_query_statement())),
+            )];
+            insert_select(&row, extra, guard)?.into_sub_query_statement()
+        }
+        LineChange::Update(line) => {
+            let row = line_row(cart_id, 0, line);
+            let mut update = cart_line::Entity::update_many();
+            for column in cart_line::Column::iter().filter(|c| {
+                !matches!(
+                    c,
+                    cart_line::Column::Id | cart_line::Column::CartId | cart_line::Column::Position
+                )
+            }) {
+                if let Some(value) = row.get(column).into_value() {
+                    update = update.col_expr(column, Expr::val(value));
+                }
+            }
+            let mut update = update
+                .filter(cart_line::Column::Id.eq(line.id.to_string()))
+                .filter(of_this_cart)
+                .into_query();
+            if let Some(guard) = guard {
+                update.and_where(guard);
+            }
+            update.into_sub_query_statement()
+        }
+        LineChange::Remove(line_id) => {
+            let mut delete = cart_line::Entity::delete_many()
+                .filter(cart_line::Column::Id.eq(line_id.to_string()))
+                .filter(of_this_cart)
+                .into_query();
+            if let Some(guard) = guard {
+                delete.and_where(guard);
+            }
+            delete.into_sub_query_statement()
+        }
+    })
 }

@@ -214,6 +214,7 @@ impl Store {
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
+            holdings_version: Set(0),
         })
         .exec_without_returning(&txn)
         .await?;

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::InsertStatement;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait};
 
 use super::entity::idempotency_key;
 use super::{Store, is_unique_violation};
@@ -56,21 +57,36 @@ pub(super) async fn record<C: ConnectionTrait>(
     resource_id: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DomainError> {
-    let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
+    match db.execute(&record_statement(key, resource_id, now)).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The row that records a key for `resource_id`.
+pub(super) fn record_row(
+    key: &WriteKey<'_>,
+    resource_id: &str,
+    now: DateTime<Utc>,
+) -> idempotency_key::ActiveModel {
+    idempotency_key::ActiveModel {
         partner_id: Set(key.partner.to_string()),
         request_id: Set(key.request_id.as_str().to_owned()),
         operation: Set(key.operation.to_owned()),
         fingerprint: Set(key.fingerprint.clone()),
         resource_id: Set(resource_id.to_owned()),
         created_at: Set(now),
-    })
-    .exec_without_returning(db)
-    .await;
-    match inserted {
-        Ok(_) => Ok(true),
-        Err(e) if is_unique_violation(&e) => Ok(false),
-        Err(e) => Err(e.into()),
     }
+}
+
+/// The insert that records a key (it fails on a key already recorded).
+pub(super) fn record_statement(
+    key: &WriteKey<'_>,
+    resource_id: &str,
+    now: DateTime<Utc>,
+) -> InsertStatement {
+    idempotency_key::Entity::insert(record_row(key, resource_id, now)).into_query()
 }
 
 impl Store {

@@ -15,8 +15,15 @@ mod standing;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sea_orm::sea_query::{
+    Alias, CommonTableExpression, Expr, InsertStatement, Query, SubQueryStatement,
+};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlErr};
+use sea_orm::{
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityName, EntityTrait, ExecResult, Iterable, SqlErr,
+    Statement, TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 
 use crate::domain::DomainError;
@@ -62,6 +69,131 @@ fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// A guarded write's result: `Ok(false)` when a key or a foreign key refused it (the
+/// statement, or the transaction it is in, then wrote nothing that will stand).
+fn written(result: Result<ExecResult, DbErr>) -> Result<bool, DomainError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(
+                    SqlErr::UniqueConstraintViolation(_) | SqlErr::ForeignKeyConstraintViolation(_)
+                )
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A data-modifying statement, built for `backend`.
+fn build(backend: DbBackend, statement: &SubQueryStatement) -> Result<Statement, DomainError> {
+    Ok(match statement {
+        SubQueryStatement::InsertStatement(s) => backend.build(s),
+        SubQueryStatement::UpdateStatement(s) => backend.build(s),
+        SubQueryStatement::DeleteStatement(s) => backend.build(s),
+        SubQueryStatement::WithStatement(s) => backend.build(s),
+        SubQueryStatement::SelectStatement(s) => backend.build(s),
+    })
+}
+
+/// A guard for a statement in a CTE: the CTE `name` returned a row.
+fn returned_a_row(name: &Alias) -> Expr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(name.clone())
+            .to_owned(),
+    )
+}
+
+/// A guard for a statement in a SQLite batch: the statement before it changed exactly one row.
+fn previous_changed_one() -> Expr {
+    Expr::cust("changes() = 1")
+}
+
+/// SQLite: statements sent to the database as one. sqlx-sqlite runs them in order on its
+/// worker thread, binding each statement's `?` parameters in turn, so a transaction's writes
+/// cost one hand-over to that thread instead of one each. Each statement is pushed with the
+/// rows it must change; the batch was applied in full only if they all did.
+#[derive(Debug, Default)]
+struct SqliteBatch {
+    sql: String,
+    values: Vec<sea_orm::Value>,
+    rows: u64,
+}
+
+impl SqliteBatch {
+    fn push(&mut self, statement: Statement, rows: u64) {
+        self.sql.push_str(&statement.sql);
+        self.sql.push_str(";\n");
+        self.values
+            .extend(statement.values.map(|v| v.0).unwrap_or_default());
+        self.rows += rows;
+    }
+
+    /// Inserts `row` if the statement before changed its row.
+    fn insert_guarded<A: ActiveModelTrait>(&mut self, row: &A) -> Result<(), DomainError> {
+        let insert = insert_select(row, Vec::new(), Some(previous_changed_one()))?;
+        self.push(DbBackend::Sqlite.build(&insert), 1);
+        Ok(())
+    }
+
+    /// Runs the batch in `txn`: `Ok(false)` if a statement changed fewer rows than pushed
+    /// with, or a key refused one (roll the transaction back then).
+    async fn run(self, txn: &DatabaseTransaction) -> Result<bool, DomainError> {
+        let rows = self.rows;
+        let batch = Statement::from_sql_and_values(DbBackend::Sqlite, self.sql, self.values);
+        match txn.execute_raw(batch).await {
+            Ok(done) => Ok(done.rows_affected() == rows),
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A named common table expression.
+fn cte(name: &Alias, query: impl Into<SubQueryStatement>) -> CommonTableExpression {
+    CommonTableExpression::new()
+        .query(query)
+        .table_name(name.clone())
+        .to_owned()
+}
+
+/// `INSERT INTO <row's table> (<its set columns>, <extra columns>) SELECT <their values>
+/// [WHERE <guard>]`: with a guard, the row is inserted only if it holds.
+fn insert_select<A: ActiveModelTrait>(
+    row: &A,
+    extra: Vec<(<A::Entity as EntityTrait>::Column, Expr)>,
+    guard: Option<Expr>,
+) -> Result<InsertStatement, DomainError> {
+    let (mut columns, mut values): (Vec<_>, Vec<_>) = <A::Entity as EntityTrait>::Column::iter()
+        .filter_map(|column| {
+            row.get(column)
+                .into_value()
+                .map(|value| (column, Expr::val(value)))
+        })
+        .unzip();
+    for (column, value) in extra {
+        columns.push(column);
+        values.push(value);
+    }
+    let mut select = Query::select();
+    select.exprs(values);
+    if let Some(guard) = guard {
+        select.and_where(guard);
+    }
+    let mut insert = Query::insert();
+    insert
+        .into_table(A::Entity::default().table_ref())
+        .columns(columns)
+        .select_from(select)
+        .map_err(|e| DomainError::Internal(format!("insert from a select: {e}")))?;
+    Ok(insert)
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://...`). A SQLite file is created if
     /// missing and runs in WAL mode.
@@ -99,6 +231,20 @@ impl Store {
             Some(gate) => Some(gate.clone().lock_owned().await),
             None => None,
         }
+    }
+
+    /// Runs `batch` in a transaction of its own (SQLite), committed only if it applied in full.
+    async fn write_batch(&self, batch: SqliteBatch) -> Result<bool, DomainError> {
+        let turn = self.write_turn().await;
+        let txn = self.db.begin().await?;
+        let applied = batch.run(&txn).await?;
+        if applied {
+            txn.commit().await?;
+        } else {
+            txn.rollback().await?;
+        }
+        drop(turn);
+        Ok(applied)
     }
 
     pub async fn migrate(&self) -> Result<(), DomainError> {

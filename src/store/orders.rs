@@ -3,16 +3,19 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, InsertStatement, Query, UpdateStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Iterable, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
 
-use super::carts::{claim, load_cart};
-use super::entity::{customer, order, order_line, subscription};
-use super::idempotency::{WriteKey, record, replay};
-use super::{Store, corrupt, uuid};
+use super::carts::{claim_statement, load_cart};
+use super::entity::{cart, customer, order, order_line, subscription};
+use super::idempotency::{WriteKey, record, record_row, record_statement, replay};
+use super::{
+    SqliteBatch, Store, corrupt, cte, insert_select, previous_changed_one, returned_a_row, uuid,
+    written,
+};
 use crate::domain::DomainError;
 use crate::domain::cart::{Cart, CartStatus, ParentSubscription};
 use crate::domain::catalog::{BillingCycle, Term};
@@ -114,7 +117,7 @@ fn order_from_rows(row: order::Model, lines: Vec<order_line::Model>) -> Result<O
     })
 }
 
-/// What the customer holds, read inside the checkout transaction.
+/// What a customer holds.
 #[derive(Debug, Clone, Default)]
 pub struct Held {
     pub holdings: Vec<Holding>,
@@ -129,6 +132,44 @@ pub(super) async fn held<C: ConnectionTrait>(
         .filter(subscription::Column::CustomerId.eq(customer.to_string()))
         .all(db)
         .await?;
+    held_from_rows(rows)
+}
+
+/// What a customer of `partner` holds and the `holdings_version` it was read at, in one
+/// statement (one snapshot); `None` if there is no such customer.
+async fn held_at<C: ConnectionTrait>(
+    db: &C,
+    partner: PartnerId,
+    customer: CustomerId,
+) -> Result<Option<(i64, Held)>, DomainError> {
+    let query = Query::select()
+        .column((customer::Entity, customer::Column::HoldingsVersion))
+        .columns(subscription::Column::iter().map(|c| (subscription::Entity, c)))
+        .from(customer::Entity)
+        .left_join(
+            subscription::Entity,
+            Expr::col((subscription::Entity, subscription::Column::CustomerId))
+                .equals((customer::Entity, customer::Column::Id)),
+        )
+        .and_where(Expr::col((customer::Entity, customer::Column::Id)).eq(customer.to_string()))
+        .and_where(
+            Expr::col((customer::Entity, customer::Column::PartnerId)).eq(partner.to_string()),
+        )
+        .to_owned();
+    let rows = db.query_all(&query).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let version: i64 = first.try_get("", "holdings_version")?;
+    let subscriptions = rows
+        .iter()
+        .map(|row| subscription::Model::from_query_result_optional(row, ""))
+        .filter_map(Result::transpose)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some((version, held_from_rows(subscriptions)?)))
+}
+
+fn held_from_rows(rows: Vec<subscription::Model>) -> Result<Held, DomainError> {
     let mut out = Held::default();
     for s in rows {
         let sub = subscription_from_row(s)?;
@@ -180,79 +221,52 @@ pub enum CheckoutOutcome {
     Existing(Order),
 }
 
-impl Store {
-    pub async fn order(
-        &self,
-        partner: PartnerId,
-        id: uuid::Uuid,
-    ) -> Result<Option<Order>, DomainError> {
-        load_order(&self.db, partner, id).await
+/// How many times a checkout plans again when what the customer holds moved under it.
+const CHECKOUT_ATTEMPTS: usize = 8;
+
+/// One checkout attempt's order, and the conditions it is written on.
+struct Placement<'a> {
+    partner: PartnerId,
+    key: &'a WriteKey<'a>,
+    cart: &'a Cart,
+    /// The version of the holdings the order was planned on.
+    holdings_version: i64,
+    order: &'a Order,
+    subscriptions: &'a [Subscription],
+    now: DateTime<Utc>,
+}
+
+impl Placement<'_> {
+    /// Marks the cart ordered if it is still active at the version reviewed.
+    fn claim_statement(&self) -> UpdateStatement {
+        claim_statement(
+            self.partner,
+            self.cart.id,
+            self.cart.version,
+            self.now,
+            CartStatus::Ordered,
+            Some(self.order.id),
+        )
     }
 
-    /// Checks a cart out. Inside one transaction: the customer's row is locked (checkouts of one
-    /// customer are serialized, so seat limits hold across carts and replicas), the cart is
-    /// claimed at its version, `plan` re-evaluates the rules on what the customer holds now and
-    /// returns the order and its subscriptions, and everything is written.
-    pub async fn checkout<F>(
-        &self,
-        partner: PartnerId,
-        key: &WriteKey<'_>,
-        cart: &Cart,
-        now: DateTime<Utc>,
-        plan: F,
-    ) -> Result<CheckoutOutcome, DomainError>
-    where
-        F: FnOnce(&Held) -> Result<(Order, Vec<Subscription>), DomainError>,
-    {
-        if let Some(existing) = replay(&self.db, key).await? {
-            return self.existing_order(partner, &existing).await;
-        }
-        let turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
-        // The first statement writes, so SQLite takes its write lock at once instead of failing
-        // a read-to-write upgrade; on PostgreSQL this row lock serializes the customer's checkouts.
-        let locked = customer::Entity::update_many()
+    /// Bumps the customer's holdings version if it is still the one the plan read.
+    fn lock_statement(&self) -> UpdateStatement {
+        customer::Entity::update_many()
             .col_expr(
-                customer::Column::UpdatedAt,
-                Expr::col(customer::Column::UpdatedAt),
+                customer::Column::HoldingsVersion,
+                Expr::col(customer::Column::HoldingsVersion).add(1),
             )
-            .filter(customer::Column::Id.eq(cart.customer_id.to_string()))
-            .filter(customer::Column::PartnerId.eq(partner.to_string()))
-            .exec(&txn)
-            .await?;
-        if locked.rows_affected != 1 {
-            return Err(DomainError::not_found(
-                "customer",
-                cart.customer_id.to_string(),
-            ));
-        }
-        let order_id = uuid::Uuid::now_v7();
-        if !record(&txn, key, &order_id.to_string(), now).await? {
-            drop(txn);
-            drop(turn);
-            return Box::pin(self.checkout(partner, key, cart, now, plan)).await;
-        }
-        if !claim(
-            &txn,
-            partner,
-            cart.id,
-            cart.version,
-            now,
-            CartStatus::Ordered,
-            Some(order_id),
-        )
-        .await?
-        {
-            drop(txn);
-            drop(turn);
-            return self.checkout_lost(partner, cart.id, now).await;
-        }
-        let holdings = held(&txn, cart.customer_id).await?;
-        let (mut order, subscriptions) = plan(&holdings)?;
-        order.id = order_id;
-        order::Entity::insert(order::ActiveModel {
+            .filter(customer::Column::Id.eq(self.cart.customer_id.to_string()))
+            .filter(customer::Column::PartnerId.eq(self.partner.to_string()))
+            .filter(customer::Column::HoldingsVersion.eq(self.holdings_version))
+            .into_query()
+    }
+
+    fn order_row(&self) -> order::ActiveModel {
+        let order = self.order;
+        order::ActiveModel {
             id: Set(order.id.to_string()),
-            partner_id: Set(partner.to_string()),
+            partner_id: Set(self.partner.to_string()),
             customer_id: Set(order.customer_id.to_string()),
             cart_id: Set(order.cart_id.to_string()),
             order_number: Set(order.order_number.clone()),
@@ -263,40 +277,41 @@ impl Store {
             cancelled_at: Set(None),
             refund_micros: Set(None),
             version: Set(order.version),
-        })
-        .exec_without_returning(&txn)
-        .await?;
-        let lines: Vec<_> = order
-            .lines
-            .iter()
-            .map(|l| order_line::ActiveModel {
-                order_id: Set(order.id.to_string()),
-                line_number: Set(l.line_number),
-                product_id: Set(l.item.product.to_string()),
-                sku_id: Set(l.item.sku.to_string()),
-                availability_id: Set(l.item.availability.to_string()),
-                product_title: Set(l.product_title.clone()),
-                sku_title: Set(l.sku_title.clone()),
-                quantity: Set(l.quantity),
-                term: Set(l.term.as_str().to_owned()),
-                billing_cycle: Set(l.billing_cycle.as_str().to_owned()),
-                unit_price_micros: Set(l.unit_price.micros),
-                extended_price_micros: Set(l.extended_price.micros),
-                subscription_id: Set(l.subscription_id.to_string()),
-            })
-            .collect();
-        if !lines.is_empty() {
-            order_line::Entity::insert_many(lines)
-                .exec_without_returning(&txn)
-                .await?;
         }
-        let subs: Vec<_> = subscriptions
+    }
+
+    fn line_rows(&self) -> impl Iterator<Item = order_line::ActiveModel> + '_ {
+        let order = self.order;
+        order.lines.iter().map(|l| order_line::ActiveModel {
+            order_id: Set(order.id.to_string()),
+            line_number: Set(l.line_number),
+            product_id: Set(l.item.product.to_string()),
+            sku_id: Set(l.item.sku.to_string()),
+            availability_id: Set(l.item.availability.to_string()),
+            product_title: Set(l.product_title.clone()),
+            sku_title: Set(l.sku_title.clone()),
+            quantity: Set(l.quantity),
+            term: Set(l.term.as_str().to_owned()),
+            billing_cycle: Set(l.billing_cycle.as_str().to_owned()),
+            unit_price_micros: Set(l.unit_price.micros),
+            extended_price_micros: Set(l.extended_price.micros),
+            subscription_id: Set(l.subscription_id.to_string()),
+        })
+    }
+
+    fn lines_statement(&self) -> InsertStatement {
+        order_line::Entity::insert_many(self.line_rows()).into_query()
+    }
+
+    fn subscription_rows(&self) -> impl Iterator<Item = subscription::ActiveModel> + '_ {
+        let now = self.now;
+        self.subscriptions
             .iter()
-            .map(|s| subscription::ActiveModel {
+            .map(move |s| subscription::ActiveModel {
                 id: Set(s.id.to_string()),
-                partner_id: Set(partner.to_string()),
+                partner_id: Set(self.partner.to_string()),
                 customer_id: Set(s.customer_id.to_string()),
-                order_id: Set(order.id.to_string()),
+                order_id: Set(self.order.id.to_string()),
                 product_id: Set(s.item.product.to_string()),
                 sku_id: Set(s.item.sku.to_string()),
                 availability_id: Set(s.item.availability.to_string()),
@@ -313,15 +328,131 @@ impl Store {
                 updated_at: Set(now),
                 version: Set(1),
             })
-            .collect();
-        if !subs.is_empty() {
-            subscription::Entity::insert_many(subs)
-                .exec_without_returning(&txn)
-                .await?;
+    }
+
+    fn subscriptions_statement(&self) -> InsertStatement {
+        subscription::Entity::insert_many(self.subscription_rows()).into_query()
+    }
+}
+
+impl Store {
+    pub async fn order(
+        &self,
+        partner: PartnerId,
+        id: uuid::Uuid,
+    ) -> Result<Option<Order>, DomainError> {
+        load_order(&self.db, partner, id).await
+    }
+
+    /// Checks a cart out: reads what the customer holds and its `holdings_version`, lets `plan`
+    /// evaluate the rules on it and make the order and its subscriptions, then writes them
+    /// atomically on three conditions: the cart is still active at its version, the holdings
+    /// are still at that version (so two checkouts racing for the same seats cannot both win,
+    /// across replicas too), and the request id is new. If a condition fails, the outcome is
+    /// found out afterwards: the order this request or another made, an error, or, when only
+    /// the holdings moved, a new plan.
+    pub async fn checkout<F>(
+        &self,
+        partner: PartnerId,
+        key: &WriteKey<'_>,
+        cart: &Cart,
+        now: DateTime<Utc>,
+        plan: F,
+    ) -> Result<CheckoutOutcome, DomainError>
+    where
+        F: Fn(&Held) -> Result<(Order, Vec<Subscription>), DomainError>,
+    {
+        for _ in 0..CHECKOUT_ATTEMPTS {
+            let Some((version, held)) = held_at(&self.db, partner, cart.customer_id).await? else {
+                return Err(DomainError::not_found(
+                    "customer",
+                    cart.customer_id.to_string(),
+                ));
+            };
+            let (mut order, subscriptions) = plan(&held)?;
+            order.id = uuid::Uuid::now_v7();
+            let placed = Placement {
+                partner,
+                key,
+                cart,
+                holdings_version: version,
+                order: &order,
+                subscriptions: &subscriptions,
+                now,
+            };
+            let written = match self.backend() {
+                DbBackend::Postgres => self.place_in_one_statement(&placed).await?,
+                _ => self.place_in_a_transaction(&placed).await?,
+            };
+            if written {
+                self.customer_changed(cart.customer_id);
+                return Ok(CheckoutOutcome::Created(order));
+            }
+            if let Some(existing) = replay(&self.db, key).await? {
+                return self.existing_order(partner, &existing).await;
+            }
+            if let Some(outcome) = self.checkout_lost(partner, cart, now).await? {
+                return Ok(outcome);
+            }
+            // The cart is as it was: what the customer holds changed since it was read.
         }
-        txn.commit().await?;
-        self.customer_changed(cart.customer_id);
-        Ok(CheckoutOutcome::Created(order))
+        Err(DomainError::Aborted {
+            reason: "CONCURRENT_UPDATE",
+            message: "the customer's subscriptions kept changing during checkout: retry".into(),
+        })
+    }
+
+    /// SQLite: one transaction of one batch, each statement guarded by the one before it:
+    /// the holdings version (the first statement writes, so the file's write lock is taken
+    /// at once), the request id, the claim of the cart, the order, its lines and subscriptions.
+    /// `false`: a condition failed and the transaction was rolled back.
+    async fn place_in_a_transaction(&self, p: &Placement<'_>) -> Result<bool, DomainError> {
+        let sqlite = DbBackend::Sqlite;
+        let mut batch = SqliteBatch::default();
+        batch.push(sqlite.build(&p.lock_statement()), 1);
+        batch.insert_guarded(&record_row(p.key, &p.order.id.to_string(), p.now))?;
+        let mut claim = p.claim_statement();
+        claim.and_where(previous_changed_one());
+        batch.push(sqlite.build(&claim), 1);
+        batch.insert_guarded(&p.order_row())?;
+        for line in p.line_rows() {
+            batch.insert_guarded(&line)?;
+        }
+        for subscription in p.subscription_rows() {
+            batch.insert_guarded(&subscription)?;
+        }
+        self.write_batch(batch).await
+    }
+
+    /// PostgreSQL: one statement, atomic by itself, in one round trip. The order is inserted
+    /// only from the row of the customer whose holdings version held, which is updated only
+    /// if the cart was claimed (so the cart's row lock is always taken before the customer's);
+    /// the order lines reference the order, so when a condition fails the foreign key fails
+    /// the whole statement, the claim with it. A reused request id fails it on its key.
+    async fn place_in_one_statement(&self, p: &Placement<'_>) -> Result<bool, DomainError> {
+        let claimed = Alias::new("claimed");
+        let locked = Alias::new("locked");
+        let mut claim = p.claim_statement();
+        claim.returning_col(cart::Column::Id);
+        let mut lock = p.lock_statement();
+        lock.and_where(returned_a_row(&claimed))
+            .returning_col(customer::Column::Id);
+        let order = insert_select(&p.order_row(), Vec::new(), Some(returned_a_row(&locked)))?;
+        let mut with = Query::with();
+        with.cte(cte(&claimed, claim))
+            .cte(cte(&locked, lock))
+            .cte(cte(&Alias::new("placed"), order))
+            .cte(cte(
+                &Alias::new("recorded"),
+                record_statement(p.key, &p.order.id.to_string(), p.now),
+            ))
+            .cte(cte(&Alias::new("lines"), p.lines_statement()))
+            .cte(cte(
+                &Alias::new("subscriptions"),
+                p.subscriptions_statement(),
+            ));
+        let statement = with.query(Query::select().expr(Expr::val(1)).to_owned());
+        written(self.db.execute(&statement).await)
     }
 
     async fn existing_order(
@@ -338,32 +469,36 @@ impl Store {
             })
     }
 
-    /// The cart could not be claimed: it was ordered meanwhile (answer with that order), it
-    /// changed (ABORTED), or it expired.
+    /// A checkout's conditions failed: the cart was ordered meanwhile (answer with that order),
+    /// it changed (ABORTED) or expired, or `None`: it is as it was.
     async fn checkout_lost(
         &self,
         partner: PartnerId,
-        cart_id: uuid::Uuid,
+        cart: &Cart,
         now: DateTime<Utc>,
-    ) -> Result<CheckoutOutcome, DomainError> {
-        let cart = load_cart(&self.db, partner, cart_id)
+    ) -> Result<Option<CheckoutOutcome>, DomainError> {
+        let current = load_cart(&self.db, partner, cart.id)
             .await?
-            .ok_or_else(|| DomainError::not_found("cart", cart_id.to_string()))?;
-        match (cart.status, cart.order_id) {
-            (CartStatus::Ordered, Some(order_id)) => {
-                self.existing_order(partner, &order_id.to_string()).await
-            }
-            _ if cart.is_expired(now) => Err(DomainError::FailedPrecondition {
-                message: format!("the cart expired at {}", cart.expires_at.to_rfc3339()),
+            .ok_or_else(|| DomainError::not_found("cart", cart.id.to_string()))?;
+        match (current.status, current.order_id) {
+            (CartStatus::Ordered, Some(order_id)) => self
+                .existing_order(partner, &order_id.to_string())
+                .await
+                .map(Some),
+            _ if current.is_expired(now) => Err(DomainError::FailedPrecondition {
+                message: format!("the cart expired at {}", current.expires_at.to_rfc3339()),
                 violations: Vec::new(),
             }),
-            _ => Err(DomainError::Aborted {
-                reason: "ETAG_MISMATCH",
-                message: format!(
-                    "the cart changed (etag {} now): review it again before checking out",
-                    cart.etag()
-                ),
-            }),
+            _ if current.version != cart.version || current.status != CartStatus::Active => {
+                Err(DomainError::Aborted {
+                    reason: "ETAG_MISMATCH",
+                    message: format!(
+                        "the cart changed (etag {} now): review it again before checking out",
+                        current.etag()
+                    ),
+                })
+            }
+            _ => Ok(None),
         }
     }
 
@@ -491,6 +626,17 @@ impl Store {
                     .or(subscription::Column::ParentSubscriptionId.is_in(own)),
             )
             .filter(subscription::Column::Status.ne(SubscriptionStatus::Cancelled.as_str()))
+            .exec(&txn)
+            .await?;
+        // What the customer holds changed: a checkout planned on the old holdings must not
+        // be written (an add-on on a base cancelled meanwhile).
+        customer::Entity::update_many()
+            .col_expr(
+                customer::Column::HoldingsVersion,
+                Expr::col(customer::Column::HoldingsVersion).add(1),
+            )
+            .filter(customer::Column::Id.eq(order.customer_id.to_string()))
+            .filter(customer::Column::PartnerId.eq(partner.to_string()))
             .exec(&txn)
             .await?;
         txn.commit().await?;

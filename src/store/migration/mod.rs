@@ -6,6 +6,7 @@ mod m0001_initial;
 mod m0002_carts_orders;
 mod m0003_catalog_changes;
 mod m0004_customer_change_notifications;
+mod m0005_holdings_version;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_carts_orders::Migration),
             Box::new(m0003_catalog_changes::Migration),
             Box::new(m0004_customer_change_notifications::Migration),
+            Box::new(m0005_holdings_version::Migration),
         ]
     }
 }
