@@ -15,7 +15,7 @@ use crate::domain::error::Violations;
 use crate::domain::ids::CountryCode;
 use crate::domain::ids::{CatalogItemId, CustomerId, ProductId, SkuId};
 use crate::service::catalog::{CatalogService as Catalog, View};
-use crate::service::feed::{ChangeFeed, FeedEvent, SUBSCRIBER_BUFFER, StreamEnd, WatchFilter};
+use crate::service::feed::{ChangeFeed, Delivery, FeedEvent, StreamEnd, WatchFilter};
 use tokio_stream::StreamExt;
 
 type BoxStream<T> =
@@ -465,31 +465,24 @@ impl CatalogService for CatalogApi {
         caller(&request)?;
         let (after, filter) = parse_watch(request.into_inner())?;
         let after = self.feed.start_position(after).await?;
-        let (tx, rx) = tokio::sync::mpsc::channel(SUBSCRIBER_BUFFER);
-        let (end_tx, end_rx) = tokio::sync::oneshot::channel();
-        let feed = self.feed.clone();
-        tokio::spawn(async move {
-            if let Some(end) = feed.follow(after, filter, tx).await {
-                let _ = end_tx.send(end);
+        let stream = self.feed.subscribe(after, filter).map(|delivery| {
+            use wire::watch_catalog_changes_response::Event;
+            match delivery {
+                Delivery::Event(FeedEvent::Changes(batch)) => {
+                    Ok(wire::WatchCatalogChangesResponse {
+                        event: Some(Event::Changes(batch)),
+                    })
+                }
+                Delivery::Event(FeedEvent::Progress(revision)) => {
+                    Ok(wire::WatchCatalogChangesResponse {
+                        event: Some(Event::Progress(pb::WatchProgress {
+                            current_revision: revision,
+                        })),
+                    })
+                }
+                Delivery::End(end) => Err(stream_end(end)),
             }
         });
-        let events = tokio_stream::wrappers::ReceiverStream::new(rx).map(|event| {
-            use wire::watch_catalog_changes_response::Event;
-            Ok(match event {
-                FeedEvent::Changes(batch) => wire::WatchCatalogChangesResponse {
-                    event: Some(Event::Changes(batch)),
-                },
-                FeedEvent::Progress(revision) => wire::WatchCatalogChangesResponse {
-                    event: Some(Event::Progress(pb::WatchProgress {
-                        current_revision: revision,
-                    })),
-                },
-            })
-        });
-        // The closing status comes after everything queued, however full the queue was.
-        let end = futures::stream::once(end_rx)
-            .filter_map(|end| end.ok().map(|end| Err(stream_end(end))));
-        let stream = events.chain(end);
         Ok(Response::new(Box::pin(stream)))
     }
 }

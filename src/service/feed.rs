@@ -3,10 +3,15 @@
 //! broadcasts them; each subscriber replays what it missed from the log, then follows the
 //! broadcast, falling back to the log whenever it lags.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures::Stream;
 use tokio::sync::{Notify, broadcast, mpsc, watch};
 
 use super::catalog::CatalogService;
@@ -20,8 +25,6 @@ use crate::store::Store;
 pub const BATCH: usize = 500;
 /// Batches the broadcast keeps for subscribers that are a little behind.
 const BROADCAST_BATCHES: usize = 256;
-/// Messages waiting for one subscriber's connection.
-pub const SUBSCRIBER_BUFFER: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct FeedSettings {
@@ -107,8 +110,12 @@ pub enum StreamEnd {
     Failed(String),
 }
 
+/// The feed; cloned into every subscription, so one `Arc`.
 #[derive(Debug, Clone)]
-pub struct ChangeFeed {
+pub struct ChangeFeed(Arc<Feed>);
+
+#[derive(Debug)]
+pub struct Feed {
     store: Store,
     catalog: CatalogService,
     settings: FeedSettings,
@@ -116,6 +123,14 @@ pub struct ChangeFeed {
     wire: WireForms,
     head: watch::Sender<u64>,
     shutdown: watch::Sender<bool>,
+}
+
+impl std::ops::Deref for ChangeFeed {
+    type Target = Feed;
+
+    fn deref(&self) -> &Feed {
+        &self.0
+    }
 }
 
 impl ChangeFeed {
@@ -126,7 +141,7 @@ impl ChangeFeed {
         wire: WireForms,
     ) -> Result<Self, DomainError> {
         let head = store.catalog_state().await?.last_revision;
-        Ok(Self {
+        Ok(Self(Arc::new(Feed {
             store,
             catalog,
             settings,
@@ -134,7 +149,7 @@ impl ChangeFeed {
             wire,
             head: watch::channel(head).0,
             shutdown: watch::channel(false).0,
-        })
+        })))
     }
 
     /// The last revision this process has broadcast.
@@ -225,19 +240,28 @@ impl ChangeFeed {
         Ok(after)
     }
 
-    /// Streams every change after `after` that passes `filter` into `out`, then follows live,
-    /// until the subscriber goes away (`None`) or the stream must end (`Some`: the status to
-    /// send after whatever is queued).
-    pub async fn follow(
-        &self,
-        after: u64,
-        filter: WatchFilter,
-        out: mpsc::Sender<FeedEvent>,
-    ) -> Option<StreamEnd> {
+    /// The stream of every change after `after` that passes `filter`, then of the live ones.
+    pub fn subscribe(&self, after: u64, filter: WatchFilter) -> Subscription {
+        let outlet = Arc::new(Outlet::new(after));
+        let feed = self.clone();
+        let out = outlet.clone();
+        Subscription {
+            waker: Waker::from(outlet.clone()),
+            outlet,
+            timeout: self.settings.slow_subscriber_timeout,
+            follow: Some(Box::pin(
+                async move { feed.follow(after, filter, out).await },
+            )),
+            end: None,
+        }
+    }
+
+    /// Hands every change after `after` that passes `filter` to `out`, then follows live,
+    /// until the stream must end (`Some`: the status to send after what was handed over).
+    async fn follow(&self, after: u64, filter: WatchFilter, out: Arc<Outlet>) -> Option<StreamEnd> {
         let mut shutdown = self.shutdown.subscribe();
         let mut sender = Sender {
             out,
-            timeout: self.settings.slow_subscriber_timeout,
             last: after,
             batch: self.wire.batch,
         };
@@ -249,7 +273,7 @@ impl ChangeFeed {
             if let Err(end) = Box::pin(self.replay(&filter, &mut sender)).await {
                 break end;
             }
-            if let Err(end) = sender.send(FeedEvent::Progress(sender.last)).await {
+            if let Err(end) = sender.progress().await {
                 break end;
             }
             let lagged = loop {
@@ -283,14 +307,13 @@ impl ChangeFeed {
                         Err(broadcast::error::RecvError::Closed) => break false,
                     },
                     () = tokio::time::sleep(self.settings.progress_interval) => {
-                        if let Err(end) = sender.send(FeedEvent::Progress(sender.last)).await {
+                        if let Err(end) = sender.progress().await {
                             return Some(end);
                         }
                     }
                     _ = shutdown.changed() => {
                         break false;
                     }
-                    () = sender.out.closed() => return None,
                 }
             };
             if !lagged {
@@ -328,30 +351,176 @@ impl ChangeFeed {
     }
 }
 
-/// One subscriber's bounded outlet and how far it got.
-struct Sender {
-    out: mpsc::Sender<FeedEvent>,
+/// What a subscription's stream and its `follow` share: the one message `follow` leaves for
+/// the stream to take, the revision through which the subscriber has everything it took, and
+/// when `follow` last woke the stream without being polled since (the connection not taking
+/// what is ready).
+#[derive(Debug)]
+struct Outlet {
+    /// A message and the revision the subscriber is through once it takes it.
+    slot: Mutex<Option<(FeedEvent, u64)>>,
+    taken_through: AtomicU64,
+    /// Microseconds since `started` at the first wake not yet followed by a poll; 0: none.
+    woken_at: AtomicU64,
+    started: Instant,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Outlet {
+    fn new(after: u64) -> Self {
+        Self {
+            slot: Mutex::new(None),
+            taken_through: AtomicU64::new(after),
+            woken_at: AtomicU64::new(0),
+            started: Instant::now(),
+            waker: Mutex::new(None),
+        }
+    }
+
+    fn take(&self) -> Option<FeedEvent> {
+        let (event, through) = self
+            .slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()?;
+        self.taken_through.store(through, Ordering::Relaxed);
+        Some(event)
+    }
+
+    fn now(&self) -> u64 {
+        // At least 1: 0 means "not woken".
+        (self.started.elapsed().as_micros() as u64).max(1)
+    }
+}
+
+impl Wake for Outlet {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let _ = self
+            .woken_at
+            .compare_exchange(0, self.now(), Ordering::Relaxed, Ordering::Relaxed);
+        if let Some(waker) = self
+            .waker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            waker.wake_by_ref();
+        }
+    }
+}
+
+/// One subscriber's change stream. Its `follow` runs inside it, polled whenever the
+/// connection wants the next message (there is no task and no queue of its own): an idle
+/// subscriber holds only the state of its wait. A connection that does not take what is
+/// ready for longer than the slow-subscriber timeout (the stream woken and not polled) ends
+/// the stream with the revision to resume after; the broadcast never waits for it.
+pub struct Subscription {
+    outlet: Arc<Outlet>,
+    /// `outlet` as the waker `follow` is polled with.
+    waker: Waker,
     timeout: Duration,
+    follow: Option<Pin<Box<dyn Future<Output = Option<StreamEnd>> + Send>>>,
+    /// How the stream ends, once known; sent after the last message.
+    end: Option<StreamEnd>,
+}
+
+/// A subscription's next item: a message, or how the stream ends.
+#[derive(Debug)]
+pub enum Delivery {
+    Event(FeedEvent),
+    End(StreamEnd),
+}
+
+impl Stream for Subscription {
+    type Item = Delivery;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
+        let this = self.get_mut();
+        let outlet = &this.outlet;
+        let woken_at = outlet.woken_at.swap(0, Ordering::Relaxed);
+        if this.follow.is_some()
+            && woken_at != 0
+            && outlet.now().saturating_sub(woken_at) > this.timeout.as_micros() as u64
+        {
+            // What was left for it is sent again after it resumes.
+            outlet
+                .slot
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            this.follow = None;
+            this.end = Some(StreamEnd::TooSlow {
+                resume_after: outlet.taken_through.load(Ordering::Relaxed),
+            });
+        }
+        if let Some(event) = outlet.take() {
+            return Poll::Ready(Some(Delivery::Event(event)));
+        }
+        if let Some(follow) = this.follow.as_mut() {
+            {
+                let mut waker = outlet.waker.lock().unwrap_or_else(PoisonError::into_inner);
+                if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    *waker = Some(cx.waker().clone());
+                }
+            }
+            if let Poll::Ready(end) = follow.as_mut().poll(&mut Context::from_waker(&this.waker)) {
+                this.follow = None;
+                this.end = end;
+            }
+        }
+        if let Some(event) = outlet.take() {
+            return Poll::Ready(Some(Delivery::Event(event)));
+        }
+        match (&this.follow, this.end.take()) {
+            (None, Some(end)) => Poll::Ready(Some(Delivery::End(end))),
+            (None, None) => Poll::Ready(None),
+            (Some(_), _) => Poll::Pending,
+        }
+    }
+}
+
+/// One subscriber's outlet and how far it got.
+struct Sender {
+    out: Arc<Outlet>,
     last: u64,
     batch: fn(&[Bytes]) -> Bytes,
 }
 
 impl Sender {
-    async fn send(&mut self, event: FeedEvent) -> Result<(), StreamEnd> {
-        match tokio::time::timeout(self.timeout, self.out.send(event)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(StreamEnd::Failed("the subscriber went away".into())),
-            Err(_) => Err(StreamEnd::TooSlow {
-                resume_after: self.last,
-            }),
-        }
+    /// Leaves `event` in the outlet once the message before it was taken; the subscriber is
+    /// through `through` once it takes it. The outlet is emptied only by the stream, right
+    /// before it polls `follow` again, so waiting needs no wake-up of its own.
+    async fn send(&mut self, event: FeedEvent, through: u64) -> Result<(), StreamEnd> {
+        let mut event = Some(event);
+        std::future::poll_fn(|_| {
+            let mut slot = self.out.slot.lock().unwrap_or_else(PoisonError::into_inner);
+            if slot.is_some() {
+                return Poll::Pending;
+            }
+            *slot = event.take().map(|e| (e, through));
+            Poll::Ready(Ok(()))
+        })
+        .await
+    }
+
+    async fn progress(&mut self) -> Result<(), StreamEnd> {
+        self.send(FeedEvent::Progress(self.last), self.last).await
     }
 
     /// Sends the wire forms of the matching changes (possibly none) in batches and records
     /// `last` as delivered.
     async fn send_changes(&mut self, matching: Vec<Bytes>, last: u64) -> Result<(), StreamEnd> {
-        for chunk in matching.chunks(BATCH) {
-            self.send(FeedEvent::Changes((self.batch)(chunk))).await?;
+        let chunks = matching.len().div_ceil(BATCH);
+        for (i, chunk) in matching.chunks(BATCH).enumerate() {
+            // Through `last` once the final chunk is taken (a batch read from the log or
+            // broadcast holds at most `BATCH` changes: one chunk).
+            let through = if i + 1 == chunks { last } else { self.last };
+            self.send(FeedEvent::Changes((self.batch)(chunk)), through)
+                .await?;
         }
         self.last = last;
         Ok(())
@@ -359,7 +528,7 @@ impl Sender {
 
     /// Sends a whole batch already in its wire form, ending at `last`.
     async fn send_wire(&mut self, batch: Bytes, last: u64) -> Result<(), StreamEnd> {
-        self.send(FeedEvent::Changes(batch)).await?;
+        self.send(FeedEvent::Changes(batch), last).await?;
         self.last = last;
         Ok(())
     }
