@@ -8,8 +8,8 @@
 //!   listener is not connected, nothing is kept (every read goes to the database), and
 //!   everything kept is forgotten when it reconnects, since notifications may have been missed.
 //!
-//! Checkout never reads a kept standing: it re-reads what the customer holds inside its
-//! transaction, under the customer's row lock.
+//! Checkout never reads a kept standing: it reads what the customer holds itself, and writes
+//! only if the customer's `holdings_version` is still the one read with it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
