@@ -1446,7 +1446,7 @@ async fn codes_become(app: &TestApp, ask: &Ask, expected: &[&str]) -> Vec<String
 }
 
 /// Each replica keeps the customers it read; a change committed through another replica
-/// (qualifications, the agreement on the customer row) must reach it.
+/// (qualifications, the agreement on the customer row, what it holds) must reach it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_changed_on_one_replica_is_checked_anew_on_another() {
     let Some(a) = TestApp::spawn(common::Backend::Postgres).await else {
@@ -1483,6 +1483,55 @@ async fn a_customer_changed_on_one_replica_is_checked_anew_on_another() {
     assert_eq!(ask.codes(&b).await, ["AGREEMENT_NOT_ACCEPTED"]);
     accept_agreement(&a, "de", &TestApp::customer_id("de-alpine-ski-house")).await;
     assert_eq!(codes_become(&b, &ask, &[]).await, Vec::<String>::new());
+
+    // What the customer holds (announced after the commit, not by a trigger): an add-on's
+    // base bought through A, then cancelled through A.
+    let intune = availability(&a, "CFQ7TTC0RDXR", "0001", "US", COMMERCIAL).await;
+    let storage = availability(&a, "CFQ7TTC0O3H3", "0001", "US", COMMERCIAL).await;
+    let ask = Ask::new("us", "us-fabrikam", &storage);
+    assert_eq!(ask.codes(&b).await, ["ADDON_BASE_MISSING"]);
+    let mut carts = a.carts("us", Role::SalesAgent);
+    let cart = carts
+        .create_cart(pb::CreateCartRequest {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            customer_id: fabrikam.clone(),
+            lines: vec![pb::CartLineInput {
+                catalog_item_id: intune.catalog_item_id.clone(),
+                quantity: 1,
+                term: intune.terms[0].term,
+                billing_cycle: intune.terms[0].billing_cycle,
+                provisioning_context: None,
+            }],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .cart
+        .unwrap();
+    let order = carts
+        .checkout(pb::CheckoutRequest {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            cart_id: cart.id.clone(),
+            etag: cart.etag.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!(codes_become(&b, &ask, &[]).await, Vec::<String>::new());
+    a.orders("us", Role::AdminAgent)
+        .cancel_order(pb::CancelOrderRequest {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            order_id: order.id.clone(),
+            etag: String::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        codes_become(&b, &ask, &["ADDON_BASE_MISSING"]).await,
+        ["ADDON_BASE_MISSING"]
+    );
     b.stop().await;
     a.stop().await;
 }

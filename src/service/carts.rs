@@ -432,11 +432,15 @@ impl CartService {
         };
         // No look-up of the request id first: a retry finds the cart ordered (answered below),
         // and a request id used for something else fails the checkout's write on its key.
-        let (partner, standing, cart) = self.load(caller, cart_id).await?;
+        let cart = self
+            .store
+            .cart(partner_id, cart_id)
+            .await?
+            .ok_or_else(|| not_found(cart_id))?;
         if let (CartStatus::Ordered, Some(order_id)) = (cart.status, cart.order_id) {
             return self
                 .store
-                .order(partner.id, order_id)
+                .order(partner_id, order_id)
                 .await?
                 .ok_or_else(|| {
                     DomainError::Internal(format!("ordered cart {cart_id} has no order {order_id}"))
@@ -444,31 +448,22 @@ impl CartService {
         }
         let now = self.clock.now();
         self.check_writable(&cart, Some(etag), now)?;
-        // Fail early and cheaply on a cart with problems; the rules run again inside the
-        // transaction on what the customer holds at that moment.
-        let reviewed = self
-            .review(caller, &partner, &standing, cart.clone())
+        // The rules run on what the customer holds as the checkout reads it, not on what this
+        // process kept of it: only its profile is taken from there.
+        let (partner, customer) = self
+            .customers
+            .buyer_profile(caller, cart.customer_id)
             .await?;
-        if !reviewed.review.is_clean() {
-            return Err(unclean(&reviewed.review, standing.customer.id));
-        }
         let catalog = self.catalog.snapshot();
         let outcome = self
             .store
             .checkout(partner.id, &key, &cart, now, |held| {
                 // What the customer holds now; the order is written only if that still holds.
                 let holdings = Holdings::new(held.holdings.iter().cloned());
-                let buyer = buyer(
-                    &catalog,
-                    caller,
-                    &partner,
-                    &standing.customer,
-                    &holdings,
-                    now,
-                );
+                let buyer = buyer(&catalog, caller, &partner, &customer, &holdings, now);
                 let review = cart::review(&buyer, &held.parents, &cart.lines);
                 if !review.is_clean() {
-                    return Err(unclean(&review, standing.customer.id));
+                    return Err(unclean(&review, customer.id));
                 }
                 plan_order(&catalog, &cart, &review, now)
             })

@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 use super::entity::{catalog_change, catalog_state, price_list};
-use super::standing::CUSTOMER_CHANNEL;
+use super::standing::{CUSTOMER_CHANNEL, HOLDINGS_CHANNEL};
 use super::{Store, corrupt};
 use crate::domain::DomainError;
 use crate::domain::catalog::{Month, ProductType, Segment};
@@ -275,14 +275,16 @@ impl Store {
     async fn listen(&self, tx: &tokio::sync::mpsc::Sender<()>) -> Result<(), sea_orm::sqlx::Error> {
         let mut listener = sea_orm::sqlx::postgres::PgListener::connect(&self.url).await?;
         listener
-            .listen_all([NOTIFY_CHANNEL, CUSTOMER_CHANNEL])
+            .listen_all([NOTIFY_CHANNEL, CUSTOMER_CHANNEL, HOLDINGS_CHANNEL])
             .await?;
         // From here on every change is heard; what was kept before may have been missed.
         self.standings.enable();
         loop {
             let notification = listener.recv().await?;
-            if notification.channel() == CUSTOMER_CHANNEL {
+            let channel = notification.channel();
+            if channel == CUSTOMER_CHANNEL || channel == HOLDINGS_CHANNEL {
                 match CustomerId::parse("customer", notification.payload()) {
+                    Ok(id) if channel == HOLDINGS_CHANNEL => self.standings.forget_holdings(id),
                     Ok(id) => self.standings.forget(id),
                     Err(_) => {
                         tracing::warn!(

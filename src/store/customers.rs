@@ -2,18 +2,19 @@
 //! is indistinguishable from one that does not exist.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 
 use super::entity::{customer, customer_qualification};
 use super::idempotency::{WriteKey, record, replay};
 use super::orders::held;
-use super::standing::Standing;
+use super::standing::{HOLDINGS_CHANNEL, Lookup, Standing};
 use super::{Store, corrupt};
 use crate::domain::DomainError;
 use crate::domain::customer::{
@@ -364,30 +365,89 @@ impl Store {
     }
 
     /// The customer of `partner` and what it holds, as this process keeps it: read from the
-    /// database only when this process has not read it since it last changed.
+    /// database only what this process has not read since it last changed.
     pub async fn standing(
         &self,
         partner: PartnerId,
         id: CustomerId,
     ) -> Result<Option<Arc<Standing>>, DomainError> {
-        let ticket = match self.standings.get(id) {
+        let read_at = Instant::now();
+        let (customer, ticket) = match self.standings.get(id) {
             // Kept by id: another partner's customer is as absent as a missing one.
-            Ok(kept) => return Ok((kept.customer.partner_id == partner).then_some(kept)),
-            Err(ticket) => ticket,
+            Lookup::Kept(kept) => return Ok((kept.customer.partner_id == partner).then_some(kept)),
+            Lookup::HoldingsStale {
+                customer,
+                read_at,
+                ticket,
+            } => {
+                if customer.partner_id != partner {
+                    return Ok(None);
+                }
+                let standing = Arc::new(Standing::new(customer, held(&self.db, id).await?));
+                self.standings.keep(ticket, standing.clone(), read_at);
+                return Ok(Some(standing));
+            }
+            Lookup::Missing(ticket) => {
+                // What it holds is read alongside, and only returned once the customer is
+                // known to be the partner's.
+                (
+                    tokio::try_join!(load(&self.db, partner, id), held(&self.db, id))?,
+                    ticket,
+                )
+            }
         };
-        // What it holds is read alongside, and only returned once the customer is known to be
-        // the partner's.
-        let (customer, held) = tokio::try_join!(load(&self.db, partner, id), held(&self.db, id))?;
-        let Some(customer) = customer else {
+        let (Some(customer), held) = customer else {
             return Ok(None);
         };
-        let standing = Arc::new(Standing::new(customer, held));
-        self.standings.keep(ticket, standing.clone());
+        let standing = Arc::new(Standing::new(Arc::new(customer), held));
+        self.standings.keep(ticket, standing.clone(), read_at);
         Ok(Some(standing))
+    }
+
+    /// The customer of `partner`, without what it holds, as this process keeps it.
+    pub async fn profile(
+        &self,
+        partner: PartnerId,
+        id: CustomerId,
+    ) -> Result<Option<Arc<Customer>>, DomainError> {
+        let read_at = Instant::now();
+        let customer = match self.standings.get(id) {
+            Lookup::Kept(kept) => kept.customer.clone(),
+            Lookup::HoldingsStale { customer, .. } => customer,
+            Lookup::Missing(ticket) => {
+                let Some(customer) = load(&self.db, partner, id).await? else {
+                    return Ok(None);
+                };
+                let customer = Arc::new(customer);
+                self.standings
+                    .keep_profile(ticket, customer.clone(), read_at);
+                customer
+            }
+        };
+        Ok((customer.partner_id == partner).then_some(customer))
     }
 
     /// A change to the customer committed: what this process kept of it is stale.
     pub(super) fn customer_changed(&self, id: CustomerId) {
         self.standings.forget(id);
+    }
+
+    /// A change to what the customer holds committed: what this process kept of it is stale,
+    /// and so is what other replicas kept. They are told now, after the commit, not by a
+    /// NOTIFY inside the transaction (see `standing.rs`); if this fails, what they keep is
+    /// stale for at most `standing::MAX_AGE`, and checkout never relies on it.
+    pub(super) async fn holdings_changed(&self, id: CustomerId) {
+        self.standings.forget_holdings(id);
+        if self.backend() != DbBackend::Postgres {
+            return;
+        }
+        let statement = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [HOLDINGS_CHANNEL.into(), id.to_string().into()],
+        );
+        if let Err(e) = self.db.execute_raw(statement).await {
+            tracing::warn!(error = %e, customer = %id, "announcing a holdings change to other replicas failed");
+        }
     }
 }

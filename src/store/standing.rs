@@ -1,19 +1,28 @@
-//! A customer's standing: the customer, its qualifications and agreement, and what it holds.
-//! The purchasability check, `purchasable_by` listings and cart reviews read it on every call,
-//! so each process keeps the standings it read, and forgets one when it may have changed:
-//! - after each of this process's own writes to a customer, its qualifications or its
-//!   subscriptions commit (read-your-writes in one process);
-//! - on PostgreSQL, when another replica's write commits: triggers (migration m0004) NOTIFY the
-//!   customer's id on `csp_customer_changes`, which every process LISTENs to. While that
-//!   listener is not connected, nothing is kept (every read goes to the database), and
-//!   everything kept is forgotten when it reconnects, since notifications may have been missed.
+//! A customer's standing: the customer, its qualifications and agreement (its profile), and
+//! what it holds. The purchasability check, `purchasable_by` listings and cart reviews read it
+//! on every call, so each process keeps the standings it read, and forgets what may have
+//! changed:
+//! - after each of this process's own writes commits: the whole standing after a write to the
+//!   customer or its qualifications, only what it holds after a checkout or a cancellation
+//!   (read-your-writes in one process);
+//! - on PostgreSQL, when another replica's write commits. Profile changes are announced by
+//!   triggers (migrations m0004, m0006) in the writing transaction: NOTIFY of the customer's id
+//!   on `csp_customer_changes`. Holdings changes are announced by the writer right after its
+//!   commit, on `csp_holdings_changes`: a NOTIFY inside a transaction holds PostgreSQL's
+//!   global notification lock through the commit's WAL flush, which would serialize every
+//!   checkout of every replica (measured: 3× fewer transactions/s). Every process LISTENs to
+//!   both. While that listener is not connected nothing is kept, and everything kept is
+//!   forgotten when it reconnects, since notifications may have been missed.
+//! - A notification sent after a commit is lost if its writer dies in between: so nothing is
+//!   kept longer than [`MAX_AGE`].
 //!
-//! Checkout never reads a kept standing: it reads what the customer holds itself, and writes
-//! only if the customer's `holdings_version` is still the one read with it.
+//! Checkout never reads what a kept standing holds: it reads the holdings itself, and writes
+//! only if the customer's `holdings_version` is still the one read with them.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::domain::customer::Customer;
 use crate::domain::eligibility::Holdings;
@@ -21,23 +30,28 @@ use crate::domain::ids::CustomerId;
 
 use super::Held;
 
-/// The PostgreSQL channel on which customer changes are announced (payload: the customer id).
+/// The PostgreSQL channel on which profile changes are announced (payload: the customer id).
 pub const CUSTOMER_CHANNEL: &str = "csp_customer_changes";
+/// The PostgreSQL channel on which holdings changes are announced (payload: the customer id).
+pub const HOLDINGS_CHANNEL: &str = "csp_holdings_changes";
 
 /// Standings kept at most; past that, all are forgotten at once (a cache, not a store).
 const MAX_KEPT: usize = 100_000;
 
+/// How long a standing is kept at most: the bound on staleness if an announcement is lost.
+pub const MAX_AGE: Duration = Duration::from_secs(30);
+
 /// A customer and what it holds, as read together.
 #[derive(Debug)]
 pub struct Standing {
-    pub customer: Customer,
+    pub customer: Arc<Customer>,
     pub held: Held,
     /// `held.holdings` counted per SKU, for the rules.
     pub holdings: Holdings,
 }
 
 impl Standing {
-    pub fn new(customer: Customer, held: Held) -> Self {
+    pub fn new(customer: Arc<Customer>, held: Held) -> Self {
         let holdings = Holdings::new(held.holdings.iter().cloned());
         Self {
             customer,
@@ -49,14 +63,24 @@ impl Standing {
 
 #[derive(Debug, Default)]
 struct Slot {
-    standing: Option<Arc<Standing>>,
-    /// Bumped by every change of the customer: a read that started before a change must not
-    /// be kept after it.
+    standing: Option<Kept>,
+    /// Bumped by every change of the profile: a read that started before a change must not be
+    /// kept after it.
     generation: u64,
+    /// Bumped by every change of the holdings.
+    holdings_generation: u64,
+}
+
+#[derive(Debug)]
+struct Kept {
+    standing: Arc<Standing>,
+    /// Whether the holdings changed since `standing` was read (its profile still holds).
+    holdings_stale: bool,
+    read_at: Instant,
 }
 
 #[derive(Debug, Default)]
-struct Kept {
+struct Slots {
     slots: HashMap<CustomerId, Slot>,
     /// Bumped when everything is forgotten.
     epoch: u64,
@@ -67,11 +91,28 @@ struct Kept {
 pub struct ReadTicket {
     epoch: u64,
     generation: u64,
+    holdings_generation: u64,
+}
+
+/// What is kept of a customer.
+#[derive(Debug)]
+pub enum Lookup {
+    /// All of it, current.
+    Kept(Arc<Standing>),
+    /// Its profile, read at `read_at`, is current; what it holds is not: read that and keep
+    /// both under the ticket.
+    HoldingsStale {
+        customer: Arc<Customer>,
+        read_at: Instant,
+        ticket: ReadTicket,
+    },
+    /// Nothing: read it all and keep it under the ticket.
+    Missing(ReadTicket),
 }
 
 #[derive(Debug)]
 pub struct Standings {
-    kept: Mutex<Kept>,
+    kept: Mutex<Slots>,
     /// Whether kept standings may be used: always on SQLite (one process owns the file), on
     /// PostgreSQL only while this process hears other replicas' changes.
     enabled: AtomicBool,
@@ -85,29 +126,49 @@ impl Standings {
         }
     }
 
-    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+    fn kept(&self) -> std::sync::MutexGuard<'_, Slots> {
         // The map stays consistent whatever a panicking holder did: every change is one insert
         // or one field write.
         self.kept.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The kept standing of `id`, or the ticket to keep one read from the database now.
-    pub fn get(&self, id: CustomerId) -> Result<Arc<Standing>, ReadTicket> {
+    /// What is kept of `id`, with the ticket to keep what is read from the database now.
+    pub fn get(&self, id: CustomerId) -> Lookup {
         let kept = self.kept();
         let slot = kept.slots.get(&id);
-        if self.enabled.load(Ordering::Acquire)
-            && let Some(standing) = slot.and_then(|s| s.standing.clone())
-        {
-            return Ok(standing);
-        }
-        Err(ReadTicket {
+        let ticket = ReadTicket {
             epoch: kept.epoch,
             generation: slot.map_or(0, |s| s.generation),
-        })
+            holdings_generation: slot.map_or(0, |s| s.holdings_generation),
+        };
+        if !self.enabled.load(Ordering::Acquire) {
+            return Lookup::Missing(ticket);
+        }
+        match slot.and_then(|s| s.standing.as_ref()) {
+            Some(k) if k.read_at.elapsed() > MAX_AGE => Lookup::Missing(ticket),
+            Some(k) if k.holdings_stale => Lookup::HoldingsStale {
+                customer: k.standing.customer.clone(),
+                read_at: k.read_at,
+                ticket,
+            },
+            Some(k) => Lookup::Kept(k.standing.clone()),
+            None => Lookup::Missing(ticket),
+        }
     }
 
     /// Keeps `standing`, read after `ticket` was taken, unless the customer changed since.
-    pub fn keep(&self, ticket: ReadTicket, standing: Arc<Standing>) {
+    /// `read_at`: when the oldest part of it was read.
+    pub fn keep(&self, ticket: ReadTicket, standing: Arc<Standing>, read_at: Instant) {
+        self.put(ticket, standing, read_at, false);
+    }
+
+    fn put(
+        &self,
+        ticket: ReadTicket,
+        standing: Arc<Standing>,
+        read_at: Instant,
+        holdings_stale: bool,
+    ) {
         if !self.enabled.load(Ordering::Acquire) {
             return;
         }
@@ -121,12 +182,24 @@ impl Standings {
         }
         let id = standing.customer.id;
         let slot = kept.slots.entry(id).or_default();
-        if slot.generation == ticket.generation {
-            slot.standing = Some(standing);
+        if slot.generation == ticket.generation
+            && slot.holdings_generation == ticket.holdings_generation
+        {
+            slot.standing = Some(Kept {
+                standing,
+                holdings_stale,
+                read_at,
+            });
         }
     }
 
-    /// The customer changed (after the change committed).
+    /// Keeps the profile `customer`, read after `ticket` was taken, without its holdings.
+    pub fn keep_profile(&self, ticket: ReadTicket, customer: Arc<Customer>, read_at: Instant) {
+        let standing = Arc::new(Standing::new(customer, Held::default()));
+        self.put(ticket, standing, read_at, true);
+    }
+
+    /// The customer's profile changed (after the change committed): forget all of it.
     pub fn forget(&self, id: CustomerId) {
         let mut kept = self.kept();
         let slot = kept.slots.entry(id).or_default();
@@ -134,6 +207,15 @@ impl Standings {
         slot.generation += 1;
     }
 
+    /// What the customer holds changed (after the change committed): keep only its profile.
+    pub fn forget_holdings(&self, id: CustomerId) {
+        let mut kept = self.kept();
+        let slot = kept.slots.entry(id).or_default();
+        if let Some(k) = slot.standing.as_mut() {
+            k.holdings_stale = true;
+        }
+        slot.holdings_generation += 1;
+    }
     /// Changes may have been missed (the listener was down): forget everything, and keep
     /// nothing more until `enable` is called again.
     pub fn disable(&self) {
@@ -152,7 +234,7 @@ impl Standings {
         Self::clear(&mut self.kept());
     }
 
-    fn clear(kept: &mut Kept) {
+    fn clear(kept: &mut Slots) {
         kept.slots.clear();
         kept.epoch += 1;
     }
@@ -163,9 +245,9 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
-    fn customer(id: CustomerId) -> Customer {
+    fn customer(id: CustomerId) -> Arc<Customer> {
         let now = chrono::Utc::now();
-        Customer {
+        Arc::new(Customer {
             id,
             partner_id: crate::domain::ids::PartnerId::from_uuid(uuid::Uuid::now_v7()),
             company_name: "Contoso".into(),
@@ -177,42 +259,93 @@ mod tests {
             created_at: now,
             updated_at: now,
             version: 1,
-        }
+        })
     }
 
     fn standing(id: CustomerId) -> Arc<Standing> {
         Arc::new(Standing::new(customer(id), Held::default()))
     }
 
+    fn ticket(lookup: Lookup) -> ReadTicket {
+        match lookup {
+            Lookup::Missing(ticket) | Lookup::HoldingsStale { ticket, .. } => ticket,
+            Lookup::Kept(_) => panic!("expected nothing current to be kept"),
+        }
+    }
+
+    fn is_kept(lookup: &Lookup) -> bool {
+        matches!(lookup, Lookup::Kept(_))
+    }
+
     #[test]
     fn a_read_that_started_before_a_change_is_not_kept() {
         let standings = Standings::new(true);
         let id = CustomerId::from_uuid(uuid::Uuid::now_v7());
-        let ticket = standings.get(id).unwrap_err();
+        let before = ticket(standings.get(id));
         standings.forget(id);
-        standings.keep(ticket, standing(id));
-        assert!(standings.get(id).is_err());
+        standings.keep(before, standing(id), Instant::now());
+        assert!(matches!(standings.get(id), Lookup::Missing(_)));
 
-        let ticket = standings.get(id).unwrap_err();
-        standings.keep(ticket, standing(id));
-        assert!(standings.get(id).is_ok());
+        let before = ticket(standings.get(id));
+        standings.forget_holdings(id);
+        standings.keep(before, standing(id), Instant::now());
+        assert!(matches!(standings.get(id), Lookup::Missing(_)));
+
+        let fresh = ticket(standings.get(id));
+        standings.keep(fresh, standing(id), Instant::now());
+        assert!(is_kept(&standings.get(id)));
         standings.forget(id);
-        assert!(standings.get(id).is_err());
+        assert!(matches!(standings.get(id), Lookup::Missing(_)));
+    }
+
+    #[test]
+    fn a_holdings_change_keeps_the_profile_only() {
+        let standings = Standings::new(true);
+        let id = CustomerId::from_uuid(uuid::Uuid::now_v7());
+        let read_at = Instant::now();
+        standings.keep(ticket(standings.get(id)), standing(id), read_at);
+        standings.forget_holdings(id);
+        let Lookup::HoldingsStale {
+            customer,
+            read_at: profile_read_at,
+            ticket,
+        } = standings.get(id)
+        else {
+            panic!("expected the profile without the holdings");
+        };
+        assert_eq!(customer.id, id);
+        assert_eq!(profile_read_at, read_at);
+        standings.keep(
+            ticket,
+            Arc::new(Standing::new(customer, Held::default())),
+            profile_read_at,
+        );
+        assert!(is_kept(&standings.get(id)));
+    }
+
+    #[test]
+    fn nothing_is_kept_past_its_age() {
+        let standings = Standings::new(true);
+        let id = CustomerId::from_uuid(uuid::Uuid::now_v7());
+        let Some(long_ago) = Instant::now().checked_sub(MAX_AGE + Duration::from_secs(1)) else {
+            return; // A machine up for less than MAX_AGE cannot tell.
+        };
+        standings.keep(ticket(standings.get(id)), standing(id), long_ago);
+        assert!(matches!(standings.get(id), Lookup::Missing(_)));
     }
 
     #[test]
     fn nothing_is_kept_while_disabled_nor_across_a_reconnect() {
         let standings = Standings::new(false);
         let id = CustomerId::from_uuid(uuid::Uuid::now_v7());
-        let ticket = standings.get(id).unwrap_err();
-        standings.keep(ticket, standing(id));
-        assert!(standings.get(id).is_err());
+        standings.keep(ticket(standings.get(id)), standing(id), Instant::now());
+        assert!(matches!(standings.get(id), Lookup::Missing(_)));
 
         standings.enable();
-        let before_reconnect = standings.get(id).unwrap_err();
+        let before_reconnect = ticket(standings.get(id));
         standings.disable();
         standings.enable();
-        standings.keep(before_reconnect, standing(id));
-        assert!(standings.get(id).is_err());
+        standings.keep(before_reconnect, standing(id), Instant::now());
+        assert!(matches!(standings.get(id), Lookup::Missing(_)));
     }
 }

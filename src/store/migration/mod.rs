@@ -7,6 +7,7 @@ mod m0002_carts_orders;
 mod m0003_catalog_changes;
 mod m0004_customer_change_notifications;
 mod m0005_holdings_version;
+mod m0006_holdings_announced_after_commit;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_catalog_changes::Migration),
             Box::new(m0004_customer_change_notifications::Migration),
             Box::new(m0005_holdings_version::Migration),
+            Box::new(m0006_holdings_announced_after_commit::Migration),
         ]
     }
 }
