@@ -24,6 +24,7 @@ use crate::grpc::pb::catalog_admin_service_server::CatalogAdminServiceServer;
 use crate::grpc::pb::catalog_service_server::CatalogServiceServer;
 use crate::grpc::pb::customer_service_server::CustomerServiceServer;
 use crate::grpc::pb::order_service_server::OrderServiceServer;
+use crate::grpc::watch::WatchRoute;
 use crate::grpc::{self, Authenticate, pb};
 use crate::service::Clock;
 use crate::service::carts::CartService;
@@ -33,6 +34,7 @@ use crate::service::feed::{ChangeFeed, FeedSettings};
 use crate::service::orders::OrderService;
 use crate::service::paging::PageTokens;
 use crate::store::Store;
+use tonic::service::interceptor::InterceptedService;
 
 pub struct Application {
     listener: TcpListener,
@@ -205,14 +207,17 @@ impl Application {
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(CatalogServiceServer::with_interceptor(
-                CatalogApi {
+            .add_service({
+                let api = CatalogApi {
                     catalog: self.catalog.clone(),
                     feed: self.feed.clone(),
                     encoded: Arc::default(),
-                },
-                auth.clone(),
-            ))
+                };
+                InterceptedService::new(
+                    WatchRoute::new(CatalogServiceServer::new(api.clone()), api),
+                    auth.clone(),
+                )
+            })
             .add_service(CustomerServiceServer::with_interceptor(
                 CustomerApi {
                     customers: self.customers,

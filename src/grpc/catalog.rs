@@ -11,11 +11,12 @@ use super::pb::catalog_service_server::CatalogService;
 use super::wire::{self, EncodedCatalogs};
 use crate::domain::DomainError;
 use crate::domain::catalog::CatalogFilter;
+use crate::domain::customer::Caller;
 use crate::domain::error::Violations;
 use crate::domain::ids::CountryCode;
 use crate::domain::ids::{CatalogItemId, CustomerId, ProductId, SkuId};
 use crate::service::catalog::{CatalogService as Catalog, View};
-use crate::service::feed::{ChangeFeed, Delivery, FeedEvent, StreamEnd, WatchFilter};
+use crate::service::feed::{ChangeFeed, Delivery, FeedEvent, StreamEnd, Subscription, WatchFilter};
 use tokio_stream::StreamExt;
 
 type BoxStream<T> =
@@ -26,6 +27,21 @@ pub struct CatalogApi {
     pub catalog: Catalog,
     pub feed: ChangeFeed,
     pub encoded: Arc<EncodedCatalogs>,
+}
+
+impl CatalogApi {
+    /// A `WatchCatalogChanges` call of `caller` (verified by the interceptor): what it will
+    /// be sent, or why not.
+    pub async fn watch(
+        &self,
+        caller: Option<Caller>,
+        request: pb::WatchCatalogChangesRequest,
+    ) -> Result<Subscription, Status> {
+        caller.ok_or_else(|| DomainError::Unauthenticated("no verified caller".into()))?;
+        let (after, filter) = parse_watch(request)?;
+        let after = self.feed.start_position(after).await?;
+        Ok(self.feed.subscribe(after, filter))
+    }
 }
 
 fn parse_watch(
@@ -92,7 +108,7 @@ fn parse_watch(
     Ok((after, filter))
 }
 
-fn stream_end(end: StreamEnd) -> Status {
+pub(super) fn stream_end(end: StreamEnd) -> Status {
     use tonic_types::{ErrorDetails, StatusExt};
     let info = |reason: &str, resume_after: u64| {
         ErrorDetails::with_error_info(
@@ -462,10 +478,10 @@ impl CatalogService for CatalogApi {
         &self,
         request: Request<pb::WatchCatalogChangesRequest>,
     ) -> Result<Response<BoxStream<wire::WatchCatalogChangesResponse>>, Status> {
-        caller(&request)?;
-        let (after, filter) = parse_watch(request.into_inner())?;
-        let after = self.feed.start_position(after).await?;
-        let stream = self.feed.subscribe(after, filter).map(|delivery| {
+        // Served by `watch::WatchRoute` in the server; this is the same call through tonic.
+        let caller = request.extensions().get().copied();
+        let deliveries = self.watch(caller, request.into_inner()).await?;
+        let stream = deliveries.map(|delivery| {
             use wire::watch_catalog_changes_response::Event;
             match delivery {
                 Delivery::Event(FeedEvent::Changes(batch)) => {

@@ -9,6 +9,7 @@ pub mod convert;
 pub mod customer;
 pub mod error;
 pub mod order;
+pub mod watch;
 pub mod wire;
 
 use std::sync::Arc;
