@@ -91,6 +91,11 @@ struct Args {
         default_value = "sqlite,postgres"
     )]
     backend: Vec<Backend>,
+    /// Whether the subscribers accept zstd-compressed messages (the server then sends each
+    /// broadcast batch compressed once for all of them; tonic's client inflates them slower
+    /// than it reads them uncompressed on loopback, so identity by default).
+    #[arg(long, value_enum, default_value = "identity")]
+    subscriber_encoding: SubscriberEncoding,
     /// Backend of the subscriber scenario.
     #[arg(long, value_enum, default_value = "sqlite")]
     subscriber_backend: Backend,
@@ -154,6 +159,12 @@ enum Scenario {
     Import,
     /// Issue 4: idle subscribers, memory and publish-to-delivery latency.
     Subscribers,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SubscriberEncoding {
+    Identity,
+    Zstd,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -1441,8 +1452,9 @@ async fn subscribers(
     label: &'static str,
 ) -> Result<SubscriberResult> {
     eprintln!(
-        "== {n} subscribers over {connections} connections ({})",
-        args.subscriber_backend.label()
+        "== {n} subscribers over {connections} connections ({}, accepting {:?})",
+        args.subscriber_backend.label(),
+        args.subscriber_encoding
     );
     let db = Database::fresh(args.subscriber_backend, args)?;
     let mut server = Server::start(bin, &db.url).await?;
@@ -1498,6 +1510,9 @@ async fn subscribers(
             channels[i % connections].clone(),
             agent.clone(),
         ));
+        if args.subscriber_encoding == SubscriberEncoding::Zstd {
+            client = client.accept_compressed(tonic::codec::CompressionEncoding::Zstd);
+        }
         let (tx, ready, errors, first_error) = (
             tx.clone(),
             ready.clone(),

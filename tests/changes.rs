@@ -455,6 +455,52 @@ async fn an_idle_stream_sends_progress_with_the_current_revision() {
     app.stop().await;
 }
 
+/// A subscriber that accepts zstd gets the published batches compressed (made once for all
+/// subscribers), and reads the same changes as one that does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_accepting_zstd_reads_the_same_changes_compressed() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let from_now = || pb::WatchCatalogChangesRequest {
+        start: Some(Start::FromNow(true)),
+        ..Default::default()
+    };
+    let plain = app
+        .catalog("us", Role::HelpdeskAgent)
+        .watch_catalog_changes(from_now())
+        .await
+        .unwrap();
+    assert!(plain.metadata().get("grpc-encoding").is_none());
+    let mut plain = plain.into_inner();
+    let compressed = app
+        .catalog("us", Role::HelpdeskAgent)
+        .accept_compressed(tonic::codec::CompressionEncoding::Zstd)
+        .watch_catalog_changes(from_now())
+        .await
+        .unwrap();
+    assert_eq!(
+        compressed
+            .metadata()
+            .get("grpc-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("zstd")
+    );
+    let mut compressed = compressed.into_inner();
+    // Both are live (their first progress message) before the month is published.
+    read_caught_up(&mut plain).await;
+    read_caught_up(&mut compressed).await;
+    import_december(&app).await;
+    let published = publish(&app, "2026-12").await.unwrap();
+    let from_plain = read_until(&mut plain, published.last_revision).await;
+    let from_compressed = read_until(&mut compressed, published.last_revision).await;
+    assert_eq!(
+        revisions(&from_plain),
+        (published.first_revision..=published.last_revision).collect::<Vec<_>>()
+    );
+    assert_eq!(from_compressed, from_plain);
+    drop((plain, compressed));
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_compacted_revision_is_refused_with_the_oldest_kept() {
     let app = TestApp::spawn_with(Backend::Sqlite, |s| s.change_log_months = 1)

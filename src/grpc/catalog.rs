@@ -486,7 +486,7 @@ impl CatalogService for CatalogApi {
             match delivery {
                 Delivery::Event(FeedEvent::Changes(batch)) => {
                     Ok(wire::WatchCatalogChangesResponse {
-                        event: Some(Event::Changes(batch)),
+                        event: Some(Event::Changes(batch.plain)),
                     })
                 }
                 Delivery::Event(FeedEvent::Progress(revision)) => {

@@ -8,6 +8,11 @@
 //! record key, then the batch's shared bytes as they are (`Bytes`: a reference count, no copy).
 //! h2 writes both out with vectored writes.
 //!
+//! A subscriber that accepts zstd (`grpc-accept-encoding`) gets each broadcast batch as the
+//! compressed message the feed made once for everyone (`wire::compress_changes_message`): the
+//! stream's `grpc-encoding` is `zstd`, and batches that have no compressed form (filtered or
+//! small ones) and progress messages go with the uncompressed flag, as gRPC allows.
+//!
 //! [`WatchRoute`] wraps the generated `CatalogService` server and takes only this method's path;
 //! everything else (and this method's own validation, feed and statuses: `CatalogApi::watch`)
 //! is shared with the tonic handler. It speaks the same protocol as tonic: one uncompressed
@@ -28,7 +33,7 @@ use tonic::server::NamedService;
 
 use super::catalog::{CatalogApi, stream_end};
 use super::pb;
-use crate::service::feed::{Delivery, FeedEvent};
+use crate::service::feed::{Delivery, FeedEvent, WireBatch};
 
 /// The route this module serves.
 pub const PATH: &str = "/csp.commerce.v1.CatalogService/WatchCatalogChanges";
@@ -38,6 +43,19 @@ const MAX_REQUEST: usize = 64 * 1024;
 
 /// gRPC's length prefix: the compressed flag and the message length.
 const PREFIX: usize = 5;
+
+const ENCODING: http::HeaderName = http::HeaderName::from_static("grpc-encoding");
+const ACCEPT_ENCODING: http::HeaderName = http::HeaderName::from_static("grpc-accept-encoding");
+
+/// Whether the caller accepts zstd-compressed messages.
+fn accepts_zstd(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|e| e.trim().eq_ignore_ascii_case("zstd"))
+}
 
 /// The generated catalog server `S`, with `WatchCatalogChanges` served by this module.
 #[derive(Clone)]
@@ -84,11 +102,16 @@ where
         Box::pin(async move {
             Ok(match watch(api, request).await {
                 Ok(body) => {
+                    let zstd = body.zstd;
                     let mut response = http::Response::new(tonic::body::Body::new(body));
-                    response.headers_mut().insert(
+                    let headers = response.headers_mut();
+                    headers.insert(
                         http::header::CONTENT_TYPE,
                         http::HeaderValue::from_static("application/grpc"),
                     );
+                    if zstd {
+                        headers.insert(ENCODING, http::HeaderValue::from_static("zstd"));
+                    }
                     response
                 }
                 // Trailers only.
@@ -105,6 +128,7 @@ async fn watch(
     let (parts, body) = request.into_parts();
     // Put there by the interceptor in front.
     let caller = parts.extensions.get().copied();
+    let zstd = accepts_zstd(&parts.headers);
     let bytes = http_body_util::Limited::new(body, PREFIX + MAX_REQUEST)
         .collect()
         .await
@@ -116,6 +140,7 @@ async fn watch(
         deliveries: Box::pin(deliveries),
         payload: None,
         ended: false,
+        zstd,
     })
 }
 
@@ -147,12 +172,25 @@ struct WatchBody {
     /// The shared bytes of the message whose prefix was just sent.
     payload: Option<Bytes>,
     ended: bool,
+    /// Whether batches go compressed where they have a compressed form.
+    zstd: bool,
 }
 
 impl WatchBody {
     /// `WatchCatalogChangesResponse { changes: <batch> }`: the prefix (with the field's key and
-    /// length) as one frame, the batch's shared bytes as the next.
-    fn changes(&mut self, batch: Bytes) -> Bytes {
+    /// length) as one frame, the batch's shared bytes as the next; or, compressed, the prefix
+    /// and the shared compressed message.
+    fn changes(&mut self, batch: WireBatch) -> Bytes {
+        if self.zstd
+            && let Some(compressed) = batch.compressed
+        {
+            let mut prefix = BytesMut::with_capacity(PREFIX);
+            prefix.put_u8(1);
+            prefix.put_u32(compressed.len() as u32);
+            self.payload = Some(compressed);
+            return prefix.freeze();
+        }
+        let batch = batch.plain;
         let len = batch.len();
         // Field 1, length-delimited.
         let key = 1 << 3 | 2;
@@ -243,19 +281,42 @@ mod tests {
             deliveries: Box::pin(futures::stream::empty()),
             payload: None,
             ended: false,
+            zstd: false,
         };
-        let mut framed = body.changes(Bytes::from(batch.encode_to_vec())).to_vec();
+        let plain = Bytes::from(batch.encode_to_vec());
+        let wire = WireBatch {
+            plain: plain.clone(),
+            compressed: Some(Bytes::from(zstd::bulk::compress(&plain, 3).unwrap())),
+        };
+        let mut framed = body.changes(wire.clone()).to_vec();
         framed.extend_from_slice(&body.payload.take().unwrap());
-        let message = request_prefix_checked(&framed);
+        let (flag, message) = prefix_checked(&framed);
+        assert_eq!(flag, 0);
         let decoded = pb::WatchCatalogChangesResponse::decode(message).unwrap();
         assert_eq!(
             decoded.event,
             Some(pb::watch_catalog_changes_response::Event::Changes(batch))
         );
 
+        body.zstd = true;
+        let mut framed = body.changes(wire.clone()).to_vec();
+        framed.extend_from_slice(&body.payload.take().unwrap());
+        let (flag, message) = prefix_checked(&framed);
+        assert_eq!((flag, message), (1, &wire.compressed.clone().unwrap()[..]));
+        // Nothing to compress with: as it is.
+        let mut framed = body
+            .changes(WireBatch {
+                compressed: None,
+                ..wire
+            })
+            .to_vec();
+        framed.extend_from_slice(&body.payload.take().unwrap());
+        assert_eq!(prefix_checked(&framed).0, 0);
+
         let framed = WatchBody::progress(9);
-        let decoded =
-            pb::WatchCatalogChangesResponse::decode(request_prefix_checked(&framed)).unwrap();
+        let (flag, message) = prefix_checked(&framed);
+        assert_eq!(flag, 0);
+        let decoded = pb::WatchCatalogChangesResponse::decode(message).unwrap();
         assert_eq!(
             decoded.event,
             Some(pb::watch_catalog_changes_response::Event::Progress(
@@ -266,15 +327,27 @@ mod tests {
         );
     }
 
-    /// The message after a checked, uncompressed gRPC prefix.
-    fn request_prefix_checked(framed: &[u8]) -> &[u8] {
+    /// The compressed flag and the message after a gRPC prefix whose length is checked.
+    fn prefix_checked(framed: &[u8]) -> (u8, &[u8]) {
         let (prefix, message) = framed.split_first_chunk::<PREFIX>().unwrap();
-        assert_eq!(prefix[0], 0);
         assert_eq!(
             u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]) as usize,
             message.len()
         );
-        message
+        (prefix[0], message)
+    }
+
+    #[test]
+    fn zstd_is_used_only_when_accepted() {
+        let headers = |v: &'static str| {
+            let mut h = http::HeaderMap::new();
+            h.insert(ACCEPT_ENCODING, http::HeaderValue::from_static(v));
+            h
+        };
+        assert!(accepts_zstd(&headers("zstd")));
+        assert!(accepts_zstd(&headers("identity, gzip, zstd")));
+        assert!(!accepts_zstd(&headers("identity,deflate,gzip")));
+        assert!(!accepts_zstd(&http::HeaderMap::new()));
     }
 
     #[test]

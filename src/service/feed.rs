@@ -70,28 +70,39 @@ pub struct SharedChange {
     pub wire: Bytes,
 }
 
-/// A batch the pump broadcasts: its changes, and the whole batch in its wire form, which
-/// every subscriber that wants all of it sends as it is.
+/// A batch the pump broadcasts: its changes, and the whole batch in its wire forms, which
+/// every subscriber that wants all of it sends as they are.
 #[derive(Debug)]
 struct LiveBatch {
     changes: Vec<Arc<SharedChange>>,
-    wire: Bytes,
+    wire: WireBatch,
 }
 
-/// How changes go on the wire (the grpc layer's encoding): one change, and a batch of changes
-/// from theirs.
+/// A batch of changes on the wire.
+#[derive(Debug, Clone)]
+pub struct WireBatch {
+    /// The encoded batch.
+    pub plain: Bytes,
+    /// The whole stream message carrying it, compressed, for subscribers that accept that:
+    /// made once per broadcast batch (`WireForms::compress`), never per subscriber.
+    pub compressed: Option<Bytes>,
+}
+
+/// How changes go on the wire (the grpc layer's encoding): one change, a batch of changes
+/// from theirs, and the compressed stream message of a batch (`None` when not worth it).
 #[derive(Debug, Clone, Copy)]
 pub struct WireForms {
     pub change: fn(&CatalogChange) -> Bytes,
     pub batch: fn(&[Bytes]) -> Bytes,
+    pub compress: fn(&Bytes) -> Option<Bytes>,
 }
 
 /// One message of a change stream.
 #[derive(Debug, Clone)]
 pub enum FeedEvent {
-    /// A batch of changes in its wire form; shared, not copied, by every subscriber that
+    /// A batch of changes in its wire forms; shared, not copied, by every subscriber that
     /// wants the whole batch.
-    Changes(Bytes),
+    Changes(WireBatch),
     /// Caught up to this revision.
     Progress(u64),
 }
@@ -176,8 +187,12 @@ impl ChangeFeed {
             let changes: Vec<Arc<SharedChange>> =
                 batch.into_iter().map(|c| self.shared(c)).collect();
             let wires: Vec<Bytes> = changes.iter().map(|c| c.wire.clone()).collect();
+            let plain = (self.wire.batch)(&wires);
             let _ = self.live.send(Arc::new(LiveBatch {
-                wire: (self.wire.batch)(&wires),
+                wire: WireBatch {
+                    compressed: (self.wire.compress)(&plain),
+                    plain,
+                },
                 changes,
             }));
             self.head.send_replace(last);
@@ -519,15 +534,22 @@ impl Sender {
             // Through `last` once the final chunk is taken (a batch read from the log or
             // broadcast holds at most `BATCH` changes: one chunk).
             let through = if i + 1 == chunks { last } else { self.last };
-            self.send(FeedEvent::Changes((self.batch)(chunk)), through)
-                .await?;
+            let plain = (self.batch)(chunk);
+            self.send(
+                FeedEvent::Changes(WireBatch {
+                    plain,
+                    compressed: None,
+                }),
+                through,
+            )
+            .await?;
         }
         self.last = last;
         Ok(())
     }
 
-    /// Sends a whole batch already in its wire form, ending at `last`.
-    async fn send_wire(&mut self, batch: Bytes, last: u64) -> Result<(), StreamEnd> {
+    /// Sends a whole batch already in its wire forms, ending at `last`.
+    async fn send_wire(&mut self, batch: WireBatch, last: u64) -> Result<(), StreamEnd> {
         self.send(FeedEvent::Changes(batch), last).await?;
         self.last = last;
         Ok(())
