@@ -104,7 +104,14 @@ pub fn compress_changes_message(batch: &Bytes) -> Option<Bytes> {
     let mut message = BytesMut::with_capacity(batch.len() + 11);
     prost::encoding::bytes::encode(1, batch, &mut message);
     match zstd::bulk::compress(&message, ZSTD_LEVEL) {
-        Ok(compressed) if compressed.len() < message.len() => Some(compressed.into()),
+        Ok(compressed) if compressed.len() < message.len() => {
+            tracing::debug!(
+                bytes = message.len(),
+                compressed = compressed.len(),
+                "a broadcast batch compressed"
+            );
+            Some(compressed.into())
+        }
         Ok(_) => None,
         Err(e) => {
             tracing::warn!(error = %e, "compressing a batch of changes failed; sending it as is");
