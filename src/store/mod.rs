@@ -47,6 +47,8 @@ pub struct Store {
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
     /// The customer standings this process keeps (see `standing.rs`).
     standings: Arc<standing::Standings>,
+    /// PostgreSQL: tells other replicas what holdings changed.
+    announcer: Option<customers::Announcer>,
 }
 
 impl From<DbErr> for DomainError {
@@ -217,11 +219,12 @@ impl Store {
         let sqlite = db.get_database_backend() == DbBackend::Sqlite;
         let write_gate = sqlite.then(|| Arc::new(tokio::sync::Mutex::new(())));
         Ok(Self {
-            db,
             url: url.to_owned(),
             write_gate,
             // On PostgreSQL, kept only once other replicas' changes are heard.
             standings: Arc::new(standing::Standings::new(sqlite)),
+            announcer: (!sqlite).then(|| customers::Announcer::start(db.clone())),
+            db,
         })
     }
 

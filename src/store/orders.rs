@@ -385,7 +385,7 @@ impl Store {
                 _ => self.place_in_a_transaction(&placed).await?,
             };
             if written {
-                self.holdings_changed(cart.customer_id).await;
+                self.holdings_changed(cart.customer_id);
                 return Ok(CheckoutOutcome::Created(order));
             }
             if let Some(existing) = replay(&self.db, key).await? {
@@ -641,7 +641,7 @@ impl Store {
             .await?;
         txn.commit().await?;
         // Add-ons hang on a base of the same customer.
-        self.holdings_changed(order.customer_id).await;
+        self.holdings_changed(order.customer_id);
         load_order(&self.db, partner, order.id)
             .await?
             .ok_or_else(|| DomainError::not_found("order", order.id.to_string()))

@@ -7,11 +7,11 @@
 //!   (read-your-writes in one process);
 //! - on PostgreSQL, when another replica's write commits. Profile changes are announced by
 //!   triggers (migrations m0004, m0006) in the writing transaction: NOTIFY of the customer's id
-//!   on `csp_customer_changes`. Holdings changes are announced by the writer right after its
-//!   commit, on `csp_holdings_changes`: a NOTIFY inside a transaction holds PostgreSQL's
-//!   global notification lock through the commit's WAL flush, which would serialize every
-//!   checkout of every replica (measured: 3× fewer transactions/s). Every process LISTENs to
-//!   both. While that listener is not connected nothing is kept, and everything kept is
+//!   on `csp_customer_changes`. Holdings changes are announced right after the commit, on
+//!   `csp_holdings_changes`, by the store's announcer (`customers::Announcer`): a NOTIFY
+//!   inside a transaction holds PostgreSQL's global notification lock through the commit's
+//!   WAL flush, which would serialize every checkout of every replica (measured: 3× fewer
+//!   transactions/s). Every process LISTENs to both. While that listener is not connected nothing is kept, and everything kept is
 //!   forgotten when it reconnects, since notifications may have been missed.
 //! - A notification sent after a commit is lost if its writer dies in between: so nothing is
 //!   kept longer than [`MAX_AGE`].
