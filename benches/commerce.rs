@@ -1433,6 +1433,8 @@ struct SubscriberResult {
     subscribers: usize,
     connections: usize,
     rss_before_kib: u64,
+    /// What each subscriber of the second half added.
+    second_half_kib: Option<f64>,
     rss_after_kib: u64,
     per_subscriber_kib: f64,
     changes: u64,
@@ -1505,7 +1507,17 @@ async fn subscribers(
         );
     }
     let mut tasks = Vec::with_capacity(n);
+    // The RSS once the first half is subscribed too: what the second half adds is what a
+    // subscriber costs once the allocator's free memory left from start-up and the import is
+    // used up (the whole difference swings with how much of it there was).
+    let half = n / 2;
+    let mut rss_half_kib = None;
     for i in 0..n {
+        if i == half && half > 0 {
+            wait_subscribed(&ready, &errors, half).await?;
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            rss_half_kib = Some(server.status_kib("VmRSS")?);
+        }
         let mut client = tonic::client::Grpc::new(InterceptedService::new(
             channels[i % connections].clone(),
             agent.clone(),
@@ -1555,24 +1567,20 @@ async fn subscribers(
         }));
     }
     drop(tx);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while (ready.load(Ordering::Relaxed) as usize) + (errors.load(Ordering::Relaxed) as usize) < n {
-        if Instant::now() > deadline {
-            bail!(
-                "only {} of {n} subscribed within 120 s",
-                ready.load(Ordering::Relaxed)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_subscribed(&ready, &errors, n).await?;
     let subscribed = ready.load(Ordering::Relaxed);
     // Idle for a while, then the memory they hold.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_after_kib = server.status_kib("VmRSS")?;
     let per_subscriber_kib = (rss_after_kib as f64 - rss_before_kib as f64) / n as f64;
+    let second_half_kib =
+        rss_half_kib.map(|h| (rss_after_kib as f64 - h as f64) / (n - half) as f64);
     eprintln!(
-        "  {subscribed} subscribed; server RSS {rss_before_kib} KiB -> {rss_after_kib} KiB: \
-         {per_subscriber_kib:.1} KiB per idle subscriber"
+        "  {subscribed} subscribed; server RSS {rss_before_kib} KiB -> {} KiB (half) -> \
+         {rss_after_kib} KiB: {per_subscriber_kib:.1} KiB per idle subscriber, {} KiB each \
+         of the second half",
+        rss_half_kib.map_or_else(|| "-".to_owned(), |h| h.to_string()),
+        second_half_kib.map_or_else(|| "-".to_owned(), |k| format!("{k:.1}")),
     );
 
     let cpu_before = cpu_sample(server.child.id());
@@ -1642,6 +1650,7 @@ async fn subscribers(
         subscribers: n,
         connections,
         rss_before_kib,
+        second_half_kib,
         rss_after_kib,
         per_subscriber_kib,
         changes,
@@ -1814,9 +1823,12 @@ impl Report {
         for s in &self.subscribers {
             if s.label == "multiplexed" {
                 println!(
-                    "- idle subscriber memory (multiplexed): {:.1} KiB (target < 20 KiB): {}",
+                    "- idle subscriber memory (multiplexed): {:.1} KiB (target < 20 KiB): {} \
+                     ({} KiB each of the second half)",
                     s.per_subscriber_kib,
-                    verdict(s.per_subscriber_kib < 20.0)
+                    verdict(s.per_subscriber_kib < 20.0),
+                    s.second_half_kib
+                        .map_or_else(|| "-".to_owned(), |k| format!("{k:.1}"))
                 );
             }
             println!(
@@ -1832,6 +1844,21 @@ impl Report {
             println!("- FAILED: {f}");
         }
     }
+}
+
+/// Waits until `n` subscribers got their response headers (or failed), for at most 120 s.
+async fn wait_subscribed(ready: &AtomicU64, errors: &AtomicU64, n: usize) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while (ready.load(Ordering::Relaxed) + errors.load(Ordering::Relaxed)) < n as u64 {
+        if Instant::now() > deadline {
+            bail!(
+                "only {} of {n} subscribed within 120 s",
+                ready.load(Ordering::Relaxed)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
 }
 
 /// How far a `WatchCatalogChangesResponse` got, as a subscriber of the benchmark reads it:
