@@ -96,6 +96,10 @@ struct Args {
     /// than it reads them uncompressed on loopback, so identity by default).
     #[arg(long, value_enum, default_value = "identity")]
     subscriber_encoding: SubscriberEncoding,
+    /// The subscribers' gRPC client: tonic's, or a lean one on hyper's HTTP/2 client that
+    /// reads each message where it arrived (tonic copies every message into a buffer first).
+    #[arg(long, value_enum, default_value = "tonic")]
+    subscriber_client: SubscriberClient,
     /// Backend of the subscriber scenario.
     #[arg(long, value_enum, default_value = "sqlite")]
     subscriber_backend: Backend,
@@ -159,6 +163,12 @@ enum Scenario {
     Import,
     /// Issue 4: idle subscribers, memory and publish-to-delivery latency.
     Subscribers,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SubscriberClient {
+    Tonic,
+    Lean,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -1454,8 +1464,9 @@ async fn subscribers(
     label: &'static str,
 ) -> Result<SubscriberResult> {
     eprintln!(
-        "== {n} subscribers over {connections} connections ({}, accepting {:?})",
+        "== {n} subscribers over {connections} connections ({}, {:?} client accepting {:?})",
         args.subscriber_backend.label(),
+        args.subscriber_client,
         args.subscriber_encoding
     );
     let db = Database::fresh(args.subscriber_backend, args)?;
@@ -1506,6 +1517,19 @@ async fn subscribers(
                 .await?,
         );
     }
+    let mut lean_connections = Vec::new();
+    if args.subscriber_client == SubscriberClient::Lean {
+        for _ in 0..connections {
+            lean_connections.push(lean_connection(server.addr).await?);
+        }
+    }
+    let authorization = http::HeaderValue::from_bytes(agent.0.as_encoded_bytes())?;
+    let uri: http::Uri = format!(
+        "http://{}/csp.commerce.v1.CatalogService/WatchCatalogChanges",
+        server.addr
+    )
+    .parse()?;
+    let zstd = args.subscriber_encoding == SubscriberEncoding::Zstd;
     let mut tasks = Vec::with_capacity(n);
     // The RSS once the first half is subscribed too: what the second half adds is what a
     // subscriber costs once the allocator's free memory left from start-up and the import is
@@ -1531,6 +1555,21 @@ async fn subscribers(
             errors.clone(),
             first_error.clone(),
         );
+        if let Some(send) = lean_connections.get(i % connections.max(1)) {
+            let (send, uri, authorization) = (send.clone(), uri.clone(), authorization.clone());
+            tasks.push(tokio::spawn(async move {
+                let tops = |top| {
+                    let _ = tx.send((i, top, Instant::now()));
+                };
+                if let Err(e) = lean_watch(send, uri, authorization, zstd, &ready, tops).await {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                    if let Ok(mut first) = first_error.lock() {
+                        first.get_or_insert(e);
+                    }
+                }
+            }));
+            continue;
+        }
         tasks.push(tokio::spawn(async move {
             let result: Result<(), tonic::Status> = async {
                 client.ready().await.map_err(|e| {
@@ -1844,6 +1883,139 @@ impl Report {
             println!("- FAILED: {f}");
         }
     }
+}
+
+/// A connection of the lean subscribers: HTTP/2 straight from hyper, frames up to 1 MiB.
+async fn lean_connection(
+    addr: SocketAddr,
+) -> Result<hyper::client::conn::http2::SendRequest<http_body_util::Full<bytes::Bytes>>> {
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    let (send, connection) =
+        hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .max_frame_size(SUBSCRIBER_FRAME_SIZE)
+            .initial_stream_window_size(2 << 20)
+            .initial_connection_window_size(5 << 20)
+            .handshake(hyper_util::rt::TokioIo::new(tcp))
+            .await?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(send)
+}
+
+/// One lean subscriber: `WatchCatalogChanges {from_now}` as a gRPC call over `send`; hands
+/// `tops` the `batch_top` of every message, read where it arrived (a message split over
+/// frames is joined first; a compressed one inflated into a buffer of the thread's).
+async fn lean_watch(
+    mut send: hyper::client::conn::http2::SendRequest<http_body_util::Full<bytes::Bytes>>,
+    uri: http::Uri,
+    authorization: http::HeaderValue,
+    zstd: bool,
+    ready: &AtomicU64,
+    mut tops: impl FnMut(u64),
+) -> Result<(), String> {
+    use bytes::{Buf as _, BufMut as _};
+    use http_body_util::BodyExt as _;
+    let message = pb::WatchCatalogChangesRequest {
+        start: Some(pb::watch_catalog_changes_request::Start::FromNow(true)),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let mut framed = bytes::BytesMut::with_capacity(5 + message.len());
+    framed.put_u8(0);
+    framed.put_u32(message.len() as u32);
+    framed.put_slice(&message);
+    let request = http::Request::post(uri)
+        .header(http::header::CONTENT_TYPE, "application/grpc")
+        .header("te", "trailers")
+        .header(http::header::AUTHORIZATION, authorization)
+        .header(
+            "grpc-accept-encoding",
+            if zstd { "zstd" } else { "identity" },
+        )
+        .body(http_body_util::Full::new(framed.freeze()))
+        .map_err(|e| e.to_string())?;
+    send.ready().await.map_err(|e| e.to_string())?;
+    let response = send
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(status) = response.headers().get("grpc-status") {
+        return Err(format!("refused: grpc-status {status:?}"));
+    }
+    ready.fetch_add(1, Ordering::Relaxed);
+    let mut body = response.into_body();
+    let (mut head, mut head_len, mut need, mut parts) =
+        ([0u8; 5], 0, 0, Vec::<bytes::Bytes>::new());
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| e.to_string())?;
+        let mut data = match frame.into_data() {
+            Ok(data) => data,
+            Err(frame) => {
+                let status = frame.trailers_ref().and_then(|t| t.get("grpc-status"));
+                return match status.map(http::HeaderValue::as_bytes) {
+                    Some(b"0") => Ok(()),
+                    other => Err(format!("ended: grpc-status {other:?}")),
+                };
+            }
+        };
+        while data.has_remaining() {
+            if head_len < 5 {
+                let take = (5 - head_len).min(data.len());
+                head[head_len..head_len + take].copy_from_slice(&data[..take]);
+                data.advance(take);
+                head_len += take;
+                need = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+            } else {
+                let take = need.min(data.len());
+                parts.push(data.split_to(take));
+                need -= take;
+            }
+            if head_len == 5 && need == 0 {
+                let joined;
+                let message: &[u8] = match parts.as_slice() {
+                    [one] => one,
+                    _ => {
+                        joined = parts.concat();
+                        &joined
+                    }
+                };
+                let top = if head[0] == 1 {
+                    INFLATE.with_borrow_mut(|slot| {
+                        let (inflater, out) = match slot {
+                            Some(made) => made,
+                            None => slot.insert((
+                                zstd::bulk::Decompressor::new().map_err(|e| e.to_string())?,
+                                Vec::with_capacity(4 << 20),
+                            )),
+                        };
+                        out.clear();
+                        inflater
+                            .decompress_to_buffer(message, out)
+                            .map_err(|e| e.to_string())?;
+                        batch_top(out)
+                    })?
+                } else {
+                    batch_top(message)?
+                };
+                if let Some(top) = top {
+                    tops(top);
+                }
+                parts.clear();
+                head_len = 0;
+            }
+        }
+    }
+    Err("the stream ended without trailers".into())
+}
+
+/// A zstd context and its output buffer.
+type Inflater = (zstd::bulk::Decompressor<'static>, Vec<u8>);
+
+thread_local! {
+    /// The lean subscribers' inflater, one per thread, made on first use.
+    static INFLATE: std::cell::RefCell<Option<Inflater>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Waits until `n` subscribers got their response headers (or failed), for at most 120 s.
