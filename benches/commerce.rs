@@ -1671,6 +1671,10 @@ async fn subscribers(
     for (_, when) in seen.iter().flatten().filter(|(t, _)| *t >= last) {
         record(&mut latency, when.saturating_duration_since(sent));
     }
+    eprintln!(
+        "  first subscriber through the last change after {:.0} ms",
+        latency.min() as f64 / 1000.0
+    );
     for task in &tasks {
         task.abort();
     }
