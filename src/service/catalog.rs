@@ -145,13 +145,14 @@ pub struct CatalogService {
     clock: Arc<dyn Clock>,
     /// Months of change log kept for resuming subscribers.
     keep_months: usize,
-    /// The last diff computed: (month, the current month it was computed against, changes).
+    /// The last diff computed: (month, the current month it was computed against, changes,
+    /// the month built), for ListMonthChanges and for the publish that follows.
     diff_cache: Arc<Mutex<Option<DiffCache>>>,
     published: Arc<Notify>,
     listings: Arc<Listings>,
 }
 
-type DiffCache = (Month, Option<Month>, Arc<Vec<CatalogChange>>);
+type DiffCache = (Month, Option<Month>, Arc<Vec<CatalogChange>>, Arc<Catalog>);
 
 /// What an import read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,19 +315,30 @@ impl CatalogService {
             }
             None => return Err(DomainError::not_found("imported month", month.to_string())),
         }
+        Ok(self.diff_of(month, self.snapshot().month()).await?.0)
+    }
+
+    /// The changes of `month` against `current`, and `month` built: from the cache if they
+    /// were computed against that current month, else computed (and kept).
+    async fn diff_of(
+        &self,
+        month: Month,
+        current: Option<Month>,
+    ) -> Result<(Arc<Vec<CatalogChange>>, Arc<Catalog>), DomainError> {
         if let Ok(cache) = self.diff_cache.lock()
-            && let Some((m, current, changes)) = cache.as_ref()
+            && let Some((m, against, changes, next)) = cache.as_ref()
             && *m == month
-            && *current == self.snapshot().month()
+            && *against == current
         {
-            return Ok(changes.clone());
+            return Ok((changes.clone(), next.clone()));
         }
         let (current, next) = self.current_and(month).await?;
+        let next = Arc::new(next);
         let changes = Arc::new(diff(&current, &next, month));
         if let Ok(mut cache) = self.diff_cache.lock() {
-            *cache = Some((month, current.month(), changes.clone()));
+            *cache = Some((month, current.month(), changes.clone(), next.clone()));
         }
-        Ok(changes)
+        Ok((changes, next))
     }
 
     pub async fn list_month_changes(
@@ -376,14 +388,17 @@ impl CatalogService {
                 .publish_month(month, &[], self.keep_months, self.clock.now())
                 .await;
         }
-        let (current, next) = self.current_and(month).await?;
-        let changes = diff(&current, &next, month);
+        // The diff computed for the import (or ListMonthChanges) if it was computed against
+        // the month that is current in the store; the publish's transaction still refuses a
+        // month that is not after the current one.
+        let current = self.store.catalog_state().await?.current_month;
+        let (changes, next) = self.diff_of(month, current).await?;
         let published = self
             .store
             .publish_month(month, &changes, self.keep_months, self.clock.now())
             .await?;
         if published.newly {
-            self.snapshot.store(Arc::new(next));
+            self.snapshot.store(next);
             self.forget_diff();
             self.published.notify_one();
             tracing::info!(%month, first = published.first_revision, last = published.last_revision, "month published");
