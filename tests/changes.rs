@@ -455,6 +455,24 @@ async fn an_idle_stream_sends_progress_with_the_current_revision() {
     app.stop().await;
 }
 
+/// The watch request is a few filters: one over 64 KiB is refused, not read on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_watch_request_is_refused() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let err = watch(
+        &app,
+        pb::WatchCatalogChangesRequest {
+            start: Some(Start::FromNow(true)),
+            product_ids: vec!["CFQ7TTC0LH18".into(); 6_000],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
+    app.stop().await;
+}
+
 /// A subscriber that accepts zstd gets the published batches compressed (made once for all
 /// subscribers), and reads the same changes as one that does not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

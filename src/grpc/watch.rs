@@ -13,10 +13,10 @@
 //! stream's `grpc-encoding` is `zstd`, and batches that have no compressed form (filtered or
 //! small ones) and progress messages go with the uncompressed flag, as gRPC allows.
 //!
-//! [`WatchRoute`] wraps the generated `CatalogService` server and takes only this method's path;
-//! everything else (and this method's own validation, feed and statuses: `CatalogApi::watch`)
-//! is shared with the tonic handler. It speaks the same protocol as tonic: one uncompressed
-//! request message, messages with the uncompressed flag, `grpc-status` (with
+//! [`WatchRoute`] wraps the generated `CatalogService` server, inside the authenticating
+//! interceptor, and takes only this method's path; everything else (and this method's own
+//! validation, feed and statuses: `CatalogApi::watch`) is shared with the tonic handler. It
+//! speaks the same protocol as tonic: one uncompressed request message, `grpc-status` (with
 //! `grpc-status-details-bin`) in the trailers, or trailers only when the call fails at once.
 
 use std::convert::Infallible;
@@ -132,7 +132,15 @@ async fn watch(
     let bytes = http_body_util::Limited::new(body, PREFIX + MAX_REQUEST)
         .collect()
         .await
-        .map_err(|e| Status::resource_exhausted(format!("reading the request failed: {e}")))?
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                Status::resource_exhausted(format!(
+                    "the request message is larger than {MAX_REQUEST} bytes"
+                ))
+            } else {
+                Status::unavailable(format!("reading the request failed: {e}"))
+            }
+        })?
         .to_bytes();
     let message = request_message(&bytes)?;
     let deliveries = api.watch(caller, message).await?;
