@@ -37,7 +37,7 @@ impl CatalogApi {
         caller: Option<Caller>,
         request: pb::WatchCatalogChangesRequest,
     ) -> Result<Subscription, Status> {
-        caller.ok_or_else(|| DomainError::Unauthenticated("no verified caller".into()))?;
+        super::verified(caller)?;
         let (after, filter) = parse_watch(request)?;
         let after = self.feed.start_position(after).await?;
         Ok(self.feed.subscribe(after, filter))

@@ -43,11 +43,12 @@ pub const SERVICE_NAMES: &[&str] = &[
 
 /// The caller the interceptor verified.
 pub fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
-    request
-        .extensions()
-        .get::<Caller>()
-        .copied()
-        .ok_or_else(|| DomainError::Unauthenticated("no verified caller".into()).into())
+    verified(request.extensions().get::<Caller>().copied())
+}
+
+/// The caller the interceptor attached, if it did.
+pub fn verified(caller: Option<Caller>) -> Result<Caller, Status> {
+    caller.ok_or_else(|| DomainError::Unauthenticated("no verified caller".into()).into())
 }
 
 /// Requests a minute per partner, shared by the services it is attached to.

@@ -371,35 +371,30 @@ impl Store {
         partner: PartnerId,
         id: CustomerId,
     ) -> Result<Option<Arc<Standing>>, DomainError> {
-        let read_at = Instant::now();
-        let (customer, ticket) = match self.standings.get(id) {
+        let (customer, held, read_at, ticket) = match self.standings.get(id) {
             // Kept by id: another partner's customer is as absent as a missing one.
             Lookup::Kept(kept) => return Ok((kept.customer.partner_id == partner).then_some(kept)),
+            Lookup::HoldingsStale { customer, .. } if customer.partner_id != partner => {
+                return Ok(None);
+            }
             Lookup::HoldingsStale {
                 customer,
                 read_at,
                 ticket,
-            } => {
-                if customer.partner_id != partner {
-                    return Ok(None);
-                }
-                let standing = Arc::new(Standing::new(customer, held(&self.db, id).await?));
-                self.standings.keep(ticket, standing.clone(), read_at);
-                return Ok(Some(standing));
-            }
+            } => (customer, held(&self.db, id).await?, read_at, ticket),
             Lookup::Missing(ticket) => {
+                let read_at = Instant::now();
                 // What it holds is read alongside, and only returned once the customer is
                 // known to be the partner's.
-                (
-                    tokio::try_join!(load(&self.db, partner, id), held(&self.db, id))?,
-                    ticket,
-                )
+                let (customer, held) =
+                    tokio::try_join!(load(&self.db, partner, id), held(&self.db, id))?;
+                let Some(customer) = customer else {
+                    return Ok(None);
+                };
+                (Arc::new(customer), held, read_at, ticket)
             }
         };
-        let (Some(customer), held) = customer else {
-            return Ok(None);
-        };
-        let standing = Arc::new(Standing::new(Arc::new(customer), held));
+        let standing = Arc::new(Standing::new(customer, held));
         self.standings.keep(ticket, standing.clone(), read_at);
         Ok(Some(standing))
     }
@@ -460,6 +455,7 @@ impl Announcer {
         tokio::spawn(async move {
             let mut ids = Vec::with_capacity(ANNOUNCED_AT_ONCE);
             while rx.recv_many(&mut ids, ANNOUNCED_AT_ONCE).await > 0 {
+                let customers = ids.len();
                 // Customer ids hold no commas.
                 let payloads = ids
                     .drain(..)
@@ -469,10 +465,10 @@ impl Announcer {
                 let statement = Statement::from_sql_and_values(
                     DbBackend::Postgres,
                     "SELECT pg_notify($1, id) FROM unnest(string_to_array($2, ',')) AS id",
-                    [HOLDINGS_CHANNEL.into(), payloads.clone().into()],
+                    [HOLDINGS_CHANNEL.into(), payloads.into()],
                 );
                 if let Err(e) = db.execute_raw(statement).await {
-                    tracing::warn!(error = %e, customers = %payloads, "announcing holdings changes to other replicas failed");
+                    tracing::warn!(error = %e, customers, "announcing holdings changes to other replicas failed");
                 }
             }
         });
