@@ -15,8 +15,8 @@ use sea_orm::{
 use super::entity::{cart, cart_line};
 use super::idempotency::{WriteKey, record, record_row, record_statement, replay};
 use super::{
-    SqliteBatch, Store, build, corrupt, cte, insert_select, is_unique_violation,
-    previous_changed_one, returned_a_row, uuid, written,
+    SqliteBatch, Store, build, corrupt, cte, insert_select, is_unique_violation, returned_a_row,
+    uuid, written,
 };
 use crate::domain::DomainError;
 use crate::domain::cart::{Cart, CartLine, CartStatus, LineInput, ProvisioningContext, Scope};
@@ -311,14 +311,15 @@ impl Store {
                 Err(e) => return Err(e.into()),
             }
         } else {
-            // One batch: the claim, then the key and the change, each only if the one
-            // before it changed its row.
+            // One batch: the claim, then the key and the change, each changing its row.
             let sqlite = DbBackend::Sqlite;
-            let guard = || Some(previous_changed_one());
             let mut batch = SqliteBatch::default();
             batch.push(sqlite.build(&claim), 1);
-            batch.insert_guarded(&record)?;
-            batch.push(build(sqlite, &line_change(cart.id, change, guard())?)?, 1);
+            batch.push(
+                sqlite.build(&record_statement(key, &cart.id.to_string(), now)),
+                1,
+            );
+            batch.push(build(sqlite, &line_change(cart.id, change, None)?)?, 1);
             self.write_batch(batch).await?
         };
         if written {

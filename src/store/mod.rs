@@ -10,6 +10,7 @@ mod idempotency;
 pub mod migration;
 mod orders;
 mod partners;
+mod sqlite;
 mod standing;
 
 use std::sync::Arc;
@@ -18,15 +19,14 @@ use std::time::Duration;
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, InsertStatement, Query, SubQueryStatement,
 };
-use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
-    DatabaseTransaction, DbBackend, DbErr, EntityName, EntityTrait, ExecResult, Iterable, SqlErr,
-    Statement, TransactionTrait,
+    ActiveModelTrait, ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, EntityName,
+    EntityTrait, ExecResult, Iterable, SqlErr, Statement,
 };
 use sea_orm_migration::MigratorTrait;
 
 use crate::domain::DomainError;
+use sqlite::SqliteBatch;
 
 pub use carts::LineChange;
 pub use catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
@@ -42,9 +42,10 @@ pub struct Store {
     url: String,
     /// SQLite has one writer at a time, and a writer that finds the file locked backs off by
     /// sleeping (up to 100 ms a try). Queuing this process's writers here instead hands the
-    /// lock over at once. Correctness never rests on it: the transactions are safe without it
-    /// (and PostgreSQL, shared by replicas, has none).
-    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// lock over at once; the guarded batches run on the writer connection it holds
+    /// (`sqlite.rs`). Correctness never rests on the queue: the transactions are safe without
+    /// it (and PostgreSQL, shared by replicas, has none).
+    write_gate: Option<Arc<tokio::sync::Mutex<sqlite::Writer>>>,
     /// The customer standings this process keeps (see `standing.rs`).
     standings: Arc<standing::Standings>,
     /// PostgreSQL: tells other replicas what holdings changed.
@@ -111,51 +112,6 @@ fn returned_a_row(name: &Alias) -> Expr {
     )
 }
 
-/// A guard for a statement in a SQLite batch: the statement before it changed exactly one row.
-fn previous_changed_one() -> Expr {
-    Expr::cust("changes() = 1")
-}
-
-/// SQLite: statements sent to the database as one. sqlx-sqlite runs them in order on its
-/// worker thread, binding each statement's `?` parameters in turn, so a transaction's writes
-/// cost one hand-over to that thread instead of one each. Each statement is pushed with the
-/// rows it must change; the batch was applied in full only if they all did.
-#[derive(Debug, Default)]
-struct SqliteBatch {
-    sql: String,
-    values: Vec<sea_orm::Value>,
-    rows: u64,
-}
-
-impl SqliteBatch {
-    fn push(&mut self, statement: Statement, rows: u64) {
-        self.sql.push_str(&statement.sql);
-        self.sql.push_str(";\n");
-        self.values
-            .extend(statement.values.map(|v| v.0).unwrap_or_default());
-        self.rows += rows;
-    }
-
-    /// Inserts `row` if the statement before changed its row.
-    fn insert_guarded<A: ActiveModelTrait>(&mut self, row: &A) -> Result<(), DomainError> {
-        let insert = insert_select(row, Vec::new(), Some(previous_changed_one()))?;
-        self.push(DbBackend::Sqlite.build(&insert), 1);
-        Ok(())
-    }
-
-    /// Runs the batch in `txn`: `Ok(false)` if a statement changed fewer rows than pushed
-    /// with, or a key refused one (roll the transaction back then).
-    async fn run(self, txn: &DatabaseTransaction) -> Result<bool, DomainError> {
-        let rows = self.rows;
-        let batch = Statement::from_sql_and_values(DbBackend::Sqlite, self.sql, self.values);
-        match txn.execute_raw(batch).await {
-            Ok(done) => Ok(done.rows_affected() == rows),
-            Err(e) if is_unique_violation(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
-    }
-}
-
 /// A named common table expression.
 fn cte(name: &Alias, query: impl Into<SubQueryStatement>) -> CommonTableExpression {
     CommonTableExpression::new()
@@ -205,19 +161,19 @@ impl Store {
             .max_connections(max_connections)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(10))
+            // sqlx pings a connection each time it leaves the pool: one more round trip per
+            // query (to PostgreSQL; to the worker thread of an embedded SQLite file, which
+            // no server can hang up). Only a connection idle long enough to have been dropped
+            // by a server, proxy or firewall is pinged.
+            .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
-                o.create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    // NORMAL in WAL mode: a committed transaction survives a process crash;
-                    // only an OS crash or power loss can lose the last ones.
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true)
-            });
+            .map_sqlx_sqlite_opts(sqlite::options);
         let db = Database::connect(options).await?;
         let sqlite = db.get_database_backend() == DbBackend::Sqlite;
-        let write_gate = sqlite.then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let write_gate = match sqlite {
+            true => Some(Arc::new(tokio::sync::Mutex::new(sqlite::Writer::new(url)?))),
+            false => None,
+        };
         Ok(Self {
             url: url.to_owned(),
             write_gate,
@@ -229,7 +185,7 @@ impl Store {
     }
 
     /// Waits for this process's turn to write (SQLite only); hold it until the commit.
-    async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+    async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<sqlite::Writer>> {
         match &self.write_gate {
             Some(gate) => Some(gate.clone().lock_owned().await),
             None => None,
@@ -237,17 +193,15 @@ impl Store {
     }
 
     /// Runs `batch` in a transaction of its own (SQLite), committed only if it applied in full.
+    /// It runs to its end even if the caller goes away, so the writer connection is never
+    /// left inside a transaction.
     async fn write_batch(&self, batch: SqliteBatch) -> Result<bool, DomainError> {
-        let turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
-        let applied = batch.run(&txn).await?;
-        if applied {
-            txn.commit().await?;
-        } else {
-            txn.rollback().await?;
-        }
-        drop(turn);
-        Ok(applied)
+        let Some(mut writer) = self.write_turn().await else {
+            return Err(DomainError::Internal("a SQLite batch on PostgreSQL".into()));
+        };
+        tokio::spawn(async move { writer.apply(batch).await })
+            .await
+            .map_err(|e| DomainError::Internal(format!("sqlite writer: {e}")))?
     }
 
     pub async fn migrate(&self) -> Result<(), DomainError> {
@@ -264,6 +218,9 @@ impl Store {
     }
 
     pub async fn close(self) -> Result<(), DomainError> {
+        if let Some(gate) = &self.write_gate {
+            gate.lock().await.close().await;
+        }
         self.db.close().await?;
         Ok(())
     }

@@ -11,11 +11,8 @@ use sea_orm::{
 
 use super::carts::{claim_statement, load_cart};
 use super::entity::{cart, customer, order, order_line, subscription};
-use super::idempotency::{WriteKey, record, record_row, record_statement, replay};
-use super::{
-    SqliteBatch, Store, corrupt, cte, insert_select, previous_changed_one, returned_a_row, uuid,
-    written,
-};
+use super::idempotency::{WriteKey, record, record_statement, replay};
+use super::{SqliteBatch, Store, corrupt, cte, insert_select, returned_a_row, uuid, written};
 use crate::domain::DomainError;
 use crate::domain::cart::{Cart, CartStatus, ParentSubscription};
 use crate::domain::catalog::{BillingCycle, Term};
@@ -402,24 +399,33 @@ impl Store {
         })
     }
 
-    /// SQLite: one transaction of one batch, each statement guarded by the one before it:
-    /// the holdings version (the first statement writes, so the file's write lock is taken
-    /// at once), the request id, the claim of the cart, the order, its lines and subscriptions.
-    /// `false`: a condition failed and the transaction was rolled back.
+    /// SQLite: one transaction of one batch, each statement changing the rows it must: the
+    /// holdings version at the one read, the request id, the claim of the cart, the order,
+    /// its lines and subscriptions. `false`: a condition failed and nothing was kept.
     async fn place_in_a_transaction(&self, p: &Placement<'_>) -> Result<bool, DomainError> {
         let sqlite = DbBackend::Sqlite;
+        let record = record_statement(p.key, &p.order.id.to_string(), p.now);
         let mut batch = SqliteBatch::default();
         batch.push(sqlite.build(&p.lock_statement()), 1);
-        batch.insert_guarded(&record_row(p.key, &p.order.id.to_string(), p.now))?;
-        let mut claim = p.claim_statement();
-        claim.and_where(previous_changed_one());
-        batch.push(sqlite.build(&claim), 1);
-        batch.insert_guarded(&p.order_row())?;
-        for line in p.line_rows() {
-            batch.insert_guarded(&line)?;
+        batch.push(sqlite.build(&record), 1);
+        batch.push(sqlite.build(&p.claim_statement()), 1);
+        batch.push(
+            sqlite.build(&order::Entity::insert(p.order_row()).into_query()),
+            1,
+        );
+        let lines: Vec<_> = p.line_rows().collect();
+        if !lines.is_empty() {
+            let rows = lines.len() as u64;
+            batch.push(
+                sqlite.build(&order_line::Entity::insert_many(lines).into_query()),
+                rows,
+            );
         }
-        for subscription in p.subscription_rows() {
-            batch.insert_guarded(&subscription)?;
+        let subscriptions: Vec<_> = p.subscription_rows().collect();
+        if !subscriptions.is_empty() {
+            let rows = subscriptions.len() as u64;
+            let insert = subscription::Entity::insert_many(subscriptions).into_query();
+            batch.push(sqlite.build(&insert), rows);
         }
         self.write_batch(batch).await
     }
