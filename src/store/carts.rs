@@ -208,7 +208,7 @@ impl Store {
         partner: PartnerId,
         id: uuid::Uuid,
     ) -> Result<Option<Cart>, DomainError> {
-        load_cart(&self.db, partner, id).await
+        load_cart(&self.reads(), partner, id).await
     }
 
     /// Creates a cart once per request id. The answer is `new` as written (the clock gives
@@ -265,11 +265,11 @@ impl Store {
         partner: PartnerId,
         key: &WriteKey<'_>,
     ) -> Result<Cart, DomainError> {
-        let Some(id) = replay(&self.db, key).await? else {
+        let Some(id) = replay(&self.reads(), key).await? else {
             return Err(concurrent_change());
         };
         let id = uuid("cart id", &id)?;
-        load_cart(&self.db, partner, id)
+        load_cart(&self.reads(), partner, id)
             .await?
             .ok_or_else(|| DomainError::not_found("cart", id.to_string()))
     }
@@ -339,7 +339,7 @@ impl Store {
         cart: &Cart,
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
-        if replay(&self.db, key).await?.is_some() {
+        if replay(&self.reads(), key).await?.is_some() {
             return Ok(());
         }
         let _turn = self.write_turn().await;
@@ -386,7 +386,7 @@ impl Store {
             .collect();
         let mut carts = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(cart) = load_cart(&self.db, partner, uuid("cart id", &id)?).await? {
+            if let Some(cart) = load_cart(&self.reads(), partner, uuid("cart id", &id)?).await? {
                 carts.push(cart);
             }
         }

@@ -46,6 +46,8 @@ pub struct Store {
     /// (`sqlite.rs`). Correctness never rests on the queue: the transactions are safe without
     /// it (and PostgreSQL, shared by replicas, has none).
     write_gate: Option<Arc<tokio::sync::Mutex<sqlite::Writer>>>,
+    /// SQLite: the connections the hot reads go through (`sqlite.rs`).
+    readers: Option<Arc<sqlite::Readers>>,
     /// The customer standings this process keeps (see `standing.rs`).
     standings: Arc<standing::Standings>,
     /// PostgreSQL: tells other replicas what holdings changed.
@@ -174,14 +176,27 @@ impl Store {
             true => Some(Arc::new(tokio::sync::Mutex::new(sqlite::Writer::new(url)?))),
             false => None,
         };
+        let readers = match sqlite {
+            true => Some(Arc::new(sqlite::Readers::new(url, max_connections)?)),
+            false => None,
+        };
         Ok(Self {
             url: url.to_owned(),
             write_gate,
+            readers,
             // On PostgreSQL, kept only once other replicas' changes are heard.
             standings: Arc::new(standing::Standings::new(sqlite)),
             announcer: (!sqlite).then(|| customers::Announcer::start(db.clone())),
             db,
         })
+    }
+
+    /// Where reads go: the pool, or on SQLite the readers that skip its round trips.
+    fn reads(&self) -> sqlite::Reads<'_> {
+        match &self.readers {
+            Some(readers) => sqlite::Reads::Sqlite(readers),
+            None => sqlite::Reads::Pool(&self.db),
+        }
     }
 
     /// Waits for this process's turn to write (SQLite only); hold it until the commit.
@@ -220,6 +235,9 @@ impl Store {
     pub async fn close(self) -> Result<(), DomainError> {
         if let Some(gate) = &self.write_gate {
             gate.lock().await.close().await;
+        }
+        if let Some(readers) = &self.readers {
+            readers.close().await;
         }
         self.db.close().await?;
         Ok(())

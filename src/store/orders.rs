@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, InsertStatement, Query, UpdateStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Iterable, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, QueryTrait, TransactionTrait,
 };
 
 use super::carts::{claim_statement, load_cart};
@@ -121,15 +121,26 @@ pub struct Held {
     pub parents: Vec<ParentSubscription>,
 }
 
+/// The columns of a subscription the rules read: what it is, its seats and state.
+const HELD_COLUMNS: [subscription::Column; 6] = [
+    subscription::Column::Id,
+    subscription::Column::ProductId,
+    subscription::Column::SkuId,
+    subscription::Column::Quantity,
+    subscription::Column::Status,
+    subscription::Column::IsTrial,
+];
+
 pub(super) async fn held<C: ConnectionTrait>(
     db: &C,
     customer: CustomerId,
 ) -> Result<Held, DomainError> {
-    let rows = subscription::Entity::find()
-        .filter(subscription::Column::CustomerId.eq(customer.to_string()))
-        .all(db)
-        .await?;
-    held_from_rows(rows)
+    let query = Query::select()
+        .columns(HELD_COLUMNS)
+        .from(subscription::Entity)
+        .and_where(subscription::Column::CustomerId.eq(customer.to_string()))
+        .to_owned();
+    held_from_rows(&db.query_all(&query).await?)
 }
 
 /// What a customer of `partner` holds and the `holdings_version` it was read at, in one
@@ -141,7 +152,7 @@ async fn held_at<C: ConnectionTrait>(
 ) -> Result<Option<(i64, Held)>, DomainError> {
     let query = Query::select()
         .column((customer::Entity, customer::Column::HoldingsVersion))
-        .columns(subscription::Column::iter().map(|c| (subscription::Entity, c)))
+        .columns(HELD_COLUMNS.map(|c| (subscription::Entity, c)))
         .from(customer::Entity)
         .left_join(
             subscription::Entity,
@@ -158,36 +169,44 @@ async fn held_at<C: ConnectionTrait>(
         return Ok(None);
     };
     let version: i64 = first.try_get("", "holdings_version")?;
-    let subscriptions = rows
-        .iter()
-        .map(|row| subscription::Model::from_query_result_optional(row, ""))
-        .filter_map(Result::transpose)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some((version, held_from_rows(subscriptions)?)))
+    Ok(Some((version, held_from_rows(&rows)?)))
 }
 
-fn held_from_rows(rows: Vec<subscription::Model>) -> Result<Held, DomainError> {
+/// Rows of `HELD_COLUMNS` (a row without a subscription, from an outer join, is skipped).
+fn held_from_rows(rows: &[QueryResult]) -> Result<Held, DomainError> {
     let mut out = Held::default();
-    for s in rows {
-        let sub = subscription_from_row(s)?;
-        let status = match sub.status {
-            SubscriptionStatus::Active => HoldingStatus::Active,
-            SubscriptionStatus::Suspended => HoldingStatus::Suspended,
-            SubscriptionStatus::Cancelled => HoldingStatus::Cancelled,
-            SubscriptionStatus::Expired => HoldingStatus::Expired,
+    for row in rows {
+        let Some(id) = row.try_get::<Option<String>>("", "id")? else {
+            continue;
         };
+        let product: String = row.try_get("", "product_id")?;
+        let sku: String = row.try_get("", "sku_id")?;
+        let quantity: i32 = row.try_get("", "quantity")?;
+        let status: String = row.try_get("", "status")?;
+        let is_trial: bool = row.try_get("", "is_trial")?;
+        let id = SubscriptionId::parse("id", &id).map_err(|_| corrupt("subscription", &id))?;
+        let product_id =
+            ProductId::parse("p", &product).map_err(|_| corrupt("product", &product))?;
+        let sku_id = SkuId::parse("s", &sku).map_err(|_| corrupt("sku", &sku))?;
+        let status =
+            SubscriptionStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
         out.parents.push(ParentSubscription {
-            id: sub.id,
-            product_id: sub.item.product.clone(),
-            sku_id: sub.item.sku.clone(),
-            active: sub.status == SubscriptionStatus::Active,
+            id,
+            product_id: product_id.clone(),
+            sku_id: sku_id.clone(),
+            active: status == SubscriptionStatus::Active,
         });
         out.holdings.push(Holding {
-            product_id: sub.item.product,
-            sku_id: sub.item.sku,
-            quantity: i64::from(sub.quantity),
-            status,
-            is_trial: sub.is_trial,
+            product_id,
+            sku_id,
+            quantity: i64::from(quantity),
+            status: match status {
+                SubscriptionStatus::Active => HoldingStatus::Active,
+                SubscriptionStatus::Suspended => HoldingStatus::Suspended,
+                SubscriptionStatus::Cancelled => HoldingStatus::Cancelled,
+                SubscriptionStatus::Expired => HoldingStatus::Expired,
+            },
+            is_trial,
         });
     }
     Ok(out)
@@ -360,7 +379,8 @@ impl Store {
         F: Fn(&Held) -> Result<(Order, Vec<Subscription>), DomainError>,
     {
         for _ in 0..CHECKOUT_ATTEMPTS {
-            let Some((version, held)) = held_at(&self.db, partner, cart.customer_id).await? else {
+            let Some((version, held)) = held_at(&self.reads(), partner, cart.customer_id).await?
+            else {
                 return Err(DomainError::not_found(
                     "customer",
                     cart.customer_id.to_string(),
@@ -385,7 +405,7 @@ impl Store {
                 self.holdings_changed(cart.customer_id);
                 return Ok(CheckoutOutcome::Created(order));
             }
-            if let Some(existing) = replay(&self.db, key).await? {
+            if let Some(existing) = replay(&self.reads(), key).await? {
                 return self.existing_order(partner, &existing).await;
             }
             if let Some(outcome) = self.checkout_lost(partner, cart, now).await? {
@@ -483,7 +503,7 @@ impl Store {
         cart: &Cart,
         now: DateTime<Utc>,
     ) -> Result<Option<CheckoutOutcome>, DomainError> {
-        let current = load_cart(&self.db, partner, cart.id)
+        let current = load_cart(&self.reads(), partner, cart.id)
             .await?
             .ok_or_else(|| DomainError::not_found("cart", cart.id.to_string()))?;
         match (current.status, current.order_id) {
@@ -570,7 +590,7 @@ impl Store {
         refund: Money,
         now: DateTime<Utc>,
     ) -> Result<Order, DomainError> {
-        if let Some(existing) = replay(&self.db, key).await? {
+        if let Some(existing) = replay(&self.reads(), key).await? {
             let id = uuid("order id", &existing)?;
             return load_order(&self.db, partner, id)
                 .await?

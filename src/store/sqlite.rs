@@ -16,7 +16,10 @@ use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous,
 };
 use sea_orm::sqlx::{self, AssertSqlSafe, ConnectOptions as _, Connection as _};
-use sea_orm::{DbErr, RuntimeErr, Statement, Values};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr,
+    Statement, Values,
+};
 use sea_query_sqlx::SqlxValues;
 
 use crate::domain::DomainError;
@@ -30,6 +33,13 @@ pub(super) fn options(o: SqliteConnectOptions) -> SqliteConnectOptions {
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true)
+}
+
+/// The options of the writer's and readers' connections to `url`.
+fn url_options(url: &str) -> Result<SqliteConnectOptions, DomainError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| DomainError::Internal(format!("sqlite url: {e}")))?;
+    Ok(options(options).disable_statement_logging())
 }
 
 /// The name of the check a batch's statement fails when it changed other than its rows.
@@ -73,10 +83,8 @@ pub(super) struct Writer {
 
 impl Writer {
     pub(super) fn new(url: &str) -> Result<Self, DomainError> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| DomainError::Internal(format!("sqlite url: {e}")))?;
         Ok(Self {
-            options: self::options(options).disable_statement_logging(),
+            options: url_options(url)?,
             connection: None,
         })
     }
@@ -146,11 +154,118 @@ fn conn_err(e: sqlx::Error) -> DomainError {
     DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))).into()
 }
 
+/// Read connections of this process, kept out of sqlx's pool: a connection taken from the
+/// pool is pinged on its way back, one more hand-over to its worker thread per query.
+#[derive(Debug)]
+pub(super) struct Readers {
+    options: SqliteConnectOptions,
+    idle: std::sync::Mutex<Vec<SqliteConnection>>,
+    permits: tokio::sync::Semaphore,
+}
+
+/// A reader taken from `Readers`, given back when dropped (a query cancelled midway leaves
+/// nothing behind: sqlx-sqlite's worker finishes or drops it before its next command).
+struct Taken<'a> {
+    readers: &'a Readers,
+    connection: Option<SqliteConnection>,
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        if let (Some(connection), Ok(mut idle)) = (self.connection.take(), self.readers.idle.lock())
+        {
+            idle.push(connection);
+        }
+    }
+}
+
+impl Readers {
+    pub(super) fn new(url: &str, connections: u32) -> Result<Self, DomainError> {
+        Ok(Self {
+            options: url_options(url)?,
+            idle: std::sync::Mutex::new(Vec::new()),
+            permits: tokio::sync::Semaphore::new(connections.max(1) as usize),
+        })
+    }
+
+    pub(super) async fn query_all(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| DbErr::Custom(format!("sqlite readers: {e}")))?;
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let connection = match idle {
+            Some(connection) => connection,
+            None => self.options.connect().await.map_err(exec_err)?,
+        };
+        let mut taken = Taken {
+            readers: self,
+            connection: Some(connection),
+        };
+        let Some(connection) = taken.connection.as_mut() else {
+            return Err(DbErr::Custom("sqlite reader".into()));
+        };
+        let values = statement.values.unwrap_or(Values(Vec::new()));
+        let rows = sqlx::query_with(AssertSqlSafe(statement.sql), SqlxValues(values))
+            .fetch_all(&mut *connection)
+            .await
+            .map_err(exec_err)?;
+        Ok(rows.into_iter().map(QueryResult::from).collect())
+    }
+
+    pub(super) async fn close(&self) {
+        let idle = match self.idle.lock() {
+            Ok(mut idle) => std::mem::take(&mut *idle),
+            Err(_) => Vec::new(),
+        };
+        for connection in idle {
+            let _ = connection.close().await;
+        }
+    }
+}
+
+/// Where reads go: the pool on PostgreSQL, `Readers` on SQLite. Reads only.
+pub(super) enum Reads<'a> {
+    Pool(&'a DatabaseConnection),
+    Sqlite(&'a Readers),
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Reads<'_> {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            Reads::Pool(db) => db.get_database_backend(),
+            Reads::Sqlite(_) => DbBackend::Sqlite,
+        }
+    }
+
+    async fn execute_raw(&self, _: Statement) -> Result<ExecResult, DbErr> {
+        Err(DbErr::Custom("a write on a read connection".into()))
+    }
+
+    async fn execute_unprepared(&self, _: &str) -> Result<ExecResult, DbErr> {
+        Err(DbErr::Custom("a write on a read connection".into()))
+    }
+
+    async fn query_one_raw(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match self {
+            Reads::Pool(db) => db.query_one_raw(statement).await,
+            Reads::Sqlite(readers) => Ok(readers.query_all(statement).await?.into_iter().next()),
+        }
+    }
+
+    async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self {
+            Reads::Pool(db) => db.query_all_raw(statement).await,
+            Reads::Sqlite(readers) => readers.query_all(statement).await,
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use sea_orm::{DbBackend, Statement};
-
     use super::*;
 
     fn statement(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
