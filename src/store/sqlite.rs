@@ -37,9 +37,9 @@ pub(super) fn options(o: SqliteConnectOptions) -> SqliteConnectOptions {
 
 /// The options of the writer's and readers' connections to `url`.
 fn url_options(url: &str) -> Result<SqliteConnectOptions, DomainError> {
-    let options = SqliteConnectOptions::from_str(url)
+    let parsed = SqliteConnectOptions::from_str(url)
         .map_err(|e| DomainError::Internal(format!("sqlite url: {e}")))?;
-    Ok(options(options).disable_statement_logging())
+    Ok(options(parsed).disable_statement_logging())
 }
 
 /// The name of the check a batch's statement fails when it changed other than its rows.
