@@ -45,7 +45,9 @@ pub struct Store {
     /// lock over at once; the guarded batches run on the writer connection it holds
     /// (`sqlite.rs`). Correctness never rests on the queue: the transactions are safe without
     /// it (and PostgreSQL, shared by replicas, has none).
-    write_gate: Option<Arc<tokio::sync::Mutex<sqlite::Writer>>>,
+    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite: the guarded batches, written in groups by one task on its own connection.
+    writes: Option<sqlite::WriteQueue>,
     /// SQLite: the connections the hot reads go through (`sqlite.rs`).
     readers: Option<Arc<sqlite::Readers>>,
     /// The customer standings this process keeps (see `standing.rs`).
@@ -172,9 +174,13 @@ impl Store {
             .map_sqlx_sqlite_opts(sqlite::options);
         let db = Database::connect(options).await?;
         let sqlite = db.get_database_backend() == DbBackend::Sqlite;
-        let write_gate = match sqlite {
-            true => Some(Arc::new(tokio::sync::Mutex::new(sqlite::Writer::new(url)?))),
-            false => None,
+        let write_gate = sqlite.then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let writes = match &write_gate {
+            Some(gate) => Some(sqlite::WriteQueue::start(
+                sqlite::Writer::new(url)?,
+                gate.clone(),
+            )?),
+            None => None,
         };
         let readers = match sqlite {
             true => Some(Arc::new(sqlite::Readers::new(url, max_connections)?)),
@@ -183,6 +189,7 @@ impl Store {
         Ok(Self {
             url: url.to_owned(),
             write_gate,
+            writes,
             readers,
             // On PostgreSQL, kept only once other replicas' changes are heard.
             standings: Arc::new(standing::Standings::new(sqlite)),
@@ -200,23 +207,20 @@ impl Store {
     }
 
     /// Waits for this process's turn to write (SQLite only); hold it until the commit.
-    async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<sqlite::Writer>> {
+    async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match &self.write_gate {
             Some(gate) => Some(gate.clone().lock_owned().await),
             None => None,
         }
     }
 
-    /// Runs `batch` in a transaction of its own (SQLite), committed only if it applied in full.
-    /// It runs to its end even if the caller goes away, so the writer connection is never
-    /// left inside a transaction.
+    /// Runs `batch` (SQLite) in a transaction, committed only if it applied in full; batches
+    /// that queue together share one commit, each kept or undone on its own.
     async fn write_batch(&self, batch: SqliteBatch) -> Result<bool, DomainError> {
-        let Some(mut writer) = self.write_turn().await else {
-            return Err(DomainError::Internal("a SQLite batch on PostgreSQL".into()));
-        };
-        tokio::spawn(async move { writer.apply(batch).await })
-            .await
-            .map_err(|e| DomainError::Internal(format!("sqlite writer: {e}")))?
+        match &self.writes {
+            Some(writes) => writes.write(batch).await,
+            None => Err(DomainError::Internal("a SQLite batch on PostgreSQL".into())),
+        }
     }
 
     pub async fn migrate(&self) -> Result<(), DomainError> {
@@ -233,8 +237,8 @@ impl Store {
     }
 
     pub async fn close(self) -> Result<(), DomainError> {
-        if let Some(gate) = &self.write_gate {
-            gate.lock().await.close().await;
+        if let Some(writes) = &self.writes {
+            writes.close().await;
         }
         if let Some(readers) = &self.readers {
             readers.close().await;

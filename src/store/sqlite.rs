@@ -21,6 +21,7 @@ use sea_orm::{
     Statement, Values,
 };
 use sea_query_sqlx::SqlxValues;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::domain::DomainError;
 
@@ -116,26 +117,89 @@ impl Writer {
             Err(error) => error,
         };
         // The batch stopped inside its transaction (or at BEGIN, leaving none to roll back).
-        if let Err(e) = sqlx::raw_sql("ROLLBACK").execute(&mut *connection).await
-            && !e.to_string().contains("no transaction is active")
-        {
-            tracing::error!(error = %e, "sqlite writer: rollback failed; reconnecting");
-            if let Some(connection) = self.connection.take() {
-                let _ = connection.close().await;
+        self.undo("ROLLBACK").await;
+        refusal(error)
+    }
+
+    /// Runs `batches` in one transaction (one commit for all), each inside a savepoint of its
+    /// own: a batch that stops is rolled back to its savepoint alone and the others go on.
+    /// Each batch is sent as it is (so its statements stay prepared in sqlx's cache: a group
+    /// sent as one text would be prepared anew every time). The answers are in the order of
+    /// `batches`, each given only once the commit is done.
+    pub(super) async fn apply_group(
+        &mut self,
+        batches: Vec<SqliteBatch>,
+    ) -> Vec<Result<bool, DomainError>> {
+        if batches.len() == 1 {
+            let mut batches = batches;
+            return match batches.pop() {
+                Some(batch) => vec![self.apply(batch).await],
+                None => Vec::new(),
+            };
+        }
+        let count = batches.len();
+        let failed = |e: &dyn std::fmt::Display| {
+            (0..count)
+                .map(|_| Err(DomainError::Internal(format!("sqlite group commit: {e}"))))
+                .collect::<Vec<_>>()
+        };
+        if let Err(e) = self.run("BEGIN IMMEDIATE").await {
+            self.undo("ROLLBACK").await;
+            return failed(&e);
+        }
+        let mut answers = Vec::with_capacity(count);
+        for batch in batches {
+            let sql = format!("SAVEPOINT batch;\n{}RELEASE batch;", batch.sql);
+            let connection = match self.connection().await {
+                Ok(connection) => connection,
+                Err(e) => return failed(&e),
+            };
+            let result = sqlx::query_with(AssertSqlSafe(sql), SqlxValues(Values(batch.values)))
+                .execute(&mut *connection)
+                .await;
+            match result {
+                Ok(_) => answers.push(Ok(true)),
+                Err(error) => {
+                    // Undo this batch alone; a connection that cannot has lost the group.
+                    if !self.undo("ROLLBACK TO batch; RELEASE batch").await {
+                        return failed(&error);
+                    }
+                    answers.push(refusal(error));
+                }
             }
         }
-        let refused = match &error {
-            sqlx::Error::Database(e) => {
-                e.is_unique_violation()
-                    || e.is_foreign_key_violation()
-                    || (e.is_check_violation() && e.message().contains(ROW_COUNT_CHECK))
-            }
-            _ => false,
+        if let Err(e) = self.run("COMMIT").await {
+            self.undo("ROLLBACK").await;
+            return failed(&e);
+        }
+        answers
+    }
+
+    async fn run(&mut self, sql: &'static str) -> Result<(), DomainError> {
+        let connection = self.connection().await?;
+        sqlx::raw_sql(sql)
+            .execute(connection)
+            .await
+            .map(|_| ())
+            .map_err(|e| exec_err(e).into())
+    }
+
+    /// Runs `sql` to undo what a stopped batch did; a connection that cannot is closed (and
+    /// with it its transaction) and replaced: `false` then.
+    async fn undo(&mut self, sql: &'static str) -> bool {
+        let Some(connection) = self.connection.as_mut() else {
+            return false;
         };
-        if refused {
-            Ok(false)
-        } else {
-            Err(exec_err(error).into())
+        match sqlx::raw_sql(sql).execute(&mut *connection).await {
+            Ok(_) => true,
+            Err(e) if e.to_string().contains("no transaction is active") => true,
+            Err(e) => {
+                tracing::error!(error = %e, "sqlite writer: {sql} failed; reconnecting");
+                if let Some(connection) = self.connection.take() {
+                    let _ = connection.close().await;
+                }
+                false
+            }
         }
     }
 
@@ -143,6 +207,117 @@ impl Writer {
         if let Some(connection) = self.connection.take() {
             let _ = connection.close().await;
         }
+    }
+}
+
+/// The most batches one commit takes.
+const GROUP: usize = 64;
+
+enum Command {
+    Batch(SqliteBatch, oneshot::Sender<Result<bool, DomainError>>),
+    Close(oneshot::Sender<()>),
+}
+
+/// The queue of this process's batches and the task that writes them: whatever queued while
+/// it wrote the last group is the next group, so writers that come together commit together
+/// (group commit), on their turn of the store's write gate.
+#[derive(Debug, Clone)]
+pub(super) struct WriteQueue {
+    commands: mpsc::Sender<Command>,
+}
+
+impl WriteQueue {
+    pub(super) fn start(
+        writer: Writer,
+        gate: Arc<tokio::sync::Mutex<()>>,
+    ) -> Result<Self, DomainError> {
+        let (commands, mut queue) = mpsc::channel(4 * GROUP);
+        let run = async move {
+            let mut writer = writer;
+            let mut received = Vec::with_capacity(GROUP);
+            while queue.recv_many(&mut received, GROUP).await > 0 {
+                let mut batches = Vec::with_capacity(received.len());
+                let mut replies = Vec::with_capacity(received.len());
+                let mut close = None;
+                for command in received.drain(..) {
+                    match command {
+                        Command::Batch(batch, reply) => {
+                            batches.push(batch);
+                            replies.push(reply);
+                        }
+                        Command::Close(done) => close = Some(done),
+                    }
+                }
+                if !batches.is_empty() {
+                    let turn = gate.lock().await;
+                    let answers = writer.apply_group(batches).await;
+                    drop(turn);
+                    for (reply, answer) in replies.into_iter().zip(answers) {
+                        // A caller that went away finds its batch written all the same.
+                        let _ = reply.send(answer);
+                    }
+                }
+                if let Some(done) = close {
+                    writer.close().await;
+                    let _ = done.send(());
+                    return;
+                }
+            }
+            writer.close().await;
+        };
+        // On a thread and runtime of its own: between its hand-overs to the worker thread
+        // the writer is woken at once, not queued behind every request the server's runtime
+        // is serving (all writers wait on it).
+        let started = std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(run),
+                    Err(e) => tracing::error!(error = %e, "sqlite writer: no runtime"),
+                }
+            });
+        started
+            .map(|_| Self { commands })
+            .map_err(|e| DomainError::Internal(format!("sqlite writer thread: {e}")))
+    }
+
+    /// Writes `batch` (see `Writer::apply`); answers once it is committed.
+    pub(super) async fn write(&self, batch: SqliteBatch) -> Result<bool, DomainError> {
+        let stopped = || DomainError::Internal("the sqlite writer has stopped".into());
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Batch(batch, reply))
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Writes what is queued, then closes the writer connection.
+    pub(super) async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.commands.send(Command::Close(done)).await.is_ok() {
+            let _ = closed.await;
+        }
+    }
+}
+
+/// A batch's error: `Ok(false)` when it was refused (a row count, a key), else the error.
+fn refusal(error: sqlx::Error) -> Result<bool, DomainError> {
+    let refused = match &error {
+        sqlx::Error::Database(e) => {
+            e.is_unique_violation()
+                || e.is_foreign_key_violation()
+                || (e.is_check_violation() && e.message().contains(ROW_COUNT_CHECK))
+        }
+        _ => false,
+    };
+    if refused {
+        Ok(false)
+    } else {
+        Err(exec_err(error).into())
     }
 }
 
@@ -280,10 +455,8 @@ mod tests {
             .unwrap()
     }
 
-    /// A batch is kept whole or not at all, whichever statement stops it, and the writer
-    /// goes on writing afterwards (no transaction left open).
-    #[tokio::test]
-    async fn a_batch_is_applied_in_full_or_not_at_all() {
+    /// A writer on a new file with one table `t`, and the directory holding the file.
+    async fn writer_on_a_table() -> (tempfile::TempDir, Writer) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("w.db").display());
         let mut writer = Writer::new(&url).unwrap();
@@ -292,6 +465,14 @@ mod tests {
             .execute(connection)
             .await
             .unwrap();
+        (dir, writer)
+    }
+
+    /// A batch is kept whole or not at all, whichever statement stops it, and the writer
+    /// goes on writing afterwards (no transaction left open).
+    #[tokio::test]
+    async fn a_batch_is_applied_in_full_or_not_at_all() {
+        let (_dir, mut writer) = writer_on_a_table().await;
 
         let insert = |id: i64| statement("INSERT INTO t (id, v) VALUES (?, 0)", vec![id.into()]);
         let mut good = SqliteBatch::default();
@@ -338,5 +519,61 @@ mod tests {
         after.push(insert(7), 1);
         assert!(writer.apply(after).await.unwrap());
         assert_eq!(count(&mut writer).await, 3);
+    }
+
+    /// Batches committed together are each kept or undone on their own, whichever stops.
+    #[tokio::test]
+    async fn a_group_keeps_each_batch_whole_or_not_at_all() {
+        let (_dir, mut writer) = writer_on_a_table().await;
+        let insert = |id: i64| statement("INSERT INTO t (id, v) VALUES (?, 0)", vec![id.into()]);
+        let batch = |statements: Vec<(Statement, u64)>| {
+            let mut batch = SqliteBatch::default();
+            for (statement, rows) in statements {
+                batch.push(statement, rows);
+            }
+            batch
+        };
+        let missing = || statement("UPDATE t SET v = 1 WHERE id = ?", vec![99.into()]);
+        let answers = writer
+            .apply_group(vec![
+                batch(vec![(insert(1), 1), (insert(2), 1)]),
+                batch(vec![(insert(3), 1), (missing(), 1)]),
+                batch(vec![(insert(4), 1), (insert(1), 1)]),
+                batch(vec![(insert(5), 1)]),
+                batch(vec![
+                    (insert(6), 1),
+                    (statement("UPDATE nowhere SET v = 1", vec![]), 1),
+                ]),
+                batch(vec![(insert(7), 1), (missing(), 1)]),
+            ])
+            .await;
+        let answers: Vec<_> = answers.into_iter().map(|a| a.ok()).collect();
+        assert_eq!(
+            answers,
+            vec![
+                Some(true),
+                Some(false),
+                Some(false),
+                Some(true),
+                None,
+                Some(false)
+            ]
+        );
+        let connection = writer.connection().await.unwrap();
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM t ORDER BY id")
+            .fetch_all(connection)
+            .await
+            .unwrap();
+        assert_eq!(ids, vec![1, 2, 5]);
+
+        // The writer goes on, alone or in a group.
+        let answers = writer
+            .apply_group(vec![
+                batch(vec![(insert(8), 1)]),
+                batch(vec![(insert(9), 1)]),
+            ])
+            .await;
+        assert!(answers.iter().all(|a| matches!(a, Ok(true))));
+        assert_eq!(count(&mut writer).await, 5);
     }
 }
