@@ -94,6 +94,17 @@ impl OrderService {
         id: uuid::Uuid,
         etag: Option<&str>,
     ) -> Result<Order, DomainError> {
+        self.cancel_attempt(caller, request_id, id, etag, 0).await
+    }
+
+    async fn cancel_attempt(
+        &self,
+        caller: &Caller,
+        request_id: &RequestId,
+        id: uuid::Uuid,
+        etag: Option<&str>,
+        attempt: u32,
+    ) -> Result<Order, DomainError> {
         caller.require(caller.role.may_purchase(), "cancel orders")?;
         let partner = caller.partner()?;
         let key = WriteKey {
@@ -146,9 +157,21 @@ impl OrderService {
             });
         }
         let refund = order.refund_at(now);
-        self.store
+        match self
+            .store
             .cancel_order(partner, &key, &order, refund, now)
             .await
+        {
+            // Without an etag the caller set no condition on the version: an order that moved
+            // meanwhile (completed by its provisioning, say) is read and judged again.
+            Err(DomainError::Aborted {
+                reason: "ETAG_MISMATCH",
+                ..
+            }) if etag.is_none() && attempt < 3 => {
+                Box::pin(self.cancel_attempt(caller, request_id, id, etag, attempt + 1)).await
+            }
+            result => result,
+        }
     }
 
     pub async fn subscription(
