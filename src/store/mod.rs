@@ -42,9 +42,9 @@ pub struct Store {
     url: String,
     /// SQLite has one writer at a time, and a writer that finds the file locked backs off by
     /// sleeping (up to 100 ms a try). Queuing this process's writers here instead hands the
-    /// lock over at once; the guarded batches run on the writer connection it holds
-    /// (`sqlite.rs`). Correctness never rests on the queue: the transactions are safe without
-    /// it (and PostgreSQL, shared by replicas, has none).
+    /// lock over at once (the write queue takes it for each group it writes). Correctness never
+    /// rests on it: the transactions are safe without it (and PostgreSQL, shared by replicas,
+    /// has none).
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
     /// SQLite: the guarded batches, written in groups by one task on its own connection.
     writes: Option<sqlite::WriteQueue>,

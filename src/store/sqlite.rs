@@ -1,12 +1,12 @@
-//! SQLite's write path: one connection of its own, kept out of the pool, that every guarded
-//! batch of this process goes through, each batch a whole transaction sent to sqlx-sqlite's
-//! worker thread at once.
+//! SQLite's own connections, kept out of sqlx's pool (which pings every connection it takes
+//! back: one more hand-over to sqlx-sqlite's worker thread per query).
 //!
-//! Through the pool a batch took four hand-overs to that thread and back (BEGIN, the
-//! statements, COMMIT, and the ping sqlx sends each connection returned to the pool), each
-//! one a wait for the runtime to schedule the writer again while every other writer queued
-//! behind it. Here it takes one. The connection also keeps its page cache: a connection of
-//! the pool finds it emptied by every write another connection made.
+//! - `WriteQueue` + `Writer`: every guarded batch of this process is written by one task, on
+//!   a thread and runtime of its own, on one connection. A batch alone is one transaction sent
+//!   at once, BEGIN to COMMIT (it took four hand-overs through the pool); batches that queued
+//!   together share one transaction and one commit, each in a savepoint of its own.
+//! - `Readers`: the connections the hot reads go through; `Reads` is what `Store::reads()`
+//!   hands the queries (these, or the pool on PostgreSQL).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -46,9 +46,9 @@ fn url_options(url: &str) -> Result<SqliteConnectOptions, DomainError> {
 /// The name of the check a batch's statement fails when it changed other than its rows.
 const ROW_COUNT_CHECK: &str = "batch_row_count";
 
-/// A table that refuses every row, so inserting into it stops a batch: each statement of a
-/// batch is followed by an insert into it of the rows where its count of changed rows was
-/// not the one expected (none, or one that fails the check). Temporary: it lives in the
+/// A table that refuses every row, so inserting into it stops a batch with an error. Each
+/// statement of a batch is followed by an insert into it that makes a row only when that
+/// statement's count of changed rows is not the expected one. Temporary: it lives in the
 /// writer connection's own memory and nothing is ever stored in it.
 const TRIPWIRE: &str = "CREATE TEMP TABLE IF NOT EXISTS batch_tripwire \
      (ok INTEGER NOT NULL, CONSTRAINT batch_row_count CHECK (ok <> 0))";
@@ -108,13 +108,8 @@ impl Writer {
     /// it was pushed with, or a key refused one (nothing of it was kept).
     pub(super) async fn apply(&mut self, batch: SqliteBatch) -> Result<bool, DomainError> {
         let sql = format!("BEGIN IMMEDIATE;\n{}COMMIT;", batch.sql);
-        let connection = self.connection().await?;
-        let error = match sqlx::query_with(AssertSqlSafe(sql), SqlxValues(Values(batch.values)))
-            .execute(&mut *connection)
-            .await
-        {
-            Ok(_) => return Ok(true),
-            Err(error) => error,
+        let Err(error) = self.execute(sql, batch.values).await? else {
+            return Ok(true);
         };
         // The batch stopped inside its transaction (or at BEGIN, leaving none to roll back).
         self.undo("ROLLBACK").await;
@@ -128,14 +123,12 @@ impl Writer {
     /// `batches`, each given only once the commit is done.
     pub(super) async fn apply_group(
         &mut self,
-        batches: Vec<SqliteBatch>,
+        mut batches: Vec<SqliteBatch>,
     ) -> Vec<Result<bool, DomainError>> {
-        if batches.len() == 1 {
-            let mut batches = batches;
-            return match batches.pop() {
-                Some(batch) => vec![self.apply(batch).await],
-                None => Vec::new(),
-            };
+        if batches.len() == 1
+            && let Some(batch) = batches.pop()
+        {
+            return vec![self.apply(batch).await];
         }
         let count = batches.len();
         let failed = |e: &dyn std::fmt::Display| {
@@ -150,15 +143,12 @@ impl Writer {
         let mut answers = Vec::with_capacity(count);
         for batch in batches {
             let sql = format!("SAVEPOINT batch;\n{}RELEASE batch;", batch.sql);
-            let connection = match self.connection().await {
-                Ok(connection) => connection,
+            let result = match self.execute(sql, batch.values).await {
+                Ok(result) => result,
                 Err(e) => return failed(&e),
             };
-            let result = sqlx::query_with(AssertSqlSafe(sql), SqlxValues(Values(batch.values)))
-                .execute(&mut *connection)
-                .await;
             match result {
-                Ok(_) => answers.push(Ok(true)),
+                Ok(()) => answers.push(Ok(true)),
                 Err(error) => {
                     // Undo this batch alone; a connection that cannot has lost the group.
                     if !self.undo("ROLLBACK TO batch; RELEASE batch").await {
@@ -173,6 +163,22 @@ impl Writer {
             return failed(&e);
         }
         answers
+    }
+
+    /// Runs `sql` with `values` (prepared once per text, in sqlx's cache): the outer error is
+    /// a connection that could not be opened, the inner one the statements'.
+    async fn execute(
+        &mut self,
+        sql: String,
+        values: Vec<sea_orm::Value>,
+    ) -> Result<Result<(), sqlx::Error>, DomainError> {
+        let connection = self.connection().await?;
+        Ok(
+            sqlx::query_with(AssertSqlSafe(sql), SqlxValues(Values(values)))
+                .execute(connection)
+                .await
+                .map(|_| ()),
+        )
     }
 
     async fn run(&mut self, sql: &'static str) -> Result<(), DomainError> {
