@@ -74,6 +74,11 @@ impl Cart {
         format!("v{}", self.version)
     }
 
+    /// The version an etag names (`None` for anything `etag()` does not make).
+    pub fn version_in_etag(etag: &str) -> Option<i64> {
+        etag.strip_prefix('v')?.parse().ok()
+    }
+
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.status == CartStatus::Active && now >= self.expires_at
     }

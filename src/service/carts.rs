@@ -125,15 +125,18 @@ impl CartService {
     }
 
     /// The cart of the caller's partner, or NOT_FOUND.
+    /// The cart, and its customer's partner and standing. A write names the version it saw
+    /// (`etag`): the store may then answer from what it kept at that version.
     async fn load(
         &self,
         caller: &Caller,
         id: uuid::Uuid,
+        etag: Option<&str>,
     ) -> Result<(Partner, Arc<Standing>, Cart), DomainError> {
         let partner_id = caller.partner()?;
         let cart = self
             .store
-            .cart(partner_id, id)
+            .cart_at(partner_id, id, etag.and_then(Cart::version_in_etag))
             .await?
             .ok_or_else(|| not_found(id))?;
         let (partner, standing) = self.customers.buyer(caller, cart.customer_id).await?;
@@ -273,7 +276,7 @@ impl CartService {
     }
 
     pub async fn get(&self, caller: &Caller, id: uuid::Uuid) -> Result<ReviewedCart, DomainError> {
-        let (partner, standing, cart) = self.load(caller, id).await?;
+        let (partner, standing, cart) = self.load(caller, id, None).await?;
         self.review(caller, &partner, &standing, cart).await
     }
 
@@ -359,7 +362,7 @@ impl CartService {
             operation,
             fingerprint: body,
         };
-        let (partner, standing, cart) = self.load(caller, cart_id).await?;
+        let (partner, standing, cart) = self.load(caller, cart_id, etag).await?;
         let now = self.clock.now();
         if let Err(refused) = self.check_change(&cart, etag, &change, now) {
             // A retry of a change that went through answers with the cart as it is (its etag
@@ -434,7 +437,7 @@ impl CartService {
         // and a request id used for something else fails the checkout's write on its key.
         let cart = self
             .store
-            .cart(partner_id, cart_id)
+            .cart_at(partner_id, cart_id, Cart::version_in_etag(etag))
             .await?
             .ok_or_else(|| not_found(cart_id))?;
         if let (CartStatus::Ordered, Some(order_id)) = (cart.status, cart.order_id) {

@@ -208,7 +208,25 @@ impl Store {
         partner: PartnerId,
         id: uuid::Uuid,
     ) -> Result<Option<Cart>, DomainError> {
-        load_cart(&self.reads(), partner, id).await
+        let cart = load_cart(&self.reads(), partner, id).await?;
+        if let Some(cart) = &cart {
+            self.kept_carts.keep(partner, cart);
+        }
+        Ok(cart)
+    }
+
+    /// Cart `id` of `partner`, taken from what this process kept when it is kept at
+    /// `version` (the version a write's etag names; see `kept_carts.rs`), else read.
+    pub async fn cart_at(
+        &self,
+        partner: PartnerId,
+        id: uuid::Uuid,
+        version: Option<i64>,
+    ) -> Result<Option<Cart>, DomainError> {
+        if let Some(cart) = version.and_then(|v| self.kept_carts.get(partner, id, v)) {
+            return Ok(Some(cart));
+        }
+        self.cart(partner, id).await
     }
 
     /// Creates a cart once per request id. The answer is `new` as written (the clock gives
@@ -253,6 +271,7 @@ impl Store {
             self.write_batch(batch).await?
         };
         if written {
+            self.kept_carts.keep(partner, new);
             Ok(new.clone())
         } else {
             self.replayed_cart(partner, key).await
@@ -325,8 +344,12 @@ impl Store {
         if written {
             // The claim at the version read proves the stored cart was `cart`: it is now
             // `cart` with the change, one version on.
-            Ok(applied(cart, change))
+            let changed = applied(cart, change);
+            self.kept_carts.keep(partner, &changed);
+            Ok(changed)
         } else {
+            // The cart moved on (here or on another replica): read it next time.
+            self.kept_carts.forget(cart.id);
             self.replayed_cart(partner, key).await
         }
     }
@@ -358,6 +381,7 @@ impl Store {
             return Err(concurrent_change());
         }
         txn.commit().await?;
+        self.kept_carts.forget(cart.id);
         Ok(())
     }
 

@@ -7,6 +7,7 @@ mod changes;
 mod customers;
 pub mod entity;
 mod idempotency;
+mod kept_carts;
 pub mod migration;
 mod orders;
 mod partners;
@@ -52,6 +53,8 @@ pub struct Store {
     readers: Option<Arc<sqlite::Readers>>,
     /// The customer standings this process keeps (see `standing.rs`).
     standings: Arc<standing::Standings>,
+    /// The carts this process keeps, each at its version (see `kept_carts.rs`).
+    kept_carts: Arc<kept_carts::KeptCarts>,
     /// PostgreSQL: tells other replicas what holdings changed.
     announcer: Option<customers::Announcer>,
 }
@@ -193,6 +196,7 @@ impl Store {
             readers,
             // On PostgreSQL, kept only once other replicas' changes are heard.
             standings: Arc::new(standing::Standings::new(sqlite)),
+            kept_carts: Arc::default(),
             announcer: (!sqlite).then(|| customers::Announcer::start(db.clone())),
             db,
         })

@@ -402,6 +402,7 @@ impl Store {
                 _ => self.place_in_a_transaction(&placed).await?,
             };
             if written {
+                self.kept_carts.forget(cart.id);
                 self.holdings_changed(cart.customer_id);
                 return Ok(CheckoutOutcome::Created(order));
             }

@@ -1,17 +1,22 @@
 //! SQLite's own connections, kept out of sqlx's pool (which pings every connection it takes
 //! back: one more hand-over to sqlx-sqlite's worker thread per query).
 //!
-//! - `WriteQueue` + `Writer`: every guarded batch of this process is written by one task, on
-//!   a thread and runtime of its own, on one connection. A batch alone is one transaction sent
-//!   at once, BEGIN to COMMIT (it took four hand-overs through the pool); batches that queued
-//!   together share one transaction and one commit, each in a savepoint of its own.
+//! - `WriteQueue` + `Writer`: every guarded batch of this process is written by one thread,
+//!   on one connection of its own, through rusqlite: the statements run on that thread, with
+//!   no hand-over to a driver's worker thread per statement. A batch alone is one
+//!   transaction; batches that queued together share one transaction and one commit, each in
+//!   a savepoint of its own (group commit).
 //! - `Readers`: the connections the hot reads go through; `Reads` is what `Store::reads()`
 //!   hands the queries (these, or the pool on PostgreSQL).
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::SecondsFormat;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{OpenFlags, ffi};
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous,
 };
@@ -25,195 +30,265 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::domain::DomainError;
 
-/// The options every connection to the file is opened with, the pool's and the writer's.
+/// How long a connection waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The options every sqlx connection to the file is opened with, the pool's and the readers'.
+/// The writer's rusqlite connection is opened with the same settings (`Writer::open`).
 pub(super) fn options(o: SqliteConnectOptions) -> SqliteConnectOptions {
     o.create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         // NORMAL in WAL mode: a committed transaction survives a process crash; only an OS
         // crash or power loss can lose the last ones.
         .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(true)
 }
 
-/// The options of the writer's and readers' connections to `url`.
+/// The options of the readers' connections to `url`.
 fn url_options(url: &str) -> Result<SqliteConnectOptions, DomainError> {
     let parsed = SqliteConnectOptions::from_str(url)
         .map_err(|e| DomainError::Internal(format!("sqlite url: {e}")))?;
     Ok(options(parsed).disable_statement_logging())
 }
 
-/// The name of the check a batch's statement fails when it changed other than its rows.
-const ROW_COUNT_CHECK: &str = "batch_row_count";
-
-/// A table that refuses every row, so inserting into it stops a batch with an error. Each
-/// statement of a batch is followed by an insert into it that makes a row only when that
-/// statement's count of changed rows is not the expected one. Temporary: it lives in the
-/// writer connection's own memory and nothing is ever stored in it.
-const TRIPWIRE: &str = "CREATE TEMP TABLE IF NOT EXISTS batch_tripwire \
-     (ok INTEGER NOT NULL, CONSTRAINT batch_row_count CHECK (ok <> 0))";
-
-/// Statements sent to the database as one transaction, each with the rows it must change.
-/// A statement that changes other rows, or that a key refuses, stops the batch there and the
-/// transaction is rolled back: it is applied in full or not at all.
+/// Statements applied as one transaction, each with the rows it must change. A statement
+/// that changes other rows, or that a key refuses, stops the batch there and nothing of it
+/// is kept: it is applied in full or not at all.
 #[derive(Debug, Default)]
 pub(super) struct SqliteBatch {
-    sql: String,
-    values: Vec<sea_orm::Value>,
+    statements: Vec<(Statement, u64)>,
 }
 
 impl SqliteBatch {
     pub(super) fn push(&mut self, statement: Statement, rows: u64) {
-        self.sql.push_str(&statement.sql);
-        self.sql
-            .push_str(";\nINSERT INTO temp.batch_tripwire (ok) SELECT 0 WHERE changes() <> ");
-        self.sql.push_str(&rows.to_string());
-        self.sql.push_str(";\n");
-        self.values
-            .extend(statement.values.map(|v| v.0).unwrap_or_default());
+        self.statements.push((statement, rows));
     }
 }
 
-/// The writer connection, opened on first use and again after a failure that may have left it
-/// inside a transaction.
+/// Why a batch stopped.
+enum Stop {
+    /// A statement changed other rows than it was pushed with, or a key refused it.
+    Refused,
+    Failed(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for Stop {
+    fn from(e: rusqlite::Error) -> Self {
+        let refused = matches!(
+            &e,
+            rusqlite::Error::SqliteFailure(f, _) if matches!(
+                f.extended_code,
+                ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                    | ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+            )
+        );
+        if refused {
+            Stop::Refused
+        } else {
+            Stop::Failed(e)
+        }
+    }
+}
+
+/// A batch's answer: `Ok(false)` when it was refused, else the error.
+fn answer(stop: Stop) -> Result<bool, DomainError> {
+    match stop {
+        Stop::Refused => Ok(false),
+        Stop::Failed(e) => Err(write_err(&e)),
+    }
+}
+
+fn write_err(e: &dyn std::fmt::Display) -> DomainError {
+    DomainError::Internal(format!("sqlite writer: {e}"))
+}
+
+/// A value as sqlx-sqlite binds it (so a row reads the same whichever connection wrote it:
+/// timestamps as RFC 3339 text, which the store's comparisons order as text).
+fn bind(value: sea_orm::Value) -> Result<SqlValue, DomainError> {
+    use sea_orm::Value as V;
+    let integer = |v: Option<i64>| v.map_or(SqlValue::Null, SqlValue::Integer);
+    let text = |v: Option<String>| v.map_or(SqlValue::Null, SqlValue::Text);
+    Ok(match value {
+        V::Bool(v) => integer(v.map(i64::from)),
+        V::TinyInt(v) => integer(v.map(i64::from)),
+        V::SmallInt(v) => integer(v.map(i64::from)),
+        V::Int(v) => integer(v.map(i64::from)),
+        V::BigInt(v) => integer(v),
+        V::TinyUnsigned(v) => integer(v.map(i64::from)),
+        V::SmallUnsigned(v) => integer(v.map(i64::from)),
+        V::Unsigned(v) => integer(v.map(i64::from)),
+        V::BigUnsigned(v) => integer(
+            v.map(i64::try_from)
+                .transpose()
+                .map_err(|e| write_err(&format!("an unsigned value out of range: {e}")))?,
+        ),
+        V::Float(v) => v.map_or(SqlValue::Null, |v| SqlValue::Real(f64::from(v))),
+        V::Double(v) => v.map_or(SqlValue::Null, SqlValue::Real),
+        V::String(v) => text(v),
+        V::Char(v) => text(v.map(String::from)),
+        V::Bytes(v) => v.map_or(SqlValue::Null, SqlValue::Blob),
+        V::ChronoDateTimeUtc(v) => text(v.map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, false))),
+        V::ChronoDateTime(v) => text(v.map(|t| t.format("%F %T%.f").to_string())),
+        V::Uuid(v) => v.map_or(SqlValue::Null, |u| SqlValue::Blob(u.as_bytes().to_vec())),
+        other => return Err(write_err(&format!("a value it cannot bind: {other:?}"))),
+    })
+}
+
+/// The writer connection (rusqlite, used on the writer's thread only), opened on first use
+/// and again after a failure that may have left it inside a transaction.
 #[derive(Debug)]
 pub(super) struct Writer {
-    options: SqliteConnectOptions,
-    connection: Option<SqliteConnection>,
+    path: PathBuf,
+    connection: Option<rusqlite::Connection>,
 }
 
 impl Writer {
     pub(super) fn new(url: &str) -> Result<Self, DomainError> {
         Ok(Self {
-            options: url_options(url)?,
+            path: url_options(url)?.get_filename().to_owned(),
             connection: None,
         })
     }
 
-    async fn connection(&mut self) -> Result<&mut SqliteConnection, DomainError> {
+    /// Opens the file with the settings of `options`.
+    fn open(&self) -> Result<rusqlite::Connection, DomainError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection =
+            rusqlite::Connection::open_with_flags(&self.path, flags).map_err(|e| write_err(&e))?;
+        connection
+            .busy_timeout(BUSY_TIMEOUT)
+            .and_then(|()| {
+                connection.execute_batch(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON;",
+                )
+            })
+            .map_err(|e| write_err(&e))?;
+        connection.set_prepared_statement_cache_capacity(256);
+        Ok(connection)
+    }
+
+    fn connection(&mut self) -> Result<&rusqlite::Connection, DomainError> {
         if self.connection.is_none() {
-            let mut connection = self.options.connect().await.map_err(conn_err)?;
-            sqlx::raw_sql(TRIPWIRE)
-                .execute(&mut connection)
-                .await
-                .map_err(exec_err)?;
-            self.connection = Some(connection);
+            self.connection = Some(self.open()?);
         }
         self.connection
-            .as_mut()
-            .ok_or_else(|| DomainError::Internal("sqlite writer connection".into()))
+            .as_ref()
+            .ok_or_else(|| write_err(&"no connection"))
     }
 
     /// Runs `batch` as one transaction: `Ok(false)` if a statement changed other rows than
     /// it was pushed with, or a key refused one (nothing of it was kept).
-    pub(super) async fn apply(&mut self, batch: SqliteBatch) -> Result<bool, DomainError> {
-        let sql = format!("BEGIN IMMEDIATE;\n{}COMMIT;", batch.sql);
-        let Err(error) = self.execute(sql, batch.values).await? else {
-            return Ok(true);
-        };
-        // The batch stopped inside its transaction (or at BEGIN, leaving none to roll back).
-        self.undo("ROLLBACK").await;
-        refusal(error)
+    pub(super) fn apply(&mut self, batch: SqliteBatch) -> Result<bool, DomainError> {
+        let connection = self.connection()?;
+        let run = connection
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(Stop::from)
+            .and_then(|()| run(connection, batch))
+            .and_then(|()| connection.execute_batch("COMMIT").map_err(Stop::from));
+        match run {
+            Ok(()) => Ok(true),
+            Err(stop) => {
+                self.undo("ROLLBACK");
+                answer(stop)
+            }
+        }
     }
 
     /// Runs `batches` in one transaction (one commit for all), each inside a savepoint of its
     /// own: a batch that stops is rolled back to its savepoint alone and the others go on.
-    /// Each batch is sent as it is (so its statements stay prepared in sqlx's cache: a group
-    /// sent as one text would be prepared anew every time). The answers are in the order of
-    /// `batches`, each given only once the commit is done.
-    pub(super) async fn apply_group(
+    /// The answers are in the order of `batches`, each given only once the commit is done.
+    pub(super) fn apply_group(
         &mut self,
         mut batches: Vec<SqliteBatch>,
     ) -> Vec<Result<bool, DomainError>> {
         if batches.len() == 1
             && let Some(batch) = batches.pop()
         {
-            return vec![self.apply(batch).await];
+            return vec![self.apply(batch)];
         }
         let count = batches.len();
-        let failed = |e: &dyn std::fmt::Display| {
+        let failed = |writer: &mut Self, e: &dyn std::fmt::Display| {
+            writer.undo("ROLLBACK");
             (0..count)
-                .map(|_| Err(DomainError::Internal(format!("sqlite group commit: {e}"))))
+                .map(|_| Err(write_err(&format!("group commit: {e}"))))
                 .collect::<Vec<_>>()
         };
-        if let Err(e) = self.run("BEGIN IMMEDIATE").await {
-            self.undo("ROLLBACK").await;
-            return failed(&e);
+        let connection = match self.connection() {
+            Ok(connection) => connection,
+            Err(e) => return failed(self, &e),
+        };
+        if let Err(e) = connection.execute_batch("BEGIN IMMEDIATE") {
+            return failed(self, &e);
         }
         let mut answers = Vec::with_capacity(count);
         for batch in batches {
-            let sql = format!("SAVEPOINT batch;\n{}RELEASE batch;", batch.sql);
-            let result = match self.execute(sql, batch.values).await {
-                Ok(result) => result,
-                Err(e) => return failed(&e),
-            };
-            match result {
+            let ran = connection
+                .execute_batch("SAVEPOINT batch")
+                .map_err(Stop::from)
+                .and_then(|()| run(connection, batch))
+                .and_then(|()| {
+                    connection
+                        .execute_batch("RELEASE batch")
+                        .map_err(Stop::from)
+                });
+            match ran {
                 Ok(()) => answers.push(Ok(true)),
-                Err(error) => {
+                Err(stop) => {
                     // Undo this batch alone; a connection that cannot has lost the group.
-                    if !self.undo("ROLLBACK TO batch; RELEASE batch").await {
-                        return failed(&error);
+                    if let Err(e) = connection.execute_batch("ROLLBACK TO batch; RELEASE batch") {
+                        return failed(self, &e);
                     }
-                    answers.push(refusal(error));
+                    answers.push(answer(stop));
                 }
             }
         }
-        if let Err(e) = self.run("COMMIT").await {
-            self.undo("ROLLBACK").await;
-            return failed(&e);
+        if let Err(e) = connection.execute_batch("COMMIT") {
+            return failed(self, &e);
         }
         answers
     }
 
-    /// Runs `sql` with `values` (prepared once per text, in sqlx's cache): the outer error is
-    /// a connection that could not be opened, the inner one the statements'.
-    async fn execute(
-        &mut self,
-        sql: String,
-        values: Vec<sea_orm::Value>,
-    ) -> Result<Result<(), sqlx::Error>, DomainError> {
-        let connection = self.connection().await?;
-        Ok(
-            sqlx::query_with(AssertSqlSafe(sql), SqlxValues(Values(values)))
-                .execute(connection)
-                .await
-                .map(|_| ()),
-        )
-    }
-
-    async fn run(&mut self, sql: &'static str) -> Result<(), DomainError> {
-        let connection = self.connection().await?;
-        sqlx::raw_sql(sql)
-            .execute(connection)
-            .await
-            .map(|_| ())
-            .map_err(|e| exec_err(e).into())
-    }
-
-    /// Runs `sql` to undo what a stopped batch did; a connection that cannot is closed (and
-    /// with it its transaction) and replaced: `false` then.
-    async fn undo(&mut self, sql: &'static str) -> bool {
-        let Some(connection) = self.connection.as_mut() else {
-            return false;
+    /// Undoes an open transaction; a connection that cannot is closed (and with it its
+    /// transaction) and opened again on its next use.
+    fn undo(&mut self, sql: &'static str) {
+        let Some(connection) = self.connection.as_ref() else {
+            return;
         };
-        match sqlx::raw_sql(sql).execute(&mut *connection).await {
-            Ok(_) => true,
-            Err(e) if e.to_string().contains("no transaction is active") => true,
-            Err(e) => {
-                tracing::error!(error = %e, "sqlite writer: {sql} failed; reconnecting");
-                if let Some(connection) = self.connection.take() {
-                    let _ = connection.close().await;
-                }
-                false
-            }
+        if connection.is_autocommit() {
+            return;
+        }
+        if let Err(e) = connection.execute_batch(sql) {
+            tracing::error!(error = %e, "sqlite writer: {sql} failed; reconnecting");
+            self.connection = None;
         }
     }
+}
 
-    pub(super) async fn close(&mut self) {
-        if let Some(connection) = self.connection.take() {
-            let _ = connection.close().await;
+/// Runs each statement of `batch` (prepared once per text, in the connection's cache) and
+/// checks the rows it changed.
+fn run(connection: &rusqlite::Connection, batch: SqliteBatch) -> Result<(), Stop> {
+    for (statement, rows) in batch.statements {
+        let values = statement
+            .values
+            .map(|v| v.0)
+            .unwrap_or_default()
+            .into_iter()
+            .map(bind)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Stop::Failed(rusqlite::Error::ToSqlConversionFailure(e.into())))?;
+        let changed = connection
+            .prepare_cached(&statement.sql)?
+            .execute(rusqlite::params_from_iter(values))?;
+        if changed as u64 != rows {
+            return Err(Stop::Refused);
         }
     }
+    Ok(())
 }
 
 /// The most batches one commit takes.
@@ -224,9 +299,9 @@ enum Command {
     Close(oneshot::Sender<()>),
 }
 
-/// The queue of this process's batches and the task that writes them: whatever queued while
-/// it wrote the last group is the next group, so writers that come together commit together
-/// (group commit), on their turn of the store's write gate.
+/// The queue of this process's batches and the thread that writes them: whatever queued
+/// while it wrote the last group is the next group, so writers that come together commit
+/// together (group commit), on their turn of the store's write gate.
 #[derive(Debug, Clone)]
 pub(super) struct WriteQueue {
     commands: mpsc::Sender<Command>,
@@ -234,18 +309,19 @@ pub(super) struct WriteQueue {
 
 impl WriteQueue {
     pub(super) fn start(
-        writer: Writer,
+        mut writer: Writer,
         gate: Arc<tokio::sync::Mutex<()>>,
     ) -> Result<Self, DomainError> {
         let (commands, mut queue) = mpsc::channel(4 * GROUP);
-        let run = async move {
-            let mut writer = writer;
-            let mut received = Vec::with_capacity(GROUP);
-            while queue.recv_many(&mut received, GROUP).await > 0 {
-                let mut batches = Vec::with_capacity(received.len());
-                let mut replies = Vec::with_capacity(received.len());
+        // A thread of its own, outside the server's runtime: the statements run here, so
+        // every writer waits on it and nothing else.
+        let run = move || {
+            while let Some(first) = queue.blocking_recv() {
+                let mut batches = Vec::with_capacity(GROUP);
+                let mut replies = Vec::with_capacity(GROUP);
                 let mut close = None;
-                for command in received.drain(..) {
+                let mut next = Some(first);
+                while let Some(command) = next {
                     match command {
                         Command::Batch(batch, reply) => {
                             batches.push(batch);
@@ -253,10 +329,13 @@ impl WriteQueue {
                         }
                         Command::Close(done) => close = Some(done),
                     }
+                    next = (batches.len() < GROUP && close.is_none())
+                        .then(|| queue.try_recv().ok())
+                        .flatten();
                 }
                 if !batches.is_empty() {
-                    let turn = gate.lock().await;
-                    let answers = writer.apply_group(batches).await;
+                    let turn = gate.blocking_lock();
+                    let answers = writer.apply_group(batches);
                     drop(turn);
                     for (reply, answer) in replies.into_iter().zip(answers) {
                         // A caller that went away finds its batch written all the same.
@@ -264,35 +343,22 @@ impl WriteQueue {
                     }
                 }
                 if let Some(done) = close {
-                    writer.close().await;
+                    writer.connection = None;
                     let _ = done.send(());
                     return;
                 }
             }
-            writer.close().await;
         };
-        // On a thread and runtime of its own: between its hand-overs to the worker thread
-        // the writer is woken at once, not queued behind every request the server's runtime
-        // is serving (all writers wait on it).
-        let started = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || {
-                match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime.block_on(run),
-                    Err(e) => tracing::error!(error = %e, "sqlite writer: no runtime"),
-                }
-            });
-        started
+            .spawn(run)
             .map(|_| Self { commands })
-            .map_err(|e| DomainError::Internal(format!("sqlite writer thread: {e}")))
+            .map_err(|e| write_err(&format!("no thread: {e}")))
     }
 
     /// Writes `batch` (see `Writer::apply`); answers once it is committed.
     pub(super) async fn write(&self, batch: SqliteBatch) -> Result<bool, DomainError> {
-        let stopped = || DomainError::Internal("the sqlite writer has stopped".into());
+        let stopped = || write_err(&"stopped");
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(Command::Batch(batch, reply))
@@ -310,31 +376,9 @@ impl WriteQueue {
     }
 }
 
-/// A batch's error: `Ok(false)` when it was refused (a row count, a key), else the error.
-fn refusal(error: sqlx::Error) -> Result<bool, DomainError> {
-    let refused = match &error {
-        sqlx::Error::Database(e) => {
-            e.is_unique_violation()
-                || e.is_foreign_key_violation()
-                || (e.is_check_violation() && e.message().contains(ROW_COUNT_CHECK))
-        }
-        _ => false,
-    };
-    if refused {
-        Ok(false)
-    } else {
-        Err(exec_err(error).into())
-    }
-}
-
 fn exec_err(e: sqlx::Error) -> DbErr {
     DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e)))
 }
-
-fn conn_err(e: sqlx::Error) -> DomainError {
-    DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))).into()
-}
-
 /// Read connections of this process, kept out of sqlx's pool: a connection taken from the
 /// pool is pinged on its way back, one more hand-over to its worker thread per query.
 #[derive(Debug)]
@@ -453,106 +497,109 @@ mod tests {
         Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
     }
 
-    async fn count(writer: &mut Writer) -> i64 {
-        let connection = writer.connection().await.unwrap();
-        sqlx::query_scalar("SELECT count(*) FROM t")
-            .fetch_one(connection)
-            .await
+    fn count(writer: &mut Writer) -> i64 {
+        let connection = writer.connection().unwrap();
+        connection
+            .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
             .unwrap()
     }
 
     /// A writer on a new file with one table `t`, and the directory holding the file.
-    async fn writer_on_a_table() -> (tempfile::TempDir, Writer) {
+    fn writer_on_a_table() -> (tempfile::TempDir, Writer) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("w.db").display());
         let mut writer = Writer::new(&url).unwrap();
-        let connection = writer.connection().await.unwrap();
-        sqlx::raw_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
-            .execute(connection)
-            .await
+        let connection = writer.connection().unwrap();
+        connection
+            .execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
             .unwrap();
         (dir, writer)
     }
 
+    fn insert(id: i64) -> Statement {
+        statement("INSERT INTO t (id, v) VALUES (?, 0)", vec![id.into()])
+    }
+
+    fn batch(statements: Vec<(Statement, u64)>) -> SqliteBatch {
+        let mut batch = SqliteBatch::default();
+        for (statement, rows) in statements {
+            batch.push(statement, rows);
+        }
+        batch
+    }
+
     /// A batch is kept whole or not at all, whichever statement stops it, and the writer
     /// goes on writing afterwards (no transaction left open).
-    #[tokio::test]
-    async fn a_batch_is_applied_in_full_or_not_at_all() {
-        let (_dir, mut writer) = writer_on_a_table().await;
+    #[test]
+    fn a_batch_is_applied_in_full_or_not_at_all() {
+        let (_dir, mut writer) = writer_on_a_table();
 
-        let insert = |id: i64| statement("INSERT INTO t (id, v) VALUES (?, 0)", vec![id.into()]);
-        let mut good = SqliteBatch::default();
-        good.push(insert(1), 1);
-        good.push(
-            statement("UPDATE t SET v = v + 1 WHERE id = ?", vec![1.into()]),
-            1,
+        let bump = statement("UPDATE t SET v = v + 1 WHERE id = ?", vec![1.into()]);
+        assert!(
+            writer
+                .apply(batch(vec![(insert(1), 1), (bump, 1)]))
+                .unwrap()
         );
-        assert!(writer.apply(good).await.unwrap());
-        assert_eq!(count(&mut writer).await, 1);
+        assert_eq!(count(&mut writer), 1);
 
         // The second statement changes no row: the first is not kept.
-        let mut short = SqliteBatch::default();
-        short.push(insert(2), 1);
-        short.push(
-            statement("UPDATE t SET v = 1 WHERE id = ?", vec![99.into()]),
-            1,
+        let missing = statement("UPDATE t SET v = 1 WHERE id = ?", vec![99.into()]);
+        assert!(
+            !writer
+                .apply(batch(vec![(insert(2), 1), (missing, 1)]))
+                .unwrap()
         );
-        assert!(!writer.apply(short).await.unwrap());
-        assert_eq!(count(&mut writer).await, 1);
+        assert_eq!(count(&mut writer), 1);
 
         // A statement changing more rows than expected stops it too.
-        let mut wide = SqliteBatch::default();
-        wide.push(insert(3), 1);
-        wide.push(statement("UPDATE t SET v = 2", vec![]), 1);
-        assert!(!writer.apply(wide).await.unwrap());
-        assert_eq!(count(&mut writer).await, 1);
+        let wide = statement("UPDATE t SET v = 2", vec![]);
+        assert!(
+            !writer
+                .apply(batch(vec![(insert(3), 1), (wide, 1)]))
+                .unwrap()
+        );
+        assert_eq!(count(&mut writer), 1);
 
         // A key refusing a row: the batch is refused, not an error, and nothing is kept.
-        let mut taken = SqliteBatch::default();
-        taken.push(insert(4), 1);
-        taken.push(insert(1), 1);
-        assert!(!writer.apply(taken).await.unwrap());
-        assert_eq!(count(&mut writer).await, 1);
+        assert!(
+            !writer
+                .apply(batch(vec![(insert(4), 1), (insert(1), 1)]))
+                .unwrap()
+        );
+        assert_eq!(count(&mut writer), 1);
 
         // Any other error is an error, and leaves no transaction behind either.
-        let mut broken = SqliteBatch::default();
-        broken.push(insert(5), 1);
-        broken.push(statement("UPDATE missing SET v = 1", vec![]), 1);
-        assert!(writer.apply(broken).await.is_err());
+        let broken = statement("UPDATE missing SET v = 1", vec![]);
+        assert!(
+            writer
+                .apply(batch(vec![(insert(5), 1), (broken, 1)]))
+                .is_err()
+        );
 
-        let mut after = SqliteBatch::default();
-        after.push(insert(6), 1);
-        after.push(insert(7), 1);
-        assert!(writer.apply(after).await.unwrap());
-        assert_eq!(count(&mut writer).await, 3);
+        assert!(
+            writer
+                .apply(batch(vec![(insert(6), 1), (insert(7), 1)]))
+                .unwrap()
+        );
+        assert_eq!(count(&mut writer), 3);
     }
 
     /// Batches committed together are each kept or undone on their own, whichever stops.
-    #[tokio::test]
-    async fn a_group_keeps_each_batch_whole_or_not_at_all() {
-        let (_dir, mut writer) = writer_on_a_table().await;
-        let insert = |id: i64| statement("INSERT INTO t (id, v) VALUES (?, 0)", vec![id.into()]);
-        let batch = |statements: Vec<(Statement, u64)>| {
-            let mut batch = SqliteBatch::default();
-            for (statement, rows) in statements {
-                batch.push(statement, rows);
-            }
-            batch
-        };
+    #[test]
+    fn a_group_keeps_each_batch_whole_or_not_at_all() {
+        let (_dir, mut writer) = writer_on_a_table();
         let missing = || statement("UPDATE t SET v = 1 WHERE id = ?", vec![99.into()]);
-        let answers = writer
-            .apply_group(vec![
-                batch(vec![(insert(1), 1), (insert(2), 1)]),
-                batch(vec![(insert(3), 1), (missing(), 1)]),
-                batch(vec![(insert(4), 1), (insert(1), 1)]),
-                batch(vec![(insert(5), 1)]),
-                batch(vec![
-                    (insert(6), 1),
-                    (statement("UPDATE nowhere SET v = 1", vec![]), 1),
-                ]),
-                batch(vec![(insert(7), 1), (missing(), 1)]),
-            ])
-            .await;
+        let answers = writer.apply_group(vec![
+            batch(vec![(insert(1), 1), (insert(2), 1)]),
+            batch(vec![(insert(3), 1), (missing(), 1)]),
+            batch(vec![(insert(4), 1), (insert(1), 1)]),
+            batch(vec![(insert(5), 1)]),
+            batch(vec![
+                (insert(6), 1),
+                (statement("UPDATE nowhere SET v = 1", vec![]), 1),
+            ]),
+            batch(vec![(insert(7), 1), (missing(), 1)]),
+        ]);
         let answers: Vec<_> = answers.into_iter().map(|a| a.ok()).collect();
         assert_eq!(
             answers,
@@ -565,21 +612,78 @@ mod tests {
                 Some(false)
             ]
         );
-        let connection = writer.connection().await.unwrap();
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM t ORDER BY id")
-            .fetch_all(connection)
-            .await
+        let connection = writer.connection().unwrap();
+        let ids: Vec<i64> = connection
+            .prepare("SELECT id FROM t ORDER BY id")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(ids, vec![1, 2, 5]);
 
         // The writer goes on, alone or in a group.
-        let answers = writer
-            .apply_group(vec![
-                batch(vec![(insert(8), 1)]),
-                batch(vec![(insert(9), 1)]),
-            ])
-            .await;
+        let answers = writer.apply_group(vec![
+            batch(vec![(insert(8), 1)]),
+            batch(vec![(insert(9), 1)]),
+        ]);
         assert!(answers.iter().all(|a| matches!(a, Ok(true))));
-        assert_eq!(count(&mut writer).await, 5);
+        assert_eq!(count(&mut writer), 5);
+    }
+
+    /// The writer binds every kind of value the store writes exactly as sqlx-sqlite does
+    /// (the pool's connections write the same columns, and the queries compare them).
+    #[tokio::test]
+    async fn the_writer_binds_values_as_sqlx_does() {
+        let (dir, mut writer) = writer_on_a_table();
+        writer
+            .connection()
+            .unwrap()
+            .execute_batch("CREATE TABLE v (n INTEGER, a, b, c, d, e, f, g, h, i)")
+            .unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-03T07:17:12.123456Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let whole = chrono::DateTime::parse_from_rfc3339("2026-12-31T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let values = |n: i64| -> Vec<sea_orm::Value> {
+            vec![
+                n.into(),
+                "text".into(),
+                true.into(),
+                7i32.into(),
+                (-9_000_000_000i64).into(),
+                at.into(),
+                whole.into(),
+                Option::<String>::None.into(),
+                Option::<chrono::DateTime<chrono::Utc>>::None.into(),
+                uuid::Uuid::from_u128(42).into(),
+            ]
+        };
+        let sql = "INSERT INTO v VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        assert!(
+            writer
+                .apply(batch(vec![(statement(sql, values(1)), 1)]))
+                .unwrap()
+        );
+
+        let url = format!("sqlite://{}", dir.path().join("w.db").display());
+        let mut sqlx_connection = url_options(&url).unwrap().connect().await.unwrap();
+        sqlx::query_with(sql, SqlxValues(Values(values(2))))
+            .execute(&mut sqlx_connection)
+            .await
+            .unwrap();
+
+        let quoted = "SELECT quote(a) || ' ' || quote(b) || ' ' || quote(c) || ' ' || quote(d) \
+                      || ' ' || quote(e) || ' ' || quote(f) || ' ' || quote(g) || ' ' || quote(h) \
+                      || ' ' || quote(i) FROM v ORDER BY n";
+        let rows: Vec<String> = sqlx::query_scalar(quoted)
+            .fetch_all(&mut sqlx_connection)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0], rows[1]);
+        assert!(rows[0].contains(" '2026-12-03T07:17:12.123456+00:00' "));
     }
 }
