@@ -787,3 +787,57 @@ on_both_backends!(
         assert_eq!(status, pb::OrderStatus::Completed as i32);
     }
 );
+
+/// A replica keeps the carts it wrote, each at its version, and a write naming that version
+/// takes the cart from there without reading it. A cart changed meanwhile through another
+/// replica must still refuse the stale etag here, for a line change and for checkout, and
+/// the fresh etag must then work here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cart_changed_through_another_replica_refuses_the_stale_etag_here() {
+    let Some(a) = TestApp::spawn(common::Backend::Postgres).await else {
+        return;
+    };
+    let b = a.replica(|_| {}).await;
+    let e3 = item(&a, E3, "US").await;
+    let audio = item(&a, AUDIO, "US").await;
+    // A writes the cart (and keeps it at version 1).
+    let cart = new_cart(&a, "us-fabrikam", vec![annual(&e3, 5)]).await;
+    let add = |etag: &str, quantity: i32| pb::AddCartLineRequest {
+        request_id: rid(),
+        cart_id: cart.id.clone(),
+        etag: etag.into(),
+        line: Some(annual(&audio, quantity)),
+    };
+    // B moves it on.
+    let on_b = b
+        .carts("us", Role::SalesAgent)
+        .add_cart_line(add(&cart.etag, 2))
+        .await
+        .unwrap()
+        .into_inner()
+        .cart
+        .unwrap();
+    assert_ne!(on_b.etag, cart.etag);
+
+    // A still keeps version 1: its claim at that version must fail all the same.
+    let mut carts_a = a.carts("us", Role::SalesAgent);
+    let err = carts_a.add_cart_line(add(&cart.etag, 3)).await.unwrap_err();
+    assert_eq!(err.code(), Code::Aborted, "{err:?}");
+    let err = checkout(&a, &cart).await.unwrap_err();
+    assert_eq!(err.code(), Code::Aborted, "{err:?}");
+
+    // Through A the cart reads as B left it, and B's etag works there.
+    let read = carts_a
+        .get_cart(pb::GetCartRequest {
+            cart_id: cart.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .cart
+        .unwrap();
+    assert_eq!(read.etag, on_b.etag);
+    assert_eq!(read.lines.len(), 2);
+    let order = checkout(&a, &read).await.unwrap();
+    assert_eq!(order.lines.len(), 2);
+}
