@@ -451,19 +451,18 @@ impl CartService {
         }
         let now = self.clock.now();
         self.check_writable(&cart, Some(etag), now)?;
-        // The rules run on what the customer holds as the checkout reads it, not on what this
-        // process kept of it: only its profile is taken from there.
-        let (partner, customer) = self
-            .customers
-            .buyer_profile(caller, cart.customer_id)
-            .await?;
+        // The rules first run on what this process kept of the customer's holdings, with the
+        // version they were read at: the order is written only if that version still holds
+        // (else the store reads them and the rules run again).
+        let (partner, standing) = self.customers.buyer(caller, cart.customer_id).await?;
+        let customer = &standing.customer;
         let catalog = self.catalog.snapshot();
         let outcome = self
             .store
-            .checkout(partner.id, &key, &cart, now, |held| {
+            .checkout(partner.id, &key, &cart, now, Some(&standing.held), |held| {
                 // What the customer holds now; the order is written only if that still holds.
                 let holdings = Holdings::new(held.holdings.iter().cloned());
-                let buyer = buyer(&catalog, caller, &partner, &customer, &holdings, now);
+                let buyer = buyer(&catalog, caller, &partner, customer, &holdings, now);
                 let review = cart::review(&buyer, &held.parents, &cart.lines);
                 if !review.is_clean() {
                     return Err(unclean(&review, customer.id));

@@ -57,19 +57,6 @@ impl CustomerService {
         Ok((partner, standing.ok_or_else(|| Self::not_found(id))?))
     }
 
-    /// The caller's partner and its customer, without what it holds: for checkout, which
-    /// reads the holdings itself.
-    pub async fn buyer_profile(
-        &self,
-        caller: &Caller,
-        id: CustomerId,
-    ) -> Result<(Partner, Arc<Customer>), DomainError> {
-        let partner_id = caller.partner()?;
-        let (partner, customer) =
-            tokio::try_join!(self.partner(partner_id), self.store.profile(partner_id, id))?;
-        Ok((partner, customer.ok_or_else(|| Self::not_found(id))?))
-    }
-
     /// The caller's partner, from memory after the first read.
     async fn partner(&self, id: crate::domain::ids::PartnerId) -> Result<Partner, DomainError> {
         if let Some(p) = self.partners.read().ok().and_then(|m| m.get(&id).cloned()) {

@@ -400,29 +400,6 @@ impl Store {
         Ok(Some(standing))
     }
 
-    /// The customer of `partner`, without what it holds, as this process keeps it.
-    pub async fn profile(
-        &self,
-        partner: PartnerId,
-        id: CustomerId,
-    ) -> Result<Option<Arc<Customer>>, DomainError> {
-        let read_at = Instant::now();
-        let customer = match self.standings.get(id) {
-            Lookup::Kept(kept) => kept.customer.clone(),
-            Lookup::HoldingsStale { customer, .. } => customer,
-            Lookup::Missing(ticket) => {
-                let Some(customer) = load(&self.reads(), partner, id).await? else {
-                    return Ok(None);
-                };
-                let customer = Arc::new(customer);
-                self.standings
-                    .keep_profile(ticket, customer.clone(), read_at);
-                customer
-            }
-        };
-        Ok((customer.partner_id == partner).then_some(customer))
-    }
-
     /// A change to the customer committed: what this process kept of it is stale.
     pub(super) fn customer_changed(&self, id: CustomerId) {
         self.standings.forget(id);

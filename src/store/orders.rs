@@ -119,6 +119,8 @@ fn order_from_rows(row: order::Model, lines: Vec<order_line::Model>) -> Result<O
 pub struct Held {
     pub holdings: Vec<Holding>,
     pub parents: Vec<ParentSubscription>,
+    /// The customer's `holdings_version` these were read at, when read with it.
+    pub version: Option<i64>,
 }
 
 /// The columns of a subscription the rules read: what it is, its seats and state.
@@ -135,22 +137,17 @@ pub(super) async fn held<C: ConnectionTrait>(
     db: &C,
     customer: CustomerId,
 ) -> Result<Held, DomainError> {
-    let query = Query::select()
-        .columns(HELD_COLUMNS)
-        .from(subscription::Entity)
-        .and_where(subscription::Column::CustomerId.eq(customer.to_string()))
-        .to_owned();
-    held_from_rows(&db.query_all(&query).await?)
+    Ok(held_at(db, None, customer).await?.unwrap_or_default())
 }
 
-/// What a customer of `partner` holds and the `holdings_version` it was read at, in one
-/// statement (one snapshot); `None` if there is no such customer.
+/// What a customer (of `partner`, when given) holds, with the `holdings_version` it was read
+/// at, in one statement (one snapshot); `None` if there is no such customer.
 async fn held_at<C: ConnectionTrait>(
     db: &C,
-    partner: PartnerId,
+    partner: Option<PartnerId>,
     customer: CustomerId,
-) -> Result<Option<(i64, Held)>, DomainError> {
-    let query = Query::select()
+) -> Result<Option<Held>, DomainError> {
+    let mut query = Query::select()
         .column((customer::Entity, customer::Column::HoldingsVersion))
         .columns(HELD_COLUMNS.map(|c| (subscription::Entity, c)))
         .from(customer::Entity)
@@ -160,16 +157,20 @@ async fn held_at<C: ConnectionTrait>(
                 .equals((customer::Entity, customer::Column::Id)),
         )
         .and_where(Expr::col((customer::Entity, customer::Column::Id)).eq(customer.to_string()))
-        .and_where(
-            Expr::col((customer::Entity, customer::Column::PartnerId)).eq(partner.to_string()),
-        )
         .to_owned();
+    if let Some(partner) = partner {
+        query.and_where(
+            Expr::col((customer::Entity, customer::Column::PartnerId)).eq(partner.to_string()),
+        );
+    }
     let rows = db.query_all(&query).await?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };
     let version: i64 = first.try_get("", "holdings_version")?;
-    Ok(Some((version, held_from_rows(&rows)?)))
+    let mut held = held_from_rows(&rows)?;
+    held.version = Some(version);
+    Ok(Some(held))
 }
 
 /// Rows of `HELD_COLUMNS` (a row without a subscription, from an outer join, is skipped).
@@ -360,7 +361,8 @@ impl Store {
         load_order(&self.db, partner, id).await
     }
 
-    /// Checks a cart out: reads what the customer holds and its `holdings_version`, lets `plan`
+    /// Checks a cart out: takes what the customer holds and its `holdings_version` (first
+    /// `kept`, what this process kept with its version, if any; else read), lets `plan`
     /// evaluate the rules on it and make the order and its subscriptions, then writes them
     /// atomically on three conditions: the cart is still active at its version, the holdings
     /// are still at that version (so two checkouts racing for the same seats cannot both win,
@@ -373,20 +375,29 @@ impl Store {
         key: &WriteKey<'_>,
         cart: &Cart,
         now: DateTime<Utc>,
+        kept: Option<&Held>,
         plan: F,
     ) -> Result<CheckoutOutcome, DomainError>
     where
         F: Fn(&Held) -> Result<(Order, Vec<Subscription>), DomainError>,
     {
+        // Planning on kept holdings is as safe as on read ones: the write holds only if the
+        // version they were read at is still the customer's.
+        let mut kept = kept.and_then(|held| Some((held.version?, held)));
         for _ in 0..CHECKOUT_ATTEMPTS {
-            let Some((version, held)) = held_at(&self.reads(), partner, cart.customer_id).await?
-            else {
-                return Err(DomainError::not_found(
-                    "customer",
-                    cart.customer_id.to_string(),
-                ));
+            let read;
+            let (version, held) = match kept.take() {
+                Some(kept) => kept,
+                None => {
+                    read = held_at(&self.reads(), Some(partner), cart.customer_id)
+                        .await?
+                        .ok_or_else(|| {
+                            DomainError::not_found("customer", cart.customer_id.to_string())
+                        })?;
+                    (read.version.unwrap_or_default(), &read)
+                }
             };
-            let (mut order, subscriptions) = plan(&held)?;
+            let (mut order, subscriptions) = plan(held)?;
             order.id = uuid::Uuid::now_v7();
             let placed = Placement {
                 partner,

@@ -159,16 +159,6 @@ impl Standings {
     /// Keeps `standing`, read after `ticket` was taken, unless the customer changed since.
     /// `read_at`: when the oldest part of it was read.
     pub fn keep(&self, ticket: ReadTicket, standing: Arc<Standing>, read_at: Instant) {
-        self.put(ticket, standing, read_at, false);
-    }
-
-    fn put(
-        &self,
-        ticket: ReadTicket,
-        standing: Arc<Standing>,
-        read_at: Instant,
-        holdings_stale: bool,
-    ) {
         if !self.enabled.load(Ordering::Acquire) {
             return;
         }
@@ -187,16 +177,10 @@ impl Standings {
         {
             slot.standing = Some(Kept {
                 standing,
-                holdings_stale,
+                holdings_stale: false,
                 read_at,
             });
         }
-    }
-
-    /// Keeps the profile `customer`, read after `ticket` was taken, without its holdings.
-    pub fn keep_profile(&self, ticket: ReadTicket, customer: Arc<Customer>, read_at: Instant) {
-        let standing = Arc::new(Standing::new(customer, Held::default()));
-        self.put(ticket, standing, read_at, true);
     }
 
     /// The customer's profile changed (after the change committed): forget all of it.
