@@ -283,8 +283,17 @@ impl Store {
             let notification = listener.recv().await?;
             let channel = notification.channel();
             if channel == CUSTOMER_CHANNEL || channel == HOLDINGS_CHANNEL {
-                match CustomerId::parse("customer", notification.payload()) {
-                    Ok(id) if channel == HOLDINGS_CHANNEL => self.standings.forget_holdings(id),
+                // Holdings: `<customer id>[:<holdings version>]`.
+                let (customer, version) = match notification.payload().split_once(':') {
+                    Some((customer, version)) if channel == HOLDINGS_CHANNEL => {
+                        (customer, version.parse().ok())
+                    }
+                    _ => (notification.payload(), None),
+                };
+                match CustomerId::parse("customer", customer) {
+                    Ok(id) if channel == HOLDINGS_CHANNEL => {
+                        self.standings.holdings_announced(id, version)
+                    }
                     Ok(id) => self.standings.forget(id),
                     Err(_) => {
                         tracing::warn!(

@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::entity::{customer, customer_qualification};
 use super::idempotency::{WriteKey, record, replay};
-use super::orders::held;
+use super::orders::{Held, held};
 use super::standing::{HOLDINGS_CHANNEL, Lookup, Standing};
 use super::{Store, corrupt};
 use crate::domain::DomainError;
@@ -410,9 +410,20 @@ impl Store {
     /// NOTIFY inside the transaction, see `standing.rs`), by the announcer; if that fails,
     /// what they keep is stale for at most `standing::MAX_AGE`, and checkout never relies on it.
     pub(super) fn holdings_changed(&self, id: CustomerId) {
-        self.standings.forget_holdings(id);
+        self.holdings_written(id, None, |_| None);
+    }
+
+    /// As `holdings_changed`, for a write of this process that moved the customer's holdings
+    /// on from version `from` (see `Standings::holdings_written`).
+    pub(super) fn holdings_written(
+        &self,
+        id: CustomerId,
+        from: Option<i64>,
+        next: impl FnOnce(&Held) -> Option<Held>,
+    ) {
+        self.standings.holdings_written(id, from, next);
         if let Some(announcer) = &self.announcer {
-            announcer.announce(id);
+            announcer.announce(id, from.map(|v| v + 1));
         }
     }
 }
@@ -424,20 +435,23 @@ const ANNOUNCED_AT_ONCE: usize = 256;
 /// piles up while one announcement is on its way goes in the next, in one statement: under
 /// load, one round trip for many checkouts instead of one each.
 #[derive(Debug, Clone)]
-pub(super) struct Announcer(tokio::sync::mpsc::UnboundedSender<CustomerId>);
+pub(super) struct Announcer(tokio::sync::mpsc::UnboundedSender<(CustomerId, Option<i64>)>);
 
 impl Announcer {
     /// Announces until every `Announcer` of it is dropped.
     pub(super) fn start(db: sea_orm::DatabaseConnection) -> Self {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<CustomerId>();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(CustomerId, Option<i64>)>();
         tokio::spawn(async move {
             let mut ids = Vec::with_capacity(ANNOUNCED_AT_ONCE);
             while rx.recv_many(&mut ids, ANNOUNCED_AT_ONCE).await > 0 {
                 let customers = ids.len();
-                // Customer ids hold no commas.
+                // `<customer id>[:<holdings version>]`: no commas.
                 let payloads = ids
                     .drain(..)
-                    .map(|id| id.to_string())
+                    .map(|(id, version)| match version {
+                        Some(version) => format!("{id}:{version}"),
+                        None => id.to_string(),
+                    })
                     .collect::<Vec<_>>()
                     .join(",");
                 let statement = Statement::from_sql_and_values(
@@ -453,8 +467,9 @@ impl Announcer {
         Self(tx)
     }
 
-    fn announce(&self, id: CustomerId) {
+    /// Announces that what `id` holds changed, to `version` if known.
+    fn announce(&self, id: CustomerId, version: Option<i64>) {
         // Closed only when the task ended, which it does only once every sender is gone.
-        let _ = self.0.send(id);
+        let _ = self.0.send((id, version));
     }
 }

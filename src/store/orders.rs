@@ -173,6 +173,54 @@ async fn held_at<C: ConnectionTrait>(
     Ok(Some(held))
 }
 
+impl Held {
+    fn hold(
+        &mut self,
+        id: SubscriptionId,
+        product_id: ProductId,
+        sku_id: SkuId,
+        quantity: i32,
+        status: SubscriptionStatus,
+        is_trial: bool,
+    ) {
+        self.parents.push(ParentSubscription {
+            id,
+            product_id: product_id.clone(),
+            sku_id: sku_id.clone(),
+            active: status == SubscriptionStatus::Active,
+        });
+        self.holdings.push(Holding {
+            product_id,
+            sku_id,
+            quantity: i64::from(quantity),
+            status: match status {
+                SubscriptionStatus::Active => HoldingStatus::Active,
+                SubscriptionStatus::Suspended => HoldingStatus::Suspended,
+                SubscriptionStatus::Cancelled => HoldingStatus::Cancelled,
+                SubscriptionStatus::Expired => HoldingStatus::Expired,
+            },
+            is_trial,
+        });
+    }
+
+    /// What is held once `subscriptions` are written on top of it, at `version`.
+    pub(super) fn with(&self, subscriptions: &[Subscription], version: i64) -> Held {
+        let mut next = self.clone();
+        for s in subscriptions {
+            next.hold(
+                s.id,
+                s.item.product.clone(),
+                s.item.sku.clone(),
+                s.quantity,
+                s.status,
+                s.is_trial,
+            );
+        }
+        next.version = Some(version);
+        next
+    }
+}
+
 /// Rows of `HELD_COLUMNS` (a row without a subscription, from an outer join, is skipped).
 fn held_from_rows(rows: &[QueryResult]) -> Result<Held, DomainError> {
     let mut out = Held::default();
@@ -191,24 +239,7 @@ fn held_from_rows(rows: &[QueryResult]) -> Result<Held, DomainError> {
         let sku_id = SkuId::parse("s", &sku).map_err(|_| corrupt("sku", &sku))?;
         let status =
             SubscriptionStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
-        out.parents.push(ParentSubscription {
-            id,
-            product_id: product_id.clone(),
-            sku_id: sku_id.clone(),
-            active: status == SubscriptionStatus::Active,
-        });
-        out.holdings.push(Holding {
-            product_id,
-            sku_id,
-            quantity: i64::from(quantity),
-            status: match status {
-                SubscriptionStatus::Active => HoldingStatus::Active,
-                SubscriptionStatus::Suspended => HoldingStatus::Suspended,
-                SubscriptionStatus::Cancelled => HoldingStatus::Cancelled,
-                SubscriptionStatus::Expired => HoldingStatus::Expired,
-            },
-            is_trial,
-        });
+        out.hold(id, product_id, sku_id, quantity, status, is_trial);
     }
     Ok(out)
 }
@@ -414,7 +445,9 @@ impl Store {
             };
             if written {
                 self.kept_carts.forget(cart.id);
-                self.holdings_changed(cart.customer_id);
+                self.holdings_written(cart.customer_id, Some(version), |kept| {
+                    Some(kept.with(&subscriptions, version + 1))
+                });
                 return Ok(CheckoutOutcome::Created(order));
             }
             if let Some(existing) = replay(&self.reads(), key).await? {

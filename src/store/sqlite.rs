@@ -164,7 +164,8 @@ impl Writer {
             .and_then(|()| {
                 connection.execute_batch(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON;",
+                     PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; \
+                     PRAGMA temp_store = MEMORY;",
                 )
             })
             .map_err(|e| write_err(&e))?;

@@ -3,21 +3,25 @@
 //! on every call, so each process keeps the standings it read, and forgets what may have
 //! changed:
 //! - after each of this process's own writes commits: the whole standing after a write to the
-//!   customer or its qualifications, only what it holds after a checkout or a cancellation
-//!   (read-your-writes in one process);
+//!   customer or its qualifications, only what it holds after a cancellation (read-your-writes
+//!   in one process). A checkout instead brings what it holds forward in place, when it was
+//!   kept at the `holdings_version` the checkout's write held at;
 //! - on PostgreSQL, when another replica's write commits. Profile changes are announced by
 //!   triggers (migrations m0004, m0006) in the writing transaction: NOTIFY of the customer's id
 //!   on `csp_customer_changes`. Holdings changes are announced right after the commit, on
 //!   `csp_holdings_changes`, by the store's announcer (`customers::Announcer`): a NOTIFY
 //!   inside a transaction holds PostgreSQL's global notification lock through the commit's
 //!   WAL flush, which would serialize every checkout of every replica (measured: 3× fewer
-//!   transactions/s). Every process LISTENs to both. While that listener is not connected nothing is kept, and everything kept is
-//!   forgotten when it reconnects, since notifications may have been missed.
+//!   transactions/s); each names the new holdings version when known, so holdings kept at it
+//!   or later stay. Every process LISTENs to both. While that listener is not connected
+//!   nothing is kept, and everything kept is forgotten when it reconnects, since
+//!   notifications may have been missed.
 //! - A notification sent after a commit is lost if its writer dies in between: so nothing is
 //!   kept longer than [`MAX_AGE`].
 //!
-//! Checkout never reads what a kept standing holds: it reads the holdings itself, and writes
-//! only if the customer's `holdings_version` is still the one read with them.
+//! Checkout may plan on what a kept standing holds, since it writes only if the customer's
+//! `holdings_version` is still the one those holdings were read at (else it reads them and
+//! plans again): a kept standing never sells a seat twice.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -191,14 +195,43 @@ impl Standings {
         slot.generation += 1;
     }
 
-    /// What the customer holds changed (after the change committed): keep only its profile.
-    pub fn forget_holdings(&self, id: CustomerId) {
+    /// A write (of any replica) moved what the customer holds to `version` (unknown: `None`):
+    /// holdings kept at that version or later already show it (this replica's own write
+    /// brought them forward, or they were read after it); others are stale, and so is every
+    /// read that began before.
+    pub fn holdings_announced(&self, id: CustomerId, version: Option<i64>) {
         let mut kept = self.kept();
         let slot = kept.slots.entry(id).or_default();
-        if let Some(k) = slot.standing.as_mut() {
+        slot.holdings_generation += 1;
+        if let Some(k) = slot.standing.as_mut()
+            && (version.is_none() || k.standing.held.version < version)
+        {
             k.holdings_stale = true;
         }
+    }
+
+    /// This process's own write moved what the customer holds on from version `from`, by one
+    /// (after the write committed): a kept standing whose holdings were read at `from` is
+    /// brought forward in place to `next(its holdings)`, since no other write can have come
+    /// between (the write held only at `from`). Any other is stale, as after
+    /// `holdings_announced` without a version, and so is every read that began before.
+    pub fn holdings_written(
+        &self,
+        id: CustomerId,
+        from: Option<i64>,
+        next: impl FnOnce(&Held) -> Option<Held>,
+    ) {
+        let mut kept = self.kept();
+        let slot = kept.slots.entry(id).or_default();
         slot.holdings_generation += 1;
+        let Some(k) = slot.standing.as_mut() else {
+            return;
+        };
+        let current = !k.holdings_stale && from.is_some() && k.standing.held.version == from;
+        match current.then(|| next(&k.standing.held)).flatten() {
+            Some(held) => k.standing = Arc::new(Standing::new(k.standing.customer.clone(), held)),
+            None => k.holdings_stale = true,
+        }
     }
     /// Changes may have been missed (the listener was down): forget everything, and keep
     /// nothing more until `enable` is called again.
@@ -271,7 +304,7 @@ mod tests {
         assert!(matches!(standings.get(id), Lookup::Missing(_)));
 
         let before = ticket(standings.get(id));
-        standings.forget_holdings(id);
+        standings.holdings_announced(id, None);
         standings.keep(before, standing(id), Instant::now());
         assert!(matches!(standings.get(id), Lookup::Missing(_)));
 
@@ -288,7 +321,7 @@ mod tests {
         let id = CustomerId::from_uuid(uuid::Uuid::now_v7());
         let read_at = Instant::now();
         standings.keep(ticket(standings.get(id)), standing(id), read_at);
-        standings.forget_holdings(id);
+        standings.holdings_announced(id, None);
         let Lookup::HoldingsStale {
             customer,
             read_at: profile_read_at,
@@ -305,6 +338,76 @@ mod tests {
             profile_read_at,
         );
         assert!(is_kept(&standings.get(id)));
+    }
+
+    /// Holdings read at `version` holding `seats` seats of one SKU.
+    fn held_at(version: i64, seats: i64) -> Held {
+        let id = |s: &str| crate::domain::ids::ProductId::parse("p", s).unwrap();
+        let sku = crate::domain::ids::SkuId::parse("s", "0001").unwrap();
+        Held {
+            holdings: vec![crate::domain::eligibility::Holding {
+                product_id: id("CFQ7TTC0LH18"),
+                sku_id: sku,
+                quantity: seats,
+                status: crate::domain::eligibility::HoldingStatus::Active,
+                is_trial: false,
+            }],
+            parents: Vec::new(),
+            version: Some(version),
+        }
+    }
+
+    fn kept_seats(standings: &Standings, id: CustomerId) -> Option<(Option<i64>, i64)> {
+        match standings.get(id) {
+            Lookup::Kept(kept) => Some((
+                kept.held.version,
+                kept.held.holdings.iter().map(|h| h.quantity).sum(),
+            )),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn this_process_s_own_write_brings_kept_holdings_forward_only_from_their_version() {
+        let standings = Standings::new(true);
+        let id = CustomerId::from_uuid(uuid::Uuid::now_v7());
+        let keep = |version: i64| {
+            let standing = Standing::new(customer(id), held_at(version, 5));
+            standings.keep(
+                ticket(standings.get(id)),
+                Arc::new(standing),
+                Instant::now(),
+            );
+        };
+        keep(3);
+        let written = |_: &Held| Some(held_at(4, 7));
+        standings.holdings_written(id, Some(3), written);
+        assert_eq!(kept_seats(&standings, id), Some((Some(4), 7)));
+        // Its own announcement (version 4) leaves it; a later one (another replica's) does not.
+        standings.holdings_announced(id, Some(4));
+        assert_eq!(kept_seats(&standings, id), Some((Some(4), 7)));
+        standings.holdings_announced(id, Some(5));
+        assert_eq!(kept_seats(&standings, id), None);
+        keep(3);
+        standings.holdings_written(id, Some(3), written);
+
+        // A write from another version than the one kept: what is kept is stale.
+        standings.holdings_written(id, Some(3), written);
+        assert_eq!(kept_seats(&standings, id), None);
+
+        // A read that began before the write is not kept after it, even brought forward.
+        standings.forget(id);
+        let before = ticket(standings.get(id));
+        standings.holdings_written(id, Some(3), written);
+        let stale = Standing::new(customer(id), held_at(3, 5));
+        standings.keep(before, Arc::new(stale), Instant::now());
+        assert!(matches!(standings.get(id), Lookup::Missing(_)));
+
+        // Holdings already stale (announced by another replica) are not brought forward.
+        keep(3);
+        standings.holdings_announced(id, None);
+        standings.holdings_written(id, Some(3), written);
+        assert!(matches!(standings.get(id), Lookup::HoldingsStale { .. }));
     }
 
     #[test]
