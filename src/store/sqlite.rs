@@ -152,22 +152,14 @@ impl Writer {
         })
     }
 
-    /// Opens the file with the settings of `options`.
     fn open(&self) -> Result<rusqlite::Connection, DomainError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let connection =
-            rusqlite::Connection::open_with_flags(&self.path, flags).map_err(|e| write_err(&e))?;
+        let connection = open(&self.path)?;
+        // The checkpointer copies the WAL back; this is only the bound if it falls behind.
         connection
-            .busy_timeout(BUSY_TIMEOUT)
-            .and_then(|()| {
-                connection.execute_batch(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; \
-                     PRAGMA temp_store = MEMORY;",
-                )
-            })
+            .execute_batch(
+                "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; \
+                 PRAGMA wal_autocheckpoint = 20000;",
+            )
             .map_err(|e| write_err(&e))?;
         connection.set_prepared_statement_cache_capacity(256);
         Ok(connection)
@@ -270,6 +262,48 @@ impl Writer {
     }
 }
 
+/// Opens the file with the settings of `options` (rusqlite).
+fn open(path: &std::path::Path) -> Result<rusqlite::Connection, DomainError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection =
+        rusqlite::Connection::open_with_flags(path, flags).map_err(|e| write_err(&e))?;
+    connection
+        .busy_timeout(BUSY_TIMEOUT)
+        .and_then(|()| {
+            connection.execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA foreign_keys = ON;",
+            )
+        })
+        .map_err(|e| write_err(&e))?;
+    Ok(connection)
+}
+
+/// How often the checkpointer copies what the WAL gained back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
+
+/// Copies the WAL back into the database file, on a thread of its own, until `stop` is
+/// dropped. PASSIVE: it waits for no writer or reader, and the writer's commits no longer
+/// pay for the copying and its syncs (SQLite runs a checkpoint in the commit that crosses
+/// `wal_autocheckpoint`).
+fn checkpoints(path: &std::path::Path, stop: &std::sync::mpsc::Receiver<()>) {
+    let connection = match open(path) {
+        Ok(connection) => connection,
+        Err(e) => {
+            tracing::error!(error = %e, "sqlite checkpointer: no connection; the writer checkpoints");
+            return;
+        }
+    };
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY)
+    {
+        if let Err(e) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "sqlite checkpoint failed");
+        }
+    }
+}
+
 /// Runs each statement of `batch` (prepared once per text, in the connection's cache) and
 /// checks the rows it changed.
 fn run(connection: &rusqlite::Connection, batch: SqliteBatch) -> Result<(), Stop> {
@@ -314,9 +348,17 @@ impl WriteQueue {
         gate: Arc<tokio::sync::Mutex<()>>,
     ) -> Result<Self, DomainError> {
         let (commands, mut queue) = mpsc::channel(4 * GROUP);
+        let (stop_checkpoints, stopped) = std::sync::mpsc::channel::<()>();
+        let path = writer.path.clone();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoints(&path, &stopped))
+            .map_err(|e| write_err(&format!("no checkpointer thread: {e}")))?;
         // A thread of its own, outside the server's runtime: the statements run here, so
         // every writer waits on it and nothing else.
         let run = move || {
+            // The checkpointer stops with the writer.
+            let _stop_checkpoints = stop_checkpoints;
             while let Some(first) = queue.blocking_recv() {
                 let mut batches = Vec::with_capacity(GROUP);
                 let mut replies = Vec::with_capacity(GROUP);
@@ -344,7 +386,8 @@ impl WriteQueue {
                     }
                 }
                 if let Some(done) = close {
-                    writer.connection = None;
+                    // Closed (its connection with it) before the answer.
+                    drop(writer);
                     let _ = done.send(());
                     return;
                 }
