@@ -124,9 +124,9 @@ impl CartService {
         })
     }
 
-    /// The cart of the caller's partner, or NOT_FOUND.
-    /// The cart, and its customer's partner and standing. A write names the version it saw
-    /// (`etag`): the store may then answer from what it kept at that version.
+    /// The cart of the caller's partner (or NOT_FOUND), and its customer's partner and
+    /// standing. A write names the version it saw (`etag`): the store may then answer from
+    /// what it kept at that version.
     async fn load(
         &self,
         caller: &Caller,
@@ -460,7 +460,8 @@ impl CartService {
         let outcome = self
             .store
             .checkout(partner.id, &key, &cart, now, Some(&standing.held), |held| {
-                // What the customer holds now; the order is written only if that still holds.
+                // What the customer holds, kept or read: the order is written only if it still
+                // holds.
                 let holdings = Holdings::new(held.holdings.iter().cloned());
                 let buyer = buyer(&catalog, caller, &partner, customer, &holdings, now);
                 let review = cart::review(&buyer, &held.parents, &cart.lines);
