@@ -71,6 +71,17 @@ async fn new_cart(app: &TestApp, customer: &str, lines: Vec<pb::CartLineInput>) 
         .unwrap()
 }
 
+/// The cart as `us`'s sales agent reads it through `app`.
+async fn read_cart(app: &TestApp, id: &str) -> pb::Cart {
+    app.carts("us", Role::SalesAgent)
+        .get_cart(pb::GetCartRequest { cart_id: id.into() })
+        .await
+        .unwrap()
+        .into_inner()
+        .cart
+        .unwrap()
+}
+
 async fn checkout(app: &TestApp, cart: &pb::Cart) -> Result<pb::Order, tonic::Status> {
     app.carts("us", Role::SalesAgent)
         .checkout(pb::CheckoutRequest {
@@ -136,16 +147,7 @@ on_both_backends!(
         assert_eq!(base.quantity, 10);
 
         // The cart is now ordered and read-only.
-        let again = app
-            .carts("us", Role::SalesAgent)
-            .get_cart(pb::GetCartRequest {
-                cart_id: cart.id.clone(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .cart
-            .unwrap();
+        let again = read_cart(app, &cart.id).await;
         assert_eq!(again.status, pb::CartStatus::Ordered as i32);
         assert_eq!(again.order_id, order.id);
     }
@@ -399,16 +401,7 @@ on_both_backends!(
             }
         }
         assert_eq!(won.len(), 1, "one change wins the etag");
-        let stored = app
-            .carts("us", Role::SalesAgent)
-            .get_cart(pb::GetCartRequest {
-                cart_id: cart.id.clone(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .cart
-            .unwrap();
+        let stored = read_cart(app, &cart.id).await;
         assert_eq!(stored.lines.len(), 2, "the first line and the winner's");
         assert_eq!(
             stored.etag, won[0].etag,
@@ -441,17 +434,9 @@ on_both_backends!(carts_expire_after_seven_days, async |app: &TestApp| {
     let e3 = item(app, E3, "US").await;
     let cart = new_cart(app, "us-fabrikam", vec![annual(&e3, 1)]).await;
     app.clock.advance(chrono::Duration::days(7));
-    let mut carts = app.carts("us", Role::SalesAgent);
-    let read = carts
-        .get_cart(pb::GetCartRequest {
-            cart_id: cart.id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .cart
-        .unwrap();
+    let read = read_cart(app, &cart.id).await;
     assert_eq!(read.status, pb::CartStatus::Expired as i32);
+    let mut carts = app.carts("us", Role::SalesAgent);
     let err = carts
         .add_cart_line(pb::AddCartLineRequest {
             request_id: rid(),
@@ -827,15 +812,7 @@ async fn a_cart_changed_through_another_replica_refuses_the_stale_etag_here() {
     assert_eq!(err.code(), Code::Aborted, "{err:?}");
 
     // Through A the cart reads as B left it, and B's etag works there.
-    let read = carts_a
-        .get_cart(pb::GetCartRequest {
-            cart_id: cart.id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .cart
-        .unwrap();
+    let read = read_cart(&a, &cart.id).await;
     assert_eq!(read.etag, on_b.etag);
     assert_eq!(read.lines.len(), 2);
     let order = checkout(&a, &read).await.unwrap();

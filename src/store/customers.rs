@@ -408,22 +408,28 @@ impl Store {
     /// A change to what the customer holds committed: what this process kept of it is stale,
     /// and so is what other replicas kept. They are told right after the commit (not by a
     /// NOTIFY inside the transaction, see `standing.rs`), by the announcer; if that fails,
-    /// what they keep is stale for at most `standing::MAX_AGE`, and checkout never relies on it.
+    /// what they keep is stale for at most `standing::MAX_AGE` (checkout writes only at the
+    /// holdings version it planned on, so it never oversells on them).
     pub(super) fn holdings_changed(&self, id: CustomerId) {
-        self.holdings_written(id, None, |_| None);
+        self.standings.holdings_announced(id, None);
+        self.announce_holdings(id, None);
     }
 
     /// As `holdings_changed`, for a write of this process that moved the customer's holdings
-    /// on from version `from` (see `Standings::holdings_written`).
+    /// on from version `from` to `from + 1` (see `Standings::holdings_written`).
     pub(super) fn holdings_written(
         &self,
         id: CustomerId,
-        from: Option<i64>,
-        next: impl FnOnce(&Held) -> Option<Held>,
+        from: i64,
+        next: impl FnOnce(&Held) -> Held,
     ) {
         self.standings.holdings_written(id, from, next);
+        self.announce_holdings(id, Some(from + 1));
+    }
+
+    fn announce_holdings(&self, id: CustomerId, version: Option<i64>) {
         if let Some(announcer) = &self.announcer {
-            announcer.announce(id, from.map(|v| v + 1));
+            announcer.announce(id, version);
         }
     }
 }

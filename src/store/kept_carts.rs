@@ -8,7 +8,7 @@
 //! diagnosed from the database. Reads that name no version (GetCart, ListCarts) always read.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use crate::domain::cart::Cart;
 use crate::domain::ids::PartnerId;
@@ -18,7 +18,7 @@ const MAX_KEPT: usize = 50_000;
 
 #[derive(Debug, Default)]
 pub(super) struct KeptCarts {
-    carts: Mutex<HashMap<uuid::Uuid, (PartnerId, Arc<Cart>)>>,
+    carts: Mutex<HashMap<uuid::Uuid, (PartnerId, Cart)>>,
 }
 
 impl KeptCarts {
@@ -28,7 +28,7 @@ impl KeptCarts {
         carts
             .get(&id)
             .filter(|(owner, cart)| *owner == partner && cart.version == version)
-            .map(|(_, cart)| Cart::clone(cart))
+            .map(|(_, cart)| cart.clone())
     }
 
     /// Keeps `cart` of `partner` as stored at its version, unless a later version is kept.
@@ -43,7 +43,7 @@ impl KeptCarts {
         if carts.len() >= MAX_KEPT {
             carts.clear();
         }
-        carts.insert(cart.id, (partner, Arc::new(cart.clone())));
+        carts.insert(cart.id, (partner, cart.clone()));
     }
 
     /// Forgets cart `id` (ordered or deleted: it is no longer written).

@@ -414,10 +414,10 @@ impl Store {
     {
         // Planning on kept holdings is as safe as on read ones: the write holds only if the
         // version they were read at is still the customer's.
-        let mut kept = kept.and_then(|held| Some((held.version?, held)));
+        let mut kept = kept.filter(|held| held.version.is_some());
         for _ in 0..CHECKOUT_ATTEMPTS {
             let read;
-            let (version, held) = match kept.take() {
+            let held = match kept.take() {
                 Some(kept) => kept,
                 None => {
                     read = held_at(&self.reads(), Some(partner), cart.customer_id)
@@ -425,9 +425,12 @@ impl Store {
                         .ok_or_else(|| {
                             DomainError::not_found("customer", cart.customer_id.to_string())
                         })?;
-                    (read.version.unwrap_or_default(), &read)
+                    &read
                 }
             };
+            let version = held
+                .version
+                .ok_or_else(|| DomainError::Internal("holdings read without a version".into()))?;
             let (mut order, subscriptions) = plan(held)?;
             order.id = uuid::Uuid::now_v7();
             let placed = Placement {
@@ -445,8 +448,8 @@ impl Store {
             };
             if written {
                 self.kept_carts.forget(cart.id);
-                self.holdings_written(cart.customer_id, Some(version), |kept| {
-                    Some(kept.with(&subscriptions, version + 1))
+                self.holdings_written(cart.customer_id, version, |kept| {
+                    kept.with(&subscriptions, version + 1)
                 });
                 return Ok(CheckoutOutcome::Created(order));
             }

@@ -215,24 +215,21 @@ impl Standings {
     /// brought forward in place to `next(its holdings)`, since no other write can have come
     /// between (the write held only at `from`). Any other is stale, as after
     /// `holdings_announced` without a version, and so is every read that began before.
-    pub fn holdings_written(
-        &self,
-        id: CustomerId,
-        from: Option<i64>,
-        next: impl FnOnce(&Held) -> Option<Held>,
-    ) {
+    pub fn holdings_written(&self, id: CustomerId, from: i64, next: impl FnOnce(&Held) -> Held) {
         let mut kept = self.kept();
         let slot = kept.slots.entry(id).or_default();
         slot.holdings_generation += 1;
         let Some(k) = slot.standing.as_mut() else {
             return;
         };
-        let current = !k.holdings_stale && from.is_some() && k.standing.held.version == from;
-        match current.then(|| next(&k.standing.held)).flatten() {
-            Some(held) => k.standing = Arc::new(Standing::new(k.standing.customer.clone(), held)),
-            None => k.holdings_stale = true,
+        if !k.holdings_stale && k.standing.held.version == Some(from) {
+            let held = next(&k.standing.held);
+            k.standing = Arc::new(Standing::new(k.standing.customer.clone(), held));
+        } else {
+            k.holdings_stale = true;
         }
     }
+
     /// Changes may have been missed (the listener was down): forget everything, and keep
     /// nothing more until `enable` is called again.
     pub fn disable(&self) {
@@ -380,8 +377,8 @@ mod tests {
             );
         };
         keep(3);
-        let written = |_: &Held| Some(held_at(4, 7));
-        standings.holdings_written(id, Some(3), written);
+        let written = |_: &Held| held_at(4, 7);
+        standings.holdings_written(id, 3, written);
         assert_eq!(kept_seats(&standings, id), Some((Some(4), 7)));
         // Its own announcement (version 4) leaves it; a later one (another replica's) does not.
         standings.holdings_announced(id, Some(4));
@@ -389,16 +386,16 @@ mod tests {
         standings.holdings_announced(id, Some(5));
         assert_eq!(kept_seats(&standings, id), None);
         keep(3);
-        standings.holdings_written(id, Some(3), written);
+        standings.holdings_written(id, 3, written);
 
         // A write from another version than the one kept: what is kept is stale.
-        standings.holdings_written(id, Some(3), written);
+        standings.holdings_written(id, 3, written);
         assert_eq!(kept_seats(&standings, id), None);
 
         // A read that began before the write is not kept after it, even brought forward.
         standings.forget(id);
         let before = ticket(standings.get(id));
-        standings.holdings_written(id, Some(3), written);
+        standings.holdings_written(id, 3, written);
         let stale = Standing::new(customer(id), held_at(3, 5));
         standings.keep(before, Arc::new(stale), Instant::now());
         assert!(matches!(standings.get(id), Lookup::Missing(_)));
@@ -406,7 +403,7 @@ mod tests {
         // Holdings already stale (announced by another replica) are not brought forward.
         keep(3);
         standings.holdings_announced(id, None);
-        standings.holdings_written(id, Some(3), written);
+        standings.holdings_written(id, 3, written);
         assert!(matches!(standings.get(id), Lookup::HoldingsStale { .. }));
     }
 
