@@ -461,9 +461,16 @@ impl CartService {
             .store
             .checkout(partner.id, &key, &cart, now, Some(&standing.held), |held| {
                 // What the customer holds, kept or read: the order is written only if it still
-                // holds.
-                let holdings = Holdings::new(held.holdings.iter().cloned());
-                let buyer = buyer(&catalog, caller, &partner, customer, &holdings, now);
+                // holds. Holdings at a version never change (every write to them bumps it), so
+                // at the kept standing's version its counts are theirs.
+                let counted;
+                let holdings = if held.version.is_some() && held.version == standing.held.version {
+                    &standing.holdings
+                } else {
+                    counted = Holdings::new(held.holdings.iter().cloned());
+                    &counted
+                };
+                let buyer = buyer(&catalog, caller, &partner, customer, holdings, now);
                 let review = cart::review(&buyer, &held.parents, &cart.lines);
                 if !review.is_clean() {
                     return Err(unclean(&review, customer.id));

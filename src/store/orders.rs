@@ -721,22 +721,30 @@ impl Store {
             .ok_or_else(|| DomainError::not_found("order", order.id.to_string()))
     }
 
-    /// Marks pending orders whose subscriptions exist as completed; returns how many.
+    /// Marks pending orders whose subscriptions exist as completed; returns how many. On
+    /// SQLite the update goes through the writer like every hot write: a commit on another
+    /// connection would empty the writer's page cache (SQLite drops it when the file changed
+    /// under it), ten times a second under the provisioning loop.
     pub async fn complete_pending_orders(&self, limit: u64) -> Result<u64, DomainError> {
-        let pending: Vec<String> = order::Entity::find()
-            .filter(order::Column::Status.eq(OrderStatus::Pending.as_str()))
-            .order_by_asc(order::Column::CreatedAt)
+        let query = Query::select()
+            .column(order::Column::Id)
+            .from(order::Entity)
+            .and_where(order::Column::Status.eq(OrderStatus::Pending.as_str()))
+            .order_by(order::Column::CreatedAt, sea_orm::sea_query::Order::Asc)
             .limit(limit)
-            .all(&self.db)
+            .to_owned();
+        let pending = self
+            .reads()
+            .query_all(&query)
             .await?
-            .into_iter()
-            .map(|o| o.id)
-            .collect();
+            .iter()
+            .map(|row| row.try_get::<String>("", "id"))
+            .collect::<Result<Vec<_>, _>>()?;
         if pending.is_empty() {
             return Ok(0);
         }
-        let _turn = self.write_turn().await;
-        let done = order::Entity::update_many()
+        let count = pending.len() as u64;
+        let update = order::Entity::update_many()
             .col_expr(
                 order::Column::Status,
                 Expr::value(OrderStatus::Completed.as_str()),
@@ -746,10 +754,18 @@ impl Store {
                 Expr::col(order::Column::Version).add(1),
             )
             .filter(order::Column::Id.is_in(pending))
-            .filter(order::Column::Status.eq(OrderStatus::Pending.as_str()))
-            .exec(&self.db)
-            .await?;
-        Ok(done.rows_affected)
+            .filter(order::Column::Status.eq(OrderStatus::Pending.as_str()));
+        if self.backend() == DbBackend::Postgres {
+            return Ok(update.exec(&self.db).await?.rows_affected);
+        }
+        // All of them or none: an order cancelled meanwhile leaves the rest to the next pass.
+        let mut batch = SqliteBatch::default();
+        batch.push(DbBackend::Sqlite.build(&update.into_query()), count);
+        Ok(if self.write_batch(batch).await? {
+            count
+        } else {
+            0
+        })
     }
 
     pub async fn subscription(
