@@ -726,20 +726,15 @@ impl Store {
     /// connection would empty the writer's page cache (SQLite drops it when the file changed
     /// under it), ten times a second under the provisioning loop.
     pub async fn complete_pending_orders(&self, limit: u64) -> Result<u64, DomainError> {
-        let query = Query::select()
+        let pending: Vec<String> = order::Entity::find()
+            .select_only()
             .column(order::Column::Id)
-            .from(order::Entity)
-            .and_where(order::Column::Status.eq(OrderStatus::Pending.as_str()))
-            .order_by(order::Column::CreatedAt, sea_orm::sea_query::Order::Asc)
+            .filter(order::Column::Status.eq(OrderStatus::Pending.as_str()))
+            .order_by_asc(order::Column::CreatedAt)
             .limit(limit)
-            .to_owned();
-        let pending = self
-            .reads()
-            .query_all(&query)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String>("", "id"))
-            .collect::<Result<Vec<_>, _>>()?;
+            .into_tuple()
+            .all(&self.reads())
+            .await?;
         if pending.is_empty() {
             return Ok(0);
         }
