@@ -909,6 +909,41 @@ struct CheckoutResult {
     p99: f64,
     checkouts: u64,
     errors: u64,
+    cpu: CpuPerCall,
+}
+
+/// CPU milliseconds per call: the server's, the load generator's, and the rest of the
+/// machine's (PostgreSQL's backends, mostly, on that backend).
+#[derive(Debug, Clone, Copy)]
+struct CpuPerCall {
+    server_ms: f64,
+    client_ms: f64,
+    rest_ms: f64,
+}
+
+impl CpuPerCall {
+    fn between(
+        before: Option<(f64, f64, f64)>,
+        after: Option<(f64, f64, f64)>,
+        calls: u64,
+    ) -> Self {
+        let calls = calls.max(1) as f64;
+        match before.zip(after) {
+            Some((a, b)) => {
+                let (server, client, busy) = (b.0 - a.0, b.1 - a.1, b.2 - a.2);
+                Self {
+                    server_ms: server * 1000.0 / calls,
+                    client_ms: client * 1000.0 / calls,
+                    rest_ms: (busy - server - client).max(0.0) * 1000.0 / calls,
+                }
+            }
+            None => Self {
+                server_ms: f64::NAN,
+                client_ms: f64::NAN,
+                rest_ms: f64::NAN,
+            },
+        }
+    }
 }
 
 /// The buying scenarios on one server of `backend`.
@@ -956,16 +991,21 @@ async fn buying(
         }
     }
     if wants(Scenario::Checkout) {
-        let r = checkout_alone(&channels, &agent, &fixture, backend, args).await?;
+        let pid = server.child.id();
+        let r = checkout_alone(&channels, &agent, &fixture, backend, args, pid).await?;
         println!(
-            "checkout  {:<10} c={:<3} {:>7.1} checkouts/s  p50 {:>6.1} ms p99 {:>6.1} ms  n {} errors {}",
+            "checkout  {:<10} c={:<3} {:>7.1} checkouts/s  p50 {:>6.1} ms p99 {:>6.1} ms  n {} errors {}  \
+             CPU/checkout: server {:.2} ms, bench {:.2} ms, rest of machine {:.2} ms",
             backend.label(),
             r.concurrency,
             r.per_s,
             r.p50,
             r.p99,
             r.checkouts,
-            r.errors
+            r.errors,
+            r.cpu.server_ms,
+            r.cpu.client_ms,
+            r.cpu.rest_ms
         );
         report.checkouts.push(r);
     }
@@ -1072,6 +1112,7 @@ async fn checkout_alone(
     fixture: &Arc<Fixture>,
     backend: Backend,
     args: &Args,
+    server_pid: u32,
 ) -> Result<CheckoutResult> {
     let concurrency = args.checkout_concurrency.max(1);
     let started = Instant::now();
@@ -1113,6 +1154,7 @@ async fn checkout_alone(
         queues[customer % concurrency].push((id, etag));
     }
     let load = load_average();
+    let cpu_before = cpu_sample(server_pid);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (w, queue) in queues.into_iter().enumerate() {
@@ -1145,6 +1187,7 @@ async fn checkout_alone(
         total.merge(task.await??)?;
     }
     let wall = started.elapsed().as_secs_f64();
+    let cpu = CpuPerCall::between(cpu_before, cpu_sample(server_pid), total.done);
     if let Some(e) = &total.first_error {
         eprintln!("  first error: {e}");
     }
@@ -1157,6 +1200,7 @@ async fn checkout_alone(
         p99: ms(&total.checkout, 0.99),
         checkouts: total.done,
         errors: total.errors,
+        cpu,
     })
 }
 
@@ -1765,18 +1809,23 @@ impl Report {
             println!();
         }
         if !self.checkouts.is_empty() {
-            println!("| Checkout alone | clients | checkouts/s | p50 | p99 | n | errors |");
-            println!("|---|---|---|---|---|---|---|");
+            println!(
+                "| Checkout alone | clients | checkouts/s | p50 | p99 | n | errors | server CPU/checkout | bench CPU/checkout | rest of machine CPU/checkout |"
+            );
+            println!("|---|---|---|---|---|---|---|---|---|---|");
             for c in &self.checkouts {
                 println!(
-                    "| {} | {} | {:.0} | {:.1} ms | {:.1} ms | {} | {} |",
+                    "| {} | {} | {:.0} | {:.1} ms | {:.1} ms | {} | {} | {:.2} ms | {:.2} ms | {:.2} ms |",
                     c.backend.label(),
                     c.concurrency,
                     c.per_s,
                     c.p50,
                     c.p99,
                     c.checkouts,
-                    c.errors
+                    c.errors,
+                    c.cpu.server_ms,
+                    c.cpu.client_ms,
+                    c.cpu.rest_ms
                 );
             }
             println!();

@@ -326,6 +326,11 @@ on_both_backends!(checkout_is_idempotent, async |app: &TestApp| {
         .into_inner()
         .orders;
     assert_eq!(orders.len(), 1);
+    // The refused checkout wrote nothing: the other cart is as it was.
+    let other_now = read_cart(app, &other.id).await;
+    assert_eq!(other_now.etag, other.etag);
+    assert_eq!(other_now.status, other.status);
+    common::assert_orders_whole(&app.database_url).await;
 });
 
 on_both_backends!(
@@ -372,6 +377,7 @@ on_both_backends!(
             1,
             "one subscription: one order line, written once"
         );
+        common::assert_orders_whole(&app.database_url).await;
     }
 );
 
@@ -420,13 +426,19 @@ on_both_backends!(
         let (ra, rb) = tokio::join!(checkout(app, &a), checkout(app, &b));
         let wins = [ra.is_ok(), rb.is_ok()].iter().filter(|w| **w).count();
         assert_eq!(wins, 1, "{ra:?} / {rb:?}");
+        // The loser's cart is as it was: its claim did not stand.
+        let losing_cart = if ra.is_ok() { &b } else { &a };
+        let after = read_cart(app, &losing_cart.id).await;
+        assert_eq!(after.etag, losing_cart.etag);
+        assert_eq!(after.status, losing_cart.status);
         let loser = ra.err().or(rb.err()).unwrap();
-        assert_eq!(loser.code(), Code::FailedPrecondition);
+        assert_eq!(loser.code(), Code::FailedPrecondition, "{loser:?}");
         let details = common::details(&loser);
         assert_eq!(
             details.precondition_failure().unwrap().violations[0].r#type,
             "SEAT_LIMIT_EXCEEDED"
         );
+        common::assert_orders_whole(&app.database_url).await;
     }
 );
 

@@ -18,11 +18,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, Expr, InsertStatement, Query, SubQueryStatement,
+    Alias, CommonTableExpression, Expr, InsertStatement, Query, SelectStatement, SubQueryStatement,
+    ValueTuple,
 };
 use sea_orm::{
-    ActiveModelTrait, ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, EntityName,
-    EntityTrait, ExecResult, Iterable, SqlErr, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr,
+    EntityName, EntityTrait, ExecResult, IdenStatic, Iterable, SqlErr, Statement,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -134,13 +135,8 @@ fn insert_select<A: ActiveModelTrait>(
     extra: Vec<(<A::Entity as EntityTrait>::Column, Expr)>,
     guard: Option<Expr>,
 ) -> Result<InsertStatement, DomainError> {
-    let (mut columns, mut values): (Vec<_>, Vec<_>) = <A::Entity as EntityTrait>::Column::iter()
-        .filter_map(|column| {
-            row.get(column)
-                .into_value()
-                .map(|value| (column, Expr::val(value)))
-        })
-        .unzip();
+    let (mut columns, values) = set_columns(row);
+    let mut values: Vec<Expr> = values.into_iter().map(Expr::val).collect();
     for (column, value) in extra {
         columns.push(column);
         values.push(value);
@@ -150,9 +146,61 @@ fn insert_select<A: ActiveModelTrait>(
     if let Some(guard) = guard {
         select.and_where(guard);
     }
+    insert_from(columns, select)
+}
+
+/// `INSERT INTO <rows' table> (<their set columns>) SELECT * FROM (VALUES <rows>) WHERE
+/// <guard>`: the rows are inserted only if the guard holds. Every row sets the same columns.
+fn insert_rows_select<A: ActiveModelTrait>(
+    rows: impl IntoIterator<Item = A>,
+    guard: Expr,
+) -> Result<InsertStatement, DomainError> {
+    let mut columns = Vec::new();
+    let mut tuples = Vec::new();
+    for row in rows {
+        let (set, values) = set_columns(&row);
+        if tuples.is_empty() {
+            columns = set;
+        } else if !set
+            .iter()
+            .map(|c| c.as_str())
+            .eq(columns.iter().map(|c| c.as_str()))
+        {
+            return Err(DomainError::Internal(
+                "rows of one insert set different columns".into(),
+            ));
+        }
+        tuples.push(ValueTuple::Many(values));
+    }
+    if tuples.is_empty() {
+        return Err(DomainError::Internal("an insert of no rows".into()));
+    }
+    // A VALUES list's columns are named column1, column2, ... (on PostgreSQL and SQLite).
+    let mut select = Query::select();
+    select
+        .columns((1..=columns.len()).map(|i| Alias::new(format!("column{i}"))))
+        .from_values(tuples, Alias::new("new_rows"))
+        .and_where(guard);
+    insert_from(columns, select)
+}
+
+/// The columns `row` sets, and their values, in the entity's column order.
+fn set_columns<A: ActiveModelTrait>(
+    row: &A,
+) -> (Vec<<A::Entity as EntityTrait>::Column>, Vec<sea_orm::Value>) {
+    <A::Entity as EntityTrait>::Column::iter()
+        .filter_map(|column| row.get(column).into_value().map(|value| (column, value)))
+        .unzip()
+}
+
+/// `INSERT INTO <the columns' table> (<columns>) <select>`.
+fn insert_from<C: ColumnTrait>(
+    columns: Vec<C>,
+    select: SelectStatement,
+) -> Result<InsertStatement, DomainError> {
     let mut insert = Query::insert();
     insert
-        .into_table(A::Entity::default().table_ref())
+        .into_table(C::EntityName::default().table_ref())
         .columns(columns)
         .select_from(select)
         .map_err(|e| DomainError::Internal(format!("insert from a select: {e}")))?;

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, InsertStatement, Query, UpdateStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, Query, UpdateStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryResult,
     QuerySelect, QueryTrait, TransactionTrait,
@@ -11,8 +11,11 @@ use sea_orm::{
 
 use super::carts::{claim_statement, load_cart};
 use super::entity::{cart, customer, order, order_line, subscription};
-use super::idempotency::{WriteKey, record, record_statement, replay};
-use super::{SqliteBatch, Store, corrupt, cte, insert_select, returned_a_row, uuid, written};
+use super::idempotency::{WriteKey, record, record_row, record_statement, replay};
+use super::{
+    SqliteBatch, Store, corrupt, cte, insert_rows_select, insert_select, returned_a_row, uuid,
+    written,
+};
 use crate::domain::DomainError;
 use crate::domain::cart::{Cart, CartStatus, ParentSubscription};
 use crate::domain::catalog::{BillingCycle, Term};
@@ -347,10 +350,6 @@ impl Placement<'_> {
         })
     }
 
-    fn lines_statement(&self) -> InsertStatement {
-        order_line::Entity::insert_many(self.line_rows()).into_query()
-    }
-
     fn subscription_rows(&self) -> impl Iterator<Item = subscription::ActiveModel> + '_ {
         let now = self.now;
         self.subscriptions
@@ -376,10 +375,6 @@ impl Placement<'_> {
                 updated_at: Set(now),
                 version: Set(1),
             })
-    }
-
-    fn subscriptions_statement(&self) -> InsertStatement {
-        subscription::Entity::insert_many(self.subscription_rows()).into_query()
     }
 }
 
@@ -498,35 +493,65 @@ impl Store {
         self.write_batch(batch).await
     }
 
-    /// PostgreSQL: one statement, atomic by itself, in one round trip. The order is inserted
-    /// only from the row of the customer whose holdings version held, which is updated only
-    /// if the cart was claimed (so the cart's row lock is always taken before the customer's);
-    /// the order lines reference the order, so when a condition fails the foreign key fails
-    /// the whole statement, the claim with it. A reused request id fails it on its key.
+    /// PostgreSQL: one statement, atomic by itself, in one round trip. It locks the
+    /// customer's row if its holdings version is still the one planned on, then claims the
+    /// cart only if it holds that lock (so the customer's row lock is always taken before the
+    /// cart's), bumps the holdings version only if the cart was claimed, inserts the order only
+    /// if the version was bumped, and its lines, subscriptions and request id only if the
+    /// order was inserted. Each step writes nothing unless every step before it matched.
+    /// `false`: a condition failed and nothing was written; a reused request id fails the
+    /// statement on its key, which writes nothing either. No foreign key checks these rows on
+    /// PostgreSQL (m0007): this statement is what makes each reference its customer and order.
     async fn place_in_one_statement(&self, p: &Placement<'_>) -> Result<bool, DomainError> {
-        let claimed = Alias::new("claimed");
         let locked = Alias::new("locked");
+        let claimed = Alias::new("claimed");
+        let bumped = Alias::new("bumped");
+        let placed = Alias::new("placed");
+        let mut lock = customer::Entity::find()
+            .select_only()
+            .column(customer::Column::Id)
+            .filter(customer::Column::Id.eq(p.cart.customer_id.to_string()))
+            .filter(customer::Column::PartnerId.eq(p.partner.to_string()))
+            .filter(customer::Column::HoldingsVersion.eq(p.holdings_version))
+            .into_query();
+        lock.lock(LockType::Update);
         let mut claim = p.claim_statement();
-        claim.returning_col(cart::Column::Id);
-        let mut lock = p.lock_statement();
-        lock.and_where(returned_a_row(&claimed))
+        claim
+            .and_where(returned_a_row(&locked))
+            .returning_col(cart::Column::Id);
+        let mut bump = p.lock_statement();
+        bump.and_where(returned_a_row(&claimed))
             .returning_col(customer::Column::Id);
-        let order = insert_select(&p.order_row(), Vec::new(), Some(returned_a_row(&locked)))?;
+        let mut order = insert_select(&p.order_row(), Vec::new(), Some(returned_a_row(&bumped)))?;
+        order.returning_col(order::Column::Id);
+        let record = record_row(p.key, &p.order.id.to_string(), p.now);
         let mut with = Query::with();
-        with.cte(cte(&claimed, claim))
-            .cte(cte(&locked, lock))
-            .cte(cte(&Alias::new("placed"), order))
+        with.cte(cte(&locked, lock))
+            .cte(cte(&claimed, claim))
+            .cte(cte(&bumped, bump))
+            .cte(cte(&placed, order))
             .cte(cte(
                 &Alias::new("recorded"),
-                record_statement(p.key, &p.order.id.to_string(), p.now),
-            ))
-            .cte(cte(&Alias::new("lines"), p.lines_statement()))
-            .cte(cte(
-                &Alias::new("subscriptions"),
-                p.subscriptions_statement(),
+                insert_select(&record, Vec::new(), Some(returned_a_row(&placed)))?,
             ));
-        let statement = with.query(Query::select().expr(Expr::val(1)).to_owned());
-        written(self.db.execute(&statement).await)
+        if !p.order.lines.is_empty() {
+            let lines = insert_rows_select(p.line_rows(), returned_a_row(&placed))?;
+            with.cte(cte(&Alias::new("lines"), lines));
+        }
+        if !p.subscriptions.is_empty() {
+            let subscriptions = insert_rows_select(p.subscription_rows(), returned_a_row(&placed))?;
+            with.cte(cte(&Alias::new("subscriptions"), subscriptions));
+        }
+        let statement = with.query(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(placed.clone())
+                .to_owned(),
+        );
+        match self.db.query_one(&statement).await {
+            Ok(row) => Ok(row.is_some()),
+            Err(e) => written(Err(e)).map(|_| false),
+        }
     }
 
     async fn existing_order(

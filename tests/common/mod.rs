@@ -348,3 +348,56 @@ pub fn assert_bad_field(status: &tonic::Status, field: &str) -> String {
     assert!(d.error_info().is_some(), "ErrorInfo missing");
     v.reason.clone()
 }
+
+/// Asserts, in the tables of the database at `url`, that every order is whole: each has
+/// lines, its customer and its cart marked ordered; each cart marked ordered has its order;
+/// each order line, subscription and checkout request id belongs to an order that exists;
+/// one subscription per order line. (PostgreSQL has no foreign keys on these rows: the
+/// checkout statement is what keeps them whole.)
+pub async fn assert_orders_whole(url: &str) {
+    let db = Database::connect(url).await.unwrap();
+    let backend = db.get_database_backend();
+    for (what, sql) in [
+        (
+            "orders without lines",
+            "SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id)",
+        ),
+        (
+            "orders without their customer",
+            "SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = o.customer_id AND c.partner_id = o.partner_id)",
+        ),
+        (
+            "carts ordered without an order",
+            "SELECT COUNT(*) FROM carts c WHERE c.status = 'ordered' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = c.order_id)",
+        ),
+        (
+            "orders whose cart is not ordered",
+            "SELECT COUNT(*) FROM orders o JOIN carts c ON c.id = o.cart_id WHERE c.status <> 'ordered'",
+        ),
+        (
+            "order lines without their order",
+            "SELECT COUNT(*) FROM order_lines l WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = l.order_id)",
+        ),
+        (
+            "subscriptions without their order",
+            "SELECT COUNT(*) FROM subscriptions s WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = s.order_id AND o.customer_id = s.customer_id)",
+        ),
+        (
+            "checkout request ids without their order",
+            "SELECT COUNT(*) FROM idempotency_keys k WHERE k.operation = 'Checkout' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = k.resource_id)",
+        ),
+        (
+            "order lines minus subscriptions",
+            "SELECT (SELECT COUNT(*) FROM order_lines) - (SELECT COUNT(*) FROM subscriptions)",
+        ),
+    ] {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(backend, sql))
+            .await
+            .unwrap()
+            .unwrap();
+        let count: i64 = row.try_get_by_index(0).unwrap();
+        assert_eq!(count, 0, "{what}: {sql}");
+    }
+    let _ = db.close().await;
+}

@@ -8,6 +8,7 @@ mod m0003_catalog_changes;
 mod m0004_customer_change_notifications;
 mod m0005_holdings_version;
 mod m0006_holdings_announced_after_commit;
+mod m0007_checkout_without_key_checks;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_customer_change_notifications::Migration),
             Box::new(m0005_holdings_version::Migration),
             Box::new(m0006_holdings_announced_after_commit::Migration),
+            Box::new(m0007_checkout_without_key_checks::Migration),
         ]
     }
 }
