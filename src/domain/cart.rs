@@ -84,6 +84,10 @@ impl Cart {
     }
 }
 
+/// The customer's subscriptions an add-on line may name as its parent: a persistent vector,
+/// so what a customer holds is brought forward after an order without copying it.
+pub type Parents = imbl::Vector<ParentSubscription>;
+
 /// An active subscription of the customer that an add-on line names as its parent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParentSubscription {
@@ -124,7 +128,7 @@ const CART_LEVEL: &[&str] = &[code::AGREEMENT_NOT_ACCEPTED, code::ROLE_CANNOT_PU
 /// Evaluates every rule for every line of a cart, the way checkout will.
 /// `buyer.holdings` are the customer's subscriptions; the other lines of the cart are added
 /// per line.
-pub fn review(buyer: &Buyer<'_>, parents: &[ParentSubscription], lines: &[CartLine]) -> Review {
+pub fn review(buyer: &Buyer<'_>, parents: &Parents, lines: &[CartLine]) -> Review {
     let Buyer {
         catalog,
         partner,

@@ -88,18 +88,23 @@ impl Holdings {
     pub fn new(holdings: impl IntoIterator<Item = Holding>) -> Self {
         let mut this = Self::default();
         for h in holdings {
-            let key = (h.product_id, h.sku_id);
-            if h.status != HoldingStatus::Expired {
-                *this.counted_seats.entry(key.clone()).or_default() += h.quantity;
-                if h.is_trial {
-                    *this.trials.entry(key.clone()).or_default() += 1;
-                }
-            }
-            if h.status == HoldingStatus::Active {
-                *this.active_seats.entry(key).or_default() += h.quantity;
-            }
+            this.add(h);
         }
         this
+    }
+
+    /// Counts one more subscription in.
+    pub fn add(&mut self, h: Holding) {
+        let key = (h.product_id, h.sku_id);
+        if h.status != HoldingStatus::Expired {
+            *self.counted_seats.entry(key.clone()).or_default() += h.quantity;
+            if h.is_trial {
+                *self.trials.entry(key.clone()).or_default() += 1;
+            }
+        }
+        if h.status == HoldingStatus::Active {
+            *self.active_seats.entry(key).or_default() += h.quantity;
+        }
     }
 
     /// Adds seats that are not subscriptions yet (other lines of the same cart).
@@ -110,21 +115,21 @@ impl Holdings {
         self
     }
 
-    fn counted(&self, product: &ProductId, sku: &SkuId) -> i64 {
+    pub fn counted(&self, product: &ProductId, sku: &SkuId) -> i64 {
         self.counted_seats
             .get(&(product.clone(), sku.clone()))
             .copied()
             .unwrap_or(0)
     }
 
-    fn active(&self, product: &ProductId, sku: &SkuId) -> i64 {
+    pub fn active(&self, product: &ProductId, sku: &SkuId) -> i64 {
         self.active_seats
             .get(&(product.clone(), sku.clone()))
             .copied()
             .unwrap_or(0)
     }
 
-    fn trials(&self, product: &ProductId, sku: &SkuId) -> i64 {
+    pub fn trials(&self, product: &ProductId, sku: &SkuId) -> i64 {
         self.trials
             .get(&(product.clone(), sku.clone()))
             .copied()

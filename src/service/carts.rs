@@ -113,7 +113,7 @@ impl CartService {
             caller,
             partner,
             &standing.customer,
-            &standing.holdings,
+            &standing.held.holdings,
             now,
         );
         let review = cart::review(&buyer, &standing.held.parents, &cart.lines);
@@ -320,7 +320,7 @@ impl CartService {
             caller,
             &partner,
             &standing.customer,
-            &standing.holdings,
+            &standing.held.holdings,
             now,
         );
         let items = carts
@@ -461,16 +461,8 @@ impl CartService {
             .store
             .checkout(partner.id, &key, &cart, now, Some(&standing.held), |held| {
                 // What the customer holds, kept or read: the order is written only if it still
-                // holds. Holdings at a version never change (every write to them bumps it), so
-                // at the kept standing's version its counts are theirs.
-                let counted;
-                let holdings = if held.version.is_some() && held.version == standing.held.version {
-                    &standing.holdings
-                } else {
-                    counted = Holdings::new(held.holdings.iter().cloned());
-                    &counted
-                };
-                let buyer = buyer(&catalog, caller, &partner, customer, holdings, now);
+                // holds.
+                let buyer = buyer(&catalog, caller, &partner, customer, &held.holdings, now);
                 let review = cart::review(&buyer, &held.parents, &cart.lines);
                 if !review.is_clean() {
                     return Err(unclean(&review, customer.id));

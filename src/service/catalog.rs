@@ -441,7 +441,7 @@ impl CatalogService {
                     partner,
                     customer: &standing.customer,
                     role: caller.role,
-                    holdings: &standing.holdings,
+                    holdings: &standing.held.holdings,
                     now,
                 };
                 Arc::new(Listing::make(&catalog, &filter, view, |v: &SkuView<'_>| {
@@ -610,7 +610,7 @@ impl CatalogService {
             partner: &partner,
             customer: &standing.customer,
             role: caller.role,
-            holdings: &standing.holdings,
+            holdings: &standing.held.holdings,
             now: self.clock.now(),
         };
         let problems = eligibility::check(

@@ -17,9 +17,9 @@ use super::{
     written,
 };
 use crate::domain::DomainError;
-use crate::domain::cart::{Cart, CartStatus, ParentSubscription};
+use crate::domain::cart::{Cart, CartStatus, ParentSubscription, Parents};
 use crate::domain::catalog::{BillingCycle, Term};
-use crate::domain::eligibility::{Holding, HoldingStatus};
+use crate::domain::eligibility::{Holding, HoldingStatus, Holdings};
 use crate::domain::ids::{
     AvailabilityId, CatalogItemId, CustomerId, PartnerId, ProductId, SkuId, SubscriptionId,
 };
@@ -117,11 +117,13 @@ fn order_from_rows(row: order::Model, lines: Vec<order_line::Model>) -> Result<O
     })
 }
 
-/// What a customer holds.
+/// What a customer holds: its subscriptions counted per SKU for the rules, and the ones an
+/// add-on may hang on. Cloning it copies the counts (one entry per SKU held), not the
+/// subscriptions.
 #[derive(Debug, Clone, Default)]
 pub struct Held {
-    pub holdings: Vec<Holding>,
-    pub parents: Vec<ParentSubscription>,
+    pub holdings: Holdings,
+    pub parents: Parents,
     /// The customer's `holdings_version` these were read at, when read with it.
     pub version: Option<i64>,
 }
@@ -186,13 +188,13 @@ impl Held {
         status: SubscriptionStatus,
         is_trial: bool,
     ) {
-        self.parents.push(ParentSubscription {
+        self.parents.push_back(ParentSubscription {
             id,
             product_id: product_id.clone(),
             sku_id: sku_id.clone(),
             active: status == SubscriptionStatus::Active,
         });
-        self.holdings.push(Holding {
+        self.holdings.add(Holding {
             product_id,
             sku_id,
             quantity: i64::from(quantity),

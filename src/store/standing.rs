@@ -29,7 +29,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::domain::customer::Customer;
-use crate::domain::eligibility::Holdings;
 use crate::domain::ids::CustomerId;
 
 use super::Held;
@@ -50,18 +49,11 @@ pub const MAX_AGE: Duration = Duration::from_secs(30);
 pub struct Standing {
     pub customer: Arc<Customer>,
     pub held: Held,
-    /// `held.holdings` counted per SKU, for the rules.
-    pub holdings: Holdings,
 }
 
 impl Standing {
     pub fn new(customer: Arc<Customer>, held: Held) -> Self {
-        let holdings = Holdings::new(held.holdings.iter().cloned());
-        Self {
-            customer,
-            held,
-            holdings,
-        }
+        Self { customer, held }
     }
 }
 
@@ -342,23 +334,27 @@ mod tests {
         let id = |s: &str| crate::domain::ids::ProductId::parse("p", s).unwrap();
         let sku = crate::domain::ids::SkuId::parse("s", "0001").unwrap();
         Held {
-            holdings: vec![crate::domain::eligibility::Holding {
-                product_id: id("CFQ7TTC0LH18"),
-                sku_id: sku,
-                quantity: seats,
-                status: crate::domain::eligibility::HoldingStatus::Active,
-                is_trial: false,
-            }],
-            parents: Vec::new(),
+            holdings: crate::domain::eligibility::Holdings::new([
+                crate::domain::eligibility::Holding {
+                    product_id: id("CFQ7TTC0LH18"),
+                    sku_id: sku,
+                    quantity: seats,
+                    status: crate::domain::eligibility::HoldingStatus::Active,
+                    is_trial: false,
+                },
+            ]),
+            parents: Default::default(),
             version: Some(version),
         }
     }
 
     fn kept_seats(standings: &Standings, id: CustomerId) -> Option<(Option<i64>, i64)> {
+        let product = crate::domain::ids::ProductId::parse("p", "CFQ7TTC0LH18").unwrap();
+        let sku = crate::domain::ids::SkuId::parse("s", "0001").unwrap();
         match standings.get(id) {
             Lookup::Kept(kept) => Some((
                 kept.held.version,
-                kept.held.holdings.iter().map(|h| h.quantity).sum(),
+                kept.held.holdings.counted(&product, &sku),
             )),
             _ => None,
         }
