@@ -830,3 +830,162 @@ async fn a_cart_changed_through_another_replica_refuses_the_stale_etag_here() {
     let order = checkout(&a, &read).await.unwrap();
     assert_eq!(order.lines.len(), 2);
 }
+
+/// The version and number of lines of cart `id` in the database itself.
+async fn stored_cart(app: &TestApp, id: &str) -> Option<(i64, i64)> {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let backend = db.get_database_backend();
+    let placeholder = if backend == sea_orm::DbBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT version, (SELECT COUNT(*) FROM cart_lines l WHERE l.cart_id = c.id) \
+                 FROM carts c WHERE c.id = {placeholder}"
+            ),
+            [id.into()],
+        ))
+        .await
+        .unwrap();
+    let _ = db.close().await;
+    row.map(|r| {
+        (
+            r.try_get_by_index::<i64>(0).unwrap(),
+            r.try_get_by_index::<i64>(1).unwrap(),
+        )
+    })
+}
+
+on_both_backends!(
+    get_cart_shows_every_committed_write_even_when_its_caller_went_away,
+    async |app: &TestApp| {
+        let e3 = item(app, E3, "US").await;
+        let audio = item(app, AUDIO, "US").await;
+        let mut carts = app.carts("us", Role::SalesAgent);
+        let cart = new_cart(app, "us-fabrikam", vec![annual(&e3, 1)]).await;
+        let mut expected = cart.clone();
+        let same = |read: &pb::Cart, expected: &pb::Cart| {
+            assert_eq!(read.etag, expected.etag);
+            assert_eq!(read.lines, expected.lines);
+            assert_eq!(read.status, expected.status);
+        };
+        same(&read_cart(app, &cart.id).await, &expected);
+
+        // Each change is read back at once, as answered.
+        expected = carts
+            .add_cart_line(pb::AddCartLineRequest {
+                request_id: rid(),
+                cart_id: cart.id.clone(),
+                etag: expected.etag.clone(),
+                line: Some(annual(&audio, 2)),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .cart
+            .unwrap();
+        same(&read_cart(app, &cart.id).await, &expected);
+        let audio_line = expected.lines[1].id.clone();
+        expected = carts
+            .update_cart_line(pb::UpdateCartLineRequest {
+                request_id: rid(),
+                cart_id: cart.id.clone(),
+                line_id: audio_line.clone(),
+                etag: expected.etag.clone(),
+                line: Some(annual(&audio, 3)),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .cart
+            .unwrap();
+        same(&read_cart(app, &cart.id).await, &expected);
+        expected = carts
+            .remove_cart_line(pb::RemoveCartLineRequest {
+                request_id: rid(),
+                cart_id: cart.id.clone(),
+                line_id: audio_line,
+                etag: expected.etag.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .cart
+            .unwrap();
+        same(&read_cart(app, &cart.id).await, &expected);
+
+        // Callers that go away at every point of their write: whatever was committed is
+        // what GetCart shows, once the database is quiet.
+        for attempt in 0..24_u64 {
+            let etag = read_cart(app, &cart.id).await.etag;
+            let request = pb::AddCartLineRequest {
+                request_id: rid(),
+                cart_id: cart.id.clone(),
+                etag,
+                line: Some(annual(&audio, 1 + attempt as i32)),
+            };
+            let mut carts = carts.clone();
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_micros(100 * attempt),
+                carts.add_cart_line(request),
+            )
+            .await;
+            let mut add_line_back = None;
+            loop {
+                let before = stored_cart(app, &cart.id).await.unwrap();
+                let read = read_cart(app, &cart.id).await;
+                let after = stored_cart(app, &cart.id).await.unwrap();
+                if before == after {
+                    assert_eq!(read.etag, format!("v{}", after.0), "attempt {attempt}");
+                    assert_eq!(read.lines.len() as i64, after.1, "attempt {attempt}");
+                    if read.lines.len() == 2 {
+                        add_line_back = Some((read.lines[1].id.clone(), read.etag));
+                    }
+                    break;
+                }
+            }
+            // Back to one line for the next attempt.
+            if let Some((line_id, etag)) = add_line_back {
+                carts
+                    .remove_cart_line(pb::RemoveCartLineRequest {
+                        request_id: rid(),
+                        cart_id: cart.id.clone(),
+                        line_id,
+                        etag,
+                    })
+                    .await
+                    .unwrap();
+            }
+        }
+
+        // Checked out: read back as ordered. Deleted: not found.
+        let current = read_cart(app, &cart.id).await;
+        let order = checkout(app, &current).await.unwrap();
+        let ordered = read_cart(app, &cart.id).await;
+        assert_eq!(ordered.status, pb::CartStatus::Ordered as i32);
+        assert_eq!(ordered.order_id, order.id);
+        let doomed = new_cart(app, "us-fabrikam", vec![annual(&e3, 1)]).await;
+        assert_eq!(read_cart(app, &doomed.id).await.etag, doomed.etag);
+        carts
+            .delete_cart(pb::DeleteCartRequest {
+                request_id: rid(),
+                cart_id: doomed.id.clone(),
+                etag: doomed.etag.clone(),
+            })
+            .await
+            .unwrap();
+        let gone = carts
+            .get_cart(pb::GetCartRequest {
+                cart_id: doomed.id.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(gone.code(), Code::NotFound);
+        assert_eq!(stored_cart(app, &doomed.id).await, None);
+    }
+);

@@ -203,11 +203,16 @@ fn concurrent_change() -> DomainError {
 }
 
 impl Store {
+    /// Cart `id` of `partner` as stored: on SQLite the cart the writer keeps current, if
+    /// it does (see `kept_carts.rs`), else read.
     pub async fn cart(
         &self,
         partner: PartnerId,
         id: uuid::Uuid,
     ) -> Result<Option<Cart>, DomainError> {
+        if let Some(cart) = self.kept_carts.current(partner, id) {
+            return Ok(Some(cart));
+        }
         let cart = load_cart(&self.reads(), partner, id).await?;
         if let Some(cart) = &cart {
             self.kept_carts.keep(partner, cart);
@@ -268,6 +273,7 @@ impl Store {
             if let Some(lines) = lines {
                 batch.push(sqlite.build(&lines), new.lines.len() as u64);
             }
+            self.keep_current_after_commit(&mut batch, partner, new.clone());
             self.write_batch(batch).await?
         };
         if written {
@@ -339,6 +345,7 @@ impl Store {
                 1,
             );
             batch.push(build(sqlite, &line_change(cart.id, change, None)?)?, 1);
+            self.keep_current_after_commit(&mut batch, partner, applied(cart, change));
             self.write_batch(batch).await?
         };
         if written {
@@ -365,6 +372,9 @@ impl Store {
         if replay(&self.reads(), key).await?.is_some() {
             return Ok(());
         }
+        // Not current from here on (the delete goes through the pool, not the writer): a
+        // caller that goes away after the commit leaves nothing deleted kept.
+        self.kept_carts.forget(cart.id);
         let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         if !record(&txn, key, &cart.id.to_string(), now).await? {
@@ -383,6 +393,18 @@ impl Store {
         txn.commit().await?;
         self.kept_carts.forget(cart.id);
         Ok(())
+    }
+
+    /// SQLite: once `batch` commits, the writer thread keeps `cart` current.
+    fn keep_current_after_commit(&self, batch: &mut SqliteBatch, partner: PartnerId, cart: Cart) {
+        let kept = self.kept_carts.clone();
+        batch.after_commit(move || kept.keep_current(partner, cart));
+    }
+
+    /// SQLite: once `batch` commits, the writer thread forgets cart `id`.
+    pub(super) fn forget_cart_after_commit(&self, batch: &mut SqliteBatch, id: uuid::Uuid) {
+        let kept = self.kept_carts.clone();
+        batch.after_commit(move || kept.forget(id));
     }
 
     /// A customer's active carts, oldest first, after `after`.

@@ -492,6 +492,8 @@ impl Store {
             let insert = subscription::Entity::insert_many(subscriptions).into_query();
             batch.push(sqlite.build(&insert), rows);
         }
+        // The cart the writer kept current is active no more.
+        self.forget_cart_after_commit(&mut batch, p.cart.id);
         self.write_batch(batch).await
     }
 

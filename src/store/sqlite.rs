@@ -55,14 +55,34 @@ fn url_options(url: &str) -> Result<SqliteConnectOptions, DomainError> {
 /// Statements applied as one transaction, each with the rows it must change. A statement
 /// that changes other rows, or that a key refuses, stops the batch there and nothing of it
 /// is kept: it is applied in full or not at all.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(super) struct SqliteBatch {
     statements: Vec<(Statement, u64)>,
+    after_commit: Option<AfterCommit>,
+}
+
+/// What the writer thread does once a batch is committed, before it answers anyone.
+type AfterCommit = Box<dyn FnOnce() + Send>;
+
+impl std::fmt::Debug for SqliteBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteBatch")
+            .field("statements", &self.statements)
+            .field("after_commit", &self.after_commit.is_some())
+            .finish()
+    }
 }
 
 impl SqliteBatch {
     pub(super) fn push(&mut self, statement: Statement, rows: u64) {
         self.statements.push((statement, rows));
+    }
+
+    /// Runs `then` on the writer thread right after the commit that keeps this batch, before
+    /// any caller of its group is answered (and whether or not its own caller still waits);
+    /// never if the batch is not kept. Commits run `then`s in commit order.
+    pub(super) fn after_commit(&mut self, then: impl FnOnce() + Send + 'static) {
+        self.after_commit = Some(Box::new(then));
     }
 }
 
@@ -178,13 +198,22 @@ impl Writer {
     /// it was pushed with, or a key refused one (nothing of it was kept).
     pub(super) fn apply(&mut self, batch: SqliteBatch) -> Result<bool, DomainError> {
         let connection = self.connection()?;
+        let SqliteBatch {
+            statements,
+            after_commit,
+        } = batch;
         let run = connection
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(Stop::from)
-            .and_then(|()| run(connection, batch))
+            .and_then(|()| run(connection, statements))
             .and_then(|()| connection.execute_batch("COMMIT").map_err(Stop::from));
         match run {
-            Ok(()) => Ok(true),
+            Ok(()) => {
+                if let Some(then) = after_commit {
+                    then();
+                }
+                Ok(true)
+            }
             Err(stop) => {
                 self.undo("ROLLBACK");
                 answer(stop)
@@ -219,18 +248,26 @@ impl Writer {
             return failed(self, &e);
         }
         let mut answers = Vec::with_capacity(count);
+        let mut after_commits = Vec::new();
         for batch in batches {
+            let SqliteBatch {
+                statements,
+                after_commit,
+            } = batch;
             let ran = connection
                 .execute_batch("SAVEPOINT batch")
                 .map_err(Stop::from)
-                .and_then(|()| run(connection, batch))
+                .and_then(|()| run(connection, statements))
                 .and_then(|()| {
                     connection
                         .execute_batch("RELEASE batch")
                         .map_err(Stop::from)
                 });
             match ran {
-                Ok(()) => answers.push(Ok(true)),
+                Ok(()) => {
+                    answers.push(Ok(true));
+                    after_commits.extend(after_commit);
+                }
                 Err(stop) => {
                     // Undo this batch alone; a connection that cannot has lost the group.
                     if let Err(e) = connection.execute_batch("ROLLBACK TO batch; RELEASE batch") {
@@ -242,6 +279,9 @@ impl Writer {
         }
         if let Err(e) = connection.execute_batch("COMMIT") {
             return failed(self, &e);
+        }
+        for then in after_commits {
+            then();
         }
         answers
     }
@@ -304,10 +344,10 @@ fn checkpoints(path: &std::path::Path, stop: &std::sync::mpsc::Receiver<()>) {
     }
 }
 
-/// Runs each statement of `batch` (prepared once per text, in the connection's cache) and
+/// Runs each statement of a batch (prepared once per text, in the connection's cache) and
 /// checks the rows it changed.
-fn run(connection: &rusqlite::Connection, batch: SqliteBatch) -> Result<(), Stop> {
-    for (statement, rows) in batch.statements {
+fn run(connection: &rusqlite::Connection, statements: Vec<(Statement, u64)>) -> Result<(), Stop> {
+    for (statement, rows) in statements {
         let values = statement
             .values
             .map(|v| v.0)
