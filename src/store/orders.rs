@@ -303,7 +303,7 @@ impl Placement<'_> {
     }
 
     /// Bumps the customer's holdings version if it is still the one the plan read.
-    fn lock_statement(&self) -> UpdateStatement {
+    fn bump_statement(&self) -> UpdateStatement {
         customer::Entity::update_many()
             .col_expr(
                 customer::Column::HoldingsVersion,
@@ -471,7 +471,7 @@ impl Store {
         let sqlite = DbBackend::Sqlite;
         let record = record_statement(p.key, &p.order.id.to_string(), p.now);
         let mut batch = SqliteBatch::default();
-        batch.push(sqlite.build(&p.lock_statement()), 1);
+        batch.push(sqlite.build(&p.bump_statement()), 1);
         batch.push(sqlite.build(&record), 1);
         batch.push(sqlite.build(&p.claim_statement()), 1);
         batch.push(
@@ -523,7 +523,7 @@ impl Store {
         claim
             .and_where(returned_a_row(&locked))
             .returning_col(cart::Column::Id);
-        let mut bump = p.lock_statement();
+        let mut bump = p.bump_statement();
         bump.and_where(returned_a_row(&claimed))
             .returning_col(customer::Column::Id);
         let mut order = insert_select(&p.order_row(), Vec::new(), Some(returned_a_row(&bumped)))?;
@@ -553,8 +553,9 @@ impl Store {
                 .to_owned(),
         );
         match self.db.query_one(&statement).await {
-            Ok(row) => Ok(row.is_some()),
-            Err(e) => written(Err(e)).map(|_| false),
+            Ok(placed) => Ok(placed.is_some()),
+            // Refused on a key (a reused request id): nothing was written.
+            Err(e) => written(Err(e)),
         }
     }
 
