@@ -82,6 +82,24 @@ async fn read_cart(app: &TestApp, id: &str) -> pb::Cart {
         .unwrap()
 }
 
+/// AddCartLine of `line` to cart `cart_id` at `etag`, as the US sales agent.
+async fn add_line(
+    app: &TestApp,
+    cart_id: &str,
+    etag: &str,
+    line: pb::CartLineInput,
+) -> Result<pb::Cart, tonic::Status> {
+    app.carts("us", Role::SalesAgent)
+        .add_cart_line(pb::AddCartLineRequest {
+            request_id: rid(),
+            cart_id: cart_id.into(),
+            etag: etag.into(),
+            line: Some(line),
+        })
+        .await
+        .map(|r| r.into_inner().cart.expect("a cart"))
+}
+
 async fn checkout(app: &TestApp, cart: &pb::Cart) -> Result<pb::Order, tonic::Status> {
     app.carts("us", Role::SalesAgent)
         .checkout(pb::CheckoutRequest {
@@ -194,17 +212,8 @@ on_both_backends!(
         let audio = item(app, AUDIO, "US").await;
         let cart = new_cart(app, "us-fabrikam", vec![annual(&e3, 5)]).await;
         let mut carts = app.carts("us", Role::SalesAgent);
-        let added = carts
-            .add_cart_line(pb::AddCartLineRequest {
-                request_id: rid(),
-                cart_id: cart.id.clone(),
-                etag: cart.etag.clone(),
-                line: Some(annual(&audio, 5)),
-            })
+        let added = add_line(app, &cart.id, &cart.etag, annual(&audio, 5))
             .await
-            .unwrap()
-            .into_inner()
-            .cart
             .unwrap();
         assert_ne!(added.etag, cart.etag);
         assert_eq!(added.lines.len(), 2);
@@ -877,17 +886,8 @@ on_both_backends!(
         same(&read_cart(app, &cart.id).await, &expected);
 
         // Each change is read back at once, as answered.
-        expected = carts
-            .add_cart_line(pb::AddCartLineRequest {
-                request_id: rid(),
-                cart_id: cart.id.clone(),
-                etag: expected.etag.clone(),
-                line: Some(annual(&audio, 2)),
-            })
+        expected = add_line(app, &cart.id, &expected.etag, annual(&audio, 2))
             .await
-            .unwrap()
-            .into_inner()
-            .cart
             .unwrap();
         same(&read_cart(app, &cart.id).await, &expected);
         let audio_line = expected.lines[1].id.clone();
@@ -923,16 +923,10 @@ on_both_backends!(
         // what GetCart shows, once the database is quiet.
         for attempt in 0..24_u64 {
             let etag = read_cart(app, &cart.id).await.etag;
-            let request = pb::AddCartLineRequest {
-                request_id: rid(),
-                cart_id: cart.id.clone(),
-                etag,
-                line: Some(annual(&audio, 1 + attempt as i32)),
-            };
-            let mut carts = carts.clone();
+            let line = annual(&audio, 1 + attempt as i32);
             let _ = tokio::time::timeout(
                 std::time::Duration::from_micros(100 * attempt),
-                carts.add_cart_line(request),
+                add_line(app, &cart.id, &etag, line),
             )
             .await;
             let mut add_line_back = None;
