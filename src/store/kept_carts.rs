@@ -12,8 +12,8 @@
 //! is answered (`SqliteBatch::after_commit`: a caller that goes away does not skip it). A
 //! checkout forgets the cart the same way, and a delete forgets it before it starts. So a
 //! current cart is the stored one, and GetCart answers from it. A cart kept from a read is
-//! never current (a write may have committed after the read), nor on PostgreSQL, where other
-//! replicas write: there GetCart and ListCarts always read.
+//! never current (a write may have committed after the read), nor is any cart on PostgreSQL,
+//! where other replicas write: there GetCart always reads. ListCarts always reads.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
