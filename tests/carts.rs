@@ -100,6 +100,44 @@ async fn add_line(
         .map(|r| r.into_inner().cart.expect("a cart"))
 }
 
+/// UpdateCartLine of line `line_id` to `line`, at `etag`, as the US sales agent.
+async fn update_line(
+    app: &TestApp,
+    cart_id: &str,
+    line_id: &str,
+    etag: &str,
+    line: pb::CartLineInput,
+) -> Result<pb::Cart, tonic::Status> {
+    app.carts("us", Role::SalesAgent)
+        .update_cart_line(pb::UpdateCartLineRequest {
+            request_id: rid(),
+            cart_id: cart_id.into(),
+            line_id: line_id.into(),
+            etag: etag.into(),
+            line: Some(line),
+        })
+        .await
+        .map(|r| r.into_inner().cart.expect("a cart"))
+}
+
+/// RemoveCartLine of line `line_id` at `etag`, as the US sales agent.
+async fn remove_line(
+    app: &TestApp,
+    cart_id: &str,
+    line_id: &str,
+    etag: &str,
+) -> Result<pb::Cart, tonic::Status> {
+    app.carts("us", Role::SalesAgent)
+        .remove_cart_line(pb::RemoveCartLineRequest {
+            request_id: rid(),
+            cart_id: cart_id.into(),
+            line_id: line_id.into(),
+            etag: etag.into(),
+        })
+        .await
+        .map(|r| r.into_inner().cart.expect("a cart"))
+}
+
 async fn checkout(app: &TestApp, cart: &pb::Cart) -> Result<pb::Order, tonic::Status> {
     app.carts("us", Role::SalesAgent)
         .checkout(pb::CheckoutRequest {
@@ -211,20 +249,13 @@ on_both_backends!(
         let e3 = item(app, E3, "US").await;
         let audio = item(app, AUDIO, "US").await;
         let cart = new_cart(app, "us-fabrikam", vec![annual(&e3, 5)]).await;
-        let mut carts = app.carts("us", Role::SalesAgent);
         let added = add_line(app, &cart.id, &cart.etag, annual(&audio, 5))
             .await
             .unwrap();
         assert_ne!(added.etag, cart.etag);
         assert_eq!(added.lines.len(), 2);
         // The old etag is stale now: for a change and for checkout.
-        let err = carts
-            .remove_cart_line(pb::RemoveCartLineRequest {
-                request_id: rid(),
-                cart_id: cart.id.clone(),
-                line_id: added.lines[1].id.clone(),
-                etag: cart.etag.clone(),
-            })
+        let err = remove_line(app, &cart.id, &added.lines[1].id, &cart.etag)
             .await
             .unwrap_err();
         assert_eq!(err.code(), Code::Aborted);
@@ -233,19 +264,15 @@ on_both_backends!(
             Code::Aborted
         );
         // Updating the quantity with the fresh etag works.
-        let updated = carts
-            .update_cart_line(pb::UpdateCartLineRequest {
-                request_id: rid(),
-                cart_id: cart.id.clone(),
-                line_id: added.lines[0].id.clone(),
-                etag: added.etag.clone(),
-                line: Some(annual(&e3, 7)),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .cart
-            .unwrap();
+        let updated = update_line(
+            app,
+            &cart.id,
+            &added.lines[0].id,
+            &added.etag,
+            annual(&e3, 7),
+        )
+        .await
+        .unwrap();
         assert_eq!(updated.lines[0].quantity, 7);
     }
 );
@@ -891,31 +918,18 @@ on_both_backends!(
             .unwrap();
         same(&read_cart(app, &cart.id).await, &expected);
         let audio_line = expected.lines[1].id.clone();
-        expected = carts
-            .update_cart_line(pb::UpdateCartLineRequest {
-                request_id: rid(),
-                cart_id: cart.id.clone(),
-                line_id: audio_line.clone(),
-                etag: expected.etag.clone(),
-                line: Some(annual(&audio, 3)),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .cart
-            .unwrap();
+        expected = update_line(
+            app,
+            &cart.id,
+            &audio_line,
+            &expected.etag,
+            annual(&audio, 3),
+        )
+        .await
+        .unwrap();
         same(&read_cart(app, &cart.id).await, &expected);
-        expected = carts
-            .remove_cart_line(pb::RemoveCartLineRequest {
-                request_id: rid(),
-                cart_id: cart.id.clone(),
-                line_id: audio_line,
-                etag: expected.etag.clone(),
-            })
+        expected = remove_line(app, &cart.id, &audio_line, &expected.etag)
             .await
-            .unwrap()
-            .into_inner()
-            .cart
             .unwrap();
         same(&read_cart(app, &cart.id).await, &expected);
 
@@ -945,15 +959,7 @@ on_both_backends!(
             }
             // Back to one line for the next attempt.
             if let Some((line_id, etag)) = add_line_back {
-                carts
-                    .remove_cart_line(pb::RemoveCartLineRequest {
-                        request_id: rid(),
-                        cart_id: cart.id.clone(),
-                        line_id,
-                        etag,
-                    })
-                    .await
-                    .unwrap();
+                remove_line(app, &cart.id, &line_id, &etag).await.unwrap();
             }
         }
 

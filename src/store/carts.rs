@@ -210,7 +210,9 @@ impl Store {
         partner: PartnerId,
         id: uuid::Uuid,
     ) -> Result<Option<Cart>, DomainError> {
-        if let Some(cart) = self.kept_carts.current(partner, id) {
+        if self.writes.is_some()
+            && let Some(cart) = self.kept_carts.current(partner, id)
+        {
             return Ok(Some(cart));
         }
         let cart = load_cart(&self.reads(), partner, id).await?;

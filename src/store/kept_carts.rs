@@ -15,6 +15,7 @@
 //! never current (a write may have committed after the read), nor is any cart on PostgreSQL,
 //! where other replicas write: there GetCart always reads. ListCarts always reads.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
@@ -59,16 +60,18 @@ impl KeptCarts {
     /// Keeps `cart` of `partner` as stored at its version, unless that version or a later one
     /// is kept.
     pub(super) fn keep(&self, partner: PartnerId, cart: &Cart) {
-        self.put(partner, cart.clone(), false);
+        self.put(partner, Cow::Borrowed(cart), false);
     }
 
     /// Keeps `cart` of `partner` as the stored cart: only the SQLite writer, right after the
     /// commit that wrote it.
     pub(super) fn keep_current(&self, partner: PartnerId, cart: Cart) {
-        self.put(partner, cart, true);
+        self.put(partner, Cow::Owned(cart), true);
     }
 
-    fn put(&self, partner: PartnerId, cart: Cart, current: bool) {
+    /// Keeps `cart` unless a later version, or the same one as current, is kept (copying it
+    /// only if it is kept).
+    fn put(&self, partner: PartnerId, cart: Cow<'_, Cart>, current: bool) {
         let mut carts = self.carts.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(kept) = carts.get(&cart.id) {
             let newer = kept.cart.version > cart.version;
@@ -84,7 +87,7 @@ impl KeptCarts {
             cart.id,
             Kept {
                 partner,
-                cart,
+                cart: cart.into_owned(),
                 current,
             },
         );
