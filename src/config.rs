@@ -19,6 +19,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// `sqlite://path` (created if missing) or `postgres://user@host/db`.
     pub database_url: String,
+    /// The most connections of the pool, and as many again for the hot statements
+    /// (`store/direct.rs`).
     pub max_db_connections: u32,
     /// HS256 secret for bearer tokens (shared by every replica).
     pub jwt_secret: String,

@@ -215,7 +215,7 @@ impl Store {
         {
             return Ok(Some(cart));
         }
-        let cart = load_cart(&self.reads(), partner, id).await?;
+        let cart = load_cart(&self.direct(), partner, id).await?;
         if let Some(cart) = &cart {
             self.kept_carts.keep(partner, cart);
         }
@@ -266,7 +266,7 @@ impl Store {
                 with.cte(cte(&Alias::new("lines"), lines));
             }
             let statement = with.query(cart::Entity::insert(row).into_query());
-            written(self.db.execute(&statement).await)?
+            written(self.direct().execute(&statement).await)?
         } else {
             let sqlite = DbBackend::Sqlite;
             let mut batch = SqliteBatch::default();
@@ -292,11 +292,11 @@ impl Store {
         partner: PartnerId,
         key: &WriteKey<'_>,
     ) -> Result<Cart, DomainError> {
-        let Some(id) = replay(&self.reads(), key).await? else {
+        let Some(id) = replay(&self.direct(), key).await? else {
             return Err(concurrent_change());
         };
         let id = uuid("cart id", &id)?;
-        load_cart(&self.reads(), partner, id)
+        load_cart(&self.direct(), partner, id)
             .await?
             .ok_or_else(|| DomainError::not_found("cart", id.to_string()))
     }
@@ -332,7 +332,7 @@ impl Store {
                 insert_select(&record, Vec::new(), guard())?,
             ));
             let statement = with.query(line_change(cart.id, change, guard())?);
-            match self.db.execute(&statement).await {
+            match self.direct().execute(&statement).await {
                 Ok(done) => done.rows_affected() == 1,
                 Err(e) if is_unique_violation(&e) => false,
                 Err(e) => return Err(e.into()),
@@ -371,7 +371,7 @@ impl Store {
         cart: &Cart,
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
-        if replay(&self.reads(), key).await?.is_some() {
+        if replay(&self.direct(), key).await?.is_some() {
             return Ok(());
         }
         // Not current from here on (the delete goes through the pool, not the writer): a
@@ -434,7 +434,7 @@ impl Store {
             .collect();
         let mut carts = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(cart) = load_cart(&self.reads(), partner, uuid("cart id", &id)?).await? {
+            if let Some(cart) = load_cart(&self.direct(), partner, uuid("cart id", &id)?).await? {
                 carts.push(cart);
             }
         }

@@ -171,7 +171,7 @@ impl Store {
         partner: PartnerId,
         id: CustomerId,
     ) -> Result<Option<Customer>, DomainError> {
-        load(&self.reads(), partner, id).await
+        load(&self.direct(), partner, id).await
     }
 
     /// Creates a customer once per request id: a retry returns the first customer; the same
@@ -190,9 +190,9 @@ impl Store {
             operation: "CreateCustomer",
             fingerprint: new.fingerprint(),
         };
-        if let Some(existing) = replay(&self.reads(), &key).await? {
+        if let Some(existing) = replay(&self.direct(), &key).await? {
             let id = CustomerId::parse("id", &existing).map_err(|_| corrupt("id", &existing))?;
-            return load(&self.reads(), partner, id).await?.ok_or_else(|| {
+            return load(&self.direct(), partner, id).await?.ok_or_else(|| {
                 DomainError::Internal(format!("idempotency key points at missing customer {id}"))
             });
         }
@@ -220,7 +220,7 @@ impl Store {
         .exec_without_returning(&txn)
         .await?;
         txn.commit().await?;
-        load(&self.reads(), partner, id)
+        load(&self.direct(), partner, id)
             .await?
             .ok_or_else(|| DomainError::Internal("customer vanished after insert".into()))
     }
@@ -267,7 +267,7 @@ impl Store {
             return Ok(Some(self.db.begin().await?));
         };
         loop {
-            if replay(&self.reads(), key).await?.is_some() {
+            if replay(&self.direct(), key).await?.is_some() {
                 return Ok(None);
             }
             let txn = self.db.begin().await?;
@@ -291,7 +291,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Customer, DomainError> {
         let Some(txn) = self.begin_change(key, id, now).await? else {
-            return load(&self.reads(), partner, id)
+            return load(&self.direct(), partner, id)
                 .await?
                 .ok_or_else(|| DomainError::not_found("customer", id.to_string()));
         };
@@ -319,7 +319,7 @@ impl Store {
         bump_version(&txn, &customer, now).await?;
         txn.commit().await?;
         self.customer_changed(id);
-        load(&self.reads(), partner, id)
+        load(&self.direct(), partner, id)
             .await?
             .ok_or_else(|| DomainError::not_found("customer", id.to_string()))
     }
@@ -335,7 +335,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Customer, DomainError> {
         let Some(txn) = self.begin_change(key, id, now).await? else {
-            return load(&self.reads(), partner, id)
+            return load(&self.direct(), partner, id)
                 .await?
                 .ok_or_else(|| DomainError::not_found("customer", id.to_string()));
         };
@@ -359,7 +359,7 @@ impl Store {
         bump_version(&txn, &customer, now).await?;
         txn.commit().await?;
         self.customer_changed(id);
-        load(&self.reads(), partner, id)
+        load(&self.direct(), partner, id)
             .await?
             .ok_or_else(|| DomainError::not_found("customer", id.to_string()))
     }
@@ -381,12 +381,12 @@ impl Store {
                 customer,
                 read_at,
                 ticket,
-            } => (customer, held(&self.reads(), id).await?, read_at, ticket),
+            } => (customer, held(&self.direct(), id).await?, read_at, ticket),
             Lookup::Missing(ticket) => {
                 let read_at = Instant::now();
                 // What it holds is read alongside, and only returned once the customer is
                 // known to be the partner's.
-                let reads = self.reads();
+                let reads = self.direct();
                 let (customer, held) =
                     tokio::try_join!(load(&reads, partner, id), held(&reads, id))?;
                 let Some(customer) = customer else {

@@ -92,7 +92,7 @@ pub(super) fn record_statement(
 impl Store {
     /// The resource a finished request produced, if this request id was seen.
     pub async fn replayed(&self, key: &WriteKey<'_>) -> Result<Option<String>, DomainError> {
-        replay(&self.reads(), key).await
+        replay(&self.direct(), key).await
     }
 
     /// Forgets request ids older than `before` (they are kept at least 24 hours).

@@ -5,6 +5,7 @@ mod carts;
 mod catalog;
 mod changes;
 mod customers;
+mod direct;
 pub mod entity;
 mod idempotency;
 mod kept_carts;
@@ -50,8 +51,8 @@ pub struct Store {
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
     /// SQLite: the guarded batches, written in groups by one task on its own connection.
     writes: Option<sqlite::WriteQueue>,
-    /// SQLite: the connections the hot reads go through (`sqlite.rs`).
-    readers: Option<Arc<sqlite::Readers>>,
+    /// The connections the hot statements go through, outside the pool (`direct.rs`).
+    direct: Arc<direct::Set>,
     /// The customer standings this process keeps (see `standing.rs`).
     standings: Arc<standing::Standings>,
     /// The carts this process keeps, each at its version (see `kept_carts.rs`).
@@ -233,15 +234,12 @@ impl Store {
             )?),
             None => None,
         };
-        let readers = match sqlite {
-            true => Some(Arc::new(sqlite::Readers::new(url, max_connections)?)),
-            false => None,
-        };
+        let direct = Arc::new(direct::Set::new(url, max_connections, sqlite::url_options)?);
         Ok(Self {
             url: url.to_owned(),
             write_gate,
             writes,
-            readers,
+            direct,
             // On PostgreSQL, kept only once other replicas' changes are heard.
             standings: Arc::new(standing::Standings::new(sqlite)),
             kept_carts: Arc::default(),
@@ -250,12 +248,11 @@ impl Store {
         })
     }
 
-    /// Where reads go: the pool, or on SQLite the readers that skip its round trips.
-    fn reads(&self) -> sqlite::Reads<'_> {
-        match &self.readers {
-            Some(readers) => sqlite::Reads::Sqlite(readers),
-            None => sqlite::Reads::Pool(&self.db),
-        }
+    /// Where the hot statements go: the direct connections, which skip the pool's round trip
+    /// after each statement. Reads on both backends; on PostgreSQL the single-statement
+    /// writes too (SQLite's go through the writer thread).
+    fn direct(&self) -> direct::Direct<'_> {
+        direct::Direct(&self.direct)
     }
 
     /// Waits for this process's turn to write (SQLite only); hold it until the commit.
@@ -292,9 +289,7 @@ impl Store {
         if let Some(writes) = &self.writes {
             writes.close().await;
         }
-        if let Some(readers) = &self.readers {
-            readers.close().await;
-        }
+        self.direct.close().await;
         self.db.close().await?;
         Ok(())
     }

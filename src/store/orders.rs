@@ -417,7 +417,7 @@ impl Store {
             let held = match kept.take() {
                 Some(kept) => kept,
                 None => {
-                    read = held_at(&self.reads(), Some(partner), cart.customer_id)
+                    read = held_at(&self.direct(), Some(partner), cart.customer_id)
                         .await?
                         .ok_or_else(|| {
                             DomainError::not_found("customer", cart.customer_id.to_string())
@@ -450,7 +450,7 @@ impl Store {
                 });
                 return Ok(CheckoutOutcome::Created(order));
             }
-            if let Some(existing) = replay(&self.reads(), key).await? {
+            if let Some(existing) = replay(&self.direct(), key).await? {
                 return self.existing_order(partner, &existing).await;
             }
             if let Some(outcome) = self.checkout_lost(partner, cart, now).await? {
@@ -552,7 +552,7 @@ impl Store {
                 .from(placed.clone())
                 .to_owned(),
         );
-        match self.db.query_one(&statement).await {
+        match self.direct().query_one(&statement).await {
             Ok(placed) => Ok(placed.is_some()),
             // Refused on a key (a reused request id): nothing was written.
             Err(e) => written(Err(e)),
@@ -581,7 +581,7 @@ impl Store {
         cart: &Cart,
         now: DateTime<Utc>,
     ) -> Result<Option<CheckoutOutcome>, DomainError> {
-        let current = load_cart(&self.reads(), partner, cart.id)
+        let current = load_cart(&self.direct(), partner, cart.id)
             .await?
             .ok_or_else(|| DomainError::not_found("cart", cart.id.to_string()))?;
         match (current.status, current.order_id) {
@@ -668,7 +668,7 @@ impl Store {
         refund: Money,
         now: DateTime<Utc>,
     ) -> Result<Order, DomainError> {
-        if let Some(existing) = replay(&self.reads(), key).await? {
+        if let Some(existing) = replay(&self.direct(), key).await? {
             let id = uuid("order id", &existing)?;
             return load_order(&self.db, partner, id)
                 .await?
@@ -763,7 +763,7 @@ impl Store {
             .order_by_asc(order::Column::CreatedAt)
             .limit(limit)
             .into_tuple()
-            .all(&self.reads())
+            .all(&self.direct())
             .await?;
         if pending.is_empty() {
             return Ok(0);
@@ -781,7 +781,7 @@ impl Store {
             .filter(order::Column::Id.is_in(pending))
             .filter(order::Column::Status.eq(OrderStatus::Pending.as_str()));
         if self.backend() == DbBackend::Postgres {
-            return Ok(update.exec(&self.db).await?.rows_affected);
+            return Ok(update.exec(&self.direct()).await?.rows_affected);
         }
         // All of them or none: an order cancelled meanwhile leaves the rest to the next pass.
         let mut batch = SqliteBatch::default();

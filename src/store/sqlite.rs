@@ -6,8 +6,7 @@
 //!   no hand-over to a driver's worker thread per statement. A batch alone is one
 //!   transaction; batches that queued together share one transaction and one commit, each in
 //!   a savepoint of its own (group commit).
-//! - `Readers`: the connections the hot reads go through; `Reads` is what `Store::reads()`
-//!   hands the queries (these, or the pool on PostgreSQL).
+//! - The hot reads go through `direct.rs`'s connections.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -17,15 +16,9 @@ use std::time::Duration;
 use chrono::SecondsFormat;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{OpenFlags, ffi};
-use sea_orm::sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous,
-};
-use sea_orm::sqlx::{self, AssertSqlSafe, ConnectOptions as _, Connection as _};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr,
-    Statement, Values,
-};
-use sea_query_sqlx::SqlxValues;
+use sea_orm::Statement;
+use sea_orm::sqlx::ConnectOptions as _;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::domain::DomainError;
@@ -46,7 +39,7 @@ pub(super) fn options(o: SqliteConnectOptions) -> SqliteConnectOptions {
 }
 
 /// The options of the readers' connections to `url`.
-fn url_options(url: &str) -> Result<SqliteConnectOptions, DomainError> {
+pub(super) fn url_options(url: &str) -> Result<SqliteConnectOptions, DomainError> {
     let parsed = SqliteConnectOptions::from_str(url)
         .map_err(|e| DomainError::Internal(format!("sqlite url: {e}")))?;
     Ok(options(parsed).disable_statement_logging())
@@ -463,122 +456,13 @@ impl WriteQueue {
     }
 }
 
-fn exec_err(e: sqlx::Error) -> DbErr {
-    DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e)))
-}
-/// Read connections of this process, kept out of sqlx's pool: a connection taken from the
-/// pool is pinged on its way back, one more hand-over to its worker thread per query.
-#[derive(Debug)]
-pub(super) struct Readers {
-    options: SqliteConnectOptions,
-    idle: std::sync::Mutex<Vec<SqliteConnection>>,
-    permits: tokio::sync::Semaphore,
-}
-
-/// A reader taken from `Readers`, given back when dropped (a query cancelled midway leaves
-/// nothing behind: sqlx-sqlite's worker finishes or drops it before its next command).
-struct Taken<'a> {
-    readers: &'a Readers,
-    connection: Option<SqliteConnection>,
-}
-
-impl Drop for Taken<'_> {
-    fn drop(&mut self) {
-        if let (Some(connection), Ok(mut idle)) = (self.connection.take(), self.readers.idle.lock())
-        {
-            idle.push(connection);
-        }
-    }
-}
-
-impl Readers {
-    pub(super) fn new(url: &str, connections: u32) -> Result<Self, DomainError> {
-        Ok(Self {
-            options: url_options(url)?,
-            idle: std::sync::Mutex::new(Vec::new()),
-            permits: tokio::sync::Semaphore::new(connections.max(1) as usize),
-        })
-    }
-
-    pub(super) async fn query_all(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| DbErr::Custom(format!("sqlite readers: {e}")))?;
-        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        let connection = match idle {
-            Some(connection) => connection,
-            None => self.options.connect().await.map_err(exec_err)?,
-        };
-        let mut taken = Taken {
-            readers: self,
-            connection: Some(connection),
-        };
-        let Some(connection) = taken.connection.as_mut() else {
-            return Err(DbErr::Custom("sqlite reader".into()));
-        };
-        let values = statement.values.unwrap_or(Values(Vec::new()));
-        let rows = sqlx::query_with(AssertSqlSafe(statement.sql), SqlxValues(values))
-            .fetch_all(&mut *connection)
-            .await
-            .map_err(exec_err)?;
-        Ok(rows.into_iter().map(QueryResult::from).collect())
-    }
-
-    pub(super) async fn close(&self) {
-        let idle = match self.idle.lock() {
-            Ok(mut idle) => std::mem::take(&mut *idle),
-            Err(_) => Vec::new(),
-        };
-        for connection in idle {
-            let _ = connection.close().await;
-        }
-    }
-}
-
-/// Where reads go: the pool on PostgreSQL, `Readers` on SQLite. Reads only.
-pub(super) enum Reads<'a> {
-    Pool(&'a DatabaseConnection),
-    Sqlite(&'a Readers),
-}
-
-#[async_trait::async_trait]
-impl ConnectionTrait for Reads<'_> {
-    fn get_database_backend(&self) -> DbBackend {
-        match self {
-            Reads::Pool(db) => db.get_database_backend(),
-            Reads::Sqlite(_) => DbBackend::Sqlite,
-        }
-    }
-
-    async fn execute_raw(&self, _: Statement) -> Result<ExecResult, DbErr> {
-        Err(DbErr::Custom("a write on a read connection".into()))
-    }
-
-    async fn execute_unprepared(&self, _: &str) -> Result<ExecResult, DbErr> {
-        Err(DbErr::Custom("a write on a read connection".into()))
-    }
-
-    async fn query_one_raw(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
-        match self {
-            Reads::Pool(db) => db.query_one_raw(statement).await,
-            Reads::Sqlite(readers) => Ok(readers.query_all(statement).await?.into_iter().next()),
-        }
-    }
-
-    async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        match self {
-            Reads::Pool(db) => db.query_all_raw(statement).await,
-            Reads::Sqlite(readers) => readers.query_all(statement).await,
-        }
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use sea_orm::sqlx;
+    use sea_orm::{DbBackend, Values};
+    use sea_query_sqlx::SqlxValues;
 
     fn statement(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
         Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)

@@ -1,0 +1,302 @@
+//! The connections the hot statements go through, kept out of sqlx's pool.
+//!
+//! sqlx's pool tests every connection it takes back (`ping`, whatever the pool's options):
+//! on PostgreSQL a `Sync` round trip after every statement, which wakes the server's
+//! backend once more and costs both sides a TLS record each way; on SQLite one more
+//! hand-over to the connection's worker thread. A connection here goes back to the idle
+//! list only when its statement finished: answered, or refused by the database (which
+//! leaves the connection ready for the next statement). One whose caller went away
+//! mid-statement, or that failed any other way, is closed, and the next caller opens a new
+//! one: a connection is never handed on in a state nobody checked.
+//!
+//! On SQLite these connections only read (every write goes through the writer thread,
+//! `sqlite.rs`); on PostgreSQL they run the hot reads and the single-statement writes (cart
+//! changes, checkout). Transactions stay on the pool.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use sea_orm::sqlx::postgres::{PgConnectOptions, Postgres};
+use sea_orm::sqlx::sqlite::Sqlite;
+use sea_orm::sqlx::{self, AssertSqlSafe, ConnectOptions as _, Connection as _};
+use sea_orm::{
+    ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr, Statement, Values,
+};
+use sea_query_sqlx::SqlxValues;
+use tokio::sync::Semaphore;
+
+use crate::domain::DomainError;
+
+/// Connections of one database, at most `permits` at a time.
+pub(super) struct Connections<DB: sqlx::Database> {
+    options: <DB::Connection as sqlx::Connection>::Options,
+    idle: std::sync::Mutex<Vec<DB::Connection>>,
+    permits: Semaphore,
+}
+
+impl<DB: sqlx::Database> std::fmt::Debug for Connections<DB> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connections")
+            .field("idle", &self.idle.lock().map(|idle| idle.len()).ok())
+            .field("available", &self.permits.available_permits())
+            .finish()
+    }
+}
+
+/// A connection taken for one statement: back to the idle list when dropped if the
+/// statement `finished`, else closed.
+struct Taken<'a, DB: sqlx::Database> {
+    connections: &'a Connections<DB>,
+    connection: Option<DB::Connection>,
+    finished: bool,
+}
+
+impl<DB: sqlx::Database> Drop for Taken<'_, DB> {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Dropped with the statement unfinished (its caller went away) or failed: the
+            // connection is closed with it.
+            return;
+        }
+        if let (Some(connection), Ok(mut idle)) =
+            (self.connection.take(), self.connections.idle.lock())
+        {
+            idle.push(connection);
+        }
+    }
+}
+
+impl<DB: sqlx::Database> Taken<'_, DB> {
+    fn connection(&mut self) -> Result<&mut DB::Connection, DbErr> {
+        self.connection
+            .as_mut()
+            .ok_or_else(|| DbErr::Custom("no connection".into()))
+    }
+
+    /// Notes how the statement ended: the connection is kept if it answered, or if the
+    /// database refused the statement (it then waits for the next one as usual).
+    fn ended<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        self.finished = matches!(&result, Ok(_) | Err(sqlx::Error::Database(_)));
+        result
+    }
+}
+
+fn exec_err(e: sqlx::Error) -> DbErr {
+    DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e)))
+}
+
+fn query_err(e: sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
+}
+
+impl<DB: sqlx::Database> Connections<DB> {
+    pub(super) fn new(
+        options: <DB::Connection as sqlx::Connection>::Options,
+        connections: u32,
+    ) -> Self {
+        Self {
+            options,
+            idle: std::sync::Mutex::new(Vec::new()),
+            permits: Semaphore::new(connections.max(1) as usize),
+        }
+    }
+
+    /// An idle connection, or a new one.
+    async fn take(&self) -> Result<(tokio::sync::SemaphorePermit<'_>, Taken<'_, DB>), DbErr> {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| DbErr::Custom(format!("connections: {e}")))?;
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let connection = match idle {
+            Some(connection) => connection,
+            None => self
+                .options
+                .connect()
+                .await
+                .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?,
+        };
+        let taken = Taken {
+            connections: self,
+            connection: Some(connection),
+            finished: false,
+        };
+        Ok((permit, taken))
+    }
+
+    pub(super) async fn close(&self) {
+        let idle = match self.idle.lock() {
+            Ok(mut idle) => std::mem::take(&mut *idle),
+            Err(_) => Vec::new(),
+        };
+        for connection in idle {
+            let _ = connection.close().await;
+        }
+    }
+}
+
+impl<DB> Connections<DB>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    SqlxValues: sqlx::IntoArguments<DB>,
+    QueryResult: From<DB::Row>,
+    ExecResult: From<DB::QueryResult>,
+{
+    async fn fetch_all(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let (_permit, mut taken) = self.take().await?;
+        let rows = query(statement).fetch_all(taken.connection()?).await;
+        let rows = taken.ended(rows).map_err(query_err)?;
+        Ok(rows.into_iter().map(QueryResult::from).collect())
+    }
+
+    async fn execute(&self, statement: Statement) -> Result<ExecResult, DbErr> {
+        let (_permit, mut taken) = self.take().await?;
+        let done = query(statement).execute(taken.connection()?).await;
+        Ok(taken.ended(done).map_err(exec_err)?.into())
+    }
+}
+
+/// `statement` as sqlx runs it, its values bound as sea-query binds them.
+fn query<DB>(statement: Statement) -> sqlx::query::Query<'static, DB, SqlxValues>
+where
+    DB: sqlx::Database,
+    SqlxValues: sqlx::IntoArguments<DB>,
+{
+    let values = SqlxValues(statement.values.unwrap_or(Values(Vec::new())));
+    sqlx::query_with(AssertSqlSafe(statement.sql), values)
+}
+
+/// This process's direct connections: SQLite's readers, or PostgreSQL's.
+#[derive(Debug)]
+pub(super) enum Set {
+    Sqlite(Connections<Sqlite>),
+    Postgres(Connections<Postgres>),
+}
+
+impl Set {
+    /// Connections to `url`, at most `connections` at a time; `sqlite` gives the options
+    /// every connection to a SQLite file is opened with.
+    pub(super) fn new(
+        url: &str,
+        connections: u32,
+        sqlite: impl FnOnce(&str) -> Result<sqlx::sqlite::SqliteConnectOptions, DomainError>,
+    ) -> Result<Self, DomainError> {
+        if url.starts_with("sqlite:") {
+            return Ok(Set::Sqlite(Connections::new(sqlite(url)?, connections)));
+        }
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| DomainError::Internal(format!("postgres url: {e}")))?
+            .disable_statement_logging();
+        Ok(Set::Postgres(Connections::new(options, connections)))
+    }
+
+    pub(super) async fn close(&self) {
+        match self {
+            Set::Sqlite(c) => c.close().await,
+            Set::Postgres(c) => c.close().await,
+        }
+    }
+}
+
+/// What `Store::direct()` hands the queries: a `ConnectionTrait` on the direct connections.
+/// On SQLite it refuses writes (they go through the writer thread).
+pub(super) struct Direct<'a>(pub(super) &'a Set);
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Direct<'_> {
+    fn get_database_backend(&self) -> DbBackend {
+        match self.0 {
+            Set::Sqlite(_) => DbBackend::Sqlite,
+            Set::Postgres(_) => DbBackend::Postgres,
+        }
+    }
+
+    async fn execute_raw(&self, statement: Statement) -> Result<ExecResult, DbErr> {
+        match self.0 {
+            Set::Sqlite(_) => Err(DbErr::Custom(
+                "a write on a SQLite reader (writes go through the writer)".into(),
+            )),
+            Set::Postgres(c) => c.execute(statement).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.execute_raw(Statement::from_string(self.get_database_backend(), sql))
+            .await
+    }
+
+    async fn query_one_raw(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
+        Ok(self.query_all_raw(statement).await?.into_iter().next())
+    }
+
+    async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self.0 {
+            Set::Sqlite(c) => c.fetch_all(statement).await,
+            Set::Postgres(c) => c.fetch_all(statement).await,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn idle(set: &Set) -> usize {
+        match set {
+            Set::Sqlite(c) => c.idle.lock().unwrap().len(),
+            Set::Postgres(c) => c.idle.lock().unwrap().len(),
+        }
+    }
+
+    /// A connection goes back to the idle list only when its statement finished (answered
+    /// or refused by the database); one whose caller went away mid-statement is closed.
+    #[tokio::test]
+    async fn only_a_connection_whose_statement_finished_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("d.db").display());
+        let set = Set::new(&url, 4, super::super::sqlite::url_options).unwrap();
+        let direct = Direct(&set);
+        let statement = |sql: &str| Statement::from_string(DbBackend::Sqlite, sql);
+
+        let rows = direct.query_all_raw(statement("SELECT 1")).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(idle(&set), 1);
+
+        // Refused by the database: the connection is ready for the next statement.
+        assert!(
+            direct
+                .query_all_raw(statement("SELECT * FROM missing"))
+                .await
+                .is_err()
+        );
+        assert_eq!(idle(&set), 1);
+
+        // The caller goes away mid-statement: its connection is not handed on.
+        let slow = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
+                    WHERE i < 50000000) SELECT count(*) FROM n";
+        let gone = tokio::time::timeout(
+            std::time::Duration::from_millis(20),
+            direct.query_all_raw(statement(slow)),
+        )
+        .await;
+        assert!(gone.is_err(), "the statement should still be running");
+        assert_eq!(idle(&set), 0);
+
+        // The next caller opens a new one.
+        let rows = direct.query_all_raw(statement("SELECT 2")).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(idle(&set), 1);
+
+        // SQLite's direct connections only read.
+        assert!(
+            direct
+                .execute_raw(statement("CREATE TABLE t (x)"))
+                .await
+                .is_err()
+        );
+        set.close().await;
+    }
+}
