@@ -16,7 +16,7 @@ use super::entity::{cart, cart_line};
 use super::idempotency::{WriteKey, record, record_row, record_statement, replay};
 use super::{
     SqliteBatch, Store, build, corrupt, cte, insert_select, is_unique_violation, returned_a_row,
-    uuid, written,
+    uuid, with_query, written,
 };
 use crate::domain::DomainError;
 use crate::domain::cart::{Cart, CartLine, CartStatus, LineInput, ProvisioningContext, Scope};
@@ -265,7 +265,7 @@ impl Store {
             if let Some(lines) = lines {
                 with.cte(cte(&Alias::new("lines"), lines));
             }
-            let statement = with.query(cart::Entity::insert(row).into_query());
+            let statement = with_query(with, cart::Entity::insert(row).into_query());
             written(self.direct().execute(&statement).await)?
         } else {
             let sqlite = DbBackend::Sqlite;
@@ -331,7 +331,7 @@ impl Store {
                 &Alias::new("recorded"),
                 insert_select(&record, Vec::new(), guard())?,
             ));
-            let statement = with.query(line_change(cart.id, change, guard())?);
+            let statement = with_query(with, line_change(cart.id, change, guard())?);
             match self.direct().execute(&statement).await {
                 Ok(done) => done.rows_affected() == 1,
                 Err(e) if is_unique_violation(&e) => false,

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, InsertStatement, Query, SelectStatement, SubQueryStatement,
-    ValueTuple,
+    ValueTuple, WithClause, WithQuery,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr,
@@ -123,10 +123,17 @@ fn returned_a_row(name: &Alias) -> Expr {
 
 /// A named common table expression.
 fn cte(name: &Alias, query: impl Into<SubQueryStatement>) -> CommonTableExpression {
-    CommonTableExpression::new()
-        .query(query)
-        .table_name(name.clone())
-        .to_owned()
+    let mut cte = CommonTableExpression::new();
+    cte.query(query).table_name(name.clone());
+    cte
+}
+
+/// `WITH <with> <query>`, both moved in (sea-query's `WithClause::query` copies the whole
+/// statement, every value of it included).
+fn with_query(with: WithClause, query: impl Into<SubQueryStatement>) -> WithQuery {
+    let mut statement = WithQuery::new();
+    statement.with_clause(with).query(query);
+    statement
 }
 
 /// `INSERT INTO <row's table> (<its set columns>, <extra columns>) SELECT <their values>

@@ -14,7 +14,7 @@ use super::entity::{cart, customer, order, order_line, subscription};
 use super::idempotency::{WriteKey, record, record_row, record_statement, replay};
 use super::{
     SqliteBatch, Store, corrupt, cte, insert_rows_select, insert_select, returned_a_row, uuid,
-    written,
+    with_query, written,
 };
 use crate::domain::DomainError;
 use crate::domain::cart::{Cart, CartStatus, ParentSubscription, Parents};
@@ -546,7 +546,8 @@ impl Store {
             let subscriptions = insert_rows_select(p.subscription_rows(), returned_a_row(&placed))?;
             with.cte(cte(&Alias::new("subscriptions"), subscriptions));
         }
-        let statement = with.query(
+        let statement = with_query(
+            with,
             Query::select()
                 .expr(Expr::val(1))
                 .from(placed.clone())
