@@ -7,7 +7,8 @@
 //! list only when its statement finished: answered, or refused by the database (which
 //! leaves the connection ready for the next statement). One whose caller went away
 //! mid-statement, or that failed any other way, is closed, and the next caller opens a new
-//! one: a connection is never handed on in a state nobody checked.
+//! one: a connection is never handed on in a state nobody checked. A connection idle for
+//! long is pinged before its next statement, as the pool does.
 //!
 //! On SQLite these connections only read (every write goes through the writer thread,
 //! `sqlite.rs`); on PostgreSQL they run the hot reads and the single-statement writes (cart
@@ -15,6 +16,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sea_orm::sqlx::postgres::{PgConnectOptions, Postgres};
 use sea_orm::sqlx::sqlite::Sqlite;
@@ -30,9 +32,14 @@ use crate::domain::DomainError;
 /// Connections of one database, at most `permits` at a time.
 pub(super) struct Connections<DB: sqlx::Database> {
     options: <DB::Connection as sqlx::Connection>::Options,
-    idle: std::sync::Mutex<Vec<DB::Connection>>,
+    /// Each with the moment it was given back.
+    idle: std::sync::Mutex<Vec<(DB::Connection, Instant)>>,
     permits: Semaphore,
 }
+
+/// A connection idle this long is pinged before it is used: a server, proxy or firewall may
+/// have dropped it meanwhile (the pool's `test_before_acquire_if_idle_for` does the same).
+const TEST_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 
 impl<DB: sqlx::Database> std::fmt::Debug for Connections<DB> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -61,7 +68,7 @@ impl<DB: sqlx::Database> Drop for Taken<'_, DB> {
         if let (Some(connection), Ok(mut idle)) =
             (self.connection.take(), self.connections.idle.lock())
         {
-            idle.push(connection);
+            idle.push((connection, Instant::now()));
         }
     }
 }
@@ -110,6 +117,12 @@ impl<DB: sqlx::Database> Connections<DB> {
             .map_err(|e| DbErr::Custom(format!("connections: {e}")))?;
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let connection = match idle {
+            Some((connection, since)) if since.elapsed() < TEST_IF_IDLE_FOR => Some(connection),
+            // Closed by the drop if it no longer answers.
+            Some((mut connection, _)) => connection.ping().await.is_ok().then_some(connection),
+            None => None,
+        };
+        let connection = match connection {
             Some(connection) => connection,
             None => self
                 .options
@@ -130,7 +143,7 @@ impl<DB: sqlx::Database> Connections<DB> {
             Ok(mut idle) => std::mem::take(&mut *idle),
             Err(_) => Vec::new(),
         };
-        for connection in idle {
+        for (connection, _) in idle {
             let _ = connection.close().await;
         }
     }

@@ -224,10 +224,10 @@ impl Store {
             .max_connections(max_connections)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(10))
-            // sqlx pings a connection each time it leaves the pool: one more round trip per
-            // query (to PostgreSQL; to the worker thread of an embedded SQLite file, which
-            // no server can hang up). Only a connection idle long enough to have been dropped
-            // by a server, proxy or firewall is pinged.
+            // Only a connection idle long enough to have been dropped by a server, proxy or
+            // firewall is pinged before use (each ping is a round trip). sqlx also pings every
+            // connection it takes back, whatever the options: the hot statements skip the
+            // pool for that (`direct.rs`).
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(sqlite::options);
