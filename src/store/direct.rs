@@ -12,7 +12,7 @@
 //!
 //! On SQLite these connections only read (every write goes through the writer thread,
 //! `sqlite.rs`); on PostgreSQL they run the hot reads and the single-statement writes (cart
-//! changes, checkout). Transactions stay on the pool.
+//! creation and changes, checkout, provisioning). Transactions stay on the pool.
 
 use std::str::FromStr;
 use std::sync::Arc;
