@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sea_orm::sqlx::postgres::{PgConnectOptions, Postgres};
-use sea_orm::sqlx::sqlite::Sqlite;
+use sea_orm::sqlx::sqlite::{Sqlite, SqliteConnectOptions};
 use sea_orm::sqlx::{self, AssertSqlSafe, ConnectOptions as _, Connection as _};
 use sea_orm::{
     ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr, Statement, Values,
@@ -96,6 +96,10 @@ fn query_err(e: sqlx::Error) -> DbErr {
     DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
 }
 
+fn conn_err(e: sqlx::Error) -> DbErr {
+    DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e)))
+}
+
 impl<DB: sqlx::Database> Connections<DB> {
     pub(super) fn new(
         options: <DB::Connection as sqlx::Connection>::Options,
@@ -124,11 +128,7 @@ impl<DB: sqlx::Database> Connections<DB> {
         };
         let connection = match connection {
             Some(connection) => connection,
-            None => self
-                .options
-                .connect()
-                .await
-                .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?,
+            None => self.options.connect().await.map_err(conn_err)?,
         };
         let taken = Taken {
             connections: self,
@@ -189,16 +189,13 @@ pub(super) enum Set {
 }
 
 impl Set {
-    /// Connections to `url`, at most `connections` at a time; `sqlite` gives the options
-    /// every connection to a SQLite file is opened with.
-    pub(super) fn new(
-        url: &str,
-        connections: u32,
-        sqlite: impl FnOnce(&str) -> Result<sqlx::sqlite::SqliteConnectOptions, DomainError>,
-    ) -> Result<Self, DomainError> {
-        if url.starts_with("sqlite:") {
-            return Ok(Set::Sqlite(Connections::new(sqlite(url)?, connections)));
-        }
+    /// Connections to the SQLite file `options` opens, at most `connections` at a time.
+    pub(super) fn sqlite(options: SqliteConnectOptions, connections: u32) -> Self {
+        Set::Sqlite(Connections::new(options, connections))
+    }
+
+    /// Connections to the PostgreSQL database at `url`, at most `connections` at a time.
+    pub(super) fn postgres(url: &str, connections: u32) -> Result<Self, DomainError> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| DomainError::Internal(format!("postgres url: {e}")))?
             .disable_statement_logging();
@@ -270,7 +267,7 @@ mod tests {
     async fn only_a_connection_whose_statement_finished_is_kept() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("d.db").display());
-        let set = Set::new(&url, 4, super::super::sqlite::url_options).unwrap();
+        let set = Set::sqlite(super::super::sqlite::url_options(&url).unwrap(), 4);
         let direct = Direct(&set);
         let statement = |sql: &str| Statement::from_string(DbBackend::Sqlite, sql);
 

@@ -241,7 +241,10 @@ impl Store {
             )?),
             None => None,
         };
-        let direct = Arc::new(direct::Set::new(url, max_connections, sqlite::url_options)?);
+        let direct = Arc::new(match sqlite {
+            true => direct::Set::sqlite(sqlite::url_options(url)?, max_connections),
+            false => direct::Set::postgres(url, max_connections)?,
+        });
         Ok(Self {
             url: url.to_owned(),
             write_gate,
