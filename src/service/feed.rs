@@ -23,6 +23,8 @@ use crate::store::Store;
 
 /// Changes per stream message.
 pub const BATCH: usize = 500;
+/// Batches the pump reads from the log at once, and makes before it broadcasts the first.
+const PUMP_BATCHES: usize = 8;
 /// Batches the broadcast keeps for subscribers that are a little behind.
 const BROADCAST_BATCHES: usize = 256;
 
@@ -178,24 +180,39 @@ impl ChangeFeed {
     async fn catch_up(&self) -> Result<(), DomainError> {
         self.catalog.reload().await?;
         loop {
-            let head = self.head();
-            let batch = self.store.changes_after(head, BATCH as u64).await?;
-            let Some(last) = batch.last().map(|c| c.revision) else {
+            let read = self
+                .store
+                .changes_after(self.head(), (BATCH * PUMP_BATCHES) as u64)
+                .await?;
+            if read.is_empty() {
                 return Ok(());
-            };
-            // Nobody listening is fine: subscribers read the log.
-            let changes: Vec<Arc<SharedChange>> =
-                batch.into_iter().map(|c| self.shared(c)).collect();
-            let wires: Vec<Bytes> = changes.iter().map(|c| c.wire.clone()).collect();
-            let plain = (self.wire.batch)(&wires);
-            let _ = self.live.send(Arc::new(LiveBatch {
-                wire: WireBatch {
-                    compressed: (self.wire.compress)(&plain),
-                    plain,
-                },
-                changes,
-            }));
-            self.head.send_replace(last);
+            }
+            // Every batch of what was read is made before the first goes out: once it is out,
+            // the subscribers' tasks take the runtime, and a batch made after it would wait
+            // for them all.
+            let mut read = read.into_iter().peekable();
+            let mut batches = Vec::new();
+            while read.peek().is_some() {
+                let changes: Vec<Arc<SharedChange>> =
+                    read.by_ref().take(BATCH).map(|c| self.shared(c)).collect();
+                let wires: Vec<Bytes> = changes.iter().map(|c| c.wire.clone()).collect();
+                let plain = (self.wire.batch)(&wires);
+                batches.push(LiveBatch {
+                    wire: WireBatch {
+                        compressed: (self.wire.compress)(&plain),
+                        plain,
+                    },
+                    changes,
+                });
+            }
+            for batch in batches {
+                let last = batch.changes.last().map(|c| c.change.revision);
+                // Nobody listening is fine: subscribers read the log.
+                let _ = self.live.send(Arc::new(batch));
+                if let Some(last) = last {
+                    self.head.send_replace(last);
+                }
+            }
         }
     }
 
