@@ -725,6 +725,8 @@ impl Store {
                 Expr::col(subscription::Column::Version).add(1),
             )
             .filter(subscription::Column::PartnerId.eq(partner.to_string()))
+            // Add-ons hang on a base of the same customer: the customer's index finds both.
+            .filter(subscription::Column::CustomerId.eq(order.customer_id.to_string()))
             .filter(
                 subscription::Column::Id
                     .is_in(own.clone())

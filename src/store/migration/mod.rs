@@ -9,6 +9,7 @@ mod m0004_customer_change_notifications;
 mod m0005_holdings_version;
 mod m0006_holdings_announced_after_commit;
 mod m0007_checkout_without_key_checks;
+mod m0008_subscriptions_without_order_index;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_holdings_version::Migration),
             Box::new(m0006_holdings_announced_after_commit::Migration),
             Box::new(m0007_checkout_without_key_checks::Migration),
+            Box::new(m0008_subscriptions_without_order_index::Migration),
         ]
     }
 }
