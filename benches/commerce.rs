@@ -92,13 +92,14 @@ struct Args {
     )]
     backend: Vec<Backend>,
     /// Whether the subscribers accept zstd-compressed messages (the server then sends each
-    /// broadcast batch compressed once for all of them; tonic's client inflates them slower
-    /// than it reads them uncompressed on loopback, so identity by default).
-    #[arg(long, value_enum, default_value = "identity")]
+    /// broadcast batch compressed once for all of them: a sixth of the bytes; tonic's client
+    /// inflates them slower than it reads them uncompressed on loopback).
+    #[arg(long, value_enum, default_value = "zstd")]
     subscriber_encoding: SubscriberEncoding,
     /// The subscribers' gRPC client: tonic's, or a lean one on hyper's HTTP/2 client that
-    /// reads each message where it arrived (tonic copies every message into a buffer first).
-    #[arg(long, value_enum, default_value = "tonic")]
+    /// reads each message where it arrived (tonic copies every message into a buffer first,
+    /// and its share of the two cores comes out of the server's).
+    #[arg(long, value_enum, default_value = "lean")]
     subscriber_client: SubscriberClient,
     /// How the lean subscribers inflate compressed messages: `each` subscriber inflates every
     /// message it receives, as 10,000 separate machines would; `once`: the load generator

@@ -15,7 +15,7 @@ use super::entity::{customer, customer_qualification};
 use super::idempotency::{WriteKey, record, replay};
 use super::orders::{Held, held};
 use super::standing::{HOLDINGS_CHANNEL, Lookup, Standing};
-use super::{Store, corrupt};
+use super::{Store, corrupt, direct};
 use crate::domain::DomainError;
 use crate::domain::customer::{
     Agreement, Customer, Qualification, QualificationKind, VettingStatus,
@@ -436,37 +436,40 @@ impl Store {
 
 /// Customers announced at most in one statement.
 const ANNOUNCED_AT_ONCE: usize = 256;
+/// How long an announcement waits for others to go with it: under load, one statement (one
+/// commit, one wake-up of every listening replica) for the checkouts of a few milliseconds
+/// instead of one for every one or two of them. Another replica hears of a change this much
+/// later; its kept holdings never sell a seat twice meanwhile (checkout writes only at the
+/// holdings version it planned on).
+const ANNOUNCE_LINGER: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// PostgreSQL: announces holdings changes to other replicas on [`HOLDINGS_CHANNEL`]. What
-/// piles up while one announcement is on its way goes in the next, in one statement: under
-/// load, one round trip for many checkouts instead of one each.
+/// piles up within [`ANNOUNCE_LINGER`] of the first goes in one statement, on a direct
+/// connection (the pool would ping after it), each customer once.
 #[derive(Debug, Clone)]
 pub(super) struct Announcer(tokio::sync::mpsc::UnboundedSender<(CustomerId, Option<i64>)>);
 
 impl Announcer {
     /// Announces until every `Announcer` of it is dropped.
-    pub(super) fn start(db: sea_orm::DatabaseConnection) -> Self {
+    pub(super) fn start(connections: Arc<direct::Set>) -> Self {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(CustomerId, Option<i64>)>();
         tokio::spawn(async move {
             let mut ids = Vec::with_capacity(ANNOUNCED_AT_ONCE);
             while rx.recv_many(&mut ids, ANNOUNCED_AT_ONCE).await > 0 {
-                let customers = ids.len();
-                // `<customer id>[:<holdings version>]`: no commas.
-                let payloads = ids
-                    .drain(..)
-                    .map(|(id, version)| match version {
-                        Some(version) => format!("{id}:{version}"),
-                        None => id.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(",");
+                tokio::time::sleep(ANNOUNCE_LINGER).await;
+                while ids.len() < ANNOUNCED_AT_ONCE
+                    && let Ok(id) = rx.try_recv()
+                {
+                    ids.push(id);
+                }
+                let payloads = announcement(&mut ids);
                 let statement = Statement::from_sql_and_values(
                     DbBackend::Postgres,
                     "SELECT pg_notify($1, id) FROM unnest(string_to_array($2, ',')) AS id",
                     [HOLDINGS_CHANNEL.into(), payloads.into()],
                 );
-                if let Err(e) = db.execute_raw(statement).await {
-                    tracing::warn!(error = %e, customers, "announcing holdings changes to other replicas failed");
+                if let Err(e) = direct::Direct(&connections).execute_raw(statement).await {
+                    tracing::warn!(error = %e, "announcing holdings changes to other replicas failed");
                 }
             }
         });
@@ -477,5 +480,62 @@ impl Announcer {
     fn announce(&self, id: CustomerId, version: Option<i64>) {
         // Closed only when the task ended, which it does only once every sender is gone.
         let _ = self.0.send((id, version));
+    }
+}
+
+/// The payloads of one announcement, `<customer id>[:<holdings version>]` joined by commas
+/// (ids have none): each customer once, at the highest version announced for it, or without
+/// one if any of its changes had none (a listener then takes every kept holdings of it as
+/// stale). Empties `ids`.
+fn announcement(ids: &mut Vec<(CustomerId, Option<i64>)>) -> String {
+    // By customer, its highest version first; `None` (unknown) sorts last and is looked for.
+    ids.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut payloads = String::new();
+    let mut i = 0;
+    while i < ids.len() {
+        let id = ids[i].0;
+        let same = ids[i..]
+            .iter()
+            .take_while(|(other, _)| *other == id)
+            .count();
+        let unknown = ids[i..i + same]
+            .iter()
+            .any(|(_, version)| version.is_none());
+        if !payloads.is_empty() {
+            payloads.push(',');
+        }
+        match ids[i].1.filter(|_| !unknown) {
+            Some(version) => payloads.push_str(&format!("{id}:{version}")),
+            None => payloads.push_str(&id.to_string()),
+        }
+        i += same;
+    }
+    ids.clear();
+    payloads
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_announcement_names_each_customer_once_at_its_highest_version() {
+        let (a, b, c) = (CustomerId::new(), CustomerId::new(), CustomerId::new());
+        let mut ids = vec![
+            (b, Some(3)),
+            (a, Some(7)),
+            (c, Some(1)),
+            (b, Some(5)),
+            (a, Some(6)),
+            (c, None),
+            (b, Some(4)),
+        ];
+        let payloads = announcement(&mut ids);
+        let mut got: Vec<&str> = payloads.split(',').collect();
+        got.sort_unstable();
+        let mut want = vec![format!("{a}:7"), format!("{b}:5"), c.to_string()];
+        want.sort_unstable();
+        assert_eq!(got, want);
+        assert!(ids.is_empty());
     }
 }

@@ -245,6 +245,7 @@ impl Store {
             true => direct::Set::sqlite(sqlite::url_options(url)?, max_connections),
             false => direct::Set::postgres(url, max_connections)?,
         });
+        let announcer = (!sqlite).then(|| customers::Announcer::start(direct.clone()));
         Ok(Self {
             url: url.to_owned(),
             write_gate,
@@ -253,7 +254,7 @@ impl Store {
             // On PostgreSQL, kept only once other replicas' changes are heard.
             standings: Arc::new(standing::Standings::new(sqlite)),
             kept_carts: Arc::default(),
-            announcer: (!sqlite).then(|| customers::Announcer::start(db.clone())),
+            announcer,
             db,
         })
     }
