@@ -1589,8 +1589,7 @@ async fn subscribers(
         server.addr
     )
     .parse()?;
-    let zstd = (args.subscriber_encoding == SubscriberEncoding::Zstd)
-        .then_some(args.subscriber_inflate == SubscriberInflate::Once);
+    let (encoding, inflate) = (args.subscriber_encoding, args.subscriber_inflate);
     let mut tasks = Vec::with_capacity(n);
     // The RSS once the first half is subscribed too: what the second half adds is what a
     // subscriber costs once the allocator's free memory left from start-up and the import is
@@ -1622,7 +1621,9 @@ async fn subscribers(
                 let tops = |top| {
                     let _ = tx.send((i, top, Instant::now()));
                 };
-                if let Err(e) = lean_watch(send, uri, authorization, zstd, &ready, tops).await {
+                if let Err(e) =
+                    lean_watch(send, uri, authorization, (encoding, inflate), &ready, tops).await
+                {
                     errors.fetch_add(1, Ordering::Relaxed);
                     if let Ok(mut first) = first_error.lock() {
                         first.get_or_insert(e);
@@ -1977,13 +1978,13 @@ async fn lean_connection(
 /// One lean subscriber: `WatchCatalogChanges {from_now}` as a gRPC call over `send`; hands
 /// `tops` the `batch_top` of every message, read where it arrived (a message split over
 /// frames is joined first; a compressed one inflated into a buffer of the thread's).
-/// `zstd`: `None` asks for uncompressed messages; `Some(once)` accepts zstd, and with `once`
-/// a message whose bytes this thread inflated before is known by their hash instead.
+/// With `SubscriberInflate::Once`, a compressed message whose bytes this thread inflated
+/// before is known by their hash instead.
 async fn lean_watch(
     mut send: hyper::client::conn::http2::SendRequest<http_body_util::Full<bytes::Bytes>>,
     uri: http::Uri,
     authorization: http::HeaderValue,
-    zstd: Option<bool>,
+    (encoding, inflate): (SubscriberEncoding, SubscriberInflate),
     ready: &AtomicU64,
     mut tops: impl FnMut(u64),
 ) -> Result<(), String> {
@@ -2004,7 +2005,10 @@ async fn lean_watch(
         .header(http::header::AUTHORIZATION, authorization)
         .header(
             "grpc-accept-encoding",
-            if zstd.is_some() { "zstd" } else { "identity" },
+            match encoding {
+                SubscriberEncoding::Zstd => "zstd",
+                SubscriberEncoding::Identity => "identity",
+            },
         )
         .body(http_body_util::Full::new(framed.freeze()))
         .map_err(|e| e.to_string())?;
@@ -2054,7 +2058,7 @@ async fn lean_watch(
                     }
                 };
                 let top = if head[0] == 1 {
-                    inflated_top(message, zstd == Some(true))?
+                    inflated_top(message, inflate == SubscriberInflate::Once)?
                 } else {
                     batch_top(message)?
                 };
