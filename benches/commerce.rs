@@ -2076,13 +2076,14 @@ async fn lean_watch(
 /// A zstd context and its output buffer.
 type Inflater = (zstd::bulk::Decompressor<'static>, Vec<u8>);
 
-/// Messages inflated before, kept by thread: the xxh3-128 hash of their compressed bytes,
-/// and the `batch_top` read from them.
+/// How many inflated messages each thread remembers (`--subscriber-inflate once`).
 const INFLATED_KEPT: usize = 64;
 
 thread_local! {
     /// The lean subscribers' inflater, one per thread, made on first use.
     static INFLATE: std::cell::RefCell<Option<Inflater>> = const { std::cell::RefCell::new(None) };
+    /// The messages this thread inflated last: the xxh3-128 hash of their compressed bytes,
+    /// and the `batch_top` read from them.
     static INFLATED: std::cell::RefCell<Vec<(u128, Option<u64>)>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }

@@ -12,7 +12,8 @@
 //!
 //! On SQLite these connections only read (every write goes through the writer thread,
 //! `sqlite.rs`); on PostgreSQL they run the hot reads and the single-statement writes (cart
-//! creation and changes, checkout, provisioning). Transactions stay on the pool.
+//! creation and changes, checkout, provisioning, holdings announcements). Transactions stay
+//! on the pool.
 
 use std::str::FromStr;
 use std::sync::Arc;
