@@ -19,16 +19,14 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, ValueEnum};
-use csp_commerce::auth::TokenKeys;
 use csp_commerce::domain::customer::Role;
-use csp_commerce::domain::ids::PartnerId;
 use csp_commerce::grpc::pb;
 use futures::StreamExt as _;
 use hdrhistogram::Histogram;
@@ -38,24 +36,23 @@ use pb::catalog_service_client::CatalogServiceClient;
 use pb::customer_service_client::CustomerServiceClient;
 use prost::Message as _;
 use tonic::codegen::http::uri::PathAndQuery;
-use tonic::metadata::{Ascii, MetadataValue};
-use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
-use tonic_health::pb::HealthCheckRequest;
-use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
+
+mod support;
+
+use support::{
+    Authed, Backend, Bearer, Database, Server, bearer, connect, cpu_sample, demo_partner,
+    histogram, load_average, manifest_dir, ms, psql, raise_open_files, record, rid, server_binary,
+    verdict,
+};
 
 /// The HS256 secret given to the server under test (and used here to mint tokens).
 const SECRET: &str = "commerce-bench-secret-0123456789abcdef";
 /// The demo partner whose sales agent buys.
 const PARTNER: &str = "us";
-const CATALOG_SERVICE: &str = "csp.commerce.v1.CatalogService";
 /// A unary call that takes longer than this fails (and keeps the run bounded).
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
-const START_TIMEOUT: Duration = Duration::from_secs(120);
-/// Histogram range in microseconds: 1 us .. 60 s, 3 significant digits.
-const HIST_MAX_US: u64 = 60_000_000;
 /// Intune: no seat limit, sold in the US.
 const INTUNE: (&str, &str) = ("CFQ7TTC0RDXR", "0001");
 const DEMO_MONTH: &str = "2026-11";
@@ -191,21 +188,6 @@ enum SubscriberEncoding {
     Zstd,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    fn label(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres => "PostgreSQL",
-        }
-    }
-}
-
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
@@ -282,285 +264,10 @@ async fn main() -> Result<()> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Processes, databases, clients
-
-/// Raises this process's soft open-file limit to its hard limit (best effort, via prlimit).
-fn raise_open_files() {
-    let pid = std::process::id().to_string();
-    let _ = Command::new("prlimit")
-        .args(["--pid", &pid, "--nofile=unlimited:"])
-        .stderr(Stdio::null())
-        .status();
-    let hard = Command::new("sh")
-        .args(["-c", "ulimit -Hn"])
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .unwrap_or_default();
-    let _ = Command::new("prlimit")
-        .args(["--pid", &pid, &format!("--nofile={}:", hard.trim())])
-        .stderr(Stdio::null())
-        .status();
-}
-
-/// CPU seconds used so far by the server, by this process, and by the whole machine.
-fn cpu_sample(server_pid: u32) -> Option<(f64, f64, f64)> {
-    let ticks = 100.0;
-    let process = |file: String| -> Option<f64> {
-        let stat = std::fs::read_to_string(file).ok()?;
-        let rest = &stat[stat.rfind(')')? + 2..];
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let utime: f64 = fields.get(11)?.parse().ok()?;
-        let stime: f64 = fields.get(12)?.parse().ok()?;
-        Some((utime + stime) / ticks)
-    };
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let jiffies: Vec<f64> = stat
-        .lines()
-        .next()?
-        .strip_prefix("cpu ")?
-        .split_whitespace()
-        .take(8)
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    let busy = (jiffies.iter().sum::<f64>() - jiffies.get(3)? - jiffies.get(4)?) / ticks;
-    Some((
-        process(format!("/proc/{server_pid}/stat"))?,
-        process("/proc/self/stat".to_owned())?,
-        busy,
-    ))
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
-fn manifest_dir() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn server_binary() -> Result<PathBuf> {
-    let bin = std::env::var_os("CSP_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("target/release/csp-commerce"));
-    if !bin.is_file() {
-        bail!(
-            "the release server binary {} does not exist: run `cargo build --release` first \
-             (or point CSP_BIN at one); this benchmark never builds it",
-            bin.display()
-        );
-    }
-    Ok(bin)
-}
-
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
-}
-
-fn psql(server: &str, sql: &str) -> Result<()> {
-    let out = Command::new("psql")
-        .args([
-            &format!("{server}/postgres"),
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            sql,
-        ])
-        .output()
-        .context("running psql")?;
-    if !out.status.success() {
-        bail!(
-            "psql {sql:?}: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(())
-}
-
-/// A fresh database, removed when dropped.
-struct Database {
-    url: String,
-    postgres: Option<(String, String)>,
-    _dir: tempfile::TempDir,
-}
-
-impl Database {
-    fn fresh(backend: Backend, args: &Args) -> Result<Self> {
-        let dir = tempfile::tempdir()?;
-        Ok(match backend {
-            Backend::Sqlite => Self {
-                url: format!("sqlite://{}", dir.path().join("bench.sqlite").display()),
-                postgres: None,
-                _dir: dir,
-            },
-            Backend::Postgres => {
-                let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
-                psql(&args.postgres, &format!("CREATE DATABASE {name}"))?;
-                Self {
-                    url: format!("{}/{name}", args.postgres),
-                    postgres: Some((args.postgres.clone(), name)),
-                    _dir: dir,
-                }
-            }
-        })
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if let Some((server, name)) = &self.postgres
-            && let Err(e) = psql(
-                server,
-                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            )
-        {
-            eprintln!("could not drop {name}: {e:#}");
-        }
-    }
-}
-
-/// The server under test, killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Server {
-    async fn start(bin: &Path, database_url: &str) -> Result<Self> {
-        let port = free_port()?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        // The shell raises the open-file limit to the hard limit, then becomes the server.
-        let child = Command::new("sh")
-            .args([
-                "-c",
-                "ulimit -n 65536 2>/dev/null || ulimit -n \"$(ulimit -Hn)\"; exec \"$0\" serve",
-            ])
-            .arg(bin)
-            .env("CSP_LISTEN", addr.to_string())
-            .env("CSP_DATABASE_URL", database_url)
-            .env("CSP_JWT_SECRET", SECRET)
-            .env("CSP_LOG", "warn")
-            .env("CSP_PARTNER_ORDER_REQUESTS_PER_MINUTE", "0")
-            .env_remove("CSP_CONFIG")
-            .env_remove("CSP_OTLP_ENDPOINT")
-            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .stdin(Stdio::null())
-            .spawn()
-            .with_context(|| format!("spawning {}", bin.display()))?;
-        let mut server = Self { child, addr };
-        let started = Instant::now();
-        loop {
-            if let Some(status) = server.child.try_wait()? {
-                bail!("the server exited during start-up: {status}");
-            }
-            if started.elapsed() > START_TIMEOUT {
-                bail!("the server did not answer SERVING within {START_TIMEOUT:?}");
-            }
-            if let Ok(channel) = Endpoint::from_shared(format!("http://{addr}"))?
-                .connect_timeout(Duration::from_millis(250))
-                .connect()
-                .await
-                && let Ok(r) = HealthClient::new(channel)
-                    .check(HealthCheckRequest {
-                        service: CATALOG_SERVICE.into(),
-                    })
-                    .await
-                && r.into_inner().status == ServingStatus::Serving as i32
-            {
-                return Ok(server);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// A `/proc/<pid>/status` figure in KiB (VmRSS, VmHWM).
-    fn status_kib(&self, field: &str) -> Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .ok_or_else(|| anyhow!("no {field} in /proc/{}/status", self.child.id()))
-    }
-
-    /// SIGTERM (graceful drain), then SIGKILL after 10 s.
-    fn stop(&mut self) -> Result<()> {
-        if self.child.try_wait()?.is_some() {
-            return Ok(());
-        }
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if self.child.try_wait()?.is_some() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.child.kill()?;
-        self.child.wait()?;
-        Ok(())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Adds the bearer token to every call.
-#[derive(Clone)]
-struct Bearer(MetadataValue<Ascii>);
-
-impl Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        request
-            .metadata_mut()
-            .insert("authorization", self.0.clone());
-        Ok(request)
-    }
-}
-
-type Authed = InterceptedService<Channel, Bearer>;
-
-fn bearer(partner: Option<PartnerId>, role: Role) -> Result<Bearer> {
-    let keys = TokenKeys::new(SECRET, None).map_err(anyhow::Error::msg)?;
-    let token = keys
-        .mint("commerce-bench", partner, role, chrono::Duration::hours(6))
-        .map_err(anyhow::Error::msg)?;
-    Ok(Bearer(format!("Bearer {token}").parse()?))
-}
+// Clients
 
 fn sales_agent() -> Result<Bearer> {
-    let seed = csp_commerce::demo::seed().map_err(|e| anyhow!("{e}"))?;
-    let partner = seed
-        .partners
-        .iter()
-        .find(|p| p.key == PARTNER)
-        .ok_or_else(|| anyhow!("no demo partner {PARTNER:?}"))?;
-    bearer(Some(PartnerId::from_uuid(partner.id)), Role::SalesAgent)
-}
-
-async fn connect(addr: SocketAddr, timeout: Option<Duration>) -> Result<Channel> {
-    let mut endpoint = Endpoint::from_shared(format!("http://{addr}"))?
-        .connect_timeout(Duration::from_secs(5))
-        .tcp_nodelay(true);
-    if let Some(timeout) = timeout {
-        endpoint = endpoint.timeout(timeout);
-    }
-    Ok(endpoint.connect().await?)
+    bearer(SECRET, Some(demo_partner(PARTNER)?), Role::SalesAgent)
 }
 
 /// The largest HTTP/2 frame a subscriber's connection accepts.
@@ -584,22 +291,6 @@ impl Api {
             admin: CatalogAdminServiceClient::with_interceptor(channel, bearer),
         }
     }
-}
-
-fn rid() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-fn histogram() -> Result<Histogram<u64>> {
-    Ok(Histogram::new_with_bounds(1, HIST_MAX_US, 3)?)
-}
-
-fn record(h: &mut Histogram<u64>, d: Duration) {
-    let _ = h.record((d.as_micros() as u64).clamp(1, HIST_MAX_US));
-}
-
-fn ms(h: &Histogram<u64>, q: f64) -> f64 {
-    h.value_at_quantile(q) as f64 / 1000.0
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -969,8 +660,8 @@ async fn buying(
     report: &mut Report,
 ) -> Result<()> {
     eprintln!("== buying on {}", backend.label());
-    let db = Database::fresh(backend, args)?;
-    let mut server = Server::start(bin, &db.url).await?;
+    let db = Database::fresh(backend, &args.postgres)?;
+    let mut server = Server::start(bin, &db.url, SECRET, &[]).await?;
     let agent = sales_agent()?;
     let api = Api::new(
         connect(server.addr, Some(CALL_TIMEOUT)).await?,
@@ -986,7 +677,7 @@ async fn buying(
     };
     if wants(Scenario::Flow) {
         for &concurrency in &args.concurrency {
-            let pid = server.child.id();
+            let pid = server.pid();
             let r = flow(&channels, &agent, &fixture, backend, concurrency, args, pid).await?;
             println!(
                 "flow      {:<10} c={:<3} {:>7.1} orders/s  checkout p50 {:>6.1} ms p99 {:>6.1} ms  \
@@ -1005,7 +696,7 @@ async fn buying(
         }
     }
     if wants(Scenario::Checkout) {
-        let pid = server.child.id();
+        let pid = server.pid();
         let r = checkout_alone(&channels, &agent, &fixture, backend, args, pid).await?;
         println!(
             "checkout  {:<10} c={:<3} {:>7.1} checkouts/s  p50 {:>6.1} ms p99 {:>6.1} ms  n {} errors {}  \
@@ -1428,7 +1119,7 @@ fn import(bin: &Path, args: &Args, backend: Backend) -> Result<ImportResult> {
     eprintln!("== import + diff on {}", backend.label());
     let dir = tempfile::tempdir()?;
     let (matrix, lists, rows) = big_month(dir.path(), args.import_rows)?;
-    let db = Database::fresh(backend, args)?;
+    let db = Database::fresh(backend, &args.postgres)?;
     let import_args = |month: &str, matrix: &Path, lists: &[PathBuf], publish: bool| {
         let mut v = vec![
             "import".to_owned(),
@@ -1529,10 +1220,10 @@ async fn subscribers(
         args.subscriber_encoding,
         args.subscriber_inflate
     );
-    let db = Database::fresh(args.subscriber_backend, args)?;
-    let mut server = Server::start(bin, &db.url).await?;
+    let db = Database::fresh(args.subscriber_backend, &args.postgres)?;
+    let mut server = Server::start(bin, &db.url, SECRET, &[]).await?;
     let agent = sales_agent()?;
-    let admin_token = bearer(None, Role::CatalogAdmin)?;
+    let admin_token = bearer(SECRET, None, Role::CatalogAdmin)?;
     let mut admin = Api::new(
         connect(server.addr, Some(Duration::from_secs(120))).await?,
         admin_token,
@@ -1684,7 +1375,7 @@ async fn subscribers(
         second_half_kib.map_or_else(|| "-".to_owned(), |k| format!("{k:.1}")),
     );
 
-    let cpu_before = cpu_sample(server.child.id());
+    let cpu_before = cpu_sample(server.pid());
     let sent = Instant::now();
     let published = admin
         .admin
@@ -1717,7 +1408,7 @@ async fn subscribers(
         }
     }
     // The CPU the delivery took (to the last subscriber's last batch): server, load generator.
-    let cpu_after = cpu_sample(server.child.id());
+    let cpu_after = cpu_sample(server.pid());
     if let (Some(a), Some(b)) = (cpu_before, cpu_after) {
         let wall = sent.elapsed().as_secs_f64();
         eprintln!(
@@ -1792,10 +1483,6 @@ struct Report {
     imports: Vec<ImportResult>,
     subscribers: Vec<SubscriberResult>,
     failures: Vec<String>,
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok { "MET" } else { "NOT MET" }
 }
 
 impl Report {
