@@ -8,6 +8,7 @@ pub mod codec;
 pub mod convert;
 pub mod customer;
 pub mod error;
+pub mod listener;
 pub mod order;
 pub mod watch;
 pub mod wire;
