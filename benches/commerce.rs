@@ -445,6 +445,12 @@ impl Server {
             .env("CSP_JWT_SECRET", SECRET)
             .env("CSP_LOG", "warn")
             .env("CSP_PARTNER_ORDER_REQUESTS_PER_MINUTE", "0")
+            // The bench multiplexes up to 10,000 subscribers of one partner and user over a few
+            // connections, beyond the production limits.
+            .env("CSP_MAX_CONCURRENT_STREAMS", "20000")
+            .env("CSP_WATCH_STREAMS_PER_USER", "0")
+            .env("CSP_WATCH_STREAMS_PER_PARTNER", "0")
+            .env("CSP_WATCH_STREAMS_TOTAL", "0")
             .env_remove("CSP_CONFIG")
             .env_remove("CSP_OTLP_ENDPOINT")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")

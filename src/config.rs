@@ -38,7 +38,9 @@ pub struct Settings {
     pub change_log_months: usize,
     /// An idle change stream gets a progress message this often (milliseconds).
     pub watch_progress_interval_ms: u64,
-    /// A subscriber that takes none of its messages for this long is ended (milliseconds).
+    /// A subscriber that takes none of its messages for this long is ended with where to
+    /// resume; one that grants no HTTP/2 window has its connection closed at twice this
+    /// (milliseconds).
     pub slow_subscriber_timeout_ms: u64,
     /// Cart and order requests a minute per partner (bursts up to a minute's worth); 0: no
     /// limit. The reference API allows 500.
@@ -73,7 +75,7 @@ pub struct Settings {
     pub watch_streams_per_user: u32,
     /// ...per partner...
     pub watch_streams_per_partner: u32,
-    /// ...and in the whole process.
+    /// ...and in the whole process (each: 0, no limit).
     pub watch_streams_total: u32,
     /// Database connections the change streams' replays may use at once; 0: a quarter of
     /// `max_db_connections` (at least 1). Replays beyond it wait their turn.

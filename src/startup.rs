@@ -18,6 +18,7 @@ use crate::grpc::admin::AdminApi;
 use crate::grpc::cart::CartApi;
 use crate::grpc::catalog::CatalogApi;
 use crate::grpc::customer::CustomerApi;
+use crate::grpc::deadline::DeadlineLayer;
 use crate::grpc::listener::{self, Connections, ListenerSettings};
 use crate::grpc::order::OrderApi;
 use crate::grpc::pb::cart_service_server::CartServiceServer;
@@ -247,7 +248,9 @@ impl Application {
                 limits.http2_keepalive_timeout_ms,
             )))
             // Covers a call until its answer starts: a stream's body is not cut.
-            .timeout(Duration::from_millis(limits.request_timeout_ms))
+            .layer(DeadlineLayer {
+                limit: Duration::from_millis(limits.request_timeout_ms),
+            })
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)

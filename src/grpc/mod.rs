@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod codec;
 pub mod convert;
 pub mod customer;
+pub mod deadline;
 pub mod error;
 pub mod listener;
 pub mod order;

@@ -43,7 +43,8 @@ pub struct FeedSettings {
     pub poll_interval: Duration,
     /// Database connections replays may use at once.
     pub replay_connections: usize,
-    /// Recent changes kept in memory for streams that start or resume within them.
+    /// Recent changes kept in memory (at least these, in whole broadcast batches) for
+    /// streams that start or resume within them.
     pub recent_changes: usize,
     pub streams: StreamLimits,
 }
@@ -363,7 +364,10 @@ impl ChangeFeed {
         }
         recent.batches.push_back(batch.clone());
         recent.changes += batch.changes.len();
-        while recent.changes > self.settings.recent_changes {
+        // At least the limit is kept: a batch goes only when the newer ones hold enough.
+        while recent.batches.front().is_some_and(|oldest| {
+            recent.changes - oldest.changes.len() >= self.settings.recent_changes
+        }) {
             let Some(old) = recent.batches.pop_front() else {
                 break;
             };
@@ -395,10 +399,14 @@ impl ChangeFeed {
         self.streams.admit(partner, user)
     }
 
-    /// Ends the connections of streams whose subscriber took nothing past the
-    /// slow-subscriber timeout while the stream was not polled. Runs until shut down.
+    /// Ends the connections of streams whose subscriber took nothing for twice the
+    /// slow-subscriber timeout while the stream was not polled. (Past the timeout itself a
+    /// stream that is polled again ends with a status saying where to resume; the connection
+    /// is ended only when hyper does not poll it, i.e. the peer grants no window.) Runs until
+    /// shut down.
     pub async fn watchdog(self) {
         let timeout = self.settings.slow_subscriber_timeout;
+        let kill_after = timeout.saturating_mul(2);
         let mut tick = tokio::time::interval(
             (timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1)),
         );
@@ -415,7 +423,7 @@ impl ChangeFeed {
                 watched
                     .iter()
                     .filter_map(Weak::upgrade)
-                    .filter(|o| o.stalled_for() > timeout)
+                    .filter(|o| o.stalled_for() > kill_after)
                     .collect()
             };
             for outlet in stalled {
@@ -721,7 +729,9 @@ impl Outlet {
         Self {
             slot: Mutex::new(None),
             taken_through: AtomicU64::new(after),
-            pending_since: AtomicU64::new(0),
+            // Its first message is ready from the start: a stream hyper never polls (no
+            // window from the first byte) is stalled from here.
+            pending_since: AtomicU64::new(1),
             started: Instant::now(),
             waker: Mutex::new(None),
             on_stall: Mutex::new(on_stall),
