@@ -38,7 +38,9 @@ pub struct Settings {
     pub change_log_months: usize,
     /// An idle change stream gets a progress message this often (milliseconds).
     pub watch_progress_interval_ms: u64,
-    /// A subscriber that takes none of its messages for this long is ended (milliseconds).
+    /// A subscriber that takes none of its messages for this long is ended with where to
+    /// resume; one that grants no HTTP/2 window has its connection closed at twice this
+    /// (milliseconds).
     pub slow_subscriber_timeout_ms: u64,
     /// Cart and order requests a minute per partner (bursts up to a minute's worth); 0: no
     /// limit. The reference API allows 500.
@@ -46,6 +48,44 @@ pub struct Settings {
     /// How often a replica checks the database for changes published elsewhere, besides
     /// PostgreSQL notifications (milliseconds).
     pub change_poll_interval_ms: u64,
+
+    // Transport limits (issue 17): connections, HTTP/2, request sizes, change streams.
+    /// Open connections at most; at the cap the server stops accepting (new connections wait
+    /// in the kernel's backlog) until one closes.
+    pub max_connections: usize,
+    /// A connection that has not sent the 24 bytes of an HTTP/2 preface (or a TLS hello)
+    /// within this long is closed (milliseconds).
+    pub handshake_timeout_ms: u64,
+    /// A connection from which nothing was read for this long is closed; live peers answer
+    /// the HTTP/2 keepalive pings well within it (milliseconds).
+    pub idle_timeout_ms: u64,
+    /// HTTP/2 keepalive: a ping this often (milliseconds)...
+    pub http2_keepalive_interval_ms: u64,
+    /// ...and a peer that has not answered it within this long is dropped (milliseconds).
+    pub http2_keepalive_timeout_ms: u64,
+    /// Deadline of a unary call, and of a stream's start (milliseconds); a shorter
+    /// `grpc-timeout` from the client wins. Server streams are not cut.
+    pub request_timeout_ms: u64,
+    /// Largest request message of the commerce services (bytes); CatalogAdminService sets
+    /// its own.
+    pub max_request_bytes: usize,
+    /// Largest request message of health and reflection (bytes).
+    pub probe_max_request_bytes: usize,
+    /// Open WatchCatalogChanges streams per user (token subject within its partner)...
+    pub watch_streams_per_user: u32,
+    /// ...per partner...
+    pub watch_streams_per_partner: u32,
+    /// ...and in the whole process (each: 0, no limit).
+    pub watch_streams_total: u32,
+    /// Database connections the change streams' replays may use at once; 0: a quarter of
+    /// `max_db_connections` (at least 1). Replays beyond it wait their turn.
+    pub watch_replay_connections: u32,
+    /// Recent changes the feed keeps in memory: a stream starting or resuming within them
+    /// reads nothing from the database.
+    pub watch_recent_changes: usize,
+    /// How long a call waits for a pooled database connection before it is answered
+    /// UNAVAILABLE (milliseconds).
+    pub db_acquire_timeout_ms: u64,
 }
 
 impl Default for Settings {
@@ -61,12 +101,27 @@ impl Default for Settings {
             demo: true,
             otlp_endpoint: None,
             log: "info,sqlx=warn,sea_orm=warn".to_owned(),
-            max_concurrent_streams: 1024,
+            max_concurrent_streams: 100,
             change_log_months: 12,
             watch_progress_interval_ms: 10_000,
             slow_subscriber_timeout_ms: 30_000,
             change_poll_interval_ms: 2_000,
             partner_order_requests_per_minute: 500,
+
+            max_connections: 10_000,
+            handshake_timeout_ms: 10_000,
+            idle_timeout_ms: 600_000,
+            http2_keepalive_interval_ms: 30_000,
+            http2_keepalive_timeout_ms: 10_000,
+            request_timeout_ms: 30_000,
+            max_request_bytes: 1024 * 1024,
+            probe_max_request_bytes: 4 * 1024,
+            watch_streams_per_user: 100,
+            watch_streams_per_partner: 1_000,
+            watch_streams_total: 20_000,
+            watch_replay_connections: 0,
+            watch_recent_changes: 10_000,
+            db_acquire_timeout_ms: 10_000,
         }
     }
 }

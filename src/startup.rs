@@ -18,6 +18,8 @@ use crate::grpc::admin::AdminApi;
 use crate::grpc::cart::CartApi;
 use crate::grpc::catalog::CatalogApi;
 use crate::grpc::customer::CustomerApi;
+use crate::grpc::deadline::DeadlineLayer;
+use crate::grpc::listener::{self, Connections, ListenerSettings};
 use crate::grpc::order::OrderApi;
 use crate::grpc::pb::cart_service_server::CartServiceServer;
 use crate::grpc::pb::catalog_admin_service_server::CatalogAdminServiceServer;
@@ -30,7 +32,7 @@ use crate::service::Clock;
 use crate::service::carts::CartService;
 use crate::service::catalog::CatalogService;
 use crate::service::customers::CustomerService;
-use crate::service::feed::{ChangeFeed, FeedSettings};
+use crate::service::feed::{ChangeFeed, FeedSettings, StreamLimits};
 use crate::service::orders::OrderService;
 use crate::service::paging::PageTokens;
 use crate::store::Store;
@@ -66,7 +68,12 @@ impl Application {
         if settings.jwt_secret == crate::config::DEV_JWT_SECRET {
             tracing::warn!("using the development JWT secret: set CSP_JWT_SECRET in production");
         }
-        let store = Store::connect(&settings.database_url, settings.max_db_connections).await?;
+        let store = Store::connect_with(
+            &settings.database_url,
+            settings.max_db_connections,
+            Duration::from_millis(settings.db_acquire_timeout_ms),
+        )
+        .await?;
         store.migrate().await?;
         let tokens = PageTokens::new(settings.jwt_secret.as_bytes());
         let customers = CustomerService::new(store.clone(), tokens.clone(), clock.clone());
@@ -115,6 +122,16 @@ impl Application {
                     settings.slow_subscriber_timeout_ms.max(1),
                 ),
                 poll_interval: Duration::from_millis(settings.change_poll_interval_ms.max(10)),
+                replay_connections: match settings.watch_replay_connections {
+                    0 => (settings.max_db_connections / 4).max(1),
+                    n => n,
+                } as usize,
+                recent_changes: settings.watch_recent_changes,
+                streams: StreamLimits {
+                    per_user: settings.watch_streams_per_user,
+                    per_partner: settings.watch_streams_per_partner,
+                    total: settings.watch_streams_total,
+                },
             },
             crate::grpc::wire::CHANGE_WIRE_FORMS,
         )
@@ -158,7 +175,11 @@ impl Application {
 
     /// Serves until `shutdown` completes, then drains in-flight calls.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let limits = &self.settings;
         let (health_reporter, health) = tonic_health::server::health_reporter();
+        // Health and reflection take a few small messages: 100 unfinished 4 MB health checks
+        // held 400 MB.
+        let health = health.max_decoding_message_size(limits.probe_max_request_bytes);
         for name in grpc::SERVICE_NAMES {
             health_reporter
                 .set_service_status(*name, ServingStatus::Serving)
@@ -172,8 +193,24 @@ impl Application {
                 // So reflection clients can decode the google.rpc error details.
                 .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         };
-        let reflection_v1 = reflection().build_v1()?;
-        let reflection_v1alpha = reflection().build_v1alpha()?;
+        let reflection_v1 = reflection()
+            .build_v1()?
+            .max_decoding_message_size(limits.probe_max_request_bytes);
+        let reflection_v1alpha = reflection()
+            .build_v1alpha()?
+            .max_decoding_message_size(limits.probe_max_request_bytes);
+        let max_request = limits.max_request_bytes;
+        let connections = Arc::new(Connections::default());
+        let incoming = listener::incoming(
+            self.listener,
+            ListenerSettings {
+                max_connections: limits.max_connections,
+                handshake_timeout: Duration::from_millis(limits.handshake_timeout_ms),
+                idle_timeout: Duration::from_millis(limits.idle_timeout_ms),
+                tcp_keepalive: Duration::from_secs(60),
+            },
+            connections.clone(),
+        );
 
         let auth = Authenticate::new(self.keys.clone());
         let admin = Authenticate::requiring(self.keys.clone(), Role::CatalogAdmin);
@@ -183,6 +220,7 @@ impl Application {
         ));
         tracing::info!(address = %self.local_addr, "csp-commerce listening");
         let background = tokio::spawn(provisioning_loop(self.orders.clone()));
+        let watchdog = tokio::spawn(self.feed.clone().watchdog());
         let pump = tokio::spawn(self.feed.clone().pump(
             self.catalog.published_signal(),
             self.store.publish_notifications(),
@@ -202,8 +240,17 @@ impl Application {
         };
         Server::builder()
             .trace_fn(|request| tracing::info_span!("rpc", rpc = %request.uri().path()))
-            .max_concurrent_streams(self.settings.max_concurrent_streams)
-            .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .max_concurrent_streams(limits.max_concurrent_streams)
+            .http2_keepalive_interval(Some(Duration::from_millis(
+                limits.http2_keepalive_interval_ms,
+            )))
+            .http2_keepalive_timeout(Some(Duration::from_millis(
+                limits.http2_keepalive_timeout_ms,
+            )))
+            // Covers a call until its answer starts: a stream's body is not cut.
+            .layer(DeadlineLayer {
+                limit: Duration::from_millis(limits.request_timeout_ms),
+            })
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -214,24 +261,32 @@ impl Application {
                     encoded: Arc::default(),
                 };
                 InterceptedService::new(
-                    WatchRoute::new(CatalogServiceServer::new(api.clone()), api),
+                    WatchRoute::new(
+                        CatalogServiceServer::new(api.clone())
+                            .max_decoding_message_size(max_request),
+                        api,
+                        connections,
+                    ),
                     auth.clone(),
                 )
             })
-            .add_service(CustomerServiceServer::with_interceptor(
-                CustomerApi {
+            .add_service(InterceptedService::new(
+                CustomerServiceServer::new(CustomerApi {
                     customers: self.customers,
-                },
+                })
+                .max_decoding_message_size(max_request),
                 auth.clone(),
             ))
-            .add_service(CartServiceServer::with_interceptor(
-                CartApi { carts: self.carts },
+            .add_service(InterceptedService::new(
+                CartServiceServer::new(CartApi { carts: self.carts })
+                    .max_decoding_message_size(max_request),
                 ordering.clone(),
             ))
-            .add_service(OrderServiceServer::with_interceptor(
-                OrderApi {
+            .add_service(InterceptedService::new(
+                OrderServiceServer::new(OrderApi {
                     orders: self.orders.clone(),
-                },
+                })
+                .max_decoding_message_size(max_request),
                 ordering,
             ))
             .add_service(CatalogAdminServiceServer::with_interceptor(
@@ -240,16 +295,11 @@ impl Application {
                 },
                 admin,
             ))
-            // With an incoming stream of our own, the builder's tcp_nodelay is not applied: set it
-            // here, or every response waits for the client's delayed ACK (up to 40 ms).
-            .serve_with_incoming_shutdown(
-                tonic::transport::server::TcpIncoming::from(self.listener)
-                    .with_nodelay(Some(true))
-                    .with_keepalive(Some(Duration::from_secs(60))),
-                shutdown,
-            )
+            // Our accept loop: connection cap, handshake and idle timeouts, kill switches.
+            .serve_with_incoming_shutdown(incoming, shutdown)
             .await?;
         background.abort();
+        watchdog.abort();
         pump.abort();
         Ok(())
     }

@@ -593,7 +593,9 @@ async fn publish_repriced(app: &TestApp, month: &str, step: u32) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_that_never_reads_is_ended_with_where_to_resume() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.slow_subscriber_timeout_ms = 300)
+    // Its connection would be ended at twice the timeout (tests/hostile/streams.rs): it reads
+    // again between the two.
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.slow_subscriber_timeout_ms = 2_000)
         .await
         .unwrap();
     // More change log than the connection's buffers hold.
@@ -618,7 +620,7 @@ async fn a_subscriber_that_never_reads_is_ended_with_where_to_resume() {
         .await
         .unwrap()
         .into_inner();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let mut seen = Vec::new();
     let status = loop {
         match tokio::time::timeout(Duration::from_secs(20), stream.message())

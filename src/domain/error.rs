@@ -74,6 +74,23 @@ pub enum DomainError {
     Unauthenticated(String),
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// A per-caller or per-process limit is reached (RESOURCE_EXHAUSTED with QuotaFailure);
+    /// retry after the delay, or once something of the caller's ends.
+    #[error("quota exceeded ({reason}) for {subject}: {description}")]
+    QuotaExceeded {
+        reason: &'static str,
+        subject: String,
+        description: String,
+        retry_after: std::time::Duration,
+    },
+    /// A shared resource (the database pool) is busy for now: UNAVAILABLE, retry after the
+    /// delay. The cause is logged, not sent.
+    #[error("overloaded ({reason}): {message}")]
+    Overloaded {
+        reason: &'static str,
+        message: String,
+        retry_after: std::time::Duration,
+    },
     /// Never shown to a client: logged, answered as INTERNAL.
     #[error("internal: {0}")]
     Internal(String),

@@ -16,7 +16,9 @@ use crate::domain::error::Violations;
 use crate::domain::ids::CountryCode;
 use crate::domain::ids::{CatalogItemId, CustomerId, ProductId, SkuId};
 use crate::service::catalog::{CatalogService as Catalog, View};
-use crate::service::feed::{ChangeFeed, Delivery, FeedEvent, StreamEnd, Subscription, WatchFilter};
+use crate::service::feed::{
+    ChangeFeed, Delivery, FeedEvent, StallHandler, StreamEnd, Subscription, WatchFilter,
+};
 use tokio_stream::StreamExt;
 
 type BoxStream<T> =
@@ -30,17 +32,22 @@ pub struct CatalogApi {
 }
 
 impl CatalogApi {
-    /// A `WatchCatalogChanges` call of `caller` (verified by the interceptor): what it will
-    /// be sent, or why not.
+    /// A `WatchCatalogChanges` call of `caller` (verified by the interceptor) as `user` (the
+    /// token's subject): what it will be sent, or why not. `on_stall` ends the stream's
+    /// connection when its subscriber takes nothing and the stream is not polled.
     pub async fn watch(
         &self,
         caller: Option<Caller>,
+        user: Option<&str>,
+        on_stall: Option<StallHandler>,
         request: pb::WatchCatalogChangesRequest,
     ) -> Result<Subscription, Status> {
-        super::verified(caller)?;
+        let caller = super::verified(caller)?;
         let (after, filter) = parse_watch(request)?;
+        // Before anything is read: a refused caller costs nothing more.
+        let slot = self.feed.admit(caller.partner, user)?;
         let after = self.feed.start_position(after).await?;
-        Ok(self.feed.subscribe(after, filter))
+        Ok(self.feed.subscribe(after, filter, slot, on_stall))
     }
 }
 
@@ -130,6 +137,15 @@ pub(super) fn stream_end(end: StreamEnd) -> Status {
             format!("the subscriber did not keep up: resume after revision {resume_after}"),
             info("SUBSCRIBER_TOO_SLOW", resume_after),
         ),
+        StreamEnd::Busy { resume_after } => {
+            let mut details = info("DATABASE_BUSY", resume_after);
+            details.set_retry_info(Some(std::time::Duration::from_secs(1)));
+            Status::with_error_details(
+                tonic::Code::Unavailable,
+                format!("the service is busy: resume after revision {resume_after} in a second"),
+                details,
+            )
+        }
         StreamEnd::Failed(cause) => DomainError::Internal(cause).into(),
     }
 }
@@ -480,7 +496,10 @@ impl CatalogService for CatalogApi {
     ) -> Result<Response<BoxStream<wire::WatchCatalogChangesResponse>>, Status> {
         // Served by `watch::WatchRoute` in the server; this is the same call through tonic.
         let caller = request.extensions().get().copied();
-        let deliveries = self.watch(caller, request.into_inner()).await?;
+        let user = super::watch::token_subject(request.metadata().as_ref());
+        let deliveries = self
+            .watch(caller, user.as_deref(), None, request.into_inner())
+            .await?;
         let stream = deliveries.map(|delivery| {
             use wire::watch_catalog_changes_response::Event;
             match delivery {

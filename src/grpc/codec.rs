@@ -6,13 +6,21 @@
 //! those 8 KiB were a third of what an idle subscriber costs. Each message reserves its
 //! encoded length before it is written, so a bigger answer costs one allocation, not a
 //! doubling series of them.
+//!
+//! A request that is not valid protobuf is INVALID_ARGUMENT (prost's decoder answers
+//! INTERNAL, naming the message's Rust type): the caller sent it, and it learns nothing of
+//! how the server is built.
 
 use std::marker::PhantomData;
 
 use prost::Message;
+use tonic::Code;
 use tonic::Status;
-use tonic::codec::{BufferSettings, Codec as TonicCodec, EncodeBuf, Encoder as TonicEncoder};
-use tonic_prost::ProstDecoder;
+use tonic::codec::{
+    BufferSettings, Codec as TonicCodec, DecodeBuf, Decoder as TonicDecoder, EncodeBuf,
+    Encoder as TonicEncoder,
+};
+use tonic_types::{ErrorDetails, StatusExt};
 
 /// Initial encode buffer of a response (unary or stream).
 const ENCODE_BUFFER: usize = 512;
@@ -36,14 +44,14 @@ where
     type Encode = T;
     type Decode = U;
     type Encoder = Encoder<T>;
-    type Decoder = ProstDecoder<U>;
+    type Decoder = Decoder<U>;
 
     fn encoder(&mut self) -> Self::Encoder {
         Encoder(PhantomData)
     }
 
     fn decoder(&mut self) -> Self::Decoder {
-        ProstDecoder::new(BufferSettings::new(ENCODE_BUFFER, YIELD_THRESHOLD))
+        Decoder(PhantomData)
     }
 }
 
@@ -63,4 +71,29 @@ impl<T: Message> TonicEncoder for Encoder<T> {
     fn buffer_settings(&self) -> BufferSettings {
         BufferSettings::new(ENCODE_BUFFER, YIELD_THRESHOLD)
     }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Decoder<U>(PhantomData<U>);
+
+impl<U: Message + Default> TonicDecoder for Decoder<U> {
+    type Item = U;
+    type Error = Status;
+
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
+        U::decode(buf).map(Some).map_err(|_| malformed_request())
+    }
+
+    fn buffer_settings(&self) -> BufferSettings {
+        BufferSettings::new(ENCODE_BUFFER, YIELD_THRESHOLD)
+    }
+}
+
+/// The status of a request message that does not decode: the cause names internal types.
+pub fn malformed_request() -> Status {
+    Status::with_error_details(
+        Code::InvalidArgument,
+        "the request message is not a valid protobuf encoding of this method's request",
+        ErrorDetails::with_error_info("MALFORMED_MESSAGE", super::error::ERROR_DOMAIN, []),
+    )
 }

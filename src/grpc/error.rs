@@ -131,6 +131,34 @@ impl From<DomainError> for Status {
                 message,
                 ErrorDetails::with_error_info("UNAVAILABLE", ERROR_DOMAIN, []),
             ),
+            DomainError::QuotaExceeded {
+                reason,
+                subject,
+                description,
+                retry_after,
+            } => {
+                let mut details = ErrorDetails::with_error_info(
+                    reason,
+                    ERROR_DOMAIN,
+                    [("subject".to_owned(), subject.clone())],
+                );
+                details.set_retry_info(Some(retry_after));
+                details.add_quota_failure_violation(subject, description.clone());
+                Status::with_error_details(Code::ResourceExhausted, description, details)
+            }
+            DomainError::Overloaded {
+                reason,
+                message,
+                retry_after,
+            } => {
+                let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, []);
+                details.set_retry_info(Some(retry_after));
+                Status::with_error_details(
+                    Code::Unavailable,
+                    format!("{message}: retry in {} ms", retry_after.as_millis()),
+                    details,
+                )
+            }
             DomainError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 Status::with_error_details(

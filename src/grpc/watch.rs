@@ -18,9 +18,14 @@
 //! validation, feed and statuses: `CatalogApi::watch`) is shared with the tonic handler. It
 //! speaks the same protocol as tonic: one uncompressed request message, `grpc-status` (with
 //! `grpc-status-details-bin`) in the trailers, or trailers only when the call fails at once.
+//!
+//! Each stream gets its connection's kill switch (`listener::Connections`): when its
+//! subscriber takes nothing past the slow-subscriber timeout and hyper does not poll the
+//! stream (no HTTP/2 window), the feed's watchdog ends the connection.
 
 use std::convert::Infallible;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -32,8 +37,9 @@ use tonic::Status;
 use tonic::server::NamedService;
 
 use super::catalog::{CatalogApi, stream_end};
+use super::listener::Connections;
 use super::pb;
-use crate::service::feed::{Delivery, FeedEvent, WireBatch};
+use crate::service::feed::{Delivery, FeedEvent, StallHandler, WireBatch};
 
 /// The route this module serves.
 pub const PATH: &str = "/csp.commerce.v1.CatalogService/WatchCatalogChanges";
@@ -62,12 +68,39 @@ fn accepts_zstd(headers: &http::HeaderMap) -> bool {
 pub struct WatchRoute<S> {
     inner: S,
     api: CatalogApi,
+    connections: Arc<Connections>,
 }
 
 impl<S> WatchRoute<S> {
-    pub fn new(inner: S, api: CatalogApi) -> Self {
-        Self { inner, api }
+    pub fn new(inner: S, api: CatalogApi, connections: Arc<Connections>) -> Self {
+        Self {
+            inner,
+            api,
+            connections,
+        }
     }
+}
+
+/// The subject (`sub`) of the bearer token in `headers`. The interceptor in front verified
+/// the token; only its claims are read here.
+pub fn token_subject(headers: &http::HeaderMap) -> Option<String> {
+    use base64::Engine;
+    #[derive(serde::Deserialize)]
+    struct Subject {
+        sub: String,
+    }
+    let token = headers
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?;
+    let claims = token.split('.').nth(1)?;
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(claims)
+        .ok()?;
+    serde_json::from_slice::<Subject>(&claims)
+        .ok()
+        .map(|s| s.sub)
 }
 
 impl<S: NamedService> NamedService for WatchRoute<S> {
@@ -99,8 +132,12 @@ where
             return Box::pin(self.inner.call(request));
         }
         let api = self.api.clone();
+        // The connection's kill switch, found by the peer's address (with TLS too).
+        let on_stall: Option<StallHandler> = peer_address(&request)
+            .and_then(|peer| self.connections.kill_switch(peer))
+            .map(|switch| Box::new(move || switch.kill()) as StallHandler);
         Box::pin(async move {
-            Ok(match watch(api, request).await {
+            Ok(match watch(api, on_stall, request).await {
                 Ok(body) => {
                     let zstd = body.zstd;
                     let mut response = http::Response::new(tonic::body::Body::new(body));
@@ -121,13 +158,22 @@ where
     }
 }
 
+/// The peer's address as tonic gives it to handlers (`Request::remote_addr`, TLS or not).
+fn peer_address<B>(request: &http::Request<B>) -> Option<std::net::SocketAddr> {
+    let mut probe = http::Request::new(());
+    *probe.extensions_mut() = request.extensions().clone();
+    tonic::Request::from_http(probe).remote_addr()
+}
+
 async fn watch(
     api: CatalogApi,
+    on_stall: Option<StallHandler>,
     request: http::Request<tonic::body::Body>,
 ) -> Result<WatchBody, Status> {
     let (parts, body) = request.into_parts();
     // Put there by the interceptor in front.
     let caller = parts.extensions.get().copied();
+    let user = token_subject(&parts.headers);
     let zstd = accepts_zstd(&parts.headers);
     let bytes = http_body_util::Limited::new(body, PREFIX + MAX_REQUEST)
         .collect()
@@ -143,7 +189,9 @@ async fn watch(
         })?
         .to_bytes();
     let message = request_message(&bytes)?;
-    let deliveries = api.watch(caller, message).await?;
+    let deliveries = api
+        .watch(caller, user.as_deref(), on_stall, message)
+        .await?;
     Ok(WatchBody {
         deliveries: Box::pin(deliveries),
         payload: None,
@@ -170,8 +218,7 @@ fn request_message(bytes: &[u8]) -> Result<pb::WatchCatalogChangesRequest, Statu
             "the call must carry exactly one request message",
         ));
     }
-    pb::WatchCatalogChangesRequest::decode(message)
-        .map_err(|e| Status::invalid_argument(format!("the request message is malformed: {e}")))
+    pb::WatchCatalogChangesRequest::decode(message).map_err(|_| super::codec::malformed_request())
 }
 
 /// The response body: each delivery becomes a message, the end of the stream its trailers.

@@ -2,23 +2,31 @@
 //! a local publish, a PostgreSQL notification from another replica, or a periodic check) and
 //! broadcasts them; each subscriber replays what it missed from the log, then follows the
 //! broadcast, falling back to the log whenever it lags.
+//!
+//! Bounded so that streams can never take the database from checkout: the recent broadcast
+//! batches are kept in memory (a stream starting or resuming within them reads nothing from
+//! the database), replays from the log take turns on a few connections, and each caller has
+//! a cap on open streams. A watchdog ends, through its connection's kill switch, a stream
+//! whose subscriber has taken nothing past the slow-subscriber timeout while hyper does not
+//! poll it (a peer that grants no HTTP/2 window).
 
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::Stream;
-use tokio::sync::{Notify, broadcast, mpsc, watch};
+use tokio::sync::{Notify, Semaphore, broadcast, mpsc, watch};
 
 use super::catalog::CatalogService;
 use crate::domain::DomainError;
 use crate::domain::catalog::{ProductType, Segment};
 use crate::domain::changes::CatalogChange;
-use crate::domain::ids::CountryCode;
+use crate::domain::ids::{CountryCode, PartnerId};
 use crate::store::Store;
 
 /// Changes per stream message.
@@ -33,7 +41,25 @@ pub struct FeedSettings {
     pub progress_interval: Duration,
     pub slow_subscriber_timeout: Duration,
     pub poll_interval: Duration,
+    /// Database connections replays may use at once.
+    pub replay_connections: usize,
+    /// Recent changes kept in memory (at least these, in whole broadcast batches) for
+    /// streams that start or resume within them.
+    pub recent_changes: usize,
+    pub streams: StreamLimits,
 }
+
+/// Open streams at most per user, per partner and in the process; 0: no limit.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamLimits {
+    pub per_user: u32,
+    pub per_partner: u32,
+    pub total: u32,
+}
+
+/// Called when a stream's subscriber took nothing past the slow-subscriber timeout and the
+/// stream cannot end by itself (it is not polled): ends its connection.
+pub type StallHandler = Box<dyn FnOnce() + Send>;
 
 /// What a subscriber wants; empty lists mean any.
 #[derive(Debug, Clone, Default)]
@@ -120,6 +146,10 @@ pub enum StreamEnd {
     TooSlow {
         resume_after: u64,
     },
+    /// The database is busy: resume after `resume_after`, after a while.
+    Busy {
+        resume_after: u64,
+    },
     Failed(String),
 }
 
@@ -136,6 +166,20 @@ pub struct Feed {
     wire: WireForms,
     head: watch::Sender<u64>,
     shutdown: watch::Sender<bool>,
+    /// Turns on the database for replays.
+    replay_turns: Semaphore,
+    recent: Mutex<Recent>,
+    /// The streams the watchdog looks after.
+    watched: Mutex<Vec<Weak<Outlet>>>,
+    streams: Arc<StreamCounts>,
+}
+
+/// The recent broadcast batches: every change after `floor`, through the head.
+#[derive(Debug)]
+struct Recent {
+    floor: u64,
+    batches: VecDeque<Arc<LiveBatch>>,
+    changes: usize,
 }
 
 impl std::ops::Deref for ChangeFeed {
@@ -157,11 +201,22 @@ impl ChangeFeed {
         Ok(Self(Arc::new(Feed {
             store,
             catalog,
-            settings,
             live: broadcast::channel(BROADCAST_BATCHES).0,
             wire,
             head: watch::channel(head).0,
             shutdown: watch::channel(false).0,
+            replay_turns: Semaphore::new(settings.replay_connections.max(1)),
+            recent: Mutex::new(Recent {
+                floor: head,
+                batches: VecDeque::new(),
+                changes: 0,
+            }),
+            watched: Mutex::new(Vec::new()),
+            streams: Arc::new(StreamCounts {
+                limits: settings.streams,
+                open: Mutex::new(HashMap::new()),
+            }),
+            settings,
         })))
     }
 
@@ -207,8 +262,11 @@ impl ChangeFeed {
             }
             for batch in batches {
                 let last = batch.changes.last().map(|c| c.change.revision);
+                let batch = Arc::new(batch);
+                // Kept before it is sent: a subscriber that finds it in neither has it coming.
+                self.remember(&batch);
                 // Nobody listening is fine: subscribers read the log.
-                let _ = self.live.send(Arc::new(batch));
+                let _ = self.live.send(batch);
                 if let Some(last) = last {
                     self.head.send_replace(last);
                 }
@@ -244,10 +302,16 @@ impl ChangeFeed {
 
     /// Checks where a subscriber may start: after `after` (`None`: from now).
     pub async fn start_position(&self, after: Option<u64>) -> Result<u64, DomainError> {
-        let state = self.store.catalog_state().await?;
+        // From memory where it can: from now is from this process's head; a resume within
+        // the recent changes is valid.
         let Some(after) = after else {
-            return Ok(state.last_revision);
+            return Ok(self.head());
         };
+        if self.recent_after(after).is_some() && after <= self.head() {
+            return Ok(after);
+        }
+        let _turn = self.replay_turn().await?;
+        let state = self.store.catalog_state().await?;
         if after > state.last_revision {
             return Err(DomainError::invalid(
                 "after_revision",
@@ -272,12 +336,134 @@ impl ChangeFeed {
         Ok(after)
     }
 
+    /// A turn on the database for a replay: a few at once, the others wait.
+    async fn replay_turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>, DomainError> {
+        self.replay_turns
+            .acquire()
+            .await
+            .map_err(|_| DomainError::Unavailable("the server is shutting down".into()))
+    }
+
+    /// Keeps a broadcast batch among the recent ones, forgetting the oldest past the limit.
+    fn remember(&self, batch: &Arc<LiveBatch>) {
+        let (Some(first), Some(last)) = (batch.changes.first(), batch.changes.last()) else {
+            return;
+        };
+        let (first, last) = (first.change.revision, last.change.revision);
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let newest = recent
+            .batches
+            .back()
+            .and_then(|b| b.changes.last())
+            .map_or(recent.floor, |c| c.change.revision);
+        if first != newest + 1 {
+            // Not contiguous (never expected): start afresh from this batch.
+            recent.batches.clear();
+            recent.changes = 0;
+            recent.floor = first.saturating_sub(1);
+        }
+        recent.batches.push_back(batch.clone());
+        recent.changes += batch.changes.len();
+        // At least the limit is kept: a batch goes only when the newer ones hold enough.
+        while recent.batches.front().is_some_and(|oldest| {
+            recent.changes - oldest.changes.len() >= self.settings.recent_changes
+        }) {
+            let Some(old) = recent.batches.pop_front() else {
+                break;
+            };
+            recent.changes -= old.changes.len();
+            recent.floor = old.changes.last().map_or(last, |c| c.change.revision);
+        }
+    }
+
+    /// The recent batches holding changes after `after`, if memory holds every change after
+    /// it.
+    fn recent_after(&self, after: u64) -> Option<Vec<Arc<LiveBatch>>> {
+        let recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        (after >= recent.floor).then(|| {
+            recent
+                .batches
+                .iter()
+                .filter(|b| b.changes.last().is_some_and(|c| c.change.revision > after))
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// A place for a new stream of `partner`'s `user` under the stream limits.
+    pub fn admit(
+        &self,
+        partner: Option<PartnerId>,
+        user: Option<&str>,
+    ) -> Result<StreamSlot, DomainError> {
+        self.streams.admit(partner, user)
+    }
+
+    /// Ends the connections of streams whose subscriber took nothing for twice the
+    /// slow-subscriber timeout while the stream was not polled. (Past the timeout itself a
+    /// stream that is polled again ends with a status saying where to resume; the connection
+    /// is ended only when hyper does not poll it, i.e. the peer grants no window.) Runs until
+    /// shut down.
+    pub async fn watchdog(self) {
+        let timeout = self.settings.slow_subscriber_timeout;
+        let kill_after = timeout.saturating_mul(2);
+        let mut tick = tokio::time::interval(
+            (timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1)),
+        );
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut shutdown = self.shutdown.subscribe();
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => return,
+            }
+            let stalled: Vec<Arc<Outlet>> = {
+                let mut watched = self.watched.lock().unwrap_or_else(PoisonError::into_inner);
+                watched.retain(|w| w.strong_count() > 0);
+                watched
+                    .iter()
+                    .filter_map(Weak::upgrade)
+                    .filter(|o| o.stalled_for() > kill_after)
+                    .collect()
+            };
+            for outlet in stalled {
+                let handler = outlet
+                    .on_stall
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+                if let Some(end_connection) = handler {
+                    tracing::warn!(
+                        resume_after = outlet.taken_through.load(Ordering::Relaxed),
+                        "a change stream's subscriber took nothing within the slow-subscriber timeout and grants no window: ending its connection"
+                    );
+                    end_connection();
+                }
+            }
+        }
+    }
+
     /// The stream of every change after `after` that passes `filter`, then of the live ones.
-    pub fn subscribe(&self, after: u64, filter: WatchFilter) -> Subscription {
-        let outlet = Arc::new(Outlet::new(after));
+    /// It holds `slot` while it lasts; `on_stall` ends it when it cannot end by itself.
+    pub fn subscribe(
+        &self,
+        after: u64,
+        filter: WatchFilter,
+        slot: StreamSlot,
+        on_stall: Option<StallHandler>,
+    ) -> Subscription {
+        let watched = on_stall.is_some();
+        let outlet = Arc::new(Outlet::new(after, on_stall));
+        if watched {
+            self.watched
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(Arc::downgrade(&outlet));
+        }
         let feed = self.clone();
         let out = outlet.clone();
         Subscription {
+            _slot: slot,
             waker: Waker::from(outlet.clone()),
             outlet,
             timeout: self.settings.slow_subscriber_timeout,
@@ -311,30 +497,12 @@ impl ChangeFeed {
             let lagged = loop {
                 tokio::select! {
                     received = live.recv() => match received {
-                        Ok(batch) => {
-                            // Revisions increase within a batch.
-                            let seen = batch.changes.partition_point(|c| c.change.revision <= sender.last);
-                            let fresh = &batch.changes[seen..];
-                            if let Some(last) = fresh.last().map(|c| c.change.revision) {
-                                if fresh.first().is_some_and(|c| c.change.revision != sender.last + 1) {
-                                    // A gap: the log has what is missing.
-                                    break true;
-                                }
-                                let sent = if seen == 0 && filter.is_empty() {
-                                    sender.send_wire(batch.wire.clone(), last).await
-                                } else {
-                                    let matching = fresh
-                                        .iter()
-                                        .filter(|c| filter.matches(&c.change))
-                                        .map(|c| c.wire.clone())
-                                        .collect();
-                                    sender.send_changes(matching, last).await
-                                };
-                                if let Err(end) = sent {
-                                    return Some(end);
-                                }
-                            }
-                        }
+                        Ok(batch) => match deliver(&batch, &filter, &mut sender).await {
+                            Ok(true) => {}
+                            // A gap: the log has what is missing.
+                            Ok(false) => break true,
+                            Err(end) => return Some(end),
+                        },
                         Err(broadcast::error::RecvError::Lagged(_)) => break true,
                         Err(broadcast::error::RecvError::Closed) => break false,
                     },
@@ -357,7 +525,8 @@ impl ChangeFeed {
         Some(end)
     }
 
-    /// Sends the log past `sender.last` in batches.
+    /// Sends what was published past `sender.last`: from memory when it holds it, else from
+    /// the log in batches, a few streams at a time, until memory holds the rest.
     async fn replay(&self, filter: &WatchFilter, sender: &mut Sender) -> Result<(), StreamEnd> {
         loop {
             if *self.shutdown.borrow() {
@@ -365,11 +534,33 @@ impl ChangeFeed {
                     resume_after: sender.last,
                 });
             }
-            let batch = self
-                .store
-                .changes_after(sender.last, BATCH as u64)
-                .await
-                .map_err(|e| StreamEnd::Failed(e.to_string()))?;
+            if let Some(batches) = self.recent_after(sender.last) {
+                let mut whole = true;
+                for batch in batches {
+                    whole = deliver(&batch, filter, sender).await?;
+                    if !whole {
+                        break;
+                    }
+                }
+                if whole {
+                    return Ok(());
+                }
+            }
+            let read = {
+                let _turn = self
+                    .replay_turn()
+                    .await
+                    .map_err(|_| StreamEnd::ShuttingDown {
+                        resume_after: sender.last,
+                    })?;
+                self.store.changes_after(sender.last, BATCH as u64).await
+            };
+            let batch = read.map_err(|e| match e {
+                DomainError::Overloaded { .. } => StreamEnd::Busy {
+                    resume_after: sender.last,
+                },
+                e => StreamEnd::Failed(e.to_string()),
+            })?;
             let Some(last) = batch.last().map(|c| c.revision) else {
                 return Ok(());
             };
@@ -383,29 +574,185 @@ impl ChangeFeed {
     }
 }
 
+/// Sends what of `batch` the subscriber has not had yet: the whole batch as it is when it
+/// wants all of it. `Ok(false)`: there is a gap before it (the log has what is missing).
+async fn deliver(
+    batch: &LiveBatch,
+    filter: &WatchFilter,
+    sender: &mut Sender,
+) -> Result<bool, StreamEnd> {
+    // Revisions increase within a batch.
+    let seen = batch
+        .changes
+        .partition_point(|c| c.change.revision <= sender.last);
+    let fresh = &batch.changes[seen..];
+    let Some(last) = fresh.last().map(|c| c.change.revision) else {
+        return Ok(true);
+    };
+    if fresh
+        .first()
+        .is_some_and(|c| c.change.revision != sender.last + 1)
+    {
+        return Ok(false);
+    }
+    if seen == 0 && filter.is_empty() {
+        sender.send_wire(batch.wire.clone(), last).await?;
+    } else {
+        let matching = fresh
+            .iter()
+            .filter(|c| filter.matches(&c.change))
+            .map(|c| c.wire.clone())
+            .collect();
+        sender.send_changes(matching, last).await?;
+    }
+    Ok(true)
+}
+
+/// The open streams per user, per partner and in all.
+#[derive(Debug)]
+struct StreamCounts {
+    limits: StreamLimits,
+    open: Mutex<HashMap<StreamKey, u32>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum StreamKey {
+    Total,
+    Partner(PartnerId),
+    User(Option<PartnerId>, String),
+}
+
+/// How long a refused subscriber is told to wait.
+const STREAM_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+impl StreamCounts {
+    fn admit(
+        self: &Arc<Self>,
+        partner: Option<PartnerId>,
+        user: Option<&str>,
+    ) -> Result<StreamSlot, DomainError> {
+        let mut keys = vec![StreamKey::Total];
+        if let Some(partner) = partner {
+            keys.push(StreamKey::Partner(partner));
+        }
+        if let Some(user) = user {
+            keys.push(StreamKey::User(partner, user.to_owned()));
+        }
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        for key in &keys {
+            let (limit, scope, subject) = match key {
+                StreamKey::Total => (self.limits.total, "this server", "server".to_owned()),
+                StreamKey::Partner(p) => (
+                    self.limits.per_partner,
+                    "a partner",
+                    format!("partners/{p}"),
+                ),
+                StreamKey::User(_, u) => (
+                    self.limits.per_user,
+                    "a user",
+                    // The subject names the user, cut short: it is the caller's own input.
+                    format!("users/{}", u.chars().take(64).collect::<String>()),
+                ),
+            };
+            if limit != 0 && open.get(key).copied().unwrap_or(0) >= limit {
+                return Err(DomainError::QuotaExceeded {
+                    reason: "TOO_MANY_STREAMS",
+                    subject,
+                    description: format!(
+                        "{scope} may hold at most {limit} open WatchCatalogChanges streams: end one, or retry later"
+                    ),
+                    retry_after: STREAM_RETRY_AFTER,
+                });
+            }
+        }
+        for key in &keys {
+            *open.entry(key.clone()).or_insert(0) += 1;
+        }
+        Ok(StreamSlot {
+            counts: Some(self.clone()),
+            keys,
+        })
+    }
+}
+
+/// A stream's place under the stream limits, given back when it is dropped.
+#[derive(Debug, Default)]
+pub struct StreamSlot {
+    counts: Option<Arc<StreamCounts>>,
+    keys: Vec<StreamKey>,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let Some(counts) = &self.counts else {
+            return;
+        };
+        let mut open = counts.open.lock().unwrap_or_else(PoisonError::into_inner);
+        for key in self.keys.drain(..) {
+            if let std::collections::hash_map::Entry::Occupied(mut e) = open.entry(key) {
+                *e.get_mut() -= 1;
+                if *e.get() == 0 {
+                    e.remove();
+                }
+            }
+        }
+    }
+}
+
 /// What a subscription's stream and its `follow` share: the one message `follow` leaves for
 /// the stream to take, the revision through which the subscriber has everything it took, and
-/// when `follow` last woke the stream without being polled since (the connection not taking
-/// what is ready).
-#[derive(Debug)]
+/// since when the stream has had something ready (`follow` woke it, or has a message for it)
+/// without being polled (the connection not taking what is ready).
 struct Outlet {
     /// A message and the revision the subscriber is through once it takes it.
     slot: Mutex<Option<(FeedEvent, u64)>>,
     taken_through: AtomicU64,
-    /// Microseconds since `started` at the first wake not yet followed by a poll; 0: none.
-    woken_at: AtomicU64,
+    /// Microseconds since `started` when something was first ready and not polled for since;
+    /// 0: none.
+    pending_since: AtomicU64,
     started: Instant,
     waker: Mutex<Option<Waker>>,
+    on_stall: Mutex<Option<StallHandler>>,
+}
+
+impl std::fmt::Debug for Outlet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outlet")
+            .field("taken_through", &self.taken_through)
+            .field("pending_since", &self.pending_since)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Outlet {
-    fn new(after: u64) -> Self {
+    fn new(after: u64, on_stall: Option<StallHandler>) -> Self {
         Self {
             slot: Mutex::new(None),
             taken_through: AtomicU64::new(after),
-            woken_at: AtomicU64::new(0),
+            // Its first message is ready from the start: a stream hyper never polls (no
+            // window from the first byte) is stalled from here.
+            pending_since: AtomicU64::new(1),
             started: Instant::now(),
             waker: Mutex::new(None),
+            on_stall: Mutex::new(on_stall),
+        }
+    }
+
+    /// Something is ready for the stream from now, unless it already was.
+    fn mark_pending(&self) {
+        let _ = self.pending_since.compare_exchange(
+            0,
+            self.now(),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// How long the stream has had something ready without being polled.
+    fn stalled_for(&self) -> Duration {
+        match self.pending_since.load(Ordering::Relaxed) {
+            0 => Duration::ZERO,
+            since => Duration::from_micros(self.now().saturating_sub(since)),
         }
     }
 
@@ -431,9 +778,7 @@ impl Wake for Outlet {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let _ = self
-            .woken_at
-            .compare_exchange(0, self.now(), Ordering::Relaxed, Ordering::Relaxed);
+        self.mark_pending();
         if let Some(waker) = self
             .waker
             .lock()
@@ -451,6 +796,8 @@ impl Wake for Outlet {
 /// ready for longer than the slow-subscriber timeout (the stream woken and not polled) ends
 /// the stream with the revision to resume after; the broadcast never waits for it.
 pub struct Subscription {
+    /// Its place under the stream limits.
+    _slot: StreamSlot,
     outlet: Arc<Outlet>,
     /// `outlet` as the waker `follow` is polled with.
     waker: Waker,
@@ -473,10 +820,10 @@ impl Stream for Subscription {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
         let this = self.get_mut();
         let outlet = &this.outlet;
-        let woken_at = outlet.woken_at.swap(0, Ordering::Relaxed);
+        let pending_since = outlet.pending_since.swap(0, Ordering::Relaxed);
         if this.follow.is_some()
-            && woken_at != 0
-            && outlet.now().saturating_sub(woken_at) > this.timeout.as_micros() as u64
+            && pending_since != 0
+            && outlet.now().saturating_sub(pending_since) > this.timeout.as_micros() as u64
         {
             // What was left for it is sent again after it resumes.
             outlet
@@ -530,6 +877,8 @@ impl Sender {
         let mut event = Some(event);
         std::future::poll_fn(|_| {
             let mut slot = self.out.slot.lock().unwrap_or_else(PoisonError::into_inner);
+            // Ready for the stream, taken or not: the watchdog times it from here.
+            self.out.mark_pending();
             if slot.is_some() {
                 return Poll::Pending;
             }

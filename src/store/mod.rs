@@ -63,8 +63,25 @@ pub struct Store {
 
 impl From<DbErr> for DomainError {
     fn from(e: DbErr) -> Self {
+        if is_pool_timeout(&e) {
+            tracing::warn!(error = %e, "no database connection free within the acquire timeout");
+            return DomainError::Overloaded {
+                reason: "DATABASE_BUSY",
+                message: "the service is busy".to_owned(),
+                retry_after: Duration::from_secs(1),
+            };
+        }
         DomainError::Internal(format!("database: {e}"))
     }
+}
+
+/// Whether no pooled connection came free within the acquire timeout (sqlx's `PoolTimedOut`,
+/// which SeaORM wraps as `ConnectionAcquire(Timeout)` or, on some paths, in a runtime error).
+fn is_pool_timeout(e: &DbErr) -> bool {
+    matches!(
+        e,
+        DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)
+    ) || e.to_string().contains("pool timed out")
 }
 
 /// A stored value that does not parse: the database was changed behind the service's back.
@@ -219,11 +236,20 @@ impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://...`). A SQLite file is created if
     /// missing and runs in WAL mode.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DomainError> {
+        Self::connect_with(url, max_connections, Duration::from_secs(10)).await
+    }
+
+    /// `connect`, with a call waiting at most `acquire_timeout` for a pooled connection.
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> Result<Self, DomainError> {
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(max_connections)
             .min_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(acquire_timeout)
             // Only a connection idle long enough to have been dropped by a server, proxy or
             // firewall is pinged before use (each ping is a round trip). sqlx also pings every
             // connection it takes back, whatever the options: the hot statements skip the

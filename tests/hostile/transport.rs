@@ -1,0 +1,306 @@
+//! Transport attacks: connections that send nothing, more connections than the cap, unfinished
+//! big messages to health, malformed protobuf, calls past the deadline, a busy pool.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use csp_commerce::domain::customer::Role;
+use csp_commerce::grpc::pb;
+use http_body_util::BodyExt;
+use tokio::io::AsyncReadExt;
+use tonic::Code;
+
+use crate::common::{self, Backend, TestApp};
+use crate::raw_h2;
+
+/// An honest catalog read on the app's own connection, answered within 2 s.
+pub async fn honest_read(app: &TestApp) {
+    let started = Instant::now();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(2),
+        app.catalog("de", Role::SalesAgent)
+            .list_products(pb::ListProductsRequest {
+                page_size: 5,
+                ..Default::default()
+            }),
+    )
+    .await
+    .expect("an honest caller was not served within 2 s")
+    .expect("an honest caller was refused");
+    assert!(!answer.into_inner().products.is_empty());
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+/// CPU time this process has used (user + system), from /proc.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // Fields after the command name (which is in parentheses).
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_send_nothing_are_closed_after_the_handshake_timeout() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.handshake_timeout_ms = 300)
+        .await
+        .unwrap();
+    let mut silent = Vec::new();
+    for _ in 0..50 {
+        silent.push(tokio::net::TcpStream::connect(app.addr).await.unwrap());
+    }
+    honest_read(&app).await;
+    // Each is closed by the server: reading ends (or fails) instead of waiting for ever.
+    // (The server's HTTP/2 SETTINGS come first.)
+    for mut conn in silent {
+        let mut buf = [0u8; 256];
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while let Ok(n) = conn.read(&mut buf).await
+                && n > 0
+            {}
+        })
+        .await
+        .expect("a connection that sent nothing was kept open");
+    }
+    // A connection that sent the preface in time is served past the timeout.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    honest_read(&app).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_connections_than_the_cap_neither_stop_a_connected_caller_nor_spin() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.max_connections = 20;
+        s.handshake_timeout_ms = 60_000;
+    })
+    .await
+    .unwrap();
+    honest_read(&app).await;
+    let mut held = Vec::new();
+    for _ in 0..100 {
+        // The kernel completes these; the server accepts only up to its cap.
+        held.push(tokio::net::TcpStream::connect(app.addr).await.unwrap());
+    }
+    let cpu = cpu_time();
+    let wall = Instant::now();
+    for _ in 0..5 {
+        honest_read(&app).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let used = cpu_time() - cpu;
+    assert!(
+        used < wall.elapsed() / 2,
+        "the server spun at the cap: {used:?} of CPU in {:?}",
+        wall.elapsed()
+    );
+    // Once they go, new connections are accepted and served again.
+    drop(held);
+    let channel = tokio::time::timeout(
+        Duration::from_secs(5),
+        tonic::transport::Endpoint::from_shared(format!("http://{}", app.addr))
+            .unwrap()
+            .connect(),
+    )
+    .await
+    .expect("no new connection accepted after the others closed")
+    .unwrap();
+    let mut client = pb::catalog_service_client::CatalogServiceClient::with_interceptor(
+        channel,
+        TestApp::raw_bearer(Some(&format!(
+            "Bearer {}",
+            app.token(Some("us"), Role::SalesAgent)
+        ))),
+    );
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        client.list_products(pb::ListProductsRequest::default()),
+    )
+    .await
+    .expect("a new connection was not served")
+    .unwrap();
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unfinished_4_mb_health_checks_are_refused_by_the_decode_limit() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let mut held = Vec::new();
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let mut send = raw_h2::connect(app.addr, 1 << 20).await;
+        for _ in 0..50 {
+            // A prefix announcing 4 MB, 16 KiB of it, and the rest never sent.
+            let (tx, rx) = tokio::sync::mpsc::channel::<
+                Result<http_body::Frame<Bytes>, std::convert::Infallible>,
+            >(4);
+            let mut start = bytes::BytesMut::new();
+            start.extend_from_slice(&[0, 0, 0x40, 0, 0]);
+            start.extend_from_slice(&[0x0a; 16 * 1024]);
+            tx.send(Ok(http_body::Frame::data(start.freeze())))
+                .await
+                .unwrap();
+            held.push(tx);
+            let body =
+                http_body_util::StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(rx))
+                    .boxed();
+            send.ready().await.unwrap();
+            let request = raw_h2::request(app.addr, "/grpc.health.v1.Health/Check", None, body);
+            answers.push(send.send_request(request));
+        }
+    }
+    honest_read(&app).await;
+    for answer in answers {
+        let response = tokio::time::timeout(Duration::from_secs(5), answer)
+            .await
+            .expect("an unfinished 4 MB message was not refused")
+            .unwrap();
+        let (code, message) = raw_h2::status(response).await;
+        assert_eq!(Code::from(code), Code::OutOfRange, "{message}");
+        assert!(message.contains("limit"), "{message}");
+    }
+    honest_read(&app).await;
+    drop(held);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_protobuf_is_invalid_argument_naming_no_internal_type() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let token = app.token(Some("us"), Role::SalesAgent);
+    let mut send = raw_h2::connect(app.addr, 1 << 20).await;
+    // A field 1 (length-delimited) longer than the message, and a wire type 7 (invalid).
+    for garbage in [&[0x0a, 0xff, 0x01, 0x00][..], &[0x0f, 0x01][..]] {
+        for path in [
+            "/csp.commerce.v1.CatalogService/ListProducts",
+            "/csp.commerce.v1.CustomerService/CreateCustomer",
+            "/csp.commerce.v1.CatalogService/WatchCatalogChanges",
+        ] {
+            send.ready().await.unwrap();
+            let response = send
+                .send_request(raw_h2::request(
+                    app.addr,
+                    path,
+                    Some(&token),
+                    raw_h2::full(raw_h2::framed(garbage)),
+                ))
+                .await
+                .unwrap();
+            let (code, message) = raw_h2::status(response).await;
+            assert_eq!(Code::from(code), Code::InvalidArgument, "{path}: {message}");
+            for internal in ["prost", "DecodeError", "::", "Request"] {
+                assert!(!message.contains(internal), "{path}: {message}");
+            }
+        }
+    }
+    honest_read(&app).await;
+    app.stop().await;
+}
+
+/// Holds `table` locked on its own PostgreSQL connection until the returned sender is
+/// dropped or sent to.
+async fn lock_table(url: &str, table: &str) -> tokio::sync::oneshot::Sender<()> {
+    use sea_orm::{ConnectionTrait, Database, TransactionTrait};
+    let db = Database::connect(url).await.unwrap();
+    let (locked_tx, locked_rx) = tokio::sync::oneshot::channel();
+    let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
+    let sql = format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE");
+    tokio::spawn(async move {
+        let txn = db.begin().await.unwrap();
+        txn.execute_unprepared(&sql).await.unwrap();
+        let _ = locked_tx.send(());
+        let _ = release_rx.await;
+        let _ = txn.rollback().await;
+    });
+    locked_rx.await.unwrap();
+    release_tx
+}
+
+fn new_customer() -> pb::CreateCustomerRequest {
+    pb::CreateCustomerRequest {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        company_name: "Contoso Pharmaceuticals".into(),
+        country: "FR".into(),
+        email: "it@contoso-pharma.example.com".into(),
+        domain: "contosopharma.onmicrosoft.com".into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unary_call_past_the_deadline_is_deadline_exceeded_and_streams_are_not_cut() {
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, |s| s.request_timeout_ms = 500).await
+    else {
+        return;
+    };
+    let mut stream = app
+        .catalog("us", Role::SalesAgent)
+        .watch_catalog_changes(pb::WatchCatalogChangesRequest {
+            start: Some(pb::watch_catalog_changes_request::Start::FromNow(true)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let release = lock_table(&app.database_url, "customers").await;
+    let status = tokio::time::timeout(
+        Duration::from_secs(5),
+        app.customers("de", Role::AdminAgent)
+            .create_customer(new_customer()),
+    )
+    .await
+    .expect("the deadline did not end the call")
+    .unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    assert_eq!(
+        common::details(&status).error_info().unwrap().reason,
+        "DEADLINE_EXCEEDED"
+    );
+    drop(release);
+    honest_read(&app).await;
+    // The stream outlived the deadline: it still answers (its first progress message).
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let message = tokio::time::timeout(Duration::from_secs(5), stream.message())
+        .await
+        .expect("the stream stalled")
+        .expect("the stream failed after the deadline");
+    assert!(message.is_some());
+    drop(stream);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_time_out_is_unavailable_with_retry_info() {
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, |s| {
+        s.max_db_connections = 1;
+        s.db_acquire_timeout_ms = 300;
+    })
+    .await
+    else {
+        return;
+    };
+    let release = lock_table(&app.database_url, "customers").await;
+    // Holds the pool's one connection, waiting on the lock.
+    let mut first = app.customers("de", Role::AdminAgent);
+    let held = tokio::spawn(async move { first.create_customer(new_customer()).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let status = tokio::time::timeout(
+        Duration::from_secs(5),
+        app.customers("us", Role::AdminAgent)
+            .create_customer(new_customer()),
+    )
+    .await
+    .expect("no answer within 5 s")
+    .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    let details = common::details(&status);
+    assert_eq!(details.error_info().unwrap().reason, "DATABASE_BUSY");
+    assert!(details.retry_info().is_some(), "no RetryInfo: {status:?}");
+    for internal in ["pool", "sqlx", "DbErr", "::"] {
+        assert!(!status.message().contains(internal), "{}", status.message());
+    }
+    drop(release);
+    held.await.unwrap().unwrap();
+    app.stop().await;
+}
