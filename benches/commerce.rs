@@ -46,6 +46,16 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+/// Quota settings the bench sets so high that its load never reaches them.
+const QUOTAS_NEVER_REACHED: &[&str] = &[
+    "CSP_CATALOG_PARTNER_REQUESTS_PER_MINUTE",
+    "CSP_CATALOG_USER_REQUESTS_PER_MINUTE",
+    "CSP_CUSTOMER_PARTNER_REQUESTS_PER_MINUTE",
+    "CSP_CUSTOMER_USER_REQUESTS_PER_MINUTE",
+    "CSP_ORDER_USER_REQUESTS_PER_MINUTE",
+    "CSP_ADMIN_USER_REQUESTS_PER_MINUTE",
+];
+
 /// The HS256 secret given to the server under test (and used here to mint tokens).
 const SECRET: &str = "commerce-bench-secret-0123456789abcdef";
 /// The demo partner whose sales agent buys.
@@ -445,6 +455,12 @@ impl Server {
             .env("CSP_JWT_SECRET", SECRET)
             .env("CSP_LOG", "warn")
             .env("CSP_PARTNER_ORDER_REQUESTS_PER_MINUTE", "0")
+            // The other quotas are counted (their cost is measured) but never reached.
+            .envs(
+                QUOTAS_NEVER_REACHED
+                    .iter()
+                    .map(|&name| (name, "1000000000")),
+            )
             .env_remove("CSP_CONFIG")
             .env_remove("CSP_OTLP_ENDPOINT")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
