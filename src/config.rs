@@ -78,7 +78,7 @@ pub struct Settings {
     /// address's not-yet-verified tokens are refused unchecked; 0: no limit.
     pub failed_auth_per_minute: u32,
     /// Replicas behind an even balancer: every per-minute limit above is divided by it, so
-    /// the set honours the configured total.
+    /// the set honours the configured total (0 is taken as 1).
     pub quota_replicas: u32,
 }
 
