@@ -50,6 +50,16 @@ use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Quota settings the bench sets so high that its load never reaches them.
+const QUOTAS_NEVER_REACHED: &[&str] = &[
+    "CSP_CATALOG_PARTNER_REQUESTS_PER_MINUTE",
+    "CSP_CATALOG_USER_REQUESTS_PER_MINUTE",
+    "CSP_CUSTOMER_PARTNER_REQUESTS_PER_MINUTE",
+    "CSP_CUSTOMER_USER_REQUESTS_PER_MINUTE",
+    "CSP_ORDER_USER_REQUESTS_PER_MINUTE",
+    "CSP_ADMIN_USER_REQUESTS_PER_MINUTE",
+];
+
 /// The HS256 secret given to the server under test (and used here to mint the token).
 const SECRET: &str = "load-bench-secret-0123456789abcdef";
 /// The demo partner whose sales agent calls, and its US customer for CheckPurchasability.
@@ -410,6 +420,12 @@ async fn start_csp(bin: &Path, db: &Path) -> Result<(ServerProcess, Startup)> {
         .env("CSP_DATABASE_URL", Settings::sqlite_url(db))
         .env("CSP_JWT_SECRET", SECRET)
         .env("CSP_LOG", "warn")
+        // The other quotas are counted (their cost is measured) but never reached.
+        .envs(
+            QUOTAS_NEVER_REACHED
+                .iter()
+                .map(|&name| (name, "1000000000")),
+        )
         // Nothing from the caller's environment may add work: no config file, no exporter.
         .env_remove("CSP_CONFIG")
         .env_remove("CSP_OTLP_ENDPOINT")

@@ -8,7 +8,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-/// The development secret: fine on a laptop, refused nowhere, warned about at start.
+/// The development secret: it is public, so a server listening beyond loopback refuses it.
 pub const DEV_JWT_SECRET: &str = "csp-commerce-development-secret-change-me";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://csp-commerce.sqlite";
@@ -86,6 +86,39 @@ pub struct Settings {
     /// How long a call waits for a pooled database connection before it is answered
     /// UNAVAILABLE (milliseconds).
     pub db_acquire_timeout_ms: u64,
+    // Token claims, quotas and failed-authentication limits (issue 17).
+    /// Required `iss` of every token when set; tokens minted here carry it.
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` of every token when set (tokens minted here carry it); when unset a
+    /// token's `aud`, if any, is not checked (identity providers always send one).
+    pub jwt_audience: Option<String>,
+    /// The longest a token may live (`exp - iat`, seconds); a token without `iat` is refused
+    /// while this applies. 0: no maximum.
+    pub jwt_max_lifetime_seconds: u64,
+    /// Clock skew allowed on `exp`, `nbf` and `iat` (seconds).
+    pub jwt_leeway_seconds: u64,
+    /// Optional JSON Web Key Set file (keys picked by the token's `kid`), re-read when it
+    /// changes, so keys rotate without a restart.
+    pub jwt_jwks_file: Option<PathBuf>,
+    /// Catalog requests (WatchCatalogChanges opens included) a minute per partner; 0: no limit.
+    pub catalog_partner_requests_per_minute: u32,
+    /// Catalog requests a minute per user (a token's partner and `sub`); 0: no limit.
+    pub catalog_user_requests_per_minute: u32,
+    /// Customer requests a minute per partner; 0: no limit.
+    pub customer_partner_requests_per_minute: u32,
+    /// Customer requests a minute per user; 0: no limit.
+    pub customer_user_requests_per_minute: u32,
+    /// Cart and order requests a minute per user, within the partner's shared quota; 0: no
+    /// limit.
+    pub order_user_requests_per_minute: u32,
+    /// Catalog-admin requests a minute per user; 0: no limit.
+    pub admin_user_requests_per_minute: u32,
+    /// Failed authentications a minute per peer address (an IPv6 peer by its /64) before that
+    /// address's not-yet-verified tokens are refused unchecked; 0: no limit.
+    pub failed_auth_per_minute: u32,
+    /// Replicas behind an even balancer: every per-minute limit above is divided by it, so
+    /// the set honours the configured total (0 is taken as 1).
+    pub quota_replicas: u32,
 }
 
 impl Default for Settings {
@@ -122,6 +155,19 @@ impl Default for Settings {
             watch_replay_connections: 0,
             watch_recent_changes: 10_000,
             db_acquire_timeout_ms: 10_000,
+            jwt_issuer: None,
+            jwt_audience: None,
+            jwt_max_lifetime_seconds: 24 * 3600,
+            jwt_leeway_seconds: 30,
+            jwt_jwks_file: None,
+            catalog_partner_requests_per_minute: 12_000,
+            catalog_user_requests_per_minute: 3_000,
+            customer_partner_requests_per_minute: 1_000,
+            customer_user_requests_per_minute: 300,
+            order_user_requests_per_minute: 200,
+            admin_user_requests_per_minute: 600,
+            failed_auth_per_minute: 60,
+            quota_replicas: 1,
         }
     }
 }

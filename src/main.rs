@@ -237,7 +237,8 @@ async fn main() -> anyhow::Result<()> {
                     }
                 }),
             };
-            let keys = TokenKeys::new(&settings.jwt_secret, None).map_err(anyhow::Error::msg)?;
+            // The configured issuer, audience and maximum lifetime apply.
+            let keys = TokenKeys::from_settings(&settings).map_err(anyhow::Error::msg)?;
             let token = keys
                 .mint(&user, partner, role, chrono::Duration::hours(hours))
                 .map_err(anyhow::Error::msg)?;

@@ -26,6 +26,7 @@ use crate::grpc::pb::catalog_admin_service_server::CatalogAdminServiceServer;
 use crate::grpc::pb::catalog_service_server::CatalogServiceServer;
 use crate::grpc::pb::customer_service_server::CustomerServiceServer;
 use crate::grpc::pb::order_service_server::OrderServiceServer;
+use crate::grpc::quota::{FailedAuth, Quotas, ServiceGroup};
 use crate::grpc::watch::WatchRoute;
 use crate::grpc::{self, Authenticate, pb};
 use crate::service::Clock;
@@ -56,17 +57,10 @@ impl Application {
     /// snapshot and binds the listener.
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let started = Instant::now();
-        let public_key = settings
-            .jwt_rs256_public_key
-            .as_ref()
-            .map(std::fs::read)
-            .transpose()?;
-        let keys = Arc::new(
-            TokenKeys::new(&settings.jwt_secret, public_key.as_deref())
-                .map_err(anyhow::Error::msg)?,
-        );
+        refuse_public_dev_secret(&settings)?;
+        let keys = Arc::new(TokenKeys::from_settings(&settings).map_err(anyhow::Error::msg)?);
         if settings.jwt_secret == crate::config::DEV_JWT_SECRET {
-            tracing::warn!("using the development JWT secret: set CSP_JWT_SECRET in production");
+            tracing::warn!("using the development JWT secret (loopback only): set CSP_JWT_SECRET");
         }
         let store = Store::connect_with(
             &settings.database_url,
@@ -175,7 +169,7 @@ impl Application {
 
     /// Serves until `shutdown` completes, then drains in-flight calls.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let limits = &self.settings;
+        let limits = self.settings.clone();
         let (health_reporter, health) = tonic_health::server::health_reporter();
         // Health and reflection take a few small messages: 100 unfinished 4 MB health checks
         // held 400 MB.
@@ -212,15 +206,12 @@ impl Application {
             connections.clone(),
         );
 
-        let auth = Authenticate::new(self.keys.clone());
-        let admin = Authenticate::requiring(self.keys.clone(), Role::CatalogAdmin);
-        // Carts and orders share one quota per partner, as in the reference API.
-        let ordering = auth.clone().throttled(grpc::partner_limiter(
-            self.settings.partner_order_requests_per_minute,
-        ));
+        let (catalog_auth, customers_auth, ordering, admin, quotas) =
+            interceptors(&self.settings, &self.keys);
         tracing::info!(address = %self.local_addr, "csp-commerce listening");
         let background = tokio::spawn(provisioning_loop(self.orders.clone()));
         let watchdog = tokio::spawn(self.feed.clone().watchdog());
+        let forgetting = tokio::spawn(forget_idle_callers(quotas));
         let pump = tokio::spawn(self.feed.clone().pump(
             self.catalog.published_signal(),
             self.store.publish_notifications(),
@@ -267,7 +258,7 @@ impl Application {
                         api,
                         connections,
                     ),
-                    auth.clone(),
+                    catalog_auth,
                 )
             })
             .add_service(InterceptedService::new(
@@ -275,7 +266,7 @@ impl Application {
                     customers: self.customers,
                 })
                 .max_decoding_message_size(max_request),
-                auth.clone(),
+                customers_auth,
             ))
             .add_service(InterceptedService::new(
                 CartServiceServer::new(CartApi { carts: self.carts })
@@ -300,8 +291,89 @@ impl Application {
             .await?;
         background.abort();
         watchdog.abort();
+        forgetting.abort();
         pump.abort();
         Ok(())
+    }
+}
+
+/// Refuses the public development secret unless the server listens on loopback only.
+fn refuse_public_dev_secret(settings: &Settings) -> anyhow::Result<()> {
+    if settings.jwt_secret == crate::config::DEV_JWT_SECRET && !settings.listen.ip().is_loopback() {
+        anyhow::bail!(
+            "refusing to listen on {} with the public development JWT secret: set CSP_JWT_SECRET (or jwt_secret in the config file) to a secret of your own, or listen on loopback only (127.0.0.1 or ::1)",
+            settings.listen
+        );
+    }
+    Ok(())
+}
+
+/// What the interceptors share: the quotas and the failed-authentication limit.
+type Limits = (Vec<Quotas>, Option<Arc<FailedAuth>>);
+
+/// The interceptors of the catalog, customer, cart-and-order and admin services, each with its
+/// group's quotas (carts and orders share theirs), and the limits, to forget idle callers.
+fn interceptors(
+    s: &Settings,
+    keys: &Arc<TokenKeys>,
+) -> (
+    Authenticate,
+    Authenticate,
+    Authenticate,
+    Authenticate,
+    Limits,
+) {
+    let n = s.quota_replicas;
+    let quotas = [
+        Quotas::new(
+            ServiceGroup::Catalog,
+            s.catalog_partner_requests_per_minute,
+            s.catalog_user_requests_per_minute,
+            n,
+        ),
+        Quotas::new(
+            ServiceGroup::Customers,
+            s.customer_partner_requests_per_minute,
+            s.customer_user_requests_per_minute,
+            n,
+        ),
+        Quotas::new(
+            ServiceGroup::Ordering,
+            s.partner_order_requests_per_minute,
+            s.order_user_requests_per_minute,
+            n,
+        ),
+        // catalog_admin has no partner.
+        Quotas::new(ServiceGroup::Admin, 0, s.admin_user_requests_per_minute, n),
+    ];
+    let failures = FailedAuth::new(s.failed_auth_per_minute, n);
+    let [catalog, customers, ordering, admin] = quotas.clone().map(|q| {
+        let role = (q.group() == ServiceGroup::Admin).then_some(Role::CatalogAdmin);
+        let auth = match role {
+            Some(role) => Authenticate::requiring(keys.clone(), role),
+            None => Authenticate::new(keys.clone()),
+        };
+        auth.throttled(q).limiting_failures(failures.clone())
+    });
+    (
+        catalog,
+        customers,
+        ordering,
+        admin,
+        (quotas.to_vec(), failures),
+    )
+}
+
+/// Drops the quota state of callers idle for a while, so the keyed limits stay bounded.
+async fn forget_idle_callers((quotas, failures): Limits) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        quotas.iter().for_each(Quotas::forget_idle);
+        if let Some(f) = &failures {
+            f.forget_idle();
+        }
     }
 }
 

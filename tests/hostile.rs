@@ -4,6 +4,8 @@
 
 mod common;
 
+#[path = "hostile/auth.rs"]
+mod auth;
 #[path = "hostile/raw_h2.rs"]
 mod raw_h2;
 #[path = "hostile/streams.rs"]

@@ -31,7 +31,10 @@ async fn a_partner_over_its_quota_is_told_when_to_retry() {
     let err = list("us", "us-fabrikam").await.unwrap_err();
     assert_eq!(err.code(), Code::ResourceExhausted);
     let details = common::details(&err);
-    assert_eq!(details.error_info().unwrap().reason, "RATE_LIMITED");
+    let info = details.error_info().unwrap();
+    assert_eq!(info.reason, "RATE_LIMITED");
+    assert_eq!(info.metadata["quota"], "cart and order requests");
+    assert_eq!(info.metadata["subject"], "partner");
     let retry = details.retry_info().unwrap().retry_delay.unwrap();
     assert!(
         retry > std::time::Duration::ZERO && retry <= std::time::Duration::from_secs(20),

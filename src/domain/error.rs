@@ -50,11 +50,15 @@ pub enum DomainError {
         message: String,
         violations: Vec<Precondition>,
     },
-    /// The partner used up its request quota; retry after the delay.
-    #[error("rate limited: {limit} requests a minute; retry in {retry_after:?}")]
+    /// A quota is used up; retry after the delay.
+    #[error("rate limited: {limit} {quota} a minute per {subject}; retry in {retry_after:?}")]
     RateLimited {
         retry_after: std::time::Duration,
         limit: u32,
+        /// What is counted, e.g. `catalog requests`, `failed authentications`.
+        quota: &'static str,
+        /// Whose quota: `partner`, `user` or `peer address`.
+        subject: &'static str,
     },
     /// A change stream asked to resume from a revision the log no longer keeps.
     #[error("revision {requested} was compacted; the oldest kept is {oldest}")]

@@ -71,21 +71,30 @@ impl From<DomainError> for Status {
                 }
                 Status::with_error_details(Code::FailedPrecondition, message, details)
             }
-            DomainError::RateLimited { retry_after, limit } => {
+            DomainError::RateLimited {
+                retry_after,
+                limit,
+                quota,
+                subject,
+            } => {
                 let mut details = ErrorDetails::with_error_info(
                     "RATE_LIMITED",
                     ERROR_DOMAIN,
-                    [("limit_per_minute".to_owned(), limit.to_string())],
+                    [
+                        ("limit_per_minute".to_owned(), limit.to_string()),
+                        ("quota".to_owned(), quota.to_owned()),
+                        ("subject".to_owned(), subject.to_owned()),
+                    ],
                 );
                 details.set_retry_info(Some(retry_after));
                 details.add_quota_failure_violation(
-                    "partner",
-                    format!("at most {limit} order and subscription requests a minute per partner"),
+                    subject,
+                    format!("at most {limit} {quota} a minute per {subject}"),
                 );
                 Status::with_error_details(
                     Code::ResourceExhausted,
                     format!(
-                        "the partner's {limit} order and subscription requests a minute are used up: retry in {} ms",
+                        "the {subject}'s {limit} {quota} a minute are used up: retry in {} ms",
                         retry_after.as_millis()
                     ),
                     details,

@@ -11,18 +11,20 @@ pub mod deadline;
 pub mod error;
 pub mod listener;
 pub mod order;
+pub mod quota;
 pub mod watch;
 pub mod wire;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use tonic::service::Interceptor;
 use tonic::{Request, Status};
 
-use crate::auth::TokenKeys;
+use crate::auth::{Authenticated, TokenKeys};
 use crate::domain::DomainError;
 use crate::domain::customer::{Caller, Role};
-use crate::domain::ids::PartnerId;
+use quota::{FailedAuth, Quotas};
 
 pub mod pb {
     #![allow(clippy::all, clippy::pedantic, missing_docs)]
@@ -53,31 +55,23 @@ pub fn verified(caller: Option<Caller>) -> Result<Caller, Status> {
     caller.ok_or_else(|| DomainError::Unauthenticated("no verified caller".into()).into())
 }
 
-/// Requests a minute per partner, shared by the services it is attached to.
-pub type PartnerLimiter = governor::DefaultKeyedRateLimiter<PartnerId>;
-
-/// A per-partner limit of `per_minute` calls (bursts up to a minute's worth); `None` for 0.
-pub fn partner_limiter(per_minute: u32) -> Option<(Arc<PartnerLimiter>, u32)> {
-    std::num::NonZeroU32::new(per_minute).map(|n| {
-        let quota = governor::Quota::per_minute(n);
-        (Arc::new(governor::RateLimiter::keyed(quota)), per_minute)
-    })
-}
-
-/// Verifies the bearer token of every call and attaches the `Caller`; optionally requires a role
-/// and counts the call against the partner's quota.
+/// Verifies the bearer token of every call and attaches the `Caller`; optionally requires a role,
+/// counts the call against its service group's quotas, and limits failed authentications per
+/// peer address.
 #[derive(Clone)]
 pub struct Authenticate {
     keys: Arc<TokenKeys>,
     required_role: Option<Role>,
-    limiter: Option<(Arc<PartnerLimiter>, u32)>,
+    quotas: Option<Quotas>,
+    failures: Option<Arc<FailedAuth>>,
 }
 
 impl std::fmt::Debug for Authenticate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Authenticate")
             .field("required_role", &self.required_role)
-            .field("limit", &self.limiter.as_ref().map(|l| l.1))
+            .field("quotas", &self.quotas)
+            .field("failures", &self.failures.is_some())
             .finish()
     }
 }
@@ -87,7 +81,8 @@ impl Authenticate {
         Self {
             keys,
             required_role: None,
-            limiter: None,
+            quotas: None,
+            failures: None,
         }
     }
 
@@ -98,34 +93,59 @@ impl Authenticate {
         }
     }
 
-    /// Counts every call against the caller's partner quota.
-    pub fn throttled(self, limiter: Option<(Arc<PartnerLimiter>, u32)>) -> Self {
-        Self { limiter, ..self }
+    /// Counts every call against `quotas`.
+    pub fn throttled(self, quotas: Quotas) -> Self {
+        Self {
+            quotas: Some(quotas),
+            ..self
+        }
+    }
+
+    /// Counts failed authentications per peer address against `failures`.
+    pub fn limiting_failures(self, failures: Option<Arc<FailedAuth>>) -> Self {
+        Self { failures, ..self }
+    }
+
+    /// Who the token speaks for: from the cache when verified before (so an honest caller
+    /// behind a throttled address keeps working), else verified unless its address failed too
+    /// often.
+    fn authenticate(
+        &self,
+        peer: Option<IpAddr>,
+        authorization: Option<&str>,
+    ) -> Result<Authenticated, DomainError> {
+        let token = crate::auth::bearer(authorization)?;
+        if let Some(found) = self.keys.cached(token) {
+            return Ok(found);
+        }
+        let limit = self.failures.as_deref().zip(peer);
+        if let Some((failures, peer)) = limit {
+            failures.check(peer)?;
+        }
+        self.keys.verify_new(token).inspect_err(|_| {
+            if let Some((failures, peer)) = limit {
+                failures.record(peer);
+            }
+        })
     }
 }
 
 impl Interceptor for Authenticate {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let peer = request.remote_addr().map(|a| a.ip());
         let header = request
             .metadata()
             .get("authorization")
             .and_then(|v| v.to_str().ok());
-        let caller = self.keys.verify(header)?;
+        let Authenticated { caller, user } = self.authenticate(peer, header)?;
         if let Some(role) = self.required_role {
             caller.require(
                 caller.role == role,
                 &format!("call this service; it needs {}", role.as_str()),
             )?;
         }
-        if let (Some((limiter, per_minute)), Some(partner)) = (&self.limiter, caller.partner)
-            && let Err(not_until) = limiter.check_key(&partner)
-        {
-            use governor::clock::{Clock, DefaultClock};
-            return Err(DomainError::RateLimited {
-                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
-                limit: *per_minute,
-            }
-            .into());
+        if let Some(quotas) = &self.quotas {
+            quotas.check(caller.partner, user)?;
         }
         request.extensions_mut().insert(caller);
         Ok(request)
