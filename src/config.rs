@@ -46,6 +46,14 @@ pub struct Settings {
     /// How often a replica checks the database for changes published elsewhere, besides
     /// PostgreSQL notifications (milliseconds).
     pub change_poll_interval_ms: u64,
+    // TLS (issue 17): both files set, the server speaks only TLS; none set, only plaintext.
+    /// PEM certificate chain the server presents; set with `tls_key_file` to serve TLS.
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key of `tls_cert_file`.
+    pub tls_key_file: Option<PathBuf>,
+    /// PEM CA certificates for mTLS: when set, every client must present a certificate that
+    /// chains to one of them (needs `tls_cert_file`).
+    pub tls_client_ca_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -67,6 +75,9 @@ impl Default for Settings {
             slow_subscriber_timeout_ms: 30_000,
             change_poll_interval_ms: 2_000,
             partner_order_requests_per_minute: 500,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_client_ca_file: None,
         }
     }
 }

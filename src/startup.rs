@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
-use tonic::transport::Server;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
 use crate::auth::TokenKeys;
@@ -47,6 +47,7 @@ pub struct Application {
     carts: CartService,
     orders: OrderService,
     feed: ChangeFeed,
+    tls: Option<ServerTlsConfig>,
 }
 
 impl Application {
@@ -66,6 +67,7 @@ impl Application {
         if settings.jwt_secret == crate::config::DEV_JWT_SECRET {
             tracing::warn!("using the development JWT secret: set CSP_JWT_SECRET in production");
         }
+        let tls = tls_config(&settings)?;
         let store = Store::connect(&settings.database_url, settings.max_db_connections).await?;
         store.migrate().await?;
         let tokens = PageTokens::new(settings.jwt_secret.as_bytes());
@@ -141,6 +143,7 @@ impl Application {
             carts,
             orders,
             feed,
+            tls,
         })
     }
 
@@ -200,7 +203,12 @@ impl Application {
                     .await;
             }
         };
-        Server::builder()
+        let mut server = Server::builder();
+        if let Some(tls) = self.tls {
+            // Over our incoming stream too: tonic runs the TLS handshake on each connection.
+            server = server.tls_config(tls)?;
+        }
+        server
             .trace_fn(|request| tracing::info_span!("rpc", rpc = %request.uri().path()))
             .max_concurrent_streams(self.settings.max_concurrent_streams)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
@@ -252,6 +260,37 @@ impl Application {
         background.abort();
         pump.abort();
         Ok(())
+    }
+}
+
+/// The TLS settings read and checked at start: a missing or unreadable file stops the start
+/// with its path, never a plaintext fallback.
+fn tls_config(settings: &Settings) -> anyhow::Result<Option<ServerTlsConfig>> {
+    let read = |what: &str, path: &std::path::Path| {
+        std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the TLS {what} {}: {e}", path.display()))
+    };
+    match (&settings.tls_cert_file, &settings.tls_key_file) {
+        (None, None) if settings.tls_client_ca_file.is_some() => {
+            anyhow::bail!("tls_client_ca_file needs tls_cert_file and tls_key_file")
+        }
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => {
+            let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(
+                read("certificate", cert)?,
+                read("key", key)?,
+            ));
+            if let Some(ca) = &settings.tls_client_ca_file {
+                // Client certificates are then required and verified against it (mTLS).
+                tls = tls.client_ca_root(Certificate::from_pem(read("client CA", ca)?));
+            }
+            tracing::info!(
+                mtls = settings.tls_client_ca_file.is_some(),
+                "serving TLS only"
+            );
+            Ok(Some(tls))
+        }
+        _ => anyhow::bail!("tls_cert_file and tls_key_file go together: set both or neither"),
     }
 }
 

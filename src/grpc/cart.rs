@@ -68,6 +68,8 @@ impl CartService for CartApi {
             customer_id,
             lines,
         } = request.into_inner();
+        // The line cap comes before any line is parsed: 60,000 lines cost a count, not a parse.
+        super::check_count("lines", lines.len(), crate::domain::cart::MAX_LINES)?;
         let mut v = Violations::new();
         let request_id = v.check(RequestId::parse("request_id", &request_id));
         let customer = v.check(CustomerId::parse("customer_id", &customer_id));

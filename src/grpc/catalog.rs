@@ -44,6 +44,12 @@ impl CatalogApi {
     }
 }
 
+/// Entries a change-stream filter may list: every country there is, each enum value a few
+/// times over, and a generous list of products.
+const MAX_FILTER_COUNTRIES: usize = 250;
+const MAX_FILTER_ENUMS: usize = 16;
+const MAX_FILTER_PRODUCTS: usize = 1_000;
+
 fn parse_watch(
     request: pb::WatchCatalogChangesRequest,
 ) -> Result<(Option<u64>, WatchFilter), DomainError> {
@@ -55,6 +61,11 @@ fn parse_watch(
         product_types,
         product_ids,
     } = request;
+    // Counted before anything is parsed; a filter longer than these matches nothing more.
+    super::check_count("countries", countries.len(), MAX_FILTER_COUNTRIES)?;
+    super::check_count("segments", segments.len(), MAX_FILTER_ENUMS)?;
+    super::check_count("product_types", product_types.len(), MAX_FILTER_ENUMS)?;
+    super::check_count("product_ids", product_ids.len(), MAX_FILTER_PRODUCTS)?;
     let mut v = Violations::new();
     let after = match start {
         Some(Start::AfterRevision(r)) => Some(r),

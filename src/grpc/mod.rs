@@ -142,3 +142,18 @@ pub fn parse_uuid(field: &str, value: &str) -> Result<uuid::Uuid, DomainError> {
     uuid::Uuid::parse_str(value)
         .map_err(|_| DomainError::invalid(field, "MALFORMED", format!("{field} must be a UUID")))
 }
+
+/// Refuses a repeated field with more than `max` entries, before any entry is parsed.
+pub fn check_count(field: &str, len: usize, max: usize) -> Result<(), DomainError> {
+    if len > max {
+        return Err(DomainError::invalid(
+            field,
+            "TOO_MANY",
+            format!(
+                "{field} may have at most {max} entries, got {}",
+                crate::domain::error::count(len)
+            ),
+        ));
+    }
+    Ok(())
+}
