@@ -50,7 +50,7 @@ const MAX_FILTER_COUNTRIES: usize = 250;
 const MAX_FILTER_ENUMS: usize = 16;
 const MAX_FILTER_PRODUCTS: usize = 1_000;
 
-fn parse_watch(
+pub(super) fn parse_watch(
     request: pb::WatchCatalogChangesRequest,
 ) -> Result<(Option<u64>, WatchFilter), DomainError> {
     use pb::watch_catalog_changes_request::Start;
@@ -145,7 +145,7 @@ pub(super) fn stream_end(end: StreamEnd) -> Status {
     }
 }
 
-fn parse_filter(
+pub(super) fn parse_filter(
     filter: pb::CatalogFilter,
 ) -> Result<(CatalogFilter, Option<CustomerId>), DomainError> {
     let pb::CatalogFilter {

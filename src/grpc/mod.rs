@@ -9,6 +9,8 @@ pub mod convert;
 pub mod customer;
 pub mod error;
 pub mod order;
+#[cfg(test)]
+mod parse_props;
 pub mod watch;
 pub mod wire;
 
