@@ -47,16 +47,6 @@ use support::{
     verdict,
 };
 
-/// Quota settings the bench sets so high that its load never reaches them.
-const QUOTAS_NEVER_REACHED: &[&str] = &[
-    "CSP_CATALOG_PARTNER_REQUESTS_PER_MINUTE",
-    "CSP_CATALOG_USER_REQUESTS_PER_MINUTE",
-    "CSP_CUSTOMER_PARTNER_REQUESTS_PER_MINUTE",
-    "CSP_CUSTOMER_USER_REQUESTS_PER_MINUTE",
-    "CSP_ORDER_USER_REQUESTS_PER_MINUTE",
-    "CSP_ADMIN_USER_REQUESTS_PER_MINUTE",
-];
-
 /// The HS256 secret given to the server under test (and used here to mint tokens).
 const SECRET: &str = "commerce-bench-secret-0123456789abcdef";
 /// The demo partner whose sales agent buys.
@@ -274,276 +264,20 @@ async fn main() -> Result<()> {
 }
 
 // ---------------------------------------------------------------------------------------------
-<<<<<<< HEAD
 // Clients
-=======
-// Processes, databases, clients
 
-/// Raises this process's soft open-file limit to its hard limit (best effort, via prlimit).
-fn raise_open_files() {
-    let pid = std::process::id().to_string();
-    let _ = Command::new("prlimit")
-        .args(["--pid", &pid, "--nofile=unlimited:"])
-        .stderr(Stdio::null())
-        .status();
-    let hard = Command::new("sh")
-        .args(["-c", "ulimit -Hn"])
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .unwrap_or_default();
-    let _ = Command::new("prlimit")
-        .args(["--pid", &pid, &format!("--nofile={}:", hard.trim())])
-        .stderr(Stdio::null())
-        .status();
+/// Beyond the production limits: the subscribers scenario multiplexes up to 10,000
+/// subscribers of one user over a few connections, and months are imported by path from the
+/// temp folder.
+fn bench_settings() -> [(&'static str, String); 5] {
+    [
+        ("CSP_MAX_CONCURRENT_STREAMS", "20000".into()),
+        ("CSP_WATCH_STREAMS_PER_USER", "0".into()),
+        ("CSP_WATCH_STREAMS_PER_PARTNER", "0".into()),
+        ("CSP_WATCH_STREAMS_TOTAL", "0".into()),
+        ("CSP_IMPORT_DIR", std::env::temp_dir().display().to_string()),
+    ]
 }
-
-/// CPU seconds used so far by the server, by this process, and by the whole machine.
-fn cpu_sample(server_pid: u32) -> Option<(f64, f64, f64)> {
-    let ticks = 100.0;
-    let process = |file: String| -> Option<f64> {
-        let stat = std::fs::read_to_string(file).ok()?;
-        let rest = &stat[stat.rfind(')')? + 2..];
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let utime: f64 = fields.get(11)?.parse().ok()?;
-        let stime: f64 = fields.get(12)?.parse().ok()?;
-        Some((utime + stime) / ticks)
-    };
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let jiffies: Vec<f64> = stat
-        .lines()
-        .next()?
-        .strip_prefix("cpu ")?
-        .split_whitespace()
-        .take(8)
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    let busy = (jiffies.iter().sum::<f64>() - jiffies.get(3)? - jiffies.get(4)?) / ticks;
-    Some((
-        process(format!("/proc/{server_pid}/stat"))?,
-        process("/proc/self/stat".to_owned())?,
-        busy,
-    ))
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
-fn manifest_dir() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn server_binary() -> Result<PathBuf> {
-    let bin = std::env::var_os("CSP_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("target/release/csp-commerce"));
-    if !bin.is_file() {
-        bail!(
-            "the release server binary {} does not exist: run `cargo build --release` first \
-             (or point CSP_BIN at one); this benchmark never builds it",
-            bin.display()
-        );
-    }
-    Ok(bin)
-}
-
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
-}
-
-fn psql(server: &str, sql: &str) -> Result<()> {
-    let out = Command::new("psql")
-        .args([
-            &format!("{server}/postgres"),
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            sql,
-        ])
-        .output()
-        .context("running psql")?;
-    if !out.status.success() {
-        bail!(
-            "psql {sql:?}: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(())
-}
-
-/// A fresh database, removed when dropped.
-struct Database {
-    url: String,
-    postgres: Option<(String, String)>,
-    _dir: tempfile::TempDir,
-}
-
-impl Database {
-    fn fresh(backend: Backend, args: &Args) -> Result<Self> {
-        let dir = tempfile::tempdir()?;
-        Ok(match backend {
-            Backend::Sqlite => Self {
-                url: format!("sqlite://{}", dir.path().join("bench.sqlite").display()),
-                postgres: None,
-                _dir: dir,
-            },
-            Backend::Postgres => {
-                let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
-                psql(&args.postgres, &format!("CREATE DATABASE {name}"))?;
-                Self {
-                    url: format!("{}/{name}", args.postgres),
-                    postgres: Some((args.postgres.clone(), name)),
-                    _dir: dir,
-                }
-            }
-        })
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if let Some((server, name)) = &self.postgres
-            && let Err(e) = psql(
-                server,
-                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            )
-        {
-            eprintln!("could not drop {name}: {e:#}");
-        }
-    }
-}
-
-/// The server under test, killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Server {
-    async fn start(bin: &Path, database_url: &str) -> Result<Self> {
-        let port = free_port()?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        // The shell raises the open-file limit to the hard limit, then becomes the server.
-        let child = Command::new("sh")
-            .args([
-                "-c",
-                "ulimit -n 65536 2>/dev/null || ulimit -n \"$(ulimit -Hn)\"; exec \"$0\" serve",
-            ])
-            .arg(bin)
-            .env("CSP_LISTEN", addr.to_string())
-            .env("CSP_DATABASE_URL", database_url)
-            .env("CSP_JWT_SECRET", SECRET)
-            .env("CSP_LOG", "warn")
-            .env("CSP_PARTNER_ORDER_REQUESTS_PER_MINUTE", "0")
-            // The other quotas are counted (their cost is measured) but never reached.
-            .envs(
-                QUOTAS_NEVER_REACHED
-                    .iter()
-                    .map(|&name| (name, "1000000000")),
-            )
-            .env_remove("CSP_CONFIG")
-            .env_remove("CSP_OTLP_ENDPOINT")
-            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .stdin(Stdio::null())
-            .spawn()
-            .with_context(|| format!("spawning {}", bin.display()))?;
-        let mut server = Self { child, addr };
-        let started = Instant::now();
-        loop {
-            if let Some(status) = server.child.try_wait()? {
-                bail!("the server exited during start-up: {status}");
-            }
-            if started.elapsed() > START_TIMEOUT {
-                bail!("the server did not answer SERVING within {START_TIMEOUT:?}");
-            }
-            if let Ok(channel) = Endpoint::from_shared(format!("http://{addr}"))?
-                .connect_timeout(Duration::from_millis(250))
-                .connect()
-                .await
-                && let Ok(r) = HealthClient::new(channel)
-                    .check(HealthCheckRequest {
-                        service: CATALOG_SERVICE.into(),
-                    })
-                    .await
-                && r.into_inner().status == ServingStatus::Serving as i32
-            {
-                return Ok(server);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// A `/proc/<pid>/status` figure in KiB (VmRSS, VmHWM).
-    fn status_kib(&self, field: &str) -> Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .ok_or_else(|| anyhow!("no {field} in /proc/{}/status", self.child.id()))
-    }
-
-    /// SIGTERM (graceful drain), then SIGKILL after 10 s.
-    fn stop(&mut self) -> Result<()> {
-        if self.child.try_wait()?.is_some() {
-            return Ok(());
-        }
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if self.child.try_wait()?.is_some() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.child.kill()?;
-        self.child.wait()?;
-        Ok(())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Adds the bearer token to every call.
-#[derive(Clone)]
-struct Bearer(MetadataValue<Ascii>);
-
-impl Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        request
-            .metadata_mut()
-            .insert("authorization", self.0.clone());
-        Ok(request)
-    }
-}
-
-type Authed = InterceptedService<Channel, Bearer>;
-
-fn bearer(partner: Option<PartnerId>, role: Role) -> Result<Bearer> {
-    let keys = TokenKeys::new(SECRET, None).map_err(anyhow::Error::msg)?;
-    let token = keys
-        .mint("commerce-bench", partner, role, chrono::Duration::hours(6))
-        .map_err(anyhow::Error::msg)?;
-    Ok(Bearer(format!("Bearer {token}").parse()?))
-}
->>>>>>> h17-auth
 
 fn sales_agent() -> Result<Bearer> {
     bearer(SECRET, Some(demo_partner(PARTNER)?), Role::SalesAgent)
@@ -940,7 +674,7 @@ async fn buying(
 ) -> Result<()> {
     eprintln!("== buying on {}", backend.label());
     let db = Database::fresh(backend, &args.postgres)?;
-    let mut server = Server::start(bin, &db.url, SECRET, &[]).await?;
+    let mut server = Server::start(bin, &db.url, SECRET, &bench_settings()).await?;
     let agent = sales_agent()?;
     let api = Api::new(
         connect(server.addr, Some(CALL_TIMEOUT)).await?,
@@ -1500,7 +1234,7 @@ async fn subscribers(
         args.subscriber_inflate
     );
     let db = Database::fresh(args.subscriber_backend, &args.postgres)?;
-    let mut server = Server::start(bin, &db.url, SECRET, &[]).await?;
+    let mut server = Server::start(bin, &db.url, SECRET, &bench_settings()).await?;
     let agent = sales_agent()?;
     let admin_token = bearer(SECRET, None, Role::CatalogAdmin)?;
     let mut admin = Api::new(

@@ -47,18 +47,10 @@ use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 
 /// The same allocator as the server under test: the bare server (this binary re-executed) is
 /// the yardstick, and it should differ from the real one only in what it does.
+mod support;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Quota settings the bench sets so high that its load never reaches them.
-const QUOTAS_NEVER_REACHED: &[&str] = &[
-    "CSP_CATALOG_PARTNER_REQUESTS_PER_MINUTE",
-    "CSP_CATALOG_USER_REQUESTS_PER_MINUTE",
-    "CSP_CUSTOMER_PARTNER_REQUESTS_PER_MINUTE",
-    "CSP_CUSTOMER_USER_REQUESTS_PER_MINUTE",
-    "CSP_ORDER_USER_REQUESTS_PER_MINUTE",
-    "CSP_ADMIN_USER_REQUESTS_PER_MINUTE",
-];
 
 /// The HS256 secret given to the server under test (and used here to mint the token).
 const SECRET: &str = "load-bench-secret-0123456789abcdef";
@@ -422,7 +414,7 @@ async fn start_csp(bin: &Path, db: &Path) -> Result<(ServerProcess, Startup)> {
         .env("CSP_LOG", "warn")
         // The other quotas are counted (their cost is measured) but never reached.
         .envs(
-            QUOTAS_NEVER_REACHED
+            support::QUOTAS_NEVER_REACHED
                 .iter()
                 .map(|&name| (name, "1000000000")),
         )

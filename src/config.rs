@@ -119,6 +119,14 @@ pub struct Settings {
     /// Replicas behind an even balancer: every per-minute limit above is divided by it, so
     /// the set honours the configured total (0 is taken as 1).
     pub quota_replicas: u32,
+    // TLS (issue 17): both files set, the server speaks only TLS; none set, only plaintext.
+    /// PEM certificate chain the server presents; set with `tls_key_file` to serve TLS.
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key of `tls_cert_file`.
+    pub tls_key_file: Option<PathBuf>,
+    /// PEM CA certificates for mTLS: when set, every client must present a certificate that
+    /// chains to one of them (needs `tls_cert_file`).
+    pub tls_client_ca_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -168,6 +176,9 @@ impl Default for Settings {
             admin_user_requests_per_minute: 600,
             failed_auth_per_minute: 60,
             quota_replicas: 1,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_client_ca_file: None,
         }
     }
 }

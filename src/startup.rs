@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
-use tonic::transport::Server;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
 use crate::auth::TokenKeys;
@@ -50,6 +50,7 @@ pub struct Application {
     carts: CartService,
     orders: OrderService,
     feed: ChangeFeed,
+    tls: Option<ServerTlsConfig>,
 }
 
 impl Application {
@@ -62,6 +63,7 @@ impl Application {
         if settings.jwt_secret == crate::config::DEV_JWT_SECRET {
             tracing::warn!("using the development JWT secret (loopback only): set CSP_JWT_SECRET");
         }
+        let tls = tls_config(&settings)?;
         let store = Store::connect_with(
             &settings.database_url,
             settings.max_db_connections,
@@ -152,6 +154,7 @@ impl Application {
             carts,
             orders,
             feed,
+            tls,
         })
     }
 
@@ -229,7 +232,12 @@ impl Application {
                     .await;
             }
         };
-        Server::builder()
+        let mut server = Server::builder();
+        if let Some(tls) = self.tls {
+            // Over our incoming stream too: tonic runs the TLS handshake on each connection.
+            server = server.tls_config(tls)?;
+        }
+        server
             .trace_fn(|request| tracing::info_span!("rpc", rpc = %request.uri().path()))
             .max_concurrent_streams(limits.max_concurrent_streams)
             .http2_keepalive_interval(Some(Duration::from_millis(
@@ -374,6 +382,35 @@ async fn forget_idle_callers((quotas, failures): Limits) {
         if let Some(f) = &failures {
             f.forget_idle();
         }
+
+/// The TLS settings read and checked at start: a missing or unreadable file stops the start
+/// with its path, never a plaintext fallback.
+fn tls_config(settings: &Settings) -> anyhow::Result<Option<ServerTlsConfig>> {
+    let read = |what: &str, path: &std::path::Path| {
+        std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the TLS {what} {}: {e}", path.display()))
+    };
+    match (&settings.tls_cert_file, &settings.tls_key_file) {
+        (None, None) if settings.tls_client_ca_file.is_some() => {
+            anyhow::bail!("tls_client_ca_file needs tls_cert_file and tls_key_file")
+        }
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => {
+            let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(
+                read("certificate", cert)?,
+                read("key", key)?,
+            ));
+            if let Some(ca) = &settings.tls_client_ca_file {
+                // Client certificates are then required and verified against it (mTLS).
+                tls = tls.client_ca_root(Certificate::from_pem(read("client CA", ca)?));
+            }
+            tracing::info!(
+                mtls = settings.tls_client_ca_file.is_some(),
+                "serving TLS only"
+            );
+            Ok(Some(tls))
+        }
+        _ => anyhow::bail!("tls_cert_file and tls_key_file go together: set both or neither"),
     }
 }
 

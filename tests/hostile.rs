@@ -6,9 +6,13 @@ mod common;
 
 #[path = "hostile/auth.rs"]
 mod auth;
+#[path = "hostile/errors.rs"]
+mod errors;
 #[path = "hostile/raw_h2.rs"]
 mod raw_h2;
 #[path = "hostile/streams.rs"]
 mod streams;
+#[path = "hostile/tls.rs"]
+mod tls;
 #[path = "hostile/transport.rs"]
 mod transport;

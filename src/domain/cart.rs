@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::catalog::{BillingCycle, Term};
 use super::eligibility::{self, Buyer, Intent, Problem, code};
 use super::ids::{CatalogItemId, CustomerId, ProductId, SkuId, SubscriptionId};
-use super::money::Money;
+use super::money::{Currency, Money};
 
 /// A cart may be changed and checked out for this long after its creation.
 pub const CART_LIFETIME: Duration = Duration::days(7);
@@ -19,6 +19,8 @@ pub mod cart_code {
     pub const ADDON_PARENT_INVALID: &str = "ADDON_PARENT_INVALID";
     pub const PARENT_ON_NON_ADDON: &str = "PARENT_ON_NON_ADDON";
     pub const CART_EMPTY: &str = "CART_EMPTY";
+    /// A line's price or a currency's total does not fit an amount: never a wrong total.
+    pub const TOTAL_OUT_OF_RANGE: &str = "TOTAL_OUT_OF_RANGE";
 }
 
 text_enum!(CartStatus {
@@ -148,6 +150,8 @@ pub fn review(buyer: &Buyer<'_>, parents: &Parents, lines: &[CartLine]) -> Revie
     }
     let mut reviewed = Vec::with_capacity(lines.len());
     let mut totals: Vec<Money> = Vec::new();
+    // Currencies whose total cannot be stated: they get no total and a cart problem.
+    let mut overflowed: Vec<Currency> = Vec::new();
     for (index, line) in lines.iter().enumerate() {
         let input = &line.input;
         let Some(item) = catalog.item(&input.item) else {
@@ -264,11 +268,19 @@ pub fn review(buyer: &Buyer<'_>, parents: &Parents, lines: &[CartLine]) -> Revie
             .price_for(input.term, input.billing_cycle)
             .map(|t| t.unit_price);
         let extended_price = unit_price.and_then(|p| p.checked_mul(i64::from(input.quantity)));
-        if let Some(price) = extended_price {
-            match totals.iter_mut().find(|t| t.currency == price.currency) {
-                Some(total) => *total = total.checked_add(price).unwrap_or(*total),
-                None => totals.push(price),
+        match (unit_price, extended_price) {
+            (Some(unit), None) => {
+                problems.push(out_of_range(unit.currency, "quantity", "this line's price"));
+                overflowed.push(unit.currency);
             }
+            (_, Some(price)) => match totals.iter_mut().find(|t| t.currency == price.currency) {
+                Some(total) => match total.checked_add(price) {
+                    Some(sum) => *total = sum,
+                    None => overflowed.push(price.currency),
+                },
+                None => totals.push(price),
+            },
+            (None, None) => {}
         }
         reviewed.push(ReviewedLine {
             line: line.clone(),
@@ -279,9 +291,30 @@ pub fn review(buyer: &Buyer<'_>, parents: &Parents, lines: &[CartLine]) -> Revie
             problems,
         });
     }
+    for currency in overflowed {
+        let reported = cart_problems.iter().any(|p| {
+            p.code == cart_code::TOTAL_OUT_OF_RANGE
+                && p.figures.iter().any(|(_, c)| c == currency.code())
+        });
+        if !reported {
+            totals.retain(|t| t.currency != currency);
+            cart_problems.push(out_of_range(currency, "totals", "the cart's total"));
+        }
+    }
     Review {
         lines: reviewed,
         problems: cart_problems,
         totals,
+    }
+}
+
+fn out_of_range(currency: Currency, field: &'static str, what: &str) -> Problem {
+    Problem {
+        code: cart_code::TOTAL_OUT_OF_RANGE,
+        message: format!(
+            "{what} in {currency} is too large to state exactly: lower the quantities or split the cart"
+        ),
+        field,
+        figures: vec![("currency", currency.code().to_owned())],
     }
 }

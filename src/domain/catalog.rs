@@ -54,9 +54,12 @@ impl Month {
             DomainError::invalid(
                 field,
                 "MALFORMED",
-                format!("{field} must be YYYY-MM, got {text:?}"),
+                format!("{field} must be YYYY-MM, got {}", super::error::echo(text)),
             )
         };
+        if text.len() != 7 {
+            return Err(bad());
+        }
         let (y, m) = text.split_once('-').ok_or_else(bad)?;
         let (year, month) = (
             y.parse::<i32>().map_err(|_| bad())?,

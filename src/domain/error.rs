@@ -1,4 +1,64 @@
 //! The errors every layer below gRPC speaks. `grpc::error` maps them to statuses once.
+//!
+//! Errors stay small whatever a caller sends: echoed input is cut short (`echo`), violation
+//! lists are capped (`Violations`), and `grpc::error` bounds every status once more.
+
+/// Characters of caller input an error message may echo.
+pub const ECHO_CHARS: usize = 64;
+/// Violations reported one by one; the rest are counted in one last violation.
+pub const MAX_VIOLATIONS: usize = 20;
+/// The stable rule code of the violation that counts the ones left out.
+pub const MORE_VIOLATIONS: &str = "MORE_VIOLATIONS";
+
+/// Caller input quoted for an error message, cut to `ECHO_CHARS` characters (on a character
+/// boundary) and marked with its full size when cut: `"AAAA…"…(3000000 bytes)`.
+pub fn echo(value: &str) -> String {
+    match value.char_indices().nth(ECHO_CHARS) {
+        None => format!("{value:?}"),
+        Some((cut, _)) => format!("{:?}…({} bytes)", &value[..cut], value.len()),
+    }
+}
+
+/// `text` cut to at most about `max_bytes` (on a character boundary), marked when cut. The
+/// last line of defence: `grpc::error` bounds every description and message with it.
+pub fn clip(text: String, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut cut = max_bytes;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…({} bytes)", &text[..cut], text.len())
+}
+
+/// `n` with thousands separators: 9,980.
+pub fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The violation that stands for `left_out` others.
+pub fn more_violations(left_out: usize) -> FieldViolation {
+    FieldViolation::new("", MORE_VIOLATIONS, format!("and {} more", count(left_out)))
+}
+
+/// The first `MAX_VIOLATIONS` of `violations`, and one more that counts the rest.
+pub fn cap_violations(mut violations: Vec<FieldViolation>) -> Vec<FieldViolation> {
+    if violations.len() > MAX_VIOLATIONS {
+        let left_out = violations.len() - MAX_VIOLATIONS;
+        violations.truncate(MAX_VIOLATIONS);
+        violations.push(more_violations(left_out));
+    }
+    violations
+}
 
 /// One invalid field of a request: which field, which rule, and a sentence for a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,9 +193,13 @@ impl DomainError {
     }
 }
 
-/// Collects field violations so a request reports every bad field at once.
+/// Collects field violations so a request reports every bad field at once: the first
+/// `MAX_VIOLATIONS`, and how many more.
 #[derive(Debug, Default)]
-pub struct Violations(Vec<FieldViolation>);
+pub struct Violations {
+    kept: Vec<FieldViolation>,
+    left_out: usize,
+}
 
 impl Violations {
     pub fn new() -> Self {
@@ -146,27 +210,100 @@ impl Violations {
     pub fn check<T>(&mut self, result: Result<T, DomainError>) -> Option<T> {
         match result {
             Ok(value) => Some(value),
-            Err(DomainError::InvalidArgument(mut v)) => {
-                self.0.append(&mut v);
+            Err(DomainError::InvalidArgument(violations)) => {
+                for violation in violations {
+                    self.push(violation);
+                }
                 None
             }
             Err(other) => {
-                self.0
-                    .push(FieldViolation::new("", "INVALID", other.to_string()));
+                self.push(FieldViolation::new("", "INVALID", other.to_string()));
                 None
             }
         }
     }
 
     pub fn push(&mut self, violation: FieldViolation) {
-        self.0.push(violation);
+        if violation.reason == MORE_VIOLATIONS {
+            // A nested parse's own count of what it left out.
+            self.left_out += violation_count(&violation.description);
+        } else if self.kept.len() < MAX_VIOLATIONS {
+            self.kept.push(violation);
+        } else {
+            self.left_out += 1;
+        }
     }
 
-    pub fn into_result(self) -> Result<(), DomainError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(DomainError::InvalidArgument(self.0))
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty() && self.left_out == 0
+    }
+
+    pub fn into_result(mut self) -> Result<(), DomainError> {
+        if self.is_empty() {
+            return Ok(());
         }
+        if self.left_out > 0 {
+            self.kept.push(more_violations(self.left_out));
+        }
+        Err(DomainError::InvalidArgument(self.kept))
+    }
+}
+
+/// The count in a `more_violations` description ("and 9,980 more").
+pub fn violation_count(description: &str) -> usize {
+    description
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_cuts_long_input_on_a_character_boundary() {
+        assert_eq!(echo("US"), "\"US\"");
+        let long = "é".repeat(1_000);
+        assert_eq!(
+            echo(&long),
+            format!("{:?}…(2000 bytes)", "é".repeat(ECHO_CHARS))
+        );
+    }
+
+    #[test]
+    fn clip_marks_what_it_cut() {
+        assert_eq!(clip("short".into(), 10), "short");
+        let clipped = clip("ab€".repeat(100), 10);
+        assert!(clipped.starts_with("ab€ab€"), "{clipped}");
+        assert!(clipped.ends_with("…(500 bytes)"), "{clipped}");
+    }
+
+    #[test]
+    fn violations_keep_twenty_and_count_the_rest() {
+        let mut v = Violations::new();
+        for i in 0..10_000 {
+            v.push(FieldViolation::new(
+                format!("lines[{i}]"),
+                "MALFORMED",
+                "bad",
+            ));
+        }
+        let Err(DomainError::InvalidArgument(kept)) = v.into_result() else {
+            panic!("expected violations");
+        };
+        assert_eq!(kept.len(), MAX_VIOLATIONS + 1);
+        assert_eq!(kept[MAX_VIOLATIONS].description, "and 9,980 more");
+        // Nested collections add up their counts.
+        let mut outer = Violations::new();
+        outer.check::<()>(Err(DomainError::InvalidArgument(kept)));
+        outer.check::<()>(Err(DomainError::invalid("x", "MALFORMED", "bad")));
+        let Err(DomainError::InvalidArgument(kept)) = outer.into_result() else {
+            panic!("expected violations");
+        };
+        assert_eq!(kept[MAX_VIOLATIONS].description, "and 9,981 more");
+        assert_eq!(count(1_234_567), "1,234,567");
     }
 }

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::DomainError;
+use super::error::echo;
 
 /// Longest free-text field the API accepts anywhere (names, e-mails, search text).
 pub const MAX_TEXT_LEN: usize = 256;
@@ -91,7 +92,21 @@ pub struct CatalogItemId {
 }
 
 impl CatalogItemId {
+    /// The longest id: product (32), SKU (16) and availability (32) with two colons.
+    pub const MAX_LEN: usize = 82;
+
     pub fn parse(field: &str, value: &str) -> Result<Self, DomainError> {
+        // Measured before it is split: a long value never becomes a long list of parts.
+        if value.len() > Self::MAX_LEN {
+            return Err(DomainError::invalid(
+                field,
+                "TOO_LONG",
+                format!(
+                    "{field} must be productId:skuId:availabilityId, at most {} characters",
+                    Self::MAX_LEN
+                ),
+            ));
+        }
         let parts: Vec<&str> = value.split(':').collect();
         let [product, sku, availability] = parts.as_slice() else {
             return Err(DomainError::invalid(
@@ -184,14 +199,24 @@ impl CountryCode {
                 format!("{field} is required"),
             ));
         }
-        let upper = value.to_ascii_uppercase();
-        match (upper.as_bytes(), celes::Country::from_alpha2(&upper)) {
-            ([a, b], Ok(_)) => Ok(Self([*a, *b])),
-            _ => Err(DomainError::invalid(
+        let unknown = || {
+            DomainError::invalid(
                 field,
                 "UNKNOWN_COUNTRY",
-                format!("{field} {value:?} is not an ISO 3166-1 alpha-2 country code"),
-            )),
+                format!(
+                    "{field} {} is not an ISO 3166-1 alpha-2 country code",
+                    echo(value)
+                ),
+            )
+        };
+        // Two bytes or nothing: a long value is refused before it is copied or looked up.
+        let &[a, b] = value.as_bytes() else {
+            return Err(unknown());
+        };
+        let upper = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
+        match std::str::from_utf8(&upper).map(celes::Country::from_alpha2) {
+            Ok(Ok(_)) => Ok(Self(upper)),
+            _ => Err(unknown()),
         }
     }
 
@@ -237,6 +262,18 @@ impl RequestId {
 
 /// Trimmed, non-empty text of bounded length (names, titles).
 pub fn parse_text(field: &str, value: &str, required: bool) -> Result<String, DomainError> {
+    let too_long = || {
+        DomainError::invalid(
+            field,
+            "TOO_LONG",
+            format!("{field} may be at most {MAX_TEXT_LEN} characters"),
+        )
+    };
+    // A character is at most 4 bytes: longer input is refused before it is scanned (and
+    // leading or trailing blanks get that much room too).
+    if value.len() > 8 * MAX_TEXT_LEN {
+        return Err(too_long());
+    }
     let trimmed = value.trim();
     if trimmed.is_empty() && required {
         return Err(DomainError::invalid(
@@ -246,11 +283,7 @@ pub fn parse_text(field: &str, value: &str, required: bool) -> Result<String, Do
         ));
     }
     if trimmed.chars().count() > MAX_TEXT_LEN {
-        return Err(DomainError::invalid(
-            field,
-            "TOO_LONG",
-            format!("{field} may be at most {MAX_TEXT_LEN} characters"),
-        ));
+        return Err(too_long());
     }
     if trimmed.chars().any(char::is_control) {
         return Err(DomainError::invalid(

@@ -5,6 +5,10 @@ use std::fmt;
 use rust_decimal::Decimal;
 
 use super::DomainError;
+use super::error::echo;
+
+/// The longest amount text parsed: more digits than any i64 of micro-units has, with room.
+const MAX_AMOUNT_LEN: usize = 40;
 
 /// Amounts are stored as integer micro-units (1e-6): exact on SQLite and PostgreSQL alike and
 /// fine enough for any price-list figure (they carry at most 4 decimals).
@@ -15,13 +19,16 @@ pub struct Currency(iso_currency::Currency);
 
 impl Currency {
     pub fn parse(field: &str, code: &str) -> Result<Self, DomainError> {
-        iso_currency::Currency::from_code(&code.to_ascii_uppercase())
+        // Three letters or nothing: a long value is refused before it is copied.
+        (code.len() == 3)
+            .then(|| iso_currency::Currency::from_code(&code.to_ascii_uppercase()))
+            .flatten()
             .map(Self)
             .ok_or_else(|| {
                 DomainError::invalid(
                     field,
                     "UNKNOWN_CURRENCY",
-                    format!("{field} {code:?} is not an ISO 4217 currency"),
+                    format!("{field} {} is not an ISO 4217 currency", echo(code)),
                 )
             })
     }
@@ -60,18 +67,24 @@ impl Money {
     /// Parses a price-list figure such as `"150.00"`. Rejects negatives, more than 6 decimals
     /// and amounts that do not fit.
     pub fn parse_amount(currency: Currency, text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.len() > MAX_AMOUNT_LEN {
+            return Err(format!(
+                "{} is longer than {MAX_AMOUNT_LEN} characters",
+                echo(text)
+            ));
+        }
         let value: Decimal = text
-            .trim()
             .parse()
-            .map_err(|_| format!("{text:?} is not a decimal number"))?;
+            .map_err(|_| format!("{} is not a decimal number", echo(text)))?;
         if value.is_sign_negative() && !value.is_zero() {
-            return Err(format!("{text:?} is negative"));
+            return Err(format!("{} is negative", echo(text)));
         }
         let micros = value
             .checked_mul(Decimal::from(MICROS_PER_UNIT))
             .filter(|m| m.fract().is_zero())
             .and_then(|m| i64::try_from(m).ok())
-            .ok_or_else(|| format!("{text:?} has more than 6 decimals or is too large"))?;
+            .ok_or_else(|| format!("{} has more than 6 decimals or is too large", echo(text)))?;
         Ok(Self::from_micros(currency, micros))
     }
 

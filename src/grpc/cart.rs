@@ -25,13 +25,44 @@ fn missing() -> Status {
 }
 
 /// Parses the fields every line change carries.
-fn change_target(request_id: &str, cart_id: &str) -> Result<(RequestId, uuid::Uuid), DomainError> {
+pub(super) fn change_target(
+    request_id: &str,
+    cart_id: &str,
+) -> Result<(RequestId, uuid::Uuid), DomainError> {
     let mut v = Violations::new();
     let request_id = v.check(RequestId::parse("request_id", request_id));
     let cart_id = v.check(parse_uuid("cart_id", cart_id));
     v.into_result()?;
     match (request_id, cart_id) {
         (Some(r), Some(c)) => Ok((r, c)),
+        _ => Err(DomainError::Internal(
+            "a parsed field was missing after validation".into(),
+        )),
+    }
+}
+
+/// Parses a CreateCart request: the line cap first, then every field.
+pub(super) fn parse_create(
+    request: pb::CreateCartRequest,
+) -> Result<(RequestId, CustomerId, Vec<crate::domain::cart::LineInput>), DomainError> {
+    let pb::CreateCartRequest {
+        request_id,
+        customer_id,
+        lines,
+    } = request;
+    // The line cap comes before any line is parsed: 60,000 lines cost a count, not a parse.
+    super::check_count("lines", lines.len(), crate::domain::cart::MAX_LINES)?;
+    let mut v = Violations::new();
+    let request_id = v.check(RequestId::parse("request_id", &request_id));
+    let customer = v.check(CustomerId::parse("customer_id", &customer_id));
+    let inputs: Vec<_> = lines
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, line)| v.check(convert::line_input(&format!("lines[{i}]"), line)))
+        .collect();
+    v.into_result()?;
+    match (request_id, customer) {
+        (Some(request_id), Some(customer)) => Ok((request_id, customer, inputs)),
         _ => Err(DomainError::Internal(
             "a parsed field was missing after validation".into(),
         )),
@@ -63,23 +94,7 @@ impl CartService for CartApi {
         request: Request<pb::CreateCartRequest>,
     ) -> Result<Response<pb::CreateCartResponse>, Status> {
         let caller = caller(&request)?;
-        let pb::CreateCartRequest {
-            request_id,
-            customer_id,
-            lines,
-        } = request.into_inner();
-        let mut v = Violations::new();
-        let request_id = v.check(RequestId::parse("request_id", &request_id));
-        let customer = v.check(CustomerId::parse("customer_id", &customer_id));
-        let inputs: Vec<_> = lines
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, line)| v.check(convert::line_input(&format!("lines[{i}]"), line)))
-            .collect();
-        v.into_result()?;
-        let (Some(request_id), Some(customer)) = (request_id, customer) else {
-            return Err(missing());
-        };
+        let (request_id, customer, inputs) = parse_create(request.into_inner())?;
         let cart = self
             .carts
             .create(&caller, &request_id, customer, inputs)

@@ -51,7 +51,13 @@ impl CatalogApi {
     }
 }
 
-fn parse_watch(
+/// Entries a change-stream filter may list: every country there is, each enum value a few
+/// times over, and a generous list of products.
+const MAX_FILTER_COUNTRIES: usize = 250;
+const MAX_FILTER_ENUMS: usize = 16;
+const MAX_FILTER_PRODUCTS: usize = 1_000;
+
+pub(super) fn parse_watch(
     request: pb::WatchCatalogChangesRequest,
 ) -> Result<(Option<u64>, WatchFilter), DomainError> {
     use pb::watch_catalog_changes_request::Start;
@@ -62,6 +68,11 @@ fn parse_watch(
         product_types,
         product_ids,
     } = request;
+    // Counted before anything is parsed; a filter longer than these matches nothing more.
+    super::check_count("countries", countries.len(), MAX_FILTER_COUNTRIES)?;
+    super::check_count("segments", segments.len(), MAX_FILTER_ENUMS)?;
+    super::check_count("product_types", product_types.len(), MAX_FILTER_ENUMS)?;
+    super::check_count("product_ids", product_ids.len(), MAX_FILTER_PRODUCTS)?;
     let mut v = Violations::new();
     let after = match start {
         Some(Start::AfterRevision(r)) => Some(r),
@@ -150,7 +161,7 @@ pub(super) fn stream_end(end: StreamEnd) -> Status {
     }
 }
 
-fn parse_filter(
+pub(super) fn parse_filter(
     filter: pb::CatalogFilter,
 ) -> Result<(CatalogFilter, Option<CustomerId>), DomainError> {
     let pb::CatalogFilter {

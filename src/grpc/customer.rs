@@ -111,6 +111,8 @@ impl CustomerService for CustomerApi {
             etag,
             qualifications,
         } = request.into_inner();
+        // Each kind once: a few entries at most, counted before any is parsed.
+        super::check_count("qualifications", qualifications.len(), 16)?;
         let mut v = Violations::new();
         let request_id = v.check(RequestId::parse("request_id", &request_id));
         let id = v.check(CustomerId::parse("customer_id", &customer_id));

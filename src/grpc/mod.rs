@@ -12,6 +12,8 @@ pub mod error;
 pub mod listener;
 pub mod order;
 pub mod quota;
+#[cfg(test)]
+mod parse_props;
 pub mod watch;
 pub mod wire;
 
@@ -163,4 +165,19 @@ pub fn parse_uuid(field: &str, value: &str) -> Result<uuid::Uuid, DomainError> {
     }
     uuid::Uuid::parse_str(value)
         .map_err(|_| DomainError::invalid(field, "MALFORMED", format!("{field} must be a UUID")))
+}
+
+/// Refuses a repeated field with more than `max` entries, before any entry is parsed.
+pub fn check_count(field: &str, len: usize, max: usize) -> Result<(), DomainError> {
+    if len > max {
+        return Err(DomainError::invalid(
+            field,
+            "TOO_MANY",
+            format!(
+                "{field} may have at most {max} entries, got {}",
+                crate::domain::error::count(len)
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -53,8 +53,9 @@ fn stale(cart: &Cart, etag: &str) -> DomainError {
     DomainError::Aborted {
         reason: "ETAG_MISMATCH",
         message: format!(
-            "the cart changed (etag {} now, {etag} sent): read it again",
-            cart.etag()
+            "the cart changed (etag {} now, {} sent): read it again",
+            cart.etag(),
+            crate::domain::error::echo(etag)
         ),
     }
 }

@@ -123,8 +123,9 @@ impl OrderService {
             return Err(DomainError::Aborted {
                 reason: "ETAG_MISMATCH",
                 message: format!(
-                    "the order changed (etag {} now, {etag} sent): read it again",
-                    order.etag()
+                    "the order changed (etag {} now, {} sent): read it again",
+                    order.etag(),
+                    crate::domain::error::echo(etag)
                 ),
             });
         }

@@ -9,6 +9,9 @@ use crate::domain::DomainError;
 
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 500;
+/// Longer than any token this server makes (a MAC, a hash and the last key, in base64):
+/// a longer one is refused before it is decoded.
+pub const MAX_PAGE_TOKEN_LEN: usize = 1024;
 
 /// 0 means the default; above the maximum is clamped; negative is refused.
 pub fn page_size(requested: i32) -> Result<usize, DomainError> {
@@ -102,6 +105,11 @@ impl PageTokens {
     pub fn decode(&self, query: &str, token: &str) -> Result<Option<String>, DomainError> {
         if token.is_empty() {
             return Ok(None);
+        }
+        if token.len() > MAX_PAGE_TOKEN_LEN {
+            return Err(invalid_token(
+                "page_token is not a token this server issued",
+            ));
         }
         let bytes = URL_SAFE_NO_PAD
             .decode(token)
