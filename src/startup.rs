@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use tokio::net::TcpListener;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
@@ -33,6 +34,8 @@ use crate::service::customers::CustomerService;
 use crate::service::feed::{ChangeFeed, FeedSettings};
 use crate::service::orders::OrderService;
 use crate::service::paging::PageTokens;
+use crate::import::ImportLimits;
+use crate::import::files::ImportDir;
 use crate::store::Store;
 use tonic::service::interceptor::InterceptedService;
 
@@ -47,6 +50,16 @@ pub struct Application {
     carts: CartService,
     orders: OrderService,
     feed: ChangeFeed,
+    import_dir: Option<ImportDir>,
+}
+
+/// The import caps of `settings`.
+pub fn import_limits(settings: &Settings) -> ImportLimits {
+    ImportLimits {
+        max_file_bytes: settings.import_max_file_bytes,
+        max_month_bytes: settings.import_max_month_bytes,
+        max_record_bytes: settings.import_max_record_bytes,
+    }
 }
 
 impl Application {
@@ -76,7 +89,14 @@ impl Application {
             tokens.clone(),
             clock.clone(),
             settings.change_log_months,
-        );
+        )
+        .with_import_limits(import_limits(&settings));
+        let import_dir = settings
+            .import_dir
+            .as_deref()
+            .map(ImportDir::new)
+            .transpose()
+            .context("import_dir must be an existing folder")?;
         let carts = CartService::new(
             store.clone(),
             catalog.clone(),
@@ -141,6 +161,7 @@ impl Application {
             carts,
             orders,
             feed,
+            import_dir,
         })
     }
 
@@ -234,10 +255,15 @@ impl Application {
                 },
                 ordering,
             ))
-            .add_service(CatalogAdminServiceServer::with_interceptor(
-                AdminApi {
+            .add_service(InterceptedService::new(
+                // The decode limit caps an upload's chunk (and its header).
+                CatalogAdminServiceServer::new(AdminApi {
                     catalog: self.catalog,
-                },
+                    import_dir: self.import_dir,
+                    spool_dir: self.settings.import_spool_dir.clone(),
+                    max_chunk_bytes: self.settings.import_max_chunk_bytes as usize,
+                })
+                .max_decoding_message_size(self.settings.import_max_chunk_bytes as usize + (128 << 10)),
                 admin,
             ))
             // With an incoming stream of our own, the builder's tcp_nodelay is not applied: set it
