@@ -445,6 +445,8 @@ impl Server {
             .env("CSP_JWT_SECRET", SECRET)
             .env("CSP_LOG", "warn")
             .env("CSP_PARTNER_ORDER_REQUESTS_PER_MINUTE", "0")
+            // The repriced month is written under the temp folder and imported by path.
+            .env("CSP_IMPORT_DIR", std::env::temp_dir())
             .env_remove("CSP_CONFIG")
             .env_remove("CSP_OTLP_ENDPOINT")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")

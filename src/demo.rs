@@ -120,7 +120,7 @@ pub fn catalog() -> Result<crate::domain::catalog::Catalog, DomainError> {
         price_lists,
         &crate::import::ImportLimits::default(),
     )
-        .map_err(|report| DomainError::Internal(format!("embedded demo catalog: {report}")))?;
+    .map_err(|report| DomainError::Internal(format!("embedded demo catalog: {report}")))?;
     Ok(crate::domain::catalog::Catalog::build(Some(month), data))
 }
 

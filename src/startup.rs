@@ -27,6 +27,8 @@ use crate::grpc::pb::customer_service_server::CustomerServiceServer;
 use crate::grpc::pb::order_service_server::OrderServiceServer;
 use crate::grpc::watch::WatchRoute;
 use crate::grpc::{self, Authenticate, pb};
+use crate::import::ImportLimits;
+use crate::import::files::ImportDir;
 use crate::service::Clock;
 use crate::service::carts::CartService;
 use crate::service::catalog::CatalogService;
@@ -34,8 +36,6 @@ use crate::service::customers::CustomerService;
 use crate::service::feed::{ChangeFeed, FeedSettings};
 use crate::service::orders::OrderService;
 use crate::service::paging::PageTokens;
-use crate::import::ImportLimits;
-use crate::import::files::ImportDir;
 use crate::store::Store;
 use tonic::service::interceptor::InterceptedService;
 
@@ -263,7 +263,9 @@ impl Application {
                     spool_dir: self.settings.import_spool_dir.clone(),
                     max_chunk_bytes: self.settings.import_max_chunk_bytes as usize,
                 })
-                .max_decoding_message_size(self.settings.import_max_chunk_bytes as usize + (128 << 10)),
+                .max_decoding_message_size(
+                    self.settings.import_max_chunk_bytes as usize + (128 << 10),
+                ),
                 admin,
             ))
             // With an incoming stream of our own, the builder's tcp_nodelay is not applied: set it

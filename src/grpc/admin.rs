@@ -64,9 +64,11 @@ fn spool_refusal(error: SpoolError, limits: &ImportLimits) -> Status {
             "UNDECLARED_FILE",
             format!("file {index} is not declared in the header's files"),
         ),
-        SpoolError::Crossed { index, crossed } => {
-            FieldViolation::new(format!("files[{index}]"), crossed.reason(), crossed.describe(limits))
-        }
+        SpoolError::Crossed { index, crossed } => FieldViolation::new(
+            format!("files[{index}]"),
+            crossed.reason(),
+            crossed.describe(limits),
+        ),
         SpoolError::MonthTooLarge => month_too_large("files", limits),
         SpoolError::Io(e) => return internal("spooling an upload", e),
     };
@@ -138,7 +140,11 @@ fn parse_header(
         if name.is_empty() || name.len() > MAX_FILE_NAME_BYTES {
             v.push(FieldViolation::new(
                 format!("header.files[{i}].name"),
-                if name.is_empty() { "REQUIRED" } else { "TOO_LONG" },
+                if name.is_empty() {
+                    "REQUIRED"
+                } else {
+                    "TOO_LONG"
+                },
                 format!("a file needs a name of 1 to {MAX_FILE_NAME_BYTES} bytes"),
             ));
         } else if names.insert(name.clone(), i).is_some() {
@@ -175,7 +181,8 @@ fn parse_header(
         ));
     }
     v.into_result()?;
-    let month = month.ok_or_else(|| DomainError::Internal("month missing after validation".into()))?;
+    let month =
+        month.ok_or_else(|| DomainError::Internal("month missing after validation".into()))?;
     Ok((month, kinds))
 }
 
@@ -214,14 +221,15 @@ impl CatalogAdminService for AdminApi {
         }
         let limits = self.catalog.import_limits();
         // Opening is blocking I/O: off the async workers. Each source is named by its field.
-        let fields: Vec<(String, String)> = std::iter::once(("offer_matrix_path".to_owned(), offer_matrix_path))
-            .chain(
-                price_list_paths
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, path)| (format!("price_list_paths[{i}]"), path)),
-            )
-            .collect();
+        let fields: Vec<(String, String)> =
+            std::iter::once(("offer_matrix_path".to_owned(), offer_matrix_path))
+                .chain(
+                    price_list_paths
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, path)| (format!("price_list_paths[{i}]"), path)),
+                )
+                .collect();
         let opened = tokio::task::spawn_blocking(move || {
             fields
                 .into_iter()
@@ -233,7 +241,11 @@ impl CatalogAdminService for AdminApi {
                             Ok((file, size))
                         })
                         .map_err(|refusal| {
-                            FieldViolation::new(field.clone(), refusal.reason(), refusal.describe(&limits))
+                            FieldViolation::new(
+                                field.clone(),
+                                refusal.reason(),
+                                refusal.describe(&limits),
+                            )
                         });
                     (field, opened)
                 })
@@ -339,7 +351,10 @@ impl CatalogAdminService for AdminApi {
         }
         let matrix = matrix.ok_or_else(missing)?;
         self.import(month, matrix, lists, |name| {
-            fields.get(name).cloned().unwrap_or_else(|| "files".to_owned())
+            fields
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| "files".to_owned())
         })
         .await
     }

@@ -60,8 +60,7 @@ pub fn read<R: Read>(source: Source<R>, limits: &ImportLimits, problems: &mut Pr
                 1,
                 "",
                 format!(
-                    "the header is not the offer matrix's ({}): {}",
-                    HEADER.join(","),
+                    "the header is not the offer matrix's: {}",
                     super::header_mismatch(header.iter(), HEADER)
                 ),
             );
@@ -98,7 +97,12 @@ pub fn read<R: Read>(source: Source<R>, limits: &ImportLimits, problems: &mut Pr
         let mut id = |column: usize| -> Option<String> {
             let v = cell(column);
             if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric()) {
-                problems.add(file, row, HEADER[column], format!("{} is not an id", clip(v)));
+                problems.add(
+                    file,
+                    row,
+                    HEADER[column],
+                    format!("{} is not an id", clip(v)),
+                );
                 ok = false;
                 None
             } else {

@@ -87,7 +87,14 @@ impl Problems {
         self.add_with(file, row, column, message.into(), "BAD_FILE");
     }
 
-    fn add_with(&mut self, file: &str, row: u64, column: &str, message: String, reason: &'static str) {
+    fn add_with(
+        &mut self,
+        file: &str,
+        row: u64,
+        column: &str,
+        message: String,
+        reason: &'static str,
+    ) {
         if self.report.problems.len() < MAX_REPORTED_PROBLEMS {
             self.report.problems.push(FileProblem {
                 file: file.to_owned(),

@@ -6,8 +6,8 @@ use std::io::Read;
 use chrono::{DateTime, Utc};
 
 use super::dates::{self, Cell};
-use super::matrix::Offers;
 use super::limits::{Capped, ECHO_CHARS, ImportLimits, clip};
+use super::matrix::Offers;
 use super::{Problems, Source, Tags};
 use crate::domain::catalog::{BillingCycle, BillingType, ProductType, Segment, Term};
 use crate::domain::ids::{CountryCode, ProductId, SkuId};
@@ -100,8 +100,7 @@ pub fn read<R: Read>(
             1,
             "",
             format!(
-                "the header is not an NCE license-based price list's ({}, then optionally Segment and EndofSaleDate): {}",
-                HEADER.join(","),
+                "the header is not an NCE license-based price list's (then optionally Segment and EndofSaleDate): {}",
                 super::header_mismatch(header.iter(), &expected_header(&header))
             ),
         );
