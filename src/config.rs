@@ -127,6 +127,21 @@ pub struct Settings {
     /// PEM CA certificates for mTLS: when set, every client must present a certificate that
     /// chains to one of them (needs `tls_cert_file`).
     pub tls_client_ca_file: Option<PathBuf>,
+    // Imports (issue 17): caps on every import's files, the upload's spool, the path form.
+    /// The one folder ImportMonth may read paths from (relative to it, or absolute inside it);
+    /// none: ImportMonth's path form is off (FAILED_PRECONDITION) and months come by UploadMonth.
+    pub import_dir: Option<PathBuf>,
+    /// Where UploadMonth spools the files it receives; none: the system's temp folder.
+    pub import_spool_dir: Option<PathBuf>,
+    /// The largest file of an import, in bytes.
+    pub import_max_file_bytes: u64,
+    /// All the files of one import together, in bytes.
+    pub import_max_month_bytes: u64,
+    /// The longest CSV record (line) of an import, in bytes.
+    pub import_max_record_bytes: u64,
+    /// The largest chunk of an UploadMonth stream, in bytes (CatalogAdminService's decode
+    /// limit is this plus 128 KiB for the header).
+    pub import_max_chunk_bytes: u32,
 }
 
 impl Default for Settings {
@@ -179,6 +194,12 @@ impl Default for Settings {
             tls_cert_file: None,
             tls_key_file: None,
             tls_client_ca_file: None,
+            import_dir: None,
+            import_spool_dir: None,
+            import_max_file_bytes: 256 << 20,
+            import_max_month_bytes: 1 << 30,
+            import_max_record_bytes: 64 << 10,
+            import_max_chunk_bytes: 1 << 20,
         }
     }
 }

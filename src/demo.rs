@@ -114,8 +114,13 @@ fn sources() -> (Source<&'static [u8]>, Vec<Source<&'static [u8]>>) {
 pub fn catalog() -> Result<crate::domain::catalog::Catalog, DomainError> {
     let month = Month::parse("month", MONTH)?;
     let (matrix, price_lists) = sources();
-    let data = crate::import::import_month(month, matrix, price_lists)
-        .map_err(|report| DomainError::Internal(format!("embedded demo catalog: {report}")))?;
+    let data = crate::import::import_month(
+        month,
+        matrix,
+        price_lists,
+        &crate::import::ImportLimits::default(),
+    )
+    .map_err(|report| DomainError::Internal(format!("embedded demo catalog: {report}")))?;
     Ok(crate::domain::catalog::Catalog::build(Some(month), data))
 }
 

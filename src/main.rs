@@ -9,6 +9,7 @@ use csp_commerce::config::{Overrides, Settings};
 use csp_commerce::domain::catalog::Month;
 use csp_commerce::domain::customer::Role;
 use csp_commerce::import::Source;
+use csp_commerce::import::files::open_regular;
 use csp_commerce::service::SystemClock;
 use csp_commerce::service::catalog::{CatalogService, ImportError};
 use csp_commerce::service::customers::CustomerService;
@@ -137,11 +138,20 @@ async fn main() -> anyhow::Result<()> {
             publish,
         } => {
             let month = parse_month(&month)?;
-            let catalog = cli_catalog(&settings).await?;
-            let open =
+            let limits = csp_commerce::startup::import_limits(&settings);
+            let catalog = cli_catalog(&settings).await?.with_import_limits(limits);
+            // Local files, read under the same caps as the server's imports.
+            let mut total: u64 = 0;
+            let mut open =
                 |path: &PathBuf| -> anyhow::Result<Source<std::io::BufReader<std::fs::File>>> {
-                    let file = std::fs::File::open(path)
+                    let file = open_regular(path, &limits)
                         .with_context(|| format!("opening {}", path.display()))?;
+                    total = total.saturating_add(file.metadata()?.len());
+                    anyhow::ensure!(
+                        total <= limits.max_month_bytes,
+                        "the month's files together are larger than import_max_month_bytes ({})",
+                        limits.max_month_bytes
+                    );
                     Ok(Source {
                         name: path.display().to_string(),
                         reader: std::io::BufReader::new(file),
@@ -149,7 +159,7 @@ async fn main() -> anyhow::Result<()> {
                 };
             let lists = price_lists
                 .iter()
-                .map(open)
+                .map(&mut open)
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let matrix = open(&offer_matrix)?;
             let result = if publish {

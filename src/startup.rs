@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use tokio::net::TcpListener;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
@@ -29,6 +30,8 @@ use crate::grpc::pb::order_service_server::OrderServiceServer;
 use crate::grpc::quota::{FailedAuth, Quotas, ServiceGroup};
 use crate::grpc::watch::WatchRoute;
 use crate::grpc::{self, Authenticate, pb};
+use crate::import::ImportLimits;
+use crate::import::files::ImportDir;
 use crate::service::Clock;
 use crate::service::carts::CartService;
 use crate::service::catalog::CatalogService;
@@ -51,6 +54,16 @@ pub struct Application {
     orders: OrderService,
     feed: ChangeFeed,
     tls: Option<ServerTlsConfig>,
+    import_dir: Option<ImportDir>,
+}
+
+/// The import caps of `settings`.
+pub fn import_limits(settings: &Settings) -> ImportLimits {
+    ImportLimits {
+        max_file_bytes: settings.import_max_file_bytes,
+        max_month_bytes: settings.import_max_month_bytes,
+        max_record_bytes: settings.import_max_record_bytes,
+    }
 }
 
 impl Application {
@@ -79,7 +92,14 @@ impl Application {
             tokens.clone(),
             clock.clone(),
             settings.change_log_months,
-        );
+        )
+        .with_import_limits(import_limits(&settings));
+        let import_dir = settings
+            .import_dir
+            .as_deref()
+            .map(ImportDir::new)
+            .transpose()
+            .context("import_dir must be an existing folder")?;
         let carts = CartService::new(
             store.clone(),
             catalog.clone(),
@@ -155,6 +175,7 @@ impl Application {
             orders,
             feed,
             tls,
+            import_dir,
         })
     }
 
@@ -288,10 +309,17 @@ impl Application {
                 .max_decoding_message_size(max_request),
                 ordering,
             ))
-            .add_service(CatalogAdminServiceServer::with_interceptor(
-                AdminApi {
+            .add_service(InterceptedService::new(
+                // The decode limit caps an upload's chunk (and its header).
+                CatalogAdminServiceServer::new(AdminApi {
                     catalog: self.catalog,
-                },
+                    import_dir: self.import_dir,
+                    spool_dir: self.settings.import_spool_dir.clone(),
+                    max_chunk_bytes: self.settings.import_max_chunk_bytes as usize,
+                })
+                .max_decoding_message_size(
+                    self.settings.import_max_chunk_bytes as usize + (128 << 10),
+                ),
                 admin,
             ))
             // Our accept loop: connection cap, handshake and idle timeouts, kill switches.

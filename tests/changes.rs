@@ -35,11 +35,13 @@ fn import_request(month: &str) -> pb::ImportMonthRequest {
 }
 
 async fn import_december(app: &TestApp) -> pb::ImportMonthResponse {
-    app.admin(None, Role::CatalogAdmin)
-        .import_month(import_request("2026-12"))
-        .await
-        .unwrap()
-        .into_inner()
+    common::upload(
+        &mut app.admin(None, Role::CatalogAdmin),
+        &import_request("2026-12"),
+    )
+    .await
+    .unwrap()
+    .into_inner()
 }
 
 async fn publish(app: &TestApp, month: &str) -> Result<pb::PublishMonthResponse, tonic::Status> {
@@ -584,8 +586,7 @@ async fn publish_repriced(app: &TestApp, month: &str, step: u32) {
         writer.flush().unwrap();
         *path = out_path.display().to_string();
     }
-    app.admin(None, Role::CatalogAdmin)
-        .import_month(request)
+    common::upload(&mut app.admin(None, Role::CatalogAdmin), &request)
         .await
         .unwrap();
     publish(app, month).await.unwrap();
@@ -738,19 +739,14 @@ on_both_backends!(
         lines[4] = lines[4].replace("\"12/1/2026 12:00:00 AM\"", "\"the first\"");
         std::fs::write(&bad, lines.join("\n")).unwrap();
         let mut request = import_request("2026-12");
-        request.price_list_paths = vec![bad.display().to_string(), "/no/such/file.csv".into()];
+        request.price_list_paths = vec![bad.display().to_string()];
         let mut admin = app.admin(None, Role::CatalogAdmin);
-        let err = admin.import_month(request.clone()).await.unwrap_err();
-        common::assert_bad_field(&err, "price_list_paths[1]");
-        request.price_list_paths.pop();
-        let err = admin.import_month(request).await.unwrap_err();
+        let err = common::upload(&mut admin, &request).await.unwrap_err();
         let details = common::details(&err);
         let violations = &details.bad_request().unwrap().field_violations;
         assert!(
-            violations
-                .iter()
-                .any(|v| v.field == "price_list_paths[0]"
-                    && v.description.contains(":4 [UnitPrice]")),
+            violations.iter().any(|v| v.field == "files[1]"
+                && v.description.contains("pricelist-US.csv:4 [UnitPrice]")),
             "{violations:?}"
         );
         assert!(

@@ -8,6 +8,8 @@ mod common;
 mod auth;
 #[path = "hostile/errors.rs"]
 mod errors;
+#[path = "hostile/imports.rs"]
+mod imports;
 #[path = "hostile/raw_h2.rs"]
 mod raw_h2;
 #[path = "hostile/streams.rs"]

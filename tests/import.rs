@@ -6,7 +6,7 @@ use std::process::Command;
 
 use chrono::{TimeZone, Utc};
 use csp_commerce::domain::catalog::{BillingCycle, CatalogData, Month, Segment, Term};
-use csp_commerce::import::{ImportReport, Source, import_month};
+use csp_commerce::import::{ImportLimits, ImportReport, Source, import_month};
 
 const MATRIX_HEADER: &str = "ProductTitle,ProductId,SkuId,SkuTitle,ProvisioningId,ProvisioningString,MinLicenses,MaxLicenses,AssetOwnershipLimit,AssetOwnershipLimitType,ProductSkuPreRequisites,ProductSkuConversion,Description,AllowedCountries";
 const PRICE_HEADER: &str = "ProductTitle,ProductId,SkuId,SkuTitle,Publisher,SkuDescription,UnitOfMeasure,TermDuration,BillingPlan,Market,Currency,UnitPrice,PricingTierRangeMin,PricingTierRangeMax,EffectiveStartDate,EffectiveEndDate,Tags,ERP Price,Segment";
@@ -37,7 +37,13 @@ fn demo_month(month: &str) -> CatalogData {
         name: "offer-matrix.csv".into(),
         reader: std::fs::File::open(dir.join("offer-matrix.csv")).unwrap(),
     };
-    import_month(Month::parse("m", month).unwrap(), matrix, lists).expect("the demo month imports")
+    import_month(
+        Month::parse("m", month).unwrap(),
+        matrix,
+        lists,
+        &ImportLimits::default(),
+    )
+    .expect("the demo month imports")
 }
 
 fn import_texts(matrix: &str, lists: &[(&str, &str)]) -> Result<CatalogData, ImportReport> {
@@ -54,6 +60,7 @@ fn import_texts(matrix: &str, lists: &[(&str, &str)]) -> Result<CatalogData, Imp
                 reader: text.as_bytes(),
             })
             .collect(),
+        &ImportLimits::default(),
     )
 }
 
@@ -355,4 +362,226 @@ fn the_cli_import_is_all_or_nothing() {
             "nothing of the bad month is stored"
         );
     });
+}
+
+/// The importer fed random bytes, random CSV-shaped rows, truncated real files and endless
+/// lines: it never panics, its report stays small, and it never pulls more than a record's cap
+/// (plus the readers' buffers) past the last record end, whatever the input.
+mod properties {
+    use std::cell::Cell;
+    use std::io::Read;
+    use std::rc::Rc;
+    use std::sync::OnceLock;
+
+    use csp_commerce::import::{ImportLimits, ImportReport, MAX_REPORTED_PROBLEMS, Source};
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::{MATRIX, MATRIX_HEADER, PRICE_HEADER, demo_dir};
+    use csp_commerce::domain::catalog::Month;
+
+    const LIMITS: ImportLimits = ImportLimits {
+        max_file_bytes: 1 << 20,
+        max_month_bytes: 1 << 22,
+        max_record_bytes: 2048,
+    };
+    /// The csv crate's buffer and the capped reader's one read: what may be read past a cap.
+    const SLACK: u64 = 2 * (8 << 10);
+    /// The longest problem message: fixed text and an echo cut to 64 characters.
+    const MAX_MESSAGE: usize = 300;
+
+    /// Counts the bytes the importer pulls.
+    struct Counting<R> {
+        inner: R,
+        read: Rc<Cell<u64>>,
+    }
+
+    impl<R: Read> Read for Counting<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.read.set(self.read.get() + n as u64);
+            Ok(n)
+        }
+    }
+
+    fn import(matrix: &[u8], lists: &[&[u8]]) -> Result<(), ImportReport> {
+        csp_commerce::import::import_month(
+            Month::parse("m", "2026-11").unwrap(),
+            Source {
+                name: "matrix.csv".into(),
+                reader: matrix,
+            },
+            lists
+                .iter()
+                .enumerate()
+                .map(|(i, l)| Source {
+                    name: format!("list-{i}.csv"),
+                    reader: *l,
+                })
+                .collect(),
+            &LIMITS,
+        )
+        .map(|_| ())
+    }
+
+    fn assert_small(report: &ImportReport) {
+        assert!(report.problems.len() <= MAX_REPORTED_PROBLEMS);
+        for p in &report.problems {
+            assert!(p.message.len() <= MAX_MESSAGE, "{p}");
+        }
+    }
+
+    fn demo_files() -> &'static (Vec<u8>, Vec<u8>) {
+        static FILES: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
+        FILES.get_or_init(|| {
+            let dir = demo_dir("2026-11");
+            (
+                std::fs::read(dir.join("offer-matrix.csv")).unwrap(),
+                std::fs::read(dir.join("pricelist-US.csv")).unwrap(),
+            )
+        })
+    }
+
+    /// A cell: real-looking values, empty, quoted odd text, or anything printable.
+    fn cell() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            prop::sample::select(vec![
+                "CFQ7TTC0LF8R",
+                "0001",
+                "P1M",
+                "P1Y",
+                "P3Y",
+                "Monthly",
+                "Annual",
+                "OneTime",
+                "US",
+                "DE",
+                "USD",
+                "EUR",
+                "10.00",
+                "-1",
+                "1e9",
+                "0.0000001",
+                "2026-11-01T00:00:00Z",
+                "12/31/9999 11:59:59 PM",
+                "1/1/1753 12:00:00 AM",
+                "ProductType=Azure;Trial",
+                "Commercial",
+                "Charity",
+            ])
+            .prop_map(str::to_owned),
+            "[ -~]{0,40}",
+            "\"[^\"]{0,20}\"",
+            "\\PC{0,30}",
+        ]
+    }
+
+    fn rows(width: usize) -> impl Strategy<Value = String> {
+        vec(vec(cell(), width - 2..width + 2), 0..12).prop_map(|rows| {
+            rows.iter()
+                .map(|r| r.join(","))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 48,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn random_bytes_never_panic(
+            matrix in vec(any::<u8>(), 0..4096),
+            list in vec(any::<u8>(), 0..4096),
+        ) {
+            if let Err(report) = import(&matrix, &[&list]) {
+                assert_small(&report);
+            }
+        }
+
+        #[test]
+        fn random_csv_rows_never_panic(matrix_rows in rows(14), list_rows in rows(19)) {
+            let matrix = format!("{MATRIX_HEADER}\n{matrix_rows}");
+            let list = format!("{PRICE_HEADER}\n{list_rows}");
+            if let Err(report) = import(matrix.as_bytes(), &[list.as_bytes()]) {
+                assert_small(&report);
+            }
+            // The same rows against a good matrix.
+            if let Err(report) = import(MATRIX.as_bytes(), &[list.as_bytes()]) {
+                assert_small(&report);
+            }
+        }
+
+        #[test]
+        fn a_record_over_the_cap_is_refused_before_it_is_buffered(
+            before in rows(19),
+            length in 2049usize..300_000,
+            quoted in any::<bool>(),
+            byte in prop::sample::select(b"x,;\"\t \xff".to_vec()),
+        ) {
+            let mut text = format!("{PRICE_HEADER}\n{before}\n").into_bytes();
+            let known = text.len() as u64;
+            if quoted {
+                text.push(b'"');
+            }
+            text.extend(std::iter::repeat_n(byte, length));
+            let read = Rc::new(Cell::new(0));
+            let report = csp_commerce::import::import_month(
+                Month::parse("m", "2026-11").unwrap(),
+                Source { name: "matrix.csv".into(), reader: MATRIX.as_bytes() },
+                vec![Source {
+                    name: "list.csv".into(),
+                    reader: Counting { inner: &text[..], read: read.clone() },
+                }],
+                &LIMITS,
+            )
+            .unwrap_err();
+            assert_small(&report);
+            // Whether the cap or the end of the text came first, nothing past the cap is pulled.
+            prop_assert!(read.get() <= known + LIMITS.max_record_bytes + SLACK, "{} bytes read", read.get());
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 12,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn truncated_real_files_never_panic(matrix_cut in 0.0f64..=1.0, list_cut in 0.0f64..=1.0) {
+            let (matrix, list) = demo_files();
+            let m = &matrix[..(matrix.len() as f64 * matrix_cut) as usize];
+            let l = &list[..(list.len() as f64 * list_cut) as usize];
+            if let Err(report) = import(m, &[l]) {
+                assert_small(&report);
+            }
+        }
+
+        #[test]
+        fn an_endless_file_ends_at_a_cap(byte in any::<u8>()) {
+            let read = Rc::new(Cell::new(0));
+            let report = csp_commerce::import::import_month(
+                Month::parse("m", "2026-11").unwrap(),
+                Source { name: "matrix.csv".into(), reader: MATRIX.as_bytes() },
+                vec![Source {
+                    name: "endless.csv".into(),
+                    reader: Counting { inner: std::io::repeat(byte), read: read.clone() },
+                }],
+                &LIMITS,
+            )
+            .unwrap_err();
+            assert_small(&report);
+            prop_assert!(
+                report.problems.iter().any(|p| p.reason == "RECORD_TOO_LONG" || p.reason == "FILE_TOO_LARGE"),
+                "{report}"
+            );
+            prop_assert!(read.get() <= LIMITS.max_file_bytes + SLACK);
+        }
+    }
 }

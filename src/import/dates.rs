@@ -14,7 +14,10 @@ pub enum Cell {
 pub fn parse(text: &str) -> Result<Cell, String> {
     let text = text.trim();
     let at = parse_instant(text).ok_or_else(|| {
-        format!("{text:?} is not a date (expected M/D/YYYY h:mm:ss AM/PM or ISO 8601)")
+        format!(
+            "{} is not a date (expected M/D/YYYY h:mm:ss AM/PM or ISO 8601)",
+            super::clip(text)
+        )
     })?;
     if at.format("%Y").to_string() == "9999" {
         Ok(Cell::Open)

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 
+use super::limits::{Capped, ImportLimits, clip};
 use super::{Problems, Source};
 use crate::domain::ids::{CountryCode, ProductId, SkuId};
 
@@ -45,11 +46,11 @@ impl Offers {
     }
 }
 
-pub fn read<R: Read>(source: Source<R>, problems: &mut Problems) -> Offers {
+pub fn read<R: Read>(source: Source<R>, limits: &ImportLimits, problems: &mut Problems) -> Offers {
     let file = source.name.as_str();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(source.reader);
+        .from_reader(Capped::new(source.reader, limits));
     let mut offers = Offers::default();
     match reader.headers() {
         Ok(header) if header.iter().eq(HEADER.iter().copied()) => {}
@@ -59,15 +60,14 @@ pub fn read<R: Read>(source: Source<R>, problems: &mut Problems) -> Offers {
                 1,
                 "",
                 format!(
-                    "the header is not the offer matrix's: expected {:?}, found {:?}",
-                    HEADER.join(","),
-                    header.iter().collect::<Vec<_>>().join(",")
+                    "the header is not the offer matrix's: {}",
+                    super::header_mismatch(header.iter(), HEADER)
                 ),
             );
             return offers;
         }
         Err(e) => {
-            problems.add(file, 1, "", format!("unreadable CSV: {e}"));
+            problems.csv_error(file, 1, &e);
             return offers;
         }
     }
@@ -86,8 +86,10 @@ pub fn read<R: Read>(source: Source<R>, problems: &mut Problems) -> Offers {
                 continue;
             }
             Err(e) => {
-                problems.add(file, row, "", format!("unreadable CSV: {e}"));
-                continue;
+                if problems.csv_error(file, row, &e) {
+                    continue;
+                }
+                break;
             }
         };
         let cell = |column: usize| record.get(column).unwrap_or("").trim();
@@ -95,7 +97,12 @@ pub fn read<R: Read>(source: Source<R>, problems: &mut Problems) -> Offers {
         let mut id = |column: usize| -> Option<String> {
             let v = cell(column);
             if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric()) {
-                problems.add(file, row, HEADER[column], format!("{v:?} is not an id"));
+                problems.add(
+                    file,
+                    row,
+                    HEADER[column],
+                    format!("{} is not an id", clip(v)),
+                );
                 ok = false;
                 None
             } else {
@@ -115,7 +122,7 @@ pub fn read<R: Read>(source: Source<R>, problems: &mut Problems) -> Offers {
                         file,
                         row,
                         HEADER[column],
-                        format!("{v:?} is not a non-negative whole number"),
+                        format!("{} is not a non-negative whole number", clip(v)),
                     );
                     ok = false;
                     None
@@ -147,7 +154,7 @@ pub fn read<R: Read>(source: Source<R>, problems: &mut Problems) -> Offers {
                         file,
                         row,
                         "AllowedCountries",
-                        format!("{code:?} is not a country code"),
+                        format!("{} is not a country code", clip(code)),
                     );
                     ok = false;
                 }
@@ -165,7 +172,7 @@ pub fn read<R: Read>(source: Source<R>, problems: &mut Problems) -> Offers {
                         file,
                         row,
                         "ProductSkuPreRequisites",
-                        format!("{pair:?} is not productId/skuId"),
+                        format!("{} is not productId/skuId", clip(pair)),
                     );
                     ok = false;
                 }

@@ -5,8 +5,12 @@
 //! with its file, row and column and nothing comes out.
 
 mod dates;
+pub mod files;
+pub mod limits;
 mod matrix;
 mod pricelist;
+
+pub use limits::{ImportLimits, clip};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -33,6 +37,8 @@ pub struct FileProblem {
     pub row: u64,
     pub column: String,
     pub message: String,
+    /// A stable rule code: `BAD_FILE`, or the cap the file crossed (`RECORD_TOO_LONG`, ...).
+    pub reason: &'static str,
 }
 
 impl fmt::Display for FileProblem {
@@ -78,21 +84,75 @@ pub(crate) struct Problems {
 
 impl Problems {
     pub(crate) fn add(&mut self, file: &str, row: u64, column: &str, message: impl Into<String>) {
+        self.add_with(file, row, column, message.into(), "BAD_FILE");
+    }
+
+    fn add_with(
+        &mut self,
+        file: &str,
+        row: u64,
+        column: &str,
+        message: String,
+        reason: &'static str,
+    ) {
         if self.report.problems.len() < MAX_REPORTED_PROBLEMS {
             self.report.problems.push(FileProblem {
                 file: file.to_owned(),
                 row,
                 column: column.to_owned(),
-                message: message.into(),
+                message,
+                reason,
             });
         } else {
             self.report.more += 1;
         }
     }
 
+    /// A CSV error. Reading stops after an I/O error (a cap crossed, a read failing): the
+    /// reader would fail again at once. Returns whether reading may go on.
+    pub(crate) fn csv_error(&mut self, file: &str, row: u64, error: &csv::Error) -> bool {
+        let cap = match error.kind() {
+            csv::ErrorKind::Io(e) => Some(
+                e.get_ref()
+                    .and_then(|inner| inner.downcast_ref::<limits::CapError>())
+                    .map_or(("the file cannot be read".to_owned(), "UNREADABLE"), |c| {
+                        (c.0.clone(), c.1.reason())
+                    }),
+            ),
+            _ => None,
+        };
+        match cap {
+            Some((message, reason)) => {
+                self.add_with(file, row, "", message, reason);
+                false
+            }
+            // The csv crate's messages name positions and counts, never content.
+            None => {
+                self.add(file, row, "", format!("unreadable CSV: {error}"));
+                true
+            }
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.report.problems.is_empty()
     }
+}
+
+/// The first difference between a file's header and the expected one: the column's position
+/// and the found name, cut short (a header is file content: it is never echoed whole).
+fn header_mismatch<S: AsRef<str>>(found: impl IntoIterator<Item = S>, expected: &[&str]) -> String {
+    let mut count = 0;
+    for (i, name) in found.into_iter().enumerate() {
+        count = i + 1;
+        let name = name.as_ref();
+        match expected.get(i) {
+            Some(want) if *want == name => {}
+            Some(want) => return format!("column {} is {}, expected {want:?}", i + 1, clip(name)),
+            None => return format!("column {} ({}) is not expected", i + 1, clip(name)),
+        }
+    }
+    format!("{count} columns, expected {}", expected.len())
 }
 
 /// Product-level facts read from the `Tags` column (`key=value` tokens joined by `;`).
@@ -106,16 +166,19 @@ pub(crate) struct Tags {
 }
 
 /// Imports one month. `as_of` prices are those in effect at the month's first moment.
+/// Every file is read under `limits`' file and record caps (the month cap is the caller's: it
+/// knows the sizes before reading).
 pub fn import_month<M: Read, P: Read>(
     month: Month,
     offer_matrix: Source<M>,
     price_lists: Vec<Source<P>>,
+    limits: &ImportLimits,
 ) -> Result<CatalogData, ImportReport> {
     let mut problems = Problems::default();
-    let offers = matrix::read(offer_matrix, &mut problems);
+    let offers = matrix::read(offer_matrix, limits, &mut problems);
     let mut rows = Vec::new();
     for source in price_lists {
-        pricelist::read(source, &offers, &mut rows, &mut problems);
+        pricelist::read(source, limits, &offers, &mut rows, &mut problems);
     }
     if !problems.is_empty() {
         return Err(problems.report);

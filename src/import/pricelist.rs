@@ -6,6 +6,7 @@ use std::io::Read;
 use chrono::{DateTime, Utc};
 
 use super::dates::{self, Cell};
+use super::limits::{Capped, ECHO_CHARS, ImportLimits, clip};
 use super::matrix::Offers;
 use super::{Problems, Source, Tags};
 use crate::domain::catalog::{BillingCycle, BillingType, ProductType, Segment, Term};
@@ -64,6 +65,7 @@ fn column(name: &str) -> usize {
 
 pub fn read<R: Read>(
     source: Source<R>,
+    limits: &ImportLimits,
     offers: &Offers,
     out: &mut Vec<PriceRow>,
     problems: &mut Problems,
@@ -71,11 +73,11 @@ pub fn read<R: Read>(
     let file = source.name.as_str();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(source.reader);
+        .from_reader(Capped::new(source.reader, limits));
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(str::to_owned).collect(),
         Err(e) => {
-            problems.add(file, 1, "", format!("unreadable CSV: {e}"));
+            problems.csv_error(file, 1, &e);
             return;
         }
     };
@@ -98,9 +100,8 @@ pub fn read<R: Read>(
             1,
             "",
             format!(
-                "the header is not an NCE license-based price list's: expected {:?} (then optionally Segment and EndofSaleDate), found {:?}",
-                HEADER.join(","),
-                header.join(",")
+                "the header is not an NCE license-based price list's (then optionally Segment and EndofSaleDate): {}",
+                super::header_mismatch(header.iter(), &expected_header(&header))
             ),
         );
         return;
@@ -120,8 +121,10 @@ pub fn read<R: Read>(
                 continue;
             }
             Err(e) => {
-                problems.add(file, row, "", format!("unreadable CSV: {e}"));
-                continue;
+                if problems.csv_error(file, row, &e) {
+                    continue;
+                }
+                break;
             }
         };
         let cell = |name: &str| record.get(column(name)).unwrap_or("").trim();
@@ -132,12 +135,12 @@ pub fn read<R: Read>(
             .map_err(|_| {
                 bad(
                     "ProductId",
-                    format!("{:?} is not a product id", cell("ProductId")),
+                    format!("{} is not a product id", clip(cell("ProductId"))),
                 )
             })
             .ok();
         let sku = SkuId::parse("SkuId", cell("SkuId"))
-            .map_err(|_| bad("SkuId", format!("{:?} is not a SKU id", cell("SkuId"))))
+            .map_err(|_| bad("SkuId", format!("{} is not a SKU id", clip(cell("SkuId")))))
             .ok();
         let term = match cell("TermDuration") {
             "P1M" => Some(Term::P1M),
@@ -147,7 +150,7 @@ pub fn read<R: Read>(
             other => {
                 bad(
                     "TermDuration",
-                    format!("{other:?} is not P1M, P1Y, P3Y or empty (perpetual)"),
+                    format!("{} is not P1M, P1Y, P3Y or empty (perpetual)", clip(other)),
                 );
                 None
             }
@@ -161,7 +164,10 @@ pub fn read<R: Read>(
             other => {
                 bad(
                     "BillingPlan",
-                    format!("{other:?} is not Monthly, Annual, Triennial, OneTime or None"),
+                    format!(
+                        "{} is not Monthly, Annual, Triennial, OneTime or None",
+                        clip(other)
+                    ),
                 );
                 None
             }
@@ -176,7 +182,7 @@ pub fn read<R: Read>(
             .map_err(|_| {
                 bad(
                     "Market",
-                    format!("{:?} is not a country code", cell("Market")),
+                    format!("{} is not a country code", clip(cell("Market"))),
                 )
             })
             .ok();
@@ -184,7 +190,7 @@ pub fn read<R: Read>(
             .map_err(|_| {
                 bad(
                     "Currency",
-                    format!("{:?} is not an ISO 4217 currency", cell("Currency")),
+                    format!("{} is not an ISO 4217 currency", clip(cell("Currency"))),
                 )
             })
             .ok();
@@ -204,7 +210,13 @@ pub fn read<R: Read>(
         }
         let money = |name: &str| -> Option<Money> {
             let currency = currency?;
-            Money::parse_amount(currency, cell(name))
+            let text = cell(name);
+            // parse_amount echoes the text whole: a long one is refused here, cut short.
+            if text.chars().count() > ECHO_CHARS {
+                bad(name, format!("{} is not a decimal number", clip(text)));
+                return None;
+            }
+            Money::parse_amount(currency, text)
                 .map_err(|e| bad(name, e))
                 .ok()
         };
@@ -257,7 +269,10 @@ pub fn read<R: Read>(
             Some(other) => {
                 bad(
                     SEGMENT,
-                    format!("{other:?} is not Commercial, Education, Government or Charity"),
+                    format!(
+                        "{} is not Commercial, Education, Government or Charity",
+                        clip(other)
+                    ),
                 );
                 None
             }
@@ -331,6 +346,18 @@ pub fn read<R: Read>(
     }
 }
 
+/// The header a price list with `found`'s optional columns should have.
+fn expected_header(found: &[String]) -> Vec<&'static str> {
+    let mut expected = HEADER.to_vec();
+    for extra in found.iter().skip(HEADER.len()).take(2) {
+        match extra.as_str() {
+            SEGMENT => expected.push(SEGMENT),
+            _ => expected.push(END_OF_SALE),
+        }
+    }
+    expected
+}
+
 /// `ProductType=OnlineServices;BillingType=license;Category=Enterprise;Trial;Reservation`.
 fn parse_tags(text: &str) -> Result<Tags, String> {
     let mut tags = Tags {
@@ -348,14 +375,14 @@ fn parse_tags(text: &str) -> Result<Tags, String> {
                     "Azure" => ProductType::Azure,
                     "Software" => ProductType::Software,
                     "Marketplace" => ProductType::Marketplace,
-                    other => return Err(format!("unknown ProductType {other:?}")),
+                    other => return Err(format!("unknown ProductType {}", clip(other))),
                 }
             }
             Some(("BillingType", v)) => {
                 tags.billing_type = match v.to_ascii_lowercase().as_str() {
                     "license" => BillingType::License,
                     "usage" => BillingType::Usage,
-                    other => return Err(format!("unknown BillingType {other:?}")),
+                    other => return Err(format!("unknown BillingType {}", clip(other))),
                 }
             }
             Some(("Category", v)) => tags.category = v.to_owned(),

@@ -21,7 +21,7 @@ use crate::domain::eligibility::{self, Buyer, Intent, Problem};
 use crate::domain::error::Precondition;
 use crate::domain::ids::{CatalogItemId, CountryCode, CustomerId, ProductId, SkuId};
 use crate::domain::money::Money;
-use crate::import::{self, Source};
+use crate::import::{self, ImportLimits, Source};
 use crate::store::{Published, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -148,6 +148,8 @@ pub struct CatalogService {
     /// The last diff computed: (month, the current month it was computed against, changes,
     /// the month built), for ListMonthChanges and for the publish that follows.
     diff_cache: Arc<Mutex<Option<DiffCache>>>,
+    /// The caps every import's files are read under.
+    import_limits: ImportLimits,
     published: Arc<Notify>,
     listings: Arc<Listings>,
 }
@@ -179,9 +181,20 @@ impl CatalogService {
             clock,
             keep_months,
             diff_cache: Arc::new(Mutex::new(None)),
+            import_limits: ImportLimits::default(),
             published: Arc::new(Notify::new()),
             listings: Arc::default(),
         }
+    }
+
+    /// Imports read their files under `limits` (the defaults otherwise).
+    pub fn with_import_limits(mut self, limits: ImportLimits) -> Self {
+        self.import_limits = limits;
+        self
+    }
+
+    pub fn import_limits(&self) -> ImportLimits {
+        self.import_limits
     }
 
     pub fn snapshot(&self) -> Arc<Catalog> {
@@ -219,9 +232,10 @@ impl CatalogService {
         M: std::io::Read + Send + 'static,
         P: std::io::Read + Send + 'static,
     {
-        // Parsing is CPU work: keep it off the async workers.
+        // Parsing is CPU work and blocking reads: keep it off the async workers.
+        let limits = self.import_limits;
         let data = tokio::task::spawn_blocking(move || {
-            import::import_month(month, offer_matrix, price_lists)
+            import::import_month(month, offer_matrix, price_lists, &limits)
         })
         .await
         .map_err(|e| ImportError::Store(DomainError::Internal(format!("import task: {e}"))))?

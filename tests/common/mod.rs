@@ -401,3 +401,61 @@ pub async fn assert_orders_whole(url: &str) {
     }
     let _ = db.close().await;
 }
+
+/// The messages of an UploadMonth sending the files `request` names (read here): the header
+/// (the offer matrix first, then the price lists, each named by its file name), then each
+/// file in chunks of `chunk` bytes.
+pub fn upload_messages(
+    request: &pb::ImportMonthRequest,
+    chunk: usize,
+) -> Vec<pb::UploadMonthRequest> {
+    use pb::upload_month_request::Part;
+    let paths: Vec<&str> = std::iter::once(request.offer_matrix_path.as_str())
+        .chain(request.price_list_paths.iter().map(String::as_str))
+        .collect();
+    let files = paths
+        .iter()
+        .enumerate()
+        .map(|(i, path)| pb::ImportFile {
+            name: std::path::Path::new(path)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+            kind: if i == 0 {
+                pb::ImportFileKind::OfferMatrix
+            } else {
+                pb::ImportFileKind::PriceList
+            } as i32,
+        })
+        .collect();
+    let mut messages = vec![pb::UploadMonthRequest {
+        part: Some(Part::Header(pb::UploadMonthHeader {
+            request_id: request.request_id.clone(),
+            month: request.month.clone(),
+            files,
+        })),
+    }];
+    for (i, path) in paths.iter().enumerate() {
+        let bytes = std::fs::read(path).unwrap();
+        for data in bytes.chunks(chunk) {
+            messages.push(pb::UploadMonthRequest {
+                part: Some(Part::Chunk(pb::UploadMonthChunk {
+                    file_index: i as u32,
+                    data: data.to_vec(),
+                })),
+            });
+        }
+    }
+    messages
+}
+
+/// Imports the files `request` names with UploadMonth (256 KiB chunks).
+pub async fn upload(
+    admin: &mut AdminClient,
+    request: &pb::ImportMonthRequest,
+) -> Result<tonic::Response<pb::ImportMonthResponse>, tonic::Status> {
+    admin
+        .upload_month(tokio_stream::iter(upload_messages(request, 256 << 10)))
+        .await
+}
