@@ -169,8 +169,13 @@ impl Application {
         let reflection_v1 = reflection().build_v1()?;
         let reflection_v1alpha = reflection().build_v1alpha()?;
 
-        let (catalog_auth, customers_auth, ordering, admin, limits) =
-            interceptors(&self.settings, &self.keys);
+        let Interceptors {
+            catalog: catalog_auth,
+            customers: customers_auth,
+            ordering,
+            admin,
+            limits,
+        } = Interceptors::new(&self.settings, &self.keys);
         tracing::info!(address = %self.local_addr, "csp-commerce listening");
         let background = tokio::spawn(provisioning_loop(self.orders.clone()));
         let forgetting = tokio::spawn(forget_idle_callers(limits));
@@ -258,60 +263,61 @@ fn refuse_public_dev_secret(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What the interceptors share: the quotas and the failed-authentication limit.
+/// The interceptors of the catalog, customer, cart-and-order and admin services, each with its
+/// group's quotas (carts and orders share theirs), and the limits they hold, to forget idle
+/// callers.
+struct Interceptors {
+    catalog: Authenticate,
+    customers: Authenticate,
+    ordering: Authenticate,
+    admin: Authenticate,
+    limits: Limits,
+}
+
+/// The quotas and the failed-authentication limit.
 type Limits = (Vec<Quotas>, Option<Arc<FailedAuth>>);
 
-/// The interceptors of the catalog, customer, cart-and-order and admin services, each with its
-/// group's quotas (carts and orders share theirs), and the limits, to forget idle callers.
-fn interceptors(
-    s: &Settings,
-    keys: &Arc<TokenKeys>,
-) -> (
-    Authenticate,
-    Authenticate,
-    Authenticate,
-    Authenticate,
-    Limits,
-) {
-    let n = s.quota_replicas;
-    let quotas = [
-        Quotas::new(
-            ServiceGroup::Catalog,
-            s.catalog_partner_requests_per_minute,
-            s.catalog_user_requests_per_minute,
-            n,
-        ),
-        Quotas::new(
-            ServiceGroup::Customers,
-            s.customer_partner_requests_per_minute,
-            s.customer_user_requests_per_minute,
-            n,
-        ),
-        Quotas::new(
-            ServiceGroup::Ordering,
-            s.partner_order_requests_per_minute,
-            s.order_user_requests_per_minute,
-            n,
-        ),
-        // catalog_admin has no partner.
-        Quotas::new(ServiceGroup::Admin, 0, s.admin_user_requests_per_minute, n),
-    ];
-    let failures = FailedAuth::new(s.failed_auth_per_minute, n);
-    let [catalog, customers, ordering, admin] = quotas.clone().map(|q| {
-        let role = (q.group() == ServiceGroup::Admin).then_some(Role::CatalogAdmin);
-        let auth = match role {
-            Some(role) => Authenticate::requiring(keys.clone(), role),
-            None => Authenticate::new(keys.clone()),
-        };
-        auth.throttled(q).limiting_failures(failures.clone())
-    });
-    (
-        catalog,
-        customers,
-        ordering,
-        admin,
-        (quotas.to_vec(), failures),
-    )
+impl Interceptors {
+    fn new(s: &Settings, keys: &Arc<TokenKeys>) -> Self {
+        let n = s.quota_replicas;
+        let quotas = [
+            Quotas::new(
+                ServiceGroup::Catalog,
+                s.catalog_partner_requests_per_minute,
+                s.catalog_user_requests_per_minute,
+                n,
+            ),
+            Quotas::new(
+                ServiceGroup::Customers,
+                s.customer_partner_requests_per_minute,
+                s.customer_user_requests_per_minute,
+                n,
+            ),
+            Quotas::new(
+                ServiceGroup::Ordering,
+                s.partner_order_requests_per_minute,
+                s.order_user_requests_per_minute,
+                n,
+            ),
+            // catalog_admin has no partner.
+            Quotas::new(ServiceGroup::Admin, 0, s.admin_user_requests_per_minute, n),
+        ];
+        let failures = FailedAuth::new(s.failed_auth_per_minute, n);
+        let [catalog, customers, ordering, admin] = quotas.clone().map(|q| {
+            let auth = match q.group() {
+                ServiceGroup::Admin => Authenticate::requiring(keys.clone(), Role::CatalogAdmin),
+                _ => Authenticate::new(keys.clone()),
+            };
+            auth.throttled(q).limiting_failures(failures.clone())
+        });
+        Self {
+            catalog,
+            customers,
+            ordering,
+            admin,
+            limits: (quotas.to_vec(), failures),
+        }
+    }
 }
 
 /// Drops the quota state of callers idle for a while, so the keyed limits stay bounded.
