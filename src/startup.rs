@@ -230,8 +230,13 @@ impl Application {
             connections.clone(),
         );
 
-        let (catalog_auth, customers_auth, ordering, admin, quotas) =
-            interceptors(&self.settings, &self.keys);
+        let Interceptors {
+            catalog: catalog_auth,
+            customers: customers_auth,
+            ordering,
+            admin,
+            limits: quotas,
+        } = Interceptors::new(&self.settings, &self.keys);
         tracing::info!(address = %self.local_addr, "csp-commerce listening");
         let background = tokio::spawn(provisioning_loop(self.orders.clone()));
         let watchdog = tokio::spawn(self.feed.clone().watchdog());
@@ -335,7 +340,13 @@ impl Application {
 
 /// Refuses the public development secret unless the server listens on loopback only.
 fn refuse_public_dev_secret(settings: &Settings) -> anyhow::Result<()> {
-    if settings.jwt_secret == crate::config::DEV_JWT_SECRET && !settings.listen.ip().is_loopback() {
+    let loopback = match settings.listen.ip() {
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or(v6.is_loopback(), |v4| v4.is_loopback()),
+        v4 => v4.is_loopback(),
+    };
+    if settings.jwt_secret == crate::config::DEV_JWT_SECRET && !loopback {
         anyhow::bail!(
             "refusing to listen on {} with the public development JWT secret: set CSP_JWT_SECRET (or jwt_secret in the config file) to a secret of your own, or listen on loopback only (127.0.0.1 or ::1)",
             settings.listen
@@ -344,60 +355,61 @@ fn refuse_public_dev_secret(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What the interceptors share: the quotas and the failed-authentication limit.
+/// The interceptors of the catalog, customer, cart-and-order and admin services, each with its
+/// group's quotas (carts and orders share theirs), and the limits they hold, to forget idle
+/// callers.
+struct Interceptors {
+    catalog: Authenticate,
+    customers: Authenticate,
+    ordering: Authenticate,
+    admin: Authenticate,
+    limits: Limits,
+}
+
+/// The quotas and the failed-authentication limit.
 type Limits = (Vec<Quotas>, Option<Arc<FailedAuth>>);
 
-/// The interceptors of the catalog, customer, cart-and-order and admin services, each with its
-/// group's quotas (carts and orders share theirs), and the limits, to forget idle callers.
-fn interceptors(
-    s: &Settings,
-    keys: &Arc<TokenKeys>,
-) -> (
-    Authenticate,
-    Authenticate,
-    Authenticate,
-    Authenticate,
-    Limits,
-) {
-    let n = s.quota_replicas;
-    let quotas = [
-        Quotas::new(
-            ServiceGroup::Catalog,
-            s.catalog_partner_requests_per_minute,
-            s.catalog_user_requests_per_minute,
-            n,
-        ),
-        Quotas::new(
-            ServiceGroup::Customers,
-            s.customer_partner_requests_per_minute,
-            s.customer_user_requests_per_minute,
-            n,
-        ),
-        Quotas::new(
-            ServiceGroup::Ordering,
-            s.partner_order_requests_per_minute,
-            s.order_user_requests_per_minute,
-            n,
-        ),
-        // catalog_admin has no partner.
-        Quotas::new(ServiceGroup::Admin, 0, s.admin_user_requests_per_minute, n),
-    ];
-    let failures = FailedAuth::new(s.failed_auth_per_minute, n);
-    let [catalog, customers, ordering, admin] = quotas.clone().map(|q| {
-        let role = (q.group() == ServiceGroup::Admin).then_some(Role::CatalogAdmin);
-        let auth = match role {
-            Some(role) => Authenticate::requiring(keys.clone(), role),
-            None => Authenticate::new(keys.clone()),
-        };
-        auth.throttled(q).limiting_failures(failures.clone())
-    });
-    (
-        catalog,
-        customers,
-        ordering,
-        admin,
-        (quotas.to_vec(), failures),
-    )
+impl Interceptors {
+    fn new(s: &Settings, keys: &Arc<TokenKeys>) -> Self {
+        let n = s.quota_replicas;
+        let quotas = [
+            Quotas::new(
+                ServiceGroup::Catalog,
+                s.catalog_partner_requests_per_minute,
+                s.catalog_user_requests_per_minute,
+                n,
+            ),
+            Quotas::new(
+                ServiceGroup::Customers,
+                s.customer_partner_requests_per_minute,
+                s.customer_user_requests_per_minute,
+                n,
+            ),
+            Quotas::new(
+                ServiceGroup::Ordering,
+                s.partner_order_requests_per_minute,
+                s.order_user_requests_per_minute,
+                n,
+            ),
+            // catalog_admin has no partner.
+            Quotas::new(ServiceGroup::Admin, 0, s.admin_user_requests_per_minute, n),
+        ];
+        let failures = FailedAuth::new(s.failed_auth_per_minute, n);
+        let [catalog, customers, ordering, admin] = quotas.clone().map(|q| {
+            let auth = match q.group() {
+                ServiceGroup::Admin => Authenticate::requiring(keys.clone(), Role::CatalogAdmin),
+                _ => Authenticate::new(keys.clone()),
+            };
+            auth.throttled(q).limiting_failures(failures.clone())
+        });
+        Self {
+            catalog,
+            customers,
+            ordering,
+            admin,
+            limits: (quotas.to_vec(), failures),
+        }
+    }
 }
 
 /// Drops the quota state of callers idle for a while, so the keyed limits stay bounded.

@@ -90,7 +90,7 @@ fn assert_throttled(result: Result<(), Status>, quota: &str, subject: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_development_secret_is_refused_beyond_loopback() {
-    for listen in ["0.0.0.0:0", "[::]:0", "10.1.2.3:0"] {
+    for listen in ["0.0.0.0:0", "[::]:0", "10.1.2.3:0", "[::ffff:10.1.2.3]:0"] {
         let dir = tempfile::tempdir().unwrap();
         let settings = Settings {
             listen: listen.parse().unwrap(),
