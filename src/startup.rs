@@ -422,6 +422,8 @@ async fn forget_idle_callers((quotas, failures): Limits) {
         if let Some(f) = &failures {
             f.forget_idle();
         }
+    }
+}
 
 /// The TLS settings read and checked at start: a missing or unreadable file stops the start
 /// with its path, never a plaintext fallback.

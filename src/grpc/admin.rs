@@ -236,9 +236,9 @@ impl CatalogAdminService for AdminApi {
                 .map(|(field, path)| {
                     let opened = dir
                         .open(&path, &limits)
-                        .and_then(|file| {
+                        .map(|file| {
                             let size = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
-                            Ok((file, size))
+                            (file, size)
                         })
                         .map_err(|refusal| {
                             FieldViolation::new(
