@@ -236,9 +236,10 @@ impl CatalogAdminService for AdminApi {
                 .map(|(field, path)| {
                     let opened = dir
                         .open(&path, &limits)
-                        .and_then(|file| {
-                            let size = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
-                            Ok((file, size))
+                        .map(|file| {
+                            // A size unknown counts as over the month's cap.
+                            let size = file.metadata().map_or(u64::MAX, |m| m.len());
+                            (file, size)
                         })
                         .map_err(|refusal| {
                             FieldViolation::new(
