@@ -19,8 +19,8 @@ use crate::import::limits::Crossed;
 use crate::import::{ImportLimits, Source};
 use crate::service::catalog::{CatalogService, ImportError};
 
-/// Files one upload may declare (a month has one price list per market).
-pub const MAX_UPLOAD_FILES: usize = 300;
+/// Files one import may name or upload (a month has one price list per market).
+pub const MAX_IMPORT_FILES: usize = 300;
 /// Bytes of an uploaded file's name.
 pub const MAX_FILE_NAME_BYTES: usize = 255;
 
@@ -126,11 +126,11 @@ fn parse_header(
     let mut v = Violations::new();
     v.check(RequestId::parse("header.request_id", &request_id));
     let month = v.check(Month::parse("header.month", &month));
-    if files.len() > MAX_UPLOAD_FILES {
+    if files.len() > MAX_IMPORT_FILES {
         return Err(DomainError::invalid(
             "header.files",
             "TOO_MANY",
-            format!("at most {MAX_UPLOAD_FILES} files per upload"),
+            format!("at most {MAX_IMPORT_FILES} files per upload"),
         ));
     }
     let mut names = HashMap::new();
@@ -209,6 +209,14 @@ impl CatalogAdminService for AdminApi {
             }
             .into());
         };
+        if price_list_paths.len() >= MAX_IMPORT_FILES {
+            return Err(DomainError::invalid(
+                "price_list_paths",
+                "TOO_MANY",
+                format!("at most {} price lists per import", MAX_IMPORT_FILES - 1),
+            )
+            .into());
+        }
         let mut v = Violations::new();
         v.check(RequestId::parse("request_id", &request_id));
         let month = v.check(Month::parse("month", &month));
@@ -237,7 +245,8 @@ impl CatalogAdminService for AdminApi {
                     let opened = dir
                         .open(&path, &limits)
                         .map(|file| {
-                            let size = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+                            // A size unknown counts as over the month's cap.
+                            let size = file.metadata().map_or(u64::MAX, |m| m.len());
                             (file, size)
                         })
                         .map_err(|refusal| {

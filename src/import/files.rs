@@ -51,7 +51,8 @@ impl ImportDir {
         if !real.starts_with(&self.canonical) {
             return Err(PathRefusal::Outside);
         }
-        let file = open_regular(&real, limits).map_err(|e| match e {
+        // Not following a final link: one swapped in since the check cannot lead out.
+        let file = open(&real, limits, libc::O_NOFOLLOW).map_err(|e| match e {
             OpenError::NotRegular => PathRefusal::NotRegular,
             OpenError::TooLarge => PathRefusal::TooLarge,
             OpenError::Io(_) => PathRefusal::NotFound,
@@ -101,12 +102,16 @@ pub enum OpenError {
     Io(#[from] io::Error),
 }
 
-/// Opens a regular file within the file cap. Opened without blocking and without following a
-/// final link, then checked with fstat: a FIFO, a device or a link is never read.
+/// Opens a regular file within the file cap (the CLI's local files; links are followed).
 pub fn open_regular(path: &Path, limits: &ImportLimits) -> Result<File, OpenError> {
+    open(path, limits, 0)
+}
+
+/// Opened without blocking, then checked with fstat: a FIFO or a device is never read.
+fn open(path: &Path, limits: &ImportLimits, flags: libc::c_int) -> Result<File, OpenError> {
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NONBLOCK | flags)
         .open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {

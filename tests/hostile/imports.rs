@@ -161,6 +161,17 @@ async fn paths_leading_out_of_the_import_folder_are_refused() {
         assert!(!all.contains("PATH="), "{path}: {all}");
         assert_bounded(&err);
     }
+    // Each named file is a descriptor while it is read: their number is capped.
+    let many: Vec<String> = (0..400).map(|i| format!("p{i}.csv")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let err = admin
+        .import_month(path_request("m.csv", &many))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        common::assert_bad_field(&err, "price_list_paths"),
+        "TOO_MANY"
+    );
     // Still serving.
     honest_read(&app).await;
     app.stop().await;
@@ -467,6 +478,19 @@ async fn uploads_over_their_caps_are_refused(backend: Backend) {
         common::assert_bad_field(&err, "header.files[1].name"),
         "DUPLICATE"
     );
+
+    // More files than an upload may declare.
+    let names: Vec<String> = (0..301).map(|i| format!("{i}.csv")).collect();
+    let mut files: Vec<(&str, pb::ImportFileKind)> = names
+        .iter()
+        .map(|n| (n.as_str(), pb::ImportFileKind::PriceList))
+        .collect();
+    files[0].1 = pb::ImportFileKind::OfferMatrix;
+    let err = admin
+        .upload_month(tokio_stream::iter(vec![header(&files)]))
+        .await
+        .unwrap_err();
+    assert_eq!(common::assert_bad_field(&err, "header.files"), "TOO_MANY");
 
     // Nothing was imported, and the server still serves.
     let err = admin

@@ -390,8 +390,13 @@ var _CatalogService_serviceDesc = grpc.ServiceDesc{
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type CatalogAdminServiceClient interface {
-	// Import a month's price lists and offer matrix from paths the server can read.
+	// Import a month from files under the server's import folder (`import_dir`). Off unless
+	// the server sets one (FAILED_PRECONDITION); UploadMonth needs no access to the server's disk.
 	ImportMonth(ctx context.Context, in *ImportMonthRequest, opts ...grpc.CallOption) (*ImportMonthResponse, error)
+	// Import a month from files sent in the stream: a header first, then the files' bytes in
+	// chunks. Sizes are capped per file, per month, per record (line) and per chunk; the first
+	// cap crossed ends the call with INVALID_ARGUMENT (BadRequest names the field and the rule).
+	UploadMonth(ctx context.Context, opts ...grpc.CallOption) (CatalogAdminService_UploadMonthClient, error)
 	// What publishing an imported month would change, against the current month.
 	ListMonthChanges(ctx context.Context, in *ListMonthChangesRequest, opts ...grpc.CallOption) (*ListMonthChangesResponse, error)
 	// Make an imported month current.
@@ -413,6 +418,40 @@ func (c *catalogAdminServiceClient) ImportMonth(ctx context.Context, in *ImportM
 		return nil, err
 	}
 	return out, nil
+}
+
+func (c *catalogAdminServiceClient) UploadMonth(ctx context.Context, opts ...grpc.CallOption) (CatalogAdminService_UploadMonthClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_CatalogAdminService_serviceDesc.Streams[0], "/csp.commerce.v1.CatalogAdminService/UploadMonth", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &catalogAdminServiceUploadMonthClient{stream}
+	return x, nil
+}
+
+type CatalogAdminService_UploadMonthClient interface {
+	Send(*UploadMonthRequest) error
+	CloseAndRecv() (*ImportMonthResponse, error)
+	grpc.ClientStream
+}
+
+type catalogAdminServiceUploadMonthClient struct {
+	grpc.ClientStream
+}
+
+func (x *catalogAdminServiceUploadMonthClient) Send(m *UploadMonthRequest) error {
+	return x.ClientStream.SendMsg(m)
+}
+
+func (x *catalogAdminServiceUploadMonthClient) CloseAndRecv() (*ImportMonthResponse, error) {
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	m := new(ImportMonthResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func (c *catalogAdminServiceClient) ListMonthChanges(ctx context.Context, in *ListMonthChangesRequest, opts ...grpc.CallOption) (*ListMonthChangesResponse, error) {
@@ -437,8 +476,13 @@ func (c *catalogAdminServiceClient) PublishMonth(ctx context.Context, in *Publis
 // All implementations must embed UnimplementedCatalogAdminServiceServer
 // for forward compatibility
 type CatalogAdminServiceServer interface {
-	// Import a month's price lists and offer matrix from paths the server can read.
+	// Import a month from files under the server's import folder (`import_dir`). Off unless
+	// the server sets one (FAILED_PRECONDITION); UploadMonth needs no access to the server's disk.
 	ImportMonth(context.Context, *ImportMonthRequest) (*ImportMonthResponse, error)
+	// Import a month from files sent in the stream: a header first, then the files' bytes in
+	// chunks. Sizes are capped per file, per month, per record (line) and per chunk; the first
+	// cap crossed ends the call with INVALID_ARGUMENT (BadRequest names the field and the rule).
+	UploadMonth(CatalogAdminService_UploadMonthServer) error
 	// What publishing an imported month would change, against the current month.
 	ListMonthChanges(context.Context, *ListMonthChangesRequest) (*ListMonthChangesResponse, error)
 	// Make an imported month current.
@@ -452,6 +496,9 @@ type UnimplementedCatalogAdminServiceServer struct {
 
 func (UnimplementedCatalogAdminServiceServer) ImportMonth(context.Context, *ImportMonthRequest) (*ImportMonthResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ImportMonth not implemented")
+}
+func (UnimplementedCatalogAdminServiceServer) UploadMonth(CatalogAdminService_UploadMonthServer) error {
+	return status.Errorf(codes.Unimplemented, "method UploadMonth not implemented")
 }
 func (UnimplementedCatalogAdminServiceServer) ListMonthChanges(context.Context, *ListMonthChangesRequest) (*ListMonthChangesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListMonthChanges not implemented")
@@ -488,6 +535,32 @@ func _CatalogAdminService_ImportMonth_Handler(srv interface{}, ctx context.Conte
 		return srv.(CatalogAdminServiceServer).ImportMonth(ctx, req.(*ImportMonthRequest))
 	}
 	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogAdminService_UploadMonth_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(CatalogAdminServiceServer).UploadMonth(&catalogAdminServiceUploadMonthServer{stream})
+}
+
+type CatalogAdminService_UploadMonthServer interface {
+	SendAndClose(*ImportMonthResponse) error
+	Recv() (*UploadMonthRequest, error)
+	grpc.ServerStream
+}
+
+type catalogAdminServiceUploadMonthServer struct {
+	grpc.ServerStream
+}
+
+func (x *catalogAdminServiceUploadMonthServer) SendAndClose(m *ImportMonthResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
+func (x *catalogAdminServiceUploadMonthServer) Recv() (*UploadMonthRequest, error) {
+	m := new(UploadMonthRequest)
+	if err := x.ServerStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func _CatalogAdminService_ListMonthChanges_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
@@ -543,6 +616,12 @@ var _CatalogAdminService_serviceDesc = grpc.ServiceDesc{
 			Handler:    _CatalogAdminService_PublishMonth_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "UploadMonth",
+			Handler:       _CatalogAdminService_UploadMonth_Handler,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "csp/commerce/v1/catalog.proto",
 }

@@ -28,7 +28,9 @@ const watchExample = "csp-commerce/clients/go/examples/watch"
 // watchServer is a server of the test's own, since publishing 2026-12 changes the catalog the
 // other tests read (and a month publishes once); it sends progress every 200 ms when idle.
 func watchServer(t *testing.T) *server {
-	s, err := startServer("CSP_WATCH_PROGRESS_INTERVAL_MS=200")
+	// ImportMonth reads paths only under the server's import folder.
+	s, err := startServer("CSP_WATCH_PROGRESS_INTERVAL_MS=200",
+		"CSP_IMPORT_DIR="+filepath.Join(repoRoot(), "data", "demo", "2026-12"))
 	if err != nil {
 		t.Fatalf("starting a server for the change stream: %v", err)
 	}

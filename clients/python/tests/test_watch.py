@@ -36,6 +36,23 @@ def watch_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield srv
 
 
+def upload_messages(month: str, folder: Path, markets: list[str]) -> Iterator[catalog_pb2.UploadMonthRequest]:
+    """An UploadMonth stream: the header, then each file in 256 KiB chunks."""
+    paths = [folder / "offer-matrix.csv"] + [folder / f"pricelist-{m}.csv" for m in markets]
+    kinds = [catalog_pb2.IMPORT_FILE_KIND_OFFER_MATRIX] + [catalog_pb2.IMPORT_FILE_KIND_PRICE_LIST] * len(markets)
+    yield catalog_pb2.UploadMonthRequest(
+        header=catalog_pb2.UploadMonthHeader(
+            request_id=request_id(),
+            month=month,
+            files=[catalog_pb2.ImportFile(name=p.name, kind=k) for p, k in zip(paths, kinds)],
+        )
+    )
+    for index, path in enumerate(paths):
+        with path.open("rb") as f:
+            while data := f.read(256 * 1024):
+                yield catalog_pb2.UploadMonthRequest(chunk=catalog_pb2.UploadMonthChunk(file_index=index, data=data))
+
+
 def auth(server: Server, partner: str, role: str) -> list[tuple[str, str]]:
     return [("authorization", f"Bearer {server.token(partner, role)}")]
 
@@ -94,13 +111,8 @@ def test_a_subscriber_cut_off_mid_replay_resumes_without_loss_or_duplicate(watch
 
             # A month published while subscribed arrives live.
             admin_auth = auth(watch_server, "", "catalog_admin")
-            admin.ImportMonth(
-                catalog_pb2.ImportMonthRequest(
-                    request_id=request_id(),
-                    month="2026-12",
-                    offer_matrix_path=str(DECEMBER / "offer-matrix.csv"),
-                    price_list_paths=[str(DECEMBER / f"pricelist-{m}.csv") for m in MARKETS],
-                ),
+            admin.UploadMonth(
+                upload_messages("2026-12", DECEMBER, MARKETS),
                 metadata=admin_auth,
                 timeout=STREAM_DEADLINE_S,
             )

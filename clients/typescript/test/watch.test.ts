@@ -72,7 +72,8 @@ function assertExactly(seen: bigint[], last: bigint): void {
 describe("catalog changes", () => {
   let server: TestServer;
   before(async () => {
-    server = await startServer({ CSP_WATCH_PROGRESS_INTERVAL_MS: "200" });
+    // ImportMonth reads paths only under the server's import folder.
+    server = await startServer({ CSP_WATCH_PROGRESS_INTERVAL_MS: "200", CSP_IMPORT_DIR: DECEMBER });
   });
   after(() => server?.stop());
 

@@ -35,6 +35,12 @@ class ChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CHANGE_KIND_ADDED: _ClassVar[ChangeKind]
     CHANGE_KIND_CHANGED: _ClassVar[ChangeKind]
     CHANGE_KIND_ENDED: _ClassVar[ChangeKind]
+
+class ImportFileKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    IMPORT_FILE_KIND_UNSPECIFIED: _ClassVar[ImportFileKind]
+    IMPORT_FILE_KIND_OFFER_MATRIX: _ClassVar[ImportFileKind]
+    IMPORT_FILE_KIND_PRICE_LIST: _ClassVar[ImportFileKind]
 CATALOG_VIEW_UNSPECIFIED: CatalogView
 CATALOG_VIEW_PRODUCT: CatalogView
 CATALOG_VIEW_SKU: CatalogView
@@ -48,6 +54,9 @@ CHANGE_KIND_UNSPECIFIED: ChangeKind
 CHANGE_KIND_ADDED: ChangeKind
 CHANGE_KIND_CHANGED: ChangeKind
 CHANGE_KIND_ENDED: ChangeKind
+IMPORT_FILE_KIND_UNSPECIFIED: ImportFileKind
+IMPORT_FILE_KIND_OFFER_MATRIX: ImportFileKind
+IMPORT_FILE_KIND_PRICE_LIST: ImportFileKind
 
 class Product(_message.Message):
     __slots__ = ("id", "title", "description", "product_type", "publisher", "is_microsoft", "billing_type", "category", "sku_count")
@@ -400,6 +409,40 @@ class ImportMonthRequest(_message.Message):
     offer_matrix_path: str
     price_list_paths: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, request_id: _Optional[str] = ..., month: _Optional[str] = ..., offer_matrix_path: _Optional[str] = ..., price_list_paths: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ImportFile(_message.Message):
+    __slots__ = ("name", "kind")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    kind: ImportFileKind
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[ImportFileKind, str]] = ...) -> None: ...
+
+class UploadMonthHeader(_message.Message):
+    __slots__ = ("request_id", "month", "files")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    month: str
+    files: _containers.RepeatedCompositeFieldContainer[ImportFile]
+    def __init__(self, request_id: _Optional[str] = ..., month: _Optional[str] = ..., files: _Optional[_Iterable[_Union[ImportFile, _Mapping]]] = ...) -> None: ...
+
+class UploadMonthChunk(_message.Message):
+    __slots__ = ("file_index", "data")
+    FILE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    file_index: int
+    data: bytes
+    def __init__(self, file_index: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class UploadMonthRequest(_message.Message):
+    __slots__ = ("header", "chunk")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    header: UploadMonthHeader
+    chunk: UploadMonthChunk
+    def __init__(self, header: _Optional[_Union[UploadMonthHeader, _Mapping]] = ..., chunk: _Optional[_Union[UploadMonthChunk, _Mapping]] = ...) -> None: ...
 
 class ImportMonthResponse(_message.Message):
     __slots__ = ("month", "products", "skus", "availabilities", "prices")

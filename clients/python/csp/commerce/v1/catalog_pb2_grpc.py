@@ -424,6 +424,11 @@ class CatalogAdminServiceStub:
                 request_serializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ImportMonthRequest.SerializeToString,
                 response_deserializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ImportMonthResponse.FromString,
                 _registered_method=True)
+        self.UploadMonth = channel.stream_unary(
+                '/csp.commerce.v1.CatalogAdminService/UploadMonth',
+                request_serializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.UploadMonthRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ImportMonthResponse.FromString,
+                _registered_method=True)
         self.ListMonthChanges = channel.unary_unary(
                 '/csp.commerce.v1.CatalogAdminService/ListMonthChanges',
                 request_serializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ListMonthChangesRequest.SerializeToString,
@@ -441,7 +446,17 @@ class CatalogAdminServiceServicer:
     """
 
     def ImportMonth(self, request, context):
-        """Import a month's price lists and offer matrix from paths the server can read.
+        """Import a month from files under the server's import folder (`import_dir`). Off unless
+        the server sets one (FAILED_PRECONDITION); UploadMonth needs no access to the server's disk.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadMonth(self, request_iterator, context):
+        """Import a month from files sent in the stream: a header first, then the files' bytes in
+        chunks. Sizes are capped per file, per month, per record (line) and per chunk; the first
+        cap crossed ends the call with INVALID_ARGUMENT (BadRequest names the field and the rule).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -467,6 +482,11 @@ def add_CatalogAdminServiceServicer_to_server(servicer, server):
             'ImportMonth': grpc.unary_unary_rpc_method_handler(
                     servicer.ImportMonth,
                     request_deserializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ImportMonthRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ImportMonthResponse.SerializeToString,
+            ),
+            'UploadMonth': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadMonth,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.UploadMonthRequest.FromString,
                     response_serializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ImportMonthResponse.SerializeToString,
             ),
             'ListMonthChanges': grpc.unary_unary_rpc_method_handler(
@@ -507,6 +527,33 @@ class CatalogAdminService:
             target,
             '/csp.commerce.v1.CatalogAdminService/ImportMonth',
             csp_dot_commerce_dot_v1_dot_catalog__pb2.ImportMonthRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_catalog__pb2.ImportMonthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadMonth(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/csp.commerce.v1.CatalogAdminService/UploadMonth',
+            csp_dot_commerce_dot_v1_dot_catalog__pb2.UploadMonthRequest.SerializeToString,
             csp_dot_commerce_dot_v1_dot_catalog__pb2.ImportMonthResponse.FromString,
             options,
             channel_credentials,

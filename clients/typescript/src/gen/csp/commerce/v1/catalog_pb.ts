@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file csp/commerce/v1/catalog.proto.
  */
 export const file_csp_commerce_v1_catalog: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jc3AvY29tbWVyY2UvdjEvY2F0YWxvZy5wcm90bxIPY3NwLmNvbW1lcmNlLnYxIu8BCgdQcm9kdWN0EgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEjIKDHByb2R1Y3RfdHlwZRgEIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIRCglwdWJsaXNoZXIYBSABKAkSFAoMaXNfbWljcm9zb2Z0GAYgASgIEjIKDGJpbGxpbmdfdHlwZRgHIAEoDjIcLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nVHlwZRIQCghjYXRlZ29yeRgIIAEoCRIRCglza3VfY291bnQYCSABKAUiLAoGU2t1UmVmEhIKCnByb2R1Y3RfaWQYASABKAkSDgoGc2t1X2lkGAIgASgJIusDCgNTa3USEgoKcHJvZHVjdF9pZBgBIAEoCRIKCgJpZBgCIAEoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIVCg1wcm9kdWN0X3RpdGxlGAUgASgJEhQKDG1pbl9xdWFudGl0eRgGIAEoBRIUCgxtYXhfcXVhbnRpdHkYByABKAUSEAoIaXNfdHJpYWwYCCABKAgSEAoIaXNfYWRkb24YCSABKAgSLgoNcHJlcmVxdWlzaXRlcxgKIAMoCzIXLmNzcC5jb21tZXJjZS52MS5Ta3VSZWYSFwoKc2VhdF9saW1pdBgLIAEoBUgAiAEBEhcKD3NlYXRfbGltaXRfdHlwZRgMIAEoCRIXCg91bml0X29mX21lYXN1cmUYDSABKAkSHgoWcHJvdmlzaW9uaW5nX3ZhcmlhYmxlcxgOIAMoCRIRCgljb3VudHJpZXMYDyADKAkSNQoOYmlsbGluZ19jeWNsZXMYECADKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlEjIKDHByb2R1Y3RfdHlwZRgRIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIRCglwdWJsaXNoZXIYEiABKAlCDQoLX3NlYXRfbGltaXQirQIKCVRlcm1QcmljZRIrCgR0ZXJtGAEgASgOMh0uY3NwLmNvbW1lcmNlLnYxLlRlcm1EdXJhdGlvbhI0Cg1iaWxsaW5nX2N5Y2xlGAIgASgOMh0uY3NwLmNvbW1lcmNlLnYxLkJpbGxpbmdDeWNsZRIqCgp1bml0X3ByaWNlGAMgASgLMhYuY3NwLmNvbW1lcmNlLnYxLk1vbmV5EikKCWVycF9wcmljZRgEIAEoCzIWLmNzcC5jb21tZXJjZS52MS5Nb25leRIzCg9lZmZlY3RpdmVfc3RhcnQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWVmZmVjdGl2ZV9lbmQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqACCgxBdmFpbGFiaWxpdHkSCgoCaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZza3VfaWQYAyABKAkSFwoPY2F0YWxvZ19pdGVtX2lkGAQgASgJEg8KB2NvdW50cnkYBSABKAkSKQoHc2VnbWVudBgGIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EhUKDWN1cnJlbmN5X2NvZGUYByABKAkSKQoFdGVybXMYCCADKAsyGi5jc3AuY29tbWVyY2UudjEuVGVybVByaWNlEhgKEHByaWNlX2xpc3RfbW9udGgYCSABKAkSLwoLZW5kX29mX3NhbGUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItkCCg1DYXRhbG9nRmlsdGVyEg8KB2NvdW50cnkYASABKAkSKQoHc2VnbWVudBgCIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EjIKDHByb2R1Y3RfdHlwZRgDIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIzCglwdWJsaXNoZXIYBCABKA4yIC5jc3AuY29tbWVyY2UudjEuUHVibGlzaGVyRmlsdGVyEjIKDGJpbGxpbmdfdHlwZRgFIAEoDjIcLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nVHlwZRIQCghjYXRlZ29yeRgGIAEoCRIrCgV0cmlhbBgHIAEoDjIcLmNzcC5jb21tZXJjZS52MS5UcmlhbEZpbHRlchIMCgR0ZXh0GAggASgJEiIKGnB1cmNoYXNhYmxlX2J5X2N1c3RvbWVyX2lkGAkgASgJIpgBChNMaXN0UHJvZHVjdHNSZXF1ZXN0Ei4KBmZpbHRlchgBIAEoCzIeLmNzcC5jb21tZXJjZS52MS5DYXRhbG9nRmlsdGVyEioKBHZpZXcYAiABKA4yHC5jc3AuY29tbWVyY2UudjEuQ2F0YWxvZ1ZpZXcSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkikwEKFExpc3RQcm9kdWN0c1Jlc3BvbnNlEioKCHByb2R1Y3RzGAEgAygLMhguY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3QSIgoEc2t1cxgCIAMoCzIULmNzcC5jb21tZXJjZS52MS5Ta3USFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJEhIKCnRvdGFsX3NpemUYBCABKAUiJwoRR2V0UHJvZHVjdFJlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCSI/ChJHZXRQcm9kdWN0UmVzcG9uc2USKQoHcHJvZHVjdBgBIAEoCzIYLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0IogBCg9MaXN0U2t1c1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIPCgdjb3VudHJ5GAIgASgJEikKB3NlZ21lbnQYAyABKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJPChBMaXN0U2t1c1Jlc3BvbnNlEiIKBHNrdXMYASADKAsyFC5jc3AuY29tbWVyY2UudjEuU2t1EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIzCg1HZXRTa3VSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDgoGc2t1X2lkGAIgASgJIjMKDkdldFNrdVJlc3BvbnNlEiEKA3NrdRgBIAEoCzIULmNzcC5jb21tZXJjZS52MS5Ta3UiogEKGUxpc3RBdmFpbGFiaWxpdGllc1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIOCgZza3VfaWQYAiABKAkSDwoHY291bnRyeRgDIAEoCRIpCgdzZWdtZW50GAQgASgOMhguY3NwLmNvbW1lcmNlLnYxLlNlZ21lbnQSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkibAoaTGlzdEF2YWlsYWJpbGl0aWVzUmVzcG9uc2USNQoOYXZhaWxhYmlsaXRpZXMYASADKAsyHS5jc3AuY29tbWVyY2UudjEuQXZhaWxhYmlsaXR5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0ChlSZXNvbHZlQ2F0YWxvZ0l0ZW1SZXF1ZXN0EhcKD2NhdGFsb2dfaXRlbV9pZBgBIAEoCSKfAQoaUmVzb2x2ZUNhdGFsb2dJdGVtUmVzcG9uc2USKQoHcHJvZHVjdBgBIAEoCzIYLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0EiEKA3NrdRgCIAEoCzIULmNzcC5jb21tZXJjZS52MS5Ta3USMwoMYXZhaWxhYmlsaXR5GAMgASgLMh0uY3NwLmNvbW1lcmNlLnYxLkF2YWlsYWJpbGl0eSK/AQoaQ2hlY2tQdXJjaGFzYWJpbGl0eVJlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSFwoPY2F0YWxvZ19pdGVtX2lkGAIgASgJEhAKCHF1YW50aXR5GAMgASgFEisKBHRlcm0YBCABKA4yHS5jc3AuY29tbWVyY2UudjEuVGVybUR1cmF0aW9uEjQKDWJpbGxpbmdfY3ljbGUYBSABKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlIsIBChtDaGVja1B1cmNoYXNhYmlsaXR5UmVzcG9uc2USEwoLcHVyY2hhc2FibGUYASABKAgSMgoIcHJvYmxlbXMYAiADKAsyIC5jc3AuY29tbWVyY2UudjEuUHVyY2hhc2VQcm9ibGVtEioKCnVuaXRfcHJpY2UYAyABKAsyFi5jc3AuY29tbWVyY2UudjEuTW9uZXkSLgoOZXh0ZW5kZWRfcHJpY2UYBCABKAsyFi5jc3AuY29tbWVyY2UudjEuTW9uZXkiOwoLRmllbGRDaGFuZ2USDQoFZmllbGQYASABKAkSDgoGYmVmb3JlGAIgASgJEg0KBWFmdGVyGAMgASgJIrcCCg1DYXRhbG9nQ2hhbmdlEhAKCHJldmlzaW9uGAEgASgEEg0KBW1vbnRoGAIgASgJEikKBGtpbmQYAyABKA4yGy5jc3AuY29tbWVyY2UudjEuQ2hhbmdlS2luZBISCgpwcm9kdWN0X2lkGAQgASgJEg4KBnNrdV9pZBgFIAEoCRIXCg9hdmFpbGFiaWxpdHlfaWQYBiABKAkSDwoHY291bnRyeRgHIAEoCRIpCgdzZWdtZW50GAggASgOMhguY3NwLmNvbW1lcmNlLnYxLlNlZ21lbnQSMgoMcHJvZHVjdF90eXBlGAkgASgOMhwuY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3RUeXBlEi0KB2NoYW5nZXMYCiADKAsyHC5jc3AuY29tbWVyY2UudjEuRmllbGRDaGFuZ2Ui3AEKGldhdGNoQ2F0YWxvZ0NoYW5nZXNSZXF1ZXN0EhgKDmFmdGVyX3JldmlzaW9uGAEgASgESAASEgoIZnJvbV9ub3cYAiABKAhIABIRCgljb3VudHJpZXMYAyADKAkSKgoIc2VnbWVudHMYBCADKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIzCg1wcm9kdWN0X3R5cGVzGAUgAygOMhwuY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3RUeXBlEhMKC3Byb2R1Y3RfaWRzGAYgAygJQgcKBXN0YXJ0IkUKEkNhdGFsb2dDaGFuZ2VCYXRjaBIvCgdjaGFuZ2VzGAEgAygLMh4uY3NwLmNvbW1lcmNlLnYxLkNhdGFsb2dDaGFuZ2UiKQoNV2F0Y2hQcm9ncmVzcxIYChBjdXJyZW50X3JldmlzaW9uGAEgASgEIpIBChtXYXRjaENhdGFsb2dDaGFuZ2VzUmVzcG9uc2USNgoHY2hhbmdlcxgBIAEoCzIjLmNzcC5jb21tZXJjZS52MS5DYXRhbG9nQ2hhbmdlQmF0Y2hIABIyCghwcm9ncmVzcxgCIAEoCzIeLmNzcC5jb21tZXJjZS52MS5XYXRjaFByb2dyZXNzSABCBwoFZXZlbnQibAoSSW1wb3J0TW9udGhSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFbW9udGgYAiABKAkSGQoRb2ZmZXJfbWF0cml4X3BhdGgYAyABKAkSGAoQcHJpY2VfbGlzdF9wYXRocxgEIAMoCSJsChNJbXBvcnRNb250aFJlc3BvbnNlEg0KBW1vbnRoGAEgASgJEhAKCHByb2R1Y3RzGAIgASgFEgwKBHNrdXMYAyABKAUSFgoOYXZhaWxhYmlsaXRpZXMYBCABKAUSDgoGcHJpY2VzGAUgASgFIk8KF0xpc3RNb250aENoYW5nZXNSZXF1ZXN0Eg0KBW1vbnRoGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImQKGExpc3RNb250aENoYW5nZXNSZXNwb25zZRIvCgdjaGFuZ2VzGAEgAygLMh4uY3NwLmNvbW1lcmNlLnYxLkNhdGFsb2dDaGFuZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjgKE1B1Ymxpc2hNb250aFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVtb250aBgCIAEoCSJUChRQdWJsaXNoTW9udGhSZXNwb25zZRINCgVtb250aBgBIAEoCRIWCg5maXJzdF9yZXZpc2lvbhgCIAEoBBIVCg1sYXN0X3JldmlzaW9uGAMgASgEKlsKC0NhdGFsb2dWaWV3EhwKGENBVEFMT0dfVklFV19VTlNQRUNJRklFRBAAEhgKFENBVEFMT0dfVklFV19QUk9EVUNUEAESFAoQQ0FUQUxPR19WSUVXX1NLVRACKnUKD1B1Ymxpc2hlckZpbHRlchIgChxQVUJMSVNIRVJfRklMVEVSX1VOU1BFQ0lGSUVEEAASHgoaUFVCTElTSEVSX0ZJTFRFUl9NSUNST1NPRlQQARIgChxQVUJMSVNIRVJfRklMVEVSX1RISVJEX1BBUlRZEAIqZQoLVHJpYWxGaWx0ZXISHAoYVFJJQUxfRklMVEVSX1VOU1BFQ0lGSUVEEAASHAoYVFJJQUxfRklMVEVSX09OTFlfVFJJQUxTEAESGgoWVFJJQUxfRklMVEVSX05PX1RSSUFMUxACKnAKCkNoYW5nZUtpbmQSGwoXQ0hBTkdFX0tJTkRfVU5TUEVDSUZJRUQQABIVChFDSEFOR0VfS0lORF9BRERFRBABEhcKE0NIQU5HRV9LSU5EX0NIQU5HRUQQAhIVChFDSEFOR0VfS0lORF9FTkRFRBADMqQGCg5DYXRhbG9nU2VydmljZRJbCgxMaXN0UHJvZHVjdHMSJC5jc3AuY29tbWVyY2UudjEuTGlzdFByb2R1Y3RzUmVxdWVzdBolLmNzcC5jb21tZXJjZS52MS5MaXN0UHJvZHVjdHNSZXNwb25zZRJVCgpHZXRQcm9kdWN0EiIuY3NwLmNvbW1lcmNlLnYxLkdldFByb2R1Y3RSZXF1ZXN0GiMuY3NwLmNvbW1lcmNlLnYxLkdldFByb2R1Y3RSZXNwb25zZRJPCghMaXN0U2t1cxIgLmNzcC5jb21tZXJjZS52MS5MaXN0U2t1c1JlcXVlc3QaIS5jc3AuY29tbWVyY2UudjEuTGlzdFNrdXNSZXNwb25zZRJJCgZHZXRTa3USHi5jc3AuY29tbWVyY2UudjEuR2V0U2t1UmVxdWVzdBofLmNzcC5jb21tZXJjZS52MS5HZXRTa3VSZXNwb25zZRJtChJMaXN0QXZhaWxhYmlsaXRpZXMSKi5jc3AuY29tbWVyY2UudjEuTGlzdEF2YWlsYWJpbGl0aWVzUmVxdWVzdBorLmNzcC5jb21tZXJjZS52MS5MaXN0QXZhaWxhYmlsaXRpZXNSZXNwb25zZRJtChJSZXNvbHZlQ2F0YWxvZ0l0ZW0SKi5jc3AuY29tbWVyY2UudjEuUmVzb2x2ZUNhdGFsb2dJdGVtUmVxdWVzdBorLmNzcC5jb21tZXJjZS52MS5SZXNvbHZlQ2F0YWxvZ0l0ZW1SZXNwb25zZRJwChNDaGVja1B1cmNoYXNhYmlsaXR5EisuY3NwLmNvbW1lcmNlLnYxLkNoZWNrUHVyY2hhc2FiaWxpdHlSZXF1ZXN0GiwuY3NwLmNvbW1lcmNlLnYxLkNoZWNrUHVyY2hhc2FiaWxpdHlSZXNwb25zZRJyChNXYXRjaENhdGFsb2dDaGFuZ2VzEisuY3NwLmNvbW1lcmNlLnYxLldhdGNoQ2F0YWxvZ0NoYW5nZXNSZXF1ZXN0GiwuY3NwLmNvbW1lcmNlLnYxLldhdGNoQ2F0YWxvZ0NoYW5nZXNSZXNwb25zZTABMrUCChNDYXRhbG9nQWRtaW5TZXJ2aWNlElgKC0ltcG9ydE1vbnRoEiMuY3NwLmNvbW1lcmNlLnYxLkltcG9ydE1vbnRoUmVxdWVzdBokLmNzcC5jb21tZXJjZS52MS5JbXBvcnRNb250aFJlc3BvbnNlEmcKEExpc3RNb250aENoYW5nZXMSKC5jc3AuY29tbWVyY2UudjEuTGlzdE1vbnRoQ2hhbmdlc1JlcXVlc3QaKS5jc3AuY29tbWVyY2UudjEuTGlzdE1vbnRoQ2hhbmdlc1Jlc3BvbnNlElsKDFB1Ymxpc2hNb250aBIkLmNzcC5jb21tZXJjZS52MS5QdWJsaXNoTW9udGhSZXF1ZXN0GiUuY3NwLmNvbW1lcmNlLnYxLlB1Ymxpc2hNb250aFJlc3BvbnNlYgZwcm90bzM", [file_csp_commerce_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jc3AvY29tbWVyY2UvdjEvY2F0YWxvZy5wcm90bxIPY3NwLmNvbW1lcmNlLnYxIu8BCgdQcm9kdWN0EgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEjIKDHByb2R1Y3RfdHlwZRgEIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIRCglwdWJsaXNoZXIYBSABKAkSFAoMaXNfbWljcm9zb2Z0GAYgASgIEjIKDGJpbGxpbmdfdHlwZRgHIAEoDjIcLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nVHlwZRIQCghjYXRlZ29yeRgIIAEoCRIRCglza3VfY291bnQYCSABKAUiLAoGU2t1UmVmEhIKCnByb2R1Y3RfaWQYASABKAkSDgoGc2t1X2lkGAIgASgJIusDCgNTa3USEgoKcHJvZHVjdF9pZBgBIAEoCRIKCgJpZBgCIAEoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIVCg1wcm9kdWN0X3RpdGxlGAUgASgJEhQKDG1pbl9xdWFudGl0eRgGIAEoBRIUCgxtYXhfcXVhbnRpdHkYByABKAUSEAoIaXNfdHJpYWwYCCABKAgSEAoIaXNfYWRkb24YCSABKAgSLgoNcHJlcmVxdWlzaXRlcxgKIAMoCzIXLmNzcC5jb21tZXJjZS52MS5Ta3VSZWYSFwoKc2VhdF9saW1pdBgLIAEoBUgAiAEBEhcKD3NlYXRfbGltaXRfdHlwZRgMIAEoCRIXCg91bml0X29mX21lYXN1cmUYDSABKAkSHgoWcHJvdmlzaW9uaW5nX3ZhcmlhYmxlcxgOIAMoCRIRCgljb3VudHJpZXMYDyADKAkSNQoOYmlsbGluZ19jeWNsZXMYECADKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlEjIKDHByb2R1Y3RfdHlwZRgRIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIRCglwdWJsaXNoZXIYEiABKAlCDQoLX3NlYXRfbGltaXQirQIKCVRlcm1QcmljZRIrCgR0ZXJtGAEgASgOMh0uY3NwLmNvbW1lcmNlLnYxLlRlcm1EdXJhdGlvbhI0Cg1iaWxsaW5nX2N5Y2xlGAIgASgOMh0uY3NwLmNvbW1lcmNlLnYxLkJpbGxpbmdDeWNsZRIqCgp1bml0X3ByaWNlGAMgASgLMhYuY3NwLmNvbW1lcmNlLnYxLk1vbmV5EikKCWVycF9wcmljZRgEIAEoCzIWLmNzcC5jb21tZXJjZS52MS5Nb25leRIzCg9lZmZlY3RpdmVfc3RhcnQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWVmZmVjdGl2ZV9lbmQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqACCgxBdmFpbGFiaWxpdHkSCgoCaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZza3VfaWQYAyABKAkSFwoPY2F0YWxvZ19pdGVtX2lkGAQgASgJEg8KB2NvdW50cnkYBSABKAkSKQoHc2VnbWVudBgGIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EhUKDWN1cnJlbmN5X2NvZGUYByABKAkSKQoFdGVybXMYCCADKAsyGi5jc3AuY29tbWVyY2UudjEuVGVybVByaWNlEhgKEHByaWNlX2xpc3RfbW9udGgYCSABKAkSLwoLZW5kX29mX3NhbGUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItkCCg1DYXRhbG9nRmlsdGVyEg8KB2NvdW50cnkYASABKAkSKQoHc2VnbWVudBgCIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EjIKDHByb2R1Y3RfdHlwZRgDIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIzCglwdWJsaXNoZXIYBCABKA4yIC5jc3AuY29tbWVyY2UudjEuUHVibGlzaGVyRmlsdGVyEjIKDGJpbGxpbmdfdHlwZRgFIAEoDjIcLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nVHlwZRIQCghjYXRlZ29yeRgGIAEoCRIrCgV0cmlhbBgHIAEoDjIcLmNzcC5jb21tZXJjZS52MS5UcmlhbEZpbHRlchIMCgR0ZXh0GAggASgJEiIKGnB1cmNoYXNhYmxlX2J5X2N1c3RvbWVyX2lkGAkgASgJIpgBChNMaXN0UHJvZHVjdHNSZXF1ZXN0Ei4KBmZpbHRlchgBIAEoCzIeLmNzcC5jb21tZXJjZS52MS5DYXRhbG9nRmlsdGVyEioKBHZpZXcYAiABKA4yHC5jc3AuY29tbWVyY2UudjEuQ2F0YWxvZ1ZpZXcSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkikwEKFExpc3RQcm9kdWN0c1Jlc3BvbnNlEioKCHByb2R1Y3RzGAEgAygLMhguY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3QSIgoEc2t1cxgCIAMoCzIULmNzcC5jb21tZXJjZS52MS5Ta3USFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJEhIKCnRvdGFsX3NpemUYBCABKAUiJwoRR2V0UHJvZHVjdFJlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCSI/ChJHZXRQcm9kdWN0UmVzcG9uc2USKQoHcHJvZHVjdBgBIAEoCzIYLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0IogBCg9MaXN0U2t1c1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIPCgdjb3VudHJ5GAIgASgJEikKB3NlZ21lbnQYAyABKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJPChBMaXN0U2t1c1Jlc3BvbnNlEiIKBHNrdXMYASADKAsyFC5jc3AuY29tbWVyY2UudjEuU2t1EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIzCg1HZXRTa3VSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDgoGc2t1X2lkGAIgASgJIjMKDkdldFNrdVJlc3BvbnNlEiEKA3NrdRgBIAEoCzIULmNzcC5jb21tZXJjZS52MS5Ta3UiogEKGUxpc3RBdmFpbGFiaWxpdGllc1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIOCgZza3VfaWQYAiABKAkSDwoHY291bnRyeRgDIAEoCRIpCgdzZWdtZW50GAQgASgOMhguY3NwLmNvbW1lcmNlLnYxLlNlZ21lbnQSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkibAoaTGlzdEF2YWlsYWJpbGl0aWVzUmVzcG9uc2USNQoOYXZhaWxhYmlsaXRpZXMYASADKAsyHS5jc3AuY29tbWVyY2UudjEuQXZhaWxhYmlsaXR5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0ChlSZXNvbHZlQ2F0YWxvZ0l0ZW1SZXF1ZXN0EhcKD2NhdGFsb2dfaXRlbV9pZBgBIAEoCSKfAQoaUmVzb2x2ZUNhdGFsb2dJdGVtUmVzcG9uc2USKQoHcHJvZHVjdBgBIAEoCzIYLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0EiEKA3NrdRgCIAEoCzIULmNzcC5jb21tZXJjZS52MS5Ta3USMwoMYXZhaWxhYmlsaXR5GAMgASgLMh0uY3NwLmNvbW1lcmNlLnYxLkF2YWlsYWJpbGl0eSK/AQoaQ2hlY2tQdXJjaGFzYWJpbGl0eVJlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSFwoPY2F0YWxvZ19pdGVtX2lkGAIgASgJEhAKCHF1YW50aXR5GAMgASgFEisKBHRlcm0YBCABKA4yHS5jc3AuY29tbWVyY2UudjEuVGVybUR1cmF0aW9uEjQKDWJpbGxpbmdfY3ljbGUYBSABKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlIsIBChtDaGVja1B1cmNoYXNhYmlsaXR5UmVzcG9uc2USEwoLcHVyY2hhc2FibGUYASABKAgSMgoIcHJvYmxlbXMYAiADKAsyIC5jc3AuY29tbWVyY2UudjEuUHVyY2hhc2VQcm9ibGVtEioKCnVuaXRfcHJpY2UYAyABKAsyFi5jc3AuY29tbWVyY2UudjEuTW9uZXkSLgoOZXh0ZW5kZWRfcHJpY2UYBCABKAsyFi5jc3AuY29tbWVyY2UudjEuTW9uZXkiOwoLRmllbGRDaGFuZ2USDQoFZmllbGQYASABKAkSDgoGYmVmb3JlGAIgASgJEg0KBWFmdGVyGAMgASgJIrcCCg1DYXRhbG9nQ2hhbmdlEhAKCHJldmlzaW9uGAEgASgEEg0KBW1vbnRoGAIgASgJEikKBGtpbmQYAyABKA4yGy5jc3AuY29tbWVyY2UudjEuQ2hhbmdlS2luZBISCgpwcm9kdWN0X2lkGAQgASgJEg4KBnNrdV9pZBgFIAEoCRIXCg9hdmFpbGFiaWxpdHlfaWQYBiABKAkSDwoHY291bnRyeRgHIAEoCRIpCgdzZWdtZW50GAggASgOMhguY3NwLmNvbW1lcmNlLnYxLlNlZ21lbnQSMgoMcHJvZHVjdF90eXBlGAkgASgOMhwuY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3RUeXBlEi0KB2NoYW5nZXMYCiADKAsyHC5jc3AuY29tbWVyY2UudjEuRmllbGRDaGFuZ2Ui3AEKGldhdGNoQ2F0YWxvZ0NoYW5nZXNSZXF1ZXN0EhgKDmFmdGVyX3JldmlzaW9uGAEgASgESAASEgoIZnJvbV9ub3cYAiABKAhIABIRCgljb3VudHJpZXMYAyADKAkSKgoIc2VnbWVudHMYBCADKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIzCg1wcm9kdWN0X3R5cGVzGAUgAygOMhwuY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3RUeXBlEhMKC3Byb2R1Y3RfaWRzGAYgAygJQgcKBXN0YXJ0IkUKEkNhdGFsb2dDaGFuZ2VCYXRjaBIvCgdjaGFuZ2VzGAEgAygLMh4uY3NwLmNvbW1lcmNlLnYxLkNhdGFsb2dDaGFuZ2UiKQoNV2F0Y2hQcm9ncmVzcxIYChBjdXJyZW50X3JldmlzaW9uGAEgASgEIpIBChtXYXRjaENhdGFsb2dDaGFuZ2VzUmVzcG9uc2USNgoHY2hhbmdlcxgBIAEoCzIjLmNzcC5jb21tZXJjZS52MS5DYXRhbG9nQ2hhbmdlQmF0Y2hIABIyCghwcm9ncmVzcxgCIAEoCzIeLmNzcC5jb21tZXJjZS52MS5XYXRjaFByb2dyZXNzSABCBwoFZXZlbnQibAoSSW1wb3J0TW9udGhSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFbW9udGgYAiABKAkSGQoRb2ZmZXJfbWF0cml4X3BhdGgYAyABKAkSGAoQcHJpY2VfbGlzdF9wYXRocxgEIAMoCSJJCgpJbXBvcnRGaWxlEgwKBG5hbWUYASABKAkSLQoEa2luZBgCIAEoDjIfLmNzcC5jb21tZXJjZS52MS5JbXBvcnRGaWxlS2luZCJiChFVcGxvYWRNb250aEhlYWRlchISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBW1vbnRoGAIgASgJEioKBWZpbGVzGAMgAygLMhsuY3NwLmNvbW1lcmNlLnYxLkltcG9ydEZpbGUiNAoQVXBsb2FkTW9udGhDaHVuaxISCgpmaWxlX2luZGV4GAEgASgNEgwKBGRhdGEYAiABKAwihgEKElVwbG9hZE1vbnRoUmVxdWVzdBI0CgZoZWFkZXIYASABKAsyIi5jc3AuY29tbWVyY2UudjEuVXBsb2FkTW9udGhIZWFkZXJIABIyCgVjaHVuaxgCIAEoCzIhLmNzcC5jb21tZXJjZS52MS5VcGxvYWRNb250aENodW5rSABCBgoEcGFydCJsChNJbXBvcnRNb250aFJlc3BvbnNlEg0KBW1vbnRoGAEgASgJEhAKCHByb2R1Y3RzGAIgASgFEgwKBHNrdXMYAyABKAUSFgoOYXZhaWxhYmlsaXRpZXMYBCABKAUSDgoGcHJpY2VzGAUgASgFIk8KF0xpc3RNb250aENoYW5nZXNSZXF1ZXN0Eg0KBW1vbnRoGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImQKGExpc3RNb250aENoYW5nZXNSZXNwb25zZRIvCgdjaGFuZ2VzGAEgAygLMh4uY3NwLmNvbW1lcmNlLnYxLkNhdGFsb2dDaGFuZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjgKE1B1Ymxpc2hNb250aFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVtb250aBgCIAEoCSJUChRQdWJsaXNoTW9udGhSZXNwb25zZRINCgVtb250aBgBIAEoCRIWCg5maXJzdF9yZXZpc2lvbhgCIAEoBBIVCg1sYXN0X3JldmlzaW9uGAMgASgEKlsKC0NhdGFsb2dWaWV3EhwKGENBVEFMT0dfVklFV19VTlNQRUNJRklFRBAAEhgKFENBVEFMT0dfVklFV19QUk9EVUNUEAESFAoQQ0FUQUxPR19WSUVXX1NLVRACKnUKD1B1Ymxpc2hlckZpbHRlchIgChxQVUJMSVNIRVJfRklMVEVSX1VOU1BFQ0lGSUVEEAASHgoaUFVCTElTSEVSX0ZJTFRFUl9NSUNST1NPRlQQARIgChxQVUJMSVNIRVJfRklMVEVSX1RISVJEX1BBUlRZEAIqZQoLVHJpYWxGaWx0ZXISHAoYVFJJQUxfRklMVEVSX1VOU1BFQ0lGSUVEEAASHAoYVFJJQUxfRklMVEVSX09OTFlfVFJJQUxTEAESGgoWVFJJQUxfRklMVEVSX05PX1RSSUFMUxACKnAKCkNoYW5nZUtpbmQSGwoXQ0hBTkdFX0tJTkRfVU5TUEVDSUZJRUQQABIVChFDSEFOR0VfS0lORF9BRERFRBABEhcKE0NIQU5HRV9LSU5EX0NIQU5HRUQQAhIVChFDSEFOR0VfS0lORF9FTkRFRBADKnYKDkltcG9ydEZpbGVLaW5kEiAKHElNUE9SVF9GSUxFX0tJTkRfVU5TUEVDSUZJRUQQABIhCh1JTVBPUlRfRklMRV9LSU5EX09GRkVSX01BVFJJWBABEh8KG0lNUE9SVF9GSUxFX0tJTkRfUFJJQ0VfTElTVBACMqQGCg5DYXRhbG9nU2VydmljZRJbCgxMaXN0UHJvZHVjdHMSJC5jc3AuY29tbWVyY2UudjEuTGlzdFByb2R1Y3RzUmVxdWVzdBolLmNzcC5jb21tZXJjZS52MS5MaXN0UHJvZHVjdHNSZXNwb25zZRJVCgpHZXRQcm9kdWN0EiIuY3NwLmNvbW1lcmNlLnYxLkdldFByb2R1Y3RSZXF1ZXN0GiMuY3NwLmNvbW1lcmNlLnYxLkdldFByb2R1Y3RSZXNwb25zZRJPCghMaXN0U2t1cxIgLmNzcC5jb21tZXJjZS52MS5MaXN0U2t1c1JlcXVlc3QaIS5jc3AuY29tbWVyY2UudjEuTGlzdFNrdXNSZXNwb25zZRJJCgZHZXRTa3USHi5jc3AuY29tbWVyY2UudjEuR2V0U2t1UmVxdWVzdBofLmNzcC5jb21tZXJjZS52MS5HZXRTa3VSZXNwb25zZRJtChJMaXN0QXZhaWxhYmlsaXRpZXMSKi5jc3AuY29tbWVyY2UudjEuTGlzdEF2YWlsYWJpbGl0aWVzUmVxdWVzdBorLmNzcC5jb21tZXJjZS52MS5MaXN0QXZhaWxhYmlsaXRpZXNSZXNwb25zZRJtChJSZXNvbHZlQ2F0YWxvZ0l0ZW0SKi5jc3AuY29tbWVyY2UudjEuUmVzb2x2ZUNhdGFsb2dJdGVtUmVxdWVzdBorLmNzcC5jb21tZXJjZS52MS5SZXNvbHZlQ2F0YWxvZ0l0ZW1SZXNwb25zZRJwChNDaGVja1B1cmNoYXNhYmlsaXR5EisuY3NwLmNvbW1lcmNlLnYxLkNoZWNrUHVyY2hhc2FiaWxpdHlSZXF1ZXN0GiwuY3NwLmNvbW1lcmNlLnYxLkNoZWNrUHVyY2hhc2FiaWxpdHlSZXNwb25zZRJyChNXYXRjaENhdGFsb2dDaGFuZ2VzEisuY3NwLmNvbW1lcmNlLnYxLldhdGNoQ2F0YWxvZ0NoYW5nZXNSZXF1ZXN0GiwuY3NwLmNvbW1lcmNlLnYxLldhdGNoQ2F0YWxvZ0NoYW5nZXNSZXNwb25zZTABMpEDChNDYXRhbG9nQWRtaW5TZXJ2aWNlElgKC0ltcG9ydE1vbnRoEiMuY3NwLmNvbW1lcmNlLnYxLkltcG9ydE1vbnRoUmVxdWVzdBokLmNzcC5jb21tZXJjZS52MS5JbXBvcnRNb250aFJlc3BvbnNlEloKC1VwbG9hZE1vbnRoEiMuY3NwLmNvbW1lcmNlLnYxLlVwbG9hZE1vbnRoUmVxdWVzdBokLmNzcC5jb21tZXJjZS52MS5JbXBvcnRNb250aFJlc3BvbnNlKAESZwoQTGlzdE1vbnRoQ2hhbmdlcxIoLmNzcC5jb21tZXJjZS52MS5MaXN0TW9udGhDaGFuZ2VzUmVxdWVzdBopLmNzcC5jb21tZXJjZS52MS5MaXN0TW9udGhDaGFuZ2VzUmVzcG9uc2USWwoMUHVibGlzaE1vbnRoEiQuY3NwLmNvbW1lcmNlLnYxLlB1Ymxpc2hNb250aFJlcXVlc3QaJS5jc3AuY29tbWVyY2UudjEuUHVibGlzaE1vbnRoUmVzcG9uc2ViBnByb3RvMw", [file_csp_commerce_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message csp.commerce.v1.Product
@@ -1016,6 +1016,8 @@ export const WatchCatalogChangesResponseSchema: GenMessage<WatchCatalogChangesRe
  */
 export type ImportMonthRequest = Message<"csp.commerce.v1.ImportMonthRequest"> & {
   /**
+   * Idempotency key of the write (a UUID).
+   *
    * @generated from field: string request_id = 1;
    */
   requestId: string;
@@ -1028,13 +1030,15 @@ export type ImportMonthRequest = Message<"csp.commerce.v1.ImportMonthRequest"> &
   month: string;
 
   /**
-   * Paths readable by the server process.
+   * A regular file inside the server's import folder: relative to it, or absolute inside it.
    *
    * @generated from field: string offer_matrix_path = 3;
    */
   offerMatrixPath: string;
 
   /**
+   * One NCE license-based price list per market, each like `offer_matrix_path`.
+   *
    * @generated from field: repeated string price_list_paths = 4;
    */
   priceListPaths: string[];
@@ -1048,15 +1052,145 @@ export const ImportMonthRequestSchema: GenMessage<ImportMonthRequest> = /*@__PUR
   messageDesc(file_csp_commerce_v1_catalog, 26);
 
 /**
+ * One file of an upload, declared in its header.
+ *
+ * @generated from message csp.commerce.v1.ImportFile
+ */
+export type ImportFile = Message<"csp.commerce.v1.ImportFile"> & {
+  /**
+   * A name for reports, e.g. "pricelist-US.csv" (unique in the upload, at most 255 bytes).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * What the file is.
+   *
+   * @generated from field: csp.commerce.v1.ImportFileKind kind = 2;
+   */
+  kind: ImportFileKind;
+};
+
+/**
+ * Describes the message csp.commerce.v1.ImportFile.
+ * Use `create(ImportFileSchema)` to create a new message.
+ */
+export const ImportFileSchema: GenMessage<ImportFile> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_catalog, 27);
+
+/**
+ * The first message of an upload: what is imported.
+ *
+ * @generated from message csp.commerce.v1.UploadMonthHeader
+ */
+export type UploadMonthHeader = Message<"csp.commerce.v1.UploadMonthHeader"> & {
+  /**
+   * Idempotency key of the write (a UUID).
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * "YYYY-MM".
+   *
+   * @generated from field: string month = 2;
+   */
+  month: string;
+
+  /**
+   * The files the chunks fill, addressed by their index in this list.
+   *
+   * @generated from field: repeated csp.commerce.v1.ImportFile files = 3;
+   */
+  files: ImportFile[];
+};
+
+/**
+ * Describes the message csp.commerce.v1.UploadMonthHeader.
+ * Use `create(UploadMonthHeaderSchema)` to create a new message.
+ */
+export const UploadMonthHeaderSchema: GenMessage<UploadMonthHeader> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_catalog, 28);
+
+/**
+ * Some bytes of one declared file; a file's chunks are appended in the order they arrive.
+ *
+ * @generated from message csp.commerce.v1.UploadMonthChunk
+ */
+export type UploadMonthChunk = Message<"csp.commerce.v1.UploadMonthChunk"> & {
+  /**
+   * The index of the file in the header's `files`.
+   *
+   * @generated from field: uint32 file_index = 1;
+   */
+  fileIndex: number;
+
+  /**
+   * The next bytes of that file (at most the server's chunk size, 1 MiB by default).
+   *
+   * @generated from field: bytes data = 2;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message csp.commerce.v1.UploadMonthChunk.
+ * Use `create(UploadMonthChunkSchema)` to create a new message.
+ */
+export const UploadMonthChunkSchema: GenMessage<UploadMonthChunk> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_catalog, 29);
+
+/**
+ * @generated from message csp.commerce.v1.UploadMonthRequest
+ */
+export type UploadMonthRequest = Message<"csp.commerce.v1.UploadMonthRequest"> & {
+  /**
+   * The header, in the first message only; chunks in every later one.
+   *
+   * @generated from oneof csp.commerce.v1.UploadMonthRequest.part
+   */
+  part: {
+    /**
+     * What is imported (first message).
+     *
+     * @generated from field: csp.commerce.v1.UploadMonthHeader header = 1;
+     */
+    value: UploadMonthHeader;
+    case: "header";
+  } | {
+    /**
+     * File content (every later message).
+     *
+     * @generated from field: csp.commerce.v1.UploadMonthChunk chunk = 2;
+     */
+    value: UploadMonthChunk;
+    case: "chunk";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message csp.commerce.v1.UploadMonthRequest.
+ * Use `create(UploadMonthRequestSchema)` to create a new message.
+ */
+export const UploadMonthRequestSchema: GenMessage<UploadMonthRequest> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_catalog, 30);
+
+/**
  * @generated from message csp.commerce.v1.ImportMonthResponse
  */
 export type ImportMonthResponse = Message<"csp.commerce.v1.ImportMonthResponse"> & {
   /**
+   * The imported month, "YYYY-MM".
+   *
    * @generated from field: string month = 1;
    */
   month: string;
 
   /**
+   * How many products, SKUs, availabilities and term prices the month holds.
+   *
    * @generated from field: int32 products = 2;
    */
   products: number;
@@ -1082,7 +1216,7 @@ export type ImportMonthResponse = Message<"csp.commerce.v1.ImportMonthResponse">
  * Use `create(ImportMonthResponseSchema)` to create a new message.
  */
 export const ImportMonthResponseSchema: GenMessage<ImportMonthResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 27);
+  messageDesc(file_csp_commerce_v1_catalog, 31);
 
 /**
  * @generated from message csp.commerce.v1.ListMonthChangesRequest
@@ -1109,7 +1243,7 @@ export type ListMonthChangesRequest = Message<"csp.commerce.v1.ListMonthChangesR
  * Use `create(ListMonthChangesRequestSchema)` to create a new message.
  */
 export const ListMonthChangesRequestSchema: GenMessage<ListMonthChangesRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 28);
+  messageDesc(file_csp_commerce_v1_catalog, 32);
 
 /**
  * @generated from message csp.commerce.v1.ListMonthChangesResponse
@@ -1131,7 +1265,7 @@ export type ListMonthChangesResponse = Message<"csp.commerce.v1.ListMonthChanges
  * Use `create(ListMonthChangesResponseSchema)` to create a new message.
  */
 export const ListMonthChangesResponseSchema: GenMessage<ListMonthChangesResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 29);
+  messageDesc(file_csp_commerce_v1_catalog, 33);
 
 /**
  * @generated from message csp.commerce.v1.PublishMonthRequest
@@ -1153,7 +1287,7 @@ export type PublishMonthRequest = Message<"csp.commerce.v1.PublishMonthRequest">
  * Use `create(PublishMonthRequestSchema)` to create a new message.
  */
 export const PublishMonthRequestSchema: GenMessage<PublishMonthRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 30);
+  messageDesc(file_csp_commerce_v1_catalog, 34);
 
 /**
  * @generated from message csp.commerce.v1.PublishMonthResponse
@@ -1180,7 +1314,7 @@ export type PublishMonthResponse = Message<"csp.commerce.v1.PublishMonthResponse
  * Use `create(PublishMonthResponseSchema)` to create a new message.
  */
 export const PublishMonthResponseSchema: GenMessage<PublishMonthResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 31);
+  messageDesc(file_csp_commerce_v1_catalog, 35);
 
 /**
  * @generated from enum csp.commerce.v1.CatalogView
@@ -1296,6 +1430,38 @@ export const ChangeKindSchema: GenEnum<ChangeKind> = /*@__PURE__*/
   enumDesc(file_csp_commerce_v1_catalog, 3);
 
 /**
+ * What a file of an upload is.
+ *
+ * @generated from enum csp.commerce.v1.ImportFileKind
+ */
+export enum ImportFileKind {
+  /**
+   * @generated from enum value: IMPORT_FILE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The offer matrix CSV (exactly one per month).
+   *
+   * @generated from enum value: IMPORT_FILE_KIND_OFFER_MATRIX = 1;
+   */
+  OFFER_MATRIX = 1,
+
+  /**
+   * An NCE license-based price list CSV (one per market, at least one).
+   *
+   * @generated from enum value: IMPORT_FILE_KIND_PRICE_LIST = 2;
+   */
+  PRICE_LIST = 2,
+}
+
+/**
+ * Describes the enum csp.commerce.v1.ImportFileKind.
+ */
+export const ImportFileKindSchema: GenEnum<ImportFileKind> = /*@__PURE__*/
+  enumDesc(file_csp_commerce_v1_catalog, 4);
+
+/**
  * Browse the current catalog and ask who may buy what. Every read is served from an
  * in-memory snapshot of the published month.
  *
@@ -1386,13 +1552,26 @@ export const CatalogService: GenService<{
  */
 export const CatalogAdminService: GenService<{
   /**
-   * Import a month's price lists and offer matrix from paths the server can read.
+   * Import a month from files under the server's import folder (`import_dir`). Off unless
+   * the server sets one (FAILED_PRECONDITION); UploadMonth needs no access to the server's disk.
    *
    * @generated from rpc csp.commerce.v1.CatalogAdminService.ImportMonth
    */
   importMonth: {
     methodKind: "unary";
     input: typeof ImportMonthRequestSchema;
+    output: typeof ImportMonthResponseSchema;
+  },
+  /**
+   * Import a month from files sent in the stream: a header first, then the files' bytes in
+   * chunks. Sizes are capped per file, per month, per record (line) and per chunk; the first
+   * cap crossed ends the call with INVALID_ARGUMENT (BadRequest names the field and the rule).
+   *
+   * @generated from rpc csp.commerce.v1.CatalogAdminService.UploadMonth
+   */
+  uploadMonth: {
+    methodKind: "client_streaming";
+    input: typeof UploadMonthRequestSchema;
     output: typeof ImportMonthResponseSchema;
   },
   /**
