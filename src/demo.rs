@@ -112,6 +112,12 @@ fn sources() -> (Source<&'static [u8]>, Vec<Source<&'static [u8]>>) {
 
 /// The demo month as a snapshot, without a database (for tests of what reads snapshots).
 pub fn catalog() -> Result<crate::domain::catalog::Catalog, DomainError> {
+    let (month, data) = catalog_data()?;
+    Ok(crate::domain::catalog::Catalog::build(Some(month), data))
+}
+
+/// The demo month's data, to be changed before it is built (for tests of extreme catalogs).
+pub fn catalog_data() -> Result<(Month, crate::domain::catalog::CatalogData), DomainError> {
     let month = Month::parse("month", MONTH)?;
     let (matrix, price_lists) = sources();
     let data = crate::import::import_month(
@@ -121,7 +127,7 @@ pub fn catalog() -> Result<crate::domain::catalog::Catalog, DomainError> {
         &crate::import::ImportLimits::default(),
     )
     .map_err(|report| DomainError::Internal(format!("embedded demo catalog: {report}")))?;
-    Ok(crate::domain::catalog::Catalog::build(Some(month), data))
+    Ok((month, data))
 }
 
 /// Imports and publishes the embedded demo month.

@@ -446,6 +446,10 @@ fn tls_config(settings: &Settings) -> anyhow::Result<Option<ServerTlsConfig>> {
                 // Client certificates are then required and verified against it (mTLS).
                 tls = tls.client_ca_root(Certificate::from_pem(read("client CA", ca)?));
             }
+            // Parsed now, so a bad certificate or key stops the start before anything is bound.
+            Server::builder()
+                .tls_config(tls.clone())
+                .map_err(|e| anyhow::anyhow!("the TLS certificate or key is not usable: {e}"))?;
             tracing::info!(
                 mtls = settings.tls_client_ca_file.is_some(),
                 "serving TLS only"

@@ -318,3 +318,123 @@ fn out_of_range(currency: Currency, field: &'static str, what: &str) -> Problem 
         figures: vec![("currency", currency.code().to_owned())],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::domain::catalog::Catalog;
+    use crate::domain::customer::{Customer, Partner, Role};
+    use crate::domain::eligibility::Holdings;
+    use crate::domain::ids::{CountryCode, PartnerId};
+
+    /// The demo month with every price set to `micros` a unit.
+    fn catalog_priced_at(micros: i64) -> Catalog {
+        let (month, mut data) = crate::demo::catalog_data().unwrap();
+        for availability in &mut data.availabilities {
+            for term in &mut availability.terms {
+                term.unit_price.micros = micros;
+            }
+        }
+        Catalog::build(Some(month), data)
+    }
+
+    /// Reviews `quantities` of Office 365 E3 (US, commercial, one year paid yearly), one
+    /// line each, for a US customer.
+    fn review_e3(catalog: &Catalog, quantities: &[i32]) -> Review {
+        let us = CountryCode::parse("c", "US").unwrap();
+        let partner = Partner {
+            id: PartnerId::new(),
+            name: "Contoso".into(),
+            country: us,
+            currency: Currency::parse("c", "USD").unwrap(),
+            gcc: false,
+        };
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 10, 12, 0, 0)
+            .unwrap();
+        let customer = Customer {
+            id: CustomerId::new(),
+            partner_id: partner.id,
+            company_name: "Fabrikam".into(),
+            country: us,
+            email: "it@fabrikam.example.com".into(),
+            domain: "fabrikam.example.com".into(),
+            qualifications: Vec::new(),
+            agreement: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let item = CatalogItemId::parse("item", "CFQ7TTC02ROY:0001:X").unwrap();
+        let availability = catalog
+            .availability_for(
+                &item.product,
+                &item.sku,
+                us,
+                crate::domain::catalog::Segment::Commercial,
+            )
+            .unwrap()
+            .id
+            .clone();
+        let lines: Vec<CartLine> = quantities
+            .iter()
+            .map(|&quantity| CartLine {
+                id: uuid::Uuid::now_v7(),
+                input: LineInput {
+                    item: CatalogItemId {
+                        availability: availability.clone(),
+                        ..item.clone()
+                    },
+                    quantity,
+                    term: Term::P1Y,
+                    billing_cycle: BillingCycle::Annual,
+                    provisioning: ProvisioningContext::default(),
+                },
+            })
+            .collect();
+        let holdings = Holdings::default();
+        let buyer = Buyer {
+            catalog,
+            partner: &partner,
+            customer: &customer,
+            role: Role::SalesAgent,
+            holdings: &holdings,
+            now,
+        };
+        review(&buyer, &Parents::new(), &lines)
+    }
+
+    fn codes(problems: &[Problem]) -> Vec<&str> {
+        problems.iter().map(|p| p.code).collect()
+    }
+
+    #[test]
+    fn a_line_whose_price_overflows_is_a_problem_and_has_no_total() {
+        let review = review_e3(&catalog_priced_at(i64::MAX / 4), &[5]);
+        assert!(codes(&review.lines[0].problems).contains(&cart_code::TOTAL_OUT_OF_RANGE));
+        assert_eq!(review.lines[0].extended_price, None);
+        assert!(codes(&review.problems).contains(&cart_code::TOTAL_OUT_OF_RANGE));
+        assert!(review.totals.is_empty(), "{:?}", review.totals);
+        assert!(!review.is_clean());
+    }
+
+    #[test]
+    fn a_total_that_overflows_is_a_cart_problem_not_a_dropped_line() {
+        let review = review_e3(&catalog_priced_at(i64::MAX / 3), &[2, 2]);
+        assert!(review.lines[0].extended_price.is_some());
+        let problem = review
+            .problems
+            .iter()
+            .find(|p| p.code == cart_code::TOTAL_OUT_OF_RANGE)
+            .unwrap();
+        assert_eq!(problem.figures, vec![("currency", "USD".to_owned())]);
+        assert!(review.totals.is_empty(), "{:?}", review.totals);
+        // Within range, the total is the exact sum.
+        let review = review_e3(&catalog_priced_at(1_000_000), &[2, 3]);
+        assert_eq!(review.totals.len(), 1);
+        assert_eq!(review.totals[0].micros, 5_000_000);
+        assert!(!codes(&review.problems).contains(&cart_code::TOTAL_OUT_OF_RANGE));
+    }
+}

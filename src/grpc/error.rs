@@ -9,28 +9,38 @@ use crate::domain::error::{MAX_VIOLATIONS, MORE_VIOLATIONS, clip, count, violati
 pub const ERROR_DOMAIN: &str = "csp-commerce";
 
 /// Bounds on what one status carries, whatever built it (defence in depth: the domain already
-/// cuts echoed input and caps violation lists). With them a status's message and details stay
-/// well under 4 KiB, far below any client's metadata limit.
-const MAX_MESSAGE_BYTES: usize = 512;
+/// cuts echoed input and caps violation lists): its message and google.rpc details (which
+/// repeat the message) stay under 4,000 bytes, far below any client's metadata limit.
+const MAX_STATUS_BYTES: usize = 4000;
+const MAX_MESSAGE_BYTES: usize = 320;
+/// Room kept in a message for the count of what was left out.
+const COUNT_ROOM: usize = 48;
 const MAX_FIELD_BYTES: usize = 128;
 const MAX_DESCRIPTION_BYTES: usize = 256;
-/// Bytes of violations (fields, reasons, descriptions) one status lists; the rest are counted.
-const MAX_DETAIL_BYTES: usize = 2048;
 
-/// The violations that fit the bounds, each clipped, and how many were left out.
-fn bounded<T>(violations: Vec<T>, size: impl Fn(&T) -> usize) -> (Vec<T>, usize) {
-    let total = violations.len();
-    let mut kept = Vec::new();
-    let mut bytes = 0;
-    for violation in violations {
-        bytes += size(&violation);
-        if kept.len() == MAX_VIOLATIONS || bytes > MAX_DETAIL_BYTES {
-            break;
-        }
-        kept.push(violation);
+/// What a status costs a client: its message and its details.
+fn rendered(status: &Status) -> usize {
+    status.message().len() + status.details().len()
+}
+
+/// The status `make` builds from the first of `violations` (at most `MAX_VIOLATIONS`) that
+/// keep it under `MAX_STATUS_BYTES`, told how many more were left out.
+fn fitted<T>(
+    mut violations: Vec<T>,
+    mut left_out: usize,
+    make: impl Fn(&[T], usize) -> Status,
+) -> Status {
+    if violations.len() > MAX_VIOLATIONS {
+        left_out += violations.len() - MAX_VIOLATIONS;
+        violations.truncate(MAX_VIOLATIONS);
     }
-    let left_out = total - kept.len();
-    (kept, left_out)
+    loop {
+        let status = make(&violations, left_out);
+        if rendered(&status) < MAX_STATUS_BYTES || violations.pop().is_none() {
+            return status;
+        }
+        left_out += 1;
+    }
 }
 
 fn and_more(left_out: usize) -> String {
@@ -58,34 +68,33 @@ impl From<DomainError> for Status {
                         })
                     })
                     .collect();
-                let (mut violations, cut) = bounded(violations, |v| {
-                    v.field.len() + v.description.len() + v.reason.len()
-                });
-                left_out += cut;
-                let reason = violations
-                    .first()
-                    .map_or("INVALID_ARGUMENT".to_owned(), |v| v.reason.clone());
-                // Room is left for the count, so a cut message still says how many more.
-                let mut message = clip(
-                    violations
-                        .iter()
-                        .map(|v| v.description.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    MAX_MESSAGE_BYTES - 64,
-                );
-                if left_out > 0 {
-                    message = format!("{message}; {}", and_more(left_out));
-                    violations.push(FieldViolation {
-                        field: String::new(),
-                        description: and_more(left_out),
-                        reason: MORE_VIOLATIONS.to_owned(),
-                        localized_message: None,
-                    });
-                }
-                let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, []);
-                details.set_bad_request(violations);
-                Status::with_error_details(Code::InvalidArgument, message, details)
+                fitted(violations, left_out, |violations, left_out| {
+                    let reason = violations
+                        .first()
+                        .map_or("INVALID_ARGUMENT".to_owned(), |v| v.reason.clone());
+                    // Room is left for the count, so a cut message still says how many more.
+                    let mut message = clip(
+                        violations
+                            .iter()
+                            .map(|v| v.description.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        MAX_MESSAGE_BYTES - COUNT_ROOM,
+                    );
+                    let mut violations = violations.to_vec();
+                    if left_out > 0 {
+                        message = format!("{message}; {}", and_more(left_out));
+                        violations.push(FieldViolation {
+                            field: String::new(),
+                            description: and_more(left_out),
+                            reason: MORE_VIOLATIONS.to_owned(),
+                            localized_message: None,
+                        });
+                    }
+                    let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, []);
+                    details.set_bad_request(violations);
+                    Status::with_error_details(Code::InvalidArgument, message, details)
+                })
             }
             DomainError::NotFound { resource, id } => {
                 let id = clip(id, MAX_FIELD_BYTES);
@@ -115,31 +124,32 @@ impl From<DomainError> for Status {
                 message,
                 violations,
             } => {
-                let (violations, left_out) = bounded(
-                    violations
-                        .into_iter()
-                        .map(|v| {
-                            PreconditionViolation::new(
-                                clip(v.code, MAX_FIELD_BYTES),
-                                clip(v.subject, MAX_FIELD_BYTES),
-                                clip(v.description, MAX_DESCRIPTION_BYTES),
-                            )
-                        })
-                        .collect(),
-                    |v| v.r#type.len() + v.subject.len() + v.description.len(),
-                );
-                let reason = violations
-                    .first()
-                    .map_or("FAILED_PRECONDITION".to_owned(), |v| v.r#type.clone());
-                let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, []);
-                let mut message = clip(message, MAX_MESSAGE_BYTES);
-                if left_out > 0 {
-                    message = format!("{message} ({} more problems)", count(left_out));
-                }
-                if !violations.is_empty() {
-                    details.set_precondition_failure(violations);
-                }
-                Status::with_error_details(Code::FailedPrecondition, message, details)
+                let violations: Vec<_> = violations
+                    .into_iter()
+                    .map(|v| {
+                        PreconditionViolation::new(
+                            clip(v.code, MAX_FIELD_BYTES),
+                            clip(v.subject, MAX_FIELD_BYTES),
+                            clip(v.description, MAX_DESCRIPTION_BYTES),
+                        )
+                    })
+                    .collect();
+                let message = clip(message, MAX_MESSAGE_BYTES - COUNT_ROOM);
+                fitted(violations, 0, |violations, left_out| {
+                    let reason = violations
+                        .first()
+                        .map_or("FAILED_PRECONDITION".to_owned(), |v| v.r#type.clone());
+                    let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, []);
+                    if !violations.is_empty() {
+                        details.set_precondition_failure(violations.to_vec());
+                    }
+                    let message = if left_out > 0 {
+                        format!("{message} ({} more problems)", count(left_out))
+                    } else {
+                        message.clone()
+                    };
+                    Status::with_error_details(Code::FailedPrecondition, message, details)
+                })
             }
             DomainError::RateLimited {
                 retry_after,
@@ -247,5 +257,85 @@ impl From<DomainError> for Status {
                 )
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::FieldViolation as Violation;
+    use crate::domain::error::Precondition;
+
+    #[test]
+    fn the_largest_statuses_stay_under_the_bound() {
+        let long = "\u{1f600}".repeat(10_000);
+        let invalid = Status::from(DomainError::InvalidArgument(
+            (0..1_000)
+                .map(|_| Violation::new(long.clone(), "MALFORMED", long.clone()))
+                .collect(),
+        ));
+        assert!(
+            rendered(&invalid) < MAX_STATUS_BYTES,
+            "{}",
+            rendered(&invalid)
+        );
+        assert!(
+            invalid.message().ends_with(" more"),
+            "{}",
+            invalid.message()
+        );
+        let refused = Status::from(DomainError::FailedPrecondition {
+            message: long.clone(),
+            violations: (0..1_000)
+                .map(|_| Precondition {
+                    code: long.clone(),
+                    subject: long.clone(),
+                    description: long.clone(),
+                })
+                .collect(),
+        });
+        assert!(
+            rendered(&refused) < MAX_STATUS_BYTES,
+            "{}",
+            rendered(&refused)
+        );
+        for status in [
+            DomainError::not_found("cart", long.clone()),
+            DomainError::Unauthenticated(long.clone()),
+            DomainError::AlreadyExists {
+                resource: "customer",
+                id: long.clone(),
+                message: long.clone(),
+            },
+        ]
+        .map(Status::from)
+        {
+            assert!(
+                rendered(&status) < MAX_STATUS_BYTES,
+                "{}",
+                rendered(&status)
+            );
+        }
+    }
+
+    #[test]
+    fn twenty_ordinary_problems_are_all_listed() {
+        let refused = Status::from(DomainError::FailedPrecondition {
+            message: "the cart cannot be checked out".into(),
+            violations: (0..99)
+                .map(|_| Precondition {
+                    code: "PROVISIONING_CONTEXT_MISSING".into(),
+                    subject: format!("lines/{}", uuid::Uuid::now_v7()),
+                    description: "an Azure reservation needs a scope (single or shared) and an Azure subscription id".into(),
+                })
+                .collect(),
+        });
+        let details = refused.get_error_details();
+        assert_eq!(details.precondition_failure().unwrap().violations.len(), 20);
+        assert!(
+            refused.message().ends_with("(79 more problems)"),
+            "{}",
+            refused.message()
+        );
     }
 }

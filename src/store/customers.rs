@@ -128,8 +128,9 @@ async fn load_for_update<C: ConnectionTrait>(
         return Err(DomainError::Aborted {
             reason: "ETAG_MISMATCH",
             message: format!(
-                "the customer changed (etag {} now, {etag} sent): read it again",
-                customer.etag()
+                "the customer changed (etag {} now, {} sent): read it again",
+                customer.etag(),
+                crate::domain::error::echo(etag)
             ),
         });
     }

@@ -199,24 +199,28 @@ async fn violation_lists_are_capped_at_twenty_and_a_count() {
 /// The SKU with the highest US price (26,150.40 USD a unit, 999,999,999 seats allowed).
 const PRICEY: (&str, &str) = ("DZH318Z0BQ4C", "01H7");
 
+/// The catalog item id of `PRICEY` in the US, commercial.
+async fn pricey_item(app: &TestApp) -> String {
+    app.catalog("us", Role::SalesAgent)
+        .list_availabilities(pb::ListAvailabilitiesRequest {
+            product_id: PRICEY.0.into(),
+            sku_id: PRICEY.1.into(),
+            country: "US".into(),
+            segment: pb::Segment::Commercial.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .availabilities[0]
+        .catalog_item_id
+        .clone()
+}
+
 on_both_backends!(
     a_cart_total_that_overflows_is_a_problem_and_checkout_refuses_it,
     async |app: &TestApp| {
-        let item = app
-            .catalog("us", Role::SalesAgent)
-            .list_availabilities(pb::ListAvailabilitiesRequest {
-                product_id: PRICEY.0.into(),
-                sku_id: PRICEY.1.into(),
-                country: "US".into(),
-                segment: pb::Segment::Commercial.into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .availabilities[0]
-            .catalog_item_id
-            .clone();
+        let item = pricey_item(app).await;
         // 100,000,000 units are 2.6e18 micro-dollars a line: four lines do not fit an i64.
         let line = pb::CartLineInput {
             catalog_item_id: item,
@@ -275,6 +279,60 @@ on_both_backends!(
         assert_small(&err);
     }
 );
+
+/// A checkout refused for 99 problems (50 lines of one reservation without its provisioning
+/// context): the first 20 in the PreconditionFailure, the rest counted in the message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_refused_for_many_problems_gets_a_capped_status() {
+    let app = TestApp::spawn(common::Backend::Sqlite).await.unwrap();
+    let item = pricey_item(&app).await;
+    let line = pb::CartLineInput {
+        catalog_item_id: item,
+        quantity: 1,
+        term: pb::TermDuration::P3y.into(),
+        billing_cycle: pb::BillingCycle::Triennial.into(),
+        provisioning_context: None,
+    };
+    let cart = app
+        .carts("us", Role::SalesAgent)
+        .create_cart(pb::CreateCartRequest {
+            request_id: rid(),
+            customer_id: TestApp::customer_id("us-fabrikam"),
+            lines: vec![line; 50],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .cart
+        .unwrap();
+    let problems: usize =
+        cart.lines.iter().map(|l| l.problems.len()).sum::<usize>() + cart.problems.len();
+    assert!(problems >= 99, "{problems} problems");
+    let err = app
+        .carts("us", Role::SalesAgent)
+        .checkout(pb::CheckoutRequest {
+            request_id: rid(),
+            cart_id: cart.id.clone(),
+            etag: cart.etag.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    let listed = details(&err)
+        .precondition_failure()
+        .unwrap()
+        .violations
+        .len();
+    assert_eq!(listed, 20);
+    assert!(
+        err.message()
+            .ends_with(&format!("({} more problems)", problems - 20)),
+        "{}",
+        err.message()
+    );
+    assert_small(&err);
+    app.stop().await;
+}
 
 /// Random, oversized and truncated text, or a value that takes a request past parsing (a
 /// real customer, a plausible etag).

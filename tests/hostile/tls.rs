@@ -192,7 +192,7 @@ async fn mtls_serves_only_clients_with_a_certificate_from_the_client_ca() {
 }
 
 #[tokio::test]
-async fn a_server_with_half_the_tls_settings_refuses_to_start() {
+async fn a_server_with_half_or_unusable_tls_settings_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let cert = dir.path().join("server.pem");
     std::fs::write(&cert, Ca::new("x").sign(&["localhost"]).0).unwrap();
@@ -204,6 +204,8 @@ async fn a_server_with_half_the_tls_settings_refuses_to_start() {
             Some(Path::new("/nonexistent/server.key").to_path_buf()),
             None,
         ),
+        // A key file that holds no key.
+        (Some(cert.clone()), Some(cert.clone()), None),
     ] {
         let settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -218,6 +220,12 @@ async fn a_server_with_half_the_tls_settings_refuses_to_start() {
             csp_commerce::service::ManualClock::new(common::start_of_test_time()),
         )
         .await;
-        assert!(built.is_err(), "started with half the TLS settings");
+        let Err(refused) = built else {
+            panic!("started with half or unusable TLS settings");
+        };
+        assert!(
+            refused.to_string().to_lowercase().contains("tls"),
+            "{refused:#}"
+        );
     }
 }
