@@ -71,6 +71,38 @@ async fn connections_that_send_nothing_are_closed_after_the_handshake_timeout() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_goes_quiet_after_its_preface_is_closed_while_live_ones_stay() {
+    use tokio::io::AsyncWriteExt;
+    // Live connections answer the keepalive pings well within the idle timeout; a quiet one
+    // answers nothing (closed by the idle timeout or the keepalive timeout, whichever first).
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.http2_keepalive_interval_ms = 100;
+        s.http2_keepalive_timeout_ms = 200;
+        s.idle_timeout_ms = 500;
+    })
+    .await
+    .unwrap();
+    let mut quiet = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    quiet
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .unwrap();
+    honest_read(&app).await;
+    let mut buf = [0u8; 256];
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while let Ok(n) = quiet.read(&mut buf).await
+            && n > 0
+        {}
+    })
+    .await
+    .expect("a quiet connection was kept open past the idle timeout");
+    // The honest connection, idle but answering pings, outlives the idle timeout.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    honest_read(&app).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_connections_than_the_cap_neither_stop_a_connected_caller_nor_spin() {
     let app = TestApp::spawn_with(Backend::Sqlite, |s| {
         s.max_connections = 20;
