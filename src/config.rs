@@ -57,7 +57,8 @@ pub struct Settings {
     /// within this long is closed (milliseconds).
     pub handshake_timeout_ms: u64,
     /// A connection from which nothing was read for this long is closed; live peers answer
-    /// the HTTP/2 keepalive pings well within it (milliseconds).
+    /// the HTTP/2 keepalive pings well within it (milliseconds; at least the keepalive
+    /// interval plus its timeout).
     pub idle_timeout_ms: u64,
     /// HTTP/2 keepalive: a ping this often (milliseconds)...
     pub http2_keepalive_interval_ms: u64,

@@ -219,16 +219,20 @@ impl Application {
             .max_decoding_message_size(limits.probe_max_request_bytes);
         let max_request = limits.max_request_bytes;
         let connections = Arc::new(Connections::default());
-        let incoming = listener::incoming(
-            self.listener,
-            ListenerSettings {
-                max_connections: limits.max_connections,
-                handshake_timeout: Duration::from_millis(limits.handshake_timeout_ms),
-                idle_timeout: Duration::from_millis(limits.idle_timeout_ms),
-                tcp_keepalive: Duration::from_secs(60),
-            },
-            connections.clone(),
-        );
+        let incoming =
+            listener::incoming(
+                self.listener,
+                ListenerSettings {
+                    max_connections: limits.max_connections,
+                    handshake_timeout: Duration::from_millis(limits.handshake_timeout_ms),
+                    // Never before a live peer's answer to a keepalive ping is due.
+                    idle_timeout: Duration::from_millis(limits.idle_timeout_ms.max(
+                        limits.http2_keepalive_interval_ms + limits.http2_keepalive_timeout_ms,
+                    )),
+                    tcp_keepalive: Duration::from_secs(60),
+                },
+                connections.clone(),
+            );
 
         let Interceptors {
             catalog: catalog_auth,

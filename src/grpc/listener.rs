@@ -268,8 +268,14 @@ impl AsyncRead for Conn {
             Poll::Ready(Ok(())) => {
                 let n = (buf.filled().len() - before) as u64;
                 if n > 0 {
+                    let before = this.read;
                     this.read = this.read.saturating_add(n);
                     this.last_read = Instant::now();
+                    if before < PREFACE_LEN && this.read >= PREFACE_LEN {
+                        // Handshake done: from here the deadline is the idle one.
+                        let idle_until = this.last_read + this.idle_timeout;
+                        this.deadline.as_mut().reset(idle_until.into());
+                    }
                 }
                 Poll::Ready(Ok(()))
             }

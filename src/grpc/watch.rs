@@ -180,11 +180,18 @@ async fn watch(
         .await
         .map_err(|e| {
             if e.is::<http_body_util::LengthLimitError>() {
-                Status::resource_exhausted(format!(
-                    "the request message is larger than {MAX_REQUEST} bytes"
-                ))
+                refused(
+                    tonic::Code::ResourceExhausted,
+                    "REQUEST_TOO_LARGE",
+                    &format!("the request message is larger than {MAX_REQUEST} bytes"),
+                )
             } else {
-                Status::unavailable(format!("reading the request failed: {e}"))
+                tracing::debug!(error = %e, "reading a WatchCatalogChanges request failed");
+                refused(
+                    tonic::Code::Unavailable,
+                    "REQUEST_NOT_READ",
+                    "the request could not be read",
+                )
             }
         })?
         .to_bytes();
@@ -203,22 +210,38 @@ async fn watch(
 /// The one request message of a call, uncompressed.
 fn request_message(bytes: &[u8]) -> Result<pb::WatchCatalogChangesRequest, Status> {
     let Some((prefix, message)) = bytes.split_first_chunk::<PREFIX>() else {
-        return Err(Status::invalid_argument(
+        return Err(refused(
+            tonic::Code::InvalidArgument,
+            "NO_REQUEST_MESSAGE",
             "the call carries no request message",
         ));
     };
     if prefix[0] != 0 {
-        return Err(Status::unimplemented(
+        return Err(refused(
+            tonic::Code::Unimplemented,
+            "COMPRESSED_REQUEST",
             "compressed requests are not accepted by this method",
         ));
     }
     let len = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]) as usize;
     if len != message.len() {
-        return Err(Status::invalid_argument(
+        return Err(refused(
+            tonic::Code::InvalidArgument,
+            "NOT_ONE_REQUEST_MESSAGE",
             "the call must carry exactly one request message",
         ));
     }
     pb::WatchCatalogChangesRequest::decode(message).map_err(|_| super::codec::malformed_request())
+}
+
+/// A status with its ErrorInfo.
+fn refused(code: tonic::Code, reason: &str, message: &str) -> Status {
+    use tonic_types::{ErrorDetails, StatusExt};
+    Status::with_error_details(
+        code,
+        message,
+        ErrorDetails::with_error_info(reason, super::error::ERROR_DOMAIN, []),
+    )
 }
 
 /// The response body: each delivery becomes a message, the end of the stream its trailers.

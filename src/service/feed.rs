@@ -182,6 +182,61 @@ struct Recent {
     changes: usize,
 }
 
+impl Recent {
+    /// Everything after `floor` (nothing yet).
+    fn new(floor: u64) -> Self {
+        Self {
+            floor,
+            batches: VecDeque::new(),
+            changes: 0,
+        }
+    }
+
+    /// Adds the batch broadcast next, forgetting the oldest ones while the newer hold at
+    /// least `keep` changes.
+    fn push(&mut self, batch: &Arc<LiveBatch>, keep: usize) {
+        let (Some(first), Some(last)) = (batch.changes.first(), batch.changes.last()) else {
+            return;
+        };
+        let (first, last) = (first.change.revision, last.change.revision);
+        let newest = self
+            .batches
+            .back()
+            .and_then(|b| b.changes.last())
+            .map_or(self.floor, |c| c.change.revision);
+        if first != newest + 1 {
+            // Not contiguous (never expected): start afresh from this batch.
+            self.batches.clear();
+            self.changes = 0;
+            self.floor = first.saturating_sub(1);
+        }
+        self.batches.push_back(batch.clone());
+        self.changes += batch.changes.len();
+        while self
+            .batches
+            .front()
+            .is_some_and(|oldest| self.changes - oldest.changes.len() >= keep)
+        {
+            let Some(old) = self.batches.pop_front() else {
+                break;
+            };
+            self.changes -= old.changes.len();
+            self.floor = old.changes.last().map_or(last, |c| c.change.revision);
+        }
+    }
+
+    /// The batches holding changes after `after`, if every change after it is here.
+    fn after(&self, after: u64) -> Option<Vec<Arc<LiveBatch>>> {
+        (after >= self.floor).then(|| {
+            self.batches
+                .iter()
+                .filter(|b| b.changes.last().is_some_and(|c| c.change.revision > after))
+                .cloned()
+                .collect()
+        })
+    }
+}
+
 impl std::ops::Deref for ChangeFeed {
     type Target = Feed;
 
@@ -206,11 +261,7 @@ impl ChangeFeed {
             head: watch::channel(head).0,
             shutdown: watch::channel(false).0,
             replay_turns: Semaphore::new(settings.replay_connections.max(1)),
-            recent: Mutex::new(Recent {
-                floor: head,
-                batches: VecDeque::new(),
-                changes: 0,
-            }),
+            recent: Mutex::new(Recent::new(head)),
             watched: Mutex::new(Vec::new()),
             streams: Arc::new(StreamCounts {
                 limits: settings.streams,
@@ -344,50 +395,21 @@ impl ChangeFeed {
             .map_err(|_| DomainError::Unavailable("the server is shutting down".into()))
     }
 
-    /// Keeps a broadcast batch among the recent ones, forgetting the oldest past the limit.
+    /// Keeps a broadcast batch among the recent ones.
     fn remember(&self, batch: &Arc<LiveBatch>) {
-        let (Some(first), Some(last)) = (batch.changes.first(), batch.changes.last()) else {
-            return;
-        };
-        let (first, last) = (first.change.revision, last.change.revision);
-        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
-        let newest = recent
-            .batches
-            .back()
-            .and_then(|b| b.changes.last())
-            .map_or(recent.floor, |c| c.change.revision);
-        if first != newest + 1 {
-            // Not contiguous (never expected): start afresh from this batch.
-            recent.batches.clear();
-            recent.changes = 0;
-            recent.floor = first.saturating_sub(1);
-        }
-        recent.batches.push_back(batch.clone());
-        recent.changes += batch.changes.len();
-        // At least the limit is kept: a batch goes only when the newer ones hold enough.
-        while recent.batches.front().is_some_and(|oldest| {
-            recent.changes - oldest.changes.len() >= self.settings.recent_changes
-        }) {
-            let Some(old) = recent.batches.pop_front() else {
-                break;
-            };
-            recent.changes -= old.changes.len();
-            recent.floor = old.changes.last().map_or(last, |c| c.change.revision);
-        }
+        self.recent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(batch, self.settings.recent_changes);
     }
 
     /// The recent batches holding changes after `after`, if memory holds every change after
     /// it.
     fn recent_after(&self, after: u64) -> Option<Vec<Arc<LiveBatch>>> {
-        let recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
-        (after >= recent.floor).then(|| {
-            recent
-                .batches
-                .iter()
-                .filter(|b| b.changes.last().is_some_and(|c| c.change.revision > after))
-                .cloned()
-                .collect()
-        })
+        self.recent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .after(after)
     }
 
     /// A place for a new stream of `partner`'s `user` under the stream limits.
@@ -631,13 +653,15 @@ impl StreamCounts {
         partner: Option<PartnerId>,
         user: Option<&str>,
     ) -> Result<StreamSlot, DomainError> {
-        let mut keys = vec![StreamKey::Total];
-        if let Some(partner) = partner {
-            keys.push(StreamKey::Partner(partner));
-        }
+        // The narrowest first: a refusal names the most specific limit reached.
+        let mut keys = Vec::with_capacity(3);
         if let Some(user) = user {
             keys.push(StreamKey::User(partner, user.to_owned()));
         }
+        if let Some(partner) = partner {
+            keys.push(StreamKey::Partner(partner));
+        }
+        keys.push(StreamKey::Total);
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         for key in &keys {
             let (limit, scope, subject) = match key {
@@ -919,5 +943,100 @@ impl Sender {
         self.send(FeedEvent::Changes(batch), last).await?;
         self.last = last;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::domain::catalog::Month;
+    use crate::domain::changes::ChangeKind;
+
+    /// A broadcast batch of the changes `revisions`.
+    fn batch(revisions: std::ops::RangeInclusive<u64>) -> Arc<LiveBatch> {
+        let changes = revisions
+            .map(|revision| {
+                Arc::new(SharedChange {
+                    change: CatalogChange {
+                        revision,
+                        month: Month::parse("month", "2026-12").unwrap(),
+                        kind: ChangeKind::Changed,
+                        product_id: "P".into(),
+                        sku_id: "S".into(),
+                        availability_id: String::new(),
+                        country: String::new(),
+                        segment: None,
+                        product_type: ProductType::Azure,
+                        fields: Vec::new(),
+                    },
+                    wire: Bytes::new(),
+                })
+            })
+            .collect();
+        Arc::new(LiveBatch {
+            changes,
+            wire: WireBatch {
+                plain: Bytes::new(),
+                compressed: None,
+            },
+        })
+    }
+
+    fn firsts(batches: Option<Vec<Arc<LiveBatch>>>) -> Option<Vec<u64>> {
+        batches.map(|b| b.iter().map(|b| b.changes[0].change.revision).collect())
+    }
+
+    #[test]
+    fn recent_changes_answer_only_what_they_hold_whole() {
+        let mut recent = Recent::new(10);
+        // From the head: nothing to send, nothing to read.
+        assert_eq!(firsts(recent.after(10)), Some(vec![]));
+        assert_eq!(firsts(recent.after(9)), None);
+        recent.push(&batch(11..=15), 8);
+        recent.push(&batch(16..=20), 8);
+        assert_eq!(firsts(recent.after(10)), Some(vec![11, 16]));
+        assert_eq!(firsts(recent.after(13)), Some(vec![11, 16]));
+        assert_eq!(firsts(recent.after(15)), Some(vec![16]));
+        // At least 8 kept: the oldest batch goes once the newer hold 8.
+        recent.push(&batch(21..=23), 8);
+        assert_eq!(firsts(recent.after(15)), Some(vec![16, 21]));
+        assert_eq!(firsts(recent.after(14)), None);
+        // Keeping none leaves the head only.
+        recent.push(&batch(24..=30), 0);
+        assert_eq!(firsts(recent.after(30)), Some(vec![]));
+        assert_eq!(firsts(recent.after(29)), None);
+        // A gap starts afresh.
+        recent.push(&batch(40..=41), 8);
+        assert_eq!(firsts(recent.after(39)), Some(vec![40]));
+        assert_eq!(firsts(recent.after(38)), None);
+    }
+
+    #[test]
+    fn open_streams_are_counted_per_user_partner_and_server() {
+        let counts = Arc::new(StreamCounts {
+            limits: StreamLimits {
+                per_user: 2,
+                per_partner: 3,
+                total: 4,
+            },
+            open: Mutex::new(HashMap::new()),
+        });
+        let us = Some(PartnerId::from_uuid(uuid::Uuid::from_u128(1)));
+        let de = Some(PartnerId::from_uuid(uuid::Uuid::from_u128(2)));
+        let reason = |r: Result<StreamSlot, DomainError>| match r {
+            Err(DomainError::QuotaExceeded { subject, .. }) => subject,
+            other => panic!("admitted: {other:?}"),
+        };
+        let a1 = counts.admit(us, Some("a")).unwrap();
+        let _a2 = counts.admit(us, Some("a")).unwrap();
+        assert!(reason(counts.admit(us, Some("a"))).starts_with("users/a"));
+        // The same subject under another partner is another user.
+        let _b = counts.admit(de, Some("a")).unwrap();
+        let _c = counts.admit(us, Some("c")).unwrap();
+        assert!(reason(counts.admit(us, Some("d"))).starts_with("partners/"));
+        assert_eq!(reason(counts.admit(de, Some("e"))), "server");
+        drop(a1);
+        let _e = counts.admit(de, Some("e")).unwrap();
     }
 }

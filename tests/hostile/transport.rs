@@ -71,6 +71,38 @@ async fn connections_that_send_nothing_are_closed_after_the_handshake_timeout() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_goes_quiet_after_its_preface_is_closed_while_live_ones_stay() {
+    use tokio::io::AsyncWriteExt;
+    // Live connections answer the keepalive pings well within the idle timeout; a quiet one
+    // answers nothing (closed by the idle timeout or the keepalive timeout, whichever first).
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.http2_keepalive_interval_ms = 100;
+        s.http2_keepalive_timeout_ms = 200;
+        s.idle_timeout_ms = 500;
+    })
+    .await
+    .unwrap();
+    let mut quiet = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    quiet
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .unwrap();
+    honest_read(&app).await;
+    let mut buf = [0u8; 256];
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while let Ok(n) = quiet.read(&mut buf).await
+            && n > 0
+        {}
+    })
+    .await
+    .expect("a quiet connection was kept open past the idle timeout");
+    // The honest connection, idle but answering pings, outlives the idle timeout.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    honest_read(&app).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_connections_than_the_cap_neither_stop_a_connected_caller_nor_spin() {
     let app = TestApp::spawn_with(Backend::Sqlite, |s| {
         s.max_connections = 20;
@@ -303,4 +335,109 @@ async fn a_pool_time_out_is_unavailable_with_retry_info() {
     drop(release);
     held.await.unwrap().unwrap();
     app.stop().await;
+}
+
+/// CPU time process `pid` has used (user + system), from /proc.
+fn cpu_time_of(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
+/// The server binary with few file descriptors (its own process: the limit is per process).
+/// A flood of connections runs it out of them; accepting then fails (EMFILE) and must back
+/// off instead of spinning, while a caller already connected is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_file_descriptors_the_accept_loop_backs_off_and_serves_the_connected() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut server = std::process::Command::new("sh")
+        .args(["-c", "ulimit -n 128 && exec \"$0\" serve"])
+        .arg(env!("CARGO_BIN_EXE_csp-commerce"))
+        .env("CSP_LISTEN", addr.to_string())
+        .env(
+            "CSP_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("fd.sqlite").display()),
+        )
+        .env("CSP_JWT_SECRET", common::TEST_SECRET)
+        .env("CSP_LOG", "warn")
+        .env_remove("CSP_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let channel = {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+                .unwrap()
+                .connect()
+                .await
+            {
+                Ok(channel) => break channel,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("the server did not start: {e}"),
+            }
+        }
+    };
+    let keys = csp_commerce::auth::TokenKeys::new(common::TEST_SECRET, None).unwrap();
+    let token = keys
+        .mint(
+            "tester",
+            Some(TestApp::partner_id("us")),
+            Role::SalesAgent,
+            chrono::Duration::hours(1),
+        )
+        .unwrap();
+    let mut client = pb::catalog_service_client::CatalogServiceClient::with_interceptor(
+        channel,
+        TestApp::raw_bearer(Some(&format!("Bearer {token}"))),
+    );
+    let mut read = async || {
+        tokio::time::timeout(
+            Duration::from_secs(2),
+            client.list_products(pb::ListProductsRequest::default()),
+        )
+        .await
+        .expect("the connected caller was not served within 2 s")
+        .unwrap();
+    };
+    read().await;
+    // More connections than it has descriptors for.
+    let mut flood = Vec::new();
+    for _ in 0..300 {
+        if let Ok(Ok(conn)) = tokio::time::timeout(
+            Duration::from_millis(500),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            flood.push(conn);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let cpu = cpu_time_of(server.id());
+    let wall = Instant::now();
+    for _ in 0..5 {
+        read().await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let used = cpu_time_of(server.id()) - cpu;
+    assert!(
+        used < wall.elapsed() / 2,
+        "the accept loop spun out of descriptors: {used:?} of CPU in {:?}",
+        wall.elapsed()
+    );
+    drop(flood);
+    server.kill().unwrap();
+    server.wait().unwrap();
 }
