@@ -10,7 +10,10 @@
 //! ```
 //!
 //! It builds nothing: it spawns `CSP_BIN` (default `target/release/csp-commerce`) with its
-//! default limits on a fresh database and a free loopback port. The honest callers connect
+//! default limits on a fresh database and a free loopback port, except the per-minute quotas
+//! (set out of reach: the honest load is a load generator, not a person) and the
+//! slow-subscriber timeout (`--slow-subscriber-timeout-ms`, 5 s). Each attacking
+//! connection is a user of its own, so the per-user stream cap does not refuse all but 100. The honest callers connect
 //! first (a sales agent of the US partner on one HTTP/2 connection, its token verified before
 //! the siege). Then, for `--seconds` after a ramp-up, the attackers hold their ground,
 //! re-opening whatever the server closes:
@@ -48,7 +51,7 @@ use pb::order_service_client::OrderServiceClient;
 use prost::Message as _;
 use support::{
     Backend, Database, Server, bearer, connect, cpu_sample, demo_partner, histogram, ms,
-    raise_open_files, record, rid, server_binary, verdict,
+    raise_open_files, record, rid, server_binary, user_bearer, verdict,
 };
 
 const SECRET: &str = "siege-bench-secret-0123456789abcdef";
@@ -58,6 +61,9 @@ const WATCH_PATH: &str = "/csp.commerce.v1.CatalogService/WatchCatalogChanges";
 /// The target of issue 17: an honest caller's p99 on catalog reads under the siege.
 const TARGET_P99_MS: f64 = 50.0;
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// A replaying reader that gets nothing for this long has caught up (the server sends a
+/// progress message only after its progress interval, 10 s by default).
+const CAUGHT_UP_AFTER: Duration = Duration::from_secs(1);
 
 #[derive(Parser, Debug)]
 #[command(
@@ -73,16 +79,23 @@ struct Args {
     /// Child processes that hold the idle connections between them.
     #[arg(long, default_value_t = 2)]
     idle_processes: usize,
-    /// Change streams that grant no window.
+    /// Change streams that grant no window (helpdesk agents of the demo partner `sk`)...
     #[arg(long, default_value_t = 1_000)]
     stalled: usize,
+    /// ...over this many connections, each of its own user.
     #[arg(long, default_value_t = 10)]
     stalled_connections: usize,
-    /// Change streams replaying the whole log, again and again.
+    /// Change streams replaying the whole log, again and again (helpdesk agents of `gcc`)...
     #[arg(long, default_value_t = 5_000)]
     replays: usize,
+    /// ...over this many connections, each of its own user.
     #[arg(long, default_value_t = 5)]
     replay_connections: usize,
+    /// The server's slow-subscriber timeout (milliseconds): shorter than its default (30 s)
+    /// so that the never-reading streams' connections, closed at twice it, are seen closed
+    /// within the siege.
+    #[arg(long, default_value_t = 5_000)]
+    slow_subscriber_timeout_ms: u64,
     /// Honest catalog calls in flight (on one connection).
     #[arg(long, default_value_t = 4)]
     honest: usize,
@@ -466,9 +479,17 @@ async fn attack_stream(
     }
     let mut body = response.into_body();
     let mut pending = bytes::BytesMut::new();
+    let mut received = false;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let frame = match tokio::time::timeout(left, body.frame()).await {
+        // A reader that has had messages and then none for a second has read the replay.
+        let wait = if read && received {
+            left.min(CAUGHT_UP_AFTER)
+        } else {
+            left
+        };
+        let frame = match tokio::time::timeout(wait, body.frame()).await {
+            Err(_) if wait < left => return Ok(StreamEnd::Completed),
             Err(_) => return Ok(StreamEnd::Deadline),
             Ok(None) | Ok(Some(Err(_))) => return Ok(StreamEnd::Reset),
             Ok(Some(Ok(frame))) => frame,
@@ -483,6 +504,7 @@ async fn attack_stream(
         if !read {
             continue;
         }
+        received = true;
         pending.extend_from_slice(&data);
         // Whole messages: 5-byte prefix, then the message; its first byte is the tag of the
         // response's `event`: 0x12 is `progress`, sent once the replay is over.
@@ -500,24 +522,27 @@ async fn attack_stream(
     }
 }
 
-/// `streams` attacking streams over `connections` connections until `deadline`, each
-/// started again when it ends (a connection that fails is made again).
+/// `streams` attacking streams over as many connections as `users` (a helpdesk agent of the
+/// demo partner `partner` each) until `deadline`, each started again when it ends (a
+/// connection that fails is made again).
 fn attackers(
     addr: SocketAddr,
-    authorization: http::HeaderValue,
+    (partner, users): (&str, usize),
     streams: usize,
-    connections: usize,
     read: bool,
     deadline: Instant,
     tally: Arc<Tally>,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    let connections = connections.max(1);
+) -> Result<Vec<tokio::task::JoinHandle<()>>> {
+    let connections = users.max(1);
+    let partner = demo_partner(partner)?;
     (0..connections)
         .map(|c| {
             let per = streams / connections + usize::from(c < streams % connections);
-            let authorization = authorization.clone();
+            let user = format!("attacker-{c}");
+            let token = user_bearer(SECRET, &user, Some(partner), Role::HelpdeskAgent)?;
+            let authorization: http::HeaderValue = token.0.to_str()?.parse()?;
             let tally = tally.clone();
-            tokio::spawn(async move {
+            Ok(tokio::spawn(async move {
                 let window = if read { 1 << 20 } else { 0 };
                 while Instant::now() < deadline {
                     let Ok(send) = h2_connection(addr, window).await else {
@@ -560,7 +585,7 @@ fn attackers(
                         let _ = lane.await;
                     }
                 }
-            })
+            }))
         })
         .collect()
 }
@@ -647,12 +672,15 @@ impl Report {
 async fn siege(bin: &std::path::Path, args: &Args, backend: Backend) -> Result<Report> {
     eprintln!("== siege on {}", backend.label());
     let db = Database::fresh(backend, &args.postgres)?;
-    let mut server = Server::start(bin, &db.url, SECRET, &[]).await?;
+    let settings = [(
+        "CSP_SLOW_SUBSCRIBER_TIMEOUT_MS",
+        args.slow_subscriber_timeout_ms.to_string(),
+    )];
+    let mut server = Server::start(bin, &db.url, SECRET, &settings).await?;
     let addr = server.addr;
     let pid = server.pid();
     let agent = bearer(SECRET, Some(demo_partner("us")?), Role::SalesAgent)?;
     let other = bearer(SECRET, Some(demo_partner("de")?), Role::SalesAgent)?;
-    let helpdesk = bearer(SECRET, Some(demo_partner("sk")?), Role::HelpdeskAgent)?;
     let honest = connect(addr, Some(CALL_TIMEOUT)).await?;
     let writer = connect(addr, Some(CALL_TIMEOUT)).await?;
     // Warm up (and get the honest tokens verified) before anything is measured.
@@ -687,27 +715,24 @@ async fn siege(bin: &std::path::Path, args: &Args, backend: Backend) -> Result<R
                 .context("spawning an idle-connection child")
         })
         .collect::<Result<Vec<_>>>()?;
-    let authorization: http::HeaderValue = helpdesk.0.to_str()?.parse()?;
     let stalled = Arc::new(Tally::default());
     let replays = Arc::new(Tally::default());
     let mut tasks = attackers(
         addr,
-        authorization.clone(),
+        ("sk", args.stalled_connections),
         args.stalled,
-        args.stalled_connections,
         false,
         deadline,
         stalled.clone(),
-    );
+    )?;
     tasks.extend(attackers(
         addr,
-        authorization,
+        ("gcc", args.replay_connections),
         args.replays,
-        args.replay_connections,
         true,
         deadline,
         replays.clone(),
-    ));
+    )?);
     let stop = Arc::new(AtomicBool::new(false));
     let writes = tokio::spawn(other_partner_writes(writer, other, stop.clone()));
     let peak = Arc::new(AtomicU64::new(0));

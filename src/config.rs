@@ -67,6 +67,9 @@ pub struct Settings {
     /// Deadline of a unary call, and of a stream's start (milliseconds); a shorter
     /// `grpc-timeout` from the client wins. Server streams are not cut.
     pub request_timeout_ms: u64,
+    /// Deadline of a CatalogAdminService call (milliseconds): an upload and import of a whole
+    /// month takes minutes.
+    pub admin_request_timeout_ms: u64,
     /// Largest request message of the commerce services (bytes); CatalogAdminService sets
     /// its own.
     pub max_request_bytes: usize,
@@ -171,6 +174,7 @@ impl Default for Settings {
             http2_keepalive_interval_ms: 30_000,
             http2_keepalive_timeout_ms: 10_000,
             request_timeout_ms: 30_000,
+            admin_request_timeout_ms: 600_000,
             max_request_bytes: 1024 * 1024,
             probe_max_request_bytes: 4 * 1024,
             watch_streams_per_user: 100,

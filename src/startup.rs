@@ -279,6 +279,7 @@ impl Application {
             // Covers a call until its answer starts: a stream's body is not cut.
             .layer(DeadlineLayer {
                 limit: Duration::from_millis(limits.request_timeout_ms),
+                admin_limit: Duration::from_millis(limits.admin_request_timeout_ms),
             })
             .add_service(health)
             .add_service(reflection_v1)

@@ -232,7 +232,11 @@ impl Server {
             .env("CSP_DATABASE_URL", database_url)
             .env("CSP_JWT_SECRET", secret)
             .env("CSP_LOG", "warn")
-            .envs(QUOTAS_NEVER_REACHED.iter().map(|&name| (name, "1000000000")))
+            .envs(
+                QUOTAS_NEVER_REACHED
+                    .iter()
+                    .map(|&name| (name, "1000000000")),
+            )
             .env_remove("CSP_CONFIG")
             .env_remove("CSP_OTLP_ENDPOINT")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -333,9 +337,19 @@ pub type Authed = InterceptedService<Channel, Bearer>;
 
 /// A six-hour HS256 token of `role` (for `partner`) signed with `secret`.
 pub fn bearer(secret: &str, partner: Option<PartnerId>, role: Role) -> Result<Bearer> {
+    user_bearer(secret, "bench", partner, role)
+}
+
+/// The same for the user `sub`.
+pub fn user_bearer(
+    secret: &str,
+    sub: &str,
+    partner: Option<PartnerId>,
+    role: Role,
+) -> Result<Bearer> {
     let keys = TokenKeys::new(secret, None).map_err(anyhow::Error::msg)?;
     let token = keys
-        .mint("bench", partner, role, chrono::Duration::hours(6))
+        .mint(sub, partner, role, chrono::Duration::hours(6))
         .map_err(anyhow::Error::msg)?;
     Ok(Bearer(format!("Bearer {token}").parse()?))
 }

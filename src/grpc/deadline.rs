@@ -2,7 +2,8 @@
 //! DEADLINE_EXCEEDED (tonic's own `timeout` answers CANCELLED, which tells a client nothing
 //! about retrying). It covers a unary call whole, and a stream until its first answer: a
 //! server stream's body is not cut. A shorter `grpc-timeout` from the client is applied by
-//! tonic as usual.
+//! tonic as usual. CatalogAdminService has a deadline of its own: a month's upload and import
+//! take minutes.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -15,7 +16,12 @@ use tonic_types::{ErrorDetails, StatusExt};
 #[derive(Debug, Clone, Copy)]
 pub struct DeadlineLayer {
     pub limit: Duration,
+    /// The deadline of CatalogAdminService's calls.
+    pub admin_limit: Duration,
 }
+
+/// The path prefix of CatalogAdminService's methods.
+const ADMIN_PATH: &str = "/csp.commerce.v1.CatalogAdminService/";
 
 impl<S> tower::Layer<S> for DeadlineLayer {
     type Service = Deadline<S>;
@@ -23,7 +29,7 @@ impl<S> tower::Layer<S> for DeadlineLayer {
     fn layer(&self, inner: S) -> Deadline<S> {
         Deadline {
             inner,
-            limit: self.limit,
+            limits: *self,
         }
     }
 }
@@ -31,7 +37,7 @@ impl<S> tower::Layer<S> for DeadlineLayer {
 #[derive(Debug, Clone)]
 pub struct Deadline<S> {
     inner: S,
-    limit: Duration,
+    limits: DeadlineLayer,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -54,7 +60,11 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let limit = self.limit;
+        let limit = if request.uri().path().starts_with(ADMIN_PATH) {
+            self.limits.admin_limit
+        } else {
+            self.limits.limit
+        };
         let call = self.inner.call(request);
         Box::pin(async move {
             match tokio::time::timeout(limit, call).await {

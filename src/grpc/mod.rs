@@ -11,9 +11,9 @@ pub mod deadline;
 pub mod error;
 pub mod listener;
 pub mod order;
-pub mod quota;
 #[cfg(test)]
 mod parse_props;
+pub mod quota;
 pub mod watch;
 pub mod wire;
 

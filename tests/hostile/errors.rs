@@ -35,9 +35,34 @@ fn bad_line() -> pb::CartLineInput {
     }
 }
 
+/// Requests up to 4 MiB decoded (the default is 1 MiB), so the fields' own bounds are what
+/// is tried.
+fn larger_requests(s: &mut csp_commerce::config::Settings) {
+    s.max_request_bytes = 4 << 20;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_3_mb_country_filter_gets_a_short_status_naming_the_field() {
+    // With the default decode limit (1 MiB) the request is refused before it is parsed.
     let app = TestApp::spawn(common::Backend::Sqlite).await.unwrap();
+    let err = app
+        .catalog("us", Role::SalesAgent)
+        .list_products(pb::ListProductsRequest {
+            filter: Some(pb::CatalogFilter {
+                country: "A".repeat(THREE_MB),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::OutOfRange, "{err:?}");
+    assert_small(&err);
+    app.stop().await;
+    // A server that takes bigger requests still answers briefly, naming the field.
+    let app = TestApp::spawn_with(common::Backend::Sqlite, larger_requests)
+        .await
+        .unwrap();
     let err = app
         .catalog("us", Role::SalesAgent)
         .list_products(pb::ListProductsRequest {
@@ -66,7 +91,10 @@ async fn a_3_mb_country_filter_gets_a_short_status_naming_the_field() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_strings_anywhere_get_short_statuses() {
-    let app = TestApp::spawn(common::Backend::Sqlite).await.unwrap();
+    // Past the decode limit a request is not parsed at all: these are within a raised one.
+    let app = TestApp::spawn_with(common::Backend::Sqlite, larger_requests)
+        .await
+        .unwrap();
     let huge = "Z".repeat(THREE_MB);
     let catalog = app.catalog("us", Role::SalesAgent);
     let mut statuses = vec![

@@ -34,8 +34,9 @@ fn after(revision: u64) -> pb::WatchCatalogChangesRequest {
 async fn publish_december(app: &TestApp) -> u64 {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/2026-12");
     let mut admin = app.admin(None, Role::CatalogAdmin);
-    admin
-        .import_month(pb::ImportMonthRequest {
+    common::upload(
+        &mut admin,
+        &pb::ImportMonthRequest {
             request_id: uuid::Uuid::new_v4().to_string(),
             month: "2026-12".into(),
             offer_matrix_path: dir.join("offer-matrix.csv").display().to_string(),
@@ -43,9 +44,10 @@ async fn publish_december(app: &TestApp) -> u64 {
                 .iter()
                 .map(|m| dir.join(format!("pricelist-{m}.csv")).display().to_string())
                 .collect(),
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await
+    .unwrap();
     let last = admin
         .publish_month(pb::PublishMonthRequest {
             request_id: uuid::Uuid::new_v4().to_string(),
