@@ -23,7 +23,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use bytes::{Buf as _, BufMut as _, Bytes};
@@ -45,10 +45,14 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 
-/// The same allocator as the server under test: the bare server (this binary re-executed) is
-/// the yardstick, and it should differ from the real one only in what it does.
 mod support;
 
+use support::{
+    CATALOG_SERVICE, START_TIMEOUT, cpu_sample, free_port, histogram, server_binary, verdict,
+};
+
+/// The same allocator as the server under test: the bare server (this binary re-executed) is
+/// the yardstick, and it should differ from the real one only in what it does.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -57,20 +61,14 @@ const SECRET: &str = "load-bench-secret-0123456789abcdef";
 /// The demo partner whose sales agent calls, and its US customer for CheckPurchasability.
 const PARTNER: &str = "us";
 const CUSTOMER: &str = "us-fabrikam";
-/// The service whose health says the catalog is loaded (set just before serving).
-const CATALOG_SERVICE: &str = "csp.commerce.v1.CatalogService";
 /// Words of the text-filtered listing.
 const TEXT: &str = "office";
 /// One call that takes longer than this counts as an error (and keeps the run bounded).
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a server may take to answer SERVING before the benchmark gives up.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
 const POLL_EVERY: Duration = Duration::from_millis(2);
 /// Receive windows of the load generator's connections.
 const STREAM_WINDOW: u32 = 1 << 20;
 const CONNECTION_WINDOW: u32 = 16 << 20;
-/// Histogram range in microseconds: 1 us .. 60 s, 3 significant digits.
-const HIST_MAX_US: u64 = 60_000_000;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -269,11 +267,6 @@ impl ServerProcess {
         self.child.wait()?;
         Ok(())
     }
-
-    /// CPU time (user + system) the process has used so far.
-    fn cpu_time(&self, ticks_per_second: f64) -> Option<Duration> {
-        proc_cpu_time(&format!("/proc/{}/stat", self.pid()), ticks_per_second)
-    }
 }
 
 impl Drop for ServerProcess {
@@ -285,32 +278,6 @@ impl Drop for ServerProcess {
     }
 }
 
-/// utime + stime from a `/proc/<pid>/stat` file.
-fn proc_cpu_time(stat_file: &str, ticks_per_second: f64) -> Option<Duration> {
-    let stat = std::fs::read_to_string(stat_file).ok()?;
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some(Duration::from_secs_f64((utime + stime) / ticks_per_second))
-}
-
-/// CPU time used by the whole machine (every core), from the first line of `/proc/stat`.
-fn machine_busy_time(ticks_per_second: f64) -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let line = stat.lines().next()?.strip_prefix("cpu ")?;
-    // user nice system idle iowait irq softirq steal (guest time is inside user).
-    let jiffies: Vec<f64> = line
-        .split_whitespace()
-        .take(8)
-        .map(str::parse)
-        .collect::<Result<_, _>>()
-        .ok()?;
-    let busy = jiffies.iter().sum::<f64>() - jiffies.get(3)? - jiffies.get(4)?;
-    Some(Duration::from_secs_f64(busy / ticks_per_second))
-}
-
 /// CPU time of the server under test, of this process and of the whole machine.
 #[derive(Debug, Clone, Copy)]
 struct CpuSample {
@@ -320,76 +287,14 @@ struct CpuSample {
 }
 
 impl CpuSample {
-    fn take(server: &ServerProcess, ticks_per_second: f64) -> Option<Self> {
+    fn take(server: &ServerProcess) -> Option<Self> {
+        let (server, client, machine) = cpu_sample(server.pid())?;
         Some(Self {
-            server: server.cpu_time(ticks_per_second)?,
-            client: proc_cpu_time("/proc/self/stat", ticks_per_second)?,
-            machine: machine_busy_time(ticks_per_second)?,
+            server: Duration::from_secs_f64(server),
+            client: Duration::from_secs_f64(client),
+            machine: Duration::from_secs_f64(machine),
         })
     }
-}
-
-fn clock_ticks_per_second() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
-}
-
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
-}
-
-fn server_binary() -> Result<PathBuf> {
-    let (bin, default) = match std::env::var_os("CSP_BIN") {
-        Some(path) => (PathBuf::from(path), false),
-        None => (
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/csp-commerce"),
-            true,
-        ),
-    };
-    if !bin.is_file() {
-        bail!(
-            "the release server binary {} does not exist.\n\
-             Run `cargo build --release` first (or point CSP_BIN at a csp-commerce binary): \
-             this benchmark measures the release binary and never builds it.",
-            bin.display()
-        );
-    }
-    if let Some(newer) = default.then(|| newer_source_than(&bin)).flatten() {
-        eprintln!(
-            "WARNING: {} is older than {}: run `cargo build --release` to measure the current code",
-            bin.display(),
-            newer.display()
-        );
-    }
-    Ok(bin)
-}
-
-/// A source file changed after `bin` was built, if any (a stale-binary hint).
-fn newer_source_than(bin: &Path) -> Option<PathBuf> {
-    let built = std::fs::metadata(bin).and_then(|m| m.modified()).ok()?;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut stack = vec![root.join("src"), root.join("proto")];
-    let mut newest: Option<(SystemTime, PathBuf)> = None;
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).ok()?.flatten() {
-            let path = entry.path();
-            let Ok(meta) = entry.metadata() else { continue };
-            if meta.is_dir() {
-                stack.push(path);
-            } else if let Ok(modified) = meta.modified()
-                && newest.as_ref().is_none_or(|(t, _)| modified > *t)
-            {
-                newest = Some((modified, path));
-            }
-        }
-    }
-    newest.filter(|(t, _)| *t > built).map(|(_, p)| p)
 }
 
 /// How long a start took, from spawn.
@@ -864,7 +769,7 @@ async fn worker(
     measure_from: Instant,
     end: Instant,
 ) -> Result<WorkerResult> {
-    let mut histogram = Histogram::<u64>::new_with_bounds(1, HIST_MAX_US, 3)?;
+    let mut histogram = histogram()?;
     let mut errors = 0;
     let mut first_error = None;
     let mut last_done = None;
@@ -907,7 +812,6 @@ async fn run_load(
     calls: Vec<Call>,
     authorization: Option<MetadataValue<Ascii>>,
     config: &LoadConfig,
-    ticks: f64,
 ) -> Result<RoundResult> {
     let uri = format!("http://{}", server.addr);
     let mut channels = Vec::with_capacity(config.connections);
@@ -942,11 +846,11 @@ async fn run_load(
     }
     // Server CPU over the measured window.
     tokio::time::sleep_until(measure_from.into()).await;
-    let cpu_before = CpuSample::take(server, ticks);
+    let cpu_before = CpuSample::take(server);
     tokio::time::sleep_until(end.into()).await;
-    let cpu_after = CpuSample::take(server, ticks);
+    let cpu_after = CpuSample::take(server);
 
-    let mut histogram = Histogram::<u64>::new_with_bounds(1, HIST_MAX_US, 3)?;
+    let mut histogram = histogram()?;
     let mut errors = 0;
     let mut first_error = None;
     let mut last_done = measure_from;
@@ -1048,7 +952,6 @@ async fn run(args: Args) -> Result<()> {
     if args.rounds == 0 || args.seconds <= 0.0 || args.warmup < 0.0 {
         bail!("--rounds and --seconds must be positive, --warmup not negative");
     }
-    let ticks = clock_ticks_per_second();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     eprintln!(
         "server {} | {cores} cores shared by client and servers | {} rounds x ({:.1} s warm-up + {:.1} s) | {} in flight over {} connections",
@@ -1109,7 +1012,7 @@ async fn run(args: Args) -> Result<()> {
                             }
                             .encode_to_vec(),
                         );
-                        run_load(bare, vec![call], None, &config, ticks).await?
+                        run_load(bare, vec![call], None, &config).await?
                     }
                     (scenario, _) => {
                         run_load(
@@ -1117,7 +1020,6 @@ async fn run(args: Args) -> Result<()> {
                             calls.for_scenario(scenario),
                             Some(calls.authorization.clone()),
                             &config,
-                            ticks,
                         )
                         .await?
                     }
@@ -1227,10 +1129,6 @@ fn git_revision() -> String {
     let dirty = run(&["status", "--porcelain", "--", "src", "proto", "Cargo.toml"])
         .is_some_and(|s| !s.is_empty());
     if dirty { format!("{rev}+changes") } else { rev }
-}
-
-fn verdict(met: bool) -> &'static str {
-    if met { "met" } else { "**MISSED**" }
 }
 
 fn summary(

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::ValueEnum;
@@ -118,19 +118,50 @@ pub fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `CSP_BIN`, or the release binary; never built here.
+/// `CSP_BIN`, or the release binary; never built here. The release binary is checked against
+/// the sources: one older than them is measured with a warning.
 pub fn server_binary() -> Result<PathBuf> {
-    let bin = std::env::var_os("CSP_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("target/release/csp-commerce"));
+    let (bin, default) = match std::env::var_os("CSP_BIN") {
+        Some(path) => (PathBuf::from(path), false),
+        None => (manifest_dir().join("target/release/csp-commerce"), true),
+    };
     if !bin.is_file() {
         bail!(
-            "the release server binary {} does not exist: run `cargo build --release` first \
-             (or point CSP_BIN at one); this benchmark never builds it",
+            "the release server binary {} does not exist.\n\
+             Run `cargo build --release` first (or point CSP_BIN at a csp-commerce binary): \
+             this benchmark measures the release binary and never builds it.",
             bin.display()
         );
     }
+    if let Some(newer) = default.then(|| newer_source_than(&bin)).flatten() {
+        eprintln!(
+            "WARNING: {} is older than {}: run `cargo build --release` to measure the current code",
+            bin.display(),
+            newer.display()
+        );
+    }
     Ok(bin)
+}
+
+/// A source file changed after `bin` was built, if any (a stale-binary hint).
+fn newer_source_than(bin: &Path) -> Option<PathBuf> {
+    let built = std::fs::metadata(bin).and_then(|m| m.modified()).ok()?;
+    let mut stack = vec![manifest_dir().join("src"), manifest_dir().join("proto")];
+    let mut newest: Option<(SystemTime, PathBuf)> = None;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).ok()?.flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(path);
+            } else if let Ok(modified) = meta.modified()
+                && newest.as_ref().is_none_or(|(t, _)| modified > *t)
+            {
+                newest = Some((modified, path));
+            }
+        }
+    }
+    newest.filter(|(t, _)| *t > built).map(|(_, p)| p)
 }
 
 pub fn free_port() -> Result<u16> {

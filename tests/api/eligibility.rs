@@ -1,13 +1,11 @@
 //! Who may buy what (DOMAIN.md section 3) through the wire: CheckPurchasability rule by rule,
 //! rules failing together, a purchasable item with its prices, and the catalog's
 //! "purchasable by" filter agreeing with the check.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::TestApp;
+use crate::common::{self, TestApp, rid};
+use crate::on_both_backends;
 use csp_commerce::domain::customer::Role;
 use csp_commerce::grpc::pb;
 use futures::StreamExt;
@@ -154,6 +152,13 @@ impl Ask {
         response
     }
 
+    /// Sends the question; asserts `code` is the only problem and returns it.
+    async fn only_problem(&self, app: &TestApp, code: &str) -> pb::PurchaseProblem {
+        let response = self.send(app).await;
+        assert_eq!(codes(&response), [code], "{self:?}");
+        problem(&response, code).clone()
+    }
+
     /// The problem codes, in the order the service gave them.
     async fn codes(&self, app: &TestApp) -> Vec<String> {
         codes(&self.send(app).await)
@@ -179,6 +184,13 @@ fn figure<'a>(p: &'a pb::PurchaseProblem, name: &str) -> &'a str {
     p.figures
         .get(name)
         .unwrap_or_else(|| panic!("no figure {name} in {p:?}"))
+}
+
+/// Asserts the figures `expected` (name, value) of `p`.
+fn assert_figures(p: &pb::PurchaseProblem, expected: &[(&str, &str)]) {
+    for (name, value) in expected {
+        assert_eq!(figure(p, name), *value, "{name} of {p:?}");
+    }
 }
 
 fn nanos(m: &pb::Money) -> i128 {
@@ -211,7 +223,7 @@ async fn set_qualifications(
 ) -> pb::Customer {
     app.customers(partner, Role::AdminAgent)
         .set_qualifications(pb::SetQualificationsRequest {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: rid(),
             customer_id: customer_id.into(),
             etag: String::new(),
             qualifications: qualifications
@@ -232,7 +244,7 @@ async fn set_qualifications(
 async fn accept_agreement(app: &TestApp, partner: &str, customer_id: &str) -> pb::Customer {
     app.customers(partner, Role::GlobalAdmin)
         .accept_agreement(pb::AcceptAgreementRequest {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: rid(),
             customer_id: customer_id.into(),
             etag: String::new(),
             contact_name: "Ana Contact".into(),
@@ -249,7 +261,7 @@ async fn accept_agreement(app: &TestApp, partner: &str, customer_id: &str) -> pb
 async fn create_customer(app: &TestApp, partner: &str, country: &str) -> String {
     app.customers(partner, Role::SalesAgent)
         .create_customer(pb::CreateCustomerRequest {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: rid(),
             company_name: format!("Test customer in {country}"),
             country: country.into(),
             email: "it@test-customer.example.com".into(),
@@ -355,9 +367,9 @@ on_both_backends!(
         let us = availability(app, "CFQ7TTC01D2T", "0001", "US", COMMERCIAL).await;
         let customer = create_customer(app, "us", "JP").await;
         accept_agreement(app, "us", &customer).await;
-        let response = Ask::for_id("us", customer.clone(), &us).send(app).await;
-        assert_eq!(codes(&response), ["COUNTRY_NOT_SOLD_TO_CUSTOMER"]);
-        let p = problem(&response, "COUNTRY_NOT_SOLD_TO_CUSTOMER");
+        let p = &Ask::for_id("us", customer.clone(), &us)
+            .only_problem(app, "COUNTRY_NOT_SOLD_TO_CUSTOMER")
+            .await;
         assert_eq!(figure(p, "customer_country"), "JP");
         assert_eq!(p.field, "catalog_item_id");
         // A SKU sold in JP is fine for the same customer.
@@ -375,25 +387,22 @@ on_both_backends!(
         let de = availability(app, "CFQ7TTC0LH18", "0001", "DE", COMMERCIAL).await;
         assert_ne!(us.id, de.id);
         // Woodgrove Deutschland (DE), a customer of the US partner, offered the US availability.
-        let response = Ask::new("us", "us-woodgrove-de", &us).send(app).await;
-        assert_eq!(codes(&response), ["AVAILABILITY_COUNTRY_MISMATCH"]);
-        let p = problem(&response, "AVAILABILITY_COUNTRY_MISMATCH");
-        assert_eq!(figure(p, "availability_country"), "US");
-        assert_eq!(figure(p, "customer_country"), "DE");
+        let p = &Ask::new("us", "us-woodgrove-de", &us)
+            .only_problem(app, "AVAILABILITY_COUNTRY_MISMATCH")
+            .await;
+        assert_figures(
+            p,
+            &[("availability_country", "US"), ("customer_country", "DE")],
+        );
         assert_eq!(figure(p, "suggested_catalog_item_id"), de.catalog_item_id);
         // Following the suggestion works.
         let ask = Ask::new("us", "us-woodgrove-de", &de);
         assert_purchasable(&ask.send(app).await, &de, &ask);
         // And the other way round: a US customer offered the German availability.
-        let response = Ask::new("us", "us-fabrikam", &de).send(app).await;
-        assert_eq!(codes(&response), ["AVAILABILITY_COUNTRY_MISMATCH"]);
-        assert_eq!(
-            figure(
-                problem(&response, "AVAILABILITY_COUNTRY_MISMATCH"),
-                "suggested_catalog_item_id"
-            ),
-            us.catalog_item_id
-        );
+        let p = Ask::new("us", "us-fabrikam", &de)
+            .only_problem(app, "AVAILABILITY_COUNTRY_MISMATCH")
+            .await;
+        assert_eq!(figure(&p, "suggested_catalog_item_id"), us.catalog_item_id);
     }
 );
 
@@ -408,11 +417,11 @@ on_both_backends!(
         let ask = Ask::new("us", "us-fabrikam", &nonprofit);
 
         // No qualification.
-        let response = ask.send(app).await;
-        assert_eq!(codes(&response), ["SEGMENT_NOT_ALLOWED"]);
-        let p = problem(&response, "SEGMENT_NOT_ALLOWED");
-        assert_eq!(figure(p, "segment"), "nonprofit");
-        assert_eq!(figure(p, "allowed_segments"), "commercial");
+        let p = &ask.only_problem(app, "SEGMENT_NOT_ALLOWED").await;
+        assert_figures(
+            p,
+            &[("segment", "nonprofit"), ("allowed_segments", "commercial")],
+        );
         for vetting in [InReview, Denied] {
             set_qualifications(app, "us", &fabrikam, &[(Nonprofit, vetting)]).await;
             let response = ask.send(app).await;
@@ -467,12 +476,10 @@ on_both_backends!(
         let education =
             availability(app, "CFQ7TTC02ROY", "0005", "US", pb::Segment::Education).await;
         // No qualification at all.
-        let response = Ask::new("us", "us-fabrikam", &education).send(app).await;
-        assert_eq!(codes(&response), ["SEGMENT_NOT_ALLOWED"]);
-        assert_eq!(
-            figure(problem(&response, "SEGMENT_NOT_ALLOWED"), "segment"),
-            "education"
-        );
+        let p = Ask::new("us", "us-fabrikam", &education)
+            .only_problem(app, "SEGMENT_NOT_ALLOWED")
+            .await;
+        assert_eq!(figure(&p, "segment"), "education");
         // Bellows College is seeded in review.
         let bellows = TestApp::customer_id("us-bellows-college");
         let ask = Ask::new("us", "us-bellows-college", &education);
@@ -492,17 +499,10 @@ on_both_backends!(
         // Approved education opens commercial and education, not nonprofit.
         let nonprofit =
             availability(app, "CFQ7TTC02ROY", "0002", "US", pb::Segment::Nonprofit).await;
-        let response = Ask::new("us", "us-bellows-college", &nonprofit)
-            .send(app)
+        let p = Ask::new("us", "us-bellows-college", &nonprofit)
+            .only_problem(app, "SEGMENT_NOT_ALLOWED")
             .await;
-        assert_eq!(codes(&response), ["SEGMENT_NOT_ALLOWED"]);
-        assert_eq!(
-            figure(
-                problem(&response, "SEGMENT_NOT_ALLOWED"),
-                "allowed_segments"
-            ),
-            "commercial,education"
-        );
+        assert_eq!(figure(&p, "allowed_segments"), "commercial,education");
     }
 );
 
@@ -516,13 +516,16 @@ on_both_backends!(
         let ask = Ask::new("gcc", "gcc-woodgrove-county", &gov).quantity(20);
         assert_purchasable(&ask.send(app).await, &gov, &ask);
         // ...and only those.
-        let response = Ask::new("gcc", "gcc-woodgrove-county", &commercial)
-            .send(app)
+        let p = &Ask::new("gcc", "gcc-woodgrove-county", &commercial)
+            .only_problem(app, "SEGMENT_NOT_ALLOWED")
             .await;
-        assert_eq!(codes(&response), ["SEGMENT_NOT_ALLOWED"]);
-        let p = problem(&response, "SEGMENT_NOT_ALLOWED");
-        assert_eq!(figure(p, "segment"), "commercial");
-        assert_eq!(figure(p, "allowed_segments"), "government");
+        assert_figures(
+            p,
+            &[
+                ("segment", "commercial"),
+                ("allowed_segments", "government"),
+            ],
+        );
         // A GCC qualification in review does not count.
         assert_eq!(
             Ask::new("gcc", "gcc-blue-yonder", &gov).codes(app).await,
@@ -573,15 +576,10 @@ on_both_backends!(
         set_qualifications(app, "us", &fabrikam, &[(StateOwnedEntity, Approved)]).await;
         let nonprofit =
             availability(app, "CFQ7TTC02ROY", "0002", "US", pb::Segment::Nonprofit).await;
-        let response = Ask::new("us", "us-fabrikam", &nonprofit).send(app).await;
-        assert_eq!(codes(&response), ["SEGMENT_NOT_ALLOWED"]);
-        assert_eq!(
-            figure(
-                problem(&response, "SEGMENT_NOT_ALLOWED"),
-                "allowed_segments"
-            ),
-            "commercial"
-        );
+        let p = Ask::new("us", "us-fabrikam", &nonprofit)
+            .only_problem(app, "SEGMENT_NOT_ALLOWED")
+            .await;
+        assert_eq!(figure(&p, "allowed_segments"), "commercial");
         let commercial = availability(app, "CFQ7TTC02ROY", "0001", "US", COMMERCIAL).await;
         assert!(
             Ask::new("us", "us-fabrikam", &commercial)
@@ -614,17 +612,10 @@ on_both_backends!(
             &[(Gcc, Approved), (Education, Approved)],
         )
         .await;
-        let response = Ask::new("gcc", "gcc-woodgrove-county", &education)
-            .send(app)
+        let p = Ask::new("gcc", "gcc-woodgrove-county", &education)
+            .only_problem(app, "SEGMENT_NOT_ALLOWED")
             .await;
-        assert_eq!(codes(&response), ["SEGMENT_NOT_ALLOWED"]);
-        assert_eq!(
-            figure(
-                problem(&response, "SEGMENT_NOT_ALLOWED"),
-                "allowed_segments"
-            ),
-            "government"
-        );
+        assert_eq!(figure(&p, "allowed_segments"), "government");
         let gov = availability(app, "CFQ7TTC02ROY", "0006", "US", pb::Segment::Government).await;
         assert!(
             Ask::new("gcc", "gcc-woodgrove-county", &gov)
@@ -648,9 +639,9 @@ on_both_backends!(
             }]
         );
         let us = availability(app, "CFQ7TTC0O3H3", "0001", "US", COMMERCIAL).await;
-        let response = Ask::new("us", "us-fabrikam", &us).send(app).await;
-        assert_eq!(codes(&response), ["ADDON_BASE_MISSING"]);
-        let p = problem(&response, "ADDON_BASE_MISSING");
+        let p = &Ask::new("us", "us-fabrikam", &us)
+            .only_problem(app, "ADDON_BASE_MISSING")
+            .await;
         assert_eq!(figure(p, "prerequisites"), "CFQ7TTC0RDXR/0001");
         assert_eq!(p.field, "catalog_item_id");
         // The base itself needs nothing.
@@ -687,7 +678,7 @@ on_both_backends!(what_the_customer_owns_counts, async |app: &TestApp| {
     let mut carts = app.carts("us", Role::SalesAgent);
     let cart = carts
         .create_cart(pb::CreateCartRequest {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: rid(),
             customer_id: fabrikam.clone(),
             lines: vec![line(&intune, 1), line(&e3, 200), line(&trial, 25)],
         })
@@ -697,11 +688,7 @@ on_both_backends!(what_the_customer_owns_counts, async |app: &TestApp| {
         .cart
         .unwrap();
     carts
-        .checkout(pb::CheckoutRequest {
-            request_id: uuid::Uuid::new_v4().to_string(),
-            cart_id: cart.id.clone(),
-            etag: cart.etag.clone(),
-        })
+        .checkout(common::checkout_request(&cart))
         .await
         .unwrap();
 
@@ -709,40 +696,42 @@ on_both_backends!(what_the_customer_owns_counts, async |app: &TestApp| {
     let ask = Ask::new("us", "us-fabrikam", &storage).quantity(3);
     assert_purchasable(&ask.send(app).await, &storage, &ask);
     // 100 of the 300 seats are left.
-    let response = Ask::new("us", "us-fabrikam", &e3)
+    let p = &Ask::new("us", "us-fabrikam", &e3)
         .quantity(101)
-        .send(app)
+        .only_problem(app, "SEAT_LIMIT_EXCEEDED")
         .await;
-    assert_eq!(codes(&response), ["SEAT_LIMIT_EXCEEDED"]);
-    let p = problem(&response, "SEAT_LIMIT_EXCEEDED");
-    assert_eq!(figure(p, "seat_limit"), "300");
-    assert_eq!(figure(p, "seats_owned"), "200");
-    assert_eq!(figure(p, "seats_available"), "100");
+    assert_figures(
+        p,
+        &[
+            ("seat_limit", "300"),
+            ("seats_owned", "200"),
+            ("seats_available", "100"),
+        ],
+    );
     let ask = Ask::new("us", "us-fabrikam", &e3).quantity(100);
     assert_purchasable(&ask.send(app).await, &e3, &ask);
     // A per-user add-on may not outnumber its bases' seats: E3 and its trial both are
     // bases of Audio Conferencing, 225 seats.
-    let response = Ask::new("us", "us-fabrikam", &audio)
+    let p = &Ask::new("us", "us-fabrikam", &audio)
         .quantity(226)
-        .send(app)
+        .only_problem(app, "ADDON_QUANTITY_EXCEEDS_BASE")
         .await;
-    assert_eq!(codes(&response), ["ADDON_QUANTITY_EXCEEDS_BASE"]);
-    let p = problem(&response, "ADDON_QUANTITY_EXCEEDS_BASE");
-    assert_eq!(figure(p, "base_seats"), "225");
-    assert_eq!(figure(p, "addon_seats_owned"), "0");
-    assert_eq!(figure(p, "seats_available"), "225");
+    assert_figures(
+        p,
+        &[
+            ("base_seats", "225"),
+            ("addon_seats_owned", "0"),
+            ("seats_available", "225"),
+        ],
+    );
     let ask = Ask::new("us", "us-fabrikam", &audio).quantity(225);
     assert_purchasable(&ask.send(app).await, &audio, &ask);
     // One trial per customer.
-    let response = Ask::new("us", "us-fabrikam", &trial)
+    let p = Ask::new("us", "us-fabrikam", &trial)
         .quantity(25)
-        .send(app)
+        .only_problem(app, "TRIAL_LIMIT_REACHED")
         .await;
-    assert_eq!(codes(&response), ["TRIAL_LIMIT_REACHED"]);
-    assert_eq!(
-        figure(problem(&response, "TRIAL_LIMIT_REACHED"), "trial_limit"),
-        "1"
-    );
+    assert_eq!(figure(&p, "trial_limit"), "1");
 
     // The catalog's "purchasable by" listing follows: the add-on is offered now.
     let listed: BTreeSet<String> = list_skus(
@@ -829,12 +818,10 @@ on_both_backends!(
         let talent_sku = sku(app, "CFQ7TTC0RHSF", "0001").await;
         assert_eq!(talent_sku.min_quantity, 5);
         let talent = availability(app, "CFQ7TTC0RHSF", "0001", "US", COMMERCIAL).await;
-        let response = Ask::new("us", "us-fabrikam", &talent)
+        let p = &Ask::new("us", "us-fabrikam", &talent)
             .quantity(4)
-            .send(app)
+            .only_problem(app, "QUANTITY_BELOW_MINIMUM")
             .await;
-        assert_eq!(codes(&response), ["QUANTITY_BELOW_MINIMUM"]);
-        let p = problem(&response, "QUANTITY_BELOW_MINIMUM");
         assert_eq!(figure(p, "min_quantity"), "5");
         assert_eq!(p.field, "quantity");
         let ask = Ask::new("us", "us-fabrikam", &talent).quantity(5);
@@ -885,15 +872,18 @@ on_both_backends!(
         assert_eq!(s.seat_limit, Some(300));
         assert!(s.max_quantity > 301);
         let us = availability(app, "CFQ7TTC02ROY", "0001", "US", COMMERCIAL).await;
-        let response = Ask::new("us", "us-fabrikam", &us)
+        let p = &Ask::new("us", "us-fabrikam", &us)
             .quantity(301)
-            .send(app)
+            .only_problem(app, "SEAT_LIMIT_EXCEEDED")
             .await;
-        assert_eq!(codes(&response), ["SEAT_LIMIT_EXCEEDED"]);
-        let p = problem(&response, "SEAT_LIMIT_EXCEEDED");
-        assert_eq!(figure(p, "seat_limit"), "300");
-        assert_eq!(figure(p, "seats_owned"), "0");
-        assert_eq!(figure(p, "seats_available"), "300");
+        assert_figures(
+            p,
+            &[
+                ("seat_limit", "300"),
+                ("seats_owned", "0"),
+                ("seats_available", "300"),
+            ],
+        );
         assert_eq!(p.field, "quantity");
         let ask = Ask::new("us", "us-fabrikam", &us).quantity(300);
         assert_purchasable(&ask.send(app).await, &us, &ask);
@@ -1127,7 +1117,7 @@ on_both_backends!(bad_check_requests_are_refused, async |app: &TestApp| {
     }
     // An unknown customer.
     let mut ask = good.clone();
-    ask.customer_id = uuid::Uuid::new_v4().to_string();
+    ask.customer_id = common::unknown_id();
     assert_eq!(ask.try_send(app).await.unwrap_err().code(), Code::NotFound);
     // The operator role acts for no partner.
     let token = app.token(None, Role::CatalogAdmin);
@@ -1421,7 +1411,7 @@ on_both_backends!(
         let err = client
             .list_products(pb::ListProductsRequest {
                 filter: Some(pb::CatalogFilter {
-                    purchasable_by_customer_id: uuid::Uuid::new_v4().to_string(),
+                    purchasable_by_customer_id: common::unknown_id(),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -1493,7 +1483,7 @@ async fn a_customer_changed_on_one_replica_is_checked_anew_on_another() {
     let mut carts = a.carts("us", Role::SalesAgent);
     let cart = carts
         .create_cart(pb::CreateCartRequest {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: rid(),
             customer_id: fabrikam.clone(),
             lines: vec![pb::CartLineInput {
                 catalog_item_id: intune.catalog_item_id.clone(),
@@ -1509,11 +1499,7 @@ async fn a_customer_changed_on_one_replica_is_checked_anew_on_another() {
         .cart
         .unwrap();
     let order = carts
-        .checkout(pb::CheckoutRequest {
-            request_id: uuid::Uuid::new_v4().to_string(),
-            cart_id: cart.id.clone(),
-            etag: cart.etag.clone(),
-        })
+        .checkout(common::checkout_request(&cart))
         .await
         .unwrap()
         .into_inner()
@@ -1522,7 +1508,7 @@ async fn a_customer_changed_on_one_replica_is_checked_anew_on_another() {
     assert_eq!(codes_become(&b, &ask, &[]).await, Vec::<String>::new());
     a.orders("us", Role::AdminAgent)
         .cancel_order(pb::CancelOrderRequest {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: rid(),
             order_id: order.id.clone(),
             etag: String::new(),
         })

@@ -59,11 +59,7 @@ async fn read_catalog(app: &TestApp, token: &str) -> Result<(), Status> {
 fn assert_refused(result: Result<(), Status>, what: &str) -> Status {
     let status = result.expect_err(what);
     assert_eq!(status.code(), Code::Unauthenticated, "{what}: {status:?}");
-    assert_eq!(
-        common::details(&status).error_info().unwrap().reason,
-        "UNAUTHENTICATED",
-        "{what}"
-    );
+    assert_eq!(common::reason(&status), "UNAUTHENTICATED", "{what}");
     status
 }
 
@@ -435,7 +431,7 @@ fn user_token(app: &TestApp, user: &str, partner: &str) -> String {
 }
 
 async fn list_carts(app: &TestApp, token: &str) -> Result<(), Status> {
-    pb::cart_service_client::CartServiceClient::with_interceptor(app.channel.clone(), bearer(token))
+    app.carts_with(bearer(token))
         .list_carts(pb::ListCartsRequest {
             customer_id: TestApp::customer_id("us-fabrikam"),
             ..Default::default()
@@ -512,11 +508,7 @@ async fn one_user_over_its_quotas_throttles_no_one_else(backend: Backend) {
             .keys
             .mint(user, None, Role::CatalogAdmin, chrono::Duration::hours(1))
             .unwrap();
-        let mut client =
-            pb::catalog_admin_service_client::CatalogAdminServiceClient::with_interceptor(
-                app.channel.clone(),
-                bearer(&token),
-            );
+        let mut client = app.admin_with(bearer(&token));
         async move {
             client
                 .list_month_changes(pb::ListMonthChangesRequest {

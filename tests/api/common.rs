@@ -1,8 +1,8 @@
 //! Test harness: the real server on port 0 with a fresh database (a SQLite file, or a new
 //! database on the real PostgreSQL), and real gRPC clients over a socket.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use csp_commerce::config::Settings;
@@ -218,10 +218,7 @@ impl TestApp {
     }
 
     pub fn catalog(&self, partner: &str, role: Role) -> CatalogClient {
-        pb::catalog_service_client::CatalogServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(Some(partner), role),
-        )
+        self.catalog_with(self.bearer(Some(partner), role))
     }
 
     pub fn catalog_with(&self, bearer: Bearer) -> CatalogClient {
@@ -232,10 +229,7 @@ impl TestApp {
     }
 
     pub fn customers(&self, partner: &str, role: Role) -> CustomerClient {
-        pb::customer_service_client::CustomerServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(Some(partner), role),
-        )
+        self.customers_with(self.bearer(Some(partner), role))
     }
 
     pub fn customers_with(&self, bearer: Bearer) -> CustomerClient {
@@ -246,23 +240,29 @@ impl TestApp {
     }
 
     pub fn carts(&self, partner: &str, role: Role) -> CartClient {
-        pb::cart_service_client::CartServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(Some(partner), role),
-        )
+        self.carts_with(self.bearer(Some(partner), role))
+    }
+
+    pub fn carts_with(&self, bearer: Bearer) -> CartClient {
+        pb::cart_service_client::CartServiceClient::with_interceptor(self.channel.clone(), bearer)
     }
 
     pub fn orders(&self, partner: &str, role: Role) -> OrderClient {
-        pb::order_service_client::OrderServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(Some(partner), role),
-        )
+        self.orders_with(self.bearer(Some(partner), role))
+    }
+
+    pub fn orders_with(&self, bearer: Bearer) -> OrderClient {
+        pb::order_service_client::OrderServiceClient::with_interceptor(self.channel.clone(), bearer)
     }
 
     pub fn admin(&self, partner: Option<&str>, role: Role) -> AdminClient {
+        self.admin_with(self.bearer(partner, role))
+    }
+
+    pub fn admin_with(&self, bearer: Bearer) -> AdminClient {
         pb::catalog_admin_service_client::CatalogAdminServiceClient::with_interceptor(
             self.channel.clone(),
-            self.bearer(partner, role),
+            bearer,
         )
     }
 
@@ -293,6 +293,120 @@ impl TestApp {
             }
         }
     }
+}
+
+/// A loopback port nothing listens on now: for a server binary started as a child process.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A channel to `addr` (`http://host:port`) once a server there accepts connections, within
+/// 60 s.
+pub async fn connect_when_up(addr: &str) -> Channel {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(channel) = Channel::from_shared(addr.to_owned())
+            .unwrap()
+            .connect()
+            .await
+        {
+            return channel;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server at {addr} did not come up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The US partner's sales agent `user`, signed with the test secret: for a server binary
+/// started as a child process (a `TestApp` mints its own).
+pub fn us_sales_agent(user: &str) -> Bearer {
+    let token = csp_commerce::auth::TokenKeys::new(TEST_SECRET, None)
+        .unwrap()
+        .mint(
+            user,
+            Some(TestApp::partner_id("us")),
+            Role::SalesAgent,
+            chrono::Duration::hours(1),
+        )
+        .unwrap();
+    TestApp::raw_bearer(Some(&format!("Bearer {token}")))
+}
+
+/// The first commercial availability of `sku` (product id, SKU id) in `country`, as `catalog`
+/// lists it.
+pub async fn commercial_availability(
+    catalog: &mut CatalogClient,
+    sku: (&str, &str),
+    country: &str,
+) -> pb::Availability {
+    catalog
+        .list_availabilities(pb::ListAvailabilitiesRequest {
+            product_id: sku.0.into(),
+            sku_id: sku.1.into(),
+            country: country.into(),
+            segment: pb::Segment::Commercial.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .availabilities
+        .remove(0)
+}
+
+/// A fresh request id.
+pub fn rid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Checkout of `cart` at the etag it was read with, under a fresh request id.
+pub fn checkout_request(cart: &pb::Cart) -> pb::CheckoutRequest {
+    pb::CheckoutRequest {
+        request_id: rid(),
+        cart_id: cart.id.clone(),
+        etag: cart.etag.clone(),
+    }
+}
+
+/// A well-formed id that names nothing: a fresh UUID.
+pub fn unknown_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// An honest catalog read on the app's own connection, answered within 2 s.
+pub async fn honest_read(app: &TestApp) {
+    let started = Instant::now();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(2),
+        app.catalog("de", Role::SalesAgent)
+            .list_products(pb::ListProductsRequest {
+                page_size: 5,
+                ..Default::default()
+            }),
+    )
+    .await
+    .expect("an honest caller was not served within 2 s")
+    .expect("an honest caller was refused");
+    assert!(!answer.into_inner().products.is_empty());
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+/// CPU time (user + system) that `process` has used, from /proc: a pid, or `self`.
+pub fn cpu_time(process: &str) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{process}/stat")).unwrap();
+    // Fields after the command name (which is in parentheses).
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks * 10)
 }
 
 /// Runs a scenario against SQLite and against PostgreSQL, as two tests.
@@ -331,6 +445,25 @@ pub fn details(status: &tonic::Status) -> tonic_types::ErrorDetails {
     status
         .check_error_details()
         .expect("google.rpc details decode")
+}
+
+/// The ErrorInfo reason of a failed call (every error carries one).
+pub fn reason(status: &tonic::Status) -> String {
+    details(status)
+        .error_info()
+        .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"))
+        .reason
+        .clone()
+}
+
+/// Asserts FAILED_PRECONDITION and returns the PreconditionFailure's violations.
+pub fn violations(status: &tonic::Status) -> Vec<tonic_types::PreconditionViolation> {
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition, "{status:?}");
+    details(status)
+        .precondition_failure()
+        .unwrap_or_else(|| panic!("no PreconditionFailure in {status:?}"))
+        .violations
+        .clone()
 }
 
 /// Asserts a status code and that a BadRequest violation names `field`; returns the reason.

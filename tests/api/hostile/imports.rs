@@ -12,7 +12,7 @@ use pb::upload_month_request::Part;
 use tokio::time::timeout;
 use tonic::Code;
 
-use crate::common::{self, Backend, TestApp};
+use crate::common::{self, Backend, TestApp, reason, rid};
 
 const HONEST_BOUND: Duration = Duration::from_secs(2);
 const MARKETS: [&str; 7] = ["US", "DE", "FR", "GB", "IE", "JP", "SK"];
@@ -25,7 +25,7 @@ fn demo(month: &str) -> PathBuf {
 
 fn path_request(matrix: &str, lists: &[&str]) -> pb::ImportMonthRequest {
     pb::ImportMonthRequest {
-        request_id: uuid::Uuid::new_v4().to_string(),
+        request_id: rid(),
         month: "2026-12".into(),
         offer_matrix_path: matrix.into(),
         price_list_paths: lists.iter().map(|l| (*l).to_owned()).collect(),
@@ -35,7 +35,7 @@ fn path_request(matrix: &str, lists: &[&str]) -> pb::ImportMonthRequest {
 /// December's files, named as paths under `dir` (absolute).
 fn december_request(dir: &Path) -> pb::ImportMonthRequest {
     pb::ImportMonthRequest {
-        request_id: uuid::Uuid::new_v4().to_string(),
+        request_id: rid(),
         month: "2026-12".into(),
         offer_matrix_path: dir.join("offer-matrix.csv").display().to_string(),
         price_list_paths: MARKETS
@@ -71,10 +71,6 @@ fn assert_bounded(status: &tonic::Status) {
         "{}",
         status.message().len()
     );
-}
-
-fn reason(status: &tonic::Status) -> String {
-    common::details(status).error_info().unwrap().reason.clone()
 }
 
 /// An honest catalog read on a connection of its own, within the bound.
@@ -326,7 +322,7 @@ async fn the_upload_imports_the_demo_month_as_the_path_form_does_postgres() {
 fn header(files: &[(&str, pb::ImportFileKind)]) -> pb::UploadMonthRequest {
     pb::UploadMonthRequest {
         part: Some(Part::Header(pb::UploadMonthHeader {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: rid(),
             month: "2026-12".into(),
             files: files
                 .iter()

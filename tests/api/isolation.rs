@@ -1,13 +1,11 @@
 //! Tenant isolation and authentication through the wire: another partner's customer is
 //! indistinguishable from one that does not exist on every customer-scoped RPC; bad tokens
 //! are refused by every service; health and reflection answer without a token.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::collections::BTreeSet;
 
-use common::TestApp;
+use crate::common::{self, TestApp, reason, rid};
+use crate::on_both_backends;
 use csp_commerce::auth::{Claims, TokenKeys};
 use csp_commerce::domain::customer::Role;
 use csp_commerce::grpc::pb;
@@ -20,14 +18,6 @@ const PARTNER_ROLES: [Role; 4] = [
     Role::SalesAgent,
     Role::HelpdeskAgent,
 ];
-
-fn reason(status: &Status) -> String {
-    common::details(status)
-        .error_info()
-        .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"))
-        .reason
-        .clone()
-}
 
 /// Asserts that asking for another partner's resource (`foreign`, about `foreign_id`) was
 /// answered exactly as asking for one that does not exist (`missing`, about `missing_id`):
@@ -102,7 +92,7 @@ async fn get(app: &TestApp, partner: &str, id: &str) -> Result<pb::Customer, Sta
 
 fn set_request(id: &str, etag: &str) -> pb::SetQualificationsRequest {
     pb::SetQualificationsRequest {
-        request_id: uuid::Uuid::new_v4().to_string(),
+        request_id: rid(),
         customer_id: id.into(),
         etag: etag.into(),
         qualifications: vec![pb::QualificationInput {
@@ -114,7 +104,7 @@ fn set_request(id: &str, etag: &str) -> pb::SetQualificationsRequest {
 
 fn accept_request(id: &str, etag: &str) -> pb::AcceptAgreementRequest {
     pb::AcceptAgreementRequest {
-        request_id: uuid::Uuid::new_v4().to_string(),
+        request_id: rid(),
         customer_id: id.into(),
         etag: etag.into(),
         contact_name: "Mallory".into(),
@@ -125,19 +115,8 @@ fn accept_request(id: &str, etag: &str) -> pb::AcceptAgreementRequest {
 
 /// A German commercial catalog item, found through the catalog.
 async fn de_item(app: &TestApp) -> pb::Availability {
-    app.catalog("de", Role::SalesAgent)
-        .list_availabilities(pb::ListAvailabilitiesRequest {
-            product_id: "CFQ7TTC0LH18".into(),
-            sku_id: "0001".into(),
-            country: "DE".into(),
-            segment: pb::Segment::Commercial.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .availabilities
-        .remove(0)
+    let mut catalog = app.catalog("de", Role::SalesAgent);
+    common::commercial_availability(&mut catalog, ("CFQ7TTC0LH18", "0001"), "DE").await
 }
 
 fn check_request(id: &str, a: &pb::Availability) -> pb::CheckPurchasabilityRequest {
@@ -166,7 +145,7 @@ on_both_backends!(
     another_partners_customer_is_not_found_like_a_missing_one,
     async |app: &TestApp| {
         let foreign = TestApp::customer_id("us-woodgrove-de");
-        let missing = uuid::Uuid::new_v4().to_string();
+        let missing = common::unknown_id();
         let item = de_item(app).await;
         // The owner sees it, so it exists.
         get(app, "us", &foreign).await.unwrap();
@@ -245,7 +224,7 @@ on_both_backends!(
             provisioning_context: None,
         };
         let create = |customer_id: &str| pb::CreateCartRequest {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: rid(),
             customer_id: customer_id.into(),
             lines: vec![line.clone()],
         };
@@ -634,15 +613,12 @@ async fn call_every_service(app: &TestApp, bearer: common::Bearer) -> Vec<(&'sta
     out.push((
         "CatalogService",
         status(
-            pb::catalog_service_client::CatalogServiceClient::with_interceptor(
-                app.channel.clone(),
-                bearer.clone(),
-            )
-            .get_product(pb::GetProductRequest {
-                product_id: "CFQ7TTC0LH18".into(),
-            })
-            .await
-            .map(drop),
+            app.catalog_with(bearer.clone())
+                .get_product(pb::GetProductRequest {
+                    product_id: "CFQ7TTC0LH18".into(),
+                })
+                .await
+                .map(drop),
         ),
     ));
     out.push((
@@ -659,46 +635,37 @@ async fn call_every_service(app: &TestApp, bearer: common::Bearer) -> Vec<(&'sta
     out.push((
         "CartService",
         status(
-            pb::cart_service_client::CartServiceClient::with_interceptor(
-                app.channel.clone(),
-                bearer.clone(),
-            )
-            .list_carts(pb::ListCartsRequest {
-                customer_id: fabrikam.clone(),
-                ..Default::default()
-            })
-            .await
-            .map(drop),
+            app.carts_with(bearer.clone())
+                .list_carts(pb::ListCartsRequest {
+                    customer_id: fabrikam.clone(),
+                    ..Default::default()
+                })
+                .await
+                .map(drop),
         ),
     ));
     out.push((
         "OrderService",
         status(
-            pb::order_service_client::OrderServiceClient::with_interceptor(
-                app.channel.clone(),
-                bearer.clone(),
-            )
-            .list_orders(pb::ListOrdersRequest {
-                customer_id: fabrikam.clone(),
-                ..Default::default()
-            })
-            .await
-            .map(drop),
+            app.orders_with(bearer.clone())
+                .list_orders(pb::ListOrdersRequest {
+                    customer_id: fabrikam.clone(),
+                    ..Default::default()
+                })
+                .await
+                .map(drop),
         ),
     ));
     out.push((
         "CatalogAdminService",
         status(
-            pb::catalog_admin_service_client::CatalogAdminServiceClient::with_interceptor(
-                app.channel.clone(),
-                bearer.clone(),
-            )
-            .list_month_changes(pb::ListMonthChangesRequest {
-                month: "2026-11".into(),
-                ..Default::default()
-            })
-            .await
-            .map(drop),
+            app.admin_with(bearer.clone())
+                .list_month_changes(pb::ListMonthChangesRequest {
+                    month: "2026-11".into(),
+                    ..Default::default()
+                })
+                .await
+                .map(drop),
         ),
     ));
     out
@@ -797,25 +764,21 @@ on_both_backends!(
         let fabrikam = TestApp::customer_id("us-fabrikam");
         // Without a token: UNAUTHENTICATED.
         let anonymous = TestApp::raw_bearer(None);
-        let err = pb::cart_service_client::CartServiceClient::with_interceptor(
-            app.channel.clone(),
-            anonymous.clone(),
-        )
-        .get_cart(pb::GetCartRequest {
-            cart_id: uuid::Uuid::new_v4().to_string(),
-        })
-        .await
-        .unwrap_err();
+        let err = app
+            .carts_with(anonymous.clone())
+            .get_cart(pb::GetCartRequest {
+                cart_id: common::unknown_id(),
+            })
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), Code::Unauthenticated);
-        let err = pb::order_service_client::OrderServiceClient::with_interceptor(
-            app.channel.clone(),
-            anonymous,
-        )
-        .get_order(pb::GetOrderRequest {
-            order_id: uuid::Uuid::new_v4().to_string(),
-        })
-        .await
-        .unwrap_err();
+        let err = app
+            .orders_with(anonymous)
+            .get_order(pb::GetOrderRequest {
+                order_id: common::unknown_id(),
+            })
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), Code::Unauthenticated);
 
         // With a token: answered (carts and orders have landed; they were UNIMPLEMENTED).
@@ -844,7 +807,7 @@ on_both_backends!(
         let err = app
             .orders("us", Role::SalesAgent)
             .get_order(pb::GetOrderRequest {
-                order_id: uuid::Uuid::new_v4().to_string(),
+                order_id: common::unknown_id(),
             })
             .await
             .unwrap_err();

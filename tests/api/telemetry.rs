@@ -1,15 +1,11 @@
 //! OTLP trace export: the real binary, started with OTEL_EXPORTER_OTLP_ENDPOINT pointing at a
 //! real OTLP/gRPC trace receiver, exports a span per RPC.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{TEST_SECRET, TestApp};
-use csp_commerce::domain::customer::Role;
+use crate::common::{self, TEST_SECRET};
 use csp_commerce::grpc::pb;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
@@ -17,7 +13,6 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use tonic::transport::Channel;
 
 /// A received span: its name and its attributes as `key=value`.
 type Span = (String, Vec<String>);
@@ -71,11 +66,7 @@ async fn every_rpc_is_exported_as_a_span_over_otlp() {
     });
 
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_csp-commerce"))
         .env("CSP_LISTEN", format!("127.0.0.1:{port}"))
         .env(
@@ -89,27 +80,10 @@ async fn every_rpc_is_exported_as_a_span_over_otlp() {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let addr = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let channel = loop {
-        if let Ok(channel) = Channel::from_shared(addr.clone()).unwrap().connect().await {
-            break channel;
-        }
-        assert!(Instant::now() < deadline, "the server did not come up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let token = csp_commerce::auth::TokenKeys::new(TEST_SECRET, None)
-        .unwrap()
-        .mint(
-            "otel",
-            Some(TestApp::partner_id("us")),
-            Role::SalesAgent,
-            chrono::Duration::hours(1),
-        )
-        .unwrap();
+    let channel = common::connect_when_up(&format!("http://127.0.0.1:{port}")).await;
     let mut catalog = pb::catalog_service_client::CatalogServiceClient::with_interceptor(
         channel,
-        TestApp::raw_bearer(Some(&format!("Bearer {token}"))),
+        common::us_sales_agent("otel"),
     );
     catalog
         .get_product(pb::GetProductRequest {

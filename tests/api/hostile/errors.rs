@@ -1,7 +1,7 @@
 //! Bounded errors: echoed input is cut short, violation lists are capped, sizes are checked
 //! before anything is parsed, and a cart total that overflows is a problem, never a wrong sum.
 
-use crate::common::{self, TestApp, details};
+use crate::common::{self, TestApp, details, rid};
 use crate::on_both_backends;
 use csp_commerce::domain::customer::Role;
 use csp_commerce::grpc::pb;
@@ -22,10 +22,6 @@ fn assert_small(status: &tonic::Status) {
 }
 
 const THREE_MB: usize = 3_000_000;
-
-fn rid() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
 
 fn bad_line() -> pb::CartLineInput {
     pb::CartLineInput {
@@ -229,20 +225,10 @@ const PRICEY: (&str, &str) = ("DZH318Z0BQ4C", "01H7");
 
 /// The catalog item id of `PRICEY` in the US, commercial.
 async fn pricey_item(app: &TestApp) -> String {
-    app.catalog("us", Role::SalesAgent)
-        .list_availabilities(pb::ListAvailabilitiesRequest {
-            product_id: PRICEY.0.into(),
-            sku_id: PRICEY.1.into(),
-            country: "US".into(),
-            segment: pb::Segment::Commercial.into(),
-            ..Default::default()
-        })
+    let mut catalog = app.catalog("us", Role::SalesAgent);
+    common::commercial_availability(&mut catalog, PRICEY, "US")
         .await
-        .unwrap()
-        .into_inner()
-        .availabilities[0]
         .catalog_item_id
-        .clone()
 }
 
 on_both_backends!(
@@ -257,7 +243,7 @@ on_both_backends!(
             billing_cycle: pb::BillingCycle::Triennial.into(),
             provisioning_context: Some(pb::ProvisioningContext {
                 scope: "shared".into(),
-                azure_subscription_id: uuid::Uuid::new_v4().to_string(),
+                azure_subscription_id: common::unknown_id(),
                 ..Default::default()
             }),
         };
@@ -287,19 +273,10 @@ on_both_backends!(
         );
         let err = app
             .carts("us", Role::SalesAgent)
-            .checkout(pb::CheckoutRequest {
-                request_id: rid(),
-                cart_id: cart.id.clone(),
-                etag: cart.etag.clone(),
-            })
+            .checkout(common::checkout_request(&cart))
             .await
             .unwrap_err();
-        assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
-        let refused = details(&err)
-            .precondition_failure()
-            .unwrap()
-            .violations
-            .clone();
+        let refused = common::violations(&err);
         assert!(
             refused.iter().any(|v| v.r#type == "TOTAL_OUT_OF_RANGE"),
             "{refused:?}"
@@ -338,19 +315,10 @@ async fn a_checkout_refused_for_many_problems_gets_a_capped_status() {
     assert!(problems >= 99, "{problems} problems");
     let err = app
         .carts("us", Role::SalesAgent)
-        .checkout(pb::CheckoutRequest {
-            request_id: rid(),
-            cart_id: cart.id.clone(),
-            etag: cart.etag.clone(),
-        })
+        .checkout(common::checkout_request(&cart))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
-    let listed = details(&err)
-        .precondition_failure()
-        .unwrap()
-        .violations
-        .len();
+    let listed = common::violations(&err).len();
     assert_eq!(listed, 20);
     assert!(
         err.message()

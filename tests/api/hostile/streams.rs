@@ -11,9 +11,8 @@ use pb::watch_catalog_changes_response::Event;
 use prost::Message;
 use tonic::{Code, Streaming};
 
-use crate::common::{self, Backend, TestApp};
-use crate::raw_h2;
-use crate::transport::honest_read;
+use super::raw_h2;
+use crate::common::{self, Backend, TestApp, honest_read, rid};
 
 fn from_now() -> pb::WatchCatalogChangesRequest {
     pb::WatchCatalogChangesRequest {
@@ -37,7 +36,7 @@ async fn publish_december(app: &TestApp) -> u64 {
     common::upload(
         &mut admin,
         &pb::ImportMonthRequest {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: rid(),
             month: "2026-12".into(),
             offer_matrix_path: dir.join("offer-matrix.csv").display().to_string(),
             price_list_paths: ["US", "DE", "FR", "GB", "IE", "JP", "SK"]
@@ -50,7 +49,7 @@ async fn publish_december(app: &TestApp) -> u64 {
     .unwrap();
     let last = admin
         .publish_month(pb::PublishMonthRequest {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: rid(),
             month: "2026-12".into(),
         })
         .await
@@ -292,7 +291,7 @@ async fn replays_beside_checkout(backend: Backend) {
         tokio::time::timeout(
             Duration::from_secs(2),
             customers.create_customer(pb::CreateCustomerRequest {
-                request_id: uuid::Uuid::new_v4().to_string(),
+                request_id: rid(),
                 company_name: "Tailspin Toys".into(),
                 country: "DE".into(),
                 email: "it@tailspin.example.com".into(),

@@ -1,14 +1,12 @@
 //! Monthly price lists and the catalog-change stream, through the wire: import, diff, publish
 //! (atomic, once), and WatchCatalogChanges (replay then live with no gap and no duplicate,
 //! resume, compaction, filters, progress, slow subscribers, shutdown, two replicas).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{Backend, TestApp};
+use crate::common::{self, Backend, TestApp, rid};
+use crate::on_both_backends;
 use csp_commerce::domain::customer::Role;
 use csp_commerce::grpc::pb;
 use pb::watch_catalog_changes_request::Start;
@@ -24,7 +22,7 @@ fn demo(month: &str) -> std::path::PathBuf {
 fn import_request(month: &str) -> pb::ImportMonthRequest {
     let dir = demo(month);
     pb::ImportMonthRequest {
-        request_id: uuid::Uuid::new_v4().to_string(),
+        request_id: rid(),
         month: month.into(),
         offer_matrix_path: dir.join("offer-matrix.csv").display().to_string(),
         price_list_paths: ["US", "DE", "FR", "GB", "IE", "JP", "SK"]
@@ -47,7 +45,7 @@ async fn import_december(app: &TestApp) -> pb::ImportMonthResponse {
 async fn publish(app: &TestApp, month: &str) -> Result<pb::PublishMonthResponse, tonic::Status> {
     app.admin(None, Role::CatalogAdmin)
         .publish_month(pb::PublishMonthRequest {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: rid(),
             month: month.into(),
         })
         .await

@@ -1,16 +1,11 @@
 //! A server process killed with SIGKILL in the middle of checkouts, then restarted on the same
 //! database: every checkout is either a whole order or nothing, no cart is stuck half-ordered,
 //! and every acknowledged order is there.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Backend, TEST_SECRET, TestApp};
-use csp_commerce::auth::TokenKeys;
-use csp_commerce::domain::customer::Role;
+use crate::common::{self, Backend, TEST_SECRET, TestApp, rid};
 use csp_commerce::grpc::pb;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use tonic::transport::Channel;
@@ -20,16 +15,8 @@ struct Server {
     addr: String,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn start(database_url: &str) -> Server {
-    let port = free_port();
+    let port = common::free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_csp-commerce"))
         .arg("serve")
         .env("CSP_LISTEN", format!("127.0.0.1:{port}"))
@@ -61,19 +48,6 @@ async fn start(database_url: &str) -> Server {
     Server { child, addr }
 }
 
-fn bearer() -> common::Bearer {
-    let keys = TokenKeys::new(TEST_SECRET, None).unwrap();
-    let token = keys
-        .mint(
-            "crash",
-            Some(TestApp::partner_id("us")),
-            Role::SalesAgent,
-            chrono::Duration::hours(1),
-        )
-        .unwrap();
-    TestApp::raw_bearer(Some(&format!("Bearer {token}")))
-}
-
 async fn clients(
     addr: &str,
 ) -> (
@@ -87,9 +61,18 @@ async fn clients(
         .await
         .unwrap();
     (
-        pb::cart_service_client::CartServiceClient::with_interceptor(channel.clone(), bearer()),
-        pb::order_service_client::OrderServiceClient::with_interceptor(channel.clone(), bearer()),
-        pb::catalog_service_client::CatalogServiceClient::with_interceptor(channel, bearer()),
+        pb::cart_service_client::CartServiceClient::with_interceptor(
+            channel.clone(),
+            common::us_sales_agent("crash"),
+        ),
+        pb::order_service_client::OrderServiceClient::with_interceptor(
+            channel.clone(),
+            common::us_sales_agent("crash"),
+        ),
+        pb::catalog_service_client::CatalogServiceClient::with_interceptor(
+            channel,
+            common::us_sales_agent("crash"),
+        ),
     )
 }
 
@@ -120,18 +103,8 @@ async fn killed_mid_checkout_then_restarted(backend: Backend) {
     ];
     let mut items = Vec::new();
     for country in ["US", "US", "US", "DE"] {
-        let a = catalog
-            .list_availabilities(pb::ListAvailabilitiesRequest {
-                product_id: "CFQ7TTC0RDXR".into(),
-                sku_id: "0001".into(),
-                country: country.into(),
-                segment: pb::Segment::Commercial.into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        items.push(a.availabilities[0].catalog_item_id.clone());
+        let a = common::commercial_availability(&mut catalog, ("CFQ7TTC0RDXR", "0001"), country);
+        items.push(a.await.catalog_item_id);
     }
     // 60 carts over four customers, prepared before the storm.
     let mut prepared = Vec::new();
@@ -139,7 +112,7 @@ async fn killed_mid_checkout_then_restarted(backend: Backend) {
         let c = i % customers.len();
         let cart = carts
             .create_cart(pb::CreateCartRequest {
-                request_id: uuid::Uuid::new_v4().to_string(),
+                request_id: rid(),
                 customer_id: TestApp::customer_id(customers[c]),
                 lines: vec![pb::CartLineInput {
                     catalog_item_id: items[c].clone(),
@@ -161,13 +134,7 @@ async fn killed_mid_checkout_then_restarted(backend: Backend) {
         let mut carts = carts.clone();
         let tx = tx.clone();
         tokio::spawn(async move {
-            let result = carts
-                .checkout(pb::CheckoutRequest {
-                    request_id: uuid::Uuid::new_v4().to_string(),
-                    cart_id: cart.id.clone(),
-                    etag: cart.etag.clone(),
-                })
-                .await;
+            let result = carts.checkout(common::checkout_request(&cart)).await;
             let _ = tx.send((cart.id, result.map(|r| r.into_inner().order.unwrap().id)));
         });
     }

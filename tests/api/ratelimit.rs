@@ -1,10 +1,7 @@
 //! Per-partner quota on cart and order requests: a throttled call says when to retry, and one
 //! partner's traffic never throttles another.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Backend, TestApp};
+use crate::common::{self, Backend, TestApp};
 use csp_commerce::domain::customer::Role;
 use csp_commerce::grpc::pb;
 use tonic::Code;

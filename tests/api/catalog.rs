@@ -1,9 +1,7 @@
 //! The catalog through the wire: views, filters, paging, lookups and bad input.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::TestApp;
+use crate::common::{self, TestApp};
+use crate::on_both_backends;
 use csp_commerce::domain::customer::Role;
 use csp_commerce::grpc::pb;
 use tonic::Code;

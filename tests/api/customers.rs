@@ -1,12 +1,10 @@
 //! CustomerService through the wire: create (idempotent), get, list with paging,
 //! qualifications and the agreement with etags, validation of every field, and roles.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::collections::BTreeSet;
 
-use common::TestApp;
+use crate::common::{self, CustomerClient, TestApp, reason, rid};
+use crate::on_both_backends;
 use csp_commerce::domain::customer::Role;
 use csp_commerce::grpc::pb;
 use tonic::Code;
@@ -21,6 +19,14 @@ fn create_request(request_id: &str) -> pb::CreateCustomerRequest {
     }
 }
 
+/// A ListCustomers request for one page.
+fn page_request(page_size: i32, page_token: impl Into<String>) -> pb::ListCustomersRequest {
+    pb::ListCustomersRequest {
+        page_size,
+        page_token: page_token.into(),
+    }
+}
+
 fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: at.timestamp(),
@@ -28,17 +34,31 @@ fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     }
 }
 
-fn new_request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+/// The customer a successful CreateCustomer answered.
+async fn create_customer(
+    client: &mut CustomerClient,
+    request: pb::CreateCustomerRequest,
+) -> pb::Customer {
+    let response = client.create_customer(request).await.unwrap();
+    response.into_inner().customer.unwrap()
 }
 
-/// The ErrorInfo reason of a failed call (every error carries one).
-fn reason(status: &tonic::Status) -> String {
-    common::details(status)
-        .error_info()
-        .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"))
-        .reason
-        .clone()
+/// The customer a successful SetQualifications answered.
+async fn set_qualifications(
+    client: &mut CustomerClient,
+    request: pb::SetQualificationsRequest,
+) -> pb::Customer {
+    let response = client.set_qualifications(request).await.unwrap();
+    response.into_inner().customer.unwrap()
+}
+
+/// The customer a successful AcceptAgreement answered.
+async fn accept_agreement(
+    client: &mut CustomerClient,
+    request: pb::AcceptAgreementRequest,
+) -> pb::Customer {
+    let response = client.accept_agreement(request).await.unwrap();
+    response.into_inner().customer.unwrap()
 }
 
 async fn get(app: &TestApp, partner: &str, customer_id: &str) -> pb::Customer {
@@ -59,7 +79,7 @@ fn set_request(
     qualifications: &[(i32, i32)],
 ) -> pb::SetQualificationsRequest {
     pb::SetQualificationsRequest {
-        request_id: new_request_id(),
+        request_id: rid(),
         customer_id: customer_id.into(),
         etag: etag.into(),
         qualifications: qualifications
@@ -74,7 +94,7 @@ fn set_request(
 
 fn accept_request(customer_id: &str, etag: &str) -> pb::AcceptAgreementRequest {
     pb::AcceptAgreementRequest {
-        request_id: new_request_id(),
+        request_id: rid(),
         customer_id: customer_id.into(),
         etag: etag.into(),
         contact_name: "Ana Ribeiro".into(),
@@ -92,13 +112,7 @@ on_both_backends!(
     create_then_get_and_retry_idempotently,
     async |app: &TestApp| {
         let mut client = app.customers("us", Role::SalesAgent);
-        let created = client
-            .create_customer(create_request("create-1"))
-            .await
-            .unwrap()
-            .into_inner()
-            .customer
-            .unwrap();
+        let created = create_customer(&mut client, create_request("create-1")).await;
         uuid::Uuid::parse_str(&created.id).expect("a UUID id");
         assert_eq!(created.company_name, "Contoso Pharmaceuticals");
         assert_eq!(created.country, "FR");
@@ -116,13 +130,7 @@ on_both_backends!(
 
         // A retry with the same request id and body returns the first customer, even later.
         app.clock.advance(chrono::Duration::minutes(3));
-        let retried = client
-            .create_customer(create_request("create-1"))
-            .await
-            .unwrap()
-            .into_inner()
-            .customer
-            .unwrap();
+        let retried = create_customer(&mut client, create_request("create-1")).await;
         assert_eq!(retried, created);
 
         // The same request id with another body is refused, naming the request id.
@@ -139,48 +147,34 @@ on_both_backends!(
         common::assert_bad_field(&err, "request_id");
 
         // A new request id with the same body is a new customer.
-        let second = client
-            .create_customer(create_request("create-2"))
-            .await
-            .unwrap()
-            .into_inner()
-            .customer
-            .unwrap();
+        let second = create_customer(&mut client, create_request("create-2")).await;
         assert_ne!(second.id, created.id);
 
         // Normalised input: lower-case country, padded name, upper-case domain.
-        let normalised = client
-            .create_customer(pb::CreateCustomerRequest {
+        let normalised = create_customer(
+            &mut client,
+            pb::CreateCustomerRequest {
                 request_id: "create-3".into(),
                 company_name: "  Fourth Coffee  ".into(),
                 country: "gb".into(),
                 email: "ops@fourthcoffee.example.com".into(),
                 domain: "FourthCoffee.OnMicrosoft.com".into(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .customer
-            .unwrap();
+            },
+        )
+        .await;
         assert_eq!(normalised.company_name, "Fourth Coffee");
         assert_eq!(normalised.country, "GB");
         assert_eq!(normalised.domain, "fourthcoffee.onmicrosoft.com");
         // The domain is optional.
         let mut no_domain = create_request("create-4");
         no_domain.domain = String::new();
-        let c = client
-            .create_customer(no_domain)
-            .await
-            .unwrap()
-            .into_inner()
-            .customer
-            .unwrap();
+        let c = create_customer(&mut client, no_domain).await;
         assert_eq!(c.domain, "");
 
         // Every role that may buy may create customers.
         for role in [Role::GlobalAdmin, Role::AdminAgent] {
             app.customers("us", role)
-                .create_customer(create_request(&new_request_id()))
+                .create_customer(create_request(&rid()))
                 .await
                 .unwrap();
         }
@@ -222,7 +216,7 @@ on_both_backends!(get_reads_the_seeded_customer, async |app: &TestApp| {
     let err = app
         .customers("us", Role::SalesAgent)
         .get_customer(pb::GetCustomerRequest {
-            customer_id: uuid::Uuid::new_v4().to_string(),
+            customer_id: common::unknown_id(),
         })
         .await
         .unwrap_err();
@@ -248,10 +242,7 @@ on_both_backends!(list_pages_through_every_customer, async |app: &TestApp| {
         let mut pages = 0;
         loop {
             let page = client
-                .list_customers(pb::ListCustomersRequest {
-                    page_size,
-                    page_token: token.clone(),
-                })
+                .list_customers(page_request(page_size, token.clone()))
                 .await
                 .unwrap()
                 .into_inner();
@@ -281,10 +272,7 @@ on_both_backends!(list_pages_through_every_customer, async |app: &TestApp| {
     // 0 is the default (50) and a huge size is clamped: one page either way.
     for page_size in [0, 10_000] {
         let page = client
-            .list_customers(pb::ListCustomersRequest {
-                page_size,
-                page_token: String::new(),
-            })
+            .list_customers(page_request(page_size, ""))
             .await
             .unwrap()
             .into_inner();
@@ -294,10 +282,7 @@ on_both_backends!(list_pages_through_every_customer, async |app: &TestApp| {
 
     // A customer created between pages shows up exactly once.
     let first = client
-        .list_customers(pb::ListCustomersRequest {
-            page_size: 2,
-            page_token: String::new(),
-        })
+        .list_customers(page_request(2, ""))
         .await
         .unwrap()
         .into_inner();
@@ -313,10 +298,7 @@ on_both_backends!(list_pages_through_every_customer, async |app: &TestApp| {
     let mut token = first.next_page_token;
     while !token.is_empty() {
         let page = client
-            .list_customers(pb::ListCustomersRequest {
-                page_size: 2,
-                page_token: token,
-            })
+            .list_customers(page_request(2, token))
             .await
             .unwrap()
             .into_inner();
@@ -334,10 +316,7 @@ on_both_backends!(list_pages_through_every_customer, async |app: &TestApp| {
 
     // Bad paging.
     let err = client
-        .list_customers(pb::ListCustomersRequest {
-            page_size: -1,
-            page_token: String::new(),
-        })
+        .list_customers(page_request(-1, ""))
         .await
         .unwrap_err();
     assert_eq!(common::assert_bad_field(&err, "page_size"), "OUT_OF_RANGE");
@@ -347,10 +326,7 @@ on_both_backends!(list_pages_through_every_customer, async |app: &TestApp| {
         "!!!",
     ] {
         let err = client
-            .list_customers(pb::ListCustomersRequest {
-                page_size: 1,
-                page_token: forged.into(),
-            })
+            .list_customers(page_request(1, forged))
             .await
             .unwrap_err();
         assert_eq!(
@@ -360,10 +336,7 @@ on_both_backends!(list_pages_through_every_customer, async |app: &TestApp| {
     }
     // A real token with one character changed.
     let page = client
-        .list_customers(pb::ListCustomersRequest {
-            page_size: 1,
-            page_token: String::new(),
-        })
+        .list_customers(page_request(1, ""))
         .await
         .unwrap()
         .into_inner();
@@ -371,10 +344,7 @@ on_both_backends!(list_pages_through_every_customer, async |app: &TestApp| {
     let last = edited.len() - 1;
     edited[last] = if edited[last] == b'A' { b'B' } else { b'A' };
     let err = client
-        .list_customers(pb::ListCustomersRequest {
-            page_size: 1,
-            page_token: String::from_utf8(edited).unwrap(),
-        })
+        .list_customers(page_request(1, String::from_utf8(edited).unwrap()))
         .await
         .unwrap_err();
     common::assert_bad_field(&err, "page_token");
@@ -389,10 +359,7 @@ on_both_backends!(list_pages_through_every_customer, async |app: &TestApp| {
         .unwrap()
         .into_inner();
     let err = client
-        .list_customers(pb::ListCustomersRequest {
-            page_size: 1,
-            page_token: catalog_page.next_page_token,
-        })
+        .list_customers(page_request(1, catalog_page.next_page_token))
         .await
         .unwrap_err();
     common::assert_bad_field(&err, "page_token");
@@ -408,17 +375,15 @@ on_both_backends!(
 
         app.clock.advance(chrono::Duration::hours(1));
         let now = common::start_of_test_time() + chrono::Duration::hours(1);
-        let after = client
-            .set_qualifications(set_request(
+        let after = set_qualifications(
+            &mut client,
+            set_request(
                 &id,
                 &before.etag,
                 &[(NONPROFIT, IN_REVIEW), (EDUCATION, APPROVED)],
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .customer
-            .unwrap();
+            ),
+        )
+        .await;
         assert_ne!(after.etag, before.etag);
         assert_eq!(after.update_time, Some(timestamp(now)));
         assert_eq!(after.create_time, before.create_time);
@@ -454,30 +419,22 @@ on_both_backends!(
         // An unchanged qualification keeps its vetting time; a changed one gets a new one.
         app.clock.advance(chrono::Duration::hours(1));
         let later = now + chrono::Duration::hours(1);
-        let changed = client
-            .set_qualifications(set_request(
+        let changed = set_qualifications(
+            &mut client,
+            set_request(
                 &id,
                 &after.etag,
                 &[(EDUCATION, APPROVED), (NONPROFIT, APPROVED)],
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .customer
-            .unwrap();
+            ),
+        )
+        .await;
         for q in &changed.qualifications {
             let expected = if q.kind == EDUCATION { now } else { later };
             assert_eq!(q.update_time, Some(timestamp(expected)), "{q:?}");
         }
 
         // Without an etag the change is unconditional; the empty set clears.
-        let cleared = client
-            .set_qualifications(set_request(&id, "", &[]))
-            .await
-            .unwrap()
-            .into_inner()
-            .customer
-            .unwrap();
+        let cleared = set_qualifications(&mut client, set_request(&id, "", &[])).await;
         assert!(cleared.qualifications.is_empty());
         assert_ne!(cleared.etag, changed.etag);
 
@@ -537,7 +494,7 @@ on_both_backends!(
         assert_eq!(get(app, "us", &id).await, cleared);
         // An unknown customer.
         let err = client
-            .set_qualifications(set_request(&uuid::Uuid::new_v4().to_string(), "", &[]))
+            .set_qualifications(set_request(&common::unknown_id(), "", &[]))
             .await
             .unwrap_err();
         assert_eq!(err.code(), Code::NotFound);
@@ -589,13 +546,7 @@ on_both_backends!(
         let signed = common::start_of_test_time() - chrono::Duration::days(2);
         let mut request = accept_request(&id, &before.etag);
         request.accept_time = Some(timestamp(signed));
-        let after = client
-            .accept_agreement(request)
-            .await
-            .unwrap()
-            .into_inner()
-            .customer
-            .unwrap();
+        let after = accept_agreement(&mut client, request).await;
         let agreement = after.agreement.clone().unwrap();
         assert_eq!(agreement.contact_name, "Ana Ribeiro");
         assert_eq!(agreement.contact_email, "ana@contoso.example.com");
@@ -618,13 +569,7 @@ on_both_backends!(
 
         // Without a time, now is recorded.
         app.clock.advance(chrono::Duration::minutes(30));
-        let again = client
-            .accept_agreement(accept_request(&id, &after.etag))
-            .await
-            .unwrap()
-            .into_inner()
-            .customer
-            .unwrap();
+        let again = accept_agreement(&mut client, accept_request(&id, &after.etag)).await;
         assert_eq!(
             again.agreement.unwrap().accept_time,
             Some(timestamp(
@@ -633,7 +578,7 @@ on_both_backends!(
         );
         // An unknown customer.
         let err = client
-            .accept_agreement(accept_request(&uuid::Uuid::new_v4().to_string(), ""))
+            .accept_agreement(accept_request(&common::unknown_id(), ""))
             .await
             .unwrap_err();
         assert_eq!(err.code(), Code::NotFound);
@@ -651,13 +596,7 @@ on_both_backends!(
         // the etag it carries is stale by then.
         let mut request = set_request(&id, &before.etag, &[(NONPROFIT, APPROVED)]);
         request.request_id = "qualify-1".into();
-        let first = client
-            .set_qualifications(request.clone())
-            .await
-            .unwrap()
-            .into_inner()
-            .customer
-            .unwrap();
+        let first = set_qualifications(&mut client, request.clone()).await;
         assert_ne!(first.etag, before.etag);
         app.clock.advance(chrono::Duration::minutes(1));
         let retried = client
@@ -681,13 +620,7 @@ on_both_backends!(
         // AcceptAgreement, without a time: the retry keeps the first acceptance time.
         let mut accept = accept_request(&id, &first.etag);
         accept.request_id = "accept-1".into();
-        let accepted = client
-            .accept_agreement(accept.clone())
-            .await
-            .unwrap()
-            .into_inner()
-            .customer
-            .unwrap();
+        let accepted = accept_agreement(&mut client, accept.clone()).await;
         app.clock.advance(chrono::Duration::minutes(1));
         let retried = client
             .accept_agreement(accept.clone())
@@ -725,13 +658,7 @@ on_both_backends!(
         let err = client.set_qualifications(stale.clone()).await.unwrap_err();
         assert_eq!(err.code(), Code::Aborted);
         stale.etag = accepted.etag.clone();
-        let done = client
-            .set_qualifications(stale)
-            .await
-            .unwrap()
-            .into_inner()
-            .customer
-            .unwrap();
+        let done = set_qualifications(&mut client, stale).await;
         assert_eq!(done.qualifications.len(), 1);
         assert_eq!(done.qualifications[0].kind, EDUCATION);
 
@@ -763,11 +690,15 @@ on_both_backends!(
     }
 );
 
+/// A change that spoils a good CreateCustomer request, the field it spoils and the reason the
+/// refusal gives.
+type Refusal = (fn(&mut pb::CreateCustomerRequest), &'static str, &'static str);
+
 on_both_backends!(create_validates_every_field, async |app: &TestApp| {
     let mut client = app.customers("us", Role::SalesAgent);
     let refused =
         |change: fn(&mut pb::CreateCustomerRequest), field: &'static str, why: &'static str| {
-            let mut request = create_request(&new_request_id());
+            let mut request = create_request(&rid());
             change(&mut request);
             let mut client = client.clone();
             async move {
@@ -779,91 +710,80 @@ on_both_backends!(create_validates_every_field, async |app: &TestApp| {
                 assert_eq!(info.reason, why);
             }
         };
-    refused(
-        |r| r.company_name = String::new(),
-        "company_name",
-        "REQUIRED",
-    )
-    .await;
-    refused(
-        |r| r.company_name = " \t ".into(),
-        "company_name",
-        "REQUIRED",
-    )
-    .await;
-    refused(
-        |r| r.company_name = "x".repeat(257),
-        "company_name",
-        "TOO_LONG",
-    )
-    .await;
-    refused(
-        |r| r.company_name = "é".repeat(257),
-        "company_name",
-        "TOO_LONG",
-    )
-    .await;
-    refused(
-        |r| r.company_name = "Bad\u{0}Name".into(),
-        "company_name",
-        "MALFORMED",
-    )
-    .await;
-    refused(|r| r.country = "XX".into(), "country", "UNKNOWN_COUNTRY").await;
-    refused(|r| r.country = "USA".into(), "country", "UNKNOWN_COUNTRY").await;
-    refused(|r| r.country = "1".into(), "country", "UNKNOWN_COUNTRY").await;
-    refused(|r| r.country = String::new(), "country", "REQUIRED").await;
-    refused(|r| r.email = String::new(), "email", "REQUIRED").await;
-    refused(|r| r.email = "not-an-email".into(), "email", "MALFORMED").await;
-    refused(|r| r.email = "a@b".into(), "email", "MALFORMED").await;
-    refused(|r| r.email = "a b@c.com".into(), "email", "MALFORMED").await;
-    refused(|r| r.email = "a@@c.com".into(), "email", "MALFORMED").await;
-    refused(
-        |r| r.email = format!("{}@example.com", "a".repeat(250)),
-        "email",
-        "TOO_LONG",
-    )
-    .await;
-    refused(
-        |r| r.domain = "bad domain.com".into(),
-        "domain",
-        "MALFORMED",
-    )
-    .await;
-    refused(|r| r.domain = "-x.com".into(), "domain", "MALFORMED").await;
-    refused(|r| r.domain = "x..com".into(), "domain", "MALFORMED").await;
-    refused(|r| r.domain = "localhost".into(), "domain", "MALFORMED").await;
-    refused(
-        |r| r.domain = format!("{}.com", "a".repeat(64)),
-        "domain",
-        "MALFORMED",
-    )
-    .await;
-    refused(|r| r.request_id = String::new(), "request_id", "REQUIRED").await;
-    refused(
-        |r| r.request_id = "has space".into(),
-        "request_id",
-        "MALFORMED",
-    )
-    .await;
-    refused(
-        |r| r.request_id = "r".repeat(129),
-        "request_id",
-        "MALFORMED",
-    )
-    .await;
+    let cases: [Refusal; 23] = [
+        (
+            |r| r.company_name = String::new(),
+            "company_name",
+            "REQUIRED",
+        ),
+        (
+            |r| r.company_name = " \t ".into(),
+            "company_name",
+            "REQUIRED",
+        ),
+        (
+            |r| r.company_name = "x".repeat(257),
+            "company_name",
+            "TOO_LONG",
+        ),
+        (
+            |r| r.company_name = "é".repeat(257),
+            "company_name",
+            "TOO_LONG",
+        ),
+        (
+            |r| r.company_name = "Bad\u{0}Name".into(),
+            "company_name",
+            "MALFORMED",
+        ),
+        (|r| r.country = "XX".into(), "country", "UNKNOWN_COUNTRY"),
+        (|r| r.country = "USA".into(), "country", "UNKNOWN_COUNTRY"),
+        (|r| r.country = "1".into(), "country", "UNKNOWN_COUNTRY"),
+        (|r| r.country = String::new(), "country", "REQUIRED"),
+        (|r| r.email = String::new(), "email", "REQUIRED"),
+        (|r| r.email = "not-an-email".into(), "email", "MALFORMED"),
+        (|r| r.email = "a@b".into(), "email", "MALFORMED"),
+        (|r| r.email = "a b@c.com".into(), "email", "MALFORMED"),
+        (|r| r.email = "a@@c.com".into(), "email", "MALFORMED"),
+        (
+            |r| r.email = format!("{}@example.com", "a".repeat(250)),
+            "email",
+            "TOO_LONG",
+        ),
+        (
+            |r| r.domain = "bad domain.com".into(),
+            "domain",
+            "MALFORMED",
+        ),
+        (|r| r.domain = "-x.com".into(), "domain", "MALFORMED"),
+        (|r| r.domain = "x..com".into(), "domain", "MALFORMED"),
+        (|r| r.domain = "localhost".into(), "domain", "MALFORMED"),
+        (
+            |r| r.domain = format!("{}.com", "a".repeat(64)),
+            "domain",
+            "MALFORMED",
+        ),
+        (|r| r.request_id = String::new(), "request_id", "REQUIRED"),
+        (
+            |r| r.request_id = "has space".into(),
+            "request_id",
+            "MALFORMED",
+        ),
+        (
+            |r| r.request_id = "r".repeat(129),
+            "request_id",
+            "MALFORMED",
+        ),
+    ];
+    for (change, field, why) in cases {
+        refused(change, field, why).await;
+    }
 
     // At the limits: 256 characters (not bytes) are fine.
     for name in ["x".repeat(256), "é".repeat(256)] {
-        let mut request = create_request(&new_request_id());
+        let mut request = create_request(&rid());
         request.company_name = name.clone();
-        let c = client
-            .create_customer(request)
-            .await
-            .unwrap()
-            .into_inner()
-            .customer
-            .unwrap();
+        let c = create_customer(&mut client, request).await;
         assert_eq!(c.company_name, name);
     }
 

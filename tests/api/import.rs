@@ -1,6 +1,5 @@
 //! The price-list and offer-matrix importer on the real formats: the demo files, the special
 //! rows, and bad files reported by file, row and column with nothing imported.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
 

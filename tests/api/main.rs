@@ -1,0 +1,19 @@
+//! The integration suite, one test binary: each module proves one feature through the wire
+//! (a real server on port 0, real gRPC clients, SQLite and PostgreSQL); `common` is the
+//! harness they share. Tests that must have the process to themselves are in
+//! `tests/own_process.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod carts;
+mod catalog;
+mod changes;
+mod crash;
+mod customers;
+mod eligibility;
+mod hostile;
+mod import;
+mod isolation;
+mod ratelimit;
+mod telemetry;
