@@ -19,7 +19,7 @@ fn round_trip_and_rejections() {
         )
         .unwrap();
     let caller = keys.verify(Some(&format!("Bearer {token}"))).unwrap();
-    // Kept once verified; a token that differs in one byte is verified on its own (and
+    // Cached once verified; a token that differs in one byte is verified on its own (and
     // fails).
     assert_eq!(
         keys.verify(Some(&format!("Bearer {token}"))).unwrap(),
@@ -57,7 +57,7 @@ fn round_trip_and_rejections() {
 }
 
 #[test]
-fn policy_claims_are_minted_and_required_and_a_refused_token_is_never_kept() {
+fn policy_claims_are_minted_and_required_and_a_refused_token_is_never_cached() {
     let policy = TokenPolicy {
         issuer: Some("https://idp.example".into()),
         audience: Some("csp".into()),
@@ -101,7 +101,7 @@ fn policy_claims_are_minted_and_required_and_a_refused_token_is_never_kept() {
     // ...and `plain` takes the token with an audience, having none configured.
     assert!(plain.verify(Some(&format!("Bearer {token}"))).is_ok());
 
-    // Not valid yet: refused, and refused again (never kept as verified).
+    // Not valid yet: refused, and refused again (never cached as verified).
     let now = Utc::now().timestamp();
     let early = MintedClaims {
         claims: &Claims {

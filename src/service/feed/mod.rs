@@ -4,7 +4,7 @@
 //! broadcast, falling back to the log whenever it lags.
 //!
 //! Bounded so that streams can never take the database from checkout: the recent broadcast
-//! batches are kept in memory (a stream starting or resuming within them reads nothing from
+//! batches are held in memory (a stream starting or resuming within them reads nothing from
 //! the database), replays from the log take turns on a few connections, and each caller has
 //! a cap on open streams. A watchdog ends, through its connection's kill switch, a stream
 //! whose subscriber has taken nothing past the slow-subscriber timeout while hyper does not
@@ -52,7 +52,7 @@ pub struct FeedSettings {
     pub poll_interval: Duration,
     /// Database connections replays may use at once.
     pub replay_connections: usize,
-    /// Recent changes kept in memory (at least these, in whole broadcast batches) for
+    /// Recent changes held in memory (at least these, in whole broadcast batches) for
     /// streams that start or resume within them.
     pub recent_changes: usize,
     pub streams: StreamLimits,

@@ -26,8 +26,8 @@ impl Recent {
     }
 
     /// Adds the batch broadcast next, forgetting the oldest ones while the newer hold at
-    /// least `keep` changes.
-    fn push(&mut self, batch: &Arc<LiveBatch>, keep: usize) {
+    /// least `min_changes` changes.
+    fn push(&mut self, batch: &Arc<LiveBatch>, min_changes: usize) {
         let (Some(first), Some(last)) = (batch.changes.first(), batch.changes.last()) else {
             return;
         };
@@ -48,7 +48,7 @@ impl Recent {
         while self
             .batches
             .front()
-            .is_some_and(|oldest| self.changes - oldest.changes.len() >= keep)
+            .is_some_and(|oldest| self.changes - oldest.changes.len() >= min_changes)
         {
             let Some(old) = self.batches.pop_front() else {
                 break;
@@ -71,7 +71,7 @@ impl Recent {
 }
 
 impl ChangeFeed {
-    /// Keeps a broadcast batch among the recent ones.
+    /// Adds a broadcast batch to the recent ones.
     pub(super) fn remember(&self, batch: &Arc<LiveBatch>) {
         self.recent
             .lock()
@@ -143,11 +143,11 @@ mod tests {
         assert_eq!(firsts(recent.after(10)), Some(vec![11, 16]));
         assert_eq!(firsts(recent.after(13)), Some(vec![11, 16]));
         assert_eq!(firsts(recent.after(15)), Some(vec![16]));
-        // At least 8 kept: the oldest batch goes once the newer hold 8.
+        // At least 8 held: the oldest batch goes once the newer hold 8.
         recent.push(&batch(21..=23), 8);
         assert_eq!(firsts(recent.after(15)), Some(vec![16, 21]));
         assert_eq!(firsts(recent.after(14)), None);
-        // Keeping none leaves the head only.
+        // Holding none leaves the head only.
         recent.push(&batch(24..=30), 0);
         assert_eq!(firsts(recent.after(30)), Some(vec![]));
         assert_eq!(firsts(recent.after(29)), None);
