@@ -5,8 +5,8 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 
-use super::paging::{Page, PageTokens, page_size};
 use super::Clock;
+use super::paging::{Page, PageTokens, page_size};
 use crate::domain::DomainError;
 use crate::domain::customer::{Agreement, Caller, Customer, Partner};
 use crate::domain::ids::{CustomerId, PartnerId, RequestId};

@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use crate::domain::DomainError;
+use crate::domain::error::echo;
 
 /// A price-list month, `YYYY-MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -19,7 +20,7 @@ impl Month {
             DomainError::invalid(
                 field,
                 "MALFORMED",
-                format!("{field} must be YYYY-MM, got {}", crate::domain::error::echo(text)),
+                format!("{field} must be YYYY-MM, got {}", echo(text)),
             )
         };
         if text.len() != 7 {

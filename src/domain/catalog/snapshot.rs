@@ -4,9 +4,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::{
-    Availability, BillingCycle, CatalogData, CatalogFilter, Month, Product, Segment, Sku,
-};
+use super::{Availability, BillingCycle, CatalogData, CatalogFilter, Month, Product, Segment, Sku};
 use crate::domain::ids::{AvailabilityId, CatalogItemId, CountryCode, ProductId, SkuId};
 
 /// A SKU in the snapshot with its derived, precomputed facts.

@@ -1,7 +1,7 @@
 //! Catalog values, purchase problems and catalog changes, to the wire.
 
-use super::{billing_cycle_to_pb, billing_type, money, pb, product_type, segment, term_to_pb};
 use super::timestamp;
+use super::{billing_cycle_to_pb, billing_type, money, pb, product_type, segment, term_to_pb};
 use crate::domain::catalog::{Availability, Catalog, Product, SkuView, TermPrice};
 use crate::domain::eligibility::Problem;
 

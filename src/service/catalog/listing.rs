@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::CatalogService;
-use crate::service::paging::page_size;
 use crate::domain::DomainError;
 use crate::domain::catalog::{Catalog, CatalogFilter, Item, SkuView};
 use crate::domain::customer::Caller;
 use crate::domain::eligibility::{self, Buyer};
 use crate::domain::ids::{CustomerId, ProductId, SkuId};
+use crate::service::paging::page_size;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum View {

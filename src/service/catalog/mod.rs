@@ -16,10 +16,10 @@ use super::Clock;
 use super::customers::CustomerService;
 use super::paging::{Page, PageTokens, page_size};
 use crate::domain::DomainError;
-use crate::domain::customer::Caller;
 use crate::domain::catalog::{
     Availability, BillingCycle, Catalog, CatalogFilter, Product, Segment, Term,
 };
+use crate::domain::customer::Caller;
 use crate::domain::eligibility::{self, Buyer, Intent, Problem};
 use crate::domain::ids::{CatalogItemId, CountryCode, CustomerId, ProductId, SkuId};
 use crate::domain::money::Money;

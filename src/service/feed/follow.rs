@@ -16,7 +16,12 @@ use crate::domain::DomainError;
 impl ChangeFeed {
     /// Hands every change after `after` that passes `filter` to `out`, then follows live,
     /// until the stream must end (`Some`: the status to send after what was handed over).
-    pub(super) async fn follow(&self, after: u64, filter: WatchFilter, out: Arc<Handoff>) -> Option<StreamEnd> {
+    pub(super) async fn follow(
+        &self,
+        after: u64,
+        filter: WatchFilter,
+        out: Arc<Handoff>,
+    ) -> Option<StreamEnd> {
         let mut shutdown = self.shutdown.subscribe();
         let mut sender = HandoffSender {
             out,
@@ -67,7 +72,11 @@ impl ChangeFeed {
 
     /// Sends what was published past `sender.last`: from memory when it holds it, else from
     /// the log in batches, a few streams at a time, until memory holds the rest.
-    async fn replay(&self, filter: &WatchFilter, sender: &mut HandoffSender) -> Result<(), StreamEnd> {
+    async fn replay(
+        &self,
+        filter: &WatchFilter,
+        sender: &mut HandoffSender,
+    ) -> Result<(), StreamEnd> {
         loop {
             if *self.shutdown.borrow() {
                 return Err(StreamEnd::ShuttingDown {

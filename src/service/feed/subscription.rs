@@ -210,5 +210,4 @@ impl ChangeFeed {
             end: None,
         }
     }
-
 }
