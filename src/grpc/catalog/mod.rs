@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-pub(super) use changes::{parse_watch, stream_end};
+#[cfg(test)]
+pub(super) use changes::parse_watch;
+pub(super) use changes::stream_end;
 pub(super) use filter::parse_filter;
 
 use super::caller;

@@ -9,12 +9,13 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use tokio::sync::Notify;
 
+pub use super::paging::Page;
 pub use listing::{ListingPage, View};
 pub use months::{ImportError, ImportSummary};
 
 use super::Clock;
 use super::customers::CustomerService;
-use super::paging::{Page, PageTokens, page_size};
+use super::paging::{PageTokens, page_size};
 use crate::domain::DomainError;
 use crate::domain::catalog::{
     Availability, BillingCycle, Catalog, CatalogFilter, Product, Segment, Term,
