@@ -34,7 +34,7 @@ pub struct Settings {
     pub log: String,
     /// Concurrent HTTP/2 streams per connection.
     pub max_concurrent_streams: u32,
-    /// Months of catalog-change log kept for subscribers to resume from.
+    /// Months of catalog-change log retained for subscribers to resume from.
     pub change_log_months: usize,
     /// An idle change stream gets a progress message this often (milliseconds).
     pub watch_progress_interval_ms: u64,
@@ -49,7 +49,7 @@ pub struct Settings {
     /// PostgreSQL notifications (milliseconds).
     pub change_poll_interval_ms: u64,
 
-    // Transport limits (issue 17): connections, HTTP/2, request sizes, change streams.
+    // Transport limits: connections, HTTP/2, request sizes, change streams.
     /// Open connections at most; at the cap the server stops accepting (new connections wait
     /// in the kernel's backlog) until one closes.
     pub max_connections: usize,
@@ -84,13 +84,13 @@ pub struct Settings {
     /// Database connections the change streams' replays may use at once; 0: a quarter of
     /// `max_db_connections` (at least 1). Replays beyond it wait their turn.
     pub watch_replay_connections: u32,
-    /// Recent changes the feed keeps in memory: a stream starting or resuming within them
+    /// Recent changes the feed holds in memory: a stream starting or resuming within them
     /// reads nothing from the database.
     pub watch_recent_changes: usize,
     /// How long a call waits for a pooled database connection before it is answered
     /// UNAVAILABLE (milliseconds).
     pub db_acquire_timeout_ms: u64,
-    // Token claims, quotas and failed-authentication limits (issue 17).
+    // Token claims, quotas and failed-authentication limits.
     /// Required `iss` of every token when set; tokens minted here carry it.
     pub jwt_issuer: Option<String>,
     /// Required `aud` of every token when set (tokens minted here carry it); when unset a
@@ -123,7 +123,7 @@ pub struct Settings {
     /// Replicas behind an even balancer: every per-minute limit above is divided by it, so
     /// the set honours the configured total (0 is taken as 1).
     pub quota_replicas: u32,
-    // TLS (issue 17): both files set, the server speaks only TLS; none set, only plaintext.
+    // TLS: both files set, the server speaks only TLS; none set, only plaintext.
     /// PEM certificate chain the server presents; set with `tls_key_file` to serve TLS.
     pub tls_cert_file: Option<PathBuf>,
     /// PEM private key of `tls_cert_file`.
@@ -131,7 +131,7 @@ pub struct Settings {
     /// PEM CA certificates for mTLS: when set, every client must present a certificate that
     /// chains to one of them (needs `tls_cert_file`).
     pub tls_client_ca_file: Option<PathBuf>,
-    // Imports (issue 17): caps on every import's files, the upload's spool, the path form.
+    // Imports: caps on every import's files, the upload's spool, the path form.
     /// The one folder ImportMonth may read paths from (relative to it, or absolute inside it);
     /// none: ImportMonth's path form is off (FAILED_PRECONDITION) and months come by UploadMonth.
     pub import_dir: Option<PathBuf>,

@@ -1,12 +1,11 @@
 //! `WatchCatalogChanges` served below tonic's codec, so that a batch of changes shared by
 //! thousands of subscribers is never copied per subscriber.
 //!
-//! tonic encodes every message of a response stream into a buffer of the stream's own: a
-//! publish of 1,000 changes to 10,000 subscribers copied 2 GB into freshly faulted-in pages
-//! (a third of the machine's time went to the kernel zeroing them) and held 1 GB at once. Here
-//! the response body hands hyper each message as two frames: its 5-byte gRPC prefix with the
-//! record key, then the batch's shared bytes as they are (`Bytes`: a reference count, no copy).
-//! h2 writes both out with vectored writes.
+//! tonic encodes every message of a response stream into a buffer of the stream's own (one
+//! copy of every batch per subscriber, in freshly faulted-in pages). Here the response body
+//! hands hyper each message as two frames: its 5-byte gRPC prefix with the record key, then
+//! the batch's shared bytes as they are (`Bytes`: a reference count, no copy). h2 writes both
+//! out with vectored writes.
 //!
 //! A subscriber that accepts zstd (`grpc-accept-encoding`) gets each broadcast batch as the
 //! compressed message the feed made once for everyone (`wire::compress_changes_message`): the

@@ -5,8 +5,8 @@
 //! encoded as a length-delimited record. Clients (ours in `pb` included) decode them as the
 //! public messages; reflection describes the public ones. The server encodes each product, SKU
 //! and availability once per catalog snapshot (`EncodedCatalogs`) and each published change
-//! and each broadcast batch once (`CHANGE_WIRE_FORMS`), and every answer then copies those bytes instead of building and
-//! encoding the same messages again on every call, for every subscriber.
+//! and each broadcast batch once (`CHANGE_WIRE_FORMS`); every answer then copies those bytes
+//! instead of encoding the same messages again on every call, for every subscriber.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -211,7 +211,8 @@ fn encode(message: &impl Message) -> Bytes {
     message.encode_to_vec().into()
 }
 
-/// The encoded form of the current snapshot, made on first use after each swap.
+/// The encoded form of the current snapshot, made on first use after each swap: a cache
+/// invalidated by the swap itself (another snapshot is encoded afresh).
 #[derive(Debug, Default)]
 pub struct EncodedCatalogs {
     current: Mutex<Option<Arc<EncodedCatalog>>>,

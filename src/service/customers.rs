@@ -1,14 +1,15 @@
 //! The customers of the caller's partner.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 
-use super::paging::{PageTokens, page_size};
-use super::{Clock, catalog::Page};
+use super::Clock;
+use super::paging::{Page, PageTokens, page_size};
 use crate::domain::DomainError;
 use crate::domain::customer::{Agreement, Caller, Customer, Partner};
-use crate::domain::ids::{CustomerId, RequestId};
+use crate::domain::ids::{CustomerId, PartnerId, RequestId};
 use crate::store::{NewCustomer, QualificationChange, Standing, Store, WriteKey};
 
 #[derive(Debug, Clone)]
@@ -16,9 +17,31 @@ pub struct CustomerService {
     store: Store,
     tokens: PageTokens,
     clock: Arc<dyn Clock>,
-    /// Partners never change once registered: read each once.
-    partners:
-        Arc<std::sync::RwLock<std::collections::HashMap<crate::domain::ids::PartnerId, Partner>>>,
+    partners: Arc<PartnerCache>,
+}
+
+/// The partners read so far. Never invalidated: a partner never changes once registered (an
+/// unknown one is not cached, so it is read again until it is registered).
+#[derive(Debug, Default)]
+struct PartnerCache(RwLock<HashMap<PartnerId, Partner>>);
+
+impl PartnerCache {
+    fn get(&self, id: PartnerId) -> Option<Partner> {
+        self.0.read().ok().and_then(|m| m.get(&id).cloned())
+    }
+
+    fn put(&self, id: PartnerId, partner: Partner) {
+        if let Ok(mut m) = self.0.write() {
+            m.insert(id, partner);
+        }
+    }
+}
+
+fn unknown_partner() -> DomainError {
+    DomainError::PermissionDenied {
+        reason: "UNKNOWN_PARTNER",
+        message: "the token's partner is not registered with this service".into(),
+    }
 }
 
 impl CustomerService {
@@ -58,21 +81,12 @@ impl CustomerService {
     }
 
     /// The caller's partner, from memory after the first read.
-    async fn partner(&self, id: crate::domain::ids::PartnerId) -> Result<Partner, DomainError> {
-        if let Some(p) = self.partners.read().ok().and_then(|m| m.get(&id).cloned()) {
+    async fn partner(&self, id: PartnerId) -> Result<Partner, DomainError> {
+        if let Some(p) = self.partners.get(id) {
             return Ok(p);
         }
-        let partner =
-            self.store
-                .partner(id)
-                .await?
-                .ok_or_else(|| DomainError::PermissionDenied {
-                    reason: "UNKNOWN_PARTNER",
-                    message: "the token's partner is not registered with this service".into(),
-                })?;
-        if let Ok(mut m) = self.partners.write() {
-            m.insert(id, partner.clone());
-        }
+        let partner = self.store.partner(id).await?.ok_or_else(unknown_partner)?;
+        self.partners.put(id, partner.clone());
         Ok(partner)
     }
 
@@ -85,10 +99,7 @@ impl CustomerService {
         caller.require(caller.role.may_manage_customers(), "create customers")?;
         let partner = caller.partner()?;
         if self.store.partner(partner).await?.is_none() {
-            return Err(DomainError::PermissionDenied {
-                reason: "UNKNOWN_PARTNER",
-                message: "the token's partner is not registered with this service".into(),
-            });
+            return Err(unknown_partner());
         }
         self.store
             .create_customer(

@@ -1,8 +1,18 @@
-//! CatalogService handlers: validate, convert, delegate.
+//! CatalogService handlers: validate, convert, delegate. The request parsers they share with
+//! the change-stream route live beside them: `filter` (catalog filters), `changes`
+//! (WatchCatalogChanges: its request, its admission, how a stream ends).
+
+mod changes;
+mod filter;
 
 use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
+
+#[cfg(test)]
+pub(super) use changes::parse_watch;
+pub(super) use changes::stream_end;
+pub(super) use filter::parse_filter;
 
 use super::caller;
 use super::convert::{self, optional_country};
@@ -10,15 +20,10 @@ use super::pb;
 use super::pb::catalog_service_server::CatalogService;
 use super::wire::{self, EncodedCatalogs};
 use crate::domain::DomainError;
-use crate::domain::catalog::CatalogFilter;
-use crate::domain::customer::Caller;
 use crate::domain::error::Violations;
-use crate::domain::ids::CountryCode;
 use crate::domain::ids::{CatalogItemId, CustomerId, ProductId, SkuId};
 use crate::service::catalog::{CatalogService as Catalog, View};
-use crate::service::feed::{
-    ChangeFeed, Delivery, FeedEvent, StallHandler, StreamEnd, Subscription, WatchFilter,
-};
+use crate::service::feed::{ChangeFeed, Delivery, FeedEvent};
 use tokio_stream::StreamExt;
 
 type BoxStream<T> =
@@ -29,230 +34,6 @@ pub struct CatalogApi {
     pub catalog: Catalog,
     pub feed: ChangeFeed,
     pub encoded: Arc<EncodedCatalogs>,
-}
-
-impl CatalogApi {
-    /// A `WatchCatalogChanges` call of `caller` (verified by the interceptor) as `user` (the
-    /// token's subject): what it will be sent, or why not. `on_stall` ends the stream's
-    /// connection when its subscriber takes nothing and the stream is not polled.
-    pub async fn watch(
-        &self,
-        caller: Option<Caller>,
-        user: Option<&str>,
-        on_stall: Option<StallHandler>,
-        request: pb::WatchCatalogChangesRequest,
-    ) -> Result<Subscription, Status> {
-        let caller = super::verified(caller)?;
-        let (after, filter) = parse_watch(request)?;
-        // Before anything is read: a refused caller costs nothing more.
-        let slot = self.feed.admit(caller.partner, user)?;
-        let after = self.feed.start_position(after).await?;
-        Ok(self.feed.subscribe(after, filter, slot, on_stall))
-    }
-}
-
-/// Entries a change-stream filter may list: every country there is, each enum value a few
-/// times over, and a generous list of products.
-const MAX_FILTER_COUNTRIES: usize = 250;
-const MAX_FILTER_ENUMS: usize = 16;
-const MAX_FILTER_PRODUCTS: usize = 1_000;
-
-pub(super) fn parse_watch(
-    request: pb::WatchCatalogChangesRequest,
-) -> Result<(Option<u64>, WatchFilter), DomainError> {
-    use pb::watch_catalog_changes_request::Start;
-    let pb::WatchCatalogChangesRequest {
-        start,
-        countries,
-        segments,
-        product_types,
-        product_ids,
-    } = request;
-    // Counted before anything is parsed; a filter longer than these matches nothing more.
-    super::check_count("countries", countries.len(), MAX_FILTER_COUNTRIES)?;
-    super::check_count("segments", segments.len(), MAX_FILTER_ENUMS)?;
-    super::check_count("product_types", product_types.len(), MAX_FILTER_ENUMS)?;
-    super::check_count("product_ids", product_ids.len(), MAX_FILTER_PRODUCTS)?;
-    let mut v = Violations::new();
-    let after = match start {
-        Some(Start::AfterRevision(r)) => Some(r),
-        Some(Start::FromNow(true)) => None,
-        Some(Start::FromNow(false)) | None => {
-            v.push(crate::domain::FieldViolation::new(
-                "start",
-                "REQUIRED",
-                "say where to start: after_revision, or from_now = true",
-            ));
-            None
-        }
-    };
-    let mut filter = WatchFilter::default();
-    for (i, c) in countries.iter().enumerate() {
-        if let Some(c) = v.check(CountryCode::parse(&format!("countries[{i}]"), c)) {
-            filter.countries.push(c);
-        }
-    }
-    for (i, s) in segments.iter().enumerate() {
-        match v.check(convert::optional_segment(&format!("segments[{i}]"), *s)) {
-            Some(Some(s)) => filter.segments.push(s),
-            Some(None) => v.push(crate::domain::FieldViolation::new(
-                format!("segments[{i}]"),
-                "REQUIRED",
-                "SEGMENT_UNSPECIFIED is not a filter",
-            )),
-            None => {}
-        }
-    }
-    for (i, t) in product_types.iter().enumerate() {
-        match v.check(convert::optional_product_type(
-            &format!("product_types[{i}]"),
-            *t,
-        )) {
-            Some(Some(t)) => filter.product_types.push(t),
-            Some(None) => v.push(crate::domain::FieldViolation::new(
-                format!("product_types[{i}]"),
-                "REQUIRED",
-                "PRODUCT_TYPE_UNSPECIFIED is not a filter",
-            )),
-            None => {}
-        }
-    }
-    for (i, p) in product_ids.iter().enumerate() {
-        if let Some(p) = v.check(ProductId::parse(&format!("product_ids[{i}]"), p)) {
-            filter.product_ids.push(p.to_string());
-        }
-    }
-    v.into_result()?;
-    Ok((after, filter))
-}
-
-pub(super) fn stream_end(end: StreamEnd) -> Status {
-    use tonic_types::{ErrorDetails, StatusExt};
-    let info = |reason: &str, resume_after: u64| {
-        ErrorDetails::with_error_info(
-            reason,
-            super::error::ERROR_DOMAIN,
-            [("resume_after_revision".to_owned(), resume_after.to_string())],
-        )
-    };
-    match end {
-        StreamEnd::ShuttingDown { resume_after } => Status::with_error_details(
-            tonic::Code::Unavailable,
-            format!(
-                "the server is shutting down: reconnect and resume after revision {resume_after}"
-            ),
-            info("SERVER_SHUTTING_DOWN", resume_after),
-        ),
-        StreamEnd::TooSlow { resume_after } => Status::with_error_details(
-            tonic::Code::ResourceExhausted,
-            format!("the subscriber did not keep up: resume after revision {resume_after}"),
-            info("SUBSCRIBER_TOO_SLOW", resume_after),
-        ),
-        StreamEnd::Busy { resume_after } => {
-            let mut details = info("DATABASE_BUSY", resume_after);
-            details.set_retry_info(Some(std::time::Duration::from_secs(1)));
-            Status::with_error_details(
-                tonic::Code::Unavailable,
-                format!("the service is busy: resume after revision {resume_after} in a second"),
-                details,
-            )
-        }
-        StreamEnd::Failed(cause) => DomainError::Internal(cause).into(),
-    }
-}
-
-pub(super) fn parse_filter(
-    filter: pb::CatalogFilter,
-) -> Result<(CatalogFilter, Option<CustomerId>), DomainError> {
-    let pb::CatalogFilter {
-        country,
-        segment,
-        product_type,
-        publisher,
-        billing_type,
-        category,
-        trial,
-        text,
-        purchasable_by_customer_id,
-    } = filter;
-    let mut v = Violations::new();
-    let country = v
-        .check(optional_country("filter.country", &country))
-        .flatten();
-    let segment = v
-        .check(convert::optional_segment("filter.segment", segment))
-        .flatten();
-    let product_type = v
-        .check(convert::optional_product_type(
-            "filter.product_type",
-            product_type,
-        ))
-        .flatten();
-    let billing_type = v
-        .check(convert::optional_billing_type(
-            "filter.billing_type",
-            billing_type,
-        ))
-        .flatten();
-    let microsoft = match pb::PublisherFilter::try_from(publisher) {
-        Ok(pb::PublisherFilter::Unspecified) => None,
-        Ok(pb::PublisherFilter::Microsoft) => Some(true),
-        Ok(pb::PublisherFilter::ThirdParty) => Some(false),
-        Err(_) => {
-            v.push(crate::domain::FieldViolation::new(
-                "filter.publisher",
-                "UNKNOWN_ENUM_VALUE",
-                format!("filter.publisher {publisher} is not a known value"),
-            ));
-            None
-        }
-    };
-    let trial = match pb::TrialFilter::try_from(trial) {
-        Ok(pb::TrialFilter::Unspecified) => None,
-        Ok(pb::TrialFilter::OnlyTrials) => Some(true),
-        Ok(pb::TrialFilter::NoTrials) => Some(false),
-        Err(_) => {
-            v.push(crate::domain::FieldViolation::new(
-                "filter.trial",
-                "UNKNOWN_ENUM_VALUE",
-                format!("filter.trial {trial} is not a known value"),
-            ));
-            None
-        }
-    };
-    let category = v.check(crate::domain::ids::parse_text(
-        "filter.category",
-        &category,
-        false,
-    ));
-    let text = v.check(crate::domain::ids::parse_text("filter.text", &text, false));
-    let purchasable_by = if purchasable_by_customer_id.is_empty() {
-        None
-    } else {
-        v.check(CustomerId::parse(
-            "filter.purchasable_by_customer_id",
-            &purchasable_by_customer_id,
-        ))
-    };
-    v.into_result()?;
-    Ok((
-        CatalogFilter {
-            country,
-            segment,
-            product_type,
-            microsoft,
-            billing_type,
-            category: category.filter(|c| !c.is_empty()).map(|c| c.to_lowercase()),
-            trial,
-            words: text
-                .unwrap_or_default()
-                .to_lowercase()
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect(),
-        },
-        purchasable_by,
-    ))
 }
 
 #[tonic::async_trait]

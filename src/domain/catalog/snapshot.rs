@@ -1,213 +1,11 @@
-//! The catalog of one published month, as an immutable snapshot with its indexes, and the
-//! queries that browse it.
+//! The catalog of one month as an immutable snapshot with its indexes, and the queries that
+//! browse it.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::ops::Range;
 
-use chrono::{DateTime, Utc};
-
-use super::DomainError;
-use super::ids::{AvailabilityId, CatalogItemId, CountryCode, ProductId, SkuId};
-use super::money::{Currency, Money};
-
-text_enum!(Segment {
-    Commercial = "commercial",
-    Education = "education",
-    Government = "government",
-    Nonprofit = "nonprofit",
-});
-text_enum!(ProductType {
-    OnlineServices = "online_services",
-    Azure = "azure",
-    Software = "software",
-    Marketplace = "marketplace",
-});
-text_enum!(BillingType { License = "license", Usage = "usage" });
-text_enum!(
-    /// The commitment of a term; perpetual software has none.
-    Term {
-        P1M = "P1M",
-        P1Y = "P1Y",
-        P3Y = "P3Y",
-        None = "none",
-    }
-);
-text_enum!(BillingCycle {
-    Monthly = "monthly",
-    Annual = "annual",
-    Triennial = "triennial",
-    OneTime = "one_time",
-    None = "none",
-});
-
-/// A price-list month, `YYYY-MM`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Month {
-    year: i32,
-    month: u32,
-}
-
-impl Month {
-    pub fn parse(field: &str, text: &str) -> Result<Self, DomainError> {
-        let bad = || {
-            DomainError::invalid(
-                field,
-                "MALFORMED",
-                format!("{field} must be YYYY-MM, got {}", super::error::echo(text)),
-            )
-        };
-        if text.len() != 7 {
-            return Err(bad());
-        }
-        let (y, m) = text.split_once('-').ok_or_else(bad)?;
-        let (year, month) = (
-            y.parse::<i32>().map_err(|_| bad())?,
-            m.parse::<u32>().map_err(|_| bad())?,
-        );
-        if y.len() != 4
-            || m.len() != 2
-            || !(1..=12).contains(&month)
-            || !(2000..=2999).contains(&year)
-        {
-            return Err(bad());
-        }
-        Ok(Self { year, month })
-    }
-
-    /// 00:00 UTC on the 1st: the moment a month's prices take effect.
-    pub fn start(&self) -> DateTime<Utc> {
-        chrono::NaiveDate::from_ymd_opt(self.year, self.month, 1)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| d.and_utc())
-            .unwrap_or(DateTime::<Utc>::MIN_UTC)
-    }
-
-    pub fn next(&self) -> Self {
-        if self.month == 12 {
-            Self {
-                year: self.year + 1,
-                month: 1,
-            }
-        } else {
-            Self {
-                month: self.month + 1,
-                ..*self
-            }
-        }
-    }
-}
-
-impl fmt::Display for Month {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}", self.year, self.month)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Product {
-    pub id: ProductId,
-    pub title: String,
-    pub description: String,
-    pub product_type: ProductType,
-    pub publisher: String,
-    pub billing_type: BillingType,
-    pub category: String,
-}
-
-impl Product {
-    pub fn is_microsoft(&self) -> bool {
-        self.publisher.starts_with("Microsoft")
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sku {
-    pub product_id: ProductId,
-    pub id: SkuId,
-    pub title: String,
-    pub description: String,
-    pub min_quantity: i32,
-    pub max_quantity: i32,
-    pub is_trial: bool,
-    /// Non-empty exactly for add-ons.
-    pub prerequisites: Vec<(ProductId, SkuId)>,
-    pub seat_limit: Option<i32>,
-    pub seat_limit_type: String,
-    pub unit_of_measure: String,
-    pub category: String,
-    /// Needs a reservation scope and an Azure subscription on its cart line.
-    pub is_reservation: bool,
-    pub provisioning_id: String,
-}
-
-impl Sku {
-    pub fn is_addon(&self) -> bool {
-        !self.prerequisites.is_empty()
-    }
-
-    /// Per-user add-ons may not have more seats than their base.
-    pub fn addon_limited_by_base(&self) -> bool {
-        self.is_addon() && self.unit_of_measure.to_ascii_lowercase().contains("licen")
-    }
-
-    pub fn provisioning_variables(&self) -> Vec<&'static str> {
-        if self.is_reservation {
-            vec!["scope", "azure_subscription_id"]
-        } else {
-            Vec::new()
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct TermPrice {
-    pub term: Term,
-    pub billing_cycle: BillingCycle,
-    /// For one unit and the whole term.
-    pub unit_price: Money,
-    pub erp_price: Money,
-    pub effective_start: DateTime<Utc>,
-    /// `None` for an open end.
-    pub effective_end: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Availability {
-    pub id: AvailabilityId,
-    pub product_id: ProductId,
-    pub sku_id: SkuId,
-    pub country: CountryCode,
-    pub segment: Segment,
-    pub currency: Currency,
-    pub terms: Vec<TermPrice>,
-    /// The earliest end of the availability's prices inside the month, when sale ends.
-    pub end_of_sale: Option<DateTime<Utc>>,
-}
-
-impl Availability {
-    pub fn catalog_item_id(&self) -> CatalogItemId {
-        CatalogItemId {
-            product: self.product_id.clone(),
-            sku: self.sku_id.clone(),
-            availability: self.id.clone(),
-        }
-    }
-
-    pub fn price_for(&self, term: Term, cycle: BillingCycle) -> Option<&TermPrice> {
-        self.terms
-            .iter()
-            .find(|t| t.term == term && t.billing_cycle == cycle)
-    }
-}
-
-/// What the importer produces and the store keeps: one month's whole catalog.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CatalogData {
-    pub products: Vec<Product>,
-    pub skus: Vec<Sku>,
-    pub availabilities: Vec<Availability>,
-}
+use super::{Availability, BillingCycle, CatalogData, CatalogFilter, Month, Product, Segment, Sku};
+use crate::domain::ids::{AvailabilityId, CatalogItemId, CountryCode, ProductId, SkuId};
 
 /// A SKU in the snapshot with its derived, precomputed facts.
 #[derive(Debug)]
@@ -234,32 +32,6 @@ pub struct Catalog {
     product_index: HashMap<ProductId, usize>,
     sku_index: HashMap<(ProductId, SkuId), usize>,
     availability_index: HashMap<AvailabilityId, usize>,
-}
-
-/// Filters of a catalog listing; `None` means any.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct CatalogFilter {
-    pub country: Option<CountryCode>,
-    /// `None`: every segment except nonprofit.
-    pub segment: Option<Segment>,
-    pub product_type: Option<ProductType>,
-    /// `Some(true)`: Microsoft only; `Some(false)`: third parties only.
-    pub microsoft: Option<bool>,
-    pub billing_type: Option<BillingType>,
-    /// Lower case.
-    pub category: Option<String>,
-    pub trial: Option<bool>,
-    /// Lower-cased words that must all appear.
-    pub words: Vec<String>,
-}
-
-impl CatalogFilter {
-    pub fn segment_matches(&self, segment: Segment) -> bool {
-        match self.segment {
-            Some(wanted) => wanted == segment,
-            None => segment != Segment::Nonprofit,
-        }
-    }
 }
 
 /// A view of one SKU of the snapshot.
@@ -459,7 +231,7 @@ impl Catalog {
             let view = self.view(i);
             let product = view.product;
             let sku = view.sku;
-            let keep = filter
+            let matches = filter
                 .product_type
                 .is_none_or(|t| t == product.product_type)
                 && filter.microsoft.is_none_or(|m| m == product.is_microsoft())
@@ -478,7 +250,7 @@ impl Catalog {
                     filter.country.is_none_or(|c| c == a.country)
                         && filter.segment_matches(a.segment)
                 });
-            keep.then_some(view)
+            matches.then_some(view)
         })
     }
 

@@ -1,6 +1,10 @@
 //! The running application as a value: built from settings, bound to a port (0 allowed),
 //! served until a shutdown signal. `main` and the tests build it the same way.
 
+mod interceptors;
+mod security;
+mod tasks;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,13 +12,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::transport::{Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
 use crate::auth::TokenKeys;
 use crate::config::Settings;
 use crate::demo;
-use crate::domain::customer::Role;
 use crate::grpc::admin::AdminApi;
 use crate::grpc::cart::CartApi;
 use crate::grpc::catalog::CatalogApi;
@@ -27,9 +30,8 @@ use crate::grpc::pb::catalog_admin_service_server::CatalogAdminServiceServer;
 use crate::grpc::pb::catalog_service_server::CatalogServiceServer;
 use crate::grpc::pb::customer_service_server::CustomerServiceServer;
 use crate::grpc::pb::order_service_server::OrderServiceServer;
-use crate::grpc::quota::{FailedAuth, Quotas, ServiceGroup};
 use crate::grpc::watch::WatchRoute;
-use crate::grpc::{self, Authenticate, pb};
+use crate::grpc::{self, pb};
 use crate::import::ImportLimits;
 use crate::import::files::ImportDir;
 use crate::service::Clock;
@@ -41,6 +43,12 @@ use crate::service::orders::OrderService;
 use crate::service::paging::PageTokens;
 use crate::store::Store;
 use tonic::service::interceptor::InterceptedService;
+
+use interceptors::{Interceptors, forget_idle_callers};
+use security::{refuse_public_dev_secret, tls_config};
+use tasks::provisioning_loop;
+
+pub use tasks::shutdown_signal;
 
 pub struct Application {
     listener: TcpListener,
@@ -340,175 +348,5 @@ impl Application {
         forgetting.abort();
         pump.abort();
         Ok(())
-    }
-}
-
-/// Refuses the public development secret unless the server listens on loopback only.
-fn refuse_public_dev_secret(settings: &Settings) -> anyhow::Result<()> {
-    let loopback = match settings.listen.ip() {
-        std::net::IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(v6.is_loopback(), |v4| v4.is_loopback()),
-        v4 => v4.is_loopback(),
-    };
-    if settings.jwt_secret == crate::config::DEV_JWT_SECRET && !loopback {
-        anyhow::bail!(
-            "refusing to listen on {} with the public development JWT secret: set CSP_JWT_SECRET (or jwt_secret in the config file) to a secret of your own, or listen on loopback only (127.0.0.1 or ::1)",
-            settings.listen
-        );
-    }
-    Ok(())
-}
-
-/// The interceptors of the catalog, customer, cart-and-order and admin services, each with its
-/// group's quotas (carts and orders share theirs), and the limits they hold, to forget idle
-/// callers.
-struct Interceptors {
-    catalog: Authenticate,
-    customers: Authenticate,
-    ordering: Authenticate,
-    admin: Authenticate,
-    limits: Limits,
-}
-
-/// The quotas and the failed-authentication limit.
-type Limits = (Vec<Quotas>, Option<Arc<FailedAuth>>);
-
-impl Interceptors {
-    fn new(s: &Settings, keys: &Arc<TokenKeys>) -> Self {
-        let n = s.quota_replicas;
-        let quotas = [
-            Quotas::new(
-                ServiceGroup::Catalog,
-                s.catalog_partner_requests_per_minute,
-                s.catalog_user_requests_per_minute,
-                n,
-            ),
-            Quotas::new(
-                ServiceGroup::Customers,
-                s.customer_partner_requests_per_minute,
-                s.customer_user_requests_per_minute,
-                n,
-            ),
-            Quotas::new(
-                ServiceGroup::Ordering,
-                s.partner_order_requests_per_minute,
-                s.order_user_requests_per_minute,
-                n,
-            ),
-            // catalog_admin has no partner.
-            Quotas::new(ServiceGroup::Admin, 0, s.admin_user_requests_per_minute, n),
-        ];
-        let failures = FailedAuth::new(s.failed_auth_per_minute, n);
-        let [catalog, customers, ordering, admin] = quotas.clone().map(|q| {
-            let auth = match q.group() {
-                ServiceGroup::Admin => Authenticate::requiring(keys.clone(), Role::CatalogAdmin),
-                _ => Authenticate::new(keys.clone()),
-            };
-            auth.throttled(q).limiting_failures(failures.clone())
-        });
-        Self {
-            catalog,
-            customers,
-            ordering,
-            admin,
-            limits: (quotas.to_vec(), failures),
-        }
-    }
-}
-
-/// Drops the quota state of callers idle for a while, so the keyed limits stay bounded.
-async fn forget_idle_callers((quotas, failures): Limits) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        quotas.iter().for_each(Quotas::forget_idle);
-        if let Some(f) = &failures {
-            f.forget_idle();
-        }
-    }
-}
-
-/// The TLS settings read and checked at start: a missing or unreadable file stops the start
-/// with its path, never a plaintext fallback.
-fn tls_config(settings: &Settings) -> anyhow::Result<Option<ServerTlsConfig>> {
-    let read = |what: &str, path: &std::path::Path| {
-        std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("cannot read the TLS {what} {}: {e}", path.display()))
-    };
-    match (&settings.tls_cert_file, &settings.tls_key_file) {
-        (None, None) if settings.tls_client_ca_file.is_some() => {
-            anyhow::bail!("tls_client_ca_file needs tls_cert_file and tls_key_file")
-        }
-        (None, None) => Ok(None),
-        (Some(cert), Some(key)) => {
-            let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(
-                read("certificate", cert)?,
-                read("key", key)?,
-            ));
-            if let Some(ca) = &settings.tls_client_ca_file {
-                // Client certificates are then required and verified against it (mTLS).
-                tls = tls.client_ca_root(Certificate::from_pem(read("client CA", ca)?));
-            }
-            // Parsed now, so a bad certificate or key stops the start before anything is bound.
-            Server::builder()
-                .tls_config(tls.clone())
-                .map_err(|e| anyhow::anyhow!("the TLS certificate or key is not usable: {e}"))?;
-            tracing::info!(
-                mtls = settings.tls_client_ca_file.is_some(),
-                "serving TLS only"
-            );
-            Ok(Some(tls))
-        }
-        _ => anyhow::bail!("tls_cert_file and tls_key_file go together: set both or neither"),
-    }
-}
-
-/// Completes provisioned orders and forgets old request ids, until aborted.
-async fn provisioning_loop(orders: OrderService) {
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut ticks: u64 = 0;
-    loop {
-        tick.tick().await;
-        if let Err(e) = orders.provision_pending().await {
-            tracing::warn!(error = %e, "provisioning pass failed; retrying");
-        }
-        // About hourly.
-        if ticks.is_multiple_of(36_000)
-            && let Err(e) = orders.purge_request_ids().await
-        {
-            tracing::warn!(error = %e, "purging old request ids failed");
-        }
-        ticks += 1;
-    }
-}
-
-/// Completes on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for SIGINT");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }

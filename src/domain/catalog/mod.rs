@@ -1,0 +1,46 @@
+//! The catalog of one published month, as an immutable snapshot with its indexes, and the
+//! queries that browse it.
+//!
+//! `items`: products, SKUs, availabilities and their prices, as imported and stored; `month`:
+//! the price-list month; `snapshot`: the indexed, immutable catalog and its queries;
+//! `filter`: what a listing asks for.
+
+mod filter;
+mod items;
+mod month;
+mod snapshot;
+
+pub use filter::CatalogFilter;
+pub use items::{Availability, CatalogData, Product, Sku, TermPrice};
+pub use month::Month;
+pub use snapshot::{Catalog, Item, SkuView};
+
+text_enum!(Segment {
+    Commercial = "commercial",
+    Education = "education",
+    Government = "government",
+    Nonprofit = "nonprofit",
+});
+text_enum!(ProductType {
+    OnlineServices = "online_services",
+    Azure = "azure",
+    Software = "software",
+    Marketplace = "marketplace",
+});
+text_enum!(BillingType { License = "license", Usage = "usage" });
+text_enum!(
+    /// The commitment of a term; perpetual software has none.
+    Term {
+        P1M = "P1M",
+        P1Y = "P1Y",
+        P3Y = "P3Y",
+        None = "none",
+    }
+);
+text_enum!(BillingCycle {
+    Monthly = "monthly",
+    Annual = "annual",
+    Triennial = "triennial",
+    OneTime = "one_time",
+    None = "none",
+});

@@ -1,0 +1,76 @@
+//! Orders and subscriptions to the wire.
+
+use super::{billing_cycle_to_pb, money, pb, term_to_pb, timestamp};
+
+pub fn order_status(s: crate::domain::order::OrderStatus) -> pb::OrderStatus {
+    use crate::domain::order::OrderStatus;
+    match s {
+        OrderStatus::Pending => pb::OrderStatus::Pending,
+        OrderStatus::Completed => pb::OrderStatus::Completed,
+        OrderStatus::Cancelled => pb::OrderStatus::Cancelled,
+        OrderStatus::Failed => pb::OrderStatus::Failed,
+    }
+}
+
+pub fn subscription_status(s: crate::domain::order::SubscriptionStatus) -> pb::SubscriptionStatus {
+    use crate::domain::order::SubscriptionStatus;
+    match s {
+        SubscriptionStatus::Active => pb::SubscriptionStatus::Active,
+        SubscriptionStatus::Suspended => pb::SubscriptionStatus::Suspended,
+        SubscriptionStatus::Cancelled => pb::SubscriptionStatus::Cancelled,
+        SubscriptionStatus::Expired => pb::SubscriptionStatus::Expired,
+    }
+}
+
+pub fn order(o: &crate::domain::order::Order) -> pb::Order {
+    pb::Order {
+        id: o.id.to_string(),
+        order_number: o.order_number.clone(),
+        customer_id: o.customer_id.to_string(),
+        cart_id: o.cart_id.to_string(),
+        status: order_status(o.status).into(),
+        currency_code: o.total.currency.code().to_owned(),
+        lines: o
+            .lines
+            .iter()
+            .map(|l| pb::OrderLine {
+                line_number: l.line_number,
+                catalog_item_id: l.item.to_string(),
+                product_title: l.product_title.clone(),
+                sku_title: l.sku_title.clone(),
+                quantity: l.quantity,
+                term: term_to_pb(l.term).into(),
+                billing_cycle: billing_cycle_to_pb(l.billing_cycle).into(),
+                unit_price: Some(money(l.unit_price)),
+                extended_price: Some(money(l.extended_price)),
+                subscription_id: l.subscription_id.to_string(),
+            })
+            .collect(),
+        total: Some(money(o.total)),
+        create_time: Some(timestamp(o.created_at)),
+        cancel_time: o.cancelled_at.map(timestamp),
+        refund: o.refund.map(money),
+        etag: o.etag(),
+    }
+}
+
+pub fn subscription(s: &crate::domain::order::Subscription) -> pb::Subscription {
+    pb::Subscription {
+        id: s.id.to_string(),
+        customer_id: s.customer_id.to_string(),
+        order_id: s.order_id.to_string(),
+        catalog_item_id: s.item.to_string(),
+        product_id: s.item.product.to_string(),
+        sku_id: s.item.sku.to_string(),
+        title: s.title.clone(),
+        quantity: s.quantity,
+        term: term_to_pb(s.term).into(),
+        billing_cycle: billing_cycle_to_pb(s.billing_cycle).into(),
+        status: subscription_status(s.status).into(),
+        start_time: Some(timestamp(s.start_at)),
+        commitment_end_time: s.commitment_end_at.map(timestamp),
+        auto_renew: s.auto_renew,
+        parent_subscription_id: s.parent.map(|p| p.to_string()).unwrap_or_default(),
+        etag: s.etag(),
+    }
+}

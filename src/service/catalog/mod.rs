@@ -1,0 +1,259 @@
+//! The catalog: reads from the in-memory snapshot, listings (`listing`), the purchasability
+//! check, and loading months (`months`: import, diff, publish, reload).
+
+mod listing;
+mod months;
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tokio::sync::Notify;
+
+pub use super::paging::Page;
+pub use listing::{ListingPage, View};
+pub use months::{ImportError, ImportSummary};
+
+use super::Clock;
+use super::customers::CustomerService;
+use super::paging::{PageTokens, page_size};
+use crate::domain::DomainError;
+use crate::domain::catalog::{
+    Availability, BillingCycle, Catalog, CatalogFilter, Product, Segment, Term,
+};
+use crate::domain::customer::Caller;
+use crate::domain::eligibility::{self, Buyer, Intent, Problem};
+use crate::domain::ids::{CatalogItemId, CountryCode, CustomerId, ProductId, SkuId};
+use crate::domain::money::Money;
+use crate::import::ImportLimits;
+use crate::store::Store;
+
+#[derive(Debug)]
+pub struct Verdict {
+    pub problems: Vec<Problem>,
+    pub unit_price: Option<Money>,
+    pub extended_price: Option<Money>,
+}
+
+/// Clones of the snapshot handle are cheap; all readers see the same swaps.
+#[derive(Debug, Clone)]
+pub struct CatalogService {
+    snapshot: Arc<ArcSwap<Catalog>>,
+    store: Store,
+    customers: CustomerService,
+    tokens: PageTokens,
+    clock: Arc<dyn Clock>,
+    /// Months of change log retained for resuming subscribers.
+    change_log_months: usize,
+    diffs: Arc<months::DiffCache>,
+    /// The caps every import's files are read under.
+    import_limits: ImportLimits,
+    published: Arc<Notify>,
+    listings: Arc<listing::ListingCache>,
+}
+
+impl CatalogService {
+    pub fn new(
+        store: Store,
+        customers: CustomerService,
+        tokens: PageTokens,
+        clock: Arc<dyn Clock>,
+        change_log_months: usize,
+    ) -> Self {
+        Self {
+            snapshot: Arc::new(ArcSwap::from_pointee(Catalog::empty())),
+            store,
+            customers,
+            tokens,
+            clock,
+            change_log_months,
+            diffs: Arc::default(),
+            import_limits: ImportLimits::default(),
+            published: Arc::new(Notify::new()),
+            listings: Arc::default(),
+        }
+    }
+
+    /// Imports read their files under `limits` (the defaults otherwise).
+    pub fn with_import_limits(mut self, limits: ImportLimits) -> Self {
+        self.import_limits = limits;
+        self
+    }
+
+    pub fn import_limits(&self) -> ImportLimits {
+        self.import_limits
+    }
+
+    pub fn snapshot(&self) -> Arc<Catalog> {
+        self.snapshot.load_full()
+    }
+
+    /// Wakes whoever follows publishes (the change feed).
+    pub fn published_signal(&self) -> Arc<Notify> {
+        self.published.clone()
+    }
+
+    pub fn product(&self, id: &ProductId) -> Result<(Arc<Catalog>, Product, usize), DomainError> {
+        let catalog = self.snapshot();
+        let product = catalog
+            .product(id)
+            .cloned()
+            .ok_or_else(|| DomainError::not_found("product", id.to_string()))?;
+        let skus = catalog.skus_of(id).count();
+        Ok((catalog, product, skus))
+    }
+
+    /// The SKUs of a product sold in `country` (if given) to `segment` (default: not nonprofit).
+    pub fn skus(
+        &self,
+        product: &ProductId,
+        country: Option<CountryCode>,
+        segment: Option<Segment>,
+        requested_page_size: i32,
+        page_token: &str,
+    ) -> Result<(Arc<Catalog>, Page<SkuId>), DomainError> {
+        let limit = page_size(requested_page_size)?;
+        let query = format!("skus|{product}|{country:?}|{segment:?}");
+        let after = self.tokens.decode(&query, page_token)?;
+        let catalog = self.snapshot();
+        if catalog.product(product).is_none() {
+            return Err(DomainError::not_found("product", product.to_string()));
+        }
+        let filter = CatalogFilter {
+            country,
+            segment,
+            ..CatalogFilter::default()
+        };
+        let ids = catalog
+            .skus_of(product)
+            .filter(|v| {
+                v.availabilities.iter().any(|a| {
+                    country.is_none_or(|c| c == a.country) && filter.segment_matches(a.segment)
+                })
+            })
+            .map(|v| v.sku.id.clone())
+            .collect::<Vec<_>>();
+        let page = paginate(
+            ids,
+            after.as_deref(),
+            limit,
+            |id| id.to_string(),
+            &self.tokens,
+            &query,
+        );
+        Ok((catalog, page))
+    }
+
+    pub fn sku(&self, product: &ProductId, sku: &SkuId) -> Result<Arc<Catalog>, DomainError> {
+        let catalog = self.snapshot();
+        if catalog.sku(product, sku).is_none() {
+            return Err(DomainError::not_found("sku", format!("{product}/{sku}")));
+        }
+        Ok(catalog)
+    }
+
+    pub fn availabilities(
+        &self,
+        product: &ProductId,
+        sku: &SkuId,
+        country: Option<CountryCode>,
+        segment: Option<Segment>,
+        requested_page_size: i32,
+        page_token: &str,
+    ) -> Result<Page<Availability>, DomainError> {
+        let limit = page_size(requested_page_size)?;
+        let query = format!("availabilities|{product}|{sku}|{country:?}|{segment:?}");
+        let after = self.tokens.decode(&query, page_token)?;
+        let catalog = self.snapshot();
+        let view = catalog
+            .sku(product, sku)
+            .ok_or_else(|| DomainError::not_found("sku", format!("{product}/{sku}")))?;
+        let filter = CatalogFilter {
+            segment,
+            ..CatalogFilter::default()
+        };
+        let items: Vec<Availability> = view
+            .availabilities
+            .iter()
+            .filter(|a| country.is_none_or(|c| c == a.country) && filter.segment_matches(a.segment))
+            .cloned()
+            .collect();
+        Ok(paginate(
+            items,
+            after.as_deref(),
+            limit,
+            |a| format!("{}|{}", a.country, a.segment),
+            &self.tokens,
+            &query,
+        ))
+    }
+
+    pub fn resolve(
+        &self,
+        id: &CatalogItemId,
+    ) -> Result<(Arc<Catalog>, CatalogItemId), DomainError> {
+        let catalog = self.snapshot();
+        if catalog.item(id).is_none() {
+            return Err(DomainError::not_found("catalog item", id.to_string()));
+        }
+        Ok((catalog, id.clone()))
+    }
+
+    /// May `customer` buy `quantity` of `item` for `term`/`cycle`; every failed rule if not.
+    pub async fn check(
+        &self,
+        caller: &Caller,
+        customer: CustomerId,
+        item: &CatalogItemId,
+        quantity: i32,
+        term: Term,
+        billing_cycle: BillingCycle,
+    ) -> Result<Verdict, DomainError> {
+        let (partner, standing) = self.customers.buyer(caller, customer).await?;
+        let catalog = self.snapshot();
+        let resolved = catalog
+            .item(item)
+            .ok_or_else(|| DomainError::not_found("catalog item", item.to_string()))?;
+        let buyer = Buyer {
+            catalog: &catalog,
+            partner: &partner,
+            customer: &standing.customer,
+            role: caller.role,
+            holdings: &standing.held.holdings,
+            now: self.clock.now(),
+        };
+        let problems = eligibility::check(
+            &buyer,
+            &Intent {
+                item: resolved,
+                quantity,
+                term,
+                billing_cycle,
+            },
+        );
+        let unit_price = resolved
+            .availability
+            .price_for(term, billing_cycle)
+            .map(|t| t.unit_price);
+        let extended_price = unit_price.and_then(|p| p.checked_mul(i64::from(quantity)));
+        Ok(Verdict {
+            problems,
+            unit_price,
+            extended_price,
+        })
+    }
+}
+
+/// Keyset paging over an ordered list: the items after `after`, at most `limit`.
+fn paginate<T>(
+    items: Vec<T>,
+    after: Option<&str>,
+    limit: usize,
+    key: impl Fn(&T) -> String,
+    tokens: &PageTokens,
+    query: &str,
+) -> Page<T> {
+    let rest = items
+        .into_iter()
+        .filter(|item| after.is_none_or(|a| key(item).as_str() > a));
+    tokens.page(query, limit, rest, &key)
+}

@@ -1,0 +1,53 @@
+//! Background work beside the server, and the signal that stops it.
+
+use std::time::Duration;
+
+use crate::service::orders::OrderService;
+
+/// Completes provisioned orders and forgets old request ids, until aborted.
+pub(super) async fn provisioning_loop(orders: OrderService) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u64 = 0;
+    loop {
+        tick.tick().await;
+        if let Err(e) = orders.provision_pending().await {
+            tracing::warn!(error = %e, "provisioning pass failed; retrying");
+        }
+        // About hourly.
+        if ticks.is_multiple_of(36_000)
+            && let Err(e) = orders.purge_request_ids().await
+        {
+            tracing::warn!(error = %e, "purging old request ids failed");
+        }
+        ticks += 1;
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
