@@ -1,4 +1,5 @@
-//! Carts and their review: prices, every rule per line, cart-level rules, totals.
+//! Carts: whether one may be written (`Cart::writable`), and their review: prices, every rule
+//! per line, cart-level rules, totals.
 
 use chrono::{DateTime, Duration, Utc};
 
