@@ -393,7 +393,10 @@ mod tests {
         assert!(review.is_clean(), "{review:?}");
         let cart = cart_of(&review);
         let (order, subscriptions) = Order::plan(&catalog, &cart, &review, test_now()).unwrap();
-        assert_eq!((order.cart_id, order.status), (cart.id, OrderStatus::Pending));
+        assert_eq!(
+            (order.cart_id, order.status),
+            (cart.id, OrderStatus::Pending)
+        );
         assert_eq!(order.total.micros, 3_000_000);
         assert_eq!(subscriptions.len(), 1);
         assert_eq!(subscriptions[0].order_id, order.id);
@@ -442,7 +445,12 @@ mod tests {
             yearly.cancel(Some("v1"), start).unwrap().micros,
             120_000_000
         );
-        assert!(yearly.cancel(Some("v2"), start).unwrap_err().is_stale_etag());
+        assert!(
+            yearly
+                .cancel(Some("v2"), start)
+                .unwrap_err()
+                .is_stale_etag()
+        );
         let code = |error: DomainError| match error {
             DomainError::FailedPrecondition { violations, .. } => violations[0].code.clone(),
             other => panic!("{other:?}"),

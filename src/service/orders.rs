@@ -11,8 +11,8 @@ use super::paging::{PageTokens, page_size};
 use crate::domain::DomainError;
 use crate::domain::customer::Caller;
 use crate::domain::ids::{CustomerId, OrderId, RequestId, SubscriptionId};
-pub use crate::domain::order::{OrderFilter, SubscriptionFilter};
 use crate::domain::order::{Order, Subscription};
+pub use crate::domain::order::{OrderFilter, SubscriptionFilter};
 use crate::store::{Store, WriteKey};
 
 #[derive(Debug, Clone)]

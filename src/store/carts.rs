@@ -200,11 +200,7 @@ fn concurrent_change() -> DomainError {
 impl Store {
     /// Cart `id` of `partner` as stored: on SQLite the cart the writer keeps current, if
     /// it does (see `kept_carts.rs`), else read.
-    pub async fn cart(
-        &self,
-        partner: PartnerId,
-        id: CartId,
-    ) -> Result<Option<Cart>, DomainError> {
+    pub async fn cart(&self, partner: PartnerId, id: CartId) -> Result<Option<Cart>, DomainError> {
         if self.writes.is_some()
             && let Some(cart) = self.kept_carts.current(partner, id)
         {
@@ -429,7 +425,9 @@ impl Store {
             .collect();
         let mut carts = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(cart) = load_cart(&self.direct(), partner, uuid("cart id", &id)?.into()).await? {
+            if let Some(cart) =
+                load_cart(&self.direct(), partner, uuid("cart id", &id)?.into()).await?
+            {
                 carts.push(cart);
             }
         }

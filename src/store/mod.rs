@@ -31,9 +31,9 @@ use sea_orm_migration::MigratorTrait;
 use crate::domain::DomainError;
 use sqlite::SqliteBatch;
 
+pub use crate::domain::customer::{NewCustomer, QualificationChange};
 pub use catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 pub use changes::{CatalogState, NOTIFY_CHANNEL, Published};
-pub use crate::domain::customer::{NewCustomer, QualificationChange};
 pub use idempotency::WriteKey;
 pub use orders::{CheckoutOutcome, Held};
 pub use standing::Standing;
