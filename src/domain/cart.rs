@@ -1,10 +1,13 @@
-//! Carts and their review: prices, every rule per line, cart-level rules, totals.
+//! Carts: whether one may be written (`Cart::writable`), and their review: prices, every rule
+//! per line, cart-level rules, totals.
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::catalog::{BillingCycle, Term};
+use super::DomainError;
+use super::catalog::{BillingCycle, Catalog, Term};
 use super::eligibility::{self, Buyer, Intent, Problem, code};
-use super::ids::{CatalogItemId, CustomerId, ProductId, SkuId, SubscriptionId};
+use super::error::{FieldViolation, Precondition, Violations};
+use super::ids::{CartId, CatalogItemId, CustomerId, OrderId, ProductId, SkuId, SubscriptionId};
 use super::money::{Currency, Money};
 
 /// A cart may be changed and checked out for this long after its creation.
@@ -59,16 +62,24 @@ pub struct CartLine {
     pub input: LineInput,
 }
 
+/// A change to a cart's lines.
+#[derive(Debug, Clone)]
+pub enum LineChange {
+    Add(CartLine),
+    Update(CartLine),
+    Remove(uuid::Uuid),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cart {
-    pub id: uuid::Uuid,
+    pub id: CartId,
     pub customer_id: CustomerId,
     pub status: CartStatus,
     pub lines: Vec<CartLine>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub version: i64,
-    pub order_id: Option<uuid::Uuid>,
+    pub order_id: Option<OrderId>,
 }
 
 impl Cart {
@@ -84,6 +95,131 @@ impl Cart {
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.status == CartStatus::Active && now >= self.expires_at
     }
+
+    /// Whether the cart may still be written (a line change, a checkout) at `now` by a request
+    /// that read it at `etag` (`None`: no condition on the version): not ordered, not expired,
+    /// not changed since. The store's claim of a cart (`carts::claim_statement`) asks the same
+    /// of the stored row, so a cart that moves on after this judgement is still refused.
+    pub fn writable(&self, etag: Option<&str>, now: DateTime<Utc>) -> Result<(), DomainError> {
+        if self.status == CartStatus::Ordered {
+            return Err(DomainError::FailedPrecondition {
+                message: "the cart was checked out and can no longer change".into(),
+                violations: vec![Precondition {
+                    code: "CART_ORDERED".into(),
+                    subject: format!("carts/{}", self.id),
+                    description: "an ordered cart is read-only".into(),
+                }],
+            });
+        }
+        if self.is_expired(now) {
+            return Err(DomainError::FailedPrecondition {
+                message: format!(
+                    "the cart expired at {}; create a new one",
+                    self.expires_at.to_rfc3339()
+                ),
+                violations: vec![Precondition {
+                    code: "CART_EXPIRED".into(),
+                    subject: format!("carts/{}", self.id),
+                    description: format!(
+                        "carts expire {} days after creation",
+                        CART_LIFETIME.num_days()
+                    ),
+                }],
+            });
+        }
+        self.at_etag(etag)
+    }
+
+    /// Whether the cart may be deleted by a request that read it at `etag`: an expired cart
+    /// may, an ordered one is kept with its order.
+    pub fn deletable(&self, etag: Option<&str>) -> Result<(), DomainError> {
+        if self.status == CartStatus::Ordered {
+            return Err(DomainError::FailedPrecondition {
+                message: "an ordered cart is kept with its order and cannot be deleted".into(),
+                violations: Vec::new(),
+            });
+        }
+        self.at_etag(etag)
+    }
+
+    /// Whether `change` may be made at `now` by a request that read the cart at `etag`: the
+    /// cart is writable, a new or changed line names an item of `catalog` (one that leaves the
+    /// catalog later shows up as a line problem instead), the cart has room for a new line,
+    /// and a changed or removed line is on the cart.
+    pub fn check_change(
+        &self,
+        change: &LineChange,
+        etag: Option<&str>,
+        catalog: &Catalog,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        self.writable(etag, now)?;
+        if let LineChange::Add(line) | LineChange::Update(line) = change {
+            check_items(catalog, "line.catalog_item_id", [&line.input])?;
+        }
+        match change {
+            LineChange::Add(_) if self.lines.len() >= MAX_LINES => Err(too_many_lines("line")),
+            LineChange::Update(line) if !self.has_line(line.id) => {
+                Err(DomainError::not_found("cart line", line.id.to_string()))
+            }
+            LineChange::Remove(id) if !self.has_line(*id) => {
+                Err(DomainError::not_found("cart line", id.to_string()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn has_line(&self, id: uuid::Uuid) -> bool {
+        self.lines.iter().any(|l| l.id == id)
+    }
+
+    /// A stale `etag` is refused; `None` sets no condition.
+    fn at_etag(&self, etag: Option<&str>) -> Result<(), DomainError> {
+        match etag {
+            Some(etag) if etag != self.etag() => Err(DomainError::stale_etag(
+                CartId::RESOURCE,
+                Some(&self.etag()),
+                Some(etag),
+                "read it again",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Whether a new cart may start with `lines`: at most `MAX_LINES`, each an item of `catalog`.
+pub fn check_new_lines(catalog: &Catalog, lines: &[LineInput]) -> Result<(), DomainError> {
+    if lines.len() > MAX_LINES {
+        return Err(too_many_lines("lines"));
+    }
+    check_items(catalog, "lines[{i}].catalog_item_id", lines)
+}
+
+fn too_many_lines(field: &str) -> DomainError {
+    DomainError::invalid(
+        field,
+        "TOO_MANY",
+        format!("a cart holds at most {MAX_LINES} lines"),
+    )
+}
+
+/// Every line of `lines` names an item of `catalog`; `field` names the i-th (`{i}`).
+fn check_items<'a>(
+    catalog: &Catalog,
+    field: &str,
+    lines: impl IntoIterator<Item = &'a LineInput>,
+) -> Result<(), DomainError> {
+    let mut violations = Violations::new();
+    for (i, line) in lines.into_iter().enumerate() {
+        if catalog.item(&line.item).is_none() {
+            violations.push(FieldViolation::new(
+                field.replace("{i}", &i.to_string()),
+                "UNKNOWN_CATALOG_ITEM",
+                format!("{} is not an item of the current catalog", line.item),
+            ));
+        }
+    }
+    violations.into_result()
 }
 
 /// The customer's subscriptions an add-on line may name as its parent: a persistent vector,
@@ -121,6 +257,49 @@ pub struct Review {
 impl Review {
     pub fn is_clean(&self) -> bool {
         self.problems.is_empty() && self.lines.iter().all(|l| l.problems.is_empty())
+    }
+
+    /// The cart-level and line-level problems as PreconditionFailure violations, the
+    /// cart-level ones about `customer`.
+    pub fn violations(&self, customer: CustomerId) -> Vec<Precondition> {
+        let mut out: Vec<Precondition> = self
+            .problems
+            .iter()
+            .map(|p| Precondition {
+                code: p.code.to_owned(),
+                subject: format!("customers/{customer}"),
+                description: p.message.clone(),
+            })
+            .collect();
+        for line in &self.lines {
+            for p in &line.problems {
+                out.push(Precondition {
+                    code: p.code.to_owned(),
+                    subject: format!("lines/{}", line.line.id),
+                    description: p.message.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    /// A cart of `customer` with this review may be checked out only if it is clean.
+    pub fn check_clean(&self, customer: CustomerId) -> Result<(), DomainError> {
+        if self.is_clean() {
+            return Ok(());
+        }
+        let violations = self.violations(customer);
+        Err(DomainError::FailedPrecondition {
+            message: format!(
+                "the cart cannot be checked out: {}",
+                violations
+                    .iter()
+                    .map(|v| v.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            violations,
+        })
     }
 }
 
@@ -320,17 +499,23 @@ fn out_of_range(currency: Currency, field: &'static str, what: &str) -> Problem 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::domain::catalog::Catalog;
-    use crate::domain::customer::{Customer, Partner, Role};
+    use crate::domain::customer::{Agreement, Customer, Partner, Role};
     use crate::domain::eligibility::Holdings;
     use crate::domain::ids::{CountryCode, PartnerId};
 
+    /// When the cart tests run.
+    pub(in crate::domain) fn test_now() -> DateTime<Utc> {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 10, 12, 0, 0)
+            .unwrap()
+    }
+
     /// The demo month with every price set to `micros` a unit.
-    fn catalog_priced_at(micros: i64) -> Catalog {
+    pub(in crate::domain) fn catalog_priced_at(micros: i64) -> Catalog {
         let (month, mut data) = crate::demo::catalog_data().unwrap();
         for availability in &mut data.availabilities {
             for term in &mut availability.terms {
@@ -341,8 +526,8 @@ mod tests {
     }
 
     /// Reviews `quantities` of Office 365 E3 (US, commercial, one year paid yearly), one
-    /// line each, for a US customer.
-    fn review_e3(catalog: &Catalog, quantities: &[i32]) -> Review {
+    /// line each, for a US customer who accepted the agreement.
+    pub(in crate::domain) fn review_e3(catalog: &Catalog, quantities: &[i32]) -> Review {
         let us = CountryCode::parse("c", "US").unwrap();
         let partner = Partner {
             id: PartnerId::new(),
@@ -351,9 +536,7 @@ mod tests {
             currency: Currency::parse("c", "USD").unwrap(),
             gcc: false,
         };
-        let now = chrono::Utc
-            .with_ymd_and_hms(2026, 11, 10, 12, 0, 0)
-            .unwrap();
+        let now = test_now();
         let customer = Customer {
             id: CustomerId::new(),
             partner_id: partner.id,
@@ -362,7 +545,11 @@ mod tests {
             email: "it@fabrikam.example.com".into(),
             domain: "fabrikam.example.com".into(),
             qualifications: Vec::new(),
-            agreement: None,
+            agreement: Some(Agreement {
+                contact_name: "Ana".into(),
+                contact_email: "ana@fabrikam.example.com".into(),
+                accepted_at: now,
+            }),
             created_at: now,
             updated_at: now,
             version: 1,
@@ -436,5 +623,104 @@ mod tests {
         assert_eq!(review.totals.len(), 1);
         assert_eq!(review.totals[0].micros, 5_000_000);
         assert!(!codes(&review.problems).contains(&cart_code::TOTAL_OUT_OF_RANGE));
+    }
+
+    /// An active cart of the lines of `review`, at version 1, created at `test_now()`.
+    pub(in crate::domain) fn cart_of(review: &Review) -> Cart {
+        let now = test_now();
+        Cart {
+            id: CartId::new(),
+            customer_id: CustomerId::new(),
+            status: CartStatus::Active,
+            lines: review.lines.iter().map(|l| l.line.clone()).collect(),
+            created_at: now,
+            expires_at: now + CART_LIFETIME,
+            version: 1,
+            order_id: None,
+        }
+    }
+
+    fn precondition(error: DomainError) -> String {
+        match error {
+            DomainError::FailedPrecondition { violations, .. } => violations
+                .first()
+                .map_or("no violation".into(), |v| v.code.clone()),
+            other => panic!("not a failed precondition: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_cart_is_writable_while_active_unexpired_and_at_the_etag_sent() {
+        let cart = cart_of(&review_e3(&catalog_priced_at(1_000_000), &[1]));
+        let now = test_now();
+        assert!(cart.writable(Some("v1"), now).is_ok());
+        assert!(cart.writable(None, now).is_ok());
+        let stale = cart.writable(Some("v0"), now).unwrap_err();
+        assert!(stale.is_stale_etag(), "{stale:?}");
+
+        let expired = cart.writable(Some("v1"), cart.expires_at).unwrap_err();
+        assert_eq!(precondition(expired), "CART_EXPIRED");
+        // An expired cart may still be deleted, an ordered one not.
+        assert!(cart.deletable(Some("v1")).is_ok());
+        assert!(cart.deletable(Some("v0")).unwrap_err().is_stale_etag());
+        let ordered = Cart {
+            status: CartStatus::Ordered,
+            order_id: Some(OrderId::new()),
+            ..cart
+        };
+        assert_eq!(
+            precondition(ordered.writable(Some("v1"), now).unwrap_err()),
+            "CART_ORDERED"
+        );
+        assert!(matches!(
+            ordered.deletable(None),
+            Err(DomainError::FailedPrecondition { .. })
+        ));
+    }
+
+    #[test]
+    fn a_change_needs_a_known_item_room_for_a_new_line_and_an_existing_line() {
+        let catalog = catalog_priced_at(1_000_000);
+        let cart = cart_of(&review_e3(&catalog, &[1]));
+        let now = test_now();
+        let line = cart.lines[0].clone();
+        let add = LineChange::Add(CartLine {
+            id: uuid::Uuid::now_v7(),
+            input: line.input.clone(),
+        });
+        assert!(cart.check_change(&add, None, &catalog, now).is_ok());
+        let full = Cart {
+            lines: vec![line.clone(); MAX_LINES],
+            ..cart.clone()
+        };
+        let Err(DomainError::InvalidArgument(violations)) =
+            full.check_change(&add, None, &catalog, now)
+        else {
+            panic!("a full cart took a line");
+        };
+        assert_eq!(violations[0].reason, "TOO_MANY");
+
+        let unknown = LineChange::Update(CartLine {
+            id: line.id,
+            input: LineInput {
+                item: CatalogItemId::parse("item", "NOPE:0001:X").unwrap(),
+                ..line.input.clone()
+            },
+        });
+        let Err(DomainError::InvalidArgument(violations)) =
+            cart.check_change(&unknown, None, &catalog, now)
+        else {
+            panic!("an unknown item was taken");
+        };
+        assert_eq!(violations[0].reason, "UNKNOWN_CATALOG_ITEM");
+        let gone = LineChange::Remove(uuid::Uuid::now_v7());
+        assert!(matches!(
+            cart.check_change(&gone, None, &catalog, now),
+            Err(DomainError::NotFound { .. })
+        ));
+        // A new cart is held to the same limit.
+        let inputs = vec![line.input; MAX_LINES + 1];
+        assert!(check_new_lines(&catalog, &inputs[..MAX_LINES]).is_ok());
+        assert!(check_new_lines(&catalog, &inputs).is_err());
     }
 }

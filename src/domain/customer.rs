@@ -98,6 +98,32 @@ pub struct Agreement {
     pub accepted_at: DateTime<Utc>,
 }
 
+/// A validated new customer.
+#[derive(Debug, Clone)]
+pub struct NewCustomer {
+    pub company_name: String,
+    pub country: CountryCode,
+    pub email: String,
+    pub domain: String,
+}
+
+impl NewCustomer {
+    /// What identifies the request behind an idempotency key.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.company_name, self.country, self.email, self.domain
+        )
+    }
+}
+
+/// A qualification set to a vetting status.
+#[derive(Debug, Clone, Copy)]
+pub struct QualificationChange {
+    pub kind: QualificationKind,
+    pub vetting: VettingStatus,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Customer {
     pub id: CustomerId,

@@ -60,6 +60,9 @@ pub fn cap_violations(mut violations: Vec<FieldViolation>) -> Vec<FieldViolation
     violations
 }
 
+/// The reason of the ABORTED answer to a write judged on a version that is no longer current.
+pub const ETAG_MISMATCH: &str = "ETAG_MISMATCH";
+
 /// One invalid field of a request: which field, which rule, and a sentence for a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
@@ -176,6 +179,37 @@ impl DomainError {
         }
     }
 
+    /// A write was judged on a version of `resource` that is no longer current (ABORTED,
+    /// `ETAG_MISMATCH`): "the cart changed (etag v3 now, "v2" sent): read it again". Without
+    /// the current etag the message says the resource changed while the request ran.
+    pub fn stale_etag(
+        resource: &str,
+        current: Option<&str>,
+        sent: Option<&str>,
+        advice: &str,
+    ) -> Self {
+        let how = match (current, sent) {
+            (Some(current), Some(sent)) => format!(" (etag {current} now, {} sent)", echo(sent)),
+            (Some(current), None) => format!(" (etag {current} now)"),
+            (None, _) => " while this request ran".to_owned(),
+        };
+        Self::Aborted {
+            reason: ETAG_MISMATCH,
+            message: format!("the {resource} changed{how}: {advice}"),
+        }
+    }
+
+    /// Whether this is the answer of `stale_etag`.
+    pub fn is_stale_etag(&self) -> bool {
+        matches!(self, Self::Aborted { reason, .. } if *reason == ETAG_MISMATCH)
+    }
+
+    /// A handler found a field it had parsed without a violation missing: a bug, answered as
+    /// INTERNAL.
+    pub fn parsed_field_missing() -> Self {
+        Self::Internal("a parsed field was missing after validation".into())
+    }
+
     /// Prefixes every violated field with `prefix.` (e.g. `line.` for a nested message).
     pub fn within(self, prefix: &str) -> Self {
         match self {
@@ -279,6 +313,22 @@ mod tests {
         let clipped = clip("ab€".repeat(100), 10);
         assert!(clipped.starts_with("ab€ab€"), "{clipped}");
         assert!(clipped.ends_with("…(500 bytes)"), "{clipped}");
+    }
+
+    #[test]
+    fn stale_etags_say_what_changed() {
+        let sent = DomainError::stale_etag("cart", Some("v3"), Some("v2"), "read it again");
+        assert!(sent.is_stale_etag());
+        assert_eq!(
+            sent.to_string(),
+            "aborted (ETAG_MISMATCH): the cart changed (etag v3 now, \"v2\" sent): read it again"
+        );
+        let raced = DomainError::stale_etag("order", None, None, "read it again");
+        assert_eq!(
+            raced.to_string(),
+            "aborted (ETAG_MISMATCH): the order changed while this request ran: read it again"
+        );
+        assert!(!DomainError::parsed_field_missing().is_stale_etag());
     }
 
     #[test]

@@ -170,6 +170,12 @@ macro_rules! uuid_id {
             }
         }
 
+        impl From<uuid::Uuid> for $name {
+            fn from(id: uuid::Uuid) -> Self {
+                Self(id)
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 self.0.hyphenated().fmt(f)
@@ -185,6 +191,8 @@ uuid_id!(
 );
 uuid_id!(CustomerId, "customer");
 uuid_id!(SubscriptionId, "subscription");
+uuid_id!(CartId, "cart");
+uuid_id!(OrderId, "order");
 
 /// An ISO 3166-1 alpha-2 country code, upper case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

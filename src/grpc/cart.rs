@@ -5,11 +5,10 @@ use tonic::{Request, Response, Status};
 use super::pb::cart_service_server::CartService;
 use super::{caller, convert, parse_uuid, pb};
 use crate::domain::DomainError;
-use crate::domain::cart::CartLine;
+use crate::domain::cart::{CartLine, LineChange};
 use crate::domain::error::Violations;
-use crate::domain::ids::{CustomerId, RequestId};
+use crate::domain::ids::{CartId, CustomerId, RequestId};
 use crate::service::carts::CartService as Carts;
-use crate::store::LineChange;
 
 #[derive(Debug, Clone)]
 pub struct CartApi {
@@ -20,24 +19,18 @@ fn optional(etag: &str) -> Option<&str> {
     (!etag.is_empty()).then_some(etag)
 }
 
-fn missing() -> Status {
-    DomainError::Internal("a parsed field was missing after validation".into()).into()
-}
-
 /// Parses the fields every line change carries.
 pub(super) fn change_target(
     request_id: &str,
     cart_id: &str,
-) -> Result<(RequestId, uuid::Uuid), DomainError> {
+) -> Result<(RequestId, CartId), DomainError> {
     let mut v = Violations::new();
     let request_id = v.check(RequestId::parse("request_id", request_id));
-    let cart_id = v.check(parse_uuid("cart_id", cart_id));
+    let cart_id = v.check(CartId::parse("cart_id", cart_id));
     v.into_result()?;
     match (request_id, cart_id) {
         (Some(r), Some(c)) => Ok((r, c)),
-        _ => Err(DomainError::Internal(
-            "a parsed field was missing after validation".into(),
-        )),
+        _ => Err(DomainError::parsed_field_missing()),
     }
 }
 
@@ -63,9 +56,7 @@ pub(super) fn parse_create(
     v.into_result()?;
     match (request_id, customer) {
         (Some(request_id), Some(customer)) => Ok((request_id, customer, inputs)),
-        _ => Err(DomainError::Internal(
-            "a parsed field was missing after validation".into(),
-        )),
+        _ => Err(DomainError::parsed_field_missing()),
     }
 }
 
@@ -75,7 +66,7 @@ impl CartApi {
         &self,
         caller: &crate::domain::customer::Caller,
         request_id: &RequestId,
-        cart_id: uuid::Uuid,
+        cart_id: CartId,
         etag: &str,
         change: LineChange,
     ) -> Result<pb::Cart, Status> {
@@ -110,7 +101,7 @@ impl CartService for CartApi {
     ) -> Result<Response<pb::GetCartResponse>, Status> {
         let caller = caller(&request)?;
         let pb::GetCartRequest { cart_id } = request.into_inner();
-        let id = parse_uuid("cart_id", &cart_id)?;
+        let id = CartId::parse("cart_id", &cart_id)?;
         let cart = self.carts.get(&caller, id).await?;
         Ok(Response::new(pb::GetCartResponse {
             cart: Some(convert::cart(&cart)),
@@ -181,7 +172,7 @@ impl CartService for CartApi {
         };
         v.into_result()?;
         let (Some((request_id, cart_id)), Some(input)) = (target, input) else {
-            return Err(missing());
+            return Err(DomainError::parsed_field_missing().into());
         };
         let line = CartLine {
             id: uuid::Uuid::now_v7(),
@@ -222,7 +213,7 @@ impl CartService for CartApi {
         v.into_result()?;
         let (Some((request_id, cart_id)), Some(line_id), Some(input)) = (target, line_id, input)
         else {
-            return Err(missing());
+            return Err(DomainError::parsed_field_missing().into());
         };
         let cart = self
             .change(
@@ -254,7 +245,7 @@ impl CartService for CartApi {
         let line_id = v.check(parse_uuid("line_id", &line_id));
         v.into_result()?;
         let (Some((request_id, cart_id)), Some(line_id)) = (target, line_id) else {
-            return Err(missing());
+            return Err(DomainError::parsed_field_missing().into());
         };
         let cart = self
             .change(
@@ -291,7 +282,7 @@ impl CartService for CartApi {
         }
         v.into_result()?;
         let Some((request_id, cart_id)) = target else {
-            return Err(missing());
+            return Err(DomainError::parsed_field_missing().into());
         };
         let order = self
             .carts

@@ -6,13 +6,13 @@ use super::caller;
 use super::convert;
 use super::pb;
 use super::pb::customer_service_server::CustomerService;
+use crate::domain::customer::{NewCustomer, QualificationChange};
 use crate::domain::error::Violations;
 use crate::domain::ids::{
     CountryCode, CustomerId, RequestId, parse_domain, parse_email, parse_text,
 };
 use crate::domain::{DomainError, FieldViolation};
 use crate::service::customers::CustomerService as Customers;
-use crate::store::{NewCustomer, QualificationChange};
 
 #[derive(Debug, Clone)]
 pub struct CustomerApi {
@@ -21,10 +21,6 @@ pub struct CustomerApi {
 
 fn optional_etag(etag: &str) -> Option<&str> {
     (!etag.is_empty()).then_some(etag)
-}
-
-fn unreachable() -> Status {
-    DomainError::Internal("a parsed field was missing after validation".into()).into()
 }
 
 #[tonic::async_trait]
@@ -51,7 +47,7 @@ impl CustomerService for CustomerApi {
         let (Some(request_id), Some(company_name), Some(country), Some(email), Some(domain)) =
             (request_id, company_name, country, email, domain)
         else {
-            return Err(unreachable());
+            return Err(DomainError::parsed_field_missing().into());
         };
         let customer = self
             .customers
@@ -139,7 +135,7 @@ impl CustomerService for CustomerApi {
         }
         v.into_result()?;
         let (Some(request_id), Some(id)) = (request_id, id) else {
-            return Err(unreachable());
+            return Err(DomainError::parsed_field_missing().into());
         };
         let customer = self
             .customers
@@ -176,7 +172,7 @@ impl CustomerService for CustomerApi {
         let (Some(request_id), Some(id), Some(contact_name), Some(contact_email)) =
             (request_id, id, contact_name, contact_email)
         else {
-            return Err(unreachable());
+            return Err(DomainError::parsed_field_missing().into());
         };
         let customer = self
             .customers

@@ -3,20 +3,16 @@
 use tonic::{Request, Response, Status};
 
 use super::pb::order_service_server::OrderService;
-use super::{caller, convert, parse_uuid, pb};
+use super::{caller, convert, pb};
 use crate::domain::DomainError;
 use crate::domain::error::Violations;
-use crate::domain::ids::{CustomerId, ProductId, RequestId, SubscriptionId};
+use crate::domain::ids::{CustomerId, OrderId, ProductId, RequestId, SubscriptionId};
 use crate::domain::order::{OrderStatus, SubscriptionStatus};
 use crate::service::orders::{OrderFilter, OrderService as Orders, SubscriptionFilter};
 
 #[derive(Debug, Clone)]
 pub struct OrderApi {
     pub orders: Orders,
-}
-
-fn missing() -> Status {
-    DomainError::Internal("a parsed field was missing after validation".into()).into()
 }
 
 fn unknown(field: &str, raw: i32) -> DomainError {
@@ -35,7 +31,7 @@ impl OrderService for OrderApi {
     ) -> Result<Response<pb::GetOrderResponse>, Status> {
         let caller = caller(&request)?;
         let pb::GetOrderRequest { order_id } = request.into_inner();
-        let id = parse_uuid("order_id", &order_id)?;
+        let id = OrderId::parse("order_id", &order_id)?;
         let order = self.orders.get(&caller, id).await?;
         Ok(Response::new(pb::GetOrderResponse {
             order: Some(convert::order(&order)),
@@ -73,7 +69,7 @@ impl OrderService for OrderApi {
         let to =
             create_time_to.and_then(|t| v.check(convert::parse_timestamp("create_time_to", &t)));
         v.into_result()?;
-        let customer = customer.ok_or_else(missing)?;
+        let customer = customer.ok_or_else(DomainError::parsed_field_missing)?;
         let page = self
             .orders
             .list(
@@ -102,10 +98,10 @@ impl OrderService for OrderApi {
         } = request.into_inner();
         let mut v = Violations::new();
         let request_id = v.check(RequestId::parse("request_id", &request_id));
-        let id = v.check(parse_uuid("order_id", &order_id));
+        let id = v.check(OrderId::parse("order_id", &order_id));
         v.into_result()?;
         let (Some(request_id), Some(id)) = (request_id, id) else {
-            return Err(missing());
+            return Err(DomainError::parsed_field_missing().into());
         };
         let etag = (!etag.is_empty()).then_some(etag.as_str());
         let order = self.orders.cancel(&caller, &request_id, id, etag).await?;
@@ -154,7 +150,7 @@ impl OrderService for OrderApi {
             ))
         };
         v.into_result()?;
-        let customer = customer.ok_or_else(missing)?;
+        let customer = customer.ok_or_else(DomainError::parsed_field_missing)?;
         let page = self
             .orders
             .subscriptions(

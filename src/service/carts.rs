@@ -9,17 +9,13 @@ use super::catalog::{CatalogService, Page};
 use super::customers::CustomerService;
 use super::paging::{PageTokens, page_size};
 use crate::domain::DomainError;
-use crate::domain::cart::{self, Cart, CartLine, CartStatus, LineInput, Review};
+use crate::domain::cart::{self, Cart, CartLine, CartStatus, LineChange, LineInput, Review};
 use crate::domain::catalog::Catalog;
 use crate::domain::customer::{Caller, Customer, Partner};
 use crate::domain::eligibility::{Buyer, Holdings};
-use crate::domain::error::Precondition;
-use crate::domain::ids::{CustomerId, RequestId, SubscriptionId};
-use crate::domain::money::Money;
-use crate::domain::order::{
-    Order, OrderLine, OrderStatus, Subscription, SubscriptionStatus, order_number, term_end,
-};
-use crate::store::{CheckoutOutcome, LineChange, Standing, Store, WriteKey};
+use crate::domain::ids::{CartId, CustomerId, RequestId};
+use crate::domain::order::Order;
+use crate::store::{CheckoutOutcome, Standing, Store, WriteKey};
 
 /// A cart with its review as of now.
 #[derive(Debug)]
@@ -45,42 +41,8 @@ fn fingerprint(request: &impl std::fmt::Debug) -> String {
     )
 }
 
-fn not_found(id: uuid::Uuid) -> DomainError {
-    DomainError::not_found("cart", id.to_string())
-}
-
-fn stale(cart: &Cart, etag: &str) -> DomainError {
-    DomainError::Aborted {
-        reason: "ETAG_MISMATCH",
-        message: format!(
-            "the cart changed (etag {} now, {} sent): read it again",
-            cart.etag(),
-            crate::domain::error::echo(etag)
-        ),
-    }
-}
-
-/// The cart-level and line-level problems as PreconditionFailure violations.
-fn violations(review: &Review, customer: CustomerId) -> Vec<Precondition> {
-    let mut out: Vec<Precondition> = review
-        .problems
-        .iter()
-        .map(|p| Precondition {
-            code: p.code.to_owned(),
-            subject: format!("customers/{customer}"),
-            description: p.message.clone(),
-        })
-        .collect();
-    for line in &review.lines {
-        for p in &line.problems {
-            out.push(Precondition {
-                code: p.code.to_owned(),
-                subject: format!("lines/{}", line.line.id),
-                description: p.message.clone(),
-            });
-        }
-    }
-    out
+fn not_found(id: CartId) -> DomainError {
+    DomainError::not_found(CartId::RESOURCE, id.to_string())
 }
 
 impl CartService {
@@ -131,7 +93,7 @@ impl CartService {
     async fn load(
         &self,
         caller: &Caller,
-        id: uuid::Uuid,
+        id: CartId,
         etag: Option<&str>,
     ) -> Result<(Partner, Arc<Standing>, Cart), DomainError> {
         let partner_id = caller.partner()?;
@@ -144,94 +106,6 @@ impl CartService {
         Ok((partner, standing, cart))
     }
 
-    /// Refuses changes to an ordered or expired cart, and a stale etag.
-    fn check_writable(
-        &self,
-        cart: &Cart,
-        etag: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<(), DomainError> {
-        if cart.status == CartStatus::Ordered {
-            return Err(DomainError::FailedPrecondition {
-                message: "the cart was checked out and can no longer change".into(),
-                violations: vec![Precondition {
-                    code: "CART_ORDERED".into(),
-                    subject: format!("carts/{}", cart.id),
-                    description: "an ordered cart is read-only".into(),
-                }],
-            });
-        }
-        if cart.is_expired(now) {
-            return Err(DomainError::FailedPrecondition {
-                message: format!(
-                    "the cart expired at {}; create a new one",
-                    cart.expires_at.to_rfc3339()
-                ),
-                violations: vec![Precondition {
-                    code: "CART_EXPIRED".into(),
-                    subject: format!("carts/{}", cart.id),
-                    description: format!(
-                        "carts expire {} days after creation",
-                        cart::CART_LIFETIME.num_days()
-                    ),
-                }],
-            });
-        }
-        match etag {
-            Some(etag) if etag != cart.etag() => Err(stale(cart, etag)),
-            _ => Ok(()),
-        }
-    }
-
-    /// New or changed lines must name an item of the current catalog; items that leave the
-    /// catalog later show up as line problems instead.
-    fn check_items<'a>(
-        &self,
-        field: &str,
-        lines: impl IntoIterator<Item = &'a LineInput>,
-    ) -> Result<(), DomainError> {
-        let catalog = self.catalog.snapshot();
-        let mut violations = crate::domain::error::Violations::new();
-        for (i, line) in lines.into_iter().enumerate() {
-            if catalog.item(&line.item).is_none() {
-                violations.push(crate::domain::FieldViolation::new(
-                    field.replace("{i}", &i.to_string()),
-                    "UNKNOWN_CATALOG_ITEM",
-                    format!("{} is not an item of the current catalog", line.item),
-                ));
-            }
-        }
-        violations.into_result()
-    }
-
-    /// Whether `change` may be made to `cart` with `etag` now.
-    fn check_change(
-        &self,
-        cart: &Cart,
-        etag: Option<&str>,
-        change: &LineChange,
-        now: DateTime<Utc>,
-    ) -> Result<(), DomainError> {
-        self.check_writable(cart, etag, now)?;
-        if let LineChange::Add(line) | LineChange::Update(line) = change {
-            self.check_items("line.catalog_item_id", [&line.input])?;
-        }
-        match change {
-            LineChange::Add(_) if cart.lines.len() >= cart::MAX_LINES => Err(DomainError::invalid(
-                "line",
-                "TOO_MANY",
-                format!("a cart holds at most {} lines", cart::MAX_LINES),
-            )),
-            LineChange::Update(line) if !cart.lines.iter().any(|l| l.id == line.id) => {
-                Err(DomainError::not_found("cart line", line.id.to_string()))
-            }
-            LineChange::Remove(id) if !cart.lines.iter().any(|l| l.id == *id) => {
-                Err(DomainError::not_found("cart line", id.to_string()))
-            }
-            _ => Ok(()),
-        }
-    }
-
     pub async fn create(
         &self,
         caller: &Caller,
@@ -241,14 +115,7 @@ impl CartService {
     ) -> Result<ReviewedCart, DomainError> {
         caller.require(caller.role.may_purchase(), "create carts")?;
         let (partner, standing) = self.customers.buyer(caller, customer_id).await?;
-        if lines.len() > cart::MAX_LINES {
-            return Err(DomainError::invalid(
-                "lines",
-                "TOO_MANY",
-                format!("a cart holds at most {} lines", cart::MAX_LINES),
-            ));
-        }
-        self.check_items("lines[{i}].catalog_item_id", &lines)?;
+        cart::check_new_lines(&self.catalog.snapshot(), &lines)?;
         let key = WriteKey {
             partner: partner.id,
             request_id,
@@ -257,7 +124,7 @@ impl CartService {
         };
         let now = self.clock.now();
         let new = Cart {
-            id: uuid::Uuid::now_v7(),
+            id: CartId::new(),
             customer_id,
             status: CartStatus::Active,
             lines: lines
@@ -276,7 +143,7 @@ impl CartService {
         self.review(caller, &partner, &standing, cart).await
     }
 
-    pub async fn get(&self, caller: &Caller, id: uuid::Uuid) -> Result<ReviewedCart, DomainError> {
+    pub async fn get(&self, caller: &Caller, id: CartId) -> Result<ReviewedCart, DomainError> {
         let (partner, standing, cart) = self.load(caller, id, None).await?;
         self.review(caller, &partner, &standing, cart).await
     }
@@ -295,7 +162,7 @@ impl CartService {
             .tokens
             .decode(&query, page_token)?
             .map(|k| {
-                uuid::Uuid::parse_str(&k).map_err(|_| {
+                uuid::Uuid::parse_str(&k).map(CartId::from).map_err(|_| {
                     DomainError::invalid(
                         "page_token",
                         "INVALID_PAGE_TOKEN",
@@ -346,16 +213,18 @@ impl CartService {
         &self,
         caller: &Caller,
         request_id: &RequestId,
-        cart_id: uuid::Uuid,
+        cart_id: CartId,
         etag: Option<&str>,
         change: LineChange,
     ) -> Result<ReviewedCart, DomainError> {
         caller.require(caller.role.may_purchase(), "change carts")?;
         let partner_id = caller.partner()?;
+        // The bare UUID, as in the fingerprints already recorded with request ids.
+        let id = cart_id.as_uuid();
         let (operation, body) = match &change {
-            LineChange::Add(line) => ("AddCartLine", fingerprint(&(cart_id, etag, &line.input))),
-            LineChange::Update(line) => ("UpdateCartLine", fingerprint(&(cart_id, etag, line))),
-            LineChange::Remove(id) => ("RemoveCartLine", fingerprint(&(cart_id, etag, id))),
+            LineChange::Add(line) => ("AddCartLine", fingerprint(&(id, etag, &line.input))),
+            LineChange::Update(line) => ("UpdateCartLine", fingerprint(&(id, etag, line))),
+            LineChange::Remove(line) => ("RemoveCartLine", fingerprint(&(id, etag, line))),
         };
         let key = WriteKey {
             partner: partner_id,
@@ -365,7 +234,7 @@ impl CartService {
         };
         let (partner, standing, cart) = self.load(caller, cart_id, etag).await?;
         let now = self.clock.now();
-        if let Err(refused) = self.check_change(&cart, etag, &change, now) {
+        if let Err(refused) = cart.check_change(&change, etag, &self.catalog.snapshot(), now) {
             // A retry of a change that went through answers with the cart as it is (its etag
             // is stale by then, a removed line gone).
             return match self.store.replayed(&key).await? {
@@ -384,7 +253,7 @@ impl CartService {
         &self,
         caller: &Caller,
         request_id: &RequestId,
-        cart_id: uuid::Uuid,
+        cart_id: CartId,
         etag: Option<&str>,
     ) -> Result<(), DomainError> {
         caller.require(caller.role.may_purchase(), "delete carts")?;
@@ -393,7 +262,7 @@ impl CartService {
             partner,
             request_id,
             operation: "DeleteCart",
-            fingerprint: fingerprint(&(cart_id, etag)),
+            fingerprint: fingerprint(&(cart_id.as_uuid(), etag)),
         };
         if self.store.replayed(&key).await?.is_some() {
             return Ok(());
@@ -403,19 +272,10 @@ impl CartService {
             .cart(partner, cart_id)
             .await?
             .ok_or_else(|| not_found(cart_id))?;
-        let now = self.clock.now();
-        if cart.status == CartStatus::Ordered {
-            return Err(DomainError::FailedPrecondition {
-                message: "an ordered cart is kept with its order and cannot be deleted".into(),
-                violations: Vec::new(),
-            });
-        }
-        if let Some(etag) = etag
-            && etag != cart.etag()
-        {
-            return Err(stale(&cart, etag));
-        }
-        self.store.delete_cart(partner, &key, &cart, now).await
+        cart.deletable(etag)?;
+        self.store
+            .delete_cart(partner, &key, &cart, self.clock.now())
+            .await
     }
 
     /// Turns the cart into an order: atomic, idempotent, safe under concurrency.
@@ -423,7 +283,7 @@ impl CartService {
         &self,
         caller: &Caller,
         request_id: &RequestId,
-        cart_id: uuid::Uuid,
+        cart_id: CartId,
         etag: &str,
     ) -> Result<Order, DomainError> {
         caller.require(caller.role.may_purchase(), "check out carts")?;
@@ -451,7 +311,7 @@ impl CartService {
                 });
         }
         let now = self.clock.now();
-        self.check_writable(&cart, Some(etag), now)?;
+        cart.writable(Some(etag), now)?;
         // The rules first run on what this process kept of the customer's holdings, with the
         // version they were read at: the order is written only if that version still holds
         // (else the store reads them and the rules run again).
@@ -465,10 +325,7 @@ impl CartService {
                 // holds.
                 let buyer = buyer(&catalog, caller, &partner, customer, &held.holdings, now);
                 let review = cart::review(&buyer, &held.parents, &cart.lines);
-                if !review.is_clean() {
-                    return Err(unclean(&review, customer.id));
-                }
-                plan_order(&catalog, &cart, &review, now)
+                Order::plan(&catalog, &cart, &review, now)
             })
             .await?;
         match outcome {
@@ -478,21 +335,6 @@ impl CartService {
             }
             CheckoutOutcome::Existing(order) => Ok(order),
         }
-    }
-}
-
-fn unclean(review: &Review, customer: CustomerId) -> DomainError {
-    let violations = violations(review, customer);
-    DomainError::FailedPrecondition {
-        message: format!(
-            "the cart cannot be checked out: {}",
-            violations
-                .iter()
-                .map(|v| v.code.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        violations,
     }
 }
 
@@ -513,112 +355,4 @@ fn buyer<'a>(
         holdings,
         now,
     }
-}
-
-/// The order and one subscription per line, at the prices of the review.
-fn plan_order(
-    catalog: &Catalog,
-    cart: &Cart,
-    review: &Review,
-    now: DateTime<Utc>,
-) -> Result<(Order, Vec<Subscription>), DomainError> {
-    let mut lines = Vec::with_capacity(review.lines.len());
-    let mut subscriptions: Vec<Subscription> = Vec::with_capacity(review.lines.len());
-    // Add-ons whose base is a line of this cart hang on that line's new subscription.
-    let mut new_subscription_of = Vec::new();
-    for reviewed in &review.lines {
-        new_subscription_of.push((reviewed.line.input.item.clone(), SubscriptionId::new()));
-    }
-    let mut total: Option<Money> = None;
-    for (index, reviewed) in review.lines.iter().enumerate() {
-        let input = &reviewed.line.input;
-        let (Some(unit_price), Some(extended_price)) =
-            (reviewed.unit_price, reviewed.extended_price)
-        else {
-            return Err(DomainError::Internal(
-                "a clean review has a line without a price".into(),
-            ));
-        };
-        total = Some(match total {
-            None => extended_price,
-            Some(t) => {
-                t.checked_add(extended_price)
-                    .ok_or_else(|| DomainError::FailedPrecondition {
-                        message: "the cart mixes currencies or its total overflows".into(),
-                        violations: vec![Precondition {
-                            code: "MIXED_CURRENCIES".into(),
-                            subject: format!("carts/{}", cart.id),
-                            description: "every line of an order is priced in one currency".into(),
-                        }],
-                    })?
-            }
-        });
-        let item = catalog
-            .item(&input.item)
-            .ok_or_else(|| DomainError::Internal("a clean review has an unknown item".into()))?;
-        let sku = item.sku.sku;
-        let subscription_id = new_subscription_of[index].1;
-        let parent = input.provisioning.parent_subscription.or_else(|| {
-            sku.is_addon()
-                .then(|| {
-                    new_subscription_of.iter().find(|(base, _)| {
-                        sku.prerequisites
-                            .iter()
-                            .any(|(p, s)| *p == base.product && *s == base.sku)
-                    })
-                })
-                .flatten()
-                .map(|(_, id)| *id)
-        });
-        lines.push(OrderLine {
-            line_number: index as i32 + 1,
-            item: input.item.clone(),
-            product_title: reviewed.product_title.clone(),
-            sku_title: reviewed.sku_title.clone(),
-            quantity: input.quantity,
-            term: input.term,
-            billing_cycle: input.billing_cycle,
-            unit_price,
-            extended_price,
-            subscription_id,
-        });
-        subscriptions.push(Subscription {
-            id: subscription_id,
-            customer_id: cart.customer_id,
-            order_id: uuid::Uuid::nil(),
-            item: input.item.clone(),
-            title: reviewed.sku_title.clone(),
-            quantity: input.quantity,
-            term: input.term,
-            billing_cycle: input.billing_cycle,
-            status: SubscriptionStatus::Active,
-            is_trial: sku.is_trial,
-            start_at: now,
-            commitment_end_at: term_end(input.term, now),
-            auto_renew: !sku.is_trial && input.term != crate::domain::catalog::Term::None,
-            parent,
-            version: 1,
-        });
-    }
-    let total = total.ok_or_else(|| DomainError::FailedPrecondition {
-        message: "the cart has no lines".into(),
-        violations: Vec::new(),
-    })?;
-    let random = uuid::Uuid::new_v4().as_u64_pair().0;
-    Ok((
-        Order {
-            id: uuid::Uuid::nil(),
-            order_number: order_number(random),
-            customer_id: cart.customer_id,
-            cart_id: cart.id,
-            status: OrderStatus::Pending,
-            lines,
-            total,
-            created_at: now,
-            cancelled_at: None,
-            refund: None,
-            version: 1,
-        },
-        subscriptions,
-    ))
 }

@@ -10,10 +10,9 @@ use super::customers::CustomerService;
 use super::paging::{PageTokens, page_size};
 use crate::domain::DomainError;
 use crate::domain::customer::Caller;
-use crate::domain::error::Precondition;
-use crate::domain::ids::{CustomerId, RequestId, SubscriptionId};
-use crate::domain::order::{Order, OrderStatus, Subscription};
-pub use crate::store::{OrderFilter, SubscriptionFilter};
+use crate::domain::ids::{CustomerId, OrderId, RequestId, SubscriptionId};
+use crate::domain::order::{Order, Subscription};
+pub use crate::domain::order::{OrderFilter, SubscriptionFilter};
 use crate::store::{Store, WriteKey};
 
 #[derive(Debug, Clone)]
@@ -46,12 +45,12 @@ impl OrderService {
         }
     }
 
-    pub async fn get(&self, caller: &Caller, id: uuid::Uuid) -> Result<Order, DomainError> {
+    pub async fn get(&self, caller: &Caller, id: OrderId) -> Result<Order, DomainError> {
         let partner = caller.partner()?;
         self.store
             .order(partner, id)
             .await?
-            .ok_or_else(|| DomainError::not_found("order", id.to_string()))
+            .ok_or_else(|| DomainError::not_found(OrderId::RESOURCE, id.to_string()))
     }
 
     pub async fn list(
@@ -91,7 +90,7 @@ impl OrderService {
         &self,
         caller: &Caller,
         request_id: &RequestId,
-        id: uuid::Uuid,
+        id: OrderId,
         etag: Option<&str>,
     ) -> Result<Order, DomainError> {
         self.cancel_attempt(caller, request_id, id, etag, 0).await
@@ -101,7 +100,7 @@ impl OrderService {
         &self,
         caller: &Caller,
         request_id: &RequestId,
-        id: uuid::Uuid,
+        id: OrderId,
         etag: Option<&str>,
         attempt: u32,
     ) -> Result<Order, DomainError> {
@@ -117,47 +116,8 @@ impl OrderService {
             return self.get(caller, id).await;
         }
         let order = self.get(caller, id).await?;
-        if let Some(etag) = etag
-            && etag != order.etag()
-        {
-            return Err(DomainError::Aborted {
-                reason: "ETAG_MISMATCH",
-                message: format!(
-                    "the order changed (etag {} now, {} sent): read it again",
-                    order.etag(),
-                    crate::domain::error::echo(etag)
-                ),
-            });
-        }
-        if order.status == OrderStatus::Cancelled {
-            return Err(DomainError::FailedPrecondition {
-                message: "the order is already cancelled".into(),
-                violations: vec![Precondition {
-                    code: "ORDER_ALREADY_CANCELLED".into(),
-                    subject: format!("orders/{id}"),
-                    description: "an order is cancelled once".into(),
-                }],
-            });
-        }
         let now = self.clock.now();
-        let deadline = order.cancel_deadline();
-        if now > deadline {
-            return Err(DomainError::FailedPrecondition {
-                message: format!(
-                    "the cancellation window closed on {}",
-                    deadline.to_rfc3339()
-                ),
-                violations: vec![Precondition {
-                    code: "CANCELLATION_WINDOW_CLOSED".into(),
-                    subject: format!("orders/{id}"),
-                    description: format!(
-                        "cancellation was possible until {}",
-                        deadline.to_rfc3339()
-                    ),
-                }],
-            });
-        }
-        let refund = order.refund_at(now);
+        let refund = order.cancel(etag, now)?;
         match self
             .store
             .cancel_order(partner, &key, &order, refund, now)
@@ -165,10 +125,7 @@ impl OrderService {
         {
             // Without an etag the caller set no condition on the version: an order that moved
             // meanwhile (completed by its provisioning, say) is read and judged again.
-            Err(DomainError::Aborted {
-                reason: "ETAG_MISMATCH",
-                ..
-            }) if etag.is_none() && attempt < 3 => {
+            Err(stale) if stale.is_stale_etag() && etag.is_none() && attempt < 3 => {
                 Box::pin(self.cancel_attempt(caller, request_id, id, etag, attempt + 1)).await
             }
             result => result,

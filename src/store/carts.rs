@@ -19,10 +19,13 @@ use super::{
     uuid, with_query, written,
 };
 use crate::domain::DomainError;
-use crate::domain::cart::{Cart, CartLine, CartStatus, LineInput, ProvisioningContext, Scope};
+use crate::domain::cart::{
+    Cart, CartLine, CartStatus, LineChange, LineInput, ProvisioningContext, Scope,
+};
 use crate::domain::catalog::{BillingCycle, Term};
 use crate::domain::ids::{
-    AvailabilityId, CatalogItemId, CustomerId, PartnerId, ProductId, SkuId, SubscriptionId,
+    AvailabilityId, CartId, CatalogItemId, CustomerId, OrderId, PartnerId, ProductId, SkuId,
+    SubscriptionId,
 };
 
 fn line_from_row(row: cart_line::Model) -> Result<CartLine, DomainError> {
@@ -60,7 +63,7 @@ fn line_from_row(row: cart_line::Model) -> Result<CartLine, DomainError> {
     })
 }
 
-fn line_row(cart_id: uuid::Uuid, position: i32, line: &CartLine) -> cart_line::ActiveModel {
+fn line_row(cart_id: CartId, position: i32, line: &CartLine) -> cart_line::ActiveModel {
     let input = &line.input;
     cart_line::ActiveModel {
         id: Set(line.id.to_string()),
@@ -98,7 +101,7 @@ fn prefixed<E: EntityTrait>(select: &mut SelectStatement, entity: E, prefix: &st
 pub(super) async fn load_cart<C: ConnectionTrait>(
     db: &C,
     partner: PartnerId,
-    id: uuid::Uuid,
+    id: CartId,
 ) -> Result<Option<Cart>, DomainError> {
     let mut select = Query::select();
     prefixed(&mut select, cart::Entity, "c_");
@@ -136,17 +139,9 @@ pub(super) async fn load_cart<C: ConnectionTrait>(
         order_id: row
             .order_id
             .as_deref()
-            .map(|o| uuid("order id", o))
+            .map(|o| uuid("order id", o).map(OrderId::from))
             .transpose()?,
     }))
-}
-
-/// A change to a cart's lines.
-#[derive(Debug, Clone)]
-pub enum LineChange {
-    Add(CartLine),
-    Update(CartLine),
-    Remove(uuid::Uuid),
 }
 
 /// `cart` after `change` was stored and claimed it.
@@ -168,11 +163,11 @@ fn applied(cart: &Cart, change: &LineChange) -> Cart {
 /// Bumps the version of an active, unexpired cart at `version` (and sets its status and order).
 pub(super) fn claim_statement(
     partner: PartnerId,
-    cart_id: uuid::Uuid,
+    cart_id: CartId,
     version: i64,
     now: DateTime<Utc>,
     new_status: CartStatus,
-    order_id: Option<uuid::Uuid>,
+    order_id: Option<OrderId>,
 ) -> UpdateStatement {
     let mut update = cart::Entity::update_many()
         .col_expr(
@@ -205,11 +200,7 @@ fn concurrent_change() -> DomainError {
 impl Store {
     /// Cart `id` of `partner` as stored: on SQLite the cart the writer keeps current, if
     /// it does (see `kept_carts.rs`), else read.
-    pub async fn cart(
-        &self,
-        partner: PartnerId,
-        id: uuid::Uuid,
-    ) -> Result<Option<Cart>, DomainError> {
+    pub async fn cart(&self, partner: PartnerId, id: CartId) -> Result<Option<Cart>, DomainError> {
         if self.writes.is_some()
             && let Some(cart) = self.kept_carts.current(partner, id)
         {
@@ -227,7 +218,7 @@ impl Store {
     pub async fn cart_at(
         &self,
         partner: PartnerId,
-        id: uuid::Uuid,
+        id: CartId,
         version: Option<i64>,
     ) -> Result<Option<Cart>, DomainError> {
         if let Some(cart) = version.and_then(|v| self.kept_carts.get(partner, id, v)) {
@@ -295,7 +286,7 @@ impl Store {
         let Some(id) = replay(&self.direct(), key).await? else {
             return Err(concurrent_change());
         };
-        let id = uuid("cart id", &id)?;
+        let id = CartId::from(uuid("cart id", &id)?);
         load_cart(&self.direct(), partner, id)
             .await?
             .ok_or_else(|| DomainError::not_found("cart", id.to_string()))
@@ -404,7 +395,7 @@ impl Store {
     }
 
     /// SQLite: once `batch` commits, the writer thread forgets cart `id`.
-    pub(super) fn forget_cart_after_commit(&self, batch: &mut SqliteBatch, id: uuid::Uuid) {
+    pub(super) fn forget_cart_after_commit(&self, batch: &mut SqliteBatch, id: CartId) {
         let kept = self.kept_carts.clone();
         batch.after_commit(move || kept.forget(id));
     }
@@ -414,7 +405,7 @@ impl Store {
         &self,
         partner: PartnerId,
         customer: CustomerId,
-        after: Option<uuid::Uuid>,
+        after: Option<CartId>,
         limit: u64,
     ) -> Result<Vec<Cart>, DomainError> {
         let mut query = cart::Entity::find()
@@ -434,7 +425,9 @@ impl Store {
             .collect();
         let mut carts = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(cart) = load_cart(&self.direct(), partner, uuid("cart id", &id)?).await? {
+            if let Some(cart) =
+                load_cart(&self.direct(), partner, uuid("cart id", &id)?.into()).await?
+            {
                 carts.push(cart);
             }
         }
@@ -444,7 +437,7 @@ impl Store {
 
 /// The insert of `lines` at positions from `first_position`; `None` if there are none.
 fn lines_statement(
-    cart_id: uuid::Uuid,
+    cart_id: CartId,
     first_position: i32,
     lines: &[CartLine],
 ) -> Option<InsertStatement> {
@@ -462,7 +455,7 @@ fn lines_statement(
 /// The statement that applies `change` to the lines of `cart_id`, only if `guard` holds. An
 /// added line goes after the last one.
 fn line_change(
-    cart_id: uuid::Uuid,
+    cart_id: CartId,
     change: &LineChange,
     guard: Option<Expr>,
 ) -> Result<SubQueryStatement, DomainError> {

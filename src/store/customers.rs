@@ -18,34 +18,10 @@ use super::standing::{HOLDINGS_CHANNEL, Lookup, Standing};
 use super::{Store, corrupt, direct};
 use crate::domain::DomainError;
 use crate::domain::customer::{
-    Agreement, Customer, Qualification, QualificationKind, VettingStatus,
+    Agreement, Customer, NewCustomer, Qualification, QualificationChange, QualificationKind,
+    VettingStatus,
 };
 use crate::domain::ids::{CountryCode, CustomerId, PartnerId, RequestId};
-
-/// A validated new customer.
-#[derive(Debug, Clone)]
-pub struct NewCustomer {
-    pub company_name: String,
-    pub country: CountryCode,
-    pub email: String,
-    pub domain: String,
-}
-
-impl NewCustomer {
-    /// What identifies the request behind an idempotency key.
-    fn fingerprint(&self) -> String {
-        format!(
-            "{}|{}|{}|{}",
-            self.company_name, self.country, self.email, self.domain
-        )
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct QualificationChange {
-    pub kind: QualificationKind,
-    pub vetting: VettingStatus,
-}
 
 fn to_domain(
     row: customer::Model,
@@ -125,14 +101,12 @@ async fn load_for_update<C: ConnectionTrait>(
     if let Some(etag) = etag
         && etag != customer.etag()
     {
-        return Err(DomainError::Aborted {
-            reason: "ETAG_MISMATCH",
-            message: format!(
-                "the customer changed (etag {} now, {} sent): read it again",
-                customer.etag(),
-                crate::domain::error::echo(etag)
-            ),
-        });
+        return Err(DomainError::stale_etag(
+            CustomerId::RESOURCE,
+            Some(&customer.etag()),
+            Some(etag),
+            "read it again",
+        ));
     }
     Ok(customer)
 }

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use crate::domain::cart::Cart;
-use crate::domain::ids::PartnerId;
+use crate::domain::ids::{CartId, PartnerId};
 
 /// Carts kept at most; past that, all are forgotten at once (a cache, not a store).
 const MAX_KEPT: usize = 50_000;
@@ -35,12 +35,12 @@ struct Kept {
 
 #[derive(Debug, Default)]
 pub(super) struct KeptCarts {
-    carts: Mutex<HashMap<uuid::Uuid, Kept>>,
+    carts: Mutex<HashMap<CartId, Kept>>,
 }
 
 impl KeptCarts {
     /// Cart `id` of `partner` at `version`, if kept.
-    pub(super) fn get(&self, partner: PartnerId, id: uuid::Uuid, version: i64) -> Option<Cart> {
+    pub(super) fn get(&self, partner: PartnerId, id: CartId, version: i64) -> Option<Cart> {
         let carts = self.carts.lock().unwrap_or_else(PoisonError::into_inner);
         carts
             .get(&id)
@@ -49,7 +49,7 @@ impl KeptCarts {
     }
 
     /// Cart `id` of `partner` as stored, if it is kept current.
-    pub(super) fn current(&self, partner: PartnerId, id: uuid::Uuid) -> Option<Cart> {
+    pub(super) fn current(&self, partner: PartnerId, id: CartId) -> Option<Cart> {
         let carts = self.carts.lock().unwrap_or_else(PoisonError::into_inner);
         carts
             .get(&id)
@@ -94,7 +94,7 @@ impl KeptCarts {
     }
 
     /// Forgets cart `id` (ordered, deleted, or moved on elsewhere).
-    pub(super) fn forget(&self, id: uuid::Uuid) {
+    pub(super) fn forget(&self, id: CartId) {
         self.carts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -108,7 +108,7 @@ mod tests {
     use crate::domain::cart::CartStatus;
     use crate::domain::ids::CustomerId;
 
-    fn cart(id: uuid::Uuid, version: i64) -> Cart {
+    fn cart(id: CartId, version: i64) -> Cart {
         let now = chrono::Utc::now();
         Cart {
             id,
@@ -126,7 +126,7 @@ mod tests {
     fn a_cart_is_given_only_at_its_version_and_to_its_partner() {
         let kept = KeptCarts::default();
         let (ours, theirs) = (PartnerId::new(), PartnerId::new());
-        let id = uuid::Uuid::now_v7();
+        let id = CartId::new();
         kept.keep(ours, &cart(id, 2));
         assert_eq!(kept.get(ours, id, 2).map(|c| c.version), Some(2));
         assert!(kept.get(ours, id, 1).is_none());
@@ -147,7 +147,7 @@ mod tests {
     fn only_the_writer_keeps_a_cart_current_and_a_read_never_unseats_it() {
         let kept = KeptCarts::default();
         let (ours, theirs) = (PartnerId::new(), PartnerId::new());
-        let id = uuid::Uuid::now_v7();
+        let id = CartId::new();
         // A read is kept, but not as the stored cart.
         kept.keep(ours, &cart(id, 1));
         assert!(kept.current(ours, id).is_none());

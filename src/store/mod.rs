@@ -31,12 +31,11 @@ use sea_orm_migration::MigratorTrait;
 use crate::domain::DomainError;
 use sqlite::SqliteBatch;
 
-pub use carts::LineChange;
+pub use crate::domain::customer::{NewCustomer, QualificationChange};
 pub use catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 pub use changes::{CatalogState, NOTIFY_CHANNEL, Published};
-pub use customers::{NewCustomer, QualificationChange};
 pub use idempotency::WriteKey;
-pub use orders::{CheckoutOutcome, Held, OrderFilter, SubscriptionFilter};
+pub use orders::{CheckoutOutcome, Held};
 pub use standing::Standing;
 
 #[derive(Clone, Debug)]

@@ -21,10 +21,14 @@ use crate::domain::cart::{Cart, CartStatus, ParentSubscription, Parents};
 use crate::domain::catalog::{BillingCycle, Term};
 use crate::domain::eligibility::{Holding, HoldingStatus, Holdings};
 use crate::domain::ids::{
-    AvailabilityId, CatalogItemId, CustomerId, PartnerId, ProductId, SkuId, SubscriptionId,
+    AvailabilityId, CartId, CatalogItemId, CustomerId, OrderId, PartnerId, ProductId, SkuId,
+    SubscriptionId,
 };
 use crate::domain::money::{Currency, Money};
-use crate::domain::order::{Order, OrderLine, OrderStatus, Subscription, SubscriptionStatus};
+use crate::domain::order::{
+    Order, OrderFilter, OrderLine, OrderStatus, Subscription, SubscriptionFilter,
+    SubscriptionStatus,
+};
 
 fn item(product: &str, sku: &str, availability: &str) -> Result<CatalogItemId, DomainError> {
     Ok(CatalogItemId {
@@ -40,7 +44,7 @@ fn subscription_from_row(s: subscription::Model) -> Result<Subscription, DomainE
         id: SubscriptionId::parse("id", &s.id).map_err(|_| corrupt("subscription", &s.id))?,
         customer_id: CustomerId::parse("c", &s.customer_id)
             .map_err(|_| corrupt("customer", &s.customer_id))?,
-        order_id: uuid("order", &s.order_id)?,
+        order_id: uuid("order", &s.order_id)?.into(),
         item: item(&s.product_id, &s.sku_id, &s.availability_id)?,
         title: String::new(),
         quantity: s.quantity,
@@ -63,7 +67,7 @@ fn subscription_from_row(s: subscription::Model) -> Result<Subscription, DomainE
 async fn load_order<C: ConnectionTrait>(
     db: &C,
     partner: PartnerId,
-    id: uuid::Uuid,
+    id: OrderId,
 ) -> Result<Option<Order>, DomainError> {
     let Some(row) = order::Entity::find_by_id(id.to_string())
         .filter(order::Column::PartnerId.eq(partner.to_string()))
@@ -102,11 +106,11 @@ fn order_from_rows(row: order::Model, lines: Vec<order_line::Model>) -> Result<O
         })
         .collect::<Result<Vec<_>, DomainError>>()?;
     Ok(Order {
-        id: uuid("order id", &row.id)?,
+        id: uuid("order id", &row.id)?.into(),
         order_number: row.order_number,
         customer_id: CustomerId::parse("c", &row.customer_id)
             .map_err(|_| corrupt("customer", &row.customer_id))?,
-        cart_id: uuid("cart id", &row.cart_id)?,
+        cart_id: uuid("cart id", &row.cart_id)?.into(),
         status: OrderStatus::parse(&row.status).ok_or_else(|| corrupt("status", &row.status))?,
         lines,
         total: Money::from_micros(currency, row.total_micros),
@@ -249,22 +253,6 @@ fn held_from_rows(rows: &[QueryResult]) -> Result<Held, DomainError> {
     Ok(out)
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-pub struct OrderFilter {
-    pub status: Option<OrderStatus>,
-    /// Inclusive.
-    pub from: Option<DateTime<Utc>>,
-    /// Exclusive.
-    pub to: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct SubscriptionFilter {
-    pub status: Option<SubscriptionStatus>,
-    pub product: Option<ProductId>,
-    pub parent: Option<SubscriptionId>,
-}
-
 /// How a checkout ended.
 #[derive(Debug)]
 pub enum CheckoutOutcome {
@@ -384,7 +372,7 @@ impl Store {
     pub async fn order(
         &self,
         partner: PartnerId,
-        id: uuid::Uuid,
+        id: OrderId,
     ) -> Result<Option<Order>, DomainError> {
         load_order(&self.db, partner, id).await
     }
@@ -428,8 +416,7 @@ impl Store {
             let version = held
                 .version
                 .ok_or_else(|| DomainError::Internal("holdings read without a version".into()))?;
-            let (mut order, subscriptions) = plan(held)?;
-            order.id = uuid::Uuid::now_v7();
+            let (order, subscriptions) = plan(held)?;
             let placed = Placement {
                 partner,
                 key,
@@ -565,7 +552,7 @@ impl Store {
         partner: PartnerId,
         id: &str,
     ) -> Result<CheckoutOutcome, DomainError> {
-        let id = uuid("order id", id)?;
+        let id = OrderId::from(uuid("order id", id)?);
         load_order(&self.db, partner, id)
             .await?
             .map(CheckoutOutcome::Existing)
@@ -595,13 +582,12 @@ impl Store {
                 violations: Vec::new(),
             }),
             _ if current.version != cart.version || current.status != CartStatus::Active => {
-                Err(DomainError::Aborted {
-                    reason: "ETAG_MISMATCH",
-                    message: format!(
-                        "the cart changed (etag {} now): review it again before checking out",
-                        current.etag()
-                    ),
-                })
+                Err(DomainError::stale_etag(
+                    CartId::RESOURCE,
+                    Some(&current.etag()),
+                    None,
+                    "review it again before checking out",
+                ))
             }
             _ => Ok(None),
         }
@@ -670,7 +656,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Order, DomainError> {
         if let Some(existing) = replay(&self.direct(), key).await? {
-            let id = uuid("order id", &existing)?;
+            let id = OrderId::from(uuid("order id", &existing)?);
             return load_order(&self.db, partner, id)
                 .await?
                 .ok_or_else(|| DomainError::not_found("order", id.to_string()));
@@ -698,10 +684,12 @@ impl Store {
             .exec(&txn)
             .await?;
         if updated.rows_affected != 1 {
-            return Err(DomainError::Aborted {
-                reason: "ETAG_MISMATCH",
-                message: "the order changed while this request ran: read it again".into(),
-            });
+            return Err(DomainError::stale_etag(
+                OrderId::RESOURCE,
+                None,
+                None,
+                "read it again",
+            ));
         }
         if !record(&txn, key, &order.id.to_string(), now).await? {
             drop(txn);
