@@ -19,7 +19,9 @@ use crate::domain::money::Money;
 use crate::domain::order::{
     Order, OrderLine, OrderStatus, Subscription, SubscriptionStatus, order_number, term_end,
 };
-use crate::store::{CheckoutOutcome, LineChange, Standing, Store, WriteKey};
+use crate::store::{
+    CustomerHoldings, LineChange, Placement, PlannedOrder, Refusal, Standing, Store, WriteKey,
+};
 
 /// A cart with its review as of now.
 #[derive(Debug)]
@@ -452,33 +454,87 @@ impl CartService {
         }
         let now = self.clock.now();
         self.check_writable(&cart, Some(etag), now)?;
-        // The rules first run on what this process kept of the customer's holdings, with the
-        // version they were read at: the order is written only if that version still holds
-        // (else the store reads them and the rules run again).
+        // The rules first run on what this process cached of the customer's holdings, with
+        // the version they were read at: the order is written only if that version still
+        // holds (else they are read again and the rules run again).
         let (partner, standing) = self.customers.buyer(caller, cart.customer_id).await?;
         let customer = &standing.customer;
         let catalog = self.catalog.snapshot();
-        let outcome = self
-            .store
-            .checkout(partner.id, &key, &cart, now, Some(&standing.held), |held| {
-                // What the customer holds, kept or read: the order is written only if it still
-                // holds.
-                let buyer = buyer(&catalog, caller, &partner, customer, &held.holdings, now);
-                let review = cart::review(&buyer, &held.parents, &cart.lines);
-                if !review.is_clean() {
-                    return Err(unclean(&review, customer.id));
+        let mut cached = Some(&standing.held).filter(|held| held.version.is_some());
+        for _ in 0..CHECKOUT_ATTEMPTS {
+            let read: CustomerHoldings;
+            let held = match cached.take() {
+                Some(cached) => cached,
+                None => {
+                    read = self
+                        .store
+                        .holdings(partner.id, cart.customer_id)
+                        .await?
+                        .ok_or_else(|| {
+                            DomainError::not_found("customer", cart.customer_id.to_string())
+                        })?;
+                    &read
                 }
-                plan_order(&catalog, &cart, &review, now)
-            })
-            .await?;
-        match outcome {
-            CheckoutOutcome::Created(order) => {
-                tracing::info!(order = %order.id, number = %order.order_number, cart = %cart.id, "order placed");
-                Ok(order)
+            };
+            let holdings_version = held
+                .version
+                .ok_or_else(|| DomainError::Internal("holdings read without a version".into()))?;
+            let buyer = buyer(&catalog, caller, &partner, customer, &held.holdings, now);
+            let review = cart::review(&buyer, &held.parents, &cart.lines);
+            if !review.is_clean() {
+                return Err(unclean(&review, customer.id));
             }
-            CheckoutOutcome::Existing(order) => Ok(order),
+            let (mut order, subscriptions) = plan_order(&catalog, &cart, &review, now)?;
+            order.id = uuid::Uuid::now_v7();
+            let plan = PlannedOrder {
+                cart: &cart,
+                holdings_version,
+                order: &order,
+                subscriptions: &subscriptions,
+            };
+            let refusal = match self.store.place_order(partner.id, &key, plan, now).await? {
+                Placement::Placed => {
+                    tracing::info!(order = %order.id, number = %order.order_number, cart = %cart.id, "order placed");
+                    return Ok(order);
+                }
+                Placement::Refused(refusal) => refusal,
+            };
+            match refusal {
+                Refusal::Ordered(existing) => return Ok(existing),
+                Refusal::NoCart => return Err(not_found(cart.id)),
+                Refusal::Cart(current) => checkout_refused(&cart, &current, now)?,
+            }
+            // The cart is as it was: what the customer holds changed since it was read.
         }
+        Err(DomainError::Aborted {
+            reason: "CONCURRENT_UPDATE",
+            message: "the customer's subscriptions kept changing during checkout: retry".into(),
+        })
     }
+}
+
+/// How many times a checkout plans again when what the customer holds moved under it.
+const CHECKOUT_ATTEMPTS: usize = 8;
+
+/// Why a checkout's write of `planned` was refused, now that the cart is `current` (and not
+/// ordered): it expired, or it changed; `Ok` if it is as planned on.
+fn checkout_refused(planned: &Cart, current: &Cart, now: DateTime<Utc>) -> Result<(), DomainError> {
+    if current.is_expired(now) {
+        return Err(DomainError::FailedPrecondition {
+            message: format!("the cart expired at {}", current.expires_at.to_rfc3339()),
+            violations: Vec::new(),
+        });
+    }
+    if current.version != planned.version || current.status != CartStatus::Active {
+        return Err(DomainError::Aborted {
+            reason: "ETAG_MISMATCH",
+            message: format!(
+                "the cart changed (etag {} now): review it again before checking out",
+                current.etag()
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn unclean(review: &Review, customer: CustomerId) -> DomainError {
