@@ -6,10 +6,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 
 use super::cache::{CUSTOMER_CHANNEL, HOLDINGS_CHANNEL};
 use super::catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
@@ -194,10 +191,9 @@ impl Store {
                 .exec(&txn)
                 .await?;
         }
-        if self.backend() == DbBackend::Postgres {
-            txn.execute_unprepared(&format!("NOTIFY {NOTIFY_CHANNEL}, '{last}'"))
-                .await?;
-        }
+        self.engine
+            .notify_in(&txn, NOTIFY_CHANNEL, &last.to_string())
+            .await?;
         txn.commit().await?;
         Ok(Published {
             first_revision: first as u64,
@@ -250,7 +246,8 @@ impl Store {
     /// process owns the file and the channel never yields.
     pub fn publish_notifications(&self) -> tokio::sync::mpsc::Receiver<()> {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
-        if self.backend() != DbBackend::Postgres {
+        if self.engine.sole_writer() {
+            // One process owns the file: nobody else publishes.
             return rx;
         }
         let store = self.clone();

@@ -96,8 +96,8 @@ impl Store {
     ) -> Result<Self, DomainError> {
         let engine = engine::Engine::connect(url, max_connections, acquire_timeout).await?;
         let sole_writer = engine.sole_writer();
-        let announcer = (engine.backend() == DbBackend::Postgres)
-            .then(|| cache::Announcer::start(engine.clone()));
+        // Other processes write too (PostgreSQL): they hear of holdings changes.
+        let announcer = (!sole_writer).then(|| cache::Announcer::start(engine.clone()));
         Ok(Self {
             // On PostgreSQL, cached only once other replicas' changes are heard.
             standings: Arc::new(cache::Standings::new(sole_writer)),

@@ -143,6 +143,21 @@ impl Engine {
         Ok(outcome)
     }
 
+    /// PostgreSQL: notifies `channel` of `payload` (which must need no quoting) when `txn`
+    /// commits; nothing on SQLite (one process owns the file: there is nobody to tell).
+    pub(super) async fn notify_in<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        channel: &str,
+        payload: &str,
+    ) -> Result<(), DomainError> {
+        if self.backend() == DbBackend::Postgres {
+            txn.execute_unprepared(&format!("NOTIFY {channel}, '{payload}'"))
+                .await?;
+        }
+        Ok(())
+    }
+
     /// PostgreSQL: a listener for notifications; `None` on SQLite (one process owns the
     /// file: there is nobody else to hear from).
     pub(super) async fn listener(&self) -> Result<Option<PgListener>, sea_orm::sqlx::Error> {
