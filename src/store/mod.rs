@@ -1,5 +1,13 @@
 //! Persistence: SeaORM entities, migrations and the queries the services need. Transactions
 //! live here. The same code runs on SQLite (default) and PostgreSQL, chosen by the URL.
+//!
+//! - `engine/`: every connection (pool, direct connections, SQLite's writer thread, the write
+//!   gate, PostgreSQL's listener) and the one guarded write (`GuardedWrite`), compiled per
+//!   backend. A new hot write is a `GuardedWrite` built in its aggregate file.
+//! - `cache/`: what the process caches (customer standings, carts at their version), each
+//!   with what invalidates it.
+//! - The aggregates (`carts.rs`, `orders/`, `customers/`, `catalog.rs`, `changes.rs`,
+//!   `idempotency.rs`, `partners.rs`): statements and row mapping, with no backend branching.
 
 mod cache;
 mod carts;
