@@ -67,7 +67,9 @@ impl GuardedWrite {
         self
     }
 
-    /// `update` must change exactly `rows` rows.
+    /// `update` must change exactly `rows` rows. On PostgreSQL a step before the last only
+    /// has to change a row for the rest to run, and a last step that changes other than `rows`
+    /// rows makes the answer `Refused` without undoing what it changed.
     pub(in crate::store) fn update(&mut self, update: UpdateStatement, rows: u64) -> &mut Self {
         self.steps.push(Step::Update(update, rows));
         self

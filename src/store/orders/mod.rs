@@ -237,7 +237,8 @@ impl Store {
             )
             .filter(order::Column::Id.is_in(pending))
             .filter(order::Column::Status.eq(OrderStatus::Pending.as_str()));
-        // All of them or none: an order cancelled meanwhile leaves the rest to the next pass.
+        // All of them or none: an order cancelled meanwhile leaves the rest to the next pass
+        // (on PostgreSQL, one statement, what it completed stands, and the answer is 0).
         let mut write = GuardedWrite::default();
         write.update(update.into_query(), count);
         Ok(match self.engine.write(write).await? {
