@@ -6,11 +6,12 @@ use serde::Deserialize;
 use crate::domain::DomainError;
 use crate::domain::catalog::Month;
 use crate::domain::customer::{Agreement, Partner, QualificationKind, VettingStatus};
+use crate::domain::customer::{NewCustomer, QualificationChange};
 use crate::domain::ids::{CountryCode, CustomerId, PartnerId, RequestId};
 use crate::domain::money::Currency;
 use crate::import::Source;
 use crate::service::catalog::{CatalogService, ImportError};
-use crate::store::{NewCustomer, QualificationChange, Store};
+use crate::store::Store;
 
 pub const MONTH: &str = "2026-11";
 

@@ -130,6 +130,26 @@ impl Cart {
         self.at_etag(etag)
     }
 
+    /// Whether a write planned on this cart at `planned_version`, and refused, may be planned
+    /// again now that the cart is `self` (not ordered): not if it expired or moved on.
+    pub fn still_at(&self, planned_version: i64, now: DateTime<Utc>) -> Result<(), DomainError> {
+        if self.is_expired(now) {
+            return Err(DomainError::FailedPrecondition {
+                message: format!("the cart expired at {}", self.expires_at.to_rfc3339()),
+                violations: Vec::new(),
+            });
+        }
+        if self.version != planned_version || self.status != CartStatus::Active {
+            return Err(DomainError::stale_etag(
+                CartId::RESOURCE,
+                Some(&self.etag()),
+                None,
+                "review it again before checking out",
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether the cart may be deleted by a request that read it at `etag`: an expired cart
     /// may, an ordered one is kept with its order.
     pub fn deletable(&self, etag: Option<&str>) -> Result<(), DomainError> {

@@ -15,7 +15,7 @@ use crate::domain::customer::{Caller, Customer, Partner};
 use crate::domain::eligibility::{Buyer, Holdings};
 use crate::domain::ids::{CartId, CustomerId, RequestId};
 use crate::domain::order::Order;
-use crate::store::{CheckoutOutcome, Standing, Store, WriteKey};
+use crate::store::{CustomerHoldings, Placement, PlannedOrder, Refusal, Standing, Store, WriteKey};
 
 /// A cart with its review as of now.
 #[derive(Debug)]
@@ -312,31 +312,63 @@ impl CartService {
         }
         let now = self.clock.now();
         cart.writable(Some(etag), now)?;
-        // The rules first run on what this process kept of the customer's holdings, with the
-        // version they were read at: the order is written only if that version still holds
-        // (else the store reads them and the rules run again).
+        // The rules first run on what this process cached of the customer's holdings, with
+        // the version they were read at: the order is written only if that version still
+        // holds (else they are read again and the rules run again).
         let (partner, standing) = self.customers.buyer(caller, cart.customer_id).await?;
         let customer = &standing.customer;
         let catalog = self.catalog.snapshot();
-        let outcome = self
-            .store
-            .checkout(partner.id, &key, &cart, now, Some(&standing.held), |held| {
-                // What the customer holds, kept or read: the order is written only if it still
-                // holds.
-                let buyer = buyer(&catalog, caller, &partner, customer, &held.holdings, now);
-                let review = cart::review(&buyer, &held.parents, &cart.lines);
-                Order::plan(&catalog, &cart, &review, now)
-            })
-            .await?;
-        match outcome {
-            CheckoutOutcome::Created(order) => {
-                tracing::info!(order = %order.id, number = %order.order_number, cart = %cart.id, "order placed");
-                Ok(order)
+        let mut cached = Some(&standing.held).filter(|held| held.version.is_some());
+        for _ in 0..CHECKOUT_ATTEMPTS {
+            let read: CustomerHoldings;
+            let held = match cached.take() {
+                Some(cached) => cached,
+                None => {
+                    read = self
+                        .store
+                        .holdings(partner.id, cart.customer_id)
+                        .await?
+                        .ok_or_else(|| {
+                            DomainError::not_found("customer", cart.customer_id.to_string())
+                        })?;
+                    &read
+                }
+            };
+            let holdings_version = held
+                .version
+                .ok_or_else(|| DomainError::Internal("holdings read without a version".into()))?;
+            let buyer = buyer(&catalog, caller, &partner, customer, &held.holdings, now);
+            let review = cart::review(&buyer, &held.parents, &cart.lines);
+            let (order, subscriptions) = Order::plan(&catalog, &cart, &review, now)?;
+            let plan = PlannedOrder {
+                cart: &cart,
+                holdings_version,
+                order: &order,
+                subscriptions: &subscriptions,
+            };
+            let refusal = match self.store.place_order(partner.id, &key, plan, now).await? {
+                Placement::Placed => {
+                    tracing::info!(order = %order.id, number = %order.order_number, cart = %cart.id, "order placed");
+                    return Ok(order);
+                }
+                Placement::Refused(refusal) => refusal,
+            };
+            match refusal {
+                Refusal::Ordered(existing) => return Ok(existing),
+                Refusal::NoCart => return Err(not_found(cart.id)),
+                Refusal::Cart(current) => current.still_at(cart.version, now)?,
             }
-            CheckoutOutcome::Existing(order) => Ok(order),
+            // The cart is as it was: what the customer holds changed since it was read.
         }
+        Err(DomainError::Aborted {
+            reason: "CONCURRENT_UPDATE",
+            message: "the customer's subscriptions kept changing during checkout: retry".into(),
+        })
     }
 }
+
+/// How many times a checkout plans again when what the customer holds moved under it.
+const CHECKOUT_ATTEMPTS: usize = 8;
 
 /// The rules' view of `customer`, holding `holdings`, buying through `caller` at `now`.
 fn buyer<'a>(

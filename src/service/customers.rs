@@ -9,8 +9,9 @@ use super::Clock;
 use super::paging::{Page, PageTokens, page_size};
 use crate::domain::DomainError;
 use crate::domain::customer::{Agreement, Caller, Customer, Partner};
+use crate::domain::customer::{NewCustomer, QualificationChange};
 use crate::domain::ids::{CustomerId, PartnerId, RequestId};
-use crate::store::{NewCustomer, QualificationChange, Standing, Store, WriteKey};
+use crate::store::{Standing, Store, WriteKey};
 
 #[derive(Debug, Clone)]
 pub struct CustomerService {

@@ -3,21 +3,17 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::sea_query::{
-    Alias, Expr, ExprTrait, Func, InsertStatement, Order, Query, QueryStatementBuilder,
-    SelectStatement, SubQueryStatement, UpdateStatement,
-};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query, SelectStatement};
+use sea_orm::sea_query::{QueryStatementBuilder, UpdateStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    IdenStatic, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic,
+    Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
 
+use super::engine::{GuardedWrite, Insert, Outcome};
 use super::entity::{cart, cart_line};
-use super::idempotency::{WriteKey, record, record_row, record_statement, replay};
-use super::{
-    SqliteBatch, Store, build, corrupt, cte, insert_select, is_unique_violation, returned_a_row,
-    uuid, with_query, written,
-};
+use super::idempotency::{WriteKey, record, record_row, replay};
+use super::{Store, corrupt, uuid};
 use crate::domain::DomainError;
 use crate::domain::cart::{
     Cart, CartLine, CartStatus, LineChange, LineInput, ProvisioningContext, Scope,
@@ -198,30 +194,28 @@ fn concurrent_change() -> DomainError {
 }
 
 impl Store {
-    /// Cart `id` of `partner` as stored: on SQLite the cart the writer keeps current, if
-    /// it does (see `kept_carts.rs`), else read.
+    /// Cart `id` of `partner` as stored: the cart cached current, if it is (see
+    /// `cache/carts.rs`), else read.
     pub async fn cart(&self, partner: PartnerId, id: CartId) -> Result<Option<Cart>, DomainError> {
-        if self.writes.is_some()
-            && let Some(cart) = self.kept_carts.current(partner, id)
-        {
+        if let Some(cart) = self.carts.current(partner, id) {
             return Ok(Some(cart));
         }
-        let cart = load_cart(&self.direct(), partner, id).await?;
+        let cart = load_cart(&self.engine.direct(), partner, id).await?;
         if let Some(cart) = &cart {
-            self.kept_carts.keep(partner, cart);
+            self.carts.read(partner, cart);
         }
         Ok(cart)
     }
 
-    /// Cart `id` of `partner`, taken from what this process kept when it is kept at
-    /// `version` (the version a write's etag names; see `kept_carts.rs`), else read.
+    /// Cart `id` of `partner`, taken from the cache when it is cached at `version` (the
+    /// version a write's etag names; see `cache/carts.rs`), else read.
     pub async fn cart_at(
         &self,
         partner: PartnerId,
         id: CartId,
         version: Option<i64>,
     ) -> Result<Option<Cart>, DomainError> {
-        if let Some(cart) = version.and_then(|v| self.kept_carts.get(partner, id, v)) {
+        if let Some(cart) = version.and_then(|v| self.carts.at_version(partner, id, v)) {
             return Ok(Some(cart));
         }
         self.cart(partner, id).await
@@ -247,33 +241,21 @@ impl Store {
             version: Set(new.version),
             order_id: Set(None),
         };
-        let record = record_statement(key, &new.id.to_string(), now);
-        let lines = lines_statement(new.id, 0, &new.lines);
-        let written = if self.backend() == DbBackend::Postgres {
-            // One statement: the key, the cart and its lines, or nothing.
-            let mut with = Query::with();
-            with.cte(cte(&Alias::new("recorded"), record));
-            if let Some(lines) = lines {
-                with.cte(cte(&Alias::new("lines"), lines));
-            }
-            let statement = with_query(with, cart::Entity::insert(row).into_query());
-            written(self.direct().execute(&statement).await)?
-        } else {
-            let sqlite = DbBackend::Sqlite;
-            let mut batch = SqliteBatch::default();
-            batch.push(sqlite.build(&record), 1);
-            batch.push(sqlite.build(&cart::Entity::insert(row).into_query()), 1);
-            if let Some(lines) = lines {
-                batch.push(sqlite.build(&lines), new.lines.len() as u64);
-            }
-            self.keep_current_after_commit(&mut batch, partner, new.clone());
-            self.write_batch(batch).await?
-        };
-        if written {
-            self.kept_carts.keep(partner, new);
-            Ok(new.clone())
-        } else {
-            self.replayed_cart(partner, key).await
+        // The key, the cart and its lines, or nothing.
+        let mut write = GuardedWrite::default();
+        write
+            .insert(Insert::row(&record_row(key, &new.id.to_string(), now)))
+            .insert(Insert::row(&row))
+            .insert(Insert::rows(
+                new.lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, line)| line_row(new.id, i as i32, line)),
+            )?);
+        self.cache_after_commit(&mut write, partner, new.clone());
+        match self.engine.write(write).await? {
+            Outcome::Written => Ok(new.clone()),
+            Outcome::Refused => self.replayed_cart(partner, key).await,
         }
     }
 
@@ -283,11 +265,11 @@ impl Store {
         partner: PartnerId,
         key: &WriteKey<'_>,
     ) -> Result<Cart, DomainError> {
-        let Some(id) = replay(&self.direct(), key).await? else {
+        let Some(id) = replay(&self.engine.direct(), key).await? else {
             return Err(concurrent_change());
         };
         let id = CartId::from(uuid("cart id", &id)?);
-        load_cart(&self.direct(), partner, id)
+        load_cart(&self.engine.direct(), partner, id)
             .await?
             .ok_or_else(|| DomainError::not_found("cart", id.to_string()))
     }
@@ -303,54 +285,43 @@ impl Store {
         change: &LineChange,
         now: DateTime<Utc>,
     ) -> Result<Cart, DomainError> {
-        let claimed = Alias::new("claimed");
-        let mut claim = claim_statement(
-            partner,
-            cart.id,
-            cart.version,
-            now,
-            CartStatus::Active,
-            None,
-        );
-        let record = record_row(key, &cart.id.to_string(), now);
-        let written = if self.backend() == DbBackend::Postgres {
-            // One statement: the key and the change are written from the claimed row only.
-            claim.returning_col(cart::Column::Id);
-            let guard = || Some(returned_a_row(&claimed));
-            let mut with = Query::with();
-            with.cte(cte(&claimed, claim)).cte(cte(
-                &Alias::new("recorded"),
-                insert_select(&record, Vec::new(), guard())?,
-            ));
-            let statement = with_query(with, line_change(cart.id, change, guard())?);
-            match self.direct().execute(&statement).await {
-                Ok(done) => done.rows_affected() == 1,
-                Err(e) if is_unique_violation(&e) => false,
-                Err(e) => return Err(e.into()),
-            }
-        } else {
-            // One batch: the claim, then the key and the change, each changing its row.
-            let sqlite = DbBackend::Sqlite;
-            let mut batch = SqliteBatch::default();
-            batch.push(sqlite.build(&claim), 1);
-            batch.push(
-                sqlite.build(&record_statement(key, &cart.id.to_string(), now)),
+        // The claim of the cart at its version, then the key and the change.
+        let mut write = GuardedWrite::default();
+        write
+            .update(
+                claim_statement(
+                    partner,
+                    cart.id,
+                    cart.version,
+                    now,
+                    CartStatus::Active,
+                    None,
+                ),
                 1,
-            );
-            batch.push(build(sqlite, &line_change(cart.id, change, None)?)?, 1);
-            self.keep_current_after_commit(&mut batch, partner, applied(cart, change));
-            self.write_batch(batch).await?
-        };
-        if written {
-            // The claim at the version read proves the stored cart was `cart`: it is now
-            // `cart` with the change, one version on.
-            let changed = applied(cart, change);
-            self.kept_carts.keep(partner, &changed);
-            Ok(changed)
-        } else {
-            // The cart moved on (here or on another replica): read it next time.
-            self.kept_carts.forget(cart.id);
-            self.replayed_cart(partner, key).await
+            )
+            .insert(Insert::row(&record_row(key, &cart.id.to_string(), now)));
+        match change {
+            LineChange::Add(line) => {
+                write.insert(added_line(cart.id, line));
+            }
+            LineChange::Update(line) => {
+                write.update(updated_line(cart.id, line), 1);
+            }
+            LineChange::Remove(line_id) => {
+                write.delete(removed_line(cart.id, *line_id), 1);
+            }
+        }
+        // The claim at the version read proves the stored cart was `cart`: it is now `cart`
+        // with the change, one version on.
+        let changed = applied(cart, change);
+        self.cache_after_commit(&mut write, partner, changed.clone());
+        match self.engine.write(write).await? {
+            Outcome::Written => Ok(changed),
+            Outcome::Refused => {
+                // The cart moved on (here or on another replica): read it next time.
+                self.carts.forget(cart.id);
+                self.replayed_cart(partner, key).await
+            }
         }
     }
 
@@ -362,14 +333,14 @@ impl Store {
         cart: &Cart,
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
-        if replay(&self.direct(), key).await?.is_some() {
+        if replay(&self.engine.direct(), key).await?.is_some() {
             return Ok(());
         }
         // Not current from here on (the delete goes through the pool, not the writer): a
-        // caller that goes away after the commit leaves nothing deleted kept.
-        self.kept_carts.forget(cart.id);
-        let _turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        // caller that goes away after the commit leaves nothing deleted cached.
+        self.carts.forget(cart.id);
+        let _turn = self.engine.write_turn().await;
+        let txn = self.engine.pool().begin().await?;
         if !record(&txn, key, &cart.id.to_string(), now).await? {
             return Ok(());
         }
@@ -384,20 +355,14 @@ impl Store {
             return Err(concurrent_change());
         }
         txn.commit().await?;
-        self.kept_carts.forget(cart.id);
+        self.carts.forget(cart.id);
         Ok(())
     }
 
-    /// SQLite: once `batch` commits, the writer thread keeps `cart` current.
-    fn keep_current_after_commit(&self, batch: &mut SqliteBatch, partner: PartnerId, cart: Cart) {
-        let kept = self.kept_carts.clone();
-        batch.after_commit(move || kept.keep_current(partner, cart));
-    }
-
-    /// SQLite: once `batch` commits, the writer thread forgets cart `id`.
-    pub(super) fn forget_cart_after_commit(&self, batch: &mut SqliteBatch, id: CartId) {
-        let kept = self.kept_carts.clone();
-        batch.after_commit(move || kept.forget(id));
+    /// Once `write` commits, `cart` is cached as this process committed it.
+    fn cache_after_commit(&self, write: &mut GuardedWrite, partner: PartnerId, cart: Cart) {
+        let carts = self.carts.clone();
+        write.after_commit(move || carts.committed(partner, cart));
     }
 
     /// A customer's active carts, oldest first, after `after`.
@@ -418,7 +383,7 @@ impl Store {
             query = query.filter(cart::Column::Id.gt(after.to_string()));
         }
         let ids: Vec<String> = query
-            .all(&self.db)
+            .all(self.engine.pool())
             .await?
             .into_iter()
             .map(|c| c.id)
@@ -426,7 +391,7 @@ impl Store {
         let mut carts = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(cart) =
-                load_cart(&self.direct(), partner, uuid("cart id", &id)?.into()).await?
+                load_cart(&self.engine.direct(), partner, uuid("cart id", &id)?.into()).await?
             {
                 carts.push(cart);
             }
@@ -435,83 +400,51 @@ impl Store {
     }
 }
 
-/// The insert of `lines` at positions from `first_position`; `None` if there are none.
-fn lines_statement(
-    cart_id: CartId,
-    first_position: i32,
-    lines: &[CartLine],
-) -> Option<InsertStatement> {
-    (!lines.is_empty()).then(|| {
-        cart_line::Entity::insert_many(
-            lines
-                .iter()
-                .enumerate()
-                .map(|(i, line)| line_row(cart_id, first_position + i as i32, line)),
+/// The insert of `line` after the last line of cart `cart_id`.
+fn added_line(cart_id: CartId, line: &CartLine) -> Insert {
+    let mut row = line_row(cart_id, 0, line);
+    row.position = NotSet;
+    let next_position = Query::select()
+        .expr(
+            Expr::expr(Func::coalesce([
+                Expr::col(cart_line::Column::Position).max(),
+                Expr::val(-1),
+            ]))
+            .add(1),
         )
-        .into_query()
-    })
+        .from(cart_line::Entity)
+        .and_where(cart_line::Column::CartId.eq(cart_id.to_string()))
+        .to_owned();
+    Insert::row(&row).computed(
+        cart_line::Column::Position,
+        Expr::SubQuery(None, Box::new(next_position.into_sub_query_statement())),
+    )
 }
 
-/// The statement that applies `change` to the lines of `cart_id`, only if `guard` holds. An
-/// added line goes after the last one.
-fn line_change(
-    cart_id: CartId,
-    change: &LineChange,
-    guard: Option<Expr>,
-) -> Result<SubQueryStatement, DomainError> {
-    let of_this_cart = cart_line::Column::CartId.eq(cart_id.to_string());
-    Ok(match change {
-        LineChange::Add(line) => {
-            let mut row = line_row(cart_id, 0, line);
-            row.position = NotSet;
-            let next_position = Query::select()
-                .expr(
-                    Expr::expr(Func::coalesce([
-                        Expr::col(cart_line::Column::Position).max(),
-                        Expr::val(-1),
-                    ]))
-                    .add(1),
-                )
-                .from(cart_line::Entity)
-                .and_where(of_this_cart)
-                .to_owned();
-            let extra = vec![(
-                cart_line::Column::Position,
-                Expr::SubQuery(None, Box::new(next_position.into_sub_query_statement())),
-            )];
-            insert_select(&row, extra, guard)?.into_sub_query_statement()
+/// The update of `line` of cart `cart_id` (all but its id, cart and position).
+fn updated_line(cart_id: CartId, line: &CartLine) -> UpdateStatement {
+    let row = line_row(cart_id, 0, line);
+    let mut update = cart_line::Entity::update_many();
+    for column in cart_line::Column::iter().filter(|c| {
+        !matches!(
+            c,
+            cart_line::Column::Id | cart_line::Column::CartId | cart_line::Column::Position
+        )
+    }) {
+        if let Some(value) = row.get(column).into_value() {
+            update = update.col_expr(column, Expr::val(value));
         }
-        LineChange::Update(line) => {
-            let row = line_row(cart_id, 0, line);
-            let mut update = cart_line::Entity::update_many();
-            for column in cart_line::Column::iter().filter(|c| {
-                !matches!(
-                    c,
-                    cart_line::Column::Id | cart_line::Column::CartId | cart_line::Column::Position
-                )
-            }) {
-                if let Some(value) = row.get(column).into_value() {
-                    update = update.col_expr(column, Expr::val(value));
-                }
-            }
-            let mut update = update
-                .filter(cart_line::Column::Id.eq(line.id.to_string()))
-                .filter(of_this_cart)
-                .into_query();
-            if let Some(guard) = guard {
-                update.and_where(guard);
-            }
-            update.into_sub_query_statement()
-        }
-        LineChange::Remove(line_id) => {
-            let mut delete = cart_line::Entity::delete_many()
-                .filter(cart_line::Column::Id.eq(line_id.to_string()))
-                .filter(of_this_cart)
-                .into_query();
-            if let Some(guard) = guard {
-                delete.and_where(guard);
-            }
-            delete.into_sub_query_statement()
-        }
-    })
+    }
+    update
+        .filter(cart_line::Column::Id.eq(line.id.to_string()))
+        .filter(cart_line::Column::CartId.eq(cart_id.to_string()))
+        .into_query()
+}
+
+/// The delete of line `line_id` of cart `cart_id`.
+fn removed_line(cart_id: CartId, line_id: uuid::Uuid) -> sea_orm::sea_query::DeleteStatement {
+    cart_line::Entity::delete_many()
+        .filter(cart_line::Column::Id.eq(line_id.to_string()))
+        .filter(cart_line::Column::CartId.eq(cart_id.to_string()))
+        .into_query()
 }

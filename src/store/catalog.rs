@@ -46,7 +46,7 @@ impl Store {
         let row = price_list::Entity::find()
             .filter(price_list::Column::Status.eq(STATUS_PUBLISHED))
             .order_by_desc(price_list::Column::Month)
-            .one(&self.db)
+            .one(self.engine.pool())
             .await?;
         row.map(|r| Month::parse("month", &r.month)).transpose()
     }
@@ -56,8 +56,8 @@ impl Store {
     pub async fn save_month(&self, month: Month, data: &CatalogData) -> Result<(), DomainError> {
         let m = month.to_string();
         let publish = false;
-        let _turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let _turn = self.engine.write_turn().await;
+        let txn = self.engine.pool().begin().await?;
         // Writing first takes SQLite's write lock at once.
         price_list::Entity::update_many()
             .col_expr(
@@ -202,19 +202,19 @@ impl Store {
         let (products, skus, prerequisites, availabilities, prices) = tokio::try_join!(
             product::Entity::find()
                 .filter(product::Column::Month.eq(&m))
-                .all(&self.db),
+                .all(self.engine.pool()),
             sku::Entity::find()
                 .filter(sku::Column::Month.eq(&m))
-                .all(&self.db),
+                .all(self.engine.pool()),
             sku_prerequisite::Entity::find()
                 .filter(sku_prerequisite::Column::Month.eq(&m))
-                .all(&self.db),
+                .all(self.engine.pool()),
             availability::Entity::find()
                 .filter(availability::Column::Month.eq(&m))
-                .all(&self.db),
+                .all(self.engine.pool()),
             availability_price::Entity::find()
                 .filter(availability_price::Column::Month.eq(&m))
-                .all(&self.db),
+                .all(self.engine.pool()),
         )?;
 
         let products = products

@@ -6,14 +6,11 @@
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 
+use super::cache::{CUSTOMER_CHANNEL, HOLDINGS_CHANNEL};
 use super::catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 use super::entity::{catalog_change, catalog_state, price_list};
-use super::standing::{CUSTOMER_CHANNEL, HOLDINGS_CHANNEL};
 use super::{Store, corrupt};
 use crate::domain::DomainError;
 use crate::domain::catalog::{Month, ProductType, Segment};
@@ -66,7 +63,7 @@ fn change_from_row(row: catalog_change::Model) -> Result<CatalogChange, DomainEr
 impl Store {
     pub async fn catalog_state(&self) -> Result<CatalogState, DomainError> {
         let row = catalog_state::Entity::find_by_id(1)
-            .one(&self.db)
+            .one(self.engine.pool())
             .await?
             .ok_or_else(|| DomainError::Internal("the catalog_state row is missing".into()))?;
         Ok(CatalogState {
@@ -89,8 +86,8 @@ impl Store {
     ) -> Result<Published, DomainError> {
         let m = month.to_string();
         let n = changes.len() as i64;
-        let turn = self.write_turn().await;
-        let txn = self.db.begin().await?;
+        let turn = self.engine.write_turn().await;
+        let txn = self.engine.pool().begin().await?;
         let claimed = catalog_state::Entity::update_many()
             .col_expr(
                 catalog_state::Column::LastRevision,
@@ -194,10 +191,9 @@ impl Store {
                 .exec(&txn)
                 .await?;
         }
-        if self.backend() == DbBackend::Postgres {
-            txn.execute_unprepared(&format!("NOTIFY {NOTIFY_CHANNEL}, '{last}'"))
-                .await?;
-        }
+        self.engine
+            .notify_in(&txn, NOTIFY_CHANNEL, &last.to_string())
+            .await?;
         txn.commit().await?;
         Ok(Published {
             first_revision: first as u64,
@@ -216,7 +212,7 @@ impl Store {
             .filter(catalog_change::Column::Revision.gt(revision as i64))
             .order_by_asc(catalog_change::Column::Revision)
             .limit(limit)
-            .all(&self.db)
+            .all(self.engine.pool())
             .await?
             .into_iter()
             .map(change_from_row)
@@ -229,7 +225,7 @@ impl Store {
             .select_only()
             .column_as(Expr::col(catalog_change::Column::Revision).min(), "oldest")
             .into_tuple::<Option<i64>>()
-            .one(&self.db)
+            .one(self.engine.pool())
             .await?
             .flatten();
         Ok(oldest.map(|r| r as u64))
@@ -238,7 +234,7 @@ impl Store {
     /// Whether `month` is stored and how.
     pub async fn month_status(&self, month: Month) -> Result<Option<String>, DomainError> {
         Ok(price_list::Entity::find_by_id(month.to_string())
-            .one(&self.db)
+            .one(self.engine.pool())
             .await?
             .map(|p| p.status))
     }
@@ -246,11 +242,12 @@ impl Store {
 
 impl Store {
     /// Yields whenever another process publishes (PostgreSQL LISTEN/NOTIFY), and makes this
-    /// process hear other replicas' customer changes (see `standing.rs`). On SQLite, one
+    /// process hear other replicas' customer changes (see `cache/standings.rs`). On SQLite, one
     /// process owns the file and the channel never yields.
     pub fn publish_notifications(&self) -> tokio::sync::mpsc::Receiver<()> {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
-        if self.backend() != DbBackend::Postgres {
+        if self.engine.sole_writer() {
+            // One process owns the file: nobody else publishes.
             return rx;
         }
         let store = self.clone();
@@ -273,11 +270,13 @@ impl Store {
     /// Forwards publishes and forgets changed customers until the receiver goes away (`Ok`) or
     /// the connection fails.
     async fn listen(&self, tx: &tokio::sync::mpsc::Sender<()>) -> Result<(), sea_orm::sqlx::Error> {
-        let mut listener = sea_orm::sqlx::postgres::PgListener::connect(&self.url).await?;
+        let Some(mut listener) = self.engine.listener().await? else {
+            return Ok(());
+        };
         listener
             .listen_all([NOTIFY_CHANNEL, CUSTOMER_CHANNEL, HOLDINGS_CHANNEL])
             .await?;
-        // From here on every change is heard; what was kept before may have been missed.
+        // From here on every change is heard; what was cached before may have been missed.
         self.standings.enable();
         loop {
             let notification = listener.recv().await?;

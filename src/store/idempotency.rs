@@ -92,14 +92,14 @@ pub(super) fn record_statement(
 impl Store {
     /// The resource a finished request produced, if this request id was seen.
     pub async fn replayed(&self, key: &WriteKey<'_>) -> Result<Option<String>, DomainError> {
-        replay(&self.direct(), key).await
+        replay(&self.engine.direct(), key).await
     }
 
     /// Forgets request ids older than `before` (they are kept at least 24 hours).
     pub async fn purge_request_ids(&self, before: DateTime<Utc>) -> Result<u64, DomainError> {
         let result = idempotency_key::Entity::delete_many()
             .filter(idempotency_key::Column::CreatedAt.lt(before))
-            .exec(&self.db)
+            .exec(self.engine.pool())
             .await?;
         Ok(result.rows_affected)
     }

@@ -22,7 +22,7 @@ fn to_domain(row: partner::Model) -> Result<Partner, DomainError> {
 impl Store {
     pub async fn partner(&self, id: PartnerId) -> Result<Option<Partner>, DomainError> {
         partner::Entity::find_by_id(id.to_string())
-            .one(&self.db)
+            .one(self.engine.pool())
             .await?
             .map(to_domain)
             .transpose()
@@ -31,14 +31,14 @@ impl Store {
     pub async fn partner_by_key(&self, key: &str) -> Result<Option<Partner>, DomainError> {
         partner::Entity::find()
             .filter(partner::Column::Key.eq(key))
-            .one(&self.db)
+            .one(self.engine.pool())
             .await?
             .map(to_domain)
             .transpose()
     }
 
     pub async fn partner_count(&self) -> Result<u64, DomainError> {
-        Ok(partner::Entity::find().count(&self.db).await?)
+        Ok(partner::Entity::find().count(self.engine.pool()).await?)
     }
 
     pub async fn insert_partner(&self, key: &str, p: &Partner) -> Result<(), DomainError> {
@@ -51,7 +51,7 @@ impl Store {
             gcc: Set(p.gcc),
             created_at: Set(chrono::Utc::now()),
         })
-        .exec(&self.db)
+        .exec(self.engine.pool())
         .await?;
         Ok(())
     }

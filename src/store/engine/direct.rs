@@ -11,7 +11,7 @@
 //! long is pinged before its next statement, as the pool does.
 //!
 //! On SQLite these connections only read (every write goes through the writer thread,
-//! `sqlite.rs`); on PostgreSQL they run the hot reads and the single-statement writes (cart
+//! `sqlite/`); on PostgreSQL they run the hot reads and the single-statement writes (cart
 //! creation and changes, checkout, provisioning, holdings announcements). Transactions stay
 //! on the pool.
 
@@ -53,13 +53,13 @@ impl<DB: sqlx::Database> std::fmt::Debug for Connections<DB> {
 
 /// A connection taken for one statement: back to the idle list when dropped if the
 /// statement `finished`, else closed.
-struct Taken<'a, DB: sqlx::Database> {
+struct InUse<'a, DB: sqlx::Database> {
     connections: &'a Connections<DB>,
     connection: Option<DB::Connection>,
     finished: bool,
 }
 
-impl<DB: sqlx::Database> Drop for Taken<'_, DB> {
+impl<DB: sqlx::Database> Drop for InUse<'_, DB> {
     fn drop(&mut self) {
         if !self.finished {
             // Dropped with the statement unfinished (its caller went away) or failed: the
@@ -74,7 +74,7 @@ impl<DB: sqlx::Database> Drop for Taken<'_, DB> {
     }
 }
 
-impl<DB: sqlx::Database> Taken<'_, DB> {
+impl<DB: sqlx::Database> InUse<'_, DB> {
     fn connection(&mut self) -> Result<&mut DB::Connection, DbErr> {
         self.connection
             .as_mut()
@@ -114,7 +114,7 @@ impl<DB: sqlx::Database> Connections<DB> {
     }
 
     /// An idle connection, or a new one.
-    async fn take(&self) -> Result<(tokio::sync::SemaphorePermit<'_>, Taken<'_, DB>), DbErr> {
+    async fn take(&self) -> Result<(tokio::sync::SemaphorePermit<'_>, InUse<'_, DB>), DbErr> {
         let permit = self
             .permits
             .acquire()
@@ -131,7 +131,7 @@ impl<DB: sqlx::Database> Connections<DB> {
             Some(connection) => connection,
             None => self.options.connect().await.map_err(conn_err)?,
         };
-        let taken = Taken {
+        let taken = InUse {
             connections: self,
             connection: Some(connection),
             finished: false,
@@ -184,15 +184,15 @@ where
 
 /// This process's direct connections: SQLite's readers, or PostgreSQL's.
 #[derive(Debug)]
-pub(super) enum Set {
+pub(super) enum DirectConnections {
     Sqlite(Connections<Sqlite>),
     Postgres(Connections<Postgres>),
 }
 
-impl Set {
+impl DirectConnections {
     /// Connections to the SQLite file `options` opens, at most `connections` at a time.
     pub(super) fn sqlite(options: SqliteConnectOptions, connections: u32) -> Self {
-        Set::Sqlite(Connections::new(options, connections))
+        DirectConnections::Sqlite(Connections::new(options, connections))
     }
 
     /// Connections to the PostgreSQL database at `url`, at most `connections` at a time.
@@ -200,36 +200,39 @@ impl Set {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| DomainError::Internal(format!("postgres url: {e}")))?
             .disable_statement_logging();
-        Ok(Set::Postgres(Connections::new(options, connections)))
+        Ok(DirectConnections::Postgres(Connections::new(
+            options,
+            connections,
+        )))
     }
 
     pub(super) async fn close(&self) {
         match self {
-            Set::Sqlite(c) => c.close().await,
-            Set::Postgres(c) => c.close().await,
+            DirectConnections::Sqlite(c) => c.close().await,
+            DirectConnections::Postgres(c) => c.close().await,
         }
     }
 }
 
-/// What `Store::direct()` hands the queries: a `ConnectionTrait` on the direct connections.
+/// What `Engine::direct()` hands the queries: a `ConnectionTrait` on the direct connections.
 /// On SQLite it refuses writes (they go through the writer thread).
-pub(super) struct Direct<'a>(pub(super) &'a Set);
+pub(in crate::store) struct Direct<'a>(pub(super) &'a DirectConnections);
 
 #[async_trait::async_trait]
 impl ConnectionTrait for Direct<'_> {
     fn get_database_backend(&self) -> DbBackend {
         match self.0 {
-            Set::Sqlite(_) => DbBackend::Sqlite,
-            Set::Postgres(_) => DbBackend::Postgres,
+            DirectConnections::Sqlite(_) => DbBackend::Sqlite,
+            DirectConnections::Postgres(_) => DbBackend::Postgres,
         }
     }
 
     async fn execute_raw(&self, statement: Statement) -> Result<ExecResult, DbErr> {
         match self.0 {
-            Set::Sqlite(_) => Err(DbErr::Custom(
+            DirectConnections::Sqlite(_) => Err(DbErr::Custom(
                 "a write on a SQLite reader (writes go through the writer)".into(),
             )),
-            Set::Postgres(c) => c.execute(statement).await,
+            DirectConnections::Postgres(c) => c.execute(statement).await,
         }
     }
 
@@ -244,8 +247,8 @@ impl ConnectionTrait for Direct<'_> {
 
     async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
         match self.0 {
-            Set::Sqlite(c) => c.fetch_all(statement).await,
-            Set::Postgres(c) => c.fetch_all(statement).await,
+            DirectConnections::Sqlite(c) => c.fetch_all(statement).await,
+            DirectConnections::Postgres(c) => c.fetch_all(statement).await,
         }
     }
 }
@@ -255,10 +258,10 @@ impl ConnectionTrait for Direct<'_> {
 mod tests {
     use super::*;
 
-    fn idle(set: &Set) -> usize {
+    fn idle(set: &DirectConnections) -> usize {
         match set {
-            Set::Sqlite(c) => c.idle.lock().unwrap().len(),
-            Set::Postgres(c) => c.idle.lock().unwrap().len(),
+            DirectConnections::Sqlite(c) => c.idle.lock().unwrap().len(),
+            DirectConnections::Postgres(c) => c.idle.lock().unwrap().len(),
         }
     }
 
@@ -268,7 +271,7 @@ mod tests {
     async fn only_a_connection_whose_statement_finished_is_kept() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("d.db").display());
-        let set = Set::sqlite(super::super::sqlite::url_options(&url).unwrap(), 4);
+        let set = DirectConnections::sqlite(super::super::sqlite::url_options(&url).unwrap(), 4);
         let direct = Direct(&set);
         let statement = |sql: &str| Statement::from_string(DbBackend::Sqlite, sql);
 

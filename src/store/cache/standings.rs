@@ -1,27 +1,27 @@
-//! A customer's standing: the customer, its qualifications and agreement (its profile), and
-//! what it holds. The purchasability check, `purchasable_by` listings and cart reviews read it
-//! on every call, so each process keeps the standings it read, and forgets what may have
+//! Customer standings: the customer, its qualifications and agreement (its profile), and what
+//! it holds. The purchasability check, `purchasable_by` listings and cart reviews read them on
+//! every call, so each process caches the standings it read, and forgets what may have
 //! changed:
 //! - after each of this process's own writes commits: the whole standing after a write to the
 //!   customer or its qualifications, only what it holds after a cancellation (read-your-writes
 //!   in one process). A checkout instead brings what it holds forward in place, when it was
-//!   kept at the `holdings_version` the checkout's write held at;
+//!   cached at the `holdings_version` the checkout's write held at;
 //! - on PostgreSQL, when another replica's write commits. Profile changes are announced by
 //!   triggers (migrations m0004, m0006) in the writing transaction: NOTIFY of the customer's id
 //!   on `csp_customer_changes`. Holdings changes are announced right after the commit, on
-//!   `csp_holdings_changes`, by the store's announcer (`customers::Announcer`): a NOTIFY
+//!   `csp_holdings_changes`, by the store's announcer (`announcer.rs`): a NOTIFY
 //!   inside a transaction holds PostgreSQL's global notification lock through the commit's
 //!   WAL flush, which would serialize every checkout of every replica (measured: 3× fewer
-//!   transactions/s); each names the new holdings version when known, so holdings kept at it
+//!   transactions/s); each names the new holdings version when known, so holdings cached at it
 //!   or later stay. Every process LISTENs to both. While that listener is not connected
-//!   nothing is kept, and everything kept is forgotten when it reconnects, since
+//!   nothing is cached, and everything cached is forgotten when it reconnects, since
 //!   notifications may have been missed.
 //! - A notification sent after a commit is lost if its writer dies in between: so nothing is
-//!   kept longer than [`MAX_AGE`].
+//!   cached longer than [`MAX_AGE`].
 //!
-//! Checkout may plan on what a kept standing holds, since it writes only if the customer's
+//! Checkout may plan on what a cached standing holds, since it writes only if the customer's
 //! `holdings_version` is still the one those holdings were read at (else it reads them and
-//! plans again): a kept standing never sells a seat twice.
+//! plans again): a cached standing never sells a seat twice.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,44 +31,44 @@ use std::time::{Duration, Instant};
 use crate::domain::customer::Customer;
 use crate::domain::ids::CustomerId;
 
-use super::Held;
+use crate::store::CustomerHoldings;
 
 /// The PostgreSQL channel on which profile changes are announced (payload: the customer id).
 pub const CUSTOMER_CHANNEL: &str = "csp_customer_changes";
 /// The PostgreSQL channel on which holdings changes are announced (payload: the customer id).
 pub const HOLDINGS_CHANNEL: &str = "csp_holdings_changes";
 
-/// Standings kept at most; past that, all are forgotten at once (a cache, not a store).
-const MAX_KEPT: usize = 100_000;
+/// Standings cached at most; past that, all are forgotten at once.
+const MAX_CACHED: usize = 100_000;
 
-/// How long a standing is kept at most: the bound on staleness if an announcement is lost.
+/// How long a standing is cached at most: the bound on staleness if an announcement is lost.
 pub const MAX_AGE: Duration = Duration::from_secs(30);
 
 /// A customer and what it holds, as read together.
 #[derive(Debug)]
 pub struct Standing {
     pub customer: Arc<Customer>,
-    pub held: Held,
+    pub held: CustomerHoldings,
 }
 
 impl Standing {
-    pub fn new(customer: Arc<Customer>, held: Held) -> Self {
+    pub fn new(customer: Arc<Customer>, held: CustomerHoldings) -> Self {
         Self { customer, held }
     }
 }
 
 #[derive(Debug, Default)]
 struct Slot {
-    standing: Option<Kept>,
+    standing: Option<Entry>,
     /// Bumped by every change of the profile: a read that started before a change must not be
-    /// kept after it.
+    /// cached after it.
     generation: u64,
     /// Bumped by every change of the holdings.
     holdings_generation: u64,
 }
 
 #[derive(Debug)]
-struct Kept {
+struct Entry {
     standing: Arc<Standing>,
     /// Whether the holdings changed since `standing` was read (its profile still holds).
     holdings_stale: bool,
@@ -82,7 +82,7 @@ struct Slots {
     epoch: u64,
 }
 
-/// Where a read started: what it may be kept under.
+/// Where a read started: what it may be cached under.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadTicket {
     epoch: u64,
@@ -90,26 +90,26 @@ pub struct ReadTicket {
     holdings_generation: u64,
 }
 
-/// What is kept of a customer.
+/// What is cached of a customer.
 #[derive(Debug)]
 pub enum Lookup {
     /// All of it, current.
-    Kept(Arc<Standing>),
-    /// Its profile, read at `read_at`, is current; what it holds is not: read that and keep
+    Cached(Arc<Standing>),
+    /// Its profile, read at `read_at`, is current; what it holds is not: read that and cache
     /// both under the ticket.
     HoldingsStale {
         customer: Arc<Customer>,
         read_at: Instant,
         ticket: ReadTicket,
     },
-    /// Nothing: read it all and keep it under the ticket.
+    /// Nothing: read it all and cache it under the ticket.
     Missing(ReadTicket),
 }
 
 #[derive(Debug)]
 pub struct Standings {
-    kept: Mutex<Slots>,
-    /// Whether kept standings may be used: always on SQLite (one process owns the file), on
+    slots: Mutex<Slots>,
+    /// Whether cached standings may be used: always on SQLite (one process owns the file), on
     /// PostgreSQL only while this process hears other replicas' changes.
     enabled: AtomicBool,
 }
@@ -117,23 +117,23 @@ pub struct Standings {
 impl Standings {
     pub fn new(enabled: bool) -> Self {
         Self {
-            kept: Mutex::default(),
+            slots: Mutex::default(),
             enabled: AtomicBool::new(enabled),
         }
     }
 
-    fn kept(&self) -> std::sync::MutexGuard<'_, Slots> {
+    fn slots(&self) -> std::sync::MutexGuard<'_, Slots> {
         // The map stays consistent whatever a panicking holder did: every change is one insert
         // or one field write.
-        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// What is kept of `id`, with the ticket to keep what is read from the database now.
+    /// What is cached of `id`, with the ticket to cache what is read from the database now.
     pub fn get(&self, id: CustomerId) -> Lookup {
-        let kept = self.kept();
-        let slot = kept.slots.get(&id);
+        let slots = self.slots();
+        let slot = slots.slots.get(&id);
         let ticket = ReadTicket {
-            epoch: kept.epoch,
+            epoch: slots.epoch,
             generation: slot.map_or(0, |s| s.generation),
             holdings_generation: slot.map_or(0, |s| s.holdings_generation),
         };
@@ -147,31 +147,31 @@ impl Standings {
                 read_at: k.read_at,
                 ticket,
             },
-            Some(k) => Lookup::Kept(k.standing.clone()),
+            Some(k) => Lookup::Cached(k.standing.clone()),
             None => Lookup::Missing(ticket),
         }
     }
 
-    /// Keeps `standing`, read after `ticket` was taken, unless the customer changed since.
+    /// Caches `standing`, read after `ticket` was taken, unless the customer changed since.
     /// `read_at`: when the oldest part of it was read.
-    pub fn keep(&self, ticket: ReadTicket, standing: Arc<Standing>, read_at: Instant) {
+    pub fn put(&self, ticket: ReadTicket, standing: Arc<Standing>, read_at: Instant) {
         if !self.enabled.load(Ordering::Acquire) {
             return;
         }
-        let mut kept = self.kept();
-        if kept.epoch != ticket.epoch {
+        let mut slots = self.slots();
+        if slots.epoch != ticket.epoch {
             return;
         }
-        if kept.slots.len() >= MAX_KEPT {
-            Self::clear(&mut kept);
+        if slots.slots.len() >= MAX_CACHED {
+            Self::clear(&mut slots);
             return;
         }
         let id = standing.customer.id;
-        let slot = kept.slots.entry(id).or_default();
+        let slot = slots.slots.entry(id).or_default();
         if slot.generation == ticket.generation
             && slot.holdings_generation == ticket.holdings_generation
         {
-            slot.standing = Some(Kept {
+            slot.standing = Some(Entry {
                 standing,
                 holdings_stale: false,
                 read_at,
@@ -181,19 +181,19 @@ impl Standings {
 
     /// The customer's profile changed (after the change committed): forget all of it.
     pub fn forget(&self, id: CustomerId) {
-        let mut kept = self.kept();
-        let slot = kept.slots.entry(id).or_default();
+        let mut slots = self.slots();
+        let slot = slots.slots.entry(id).or_default();
         slot.standing = None;
         slot.generation += 1;
     }
 
     /// A write (of any replica) moved what the customer holds to `version` (unknown: `None`):
-    /// holdings kept at that version or later already show it (this replica's own write
+    /// holdings cached at that version or later already show it (this replica's own write
     /// brought them forward, or they were read after it); others are stale, and so is every
     /// read that began before.
     pub fn holdings_announced(&self, id: CustomerId, version: Option<i64>) {
-        let mut kept = self.kept();
-        let slot = kept.slots.entry(id).or_default();
+        let mut slots = self.slots();
+        let slot = slots.slots.entry(id).or_default();
         slot.holdings_generation += 1;
         if let Some(k) = slot.standing.as_mut()
             && (version.is_none() || k.standing.held.version < version)
@@ -203,13 +203,18 @@ impl Standings {
     }
 
     /// This process's own write moved what the customer holds on from version `from`, by one
-    /// (after the write committed): a kept standing whose holdings were read at `from` is
+    /// (after the write committed): a cached standing whose holdings were read at `from` is
     /// brought forward in place to `next(its holdings)`, since no other write can have come
     /// between (the write held only at `from`). Any other is stale, as after
     /// `holdings_announced` without a version, and so is every read that began before.
-    pub fn holdings_written(&self, id: CustomerId, from: i64, next: impl FnOnce(&Held) -> Held) {
-        let mut kept = self.kept();
-        let slot = kept.slots.entry(id).or_default();
+    pub fn holdings_written(
+        &self,
+        id: CustomerId,
+        from: i64,
+        next: impl FnOnce(&CustomerHoldings) -> CustomerHoldings,
+    ) {
+        let mut slots = self.slots();
+        let slot = slots.slots.entry(id).or_default();
         slot.holdings_generation += 1;
         let Some(k) = slot.standing.as_mut() else {
             return;
@@ -222,14 +227,14 @@ impl Standings {
         }
     }
 
-    /// Changes may have been missed (the listener was down): forget everything, and keep
+    /// Changes may have been missed (the listener was down): forget everything, and cache
     /// nothing more until `enable` is called again.
     pub fn disable(&self) {
         self.enabled.store(false, Ordering::Release);
-        Self::clear(&mut self.kept());
+        Self::clear(&mut self.slots());
     }
 
-    /// Changes are heard again: start keeping afresh.
+    /// Changes are heard again: start caching afresh.
     pub fn enable(&self) {
         self.forget_all();
         self.enabled.store(true, Ordering::Release);
@@ -237,12 +242,12 @@ impl Standings {
 
     /// Which customer changed is not known: forget every one.
     pub fn forget_all(&self) {
-        Self::clear(&mut self.kept());
+        Self::clear(&mut self.slots());
     }
 
-    fn clear(kept: &mut Slots) {
-        kept.slots.clear();
-        kept.epoch += 1;
+    fn clear(slots: &mut Slots) {
+        slots.slots.clear();
+        slots.epoch += 1;
     }
 }
 
@@ -269,47 +274,47 @@ mod tests {
     }
 
     fn standing(id: CustomerId) -> Arc<Standing> {
-        Arc::new(Standing::new(customer(id), Held::default()))
+        Arc::new(Standing::new(customer(id), CustomerHoldings::default()))
     }
 
     fn ticket(lookup: Lookup) -> ReadTicket {
         match lookup {
             Lookup::Missing(ticket) | Lookup::HoldingsStale { ticket, .. } => ticket,
-            Lookup::Kept(_) => panic!("expected nothing current to be kept"),
+            Lookup::Cached(_) => panic!("expected nothing current to be cached"),
         }
     }
 
-    fn is_kept(lookup: &Lookup) -> bool {
-        matches!(lookup, Lookup::Kept(_))
+    fn is_cached(lookup: &Lookup) -> bool {
+        matches!(lookup, Lookup::Cached(_))
     }
 
     #[test]
-    fn a_read_that_started_before_a_change_is_not_kept() {
+    fn a_read_that_started_before_a_change_is_not_cached() {
         let standings = Standings::new(true);
         let id = CustomerId::from_uuid(uuid::Uuid::now_v7());
         let before = ticket(standings.get(id));
         standings.forget(id);
-        standings.keep(before, standing(id), Instant::now());
+        standings.put(before, standing(id), Instant::now());
         assert!(matches!(standings.get(id), Lookup::Missing(_)));
 
         let before = ticket(standings.get(id));
         standings.holdings_announced(id, None);
-        standings.keep(before, standing(id), Instant::now());
+        standings.put(before, standing(id), Instant::now());
         assert!(matches!(standings.get(id), Lookup::Missing(_)));
 
         let fresh = ticket(standings.get(id));
-        standings.keep(fresh, standing(id), Instant::now());
-        assert!(is_kept(&standings.get(id)));
+        standings.put(fresh, standing(id), Instant::now());
+        assert!(is_cached(&standings.get(id)));
         standings.forget(id);
         assert!(matches!(standings.get(id), Lookup::Missing(_)));
     }
 
     #[test]
-    fn a_holdings_change_keeps_the_profile_only() {
+    fn a_holdings_change_leaves_the_profile_cached() {
         let standings = Standings::new(true);
         let id = CustomerId::from_uuid(uuid::Uuid::now_v7());
         let read_at = Instant::now();
-        standings.keep(ticket(standings.get(id)), standing(id), read_at);
+        standings.put(ticket(standings.get(id)), standing(id), read_at);
         standings.holdings_announced(id, None);
         let Lookup::HoldingsStale {
             customer,
@@ -321,19 +326,19 @@ mod tests {
         };
         assert_eq!(customer.id, id);
         assert_eq!(profile_read_at, read_at);
-        standings.keep(
+        standings.put(
             ticket,
-            Arc::new(Standing::new(customer, Held::default())),
+            Arc::new(Standing::new(customer, CustomerHoldings::default())),
             profile_read_at,
         );
-        assert!(is_kept(&standings.get(id)));
+        assert!(is_cached(&standings.get(id)));
     }
 
     /// Holdings read at `version` holding `seats` seats of one SKU.
-    fn held_at(version: i64, seats: i64) -> Held {
+    fn holdings_at(version: i64, seats: i64) -> CustomerHoldings {
         let id = |s: &str| crate::domain::ids::ProductId::parse("p", s).unwrap();
         let sku = crate::domain::ids::SkuId::parse("s", "0001").unwrap();
-        Held {
+        CustomerHoldings {
             holdings: crate::domain::eligibility::Holdings::new([
                 crate::domain::eligibility::Holding {
                     product_id: id("CFQ7TTC0LH18"),
@@ -348,84 +353,84 @@ mod tests {
         }
     }
 
-    fn kept_seats(standings: &Standings, id: CustomerId) -> Option<(Option<i64>, i64)> {
+    fn cached_seats(standings: &Standings, id: CustomerId) -> Option<(Option<i64>, i64)> {
         let product = crate::domain::ids::ProductId::parse("p", "CFQ7TTC0LH18").unwrap();
         let sku = crate::domain::ids::SkuId::parse("s", "0001").unwrap();
         match standings.get(id) {
-            Lookup::Kept(kept) => Some((
-                kept.held.version,
-                kept.held.holdings.counted(&product, &sku),
+            Lookup::Cached(cached) => Some((
+                cached.held.version,
+                cached.held.holdings.counted(&product, &sku),
             )),
             _ => None,
         }
     }
 
     #[test]
-    fn this_process_s_own_write_brings_kept_holdings_forward_only_from_their_version() {
+    fn this_process_s_own_write_brings_cached_holdings_forward_only_from_their_version() {
         let standings = Standings::new(true);
         let id = CustomerId::from_uuid(uuid::Uuid::now_v7());
-        let keep = |version: i64| {
-            let standing = Standing::new(customer(id), held_at(version, 5));
-            standings.keep(
+        let cache = |version: i64| {
+            let standing = Standing::new(customer(id), holdings_at(version, 5));
+            standings.put(
                 ticket(standings.get(id)),
                 Arc::new(standing),
                 Instant::now(),
             );
         };
-        keep(3);
-        let written = |_: &Held| held_at(4, 7);
+        cache(3);
+        let written = |_: &CustomerHoldings| holdings_at(4, 7);
         standings.holdings_written(id, 3, written);
-        assert_eq!(kept_seats(&standings, id), Some((Some(4), 7)));
+        assert_eq!(cached_seats(&standings, id), Some((Some(4), 7)));
         // Its own announcement (version 4) leaves it; a later one (another replica's) does not.
         standings.holdings_announced(id, Some(4));
-        assert_eq!(kept_seats(&standings, id), Some((Some(4), 7)));
+        assert_eq!(cached_seats(&standings, id), Some((Some(4), 7)));
         standings.holdings_announced(id, Some(5));
-        assert_eq!(kept_seats(&standings, id), None);
-        keep(3);
+        assert_eq!(cached_seats(&standings, id), None);
+        cache(3);
         standings.holdings_written(id, 3, written);
 
-        // A write from another version than the one kept: what is kept is stale.
+        // A write from another version than the one cached: what is cached is stale.
         standings.holdings_written(id, 3, written);
-        assert_eq!(kept_seats(&standings, id), None);
+        assert_eq!(cached_seats(&standings, id), None);
 
-        // A read that began before the write is not kept after it, even brought forward.
+        // A read that began before the write is not cached after it, even brought forward.
         standings.forget(id);
         let before = ticket(standings.get(id));
         standings.holdings_written(id, 3, written);
-        let stale = Standing::new(customer(id), held_at(3, 5));
-        standings.keep(before, Arc::new(stale), Instant::now());
+        let stale = Standing::new(customer(id), holdings_at(3, 5));
+        standings.put(before, Arc::new(stale), Instant::now());
         assert!(matches!(standings.get(id), Lookup::Missing(_)));
 
         // Holdings already stale (announced by another replica) are not brought forward.
-        keep(3);
+        cache(3);
         standings.holdings_announced(id, None);
         standings.holdings_written(id, 3, written);
         assert!(matches!(standings.get(id), Lookup::HoldingsStale { .. }));
     }
 
     #[test]
-    fn nothing_is_kept_past_its_age() {
+    fn nothing_is_cached_past_its_age() {
         let standings = Standings::new(true);
         let id = CustomerId::from_uuid(uuid::Uuid::now_v7());
         let Some(long_ago) = Instant::now().checked_sub(MAX_AGE + Duration::from_secs(1)) else {
             return; // A machine up for less than MAX_AGE cannot tell.
         };
-        standings.keep(ticket(standings.get(id)), standing(id), long_ago);
+        standings.put(ticket(standings.get(id)), standing(id), long_ago);
         assert!(matches!(standings.get(id), Lookup::Missing(_)));
     }
 
     #[test]
-    fn nothing_is_kept_while_disabled_nor_across_a_reconnect() {
+    fn nothing_is_cached_while_disabled_nor_across_a_reconnect() {
         let standings = Standings::new(false);
         let id = CustomerId::from_uuid(uuid::Uuid::now_v7());
-        standings.keep(ticket(standings.get(id)), standing(id), Instant::now());
+        standings.put(ticket(standings.get(id)), standing(id), Instant::now());
         assert!(matches!(standings.get(id), Lookup::Missing(_)));
 
         standings.enable();
         let before_reconnect = ticket(standings.get(id));
         standings.disable();
         standings.enable();
-        standings.keep(before_reconnect, standing(id), Instant::now());
+        standings.put(before_reconnect, standing(id), Instant::now());
         assert!(matches!(standings.get(id), Lookup::Missing(_)));
     }
 }

@@ -7,15 +7,15 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 
+use super::cache::{Lookup, Standing};
 use super::entity::{customer, customer_qualification};
 use super::idempotency::{WriteKey, record, replay};
-use super::orders::{Held, held};
-use super::standing::{HOLDINGS_CHANNEL, Lookup, Standing};
-use super::{Store, corrupt, direct};
+use super::orders::{CustomerHoldings, read_holdings};
+use super::{Store, corrupt};
 use crate::domain::DomainError;
 use crate::domain::customer::{
     Agreement, Customer, NewCustomer, Qualification, QualificationChange, QualificationKind,
@@ -146,7 +146,7 @@ impl Store {
         partner: PartnerId,
         id: CustomerId,
     ) -> Result<Option<Customer>, DomainError> {
-        load(&self.direct(), partner, id).await
+        load(&self.engine.direct(), partner, id).await
     }
 
     /// Creates a customer once per request id: a retry returns the first customer; the same
@@ -165,13 +165,17 @@ impl Store {
             operation: "CreateCustomer",
             fingerprint: new.fingerprint(),
         };
-        if let Some(existing) = replay(&self.direct(), &key).await? {
+        if let Some(existing) = replay(&self.engine.direct(), &key).await? {
             let id = CustomerId::parse("id", &existing).map_err(|_| corrupt("id", &existing))?;
-            return load(&self.direct(), partner, id).await?.ok_or_else(|| {
-                DomainError::Internal(format!("idempotency key points at missing customer {id}"))
-            });
+            return load(&self.engine.direct(), partner, id)
+                .await?
+                .ok_or_else(|| {
+                    DomainError::Internal(format!(
+                        "idempotency key points at missing customer {id}"
+                    ))
+                });
         }
-        let txn = self.db.begin().await?;
+        let txn = self.engine.pool().begin().await?;
         if !record(&txn, &key, &id.to_string(), now).await? {
             // A concurrent retry won: answer as it did.
             drop(txn);
@@ -195,7 +199,7 @@ impl Store {
         .exec_without_returning(&txn)
         .await?;
         txn.commit().await?;
-        load(&self.direct(), partner, id)
+        load(&self.engine.direct(), partner, id)
             .await?
             .ok_or_else(|| DomainError::Internal("customer vanished after insert".into()))
     }
@@ -214,11 +218,11 @@ impl Store {
         if let Some(after) = after {
             query = query.filter(customer::Column::Id.gt(after.to_string()));
         }
-        let rows = query.all(&self.db).await?;
+        let rows = query.all(self.engine.pool()).await?;
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let mut quals = customer_qualification::Entity::find()
             .filter(customer_qualification::Column::CustomerId.is_in(ids))
-            .all(&self.db)
+            .all(self.engine.pool())
             .await?;
         rows.into_iter()
             .map(|row| {
@@ -239,13 +243,13 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<DatabaseTransaction>, DomainError> {
         let Some(key) = key else {
-            return Ok(Some(self.db.begin().await?));
+            return Ok(Some(self.engine.pool().begin().await?));
         };
         loop {
-            if replay(&self.direct(), key).await?.is_some() {
+            if replay(&self.engine.direct(), key).await?.is_some() {
                 return Ok(None);
             }
-            let txn = self.db.begin().await?;
+            let txn = self.engine.pool().begin().await?;
             // Held before the etag check: a retry racing its first attempt waits for it.
             if record(&txn, key, &id.to_string(), now).await? {
                 return Ok(Some(txn));
@@ -266,7 +270,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Customer, DomainError> {
         let Some(txn) = self.begin_change(key, id, now).await? else {
-            return load(&self.direct(), partner, id)
+            return load(&self.engine.direct(), partner, id)
                 .await?
                 .ok_or_else(|| DomainError::not_found("customer", id.to_string()));
         };
@@ -294,7 +298,7 @@ impl Store {
         bump_version(&txn, &customer, now).await?;
         txn.commit().await?;
         self.customer_changed(id);
-        load(&self.direct(), partner, id)
+        load(&self.engine.direct(), partner, id)
             .await?
             .ok_or_else(|| DomainError::not_found("customer", id.to_string()))
     }
@@ -310,7 +314,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Customer, DomainError> {
         let Some(txn) = self.begin_change(key, id, now).await? else {
-            return load(&self.direct(), partner, id)
+            return load(&self.engine.direct(), partner, id)
                 .await?
                 .ok_or_else(|| DomainError::not_found("customer", id.to_string()));
         };
@@ -334,12 +338,12 @@ impl Store {
         bump_version(&txn, &customer, now).await?;
         txn.commit().await?;
         self.customer_changed(id);
-        load(&self.direct(), partner, id)
+        load(&self.engine.direct(), partner, id)
             .await?
             .ok_or_else(|| DomainError::not_found("customer", id.to_string()))
     }
 
-    /// The customer of `partner` and what it holds, as this process keeps it: read from the
+    /// The customer of `partner` and what it holds, as this process caches it: read from the
     /// database only what this process has not read since it last changed.
     pub async fn standing(
         &self,
@@ -347,8 +351,10 @@ impl Store {
         id: CustomerId,
     ) -> Result<Option<Arc<Standing>>, DomainError> {
         let (customer, held, read_at, ticket) = match self.standings.get(id) {
-            // Kept by id: another partner's customer is as absent as a missing one.
-            Lookup::Kept(kept) => return Ok((kept.customer.partner_id == partner).then_some(kept)),
+            // Cached by id: another partner's customer is as absent as a missing one.
+            Lookup::Cached(cached) => {
+                return Ok((cached.customer.partner_id == partner).then_some(cached));
+            }
             Lookup::HoldingsStale { customer, .. } if customer.partner_id != partner => {
                 return Ok(None);
             }
@@ -356,14 +362,19 @@ impl Store {
                 customer,
                 read_at,
                 ticket,
-            } => (customer, held(&self.direct(), id).await?, read_at, ticket),
+            } => (
+                customer,
+                read_holdings(&self.engine.direct(), id).await?,
+                read_at,
+                ticket,
+            ),
             Lookup::Missing(ticket) => {
                 let read_at = Instant::now();
                 // What it holds is read alongside, and only returned once the customer is
                 // known to be the partner's.
-                let reads = self.direct();
+                let reads = self.engine.direct();
                 let (customer, held) =
-                    tokio::try_join!(load(&reads, partner, id), held(&reads, id))?;
+                    tokio::try_join!(load(&reads, partner, id), read_holdings(&reads, id))?;
                 let Some(customer) = customer else {
                     return Ok(None);
                 };
@@ -371,20 +382,20 @@ impl Store {
             }
         };
         let standing = Arc::new(Standing::new(customer, held));
-        self.standings.keep(ticket, standing.clone(), read_at);
+        self.standings.put(ticket, standing.clone(), read_at);
         Ok(Some(standing))
     }
 
-    /// A change to the customer committed: what this process kept of it is stale.
+    /// A change to the customer committed: what this process cached of it is stale.
     pub(super) fn customer_changed(&self, id: CustomerId) {
         self.standings.forget(id);
     }
 
-    /// A change to what the customer holds committed: what this process kept of it is stale,
-    /// and so is what other replicas kept. They are told right after the commit (not by a
-    /// NOTIFY inside the transaction, see `standing.rs`), by the announcer; if that fails,
-    /// what they keep is stale for at most `standing::MAX_AGE` (checkout writes only at the
-    /// holdings version it planned on, so it never oversells on them).
+    /// A change to what the customer holds committed: what this process cached of it is
+    /// stale, and so is what other replicas cached. They are told right after the commit (not
+    /// by a NOTIFY inside the transaction, see `cache/standings.rs`), by the announcer; if
+    /// that fails, what they cached is stale for at most `MAX_AGE` (checkout writes only at
+    /// the holdings version it planned on, so it never oversells on them).
     pub(super) fn holdings_changed(&self, id: CustomerId) {
         self.standings.holdings_announced(id, None);
         self.announce_holdings(id, None);
@@ -396,7 +407,7 @@ impl Store {
         &self,
         id: CustomerId,
         from: i64,
-        next: impl FnOnce(&Held) -> Held,
+        next: impl FnOnce(&CustomerHoldings) -> CustomerHoldings,
     ) {
         self.standings.holdings_written(id, from, next);
         self.announce_holdings(id, Some(from + 1));
@@ -406,111 +417,5 @@ impl Store {
         if let Some(announcer) = &self.announcer {
             announcer.announce(id, version);
         }
-    }
-}
-
-/// Customers announced at most in one statement.
-const ANNOUNCED_AT_ONCE: usize = 256;
-/// How long an announcement waits for others to go with it: under load, one statement (one
-/// commit, one wake-up of every listening replica) for the checkouts of a few milliseconds
-/// instead of one for every one or two of them. Another replica hears of a change this much
-/// later; its kept holdings never sell a seat twice meanwhile (checkout writes only at the
-/// holdings version it planned on).
-const ANNOUNCE_LINGER: std::time::Duration = std::time::Duration::from_millis(5);
-
-/// PostgreSQL: announces holdings changes to other replicas on [`HOLDINGS_CHANNEL`]. What
-/// piles up within [`ANNOUNCE_LINGER`] of the first goes in one statement, on a direct
-/// connection (the pool would ping after it), each customer once.
-#[derive(Debug, Clone)]
-pub(super) struct Announcer(tokio::sync::mpsc::UnboundedSender<(CustomerId, Option<i64>)>);
-
-impl Announcer {
-    /// Announces until every `Announcer` of it is dropped.
-    pub(super) fn start(connections: Arc<direct::Set>) -> Self {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(CustomerId, Option<i64>)>();
-        tokio::spawn(async move {
-            let mut ids = Vec::with_capacity(ANNOUNCED_AT_ONCE);
-            while rx.recv_many(&mut ids, ANNOUNCED_AT_ONCE).await > 0 {
-                tokio::time::sleep(ANNOUNCE_LINGER).await;
-                while ids.len() < ANNOUNCED_AT_ONCE
-                    && let Ok(id) = rx.try_recv()
-                {
-                    ids.push(id);
-                }
-                let payloads = announcement(&mut ids);
-                let statement = Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT pg_notify($1, id) FROM unnest(string_to_array($2, ',')) AS id",
-                    [HOLDINGS_CHANNEL.into(), payloads.into()],
-                );
-                if let Err(e) = direct::Direct(&connections).execute_raw(statement).await {
-                    tracing::warn!(error = %e, "announcing holdings changes to other replicas failed");
-                }
-            }
-        });
-        Self(tx)
-    }
-
-    /// Announces that what `id` holds changed, to `version` if known.
-    fn announce(&self, id: CustomerId, version: Option<i64>) {
-        // Closed only when the task ended, which it does only once every sender is gone.
-        let _ = self.0.send((id, version));
-    }
-}
-
-/// The payloads of one announcement, `<customer id>[:<holdings version>]` joined by commas
-/// (ids have none): each customer once, at the highest version announced for it, or without
-/// one if any of its changes had none (a listener then takes every kept holdings of it as
-/// stale). Empties `ids`.
-fn announcement(ids: &mut Vec<(CustomerId, Option<i64>)>) -> String {
-    // By customer, its highest version first; `None` (unknown) sorts last and is looked for.
-    ids.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    let mut payloads = String::new();
-    let mut i = 0;
-    while i < ids.len() {
-        let id = ids[i].0;
-        let same = ids[i..]
-            .iter()
-            .take_while(|(other, _)| *other == id)
-            .count();
-        let unknown = ids[i..i + same]
-            .iter()
-            .any(|(_, version)| version.is_none());
-        if !payloads.is_empty() {
-            payloads.push(',');
-        }
-        match ids[i].1.filter(|_| !unknown) {
-            Some(version) => payloads.push_str(&format!("{id}:{version}")),
-            None => payloads.push_str(&id.to_string()),
-        }
-        i += same;
-    }
-    ids.clear();
-    payloads
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_announcement_names_each_customer_once_at_its_highest_version() {
-        let (a, b, c) = (CustomerId::new(), CustomerId::new(), CustomerId::new());
-        let mut ids = vec![
-            (b, Some(3)),
-            (a, Some(7)),
-            (c, Some(1)),
-            (b, Some(5)),
-            (a, Some(6)),
-            (c, None),
-            (b, Some(4)),
-        ];
-        let payloads = announcement(&mut ids);
-        let mut got: Vec<&str> = payloads.split(',').collect();
-        got.sort_unstable();
-        let mut want = vec![format!("{a}:7"), format!("{b}:5"), c.to_string()];
-        want.sort_unstable();
-        assert_eq!(got, want);
-        assert!(ids.is_empty());
     }
 }

@@ -1,0 +1,186 @@
+//! How the store runs statements. Every connection of the process is here, each kind for a
+//! reason:
+//! - the SeaORM pool: transactions and everything rare;
+//! - the direct connections (`direct.rs`): the hot reads on both backends, and PostgreSQL's
+//!   guarded writes, outside the pool (which pings every connection it takes back);
+//! - SQLite's writer thread (`sqlite/`): SQLite's guarded writes, in group commits;
+//! - PostgreSQL's listener (`listener`): other replicas' notifications;
+//! - the write gate (`write_turn`): SQLite's writers queue in the process, not in SQLite's
+//!   busy handler.
+//!
+//! A guarded write (`guarded.rs`) is compiled here for the backend: the aggregates build
+//! statements and map rows, and never ask which backend they run on.
+
+mod direct;
+mod guarded;
+mod sqlite;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::sqlx::postgres::PgListener;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
+};
+
+pub(super) use direct::Direct;
+pub(super) use guarded::{GuardedWrite, Insert, Outcome};
+
+use crate::domain::DomainError;
+
+#[derive(Clone, Debug)]
+pub(super) struct Engine {
+    pool: DatabaseConnection,
+    url: String,
+    /// SQLite has one writer at a time, and a writer that finds the file locked backs off by
+    /// sleeping (up to 100 ms a try). Queuing this process's writers here instead hands the
+    /// lock over at once (the writer thread takes it for each group it writes). Correctness
+    /// never rests on it: the transactions are safe without it (and PostgreSQL, shared by
+    /// replicas, has none).
+    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite: the guarded writes, written in groups by one thread on its own connection.
+    writer: Option<sqlite::WriteQueue>,
+    /// The connections the hot statements go through, outside the pool.
+    direct: Arc<direct::DirectConnections>,
+}
+
+impl Engine {
+    /// Connects to `url` (`sqlite://path` or `postgres://...`). A SQLite file is created if
+    /// missing and runs in WAL mode.
+    pub(super) async fn connect(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> Result<Self, DomainError> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections)
+            .min_connections(1)
+            .acquire_timeout(acquire_timeout)
+            // Only a connection idle long enough to have been dropped by a server, proxy or
+            // firewall is pinged before use (each ping is a round trip). sqlx also pings every
+            // connection it takes back, whatever the options: the hot statements skip the
+            // pool for that (`direct.rs`).
+            .test_before_acquire_if_idle_for(Duration::from_secs(30))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(sqlite::options);
+        let pool = Database::connect(options).await?;
+        let sqlite = pool.get_database_backend() == DbBackend::Sqlite;
+        let write_gate = sqlite.then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let writer = match &write_gate {
+            Some(gate) => Some(sqlite::WriteQueue::start(
+                sqlite::Writer::new(url)?,
+                gate.clone(),
+            )?),
+            None => None,
+        };
+        let direct = Arc::new(match sqlite {
+            true => direct::DirectConnections::sqlite(sqlite::url_options(url)?, max_connections),
+            false => direct::DirectConnections::postgres(url, max_connections)?,
+        });
+        Ok(Self {
+            pool,
+            url: url.to_owned(),
+            write_gate,
+            writer,
+            direct,
+        })
+    }
+
+    /// The pool: transactions and the rare statements.
+    pub(super) fn pool(&self) -> &DatabaseConnection {
+        &self.pool
+    }
+
+    /// The direct connections, which skip the pool's round trip after each statement: the hot
+    /// reads (on SQLite they only read).
+    pub(super) fn direct(&self) -> Direct<'_> {
+        Direct(&self.direct)
+    }
+
+    pub(super) fn backend(&self) -> DbBackend {
+        self.pool.get_database_backend()
+    }
+
+    /// Whether this process is the database's only writer (SQLite: one server process per
+    /// file), so that what it wrote last is what is stored.
+    pub(super) fn sole_writer(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// Waits for this process's turn to write on the pool (SQLite only); hold it until the
+    /// commit.
+    pub(super) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.write_gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        }
+    }
+
+    /// Writes `write` whole or not at all (see `guarded.rs`): on SQLite through the writer
+    /// thread, on PostgreSQL as one statement on a direct connection.
+    pub(super) async fn write(&self, write: GuardedWrite) -> Result<Outcome, DomainError> {
+        if let Some(writer) = &self.writer {
+            let written = writer.write(write.sqlite()?).await?;
+            return Ok(if written {
+                Outcome::Written
+            } else {
+                Outcome::Refused
+            });
+        }
+        let (statement, rows, after_commit) = write.postgres()?;
+        let outcome = match self.direct().execute_raw(statement).await {
+            Ok(done) if done.rows_affected() == rows => Outcome::Written,
+            Ok(_) => Outcome::Refused,
+            Err(e) if refused_by_a_key(&e) => Outcome::Refused,
+            Err(e) => return Err(e.into()),
+        };
+        if let (Outcome::Written, Some(then)) = (outcome, after_commit) {
+            then();
+        }
+        Ok(outcome)
+    }
+
+    /// PostgreSQL: notifies `channel` of `payload` (which must need no quoting) when `txn`
+    /// commits; nothing on SQLite (one process owns the file: there is nobody to tell).
+    pub(super) async fn notify_in<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        channel: &str,
+        payload: &str,
+    ) -> Result<(), DomainError> {
+        if self.backend() == DbBackend::Postgres {
+            txn.execute_unprepared(&format!("NOTIFY {channel}, '{payload}'"))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL: a listener for notifications; `None` on SQLite (one process owns the
+    /// file: there is nobody else to hear from).
+    pub(super) async fn listener(&self) -> Result<Option<PgListener>, sea_orm::sqlx::Error> {
+        if self.backend() != DbBackend::Postgres {
+            return Ok(None);
+        }
+        PgListener::connect(&self.url).await.map(Some)
+    }
+
+    pub(super) async fn close(self) -> Result<(), DomainError> {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
+        self.direct.close().await;
+        self.pool.close().await?;
+        Ok(())
+    }
+}
+
+/// Whether a key or a foreign key refused a statement (which then wrote nothing that stands).
+fn refused_by_a_key(e: &DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(SqlErr::UniqueConstraintViolation(_) | SqlErr::ForeignKeyConstraintViolation(_))
+    )
+}

@@ -1,0 +1,107 @@
+//! Orders and subscriptions, from their rows.
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::super::entity::{order, order_line, subscription};
+use super::super::{corrupt, uuid};
+use crate::domain::DomainError;
+use crate::domain::catalog::{BillingCycle, Term};
+use crate::domain::ids::{
+    AvailabilityId, CatalogItemId, CustomerId, OrderId, PartnerId, ProductId, SkuId, SubscriptionId,
+};
+use crate::domain::money::{Currency, Money};
+use crate::domain::order::{Order, OrderLine, OrderStatus, Subscription, SubscriptionStatus};
+
+fn item(product: &str, sku: &str, availability: &str) -> Result<CatalogItemId, DomainError> {
+    Ok(CatalogItemId {
+        product: ProductId::parse("p", product).map_err(|_| corrupt("product", product))?,
+        sku: SkuId::parse("s", sku).map_err(|_| corrupt("sku", sku))?,
+        availability: AvailabilityId::parse("a", availability)
+            .map_err(|_| corrupt("availability", availability))?,
+    })
+}
+
+pub(super) fn subscription_from_row(s: subscription::Model) -> Result<Subscription, DomainError> {
+    Ok(Subscription {
+        id: SubscriptionId::parse("id", &s.id).map_err(|_| corrupt("subscription", &s.id))?,
+        customer_id: CustomerId::parse("c", &s.customer_id)
+            .map_err(|_| corrupt("customer", &s.customer_id))?,
+        order_id: uuid("order", &s.order_id)?.into(),
+        item: item(&s.product_id, &s.sku_id, &s.availability_id)?,
+        title: String::new(),
+        quantity: s.quantity,
+        term: Term::from_db(&s.term)?,
+        billing_cycle: BillingCycle::from_db(&s.billing_cycle)?,
+        status: SubscriptionStatus::parse(&s.status).ok_or_else(|| corrupt("status", &s.status))?,
+        is_trial: s.is_trial,
+        start_at: s.start_at,
+        commitment_end_at: s.commitment_end_at,
+        auto_renew: s.auto_renew,
+        parent: s
+            .parent_subscription_id
+            .as_deref()
+            .map(|p| SubscriptionId::parse("p", p).map_err(|_| corrupt("parent", p)))
+            .transpose()?,
+        version: s.version,
+    })
+}
+
+pub(in crate::store) async fn load_order<C: ConnectionTrait>(
+    db: &C,
+    partner: PartnerId,
+    id: OrderId,
+) -> Result<Option<Order>, DomainError> {
+    let Some(row) = order::Entity::find_by_id(id.to_string())
+        .filter(order::Column::PartnerId.eq(partner.to_string()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let lines = order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(id.to_string()))
+        .order_by_asc(order_line::Column::LineNumber)
+        .all(db)
+        .await?;
+    order_from_rows(row, lines).map(Some)
+}
+
+pub(super) fn order_from_rows(
+    row: order::Model,
+    lines: Vec<order_line::Model>,
+) -> Result<Order, DomainError> {
+    let currency =
+        Currency::parse("c", &row.currency).map_err(|_| corrupt("currency", &row.currency))?;
+    let lines = lines
+        .into_iter()
+        .map(|l| {
+            Ok(OrderLine {
+                line_number: l.line_number,
+                item: item(&l.product_id, &l.sku_id, &l.availability_id)?,
+                product_title: l.product_title,
+                sku_title: l.sku_title,
+                quantity: l.quantity,
+                term: Term::from_db(&l.term)?,
+                billing_cycle: BillingCycle::from_db(&l.billing_cycle)?,
+                unit_price: Money::from_micros(currency, l.unit_price_micros),
+                extended_price: Money::from_micros(currency, l.extended_price_micros),
+                subscription_id: SubscriptionId::parse("s", &l.subscription_id)
+                    .map_err(|_| corrupt("subscription", &l.subscription_id))?,
+            })
+        })
+        .collect::<Result<Vec<_>, DomainError>>()?;
+    Ok(Order {
+        id: uuid("order id", &row.id)?.into(),
+        order_number: row.order_number,
+        customer_id: CustomerId::parse("c", &row.customer_id)
+            .map_err(|_| corrupt("customer", &row.customer_id))?,
+        cart_id: uuid("cart id", &row.cart_id)?.into(),
+        status: OrderStatus::parse(&row.status).ok_or_else(|| corrupt("status", &row.status))?,
+        lines,
+        total: Money::from_micros(currency, row.total_micros),
+        created_at: row.created_at,
+        cancelled_at: row.cancelled_at,
+        refund: row.refund_micros.map(|m| Money::from_micros(currency, m)),
+        version: row.version,
+    })
+}
