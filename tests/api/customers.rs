@@ -692,7 +692,11 @@ on_both_backends!(
 
 /// A change that spoils a good CreateCustomer request, the field it spoils and the reason the
 /// refusal gives.
-type Refusal = (fn(&mut pb::CreateCustomerRequest), &'static str, &'static str);
+type Refusal = (
+    fn(&mut pb::CreateCustomerRequest),
+    &'static str,
+    &'static str,
+);
 
 on_both_backends!(create_validates_every_field, async |app: &TestApp| {
     let mut client = app.customers("us", Role::SalesAgent);
