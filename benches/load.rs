@@ -48,7 +48,8 @@ use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 mod support;
 
 use support::{
-    CATALOG_SERVICE, START_TIMEOUT, cpu_sample, free_port, histogram, server_binary, verdict,
+    CATALOG_SERVICE, START_TIMEOUT, cpu_sample, free_port, grpc_frame, histogram, server_binary,
+    verdict,
 };
 
 /// The same allocator as the server under test: the bare server (this binary re-executed) is
@@ -181,16 +182,6 @@ async fn main() -> Result<()> {
         return Ok(());
     }
     run(args).await
-}
-
-/// A message as one gRPC length-prefixed frame: flag 0 (uncompressed), big-endian length.
-fn grpc_frame(message: &impl prost::Message) -> Vec<u8> {
-    let bytes = message.encode_to_vec();
-    let mut body = Vec::with_capacity(5 + bytes.len());
-    body.push(0);
-    body.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-    body.extend_from_slice(&bytes);
-    body
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use bytes::{Buf as _, BufMut as _, Bytes};
+use bytes::{Buf as _, Bytes};
 use clap::Parser;
 use csp_commerce::domain::customer::Role;
 use csp_commerce::grpc::pb;
@@ -48,7 +48,6 @@ use hyper::client::conn::http2::SendRequest;
 use pb::catalog_service_client::CatalogServiceClient;
 use pb::customer_service_client::CustomerServiceClient;
 use pb::order_service_client::OrderServiceClient;
-use prost::Message as _;
 use support::{
     Backend, Database, Server, bearer, connect, cpu_sample, demo_partner, histogram, ms,
     raise_open_files, record, rid, server_binary, user_bearer, verdict,
@@ -421,20 +420,15 @@ async fn h2_connection(addr: SocketAddr, stream_window: u32) -> Result<H2> {
 
 /// A WatchCatalogChanges call replaying from revision 0.
 fn replay_request(authorization: &http::HeaderValue) -> Result<http::Request<Full<Bytes>>> {
-    let message = pb::WatchCatalogChangesRequest {
+    let framed = support::grpc_frame(&pb::WatchCatalogChangesRequest {
         start: Some(pb::watch_catalog_changes_request::Start::AfterRevision(0)),
         ..Default::default()
-    }
-    .encode_to_vec();
-    let mut framed = bytes::BytesMut::with_capacity(5 + message.len());
-    framed.put_u8(0);
-    framed.put_u32(message.len() as u32);
-    framed.put_slice(&message);
+    });
     Ok(http::Request::post(WATCH_PATH)
         .header(http::header::CONTENT_TYPE, "application/grpc")
         .header("te", "trailers")
         .header(http::header::AUTHORIZATION, authorization.clone())
-        .body(Full::new(framed.freeze()))?)
+        .body(Full::new(framed))?)
 }
 
 fn grpc_status(headers: &http::HeaderMap) -> Option<String> {

@@ -5,26 +5,14 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context;
-use anyhow::Result;
-use anyhow::anyhow;
-use anyhow::bail;
+use anyhow::{Context, Result, anyhow, bail};
 use csp_commerce::grpc::pb;
 use futures::StreamExt as _;
 use tonic::transport::Channel;
 
-use crate::Api;
-use crate::Args;
-use crate::flow::Fixture;
-use crate::flow::Tally;
-use crate::support::Backend;
-use crate::support::Bearer;
-use crate::support::cpu_sample;
-use crate::support::load_average;
-use crate::support::ms;
-use crate::support::psql;
-use crate::support::record;
-use crate::support::rid;
+use crate::flow::{Fixture, Tally};
+use crate::support::{Backend, Bearer, cpu_sample, load_average, ms, psql, record, rid};
+use crate::{Api, Args};
 
 #[derive(Debug, Clone)]
 pub(crate) struct CheckoutResult {

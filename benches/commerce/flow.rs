@@ -3,38 +3,21 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use anyhow::Result;
-use anyhow::anyhow;
-use anyhow::bail;
+use anyhow::{Result, anyhow, bail};
 use csp_commerce::grpc::pb;
 use futures::StreamExt as _;
 use hdrhistogram::Histogram;
 use tonic::transport::Channel;
 
-use crate::Api;
-use crate::Args;
-use crate::CALL_TIMEOUT;
-use crate::INTUNE;
-use crate::SECRET;
-use crate::Scenario;
-use crate::bench_settings;
 use crate::checkout::checkout_alone;
 use crate::report::Report;
-use crate::sales_agent;
-use crate::support::Backend;
-use crate::support::Bearer;
-use crate::support::Database;
-use crate::support::Server;
-use crate::support::connect;
-use crate::support::cpu_sample;
-use crate::support::histogram;
-use crate::support::load_average;
-use crate::support::ms;
-use crate::support::record;
-use crate::support::rid;
+use crate::support::{
+    Backend, Bearer, Database, Server, connect, cpu_sample, histogram, load_average, ms, record,
+    rid,
+};
+use crate::{Api, Args, CALL_TIMEOUT, INTUNE, SECRET, Scenario, bench_settings, sales_agent};
 
 /// What the buyers buy and who.
 pub(crate) struct Fixture {

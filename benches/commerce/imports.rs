@@ -1,26 +1,14 @@
 //! Issue 4: a generated month of 100,000 price rows imported with the CLI, then a repriced copy
 //! imported over it (the diff), on each backend.
 
-use std::path::Path;
-use std::path::PathBuf;
-use std::process::Command;
-use std::process::Stdio;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use anyhow::Context;
-use anyhow::Result;
-use anyhow::anyhow;
-use anyhow::bail;
+use anyhow::{Context, Result, anyhow, bail};
 
-use crate::Args;
-use crate::DEMO_MARKETS;
-use crate::DEMO_MONTH;
-use crate::EXTRA_MARKETS;
-use crate::NEXT_MONTH;
-use crate::SECRET;
-use crate::support::Backend;
-use crate::support::Database;
-use crate::support::manifest_dir;
+use crate::support::{Backend, Database, manifest_dir};
+use crate::{Args, DEMO_MARKETS, DEMO_MONTH, EXTRA_MARKETS, NEXT_MONTH, SECRET};
 
 /// Data lines of a CSV file with one record per line.
 fn data_lines(text: &str) -> impl Iterator<Item = &str> {

@@ -4,8 +4,7 @@ use crate::checkout::CheckoutResult;
 use crate::flow::FlowResult;
 use crate::imports::ImportResult;
 use crate::subscribers::SubscriberResult;
-use crate::support::Backend;
-use crate::support::verdict;
+use crate::support::{Backend, verdict};
 
 #[derive(Default)]
 pub(crate) struct Report {

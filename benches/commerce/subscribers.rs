@@ -3,42 +3,23 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
-use std::sync::atomic::Ordering;
-use std::time::Duration;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use csp_commerce::domain::customer::Role;
 use csp_commerce::grpc::pb;
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Endpoint;
 
-use crate::Api;
-use crate::Args;
-use crate::NEXT_MONTH;
-use crate::SECRET;
-use crate::SUBSCRIBER_FRAME_SIZE;
-use crate::SubscriberClient;
-use crate::SubscriberEncoding;
-use crate::bench_settings;
 use crate::imports::repriced_month;
-use crate::sales_agent;
-use crate::support::Database;
-use crate::support::Server;
-use crate::support::bearer;
-use crate::support::connect;
-use crate::support::cpu_sample;
-use crate::support::histogram;
-use crate::support::ms;
-use crate::support::record;
-use crate::support::rid;
-use crate::watch::WatchCodec;
-use crate::watch::lean_connection;
-use crate::watch::lean_watch;
-use crate::watch::wait_subscribed;
+use crate::support::{Database, Server, bearer, connect, cpu_sample, histogram, ms, record, rid};
+use crate::watch::{WatchCodec, lean_connection, lean_watch, wait_subscribed};
+use crate::{
+    Api, Args, NEXT_MONTH, SECRET, SUBSCRIBER_FRAME_SIZE, SubscriberClient, SubscriberEncoding,
+    bench_settings, sales_agent,
+};
 
 #[derive(Debug, Clone)]
 pub(crate) struct SubscriberResult {

@@ -2,19 +2,14 @@
 //! a codec that reads only how far a batch got (`batch_top`).
 
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
-use std::sync::atomic::Ordering;
-use std::time::Duration;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use anyhow::Result;
-use anyhow::bail;
+use anyhow::{Result, bail};
 use csp_commerce::grpc::pb;
 use prost::Message as _;
 
-use crate::SUBSCRIBER_FRAME_SIZE;
-use crate::SubscriberEncoding;
-use crate::SubscriberInflate;
+use crate::{SUBSCRIBER_FRAME_SIZE, SubscriberEncoding, SubscriberInflate};
 
 /// A connection of the lean subscribers: HTTP/2 straight from hyper, frames up to 1 MiB.
 pub(crate) async fn lean_connection(
@@ -48,17 +43,12 @@ pub(crate) async fn lean_watch(
     ready: &AtomicU64,
     mut tops: impl FnMut(u64),
 ) -> Result<(), String> {
-    use bytes::{Buf as _, BufMut as _};
+    use bytes::Buf as _;
     use http_body_util::BodyExt as _;
-    let message = pb::WatchCatalogChangesRequest {
+    let framed = crate::support::grpc_frame(&pb::WatchCatalogChangesRequest {
         start: Some(pb::watch_catalog_changes_request::Start::FromNow(true)),
         ..Default::default()
-    }
-    .encode_to_vec();
-    let mut framed = bytes::BytesMut::with_capacity(5 + message.len());
-    framed.put_u8(0);
-    framed.put_u32(message.len() as u32);
-    framed.put_slice(&message);
+    });
     let request = http::Request::post(uri)
         .header(http::header::CONTENT_TYPE, "application/grpc")
         .header("te", "trailers")
@@ -70,7 +60,7 @@ pub(crate) async fn lean_watch(
                 SubscriberEncoding::Identity => "identity",
             },
         )
-        .body(http_body_util::Full::new(framed.freeze()))
+        .body(http_body_util::Full::new(framed))
         .map_err(|e| e.to_string())?;
     send.ready().await.map_err(|e| e.to_string())?;
     let response = send

@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, anyhow, bail};
+use bytes::{BufMut as _, Bytes, BytesMut};
 use clap::ValueEnum;
 use csp_commerce::auth::TokenKeys;
 use csp_commerce::domain::customer::Role;
@@ -422,6 +423,16 @@ pub fn record(h: &mut Histogram<u64>, d: Duration) {
 /// The `q` quantile of `h`, in milliseconds.
 pub fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     h.value_at_quantile(q) as f64 / 1000.0
+}
+
+/// `message` as one gRPC length-prefixed frame: flag 0 (uncompressed), big-endian length.
+pub fn grpc_frame(message: &impl prost::Message) -> Bytes {
+    let bytes = message.encode_to_vec();
+    let mut framed = BytesMut::with_capacity(5 + bytes.len());
+    framed.put_u8(0);
+    framed.put_u32(bytes.len() as u32);
+    framed.put_slice(&bytes);
+    framed.freeze()
 }
 
 pub fn verdict(ok: bool) -> &'static str {

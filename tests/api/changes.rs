@@ -13,23 +13,9 @@ use pb::watch_catalog_changes_request::Start;
 use pb::watch_catalog_changes_response::Event;
 use tonic::{Code, Streaming};
 
-fn demo(month: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/demo")
-        .join(month)
-}
-
+/// An import of the demo's `month`.
 fn import_request(month: &str) -> pb::ImportMonthRequest {
-    let dir = demo(month);
-    pb::ImportMonthRequest {
-        request_id: rid(),
-        month: month.into(),
-        offer_matrix_path: dir.join("offer-matrix.csv").display().to_string(),
-        price_list_paths: ["US", "DE", "FR", "GB", "IE", "JP", "SK"]
-            .iter()
-            .map(|m| dir.join(format!("pricelist-{m}.csv")).display().to_string())
-            .collect(),
-    }
+    common::month_request(month, &common::demo_dir(month))
 }
 
 async fn import_december(app: &TestApp) -> pb::ImportMonthResponse {
@@ -731,7 +717,8 @@ on_both_backends!(
     async |app: &TestApp| {
         let dir = tempfile::tempdir().unwrap();
         let bad = dir.path().join("pricelist-US.csv");
-        let text = std::fs::read_to_string(demo("2026-12").join("pricelist-US.csv")).unwrap();
+        let text =
+            std::fs::read_to_string(common::demo_dir("2026-12").join("pricelist-US.csv")).unwrap();
         let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
         lines[3] = lines[3].replacen("\"USD\",\"", "\"USD\",\"abc", 1);
         lines[4] = lines[4].replace("\"12/1/2026 12:00:00 AM\"", "\"the first\"");

@@ -535,6 +535,30 @@ pub async fn assert_orders_whole(url: &str) {
     let _ = db.close().await;
 }
 
+/// The markets of the demo's price lists.
+pub const DEMO_MARKETS: [&str; 7] = ["US", "DE", "FR", "GB", "IE", "JP", "SK"];
+
+/// The demo's files of `month` (`data/demo/<month>`).
+pub fn demo_dir(month: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/demo")
+        .join(month)
+}
+
+/// An import of `month` from the files under `dir`: its offer matrix and a price list for each
+/// demo market, under a fresh request id.
+pub fn month_request(month: &str, dir: &std::path::Path) -> pb::ImportMonthRequest {
+    pb::ImportMonthRequest {
+        request_id: rid(),
+        month: month.into(),
+        offer_matrix_path: dir.join("offer-matrix.csv").display().to_string(),
+        price_list_paths: DEMO_MARKETS
+            .iter()
+            .map(|m| dir.join(format!("pricelist-{m}.csv")).display().to_string())
+            .collect(),
+    }
+}
+
 /// The messages of an UploadMonth sending the files `request` names (read here): the header
 /// (the offer matrix first, then the price lists, each named by its file name), then each
 /// file in chunks of `chunk` bytes.

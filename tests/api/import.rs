@@ -7,14 +7,10 @@ use chrono::{TimeZone, Utc};
 use csp_commerce::domain::catalog::{BillingCycle, CatalogData, Month, Segment, Term};
 use csp_commerce::import::{ImportLimits, ImportReport, Source, import_month};
 
+use crate::common::demo_dir;
+
 const MATRIX_HEADER: &str = "ProductTitle,ProductId,SkuId,SkuTitle,ProvisioningId,ProvisioningString,MinLicenses,MaxLicenses,AssetOwnershipLimit,AssetOwnershipLimitType,ProductSkuPreRequisites,ProductSkuConversion,Description,AllowedCountries";
 const PRICE_HEADER: &str = "ProductTitle,ProductId,SkuId,SkuTitle,Publisher,SkuDescription,UnitOfMeasure,TermDuration,BillingPlan,Market,Currency,UnitPrice,PricingTierRangeMin,PricingTierRangeMax,EffectiveStartDate,EffectiveEndDate,Tags,ERP Price,Segment";
-
-fn demo_dir(month: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/demo")
-        .join(month)
-}
 
 fn demo_month(month: &str) -> CatalogData {
     let dir = demo_dir(month);
@@ -376,7 +372,8 @@ mod properties {
     use proptest::collection::vec;
     use proptest::prelude::*;
 
-    use super::{MATRIX, MATRIX_HEADER, PRICE_HEADER, demo_dir};
+    use super::{MATRIX, MATRIX_HEADER, PRICE_HEADER};
+    use crate::common::demo_dir;
     use csp_commerce::domain::catalog::Month;
 
     const LIMITS: ImportLimits = ImportLimits {

@@ -2,7 +2,7 @@
 //! is set, nothing outside it, no FIFO, no device, no endless line) and uploads over their caps,
 //! with no file content in any error beyond the offending field cut short.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use csp_commerce::config::Settings;
@@ -15,13 +15,6 @@ use tonic::Code;
 use crate::common::{self, Backend, TestApp, reason, rid};
 
 const HONEST_BOUND: Duration = Duration::from_secs(2);
-const MARKETS: [&str; 7] = ["US", "DE", "FR", "GB", "IE", "JP", "SK"];
-
-fn demo(month: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/demo")
-        .join(month)
-}
 
 fn path_request(matrix: &str, lists: &[&str]) -> pb::ImportMonthRequest {
     pb::ImportMonthRequest {
@@ -34,15 +27,7 @@ fn path_request(matrix: &str, lists: &[&str]) -> pb::ImportMonthRequest {
 
 /// December's files, named as paths under `dir` (absolute).
 fn december_request(dir: &Path) -> pb::ImportMonthRequest {
-    pb::ImportMonthRequest {
-        request_id: rid(),
-        month: "2026-12".into(),
-        offer_matrix_path: dir.join("offer-matrix.csv").display().to_string(),
-        price_list_paths: MARKETS
-            .iter()
-            .map(|m| dir.join(format!("pricelist-{m}.csv")).display().to_string())
-            .collect(),
-    }
+    common::month_request("2026-12", dir)
 }
 
 async fn spawn(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Option<TestApp> {
@@ -104,7 +89,7 @@ async fn honest_read(app: &TestApp) {
 async fn path_imports_are_off_by_default() {
     let app = spawn(Backend::Sqlite, |_| {}).await.unwrap();
     let mut admin = app.admin(None, Role::CatalogAdmin);
-    let december = december_request(&demo("2026-12"));
+    let december = december_request(&common::demo_dir("2026-12"));
     for request in [
         path_request("/etc/passwd", &["/proc/self/environ"]),
         december,
@@ -247,7 +232,7 @@ async fn a_200_mb_single_line_file_is_refused_by_the_record_cap() {
         .await
         .unwrap();
     let mut admin = app.admin(None, Role::CatalogAdmin);
-    let matrix = demo("2026-12").join("offer-matrix.csv");
+    let matrix = common::demo_dir("2026-12").join("offer-matrix.csv");
     std::fs::copy(&matrix, folder.path().join("offer-matrix.csv")).unwrap();
     let import = admin.import_month(path_request("offer-matrix.csv", &["huge.csv"]));
     let (err, ()) = tokio::join!(
@@ -266,7 +251,7 @@ async fn a_200_mb_single_line_file_is_refused_by_the_record_cap() {
 }
 
 async fn upload_matches_the_path_form(backend: Backend) {
-    let dir = demo("2026-12");
+    let dir = common::demo_dir("2026-12");
     let Some(app) = spawn(backend, |s| s.import_dir = Some(dir.clone())).await else {
         return;
     };
@@ -516,7 +501,7 @@ async fn no_file_content_in_errors(backend: Backend) {
         return;
     };
     let mut admin = app.admin(None, Role::CatalogAdmin);
-    let dir = demo("2026-12");
+    let dir = common::demo_dir("2026-12");
     let matrix = std::fs::read(dir.join("offer-matrix.csv")).unwrap();
     let text = std::fs::read_to_string(dir.join("pricelist-US.csv")).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();

@@ -31,22 +31,9 @@ fn after(revision: u64) -> pb::WatchCatalogChangesRequest {
 /// Imports and publishes the demo's December: a change log to replay. Returns its last
 /// revision.
 async fn publish_december(app: &TestApp) -> u64 {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/2026-12");
     let mut admin = app.admin(None, Role::CatalogAdmin);
-    common::upload(
-        &mut admin,
-        &pb::ImportMonthRequest {
-            request_id: rid(),
-            month: "2026-12".into(),
-            offer_matrix_path: dir.join("offer-matrix.csv").display().to_string(),
-            price_list_paths: ["US", "DE", "FR", "GB", "IE", "JP", "SK"]
-                .iter()
-                .map(|m| dir.join(format!("pricelist-{m}.csv")).display().to_string())
-                .collect(),
-        },
-    )
-    .await
-    .unwrap();
+    let december = common::month_request("2026-12", &common::demo_dir("2026-12"));
+    common::upload(&mut admin, &december).await.unwrap();
     let last = admin
         .publish_month(pb::PublishMonthRequest {
             request_id: rid(),
