@@ -42,13 +42,18 @@ fn annual(item: &str, quantity: i32) -> pb::CartLineInput {
     )
 }
 
+/// CreateCart of `lines` for `customer` (a demo key), under a fresh request id.
+fn create_request(customer: &str, lines: Vec<pb::CartLineInput>) -> pb::CreateCartRequest {
+    pb::CreateCartRequest {
+        request_id: rid(),
+        customer_id: TestApp::customer_id(customer),
+        lines,
+    }
+}
+
 async fn new_cart(app: &TestApp, customer: &str, lines: Vec<pb::CartLineInput>) -> pb::Cart {
     app.carts("us", Role::SalesAgent)
-        .create_cart(pb::CreateCartRequest {
-            request_id: rid(),
-            customer_id: TestApp::customer_id(customer),
-            lines,
-        })
+        .create_cart(create_request(customer, lines))
         .await
         .unwrap()
         .into_inner()
@@ -480,11 +485,7 @@ on_both_backends!(
         let e3 = item(app, E3, "DE").await;
         let cart = app
             .carts("de", Role::SalesAgent)
-            .create_cart(pb::CreateCartRequest {
-                request_id: rid(),
-                customer_id: TestApp::customer_id("de-alpine-ski-house"),
-                lines: vec![annual(&e3, 1)],
-            })
+            .create_cart(create_request("de-alpine-ski-house", vec![annual(&e3, 1)]))
             .await
             .unwrap()
             .into_inner()
@@ -517,24 +518,19 @@ on_both_backends!(
             (i32::MAX, "lines[0].quantity"),
         ] {
             let err = carts
-                .create_cart(pb::CreateCartRequest {
-                    request_id: rid(),
-                    customer_id: TestApp::customer_id("us-fabrikam"),
-                    lines: vec![annual(&e3, quantity)],
-                })
+                .create_cart(create_request("us-fabrikam", vec![annual(&e3, quantity)]))
                 .await
                 .unwrap_err();
             common::assert_bad_field(&err, bad);
         }
         let err = carts
-            .create_cart(pb::CreateCartRequest {
-                request_id: rid(),
-                customer_id: TestApp::customer_id("us-fabrikam"),
-                lines: vec![
+            .create_cart(create_request(
+                "us-fabrikam",
+                vec![
                     annual("CFQ7TTC02ROY:0001:NOSUCHAVAIL", 1),
                     annual("not-an-id", 1),
                 ],
-            })
+            ))
             .await
             .unwrap_err();
         assert_eq!(
@@ -542,11 +538,10 @@ on_both_backends!(
             "MALFORMED"
         );
         let err = carts
-            .create_cart(pb::CreateCartRequest {
-                request_id: rid(),
-                customer_id: TestApp::customer_id("us-fabrikam"),
-                lines: vec![annual("CFQ7TTC02ROY:0001:NOSUCHAVAIL", 1)],
-            })
+            .create_cart(create_request(
+                "us-fabrikam",
+                vec![annual("CFQ7TTC02ROY:0001:NOSUCHAVAIL", 1)],
+            ))
             .await
             .unwrap_err();
         assert_eq!(
