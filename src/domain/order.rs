@@ -387,7 +387,7 @@ mod tests {
 
     #[test]
     fn a_clean_review_plans_an_order_with_a_subscription_per_line() {
-        use crate::domain::cart::tests::{cart_of, catalog_priced_at, review_e3, test_now};
+        use crate::domain::cart::fixtures::{cart_of, catalog_priced_at, review_e3, test_now};
         let catalog = catalog_priced_at(1_000_000);
         let review = review_e3(&catalog, &[3]);
         assert!(review.is_clean(), "{review:?}");
@@ -409,7 +409,7 @@ mod tests {
 
     #[test]
     fn an_order_is_priced_in_one_currency_and_planned_only_from_a_clean_review() {
-        use crate::domain::cart::tests::{cart_of, catalog_priced_at, review_e3, test_now};
+        use crate::domain::cart::fixtures::{cart_of, catalog_priced_at, review_e3, test_now};
         use crate::domain::money::Currency;
         let catalog = catalog_priced_at(1_000_000);
         let mut review = review_e3(&catalog, &[1]);
