@@ -38,7 +38,7 @@ pub struct AdminApi {
 type FileSource = Source<BufReader<File>>;
 
 fn missing() -> Status {
-    DomainError::Internal("a parsed field was missing after validation".into()).into()
+    DomainError::parsed_field_missing().into()
 }
 
 fn internal(what: &str, e: impl std::fmt::Display) -> Status {
@@ -181,8 +181,7 @@ fn parse_header(
         ));
     }
     v.into_result()?;
-    let month =
-        month.ok_or_else(|| DomainError::Internal("month missing after validation".into()))?;
+    let month = month.ok_or_else(DomainError::parsed_field_missing)?;
     Ok((month, kinds))
 }
 

@@ -130,11 +130,7 @@ impl CatalogService for CatalogApi {
             .check(convert::optional_segment("segment", segment))
             .flatten();
         v.into_result()?;
-        let product = product.ok_or_else(|| {
-            Status::from(DomainError::Internal(
-                "a parsed field was missing after validation".into(),
-            ))
-        })?;
+        let product = product.ok_or_else(|| Status::from(DomainError::parsed_field_missing()))?;
         let (catalog, page) =
             self.catalog
                 .skus(&product, country, segment, page_size, &page_token)?;
@@ -161,10 +157,7 @@ impl CatalogService for CatalogApi {
         let sku = v.check(SkuId::parse("sku_id", &sku_id));
         v.into_result()?;
         let (Some(product), Some(sku)) = (product, sku) else {
-            return Err(DomainError::Internal(
-                "a parsed field was missing after validation".into(),
-            )
-            .into());
+            return Err(DomainError::parsed_field_missing().into());
         };
         let catalog = self.catalog.sku(&product, &sku)?;
         let view = catalog
@@ -197,10 +190,7 @@ impl CatalogService for CatalogApi {
             .flatten();
         v.into_result()?;
         let (Some(product), Some(sku)) = (product, sku) else {
-            return Err(DomainError::Internal(
-                "a parsed field was missing after validation".into(),
-            )
-            .into());
+            return Err(DomainError::parsed_field_missing().into());
         };
         let page = self.catalog.availabilities(
             &product,
@@ -265,10 +255,7 @@ impl CatalogService for CatalogApi {
         v.into_result()?;
         let (Some(customer), Some(item), Some(term), Some(cycle)) = (customer, item, term, cycle)
         else {
-            return Err(DomainError::Internal(
-                "a parsed field was missing after validation".into(),
-            )
-            .into());
+            return Err(DomainError::parsed_field_missing().into());
         };
         let verdict = self
             .catalog

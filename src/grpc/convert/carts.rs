@@ -104,9 +104,7 @@ pub fn line_input(
                 azure_subscription_id: azure,
             },
         }),
-        _ => Err(DomainError::Internal(
-            "a parsed field was missing after validation".into(),
-        )),
+        _ => Err(DomainError::parsed_field_missing()),
     }
 }
 
