@@ -89,7 +89,7 @@ impl CartService {
 
     /// The cart of the caller's partner (or NOT_FOUND), and its customer's partner and
     /// standing. A write names the version it saw (`etag`): the store may then answer from
-    /// what it kept at that version.
+    /// what it cached at that version.
     async fn load(
         &self,
         caller: &Caller,
