@@ -14,6 +14,7 @@ pub mod order;
 #[cfg(test)]
 mod parse_props;
 pub mod quota;
+pub mod trace;
 pub mod watch;
 pub mod wire;
 

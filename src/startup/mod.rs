@@ -276,7 +276,7 @@ impl Application {
             server = server.tls_config(tls)?;
         }
         server
-            .trace_fn(|request| tracing::info_span!("rpc", rpc = %request.uri().path()))
+            .trace_fn(grpc::trace::rpc_span)
             .max_concurrent_streams(limits.max_concurrent_streams)
             .http2_keepalive_interval(Some(Duration::from_millis(
                 limits.http2_keepalive_interval_ms,
