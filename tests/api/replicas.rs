@@ -1,6 +1,7 @@
 //! Several replicas on one PostgreSQL: a replica whose LISTEN connection is cut forgets the
 //! customer standings it caches (it may have missed their changes), so it never sells on a
-//! stale one, and it caches and follows again once it listens again.
+//! stale one, and it caches and follows again once it listens again; and a checkout planned on
+//! a stale cached profile is refused by its write's guard and judged again.
 
 use std::time::{Duration, Instant};
 
@@ -49,7 +50,12 @@ async fn new_listener(db: &DatabaseConnection, others: &[i32]) -> i32 {
 
 /// Removes the customer's qualifications behind every replica's back: with triggers off, no
 /// change is announced, exactly as when a replica's listener misses the announcement.
-async fn remove_qualifications_unannounced(db: &DatabaseConnection, customer_id: &str) {
+/// `as_a_profile_write`: also bump the customer's version, as every profile write does.
+async fn remove_qualifications_unannounced(
+    db: &DatabaseConnection,
+    customer_id: &str,
+    as_a_profile_write: bool,
+) {
     let txn = db.begin().await.unwrap();
     txn.execute_unprepared("SET LOCAL session_replication_role = replica")
         .await
@@ -61,6 +67,15 @@ async fn remove_qualifications_unannounced(db: &DatabaseConnection, customer_id:
         .await
         .unwrap();
     assert_eq!(removed.rows_affected(), 1, "the nonprofit qualification");
+    if as_a_profile_write {
+        let bumped = txn
+            .execute_unprepared(&format!(
+                "UPDATE customers SET version = version + 1 WHERE id::text = '{customer_id}'"
+            ))
+            .await
+            .unwrap();
+        assert_eq!(bumped.rows_affected(), 1, "the customer");
+    }
     txn.commit().await.unwrap();
 }
 
@@ -141,6 +156,27 @@ async fn codes_become(
     }
 }
 
+/// A cart of Fabrikam's on `app` with one of `item`.
+async fn cart_of(app: &TestApp, customer_id: &str, item: &pb::Availability) -> pb::Cart {
+    app.carts("us", Role::SalesAgent)
+        .create_cart(pb::CreateCartRequest {
+            request_id: rid(),
+            customer_id: customer_id.into(),
+            lines: vec![pb::CartLineInput {
+                catalog_item_id: item.catalog_item_id.clone(),
+                quantity: 1,
+                term: item.terms[0].term,
+                billing_cycle: item.terms[0].billing_cycle,
+                provisioning_context: None,
+            }],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .cart
+        .unwrap()
+}
+
 /// Within this, a replica must have answered right: far below the standings' 30 s age limit,
 /// so only forgetting on the cut (or hearing the change) can explain a right answer.
 const PROMPTLY: Duration = Duration::from_secs(5);
@@ -164,27 +200,11 @@ async fn a_replica_whose_listener_is_cut_does_not_sell_on_a_stale_standing() {
         Vec::<String>::new()
     );
     let mut b_carts = b.carts("us", Role::SalesAgent);
-    let cart = b_carts
-        .create_cart(pb::CreateCartRequest {
-            request_id: rid(),
-            customer_id: fabrikam.clone(),
-            lines: vec![pb::CartLineInput {
-                catalog_item_id: item.catalog_item_id.clone(),
-                quantity: 1,
-                term: item.terms[0].term,
-                billing_cycle: item.terms[0].billing_cycle,
-                provisioning_context: None,
-            }],
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .cart
-        .unwrap();
+    let cart = cart_of(&b, &fabrikam, &item).await;
 
     // The qualification goes while B would not hear of it: B still believes its cache (the
     // test can fail: this is the stale standing the issue saw B sell on).
-    remove_qualifications_unannounced(&db, &fabrikam).await;
+    remove_qualifications_unannounced(&db, &fabrikam, false).await;
     assert_eq!(codes(&b, &fabrikam, &item).await, Vec::<String>::new());
 
     // Cut B's listener connection, only B's.
@@ -221,7 +241,7 @@ async fn a_replica_whose_listener_is_cut_does_not_sell_on_a_stale_standing() {
         codes_become(&b, &fabrikam, &item, &[], PROMPTLY).await,
         Vec::<String>::new()
     );
-    remove_qualifications_unannounced(&db, &fabrikam).await;
+    remove_qualifications_unannounced(&db, &fabrikam, false).await;
     assert_eq!(
         codes(&b, &fabrikam, &item).await,
         Vec::<String>::new(),
@@ -241,6 +261,53 @@ async fn a_replica_whose_listener_is_cut_does_not_sell_on_a_stale_standing() {
         common::violations(&refused)[0].r#type,
         "SEGMENT_NOT_ALLOWED"
     );
+
+    let _ = db.close().await;
+    b.stop().await;
+    a.stop().await;
+}
+
+/// A checkout plans on the standing its replica caches; if the customer's profile changed
+/// since (here unannounced, so the cache cannot know), its write's guard on the customer's
+/// version refuses, and the checkout judges the cart again on the profile as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_planned_on_a_stale_profile_is_refused() {
+    let Some(a) = TestApp::spawn(common::Backend::Postgres).await else {
+        return;
+    };
+    let db = Database::connect(&a.database_url).await.unwrap();
+    let a_listener = new_listener(&db, &[]).await;
+    let b = a.replica(|_| {}).await;
+    new_listener(&db, &[a_listener]).await;
+
+    let fabrikam = TestApp::customer_id("us-fabrikam");
+    let item = nonprofit(&a).await;
+    set_nonprofit(&a, &fabrikam, true).await;
+    assert_eq!(
+        codes_become(&b, &fabrikam, &item, &[], PROMPTLY).await,
+        Vec::<String>::new()
+    );
+    let cart = cart_of(&b, &fabrikam, &item).await;
+    remove_qualifications_unannounced(&db, &fabrikam, true).await;
+    // B still believes its cache: the plan is made on the stale profile.
+    assert_eq!(codes(&b, &fabrikam, &item).await, Vec::<String>::new());
+
+    let refused = b
+        .carts("us", Role::SalesAgent)
+        .checkout(common::checkout_request(&cart))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        common::violations(&refused)
+            .iter()
+            .map(|v| v.r#type.as_str())
+            .collect::<Vec<_>>(),
+        ["SEGMENT_NOT_ALLOWED"],
+        "{refused:?}"
+    );
+    // The refused write also made B forget what it cached.
+    assert_eq!(codes(&b, &fabrikam, &item).await, ["SEGMENT_NOT_ALLOWED"]);
+    common::assert_orders_whole(&a.database_url).await;
 
     let _ = db.close().await;
     b.stop().await;
