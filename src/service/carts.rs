@@ -316,7 +316,7 @@ impl CartService {
         // the version they were read at: the order is written only if that version still
         // holds (else they are read again and the rules run again).
         let (partner, standing) = self.customers.buyer(caller, cart.customer_id).await?;
-        let customer = &standing.customer;
+        let mut customer = standing.customer.clone();
         let catalog = self.catalog.snapshot();
         let mut cached = Some(&standing.held).filter(|held| held.version.is_some());
         for _ in 0..CHECKOUT_ATTEMPTS {
@@ -337,12 +337,13 @@ impl CartService {
             let holdings_version = held
                 .version
                 .ok_or_else(|| DomainError::Internal("holdings read without a version".into()))?;
-            let buyer = buyer(&catalog, caller, &partner, customer, &held.holdings, now);
+            let buyer = buyer(&catalog, caller, &partner, &customer, &held.holdings, now);
             let review = cart::review(&buyer, &held.parents, &cart.lines);
             let (order, subscriptions) = Order::plan(&catalog, &cart, &review, now)?;
             let plan = PlannedOrder {
                 cart: &cart,
                 holdings_version,
+                profile_version: customer.version,
                 order: &order,
                 subscriptions: &subscriptions,
             };
@@ -358,11 +359,21 @@ impl CartService {
                 Refusal::NoCart => return Err(not_found(cart.id)),
                 Refusal::Cart(current) => current.still_at(cart.version, now)?,
             }
-            // The cart is as it was: what the customer holds changed since it was read.
+            // The cart is as it was: the customer's profile or what it holds changed since
+            // they were read (perhaps only in this process's cache): read both again.
+            self.store.forget_standing(cart.customer_id);
+            customer = Arc::new(
+                self.store
+                    .customer(partner.id, cart.customer_id)
+                    .await?
+                    .ok_or_else(|| {
+                        DomainError::not_found("customer", cart.customer_id.to_string())
+                    })?,
+            );
         }
         Err(DomainError::Aborted {
             reason: "CONCURRENT_UPDATE",
-            message: "the customer's subscriptions kept changing during checkout: retry".into(),
+            message: "the customer kept changing during checkout: retry".into(),
         })
     }
 }

@@ -240,10 +240,22 @@ impl Store {
     }
 }
 
+/// Why the listener stopped listening without an error.
+enum Stopped {
+    /// The receiver of publishes went away (or there is nothing to listen to, on SQLite).
+    ReceiverGone,
+    /// The connection was lost: what was announced meanwhile was missed.
+    ConnectionLost,
+}
+
 impl Store {
     /// Yields whenever another process publishes (PostgreSQL LISTEN/NOTIFY), and makes this
     /// process hear other replicas' customer changes (see `cache/standings.rs`). On SQLite, one
     /// process owns the file and the channel never yields.
+    ///
+    /// While the listener is not connected (it failed, or its connection was lost) this process
+    /// caches no customer standing, since it may miss their changes; it says so at WARN, and at
+    /// INFO when it listens again.
     pub fn publish_notifications(&self) -> tokio::sync::mpsc::Receiver<()> {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         if self.engine.sole_writer() {
@@ -252,13 +264,21 @@ impl Store {
         }
         let store = self.clone();
         tokio::spawn(async move {
+            let mut again = false;
             loop {
-                let outcome = store.listen(&tx).await;
+                let outcome = store.listen(&tx, again).await;
                 store.standings.disable();
+                again = true;
                 match outcome {
-                    Ok(()) => return,
+                    Ok(Stopped::ReceiverGone) => return,
+                    // Reconnect at once: nothing is cached until then.
+                    Ok(Stopped::ConnectionLost) => tracing::warn!(
+                        "the listener's connection to PostgreSQL was lost: other replicas' \
+                         changes may have been missed, so customer standings are forgotten and \
+                         none is cached until it listens again"
+                    ),
                     Err(e) => {
-                        tracing::warn!(error = %e, "listening for catalog publishes and customer changes failed; reconnecting");
+                        tracing::warn!(error = %e, "listening for catalog publishes and customer changes failed; customer standings are not cached until it listens again; reconnecting");
                         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                     }
                 }
@@ -267,19 +287,36 @@ impl Store {
         rx
     }
 
-    /// Forwards publishes and forgets changed customers until the receiver goes away (`Ok`) or
-    /// the connection fails.
-    async fn listen(&self, tx: &tokio::sync::mpsc::Sender<()>) -> Result<(), sea_orm::sqlx::Error> {
+    /// Forwards publishes and forgets changed customers until the receiver goes away or the
+    /// connection is lost (`Ok`), or fails. `again`: a listener was connected before (so
+    /// publishes may have been missed, and following again is worth a line in the log).
+    async fn listen(
+        &self,
+        tx: &tokio::sync::mpsc::Sender<()>,
+        again: bool,
+    ) -> Result<Stopped, sea_orm::sqlx::Error> {
         let Some(mut listener) = self.engine.listener().await? else {
-            return Ok(());
+            return Ok(Stopped::ReceiverGone);
         };
         listener
             .listen_all([NOTIFY_CHANNEL, CUSTOMER_CHANNEL, HOLDINGS_CHANNEL])
             .await?;
         // From here on every change is heard; what was cached before may have been missed.
         self.standings.enable();
+        if again {
+            tracing::info!(
+                "listening again for catalog publishes and customer changes; caching customer standings again"
+            );
+            // A publish may have been missed: let the pump read the log.
+            if let Err(tokio::sync::mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
+                return Ok(Stopped::ReceiverGone);
+            }
+        }
         loop {
-            let notification = listener.recv().await?;
+            // `None`: the connection was lost (the listener does not reconnect by itself).
+            let Some(notification) = listener.try_recv().await? else {
+                return Ok(Stopped::ConnectionLost);
+            };
             let channel = notification.channel();
             if channel == CUSTOMER_CHANNEL || channel == HOLDINGS_CHANNEL {
                 // Holdings: `<customer id>[:<holdings version>]`.
@@ -306,7 +343,7 @@ impl Store {
             }
             // A full channel already holds a wake-up: the pump reads everything at once.
             if let Err(tokio::sync::mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
-                return Ok(());
+                return Ok(Stopped::ReceiverGone);
             }
         }
     }

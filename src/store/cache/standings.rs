@@ -14,8 +14,9 @@
 //!   WAL flush, which would serialize every checkout of every replica (measured: 3× fewer
 //!   transactions/s); each names the new holdings version when known, so holdings cached at it
 //!   or later stay. Every process LISTENs to both. While that listener is not connected
-//!   nothing is cached, and everything cached is forgotten when it reconnects, since
-//!   notifications may have been missed.
+//!   nothing is cached: its connection's loss (or failure) forgets everything at once
+//!   (`disable`, from `Store::publish_notifications`), and everything cached is forgotten again
+//!   when it reconnects, since notifications may have been missed.
 //! - A notification sent after a commit is lost if its writer dies in between: so nothing is
 //!   cached longer than [`MAX_AGE`].
 //!

@@ -386,6 +386,12 @@ impl Store {
         Ok(Some(standing))
     }
 
+    /// What this process cached of the customer was found stale (a checkout's write found its
+    /// profile or holdings moved on): forget it.
+    pub fn forget_standing(&self, id: CustomerId) {
+        self.customer_changed(id);
+    }
+
     /// A change to the customer committed: what this process cached of it is stale.
     pub(super) fn customer_changed(&self, id: CustomerId) {
         self.standings.forget(id);

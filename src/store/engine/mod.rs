@@ -17,10 +17,11 @@ mod sqlite;
 #[cfg(test)]
 mod tests;
 
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::sqlx::postgres::PgListener;
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
 };
@@ -29,6 +30,9 @@ pub(super) use direct::Direct;
 pub(super) use guarded::{GuardedWrite, Insert, Outcome};
 
 use crate::domain::DomainError;
+
+/// The `application_name` of the PostgreSQL listener's connection.
+pub const LISTENER_APPLICATION_NAME: &str = "csp-listener";
 
 #[derive(Clone, Debug)]
 pub(super) struct Engine {
@@ -158,13 +162,28 @@ impl Engine {
         Ok(())
     }
 
-    /// PostgreSQL: a listener for notifications; `None` on SQLite (one process owns the
-    /// file: there is nobody else to hear from).
+    /// PostgreSQL: a listener for notifications, on a connection of its own named
+    /// [`LISTENER_APPLICATION_NAME`] (so an operator sees it in `pg_stat_activity`); `None` on
+    /// SQLite (one process owns the file: there is nobody else to hear from).
+    ///
+    /// It does not reconnect by itself: a lost connection is `Ok(None)` from `try_recv`, and
+    /// the caller, which must forget what it may have missed, connects a new one.
     pub(super) async fn listener(&self) -> Result<Option<PgListener>, sea_orm::sqlx::Error> {
         if self.backend() != DbBackend::Postgres {
             return Ok(None);
         }
-        PgListener::connect(&self.url).await.map(Some)
+        let options =
+            PgConnectOptions::from_str(&self.url)?.application_name(LISTENER_APPLICATION_NAME);
+        // One connection, kept as long as it lives (timeouts do not apply to a listener).
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_with(options)
+            .await?;
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.eager_reconnect(false);
+        Ok(Some(listener))
     }
 
     pub(super) async fn close(self) -> Result<(), DomainError> {

@@ -1,8 +1,11 @@
 //! Checkout's write: the order, its lines, one subscription per line, the cart's `ordered`
-//! status and the request id, written together or not at all, on three conditions: the cart
+//! status and the request id, written together or not at all, on four conditions: the cart
 //! is still active at the version planned on, the customer's holdings are still at the version
 //! the plan read them at (so two checkouts racing for the same seats cannot both win, across
-//! replicas too), and the request id is new. The plan, and planning again, are the service's.
+//! replicas too), its profile (qualifications, agreement: the customer's `version`, bumped by
+//! every profile write) is still the one the plan was judged on (so a replica never sells on a
+//! stale cached standing), and the request id is new. The plan, and planning again, are the
+//! service's.
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
@@ -20,13 +23,15 @@ use crate::domain::cart::{Cart, CartStatus};
 use crate::domain::ids::{OrderId, PartnerId};
 use crate::domain::order::{Order, Subscription};
 
-/// An order planned on a cart at its version and on what the customer held at
-/// `holdings_version`.
+/// An order planned on a cart at its version, on the customer's profile at `profile_version`
+/// and on what it held at `holdings_version`.
 #[derive(Debug, Clone, Copy)]
 pub struct PlannedOrder<'a> {
     pub cart: &'a Cart,
     /// The customer's holdings version the plan read them at.
     pub holdings_version: i64,
+    /// The customer's version (its profile) the plan was judged on.
+    pub profile_version: i64,
     pub order: &'a Order,
     pub subscriptions: &'a [Subscription],
 }
@@ -44,8 +49,8 @@ pub enum Placement {
 pub enum Refusal {
     /// The cart was ordered already, by this request id (a retry) or another: that order.
     Ordered(Order),
-    /// The cart as stored now, not ordered: changed, expired, or as planned on (then what the
-    /// customer holds moved on since the plan read it).
+    /// The cart as stored now, not ordered: changed, expired, or as planned on (then the
+    /// customer's profile or what it holds moved on since the plan read them).
     Cart(Cart),
     /// There is no such cart any more.
     NoCart,
@@ -151,7 +156,8 @@ impl Store {
     ) -> Result<Placement, DomainError> {
         let cart = plan.cart;
         let p = Rows { partner, plan, now };
-        // The customer's row is locked first, at the planned holdings version, and the cart
+        // The customer's row is locked first, at the planned profile and holdings versions
+        // (profile writes and checkouts both lock it, so neither slips between), and the cart
         // claimed only under that lock: every writer takes the customer's lock before the
         // cart's. No foreign key checks these rows on PostgreSQL (m0007): this write is what
         // makes each reference its customer and order.
@@ -164,6 +170,7 @@ impl Store {
                     .filter(customer::Column::Id.eq(cart.customer_id.to_string()))
                     .filter(customer::Column::PartnerId.eq(partner.to_string()))
                     .filter(customer::Column::HoldingsVersion.eq(plan.holdings_version))
+                    .filter(customer::Column::Version.eq(plan.profile_version))
                     .into_query(),
             )
             .update(
