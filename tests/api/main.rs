@@ -16,4 +16,5 @@ mod hostile;
 mod import;
 mod isolation;
 mod ratelimit;
+mod sqlite_file;
 mod telemetry;
