@@ -8,6 +8,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use crate::store::SqliteSynchronous;
+
 /// The development secret: it is public, so a server listening beyond loopback refuses it.
 pub const DEV_JWT_SECRET: &str = "csp-commerce-development-secret-change-me";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
@@ -22,6 +24,9 @@ pub struct Settings {
     /// The most connections of the pool, and as many again for the hot statements
     /// (`store/direct.rs`).
     pub max_db_connections: u32,
+    /// SQLite: `full` (each commit synced before it is acknowledged) or `normal` (faster; an
+    /// acknowledged write survives a process crash but can be lost on a power failure).
+    pub sqlite_synchronous: SqliteSynchronous,
     /// HS256 secret for bearer tokens (shared by every replica).
     pub jwt_secret: String,
     /// Optional PEM file with an RS256 public key also accepted for tokens.
@@ -156,6 +161,7 @@ impl Default for Settings {
                 .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 50051))),
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             max_db_connections: 8,
+            sqlite_synchronous: SqliteSynchronous::Full,
             jwt_secret: DEV_JWT_SECRET.to_owned(),
             jwt_rs256_public_key: None,
             demo: true,

@@ -89,6 +89,7 @@ impl Application {
             &settings.database_url,
             settings.max_db_connections,
             Duration::from_millis(settings.db_acquire_timeout_ms),
+            settings.sqlite_synchronous,
         )
         .await?;
         store.migrate().await?;

@@ -32,6 +32,7 @@ use crate::domain::DomainError;
 pub use cache::Standing;
 pub use catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 pub use changes::{CatalogState, NOTIFY_CHANNEL, Published};
+pub use engine::SqliteSynchronous;
 pub use idempotency::WriteKey;
 pub use orders::{CustomerHoldings, Placement, PlannedOrder, Refusal};
 
@@ -87,18 +88,28 @@ fn is_unique_violation(e: &DbErr) -> bool {
 
 impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://...`). A SQLite file is created if
-    /// missing and runs in WAL mode.
+    /// missing, runs in WAL mode with `synchronous = FULL`, and is this process's alone
+    /// while the store lives: a file another process holds is refused, naming its pid.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DomainError> {
-        Self::connect_with(url, max_connections, Duration::from_secs(10)).await
+        Self::connect_with(
+            url,
+            max_connections,
+            Duration::from_secs(10),
+            SqliteSynchronous::default(),
+        )
+        .await
     }
 
-    /// `connect`, with a call waiting at most `acquire_timeout` for a pooled connection.
+    /// `connect`, with a call waiting at most `acquire_timeout` for a pooled connection, and
+    /// SQLite's commits synced as `synchronous` says.
     pub async fn connect_with(
         url: &str,
         max_connections: u32,
         acquire_timeout: Duration,
+        synchronous: SqliteSynchronous,
     ) -> Result<Self, DomainError> {
-        let engine = engine::Engine::connect(url, max_connections, acquire_timeout).await?;
+        let engine =
+            engine::Engine::connect(url, max_connections, acquire_timeout, synchronous).await?;
         let sole_writer = engine.sole_writer();
         // Other processes write too (PostgreSQL): they hear of holdings changes.
         let announcer = (!sole_writer).then(|| cache::Announcer::start(engine.clone()));

@@ -17,4 +17,5 @@ mod import;
 mod isolation;
 mod ratelimit;
 mod replicas;
+mod sqlite_file;
 mod telemetry;

@@ -271,7 +271,8 @@ mod tests {
     async fn only_a_connection_whose_statement_finished_is_kept() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("d.db").display());
-        let set = DirectConnections::sqlite(super::super::sqlite::url_options(&url).unwrap(), 4);
+        let options = super::super::sqlite::url_options(&url, Default::default()).unwrap();
+        let set = DirectConnections::sqlite(options, 4);
         let direct = Direct(&set);
         let statement = |sql: &str| Statement::from_string(DbBackend::Sqlite, sql);
 

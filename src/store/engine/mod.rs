@@ -28,6 +28,7 @@ use sea_orm::{
 
 pub(super) use direct::Direct;
 pub(super) use guarded::{GuardedWrite, Insert, Outcome};
+pub use sqlite::SqliteSynchronous;
 
 use crate::domain::DomainError;
 
@@ -48,16 +49,26 @@ pub(super) struct Engine {
     writer: Option<sqlite::WriteQueue>,
     /// The connections the hot statements go through, outside the pool.
     direct: Arc<direct::DirectConnections>,
+    /// SQLite: this process's lock on the file (one server per file), held while any clone
+    /// of the engine lives.
+    _file_lock: Option<Arc<sqlite::FileLock>>,
 }
 
 impl Engine {
     /// Connects to `url` (`sqlite://path` or `postgres://...`). A SQLite file is created if
-    /// missing and runs in WAL mode.
+    /// missing, runs in WAL mode with `synchronous`, and is locked for this process first: a
+    /// file another process holds is refused (`DomainError::Unavailable`, naming its pid).
     pub(super) async fn connect(
         url: &str,
         max_connections: u32,
         acquire_timeout: Duration,
+        synchronous: SqliteSynchronous,
     ) -> Result<Self, DomainError> {
+        // Before anything opens the file: not even the migrations run beside another server.
+        let file_lock = match url.starts_with("sqlite:") {
+            true => sqlite::lock(url)?.map(Arc::new),
+            false => None,
+        };
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(max_connections)
@@ -69,19 +80,22 @@ impl Engine {
             // pool for that (`direct.rs`).
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(sqlite::options);
+            .map_sqlx_sqlite_opts(move |o| sqlite::options(o, synchronous));
         let pool = Database::connect(options).await?;
         let sqlite = pool.get_database_backend() == DbBackend::Sqlite;
         let write_gate = sqlite.then(|| Arc::new(tokio::sync::Mutex::new(())));
         let writer = match &write_gate {
             Some(gate) => Some(sqlite::WriteQueue::start(
-                sqlite::Writer::new(url)?,
+                sqlite::Writer::new(url, synchronous)?,
                 gate.clone(),
             )?),
             None => None,
         };
         let direct = Arc::new(match sqlite {
-            true => direct::DirectConnections::sqlite(sqlite::url_options(url)?, max_connections),
+            true => direct::DirectConnections::sqlite(
+                sqlite::url_options(url, synchronous)?,
+                max_connections,
+            ),
             false => direct::DirectConnections::postgres(url, max_connections)?,
         });
         Ok(Self {
@@ -90,6 +104,7 @@ impl Engine {
             write_gate,
             writer,
             direct,
+            _file_lock: file_lock,
         })
     }
 

@@ -5,7 +5,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
-use super::{Engine, GuardedWrite, Insert, Outcome};
+use super::{Engine, GuardedWrite, Insert, Outcome, SqliteSynchronous};
 use crate::store::entity::idempotency_key;
 
 fn key(request: &str) -> idempotency_key::ActiveModel {
@@ -81,9 +81,14 @@ fn postgres_runs_the_steps_as_one_statement_each_guarded_by_the_one_before() {
 async fn sqlite_keeps_a_guarded_write_whole_or_refuses_it() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("g.db").display());
-    let engine = Engine::connect(&url, 2, std::time::Duration::from_secs(5))
-        .await
-        .unwrap();
+    let engine = Engine::connect(
+        &url,
+        2,
+        std::time::Duration::from_secs(5),
+        SqliteSynchronous::Full,
+    )
+    .await
+    .unwrap();
     let pool = engine.pool();
     pool.execute_unprepared("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
         .await
@@ -127,4 +132,80 @@ async fn sqlite_keeps_a_guarded_write_whole_or_refuses_it() {
     assert!(!refused.load(std::sync::atomic::Ordering::SeqCst));
     assert_eq!(v().await, 1);
     engine.close().await.unwrap();
+}
+
+/// `PRAGMA synchronous` as `engine`'s pool and its direct connections run it (0 OFF, 1
+/// NORMAL, 2 FULL). The writer's connection: `sqlite/tests.rs`.
+async fn synchronous_in_force(engine: &Engine) -> (i64, i64) {
+    let pragma = || Statement::from_string(DbBackend::Sqlite, "PRAGMA synchronous");
+    let pool = engine
+        .pool()
+        .query_one_raw(pragma())
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    let direct = engine.direct().query_all_raw(pragma()).await.unwrap()[0]
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    (pool, direct)
+}
+
+#[tokio::test]
+async fn sqlite_syncs_every_commit_unless_told_normal() {
+    let dir = tempfile::tempdir().unwrap();
+    for (setting, expected) in [(SqliteSynchronous::Full, 2), (SqliteSynchronous::Normal, 1)] {
+        let url = format!(
+            "sqlite://{}",
+            dir.path().join(format!("{setting:?}.db")).display()
+        );
+        let engine = Engine::connect(&url, 2, std::time::Duration::from_secs(5), setting)
+            .await
+            .unwrap();
+        assert_eq!(
+            synchronous_in_force(&engine).await,
+            (expected, expected),
+            "{setting:?}: the pool's and the direct connections' PRAGMA synchronous"
+        );
+        engine.close().await.unwrap();
+    }
+    assert_eq!(SqliteSynchronous::default(), SqliteSynchronous::Full);
+}
+
+#[tokio::test]
+async fn a_sqlite_file_is_one_engines_until_it_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("one.db").display());
+    let connect = || {
+        Engine::connect(
+            &url,
+            2,
+            std::time::Duration::from_secs(5),
+            Default::default(),
+        )
+    };
+    let first = connect().await.unwrap();
+
+    let refused = connect().await.unwrap_err();
+    let message = refused.to_string();
+    assert!(
+        matches!(refused, crate::domain::DomainError::Unavailable(_)),
+        "{refused:?}"
+    );
+    assert!(
+        message.contains(&format!("in use by process {}", std::process::id())),
+        "{message}"
+    );
+    assert!(message.contains("one.db-lock"), "{message}");
+
+    // A clone keeps the lock; the last one dropped releases it.
+    let clone = first.clone();
+    first.close().await.unwrap();
+    assert!(
+        connect().await.is_err(),
+        "a clone of the engine still holds the file"
+    );
+    drop(clone);
+    connect().await.unwrap().close().await.unwrap();
 }

@@ -13,33 +13,82 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{OpenFlags, ffi};
 use sea_orm::Statement;
 use sea_orm::sqlx::ConnectOptions as _;
-use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use serde::{Deserialize, Serialize};
 
 use super::guarded::AfterCommit;
 use crate::domain::DomainError;
 
+pub(super) use lock::FileLock;
 pub(super) use writer::{WriteQueue, Writer};
+
+/// When a commit reaches the disk (`PRAGMA synchronous`, in WAL mode), on every connection
+/// of the process: the pool's, the readers', the writer's and the checkpointer's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    /// Each commit is synced to the disk before it is acknowledged: an acknowledged write
+    /// survives a power failure.
+    #[default]
+    Full,
+    /// The WAL is synced only at checkpoints: an acknowledged write survives a crash of the
+    /// process, but the last ones can be lost on a power failure or an OS crash.
+    Normal,
+}
+
+impl SqliteSynchronous {
+    fn sqlx(self) -> sea_orm::sqlx::sqlite::SqliteSynchronous {
+        match self {
+            Self::Full => sea_orm::sqlx::sqlite::SqliteSynchronous::Full,
+            Self::Normal => sea_orm::sqlx::sqlite::SqliteSynchronous::Normal,
+        }
+    }
+
+    fn pragma(self) -> &'static str {
+        match self {
+            Self::Full => "PRAGMA synchronous = FULL;",
+            Self::Normal => "PRAGMA synchronous = NORMAL;",
+        }
+    }
+}
 
 /// How long a connection waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The options every sqlx connection to the file is opened with, the pool's and the readers'.
 /// The writer's rusqlite connection is opened with the same settings (`Writer::open`).
-pub(super) fn options(o: SqliteConnectOptions) -> SqliteConnectOptions {
+pub(super) fn options(
+    o: SqliteConnectOptions,
+    synchronous: SqliteSynchronous,
+) -> SqliteConnectOptions {
     o.create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        // NORMAL in WAL mode: a committed transaction survives a process crash; only an OS
-        // crash or power loss can lose the last ones.
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(synchronous.sqlx())
         .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(true)
 }
 
 /// The options of the readers' connections to `url`.
-pub(super) fn url_options(url: &str) -> Result<SqliteConnectOptions, DomainError> {
-    let parsed = SqliteConnectOptions::from_str(url)
-        .map_err(|e| DomainError::Internal(format!("sqlite url: {e}")))?;
-    Ok(options(parsed).disable_statement_logging())
+pub(super) fn url_options(
+    url: &str,
+    synchronous: SqliteSynchronous,
+) -> Result<SqliteConnectOptions, DomainError> {
+    Ok(options(parsed_url(url)?, synchronous).disable_statement_logging())
+}
+
+fn parsed_url(url: &str) -> Result<SqliteConnectOptions, DomainError> {
+    SqliteConnectOptions::from_str(url)
+        .map_err(|e| DomainError::Internal(format!("sqlite url: {e}")))
+}
+
+/// Takes the lock of the file at `url` for this process (`lock.rs`); none for an in-memory
+/// database, which no other process can open.
+pub(super) fn lock(url: &str) -> Result<Option<FileLock>, DomainError> {
+    let path = parsed_url(url)?.get_filename().to_owned();
+    if path.as_os_str() == ":memory:" || url.contains("mode=memory") {
+        return Ok(None);
+    }
+    FileLock::take(&path).map(Some)
 }
 
 /// Statements applied as one transaction, each with the rows it must change (or find). A
@@ -160,7 +209,10 @@ fn bind(value: sea_orm::Value) -> Result<SqlValue, DomainError> {
 }
 
 /// Opens the file with the settings of `options` (rusqlite).
-fn open(path: &std::path::Path) -> Result<rusqlite::Connection, DomainError> {
+fn open(
+    path: &std::path::Path,
+    synchronous: SqliteSynchronous,
+) -> Result<rusqlite::Connection, DomainError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -169,10 +221,10 @@ fn open(path: &std::path::Path) -> Result<rusqlite::Connection, DomainError> {
     connection
         .busy_timeout(BUSY_TIMEOUT)
         .and_then(|()| {
-            connection.execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA foreign_keys = ON;",
-            )
+            connection.execute_batch(&format!(
+                "PRAGMA journal_mode = WAL; {} PRAGMA foreign_keys = ON;",
+                synchronous.pragma()
+            ))
         })
         .map_err(|e| write_err(&e))?;
     Ok(connection)
@@ -213,6 +265,7 @@ fn run(
     Ok(())
 }
 
+mod lock;
 #[cfg(test)]
 mod tests;
 mod writer;

@@ -21,7 +21,7 @@ fn count(writer: &mut Writer) -> i64 {
 fn writer_on_a_table() -> (tempfile::TempDir, Writer) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("w.db").display());
-    let mut writer = Writer::new(&url).unwrap();
+    let mut writer = Writer::new(&url, SqliteSynchronous::Full).unwrap();
     let connection = writer.connection().unwrap();
     connection
         .execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
@@ -182,7 +182,11 @@ async fn the_writer_binds_values_as_sqlx_does() {
     );
 
     let url = format!("sqlite://{}", dir.path().join("w.db").display());
-    let mut sqlx_connection = url_options(&url).unwrap().connect().await.unwrap();
+    let mut sqlx_connection = url_options(&url, SqliteSynchronous::Full)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
     sqlx::query_with(sql, SqlxValues(Values(values(2))))
         .execute(&mut sqlx_connection)
         .await
@@ -198,4 +202,25 @@ async fn the_writer_binds_values_as_sqlx_does() {
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0], rows[1]);
     assert!(rows[0].contains(" '2026-12-03T07:17:12.123456+00:00' "));
+}
+
+#[test]
+fn the_writer_syncs_as_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    for (setting, expected) in [(SqliteSynchronous::Full, 2), (SqliteSynchronous::Normal, 1)] {
+        let path = dir.path().join(format!("{setting:?}.db"));
+        let url = format!("sqlite://{}", path.display());
+        let mut writer = Writer::new(&url, setting).unwrap();
+        let connection = writer.connection().unwrap();
+        let in_force: i64 = connection
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(in_force, expected, "{setting:?}");
+        // The checkpointer's connection is opened the same way.
+        let checkpointer = open(&path, setting).unwrap();
+        let in_force: i64 = checkpointer
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(in_force, expected, "{setting:?}: the checkpointer");
+    }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Batch, Stop, answer, open, run, url_options, write_err};
+use super::{Batch, SqliteSynchronous, Stop, answer, open, run, url_options, write_err};
 use crate::domain::DomainError;
 
 /// The writer connection (rusqlite, used on the writer's thread only), opened on first use
@@ -15,19 +15,24 @@ use crate::domain::DomainError;
 #[derive(Debug)]
 pub(in crate::store::engine) struct Writer {
     path: PathBuf,
+    synchronous: SqliteSynchronous,
     connection: Option<rusqlite::Connection>,
 }
 
 impl Writer {
-    pub(in crate::store::engine) fn new(url: &str) -> Result<Self, DomainError> {
+    pub(in crate::store::engine) fn new(
+        url: &str,
+        synchronous: SqliteSynchronous,
+    ) -> Result<Self, DomainError> {
         Ok(Self {
-            path: url_options(url)?.get_filename().to_owned(),
+            path: url_options(url, synchronous)?.get_filename().to_owned(),
+            synchronous,
             connection: None,
         })
     }
 
     fn open(&self) -> Result<rusqlite::Connection, DomainError> {
-        let connection = open(&self.path)?;
+        let connection = open(&self.path, self.synchronous)?;
         // The checkpointer copies the WAL back; this is only the bound if it falls behind.
         // An 8 MiB page cache: every commit ends by truncating the cache's page hash
         // (`pcache1TruncateUnsafe`), whose cost grows with the cache: 14% of the writer's
@@ -166,8 +171,12 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
 /// dropped. PASSIVE: it waits for no writer or reader, and the writer's commits no longer
 /// pay for the copying and its syncs (SQLite runs a checkpoint in the commit that crosses
 /// `wal_autocheckpoint`).
-fn checkpoints(path: &std::path::Path, stop: &std::sync::mpsc::Receiver<()>) {
-    let connection = match open(path) {
+fn checkpoints(
+    path: &std::path::Path,
+    synchronous: SqliteSynchronous,
+    stop: &std::sync::mpsc::Receiver<()>,
+) {
+    let connection = match open(path, synchronous) {
         Ok(connection) => connection,
         Err(e) => {
             tracing::error!(error = %e, "sqlite checkpointer: no connection; the writer checkpoints");
@@ -205,10 +214,10 @@ impl WriteQueue {
     ) -> Result<Self, DomainError> {
         let (commands, mut queue) = mpsc::channel(4 * GROUP);
         let (stop_checkpoints, stopped) = std::sync::mpsc::channel::<()>();
-        let path = writer.path.clone();
+        let (path, synchronous) = (writer.path.clone(), writer.synchronous);
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoints(&path, &stopped))
+            .spawn(move || checkpoints(&path, synchronous, &stopped))
             .map_err(|e| write_err(&format!("no checkpointer thread: {e}")))?;
         // A thread of its own, outside the server's runtime: the statements run here, so
         // every writer waits on it and nothing else.
