@@ -149,6 +149,17 @@ impl Store {
         load(&self.engine.direct(), partner, id).await
     }
 
+    /// Customer `id` of `partner` as stored now, or NOT_FOUND.
+    async fn existing_customer(
+        &self,
+        partner: PartnerId,
+        id: CustomerId,
+    ) -> Result<Customer, DomainError> {
+        load(&self.engine.direct(), partner, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("customer", id.to_string()))
+    }
+
     /// Creates a customer once per request id: a retry returns the first customer; the same
     /// request id with other data is refused.
     pub async fn create_customer(
@@ -270,9 +281,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Customer, DomainError> {
         let Some(txn) = self.begin_change(key, id, now).await? else {
-            return load(&self.engine.direct(), partner, id)
-                .await?
-                .ok_or_else(|| DomainError::not_found("customer", id.to_string()));
+            return self.existing_customer(partner, id).await;
         };
         let customer = load_for_update(&txn, partner, id, etag).await?;
         customer_qualification::Entity::delete_many()
@@ -298,9 +307,7 @@ impl Store {
         bump_version(&txn, &customer, now).await?;
         txn.commit().await?;
         self.customer_changed(id);
-        load(&self.engine.direct(), partner, id)
-            .await?
-            .ok_or_else(|| DomainError::not_found("customer", id.to_string()))
+        self.existing_customer(partner, id).await
     }
 
     /// Records the agreement, once per request id: a retry returns the customer as it is.
@@ -314,9 +321,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Customer, DomainError> {
         let Some(txn) = self.begin_change(key, id, now).await? else {
-            return load(&self.engine.direct(), partner, id)
-                .await?
-                .ok_or_else(|| DomainError::not_found("customer", id.to_string()));
+            return self.existing_customer(partner, id).await;
         };
         let customer = load_for_update(&txn, partner, id, etag).await?;
         customer::Entity::update_many()
@@ -338,9 +343,7 @@ impl Store {
         bump_version(&txn, &customer, now).await?;
         txn.commit().await?;
         self.customer_changed(id);
-        load(&self.engine.direct(), partner, id)
-            .await?
-            .ok_or_else(|| DomainError::not_found("customer", id.to_string()))
+        self.existing_customer(partner, id).await
     }
 
     /// The customer of `partner` and what it holds, as this process caches it: read from the
