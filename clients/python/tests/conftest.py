@@ -105,6 +105,20 @@ def wait_until_serving(server: Server) -> None:
             time.sleep(0.1)
 
 
+def start(binary: Path, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    with open(log_path, "ab") as log:
+        return subprocess.Popen([str(binary)], env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def kill_and_restart(server: Server) -> None:
+    """SIGKILL the server (no drain, no trailers for its streams), then start it again on the same
+    address and database file."""
+    server.process.kill()
+    server.process.wait()
+    server.process = start(server.binary, server.env, server.log_path)
+    wait_until_serving(server)
+
+
 @contextmanager
 def running_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     """The binary serving on a free port with a fresh SQLite database in `tmp` (plus
@@ -121,19 +135,17 @@ def running_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterat
         }
     )
     log_path = tmp / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([str(binary)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    srv = Server(binary=binary, address=address, env=env, process=process, log_path=log_path)
+    srv = Server(binary=binary, address=address, env=env, process=start(binary, env, log_path), log_path=log_path)
     try:
         wait_until_serving(srv)
         yield srv
     finally:
-        process.terminate()
+        srv.process.terminate()
         try:
-            process.wait(timeout=10)
+            srv.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            srv.process.kill()
+            srv.process.wait()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -18,7 +18,7 @@ from typing import Iterator
 import grpc
 import pytest
 
-from conftest import REPO_ROOT, Server, running_server
+from conftest import REPO_ROOT, Server, kill_and_restart, running_server
 from csp.commerce.v1 import catalog_pb2, catalog_pb2_grpc
 from support import request_id
 
@@ -134,37 +134,93 @@ def test_a_subscriber_cut_off_mid_replay_resumes_without_loss_or_duplicate(watch
         assert_exactly(seen, published.last_revision)
 
 
-def test_the_watch_example_replays_then_reports_caught_up(server, catalog):  # it only reads
-    now = watch(catalog, server, from_now=True)
-    head = next(now).progress.current_revision
-    now.cancel()
+class Example:
+    """examples/watch.py running against `server`, its stdout read line by line."""
+
+    def __init__(self, server: Server, after: int) -> None:
+        env = dict(os.environ, CSP_ADDR=server.address, CSP_TOKEN=server.token("us", "sales_agent"))
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", str(EXAMPLE), str(after)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self.out: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    def next_line(self) -> str:
+        line = self._lines.get(timeout=STREAM_DEADLINE_S)
+        assert line is not None, f"the example exited: {self.out}\n{self.process.stderr.read()}"  # type: ignore[union-attr]
+        self.out.append(line)
+        return line
+
+    def stop(self) -> str:
+        """Kills the example; returns what it wrote to stderr."""
+        self.process.kill()
+        self.process.wait()
+        return self.process.stderr.read()  # type: ignore[union-attr]
+
+
+def current_revision(server: Server) -> int:
+    with grpc.insecure_channel(server.address) as channel:
+        now = watch(catalog_pb2_grpc.CatalogServiceStub(channel), server, from_now=True)
+        head = next(now).progress.current_revision
+        now.cancel()
+    return head
+
+
+def test_the_watch_example_replays_then_reports_caught_up(server):  # it only reads
+    head = current_revision(server)
     assert head > 3
-    env = dict(os.environ, CSP_ADDR=server.address, CSP_TOKEN=server.token("us", "sales_agent"))
-    example = subprocess.Popen(
-        [sys.executable, "-u", str(EXAMPLE), str(head - 3)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:
-        assert example.stdout is not None
-        for line in example.stdout:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
+    example = Example(server, head - 3)
     try:
-        out: list[str] = []
-        while not out or not out[-1].startswith("caught up"):
-            line = lines.get(timeout=STREAM_DEADLINE_S)
-            assert line is not None, f"the example exited: {out}\n{example.stderr.read()}"  # type: ignore[union-attr]
-            out.append(line)
+        while not example.next_line().startswith("caught up"):
+            pass
     finally:
-        example.kill()
-        example.wait()
+        example.stop()
+    out = example.out
     assert [line.split()[0] for line in out[:-1]] == [str(r) for r in range(head - 2, head + 1)], out
     assert all(line.split()[1].startswith("CHANGE_KIND_") for line in out[:-1]), out
     assert out[-1] == f"caught up at {head}", out
+
+
+def test_the_watch_example_resumes_after_its_server_is_killed(watch_server):
+    """A SIGKILLed server ends the stream without trailers, so without resume_after_revision: the
+    example resumes from the last revision it printed once the address answers again, and then
+    receives a month published there with no gap and no duplicate."""
+    head = current_revision(watch_server)
+    example = Example(watch_server, head)
+    stderr = ""
+    try:
+        assert example.next_line() == f"caught up at {head}", example.out
+        kill_and_restart(watch_server)
+        with grpc.insecure_channel(watch_server.address) as channel:
+            admin = catalog_pb2_grpc.CatalogAdminServiceStub(channel)
+            admin_auth = auth(watch_server, "", "catalog_admin")
+            admin.UploadMonth(
+                upload_messages("2026-12", DECEMBER, MARKETS), metadata=admin_auth, timeout=STREAM_DEADLINE_S
+            )
+            published = admin.PublishMonth(
+                catalog_pb2.PublishMonthRequest(request_id=request_id(), month="2026-12"),
+                metadata=admin_auth,
+                timeout=STREAM_DEADLINE_S,
+            )
+        assert published.first_revision == head + 1, published
+        seen: list[int] = []
+        while not seen or seen[-1] < published.last_revision:
+            if (line := example.next_line())[0].isdigit():
+                seen.append(int(line.split()[0]))
+    finally:
+        stderr = example.stop()
+    assert seen == list(range(head + 1, published.last_revision + 1)), (
+        f"{len(seen)} revisions after {head}, expected {head + 1}..={published.last_revision}"
+    )
+    assert f"resuming after {head}" in stderr, stderr
 
 
 def test_the_readme_shows_the_watch_example():

@@ -6,8 +6,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log"
+	"math/rand"
 	"os"
 	"strconv"
 	"time"
@@ -38,18 +38,27 @@ func main() {
 			log.Fatal(err)
 		}
 	}
+	backoff := time.Second
 	for {
-		err := follow(ctx, catalog, &last)
-		// Cut off (server restart, too slow a reader): resume after last.
-		if code := status.Code(err); err != io.EOF && code != codes.Unavailable && code != codes.ResourceExhausted {
+		err := follow(ctx, catalog, &last, &backoff)
+		// Cut off however (restart, crash, proxy, too slow a reader): resume after last, unless
+		// the request or the token is wrong, which no retry cures.
+		switch code := status.Code(err); code {
+		case codes.InvalidArgument, codes.Unauthenticated, codes.PermissionDenied:
 			log.Fatal(err)
+		default:
+			log.Printf("stream ended (%v): resuming after %d", code, last)
 		}
-		time.Sleep(time.Second)
+		// Jittered, so a replica's subscribers don't all return at once.
+		time.Sleep(backoff/2 + time.Duration(rand.Int63n(int64(backoff/2))))
+		if backoff *= 2; backoff > 30*time.Second {
+			backoff = 30 * time.Second
+		}
 	}
 }
 
 // follow replays the changes after *last, then follows live, until the stream breaks.
-func follow(ctx context.Context, catalog commerce.CatalogServiceClient, last *uint64) error {
+func follow(ctx context.Context, catalog commerce.CatalogServiceClient, last *uint64, backoff *time.Duration) error {
 	stream, err := catalog.WatchCatalogChanges(ctx, &commerce.WatchCatalogChangesRequest{
 		Start: &commerce.WatchCatalogChangesRequest_AfterRevision{AfterRevision: *last}}) // replay, then live
 	if err != nil {
@@ -60,6 +69,7 @@ func follow(ctx context.Context, catalog commerce.CatalogServiceClient, last *ui
 		if err != nil {
 			return err
 		}
+		*backoff = time.Second // the stream works again
 		for _, change := range message.GetChanges().GetChanges() { // revisions 1, 2, 3, ...: no gap, no duplicate
 			fmt.Println(change.Revision, change.Kind, change.ProductId, change.SkuId, change.Country)
 			*last = change.Revision
