@@ -15,7 +15,8 @@ PROTOC_GEN_GO_VERSION="v1.28.1" # Debian bookworm protoc-gen-go 1.28.1
 PROTOC_GEN_GO_GRPC_VERSION="1.0" # Debian bookworm protoc-gen-go-grpc (from grpc-go 1.33.3)
 # protoc-gen-es: the exact version in clients/typescript/package-lock.json.
 
-# The Go import path of the generated package (GOPATH mode: $GOPATH/src/$GO_IMPORT_ROOT).
+# The Go module path of clients/go (its go.mod says the same), the import root of the generated
+# package; in GOPATH mode the client lives at $GOPATH/src/$GO_IMPORT_ROOT.
 GO_IMPORT_ROOT="csp-commerce/clients/go"
 GO_DEBIAN_PACKAGES=(golang-go golang-google-grpc-dev golang-google-genproto-dev
   golang-github-golang-protobuf-1-5-dev protoc-gen-go protoc-gen-go-grpc)
@@ -87,7 +88,8 @@ _go_tools_present() {
 }
 
 # Debian's Go toolchain, grpc-go, genproto and the two protoc plugins (there is no Go module
-# proxy here: everything Go comes from Debian and builds in GOPATH mode).
+# proxy here: everything Go comes from Debian, and builds in module mode through clients/go/go.mod's
+# replace directives or in GOPATH mode).
 ensure_go_tools() {
   if _go_tools_present; then
     return 0
@@ -102,6 +104,16 @@ ensure_go_tools() {
     "${GO_DEBIAN_PACKAGES[@]}" >/dev/null; } ||
     die "apt-get could not install ${GO_DEBIAN_PACKAGES[*]}"
   _go_tools_present || die "Go tools still missing after apt-get install ${GO_DEBIAN_PACKAGES[*]}"
+}
+
+# Module mode, offline: clients/go/go.mod's replace directives point at Debian's sources, and no
+# module is downloaded (GOPROXY=off). GOPATH holds only the build's scratch (module cache stays empty).
+go_module_env() {
+  export GO111MODULE=on
+  export GOPATH="$CLIENTS_DIR/.cache/gomod"
+  export GOFLAGS=-mod=mod
+  export GOPROXY=off
+  GO_PKG_DIR="$CLIENTS_DIR/go"
 }
 
 # GOPATH mode: a GOPATH whose src/$GO_IMPORT_ROOT is a symlink to clients/go, then Debian's.

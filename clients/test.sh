@@ -78,31 +78,54 @@ echo "$CSP_BIN"
 
 # --- the suites -------------------------------------------------------------------------------
 declare -A result duration
+ran=()
 run_suite() { # name command...
   local name=$1 t0=$SECONDS
   shift
   say "$name"
+  ran+=("$name")
   if "$@"; then result[$name]=passed; else result[$name]=FAILED; fi
   duration[$name]=$((SECONDS - t0))
 }
 python_suite() { (cd clients/python && "$PY" -m pytest -p no:cacheprovider); }
 typescript_suite() { (cd clients/typescript && npm test --silent); }
-go_suite() {
-  go_env
-  (cd "$GO_PKG_DIR" && go vet ./... && go test -count=1 -v ./...)
+# The Go suite twice: as a module (offline, Debian's sources by `replace`), then in GOPATH mode.
+go_module_suite() {
+  (
+    go_module_env
+    cd "$GO_PKG_DIR" && go vet ./... && go test -count=1 -v ./... || exit 1
+    # -mod=mod may rewrite go.mod: the committed one must already be what Go wants.
+    git diff --exit-code -- go.mod || die "go.mod is not tidy: go mod tidy (GOFLAGS=-mod=mod GOPROXY=off) and commit it"
+    [[ ! -e go.sum ]] || die "clients/go/go.sum appeared: a dependency is not replaced by a Debian source"
+    # A module of a user's that requires the client as clients/README.md says: the quick start builds.
+    local app
+    app="$(mktemp -d)"
+    trap 'rm -rf "$app"' EXIT
+    {
+      printf 'module example.com/yours\n\ngo 1.19\n\nrequire %s v0.0.0\n\n' "$GO_IMPORT_ROOT"
+      printf 'replace %s => %s\n\n' "$GO_IMPORT_ROOT" "$GO_PKG_DIR"
+      sed -n '/^replace (/,/^)/p' go.mod | sed "s|=> \./|=> $GO_PKG_DIR/|"
+    } >"$app/go.mod"
+    cp examples/quickstart/main.go "$app/"
+    (cd "$app" && go mod tidy && go vet . && go build -o /dev/null .) ||
+      die "a module requiring $GO_IMPORT_ROOT with go.mod's replace directives does not build"
+    echo "a module requiring $GO_IMPORT_ROOT builds"
+  )
 }
+go_gopath_suite() { (go_env && cd "$GO_PKG_DIR" && go vet ./... && go test -count=1 -v ./...); }
 wants python && run_suite python python_suite
 wants typescript && run_suite typescript typescript_suite
-wants go && run_suite go go_suite
+wants go && run_suite go-module go_module_suite
+wants go && run_suite go-gopath go_gopath_suite
 
 say "summary"
 failed=0
-for s in "${suites[@]}"; do
+for s in "${ran[@]}"; do
   printf '  %-11s %-7s %4ss\n' "$s" "${result[$s]}" "${duration[$s]}"
   [[ "${result[$s]}" == passed ]] || failed=1
 done
 echo "  total $((SECONDS - started))s"
 if ((failed)); then
-  loud "client suites FAILED: $(for s in "${suites[@]}"; do [[ "${result[$s]}" == passed ]] || printf '%s ' "$s"; done)"
+  loud "client suites FAILED: $(for s in "${ran[@]}"; do [[ "${result[$s]}" == passed ]] || printf '%s ' "$s"; done)"
   exit 1
 fi

@@ -21,12 +21,13 @@ func TestQuickstartRunsAgainstTheServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go run %s: %v\n%s", quickstart, err, stderr.String())
 	}
+	lines := strings.Split(string(out), "\n")
 	product, customer := false, false
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range lines {
 		product = product || strings.HasPrefix(line, "CFQ7TTC")
 		customer = customer || strings.HasPrefix(line, "customer ")
 	}
-	if !product || !customer {
+	if lines[0] != "Fabrikam, Inc. US" || !product || !customer {
 		t.Fatalf("unexpected output:\n%s", out)
 	}
 }

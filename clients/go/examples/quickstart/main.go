@@ -1,5 +1,5 @@
-// The quick start of clients/README.md: list products, then create a customer.
-// CSP_ADDR (default 127.0.0.1:50051) and CSP_TOKEN from the environment.
+// The quick start of clients/README.md: read a demo customer, list products of its country, then
+// create a customer. CSP_ADDR (default 127.0.0.1:50051) and CSP_TOKEN from the environment.
 package main
 
 import (
@@ -9,36 +9,47 @@ import (
 	"os"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/metadata"
-
 	commerce "csp-commerce/clients/go/commercev1"
 )
 
+var (
+	addr     = env("CSP_ADDR", "127.0.0.1:50051")
+	token    = os.Getenv("CSP_TOKEN")                 // csp-commerce token --partner us --role sales_agent
+	fabrikam = "d752e4e8-b024-505a-bcbf-8881ad9e5cfb" // demo customer of partner us (data/demo/seed.json)
+)
+
 func main() {
-	addr := os.Getenv("CSP_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:50051"
-	}
-	conn, err := grpc.Dial(addr, grpc.WithInsecure())
+	api, err := commerce.Dial(addr, token) // the token goes on every call
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer conn.Close()
-	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+os.Getenv("CSP_TOKEN")) // on every call
-	page, err := commerce.NewCatalogServiceClient(conn).ListProducts(ctx, &commerce.ListProductsRequest{
-		Filter: &commerce.CatalogFilter{Country: "US", Text: "e3"}, PageSize: 3})
+	defer api.Close()
+	ctx := context.Background()
+	got, err := api.Customers.GetCustomer(ctx, &commerce.GetCustomerRequest{CustomerId: fabrikam})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(got.Customer.CompanyName, got.Customer.Country)
+	page, err := api.Catalog.ListProducts(ctx, &commerce.ListProductsRequest{
+		Filter: &commerce.CatalogFilter{Country: got.Customer.Country, Text: "e3"}, PageSize: 3})
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, p := range page.Products {
 		fmt.Println(p.Id, p.Title)
 	}
-	created, err := commerce.NewCustomerServiceClient(conn).CreateCustomer(ctx, &commerce.CreateCustomerRequest{
+	created, err := api.Customers.CreateCustomer(ctx, &commerce.CreateCustomerRequest{
 		RequestId:   fmt.Sprintf("quickstart-%d", time.Now().UnixNano()), // idempotency key: retry with the same one
 		CompanyName: "Contoso Ltd", Country: "US", Email: "it@contoso.example.com", Domain: "contoso.example.com"})
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("customer", created.Customer.Id)
+}
+
+func env(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
 }

@@ -12,26 +12,23 @@ import (
 	"strconv"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	commerce "csp-commerce/clients/go/commercev1"
 )
 
+var (
+	addr  = env("CSP_ADDR", "127.0.0.1:50051")
+	token = os.Getenv("CSP_TOKEN") // csp-commerce token --partner us --role sales_agent
+)
+
 func main() {
-	addr := os.Getenv("CSP_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:50051"
-	}
-	conn, err := grpc.Dial(addr, grpc.WithInsecure())
+	api, err := commerce.Dial(addr, token) // the token goes on every call
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer conn.Close()
-	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+os.Getenv("CSP_TOKEN"))
-	catalog := commerce.NewCatalogServiceClient(conn)
+	defer api.Close()
 	var last uint64 // the last revision handled: keep it durably
 	if len(os.Args) > 1 {
 		if last, err = strconv.ParseUint(os.Args[1], 10, 64); err != nil {
@@ -40,7 +37,7 @@ func main() {
 	}
 	backoff := time.Second
 	for {
-		err := follow(ctx, catalog, &last, &backoff)
+		err := follow(context.Background(), api.Catalog, &last, &backoff)
 		// Cut off however (restart, crash, proxy, too slow a reader): resume after last, unless
 		// the request or the token is wrong, which no retry cures.
 		switch code := status.Code(err); code {
@@ -70,7 +67,8 @@ func follow(ctx context.Context, catalog commerce.CatalogServiceClient, last *ui
 			return err
 		}
 		*backoff = time.Second // the stream works again
-		for _, change := range message.GetChanges().GetChanges() { // revisions 1, 2, 3, ...: no gap, no duplicate
+		// Revisions 1, 2, 3, ...: no gap, no duplicate.
+		for _, change := range message.GetChanges().GetChanges() {
 			fmt.Println(change.Revision, change.Kind, change.ProductId, change.SkuId, change.Country)
 			*last = change.Revision
 		}
@@ -78,4 +76,11 @@ func follow(ctx context.Context, catalog commerce.CatalogServiceClient, last *ui
 			fmt.Println("caught up at", progress.CurrentRevision)
 		}
 	}
+}
+
+func env(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
 }

@@ -1,0 +1,2 @@
+// A go.mod-only stand-in: see clients/go/debian/README.md.
+module golang.org/x/term
