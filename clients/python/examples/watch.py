@@ -1,9 +1,11 @@
 import os, random, sys, time, grpc
-from csp.commerce.v1 import catalog_pb2, catalog_pb2_grpc
+import csp.commerce
+from csp.commerce.v1 import catalog_pb2
 
-channel = grpc.insecure_channel(os.environ.get("CSP_ADDR", "127.0.0.1:50051"))
-auth = [("authorization", f"Bearer {os.environ['CSP_TOKEN']}")]
-catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
+ADDR = os.environ.get("CSP_ADDR", "127.0.0.1:50051")
+TOKEN = os.environ["CSP_TOKEN"]  # csp-commerce token --partner us --role sales_agent
+
+catalog = csp.commerce.connect(ADDR, TOKEN).catalog  # the token goes on every call
 # Codes a retry cannot cure: the request or the token is wrong. Every other end is a cut.
 FINAL = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}
 last = int(sys.argv[1]) if len(sys.argv) > 1 else 0  # the last revision handled: keep it durably
@@ -11,7 +13,7 @@ backoff = 1.0
 while True:
     try:
         request = catalog_pb2.WatchCatalogChangesRequest(after_revision=last)  # replay, then live
-        for message in catalog.WatchCatalogChanges(request, metadata=auth):
+        for message in catalog.WatchCatalogChanges(request):
             backoff = 1.0  # the stream works again
             for change in message.changes.changes:  # revisions 1, 2, 3, ...: no gap, no duplicate
                 print(change.revision, catalog_pb2.ChangeKind.Name(change.kind), change.product_id, change.sku_id, change.country)

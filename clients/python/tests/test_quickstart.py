@@ -17,6 +17,7 @@ def test_quickstart_runs_against_the_server(server):
     )
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
+    assert lines[0] == "Fabrikam, Inc. US", run.stdout
     assert any(line.startswith("CFQ7TTC") for line in lines), run.stdout
     assert any(line.startswith("customer ") for line in lines), run.stdout
 
