@@ -88,7 +88,41 @@ run_suite() { # name command...
   duration[$name]=$((SECONDS - t0))
 }
 python_suite() { (cd clients/python && "$PY" -m pytest -p no:cacheprovider); }
-typescript_suite() { (cd clients/typescript && npm test --silent); }
+typescript_suite() { (cd clients/typescript && npm test --silent) && typescript_install_check; }
+# The package npm test packed, as a user installs it: into an empty project, offline from npm's
+# cache (`npm cache add` fills it first if it lacks the tested peers), with the tested connect
+# versions as its peers. Fails on any npm warning but connect-node's EBADENGINE on Node < 22.
+typescript_install_check() {
+  local version tgz app specs
+  version="$(node -p "require('$CLIENTS_DIR/typescript/package.json').version")"
+  tgz="$CLIENTS_DIR/.cache/typescript/csp-commerce-client-$version.tgz"
+  specs=("@connectrpc/connect@$(npm_version @connectrpc/connect)"
+    "@connectrpc/connect-node@$(npm_version @connectrpc/connect-node)")
+  app="$(mktemp -d)"
+  (
+    set -e
+    trap 'rm -rf "$app"' EXIT
+    cd "$app"
+    npm init -y >/dev/null && npm pkg set type=module
+    install() { npm install --offline --no-audit --no-fund "$tgz" "${specs[@]}" >npm.log 2>&1; }
+    if ! install; then
+      npm cache add "${specs[@]}" "@bufbuild/protobuf@$(npm_version @bufbuild/protobuf)" >/dev/null 2>&1 || true
+      install || { cat npm.log; die "npm could not install $tgz offline into an empty project"; }
+    fi
+    warnings="$(grep -i '^npm warn' npm.log | grep -v '^npm warn EBADENGINE' || true)"
+    warnings+="$(grep "EBADENGINE *package:" npm.log | grep -v "'@connectrpc/connect-node@" || true)"
+    [[ -z "$warnings" ]] || { cat npm.log; die "npm warned installing $tgz"; }
+    [[ "$(node -p "'scripts' in require('./node_modules/@csp-commerce/client/package.json')")" == false ]] ||
+      die "the packed package.json has scripts"
+    for dep in @bufbuild/protobuf @connectrpc/connect @connectrpc/connect-node; do
+      copies="$(find . -path "*/node_modules/$dep/package.json" | wc -l)"
+      [[ "$copies" == 1 ]] || die "$copies copies of $dep installed: npm ls --all shows why"
+    done
+    node --input-type=module -e "import { connect } from '@csp-commerce/client';
+      connect({ baseUrl: 'http://127.0.0.1:50051', token: 't' }).catalog.listProducts;"
+    echo "$(basename "$tgz") installs offline into an empty project: one copy of each dependency, no scripts"
+  )
+}
 # The Go suite twice: as a module (offline, Debian's sources by `replace`), then in GOPATH mode.
 go_module_suite() {
   (

@@ -1,10 +1,10 @@
-import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import { CatalogService, ChangeKind } from "@csp-commerce/client";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ChangeKind, connect } from "@csp-commerce/client";
 
-const auth: Interceptor = (next) => (req) => { req.header.set("authorization", `Bearer ${process.env.CSP_TOKEN}`); return next(req); };
-const transport = createGrpcTransport({ baseUrl: `http://${process.env.CSP_ADDR ?? "127.0.0.1:50051"}`, interceptors: [auth] });
-const catalog = createClient(CatalogService, transport);
+const ADDR = process.env.CSP_ADDR ?? "127.0.0.1:50051";
+const TOKEN = process.env.CSP_TOKEN ?? ""; // csp-commerce token --partner us --role sales_agent
+
+const { catalog } = connect({ baseUrl: `http://${ADDR}`, token: TOKEN }); // the token goes on every call
 // Codes a retry cannot cure: the request or the token is wrong. Every other end is a cut.
 const FINAL = [Code.InvalidArgument, Code.Unauthenticated, Code.PermissionDenied];
 let last = BigInt(process.argv[2] ?? 0); // the last revision handled: keep it durably

@@ -1,6 +1,8 @@
 // The public surface of @csp-commerce/client: every generated message, enum and service of
 // csp.commerce.v1, plus the google.rpc error details (for ConnectError.findDetails) and the
 // grpc.health.v1 service. The generated files under src/gen are written by clients/generate.sh.
+// connect() (src/connect.ts, hand-written) gives a client per service with the token on every call.
+export * from "./connect.js";
 export * from "./gen/csp/commerce/v1/common_pb.js";
 export * from "./gen/csp/commerce/v1/catalog_pb.js";
 export * from "./gen/csp/commerce/v1/customer_pb.js";

@@ -1,4 +1,4 @@
-// The README's example (examples/quickstart.ts, compiled to dist/examples), run as a user would.
+// The README's example (examples/quickstart.ts, compiled to dist/examples of the build), run as a user would.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 
-import { PACKAGE_ROOT, startServer, type TestServer } from "./server.js";
+import { BUILD_ROOT, PACKAGE_ROOT, startServer, type TestServer } from "./server.js";
 
 describe("quickstart", () => {
   let server: TestServer;
@@ -16,12 +16,13 @@ describe("quickstart", () => {
   after(() => server?.stop());
 
   it("runs against the server", async () => {
-    const example = join(PACKAGE_ROOT, "dist", "examples", "quickstart.js");
+    const example = join(BUILD_ROOT, "dist", "examples", "quickstart.js");
     const { stdout } = await promisify(execFile)(process.execPath, [example], {
       env: { ...process.env, CSP_ADDR: server.address, CSP_TOKEN: server.token("us", "sales_agent") },
       timeout: 60_000,
     });
     const lines = stdout.split("\n");
+    assert.equal(lines[0], "Fabrikam, Inc. US");
     assert.ok(lines.some((l) => l.startsWith("CFQ7TTC")), stdout);
     assert.ok(lines.some((l) => l.startsWith("customer ")), stdout);
   });

@@ -25,8 +25,10 @@ import {
   OrderService,
 } from "@csp-commerce/client";
 
-// dist/test/server.js -> clients/typescript -> repository root
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+// The build (build.mjs: clients/.cache/typescript/package), whose dist/ holds the compiled tests
+// and examples; the sources (clients/typescript, from build.mjs), and the repository root.
+export const BUILD_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const PACKAGE_ROOT = resolve(process.env.CSP_TS_SOURCE_DIR ?? BUILD_ROOT);
 export const REPO_ROOT = resolve(PACKAGE_ROOT, "..", "..");
 const JWT_SECRET = "typescript-client-tests-secret-0123456789";
 const STARTUP_TIMEOUT_MS = 60_000;

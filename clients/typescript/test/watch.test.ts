@@ -17,7 +17,7 @@ import {
   type WatchCatalogChangesResponse,
 } from "@csp-commerce/client";
 
-import { PACKAGE_ROOT, REPO_ROOT, requestId, startServer, type TestServer } from "./server.js";
+import { BUILD_ROOT, PACKAGE_ROOT, REPO_ROOT, requestId, startServer, type TestServer } from "./server.js";
 
 const DECEMBER = join(REPO_ROOT, "data", "demo", "2026-12");
 const MARKETS = ["US", "DE", "FR", "GB", "IE", "JP", "SK"];
@@ -146,7 +146,7 @@ describe("catalog changes", () => {
     const head = event.value.currentRevision;
     assert.ok(head > 3n);
 
-    const example = join(PACKAGE_ROOT, "dist", "examples", "watch.js");
+    const example = join(BUILD_ROOT, "dist", "examples", "watch.js");
     const child = spawn(process.execPath, [example, String(head - 3n)], {
       env: { ...process.env, CSP_ADDR: server.address, CSP_TOKEN: server.token("us", "sales_agent") },
       stdio: ["ignore", "pipe", "pipe"],
