@@ -6,7 +6,8 @@
 #   clients/generate.sh            # installs the pinned tools if missing, then regenerates
 #
 # Outputs (committed, marked linguist-generated in .gitattributes; never edit them by hand):
-#   clients/python/csp/                  grpcio-tools: *_pb2.py, *_pb2.pyi, *_pb2_grpc.py
+#   clients/python/csp/commerce/v1/      grpcio-tools: *_pb2.py, *_pb2.pyi, *_pb2_grpc.py;
+#                                        mypy-protobuf: *_pb2_grpc.pyi
 #   clients/typescript/src/gen/          protoc-gen-es 2 (target=ts): messages and services,
 #                                        plus google.rpc status/error details and grpc.health.v1
 #   clients/go/commercev1/*.pb.go        protoc-gen-go + protoc-gen-go-grpc (Debian's)
@@ -41,8 +42,12 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/py" "$tmp/ts" "$tmp/go"
 
-say "python (grpcio-tools $GRPCIO_TOOLS_VERSION, $(protoc --version))"
-protoc -Iproto --python_out="$tmp/py" --pyi_out="$tmp/py" --grpc_python_out="$tmp/py" "${PROTOS[@]}"
+say "python (grpcio-tools $GRPCIO_TOOLS_VERSION, $(protoc --version), mypy-protobuf $MYPY_PROTOBUF_VERSION)"
+# Messages: *_pb2.py and *_pb2.pyi (protoc); services: *_pb2_grpc.py (grpcio-tools) and their
+# type stubs *_pb2_grpc.pyi (mypy-protobuf's protoc-gen-mypy_grpc).
+protoc -Iproto --python_out="$tmp/py" --pyi_out="$tmp/py" --grpc_python_out="$tmp/py" \
+  --plugin=protoc-gen-mypy_grpc="$VENV/bin/protoc-gen-mypy_grpc" --mypy_grpc_out="$tmp/py" --mypy_grpc_opt=quiet \
+  "${PROTOS[@]}"
 # Each generated directory is a regular package (csp/ stays a namespace package, so other csp.*
 # distributions can coexist; csp/commerce/__init__.py is hand-written) and ships its type stubs
 # (PEP 561).

@@ -11,6 +11,7 @@ REPO_ROOT="$(cd "$CLIENTS_DIR/.." && pwd)"
 
 # The generators. Changing one changes the generated files: regenerate and commit them together.
 GRPCIO_TOOLS_VERSION="1.85.1" # bundles protoc 35.1 (libprotoc 35.1 = protobuf Python 7.35.1)
+MYPY_PROTOBUF_VERSION="5.1.0" # protoc-gen-mypy_grpc: the *_pb2_grpc.pyi service stubs
 PROTOC_GEN_GO_VERSION="v1.28.1" # Debian bookworm protoc-gen-go 1.28.1
 PROTOC_GEN_GO_GRPC_VERSION="1.0" # Debian bookworm protoc-gen-go-grpc (from grpc-go 1.33.3)
 # protoc-gen-es: the exact version in clients/typescript/package-lock.json.
@@ -36,7 +37,8 @@ die() {
   exit 1
 }
 
-# A virtualenv at clients/.venv with grpcio-tools (the protoc used for every language).
+# A virtualenv at clients/.venv with grpcio-tools (the protoc used for every language) and
+# mypy-protobuf (the Python service stubs' generator).
 ensure_python_tools() {
   if ! command -v python3 >/dev/null 2>&1; then
     die "python3 is missing: install Python 3.10 or newer (Debian: apt-get install -y python3 python3-venv)"
@@ -49,11 +51,12 @@ ensure_python_tools() {
     python3 -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install -y python3-venv)"
   fi
   local have
-  have="$("$PY" -c 'import importlib.metadata as m; print(m.version("grpcio-tools"))' 2>/dev/null || true)"
-  if [[ "$have" != "$GRPCIO_TOOLS_VERSION" ]]; then
-    echo "installing grpcio-tools==$GRPCIO_TOOLS_VERSION into $VENV"
-    "$PY" -m pip install --quiet --disable-pip-version-check "grpcio-tools==$GRPCIO_TOOLS_VERSION" ||
-      die "pip could not install grpcio-tools==$GRPCIO_TOOLS_VERSION"
+  have="$("$PY" -c 'import importlib.metadata as m; print(m.version("grpcio-tools"), m.version("mypy-protobuf"))' 2>/dev/null || true)"
+  if [[ "$have" != "$GRPCIO_TOOLS_VERSION $MYPY_PROTOBUF_VERSION" ]]; then
+    echo "installing grpcio-tools==$GRPCIO_TOOLS_VERSION mypy-protobuf==$MYPY_PROTOBUF_VERSION into $VENV"
+    "$PY" -m pip install --quiet --disable-pip-version-check "grpcio-tools==$GRPCIO_TOOLS_VERSION" \
+      "mypy-protobuf==$MYPY_PROTOBUF_VERSION" ||
+      die "pip could not install grpcio-tools==$GRPCIO_TOOLS_VERSION mypy-protobuf==$MYPY_PROTOBUF_VERSION"
   fi
 }
 
