@@ -38,8 +38,9 @@ func Dial(addr, token string, opts ...grpc.DialOption) (*Clients, error) {
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return nil, fmt.Errorf("commercev1.Dial %q: not a loopback address, and plaintext would send the token in clear: use DialTLS", addr)
 	}
-	// grpc-go 1.33 (Debian's); with grpc-go 1.63 or newer:
-	// grpc.WithTransportCredentials(insecure.NewCredentials()) from google.golang.org/grpc/credentials/insecure.
+	// WithInsecure for Debian's grpc-go 1.33; from 1.34 on it is
+	// grpc.WithTransportCredentials(insecure.NewCredentials()) (google.golang.org/grpc/credentials/insecure),
+	// and from 1.63 on grpc.NewClient replaces grpc.Dial (README.md).
 	return dial(addr, append([]grpc.DialOption{grpc.WithInsecure(),
 		grpc.WithPerRPCCredentials(BearerToken(token, true))}, opts...))
 }
