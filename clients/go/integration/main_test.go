@@ -56,6 +56,8 @@ type server struct {
 	exited  chan error
 	dir     string
 	conn    *grpc.ClientConn
+	// How a client connects: grpc.WithInsecure(), or TLS credentials for a CSP_TLS_* server.
+	transport grpc.DialOption
 
 	mu       sync.Mutex
 	tokens   map[string]string
@@ -128,6 +130,12 @@ func serverEnv(extra ...string) []string {
 // startServer starts the binary on a free port with a fresh SQLite database and the extra
 // environment settings ("CSP_NAME=value").
 func startServer(extra ...string) (*server, error) {
+	return startServerWith(grpc.WithInsecure(), extra...)
+}
+
+// startServerWith is startServer for a server that clients reach with transport (TLS
+// credentials when extra sets CSP_TLS_*).
+func startServerWith(transport grpc.DialOption, extra ...string) (*server, error) {
 	bin, err := serverBinary()
 	if err != nil {
 		return nil, err
@@ -141,10 +149,11 @@ func startServer(extra ...string) (*server, error) {
 		return nil, err
 	}
 	s := &server{
-		binary:  bin,
-		address: fmt.Sprintf("127.0.0.1:%d", port),
-		dir:     dir,
-		tokens:  map[string]string{},
+		binary:    bin,
+		address:   fmt.Sprintf("127.0.0.1:%d", port),
+		dir:       dir,
+		tokens:    map[string]string{},
+		transport: transport,
 	}
 	s.env = serverEnv(
 		"CSP_LISTEN="+s.address,
@@ -171,7 +180,7 @@ func startServer(extra ...string) (*server, error) {
 		s.stop()
 		return nil, err
 	}
-	s.conn, err = grpc.Dial(s.address, grpc.WithInsecure())
+	s.conn, err = grpc.Dial(s.address, s.transport)
 	if err != nil {
 		s.stop()
 		return nil, err
@@ -188,7 +197,7 @@ func (s *server) log() string {
 }
 
 func (s *server) waitUntilServing() error {
-	conn, err := grpc.Dial(s.address, grpc.WithInsecure())
+	conn, err := grpc.Dial(s.address, s.transport)
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,8 @@ class Server:
     env: dict[str, str]
     process: subprocess.Popen
     log_path: Path
+    # Set when the server speaks TLS (CSP_TLS_*): what a client trusts it with.
+    tls: grpc.ChannelCredentials | None = None
     _tokens: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def token(self, partner: str = "us", role: str = "sales_agent") -> str:
@@ -87,7 +89,11 @@ class Server:
 
 def wait_until_serving(server: Server) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    with grpc.insecure_channel(server.address) as channel:
+    with (
+        grpc.secure_channel(server.address, server.tls)
+        if server.tls
+        else grpc.insecure_channel(server.address)
+    ) as channel:
         health = health_pb2_grpc.HealthStub(channel)
         while True:
             if server.process.poll() is not None:
@@ -120,9 +126,12 @@ def kill_and_restart(server: Server) -> None:
 
 
 @contextmanager
-def running_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+def running_server(
+    tmp: Path, extra_env: dict[str, str] | None = None, tls: grpc.ChannelCredentials | None = None
+) -> Iterator[Server]:
     """The binary serving on a free port with a fresh SQLite database in `tmp` (plus
-    `extra_env`, e.g. other CSP_* settings), stopped and cleaned up on exit."""
+    `extra_env`, e.g. other CSP_* settings; `tls`: the credentials a client needs when they set
+    CSP_TLS_*), stopped and cleaned up on exit."""
     binary = server_binary()
     address = f"127.0.0.1:{free_port()}"
     env = server_env(
@@ -135,7 +144,7 @@ def running_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterat
         }
     )
     log_path = tmp / "server.log"
-    srv = Server(binary=binary, address=address, env=env, process=start(binary, env, log_path), log_path=log_path)
+    srv = Server(binary=binary, address=address, env=env, process=start(binary, env, log_path), log_path=log_path, tls=tls)
     try:
         wait_until_serving(srv)
         yield srv

@@ -3,7 +3,10 @@ this machine."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
+from pathlib import Path
 
 import grpc
 import pytest
@@ -11,6 +14,7 @@ import pytest
 import csp.commerce
 from csp.commerce.v1 import cart_pb2, catalog_pb2, customer_pb2, order_pb2
 
+from conftest import running_server
 from support import US_FABRIKAM
 
 
@@ -75,3 +79,36 @@ def test_plaintext_to_another_machine_is_refused_before_the_token_leaves():
         except OSError:  # timeout: nothing (more) arrived
             pass
         assert b"secret-token" not in received
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A key and a self-signed certificate for localhost and 127.0.0.1 (openssl)."""
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )
+    return key, cert
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_connect_over_tls_sends_the_token_with_the_channel_credentials_given(tmp_path):
+    key, cert = self_signed_certificate(tmp_path)
+    trust = grpc.ssl_channel_credentials(root_certificates=cert.read_bytes())
+    tls_env = {"CSP_TLS_CERT_FILE": str(cert), "CSP_TLS_KEY_FILE": str(key)}
+    (tmp_path / "server").mkdir()
+    with running_server(tmp_path / "server", tls_env, tls=trust) as server:
+        port = server.address.rsplit(":", 1)[1]
+        with csp.commerce.connect(f"localhost:{port}", server.token(), tls=trust) as api:
+            customer = api.customers.GetCustomer(
+                customer_pb2.GetCustomerRequest(customer_id=US_FABRIKAM), timeout=15
+            ).customer
+            assert customer.company_name == "Fabrikam, Inc."
+        with csp.commerce.connect(f"localhost:{port}", server.token()) as plaintext:
+            with pytest.raises(grpc.RpcError) as err:
+                plaintext.customers.GetCustomer(
+                    customer_pb2.GetCustomerRequest(customer_id=US_FABRIKAM), timeout=15
+                )
+            assert err.value.code() == grpc.StatusCode.UNAVAILABLE
