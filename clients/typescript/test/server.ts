@@ -84,6 +84,8 @@ export class TestServer {
     private readonly child: ChildProcess,
     private readonly dir: string,
     private readonly logPath: string,
+    /** Set when the server speaks TLS (CSP_TLS_*): the CA a client trusts it with. */
+    readonly ca?: Buffer,
   ) {}
 
   log(): string {
@@ -105,7 +107,8 @@ export class TestServer {
   /** A gRPC transport (HTTP/2) carrying the token of `partner` and `role`, or none. */
   transport(auth: { partner: string; role: string } | null = { partner: "us", role: "sales_agent" }): Transport {
     return createGrpcTransport({
-      baseUrl: `http://${this.address}`,
+      baseUrl: `${this.ca ? "https" : "http"}://${this.address}`,
+      nodeOptions: this.ca ? { ca: this.ca } : undefined,
       interceptors: auth ? [bearer(this.token(auth.partner, auth.role))] : [],
     });
   }
@@ -137,7 +140,8 @@ export class TestServer {
   }
 }
 
-export async function startServer(extraEnv: Record<string, string> = {}): Promise<TestServer> {
+/** `ca`: the CA a client trusts when `extraEnv` sets CSP_TLS_*. */
+export async function startServer(extraEnv: Record<string, string> = {}, ca?: Buffer): Promise<TestServer> {
   const binary = serverBinary();
   const dir = mkdtempSync(join(tmpdir(), "csp-commerce-ts-"));
   const address = `127.0.0.1:${await freePort()}`;
@@ -152,7 +156,7 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
   const log = openSync(logPath, "w");
   const child = spawn(binary, [], { env, stdio: ["ignore", log, log] });
   closeSync(log);
-  const server = new TestServer(binary, address, env, child, dir, logPath);
+  const server = new TestServer(binary, address, env, child, dir, logPath, ca);
   try {
     await waitUntilServing(server, child);
   } catch (e) {
