@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what each client needs (quickly when already installed), optionally checks that the
 # committed generated code is current, and runs the Python, TypeScript and Go suites against the
-# real server binary.
+# real server binary (Go twice: as a module, offline with Debian's sources, and in GOPATH mode;
+# TypeScript on its build outside the checkout, then its packed .tgz installed offline).
 #
 #   clients/test.sh                      # build the server, run the three suites
 #   CHECK_GENERATED=1 clients/test.sh    # also regenerate and fail if `git diff` shows a change
