@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use crate::common::{self, Backend, CuttableProxy, TestApp, health_becomes, rid};
 use csp_commerce::domain::customer::Role;
 use csp_commerce::grpc::pb;
-use pb::watch_catalog_changes_request::Start;
 use pb::watch_catalog_changes_response::Event;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use tonic::Code;
@@ -68,19 +67,7 @@ async fn a_database_outage_is_answered_unavailable_and_the_server_follows_again_
         .into_inner()
         .cart
         .unwrap();
-    let mut stream = a
-        .catalog("us", Role::HelpdeskAgent)
-        .watch_catalog_changes(pb::WatchCatalogChangesRequest {
-            start: Some(Start::FromNow(true)),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(matches!(
-        stream.message().await.unwrap().unwrap().event,
-        Some(Event::Progress(_))
-    ));
+    let (mut stream, _) = common::watch_from_now(&mut a.catalog("us", Role::HelpdeskAgent)).await;
     health_becomes(&a.channel, "", ServingStatus::Serving).await;
 
     proxy.cut();
