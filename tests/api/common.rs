@@ -141,6 +141,8 @@ impl TestApp {
             database_url: database_url.clone(),
             jwt_secret: TEST_SECRET.to_owned(),
             max_db_connections: 8,
+            // Stopping a test server need not wait for balancers' health checks.
+            drain_grace_ms: 0,
             ..Settings::default()
         };
         configure(&mut settings);
@@ -615,4 +617,201 @@ pub async fn upload(
     admin
         .upload_month(tokio_stream::iter(upload_messages(request, 256 << 10)))
         .await
+}
+
+/// A TCP proxy to `upstream` that a test can cut (every live connection dropped, new ones
+/// accepted and closed at once) and restore: a database outage, seen from the server.
+pub struct CuttableProxy {
+    pub addr: std::net::SocketAddr,
+    cut: Arc<tokio::sync::watch::Sender<bool>>,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+impl CuttableProxy {
+    pub async fn start(upstream: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let cut = Arc::new(tokio::sync::watch::channel(false).0);
+        let accepting = tokio::spawn({
+            let cut = cut.clone();
+            async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    if *cut.borrow() {
+                        // Refused: closed at once.
+                        continue;
+                    }
+                    let mut cut = cut.subscribe();
+                    tokio::spawn(async move {
+                        let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await
+                        else {
+                            return;
+                        };
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                            _ = cut.wait_for(|cut| *cut) => {}
+                        }
+                    });
+                }
+            }
+        });
+        Self {
+            addr,
+            cut,
+            accepting,
+        }
+    }
+
+    /// `url` (a PostgreSQL URL) through this proxy.
+    pub fn url(&self, url: &str) -> String {
+        let (scheme, rest) = url.split_once("://").unwrap();
+        let (user, rest) = rest.rsplit_once('@').map_or(("", rest), |(u, r)| (u, r));
+        let (_, path) = rest.split_once('/').unwrap();
+        let at = if user.is_empty() { "" } else { "@" };
+        format!("{scheme}://{user}{at}{}/{path}", self.addr)
+    }
+
+    /// The upstream address of a PostgreSQL `url` (host:port, port 5432 if none).
+    pub fn upstream_of(url: &str) -> std::net::SocketAddr {
+        let (_, rest) = url.split_once("://").unwrap();
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+        let (host, _) = rest.split_once('/').unwrap();
+        let host = if host.contains(':') {
+            host.to_owned()
+        } else {
+            format!("{host}:5432")
+        };
+        use std::net::ToSocketAddrs;
+        host.to_socket_addrs().unwrap().next().unwrap()
+    }
+
+    /// Drops every live connection and refuses new ones until `restore`.
+    pub fn cut(&self) {
+        self.cut.send_replace(true);
+    }
+
+    pub fn restore(&self) {
+        self.cut.send_replace(false);
+    }
+}
+
+impl Drop for CuttableProxy {
+    fn drop(&mut self) {
+        self.accepting.abort();
+        self.cut.send_replace(true);
+    }
+}
+
+/// The health status of `service` ("" for the server as a whole) on `channel`.
+pub async fn health_of(channel: &Channel, service: &str) -> i32 {
+    tonic_health::pb::health_client::HealthClient::new(channel.clone())
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: service.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+}
+
+/// Waits (up to 30 s) until `service` on `channel` reports `status`.
+pub async fn health_becomes(
+    channel: &Channel,
+    service: &str,
+    status: tonic_health::pb::health_check_response::ServingStatus,
+) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while health_of(channel, service).await != status as i32 {
+        assert!(
+            Instant::now() < deadline,
+            "{service:?} did not become {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The server binary run as a child process on a free loopback port, on `database_url`.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub addr: String,
+}
+
+impl ServerProcess {
+    /// Starts it with `env` besides the test's settings, and waits (up to 60 s) until its
+    /// health service answers.
+    pub async fn start(database_url: &str, env: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_csp-commerce"))
+            .arg("serve")
+            .env("CSP_LISTEN", format!("127.0.0.1:{port}"))
+            .env("CSP_DATABASE_URL", database_url)
+            .env("CSP_JWT_SECRET", TEST_SECRET)
+            .env("CSP_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start the server binary");
+        let addr = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(channel) = Channel::from_shared(addr.clone()).unwrap().connect().await {
+                let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+                if health
+                    .check(tonic_health::pb::HealthCheckRequest {
+                        service: "csp.commerce.v1.CartService".into(),
+                    })
+                    .await
+                    .is_ok()
+                {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "the server did not come up");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { child, addr }
+    }
+
+    /// Sends it `signal` (`TERM`, `INT`...) through kill(1).
+    pub fn signal(&self, signal: &str) {
+        let sent = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{signal} failed");
+    }
+
+    /// Waits (up to 60 s) for it to exit; its exit status.
+    pub async fn exited(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A change stream from now on `catalog`, and the revision its first message (progress) says
+/// it starts after.
+pub async fn watch_from_now(
+    catalog: &mut CatalogClient,
+) -> (tonic::Streaming<pb::WatchCatalogChangesResponse>, u64) {
+    use pb::watch_catalog_changes_response::Event;
+    let mut stream = catalog
+        .watch_catalog_changes(pb::WatchCatalogChangesRequest {
+            start: Some(pb::watch_catalog_changes_request::Start::FromNow(true)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    match stream.message().await.unwrap().unwrap().event.unwrap() {
+        Event::Progress(p) => (stream, p.current_revision),
+        other => panic!("{other:?}"),
+    }
 }
