@@ -36,6 +36,8 @@ pub(super) struct Connections<DB: sqlx::Database> {
     /// Each with the moment it was given back.
     idle: std::sync::Mutex<Vec<(DB::Connection, Instant)>>,
     permits: Semaphore,
+    /// The permits there are.
+    size: u32,
 }
 
 /// A connection idle this long is pinged before it is used: a server, proxy or firewall may
@@ -102,6 +104,15 @@ fn conn_err(e: sqlx::Error) -> DbErr {
 }
 
 impl<DB: sqlx::Database> Connections<DB> {
+    /// (taken, idle, at most): a connection is taken while its caller holds a permit.
+    fn use_now(&self) -> (u32, u32, u32) {
+        let idle = self.idle.lock().map_or(0, |idle| idle.len()) as u32;
+        let taken = self
+            .size
+            .saturating_sub(self.permits.available_permits() as u32);
+        (taken, idle, self.size)
+    }
+
     pub(super) fn new(
         options: <DB::Connection as sqlx::Connection>::Options,
         connections: u32,
@@ -110,6 +121,7 @@ impl<DB: sqlx::Database> Connections<DB> {
             options,
             idle: std::sync::Mutex::new(Vec::new()),
             permits: Semaphore::new(connections.max(1) as usize),
+            size: connections.max(1),
         }
     }
 
@@ -204,6 +216,14 @@ impl DirectConnections {
             options,
             connections,
         )))
+    }
+
+    /// How full they are: (taken, idle, at most).
+    pub(super) fn use_now(&self) -> (u32, u32, u32) {
+        match self {
+            DirectConnections::Sqlite(c) => c.use_now(),
+            DirectConnections::Postgres(c) => c.use_now(),
+        }
     }
 
     pub(super) async fn close(&self) {

@@ -35,6 +35,19 @@ use crate::domain::DomainError;
 /// The `application_name` of the PostgreSQL listener's connection.
 pub const LISTENER_APPLICATION_NAME: &str = "csp-listener";
 
+/// How full one set of connections is at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// `pool` (sqlx's pool: transactions, rare statements) or `direct` (the hot statements).
+    pub pool: &'static str,
+    /// Connections a caller holds now.
+    pub in_use: u32,
+    /// Open connections waiting for a caller.
+    pub idle: u32,
+    /// The most there may be.
+    pub max: u32,
+}
+
 #[derive(Clone, Debug)]
 pub(super) struct Engine {
     pool: DatabaseConnection,
@@ -106,6 +119,45 @@ impl Engine {
             direct,
             _file_lock: file_lock,
         })
+    }
+
+    /// How full the pool and the direct connections are, for the metrics.
+    pub(super) fn pool_use(&self) -> [PoolUse; 2] {
+        let (size, idle, max) = match self.backend() {
+            DbBackend::Postgres => {
+                let pool = self.pool.get_postgres_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            DbBackend::Sqlite => {
+                let pool = self.pool.get_sqlite_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            _ => (0, 0, 0),
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+        let (taken, direct_idle, direct_max) = self.direct.use_now();
+        [
+            PoolUse {
+                pool: "pool",
+                in_use: size.saturating_sub(idle),
+                idle,
+                max,
+            },
+            PoolUse {
+                pool: "direct",
+                in_use: taken,
+                idle: direct_idle,
+                max: direct_max,
+            },
+        ]
     }
 
     /// The pool: transactions and the rare statements.
