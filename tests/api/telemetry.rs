@@ -52,21 +52,14 @@ impl Span {
 struct Receiver(Arc<Mutex<Vec<Span>>>);
 
 impl Receiver {
-    /// The spans received so far, once `ready` holds of them (within 30 s: the batch exporter
-    /// sends within seconds).
+    /// The spans received so far, once `ready` holds of them.
     async fn wait_for(&self, what: &str, ready: impl Fn(&[Span]) -> bool) -> Vec<Span> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let spans = self.0.lock().unwrap().clone();
-            if ready(&spans) {
-                return spans;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{what} did not reach the collector: {spans:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        received(
+            what,
+            || self.0.lock().unwrap().clone(),
+            |spans| ready(spans),
+        )
+        .await
     }
 }
 
@@ -103,6 +96,27 @@ impl TraceService for Receiver {
         Ok(tonic::Response::new(ExportTraceServiceResponse {
             partial_success: None,
         }))
+    }
+}
+
+/// What a collector has `read` so far, once `ready` holds of it (within 30 s: exporters send
+/// within seconds).
+async fn received<T: std::fmt::Debug>(
+    what: &str,
+    read: impl Fn() -> T,
+    ready: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let received = read();
+        if ready(&received) {
+            return received;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not reach the collector: {received:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -312,24 +326,13 @@ impl MetricsReceiver {
         (receiver, address)
     }
 
-    /// The series received so far, once `ready` holds of them (within 30 s).
+    /// The series received so far, once `ready` holds of them.
     async fn wait_for(
         &self,
         what: &str,
         ready: impl Fn(&HashMap<Series, f64>) -> bool,
     ) -> HashMap<Series, f64> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let received = self.0.lock().unwrap().clone();
-            if ready(&received) {
-                return received;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{what} did not reach the collector: {received:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        received(what, || self.0.lock().unwrap().clone(), ready).await
     }
 }
 
@@ -428,6 +431,18 @@ async fn known_calls(app: &TestApp) -> [(&'static str, f64); 3] {
     [("0", 3.0), ("5", 2.0), ("16", 1.0)]
 }
 
+/// A change stream of the US partner's sales agent, from now.
+async fn watch_from_now(app: &TestApp) -> tonic::Streaming<pb::WatchCatalogChangesResponse> {
+    app.catalog("us", Role::SalesAgent)
+        .watch_catalog_changes(pb::WatchCatalogChangesRequest {
+            start: Some(pb::watch_catalog_changes_request::Start::FromNow(true)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 fn get_customer_series(name: &str, code: &str) -> Series {
     series(
         name,
@@ -485,15 +500,7 @@ async fn rpc_counts_by_method_and_code_reach_an_otlp_receiver() {
 
     // A stream counts with the code it ends with, sent in its trailers: UNAVAILABLE at
     // shutdown. The provider's last export, as the server stops, carries it.
-    let mut stream = app
-        .catalog("us", Role::SalesAgent)
-        .watch_catalog_changes(pb::WatchCatalogChangesRequest {
-            start: Some(pb::watch_catalog_changes_request::Start::FromNow(true)),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = watch_from_now(&app).await;
     let ended = tokio::spawn(async move {
         loop {
             match stream.message().await {
@@ -574,14 +581,7 @@ async fn the_scrape_endpoint_shows_calls_connections_and_streams(backend: Backen
         return;
     };
     let expected = known_calls(&app).await;
-    let mut catalog = app.catalog("us", Role::SalesAgent);
-    let stream = catalog
-        .watch_catalog_changes(pb::WatchCatalogChangesRequest {
-            start: Some(pb::watch_catalog_changes_request::Start::FromNow(true)),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let stream = watch_from_now(&app).await;
 
     let (status, body) = scrape(&app).await;
     assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
