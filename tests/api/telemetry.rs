@@ -37,6 +37,7 @@ struct Span {
     /// `key=value`.
     attributes: Vec<String>,
     trace_id: String,
+    span_id: String,
     /// Empty for a root span.
     parent_span_id: String,
 }
@@ -88,6 +89,7 @@ impl TraceService for Receiver {
                         name: span.name,
                         attributes,
                         trace_id: hex(&span.trace_id),
+                        span_id: hex(&span.span_id),
                         parent_span_id: hex(&span.parent_span_id),
                     });
                 }
@@ -188,6 +190,19 @@ impl Traced {
     }
 }
 
+impl Traced {
+    fn customers(
+        &self,
+    ) -> pb::customer_service_client::CustomerServiceClient<
+        tonic::service::interceptor::InterceptedService<Channel, common::Bearer>,
+    > {
+        pb::customer_service_client::CustomerServiceClient::with_interceptor(
+            self.channel.clone(),
+            common::us_sales_agent("otel"),
+        )
+    }
+}
+
 /// `message` with a `traceparent` header as another service's client span would send it.
 fn with_traceparent<T>(message: T, traceparent: &str) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
@@ -246,6 +261,16 @@ async fn a_call_with_a_traceparent_joins_the_callers_trace() {
         ))
         .await
         .unwrap();
+    // A call that reads the database: its statements are spans of the same trace.
+    app.customers()
+        .get_customer(with_traceparent(
+            pb::GetCustomerRequest {
+                customer_id: TestApp::customer_id("us-fabrikam"),
+            },
+            &format!("00-{trace_id}-{client_span}-01"),
+        ))
+        .await
+        .unwrap();
     // Malformed: ignored, so each of these calls gets a trace of its own.
     let malformed = [
         format!("00-{trace_id}-{client_span}00-01"), // a span id one byte too long
@@ -263,19 +288,36 @@ async fn a_call_with_a_traceparent_joins_the_callers_trace() {
 
     let spans = app
         .receiver
-        .wait_for("the four calls' spans", |spans| {
-            ["GetProduct", "WatchCatalogChanges"]
+        .wait_for("the five calls' spans", |spans| {
+            ["GetProduct", "WatchCatalogChanges", "GetCustomer"]
                 .iter()
                 .all(|method| spans.iter().any(|s| s.is_rpc(method)))
+                && spans
+                    .iter()
+                    .any(|s| s.name == "db" && s.trace_id == trace_id)
                 && spans.iter().filter(|s| s.is_rpc("ListProducts")).count() == malformed.len()
         })
         .await;
-    for method in ["GetProduct", "WatchCatalogChanges"] {
+    for method in ["GetProduct", "WatchCatalogChanges", "GetCustomer"] {
         let rpc = spans.iter().find(|s| s.is_rpc(method)).unwrap();
         assert_eq!(rpc.trace_id, trace_id, "{method} joins the caller's trace");
         assert_eq!(
             rpc.parent_span_id, client_span,
             "{method}'s server span is a child of the client span"
+        );
+    }
+    // One trace from the caller's client span through the RPC to the database: every
+    // statement GetCustomer ran is a child of its RPC span.
+    let get_customer = spans.iter().find(|s| s.is_rpc("GetCustomer")).unwrap();
+    let statements: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.name == "db" && s.trace_id == trace_id)
+        .collect();
+    assert!(!statements.is_empty());
+    for statement in statements {
+        assert_eq!(
+            statement.parent_span_id, get_customer.span_id,
+            "a statement of GetCustomer is a child of its RPC span: {statement:?}"
         );
     }
     for rpc in spans.iter().filter(|s| s.is_rpc("ListProducts")) {

@@ -27,6 +27,7 @@ use sea_orm::{
 };
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use crate::domain::DomainError;
 
@@ -252,7 +253,10 @@ impl ConnectionTrait for Direct<'_> {
             DirectConnections::Sqlite(_) => Err(DbErr::Custom(
                 "a write on a SQLite reader (writes go through the writer)".into(),
             )),
-            DirectConnections::Postgres(c) => c.execute(statement).await,
+            DirectConnections::Postgres(c) => {
+                let span = super::db_span(DbBackend::Postgres, "execute");
+                c.execute(statement).instrument(span).await
+            }
         }
     }
 
@@ -266,9 +270,10 @@ impl ConnectionTrait for Direct<'_> {
     }
 
     async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let span = super::db_span(self.get_database_backend(), "query");
         match self.0 {
-            DirectConnections::Sqlite(c) => c.fetch_all(statement).await,
-            DirectConnections::Postgres(c) => c.fetch_all(statement).await,
+            DirectConnections::Sqlite(c) => c.fetch_all(statement).instrument(span).await,
+            DirectConnections::Postgres(c) => c.fetch_all(statement).instrument(span).await,
         }
     }
 }

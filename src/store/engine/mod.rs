@@ -30,10 +30,23 @@ pub(super) use direct::Direct;
 pub(super) use guarded::{GuardedWrite, Insert, Outcome};
 pub use sqlite::SqliteSynchronous;
 
+use tracing::Instrument;
+
 use crate::domain::DomainError;
 
 /// The `application_name` of the PostgreSQL listener's connection.
 pub const LISTENER_APPLICATION_NAME: &str = "csp-listener";
+
+/// The span of one statement (or SQLite batch) on a hot path: a child of the RPC's span, so a
+/// trace shows where a call waited on the database. (The pool's rare statements have none.)
+fn db_span(backend: DbBackend, operation: &'static str) -> tracing::Span {
+    let system = match backend {
+        DbBackend::Postgres => "postgresql",
+        DbBackend::Sqlite => "sqlite",
+        _ => "other",
+    };
+    tracing::info_span!("db", db.system.name = system, db.operation.name = operation)
+}
 
 /// How full one set of connections is at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,7 +207,10 @@ impl Engine {
     /// thread, on PostgreSQL as one statement on a direct connection.
     pub(super) async fn write(&self, write: GuardedWrite) -> Result<Outcome, DomainError> {
         if let Some(writer) = &self.writer {
-            let written = writer.write(write.sqlite()?).await?;
+            let written = writer
+                .write(write.sqlite()?)
+                .instrument(db_span(DbBackend::Sqlite, "write"))
+                .await?;
             return Ok(if written {
                 Outcome::Written
             } else {
