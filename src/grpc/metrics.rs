@@ -299,3 +299,56 @@ where
         self.inner.size_hint()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn every_method_of_the_descriptor_sets_has_its_attributes_and_nothing_else_does() {
+        let provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder().build();
+        let layer = RpcMetricsLayer::new(
+            &opentelemetry::metrics::MeterProvider::meter(&provider, "test"),
+            &[
+                crate::grpc::pb::FILE_DESCRIPTOR_SET,
+                b"not a descriptor set",
+            ],
+        );
+        let index = layer.0.paths["/csp.commerce.v1.CustomerService/GetCustomer"];
+        let attributes = &layer.0.methods[index];
+        assert_eq!(
+            attributes.by_code[5]
+                .iter()
+                .map(|kv| format!("{}={}", kv.key, kv.value))
+                .collect::<Vec<_>>(),
+            [
+                "rpc.service=csp.commerce.v1.CustomerService",
+                "rpc.method=GetCustomer",
+                "rpc.grpc.status_code=5"
+            ]
+        );
+        assert!(
+            layer
+                .0
+                .paths
+                .contains_key("/csp.commerce.v1.CatalogService/WatchCatalogChanges")
+        );
+        assert!(!layer.0.paths.contains_key("/csp.commerce.v1.Nothing/Here"));
+        assert_eq!(layer.0.methods[OTHER].method[1].value.as_str(), "_OTHER");
+    }
+
+    #[test]
+    fn a_status_code_is_read_from_grpc_status_and_anything_else_is_unknown() {
+        let headers = |value: &str| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("grpc-status", value.parse().unwrap());
+            headers
+        };
+        assert_eq!(status_code(&http::HeaderMap::new()), None);
+        assert_eq!(status_code(&headers("5")), Some(Code::NotFound));
+        assert_eq!(status_code(&headers("16")), Some(Code::Unauthenticated));
+        assert_eq!(status_code(&headers("99")), Some(Code::Unknown));
+        assert_eq!(status_code(&headers("five")), Some(Code::Unknown));
+    }
+}
