@@ -33,8 +33,14 @@ pub struct Settings {
     pub jwt_rs256_public_key: Option<PathBuf>,
     /// Load the demo catalog and partners into an empty database.
     pub demo: bool,
-    /// OTLP/gRPC endpoint for traces, e.g. `http://127.0.0.1:4317`; none: no export.
+    /// OTLP/gRPC endpoint for traces and metrics, e.g. `http://127.0.0.1:4317`; none: no
+    /// export.
     pub otlp_endpoint: Option<String>,
+    /// How often metrics are pushed to `otlp_endpoint` (milliseconds).
+    pub metrics_export_interval_ms: u64,
+    /// Where to serve Prometheus' `GET /metrics` (plain HTTP/1.1): `host:port`, or a bare
+    /// port for loopback (`9464` is `127.0.0.1:9464`); none: no scrape endpoint.
+    pub metrics_listen: Option<String>,
     /// `tracing` filter, e.g. `info` or `csp_commerce=debug`.
     pub log: String,
     /// Concurrent HTTP/2 streams per connection.
@@ -180,6 +186,8 @@ impl Default for Settings {
             jwt_rs256_public_key: None,
             demo: true,
             otlp_endpoint: None,
+            metrics_export_interval_ms: 60_000,
+            metrics_listen: None,
             log: "info,sqlx=warn,sea_orm=warn".to_owned(),
             max_concurrent_streams: 100,
             change_log_months: 12,
@@ -264,6 +272,19 @@ impl Settings {
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)
+    }
+
+    /// The scrape endpoint's address, if it is on: a bare port is on loopback.
+    pub fn metrics_address(&self) -> Result<Option<SocketAddr>, String> {
+        let Some(text) = self.metrics_listen.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        if let Ok(port) = text.parse::<u16>() {
+            return Ok(Some(SocketAddr::from(([127, 0, 0, 1], port))));
+        }
+        text.parse()
+            .map(Some)
+            .map_err(|_| format!("metrics_listen must be host:port or a port, not {text:?}"))
     }
 
     /// A fresh SQLite file URL for `path`.

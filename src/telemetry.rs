@@ -1,4 +1,9 @@
-//! Logs to stderr (quiet by default) and, when an endpoint is set, OTLP trace export.
+//! Logs to stderr (quiet by default) and, when an endpoint is set, OTLP trace export. Metrics
+//! (`metrics.rs`) belong to each `Application`, exported by OTLP to the same endpoint and
+//! scraped by Prometheus (`scrape.rs`).
+
+pub mod metrics;
+pub mod scrape;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
@@ -37,11 +42,7 @@ pub fn init(filter: &str, otlp_endpoint: Option<&str>) -> anyhow::Result<Telemet
             Some(
                 SdkTracerProvider::builder()
                     .with_batch_exporter(exporter)
-                    .with_resource(
-                        opentelemetry_sdk::Resource::builder()
-                            .with_service_name("csp-commerce")
-                            .build(),
-                    )
+                    .with_resource(resource())
                     .build(),
             )
         }
@@ -57,4 +58,11 @@ pub fn init(filter: &str, otlp_endpoint: Option<&str>) -> anyhow::Result<Telemet
         .with(otel)
         .try_init()?;
     Ok(TelemetryGuard { provider })
+}
+
+/// What every exported span and metric says of its source.
+fn resource() -> opentelemetry_sdk::Resource {
+    opentelemetry_sdk::Resource::builder()
+        .with_service_name("csp-commerce")
+        .build()
 }

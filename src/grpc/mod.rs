@@ -10,6 +10,7 @@ pub mod customer;
 pub mod deadline;
 pub mod error;
 pub mod listener;
+pub mod metrics;
 pub mod order;
 #[cfg(test)]
 mod parse_props;

@@ -1,6 +1,7 @@
 //! The running application as a value: built from settings, bound to a port (0 allowed),
 //! served until a shutdown signal. `main` and the tests build it the same way.
 
+mod gauges;
 mod health;
 mod interceptors;
 mod security;
@@ -24,6 +25,7 @@ use crate::grpc::catalog::CatalogApi;
 use crate::grpc::customer::CustomerApi;
 use crate::grpc::deadline::DeadlineLayer;
 use crate::grpc::listener::{self, Connections, ListenerSettings};
+use crate::grpc::metrics::RpcMetricsLayer;
 use crate::grpc::order::OrderApi;
 use crate::grpc::pb::cart_service_server::CartServiceServer;
 use crate::grpc::pb::catalog_admin_service_server::CatalogAdminServiceServer;
@@ -42,6 +44,8 @@ use crate::service::feed::{ChangeFeed, FeedSettings, StreamLimits};
 use crate::service::orders::OrderService;
 use crate::service::paging::PageTokens;
 use crate::store::Store;
+use crate::telemetry::metrics::Metrics;
+use crate::telemetry::scrape;
 use tonic::service::interceptor::InterceptedService;
 
 use interceptors::{Interceptors, forget_idle_callers};
@@ -63,6 +67,9 @@ pub struct Application {
     feed: ChangeFeed,
     tls: Option<ServerTlsConfig>,
     import_dir: Option<ImportDir>,
+    metrics: Metrics,
+    /// The scrape endpoint's listener, when `metrics_listen` is set.
+    metrics_listener: Option<TcpListener>,
 }
 
 /// The import caps of `settings`.
@@ -85,6 +92,12 @@ impl Application {
             tracing::warn!("using the development JWT secret (loopback only): set CSP_JWT_SECRET");
         }
         let tls = tls_config(&settings)?;
+        let metrics_address = settings.metrics_address().map_err(anyhow::Error::msg)?;
+        let metrics = Metrics::new(
+            settings.otlp_endpoint.as_deref(),
+            Duration::from_millis(settings.metrics_export_interval_ms.max(100)),
+            metrics_address.is_some(),
+        )?;
         let store = Store::connect_with(
             &settings.database_url,
             settings.max_db_connections,
@@ -164,6 +177,14 @@ impl Application {
         let (products, skus, availabilities) = catalog.snapshot().counts();
         let listener = TcpListener::bind(settings.listen).await?;
         let local_addr = listener.local_addr()?;
+        let metrics_listener = match metrics_address {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("metrics_listen {address}"))?,
+            ),
+            None => None,
+        };
         tracing::info!(
             month = ?month.map(|m| m.to_string()),
             products,
@@ -185,7 +206,16 @@ impl Application {
             feed,
             tls,
             import_dir,
+            metrics,
+            metrics_listener,
         })
+    }
+
+    /// Where `GET /metrics` is served, when `metrics_listen` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -258,6 +288,25 @@ impl Application {
             limits: quotas,
         } = Interceptors::new(&self.settings, &self.keys);
         tracing::info!(address = %self.local_addr, "csp-commerce listening");
+        let rpc_metrics = RpcMetricsLayer::new(
+            &self.metrics.meter(),
+            &[
+                pb::FILE_DESCRIPTOR_SET,
+                tonic_health::pb::FILE_DESCRIPTOR_SET,
+                tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+                tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+            ],
+        );
+        let _gauges = gauges::register(&self.metrics.meter(), &self.store, &self.feed);
+        let scrape = match (self.metrics_listener, self.metrics.registry()) {
+            (Some(listener), Some(registry)) => {
+                if let Ok(address) = listener.local_addr() {
+                    tracing::info!(%address, "serving GET /metrics");
+                }
+                Some(tokio::spawn(scrape::serve(listener, registry.clone())))
+            }
+            _ => None,
+        };
         let background = tokio::spawn(provisioning_loop(self.orders.clone()));
         let watchdog = tokio::spawn(self.feed.clone().watchdog());
         let forgetting = tokio::spawn(forget_idle_callers(quotas));
@@ -297,6 +346,8 @@ impl Application {
         }
         let serve = server
             .trace_fn(grpc::trace::rpc_span)
+            // Outermost: it sees every call's final status, the deadline's too.
+            .layer(rpc_metrics)
             .max_concurrent_streams(limits.max_concurrent_streams)
             .http2_keepalive_interval(Some(Duration::from_millis(
                 limits.http2_keepalive_interval_ms,
@@ -378,6 +429,12 @@ impl Application {
         watchdog.abort();
         forgetting.abort();
         pump.abort();
+        if let Some(scrape) = scrape {
+            scrape.abort();
+        }
+        // The last OTLP export, off the runtime's threads (it waits for the collector).
+        let metrics = self.metrics;
+        let _ = tokio::task::spawn_blocking(move || drop(metrics)).await;
         Ok(())
     }
 }

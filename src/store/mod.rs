@@ -32,7 +32,7 @@ use crate::domain::DomainError;
 pub use cache::Standing;
 pub use catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 pub use changes::{CatalogState, NOTIFY_CHANNEL, Published};
-pub use engine::{PROBE_APPLICATION_NAME, Probe, SqliteSynchronous};
+pub use engine::{PROBE_APPLICATION_NAME, PoolUse, Probe, SqliteSynchronous};
 pub use idempotency::WriteKey;
 pub use orders::{CustomerHoldings, Placement, PlannedOrder, Refusal};
 
@@ -157,6 +157,11 @@ impl Store {
 
     pub fn backend(&self) -> DbBackend {
         self.engine.backend()
+    }
+
+    /// How full the pool and the direct connections are now (read by the metrics).
+    pub fn pool_use(&self) -> [PoolUse; 2] {
+        self.engine.pool_use()
     }
 
     pub fn connection(&self) -> &DatabaseConnection {

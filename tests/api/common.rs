@@ -59,6 +59,8 @@ pub struct TestApp {
     pub keys: Arc<csp_commerce::auth::TokenKeys>,
     pub channel: Channel,
     pub database_url: String,
+    /// Where `GET /metrics` is served, when `metrics_listen` was set.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     owns_database: bool,
@@ -151,6 +153,7 @@ impl TestApp {
             .await
             .expect("build the application");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let keys = app.token_keys();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
@@ -168,6 +171,7 @@ impl TestApp {
             keys,
             channel,
             database_url,
+            metrics_addr,
             shutdown: Some(tx),
             server: Some(server),
             owns_database: true,

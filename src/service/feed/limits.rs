@@ -41,6 +41,12 @@ impl StreamCounts {
         }
     }
 
+    /// The streams open in the process.
+    pub(super) fn open_total(&self) -> u32 {
+        let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        open.get(&StreamKey::Total).copied().unwrap_or(0)
+    }
+
     pub(super) fn admit(
         self: &Arc<Self>,
         partner: Option<PartnerId>,

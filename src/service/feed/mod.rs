@@ -117,6 +117,11 @@ impl ChangeFeed {
         *self.head.borrow()
     }
 
+    /// The change streams open now.
+    pub fn open_streams(&self) -> u32 {
+        self.streams.open_total()
+    }
+
     /// Ends every stream with a status telling its subscriber to reconnect, and stops the pump.
     pub fn shut_down(&self) {
         self.shutdown.send_replace(true);

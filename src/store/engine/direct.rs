@@ -27,6 +27,7 @@ use sea_orm::{
 };
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use crate::domain::DomainError;
 
@@ -36,6 +37,8 @@ pub(super) struct Connections<DB: sqlx::Database> {
     /// Each with the moment it was given back.
     idle: std::sync::Mutex<Vec<(DB::Connection, Instant)>>,
     permits: Semaphore,
+    /// The permits there are.
+    size: u32,
 }
 
 /// A connection idle this long is pinged before it is used: a server, proxy or firewall may
@@ -102,6 +105,15 @@ fn conn_err(e: sqlx::Error) -> DbErr {
 }
 
 impl<DB: sqlx::Database> Connections<DB> {
+    /// (taken, idle, at most): a connection is taken while its caller holds a permit.
+    fn use_now(&self) -> (u32, u32, u32) {
+        let idle = self.idle.lock().map_or(0, |idle| idle.len()) as u32;
+        let taken = self
+            .size
+            .saturating_sub(self.permits.available_permits() as u32);
+        (taken, idle, self.size)
+    }
+
     pub(super) fn new(
         options: <DB::Connection as sqlx::Connection>::Options,
         connections: u32,
@@ -110,6 +122,7 @@ impl<DB: sqlx::Database> Connections<DB> {
             options,
             idle: std::sync::Mutex::new(Vec::new()),
             permits: Semaphore::new(connections.max(1) as usize),
+            size: connections.max(1),
         }
     }
 
@@ -221,6 +234,14 @@ impl DirectConnections {
         }
     }
 
+    /// How full they are: (taken, idle, at most).
+    pub(super) fn use_now(&self) -> (u32, u32, u32) {
+        match self {
+            DirectConnections::Sqlite(c) => c.use_now(),
+            DirectConnections::Postgres(c) => c.use_now(),
+        }
+    }
+
     pub(super) async fn close(&self) {
         match self {
             DirectConnections::Sqlite(c) => c.close().await,
@@ -247,7 +268,10 @@ impl ConnectionTrait for Direct<'_> {
             DirectConnections::Sqlite(_) => Err(DbErr::Custom(
                 "a write on a SQLite reader (writes go through the writer)".into(),
             )),
-            DirectConnections::Postgres(c) => c.execute(statement).await,
+            DirectConnections::Postgres(c) => {
+                let span = super::db_span(DbBackend::Postgres, "execute");
+                c.execute(statement).instrument(span).await
+            }
         }
     }
 
@@ -261,9 +285,10 @@ impl ConnectionTrait for Direct<'_> {
     }
 
     async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let span = super::db_span(self.get_database_backend(), "query");
         match self.0 {
-            DirectConnections::Sqlite(c) => c.fetch_all(statement).await,
-            DirectConnections::Postgres(c) => c.fetch_all(statement).await,
+            DirectConnections::Sqlite(c) => c.fetch_all(statement).instrument(span).await,
+            DirectConnections::Postgres(c) => c.fetch_all(statement).instrument(span).await,
         }
     }
 }

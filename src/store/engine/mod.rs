@@ -32,10 +32,36 @@ pub(super) use guarded::{GuardedWrite, Insert, Outcome};
 pub use probe::{PROBE_APPLICATION_NAME, Probe};
 pub use sqlite::SqliteSynchronous;
 
+use tracing::Instrument;
+
 use crate::domain::DomainError;
 
 /// The `application_name` of the PostgreSQL listener's connection.
 pub const LISTENER_APPLICATION_NAME: &str = "csp-listener";
+
+/// The span of one statement (or SQLite batch) on a hot path: a child of the RPC's span, so a
+/// trace shows where a call waited on the database. (The pool's rare statements have none.)
+fn db_span(backend: DbBackend, operation: &'static str) -> tracing::Span {
+    let system = match backend {
+        DbBackend::Postgres => "postgresql",
+        DbBackend::Sqlite => "sqlite",
+        _ => "other",
+    };
+    tracing::info_span!("db", db.system.name = system, db.operation.name = operation)
+}
+
+/// How full one set of connections is at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// `pool` (sqlx's pool: transactions, rare statements) or `direct` (the hot statements).
+    pub pool: &'static str,
+    /// Connections a caller holds now.
+    pub in_use: u32,
+    /// Open connections waiting for a caller.
+    pub idle: u32,
+    /// The most there may be.
+    pub max: u32,
+}
 
 #[derive(Clone, Debug)]
 pub(super) struct Engine {
@@ -110,6 +136,45 @@ impl Engine {
         })
     }
 
+    /// How full the pool and the direct connections are, for the metrics.
+    pub(super) fn pool_use(&self) -> [PoolUse; 2] {
+        let (size, idle, max) = match self.backend() {
+            DbBackend::Postgres => {
+                let pool = self.pool.get_postgres_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            DbBackend::Sqlite => {
+                let pool = self.pool.get_sqlite_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            _ => (0, 0, 0),
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+        let (taken, direct_idle, direct_max) = self.direct.use_now();
+        [
+            PoolUse {
+                pool: "pool",
+                in_use: size.saturating_sub(idle),
+                idle,
+                max,
+            },
+            PoolUse {
+                pool: "direct",
+                in_use: taken,
+                idle: direct_idle,
+                max: direct_max,
+            },
+        ]
+    }
+
     /// The pool: transactions and the rare statements.
     pub(super) fn pool(&self) -> &DatabaseConnection {
         &self.pool
@@ -144,7 +209,10 @@ impl Engine {
     /// thread, on PostgreSQL as one statement on a direct connection.
     pub(super) async fn write(&self, write: GuardedWrite) -> Result<Outcome, DomainError> {
         if let Some(writer) = &self.writer {
-            let written = writer.write(write.sqlite()?).await?;
+            let written = writer
+                .write(write.sqlite()?)
+                .instrument(db_span(DbBackend::Sqlite, "write"))
+                .await?;
             return Ok(if written {
                 Outcome::Written
             } else {
