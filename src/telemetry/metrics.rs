@@ -5,20 +5,22 @@
 
 use std::time::Duration;
 
-use opentelemetry::metrics::{Meter, MeterProvider as _};
+use opentelemetry::metrics::{Meter, MeterProvider as _, NoopMeterProvider};
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 
 /// The meter provider; flushes the OTLP exporter when shut down or dropped.
 #[derive(Debug)]
 pub struct Metrics {
-    provider: SdkMeterProvider,
+    /// `None` when nothing reads the instruments: they are then no-ops (an SDK provider without
+    /// a reader would also log an error for every observable gauge).
+    provider: Option<SdkMeterProvider>,
     registry: Option<prometheus::Registry>,
 }
 
 impl Metrics {
     /// Exports to `otlp_endpoint` every `interval` when set, and fills a Prometheus registry
-    /// when `prometheus`. With neither, the instruments record into nothing that is read.
+    /// when `prometheus`. With neither, the instruments are no-ops.
     /// Call inside the tokio runtime (the OTLP client's channel lives there).
     pub fn new(
         otlp_endpoint: Option<&str>,
@@ -46,14 +48,18 @@ impl Metrics {
                     .build()?,
             );
         }
+        let read = otlp_endpoint.is_some() || registry.is_some();
         Ok(Self {
-            provider: builder.build(),
+            provider: read.then(|| builder.build()),
             registry,
         })
     }
 
     pub fn meter(&self) -> Meter {
-        self.provider.meter("csp-commerce")
+        match &self.provider {
+            Some(provider) => provider.meter("csp-commerce"),
+            None => NoopMeterProvider::new().meter("csp-commerce"),
+        }
     }
 
     /// The registry the scrape endpoint encodes, when it is on.
@@ -65,7 +71,7 @@ impl Metrics {
 impl Drop for Metrics {
     fn drop(&mut self) {
         // The last export: what was counted since the previous one.
-        if let Err(e) = self.provider.shutdown() {
+        if let Some(Err(e)) = self.provider.as_ref().map(SdkMeterProvider::shutdown) {
             tracing::debug!(error = %e, "metrics provider shutdown");
         }
     }
