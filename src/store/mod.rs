@@ -122,6 +122,14 @@ impl Store {
         })
     }
 
+    /// PostgreSQL: the listener (other replicas' notifications) connects to `url` instead of
+    /// the database URL: PostgreSQL itself when the database URL names a transaction pooler.
+    /// Call before the store is cloned.
+    pub fn listen_at(mut self, url: &str) -> Self {
+        self.engine.listen_at(url);
+        self
+    }
+
     pub async fn migrate(&self) -> Result<(), DomainError> {
         migration::Migrator::up(self.engine.pool(), None).await?;
         Ok(())

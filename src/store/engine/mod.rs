@@ -38,7 +38,9 @@ pub const LISTENER_APPLICATION_NAME: &str = "csp-listener";
 #[derive(Clone, Debug)]
 pub(super) struct Engine {
     pool: DatabaseConnection,
-    url: String,
+    /// Where the listener connects: the database URL, unless a pooler stands between the replicas and
+    /// PostgreSQL (LISTEN needs a session of its own, which a transaction pooler cannot give).
+    listen_url: String,
     /// SQLite has one writer at a time, and a writer that finds the file locked backs off by
     /// sleeping (up to 100 ms a try). Queuing this process's writers here instead hands the
     /// lock over at once (the writer thread takes it for each group it writes). Correctness
@@ -100,12 +102,17 @@ impl Engine {
         });
         Ok(Self {
             pool,
-            url: url.to_owned(),
+            listen_url: url.to_owned(),
             write_gate,
             writer,
             direct,
             _file_lock: file_lock,
         })
+    }
+
+    /// The listener connects to `url` (PostgreSQL itself) instead of the database URL.
+    pub(super) fn listen_at(&mut self, url: &str) {
+        url.clone_into(&mut self.listen_url);
     }
 
     /// The pool: transactions and the rare statements.
@@ -187,8 +194,8 @@ impl Engine {
         if self.backend() != DbBackend::Postgres {
             return Ok(None);
         }
-        let options =
-            PgConnectOptions::from_str(&self.url)?.application_name(LISTENER_APPLICATION_NAME);
+        let options = PgConnectOptions::from_str(&self.listen_url)?
+            .application_name(LISTENER_APPLICATION_NAME);
         // One connection, kept as long as it lives (timeouts do not apply to a listener).
         let pool = PgPoolOptions::new()
             .max_connections(1)
