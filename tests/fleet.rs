@@ -15,7 +15,6 @@ mod common;
 mod harness;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use common::rid;
@@ -29,9 +28,9 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 /// One fleet at a time: each is 3 servers, a PostgreSQL and HAProxy on a small machine.
-fn turn() -> MutexGuard<'static, ()> {
-    static TURN: Mutex<()> = Mutex::new(());
-    TURN.lock().unwrap_or_else(PoisonError::into_inner)
+async fn turn() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
 }
 
 const CUSTOMERS: [&str; 3] = [
@@ -118,7 +117,7 @@ async fn calls_since(fleet: &Fleet, before: &[(String, u64, u64)]) -> Vec<u64> {
 /// cart, each caller answered with it, the tables whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkouts_spread_over_the_replicas_make_one_order_per_cart() {
-    let _turn = turn();
+    let _turn = turn().await;
     exactly_once(Options::default()).await;
 }
 
@@ -133,7 +132,7 @@ async fn checkouts_spread_over_the_replicas_make_one_order_per_cart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "pgbouncer 1.18 does not track named prepared statements (README)"]
 async fn checkouts_through_pgbouncer_in_transaction_mode_make_one_order_per_cart() {
-    let _turn = turn();
+    let _turn = turn().await;
     exactly_once(Options {
         through_pgbouncer: true,
         ..Options::default()
@@ -213,7 +212,7 @@ async fn exactly_once(options: Options) {
 async fn a_user_quota_holds_across_the_replicas_divided_among_them() {
     const LIMIT: u64 = 30;
     const CALLS: u64 = 3 * LIMIT;
-    let _turn = turn();
+    let _turn = turn().await;
     let Some(fleet) = Fleet::start(Options {
         env: vec![("CSP_CATALOG_USER_REQUESTS_PER_MINUTE", LIMIT.to_string())],
         ..Options::default()
@@ -301,7 +300,7 @@ async fn read_into(
 /// every change of the month, none twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_whose_replica_is_killed_resumes_through_haproxy_without_loss_or_duplicate() {
-    let _turn = turn();
+    let _turn = turn().await;
     let Some(mut fleet) = Fleet::start(Options::default()).await else {
         return;
     };
@@ -391,7 +390,7 @@ struct Tally {
 async fn a_replica_drained_with_sigterm_under_steady_calls_fails_none() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    let _turn = turn();
+    let _turn = turn().await;
     let Some(mut fleet) = Fleet::start(Options {
         // Longer than HAProxy's check interval x fall + a check's timeout (1.5 s).
         env: vec![("CSP_DRAIN_GRACE_MS", "2500".into())],
@@ -470,7 +469,7 @@ async fn a_replica_drained_with_sigterm_under_steady_calls_fails_none() {
 async fn postgres_restarted_under_load_costs_unavailable_with_retry_info_and_no_order() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    let _turn = turn();
+    let _turn = turn().await;
     let Some(fleet) = Fleet::start(Options::default()).await else {
         return;
     };

@@ -140,6 +140,7 @@ fn template(path: &str, values: &[(&str, String)]) -> String {
 }
 
 /// How the fleet is set up.
+#[derive(Default)]
 pub struct Options {
     /// `CSP_*` settings of every replica, on top of the fleet's own.
     pub env: Vec<(&'static str, String)>,
@@ -148,14 +149,6 @@ pub struct Options {
     pub through_pgbouncer: bool,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            env: Vec::new(),
-            through_pgbouncer: false,
-        }
-    }
-}
 
 /// The quota settings a fleet sets out of reach unless a scenario sets them.
 const QUOTAS: &[&str] = &[
