@@ -73,6 +73,20 @@ pub struct Settings {
     pub http2_keepalive_interval_ms: u64,
     /// ...and a peer that has not answered it within this long is dropped (milliseconds).
     pub http2_keepalive_timeout_ms: u64,
+    /// A connection older than this is asked to go (HTTP/2 GOAWAY: calls in flight finish,
+    /// the client reconnects, through the balancer to any replica), so load spreads over
+    /// replicas started later (milliseconds; 0: no maximum).
+    pub max_connection_age_ms: u64,
+    /// ...and one still open this long after its GOAWAY (a change stream, usually) is
+    /// closed (milliseconds; 0: never).
+    pub max_connection_age_grace_ms: u64,
+    /// On SIGTERM (or SIGINT) the server reports NOT_SERVING at once and keeps serving this
+    /// long, so balancers' health checks see it go before it stops accepting: longer than
+    /// their check interval times their fall count (milliseconds).
+    pub drain_grace_ms: u64,
+    /// Then it stops accepting, ends change streams (with their revision to resume after) and
+    /// waits at most this long for calls in flight (milliseconds).
+    pub drain_timeout_ms: u64,
     /// Deadline of a unary call, and of a stream's start (milliseconds); a shorter
     /// `grpc-timeout` from the client wins. Server streams are not cut.
     pub request_timeout_ms: u64,
@@ -184,6 +198,10 @@ impl Default for Settings {
             idle_timeout_ms: 600_000,
             http2_keepalive_interval_ms: 30_000,
             http2_keepalive_timeout_ms: 10_000,
+            max_connection_age_ms: 300_000,
+            max_connection_age_grace_ms: 60_000,
+            drain_grace_ms: 5_000,
+            drain_timeout_ms: 10_000,
             request_timeout_ms: 30_000,
             admin_request_timeout_ms: 600_000,
             max_request_bytes: 1024 * 1024,

@@ -19,7 +19,7 @@ use csp_commerce::service::paging::PageTokens;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use csp_commerce::startup::{Application, shutdown_signal};
+use csp_commerce::startup::{Application, drain_signal};
 use csp_commerce::store::Store;
 use csp_commerce::{auth::TokenKeys, demo, telemetry};
 
@@ -124,7 +124,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { listen: None }) {
         Command::Serve { .. } => {
             let app = Application::build(settings, Arc::new(SystemClock)).await?;
-            app.run_until(shutdown_signal()).await?;
+            app.run_until(drain_signal()).await?;
         }
         Command::Migrate => {
             let store = Store::connect(&settings.database_url, 1).await?;

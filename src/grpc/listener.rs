@@ -10,6 +10,9 @@
 //!   a TLS hello, when tonic's TLS is layered on top) within it is closed.
 //! - An idle backstop: a connection from which nothing was read for the idle timeout is
 //!   closed (live peers answer the server's HTTP/2 keepalive pings well within it).
+//! - A maximum age: a connection still open `max_age` after it was accepted is closed. The
+//!   server's `max_connection_age` sends its GOAWAY earlier (by the grace); this closes what
+//!   a long stream keeps open after it (tonic's own grace would skip the GOAWAY).
 //! - A kill switch per connection ([`Connections::kill_switch`], found by the peer's address):
 //!   a change stream whose subscriber takes nothing past the slow-subscriber timeout ends its
 //!   connection with it, since hyper neither polls a stream's body while the peer grants no
@@ -45,6 +48,8 @@ pub struct ListenerSettings {
     pub handshake_timeout: Duration,
     pub idle_timeout: Duration,
     pub tcp_keepalive: Duration,
+    /// A connection is closed this long after it was accepted (`None`: never).
+    pub max_age: Option<Duration>,
 }
 
 /// Ends one connection from outside: its next read or write fails, hyper drops it.
@@ -178,6 +183,7 @@ impl Accept {
             read: 0,
             last_read: Instant::now(),
             idle_timeout: self.settings.idle_timeout,
+            closes_at: self.settings.max_age.map(|age| Instant::now() + age),
         }
     }
 }
@@ -205,6 +211,8 @@ pub struct Conn {
     read: u64,
     last_read: Instant,
     idle_timeout: Duration,
+    /// When it is closed whatever it does (its maximum age).
+    closes_at: Option<Instant>,
     /// The handshake deadline, then the next idle check (moved lazily: reads only note the
     /// time).
     deadline: Pin<Box<Sleep>>,
@@ -220,16 +228,29 @@ impl Conn {
                     "no HTTP/2 preface within the handshake timeout",
                 ));
             }
+            let now = Instant::now();
+            if self.closes_at.is_some_and(|at| at <= now) {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "open past its maximum age and grace",
+                ));
+            }
             let idle_until = self.last_read + self.idle_timeout;
-            if idle_until <= Instant::now() {
+            if idle_until <= now {
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
                     "nothing read within the idle timeout",
                 ));
             }
-            self.deadline.as_mut().reset(idle_until.into());
+            let next = self.next_check(idle_until);
+            self.deadline.as_mut().reset(next.into());
         }
         Ok(())
+    }
+
+    /// The earlier of `idle_until` and the maximum age.
+    fn next_check(&self, idle_until: Instant) -> Instant {
+        self.closes_at.map_or(idle_until, |at| at.min(idle_until))
     }
 }
 
@@ -274,7 +295,8 @@ impl AsyncRead for Conn {
                     if before < PREFACE_LEN && this.read >= PREFACE_LEN {
                         // Handshake done: from here the deadline is the idle one.
                         let idle_until = this.last_read + this.idle_timeout;
-                        this.deadline.as_mut().reset(idle_until.into());
+                        let next = this.next_check(idle_until);
+                        this.deadline.as_mut().reset(next.into());
                     }
                 }
                 Poll::Ready(Ok(()))

@@ -1,6 +1,7 @@
 //! The running application as a value: built from settings, bound to a port (0 allowed),
 //! served until a shutdown signal. `main` and the tests build it the same way.
 
+mod health;
 mod interceptors;
 mod security;
 mod tasks;
@@ -13,7 +14,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tonic::transport::{Server, ServerTlsConfig};
-use tonic_health::ServingStatus;
 
 use crate::auth::TokenKeys;
 use crate::config::Settings;
@@ -48,7 +48,7 @@ use interceptors::{Interceptors, forget_idle_callers};
 use security::{refuse_public_dev_secret, tls_config};
 use tasks::provisioning_loop;
 
-pub use tasks::shutdown_signal;
+pub use tasks::{drain_signal, shutdown_signal};
 
 pub struct Application {
     listener: TcpListener,
@@ -204,18 +204,17 @@ impl Application {
         &self.store
     }
 
-    /// Serves until `shutdown` completes, then drains in-flight calls.
+    /// Serves until `shutdown` completes, then drains: NOT_SERVING at once, serving on for
+    /// `drain_grace_ms`, then no new connections, change streams ended with their revision to
+    /// resume after, and calls in flight given up to `drain_timeout_ms`.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let limits = self.settings.clone();
-        let (health_reporter, health) = tonic_health::server::health_reporter();
+        let (health_reporter, health_service) = tonic_health::server::health_reporter();
         // Health and reflection take a few small messages: 100 unfinished 4 MB health checks
         // held 400 MB.
-        let health = health.max_decoding_message_size(limits.probe_max_request_bytes);
-        for name in grpc::SERVICE_NAMES {
-            health_reporter
-                .set_service_status(*name, ServingStatus::Serving)
-                .await;
-        }
+        let health_service =
+            health_service.max_decoding_message_size(limits.probe_max_request_bytes);
+        let health = health::Health::new(health_reporter).await;
         // grpcurl 1.8 speaks only v1alpha; newer tools speak v1: serve both.
         let reflection = || {
             tonic_reflection::server::Builder::configure()
@@ -243,6 +242,14 @@ impl Application {
                         limits.http2_keepalive_interval_ms + limits.http2_keepalive_timeout_ms,
                     )),
                     tcp_keepalive: Duration::from_secs(60),
+                    // Closed this long after the GOAWAY of `max_connection_age`.
+                    max_age: match (
+                        limits.max_connection_age_ms,
+                        limits.max_connection_age_grace_ms,
+                    ) {
+                        (0, _) | (_, 0) => None,
+                        (age, grace) => Some(Duration::from_millis(age.saturating_add(grace))),
+                    },
                 },
                 connections.clone(),
             );
@@ -262,25 +269,37 @@ impl Application {
             self.catalog.published_signal(),
             self.store.publish_notifications(),
         ));
-        let reporter = health_reporter.clone();
+        let probe = tokio::spawn(health::follow_database(self.store.clone(), health.clone()));
         let feed = self.feed.clone();
+        let grace = Duration::from_millis(limits.drain_grace_ms);
+        let (stopping, stopped) = tokio::sync::oneshot::channel();
         let shutdown = async move {
             shutdown.await;
-            tracing::info!("shutting down: ending change streams, draining in-flight calls");
-            // Streams never end by themselves: end them so the drain can finish.
+            // Balancers learn from their health checks first, while every call is still served.
+            health.drain().await;
+            tracing::info!(
+                grace_ms = grace.as_millis() as u64,
+                "shutting down: NOT_SERVING; serving on for the drain grace"
+            );
+            tokio::time::sleep(grace).await;
+            tracing::info!("draining: no new connections; ending change streams, finishing calls");
+            // Streams never end by themselves: end them (each with its revision to resume
+            // after) so the drain can finish.
             feed.shut_down();
-            for name in grpc::SERVICE_NAMES {
-                reporter
-                    .set_service_status(*name, ServingStatus::NotServing)
-                    .await;
-            }
+            let _ = stopping.send(());
         };
         let mut server = Server::builder();
         if let Some(tls) = self.tls {
             // Over our incoming stream too: tonic runs the TLS handshake on each connection.
             server = server.tls_config(tls)?;
         }
-        server
+        if limits.max_connection_age_ms > 0 {
+            // GOAWAY once a connection is this old (over our incoming stream too: tonic applies
+            // it to every connection it serves). The grace is `listener.rs`'s: tonic's own
+            // skips the GOAWAY when a grace is set.
+            server = server.max_connection_age(Duration::from_millis(limits.max_connection_age_ms));
+        }
+        let serve = server
             .trace_fn(grpc::trace::rpc_span)
             .max_concurrent_streams(limits.max_concurrent_streams)
             .http2_keepalive_interval(Some(Duration::from_millis(
@@ -294,7 +313,7 @@ impl Application {
                 limit: Duration::from_millis(limits.request_timeout_ms),
                 admin_limit: Duration::from_millis(limits.admin_request_timeout_ms),
             })
-            .add_service(health)
+            .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service({
@@ -346,8 +365,19 @@ impl Application {
                 admin,
             ))
             // Our accept loop: connection cap, handshake and idle timeouts, kill switches.
-            .serve_with_incoming_shutdown(incoming, shutdown)
-            .await?;
+            .serve_with_incoming_shutdown(incoming, shutdown);
+        let drain_timeout = Duration::from_millis(limits.drain_timeout_ms);
+        tokio::select! {
+            served = serve => served?,
+            () = async {
+                let _ = stopped.await;
+                tokio::time::sleep(drain_timeout).await;
+            } => tracing::warn!(
+                timeout_ms = drain_timeout.as_millis() as u64,
+                "calls still in flight after the drain timeout are cut"
+            ),
+        }
+        probe.abort();
         background.abort();
         watchdog.abort();
         forgetting.abort();

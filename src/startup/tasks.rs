@@ -24,6 +24,17 @@ pub(super) async fn provisioning_loop(orders: OrderService) {
     }
 }
 
+/// Completes on the first SIGINT or SIGTERM, which starts the drain (`Application::run_until`);
+/// a second one, during the drain, ends the process at once (exit status 130).
+pub async fn drain_signal() {
+    shutdown_signal().await;
+    tokio::spawn(async {
+        shutdown_signal().await;
+        tracing::warn!("a second signal during the drain: exiting now");
+        std::process::exit(130);
+    });
+}
+
 /// Completes on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

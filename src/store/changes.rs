@@ -240,6 +240,10 @@ impl Store {
     }
 }
 
+/// The listener's first wait before it tries again after a failure, and its longest.
+const RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(100);
+const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Why the listener stopped listening without an error.
 enum Stopped {
     /// The receiver of publishes went away (or there is nothing to listen to, on SQLite).
@@ -265,21 +269,38 @@ impl Store {
         let store = self.clone();
         tokio::spawn(async move {
             let mut again = false;
+            // While it fails: the next try waits 100 ms, doubling up to 1 s, or until the
+            // health probe sees the database answer again.
+            let mut retry = RETRY_FIRST;
+            let mut failing = false;
             loop {
+                let database_back = store.database_back.notified();
                 let outcome = store.listen(&tx, again).await;
                 store.standings.disable();
                 again = true;
                 match outcome {
                     Ok(Stopped::ReceiverGone) => return,
                     // Reconnect at once: nothing is cached until then.
-                    Ok(Stopped::ConnectionLost) => tracing::warn!(
-                        "the listener's connection to PostgreSQL was lost: other replicas' \
-                         changes may have been missed, so customer standings are forgotten and \
-                         none is cached until it listens again"
-                    ),
+                    Ok(Stopped::ConnectionLost) => {
+                        failing = false;
+                        retry = RETRY_FIRST;
+                        tracing::warn!(
+                            "the listener's connection to PostgreSQL was lost: other replicas' \
+                             changes may have been missed, so customer standings are forgotten \
+                             and none is cached until it listens again"
+                        );
+                    }
                     Err(e) => {
-                        tracing::warn!(error = %e, "listening for catalog publishes and customer changes failed; customer standings are not cached until it listens again; reconnecting");
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        // Once per outage, not at every try.
+                        if !failing {
+                            tracing::warn!(error = %e, "listening for catalog publishes and customer changes failed; customer standings are not cached until it listens again; reconnecting");
+                        }
+                        failing = true;
+                        tokio::select! {
+                            () = tokio::time::sleep(retry) => {}
+                            () = database_back => {}
+                        }
+                        retry = (retry * 2).min(RETRY_MAX);
                     }
                 }
             }

@@ -32,7 +32,7 @@ use crate::domain::DomainError;
 pub use cache::Standing;
 pub use catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 pub use changes::{CatalogState, NOTIFY_CHANNEL, Published};
-pub use engine::SqliteSynchronous;
+pub use engine::{PROBE_APPLICATION_NAME, Probe, SqliteSynchronous};
 pub use idempotency::WriteKey;
 pub use orders::{CustomerHoldings, Placement, PlannedOrder, Refusal};
 
@@ -47,6 +47,9 @@ pub struct Store {
     carts: Arc<cache::CachedCarts>,
     /// PostgreSQL: tells other replicas what holdings changed.
     announcer: Option<cache::Announcer>,
+    /// Woken when the database answers again after an outage: the listener reconnects at
+    /// once instead of at its next retry.
+    database_back: Arc<tokio::sync::Notify>,
 }
 
 impl From<DbErr> for DomainError {
@@ -59,9 +62,20 @@ impl From<DbErr> for DomainError {
                 retry_after: Duration::from_secs(1),
             };
         }
+        if engine::unreachable(&e) {
+            tracing::warn!(error = %e, "the database is unreachable");
+            return DomainError::Overloaded {
+                reason: DATABASE_UNAVAILABLE,
+                message: "the database is unreachable for now".to_owned(),
+                retry_after: Duration::from_secs(1),
+            };
+        }
         DomainError::Internal(format!("database: {e}"))
     }
 }
+
+/// The ErrorInfo reason of the UNAVAILABLE answer while the database cannot be reached.
+pub const DATABASE_UNAVAILABLE: &str = "DATABASE_UNAVAILABLE";
 
 /// Whether no pooled connection came free within the acquire timeout (sqlx's `PoolTimedOut`,
 /// which SeaORM wraps as `ConnectionAcquire(Timeout)` or, on some paths, in a runtime error).
@@ -119,6 +133,7 @@ impl Store {
             carts: Arc::new(cache::CachedCarts::new(sole_writer)),
             announcer,
             engine,
+            database_back: Arc::default(),
         })
     }
 
@@ -128,6 +143,19 @@ impl Store {
     pub fn listen_at(mut self, url: &str) -> Self {
         self.engine.listen_at(url);
         self
+    }
+
+    /// A probe of whether the database answers, on a connection of its own, each probe within
+    /// `timeout` (always yes on SQLite).
+    pub fn probe(&self, timeout: Duration) -> Probe {
+        self.engine.probe(timeout)
+    }
+
+    /// Says the database answers again after an outage: the connections kept idle through it
+    /// (dead now) are closed, and what waits to retry retries now.
+    pub fn database_returned(&self) {
+        self.engine.forget_idle();
+        self.database_back.notify_waiters();
     }
 
     pub async fn migrate(&self) -> Result<(), DomainError> {

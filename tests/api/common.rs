@@ -141,6 +141,8 @@ impl TestApp {
             database_url: database_url.clone(),
             jwt_secret: TEST_SECRET.to_owned(),
             max_db_connections: 8,
+            // Stopping a test server need not wait for balancers' health checks.
+            drain_grace_ms: 0,
             ..Settings::default()
         };
         configure(&mut settings);
@@ -615,4 +617,114 @@ pub async fn upload(
     admin
         .upload_month(tokio_stream::iter(upload_messages(request, 256 << 10)))
         .await
+}
+
+/// A TCP proxy to `upstream` that a test can cut (every live connection dropped, new ones
+/// accepted and closed at once) and restore: a database outage, seen from the server.
+pub struct CuttableProxy {
+    pub addr: std::net::SocketAddr,
+    cut: Arc<tokio::sync::watch::Sender<bool>>,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+impl CuttableProxy {
+    pub async fn start(upstream: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let cut = Arc::new(tokio::sync::watch::channel(false).0);
+        let accepting = tokio::spawn({
+            let cut = cut.clone();
+            async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    if *cut.borrow() {
+                        // Refused: closed at once.
+                        continue;
+                    }
+                    let mut cut = cut.subscribe();
+                    tokio::spawn(async move {
+                        let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await
+                        else {
+                            return;
+                        };
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                            _ = cut.wait_for(|cut| *cut) => {}
+                        }
+                    });
+                }
+            }
+        });
+        Self {
+            addr,
+            cut,
+            accepting,
+        }
+    }
+
+    /// `url` (a PostgreSQL URL) through this proxy.
+    pub fn url(&self, url: &str) -> String {
+        let (scheme, rest) = url.split_once("://").unwrap();
+        let (user, rest) = rest.rsplit_once('@').map_or(("", rest), |(u, r)| (u, r));
+        let (_, path) = rest.split_once('/').unwrap();
+        let at = if user.is_empty() { "" } else { "@" };
+        format!("{scheme}://{user}{at}{}/{path}", self.addr)
+    }
+
+    /// The upstream address of a PostgreSQL `url` (host:port, port 5432 if none).
+    pub fn upstream_of(url: &str) -> std::net::SocketAddr {
+        let (_, rest) = url.split_once("://").unwrap();
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+        let (host, _) = rest.split_once('/').unwrap();
+        let host = if host.contains(':') {
+            host.to_owned()
+        } else {
+            format!("{host}:5432")
+        };
+        use std::net::ToSocketAddrs;
+        host.to_socket_addrs().unwrap().next().unwrap()
+    }
+
+    /// Drops every live connection and refuses new ones until `restore`.
+    pub fn cut(&self) {
+        self.cut.send_replace(true);
+    }
+
+    pub fn restore(&self) {
+        self.cut.send_replace(false);
+    }
+}
+
+impl Drop for CuttableProxy {
+    fn drop(&mut self) {
+        self.accepting.abort();
+        self.cut.send_replace(true);
+    }
+}
+
+/// The health status of `service` ("" for the server as a whole) on `channel`.
+pub async fn health_of(channel: &Channel, service: &str) -> i32 {
+    tonic_health::pb::health_client::HealthClient::new(channel.clone())
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: service.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+}
+
+/// Waits (up to 30 s) until `service` on `channel` reports `status`.
+pub async fn health_becomes(
+    channel: &Channel,
+    service: &str,
+    status: tonic_health::pb::health_check_response::ServingStatus,
+) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while health_of(channel, service).await != status as i32 {
+        assert!(
+            Instant::now() < deadline,
+            "{service:?} did not become {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -128,12 +128,19 @@ pub(in crate::grpc) fn stream_end(end: StreamEnd) -> Status {
             format!("the subscriber did not keep up: resume after revision {resume_after}"),
             info("SUBSCRIBER_TOO_SLOW", resume_after),
         ),
-        StreamEnd::Busy { resume_after } => {
-            let mut details = info("DATABASE_BUSY", resume_after);
-            details.set_retry_info(Some(std::time::Duration::from_secs(1)));
+        StreamEnd::Busy {
+            reason,
+            retry_after,
+            resume_after,
+        } => {
+            let mut details = info(reason, resume_after);
+            details.set_retry_info(Some(retry_after));
             Status::with_error_details(
                 tonic::Code::Unavailable,
-                format!("the service is busy: resume after revision {resume_after} in a second"),
+                format!(
+                    "the service is busy: resume after revision {resume_after} in {} ms",
+                    retry_after.as_millis()
+                ),
                 details,
             )
         }

@@ -62,8 +62,11 @@ pub enum StreamEnd {
     TooSlow {
         resume_after: u64,
     },
-    /// The database is busy: resume after `resume_after`, after a while.
+    /// The database is busy or unreachable (`reason`): resume after `resume_after`, after
+    /// `retry_after`.
     Busy {
+        reason: &'static str,
+        retry_after: std::time::Duration,
         resume_after: u64,
     },
     Failed(String),

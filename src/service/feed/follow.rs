@@ -105,7 +105,13 @@ impl ChangeFeed {
                 self.store.changes_after(sender.last, BATCH as u64).await
             };
             let batch = read.map_err(|e| match e {
-                DomainError::Overloaded { .. } => StreamEnd::Busy {
+                DomainError::Overloaded {
+                    reason,
+                    retry_after,
+                    ..
+                } => StreamEnd::Busy {
+                    reason,
+                    retry_after,
                     resume_after: sender.last,
                 },
                 e => StreamEnd::Failed(e.to_string()),

@@ -1,6 +1,7 @@
 //! The pump: one per process, it reads the log past the head and broadcasts what it finds.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::{Notify, mpsc};
@@ -9,6 +10,10 @@ use super::events::{LiveBatch, SharedChange, WireBatch};
 use super::{BATCH, ChangeFeed, PUMP_BATCHES};
 use crate::domain::DomainError;
 use crate::domain::changes::CatalogChange;
+
+/// The pump's first wait before it tries again after a failure, and its longest.
+const RETRY_FIRST: Duration = Duration::from_millis(100);
+const RETRY_MAX: Duration = Duration::from_secs(1);
 
 impl ChangeFeed {
     /// Broadcasts what the log holds past the head; reloads the snapshot when another replica
@@ -61,15 +66,36 @@ impl ChangeFeed {
         let mut shutdown = self.shutdown.subscribe();
         let mut poll = tokio::time::interval(self.settings.poll_interval);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // After a failure (the database is away): the next try in 100 ms, doubling up to 1 s,
+        // so the feed follows again within about a second of the database's return.
+        let mut retry: Option<Duration> = None;
         loop {
+            let retrying = async {
+                match retry {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 () = local.notified() => {}
                 Some(()) = notifications.recv() => {}
                 _ = poll.tick() => {}
+                () = retrying => {}
                 _ = shutdown.changed() => return,
             }
-            if let Err(e) = self.catch_up().await {
-                tracing::warn!(error = %e, "catching up with the change log failed; retrying");
+            match self.catch_up().await {
+                Ok(()) => {
+                    if retry.take().is_some() {
+                        tracing::info!("following the change log again");
+                    }
+                }
+                Err(e) => {
+                    // Once per outage, not at every try.
+                    if retry.is_none() {
+                        tracing::warn!(error = %e, "catching up with the change log failed; retrying");
+                    }
+                    retry = Some(retry.map_or(RETRY_FIRST, |wait| (wait * 2).min(RETRY_MAX)));
+                }
             }
         }
     }

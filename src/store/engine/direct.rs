@@ -139,6 +139,13 @@ impl<DB: sqlx::Database> Connections<DB> {
         Ok((permit, taken))
     }
 
+    /// Drops the idle connections (their sockets closed): after an outage they are dead.
+    fn forget_idle(&self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.clear();
+        }
+    }
+
     pub(super) async fn close(&self) {
         let idle = match self.idle.lock() {
             Ok(mut idle) => std::mem::take(&mut *idle),
@@ -204,6 +211,14 @@ impl DirectConnections {
             options,
             connections,
         )))
+    }
+
+    /// Drops the idle connections: after an outage they are dead.
+    pub(super) fn forget_idle(&self) {
+        match self {
+            DirectConnections::Sqlite(c) => c.forget_idle(),
+            DirectConnections::Postgres(c) => c.forget_idle(),
+        }
     }
 
     pub(super) async fn close(&self) {

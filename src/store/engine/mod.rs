@@ -13,6 +13,7 @@
 
 mod direct;
 mod guarded;
+mod probe;
 mod sqlite;
 #[cfg(test)]
 mod tests;
@@ -28,6 +29,7 @@ use sea_orm::{
 
 pub(super) use direct::Direct;
 pub(super) use guarded::{GuardedWrite, Insert, Outcome};
+pub use probe::{PROBE_APPLICATION_NAME, Probe};
 pub use sqlite::SqliteSynchronous;
 
 use crate::domain::DomainError;
@@ -38,7 +40,8 @@ pub const LISTENER_APPLICATION_NAME: &str = "csp-listener";
 #[derive(Clone, Debug)]
 pub(super) struct Engine {
     pool: DatabaseConnection,
-    /// Where the listener connects: the database URL, unless a pooler stands between the replicas and
+    url: String,
+    /// Where the listener connects: `url`, unless a pooler stands between the replicas and
     /// PostgreSQL (LISTEN needs a session of its own, which a transaction pooler cannot give).
     listen_url: String,
     /// SQLite has one writer at a time, and a writer that finds the file locked backs off by
@@ -102,6 +105,7 @@ impl Engine {
         });
         Ok(Self {
             pool,
+            url: url.to_owned(),
             listen_url: url.to_owned(),
             write_gate,
             writer,
@@ -184,6 +188,32 @@ impl Engine {
         Ok(())
     }
 
+    /// Closes the idle connections of the pool and the direct ones (PostgreSQL): after an
+    /// outage they are dead, and each would fail one more call.
+    pub(super) fn forget_idle(&self) {
+        self.direct.forget_idle();
+        if self.backend() != DbBackend::Postgres {
+            return;
+        }
+        let pool = self.pool.get_postgres_connection_pool();
+        let mut idle = Vec::new();
+        while let Some(connection) = pool.try_acquire() {
+            idle.push(connection);
+        }
+        for mut connection in idle {
+            connection.close_on_drop();
+        }
+    }
+
+    /// A probe of whether the database answers, on a connection of its own (PostgreSQL),
+    /// each probe within `timeout`.
+    pub(super) fn probe(&self, timeout: Duration) -> Probe {
+        Probe::new(
+            (self.backend() == DbBackend::Postgres).then_some(self.url.as_str()),
+            timeout,
+        )
+    }
+
     /// PostgreSQL: a listener for notifications, on a connection of its own named
     /// [`LISTENER_APPLICATION_NAME`] (so an operator sees it in `pg_stat_activity`); `None` on
     /// SQLite (one process owns the file: there is nobody else to hear from).
@@ -224,4 +254,34 @@ fn refused_by_a_key(e: &DbErr) -> bool {
         e.sql_err(),
         Some(SqlErr::UniqueConstraintViolation(_) | SqlErr::ForeignKeyConstraintViolation(_))
     )
+}
+
+/// Whether `e` says the database cannot be reached now (it is down, restarting, refusing
+/// connections, or the connection broke), as opposed to a statement it refused: the one place
+/// that tells an outage, answered UNAVAILABLE with a retry delay, from a bug. Checked on the
+/// sqlx error SeaORM wraps: its I/O and TLS failures, a pool closed, and PostgreSQL's
+/// SQLSTATEs of class 08 (connection exception), 57P01-57P03 (admin or crash shutdown, cannot
+/// connect now) and 53300 (too many connections).
+pub(super) fn unreachable(e: &DbErr) -> bool {
+    use sea_orm::{ConnAcquireErr, RuntimeErr, sqlx::Error};
+    let sqlx = match e {
+        DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match &**sqlx {
+        Error::Io(_) | Error::Tls(_) | Error::PoolClosed | Error::WorkerCrashed => true,
+        // A peer that closes before the handshake's first answer (a proxy or pooler with no
+        // server behind it) reads as a malformed answer to the TLS request.
+        Error::Protocol(_) => matches!(e, DbErr::Conn(_)),
+        Error::Database(db) => db.code().is_some_and(|code| unreachable_sqlstate(&code)),
+        _ => false,
+    }
+}
+
+/// PostgreSQL's SQLSTATEs that mean "not now" rather than "not this statement".
+fn unreachable_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
 }

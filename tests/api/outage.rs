@@ -1,0 +1,221 @@
+//! A running server whose database goes away and comes back (PostgreSQL behind a TCP proxy
+//! the test cuts: live connections dropped, new ones refused), and the server's connections'
+//! maximum age.
+
+use std::time::{Duration, Instant};
+
+use crate::common::{self, Backend, CuttableProxy, TestApp, health_becomes, rid};
+use csp_commerce::domain::customer::Role;
+use csp_commerce::grpc::pb;
+use pb::watch_catalog_changes_request::Start;
+use pb::watch_catalog_changes_response::Event;
+use sea_orm::{ConnectionTrait, Database, Statement};
+use tonic::Code;
+use tonic_health::pb::health_check_response::ServingStatus;
+
+/// Asserts the answer a caller gets while the database is away: UNAVAILABLE (which clients
+/// and proxies retry), with an ErrorInfo and a RetryInfo.
+fn assert_database_away(status: &tonic::Status) {
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    let details = common::details(status);
+    let reason = &details.error_info().expect("an ErrorInfo").reason;
+    assert!(
+        reason == "DATABASE_UNAVAILABLE" || reason == "DATABASE_BUSY",
+        "{status:?}"
+    );
+    assert!(details.retry_info().is_some(), "no RetryInfo in {status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_is_answered_unavailable_and_the_server_follows_again_after_it() {
+    if common::postgres_skipped() {
+        return;
+    }
+    let admin_url = std::env::var("CSP_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| common::DEFAULT_PG_ADMIN_URL.to_owned());
+    let proxy = CuttableProxy::start(CuttableProxy::upstream_of(&admin_url)).await;
+    // Replica A reaches the database through the proxy; B directly, and publishes.
+    let a = TestApp::spawn_with(Backend::Postgres, |s| {
+        s.database_url = proxy.url(&s.database_url);
+        s.db_acquire_timeout_ms = 1_000;
+        // Only the listener (and the pump's retries) can bring B's publish to A.
+        s.change_poll_interval_ms = 60_000;
+    })
+    .await
+    .unwrap();
+    let b = a.replica(|_| {}).await;
+
+    let mut catalog = a.catalog("us", Role::SalesAgent);
+    let item = common::commercial_availability(&mut catalog, ("CFQ7TTC0RDXR", "0001"), "US")
+        .await
+        .catalog_item_id;
+    let mut carts = a.carts("us", Role::SalesAgent);
+    let create = |request_id: String| pb::CreateCartRequest {
+        request_id,
+        customer_id: TestApp::customer_id("us-fabrikam"),
+        lines: vec![pb::CartLineInput {
+            catalog_item_id: item.clone(),
+            quantity: 1,
+            term: pb::TermDuration::P1y.into(),
+            billing_cycle: pb::BillingCycle::Annual.into(),
+            provisioning_context: None,
+        }],
+    };
+    let cart = carts
+        .create_cart(create(rid()))
+        .await
+        .unwrap()
+        .into_inner()
+        .cart
+        .unwrap();
+    let mut stream = a
+        .catalog("us", Role::HelpdeskAgent)
+        .watch_catalog_changes(pb::WatchCatalogChangesRequest {
+            start: Some(Start::FromNow(true)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(matches!(
+        stream.message().await.unwrap().unwrap().event,
+        Some(Event::Progress(_))
+    ));
+    health_becomes(&a.channel, "", ServingStatus::Serving).await;
+
+    proxy.cut();
+    let checkout = common::checkout_request(&cart);
+    let refused = carts.checkout(checkout.clone()).await.unwrap_err();
+    assert_database_away(&refused);
+    assert_database_away(&carts.create_cart(create(rid())).await.unwrap_err());
+    for service in [
+        "",
+        "csp.commerce.v1.CartService",
+        "csp.commerce.v1.OrderService",
+    ] {
+        health_becomes(&a.channel, service, ServingStatus::NotServing).await;
+    }
+
+    proxy.restore();
+    let back = Instant::now();
+    health_becomes(&a.channel, "", ServingStatus::Serving).await;
+    health_becomes(
+        &a.channel,
+        "csp.commerce.v1.CartService",
+        ServingStatus::Serving,
+    )
+    .await;
+    eprintln!(
+        "SERVING again {:?} after the database returned",
+        back.elapsed()
+    );
+    // The same checkout, retried as its RetryInfo says, places the one order.
+    let order = loop {
+        match carts.checkout(checkout.clone()).await {
+            Ok(placed) => break placed.into_inner().order.unwrap(),
+            Err(status) => {
+                assert_database_away(&status);
+                assert!(back.elapsed() < Duration::from_secs(30), "{status:?}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let again = carts.checkout(checkout).await.unwrap().into_inner();
+    assert_eq!(again.order.unwrap().id, order.id);
+    let db = Database::connect(&a.database_url).await.unwrap();
+    let orders: i64 = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT COUNT(*) FROM orders WHERE cart_id = $1",
+            [cart.id.clone().into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index(0)
+        .unwrap();
+    assert_eq!(orders, 1, "one order for the cart");
+    let _ = db.close().await;
+    common::assert_orders_whole(&a.database_url).await;
+
+    // A month published on B after the return reaches A's subscriber, which stayed open.
+    let mut admin = b.admin(None, Role::CatalogAdmin);
+    common::upload(
+        &mut admin,
+        &common::month_request("2026-12", &common::demo_dir("2026-12")),
+    )
+    .await
+    .unwrap();
+    let published = admin
+        .publish_month(pb::PublishMonthRequest {
+            request_id: rid(),
+            month: "2026-12".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let publish_answered = Instant::now();
+    let mut last = 0;
+    while last < published.last_revision {
+        let message = tokio::time::timeout(Duration::from_secs(30), stream.message())
+            .await
+            .expect("the stream on A received nothing after the outage")
+            .unwrap()
+            .expect("the stream on A ended");
+        if let Some(Event::Changes(batch)) = message.event {
+            if last == 0 {
+                assert_eq!(batch.changes[0].revision, published.first_revision);
+            }
+            last = batch.changes.last().map_or(last, |c| c.revision);
+        }
+    }
+    eprintln!(
+        "the month published on B reached A's subscriber {:?} after its publish answered",
+        publish_answered.elapsed()
+    );
+    drop(stream);
+    b.stop().await;
+    a.stop().await;
+}
+
+/// A connection older than `max_connection_age_ms` is sent a GOAWAY: an idle raw HTTP/2
+/// client sees the server end it (long before the grace, the idle and the keepalive limits
+/// would), and a channel's calls go on, on a new connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_past_its_maximum_age_is_sent_away_and_calls_go_on() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.max_connection_age_ms = 1_000;
+        s.max_connection_age_grace_ms = 600_000;
+    })
+    .await
+    .unwrap();
+    let tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let (_sender, connection) =
+        hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .handshake::<_, http_body_util::Empty<bytes::Bytes>>(hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .unwrap();
+    let opened = Instant::now();
+    tokio::time::timeout(Duration::from_secs(60), connection)
+        .await
+        .expect("the server never ended a connection past its maximum age")
+        .expect("the connection was ended gracefully (GOAWAY), not cut");
+    eprintln!(
+        "the server sent its idle connection away after {:?}",
+        opened.elapsed()
+    );
+
+    // The channel's connection ages too: calls across its age are all answered.
+    let mut catalog = app.catalog("us", Role::SalesAgent);
+    for _ in 0..4 {
+        catalog
+            .list_products(pb::ListProductsRequest {
+                page_size: 1,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    app.stop().await;
+}
