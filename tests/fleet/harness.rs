@@ -149,7 +149,6 @@ pub struct Options {
     pub through_pgbouncer: bool,
 }
 
-
 /// The quota settings a fleet sets out of reach unless a scenario sets them.
 const QUOTAS: &[&str] = &[
     "CSP_PARTNER_ORDER_REQUESTS_PER_MINUTE",
