@@ -25,6 +25,22 @@ fn assert_database_away(status: &tonic::Status) {
     assert!(details.retry_info().is_some(), "no RetryInfo in {status:?}");
 }
 
+/// Retries `request` as a client following its RetryInfo would, until it is answered with an
+/// order (within 30 s); the order's id.
+async fn placed(carts: &mut common::CartClient, request: &pb::CheckoutRequest) -> String {
+    let since = Instant::now();
+    loop {
+        match carts.checkout(request.clone()).await {
+            Ok(placed) => return placed.into_inner().order.unwrap().id,
+            Err(status) => {
+                assert_database_away(&status);
+                assert!(since.elapsed() < Duration::from_secs(30), "{status:?}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_outage_is_answered_unavailable_and_the_server_follows_again_after_it() {
     if common::postgres_skipped() {
@@ -60,19 +76,37 @@ async fn a_database_outage_is_answered_unavailable_and_the_server_follows_again_
             provisioning_context: None,
         }],
     };
-    let cart = carts
-        .create_cart(create(rid()))
-        .await
-        .unwrap()
-        .into_inner()
-        .cart
-        .unwrap();
+    // Nine carts: one checked out during the outage, eight while it begins.
+    let mut prepared = Vec::new();
+    for _ in 0..9 {
+        let cart = carts.create_cart(create(rid())).await.unwrap().into_inner();
+        prepared.push(common::checkout_request(&cart.cart.unwrap()));
+    }
     let (mut stream, _) = common::watch_from_now(&mut a.catalog("us", Role::HelpdeskAgent)).await;
     health_becomes(&a.channel, "", ServingStatus::Serving).await;
 
+    let racing: Vec<_> = prepared[1..]
+        .iter()
+        .map(|request| {
+            let (mut carts, request) = (carts.clone(), request.clone());
+            tokio::spawn(async move { carts.checkout(request).await })
+        })
+        .collect();
+    // Cut once the first is answered: the others are on their way or in the database.
+    while !racing.iter().any(|c| c.is_finished()) {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     proxy.cut();
-    let checkout = common::checkout_request(&cart);
-    let refused = carts.checkout(checkout.clone()).await.unwrap_err();
+    let mut refused_by_the_cut = 0;
+    for checkout in racing {
+        // Placed before the cut, or refused by it: never INTERNAL.
+        if let Err(status) = checkout.await.unwrap() {
+            assert_database_away(&status);
+            refused_by_the_cut += 1;
+        }
+    }
+    eprintln!("{refused_by_the_cut} of 8 checkouts racing the cut were refused by it");
+    let refused = carts.checkout(prepared[0].clone()).await.unwrap_err();
     assert_database_away(&refused);
     assert_database_away(&carts.create_cart(create(rid())).await.unwrap_err());
     for service in [
@@ -96,32 +130,26 @@ async fn a_database_outage_is_answered_unavailable_and_the_server_follows_again_
         "SERVING again {:?} after the database returned",
         back.elapsed()
     );
-    // The same checkout, retried as its RetryInfo says, places the one order.
-    let order = loop {
-        match carts.checkout(checkout.clone()).await {
-            Ok(placed) => break placed.into_inner().order.unwrap(),
-            Err(status) => {
-                assert_database_away(&status);
-                assert!(back.elapsed() < Duration::from_secs(30), "{status:?}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    };
-    let again = carts.checkout(checkout).await.unwrap().into_inner();
-    assert_eq!(again.order.unwrap().id, order.id);
+    // Every checkout, retried with its request id as its RetryInfo says, gives one order,
+    // placed by the retry or before the cut: never two.
     let db = Database::connect(&a.database_url).await.unwrap();
-    let orders: i64 = db
-        .query_one_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            "SELECT COUNT(*) FROM orders WHERE cart_id = $1",
-            [cart.id.clone().into()],
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap();
-    assert_eq!(orders, 1, "one order for the cart");
+    for request in &prepared {
+        let order = placed(&mut carts, request).await;
+        let again = carts.checkout(request.clone()).await.unwrap().into_inner();
+        assert_eq!(again.order.unwrap().id, order);
+        let orders: i64 = db
+            .query_one_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                "SELECT COUNT(*) FROM orders WHERE cart_id = $1",
+                [request.cart_id.clone().into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index(0)
+            .unwrap();
+        assert_eq!(orders, 1, "one order for cart {}", request.cart_id);
+    }
     let _ = db.close().await;
     common::assert_orders_whole(&a.database_url).await;
 
