@@ -25,6 +25,21 @@ fn assert_database_away(status: &tonic::Status) {
     assert!(details.retry_info().is_some(), "no RetryInfo in {status:?}");
 }
 
+/// A new cart of Fabrikam's with one of `item`.
+fn new_cart(item: &str) -> pb::CreateCartRequest {
+    pb::CreateCartRequest {
+        request_id: rid(),
+        customer_id: TestApp::customer_id("us-fabrikam"),
+        lines: vec![pb::CartLineInput {
+            catalog_item_id: item.into(),
+            quantity: 1,
+            term: pb::TermDuration::P1y.into(),
+            billing_cycle: pb::BillingCycle::Annual.into(),
+            provisioning_context: None,
+        }],
+    }
+}
+
 /// Retries `request` as a client following its RetryInfo would, until it is answered with an
 /// order (within 30 s); the order's id.
 async fn placed(carts: &mut common::CartClient, request: &pb::CheckoutRequest) -> String {
@@ -65,21 +80,11 @@ async fn a_database_outage_is_answered_unavailable_and_the_server_follows_again_
         .await
         .catalog_item_id;
     let mut carts = a.carts("us", Role::SalesAgent);
-    let create = |request_id: String| pb::CreateCartRequest {
-        request_id,
-        customer_id: TestApp::customer_id("us-fabrikam"),
-        lines: vec![pb::CartLineInput {
-            catalog_item_id: item.clone(),
-            quantity: 1,
-            term: pb::TermDuration::P1y.into(),
-            billing_cycle: pb::BillingCycle::Annual.into(),
-            provisioning_context: None,
-        }],
-    };
+    let create = || new_cart(&item);
     // Nine carts: one checked out during the outage, eight while it begins.
     let mut prepared = Vec::new();
     for _ in 0..9 {
-        let cart = carts.create_cart(create(rid())).await.unwrap().into_inner();
+        let cart = carts.create_cart(create()).await.unwrap().into_inner();
         prepared.push(common::checkout_request(&cart.cart.unwrap()));
     }
     let (mut stream, _) = common::watch_from_now(&mut a.catalog("us", Role::HelpdeskAgent)).await;
@@ -108,7 +113,7 @@ async fn a_database_outage_is_answered_unavailable_and_the_server_follows_again_
     eprintln!("{refused_by_the_cut} of 8 checkouts racing the cut were refused by it");
     let refused = carts.checkout(prepared[0].clone()).await.unwrap_err();
     assert_database_away(&refused);
-    assert_database_away(&carts.create_cart(create(rid())).await.unwrap_err());
+    assert_database_away(&carts.create_cart(create()).await.unwrap_err());
     for service in [
         "",
         "csp.commerce.v1.CartService",
@@ -232,5 +237,57 @@ async fn a_connection_past_its_maximum_age_is_sent_away_and_calls_go_on() {
             .unwrap();
         tokio::time::sleep(Duration::from_millis(700)).await;
     }
+    app.stop().await;
+}
+
+/// PostgreSQL ending the server's connections (`pg_terminate_backend`, as a restart or an
+/// operator does: SQLSTATE 57P01 on the next statement, or a closed socket): the calls that
+/// meet a dead connection are answered UNAVAILABLE, never INTERNAL, and the next ones are
+/// served on new connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_ended_by_postgresql_are_answered_unavailable_then_replaced() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let mut catalog = app.catalog("us", Role::SalesAgent);
+    let item = common::commercial_availability(&mut catalog, ("CFQ7TTC0RDXR", "0001"), "US")
+        .await
+        .catalog_item_id;
+    let mut carts = app.carts("us", Role::SalesAgent);
+    let create = || new_cart(&item);
+    // Connections opened and left idle, on the direct path and the pool's.
+    for _ in 0..4 {
+        let cart = carts.create_cart(create()).await.unwrap().into_inner();
+        carts
+            .get_cart(pb::GetCartRequest {
+                cart_id: cart.cart.unwrap().id,
+            })
+            .await
+            .unwrap();
+    }
+    let db = Database::connect(&app.database_url).await.unwrap();
+    db.execute_unprepared(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .await
+    .unwrap();
+    let _ = db.close().await;
+    let (mut served, mut refused) = (0, 0);
+    let since = Instant::now();
+    while served < 5 {
+        match carts.create_cart(create()).await {
+            Ok(_) => served += 1,
+            Err(status) => {
+                assert_database_away(&status);
+                refused += 1;
+            }
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(30),
+            "never served again"
+        );
+    }
+    eprintln!("{refused} calls met a terminated connection before 5 were served");
     app.stop().await;
 }
