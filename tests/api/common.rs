@@ -728,3 +728,90 @@ pub async fn health_becomes(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The server binary run as a child process on a free loopback port, on `database_url`.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub addr: String,
+}
+
+impl ServerProcess {
+    /// Starts it with `env` besides the test's settings, and waits (up to 60 s) until its
+    /// health service answers.
+    pub async fn start(database_url: &str, env: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_csp-commerce"))
+            .arg("serve")
+            .env("CSP_LISTEN", format!("127.0.0.1:{port}"))
+            .env("CSP_DATABASE_URL", database_url)
+            .env("CSP_JWT_SECRET", TEST_SECRET)
+            .env("CSP_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start the server binary");
+        let addr = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(channel) = Channel::from_shared(addr.clone()).unwrap().connect().await {
+                let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+                if health
+                    .check(tonic_health::pb::HealthCheckRequest {
+                        service: "csp.commerce.v1.CartService".into(),
+                    })
+                    .await
+                    .is_ok()
+                {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "the server did not come up");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { child, addr }
+    }
+
+    /// Sends it `signal` (`TERM`, `INT`...) through kill(1).
+    pub fn signal(&self, signal: &str) {
+        let sent = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{signal} failed");
+    }
+
+    /// Waits (up to 60 s) for it to exit; its exit status.
+    pub async fn exited(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A change stream from now on `catalog`, and the revision its first message (progress) says
+/// it starts after.
+pub async fn watch_from_now(
+    catalog: &mut CatalogClient,
+) -> (tonic::Streaming<pb::WatchCatalogChangesResponse>, u64) {
+    use pb::watch_catalog_changes_response::Event;
+    let mut stream = catalog
+        .watch_catalog_changes(pb::WatchCatalogChangesRequest {
+            start: Some(pb::watch_catalog_changes_request::Start::FromNow(true)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    match stream.message().await.unwrap().unwrap().event.unwrap() {
+        Event::Progress(p) => (stream, p.current_revision),
+        other => panic!("{other:?}"),
+    }
+}

@@ -2,51 +2,10 @@
 //! database: every checkout is either a whole order or nothing, no cart is stuck half-ordered,
 //! and every acknowledged order is there.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use crate::common::{self, Backend, TEST_SECRET, TestApp, rid};
+use crate::common::{self, Backend, TestApp, rid};
 use csp_commerce::grpc::pb;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use tonic::transport::Channel;
-
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-async fn start(database_url: &str) -> Server {
-    let port = common::free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_csp-commerce"))
-        .arg("serve")
-        .env("CSP_LISTEN", format!("127.0.0.1:{port}"))
-        .env("CSP_DATABASE_URL", database_url)
-        .env("CSP_JWT_SECRET", TEST_SECRET)
-        .env("CSP_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the server binary");
-    let addr = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(channel) = Channel::from_shared(addr.clone()).unwrap().connect().await {
-            let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
-            if health
-                .check(tonic_health::pb::HealthCheckRequest {
-                    service: "csp.commerce.v1.CartService".into(),
-                })
-                .await
-                .is_ok()
-            {
-                break;
-            }
-        }
-        assert!(Instant::now() < deadline, "the server did not come up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Server { child, addr }
-}
 
 async fn clients(
     addr: &str,
@@ -93,7 +52,7 @@ async fn killed_mid_checkout_then_restarted(backend: Backend) {
     let Some(url) = database_url(backend, dir.path()).await else {
         return;
     };
-    let mut server = start(&url).await;
+    let mut server = common::ServerProcess::start(&url, &[]).await;
     let (mut carts, _, mut catalog) = clients(&server.addr).await;
     let customers = [
         "us-fabrikam",
@@ -159,7 +118,7 @@ async fn killed_mid_checkout_then_restarted(backend: Backend) {
     assert!(acknowledged.len() >= 5);
 
     // Restart on the same database and look at every cart.
-    let mut server = start(&url).await;
+    let mut server = common::ServerProcess::start(&url, &[]).await;
     let (mut carts, mut orders, _) = clients(&server.addr).await;
     let mut ordered = 0;
     for cart in &prepared {

@@ -11,6 +11,7 @@ mod catalog;
 mod changes;
 mod crash;
 mod customers;
+mod drain;
 mod eligibility;
 mod hostile;
 mod import;

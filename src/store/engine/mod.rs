@@ -5,6 +5,7 @@
 //!   guarded writes, outside the pool (which pings every connection it takes back);
 //! - SQLite's writer thread (`sqlite/`): SQLite's guarded writes, in group commits;
 //! - PostgreSQL's listener (`listener`): other replicas' notifications;
+//! - the health probe (`probe.rs`): whether the database answers, on its own connection;
 //! - the write gate (`write_turn`): SQLite's writers queue in the process, not in SQLite's
 //!   busy handler.
 //!
