@@ -21,6 +21,10 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// `sqlite://path` (created if missing) or `postgres://user@host/db`.
     pub database_url: String,
+    /// PostgreSQL: where the listener for other replicas' changes connects, when
+    /// `database_url` names a transaction pooler (pgbouncer): LISTEN needs a session of its
+    /// own, so this names PostgreSQL itself. None: `database_url`.
+    pub database_listen_url: Option<String>,
     /// The most connections of the pool, and as many again for the hot statements
     /// (`store/direct.rs`).
     pub max_db_connections: u32,
@@ -180,6 +184,7 @@ impl Default for Settings {
                 .parse()
                 .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 50051))),
             database_url: DEFAULT_DATABASE_URL.to_owned(),
+            database_listen_url: None,
             max_db_connections: 8,
             sqlite_synchronous: SqliteSynchronous::Full,
             jwt_secret: DEV_JWT_SECRET.to_owned(),

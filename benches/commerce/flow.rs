@@ -111,7 +111,7 @@ async fn line_for(
 }
 
 /// Creates the customers and picks Intune plus two other SKUs without any limit.
-async fn prepare_fixture(api: &Api, customers: usize) -> Result<Fixture> {
+pub(crate) async fn prepare_fixture(api: &Api, customers: usize) -> Result<Fixture> {
     let started = Instant::now();
     let customers = create_customers(api, customers).await?;
     let first = customers
@@ -396,7 +396,7 @@ pub(crate) async fn buying(
     Ok(())
 }
 
-async fn flow(
+pub(crate) async fn flow(
     channels: &[Channel],
     agent: &Bearer,
     fixture: &Arc<Fixture>,

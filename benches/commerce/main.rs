@@ -8,6 +8,7 @@
 //! cargo bench --bench commerce -- --scenario flow,checkout --backend sqlite
 //! cargo bench --bench commerce -- --scenario import --import-rows 100000
 //! cargo bench --bench commerce -- --scenario subscribers --mux-subscribers 10000
+//! cargo bench --bench commerce -- --scenario fleet               # through HAProxy: 1, 3 replicas
 //! ```
 //!
 //! One module a scenario: `flow` (the buying flow), `checkout` (checkout alone, pgbench),
@@ -34,6 +35,7 @@ use pb::customer_service_client::CustomerServiceClient;
 use tonic::transport::Channel;
 
 mod checkout;
+mod fleet;
 mod flow;
 mod imports;
 mod report;
@@ -172,6 +174,9 @@ enum Scenario {
     Import,
     /// Issue 4: idle subscribers, memory and publish-to-delivery latency.
     Subscribers,
+    /// Issue 19: the flow and catalog reads through HAProxy, 1 and 3 replicas on PostgreSQL
+    /// (not part of `all`: it needs haproxy).
+    Fleet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -258,6 +263,12 @@ async fn main() -> Result<()> {
                 }
             }
         }
+    }
+    if args.scenario.contains(&Scenario::Fleet)
+        && let Err(e) = fleet::fleet(&bin, &args).await
+    {
+        eprintln!("!! fleet: {e:#}");
+        report.failures.push(format!("fleet: {e:#}"));
     }
     report.print();
     if report.failures.is_empty() {

@@ -105,6 +105,10 @@ impl Application {
             settings.sqlite_synchronous,
         )
         .await?;
+        let store = match &settings.database_listen_url {
+            Some(url) => store.listen_at(url),
+            None => store,
+        };
         store.migrate().await?;
         let tokens = PageTokens::new(settings.jwt_secret.as_bytes());
         let customers = CustomerService::new(store.clone(), tokens.clone(), clock.clone());

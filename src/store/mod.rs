@@ -137,6 +137,14 @@ impl Store {
         })
     }
 
+    /// PostgreSQL: the listener (other replicas' notifications) connects to `url` instead of
+    /// the database URL: PostgreSQL itself when the database URL names a transaction pooler.
+    /// Call before the store is cloned.
+    pub fn listen_at(mut self, url: &str) -> Self {
+        self.engine.listen_at(url);
+        self
+    }
+
     /// A probe of whether the database answers, on a connection of its own, each probe within
     /// `timeout` (always yes on SQLite).
     pub fn probe(&self, timeout: Duration) -> Probe {

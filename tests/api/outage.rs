@@ -25,6 +25,37 @@ fn assert_database_away(status: &tonic::Status) {
     assert!(details.retry_info().is_some(), "no RetryInfo in {status:?}");
 }
 
+/// A new cart of Fabrikam's with one of `item`.
+fn new_cart(item: &str) -> pb::CreateCartRequest {
+    pb::CreateCartRequest {
+        request_id: rid(),
+        customer_id: TestApp::customer_id("us-fabrikam"),
+        lines: vec![pb::CartLineInput {
+            catalog_item_id: item.into(),
+            quantity: 1,
+            term: pb::TermDuration::P1y.into(),
+            billing_cycle: pb::BillingCycle::Annual.into(),
+            provisioning_context: None,
+        }],
+    }
+}
+
+/// Retries `request` as a client following its RetryInfo would, until it is answered with an
+/// order (within 30 s); the order's id.
+async fn placed(carts: &mut common::CartClient, request: &pb::CheckoutRequest) -> String {
+    let since = Instant::now();
+    loop {
+        match carts.checkout(request.clone()).await {
+            Ok(placed) => return placed.into_inner().order.unwrap().id,
+            Err(status) => {
+                assert_database_away(&status);
+                assert!(since.elapsed() < Duration::from_secs(30), "{status:?}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_outage_is_answered_unavailable_and_the_server_follows_again_after_it() {
     if common::postgres_skipped() {
@@ -49,32 +80,40 @@ async fn a_database_outage_is_answered_unavailable_and_the_server_follows_again_
         .await
         .catalog_item_id;
     let mut carts = a.carts("us", Role::SalesAgent);
-    let create = |request_id: String| pb::CreateCartRequest {
-        request_id,
-        customer_id: TestApp::customer_id("us-fabrikam"),
-        lines: vec![pb::CartLineInput {
-            catalog_item_id: item.clone(),
-            quantity: 1,
-            term: pb::TermDuration::P1y.into(),
-            billing_cycle: pb::BillingCycle::Annual.into(),
-            provisioning_context: None,
-        }],
-    };
-    let cart = carts
-        .create_cart(create(rid()))
-        .await
-        .unwrap()
-        .into_inner()
-        .cart
-        .unwrap();
+    let create = || new_cart(&item);
+    // Nine carts: one checked out during the outage, eight while it begins.
+    let mut prepared = Vec::new();
+    for _ in 0..9 {
+        let cart = carts.create_cart(create()).await.unwrap().into_inner();
+        prepared.push(common::checkout_request(&cart.cart.unwrap()));
+    }
     let (mut stream, _) = common::watch_from_now(&mut a.catalog("us", Role::HelpdeskAgent)).await;
     health_becomes(&a.channel, "", ServingStatus::Serving).await;
 
+    let racing: Vec<_> = prepared[1..]
+        .iter()
+        .map(|request| {
+            let (mut carts, request) = (carts.clone(), request.clone());
+            tokio::spawn(async move { carts.checkout(request).await })
+        })
+        .collect();
+    // Cut once the first is answered: the others are on their way or in the database.
+    while !racing.iter().any(|c| c.is_finished()) {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     proxy.cut();
-    let checkout = common::checkout_request(&cart);
-    let refused = carts.checkout(checkout.clone()).await.unwrap_err();
+    let mut refused_by_the_cut = 0;
+    for checkout in racing {
+        // Placed before the cut, or refused by it: never INTERNAL.
+        if let Err(status) = checkout.await.unwrap() {
+            assert_database_away(&status);
+            refused_by_the_cut += 1;
+        }
+    }
+    eprintln!("{refused_by_the_cut} of 8 checkouts racing the cut were refused by it");
+    let refused = carts.checkout(prepared[0].clone()).await.unwrap_err();
     assert_database_away(&refused);
-    assert_database_away(&carts.create_cart(create(rid())).await.unwrap_err());
+    assert_database_away(&carts.create_cart(create()).await.unwrap_err());
     for service in [
         "",
         "csp.commerce.v1.CartService",
@@ -96,32 +135,26 @@ async fn a_database_outage_is_answered_unavailable_and_the_server_follows_again_
         "SERVING again {:?} after the database returned",
         back.elapsed()
     );
-    // The same checkout, retried as its RetryInfo says, places the one order.
-    let order = loop {
-        match carts.checkout(checkout.clone()).await {
-            Ok(placed) => break placed.into_inner().order.unwrap(),
-            Err(status) => {
-                assert_database_away(&status);
-                assert!(back.elapsed() < Duration::from_secs(30), "{status:?}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    };
-    let again = carts.checkout(checkout).await.unwrap().into_inner();
-    assert_eq!(again.order.unwrap().id, order.id);
+    // Every checkout, retried with its request id as its RetryInfo says, gives one order,
+    // placed by the retry or before the cut: never two.
     let db = Database::connect(&a.database_url).await.unwrap();
-    let orders: i64 = db
-        .query_one_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            "SELECT COUNT(*) FROM orders WHERE cart_id = $1",
-            [cart.id.clone().into()],
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap();
-    assert_eq!(orders, 1, "one order for the cart");
+    for request in &prepared {
+        let order = placed(&mut carts, request).await;
+        let again = carts.checkout(request.clone()).await.unwrap().into_inner();
+        assert_eq!(again.order.unwrap().id, order);
+        let orders: i64 = db
+            .query_one_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                "SELECT COUNT(*) FROM orders WHERE cart_id = $1",
+                [request.cart_id.clone().into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index(0)
+            .unwrap();
+        assert_eq!(orders, 1, "one order for cart {}", request.cart_id);
+    }
     let _ = db.close().await;
     common::assert_orders_whole(&a.database_url).await;
 
@@ -204,5 +237,57 @@ async fn a_connection_past_its_maximum_age_is_sent_away_and_calls_go_on() {
             .unwrap();
         tokio::time::sleep(Duration::from_millis(700)).await;
     }
+    app.stop().await;
+}
+
+/// PostgreSQL ending the server's connections (`pg_terminate_backend`, as a restart or an
+/// operator does: SQLSTATE 57P01 on the next statement, or a closed socket): the calls that
+/// meet a dead connection are answered UNAVAILABLE, never INTERNAL, and the next ones are
+/// served on new connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_ended_by_postgresql_are_answered_unavailable_then_replaced() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let mut catalog = app.catalog("us", Role::SalesAgent);
+    let item = common::commercial_availability(&mut catalog, ("CFQ7TTC0RDXR", "0001"), "US")
+        .await
+        .catalog_item_id;
+    let mut carts = app.carts("us", Role::SalesAgent);
+    let create = || new_cart(&item);
+    // Connections opened and left idle, on the direct path and the pool's.
+    for _ in 0..4 {
+        let cart = carts.create_cart(create()).await.unwrap().into_inner();
+        carts
+            .get_cart(pb::GetCartRequest {
+                cart_id: cart.cart.unwrap().id,
+            })
+            .await
+            .unwrap();
+    }
+    let db = Database::connect(&app.database_url).await.unwrap();
+    db.execute_unprepared(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .await
+    .unwrap();
+    let _ = db.close().await;
+    let (mut served, mut refused) = (0, 0);
+    let since = Instant::now();
+    while served < 5 {
+        match carts.create_cart(create()).await {
+            Ok(_) => served += 1,
+            Err(status) => {
+                assert_database_away(&status);
+                refused += 1;
+            }
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(30),
+            "never served again"
+        );
+    }
+    eprintln!("{refused} calls met a terminated connection before 5 were served");
     app.stop().await;
 }

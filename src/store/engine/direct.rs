@@ -85,9 +85,16 @@ impl<DB: sqlx::Database> InUse<'_, DB> {
     }
 
     /// Notes how the statement ended: the connection is kept if it answered, or if the
-    /// database refused the statement (it then waits for the next one as usual).
+    /// database refused the statement (it then waits for the next one as usual), unless the
+    /// refusal says the server is going away (`57P01` admin shutdown...).
     fn ended<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
-        self.finished = matches!(&result, Ok(_) | Err(sqlx::Error::Database(_)));
+        self.finished = match &result {
+            Ok(_) => true,
+            Err(sqlx::Error::Database(e)) => {
+                !e.code().is_some_and(|c| super::unreachable_sqlstate(&c))
+            }
+            Err(_) => false,
+        };
         result
     }
 }

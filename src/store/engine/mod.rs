@@ -5,6 +5,7 @@
 //!   guarded writes, outside the pool (which pings every connection it takes back);
 //! - SQLite's writer thread (`sqlite/`): SQLite's guarded writes, in group commits;
 //! - PostgreSQL's listener (`listener`): other replicas' notifications;
+//! - the health probe (`probe.rs`): whether the database answers, on its own connection;
 //! - the write gate (`write_turn`): SQLite's writers queue in the process, not in SQLite's
 //!   busy handler.
 //!
@@ -67,6 +68,9 @@ pub struct PoolUse {
 pub(super) struct Engine {
     pool: DatabaseConnection,
     url: String,
+    /// Where the listener connects: `url`, unless a pooler stands between the replicas and
+    /// PostgreSQL (LISTEN needs a session of its own, which a transaction pooler cannot give).
+    listen_url: String,
     /// SQLite has one writer at a time, and a writer that finds the file locked backs off by
     /// sleeping (up to 100 ms a try). Queuing this process's writers here instead hands the
     /// lock over at once (the writer thread takes it for each group it writes). Correctness
@@ -129,6 +133,7 @@ impl Engine {
         Ok(Self {
             pool,
             url: url.to_owned(),
+            listen_url: url.to_owned(),
             write_gate,
             writer,
             direct,
@@ -173,6 +178,11 @@ impl Engine {
                 max: direct_max,
             },
         ]
+    }
+
+    /// The listener connects to `url` (PostgreSQL itself) instead of the database URL.
+    pub(super) fn listen_at(&mut self, url: &str) {
+        url.clone_into(&mut self.listen_url);
     }
 
     /// The pool: transactions and the rare statements.
@@ -283,8 +293,8 @@ impl Engine {
         if self.backend() != DbBackend::Postgres {
             return Ok(None);
         }
-        let options =
-            PgConnectOptions::from_str(&self.url)?.application_name(LISTENER_APPLICATION_NAME);
+        let options = PgConnectOptions::from_str(&self.listen_url)?
+            .application_name(LISTENER_APPLICATION_NAME);
         // One connection, kept as long as it lives (timeouts do not apply to a listener).
         let pool = PgPoolOptions::new()
             .max_connections(1)
