@@ -264,6 +264,8 @@ impl Server {
             .env("CSP_DATABASE_URL", database_url)
             .env("CSP_JWT_SECRET", secret)
             .env("CSP_LOG", "warn")
+            // No balancer to tell: stop without the drain grace.
+            .env("CSP_DRAIN_GRACE_MS", "0")
             .envs(
                 QUOTAS_NEVER_REACHED
                     .iter()

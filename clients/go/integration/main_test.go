@@ -160,6 +160,8 @@ func startServerWith(transport grpc.DialOption, extra ...string) (*server, error
 		"CSP_DATABASE_URL=sqlite://"+filepath.Join(dir, "x.sqlite"),
 		"CSP_JWT_SECRET="+jwtSecret,
 		"CSP_LOG=warn",
+		// No balancer to tell: stop without the drain grace.
+		"CSP_DRAIN_GRACE_MS=0",
 	)
 	s.env = append(s.env, extra...)
 	logFile, err := os.Create(filepath.Join(dir, "server.log"))

@@ -140,6 +140,8 @@ def running_server(
             "CSP_DATABASE_URL": f"sqlite://{tmp}/x.sqlite",
             "CSP_JWT_SECRET": JWT_SECRET,
             "CSP_LOG": "warn",
+            # No balancer to tell: stop without the drain grace.
+            "CSP_DRAIN_GRACE_MS": "0",
             **(extra_env or {}),
         }
     )

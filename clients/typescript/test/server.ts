@@ -150,6 +150,8 @@ export async function startServer(extraEnv: Record<string, string> = {}, ca?: Bu
     CSP_DATABASE_URL: `sqlite://${dir}/x.sqlite`,
     CSP_JWT_SECRET: JWT_SECRET,
     CSP_LOG: "warn",
+    // No balancer to tell: stop without the drain grace.
+    CSP_DRAIN_GRACE_MS: "0",
     ...extraEnv,
   });
   const logPath = join(dir, "server.log");
