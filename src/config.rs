@@ -33,6 +33,9 @@ pub struct Settings {
     pub jwt_rs256_public_key: Option<PathBuf>,
     /// Load the demo catalog and partners into an empty database.
     pub demo: bool,
+    /// OperatorService's MintToken signs partner users' tokens with `jwt_secret` (HS256).
+    /// Off: tokens come only from the identity provider (README "Running for real").
+    pub mint_tokens: bool,
     /// OTLP/gRPC endpoint for traces, e.g. `http://127.0.0.1:4317`; none: no export.
     pub otlp_endpoint: Option<String>,
     /// `tracing` filter, e.g. `info` or `csp_commerce=debug`.
@@ -165,6 +168,7 @@ impl Default for Settings {
             jwt_secret: DEV_JWT_SECRET.to_owned(),
             jwt_rs256_public_key: None,
             demo: true,
+            mint_tokens: true,
             otlp_endpoint: None,
             log: "info,sqlx=warn,sea_orm=warn".to_owned(),
             max_concurrent_streams: 100,

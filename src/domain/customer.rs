@@ -14,6 +14,9 @@ text_enum!(Role {
     HelpdeskAgent = "helpdesk_agent",
     /// The operator who publishes price lists; belongs to no partner.
     CatalogAdmin = "catalog_admin",
+    /// The platform operator (Microsoft, in Partner Center's terms): registers partners,
+    /// mints their tokens, vets qualifications; belongs to no partner.
+    Operator = "operator",
 });
 
 impl Role {
@@ -29,25 +32,32 @@ impl Role {
     pub fn may_manage_customers(&self) -> bool {
         self.may_purchase()
     }
+
+    /// The roles of the platform, not of a partner: their tokens carry no partner.
+    pub fn is_platform(&self) -> bool {
+        matches!(self, Role::CatalogAdmin | Role::Operator)
+    }
 }
 
 /// Who is calling: from a verified token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caller {
-    /// `None` only for `catalog_admin`.
+    /// `None` only for the platform roles (`catalog_admin`, `operator`).
     pub partner: Option<PartnerId>,
     pub role: Role,
 }
 
 impl Caller {
-    /// The caller's partner, or PERMISSION_DENIED for the operator role.
+    /// The caller's partner, or PERMISSION_DENIED for the platform roles.
     pub fn partner(&self) -> Result<PartnerId, DomainError> {
         self.partner
-            .filter(|_| self.role != Role::CatalogAdmin)
-            .ok_or(DomainError::PermissionDenied {
+            .filter(|_| !self.role.is_platform())
+            .ok_or_else(|| DomainError::PermissionDenied {
                 reason: "PARTNER_ROLE_REQUIRED",
-                message: "this operation acts on a partner's data; the catalog_admin role has none"
-                    .into(),
+                message: format!(
+                    "this operation acts on a partner's data; the {} role has none",
+                    self.role.as_str()
+                ),
             })
     }
 
@@ -70,6 +80,83 @@ pub struct Partner {
     pub country: CountryCode,
     pub currency: Currency,
     pub gcc: bool,
+}
+
+/// A registered partner as the operator sees it: its handle, its version (etag) and dates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerRecord {
+    pub partner: Partner,
+    /// A short unique handle (`us`, `contoso`), for the CLI and the operator.
+    pub key: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PartnerRecord {
+    pub fn etag(&self) -> String {
+        format!("v{}", self.version)
+    }
+}
+
+/// The most characters of a partner's key.
+pub const MAX_PARTNER_KEY_LEN: usize = 32;
+
+/// A partner's key: 1 to 32 of `a-z`, `0-9`, `-`, `_`, starting with a letter or digit. Not a
+/// UUID, so that the CLI's `--partner <uuid|key>` is never ambiguous.
+pub fn parse_partner_key(field: &str, value: &str) -> Result<String, DomainError> {
+    let valid = !value.is_empty()
+        && value.len() <= MAX_PARTNER_KEY_LEN
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && value.as_bytes()[0].is_ascii_alphanumeric()
+        && uuid::Uuid::parse_str(value).is_err();
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(DomainError::invalid(
+            field,
+            "MALFORMED",
+            format!(
+                "{field} must be 1 to {MAX_PARTNER_KEY_LEN} of a-z, 0-9, '-', '_', starting with a letter or digit, got {}",
+                super::error::echo(value)
+            ),
+        ))
+    }
+}
+
+/// A validated partner to register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPartner {
+    /// `None`: the partner's id is its key.
+    pub key: Option<String>,
+    pub name: String,
+    pub country: CountryCode,
+    pub currency: Currency,
+    pub gcc: bool,
+}
+
+impl NewPartner {
+    /// What identifies the request behind an idempotency key.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "{:?}|{:?}|{}|{}|{}",
+            self.key,
+            self.name,
+            self.country,
+            self.currency.code(),
+            self.gcc
+        )
+    }
+}
+
+/// What an update changes of a partner; `None` keeps the stored value. Country and currency
+/// are fixed at registration: customers, carts and prices rest on them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartnerUpdate {
+    pub name: Option<String>,
+    pub gcc: Option<bool>,
 }
 
 text_enum!(QualificationKind {

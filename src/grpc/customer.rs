@@ -2,10 +2,10 @@
 
 use tonic::{Request, Response, Status};
 
-use super::caller;
 use super::convert;
 use super::pb;
 use super::pb::customer_service_server::CustomerService;
+use super::{caller, optional_etag};
 use crate::domain::customer::{NewCustomer, QualificationChange};
 use crate::domain::error::Violations;
 use crate::domain::ids::{
@@ -17,10 +17,6 @@ use crate::service::customers::CustomerService as Customers;
 #[derive(Debug, Clone)]
 pub struct CustomerApi {
     pub customers: Customers,
-}
-
-fn optional_etag(etag: &str) -> Option<&str> {
-    (!etag.is_empty()).then_some(etag)
 }
 
 #[tonic::async_trait]

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod feed;
 pub mod orders;
 pub mod paging;
+pub mod partners;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -51,6 +51,7 @@ pub type CustomerClient = pb::customer_service_client::CustomerServiceClient<Aut
 pub type CartClient = pb::cart_service_client::CartServiceClient<Authed>;
 pub type OrderClient = pb::order_service_client::OrderServiceClient<Authed>;
 pub type AdminClient = pb::catalog_admin_service_client::CatalogAdminServiceClient<Authed>;
+pub type OperatorClient = pb::operator_service_client::OperatorServiceClient<Authed>;
 
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
@@ -266,6 +267,23 @@ impl TestApp {
         )
     }
 
+    /// OperatorService as the platform operator.
+    pub fn operator(&self) -> OperatorClient {
+        self.operator_with(self.bearer(None, Role::Operator))
+    }
+
+    pub fn operator_with(&self, bearer: Bearer) -> OperatorClient {
+        pb::operator_service_client::OperatorServiceClient::with_interceptor(
+            self.channel.clone(),
+            bearer,
+        )
+    }
+
+    /// Sends `token` (as MintToken answered it) on every call.
+    pub fn token_bearer(token: &str) -> Bearer {
+        Self::raw_bearer(Some(&format!("Bearer {token}")))
+    }
+
     /// Stops the server and drops a PostgreSQL test database.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -409,9 +427,35 @@ pub fn cpu_time(process: &str) -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
-/// Runs a scenario against SQLite and against PostgreSQL, as two tests.
+/// Runs a scenario against SQLite and against PostgreSQL, as two tests; with
+/// `configure: |settings| ...` first, on servers with those settings (e.g. the demo off).
 #[macro_export]
 macro_rules! on_both_backends {
+    ($(#[$meta:meta])* $name:ident, configure: $configure:expr, $body:expr) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::common::TestApp::spawn_with($crate::common::Backend::Sqlite, $configure).await.expect("sqlite app");
+                let run = $body;
+                run(&app).await;
+                app.stop().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = $crate::common::TestApp::spawn_with($crate::common::Backend::Postgres, $configure).await else {
+                    return;
+                };
+                let run = $body;
+                run(&app).await;
+                app.stop().await;
+            }
+        }
+    };
     ($(#[$meta:meta])* $name:ident, $body:expr) => {
         $(#[$meta])*
         mod $name {

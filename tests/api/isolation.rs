@@ -668,6 +668,15 @@ async fn call_every_service(app: &TestApp, bearer: common::Bearer) -> Vec<(&'sta
                 .map(drop),
         ),
     ));
+    out.push((
+        "OperatorService",
+        status(
+            app.operator_with(bearer.clone())
+                .list_partners(pb::ListPartnersRequest::default())
+                .await
+                .map(drop),
+        ),
+    ));
     out
 }
 
@@ -825,6 +834,7 @@ on_both_backends!(health_answers_without_a_token, async |app: &TestApp| {
         "csp.commerce.v1.CartService",
         "csp.commerce.v1.OrderService",
         "csp.commerce.v1.CatalogAdminService",
+        "csp.commerce.v1.OperatorService",
         "",
     ] {
         let response = health
@@ -845,9 +855,10 @@ on_both_backends!(health_answers_without_a_token, async |app: &TestApp| {
     assert_eq!(err.code(), Code::NotFound);
 });
 
-const SERVICES: [&str; 6] = [
+const SERVICES: [&str; 7] = [
     "csp.commerce.v1.CatalogService",
     "csp.commerce.v1.CatalogAdminService",
+    "csp.commerce.v1.OperatorService",
     "csp.commerce.v1.CustomerService",
     "csp.commerce.v1.CartService",
     "csp.commerce.v1.OrderService",

@@ -15,6 +15,7 @@ mod eligibility;
 mod hostile;
 mod import;
 mod isolation;
+mod partners;
 mod ratelimit;
 mod replicas;
 mod sqlite_file;

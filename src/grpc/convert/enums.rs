@@ -7,7 +7,7 @@ use crate::domain::catalog::{BillingCycle, BillingType, ProductType, Segment, Te
 use crate::domain::customer::{QualificationKind, VettingStatus};
 
 /// Reads an enum field: the raw number must be a known value.
-fn known<T: TryFrom<i32>>(field: &str, raw: i32) -> Result<T, DomainError> {
+pub(super) fn known<T: TryFrom<i32>>(field: &str, raw: i32) -> Result<T, DomainError> {
     T::try_from(raw).map_err(|_| {
         DomainError::invalid(
             field,

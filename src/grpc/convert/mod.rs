@@ -7,6 +7,7 @@ mod catalog;
 mod customers;
 mod enums;
 mod orders;
+mod partners;
 
 use chrono::{DateTime, Utc};
 use prost_types::Timestamp;
@@ -19,6 +20,7 @@ pub use enums::{
     optional_segment, product_type, qualification_kind, segment, term, term_to_pb, vetting_status,
 };
 pub use orders::{order, order_status, subscription, subscription_status};
+pub use partners::{gcc_status, partner, partner_role};
 
 use super::pb;
 use crate::domain::DomainError;
