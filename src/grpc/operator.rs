@@ -7,15 +7,50 @@ use super::pb;
 use super::pb::operator_service_server::OperatorService;
 use super::{caller, optional_etag};
 use crate::domain::DomainError;
+use crate::domain::FieldViolation;
+use crate::domain::customer::Verdict;
 use crate::domain::customer::{NewPartner, PartnerUpdate, parse_partner_key};
 use crate::domain::error::Violations;
+use crate::domain::ids::CustomerId;
 use crate::domain::ids::{CountryCode, PartnerId, RequestId, parse_text};
 use crate::domain::money::Currency;
 use crate::service::partners::PartnerService;
+use crate::service::vetting::VettingService;
 
 #[derive(Debug, Clone)]
 pub struct OperatorApi {
     pub partners: PartnerService,
+    pub vetting: VettingService,
+}
+
+/// A verdict from the request's decision and reason.
+fn verdict(decision: i32, reason: &str, v: &mut Violations) -> Option<Verdict> {
+    let approve = match pb::ReviewDecision::try_from(decision) {
+        Ok(pb::ReviewDecision::Approve) => true,
+        Ok(pb::ReviewDecision::Deny) => false,
+        Ok(pb::ReviewDecision::Unspecified) => {
+            v.push(FieldViolation::new(
+                "decision",
+                "REQUIRED",
+                "decision is required (approve or deny)",
+            ));
+            return None;
+        }
+        Err(_) => {
+            v.push(FieldViolation::new(
+                "decision",
+                "UNKNOWN_ENUM_VALUE",
+                format!("decision {decision} is not a known value"),
+            ));
+            return None;
+        }
+    };
+    let reason = if reason.trim().is_empty() {
+        None
+    } else {
+        Some(v.check(parse_text("reason", reason, true))?)
+    };
+    v.check(Verdict::new(approve, reason))
 }
 
 /// A token's lifetime when the request names none.
@@ -186,6 +221,98 @@ impl OperatorService for OperatorApi {
         Ok(Response::new(pb::MintTokenResponse {
             token: minted.token,
             expire_time: Some(convert::timestamp(minted.expires_at)),
+        }))
+    }
+
+    async fn list_qualification_reviews(
+        &self,
+        request: Request<pb::ListQualificationReviewsRequest>,
+    ) -> Result<Response<pb::ListQualificationReviewsResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::ListQualificationReviewsRequest {
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let page = self
+            .vetting
+            .reviews(&caller, page_size, &page_token)
+            .await?;
+        Ok(Response::new(pb::ListQualificationReviewsResponse {
+            reviews: page
+                .items
+                .iter()
+                .map(convert::qualification_review)
+                .collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn review_qualification(
+        &self,
+        request: Request<pb::ReviewQualificationRequest>,
+    ) -> Result<Response<pb::ReviewQualificationResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::ReviewQualificationRequest {
+            request_id,
+            customer_id,
+            etag,
+            kind,
+            decision,
+            reason,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.check(RequestId::parse("request_id", &request_id));
+        let id = v.check(CustomerId::parse("customer_id", &customer_id));
+        let kind = v.check(convert::qualification_kind("kind", kind));
+        let verdict = verdict(decision, &reason, &mut v);
+        v.into_result()?;
+        let (Some(request_id), Some(id), Some(kind), Some(verdict)) =
+            (request_id, id, kind, verdict)
+        else {
+            return Err(DomainError::parsed_field_missing().into());
+        };
+        let customer = self
+            .vetting
+            .review(
+                &caller,
+                &request_id,
+                id,
+                optional_etag(&etag),
+                kind,
+                verdict,
+            )
+            .await?;
+        Ok(Response::new(pb::ReviewQualificationResponse {
+            customer: Some(convert::customer(&customer)),
+        }))
+    }
+
+    async fn set_nonprofit(
+        &self,
+        request: Request<pb::SetNonprofitRequest>,
+    ) -> Result<Response<pb::SetNonprofitResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::SetNonprofitRequest {
+            request_id,
+            customer_id,
+            etag,
+            decision,
+            reason,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.check(RequestId::parse("request_id", &request_id));
+        let id = v.check(CustomerId::parse("customer_id", &customer_id));
+        let verdict = verdict(decision, &reason, &mut v);
+        v.into_result()?;
+        let (Some(request_id), Some(id), Some(verdict)) = (request_id, id, verdict) else {
+            return Err(DomainError::parsed_field_missing().into());
+        };
+        let customer = self
+            .vetting
+            .set_nonprofit(&caller, &request_id, id, optional_etag(&etag), verdict)
+            .await?;
+        Ok(Response::new(pb::SetNonprofitResponse {
+            customer: Some(convert::customer(&customer)),
         }))
     }
 }

@@ -10,9 +10,11 @@ use super::Clock;
 use super::paging::{Page, PageTokens, page_size};
 use crate::domain::DomainError;
 use crate::domain::customer::{Agreement, Caller, Customer, Partner};
-use crate::domain::customer::{NewCustomer, QualificationChange};
+use crate::domain::customer::{
+    EducationSegment, NewCustomer, QualificationKind, Submission, check_withdrawal,
+};
 use crate::domain::ids::{CustomerId, PartnerId, RequestId};
-use crate::store::{Standing, Store, WriteKey};
+use crate::store::{QualificationWrite, Standing, Store, WriteKey};
 
 #[derive(Debug, Clone)]
 pub struct CustomerService {
@@ -157,24 +159,66 @@ impl CustomerService {
             .page(&query, limit, items, |item| item.id.to_string()))
     }
 
-    pub async fn set_qualifications(
+    /// The partner submits a qualification of its customer for the operator's vetting: it is
+    /// in review until approved or denied.
+    #[allow(clippy::too_many_arguments)] // the request's fields, each validated
+    pub async fn submit_qualification(
         &self,
         caller: &Caller,
         request_id: &RequestId,
         id: CustomerId,
         etag: Option<&str>,
-        changes: Vec<QualificationChange>,
+        kind: QualificationKind,
+        education_segment: Option<EducationSegment>,
+        gcc_validation_code: &str,
+    ) -> Result<Customer, DomainError> {
+        caller.require(caller.role.may_manage_customers(), "change customers")?;
+        let partner_id = caller.partner()?;
+        let partner = self.partner(partner_id).await?;
+        let submission = Submission::new(&partner, kind, education_segment, gcc_validation_code)?;
+        let key = WriteKey {
+            partner: partner_id,
+            request_id,
+            operation: "SubmitQualification",
+            fingerprint: format!("{id}|{etag:?}|{submission:?}"),
+        };
+        let now = self.clock.now();
+        self.store
+            .change_qualification(Some(partner_id), Some(&key), id, etag, now, |customer| {
+                submission.apply(customer, now).map(QualificationWrite::Put)
+            })
+            .await
+    }
+
+    /// The partner withdraws a qualification of its customer (any but Nonprofit).
+    pub async fn withdraw_qualification(
+        &self,
+        caller: &Caller,
+        request_id: &RequestId,
+        id: CustomerId,
+        etag: Option<&str>,
+        kind: QualificationKind,
     ) -> Result<Customer, DomainError> {
         caller.require(caller.role.may_manage_customers(), "change customers")?;
         let partner = caller.partner()?;
         let key = WriteKey {
             partner,
             request_id,
-            operation: "SetQualifications",
-            fingerprint: format!("{id}|{etag:?}|{changes:?}"),
+            operation: "WithdrawQualification",
+            fingerprint: format!("{id}|{etag:?}|{kind:?}"),
         };
         self.store
-            .set_qualifications(partner, Some(&key), id, etag, &changes, self.clock.now())
+            .change_qualification(
+                Some(partner),
+                Some(&key),
+                id,
+                etag,
+                self.clock.now(),
+                |customer| {
+                    check_withdrawal(customer, kind)?;
+                    Ok(QualificationWrite::Remove(kind))
+                },
+            )
             .await
     }
 

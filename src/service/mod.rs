@@ -8,6 +8,7 @@ pub mod feed;
 pub mod orders;
 pub mod paging;
 pub mod partners;
+pub mod vetting;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -18,7 +18,7 @@ pub const TOKEN_CLAIMS: &str =
     "sub (the user), partner_id (the partner's UUID), role, exp, iat (and iss/aud when configured)";
 
 /// The operator's request ids are kept apart from every partner's: under the nil UUID.
-fn operator_scope() -> PartnerId {
+pub(super) fn operator_scope() -> PartnerId {
     PartnerId::from_uuid(uuid::Uuid::nil())
 }
 

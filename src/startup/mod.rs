@@ -44,6 +44,7 @@ use crate::service::feed::{ChangeFeed, FeedSettings, StreamLimits};
 use crate::service::orders::OrderService;
 use crate::service::paging::PageTokens;
 use crate::service::partners::PartnerService;
+use crate::service::vetting::VettingService;
 use crate::store::Store;
 use tonic::service::interceptor::InterceptedService;
 
@@ -62,6 +63,7 @@ pub struct Application {
     catalog: CatalogService,
     customers: CustomerService,
     partners: PartnerService,
+    vetting: VettingService,
     carts: CartService,
     orders: OrderService,
     feed: ChangeFeed,
@@ -127,6 +129,7 @@ impl Application {
             customers.clone(),
             settings.mint_tokens.then(|| keys.clone()),
         );
+        let vetting = VettingService::new(store.clone(), tokens.clone(), clock.clone());
         let orders = OrderService::new(
             store.clone(),
             catalog.clone(),
@@ -192,6 +195,7 @@ impl Application {
             catalog,
             customers,
             partners,
+            vetting,
             carts,
             orders,
             feed,
@@ -357,6 +361,7 @@ impl Application {
             .add_service(InterceptedService::new(
                 OperatorServiceServer::new(OperatorApi {
                     partners: self.partners,
+                    vetting: self.vetting,
                 })
                 .max_decoding_message_size(max_request),
                 operator,

@@ -660,3 +660,201 @@ pub async fn upload(
         .upload_month(tokio_stream::iter(upload_messages(request, 256 << 10)))
         .await
 }
+
+/// A GCC validation code of the right shape.
+pub const GCC_CODE: &str = "GCC-VALID-0001";
+
+/// What a partner submits for `kind` (Education: K-12; GCC: `GCC_CODE`).
+pub fn submission(
+    customer_id: &str,
+    kind: pb::QualificationKind,
+) -> pb::SubmitQualificationRequest {
+    pb::SubmitQualificationRequest {
+        request_id: rid(),
+        customer_id: customer_id.into(),
+        etag: String::new(),
+        kind: kind.into(),
+        education_segment: match kind {
+            pb::QualificationKind::Education => pb::EducationSegment::K12.into(),
+            _ => 0,
+        },
+        gcc_validation_code: match kind {
+            pb::QualificationKind::Gcc => GCC_CODE.into(),
+            _ => String::new(),
+        },
+    }
+}
+
+/// The operator's verdict on the customer's submitted `kind`.
+pub async fn review(
+    app: &TestApp,
+    customer_id: &str,
+    kind: pb::QualificationKind,
+    approve: bool,
+    reason: &str,
+) -> pb::Customer {
+    app.operator()
+        .review_qualification(pb::ReviewQualificationRequest {
+            request_id: rid(),
+            customer_id: customer_id.into(),
+            etag: String::new(),
+            kind: kind.into(),
+            decision: if approve {
+                pb::ReviewDecision::Approve
+            } else {
+                pb::ReviewDecision::Deny
+            }
+            .into(),
+            reason: reason.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap()
+}
+
+/// The operator grants (or revokes, with a reason) the customer's Nonprofit qualification.
+pub async fn set_nonprofit(app: &TestApp, customer_id: &str, granted: bool) -> pb::Customer {
+    app.operator()
+        .set_nonprofit(pb::SetNonprofitRequest {
+            request_id: rid(),
+            customer_id: customer_id.into(),
+            etag: String::new(),
+            decision: if granted {
+                pb::ReviewDecision::Approve
+            } else {
+                pb::ReviewDecision::Deny
+            }
+            .into(),
+            reason: if granted {
+                ""
+            } else {
+                "not a registered charity"
+            }
+            .into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap()
+}
+
+/// Brings the customer's qualifications to `wanted`, the way they change for real: its partner
+/// withdraws what is not wanted and submits what is, and the operator approves or denies it
+/// (Nonprofit: the operator grants or revokes it; a revoked one stays, denied). A GCC
+/// submission needs a GCC partner.
+pub async fn set_qualifications(
+    app: &TestApp,
+    partner: &str,
+    customer_id: &str,
+    wanted: &[(pb::QualificationKind, pb::VettingStatus)],
+) -> pb::Customer {
+    use pb::QualificationKind::Nonprofit;
+    use pb::VettingStatus::{Approved, Denied, InReview};
+    let mut customers = app.customers(partner, Role::AdminAgent);
+    let current = customers
+        .get_customer(pb::GetCustomerRequest {
+            customer_id: customer_id.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap();
+    let withdraw = async |kind: pb::QualificationKind| {
+        app.customers(partner, Role::AdminAgent)
+            .withdraw_qualification(pb::WithdrawQualificationRequest {
+                request_id: rid(),
+                customer_id: customer_id.into(),
+                etag: String::new(),
+                kind: kind.into(),
+            })
+            .await
+            .unwrap();
+    };
+    for q in &current.qualifications {
+        let kind = q.kind();
+        let wanted_now = wanted.iter().find(|(k, _)| *k == kind).map(|w| w.1);
+        match (kind, wanted_now) {
+            (Nonprofit, None) if q.vetting_status() == Approved => {
+                set_nonprofit(app, customer_id, false).await;
+            }
+            (Nonprofit, _) => {}
+            (_, None) => withdraw(kind).await,
+            // An approved one cannot go back to review: withdrawn, then submitted again.
+            (_, Some(w)) if q.vetting_status() == Approved && w != Approved => withdraw(kind).await,
+            _ => {}
+        }
+    }
+    for &(kind, vetting) in wanted {
+        if kind == Nonprofit {
+            assert_ne!(vetting, InReview, "Nonprofit is never in review");
+            set_nonprofit(app, customer_id, vetting == Approved).await;
+            continue;
+        }
+        let already = current
+            .qualifications
+            .iter()
+            .any(|q| q.kind() == kind && q.vetting_status() == Approved);
+        if already && vetting == Approved {
+            continue;
+        }
+        customers
+            .submit_qualification(submission(customer_id, kind))
+            .await
+            .unwrap();
+        match vetting {
+            Approved => drop(review(app, customer_id, kind, true, "").await),
+            Denied => drop(review(app, customer_id, kind, false, "not eligible").await),
+            _ => {}
+        }
+    }
+    customers
+        .get_customer(pb::GetCustomerRequest {
+            customer_id: customer_id.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap()
+}
+
+/// Sets `partner`'s GCC status (the operator's UpdatePartner).
+pub async fn set_partner_gcc(app: &TestApp, partner: &str, gcc: bool) {
+    app.operator()
+        .update_partner(pb::UpdatePartnerRequest {
+            request_id: rid(),
+            partner_id: TestApp::partner_id(partner).to_string(),
+            etag: String::new(),
+            name: String::new(),
+            gcc_status: if gcc {
+                pb::GccStatus::Qualified
+            } else {
+                pb::GccStatus::NotQualified
+            }
+            .into(),
+        })
+        .await
+        .unwrap();
+}
+
+/// A customer of a partner that is not (or no longer) GCC-qualified, holding an approved GCC
+/// qualification: the partner held GCC when it submitted, and lost it since.
+pub async fn approved_gcc_of_a_partner_without_gcc(
+    app: &TestApp,
+    partner: &str,
+    customer_id: &str,
+) {
+    set_partner_gcc(app, partner, true).await;
+    set_qualifications(
+        app,
+        partner,
+        customer_id,
+        &[(pb::QualificationKind::Gcc, pb::VettingStatus::Approved)],
+    )
+    .await;
+    set_partner_gcc(app, partner, false).await;
+}

@@ -20,3 +20,4 @@ mod ratelimit;
 mod replicas;
 mod sqlite_file;
 mod telemetry;
+mod vetting;

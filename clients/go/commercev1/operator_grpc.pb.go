@@ -29,6 +29,15 @@ type OperatorServiceClient interface {
 	// `mint_tokens`, on by default, with `jwt_secret`). Otherwise FAILED_PRECONDITION: tokens
 	// come from the identity provider, and must carry the claims the README lists.
 	MintToken(ctx context.Context, in *MintTokenRequest, opts ...grpc.CallOption) (*MintTokenResponse, error)
+	// The qualifications partners submitted, in review, across partners (only the operator
+	// sees this queue), in (customer, kind) order, paged.
+	ListQualificationReviews(ctx context.Context, in *ListQualificationReviewsRequest, opts ...grpc.CallOption) (*ListQualificationReviewsResponse, error)
+	// Approve or deny a qualification in review (else FAILED_PRECONDITION NOT_IN_REVIEW). Carts
+	// and checkout on every replica see the verdict at once.
+	ReviewQualification(ctx context.Context, in *ReviewQualificationRequest, opts ...grpc.CallOption) (*ReviewQualificationResponse, error)
+	// Grant (APPROVE) or revoke (DENY, with a reason) a customer's Nonprofit qualification: the
+	// only way it is set (Microsoft's nonprofit program; no partner can submit it).
+	SetNonprofit(ctx context.Context, in *SetNonprofitRequest, opts ...grpc.CallOption) (*SetNonprofitResponse, error)
 }
 
 type operatorServiceClient struct {
@@ -84,6 +93,33 @@ func (c *operatorServiceClient) MintToken(ctx context.Context, in *MintTokenRequ
 	return out, nil
 }
 
+func (c *operatorServiceClient) ListQualificationReviews(ctx context.Context, in *ListQualificationReviewsRequest, opts ...grpc.CallOption) (*ListQualificationReviewsResponse, error) {
+	out := new(ListQualificationReviewsResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OperatorService/ListQualificationReviews", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorServiceClient) ReviewQualification(ctx context.Context, in *ReviewQualificationRequest, opts ...grpc.CallOption) (*ReviewQualificationResponse, error) {
+	out := new(ReviewQualificationResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OperatorService/ReviewQualification", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorServiceClient) SetNonprofit(ctx context.Context, in *SetNonprofitRequest, opts ...grpc.CallOption) (*SetNonprofitResponse, error) {
+	out := new(SetNonprofitResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OperatorService/SetNonprofit", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OperatorServiceServer is the server API for OperatorService service.
 // All implementations must embed UnimplementedOperatorServiceServer
 // for forward compatibility
@@ -100,6 +136,15 @@ type OperatorServiceServer interface {
 	// `mint_tokens`, on by default, with `jwt_secret`). Otherwise FAILED_PRECONDITION: tokens
 	// come from the identity provider, and must carry the claims the README lists.
 	MintToken(context.Context, *MintTokenRequest) (*MintTokenResponse, error)
+	// The qualifications partners submitted, in review, across partners (only the operator
+	// sees this queue), in (customer, kind) order, paged.
+	ListQualificationReviews(context.Context, *ListQualificationReviewsRequest) (*ListQualificationReviewsResponse, error)
+	// Approve or deny a qualification in review (else FAILED_PRECONDITION NOT_IN_REVIEW). Carts
+	// and checkout on every replica see the verdict at once.
+	ReviewQualification(context.Context, *ReviewQualificationRequest) (*ReviewQualificationResponse, error)
+	// Grant (APPROVE) or revoke (DENY, with a reason) a customer's Nonprofit qualification: the
+	// only way it is set (Microsoft's nonprofit program; no partner can submit it).
+	SetNonprofit(context.Context, *SetNonprofitRequest) (*SetNonprofitResponse, error)
 	mustEmbedUnimplementedOperatorServiceServer()
 }
 
@@ -121,6 +166,15 @@ func (UnimplementedOperatorServiceServer) UpdatePartner(context.Context, *Update
 }
 func (UnimplementedOperatorServiceServer) MintToken(context.Context, *MintTokenRequest) (*MintTokenResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method MintToken not implemented")
+}
+func (UnimplementedOperatorServiceServer) ListQualificationReviews(context.Context, *ListQualificationReviewsRequest) (*ListQualificationReviewsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListQualificationReviews not implemented")
+}
+func (UnimplementedOperatorServiceServer) ReviewQualification(context.Context, *ReviewQualificationRequest) (*ReviewQualificationResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReviewQualification not implemented")
+}
+func (UnimplementedOperatorServiceServer) SetNonprofit(context.Context, *SetNonprofitRequest) (*SetNonprofitResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetNonprofit not implemented")
 }
 func (UnimplementedOperatorServiceServer) mustEmbedUnimplementedOperatorServiceServer() {}
 
@@ -225,6 +279,60 @@ func _OperatorService_MintToken_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OperatorService_ListQualificationReviews_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListQualificationReviewsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServiceServer).ListQualificationReviews(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.OperatorService/ListQualificationReviews",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServiceServer).ListQualificationReviews(ctx, req.(*ListQualificationReviewsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OperatorService_ReviewQualification_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReviewQualificationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServiceServer).ReviewQualification(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.OperatorService/ReviewQualification",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServiceServer).ReviewQualification(ctx, req.(*ReviewQualificationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OperatorService_SetNonprofit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetNonprofitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServiceServer).SetNonprofit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.OperatorService/SetNonprofit",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServiceServer).SetNonprofit(ctx, req.(*SetNonprofitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _OperatorService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "csp.commerce.v1.OperatorService",
 	HandlerType: (*OperatorServiceServer)(nil),
@@ -248,6 +356,18 @@ var _OperatorService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "MintToken",
 			Handler:    _OperatorService_MintToken_Handler,
+		},
+		{
+			MethodName: "ListQualificationReviews",
+			Handler:    _OperatorService_ListQualificationReviews_Handler,
+		},
+		{
+			MethodName: "ReviewQualification",
+			Handler:    _OperatorService_ReviewQualification_Handler,
+		},
+		{
+			MethodName: "SetNonprofit",
+			Handler:    _OperatorService_SetNonprofit_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

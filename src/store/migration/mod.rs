@@ -11,6 +11,7 @@ mod m0006_holdings_announced_after_commit;
 mod m0007_checkout_without_key_checks;
 mod m0008_subscriptions_without_order_index;
 mod m0009_partner_versions;
+mod m0010_qualification_vetting;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_checkout_without_key_checks::Migration),
             Box::new(m0008_subscriptions_without_order_index::Migration),
             Box::new(m0009_partner_versions::Migration),
+            Box::new(m0010_qualification_vetting::Migration),
         ]
     }
 }

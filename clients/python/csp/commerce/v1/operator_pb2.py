@@ -22,42 +22,59 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from csp.commerce.v1 import customer_pb2 as csp_dot_commerce_dot_v1_dot_customer__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63sp/commerce/v1/operator.proto\x12\x0f\x63sp.commerce.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf3\x01\n\x07Partner\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x04 \x01(\t\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12.\n\ngcc_status\x18\x06 \x01(\x0e\x32\x1a.csp.commerce.v1.GccStatus\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\t \x01(\t\"\x9a\x01\n\x16RegisterPartnerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12.\n\ngcc_status\x18\x05 \x01(\x0e\x32\x1a.csp.commerce.v1.GccStatus\x12\x0b\n\x03key\x18\x06 \x01(\t\"D\n\x17RegisterPartnerResponse\x12)\n\x07partner\x18\x01 \x01(\x0b\x32\x18.csp.commerce.v1.Partner\"\'\n\x11GetPartnerRequest\x12\x12\n\npartner_id\x18\x01 \x01(\t\"?\n\x12GetPartnerResponse\x12)\n\x07partner\x18\x01 \x01(\x0b\x32\x18.csp.commerce.v1.Partner\"<\n\x13ListPartnersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"[\n\x14ListPartnersResponse\x12*\n\x08partners\x18\x01 \x03(\x0b\x32\x18.csp.commerce.v1.Partner\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8a\x01\n\x14UpdatePartnerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\npartner_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12.\n\ngcc_status\x18\x05 \x01(\x0e\x32\x1a.csp.commerce.v1.GccStatus\"B\n\x15UpdatePartnerResponse\x12)\n\x07partner\x18\x01 \x01(\x0b\x32\x18.csp.commerce.v1.Partner\"z\n\x10MintTokenRequest\x12\x12\n\npartner_id\x18\x01 \x01(\t\x12*\n\x04role\x18\x02 \x01(\x0e\x32\x1c.csp.commerce.v1.PartnerRole\x12\x0c\n\x04user\x18\x03 \x01(\t\x12\x18\n\x10lifetime_seconds\x18\x04 \x01(\x03\"S\n\x11MintTokenResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*_\n\tGccStatus\x12\x1a\n\x16GCC_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14GCC_STATUS_QUALIFIED\x10\x01\x12\x1c\n\x18GCC_STATUS_NOT_QUALIFIED\x10\x02*\xa7\x01\n\x0bPartnerRole\x12\x1c\n\x18PARTNER_ROLE_UNSPECIFIED\x10\x00\x12\x1d\n\x19PARTNER_ROLE_GLOBAL_ADMIN\x10\x01\x12\x1c\n\x18PARTNER_ROLE_ADMIN_AGENT\x10\x02\x12\x1c\n\x18PARTNER_ROLE_SALES_AGENT\x10\x03\x12\x1f\n\x1bPARTNER_ROLE_HELPDESK_AGENT\x10\x04\x32\xdf\x03\n\x0fOperatorService\x12\x64\n\x0fRegisterPartner\x12\'.csp.commerce.v1.RegisterPartnerRequest\x1a(.csp.commerce.v1.RegisterPartnerResponse\x12U\n\nGetPartner\x12\".csp.commerce.v1.GetPartnerRequest\x1a#.csp.commerce.v1.GetPartnerResponse\x12[\n\x0cListPartners\x12$.csp.commerce.v1.ListPartnersRequest\x1a%.csp.commerce.v1.ListPartnersResponse\x12^\n\rUpdatePartner\x12%.csp.commerce.v1.UpdatePartnerRequest\x1a&.csp.commerce.v1.UpdatePartnerResponse\x12R\n\tMintToken\x12!.csp.commerce.v1.MintTokenRequest\x1a\".csp.commerce.v1.MintTokenResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63sp/commerce/v1/operator.proto\x12\x0f\x63sp.commerce.v1\x1a\x1e\x63sp/commerce/v1/customer.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa5\x01\n\x13QualificationReview\x12\x12\n\npartner_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x14\n\x0c\x63ompany_name\x18\x03 \x01(\t\x12\x18\n\x10\x63ustomer_country\x18\x04 \x01(\t\x12\x35\n\rqualification\x18\x05 \x01(\x0b\x32\x1e.csp.commerce.v1.Qualification\"H\n\x1fListQualificationReviewsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"r\n ListQualificationReviewsResponse\x12\x35\n\x07reviews\x18\x01 \x03(\x0b\x32$.csp.commerce.v1.QualificationReview\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xc8\x01\n\x1aReviewQualificationRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\x12\x30\n\x04kind\x18\x04 \x01(\x0e\x32\".csp.commerce.v1.QualificationKind\x12\x31\n\x08\x64\x65\x63ision\x18\x05 \x01(\x0e\x32\x1f.csp.commerce.v1.ReviewDecision\x12\x0e\n\x06reason\x18\x06 \x01(\t\"J\n\x1bReviewQualificationResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.csp.commerce.v1.Customer\"\x8f\x01\n\x13SetNonprofitRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\x12\x31\n\x08\x64\x65\x63ision\x18\x04 \x01(\x0e\x32\x1f.csp.commerce.v1.ReviewDecision\x12\x0e\n\x06reason\x18\x05 \x01(\t\"C\n\x14SetNonprofitResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.csp.commerce.v1.Customer\"\xf3\x01\n\x07Partner\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x04 \x01(\t\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12.\n\ngcc_status\x18\x06 \x01(\x0e\x32\x1a.csp.commerce.v1.GccStatus\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\t \x01(\t\"\x9a\x01\n\x16RegisterPartnerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12.\n\ngcc_status\x18\x05 \x01(\x0e\x32\x1a.csp.commerce.v1.GccStatus\x12\x0b\n\x03key\x18\x06 \x01(\t\"D\n\x17RegisterPartnerResponse\x12)\n\x07partner\x18\x01 \x01(\x0b\x32\x18.csp.commerce.v1.Partner\"\'\n\x11GetPartnerRequest\x12\x12\n\npartner_id\x18\x01 \x01(\t\"?\n\x12GetPartnerResponse\x12)\n\x07partner\x18\x01 \x01(\x0b\x32\x18.csp.commerce.v1.Partner\"<\n\x13ListPartnersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"[\n\x14ListPartnersResponse\x12*\n\x08partners\x18\x01 \x03(\x0b\x32\x18.csp.commerce.v1.Partner\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8a\x01\n\x14UpdatePartnerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\npartner_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12.\n\ngcc_status\x18\x05 \x01(\x0e\x32\x1a.csp.commerce.v1.GccStatus\"B\n\x15UpdatePartnerResponse\x12)\n\x07partner\x18\x01 \x01(\x0b\x32\x18.csp.commerce.v1.Partner\"z\n\x10MintTokenRequest\x12\x12\n\npartner_id\x18\x01 \x01(\t\x12*\n\x04role\x18\x02 \x01(\x0e\x32\x1c.csp.commerce.v1.PartnerRole\x12\x0c\n\x04user\x18\x03 \x01(\t\x12\x18\n\x10lifetime_seconds\x18\x04 \x01(\x03\"S\n\x11MintTokenResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*h\n\x0eReviewDecision\x12\x1f\n\x1bREVIEW_DECISION_UNSPECIFIED\x10\x00\x12\x1b\n\x17REVIEW_DECISION_APPROVE\x10\x01\x12\x18\n\x14REVIEW_DECISION_DENY\x10\x02*_\n\tGccStatus\x12\x1a\n\x16GCC_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14GCC_STATUS_QUALIFIED\x10\x01\x12\x1c\n\x18GCC_STATUS_NOT_QUALIFIED\x10\x02*\xa7\x01\n\x0bPartnerRole\x12\x1c\n\x18PARTNER_ROLE_UNSPECIFIED\x10\x00\x12\x1d\n\x19PARTNER_ROLE_GLOBAL_ADMIN\x10\x01\x12\x1c\n\x18PARTNER_ROLE_ADMIN_AGENT\x10\x02\x12\x1c\n\x18PARTNER_ROLE_SALES_AGENT\x10\x03\x12\x1f\n\x1bPARTNER_ROLE_HELPDESK_AGENT\x10\x04\x32\xaf\x06\n\x0fOperatorService\x12\x64\n\x0fRegisterPartner\x12\'.csp.commerce.v1.RegisterPartnerRequest\x1a(.csp.commerce.v1.RegisterPartnerResponse\x12U\n\nGetPartner\x12\".csp.commerce.v1.GetPartnerRequest\x1a#.csp.commerce.v1.GetPartnerResponse\x12[\n\x0cListPartners\x12$.csp.commerce.v1.ListPartnersRequest\x1a%.csp.commerce.v1.ListPartnersResponse\x12^\n\rUpdatePartner\x12%.csp.commerce.v1.UpdatePartnerRequest\x1a&.csp.commerce.v1.UpdatePartnerResponse\x12R\n\tMintToken\x12!.csp.commerce.v1.MintTokenRequest\x1a\".csp.commerce.v1.MintTokenResponse\x12\x7f\n\x18ListQualificationReviews\x12\x30.csp.commerce.v1.ListQualificationReviewsRequest\x1a\x31.csp.commerce.v1.ListQualificationReviewsResponse\x12p\n\x13ReviewQualification\x12+.csp.commerce.v1.ReviewQualificationRequest\x1a,.csp.commerce.v1.ReviewQualificationResponse\x12[\n\x0cSetNonprofit\x12$.csp.commerce.v1.SetNonprofitRequest\x1a%.csp.commerce.v1.SetNonprofitResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'csp.commerce.v1.operator_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GCCSTATUS']._serialized_start=1236
-  _globals['_GCCSTATUS']._serialized_end=1331
-  _globals['_PARTNERROLE']._serialized_start=1334
-  _globals['_PARTNERROLE']._serialized_end=1501
-  _globals['_PARTNER']._serialized_start=85
-  _globals['_PARTNER']._serialized_end=328
-  _globals['_REGISTERPARTNERREQUEST']._serialized_start=331
-  _globals['_REGISTERPARTNERREQUEST']._serialized_end=485
-  _globals['_REGISTERPARTNERRESPONSE']._serialized_start=487
-  _globals['_REGISTERPARTNERRESPONSE']._serialized_end=555
-  _globals['_GETPARTNERREQUEST']._serialized_start=557
-  _globals['_GETPARTNERREQUEST']._serialized_end=596
-  _globals['_GETPARTNERRESPONSE']._serialized_start=598
-  _globals['_GETPARTNERRESPONSE']._serialized_end=661
-  _globals['_LISTPARTNERSREQUEST']._serialized_start=663
-  _globals['_LISTPARTNERSREQUEST']._serialized_end=723
-  _globals['_LISTPARTNERSRESPONSE']._serialized_start=725
-  _globals['_LISTPARTNERSRESPONSE']._serialized_end=816
-  _globals['_UPDATEPARTNERREQUEST']._serialized_start=819
-  _globals['_UPDATEPARTNERREQUEST']._serialized_end=957
-  _globals['_UPDATEPARTNERRESPONSE']._serialized_start=959
-  _globals['_UPDATEPARTNERRESPONSE']._serialized_end=1025
-  _globals['_MINTTOKENREQUEST']._serialized_start=1027
-  _globals['_MINTTOKENREQUEST']._serialized_end=1149
-  _globals['_MINTTOKENRESPONSE']._serialized_start=1151
-  _globals['_MINTTOKENRESPONSE']._serialized_end=1234
-  _globals['_OPERATORSERVICE']._serialized_start=1504
-  _globals['_OPERATORSERVICE']._serialized_end=1983
+  _globals['_REVIEWDECISION']._serialized_start=2120
+  _globals['_REVIEWDECISION']._serialized_end=2224
+  _globals['_GCCSTATUS']._serialized_start=2226
+  _globals['_GCCSTATUS']._serialized_end=2321
+  _globals['_PARTNERROLE']._serialized_start=2324
+  _globals['_PARTNERROLE']._serialized_end=2491
+  _globals['_QUALIFICATIONREVIEW']._serialized_start=117
+  _globals['_QUALIFICATIONREVIEW']._serialized_end=282
+  _globals['_LISTQUALIFICATIONREVIEWSREQUEST']._serialized_start=284
+  _globals['_LISTQUALIFICATIONREVIEWSREQUEST']._serialized_end=356
+  _globals['_LISTQUALIFICATIONREVIEWSRESPONSE']._serialized_start=358
+  _globals['_LISTQUALIFICATIONREVIEWSRESPONSE']._serialized_end=472
+  _globals['_REVIEWQUALIFICATIONREQUEST']._serialized_start=475
+  _globals['_REVIEWQUALIFICATIONREQUEST']._serialized_end=675
+  _globals['_REVIEWQUALIFICATIONRESPONSE']._serialized_start=677
+  _globals['_REVIEWQUALIFICATIONRESPONSE']._serialized_end=751
+  _globals['_SETNONPROFITREQUEST']._serialized_start=754
+  _globals['_SETNONPROFITREQUEST']._serialized_end=897
+  _globals['_SETNONPROFITRESPONSE']._serialized_start=899
+  _globals['_SETNONPROFITRESPONSE']._serialized_end=966
+  _globals['_PARTNER']._serialized_start=969
+  _globals['_PARTNER']._serialized_end=1212
+  _globals['_REGISTERPARTNERREQUEST']._serialized_start=1215
+  _globals['_REGISTERPARTNERREQUEST']._serialized_end=1369
+  _globals['_REGISTERPARTNERRESPONSE']._serialized_start=1371
+  _globals['_REGISTERPARTNERRESPONSE']._serialized_end=1439
+  _globals['_GETPARTNERREQUEST']._serialized_start=1441
+  _globals['_GETPARTNERREQUEST']._serialized_end=1480
+  _globals['_GETPARTNERRESPONSE']._serialized_start=1482
+  _globals['_GETPARTNERRESPONSE']._serialized_end=1545
+  _globals['_LISTPARTNERSREQUEST']._serialized_start=1547
+  _globals['_LISTPARTNERSREQUEST']._serialized_end=1607
+  _globals['_LISTPARTNERSRESPONSE']._serialized_start=1609
+  _globals['_LISTPARTNERSRESPONSE']._serialized_end=1700
+  _globals['_UPDATEPARTNERREQUEST']._serialized_start=1703
+  _globals['_UPDATEPARTNERREQUEST']._serialized_end=1841
+  _globals['_UPDATEPARTNERRESPONSE']._serialized_start=1843
+  _globals['_UPDATEPARTNERRESPONSE']._serialized_end=1909
+  _globals['_MINTTOKENREQUEST']._serialized_start=1911
+  _globals['_MINTTOKENREQUEST']._serialized_end=2033
+  _globals['_MINTTOKENRESPONSE']._serialized_start=2035
+  _globals['_MINTTOKENRESPONSE']._serialized_end=2118
+  _globals['_OPERATORSERVICE']._serialized_start=2494
+  _globals['_OPERATORSERVICE']._serialized_end=3309
 # @@protoc_insertion_point(module_scope)

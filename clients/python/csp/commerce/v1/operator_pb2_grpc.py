@@ -27,7 +27,7 @@ if _version_not_supported:
 
 class OperatorServiceStub:
     """The platform operator's service (Microsoft, in Partner Center's terms): registers the
-    partners (resellers), mints their users' tokens. Only the `operator` role may call it;
+    partners (resellers), mints their users' tokens, vets customers' qualifications. Only the `operator` role may call it;
     every other role is PERMISSION_DENIED (reason ROLE_NOT_ALLOWED).
     """
 
@@ -62,11 +62,26 @@ class OperatorServiceStub:
                 request_serializer=csp_dot_commerce_dot_v1_dot_operator__pb2.MintTokenRequest.SerializeToString,
                 response_deserializer=csp_dot_commerce_dot_v1_dot_operator__pb2.MintTokenResponse.FromString,
                 _registered_method=True)
+        self.ListQualificationReviews = channel.unary_unary(
+                '/csp.commerce.v1.OperatorService/ListQualificationReviews',
+                request_serializer=csp_dot_commerce_dot_v1_dot_operator__pb2.ListQualificationReviewsRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_operator__pb2.ListQualificationReviewsResponse.FromString,
+                _registered_method=True)
+        self.ReviewQualification = channel.unary_unary(
+                '/csp.commerce.v1.OperatorService/ReviewQualification',
+                request_serializer=csp_dot_commerce_dot_v1_dot_operator__pb2.ReviewQualificationRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_operator__pb2.ReviewQualificationResponse.FromString,
+                _registered_method=True)
+        self.SetNonprofit = channel.unary_unary(
+                '/csp.commerce.v1.OperatorService/SetNonprofit',
+                request_serializer=csp_dot_commerce_dot_v1_dot_operator__pb2.SetNonprofitRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_operator__pb2.SetNonprofitResponse.FromString,
+                _registered_method=True)
 
 
 class OperatorServiceServicer:
     """The platform operator's service (Microsoft, in Partner Center's terms): registers the
-    partners (resellers), mints their users' tokens. Only the `operator` role may call it;
+    partners (resellers), mints their users' tokens, vets customers' qualifications. Only the `operator` role may call it;
     every other role is PERMISSION_DENIED (reason ROLE_NOT_ALLOWED).
     """
 
@@ -107,6 +122,30 @@ class OperatorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListQualificationReviews(self, request, context):
+        """The qualifications partners submitted, in review, across partners (only the operator
+        sees this queue), in (customer, kind) order, paged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReviewQualification(self, request, context):
+        """Approve or deny a qualification in review (else FAILED_PRECONDITION NOT_IN_REVIEW). Carts
+        and checkout on every replica see the verdict at once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetNonprofit(self, request, context):
+        """Grant (APPROVE) or revoke (DENY, with a reason) a customer's Nonprofit qualification: the
+        only way it is set (Microsoft's nonprofit program; no partner can submit it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OperatorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -135,6 +174,21 @@ def add_OperatorServiceServicer_to_server(servicer, server):
                     request_deserializer=csp_dot_commerce_dot_v1_dot_operator__pb2.MintTokenRequest.FromString,
                     response_serializer=csp_dot_commerce_dot_v1_dot_operator__pb2.MintTokenResponse.SerializeToString,
             ),
+            'ListQualificationReviews': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQualificationReviews,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_operator__pb2.ListQualificationReviewsRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_operator__pb2.ListQualificationReviewsResponse.SerializeToString,
+            ),
+            'ReviewQualification': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReviewQualification,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_operator__pb2.ReviewQualificationRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_operator__pb2.ReviewQualificationResponse.SerializeToString,
+            ),
+            'SetNonprofit': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetNonprofit,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_operator__pb2.SetNonprofitRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_operator__pb2.SetNonprofitResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'csp.commerce.v1.OperatorService', rpc_method_handlers)
@@ -145,7 +199,7 @@ def add_OperatorServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class OperatorService:
     """The platform operator's service (Microsoft, in Partner Center's terms): registers the
-    partners (resellers), mints their users' tokens. Only the `operator` role may call it;
+    partners (resellers), mints their users' tokens, vets customers' qualifications. Only the `operator` role may call it;
     every other role is PERMISSION_DENIED (reason ROLE_NOT_ALLOWED).
     """
 
@@ -274,6 +328,87 @@ class OperatorService:
             '/csp.commerce.v1.OperatorService/MintToken',
             csp_dot_commerce_dot_v1_dot_operator__pb2.MintTokenRequest.SerializeToString,
             csp_dot_commerce_dot_v1_dot_operator__pb2.MintTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListQualificationReviews(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.OperatorService/ListQualificationReviews',
+            csp_dot_commerce_dot_v1_dot_operator__pb2.ListQualificationReviewsRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_operator__pb2.ListQualificationReviewsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReviewQualification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.OperatorService/ReviewQualification',
+            csp_dot_commerce_dot_v1_dot_operator__pb2.ReviewQualificationRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_operator__pb2.ReviewQualificationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetNonprofit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.OperatorService/SetNonprofit',
+            csp_dot_commerce_dot_v1_dot_operator__pb2.SetNonprofitRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_operator__pb2.SetNonprofitResponse.FromString,
             options,
             channel_credentials,
             insecure,

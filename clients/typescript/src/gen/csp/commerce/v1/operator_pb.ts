@@ -4,6 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Customer, Qualification, QualificationKind } from "./customer_pb.js";
+import { file_csp_commerce_v1_customer } from "./customer_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +14,211 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file csp/commerce/v1/operator.proto.
  */
 export const file_csp_commerce_v1_operator: GenFile = /*@__PURE__*/
-  fileDesc("Ch5jc3AvY29tbWVyY2UvdjEvb3BlcmF0b3IucHJvdG8SD2NzcC5jb21tZXJjZS52MSLzAQoHUGFydG5lchIKCgJpZBgBIAEoCRILCgNrZXkYAiABKAkSDAoEbmFtZRgDIAEoCRIPCgdjb3VudHJ5GAQgASgJEhAKCGN1cnJlbmN5GAUgASgJEi4KCmdjY19zdGF0dXMYBiABKA4yGi5jc3AuY29tbWVyY2UudjEuR2NjU3RhdHVzEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgJIAEoCSKaAQoWUmVnaXN0ZXJQYXJ0bmVyUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHY291bnRyeRgDIAEoCRIQCghjdXJyZW5jeRgEIAEoCRIuCgpnY2Nfc3RhdHVzGAUgASgOMhouY3NwLmNvbW1lcmNlLnYxLkdjY1N0YXR1cxILCgNrZXkYBiABKAkiRAoXUmVnaXN0ZXJQYXJ0bmVyUmVzcG9uc2USKQoHcGFydG5lchgBIAEoCzIYLmNzcC5jb21tZXJjZS52MS5QYXJ0bmVyIicKEUdldFBhcnRuZXJSZXF1ZXN0EhIKCnBhcnRuZXJfaWQYASABKAkiPwoSR2V0UGFydG5lclJlc3BvbnNlEikKB3BhcnRuZXIYASABKAsyGC5jc3AuY29tbWVyY2UudjEuUGFydG5lciI8ChNMaXN0UGFydG5lcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlsKFExpc3RQYXJ0bmVyc1Jlc3BvbnNlEioKCHBhcnRuZXJzGAEgAygLMhguY3NwLmNvbW1lcmNlLnYxLlBhcnRuZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIooBChRVcGRhdGVQYXJ0bmVyUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhIKCnBhcnRuZXJfaWQYAiABKAkSDAoEZXRhZxgDIAEoCRIMCgRuYW1lGAQgASgJEi4KCmdjY19zdGF0dXMYBSABKA4yGi5jc3AuY29tbWVyY2UudjEuR2NjU3RhdHVzIkIKFVVwZGF0ZVBhcnRuZXJSZXNwb25zZRIpCgdwYXJ0bmVyGAEgASgLMhguY3NwLmNvbW1lcmNlLnYxLlBhcnRuZXIiegoQTWludFRva2VuUmVxdWVzdBISCgpwYXJ0bmVyX2lkGAEgASgJEioKBHJvbGUYAiABKA4yHC5jc3AuY29tbWVyY2UudjEuUGFydG5lclJvbGUSDAoEdXNlchgDIAEoCRIYChBsaWZldGltZV9zZWNvbmRzGAQgASgDIlMKEU1pbnRUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCpfCglHY2NTdGF0dXMSGgoWR0NDX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFEdDQ19TVEFUVVNfUVVBTElGSUVEEAESHAoYR0NDX1NUQVRVU19OT1RfUVVBTElGSUVEEAIqpwEKC1BhcnRuZXJSb2xlEhwKGFBBUlRORVJfUk9MRV9VTlNQRUNJRklFRBAAEh0KGVBBUlRORVJfUk9MRV9HTE9CQUxfQURNSU4QARIcChhQQVJUTkVSX1JPTEVfQURNSU5fQUdFTlQQAhIcChhQQVJUTkVSX1JPTEVfU0FMRVNfQUdFTlQQAxIfChtQQVJUTkVSX1JPTEVfSEVMUERFU0tfQUdFTlQQBDLfAwoPT3BlcmF0b3JTZXJ2aWNlEmQKD1JlZ2lzdGVyUGFydG5lchInLmNzcC5jb21tZXJjZS52MS5SZWdpc3RlclBhcnRuZXJSZXF1ZXN0GiguY3NwLmNvbW1lcmNlLnYxLlJlZ2lzdGVyUGFydG5lclJlc3BvbnNlElUKCkdldFBhcnRuZXISIi5jc3AuY29tbWVyY2UudjEuR2V0UGFydG5lclJlcXVlc3QaIy5jc3AuY29tbWVyY2UudjEuR2V0UGFydG5lclJlc3BvbnNlElsKDExpc3RQYXJ0bmVycxIkLmNzcC5jb21tZXJjZS52MS5MaXN0UGFydG5lcnNSZXF1ZXN0GiUuY3NwLmNvbW1lcmNlLnYxLkxpc3RQYXJ0bmVyc1Jlc3BvbnNlEl4KDVVwZGF0ZVBhcnRuZXISJS5jc3AuY29tbWVyY2UudjEuVXBkYXRlUGFydG5lclJlcXVlc3QaJi5jc3AuY29tbWVyY2UudjEuVXBkYXRlUGFydG5lclJlc3BvbnNlElIKCU1pbnRUb2tlbhIhLmNzcC5jb21tZXJjZS52MS5NaW50VG9rZW5SZXF1ZXN0GiIuY3NwLmNvbW1lcmNlLnYxLk1pbnRUb2tlblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5jc3AvY29tbWVyY2UvdjEvb3BlcmF0b3IucHJvdG8SD2NzcC5jb21tZXJjZS52MSKlAQoTUXVhbGlmaWNhdGlvblJldmlldxISCgpwYXJ0bmVyX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhQKDGNvbXBhbnlfbmFtZRgDIAEoCRIYChBjdXN0b21lcl9jb3VudHJ5GAQgASgJEjUKDXF1YWxpZmljYXRpb24YBSABKAsyHi5jc3AuY29tbWVyY2UudjEuUXVhbGlmaWNhdGlvbiJICh9MaXN0UXVhbGlmaWNhdGlvblJldmlld3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJInIKIExpc3RRdWFsaWZpY2F0aW9uUmV2aWV3c1Jlc3BvbnNlEjUKB3Jldmlld3MYASADKAsyJC5jc3AuY29tbWVyY2UudjEuUXVhbGlmaWNhdGlvblJldmlldxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiyAEKGlJldmlld1F1YWxpZmljYXRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSDAoEZXRhZxgDIAEoCRIwCgRraW5kGAQgASgOMiIuY3NwLmNvbW1lcmNlLnYxLlF1YWxpZmljYXRpb25LaW5kEjEKCGRlY2lzaW9uGAUgASgOMh8uY3NwLmNvbW1lcmNlLnYxLlJldmlld0RlY2lzaW9uEg4KBnJlYXNvbhgGIAEoCSJKChtSZXZpZXdRdWFsaWZpY2F0aW9uUmVzcG9uc2USKwoIY3VzdG9tZXIYASABKAsyGS5jc3AuY29tbWVyY2UudjEuQ3VzdG9tZXIijwEKE1NldE5vbnByb2ZpdFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIMCgRldGFnGAMgASgJEjEKCGRlY2lzaW9uGAQgASgOMh8uY3NwLmNvbW1lcmNlLnYxLlJldmlld0RlY2lzaW9uEg4KBnJlYXNvbhgFIAEoCSJDChRTZXROb25wcm9maXRSZXNwb25zZRIrCghjdXN0b21lchgBIAEoCzIZLmNzcC5jb21tZXJjZS52MS5DdXN0b21lciLzAQoHUGFydG5lchIKCgJpZBgBIAEoCRILCgNrZXkYAiABKAkSDAoEbmFtZRgDIAEoCRIPCgdjb3VudHJ5GAQgASgJEhAKCGN1cnJlbmN5GAUgASgJEi4KCmdjY19zdGF0dXMYBiABKA4yGi5jc3AuY29tbWVyY2UudjEuR2NjU3RhdHVzEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgJIAEoCSKaAQoWUmVnaXN0ZXJQYXJ0bmVyUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHY291bnRyeRgDIAEoCRIQCghjdXJyZW5jeRgEIAEoCRIuCgpnY2Nfc3RhdHVzGAUgASgOMhouY3NwLmNvbW1lcmNlLnYxLkdjY1N0YXR1cxILCgNrZXkYBiABKAkiRAoXUmVnaXN0ZXJQYXJ0bmVyUmVzcG9uc2USKQoHcGFydG5lchgBIAEoCzIYLmNzcC5jb21tZXJjZS52MS5QYXJ0bmVyIicKEUdldFBhcnRuZXJSZXF1ZXN0EhIKCnBhcnRuZXJfaWQYASABKAkiPwoSR2V0UGFydG5lclJlc3BvbnNlEikKB3BhcnRuZXIYASABKAsyGC5jc3AuY29tbWVyY2UudjEuUGFydG5lciI8ChNMaXN0UGFydG5lcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlsKFExpc3RQYXJ0bmVyc1Jlc3BvbnNlEioKCHBhcnRuZXJzGAEgAygLMhguY3NwLmNvbW1lcmNlLnYxLlBhcnRuZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIooBChRVcGRhdGVQYXJ0bmVyUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhIKCnBhcnRuZXJfaWQYAiABKAkSDAoEZXRhZxgDIAEoCRIMCgRuYW1lGAQgASgJEi4KCmdjY19zdGF0dXMYBSABKA4yGi5jc3AuY29tbWVyY2UudjEuR2NjU3RhdHVzIkIKFVVwZGF0ZVBhcnRuZXJSZXNwb25zZRIpCgdwYXJ0bmVyGAEgASgLMhguY3NwLmNvbW1lcmNlLnYxLlBhcnRuZXIiegoQTWludFRva2VuUmVxdWVzdBISCgpwYXJ0bmVyX2lkGAEgASgJEioKBHJvbGUYAiABKA4yHC5jc3AuY29tbWVyY2UudjEuUGFydG5lclJvbGUSDAoEdXNlchgDIAEoCRIYChBsaWZldGltZV9zZWNvbmRzGAQgASgDIlMKEU1pbnRUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCpoCg5SZXZpZXdEZWNpc2lvbhIfChtSRVZJRVdfREVDSVNJT05fVU5TUEVDSUZJRUQQABIbChdSRVZJRVdfREVDSVNJT05fQVBQUk9WRRABEhgKFFJFVklFV19ERUNJU0lPTl9ERU5ZEAIqXwoJR2NjU3RhdHVzEhoKFkdDQ19TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRHQ0NfU1RBVFVTX1FVQUxJRklFRBABEhwKGEdDQ19TVEFUVVNfTk9UX1FVQUxJRklFRBACKqcBCgtQYXJ0bmVyUm9sZRIcChhQQVJUTkVSX1JPTEVfVU5TUEVDSUZJRUQQABIdChlQQVJUTkVSX1JPTEVfR0xPQkFMX0FETUlOEAESHAoYUEFSVE5FUl9ST0xFX0FETUlOX0FHRU5UEAISHAoYUEFSVE5FUl9ST0xFX1NBTEVTX0FHRU5UEAMSHwobUEFSVE5FUl9ST0xFX0hFTFBERVNLX0FHRU5UEAQyrwYKD09wZXJhdG9yU2VydmljZRJkCg9SZWdpc3RlclBhcnRuZXISJy5jc3AuY29tbWVyY2UudjEuUmVnaXN0ZXJQYXJ0bmVyUmVxdWVzdBooLmNzcC5jb21tZXJjZS52MS5SZWdpc3RlclBhcnRuZXJSZXNwb25zZRJVCgpHZXRQYXJ0bmVyEiIuY3NwLmNvbW1lcmNlLnYxLkdldFBhcnRuZXJSZXF1ZXN0GiMuY3NwLmNvbW1lcmNlLnYxLkdldFBhcnRuZXJSZXNwb25zZRJbCgxMaXN0UGFydG5lcnMSJC5jc3AuY29tbWVyY2UudjEuTGlzdFBhcnRuZXJzUmVxdWVzdBolLmNzcC5jb21tZXJjZS52MS5MaXN0UGFydG5lcnNSZXNwb25zZRJeCg1VcGRhdGVQYXJ0bmVyEiUuY3NwLmNvbW1lcmNlLnYxLlVwZGF0ZVBhcnRuZXJSZXF1ZXN0GiYuY3NwLmNvbW1lcmNlLnYxLlVwZGF0ZVBhcnRuZXJSZXNwb25zZRJSCglNaW50VG9rZW4SIS5jc3AuY29tbWVyY2UudjEuTWludFRva2VuUmVxdWVzdBoiLmNzcC5jb21tZXJjZS52MS5NaW50VG9rZW5SZXNwb25zZRJ/ChhMaXN0UXVhbGlmaWNhdGlvblJldmlld3MSMC5jc3AuY29tbWVyY2UudjEuTGlzdFF1YWxpZmljYXRpb25SZXZpZXdzUmVxdWVzdBoxLmNzcC5jb21tZXJjZS52MS5MaXN0UXVhbGlmaWNhdGlvblJldmlld3NSZXNwb25zZRJwChNSZXZpZXdRdWFsaWZpY2F0aW9uEisuY3NwLmNvbW1lcmNlLnYxLlJldmlld1F1YWxpZmljYXRpb25SZXF1ZXN0GiwuY3NwLmNvbW1lcmNlLnYxLlJldmlld1F1YWxpZmljYXRpb25SZXNwb25zZRJbCgxTZXROb25wcm9maXQSJC5jc3AuY29tbWVyY2UudjEuU2V0Tm9ucHJvZml0UmVxdWVzdBolLmNzcC5jb21tZXJjZS52MS5TZXROb25wcm9maXRSZXNwb25zZWIGcHJvdG8z", [file_csp_commerce_v1_customer, file_google_protobuf_timestamp]);
+
+/**
+ * A qualification waiting for the operator.
+ *
+ * @generated from message csp.commerce.v1.QualificationReview
+ */
+export type QualificationReview = Message<"csp.commerce.v1.QualificationReview"> & {
+  /**
+   * @generated from field: string partner_id = 1;
+   */
+  partnerId: string;
+
+  /**
+   * @generated from field: string customer_id = 2;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: string company_name = 3;
+   */
+  companyName: string;
+
+  /**
+   * @generated from field: string customer_country = 4;
+   */
+  customerCountry: string;
+
+  /**
+   * Its kind, the details submitted and the submit time.
+   *
+   * @generated from field: csp.commerce.v1.Qualification qualification = 5;
+   */
+  qualification?: Qualification | undefined;
+};
+
+/**
+ * Describes the message csp.commerce.v1.QualificationReview.
+ * Use `create(QualificationReviewSchema)` to create a new message.
+ */
+export const QualificationReviewSchema: GenMessage<QualificationReview> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_operator, 0);
+
+/**
+ * @generated from message csp.commerce.v1.ListQualificationReviewsRequest
+ */
+export type ListQualificationReviewsRequest = Message<"csp.commerce.v1.ListQualificationReviewsRequest"> & {
+  /**
+   * 0 = default (50); over 500 is clamped; negative is INVALID_ARGUMENT.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message csp.commerce.v1.ListQualificationReviewsRequest.
+ * Use `create(ListQualificationReviewsRequestSchema)` to create a new message.
+ */
+export const ListQualificationReviewsRequestSchema: GenMessage<ListQualificationReviewsRequest> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_operator, 1);
+
+/**
+ * @generated from message csp.commerce.v1.ListQualificationReviewsResponse
+ */
+export type ListQualificationReviewsResponse = Message<"csp.commerce.v1.ListQualificationReviewsResponse"> & {
+  /**
+   * @generated from field: repeated csp.commerce.v1.QualificationReview reviews = 1;
+   */
+  reviews: QualificationReview[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message csp.commerce.v1.ListQualificationReviewsResponse.
+ * Use `create(ListQualificationReviewsResponseSchema)` to create a new message.
+ */
+export const ListQualificationReviewsResponseSchema: GenMessage<ListQualificationReviewsResponse> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_operator, 2);
+
+/**
+ * @generated from message csp.commerce.v1.ReviewQualificationRequest
+ */
+export type ReviewQualificationRequest = Message<"csp.commerce.v1.ReviewQualificationRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string customer_id = 2;
+   */
+  customerId: string;
+
+  /**
+   * Optional: the customer's etag (else ABORTED when it moved on).
+   *
+   * @generated from field: string etag = 3;
+   */
+  etag: string;
+
+  /**
+   * @generated from field: csp.commerce.v1.QualificationKind kind = 4;
+   */
+  kind: QualificationKind;
+
+  /**
+   * @generated from field: csp.commerce.v1.ReviewDecision decision = 5;
+   */
+  decision: ReviewDecision;
+
+  /**
+   * Required to deny; shown to the partner (and in a refused item's problem).
+   *
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message csp.commerce.v1.ReviewQualificationRequest.
+ * Use `create(ReviewQualificationRequestSchema)` to create a new message.
+ */
+export const ReviewQualificationRequestSchema: GenMessage<ReviewQualificationRequest> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_operator, 3);
+
+/**
+ * @generated from message csp.commerce.v1.ReviewQualificationResponse
+ */
+export type ReviewQualificationResponse = Message<"csp.commerce.v1.ReviewQualificationResponse"> & {
+  /**
+   * @generated from field: csp.commerce.v1.Customer customer = 1;
+   */
+  customer?: Customer | undefined;
+};
+
+/**
+ * Describes the message csp.commerce.v1.ReviewQualificationResponse.
+ * Use `create(ReviewQualificationResponseSchema)` to create a new message.
+ */
+export const ReviewQualificationResponseSchema: GenMessage<ReviewQualificationResponse> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_operator, 4);
+
+/**
+ * @generated from message csp.commerce.v1.SetNonprofitRequest
+ */
+export type SetNonprofitRequest = Message<"csp.commerce.v1.SetNonprofitRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string customer_id = 2;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: string etag = 3;
+   */
+  etag: string;
+
+  /**
+   * @generated from field: csp.commerce.v1.ReviewDecision decision = 4;
+   */
+  decision: ReviewDecision;
+
+  /**
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message csp.commerce.v1.SetNonprofitRequest.
+ * Use `create(SetNonprofitRequestSchema)` to create a new message.
+ */
+export const SetNonprofitRequestSchema: GenMessage<SetNonprofitRequest> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_operator, 5);
+
+/**
+ * @generated from message csp.commerce.v1.SetNonprofitResponse
+ */
+export type SetNonprofitResponse = Message<"csp.commerce.v1.SetNonprofitResponse"> & {
+  /**
+   * @generated from field: csp.commerce.v1.Customer customer = 1;
+   */
+  customer?: Customer | undefined;
+};
+
+/**
+ * Describes the message csp.commerce.v1.SetNonprofitResponse.
+ * Use `create(SetNonprofitResponseSchema)` to create a new message.
+ */
+export const SetNonprofitResponseSchema: GenMessage<SetNonprofitResponse> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_operator, 6);
 
 /**
  * @generated from message csp.commerce.v1.Partner
@@ -77,7 +283,7 @@ export type Partner = Message<"csp.commerce.v1.Partner"> & {
  * Use `create(PartnerSchema)` to create a new message.
  */
 export const PartnerSchema: GenMessage<Partner> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 0);
+  messageDesc(file_csp_commerce_v1_operator, 7);
 
 /**
  * @generated from message csp.commerce.v1.RegisterPartnerRequest
@@ -124,7 +330,7 @@ export type RegisterPartnerRequest = Message<"csp.commerce.v1.RegisterPartnerReq
  * Use `create(RegisterPartnerRequestSchema)` to create a new message.
  */
 export const RegisterPartnerRequestSchema: GenMessage<RegisterPartnerRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 1);
+  messageDesc(file_csp_commerce_v1_operator, 8);
 
 /**
  * @generated from message csp.commerce.v1.RegisterPartnerResponse
@@ -141,7 +347,7 @@ export type RegisterPartnerResponse = Message<"csp.commerce.v1.RegisterPartnerRe
  * Use `create(RegisterPartnerResponseSchema)` to create a new message.
  */
 export const RegisterPartnerResponseSchema: GenMessage<RegisterPartnerResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 2);
+  messageDesc(file_csp_commerce_v1_operator, 9);
 
 /**
  * @generated from message csp.commerce.v1.GetPartnerRequest
@@ -158,7 +364,7 @@ export type GetPartnerRequest = Message<"csp.commerce.v1.GetPartnerRequest"> & {
  * Use `create(GetPartnerRequestSchema)` to create a new message.
  */
 export const GetPartnerRequestSchema: GenMessage<GetPartnerRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 3);
+  messageDesc(file_csp_commerce_v1_operator, 10);
 
 /**
  * @generated from message csp.commerce.v1.GetPartnerResponse
@@ -175,7 +381,7 @@ export type GetPartnerResponse = Message<"csp.commerce.v1.GetPartnerResponse"> &
  * Use `create(GetPartnerResponseSchema)` to create a new message.
  */
 export const GetPartnerResponseSchema: GenMessage<GetPartnerResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 4);
+  messageDesc(file_csp_commerce_v1_operator, 11);
 
 /**
  * @generated from message csp.commerce.v1.ListPartnersRequest
@@ -199,7 +405,7 @@ export type ListPartnersRequest = Message<"csp.commerce.v1.ListPartnersRequest">
  * Use `create(ListPartnersRequestSchema)` to create a new message.
  */
 export const ListPartnersRequestSchema: GenMessage<ListPartnersRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 5);
+  messageDesc(file_csp_commerce_v1_operator, 12);
 
 /**
  * @generated from message csp.commerce.v1.ListPartnersResponse
@@ -221,7 +427,7 @@ export type ListPartnersResponse = Message<"csp.commerce.v1.ListPartnersResponse
  * Use `create(ListPartnersResponseSchema)` to create a new message.
  */
 export const ListPartnersResponseSchema: GenMessage<ListPartnersResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 6);
+  messageDesc(file_csp_commerce_v1_operator, 13);
 
 /**
  * @generated from message csp.commerce.v1.UpdatePartnerRequest
@@ -264,7 +470,7 @@ export type UpdatePartnerRequest = Message<"csp.commerce.v1.UpdatePartnerRequest
  * Use `create(UpdatePartnerRequestSchema)` to create a new message.
  */
 export const UpdatePartnerRequestSchema: GenMessage<UpdatePartnerRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 7);
+  messageDesc(file_csp_commerce_v1_operator, 14);
 
 /**
  * @generated from message csp.commerce.v1.UpdatePartnerResponse
@@ -281,7 +487,7 @@ export type UpdatePartnerResponse = Message<"csp.commerce.v1.UpdatePartnerRespon
  * Use `create(UpdatePartnerResponseSchema)` to create a new message.
  */
 export const UpdatePartnerResponseSchema: GenMessage<UpdatePartnerResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 8);
+  messageDesc(file_csp_commerce_v1_operator, 15);
 
 /**
  * @generated from message csp.commerce.v1.MintTokenRequest
@@ -319,7 +525,7 @@ export type MintTokenRequest = Message<"csp.commerce.v1.MintTokenRequest"> & {
  * Use `create(MintTokenRequestSchema)` to create a new message.
  */
 export const MintTokenRequestSchema: GenMessage<MintTokenRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 9);
+  messageDesc(file_csp_commerce_v1_operator, 16);
 
 /**
  * @generated from message csp.commerce.v1.MintTokenResponse
@@ -343,7 +549,35 @@ export type MintTokenResponse = Message<"csp.commerce.v1.MintTokenResponse"> & {
  * Use `create(MintTokenResponseSchema)` to create a new message.
  */
 export const MintTokenResponseSchema: GenMessage<MintTokenResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 10);
+  messageDesc(file_csp_commerce_v1_operator, 17);
+
+/**
+ * @generated from enum csp.commerce.v1.ReviewDecision
+ */
+export enum ReviewDecision {
+  /**
+   * @generated from enum value: REVIEW_DECISION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: REVIEW_DECISION_APPROVE = 1;
+   */
+  APPROVE = 1,
+
+  /**
+   * Needs a reason.
+   *
+   * @generated from enum value: REVIEW_DECISION_DENY = 2;
+   */
+  DENY = 2,
+}
+
+/**
+ * Describes the enum csp.commerce.v1.ReviewDecision.
+ */
+export const ReviewDecisionSchema: GenEnum<ReviewDecision> = /*@__PURE__*/
+  enumDesc(file_csp_commerce_v1_operator, 0);
 
 /**
  * Whether a partner holds the Government Community Cloud qualification: needed, with the
@@ -372,7 +606,7 @@ export enum GccStatus {
  * Describes the enum csp.commerce.v1.GccStatus.
  */
 export const GccStatusSchema: GenEnum<GccStatus> = /*@__PURE__*/
-  enumDesc(file_csp_commerce_v1_operator, 0);
+  enumDesc(file_csp_commerce_v1_operator, 1);
 
 /**
  * The roles of a partner's users (the platform roles carry no partner and are not minted here).
@@ -412,11 +646,11 @@ export enum PartnerRole {
  * Describes the enum csp.commerce.v1.PartnerRole.
  */
 export const PartnerRoleSchema: GenEnum<PartnerRole> = /*@__PURE__*/
-  enumDesc(file_csp_commerce_v1_operator, 1);
+  enumDesc(file_csp_commerce_v1_operator, 2);
 
 /**
  * The platform operator's service (Microsoft, in Partner Center's terms): registers the
- * partners (resellers), mints their users' tokens. Only the `operator` role may call it;
+ * partners (resellers), mints their users' tokens, vets customers' qualifications. Only the `operator` role may call it;
  * every other role is PERMISSION_DENIED (reason ROLE_NOT_ALLOWED).
  *
  * @generated from service csp.commerce.v1.OperatorService
@@ -472,6 +706,39 @@ export const OperatorService: GenService<{
     methodKind: "unary";
     input: typeof MintTokenRequestSchema;
     output: typeof MintTokenResponseSchema;
+  },
+  /**
+   * The qualifications partners submitted, in review, across partners (only the operator
+   * sees this queue), in (customer, kind) order, paged.
+   *
+   * @generated from rpc csp.commerce.v1.OperatorService.ListQualificationReviews
+   */
+  listQualificationReviews: {
+    methodKind: "unary";
+    input: typeof ListQualificationReviewsRequestSchema;
+    output: typeof ListQualificationReviewsResponseSchema;
+  },
+  /**
+   * Approve or deny a qualification in review (else FAILED_PRECONDITION NOT_IN_REVIEW). Carts
+   * and checkout on every replica see the verdict at once.
+   *
+   * @generated from rpc csp.commerce.v1.OperatorService.ReviewQualification
+   */
+  reviewQualification: {
+    methodKind: "unary";
+    input: typeof ReviewQualificationRequestSchema;
+    output: typeof ReviewQualificationResponseSchema;
+  },
+  /**
+   * Grant (APPROVE) or revoke (DENY, with a reason) a customer's Nonprofit qualification: the
+   * only way it is set (Microsoft's nonprofit program; no partner can submit it).
+   *
+   * @generated from rpc csp.commerce.v1.OperatorService.SetNonprofit
+   */
+  setNonprofit: {
+    methodKind: "unary";
+    input: typeof SetNonprofitRequestSchema;
+    output: typeof SetNonprofitResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_csp_commerce_v1_operator, 0);
