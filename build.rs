@@ -13,6 +13,7 @@ const PROTOS: &[&str] = &[
     "proto/csp/commerce/v1/customer.proto",
     "proto/csp/commerce/v1/cart.proto",
     "proto/csp/commerce/v1/order.proto",
+    "proto/csp/commerce/v1/operator.proto",
 ];
 
 /// Answers the servers send as `crate::grpc::wire` types.

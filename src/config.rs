@@ -37,6 +37,9 @@ pub struct Settings {
     pub jwt_rs256_public_key: Option<PathBuf>,
     /// Load the demo catalog and partners into an empty database.
     pub demo: bool,
+    /// OperatorService's MintToken signs partner users' tokens with `jwt_secret` (HS256).
+    /// Off: tokens come only from the identity provider (README "Running for real").
+    pub mint_tokens: bool,
     /// OTLP/gRPC endpoint for traces and metrics, e.g. `http://127.0.0.1:4317`; none: no
     /// export.
     pub otlp_endpoint: Option<String>,
@@ -190,6 +193,7 @@ impl Default for Settings {
             jwt_secret: DEV_JWT_SECRET.to_owned(),
             jwt_rs256_public_key: None,
             demo: true,
+            mint_tokens: true,
             otlp_endpoint: None,
             metrics_export_interval_ms: 60_000,
             metrics_listen: None,

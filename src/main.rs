@@ -6,14 +6,20 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use csp_commerce::config::{Overrides, Settings};
+use csp_commerce::domain::DomainError;
 use csp_commerce::domain::catalog::Month;
-use csp_commerce::domain::customer::Role;
+use csp_commerce::domain::customer::{
+    Caller, NewPartner, PartnerRecord, PartnerUpdate, Role, parse_partner_key,
+};
+use csp_commerce::domain::ids::{CountryCode, PartnerId, RequestId, parse_text};
+use csp_commerce::domain::money::Currency;
 use csp_commerce::import::Source;
 use csp_commerce::import::files::open_regular;
 use csp_commerce::service::SystemClock;
 use csp_commerce::service::catalog::{CatalogService, ImportError};
 use csp_commerce::service::customers::CustomerService;
 use csp_commerce::service::paging::PageTokens;
+use csp_commerce::service::partners::PartnerService;
 /// mimalloc: many small short-lived allocations per call, and long-lived per-stream state
 /// between them; glibc's malloc spent more time and fragmented more (BENCHMARKS.md).
 #[global_allocator]
@@ -74,12 +80,19 @@ enum Command {
         #[arg(long)]
         month: String,
     },
-    /// Mint a development bearer token.
+    /// Register, list and change partners on the configured database (what OperatorService
+    /// does over the wire).
+    Partner {
+        #[command(subcommand)]
+        action: PartnerCommand,
+    },
+    /// Mint a bearer token, signed with `jwt_secret`.
     Token {
-        /// A demo partner key (us, de, sk, gcc) or a partner UUID; omit for catalog_admin.
+        /// A partner's key (a registered one, or a demo one: us, de, sk, gcc) or UUID; omit for
+        /// catalog_admin and operator.
         #[arg(long)]
         partner: Option<String>,
-        /// global_admin, admin_agent, sales_agent, helpdesk_agent or catalog_admin.
+        /// global_admin, admin_agent, sales_agent, helpdesk_agent, catalog_admin or operator.
         #[arg(long, default_value = "sales_agent")]
         role: String,
         #[arg(long, default_value = "dev-user")]
@@ -87,6 +100,40 @@ enum Command {
         /// Lifetime in hours.
         #[arg(long, default_value_t = 12)]
         hours: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum PartnerCommand {
+    /// Register a partner; prints its id.
+    Register {
+        #[arg(long)]
+        name: String,
+        /// ISO 3166-1 alpha-2 tenant country.
+        #[arg(long)]
+        country: String,
+        /// ISO 4217 currency.
+        #[arg(long)]
+        currency: String,
+        /// The partner holds the GCC qualification.
+        #[arg(long)]
+        gcc: bool,
+        /// A short unique handle (a-z, 0-9, '-', '_'), for `token --partner <key>`.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Every partner: id, key, country, currency, GCC, name.
+    List,
+    /// Change a partner's name or GCC status (country and currency are fixed).
+    Update {
+        /// The partner's key or UUID.
+        #[arg(long)]
+        partner: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// true or false.
+        #[arg(long)]
+        gcc: Option<bool>,
     },
 }
 
@@ -104,6 +151,127 @@ async fn cli_catalog(settings: &Settings) -> anyhow::Result<CatalogService> {
     let catalog = CatalogService::new(store, customers, tokens, clock, settings.change_log_months);
     catalog.reload().await?;
     Ok(catalog)
+}
+
+/// The operator's partner use cases on the configured database, for `partner`.
+async fn cli_partners(settings: &Settings) -> anyhow::Result<(PartnerService, Store)> {
+    let store = Store::connect(&settings.database_url, 2).await?;
+    store.migrate().await?;
+    let clock = Arc::new(SystemClock);
+    let tokens = PageTokens::new(settings.jwt_secret.as_bytes());
+    let customers = CustomerService::new(store.clone(), tokens.clone(), clock.clone());
+    let partners = PartnerService::new(store.clone(), tokens, clock, customers, None);
+    Ok((partners, store))
+}
+
+/// The partner a `--partner` names: a UUID as it is; a key as the configured database has it,
+/// else (the database has no such key, or a running SQLite server holds the file) a demo key.
+async fn resolve_partner(settings: &Settings, given: &str) -> anyhow::Result<PartnerId> {
+    if let Ok(id) = uuid::Uuid::parse_str(given) {
+        return Ok(PartnerId::from_uuid(id));
+    }
+    let stored = match Store::connect(&settings.database_url, 1).await {
+        Ok(store) => store.partner_by_key(given).await.ok().flatten(),
+        Err(_) => None,
+    };
+    if let Some(found) = stored {
+        return Ok(found.partner.id);
+    }
+    let seed = demo::seed().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let found = seed.partners.iter().find(|s| s.key == given).ok_or_else(|| {
+        anyhow::anyhow!(
+            "no partner with key {given:?} in {} (nor a demo one: us, de, sk, gcc); pass its UUID if a running server holds the database",
+            settings.database_url
+        )
+    })?;
+    Ok(PartnerId::from_uuid(found.id))
+}
+
+fn print_partner(p: &PartnerRecord) {
+    println!(
+        "{}\t{}\t{}\t{}\t{}\t{}",
+        p.partner.id,
+        p.key,
+        p.partner.country,
+        p.partner.currency.code(),
+        if p.partner.gcc { "gcc" } else { "-" },
+        p.partner.name
+    );
+}
+
+/// The `partner` subcommand: the operator's use cases, offline.
+async fn partner_command(settings: &Settings, action: PartnerCommand) -> anyhow::Result<()> {
+    let (partners, store) = cli_partners(settings).await?;
+    let operator = Caller {
+        partner: None,
+        role: Role::Operator,
+    };
+    let request_id = RequestId::parse("request_id", &uuid::Uuid::new_v4().to_string())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let fail = |e: DomainError| anyhow::anyhow!("{e}");
+    match action {
+        PartnerCommand::Register {
+            name,
+            country,
+            currency,
+            gcc,
+            key,
+        } => {
+            let new = NewPartner {
+                key: key
+                    .map(|k| parse_partner_key("--key", &k))
+                    .transpose()
+                    .map_err(fail)?,
+                name: parse_text("--name", &name, true).map_err(fail)?,
+                country: CountryCode::parse("--country", &country).map_err(fail)?,
+                currency: Currency::parse("--currency", &currency).map_err(fail)?,
+                gcc,
+            };
+            let p = partners
+                .register(&operator, &request_id, new)
+                .await
+                .map_err(fail)?;
+            print_partner(&p);
+        }
+        PartnerCommand::List => {
+            let mut token = String::new();
+            loop {
+                let page = partners.list(&operator, 500, &token).await.map_err(fail)?;
+                page.items.iter().for_each(print_partner);
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                token = page.next_page_token;
+            }
+        }
+        PartnerCommand::Update { partner, name, gcc } => {
+            let id = match uuid::Uuid::parse_str(&partner) {
+                Ok(id) => PartnerId::from_uuid(id),
+                Err(_) => {
+                    store
+                        .partner_by_key(&partner)
+                        .await
+                        .map_err(fail)?
+                        .ok_or_else(|| anyhow::anyhow!("no partner with key {partner:?}"))?
+                        .partner
+                        .id
+                }
+            };
+            let update = PartnerUpdate {
+                name: name
+                    .map(|n| parse_text("--name", &n, true))
+                    .transpose()
+                    .map_err(fail)?,
+                gcc,
+            };
+            let p = partners
+                .update(&operator, &request_id, id, None, update)
+                .await
+                .map_err(fail)?;
+            print_partner(&p);
+        }
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -226,6 +394,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             );
         }
+        Command::Partner { action } => partner_command(&settings, action).await?,
         Command::Token {
             partner,
             role,
@@ -236,16 +405,7 @@ async fn main() -> anyhow::Result<()> {
                 Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}"))?;
             let partner = match partner {
                 None => None,
-                Some(p) => Some(match uuid::Uuid::parse_str(&p) {
-                    Ok(id) => csp_commerce::domain::ids::PartnerId::from_uuid(id),
-                    Err(_) => {
-                        let seed = demo::seed().map_err(|e| anyhow::anyhow!("{e}"))?;
-                        let found = seed.partners.iter().find(|s| s.key == p).ok_or_else(|| {
-                            anyhow::anyhow!("no demo partner {p:?} (us, de, sk, gcc)")
-                        })?;
-                        csp_commerce::domain::ids::PartnerId::from_uuid(found.id)
-                    }
-                }),
+                Some(p) => Some(resolve_partner(&settings, &p).await?),
             };
             // The configured issuer, audience and maximum lifetime apply.
             let keys = TokenKeys::from_settings(&settings).map_err(anyhow::Error::msg)?;

@@ -12,7 +12,7 @@ use crate::domain::ids::PartnerId;
 pub struct Claims {
     /// The user.
     pub sub: String,
-    /// Absent only for `catalog_admin`.
+    /// Absent only for the platform roles (`catalog_admin`, `operator`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_id: Option<String>,
     pub role: String,
@@ -54,6 +54,18 @@ impl TokenKeys {
         role: Role,
         ttl: chrono::Duration,
     ) -> Result<String, String> {
+        self.mint_with_expiry(user, partner, role, ttl)
+            .map(|(token, _)| token)
+    }
+
+    /// As `mint`, with the token's `exp` (Unix seconds).
+    pub fn mint_with_expiry(
+        &self,
+        user: &str,
+        partner: Option<PartnerId>,
+        role: Role,
+        ttl: chrono::Duration,
+    ) -> Result<(String, i64), String> {
         if let Some(max) = self.policy.max_lifetime
             && ttl.num_seconds() > i64::try_from(max).unwrap_or(i64::MAX)
         {
@@ -75,6 +87,8 @@ impl TokenKeys {
             iss: self.policy.issuer.as_deref(),
             aud: self.policy.audience.as_deref(),
         };
-        encode(&Header::new(Algorithm::HS256), &minted, &self.hs256.0).map_err(|e| e.to_string())
+        encode(&Header::new(Algorithm::HS256), &minted, &self.hs256.0)
+            .map(|token| (token, claims.exp))
+            .map_err(|e| e.to_string())
     }
 }

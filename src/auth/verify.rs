@@ -105,7 +105,7 @@ impl TokenKeys {
             })
             .transpose()?;
         let caller = match (role, partner) {
-            (Role::CatalogAdmin, _) | (_, Some(_)) => Caller { partner, role },
+            (Role::CatalogAdmin | Role::Operator, _) | (_, Some(_)) => Caller { partner, role },
             (_, None) => {
                 return Err(unauthenticated(
                     "a partner role's token must carry partner_id",

@@ -14,6 +14,9 @@ text_enum!(Role {
     HelpdeskAgent = "helpdesk_agent",
     /// The operator who publishes price lists; belongs to no partner.
     CatalogAdmin = "catalog_admin",
+    /// The platform operator (Microsoft, in Partner Center's terms): registers partners,
+    /// mints their tokens, vets qualifications; belongs to no partner.
+    Operator = "operator",
 });
 
 impl Role {
@@ -29,25 +32,32 @@ impl Role {
     pub fn may_manage_customers(&self) -> bool {
         self.may_purchase()
     }
+
+    /// The roles of the platform, not of a partner: their tokens carry no partner.
+    pub fn is_platform(&self) -> bool {
+        matches!(self, Role::CatalogAdmin | Role::Operator)
+    }
 }
 
 /// Who is calling: from a verified token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caller {
-    /// `None` only for `catalog_admin`.
+    /// `None` only for the platform roles (`catalog_admin`, `operator`).
     pub partner: Option<PartnerId>,
     pub role: Role,
 }
 
 impl Caller {
-    /// The caller's partner, or PERMISSION_DENIED for the operator role.
+    /// The caller's partner, or PERMISSION_DENIED for the platform roles.
     pub fn partner(&self) -> Result<PartnerId, DomainError> {
         self.partner
-            .filter(|_| self.role != Role::CatalogAdmin)
-            .ok_or(DomainError::PermissionDenied {
+            .filter(|_| !self.role.is_platform())
+            .ok_or_else(|| DomainError::PermissionDenied {
                 reason: "PARTNER_ROLE_REQUIRED",
-                message: "this operation acts on a partner's data; the catalog_admin role has none"
-                    .into(),
+                message: format!(
+                    "this operation acts on a partner's data; the {} role has none",
+                    self.role.as_str()
+                ),
             })
     }
 
@@ -72,6 +82,83 @@ pub struct Partner {
     pub gcc: bool,
 }
 
+/// A registered partner as the operator sees it: its handle, its version (etag) and dates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerRecord {
+    pub partner: Partner,
+    /// A short unique handle (`us`, `contoso`), for the CLI and the operator.
+    pub key: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PartnerRecord {
+    pub fn etag(&self) -> String {
+        format!("v{}", self.version)
+    }
+}
+
+/// The most characters of a partner's key.
+pub const MAX_PARTNER_KEY_LEN: usize = 32;
+
+/// A partner's key: 1 to 32 of `a-z`, `0-9`, `-`, `_`, starting with a letter or digit. Not a
+/// UUID, so that the CLI's `--partner <uuid|key>` is never ambiguous.
+pub fn parse_partner_key(field: &str, value: &str) -> Result<String, DomainError> {
+    let valid = !value.is_empty()
+        && value.len() <= MAX_PARTNER_KEY_LEN
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && value.as_bytes()[0].is_ascii_alphanumeric()
+        && uuid::Uuid::parse_str(value).is_err();
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(DomainError::invalid(
+            field,
+            "MALFORMED",
+            format!(
+                "{field} must be 1 to {MAX_PARTNER_KEY_LEN} of a-z, 0-9, '-', '_', starting with a letter or digit, got {}",
+                super::error::echo(value)
+            ),
+        ))
+    }
+}
+
+/// A validated partner to register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPartner {
+    /// `None`: the partner's id is its key.
+    pub key: Option<String>,
+    pub name: String,
+    pub country: CountryCode,
+    pub currency: Currency,
+    pub gcc: bool,
+}
+
+impl NewPartner {
+    /// What identifies the request behind an idempotency key.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "{:?}|{:?}|{}|{}|{}",
+            self.key,
+            self.name,
+            self.country,
+            self.currency.code(),
+            self.gcc
+        )
+    }
+}
+
+/// What an update changes of a partner; `None` keeps the stored value. Country and currency
+/// are fixed at registration: customers, carts and prices rest on them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartnerUpdate {
+    pub name: Option<String>,
+    pub gcc: Option<bool>,
+}
+
 text_enum!(QualificationKind {
     Education = "education",
     Nonprofit = "nonprofit",
@@ -84,11 +171,291 @@ text_enum!(VettingStatus {
     Denied = "denied",
 });
 
+text_enum!(EducationSegment {
+    K12 = "k12",
+    HigherEducation = "higher_education",
+});
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Qualification {
     pub kind: QualificationKind,
     pub vetting: VettingStatus,
     pub updated_at: DateTime<Utc>,
+    /// What the partner submitted (none for the operator's Nonprofit or the demo seed's).
+    pub details: QualificationDetails,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// When the operator approved or denied it, and why.
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub review_reason: Option<String>,
+}
+
+/// What a submission carries besides its kind: Education its segment, GCC its validation code.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QualificationDetails {
+    pub education_segment: Option<EducationSegment>,
+    pub gcc_validation_code: Option<String>,
+}
+
+/// A GCC validation code's shape: 6 to 64 of A-Z, a-z, 0-9 and '-' (the code the GCC
+/// validation issues; the operator checks it is the customer's).
+pub fn parse_gcc_validation_code(field: &str, value: &str) -> Result<String, DomainError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(DomainError::invalid(
+            field,
+            "REQUIRED",
+            format!("{field} is required for a GCC qualification"),
+        ));
+    }
+    let valid = (6..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(DomainError::invalid(
+            field,
+            "MALFORMED",
+            format!(
+                "{field} must be 6 to 64 letters, digits or '-', got {}",
+                super::error::echo(value)
+            ),
+        ))
+    }
+}
+
+/// A qualification a partner submits for vetting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub kind: QualificationKind,
+    pub details: QualificationDetails,
+}
+
+impl Submission {
+    /// Who may submit what (DOMAIN.md 6b): Education with its segment, GCC with a validation
+    /// code (and only for a GCC partner), State-owned entity with nothing; never Nonprofit.
+    /// `gcc_validation_code` is as sent (empty: none).
+    pub fn new(
+        partner: &Partner,
+        kind: QualificationKind,
+        education_segment: Option<EducationSegment>,
+        gcc_validation_code: &str,
+    ) -> Result<Self, DomainError> {
+        let not_applicable = |field: &str| {
+            DomainError::invalid(
+                field,
+                "NOT_APPLICABLE",
+                format!(
+                    "{field} does not apply to a {} qualification",
+                    kind.as_str()
+                ),
+            )
+        };
+        let code = (!gcc_validation_code.trim().is_empty()).then_some(gcc_validation_code);
+        let details = match kind {
+            QualificationKind::Nonprofit => return Err(nonprofit_from_operator()),
+            QualificationKind::Education => {
+                if code.is_some() {
+                    return Err(not_applicable("gcc_validation_code"));
+                }
+                let segment = education_segment.ok_or_else(|| {
+                    DomainError::invalid(
+                        "education_segment",
+                        "REQUIRED",
+                        "education_segment (K-12 or higher education) is required for an Education qualification",
+                    )
+                })?;
+                QualificationDetails {
+                    education_segment: Some(segment),
+                    gcc_validation_code: None,
+                }
+            }
+            QualificationKind::Gcc => {
+                if education_segment.is_some() {
+                    return Err(not_applicable("education_segment"));
+                }
+                let code = parse_gcc_validation_code("gcc_validation_code", gcc_validation_code)?;
+                if !partner.gcc {
+                    return Err(DomainError::FailedPrecondition {
+                        message: "the partner does not hold the GCC qualification, so it cannot submit one for its customers".into(),
+                        violations: vec![super::error::Precondition {
+                            code: "PARTNER_NOT_GCC".into(),
+                            subject: format!("partners/{}", partner.id),
+                            description: "only a GCC-qualified partner submits GCC qualifications (the operator grants it with UpdatePartner)".into(),
+                        }],
+                    });
+                }
+                QualificationDetails {
+                    education_segment: None,
+                    gcc_validation_code: Some(code),
+                }
+            }
+            QualificationKind::StateOwnedEntity => {
+                if education_segment.is_some() {
+                    return Err(not_applicable("education_segment"));
+                }
+                if code.is_some() {
+                    return Err(not_applicable("gcc_validation_code"));
+                }
+                QualificationDetails::default()
+            }
+        };
+        Ok(Self { kind, details })
+    }
+
+    /// The qualification it makes of `customer`'s: in review again, unless already approved
+    /// (a partner cannot put an approved qualification back in review; withdraw it first).
+    pub fn apply(
+        &self,
+        customer: &Customer,
+        now: DateTime<Utc>,
+    ) -> Result<Qualification, DomainError> {
+        if let Some(q) = customer.qualification(self.kind)
+            && q.vetting == VettingStatus::Approved
+        {
+            return Err(DomainError::FailedPrecondition {
+                message: format!(
+                    "the customer's {} qualification is already approved",
+                    self.kind.as_str()
+                ),
+                violations: vec![super::error::Precondition {
+                    code: "ALREADY_APPROVED".into(),
+                    subject: format!("customers/{}", customer.id),
+                    description: "withdraw it first to submit it again".into(),
+                }],
+            });
+        }
+        Ok(Qualification {
+            kind: self.kind,
+            vetting: VettingStatus::InReview,
+            updated_at: now,
+            details: self.details.clone(),
+            submitted_at: Some(now),
+            reviewed_at: None,
+            review_reason: None,
+        })
+    }
+}
+
+/// Nonprofit comes from the operator, never from a partner.
+fn nonprofit_from_operator() -> DomainError {
+    DomainError::PermissionDenied {
+        reason: "NONPROFIT_FROM_OPERATOR",
+        message: "a partner cannot submit or withdraw Nonprofit: it comes from the operator (Microsoft's nonprofit program)".into(),
+    }
+}
+
+/// A partner withdraws a qualification of its customer (any but Nonprofit).
+pub fn check_withdrawal(customer: &Customer, kind: QualificationKind) -> Result<(), DomainError> {
+    if kind == QualificationKind::Nonprofit {
+        return Err(nonprofit_from_operator());
+    }
+    if customer.qualification(kind).is_none() {
+        return Err(DomainError::FailedPrecondition {
+            message: format!("the customer has no {} qualification", kind.as_str()),
+            violations: vec![super::error::Precondition {
+                code: "NO_SUCH_QUALIFICATION".into(),
+                subject: format!("customers/{}", customer.id),
+                description: format!("no {} qualification to withdraw", kind.as_str()),
+            }],
+        });
+    }
+    Ok(())
+}
+
+/// A qualification in the operator's review queue, with whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QualificationReview {
+    pub partner_id: PartnerId,
+    pub customer_id: CustomerId,
+    pub company_name: String,
+    pub customer_country: CountryCode,
+    pub qualification: Qualification,
+}
+
+/// The operator's verdict on a qualification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Approve {
+        reason: Option<String>,
+    },
+    /// A denial always says why: the partner and its customer see it.
+    Deny {
+        reason: String,
+    },
+}
+
+impl Verdict {
+    /// A verdict from the request: a denial needs a reason.
+    pub fn new(approve: bool, reason: Option<String>) -> Result<Self, DomainError> {
+        match (approve, reason) {
+            (true, reason) => Ok(Self::Approve { reason }),
+            (false, Some(reason)) => Ok(Self::Deny { reason }),
+            (false, None) => Err(DomainError::invalid(
+                "reason",
+                "REQUIRED",
+                "a denial needs a reason: the partner and its customer see it",
+            )),
+        }
+    }
+
+    /// The operator reviews a submitted qualification: it must be in review.
+    pub fn review(
+        &self,
+        customer: &Customer,
+        kind: QualificationKind,
+        now: DateTime<Utc>,
+    ) -> Result<Qualification, DomainError> {
+        let Some(q) = customer
+            .qualification(kind)
+            .filter(|q| q.vetting == VettingStatus::InReview)
+        else {
+            return Err(DomainError::FailedPrecondition {
+                message: format!(
+                    "the customer has no {} qualification in review",
+                    kind.as_str()
+                ),
+                violations: vec![super::error::Precondition {
+                    code: "NOT_IN_REVIEW".into(),
+                    subject: format!("customers/{}", customer.id),
+                    description: "only a submitted qualification is reviewed".into(),
+                }],
+            });
+        };
+        Ok(self.decide(q.clone(), now))
+    }
+
+    /// The operator grants or revokes Nonprofit, whatever it was.
+    pub fn nonprofit(&self, customer: &Customer, now: DateTime<Utc>) -> Qualification {
+        let q = customer
+            .qualification(QualificationKind::Nonprofit)
+            .cloned()
+            .unwrap_or(Qualification {
+                kind: QualificationKind::Nonprofit,
+                vetting: VettingStatus::InReview,
+                updated_at: now,
+                details: QualificationDetails::default(),
+                submitted_at: None,
+                reviewed_at: None,
+                review_reason: None,
+            });
+        self.decide(q, now)
+    }
+
+    fn decide(&self, q: Qualification, now: DateTime<Utc>) -> Qualification {
+        let (vetting, reason) = match self {
+            Self::Approve { reason } => (VettingStatus::Approved, reason.clone()),
+            Self::Deny { reason } => (VettingStatus::Denied, Some(reason.clone())),
+        };
+        Qualification {
+            vetting,
+            updated_at: now,
+            reviewed_at: Some(now),
+            review_reason: reason,
+            ..q
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +512,10 @@ impl Customer {
         format!("v{}", self.version)
     }
 
+    pub fn qualification(&self, kind: QualificationKind) -> Option<&Qualification> {
+        self.qualifications.iter().find(|q| q.kind == kind)
+    }
+
     fn approved(&self, kind: QualificationKind) -> bool {
         self.qualifications
             .iter()
@@ -199,6 +570,10 @@ mod tests {
                     kind,
                     vetting,
                     updated_at: now,
+                    details: QualificationDetails::default(),
+                    submitted_at: None,
+                    reviewed_at: None,
+                    review_reason: None,
                 })
                 .collect(),
             agreement: None,
@@ -233,5 +608,40 @@ mod tests {
             customer(&[(StateOwnedEntity, Approved)]).allowed_segments(),
             vec![Segment::Commercial]
         );
+    }
+
+    #[test]
+    fn gcc_validation_codes_are_shape_checked() {
+        assert_eq!(
+            parse_gcc_validation_code("c", " GCC-1234-ab ").unwrap(),
+            "GCC-1234-ab"
+        );
+        for bad in ["", "abc", "has space", "ünïcode-code", &"x".repeat(65)] {
+            assert!(parse_gcc_validation_code("c", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_denial_needs_a_reason_and_only_a_submission_is_reviewed() {
+        use QualificationKind::*;
+        use VettingStatus::*;
+        assert!(Verdict::new(false, None).is_err());
+        let deny = Verdict::new(false, Some("no".into())).unwrap();
+        let now = Utc::now();
+        assert!(deny.review(&customer(&[]), Education, now).is_err());
+        assert!(
+            deny.review(&customer(&[(Education, Approved)]), Education, now)
+                .is_err()
+        );
+        let denied = deny
+            .review(&customer(&[(Education, InReview)]), Education, now)
+            .unwrap();
+        assert_eq!(denied.vetting, Denied);
+        assert_eq!(denied.review_reason.as_deref(), Some("no"));
+        // The operator's Nonprofit needs no submission.
+        let granted = Verdict::new(true, None)
+            .unwrap()
+            .nonprofit(&customer(&[]), now);
+        assert_eq!((granted.kind, granted.vetting), (Nonprofit, Approved));
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::catalog::{BillingCycle, Catalog, Item, Segment, Term};
-use super::customer::{Customer, Partner, Role};
+use super::customer::{Customer, Partner, Role, VettingStatus};
 use super::ids::{ProductId, SkuId};
 
 /// Stable reason codes. Clients switch on these; never rename one.
@@ -378,9 +378,13 @@ pub fn offer_problems(buyer: &Buyer<'_>, item: &Item<'_>) -> Vec<Problem> {
     if !allowed.contains(&availability.segment) {
         let why = match customer.pending_qualification_for(availability.segment) {
             Some(q) => format!(
-                "; its {} qualification is {}, and only approved vetting counts",
+                "; its {} qualification is {}{}, and only approved vetting counts",
                 q.kind.as_str(),
-                q.vetting.as_str()
+                q.vetting.as_str(),
+                match (&q.review_reason, q.vetting) {
+                    (Some(reason), VettingStatus::Denied) => format!(" ({reason})"),
+                    _ => String::new(),
+                }
             ),
             None if availability.segment == Segment::Commercial => {
                 "; a GCC-qualified customer buys government offers only".to_owned()

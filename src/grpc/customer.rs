@@ -2,11 +2,11 @@
 
 use tonic::{Request, Response, Status};
 
-use super::caller;
 use super::convert;
 use super::pb;
 use super::pb::customer_service_server::CustomerService;
-use crate::domain::customer::{NewCustomer, QualificationChange};
+use super::{caller, optional_etag};
+use crate::domain::customer::NewCustomer;
 use crate::domain::error::Violations;
 use crate::domain::ids::{
     CountryCode, CustomerId, RequestId, parse_domain, parse_email, parse_text,
@@ -17,10 +17,6 @@ use crate::service::customers::CustomerService as Customers;
 #[derive(Debug, Clone)]
 pub struct CustomerApi {
     pub customers: Customers,
-}
-
-fn optional_etag(etag: &str) -> Option<&str> {
-    (!etag.is_empty()).then_some(etag)
 }
 
 #[tonic::async_trait]
@@ -96,52 +92,82 @@ impl CustomerService for CustomerApi {
         }))
     }
 
-    async fn set_qualifications(
+    async fn submit_qualification(
         &self,
-        request: Request<pb::SetQualificationsRequest>,
-    ) -> Result<Response<pb::SetQualificationsResponse>, Status> {
+        request: Request<pb::SubmitQualificationRequest>,
+    ) -> Result<Response<pb::SubmitQualificationResponse>, Status> {
         let caller = caller(&request)?;
-        let pb::SetQualificationsRequest {
+        let pb::SubmitQualificationRequest {
             request_id,
             customer_id,
             etag,
-            qualifications,
+            kind,
+            education_segment,
+            gcc_validation_code,
         } = request.into_inner();
-        // Each kind once: a few entries at most, counted before any is parsed.
-        super::check_count("qualifications", qualifications.len(), 16)?;
         let mut v = Violations::new();
         let request_id = v.check(RequestId::parse("request_id", &request_id));
         let id = v.check(CustomerId::parse("customer_id", &customer_id));
-        let mut changes: Vec<QualificationChange> = Vec::new();
-        for (i, q) in qualifications.iter().enumerate() {
-            let kind = v.check(convert::qualification_kind(
-                &format!("qualifications[{i}].kind"),
-                q.kind,
+        let kind = v.check(convert::qualification_kind("kind", kind));
+        let segment = v.check(convert::education_segment(
+            "education_segment",
+            education_segment,
+        ));
+        // Measured before the domain reads it (its shape is the domain's rule).
+        if gcc_validation_code.len() > 256 {
+            v.push(FieldViolation::new(
+                "gcc_validation_code",
+                "TOO_LONG",
+                "gcc_validation_code may be at most 64 characters",
             ));
-            let vetting = v.check(convert::vetting_status(
-                &format!("qualifications[{i}].vetting_status"),
-                q.vetting_status,
-            ));
-            if let (Some(kind), Some(vetting)) = (kind, vetting) {
-                if changes.iter().any(|c| c.kind == kind) {
-                    v.push(FieldViolation::new(
-                        format!("qualifications[{i}].kind"),
-                        "DUPLICATE",
-                        format!("qualification {} is listed twice", kind.as_str()),
-                    ));
-                }
-                changes.push(QualificationChange { kind, vetting });
-            }
         }
         v.into_result()?;
-        let (Some(request_id), Some(id)) = (request_id, id) else {
+        let (Some(request_id), Some(id), Some(kind), Some(segment)) =
+            (request_id, id, kind, segment)
+        else {
             return Err(DomainError::parsed_field_missing().into());
         };
         let customer = self
             .customers
-            .set_qualifications(&caller, &request_id, id, optional_etag(&etag), changes)
+            .submit_qualification(
+                &caller,
+                &request_id,
+                id,
+                optional_etag(&etag),
+                kind,
+                segment,
+                &gcc_validation_code,
+            )
             .await?;
-        Ok(Response::new(pb::SetQualificationsResponse {
+        Ok(Response::new(pb::SubmitQualificationResponse {
+            customer: Some(convert::customer(&customer)),
+        }))
+    }
+
+    async fn withdraw_qualification(
+        &self,
+        request: Request<pb::WithdrawQualificationRequest>,
+    ) -> Result<Response<pb::WithdrawQualificationResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::WithdrawQualificationRequest {
+            request_id,
+            customer_id,
+            etag,
+            kind,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.check(RequestId::parse("request_id", &request_id));
+        let id = v.check(CustomerId::parse("customer_id", &customer_id));
+        let kind = v.check(convert::qualification_kind("kind", kind));
+        v.into_result()?;
+        let (Some(request_id), Some(id), Some(kind)) = (request_id, id, kind) else {
+            return Err(DomainError::parsed_field_missing().into());
+        };
+        let customer = self
+            .customers
+            .withdraw_qualification(&caller, &request_id, id, optional_etag(&etag), kind)
+            .await?;
+        Ok(Response::new(pb::WithdrawQualificationResponse {
             customer: Some(convert::customer(&customer)),
         }))
     }

@@ -11,6 +11,7 @@ pub mod deadline;
 pub mod error;
 pub mod listener;
 pub mod metrics;
+pub mod operator;
 pub mod order;
 #[cfg(test)]
 mod parse_props;
@@ -47,6 +48,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "csp.commerce.v1.CustomerService",
     "csp.commerce.v1.CartService",
     "csp.commerce.v1.OrderService",
+    "csp.commerce.v1.OperatorService",
 ];
 
 /// The caller the interceptor verified.
@@ -154,6 +156,11 @@ impl Interceptor for Authenticate {
         request.extensions_mut().insert(caller);
         Ok(request)
     }
+}
+
+/// An etag field: empty means "whatever the current version".
+pub fn optional_etag(etag: &str) -> Option<&str> {
+    (!etag.is_empty()).then_some(etag)
 }
 
 /// Parses a UUID resource id.

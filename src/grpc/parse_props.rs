@@ -122,7 +122,9 @@ proptest! {
         assert_bounded(super::convert::optional_product_type("product_type", raw))?;
         assert_bounded(super::convert::optional_billing_type("billing_type", raw))?;
         assert_bounded(super::convert::qualification_kind("kind", raw))?;
-        assert_bounded(super::convert::vetting_status("vetting_status", raw))?;
+        assert_bounded(super::convert::education_segment("education_segment", raw))?;
+        assert_bounded(super::convert::gcc_status("gcc_status", raw))?;
+        assert_bounded(super::convert::partner_role("role", raw))?;
         assert_bounded(page_size(raw))?;
         let usd = Currency::parse("c", "USD").unwrap();
         if let Some(money) = Money::from_units_and_nanos(usd, units, nanos) {

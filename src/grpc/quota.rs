@@ -23,6 +23,7 @@ pub enum ServiceGroup {
     Customers,
     /// Carts and orders.
     Ordering,
+    /// The platform's services: CatalogAdminService and OperatorService.
     Admin,
 }
 
@@ -33,7 +34,7 @@ impl ServiceGroup {
             Self::Catalog => "catalog requests",
             Self::Customers => "customer requests",
             Self::Ordering => "cart and order requests",
-            Self::Admin => "catalog admin requests",
+            Self::Admin => "admin requests",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -9,9 +10,11 @@ use super::Clock;
 use super::paging::{Page, PageTokens, page_size};
 use crate::domain::DomainError;
 use crate::domain::customer::{Agreement, Caller, Customer, Partner};
-use crate::domain::customer::{NewCustomer, QualificationChange};
+use crate::domain::customer::{
+    EducationSegment, NewCustomer, QualificationKind, Submission, check_withdrawal,
+};
 use crate::domain::ids::{CustomerId, PartnerId, RequestId};
-use crate::store::{Standing, Store, WriteKey};
+use crate::store::{QualificationWrite, Standing, Store, WriteKey};
 
 #[derive(Debug, Clone)]
 pub struct CustomerService {
@@ -21,19 +24,33 @@ pub struct CustomerService {
     partners: Arc<PartnerCache>,
 }
 
-/// The partners read so far. Never invalidated: a partner never changes once registered (an
-/// unknown one is not cached, so it is read again until it is registered).
+/// The partners read so far, each for at most `PARTNER_MAX_AGE`: the operator's
+/// UpdatePartner forgets it on the replica that made it, other replicas read it again within
+/// that age (an unknown partner is not cached, so it is read again until it is registered).
 #[derive(Debug, Default)]
-struct PartnerCache(RwLock<HashMap<PartnerId, Partner>>);
+struct PartnerCache(RwLock<HashMap<PartnerId, (Partner, Instant)>>);
+
+/// How long a replica keeps a partner it read (a GCC status change reaches it within this).
+pub const PARTNER_MAX_AGE: Duration = Duration::from_secs(30);
 
 impl PartnerCache {
     fn get(&self, id: PartnerId) -> Option<Partner> {
-        self.0.read().ok().and_then(|m| m.get(&id).cloned())
+        self.0.read().ok().and_then(|m| {
+            m.get(&id)
+                .filter(|(_, read_at)| read_at.elapsed() < PARTNER_MAX_AGE)
+                .map(|(p, _)| p.clone())
+        })
     }
 
-    fn put(&self, id: PartnerId, partner: Partner) {
+    fn put(&self, id: PartnerId, partner: Partner, read_at: Instant) {
         if let Ok(mut m) = self.0.write() {
-            m.insert(id, partner);
+            m.insert(id, (partner, read_at));
+        }
+    }
+
+    fn forget(&self, id: PartnerId) {
+        if let Ok(mut m) = self.0.write() {
+            m.remove(&id);
         }
     }
 }
@@ -86,9 +103,15 @@ impl CustomerService {
         if let Some(p) = self.partners.get(id) {
             return Ok(p);
         }
+        let read_at = Instant::now();
         let partner = self.store.partner(id).await?.ok_or_else(unknown_partner)?;
-        self.partners.put(id, partner.clone());
+        self.partners.put(id, partner.clone(), read_at);
         Ok(partner)
+    }
+
+    /// The partner changed (UpdatePartner): read it again.
+    pub fn forget_partner(&self, id: PartnerId) {
+        self.partners.forget(id);
     }
 
     pub async fn create(
@@ -136,24 +159,66 @@ impl CustomerService {
             .page(&query, limit, items, |item| item.id.to_string()))
     }
 
-    pub async fn set_qualifications(
+    /// The partner submits a qualification of its customer for the operator's vetting: it is
+    /// in review until approved or denied.
+    #[allow(clippy::too_many_arguments)] // the request's fields, each validated
+    pub async fn submit_qualification(
         &self,
         caller: &Caller,
         request_id: &RequestId,
         id: CustomerId,
         etag: Option<&str>,
-        changes: Vec<QualificationChange>,
+        kind: QualificationKind,
+        education_segment: Option<EducationSegment>,
+        gcc_validation_code: &str,
+    ) -> Result<Customer, DomainError> {
+        caller.require(caller.role.may_manage_customers(), "change customers")?;
+        let partner_id = caller.partner()?;
+        let partner = self.partner(partner_id).await?;
+        let submission = Submission::new(&partner, kind, education_segment, gcc_validation_code)?;
+        let key = WriteKey {
+            partner: partner_id,
+            request_id,
+            operation: "SubmitQualification",
+            fingerprint: format!("{id}|{etag:?}|{submission:?}"),
+        };
+        let now = self.clock.now();
+        self.store
+            .change_qualification(Some(partner_id), Some(&key), id, etag, now, |customer| {
+                submission.apply(customer, now).map(QualificationWrite::Put)
+            })
+            .await
+    }
+
+    /// The partner withdraws a qualification of its customer (any but Nonprofit).
+    pub async fn withdraw_qualification(
+        &self,
+        caller: &Caller,
+        request_id: &RequestId,
+        id: CustomerId,
+        etag: Option<&str>,
+        kind: QualificationKind,
     ) -> Result<Customer, DomainError> {
         caller.require(caller.role.may_manage_customers(), "change customers")?;
         let partner = caller.partner()?;
         let key = WriteKey {
             partner,
             request_id,
-            operation: "SetQualifications",
-            fingerprint: format!("{id}|{etag:?}|{changes:?}"),
+            operation: "WithdrawQualification",
+            fingerprint: format!("{id}|{etag:?}|{kind:?}"),
         };
         self.store
-            .set_qualifications(partner, Some(&key), id, etag, &changes, self.clock.now())
+            .change_qualification(
+                Some(partner),
+                Some(&key),
+                id,
+                etag,
+                self.clock.now(),
+                |customer| {
+                    check_withdrawal(customer, kind)?;
+                    Ok(QualificationWrite::Remove(kind))
+                },
+            )
             .await
     }
 

@@ -7,6 +7,8 @@ pub mod customers;
 pub mod feed;
 pub mod orders;
 pub mod paging;
+pub mod partners;
+pub mod vetting;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -17,6 +17,8 @@ pub(super) struct Interceptors {
     pub(super) customers: Authenticate,
     pub(super) ordering: Authenticate,
     pub(super) admin: Authenticate,
+    /// OperatorService: the admin group's quotas, for the `operator` role only.
+    pub(super) operator: Authenticate,
     pub(super) limits: Limits,
 }
 
@@ -45,7 +47,7 @@ impl Interceptors {
                 s.order_user_requests_per_minute,
                 n,
             ),
-            // catalog_admin has no partner.
+            // The platform roles have no partner.
             Quotas::new(ServiceGroup::Admin, 0, s.admin_user_requests_per_minute, n),
         ];
         let failures = FailedAuth::new(s.failed_auth_per_minute, n);
@@ -56,11 +58,15 @@ impl Interceptors {
             };
             auth.throttled(q).limiting_failures(failures.clone())
         });
+        let operator = Authenticate::requiring(keys.clone(), Role::Operator)
+            .throttled(quotas[3].clone())
+            .limiting_failures(failures.clone());
         Self {
             catalog,
             customers,
             ordering,
             admin,
+            operator,
             limits: (quotas.to_vec(), failures),
         }
     }

@@ -26,11 +26,13 @@ use crate::grpc::customer::CustomerApi;
 use crate::grpc::deadline::DeadlineLayer;
 use crate::grpc::listener::{self, Connections, ListenerSettings};
 use crate::grpc::metrics::RpcMetricsLayer;
+use crate::grpc::operator::OperatorApi;
 use crate::grpc::order::OrderApi;
 use crate::grpc::pb::cart_service_server::CartServiceServer;
 use crate::grpc::pb::catalog_admin_service_server::CatalogAdminServiceServer;
 use crate::grpc::pb::catalog_service_server::CatalogServiceServer;
 use crate::grpc::pb::customer_service_server::CustomerServiceServer;
+use crate::grpc::pb::operator_service_server::OperatorServiceServer;
 use crate::grpc::pb::order_service_server::OrderServiceServer;
 use crate::grpc::watch::WatchRoute;
 use crate::grpc::{self, pb};
@@ -43,6 +45,8 @@ use crate::service::customers::CustomerService;
 use crate::service::feed::{ChangeFeed, FeedSettings, StreamLimits};
 use crate::service::orders::OrderService;
 use crate::service::paging::PageTokens;
+use crate::service::partners::PartnerService;
+use crate::service::vetting::VettingService;
 use crate::store::Store;
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::scrape;
@@ -62,6 +66,8 @@ pub struct Application {
     store: Store,
     catalog: CatalogService,
     customers: CustomerService,
+    partners: PartnerService,
+    vetting: VettingService,
     carts: CartService,
     orders: OrderService,
     feed: ChangeFeed,
@@ -133,6 +139,14 @@ impl Application {
             tokens.clone(),
             clock.clone(),
         );
+        let partners = PartnerService::new(
+            store.clone(),
+            tokens.clone(),
+            clock.clone(),
+            customers.clone(),
+            settings.mint_tokens.then(|| keys.clone()),
+        );
+        let vetting = VettingService::new(store.clone(), tokens.clone(), clock.clone());
         let orders = OrderService::new(
             store.clone(),
             catalog.clone(),
@@ -205,6 +219,8 @@ impl Application {
             store,
             catalog,
             customers,
+            partners,
+            vetting,
             carts,
             orders,
             feed,
@@ -289,6 +305,7 @@ impl Application {
             customers: customers_auth,
             ordering,
             admin,
+            operator,
             limits: quotas,
         } = Interceptors::new(&self.settings, &self.keys);
         tracing::info!(address = %self.local_addr, "csp-commerce listening");
@@ -414,6 +431,14 @@ impl Application {
                     self.settings.import_max_chunk_bytes as usize + (128 << 10),
                 ),
                 admin,
+            ))
+            .add_service(InterceptedService::new(
+                OperatorServiceServer::new(OperatorApi {
+                    partners: self.partners,
+                    vetting: self.vetting,
+                })
+                .max_decoding_message_size(max_request),
+                operator,
             ))
             // Our accept loop: connection cap, handshake and idle timeouts, kill switches.
             .serve_with_incoming_shutdown(incoming, shutdown);

@@ -32,6 +32,7 @@ use crate::domain::DomainError;
 pub use cache::Standing;
 pub use catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 pub use changes::{CatalogState, NOTIFY_CHANNEL, Published};
+pub use customers::QualificationWrite;
 pub use engine::{PROBE_APPLICATION_NAME, PoolUse, Probe, SqliteSynchronous};
 pub use idempotency::WriteKey;
 pub use orders::{CustomerHoldings, Placement, PlannedOrder, Refusal};

@@ -51,6 +51,7 @@ pub type CustomerClient = pb::customer_service_client::CustomerServiceClient<Aut
 pub type CartClient = pb::cart_service_client::CartServiceClient<Authed>;
 pub type OrderClient = pb::order_service_client::OrderServiceClient<Authed>;
 pub type AdminClient = pb::catalog_admin_service_client::CatalogAdminServiceClient<Authed>;
+pub type OperatorClient = pb::operator_service_client::OperatorServiceClient<Authed>;
 
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
@@ -272,6 +273,23 @@ impl TestApp {
         )
     }
 
+    /// OperatorService as the platform operator.
+    pub fn operator(&self) -> OperatorClient {
+        self.operator_with(self.bearer(None, Role::Operator))
+    }
+
+    pub fn operator_with(&self, bearer: Bearer) -> OperatorClient {
+        pb::operator_service_client::OperatorServiceClient::with_interceptor(
+            self.channel.clone(),
+            bearer,
+        )
+    }
+
+    /// Sends `token` (as MintToken answered it) on every call.
+    pub fn token_bearer(token: &str) -> Bearer {
+        Self::raw_bearer(Some(&format!("Bearer {token}")))
+    }
+
     /// Stops the server and drops a PostgreSQL test database.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -415,9 +433,35 @@ pub fn cpu_time(process: &str) -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
-/// Runs a scenario against SQLite and against PostgreSQL, as two tests.
+/// Runs a scenario against SQLite and against PostgreSQL, as two tests; with
+/// `configure: |settings| ...` first, on servers with those settings (e.g. the demo off).
 #[macro_export]
 macro_rules! on_both_backends {
+    ($(#[$meta:meta])* $name:ident, configure: $configure:expr, $body:expr) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::common::TestApp::spawn_with($crate::common::Backend::Sqlite, $configure).await.expect("sqlite app");
+                let run = $body;
+                run(&app).await;
+                app.stop().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = $crate::common::TestApp::spawn_with($crate::common::Backend::Postgres, $configure).await else {
+                    return;
+                };
+                let run = $body;
+                run(&app).await;
+                app.stop().await;
+            }
+        }
+    };
     ($(#[$meta:meta])* $name:ident, $body:expr) => {
         $(#[$meta])*
         mod $name {
@@ -818,4 +862,202 @@ pub async fn watch_from_now(
         Event::Progress(p) => (stream, p.current_revision),
         other => panic!("{other:?}"),
     }
+}
+
+/// A GCC validation code of the right shape.
+pub const GCC_CODE: &str = "GCC-VALID-0001";
+
+/// What a partner submits for `kind` (Education: K-12; GCC: `GCC_CODE`).
+pub fn submission(
+    customer_id: &str,
+    kind: pb::QualificationKind,
+) -> pb::SubmitQualificationRequest {
+    pb::SubmitQualificationRequest {
+        request_id: rid(),
+        customer_id: customer_id.into(),
+        etag: String::new(),
+        kind: kind.into(),
+        education_segment: match kind {
+            pb::QualificationKind::Education => pb::EducationSegment::K12.into(),
+            _ => 0,
+        },
+        gcc_validation_code: match kind {
+            pb::QualificationKind::Gcc => GCC_CODE.into(),
+            _ => String::new(),
+        },
+    }
+}
+
+/// The operator's verdict on the customer's submitted `kind`.
+pub async fn review(
+    app: &TestApp,
+    customer_id: &str,
+    kind: pb::QualificationKind,
+    approve: bool,
+    reason: &str,
+) -> pb::Customer {
+    app.operator()
+        .review_qualification(pb::ReviewQualificationRequest {
+            request_id: rid(),
+            customer_id: customer_id.into(),
+            etag: String::new(),
+            kind: kind.into(),
+            decision: if approve {
+                pb::ReviewDecision::Approve
+            } else {
+                pb::ReviewDecision::Deny
+            }
+            .into(),
+            reason: reason.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap()
+}
+
+/// The operator grants (or revokes, with a reason) the customer's Nonprofit qualification.
+pub async fn set_nonprofit(app: &TestApp, customer_id: &str, granted: bool) -> pb::Customer {
+    app.operator()
+        .set_nonprofit(pb::SetNonprofitRequest {
+            request_id: rid(),
+            customer_id: customer_id.into(),
+            etag: String::new(),
+            decision: if granted {
+                pb::ReviewDecision::Approve
+            } else {
+                pb::ReviewDecision::Deny
+            }
+            .into(),
+            reason: if granted {
+                ""
+            } else {
+                "not a registered charity"
+            }
+            .into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap()
+}
+
+/// Brings the customer's qualifications to `wanted`, the way they change for real: its partner
+/// withdraws what is not wanted and submits what is, and the operator approves or denies it
+/// (Nonprofit: the operator grants or revokes it; a revoked one stays, denied). A GCC
+/// submission needs a GCC partner.
+pub async fn set_qualifications(
+    app: &TestApp,
+    partner: &str,
+    customer_id: &str,
+    wanted: &[(pb::QualificationKind, pb::VettingStatus)],
+) -> pb::Customer {
+    use pb::QualificationKind::Nonprofit;
+    use pb::VettingStatus::{Approved, Denied, InReview};
+    let mut customers = app.customers(partner, Role::AdminAgent);
+    let current = customers
+        .get_customer(pb::GetCustomerRequest {
+            customer_id: customer_id.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap();
+    let withdraw = async |kind: pb::QualificationKind| {
+        app.customers(partner, Role::AdminAgent)
+            .withdraw_qualification(pb::WithdrawQualificationRequest {
+                request_id: rid(),
+                customer_id: customer_id.into(),
+                etag: String::new(),
+                kind: kind.into(),
+            })
+            .await
+            .unwrap();
+    };
+    for q in &current.qualifications {
+        let kind = q.kind();
+        let wanted_now = wanted.iter().find(|(k, _)| *k == kind).map(|w| w.1);
+        match (kind, wanted_now) {
+            (Nonprofit, None) if q.vetting_status() == Approved => {
+                set_nonprofit(app, customer_id, false).await;
+            }
+            (Nonprofit, _) => {}
+            (_, None) => withdraw(kind).await,
+            // An approved one cannot go back to review: withdrawn, then submitted again.
+            (_, Some(w)) if q.vetting_status() == Approved && w != Approved => withdraw(kind).await,
+            _ => {}
+        }
+    }
+    for &(kind, vetting) in wanted {
+        if kind == Nonprofit {
+            assert_ne!(vetting, InReview, "Nonprofit is never in review");
+            set_nonprofit(app, customer_id, vetting == Approved).await;
+            continue;
+        }
+        let already = current
+            .qualifications
+            .iter()
+            .any(|q| q.kind() == kind && q.vetting_status() == Approved);
+        if already && vetting == Approved {
+            continue;
+        }
+        customers
+            .submit_qualification(submission(customer_id, kind))
+            .await
+            .unwrap();
+        match vetting {
+            Approved => drop(review(app, customer_id, kind, true, "").await),
+            Denied => drop(review(app, customer_id, kind, false, "not eligible").await),
+            _ => {}
+        }
+    }
+    customers
+        .get_customer(pb::GetCustomerRequest {
+            customer_id: customer_id.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap()
+}
+
+/// Sets `partner`'s GCC status (the operator's UpdatePartner).
+pub async fn set_partner_gcc(app: &TestApp, partner: &str, gcc: bool) {
+    app.operator()
+        .update_partner(pb::UpdatePartnerRequest {
+            request_id: rid(),
+            partner_id: TestApp::partner_id(partner).to_string(),
+            etag: String::new(),
+            name: String::new(),
+            gcc_status: if gcc {
+                pb::GccStatus::Qualified
+            } else {
+                pb::GccStatus::NotQualified
+            }
+            .into(),
+        })
+        .await
+        .unwrap();
+}
+
+/// A customer of a partner that is not (or no longer) GCC-qualified, holding an approved GCC
+/// qualification: the partner held GCC when it submitted, and lost it since.
+pub async fn approved_gcc_of_a_partner_without_gcc(
+    app: &TestApp,
+    partner: &str,
+    customer_id: &str,
+) {
+    set_partner_gcc(app, partner, true).await;
+    set_qualifications(
+        app,
+        partner,
+        customer_id,
+        &[(pb::QualificationKind::Gcc, pb::VettingStatus::Approved)],
+    )
+    .await;
+    set_partner_gcc(app, partner, false).await;
 }

@@ -43,12 +43,12 @@ async fn create_customer(
     response.into_inner().customer.unwrap()
 }
 
-/// The customer a successful SetQualifications answered.
-async fn set_qualifications(
+/// The customer a successful SubmitQualification answered.
+async fn submit(
     client: &mut CustomerClient,
-    request: pb::SetQualificationsRequest,
+    request: pb::SubmitQualificationRequest,
 ) -> pb::Customer {
-    let response = client.set_qualifications(request).await.unwrap();
+    let response = client.submit_qualification(request).await.unwrap();
     response.into_inner().customer.unwrap()
 }
 
@@ -73,22 +73,13 @@ async fn get(app: &TestApp, partner: &str, customer_id: &str) -> pb::Customer {
         .unwrap()
 }
 
-fn set_request(
-    customer_id: &str,
-    etag: &str,
-    qualifications: &[(i32, i32)],
-) -> pb::SetQualificationsRequest {
-    pb::SetQualificationsRequest {
-        request_id: rid(),
-        customer_id: customer_id.into(),
+/// A submission of `kind` with the details it needs, at `etag`.
+fn submit_request(customer_id: &str, etag: &str, kind: i32) -> pb::SubmitQualificationRequest {
+    let kind = pb::QualificationKind::try_from(kind).unwrap_or_default();
+    pb::SubmitQualificationRequest {
         etag: etag.into(),
-        qualifications: qualifications
-            .iter()
-            .map(|&(kind, vetting_status)| pb::QualificationInput {
-                kind,
-                vetting_status,
-            })
-            .collect(),
+        kind: kind as i32,
+        ..common::submission(customer_id, kind)
     }
 }
 
@@ -105,6 +96,7 @@ fn accept_request(customer_id: &str, etag: &str) -> pb::AcceptAgreementRequest {
 
 const NONPROFIT: i32 = pb::QualificationKind::Nonprofit as i32;
 const EDUCATION: i32 = pb::QualificationKind::Education as i32;
+const STATE_OWNED: i32 = pb::QualificationKind::StateOwnedEntity as i32;
 const APPROVED: i32 = pb::VettingStatus::Approved as i32;
 const IN_REVIEW: i32 = pb::VettingStatus::InReview as i32;
 
@@ -366,7 +358,7 @@ on_both_backends!(list_pages_through_every_customer, async |app: &TestApp| {
 });
 
 on_both_backends!(
-    set_qualifications_replaces_the_set_under_an_etag,
+    submitted_qualifications_are_in_review_under_an_etag,
     async |app: &TestApp| {
         let id = TestApp::customer_id("us-fabrikam");
         let mut client = app.customers("us", Role::AdminAgent);
@@ -375,126 +367,108 @@ on_both_backends!(
 
         app.clock.advance(chrono::Duration::hours(1));
         let now = common::start_of_test_time() + chrono::Duration::hours(1);
-        let after = set_qualifications(
-            &mut client,
-            set_request(
-                &id,
-                &before.etag,
-                &[(NONPROFIT, IN_REVIEW), (EDUCATION, APPROVED)],
-            ),
-        )
-        .await;
+        let after = submit(&mut client, submit_request(&id, &before.etag, EDUCATION)).await;
         assert_ne!(after.etag, before.etag);
         assert_eq!(after.update_time, Some(timestamp(now)));
         assert_eq!(after.create_time, before.create_time);
-        let mut kinds: Vec<(i32, i32)> = after
-            .qualifications
-            .iter()
-            .map(|q| (q.kind, q.vetting_status))
-            .collect();
-        kinds.sort();
-        assert_eq!(kinds, [(EDUCATION, APPROVED), (NONPROFIT, IN_REVIEW)]);
-        assert!(
-            after
-                .qualifications
-                .iter()
-                .all(|q| q.update_time == Some(timestamp(now)))
-        );
+        let [q] = &after.qualifications[..] else {
+            panic!("{after:?}");
+        };
+        assert_eq!((q.kind, q.vetting_status), (EDUCATION, IN_REVIEW));
+        assert_eq!(q.education_segment(), pb::EducationSegment::K12);
+        assert_eq!(q.submit_time, Some(timestamp(now)));
+        assert_eq!(q.review_time, None);
         assert_eq!(get(app, "us", &id).await, after);
 
         // The old etag is stale now: ABORTED, and nothing changes.
         let err = client
-            .set_qualifications(set_request(&id, &before.etag, &[]))
+            .submit_qualification(submit_request(&id, &before.etag, STATE_OWNED))
             .await
             .unwrap_err();
         assert_eq!(err.code(), Code::Aborted, "{err:?}");
         assert_eq!(reason(&err), "ETAG_MISMATCH");
         assert_eq!(get(app, "us", &id).await, after);
         let err = client
-            .set_qualifications(set_request(&id, "v999", &[]))
+            .submit_qualification(submit_request(&id, "v999", STATE_OWNED))
             .await
             .unwrap_err();
         assert_eq!(err.code(), Code::Aborted);
 
-        // An unchanged qualification keeps its vetting time; a changed one gets a new one.
-        app.clock.advance(chrono::Duration::hours(1));
-        let later = now + chrono::Duration::hours(1);
-        let changed = set_qualifications(
-            &mut client,
-            set_request(
-                &id,
-                &after.etag,
-                &[(EDUCATION, APPROVED), (NONPROFIT, APPROVED)],
-            ),
-        )
-        .await;
-        for q in &changed.qualifications {
-            let expected = if q.kind == EDUCATION { now } else { later };
-            assert_eq!(q.update_time, Some(timestamp(expected)), "{q:?}");
-        }
-
-        // Without an etag the change is unconditional; the empty set clears.
-        let cleared = set_qualifications(&mut client, set_request(&id, "", &[])).await;
-        assert!(cleared.qualifications.is_empty());
-        assert_ne!(cleared.etag, changed.etag);
-
-        // One entry per kind.
+        // Another kind beside it; withdrawing one leaves the other.
+        let both = submit(&mut client, submit_request(&id, &after.etag, STATE_OWNED)).await;
+        assert_eq!(both.qualifications.len(), 2);
+        let withdrawn = client
+            .withdraw_qualification(pb::WithdrawQualificationRequest {
+                request_id: rid(),
+                customer_id: id.clone(),
+                etag: both.etag.clone(),
+                kind: EDUCATION,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .customer
+            .unwrap();
+        assert_eq!(
+            withdrawn
+                .qualifications
+                .iter()
+                .map(|q| q.kind)
+                .collect::<Vec<_>>(),
+            [STATE_OWNED]
+        );
         let err = client
-            .set_qualifications(set_request(
-                &id,
-                "",
-                &[
-                    (NONPROFIT, APPROVED),
-                    (EDUCATION, APPROVED),
-                    (NONPROFIT, IN_REVIEW),
-                ],
-            ))
+            .withdraw_qualification(pb::WithdrawQualificationRequest {
+                request_id: rid(),
+                customer_id: id.clone(),
+                etag: String::new(),
+                kind: EDUCATION,
+            })
             .await
             .unwrap_err();
-        assert_eq!(
-            common::assert_bad_field(&err, "qualifications[2].kind"),
-            "DUPLICATE"
-        );
+        assert_eq!(common::violations(&err)[0].r#type, "NO_SUCH_QUALIFICATION");
+
         // Unknown and missing enum values.
         let err = client
-            .set_qualifications(set_request(&id, "", &[(99, APPROVED)]))
+            .submit_qualification(pb::SubmitQualificationRequest {
+                kind: 99,
+                ..submit_request(&id, "", EDUCATION)
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(common::assert_bad_field(&err, "kind"), "UNKNOWN_ENUM_VALUE");
+        let err = client
+            .submit_qualification(pb::SubmitQualificationRequest {
+                education_segment: 7,
+                ..submit_request(&id, "", EDUCATION)
+            })
             .await
             .unwrap_err();
         assert_eq!(
-            common::assert_bad_field(&err, "qualifications[0].kind"),
+            common::assert_bad_field(&err, "education_segment"),
             "UNKNOWN_ENUM_VALUE"
         );
         let err = client
-            .set_qualifications(set_request(
-                &id,
-                "",
-                &[(NONPROFIT, APPROVED), (EDUCATION, 7)],
-            ))
+            .submit_qualification(pb::SubmitQualificationRequest {
+                kind: 0,
+                ..submit_request(&id, "", EDUCATION)
+            })
             .await
             .unwrap_err();
-        assert_eq!(
-            common::assert_bad_field(&err, "qualifications[1].vetting_status"),
-            "UNKNOWN_ENUM_VALUE"
-        );
-        let err = client
-            .set_qualifications(set_request(&id, "", &[(0, 0)]))
-            .await
-            .unwrap_err();
-        assert_eq!(
-            common::assert_bad_field(&err, "qualifications[0].kind"),
-            "REQUIRED"
-        );
-        common::assert_bad_field(&err, "qualifications[0].vetting_status");
+        assert_eq!(common::assert_bad_field(&err, "kind"), "REQUIRED");
         // A request id is required on every write.
-        let mut no_request_id = set_request(&id, "", &[]);
+        let mut no_request_id = submit_request(&id, "", STATE_OWNED);
         no_request_id.request_id = String::new();
-        let err = client.set_qualifications(no_request_id).await.unwrap_err();
+        let err = client
+            .submit_qualification(no_request_id)
+            .await
+            .unwrap_err();
         assert_eq!(common::assert_bad_field(&err, "request_id"), "REQUIRED");
         // None of the refused calls changed anything.
-        assert_eq!(get(app, "us", &id).await, cleared);
+        assert_eq!(get(app, "us", &id).await, withdrawn);
         // An unknown customer.
         let err = client
-            .set_qualifications(set_request(&common::unknown_id(), "", &[]))
+            .submit_qualification(submit_request(&common::unknown_id(), "", STATE_OWNED))
             .await
             .unwrap_err();
         assert_eq!(err.code(), Code::NotFound);
@@ -592,15 +566,15 @@ on_both_backends!(
         let mut client = app.customers("de", Role::AdminAgent);
         let before = get(app, "de", &id).await;
 
-        // SetQualifications: a retry after a lost answer returns the first result, although
-        // the etag it carries is stale by then.
-        let mut request = set_request(&id, &before.etag, &[(NONPROFIT, APPROVED)]);
+        // SubmitQualification: a retry after a lost answer returns the first result,
+        // although the etag it carries is stale by then.
+        let mut request = submit_request(&id, &before.etag, STATE_OWNED);
         request.request_id = "qualify-1".into();
-        let first = set_qualifications(&mut client, request.clone()).await;
+        let first = submit(&mut client, request.clone()).await;
         assert_ne!(first.etag, before.etag);
         app.clock.advance(chrono::Duration::minutes(1));
         let retried = client
-            .set_qualifications(request.clone())
+            .submit_qualification(request.clone())
             .await
             .unwrap_or_else(|e| panic!("a retry is no conflict: {e:?}"))
             .into_inner()
@@ -610,8 +584,9 @@ on_both_backends!(
         assert_eq!(get(app, "de", &id).await, first, "applied once");
         // The same request id with another body is refused.
         let mut other = request.clone();
-        other.qualifications[0].vetting_status = IN_REVIEW;
-        let err = client.set_qualifications(other).await.unwrap_err();
+        other.kind = EDUCATION;
+        other.education_segment = pb::EducationSegment::HigherEducation.into();
+        let err = client.submit_qualification(other).await.unwrap_err();
         assert_eq!(
             common::assert_bad_field(&err, "request_id"),
             "REQUEST_ID_REUSED"
@@ -647,29 +622,31 @@ on_both_backends!(
             .create_customer(create_request("create-once"))
             .await
             .unwrap();
-        let mut crossed = set_request(&id, "", &[]);
+        let mut crossed = submit_request(&id, "", STATE_OWNED);
         crossed.request_id = "create-once".into();
-        let err = client.set_qualifications(crossed).await.unwrap_err();
+        let err = client.submit_qualification(crossed).await.unwrap_err();
         common::assert_bad_field(&err, "request_id");
 
         // A refused change does not use up its request id.
-        let mut stale = set_request(&id, &before.etag, &[(EDUCATION, APPROVED)]);
+        let mut stale = submit_request(&id, &before.etag, EDUCATION);
         stale.request_id = "qualify-2".into();
-        let err = client.set_qualifications(stale.clone()).await.unwrap_err();
+        let err = client
+            .submit_qualification(stale.clone())
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), Code::Aborted);
         stale.etag = accepted.etag.clone();
-        let done = set_qualifications(&mut client, stale).await;
-        assert_eq!(done.qualifications.len(), 1);
-        assert_eq!(done.qualifications[0].kind, EDUCATION);
+        let done = submit(&mut client, stale).await;
+        assert_eq!(done.qualifications.len(), 2);
 
         // Concurrent copies of one request (a retry racing its first attempt) apply it once.
         let latest = get(app, "de", &id).await;
-        let mut request = set_request(&id, &latest.etag, &[(NONPROFIT, IN_REVIEW)]);
+        let mut request = submit_request(&id, &latest.etag, EDUCATION);
         request.request_id = "qualify-race".into();
         let answers = futures::future::join_all((0..4).map(|_| {
             let mut client = client.clone();
             let request = request.clone();
-            async move { client.set_qualifications(request).await }
+            async move { client.submit_qualification(request).await }
         }))
         .await;
         let answers: Vec<pb::Customer> = answers
@@ -681,10 +658,10 @@ on_both_backends!(
         assert_eq!(get(app, "de", &id).await, answers[0]);
 
         // Request ids are per partner: another partner may use the same one.
-        let mut theirs = set_request(&TestApp::customer_id("us-fabrikam"), "", &[]);
+        let mut theirs = submit_request(&TestApp::customer_id("us-fabrikam"), "", STATE_OWNED);
         theirs.request_id = "qualify-1".into();
         app.customers("us", Role::AdminAgent)
-            .set_qualifications(theirs)
+            .submit_qualification(theirs)
             .await
             .unwrap();
     }
@@ -851,7 +828,7 @@ on_both_backends!(
                 "{bad:?}"
             );
             let err = client
-                .set_qualifications(set_request(bad, "", &[]))
+                .submit_qualification(submit_request(bad, "", STATE_OWNED))
                 .await
                 .unwrap_err();
             assert_eq!(common::assert_bad_field(&err, "customer_id"), expected);
@@ -863,13 +840,17 @@ on_both_backends!(
         }
         // Unknown enum numbers.
         let id = TestApp::customer_id("us-fabrikam");
-        for (kind, vetting, field) in [
-            (99, APPROVED, "qualifications[0].kind"),
-            (-1, APPROVED, "qualifications[0].kind"),
-            (NONPROFIT, 99, "qualifications[0].vetting_status"),
+        for (kind, segment, field) in [
+            (99, 0, "kind"),
+            (-1, 0, "kind"),
+            (EDUCATION, 99, "education_segment"),
         ] {
             let err = client
-                .set_qualifications(set_request(&id, "", &[(kind, vetting)]))
+                .submit_qualification(pb::SubmitQualificationRequest {
+                    kind,
+                    education_segment: segment,
+                    ..submit_request(&id, "", STATE_OWNED)
+                })
                 .await
                 .unwrap_err();
             assert_eq!(common::assert_bad_field(&err, field), "UNKNOWN_ENUM_VALUE");
@@ -921,7 +902,7 @@ on_both_backends!(
         assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
         assert_eq!(reason(&err), "ROLE_NOT_ALLOWED");
         let err = helpdesk
-            .set_qualifications(set_request(&id, &before.etag, &[(NONPROFIT, APPROVED)]))
+            .submit_qualification(submit_request(&id, &before.etag, STATE_OWNED))
             .await
             .unwrap_err();
         assert_eq!(err.code(), Code::PermissionDenied);
@@ -975,7 +956,7 @@ on_both_backends!(the_catalog_admin_has_no_customers, async |app: &TestApp| {
     );
     denied.push(
         admin
-            .set_qualifications(set_request(&id, "", &[]))
+            .submit_qualification(submit_request(&id, "", STATE_OWNED))
             .await
             .unwrap_err(),
     );

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::common::{self, TestApp, rid};
+use crate::common::{self, TestApp, rid, set_qualifications};
 use crate::on_both_backends;
 use csp_commerce::domain::customer::Role;
 use csp_commerce::grpc::pb;
@@ -215,32 +215,6 @@ fn assert_purchasable(response: &pb::CheckPurchasabilityResponse, a: &pb::Availa
     assert!(nanos(unit) >= 0);
 }
 
-async fn set_qualifications(
-    app: &TestApp,
-    partner: &str,
-    customer_id: &str,
-    qualifications: &[(pb::QualificationKind, pb::VettingStatus)],
-) -> pb::Customer {
-    app.customers(partner, Role::AdminAgent)
-        .set_qualifications(pb::SetQualificationsRequest {
-            request_id: rid(),
-            customer_id: customer_id.into(),
-            etag: String::new(),
-            qualifications: qualifications
-                .iter()
-                .map(|(kind, vetting)| pb::QualificationInput {
-                    kind: (*kind).into(),
-                    vetting_status: (*vetting).into(),
-                })
-                .collect(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap()
-}
-
 async fn accept_agreement(app: &TestApp, partner: &str, customer_id: &str) -> pb::Customer {
     app.customers(partner, Role::GlobalAdmin)
         .accept_agreement(pb::AcceptAgreementRequest {
@@ -410,7 +384,7 @@ on_both_backends!(
     nonprofit_offers_need_an_approved_nonprofit_qualification,
     async |app: &TestApp| {
         use pb::QualificationKind::Nonprofit;
-        use pb::VettingStatus::{Approved, Denied, InReview};
+        use pb::VettingStatus::{Approved, Denied};
         let nonprofit =
             availability(app, "CFQ7TTC02ROY", "0002", "US", pb::Segment::Nonprofit).await;
         let fabrikam = TestApp::customer_id("us-fabrikam");
@@ -422,7 +396,8 @@ on_both_backends!(
             p,
             &[("segment", "nonprofit"), ("allowed_segments", "commercial")],
         );
-        for vetting in [InReview, Denied] {
+        // Nonprofit is never in review (the operator grants it); a revoked one is denied.
+        for vetting in [Denied] {
             set_qualifications(app, "us", &fabrikam, &[(Nonprofit, vetting)]).await;
             let response = ask.send(app).await;
             assert_eq!(codes(&response), ["SEGMENT_NOT_ALLOWED"], "{vetting:?}");
@@ -545,13 +520,7 @@ on_both_backends!(
             ask.codes(app).await,
             ["SEGMENT_NOT_ALLOWED", "GCC_PARTNER_REQUIRED"]
         );
-        set_qualifications(
-            app,
-            "us",
-            &fabrikam,
-            &[(pb::QualificationKind::Gcc, pb::VettingStatus::Approved)],
-        )
-        .await;
+        common::approved_gcc_of_a_partner_without_gcc(app, "us", &fabrikam).await;
         let response = ask.send(app).await;
         assert_eq!(codes(&response), ["GCC_PARTNER_REQUIRED"]);
         assert_eq!(
@@ -1385,13 +1354,7 @@ on_both_backends!(
         assert!(after.contains("CFQ7TTC0LH18:0001"));
         // A GCC approval turns the listing to government offers, which a non-GCC partner
         // still cannot sell: nothing is left.
-        set_qualifications(
-            app,
-            "us",
-            &fabrikam,
-            &[(pb::QualificationKind::Gcc, pb::VettingStatus::Approved)],
-        )
-        .await;
+        common::approved_gcc_of_a_partner_without_gcc(app, "us", &fabrikam).await;
         let gcc = list_skus(app, "us", filter.clone(), 500).await;
         assert!(gcc.is_empty(), "{gcc:?}");
 

@@ -90,15 +90,10 @@ async fn get(app: &TestApp, partner: &str, id: &str) -> Result<pb::Customer, Sta
         .map(|r| r.into_inner().customer.unwrap())
 }
 
-fn set_request(id: &str, etag: &str) -> pb::SetQualificationsRequest {
-    pb::SetQualificationsRequest {
-        request_id: rid(),
-        customer_id: id.into(),
+fn submit_request(id: &str, etag: &str) -> pb::SubmitQualificationRequest {
+    pb::SubmitQualificationRequest {
         etag: etag.into(),
-        qualifications: vec![pb::QualificationInput {
-            kind: pb::QualificationKind::Nonprofit.into(),
-            vetting_status: pb::VettingStatus::Approved.into(),
-        }],
+        ..common::submission(id, pb::QualificationKind::StateOwnedEntity)
     }
 }
 
@@ -158,14 +153,14 @@ on_both_backends!(
         let f = get(app, "de", &foreign).await.unwrap_err();
         let m = get(app, "de", &missing).await.unwrap_err();
         assert_not_found_alike(&f, &foreign, &m, &missing);
-        // SetQualifications, with and without the (right) etag
+        // SubmitQualification, with and without the (right) etag
         for tag in [etag.as_str(), ""] {
             let f = customers
-                .set_qualifications(set_request(&foreign, tag))
+                .submit_qualification(submit_request(&foreign, tag))
                 .await
                 .unwrap_err();
             let m = customers
-                .set_qualifications(set_request(&missing, tag))
+                .submit_qualification(submit_request(&missing, tag))
                 .await
                 .unwrap_err();
             assert_not_found_alike(&f, &foreign, &m, &missing);
@@ -306,7 +301,7 @@ on_both_backends!(
                     .unwrap_err();
                 assert_eq!(err.code(), Code::NotFound, "{partner} {id}");
                 let err = customers
-                    .set_qualifications(set_request(&id, ""))
+                    .submit_qualification(submit_request(&id, ""))
                     .await
                     .unwrap_err();
                 assert_eq!(err.code(), Code::NotFound, "{partner} {id}");
@@ -343,7 +338,7 @@ on_both_backends!(
             let mut customers = app.customers(intruder, Role::GlobalAdmin);
             for etag in [before.etag.as_str(), "", "v999"] {
                 let err = customers
-                    .set_qualifications(set_request(&id, etag))
+                    .submit_qualification(submit_request(&id, etag))
                     .await
                     .unwrap_err();
                 assert_eq!(err.code(), Code::NotFound, "{intruder}: {err:?}");
@@ -360,7 +355,7 @@ on_both_backends!(
         // And the old etag still works for the owner.
         let changed = app
             .customers("de", Role::AdminAgent)
-            .set_qualifications(set_request(&id, &before.etag))
+            .submit_qualification(submit_request(&id, &before.etag))
             .await
             .unwrap()
             .into_inner()
@@ -668,11 +663,22 @@ async fn call_every_service(app: &TestApp, bearer: common::Bearer) -> Vec<(&'sta
                 .map(drop),
         ),
     ));
+    out.push((
+        "OperatorService",
+        status(
+            app.operator_with(bearer.clone())
+                .list_partners(pb::ListPartnersRequest::default())
+                .await
+                .map(drop),
+        ),
+    ));
     out
 }
 
 on_both_backends!(
     every_service_refuses_a_missing_or_bad_token,
+    // Each bad token on every service: more failed authentications than a minute's default.
+    configure: |s| s.failed_auth_per_minute = 1_000,
     async |app: &TestApp| {
         for (label, authorization) in bad_authorizations(app) {
             let bearer = TestApp::raw_bearer(authorization.as_deref());
@@ -825,6 +831,7 @@ on_both_backends!(health_answers_without_a_token, async |app: &TestApp| {
         "csp.commerce.v1.CartService",
         "csp.commerce.v1.OrderService",
         "csp.commerce.v1.CatalogAdminService",
+        "csp.commerce.v1.OperatorService",
         "",
     ] {
         let response = health
@@ -845,9 +852,10 @@ on_both_backends!(health_answers_without_a_token, async |app: &TestApp| {
     assert_eq!(err.code(), Code::NotFound);
 });
 
-const SERVICES: [&str; 6] = [
+const SERVICES: [&str; 7] = [
     "csp.commerce.v1.CatalogService",
     "csp.commerce.v1.CatalogAdminService",
+    "csp.commerce.v1.OperatorService",
     "csp.commerce.v1.CustomerService",
     "csp.commerce.v1.CartService",
     "csp.commerce.v1.OrderService",
@@ -912,7 +920,8 @@ on_both_backends!(
                 "CreateCustomer",
                 "GetCustomer",
                 "ListCustomers",
-                "SetQualifications",
+                "SubmitQualification",
+                "WithdrawQualification",
                 "AcceptAgreement"
             ])
         );

@@ -100,23 +100,7 @@ async fn nonprofit(app: &TestApp) -> pb::Availability {
 }
 
 async fn set_nonprofit(app: &TestApp, customer_id: &str, approved: bool) {
-    let qualifications = if approved {
-        vec![pb::QualificationInput {
-            kind: pb::QualificationKind::Nonprofit.into(),
-            vetting_status: pb::VettingStatus::Approved.into(),
-        }]
-    } else {
-        Vec::new()
-    };
-    app.customers("us", Role::AdminAgent)
-        .set_qualifications(pb::SetQualificationsRequest {
-            request_id: rid(),
-            customer_id: customer_id.into(),
-            etag: String::new(),
-            qualifications,
-        })
-        .await
-        .unwrap();
+    common::set_nonprofit(app, customer_id, approved).await;
 }
 
 /// The problem codes of buying one of `item` for `customer_id` through `app`.

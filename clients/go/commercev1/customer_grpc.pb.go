@@ -20,8 +20,18 @@ type CustomerServiceClient interface {
 	CreateCustomer(ctx context.Context, in *CreateCustomerRequest, opts ...grpc.CallOption) (*CreateCustomerResponse, error)
 	GetCustomer(ctx context.Context, in *GetCustomerRequest, opts ...grpc.CallOption) (*GetCustomerResponse, error)
 	ListCustomers(ctx context.Context, in *ListCustomersRequest, opts ...grpc.CallOption) (*ListCustomersResponse, error)
-	// Replace the customer's qualifications and their vetting status.
-	SetQualifications(ctx context.Context, in *SetQualificationsRequest, opts ...grpc.CallOption) (*SetQualificationsResponse, error)
+	// Submit a qualification of the customer for vetting: it is VETTING_STATUS_IN_REVIEW until
+	// the operator (OperatorService.ReviewQualification) approves or denies it; only an approved
+	// one opens a segment. Education needs its segment, GCC its validation code and a
+	// GCC-qualified partner (else FAILED_PRECONDITION PARTNER_NOT_GCC); State-owned entity
+	// carries nothing. Nonprofit is PERMISSION_DENIED (NONPROFIT_FROM_OPERATOR): it comes from
+	// the operator (OperatorService.SetNonprofit). Submitting again replaces a submission in
+	// review or denied; an approved one is FAILED_PRECONDITION (ALREADY_APPROVED): withdraw it
+	// first. (A partner cannot set a vetting status: there is no SetQualifications.)
+	SubmitQualification(ctx context.Context, in *SubmitQualificationRequest, opts ...grpc.CallOption) (*SubmitQualificationResponse, error)
+	// Remove one of the customer's qualifications, whatever its status (not Nonprofit:
+	// PERMISSION_DENIED).
+	WithdrawQualification(ctx context.Context, in *WithdrawQualificationRequest, opts ...grpc.CallOption) (*WithdrawQualificationResponse, error)
 	// Record the customer's acceptance of the Microsoft Customer Agreement.
 	AcceptAgreement(ctx context.Context, in *AcceptAgreementRequest, opts ...grpc.CallOption) (*AcceptAgreementResponse, error)
 }
@@ -61,9 +71,18 @@ func (c *customerServiceClient) ListCustomers(ctx context.Context, in *ListCusto
 	return out, nil
 }
 
-func (c *customerServiceClient) SetQualifications(ctx context.Context, in *SetQualificationsRequest, opts ...grpc.CallOption) (*SetQualificationsResponse, error) {
-	out := new(SetQualificationsResponse)
-	err := c.cc.Invoke(ctx, "/csp.commerce.v1.CustomerService/SetQualifications", in, out, opts...)
+func (c *customerServiceClient) SubmitQualification(ctx context.Context, in *SubmitQualificationRequest, opts ...grpc.CallOption) (*SubmitQualificationResponse, error) {
+	out := new(SubmitQualificationResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.CustomerService/SubmitQualification", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *customerServiceClient) WithdrawQualification(ctx context.Context, in *WithdrawQualificationRequest, opts ...grpc.CallOption) (*WithdrawQualificationResponse, error) {
+	out := new(WithdrawQualificationResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.CustomerService/WithdrawQualification", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -86,8 +105,18 @@ type CustomerServiceServer interface {
 	CreateCustomer(context.Context, *CreateCustomerRequest) (*CreateCustomerResponse, error)
 	GetCustomer(context.Context, *GetCustomerRequest) (*GetCustomerResponse, error)
 	ListCustomers(context.Context, *ListCustomersRequest) (*ListCustomersResponse, error)
-	// Replace the customer's qualifications and their vetting status.
-	SetQualifications(context.Context, *SetQualificationsRequest) (*SetQualificationsResponse, error)
+	// Submit a qualification of the customer for vetting: it is VETTING_STATUS_IN_REVIEW until
+	// the operator (OperatorService.ReviewQualification) approves or denies it; only an approved
+	// one opens a segment. Education needs its segment, GCC its validation code and a
+	// GCC-qualified partner (else FAILED_PRECONDITION PARTNER_NOT_GCC); State-owned entity
+	// carries nothing. Nonprofit is PERMISSION_DENIED (NONPROFIT_FROM_OPERATOR): it comes from
+	// the operator (OperatorService.SetNonprofit). Submitting again replaces a submission in
+	// review or denied; an approved one is FAILED_PRECONDITION (ALREADY_APPROVED): withdraw it
+	// first. (A partner cannot set a vetting status: there is no SetQualifications.)
+	SubmitQualification(context.Context, *SubmitQualificationRequest) (*SubmitQualificationResponse, error)
+	// Remove one of the customer's qualifications, whatever its status (not Nonprofit:
+	// PERMISSION_DENIED).
+	WithdrawQualification(context.Context, *WithdrawQualificationRequest) (*WithdrawQualificationResponse, error)
 	// Record the customer's acceptance of the Microsoft Customer Agreement.
 	AcceptAgreement(context.Context, *AcceptAgreementRequest) (*AcceptAgreementResponse, error)
 	mustEmbedUnimplementedCustomerServiceServer()
@@ -106,8 +135,11 @@ func (UnimplementedCustomerServiceServer) GetCustomer(context.Context, *GetCusto
 func (UnimplementedCustomerServiceServer) ListCustomers(context.Context, *ListCustomersRequest) (*ListCustomersResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListCustomers not implemented")
 }
-func (UnimplementedCustomerServiceServer) SetQualifications(context.Context, *SetQualificationsRequest) (*SetQualificationsResponse, error) {
-	return nil, status.Errorf(codes.Unimplemented, "method SetQualifications not implemented")
+func (UnimplementedCustomerServiceServer) SubmitQualification(context.Context, *SubmitQualificationRequest) (*SubmitQualificationResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SubmitQualification not implemented")
+}
+func (UnimplementedCustomerServiceServer) WithdrawQualification(context.Context, *WithdrawQualificationRequest) (*WithdrawQualificationResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method WithdrawQualification not implemented")
 }
 func (UnimplementedCustomerServiceServer) AcceptAgreement(context.Context, *AcceptAgreementRequest) (*AcceptAgreementResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method AcceptAgreement not implemented")
@@ -179,20 +211,38 @@ func _CustomerService_ListCustomers_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
-func _CustomerService_SetQualifications_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(SetQualificationsRequest)
+func _CustomerService_SubmitQualification_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitQualificationRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(CustomerServiceServer).SetQualifications(ctx, in)
+		return srv.(CustomerServiceServer).SubmitQualification(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: "/csp.commerce.v1.CustomerService/SetQualifications",
+		FullMethod: "/csp.commerce.v1.CustomerService/SubmitQualification",
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(CustomerServiceServer).SetQualifications(ctx, req.(*SetQualificationsRequest))
+		return srv.(CustomerServiceServer).SubmitQualification(ctx, req.(*SubmitQualificationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CustomerService_WithdrawQualification_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WithdrawQualificationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CustomerServiceServer).WithdrawQualification(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.CustomerService/WithdrawQualification",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CustomerServiceServer).WithdrawQualification(ctx, req.(*WithdrawQualificationRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -232,8 +282,12 @@ var _CustomerService_serviceDesc = grpc.ServiceDesc{
 			Handler:    _CustomerService_ListCustomers_Handler,
 		},
 		{
-			MethodName: "SetQualifications",
-			Handler:    _CustomerService_SetQualifications_Handler,
+			MethodName: "SubmitQualification",
+			Handler:    _CustomerService_SubmitQualification_Handler,
+		},
+		{
+			MethodName: "WithdrawQualification",
+			Handler:    _CustomerService_WithdrawQualification_Handler,
 		},
 		{
 			MethodName: "AcceptAgreement",

@@ -4,10 +4,10 @@
 use super::pb;
 use crate::domain::DomainError;
 use crate::domain::catalog::{BillingCycle, BillingType, ProductType, Segment, Term};
-use crate::domain::customer::{QualificationKind, VettingStatus};
+use crate::domain::customer::{EducationSegment, QualificationKind};
 
 /// Reads an enum field: the raw number must be a known value.
-fn known<T: TryFrom<i32>>(field: &str, raw: i32) -> Result<T, DomainError> {
+pub(super) fn known<T: TryFrom<i32>>(field: &str, raw: i32) -> Result<T, DomainError> {
     T::try_from(raw).map_err(|_| {
         DomainError::invalid(
             field,
@@ -132,15 +132,11 @@ pub fn qualification_kind(field: &str, raw: i32) -> Result<QualificationKind, Do
     }
 }
 
-pub fn vetting_status(field: &str, raw: i32) -> Result<VettingStatus, DomainError> {
-    match known::<pb::VettingStatus>(field, raw)? {
-        pb::VettingStatus::Unspecified => Err(DomainError::invalid(
-            field,
-            "REQUIRED",
-            format!("{field} is required"),
-        )),
-        pb::VettingStatus::InReview => Ok(VettingStatus::InReview),
-        pb::VettingStatus::Approved => Ok(VettingStatus::Approved),
-        pb::VettingStatus::Denied => Ok(VettingStatus::Denied),
+/// An Education segment; `None` when unspecified.
+pub fn education_segment(field: &str, raw: i32) -> Result<Option<EducationSegment>, DomainError> {
+    match known::<pb::EducationSegment>(field, raw)? {
+        pb::EducationSegment::Unspecified => Ok(None),
+        pb::EducationSegment::K12 => Ok(Some(EducationSegment::K12)),
+        pb::EducationSegment::HigherEducation => Ok(Some(EducationSegment::HigherEducation)),
     }
 }

@@ -7,18 +7,21 @@ mod catalog;
 mod customers;
 mod enums;
 mod orders;
+mod partners;
 
 use chrono::{DateTime, Utc};
 use prost_types::Timestamp;
 
 pub use carts::{MAX_QUANTITY, cart, line_input, provisioning_to_pb};
 pub use catalog::{availability, change, problem, product, sku};
-pub use customers::customer;
+pub use customers::{customer, qualification_review};
 pub use enums::{
-    billing_cycle, billing_cycle_to_pb, billing_type, optional_billing_type, optional_product_type,
-    optional_segment, product_type, qualification_kind, segment, term, term_to_pb, vetting_status,
+    billing_cycle, billing_cycle_to_pb, billing_type, education_segment, optional_billing_type,
+    optional_product_type, optional_segment, product_type, qualification_kind, segment, term,
+    term_to_pb,
 };
 pub use orders::{order, order_status, subscription, subscription_status};
+pub use partners::{gcc_status, partner, partner_role};
 
 use super::pb;
 use crate::domain::DomainError;

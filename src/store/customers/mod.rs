@@ -18,8 +18,8 @@ use super::orders::{CustomerHoldings, read_holdings};
 use super::{Store, corrupt};
 use crate::domain::DomainError;
 use crate::domain::customer::{
-    Agreement, Customer, NewCustomer, Qualification, QualificationChange, QualificationKind,
-    VettingStatus,
+    Agreement, Customer, EducationSegment, NewCustomer, Qualification, QualificationChange,
+    QualificationDetails, QualificationKind, QualificationReview, VettingStatus,
 };
 use crate::domain::ids::{CountryCode, CustomerId, PartnerId, RequestId};
 
@@ -36,6 +36,17 @@ fn to_domain(
                 vetting: VettingStatus::parse(&q.vetting_status)
                     .ok_or_else(|| corrupt("vetting", &q.vetting_status))?,
                 updated_at: q.updated_at,
+                details: QualificationDetails {
+                    education_segment: q
+                        .education_segment
+                        .as_deref()
+                        .map(|s| EducationSegment::parse(s).ok_or_else(|| corrupt("segment", s)))
+                        .transpose()?,
+                    gcc_validation_code: q.gcc_validation_code,
+                },
+                submitted_at: q.submitted_at,
+                reviewed_at: q.reviewed_at,
+                review_reason: q.review_reason,
             })
         })
         .collect::<Result<Vec<_>, DomainError>>()?;
@@ -74,11 +85,20 @@ async fn load<C: ConnectionTrait>(
     partner: PartnerId,
     id: CustomerId,
 ) -> Result<Option<Customer>, DomainError> {
-    let Some(row) = customer::Entity::find_by_id(id.to_string())
-        .filter(customer::Column::PartnerId.eq(partner.to_string()))
-        .one(db)
-        .await?
-    else {
+    load_scoped(db, Some(partner), id).await
+}
+
+/// The customer `id`, of `partner` when given (`None`: the operator's, of any partner).
+async fn load_scoped<C: ConnectionTrait>(
+    db: &C,
+    partner: Option<PartnerId>,
+    id: CustomerId,
+) -> Result<Option<Customer>, DomainError> {
+    let mut query = customer::Entity::find_by_id(id.to_string());
+    if let Some(partner) = partner {
+        query = query.filter(customer::Column::PartnerId.eq(partner.to_string()));
+    }
+    let Some(row) = query.one(db).await? else {
         return Ok(None);
     };
     let quals = customer_qualification::Entity::find()
@@ -91,11 +111,11 @@ async fn load<C: ConnectionTrait>(
 /// Loads a customer for a change: present, the caller's, and at the expected etag.
 async fn load_for_update<C: ConnectionTrait>(
     db: &C,
-    partner: PartnerId,
+    partner: impl Into<Option<PartnerId>>,
     id: CustomerId,
     etag: Option<&str>,
 ) -> Result<Customer, DomainError> {
-    let customer = load(db, partner, id)
+    let customer = load_scoped(db, partner.into(), id)
         .await?
         .ok_or_else(|| DomainError::not_found("customer", id.to_string()))?;
     if let Some(etag) = etag
@@ -109,6 +129,29 @@ async fn load_for_update<C: ConnectionTrait>(
         ));
     }
     Ok(customer)
+}
+
+/// The stored row of qualification `q` of customer `id`.
+fn qualification_row(id: CustomerId, q: &Qualification) -> customer_qualification::ActiveModel {
+    customer_qualification::ActiveModel {
+        customer_id: Set(id.to_string()),
+        kind: Set(q.kind.as_str().to_owned()),
+        vetting_status: Set(q.vetting.as_str().to_owned()),
+        updated_at: Set(q.updated_at),
+        education_segment: Set(q.details.education_segment.map(|s| s.as_str().to_owned())),
+        gcc_validation_code: Set(q.details.gcc_validation_code.clone()),
+        submitted_at: Set(q.submitted_at),
+        reviewed_at: Set(q.reviewed_at),
+        review_reason: Set(q.review_reason.clone()),
+    }
+}
+
+/// What a qualification change writes.
+#[derive(Debug, Clone)]
+pub enum QualificationWrite {
+    /// The qualification of its kind, as it is now.
+    Put(Qualification),
+    Remove(QualificationKind),
 }
 
 /// Bumps the version only if nobody else did since we read it.
@@ -149,13 +192,13 @@ impl Store {
         load(&self.engine.direct(), partner, id).await
     }
 
-    /// Customer `id` of `partner` as stored now, or NOT_FOUND.
+    /// Customer `id` of `partner` (`None`: of any partner) as stored now, or NOT_FOUND.
     async fn existing_customer(
         &self,
-        partner: PartnerId,
+        partner: impl Into<Option<PartnerId>>,
         id: CustomerId,
     ) -> Result<Customer, DomainError> {
-        load(&self.engine.direct(), partner, id)
+        load_scoped(&self.engine.direct(), partner.into(), id)
             .await?
             .ok_or_else(|| DomainError::not_found("customer", id.to_string()))
     }
@@ -270,7 +313,116 @@ impl Store {
         }
     }
 
-    /// Replaces the qualifications, once per request id: a retry returns the customer as it is.
+    /// Ends a change to `customer` (of `partner`, or any partner: `None`): bumps its version
+    /// (every replica hears of it, and a checkout planned before it is refused), commits,
+    /// forgets what this process cached, and answers the customer as stored now.
+    async fn commit_change(
+        &self,
+        txn: DatabaseTransaction,
+        customer: &Customer,
+        partner: impl Into<Option<PartnerId>>,
+        now: DateTime<Utc>,
+    ) -> Result<Customer, DomainError> {
+        bump_version(&txn, customer, now).await?;
+        txn.commit().await?;
+        self.customer_changed(customer.id);
+        self.existing_customer(partner, customer.id).await
+    }
+
+    /// Changes one qualification of customer `id` (of `partner`, or of any partner for the
+    /// operator: `None`), once per request id (a retry returns the customer as it is), at
+    /// `etag` when given: `judge` (the domain's rule) says what it becomes, seeing the customer
+    /// as it is inside the transaction. Bumps the customer's version, so every replica hears of
+    /// it (PostgreSQL's trigger, m0006) and a checkout planned before it is refused.
+    pub async fn change_qualification(
+        &self,
+        partner: Option<PartnerId>,
+        key: Option<&WriteKey<'_>>,
+        id: CustomerId,
+        etag: Option<&str>,
+        now: DateTime<Utc>,
+        judge: impl FnOnce(&Customer) -> Result<QualificationWrite, DomainError>,
+    ) -> Result<Customer, DomainError> {
+        let Some(txn) = self.begin_change(key, id, now).await? else {
+            return self.existing_customer(partner, id).await;
+        };
+        let customer = load_for_update(&txn, partner, id, etag).await?;
+        let (kind, written) = match judge(&customer)? {
+            QualificationWrite::Put(q) => (q.kind, Some(q)),
+            QualificationWrite::Remove(kind) => (kind, None),
+        };
+        customer_qualification::Entity::delete_many()
+            .filter(customer_qualification::Column::CustomerId.eq(id.to_string()))
+            .filter(customer_qualification::Column::Kind.eq(kind.as_str()))
+            .exec(&txn)
+            .await?;
+        if let Some(q) = &written {
+            customer_qualification::Entity::insert(qualification_row(id, q))
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        self.commit_change(txn, &customer, partner, now).await
+    }
+
+    /// A page of the qualifications in review across partners, in (customer, kind) order,
+    /// after `after`.
+    pub async fn qualification_reviews(
+        &self,
+        after: Option<(CustomerId, QualificationKind)>,
+        limit: u64,
+    ) -> Result<Vec<QualificationReview>, DomainError> {
+        use sea_orm::Condition;
+        let mut query = customer_qualification::Entity::find()
+            .filter(
+                customer_qualification::Column::VettingStatus.eq(VettingStatus::InReview.as_str()),
+            )
+            .order_by_asc(customer_qualification::Column::CustomerId)
+            .order_by_asc(customer_qualification::Column::Kind)
+            .limit(limit);
+        if let Some((customer, kind)) = after {
+            query = query.filter(
+                Condition::any()
+                    .add(customer_qualification::Column::CustomerId.gt(customer.to_string()))
+                    .add(
+                        Condition::all()
+                            .add(
+                                customer_qualification::Column::CustomerId.eq(customer.to_string()),
+                            )
+                            .add(customer_qualification::Column::Kind.gt(kind.as_str())),
+                    ),
+            );
+        }
+        let rows = query.all(self.engine.pool()).await?;
+        let ids: Vec<String> = rows.iter().map(|r| r.customer_id.clone()).collect();
+        let customers = customer::Entity::find()
+            .filter(customer::Column::Id.is_in(ids))
+            .all(self.engine.pool())
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let c = customers
+                    .iter()
+                    .find(|c| c.id == row.customer_id)
+                    .ok_or_else(|| corrupt("qualification's customer", &row.customer_id))?;
+                let customer = to_domain(c.clone(), vec![row])?;
+                let qualification = customer
+                    .qualifications
+                    .first()
+                    .cloned()
+                    .ok_or_else(|| corrupt("qualification", &customer.id.to_string()))?;
+                Ok(QualificationReview {
+                    partner_id: customer.partner_id,
+                    customer_id: customer.id,
+                    company_name: customer.company_name,
+                    customer_country: customer.country,
+                    qualification,
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces the qualifications with approved (or other) ones, no questions asked: the demo
+    /// seed's, as if the operator had vetted them.
     pub async fn set_qualifications(
         &self,
         partner: PartnerId,
@@ -295,19 +447,22 @@ impl Store {
                 .iter()
                 .find(|q| q.kind == change.kind && q.vetting == change.vetting)
                 .map_or(now, |q| q.updated_at);
-            customer_qualification::Entity::insert(customer_qualification::ActiveModel {
-                customer_id: Set(id.to_string()),
-                kind: Set(change.kind.as_str().to_owned()),
-                vetting_status: Set(change.vetting.as_str().to_owned()),
-                updated_at: Set(updated_at),
-            })
+            customer_qualification::Entity::insert(qualification_row(
+                id,
+                &Qualification {
+                    kind: change.kind,
+                    vetting: change.vetting,
+                    updated_at,
+                    details: QualificationDetails::default(),
+                    submitted_at: None,
+                    reviewed_at: None,
+                    review_reason: None,
+                },
+            ))
             .exec_without_returning(&txn)
             .await?;
         }
-        bump_version(&txn, &customer, now).await?;
-        txn.commit().await?;
-        self.customer_changed(id);
-        self.existing_customer(partner, id).await
+        self.commit_change(txn, &customer, partner, now).await
     }
 
     /// Records the agreement, once per request id: a retry returns the customer as it is.
@@ -340,10 +495,7 @@ impl Store {
             .filter(customer::Column::Id.eq(id.to_string()))
             .exec(&txn)
             .await?;
-        bump_version(&txn, &customer, now).await?;
-        txn.commit().await?;
-        self.customer_changed(id);
-        self.existing_customer(partner, id).await
+        self.commit_change(txn, &customer, partner, now).await
     }
 
     /// The customer of `partner` and what it holds, as this process caches it: read from the

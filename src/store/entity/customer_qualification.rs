@@ -9,6 +9,11 @@ pub struct Model {
     pub kind: String,
     pub vetting_status: String,
     pub updated_at: DateTimeUtc,
+    pub education_segment: Option<String>,
+    pub gcc_validation_code: Option<String>,
+    pub submitted_at: Option<DateTimeUtc>,
+    pub reviewed_at: Option<DateTimeUtc>,
+    pub review_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,9 @@ pub struct Model {
     pub currency: String,
     pub gcc: bool,
     pub created_at: DateTimeUtc,
+    /// Bumped by every update (the etag).
+    pub version: i64,
+    pub updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

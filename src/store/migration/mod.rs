@@ -10,6 +10,8 @@ mod m0005_holdings_version;
 mod m0006_holdings_announced_after_commit;
 mod m0007_checkout_without_key_checks;
 mod m0008_subscriptions_without_order_index;
+mod m0009_partner_versions;
+mod m0010_qualification_vetting;
 
 pub struct Migrator;
 
@@ -25,6 +27,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_holdings_announced_after_commit::Migration),
             Box::new(m0007_checkout_without_key_checks::Migration),
             Box::new(m0008_subscriptions_without_order_index::Migration),
+            Box::new(m0009_partner_versions::Migration),
+            Box::new(m0010_qualification_vetting::Migration),
         ]
     }
 }

@@ -521,7 +521,7 @@ async fn one_user_over_its_quotas_throttles_no_one_else(backend: Backend) {
     };
     let first = admin("ops").await;
     assert_ne!(first.map_err(|s| s.code()), Err(Code::ResourceExhausted));
-    assert_throttled(admin("ops").await, "catalog admin requests", "user");
+    assert_throttled(admin("ops").await, "admin requests", "user");
     assert_ne!(
         admin("ops-2").await.map_err(|s| s.code()),
         Err(Code::ResourceExhausted)

@@ -25,45 +25,49 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63sp/commerce/v1/customer.proto\x12\x0f\x63sp.commerce.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x01\n\rQualification\x12\x30\n\x04kind\x18\x01 \x01(\x0e\x32\".csp.commerce.v1.QualificationKind\x12\x36\n\x0evetting_status\x18\x02 \x01(\x0e\x32\x1e.csp.commerce.v1.VettingStatus\x12/\n\x0bupdate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"i\n\tAgreement\x12\x14\n\x0c\x63ontact_name\x18\x01 \x01(\t\x12\x15\n\rcontact_email\x18\x02 \x01(\t\x12/\n\x0b\x61\x63\x63\x65pt_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb3\x02\n\x08\x43ustomer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ompany_name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\x0e\n\x06\x64omain\x18\x05 \x01(\t\x12\x36\n\x0equalifications\x18\x06 \x03(\x0b\x32\x1e.csp.commerce.v1.Qualification\x12-\n\tagreement\x18\x07 \x01(\x0b\x32\x1a.csp.commerce.v1.Agreement\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\n \x01(\t\"q\n\x15\x43reateCustomerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ompany_name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\x0e\n\x06\x64omain\x18\x05 \x01(\t\"E\n\x16\x43reateCustomerResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.csp.commerce.v1.Customer\")\n\x12GetCustomerRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\"B\n\x13GetCustomerResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.csp.commerce.v1.Customer\"=\n\x14ListCustomersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"^\n\x15ListCustomersResponse\x12,\n\tcustomers\x18\x01 \x03(\x0b\x32\x19.csp.commerce.v1.Customer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"~\n\x12QualificationInput\x12\x30\n\x04kind\x18\x01 \x01(\x0e\x32\".csp.commerce.v1.QualificationKind\x12\x36\n\x0evetting_status\x18\x02 \x01(\x0e\x32\x1e.csp.commerce.v1.VettingStatus\"\x8e\x01\n\x18SetQualificationsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\x12;\n\x0equalifications\x18\x04 \x03(\x0b\x32#.csp.commerce.v1.QualificationInput\"H\n\x19SetQualificationsResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.csp.commerce.v1.Customer\"\xad\x01\n\x16\x41\x63\x63\x65ptAgreementRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontact_name\x18\x04 \x01(\t\x12\x15\n\rcontact_email\x18\x05 \x01(\t\x12/\n\x0b\x61\x63\x63\x65pt_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"F\n\x17\x41\x63\x63\x65ptAgreementResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.csp.commerce.v1.Customer*\xc2\x01\n\x11QualificationKind\x12\"\n\x1eQUALIFICATION_KIND_UNSPECIFIED\x10\x00\x12 \n\x1cQUALIFICATION_KIND_EDUCATION\x10\x01\x12 \n\x1cQUALIFICATION_KIND_NONPROFIT\x10\x02\x12\x1a\n\x16QUALIFICATION_KIND_GCC\x10\x03\x12)\n%QUALIFICATION_KIND_STATE_OWNED_ENTITY\x10\x04*\x85\x01\n\rVettingStatus\x12\x1e\n\x1aVETTING_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18VETTING_STATUS_IN_REVIEW\x10\x01\x12\x1b\n\x17VETTING_STATUS_APPROVED\x10\x02\x12\x19\n\x15VETTING_STATUS_DENIED\x10\x03\x32\x80\x04\n\x0f\x43ustomerService\x12\x61\n\x0e\x43reateCustomer\x12&.csp.commerce.v1.CreateCustomerRequest\x1a\'.csp.commerce.v1.CreateCustomerResponse\x12X\n\x0bGetCustomer\x12#.csp.commerce.v1.GetCustomerRequest\x1a$.csp.commerce.v1.GetCustomerResponse\x12^\n\rListCustomers\x12%.csp.commerce.v1.ListCustomersRequest\x1a&.csp.commerce.v1.ListCustomersResponse\x12j\n\x11SetQualifications\x12).csp.commerce.v1.SetQualificationsRequest\x1a*.csp.commerce.v1.SetQualificationsResponse\x12\x64\n\x0f\x41\x63\x63\x65ptAgreement\x12\'.csp.commerce.v1.AcceptAgreementRequest\x1a(.csp.commerce.v1.AcceptAgreementResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63sp/commerce/v1/customer.proto\x12\x0f\x63sp.commerce.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfe\x02\n\rQualification\x12\x30\n\x04kind\x18\x01 \x01(\x0e\x32\".csp.commerce.v1.QualificationKind\x12\x36\n\x0evetting_status\x18\x02 \x01(\x0e\x32\x1e.csp.commerce.v1.VettingStatus\x12/\n\x0bupdate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12<\n\x11\x65\x64ucation_segment\x18\x04 \x01(\x0e\x32!.csp.commerce.v1.EducationSegment\x12\x1b\n\x13gcc_validation_code\x18\x05 \x01(\t\x12/\n\x0bsubmit_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0breview_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rreview_reason\x18\x08 \x01(\t\"i\n\tAgreement\x12\x14\n\x0c\x63ontact_name\x18\x01 \x01(\t\x12\x15\n\rcontact_email\x18\x02 \x01(\t\x12/\n\x0b\x61\x63\x63\x65pt_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb3\x02\n\x08\x43ustomer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ompany_name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\x0e\n\x06\x64omain\x18\x05 \x01(\t\x12\x36\n\x0equalifications\x18\x06 \x03(\x0b\x32\x1e.csp.commerce.v1.Qualification\x12-\n\tagreement\x18\x07 \x01(\x0b\x32\x1a.csp.commerce.v1.Agreement\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\n \x01(\t\"q\n\x15\x43reateCustomerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ompany_name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\x0e\n\x06\x64omain\x18\x05 \x01(\t\"E\n\x16\x43reateCustomerResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.csp.commerce.v1.Customer\")\n\x12GetCustomerRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\"B\n\x13GetCustomerResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.csp.commerce.v1.Customer\"=\n\x14ListCustomersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"^\n\x15ListCustomersResponse\x12,\n\tcustomers\x18\x01 \x03(\x0b\x32\x19.csp.commerce.v1.Customer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xe0\x01\n\x1aSubmitQualificationRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\x12\x30\n\x04kind\x18\x04 \x01(\x0e\x32\".csp.commerce.v1.QualificationKind\x12<\n\x11\x65\x64ucation_segment\x18\x05 \x01(\x0e\x32!.csp.commerce.v1.EducationSegment\x12\x1b\n\x13gcc_validation_code\x18\x06 \x01(\t\"J\n\x1bSubmitQualificationResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.csp.commerce.v1.Customer\"\x87\x01\n\x1cWithdrawQualificationRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\x12\x30\n\x04kind\x18\x04 \x01(\x0e\x32\".csp.commerce.v1.QualificationKind\"L\n\x1dWithdrawQualificationResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.csp.commerce.v1.Customer\"\xad\x01\n\x16\x41\x63\x63\x65ptAgreementRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontact_name\x18\x04 \x01(\t\x12\x15\n\rcontact_email\x18\x05 \x01(\t\x12/\n\x0b\x61\x63\x63\x65pt_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"F\n\x17\x41\x63\x63\x65ptAgreementResponse\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.csp.commerce.v1.Customer*\xc2\x01\n\x11QualificationKind\x12\"\n\x1eQUALIFICATION_KIND_UNSPECIFIED\x10\x00\x12 \n\x1cQUALIFICATION_KIND_EDUCATION\x10\x01\x12 \n\x1cQUALIFICATION_KIND_NONPROFIT\x10\x02\x12\x1a\n\x16QUALIFICATION_KIND_GCC\x10\x03\x12)\n%QUALIFICATION_KIND_STATE_OWNED_ENTITY\x10\x04*\x85\x01\n\rVettingStatus\x12\x1e\n\x1aVETTING_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18VETTING_STATUS_IN_REVIEW\x10\x01\x12\x1b\n\x17VETTING_STATUS_APPROVED\x10\x02\x12\x19\n\x15VETTING_STATUS_DENIED\x10\x03*x\n\x10\x45\x64ucationSegment\x12!\n\x1d\x45\x44UCATION_SEGMENT_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45\x44UCATION_SEGMENT_K12\x10\x01\x12&\n\"EDUCATION_SEGMENT_HIGHER_EDUCATION\x10\x02\x32\xfe\x04\n\x0f\x43ustomerService\x12\x61\n\x0e\x43reateCustomer\x12&.csp.commerce.v1.CreateCustomerRequest\x1a\'.csp.commerce.v1.CreateCustomerResponse\x12X\n\x0bGetCustomer\x12#.csp.commerce.v1.GetCustomerRequest\x1a$.csp.commerce.v1.GetCustomerResponse\x12^\n\rListCustomers\x12%.csp.commerce.v1.ListCustomersRequest\x1a&.csp.commerce.v1.ListCustomersResponse\x12p\n\x13SubmitQualification\x12+.csp.commerce.v1.SubmitQualificationRequest\x1a,.csp.commerce.v1.SubmitQualificationResponse\x12v\n\x15WithdrawQualification\x12-.csp.commerce.v1.WithdrawQualificationRequest\x1a..csp.commerce.v1.WithdrawQualificationResponse\x12\x64\n\x0f\x41\x63\x63\x65ptAgreement\x12\'.csp.commerce.v1.AcceptAgreementRequest\x1a(.csp.commerce.v1.AcceptAgreementResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'csp.commerce.v1.customer_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_QUALIFICATIONKIND']._serialized_start=1726
-  _globals['_QUALIFICATIONKIND']._serialized_end=1920
-  _globals['_VETTINGSTATUS']._serialized_start=1923
-  _globals['_VETTINGSTATUS']._serialized_end=2056
+  _globals['_QUALIFICATIONKIND']._serialized_start=2110
+  _globals['_QUALIFICATIONKIND']._serialized_end=2304
+  _globals['_VETTINGSTATUS']._serialized_start=2307
+  _globals['_VETTINGSTATUS']._serialized_end=2440
+  _globals['_EDUCATIONSEGMENT']._serialized_start=2442
+  _globals['_EDUCATIONSEGMENT']._serialized_end=2562
   _globals['_QUALIFICATION']._serialized_start=85
-  _globals['_QUALIFICATION']._serialized_end=255
-  _globals['_AGREEMENT']._serialized_start=257
-  _globals['_AGREEMENT']._serialized_end=362
-  _globals['_CUSTOMER']._serialized_start=365
-  _globals['_CUSTOMER']._serialized_end=672
-  _globals['_CREATECUSTOMERREQUEST']._serialized_start=674
-  _globals['_CREATECUSTOMERREQUEST']._serialized_end=787
-  _globals['_CREATECUSTOMERRESPONSE']._serialized_start=789
-  _globals['_CREATECUSTOMERRESPONSE']._serialized_end=858
-  _globals['_GETCUSTOMERREQUEST']._serialized_start=860
-  _globals['_GETCUSTOMERREQUEST']._serialized_end=901
-  _globals['_GETCUSTOMERRESPONSE']._serialized_start=903
-  _globals['_GETCUSTOMERRESPONSE']._serialized_end=969
-  _globals['_LISTCUSTOMERSREQUEST']._serialized_start=971
-  _globals['_LISTCUSTOMERSREQUEST']._serialized_end=1032
-  _globals['_LISTCUSTOMERSRESPONSE']._serialized_start=1034
-  _globals['_LISTCUSTOMERSRESPONSE']._serialized_end=1128
-  _globals['_QUALIFICATIONINPUT']._serialized_start=1130
-  _globals['_QUALIFICATIONINPUT']._serialized_end=1256
-  _globals['_SETQUALIFICATIONSREQUEST']._serialized_start=1259
-  _globals['_SETQUALIFICATIONSREQUEST']._serialized_end=1401
-  _globals['_SETQUALIFICATIONSRESPONSE']._serialized_start=1403
-  _globals['_SETQUALIFICATIONSRESPONSE']._serialized_end=1475
-  _globals['_ACCEPTAGREEMENTREQUEST']._serialized_start=1478
-  _globals['_ACCEPTAGREEMENTREQUEST']._serialized_end=1651
-  _globals['_ACCEPTAGREEMENTRESPONSE']._serialized_start=1653
-  _globals['_ACCEPTAGREEMENTRESPONSE']._serialized_end=1723
-  _globals['_CUSTOMERSERVICE']._serialized_start=2059
-  _globals['_CUSTOMERSERVICE']._serialized_end=2571
+  _globals['_QUALIFICATION']._serialized_end=467
+  _globals['_AGREEMENT']._serialized_start=469
+  _globals['_AGREEMENT']._serialized_end=574
+  _globals['_CUSTOMER']._serialized_start=577
+  _globals['_CUSTOMER']._serialized_end=884
+  _globals['_CREATECUSTOMERREQUEST']._serialized_start=886
+  _globals['_CREATECUSTOMERREQUEST']._serialized_end=999
+  _globals['_CREATECUSTOMERRESPONSE']._serialized_start=1001
+  _globals['_CREATECUSTOMERRESPONSE']._serialized_end=1070
+  _globals['_GETCUSTOMERREQUEST']._serialized_start=1072
+  _globals['_GETCUSTOMERREQUEST']._serialized_end=1113
+  _globals['_GETCUSTOMERRESPONSE']._serialized_start=1115
+  _globals['_GETCUSTOMERRESPONSE']._serialized_end=1181
+  _globals['_LISTCUSTOMERSREQUEST']._serialized_start=1183
+  _globals['_LISTCUSTOMERSREQUEST']._serialized_end=1244
+  _globals['_LISTCUSTOMERSRESPONSE']._serialized_start=1246
+  _globals['_LISTCUSTOMERSRESPONSE']._serialized_end=1340
+  _globals['_SUBMITQUALIFICATIONREQUEST']._serialized_start=1343
+  _globals['_SUBMITQUALIFICATIONREQUEST']._serialized_end=1567
+  _globals['_SUBMITQUALIFICATIONRESPONSE']._serialized_start=1569
+  _globals['_SUBMITQUALIFICATIONRESPONSE']._serialized_end=1643
+  _globals['_WITHDRAWQUALIFICATIONREQUEST']._serialized_start=1646
+  _globals['_WITHDRAWQUALIFICATIONREQUEST']._serialized_end=1781
+  _globals['_WITHDRAWQUALIFICATIONRESPONSE']._serialized_start=1783
+  _globals['_WITHDRAWQUALIFICATIONRESPONSE']._serialized_end=1859
+  _globals['_ACCEPTAGREEMENTREQUEST']._serialized_start=1862
+  _globals['_ACCEPTAGREEMENTREQUEST']._serialized_end=2035
+  _globals['_ACCEPTAGREEMENTRESPONSE']._serialized_start=2037
+  _globals['_ACCEPTAGREEMENTRESPONSE']._serialized_end=2107
+  _globals['_CUSTOMERSERVICE']._serialized_start=2565
+  _globals['_CUSTOMERSERVICE']._serialized_end=3203
 # @@protoc_insertion_point(module_scope)

@@ -24,6 +24,12 @@ class VettingStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     VETTING_STATUS_IN_REVIEW: _ClassVar[VettingStatus]
     VETTING_STATUS_APPROVED: _ClassVar[VettingStatus]
     VETTING_STATUS_DENIED: _ClassVar[VettingStatus]
+
+class EducationSegment(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EDUCATION_SEGMENT_UNSPECIFIED: _ClassVar[EducationSegment]
+    EDUCATION_SEGMENT_K12: _ClassVar[EducationSegment]
+    EDUCATION_SEGMENT_HIGHER_EDUCATION: _ClassVar[EducationSegment]
 QUALIFICATION_KIND_UNSPECIFIED: QualificationKind
 QUALIFICATION_KIND_EDUCATION: QualificationKind
 QUALIFICATION_KIND_NONPROFIT: QualificationKind
@@ -33,16 +39,29 @@ VETTING_STATUS_UNSPECIFIED: VettingStatus
 VETTING_STATUS_IN_REVIEW: VettingStatus
 VETTING_STATUS_APPROVED: VettingStatus
 VETTING_STATUS_DENIED: VettingStatus
+EDUCATION_SEGMENT_UNSPECIFIED: EducationSegment
+EDUCATION_SEGMENT_K12: EducationSegment
+EDUCATION_SEGMENT_HIGHER_EDUCATION: EducationSegment
 
 class Qualification(_message.Message):
-    __slots__ = ("kind", "vetting_status", "update_time")
+    __slots__ = ("kind", "vetting_status", "update_time", "education_segment", "gcc_validation_code", "submit_time", "review_time", "review_reason")
     KIND_FIELD_NUMBER: _ClassVar[int]
     VETTING_STATUS_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    EDUCATION_SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    GCC_VALIDATION_CODE_FIELD_NUMBER: _ClassVar[int]
+    SUBMIT_TIME_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_TIME_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_REASON_FIELD_NUMBER: _ClassVar[int]
     kind: QualificationKind
     vetting_status: VettingStatus
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, kind: _Optional[_Union[QualificationKind, str]] = ..., vetting_status: _Optional[_Union[VettingStatus, str]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    education_segment: EducationSegment
+    gcc_validation_code: str
+    submit_time: _timestamp_pb2.Timestamp
+    review_time: _timestamp_pb2.Timestamp
+    review_reason: str
+    def __init__(self, kind: _Optional[_Union[QualificationKind, str]] = ..., vetting_status: _Optional[_Union[VettingStatus, str]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., education_segment: _Optional[_Union[EducationSegment, str]] = ..., gcc_validation_code: _Optional[str] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., review_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., review_reason: _Optional[str] = ...) -> None: ...
 
 class Agreement(_message.Message):
     __slots__ = ("contact_name", "contact_email", "accept_time")
@@ -126,27 +145,41 @@ class ListCustomersResponse(_message.Message):
     next_page_token: str
     def __init__(self, customers: _Optional[_Iterable[_Union[Customer, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
-class QualificationInput(_message.Message):
-    __slots__ = ("kind", "vetting_status")
-    KIND_FIELD_NUMBER: _ClassVar[int]
-    VETTING_STATUS_FIELD_NUMBER: _ClassVar[int]
-    kind: QualificationKind
-    vetting_status: VettingStatus
-    def __init__(self, kind: _Optional[_Union[QualificationKind, str]] = ..., vetting_status: _Optional[_Union[VettingStatus, str]] = ...) -> None: ...
-
-class SetQualificationsRequest(_message.Message):
-    __slots__ = ("request_id", "customer_id", "etag", "qualifications")
+class SubmitQualificationRequest(_message.Message):
+    __slots__ = ("request_id", "customer_id", "etag", "kind", "education_segment", "gcc_validation_code")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
-    QUALIFICATIONS_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    EDUCATION_SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    GCC_VALIDATION_CODE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     customer_id: str
     etag: str
-    qualifications: _containers.RepeatedCompositeFieldContainer[QualificationInput]
-    def __init__(self, request_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., etag: _Optional[str] = ..., qualifications: _Optional[_Iterable[_Union[QualificationInput, _Mapping]]] = ...) -> None: ...
+    kind: QualificationKind
+    education_segment: EducationSegment
+    gcc_validation_code: str
+    def __init__(self, request_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., etag: _Optional[str] = ..., kind: _Optional[_Union[QualificationKind, str]] = ..., education_segment: _Optional[_Union[EducationSegment, str]] = ..., gcc_validation_code: _Optional[str] = ...) -> None: ...
 
-class SetQualificationsResponse(_message.Message):
+class SubmitQualificationResponse(_message.Message):
+    __slots__ = ("customer",)
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    customer: Customer
+    def __init__(self, customer: _Optional[_Union[Customer, _Mapping]] = ...) -> None: ...
+
+class WithdrawQualificationRequest(_message.Message):
+    __slots__ = ("request_id", "customer_id", "etag", "kind")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    customer_id: str
+    etag: str
+    kind: QualificationKind
+    def __init__(self, request_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., etag: _Optional[str] = ..., kind: _Optional[_Union[QualificationKind, str]] = ...) -> None: ...
+
+class WithdrawQualificationResponse(_message.Message):
     __slots__ = ("customer",)
     CUSTOMER_FIELD_NUMBER: _ClassVar[int]
     customer: Customer

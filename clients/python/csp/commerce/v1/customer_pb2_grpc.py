@@ -50,10 +50,15 @@ class CustomerServiceStub:
                 request_serializer=csp_dot_commerce_dot_v1_dot_customer__pb2.ListCustomersRequest.SerializeToString,
                 response_deserializer=csp_dot_commerce_dot_v1_dot_customer__pb2.ListCustomersResponse.FromString,
                 _registered_method=True)
-        self.SetQualifications = channel.unary_unary(
-                '/csp.commerce.v1.CustomerService/SetQualifications',
-                request_serializer=csp_dot_commerce_dot_v1_dot_customer__pb2.SetQualificationsRequest.SerializeToString,
-                response_deserializer=csp_dot_commerce_dot_v1_dot_customer__pb2.SetQualificationsResponse.FromString,
+        self.SubmitQualification = channel.unary_unary(
+                '/csp.commerce.v1.CustomerService/SubmitQualification',
+                request_serializer=csp_dot_commerce_dot_v1_dot_customer__pb2.SubmitQualificationRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_customer__pb2.SubmitQualificationResponse.FromString,
+                _registered_method=True)
+        self.WithdrawQualification = channel.unary_unary(
+                '/csp.commerce.v1.CustomerService/WithdrawQualification',
+                request_serializer=csp_dot_commerce_dot_v1_dot_customer__pb2.WithdrawQualificationRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_customer__pb2.WithdrawQualificationResponse.FromString,
                 _registered_method=True)
         self.AcceptAgreement = channel.unary_unary(
                 '/csp.commerce.v1.CustomerService/AcceptAgreement',
@@ -84,8 +89,23 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def SetQualifications(self, request, context):
-        """Replace the customer's qualifications and their vetting status.
+    def SubmitQualification(self, request, context):
+        """Submit a qualification of the customer for vetting: it is VETTING_STATUS_IN_REVIEW until
+        the operator (OperatorService.ReviewQualification) approves or denies it; only an approved
+        one opens a segment. Education needs its segment, GCC its validation code and a
+        GCC-qualified partner (else FAILED_PRECONDITION PARTNER_NOT_GCC); State-owned entity
+        carries nothing. Nonprofit is PERMISSION_DENIED (NONPROFIT_FROM_OPERATOR): it comes from
+        the operator (OperatorService.SetNonprofit). Submitting again replaces a submission in
+        review or denied; an approved one is FAILED_PRECONDITION (ALREADY_APPROVED): withdraw it
+        first. (A partner cannot set a vetting status: there is no SetQualifications.)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WithdrawQualification(self, request, context):
+        """Remove one of the customer's qualifications, whatever its status (not Nonprofit:
+        PERMISSION_DENIED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -116,10 +136,15 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     request_deserializer=csp_dot_commerce_dot_v1_dot_customer__pb2.ListCustomersRequest.FromString,
                     response_serializer=csp_dot_commerce_dot_v1_dot_customer__pb2.ListCustomersResponse.SerializeToString,
             ),
-            'SetQualifications': grpc.unary_unary_rpc_method_handler(
-                    servicer.SetQualifications,
-                    request_deserializer=csp_dot_commerce_dot_v1_dot_customer__pb2.SetQualificationsRequest.FromString,
-                    response_serializer=csp_dot_commerce_dot_v1_dot_customer__pb2.SetQualificationsResponse.SerializeToString,
+            'SubmitQualification': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitQualification,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_customer__pb2.SubmitQualificationRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_customer__pb2.SubmitQualificationResponse.SerializeToString,
+            ),
+            'WithdrawQualification': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawQualification,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_customer__pb2.WithdrawQualificationRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_customer__pb2.WithdrawQualificationResponse.SerializeToString,
             ),
             'AcceptAgreement': grpc.unary_unary_rpc_method_handler(
                     servicer.AcceptAgreement,
@@ -220,7 +245,7 @@ class CustomerService:
             _registered_method=True)
 
     @staticmethod
-    def SetQualifications(request,
+    def SubmitQualification(request,
             target,
             options=(),
             channel_credentials=None,
@@ -233,9 +258,36 @@ class CustomerService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/csp.commerce.v1.CustomerService/SetQualifications',
-            csp_dot_commerce_dot_v1_dot_customer__pb2.SetQualificationsRequest.SerializeToString,
-            csp_dot_commerce_dot_v1_dot_customer__pb2.SetQualificationsResponse.FromString,
+            '/csp.commerce.v1.CustomerService/SubmitQualification',
+            csp_dot_commerce_dot_v1_dot_customer__pb2.SubmitQualificationRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_customer__pb2.SubmitQualificationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawQualification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.CustomerService/WithdrawQualification',
+            csp_dot_commerce_dot_v1_dot_customer__pb2.WithdrawQualificationRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_customer__pb2.WithdrawQualificationResponse.FromString,
             options,
             channel_credentials,
             insecure,

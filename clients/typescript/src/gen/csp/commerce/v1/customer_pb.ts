@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file csp/commerce/v1/customer.proto.
  */
 export const file_csp_commerce_v1_customer: GenFile = /*@__PURE__*/
-  fileDesc("Ch5jc3AvY29tbWVyY2UvdjEvY3VzdG9tZXIucHJvdG8SD2NzcC5jb21tZXJjZS52MSKqAQoNUXVhbGlmaWNhdGlvbhIwCgRraW5kGAEgASgOMiIuY3NwLmNvbW1lcmNlLnYxLlF1YWxpZmljYXRpb25LaW5kEjYKDnZldHRpbmdfc3RhdHVzGAIgASgOMh4uY3NwLmNvbW1lcmNlLnYxLlZldHRpbmdTdGF0dXMSLwoLdXBkYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImkKCUFncmVlbWVudBIUCgxjb250YWN0X25hbWUYASABKAkSFQoNY29udGFjdF9lbWFpbBgCIAEoCRIvCgthY2NlcHRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiswIKCEN1c3RvbWVyEgoKAmlkGAEgASgJEhQKDGNvbXBhbnlfbmFtZRgCIAEoCRIPCgdjb3VudHJ5GAMgASgJEg0KBWVtYWlsGAQgASgJEg4KBmRvbWFpbhgFIAEoCRI2Cg5xdWFsaWZpY2F0aW9ucxgGIAMoCzIeLmNzcC5jb21tZXJjZS52MS5RdWFsaWZpY2F0aW9uEi0KCWFncmVlbWVudBgHIAEoCzIaLmNzcC5jb21tZXJjZS52MS5BZ3JlZW1lbnQSLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAogASgJInEKFUNyZWF0ZUN1c3RvbWVyUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhQKDGNvbXBhbnlfbmFtZRgCIAEoCRIPCgdjb3VudHJ5GAMgASgJEg0KBWVtYWlsGAQgASgJEg4KBmRvbWFpbhgFIAEoCSJFChZDcmVhdGVDdXN0b21lclJlc3BvbnNlEisKCGN1c3RvbWVyGAEgASgLMhkuY3NwLmNvbW1lcmNlLnYxLkN1c3RvbWVyIikKEkdldEN1c3RvbWVyUmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCSJCChNHZXRDdXN0b21lclJlc3BvbnNlEisKCGN1c3RvbWVyGAEgASgLMhkuY3NwLmNvbW1lcmNlLnYxLkN1c3RvbWVyIj0KFExpc3RDdXN0b21lcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIl4KFUxpc3RDdXN0b21lcnNSZXNwb25zZRIsCgljdXN0b21lcnMYASADKAsyGS5jc3AuY29tbWVyY2UudjEuQ3VzdG9tZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIn4KElF1YWxpZmljYXRpb25JbnB1dBIwCgRraW5kGAEgASgOMiIuY3NwLmNvbW1lcmNlLnYxLlF1YWxpZmljYXRpb25LaW5kEjYKDnZldHRpbmdfc3RhdHVzGAIgASgOMh4uY3NwLmNvbW1lcmNlLnYxLlZldHRpbmdTdGF0dXMijgEKGFNldFF1YWxpZmljYXRpb25zUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEgwKBGV0YWcYAyABKAkSOwoOcXVhbGlmaWNhdGlvbnMYBCADKAsyIy5jc3AuY29tbWVyY2UudjEuUXVhbGlmaWNhdGlvbklucHV0IkgKGVNldFF1YWxpZmljYXRpb25zUmVzcG9uc2USKwoIY3VzdG9tZXIYASABKAsyGS5jc3AuY29tbWVyY2UudjEuQ3VzdG9tZXIirQEKFkFjY2VwdEFncmVlbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIMCgRldGFnGAMgASgJEhQKDGNvbnRhY3RfbmFtZRgEIAEoCRIVCg1jb250YWN0X2VtYWlsGAUgASgJEi8KC2FjY2VwdF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJGChdBY2NlcHRBZ3JlZW1lbnRSZXNwb25zZRIrCghjdXN0b21lchgBIAEoCzIZLmNzcC5jb21tZXJjZS52MS5DdXN0b21lcirCAQoRUXVhbGlmaWNhdGlvbktpbmQSIgoeUVVBTElGSUNBVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASIAocUVVBTElGSUNBVElPTl9LSU5EX0VEVUNBVElPThABEiAKHFFVQUxJRklDQVRJT05fS0lORF9OT05QUk9GSVQQAhIaChZRVUFMSUZJQ0FUSU9OX0tJTkRfR0NDEAMSKQolUVVBTElGSUNBVElPTl9LSU5EX1NUQVRFX09XTkVEX0VOVElUWRAEKoUBCg1WZXR0aW5nU3RhdHVzEh4KGlZFVFRJTkdfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHAoYVkVUVElOR19TVEFUVVNfSU5fUkVWSUVXEAESGwoXVkVUVElOR19TVEFUVVNfQVBQUk9WRUQQAhIZChVWRVRUSU5HX1NUQVRVU19ERU5JRUQQAzKABAoPQ3VzdG9tZXJTZXJ2aWNlEmEKDkNyZWF0ZUN1c3RvbWVyEiYuY3NwLmNvbW1lcmNlLnYxLkNyZWF0ZUN1c3RvbWVyUmVxdWVzdBonLmNzcC5jb21tZXJjZS52MS5DcmVhdGVDdXN0b21lclJlc3BvbnNlElgKC0dldEN1c3RvbWVyEiMuY3NwLmNvbW1lcmNlLnYxLkdldEN1c3RvbWVyUmVxdWVzdBokLmNzcC5jb21tZXJjZS52MS5HZXRDdXN0b21lclJlc3BvbnNlEl4KDUxpc3RDdXN0b21lcnMSJS5jc3AuY29tbWVyY2UudjEuTGlzdEN1c3RvbWVyc1JlcXVlc3QaJi5jc3AuY29tbWVyY2UudjEuTGlzdEN1c3RvbWVyc1Jlc3BvbnNlEmoKEVNldFF1YWxpZmljYXRpb25zEikuY3NwLmNvbW1lcmNlLnYxLlNldFF1YWxpZmljYXRpb25zUmVxdWVzdBoqLmNzcC5jb21tZXJjZS52MS5TZXRRdWFsaWZpY2F0aW9uc1Jlc3BvbnNlEmQKD0FjY2VwdEFncmVlbWVudBInLmNzcC5jb21tZXJjZS52MS5BY2NlcHRBZ3JlZW1lbnRSZXF1ZXN0GiguY3NwLmNvbW1lcmNlLnYxLkFjY2VwdEFncmVlbWVudFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5jc3AvY29tbWVyY2UvdjEvY3VzdG9tZXIucHJvdG8SD2NzcC5jb21tZXJjZS52MSL+AgoNUXVhbGlmaWNhdGlvbhIwCgRraW5kGAEgASgOMiIuY3NwLmNvbW1lcmNlLnYxLlF1YWxpZmljYXRpb25LaW5kEjYKDnZldHRpbmdfc3RhdHVzGAIgASgOMh4uY3NwLmNvbW1lcmNlLnYxLlZldHRpbmdTdGF0dXMSLwoLdXBkYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjwKEWVkdWNhdGlvbl9zZWdtZW50GAQgASgOMiEuY3NwLmNvbW1lcmNlLnYxLkVkdWNhdGlvblNlZ21lbnQSGwoTZ2NjX3ZhbGlkYXRpb25fY29kZRgFIAEoCRIvCgtzdWJtaXRfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmV2aWV3X3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJldmlld19yZWFzb24YCCABKAkiaQoJQWdyZWVtZW50EhQKDGNvbnRhY3RfbmFtZRgBIAEoCRIVCg1jb250YWN0X2VtYWlsGAIgASgJEi8KC2FjY2VwdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKzAgoIQ3VzdG9tZXISCgoCaWQYASABKAkSFAoMY29tcGFueV9uYW1lGAIgASgJEg8KB2NvdW50cnkYAyABKAkSDQoFZW1haWwYBCABKAkSDgoGZG9tYWluGAUgASgJEjYKDnF1YWxpZmljYXRpb25zGAYgAygLMh4uY3NwLmNvbW1lcmNlLnYxLlF1YWxpZmljYXRpb24SLQoJYWdyZWVtZW50GAcgASgLMhouY3NwLmNvbW1lcmNlLnYxLkFncmVlbWVudBIvCgtjcmVhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYCiABKAkicQoVQ3JlYXRlQ3VzdG9tZXJSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSFAoMY29tcGFueV9uYW1lGAIgASgJEg8KB2NvdW50cnkYAyABKAkSDQoFZW1haWwYBCABKAkSDgoGZG9tYWluGAUgASgJIkUKFkNyZWF0ZUN1c3RvbWVyUmVzcG9uc2USKwoIY3VzdG9tZXIYASABKAsyGS5jc3AuY29tbWVyY2UudjEuQ3VzdG9tZXIiKQoSR2V0Q3VzdG9tZXJSZXF1ZXN0EhMKC2N1c3RvbWVyX2lkGAEgASgJIkIKE0dldEN1c3RvbWVyUmVzcG9uc2USKwoIY3VzdG9tZXIYASABKAsyGS5jc3AuY29tbWVyY2UudjEuQ3VzdG9tZXIiPQoUTGlzdEN1c3RvbWVyc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiXgoVTGlzdEN1c3RvbWVyc1Jlc3BvbnNlEiwKCWN1c3RvbWVycxgBIAMoCzIZLmNzcC5jb21tZXJjZS52MS5DdXN0b21lchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki4AEKGlN1Ym1pdFF1YWxpZmljYXRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSDAoEZXRhZxgDIAEoCRIwCgRraW5kGAQgASgOMiIuY3NwLmNvbW1lcmNlLnYxLlF1YWxpZmljYXRpb25LaW5kEjwKEWVkdWNhdGlvbl9zZWdtZW50GAUgASgOMiEuY3NwLmNvbW1lcmNlLnYxLkVkdWNhdGlvblNlZ21lbnQSGwoTZ2NjX3ZhbGlkYXRpb25fY29kZRgGIAEoCSJKChtTdWJtaXRRdWFsaWZpY2F0aW9uUmVzcG9uc2USKwoIY3VzdG9tZXIYASABKAsyGS5jc3AuY29tbWVyY2UudjEuQ3VzdG9tZXIihwEKHFdpdGhkcmF3UXVhbGlmaWNhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIMCgRldGFnGAMgASgJEjAKBGtpbmQYBCABKA4yIi5jc3AuY29tbWVyY2UudjEuUXVhbGlmaWNhdGlvbktpbmQiTAodV2l0aGRyYXdRdWFsaWZpY2F0aW9uUmVzcG9uc2USKwoIY3VzdG9tZXIYASABKAsyGS5jc3AuY29tbWVyY2UudjEuQ3VzdG9tZXIirQEKFkFjY2VwdEFncmVlbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIMCgRldGFnGAMgASgJEhQKDGNvbnRhY3RfbmFtZRgEIAEoCRIVCg1jb250YWN0X2VtYWlsGAUgASgJEi8KC2FjY2VwdF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJGChdBY2NlcHRBZ3JlZW1lbnRSZXNwb25zZRIrCghjdXN0b21lchgBIAEoCzIZLmNzcC5jb21tZXJjZS52MS5DdXN0b21lcirCAQoRUXVhbGlmaWNhdGlvbktpbmQSIgoeUVVBTElGSUNBVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASIAocUVVBTElGSUNBVElPTl9LSU5EX0VEVUNBVElPThABEiAKHFFVQUxJRklDQVRJT05fS0lORF9OT05QUk9GSVQQAhIaChZRVUFMSUZJQ0FUSU9OX0tJTkRfR0NDEAMSKQolUVVBTElGSUNBVElPTl9LSU5EX1NUQVRFX09XTkVEX0VOVElUWRAEKoUBCg1WZXR0aW5nU3RhdHVzEh4KGlZFVFRJTkdfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHAoYVkVUVElOR19TVEFUVVNfSU5fUkVWSUVXEAESGwoXVkVUVElOR19TVEFUVVNfQVBQUk9WRUQQAhIZChVWRVRUSU5HX1NUQVRVU19ERU5JRUQQAyp4ChBFZHVjYXRpb25TZWdtZW50EiEKHUVEVUNBVElPTl9TRUdNRU5UX1VOU1BFQ0lGSUVEEAASGQoVRURVQ0FUSU9OX1NFR01FTlRfSzEyEAESJgoiRURVQ0FUSU9OX1NFR01FTlRfSElHSEVSX0VEVUNBVElPThACMv4ECg9DdXN0b21lclNlcnZpY2USYQoOQ3JlYXRlQ3VzdG9tZXISJi5jc3AuY29tbWVyY2UudjEuQ3JlYXRlQ3VzdG9tZXJSZXF1ZXN0GicuY3NwLmNvbW1lcmNlLnYxLkNyZWF0ZUN1c3RvbWVyUmVzcG9uc2USWAoLR2V0Q3VzdG9tZXISIy5jc3AuY29tbWVyY2UudjEuR2V0Q3VzdG9tZXJSZXF1ZXN0GiQuY3NwLmNvbW1lcmNlLnYxLkdldEN1c3RvbWVyUmVzcG9uc2USXgoNTGlzdEN1c3RvbWVycxIlLmNzcC5jb21tZXJjZS52MS5MaXN0Q3VzdG9tZXJzUmVxdWVzdBomLmNzcC5jb21tZXJjZS52MS5MaXN0Q3VzdG9tZXJzUmVzcG9uc2UScAoTU3VibWl0UXVhbGlmaWNhdGlvbhIrLmNzcC5jb21tZXJjZS52MS5TdWJtaXRRdWFsaWZpY2F0aW9uUmVxdWVzdBosLmNzcC5jb21tZXJjZS52MS5TdWJtaXRRdWFsaWZpY2F0aW9uUmVzcG9uc2USdgoVV2l0aGRyYXdRdWFsaWZpY2F0aW9uEi0uY3NwLmNvbW1lcmNlLnYxLldpdGhkcmF3UXVhbGlmaWNhdGlvblJlcXVlc3QaLi5jc3AuY29tbWVyY2UudjEuV2l0aGRyYXdRdWFsaWZpY2F0aW9uUmVzcG9uc2USZAoPQWNjZXB0QWdyZWVtZW50EicuY3NwLmNvbW1lcmNlLnYxLkFjY2VwdEFncmVlbWVudFJlcXVlc3QaKC5jc3AuY29tbWVyY2UudjEuQWNjZXB0QWdyZWVtZW50UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message csp.commerce.v1.Qualification
@@ -32,6 +32,37 @@ export type Qualification = Message<"csp.commerce.v1.Qualification"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 3;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * What the partner submitted: Education's segment, GCC's validation code.
+   *
+   * @generated from field: csp.commerce.v1.EducationSegment education_segment = 4;
+   */
+  educationSegment: EducationSegment;
+
+  /**
+   * @generated from field: string gcc_validation_code = 5;
+   */
+  gccValidationCode: string;
+
+  /**
+   * Unset for a qualification not submitted by the partner (the operator's Nonprofit).
+   *
+   * @generated from field: google.protobuf.Timestamp submit_time = 6;
+   */
+  submitTime?: Timestamp | undefined;
+
+  /**
+   * Set once the operator approved or denied it; a denial always has a reason.
+   *
+   * @generated from field: google.protobuf.Timestamp review_time = 7;
+   */
+  reviewTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string review_reason = 8;
+   */
+  reviewReason: string;
 };
 
 /**
@@ -275,31 +306,9 @@ export const ListCustomersResponseSchema: GenMessage<ListCustomersResponse> = /*
   messageDesc(file_csp_commerce_v1_customer, 8);
 
 /**
- * @generated from message csp.commerce.v1.QualificationInput
+ * @generated from message csp.commerce.v1.SubmitQualificationRequest
  */
-export type QualificationInput = Message<"csp.commerce.v1.QualificationInput"> & {
-  /**
-   * @generated from field: csp.commerce.v1.QualificationKind kind = 1;
-   */
-  kind: QualificationKind;
-
-  /**
-   * @generated from field: csp.commerce.v1.VettingStatus vetting_status = 2;
-   */
-  vettingStatus: VettingStatus;
-};
-
-/**
- * Describes the message csp.commerce.v1.QualificationInput.
- * Use `create(QualificationInputSchema)` to create a new message.
- */
-export const QualificationInputSchema: GenMessage<QualificationInput> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_customer, 9);
-
-/**
- * @generated from message csp.commerce.v1.SetQualificationsRequest
- */
-export type SetQualificationsRequest = Message<"csp.commerce.v1.SetQualificationsRequest"> & {
+export type SubmitQualificationRequest = Message<"csp.commerce.v1.SubmitQualificationRequest"> & {
   /**
    * @generated from field: string request_id = 1;
    */
@@ -318,24 +327,36 @@ export type SetQualificationsRequest = Message<"csp.commerce.v1.SetQualification
   etag: string;
 
   /**
-   * The complete set; one entry per kind.
-   *
-   * @generated from field: repeated csp.commerce.v1.QualificationInput qualifications = 4;
+   * @generated from field: csp.commerce.v1.QualificationKind kind = 4;
    */
-  qualifications: QualificationInput[];
+  kind: QualificationKind;
+
+  /**
+   * Education only, and required for it.
+   *
+   * @generated from field: csp.commerce.v1.EducationSegment education_segment = 5;
+   */
+  educationSegment: EducationSegment;
+
+  /**
+   * GCC only, and required for it: 6 to 64 letters, digits or '-'.
+   *
+   * @generated from field: string gcc_validation_code = 6;
+   */
+  gccValidationCode: string;
 };
 
 /**
- * Describes the message csp.commerce.v1.SetQualificationsRequest.
- * Use `create(SetQualificationsRequestSchema)` to create a new message.
+ * Describes the message csp.commerce.v1.SubmitQualificationRequest.
+ * Use `create(SubmitQualificationRequestSchema)` to create a new message.
  */
-export const SetQualificationsRequestSchema: GenMessage<SetQualificationsRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_customer, 10);
+export const SubmitQualificationRequestSchema: GenMessage<SubmitQualificationRequest> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_customer, 9);
 
 /**
- * @generated from message csp.commerce.v1.SetQualificationsResponse
+ * @generated from message csp.commerce.v1.SubmitQualificationResponse
  */
-export type SetQualificationsResponse = Message<"csp.commerce.v1.SetQualificationsResponse"> & {
+export type SubmitQualificationResponse = Message<"csp.commerce.v1.SubmitQualificationResponse"> & {
   /**
    * @generated from field: csp.commerce.v1.Customer customer = 1;
    */
@@ -343,11 +364,60 @@ export type SetQualificationsResponse = Message<"csp.commerce.v1.SetQualificatio
 };
 
 /**
- * Describes the message csp.commerce.v1.SetQualificationsResponse.
- * Use `create(SetQualificationsResponseSchema)` to create a new message.
+ * Describes the message csp.commerce.v1.SubmitQualificationResponse.
+ * Use `create(SubmitQualificationResponseSchema)` to create a new message.
  */
-export const SetQualificationsResponseSchema: GenMessage<SetQualificationsResponse> = /*@__PURE__*/
+export const SubmitQualificationResponseSchema: GenMessage<SubmitQualificationResponse> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_customer, 10);
+
+/**
+ * @generated from message csp.commerce.v1.WithdrawQualificationRequest
+ */
+export type WithdrawQualificationRequest = Message<"csp.commerce.v1.WithdrawQualificationRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string customer_id = 2;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: string etag = 3;
+   */
+  etag: string;
+
+  /**
+   * @generated from field: csp.commerce.v1.QualificationKind kind = 4;
+   */
+  kind: QualificationKind;
+};
+
+/**
+ * Describes the message csp.commerce.v1.WithdrawQualificationRequest.
+ * Use `create(WithdrawQualificationRequestSchema)` to create a new message.
+ */
+export const WithdrawQualificationRequestSchema: GenMessage<WithdrawQualificationRequest> = /*@__PURE__*/
   messageDesc(file_csp_commerce_v1_customer, 11);
+
+/**
+ * @generated from message csp.commerce.v1.WithdrawQualificationResponse
+ */
+export type WithdrawQualificationResponse = Message<"csp.commerce.v1.WithdrawQualificationResponse"> & {
+  /**
+   * @generated from field: csp.commerce.v1.Customer customer = 1;
+   */
+  customer?: Customer | undefined;
+};
+
+/**
+ * Describes the message csp.commerce.v1.WithdrawQualificationResponse.
+ * Use `create(WithdrawQualificationResponseSchema)` to create a new message.
+ */
+export const WithdrawQualificationResponseSchema: GenMessage<WithdrawQualificationResponse> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_customer, 12);
 
 /**
  * @generated from message csp.commerce.v1.AcceptAgreementRequest
@@ -391,7 +461,7 @@ export type AcceptAgreementRequest = Message<"csp.commerce.v1.AcceptAgreementReq
  * Use `create(AcceptAgreementRequestSchema)` to create a new message.
  */
 export const AcceptAgreementRequestSchema: GenMessage<AcceptAgreementRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_customer, 12);
+  messageDesc(file_csp_commerce_v1_customer, 13);
 
 /**
  * @generated from message csp.commerce.v1.AcceptAgreementResponse
@@ -408,7 +478,7 @@ export type AcceptAgreementResponse = Message<"csp.commerce.v1.AcceptAgreementRe
  * Use `create(AcceptAgreementResponseSchema)` to create a new message.
  */
 export const AcceptAgreementResponseSchema: GenMessage<AcceptAgreementResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_customer, 13);
+  messageDesc(file_csp_commerce_v1_customer, 14);
 
 /**
  * @generated from enum csp.commerce.v1.QualificationKind
@@ -478,6 +548,34 @@ export const VettingStatusSchema: GenEnum<VettingStatus> = /*@__PURE__*/
   enumDesc(file_csp_commerce_v1_customer, 1);
 
 /**
+ * An Education qualification's segment.
+ *
+ * @generated from enum csp.commerce.v1.EducationSegment
+ */
+export enum EducationSegment {
+  /**
+   * @generated from enum value: EDUCATION_SEGMENT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: EDUCATION_SEGMENT_K12 = 1;
+   */
+  K12 = 1,
+
+  /**
+   * @generated from enum value: EDUCATION_SEGMENT_HIGHER_EDUCATION = 2;
+   */
+  HIGHER_EDUCATION = 2,
+}
+
+/**
+ * Describes the enum csp.commerce.v1.EducationSegment.
+ */
+export const EducationSegmentSchema: GenEnum<EducationSegment> = /*@__PURE__*/
+  enumDesc(file_csp_commerce_v1_customer, 2);
+
+/**
  * The customers of the caller's partner. Another partner's customer is NOT_FOUND.
  *
  * @generated from service csp.commerce.v1.CustomerService
@@ -508,14 +606,32 @@ export const CustomerService: GenService<{
     output: typeof ListCustomersResponseSchema;
   },
   /**
-   * Replace the customer's qualifications and their vetting status.
+   * Submit a qualification of the customer for vetting: it is VETTING_STATUS_IN_REVIEW until
+   * the operator (OperatorService.ReviewQualification) approves or denies it; only an approved
+   * one opens a segment. Education needs its segment, GCC its validation code and a
+   * GCC-qualified partner (else FAILED_PRECONDITION PARTNER_NOT_GCC); State-owned entity
+   * carries nothing. Nonprofit is PERMISSION_DENIED (NONPROFIT_FROM_OPERATOR): it comes from
+   * the operator (OperatorService.SetNonprofit). Submitting again replaces a submission in
+   * review or denied; an approved one is FAILED_PRECONDITION (ALREADY_APPROVED): withdraw it
+   * first. (A partner cannot set a vetting status: there is no SetQualifications.)
    *
-   * @generated from rpc csp.commerce.v1.CustomerService.SetQualifications
+   * @generated from rpc csp.commerce.v1.CustomerService.SubmitQualification
    */
-  setQualifications: {
+  submitQualification: {
     methodKind: "unary";
-    input: typeof SetQualificationsRequestSchema;
-    output: typeof SetQualificationsResponseSchema;
+    input: typeof SubmitQualificationRequestSchema;
+    output: typeof SubmitQualificationResponseSchema;
+  },
+  /**
+   * Remove one of the customer's qualifications, whatever its status (not Nonprofit:
+   * PERMISSION_DENIED).
+   *
+   * @generated from rpc csp.commerce.v1.CustomerService.WithdrawQualification
+   */
+  withdrawQualification: {
+    methodKind: "unary";
+    input: typeof WithdrawQualificationRequestSchema;
+    output: typeof WithdrawQualificationResponseSchema;
   },
   /**
    * Record the customer's acceptance of the Microsoft Customer Agreement.
