@@ -36,8 +36,20 @@ class CustomerServiceStub:
     CreateCustomer: _grpc.UnaryUnaryMultiCallable[_customer_pb2.CreateCustomerRequest, _customer_pb2.CreateCustomerResponse]
     GetCustomer: _grpc.UnaryUnaryMultiCallable[_customer_pb2.GetCustomerRequest, _customer_pb2.GetCustomerResponse]
     ListCustomers: _grpc.UnaryUnaryMultiCallable[_customer_pb2.ListCustomersRequest, _customer_pb2.ListCustomersResponse]
-    SetQualifications: _grpc.UnaryUnaryMultiCallable[_customer_pb2.SetQualificationsRequest, _customer_pb2.SetQualificationsResponse]
-    """Replace the customer's qualifications and their vetting status."""
+    SubmitQualification: _grpc.UnaryUnaryMultiCallable[_customer_pb2.SubmitQualificationRequest, _customer_pb2.SubmitQualificationResponse]
+    """Submit a qualification of the customer for vetting: it is VETTING_STATUS_IN_REVIEW until
+    the operator (OperatorService.ReviewQualification) approves or denies it; only an approved
+    one opens a segment. Education needs its segment, GCC its validation code and a
+    GCC-qualified partner (else FAILED_PRECONDITION PARTNER_NOT_GCC); State-owned entity
+    carries nothing. Nonprofit is PERMISSION_DENIED (NONPROFIT_FROM_OPERATOR): it comes from
+    the operator (OperatorService.SetNonprofit). Submitting again replaces a submission in
+    review or denied; an approved one is FAILED_PRECONDITION (ALREADY_APPROVED): withdraw it
+    first. (A partner cannot set a vetting status: there is no SetQualifications.)
+    """
+    WithdrawQualification: _grpc.UnaryUnaryMultiCallable[_customer_pb2.WithdrawQualificationRequest, _customer_pb2.WithdrawQualificationResponse]
+    """Remove one of the customer's qualifications, whatever its status (not Nonprofit:
+    PERMISSION_DENIED).
+    """
     AcceptAgreement: _grpc.UnaryUnaryMultiCallable[_customer_pb2.AcceptAgreementRequest, _customer_pb2.AcceptAgreementResponse]
     """Record the customer's acceptance of the Microsoft Customer Agreement."""
 
@@ -49,8 +61,20 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     CreateCustomer: _aio.UnaryUnaryMultiCallable[_customer_pb2.CreateCustomerRequest, _customer_pb2.CreateCustomerResponse]  # type: ignore[assignment]
     GetCustomer: _aio.UnaryUnaryMultiCallable[_customer_pb2.GetCustomerRequest, _customer_pb2.GetCustomerResponse]  # type: ignore[assignment]
     ListCustomers: _aio.UnaryUnaryMultiCallable[_customer_pb2.ListCustomersRequest, _customer_pb2.ListCustomersResponse]  # type: ignore[assignment]
-    SetQualifications: _aio.UnaryUnaryMultiCallable[_customer_pb2.SetQualificationsRequest, _customer_pb2.SetQualificationsResponse]  # type: ignore[assignment]
-    """Replace the customer's qualifications and their vetting status."""
+    SubmitQualification: _aio.UnaryUnaryMultiCallable[_customer_pb2.SubmitQualificationRequest, _customer_pb2.SubmitQualificationResponse]  # type: ignore[assignment]
+    """Submit a qualification of the customer for vetting: it is VETTING_STATUS_IN_REVIEW until
+    the operator (OperatorService.ReviewQualification) approves or denies it; only an approved
+    one opens a segment. Education needs its segment, GCC its validation code and a
+    GCC-qualified partner (else FAILED_PRECONDITION PARTNER_NOT_GCC); State-owned entity
+    carries nothing. Nonprofit is PERMISSION_DENIED (NONPROFIT_FROM_OPERATOR): it comes from
+    the operator (OperatorService.SetNonprofit). Submitting again replaces a submission in
+    review or denied; an approved one is FAILED_PRECONDITION (ALREADY_APPROVED): withdraw it
+    first. (A partner cannot set a vetting status: there is no SetQualifications.)
+    """
+    WithdrawQualification: _aio.UnaryUnaryMultiCallable[_customer_pb2.WithdrawQualificationRequest, _customer_pb2.WithdrawQualificationResponse]  # type: ignore[assignment]
+    """Remove one of the customer's qualifications, whatever its status (not Nonprofit:
+    PERMISSION_DENIED).
+    """
     AcceptAgreement: _aio.UnaryUnaryMultiCallable[_customer_pb2.AcceptAgreementRequest, _customer_pb2.AcceptAgreementResponse]  # type: ignore[assignment]
     """Record the customer's acceptance of the Microsoft Customer Agreement."""
 
@@ -79,12 +103,30 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_customer_pb2.ListCustomersResponse, _abc.Awaitable[_customer_pb2.ListCustomersResponse]]: ...
 
     @_abc_1.abstractmethod
-    def SetQualifications(
+    def SubmitQualification(
         self,
-        request: _customer_pb2.SetQualificationsRequest,
+        request: _customer_pb2.SubmitQualificationRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_customer_pb2.SetQualificationsResponse, _abc.Awaitable[_customer_pb2.SetQualificationsResponse]]:
-        """Replace the customer's qualifications and their vetting status."""
+    ) -> _typing.Union[_customer_pb2.SubmitQualificationResponse, _abc.Awaitable[_customer_pb2.SubmitQualificationResponse]]:
+        """Submit a qualification of the customer for vetting: it is VETTING_STATUS_IN_REVIEW until
+        the operator (OperatorService.ReviewQualification) approves or denies it; only an approved
+        one opens a segment. Education needs its segment, GCC its validation code and a
+        GCC-qualified partner (else FAILED_PRECONDITION PARTNER_NOT_GCC); State-owned entity
+        carries nothing. Nonprofit is PERMISSION_DENIED (NONPROFIT_FROM_OPERATOR): it comes from
+        the operator (OperatorService.SetNonprofit). Submitting again replaces a submission in
+        review or denied; an approved one is FAILED_PRECONDITION (ALREADY_APPROVED): withdraw it
+        first. (A partner cannot set a vetting status: there is no SetQualifications.)
+        """
+
+    @_abc_1.abstractmethod
+    def WithdrawQualification(
+        self,
+        request: _customer_pb2.WithdrawQualificationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_customer_pb2.WithdrawQualificationResponse, _abc.Awaitable[_customer_pb2.WithdrawQualificationResponse]]:
+        """Remove one of the customer's qualifications, whatever its status (not Nonprofit:
+        PERMISSION_DENIED).
+        """
 
     @_abc_1.abstractmethod
     def AcceptAgreement(
