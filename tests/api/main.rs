@@ -12,6 +12,7 @@ mod changes;
 mod crash;
 mod customers;
 mod eligibility;
+mod fullsize;
 mod hostile;
 mod import;
 mod isolation;
