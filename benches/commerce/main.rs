@@ -8,11 +8,12 @@
 //! cargo bench --bench commerce -- --scenario flow,checkout --backend sqlite
 //! cargo bench --bench commerce -- --scenario import --import-rows 100000
 //! cargo bench --bench commerce -- --scenario subscribers --mux-subscribers 10000
+//! cargo bench --bench commerce -- --scenario fullsize --fullsize-markets 240 --fullsize-rows 15000
 //! ```
 //!
 //! One module a scenario: `flow` (the buying flow), `checkout` (checkout alone, pgbench),
-//! `imports`, `subscribers` (with `watch`, how they read the stream); `report` prints the
-//! summary.
+//! `imports`, `subscribers` (with `watch`, how they read the stream), `catalog_size` (issue
+//! 21, on the month `fullsize` generates); `report` prints the summary.
 //!
 //! It builds nothing: it spawns `CSP_BIN` (default `target/release/csp-commerce`) as a child
 //! process on a fresh database (a temp SQLite file, or `CREATE DATABASE bench_<random>` on
@@ -33,8 +34,10 @@ use pb::catalog_service_client::CatalogServiceClient;
 use pb::customer_service_client::CustomerServiceClient;
 use tonic::transport::Channel;
 
+mod catalog_size;
 mod checkout;
 mod flow;
+mod fullsize;
 mod imports;
 mod report;
 mod subscribers;
@@ -139,6 +142,15 @@ struct Args {
     /// Price rows of the generated month (at least; whole synthetic markets are added).
     #[arg(long, default_value_t = 100_000)]
     import_rows: usize,
+    /// Markets of the generated full-size month (`fullsize`).
+    #[arg(long, default_value_t = 240)]
+    fullsize_markets: usize,
+    /// Price rows per market of the generated full-size month (about).
+    #[arg(long, default_value_t = 15_000)]
+    fullsize_rows: usize,
+    /// Where the full-size month is written (kept); default: a temp folder, removed after.
+    #[arg(long)]
+    fullsize_dir: Option<std::path::PathBuf>,
     /// Idle subscribers multiplexed over --mux-connections connections (0: skip).
     #[arg(long, default_value_t = 10_000)]
     mux_subscribers: usize,
@@ -172,6 +184,9 @@ enum Scenario {
     Import,
     /// Issue 4: idle subscribers, memory and publish-to-delivery latency.
     Subscribers,
+    /// Issue 21: the full-size month (generated): import, diff, publish, serve, reads. Not
+    /// part of `all` (minutes and gigabytes); ask for it by name.
+    Fullsize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -256,6 +271,18 @@ async fn main() -> Result<()> {
                         .failures
                         .push(format!("subscribers ({label}): {e:#}"));
                 }
+            }
+        }
+    }
+    if args.scenario.contains(&Scenario::Fullsize) {
+        let (_keep, dir) = catalog_size::month_dir(&args)?;
+        let month = catalog_size::month(&args, &dir)?;
+        for &backend in &args.backend {
+            if let Err(e) = catalog_size::catalog_size(&bin, &args, backend, &month).await {
+                eprintln!("!! fullsize on {}: {e:#}", backend.label());
+                report
+                    .failures
+                    .push(format!("fullsize on {}: {e:#}", backend.label()));
             }
         }
     }
