@@ -173,6 +173,9 @@ pub struct Settings {
     pub import_max_file_bytes: u64,
     /// All the files of one import together, in bytes.
     pub import_max_month_bytes: u64,
+    /// Bytes of catalog listings (a filter's matching rows, paged from memory) kept per
+    /// snapshot; past it, listings asked for once go first.
+    pub catalog_listing_cache_bytes: u64,
     /// The longest CSV record (line) of an import, in bytes.
     pub import_max_record_bytes: u64,
     /// The largest chunk of an UploadMonth stream, in bytes (CatalogAdminService's decode
@@ -245,6 +248,7 @@ impl Default for Settings {
             import_max_file_bytes: 256 << 20,
             import_max_month_bytes: 1 << 30,
             import_max_record_bytes: 64 << 10,
+            catalog_listing_cache_bytes: 64 << 20,
             import_max_chunk_bytes: 1 << 20,
         }
     }

@@ -120,8 +120,14 @@ pub(crate) fn repriced_month(dir: &Path, every: usize) -> Result<(PathBuf, Vec<P
     Ok((matrix, lists))
 }
 
-/// A CLI run under `/usr/bin/time -v`: wall seconds, peak RSS in MiB, stderr.
-fn timed(bin: &Path, database_url: &str, cli: &[String]) -> Result<(f64, f64, String)> {
+/// A CLI run under `/usr/bin/time -v` with `env` (`CSP_*` settings): wall seconds, peak RSS in
+/// MiB, stderr.
+pub(crate) fn timed(
+    bin: &Path,
+    database_url: &str,
+    cli: &[String],
+    env: &[(&str, String)],
+) -> Result<(f64, f64, String)> {
     let dir = tempfile::tempdir()?;
     let time_file = dir.path().join("time.txt");
     let started = Instant::now();
@@ -135,6 +141,7 @@ fn timed(bin: &Path, database_url: &str, cli: &[String]) -> Result<(f64, f64, St
         .env("CSP_JWT_SECRET", SECRET)
         .env("CSP_LOG", "warn")
         .env_remove("CSP_CONFIG")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -204,18 +211,21 @@ pub(crate) fn import(bin: &Path, args: &Args, backend: Backend) -> Result<Import
             &demo_lists,
             true,
         ),
+        &[],
     )?;
     eprintln!("  demo month {DEMO_MONTH} imported and published in {s:.1} s");
     let (import_s, import_mib, import_err) = timed(
         bin,
         &db.url,
         &import_args(NEXT_MONTH, &matrix, &lists, false),
+        &[],
     )?;
     eprintln!("  {}", import_err.trim());
     let (changes_s, changes_mib, changes_err) = timed(
         bin,
         &db.url,
         &["changes".into(), "--month".into(), NEXT_MONTH.into()],
+        &[],
     )?;
     let changes = changes_err.trim().lines().last().unwrap_or("").to_owned();
     println!(

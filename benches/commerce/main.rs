@@ -9,11 +9,12 @@
 //! cargo bench --bench commerce -- --scenario import --import-rows 100000
 //! cargo bench --bench commerce -- --scenario subscribers --mux-subscribers 10000
 //! cargo bench --bench commerce -- --scenario fleet               # through HAProxy: 1, 3 replicas
+//! cargo bench --bench commerce -- --scenario fullsize --fullsize-markets 240 --fullsize-rows 15000
 //! ```
 //!
 //! One module a scenario: `flow` (the buying flow), `checkout` (checkout alone, pgbench),
-//! `imports`, `subscribers` (with `watch`, how they read the stream); `report` prints the
-//! summary.
+//! `imports`, `subscribers` (with `watch`, how they read the stream), `catalog_size` (issue
+//! 21, on the month `fullsize` generates); `report` prints the summary.
 //!
 //! It builds nothing: it spawns `CSP_BIN` (default `target/release/csp-commerce`) as a child
 //! process on a fresh database (a temp SQLite file, or `CREATE DATABASE bench_<random>` on
@@ -34,9 +35,11 @@ use pb::catalog_service_client::CatalogServiceClient;
 use pb::customer_service_client::CustomerServiceClient;
 use tonic::transport::Channel;
 
+mod catalog_size;
 mod checkout;
 mod fleet;
 mod flow;
+mod fullsize;
 mod imports;
 mod report;
 mod subscribers;
@@ -141,6 +144,15 @@ struct Args {
     /// Price rows of the generated month (at least; whole synthetic markets are added).
     #[arg(long, default_value_t = 100_000)]
     import_rows: usize,
+    /// Markets of the generated full-size month (`fullsize`).
+    #[arg(long, default_value_t = 240)]
+    fullsize_markets: usize,
+    /// Price rows per market of the generated full-size month (about).
+    #[arg(long, default_value_t = 15_000)]
+    fullsize_rows: usize,
+    /// Where the full-size month is written (kept); default: a temp folder, removed after.
+    #[arg(long)]
+    fullsize_dir: Option<std::path::PathBuf>,
     /// Idle subscribers multiplexed over --mux-connections connections (0: skip).
     #[arg(long, default_value_t = 10_000)]
     mux_subscribers: usize,
@@ -177,6 +189,9 @@ enum Scenario {
     /// Issue 19: the flow and catalog reads through HAProxy, 1 and 3 replicas on PostgreSQL
     /// (not part of `all`: it needs haproxy).
     Fleet,
+    /// Issue 21: the full-size month (generated): import, diff, publish, serve, reads. Not
+    /// part of `all` (minutes and gigabytes); ask for it by name.
+    Fullsize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -269,6 +284,18 @@ async fn main() -> Result<()> {
     {
         eprintln!("!! fleet: {e:#}");
         report.failures.push(format!("fleet: {e:#}"));
+    }
+    if args.scenario.contains(&Scenario::Fullsize) {
+        let (_keep, dir) = catalog_size::month_dir(&args)?;
+        let month = catalog_size::month(&args, &dir)?;
+        for &backend in &args.backend {
+            if let Err(e) = catalog_size::catalog_size(&bin, &args, backend, &month).await {
+                eprintln!("!! fullsize on {}: {e:#}", backend.label());
+                report
+                    .failures
+                    .push(format!("fullsize on {}: {e:#}", backend.label()));
+            }
+        }
     }
     report.print();
     if report.failures.is_empty() {

@@ -125,7 +125,10 @@ impl Application {
             clock.clone(),
             settings.change_log_months,
         )
-        .with_import_limits(import_limits(&settings));
+        .with_import_limits(import_limits(&settings))
+        .with_listing_cache_bytes(
+            usize::try_from(settings.catalog_listing_cache_bytes).unwrap_or(usize::MAX),
+        );
         let import_dir = settings
             .import_dir
             .as_deref()

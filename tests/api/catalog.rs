@@ -181,3 +181,71 @@ on_both_backends!(unauthenticated_calls_are_refused, async |app: &TestApp| {
         .unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
 });
+
+on_both_backends!(
+    text_search_ranks_title_matches_first_and_pages_through_each_row_once,
+    async |app: &TestApp| {
+        let mut client = app.catalog("us", Role::SalesAgent);
+        let filter = || pb::CatalogFilter {
+            text: "E3".into(),
+            ..Default::default()
+        };
+        for view in [pb::CatalogView::Product, pb::CatalogView::Sku] {
+            let whole = client
+                .list_products(list(filter(), view, 500, ""))
+                .await
+                .unwrap()
+                .into_inner();
+            let titles: Vec<String> = match view {
+                pb::CatalogView::Sku => whole
+                    .skus
+                    .iter()
+                    .map(|s| format!("{} {}", s.product_title, s.title))
+                    .collect(),
+                _ => whole.products.iter().map(|p| p.title.clone()).collect(),
+            };
+            let in_title = |t: &String| t.to_lowercase().contains("e3");
+            let first_other = titles.iter().position(|t| !in_title(t));
+            assert!(in_title(&titles[0]), "{view:?}: {titles:?}");
+            assert!(
+                first_other.is_some_and(|at| titles[at..].iter().all(|t| !in_title(t))),
+                "{view:?}: title matches first, then the rest (a description mentions E3): {titles:?}"
+            );
+            let mut paged = Vec::new();
+            let mut token = String::new();
+            loop {
+                let page = client
+                    .list_products(list(filter(), view, 2, &token))
+                    .await
+                    .unwrap()
+                    .into_inner();
+                assert_eq!(page.total_size, whole.total_size);
+                paged.extend(page.products.into_iter().map(|p| p.id));
+                paged.extend(
+                    page.skus
+                        .into_iter()
+                        .map(|s| format!("{}/{}", s.product_id, s.id)),
+                );
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                token = page.next_page_token;
+            }
+            let ids: Vec<String> = whole
+                .products
+                .into_iter()
+                .map(|p| p.id)
+                .chain(
+                    whole
+                        .skus
+                        .into_iter()
+                        .map(|s| format!("{}/{}", s.product_id, s.id)),
+                )
+                .collect();
+            assert_eq!(
+                paged, ids,
+                "{view:?}: pages of 2 give the same rows in the same order"
+            );
+        }
+    }
+);

@@ -13,6 +13,7 @@ mod crash;
 mod customers;
 mod drain;
 mod eligibility;
+mod fullsize;
 mod hostile;
 mod import;
 mod isolation;

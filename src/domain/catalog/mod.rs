@@ -3,9 +3,10 @@
 //!
 //! `items`: products, SKUs, availabilities and their prices, as imported and stored; `month`:
 //! the price-list month; `snapshot`: the indexed, immutable catalog and its queries;
-//! `filter`: what a listing asks for.
+//! `filter`: what a listing asks for; `index`: the snapshot's listing indexes.
 
 mod filter;
+mod index;
 mod items;
 mod month;
 mod snapshot;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use super::index::{IndexedSku, ListingIndex, intersect};
 use super::{Availability, BillingCycle, CatalogData, CatalogFilter, Month, Product, Segment, Sku};
 use crate::domain::ids::{AvailabilityId, CatalogItemId, CountryCode, ProductId, SkuId};
 
@@ -13,8 +14,10 @@ struct SkuEntry {
     sku: Sku,
     product: usize,
     availabilities: Range<usize>,
-    /// Lower-cased product and SKU ids, titles and descriptions, for text search.
+    /// Lower-cased product and SKU titles, ids and descriptions, for text search; the titles
+    /// are its first `title_len` bytes.
     search_text: String,
+    title_len: usize,
     countries: Vec<CountryCode>,
     billing_cycles: Vec<BillingCycle>,
 }
@@ -32,6 +35,7 @@ pub struct Catalog {
     product_index: HashMap<ProductId, usize>,
     sku_index: HashMap<(ProductId, SkuId), usize>,
     availability_index: HashMap<AvailabilityId, usize>,
+    listing_index: ListingIndex,
 }
 
 /// A view of one SKU of the snapshot.
@@ -113,16 +117,17 @@ impl Catalog {
             billing_cycles.sort();
             billing_cycles.dedup();
             let p = &data.products[product];
-            let search_text = format!(
-                "{} {} {} {} {} {}",
-                p.id, sku.id, p.title, sku.title, p.description, sku.description
-            )
-            .to_lowercase();
+            let titles = format!("{} {}", p.title, sku.title).to_lowercase();
+            let title_len = titles.len();
+            let rest = format!(" {} {} {} {}", p.id, sku.id, p.description, sku.description)
+                .to_lowercase();
+            let search_text = titles + &rest;
             skus.push(SkuEntry {
                 sku,
                 product,
                 availabilities: start..next_availability,
                 search_text,
+                title_len,
                 countries,
                 billing_cycles,
             });
@@ -146,6 +151,16 @@ impl Catalog {
             .enumerate()
             .map(|(i, a)| (a.id.clone(), i))
             .collect();
+        let listing_index = ListingIndex::build(skus.iter().map(|e| {
+            IndexedSku {
+                product_type: data.products[e.product].product_type,
+                places: availabilities[e.availabilities.clone()]
+                    .iter()
+                    .map(|a| (a.country, a.segment))
+                    .collect(),
+                search_text: &e.search_text,
+            }
+        }));
         Self {
             month,
             products: data.products,
@@ -155,6 +170,7 @@ impl Catalog {
             product_index,
             sku_index,
             availability_index,
+            listing_index,
         }
     }
 
@@ -219,38 +235,53 @@ impl Catalog {
         })
     }
 
-    /// Every SKU in (product, SKU) order, each with the availabilities that pass `filter`'s
-    /// country and segment. SKUs failing the SKU-level filters are skipped; SKUs with no
-    /// matching availability are skipped when a country or segment narrows them.
-    pub fn matching_skus<'a>(
-        &'a self,
-        filter: &'a CatalogFilter,
-    ) -> impl Iterator<Item = SkuView<'a>> + 'a {
-        (0..self.skus.len()).filter_map(move |i| {
-            let entry = &self.skus[i];
-            let view = self.view(i);
-            let product = view.product;
-            let sku = view.sku;
-            let matches = filter
-                .product_type
-                .is_none_or(|t| t == product.product_type)
-                && filter.microsoft.is_none_or(|m| m == product.is_microsoft())
-                && filter
-                    .billing_type
-                    .is_none_or(|b| b == product.billing_type)
-                && filter.category.as_ref().is_none_or(|c| {
-                    sku.category.eq_ignore_ascii_case(c) || product.category.eq_ignore_ascii_case(c)
-                })
-                && filter.trial.is_none_or(|t| t == sku.is_trial)
-                && filter
-                    .words
-                    .iter()
-                    .all(|w| entry.search_text.contains(w.as_str()))
-                && view.availabilities.iter().any(|a| {
-                    filter.country.is_none_or(|c| c == a.country)
-                        && filter.segment_matches(a.segment)
-                });
-            matches.then_some(view)
+    /// Positions (for [`Catalog::sku_at`]) of the SKUs matching `filter`, in (product, SKU)
+    /// order: those with an availability in the filter's country and segment that pass its
+    /// SKU-level filters and hold every word in their search text. Found through the listing
+    /// indexes: the lists the filter names are intersected, then the rest is checked per SKU.
+    pub fn matching(&self, filter: &CatalogFilter) -> Vec<usize> {
+        let index = &self.listing_index;
+        let mut found = index.placed(filter.country, filter.segment);
+        if let Some(t) = filter.product_type {
+            intersect(&mut found, index.of_type(t));
+        }
+        for word in &filter.words {
+            if found.is_empty() {
+                break;
+            }
+            if !word.is_empty() {
+                intersect(&mut found, &index.containing(word));
+            }
+        }
+        found
+            .into_iter()
+            .map(|i| i as usize)
+            .filter(|&i| {
+                let view = self.view(i);
+                let (product, sku) = (view.product, view.sku);
+                filter.microsoft.is_none_or(|m| m == product.is_microsoft())
+                    && filter
+                        .billing_type
+                        .is_none_or(|b| b == product.billing_type)
+                    && filter.category.as_ref().is_none_or(|c| {
+                        sku.category.eq_ignore_ascii_case(c)
+                            || product.category.eq_ignore_ascii_case(c)
+                    })
+                    && filter.trial.is_none_or(|t| t == sku.is_trial)
+            })
+            .collect()
+    }
+
+    /// The SKU at a position [`Catalog::matching`] gave.
+    pub fn sku_at(&self, position: usize) -> Option<SkuView<'_>> {
+        (position < self.skus.len()).then(|| self.view(position))
+    }
+
+    /// Whether every word is in the product's or the SKU's title (lower-cased).
+    pub fn titles_hold(&self, position: usize, words: &[String]) -> bool {
+        self.skus.get(position).is_some_and(|e| {
+            let titles = e.search_text.get(..e.title_len).unwrap_or_default();
+            words.iter().all(|w| titles.contains(w.as_str()))
         })
     }
 

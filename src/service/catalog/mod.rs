@@ -73,6 +73,12 @@ impl CatalogService {
         }
     }
 
+    /// Listings kept per snapshot within `bytes` (64 MiB otherwise).
+    pub fn with_listing_cache_bytes(mut self, bytes: usize) -> Self {
+        self.listings = Arc::new(listing::ListingCache::new(bytes));
+        self
+    }
+
     /// Imports read their files under `limits` (the defaults otherwise).
     pub fn with_import_limits(mut self, limits: ImportLimits) -> Self {
         self.import_limits = limits;

@@ -1,0 +1,260 @@
+//! Issue 21: the full-size month (`fullsize.rs` generates it) on each backend: import, diff
+//! (`changes`) and publish with the CLI under `/usr/bin/time`, then `serve` on it: time to
+//! ready and RSS, the catalog read mix at that size and on a demo-size server in the same
+//! run, and the first page of new text filters.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use csp_commerce::grpc::pb;
+use pb::catalog_service_client::CatalogServiceClient;
+
+use crate::fullsize::{GeneratedMonth, MonthShape, generate};
+use crate::imports::timed;
+use crate::support::{Backend, Database, Server, connect, histogram, ms, record};
+use crate::{Args, CALL_TIMEOUT, SECRET, sales_agent};
+
+/// Concurrent callers of the read mix, over `CONNECTIONS` connections.
+const CALLERS: usize = 16;
+const CONNECTIONS: usize = 4;
+/// Text filters no earlier call used: each first page is a listing made for it.
+const NEW_TEXTS: &[&str] = &[
+    "e3",
+    "premium",
+    "plan",
+    "for",
+    "microsoft",
+    "365 e5",
+    "teams phone",
+    "nonprofit",
+    "frontline",
+    "tier 3",
+    "cfq7",
+    "zzz",
+];
+
+/// Generates the month once for every backend.
+pub(crate) fn month(args: &Args, dir: &Path) -> Result<GeneratedMonth> {
+    let shape = MonthShape {
+        markets: args.fullsize_markets,
+        rows_per_market: args.fullsize_rows,
+        ..MonthShape::FULL
+    };
+    let started = Instant::now();
+    let month = generate(dir, &shape)?;
+    eprintln!(
+        "== generated {} markets, {} rows, {} availabilities, {} SKUs of {} products, {:.0} MiB in {:.1} s",
+        month.markets.len(),
+        month.rows,
+        month.availabilities,
+        month.skus,
+        month.products,
+        month.bytes as f64 / (1 << 20) as f64,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(month)
+}
+
+pub(crate) async fn catalog_size(
+    bin: &Path,
+    args: &Args,
+    backend: Backend,
+    month: &GeneratedMonth,
+) -> Result<()> {
+    eprintln!("== full-size catalog on {}", backend.label());
+    let db = Database::fresh(backend, &args.postgres)?;
+    let name = MonthShape::FULL.month;
+    let mut import = vec![
+        "import".to_owned(),
+        "--month".to_owned(),
+        name.to_owned(),
+        "--offer-matrix".to_owned(),
+        month.offer_matrix.display().to_string(),
+    ];
+    for list in &month.price_lists {
+        import.push("--price-list".into());
+        import.push(list.display().to_string());
+    }
+    let env = limits_for(month);
+    let (s, mib, _) = timed(bin, &db.url, &import, &env)?;
+    eprintln!("  import {s:.1} s, {mib:.0} MiB");
+    let import = (s, mib);
+    let month_args = |verb: &str| vec![verb.to_owned(), "--month".to_owned(), name.to_owned()];
+    let (s, mib, _) = timed(bin, &db.url, &month_args("changes"), &env)?;
+    eprintln!("  changes {s:.1} s, {mib:.0} MiB");
+    let changes = (s, mib);
+    let (s, mib, _) = timed(bin, &db.url, &month_args("publish"), &env)?;
+    eprintln!("  publish {s:.1} s, {mib:.0} MiB");
+    let publish = (s, mib);
+
+    let started = Instant::now();
+    let mut server = Server::start(bin, &db.url, SECRET, &[]).await?;
+    let ready_s = started.elapsed().as_secs_f64();
+    let rss_mib = server.status_kib("VmRSS")? as f64 / 1024.0;
+    eprintln!("  serve: ready in {ready_s:.1} s, RSS {rss_mib:.0} MiB");
+    let full_reads = reads(&server, args).await?;
+    let new_text_ms = new_texts(&server).await?;
+    server.stop()?;
+    drop(db);
+
+    let demo_db = Database::fresh(backend, &args.postgres)?;
+    let mut demo = Server::start(bin, &demo_db.url, SECRET, &[]).await?;
+    let demo_reads = reads(&demo, args).await?;
+    demo.stop()?;
+    println!(
+        "fullsize  {:<10} {} rows, {} availabilities: import {:.1} s / {:.0} MiB, changes {:.1} s / {:.0} MiB, \
+         publish {:.1} s / {:.0} MiB; ready {:.1} s, RSS {:.0} MiB; reads {:.0}/s p99 {:.2} ms \
+         (demo size {:.0}/s p99 {:.2} ms: {:.0}%); new text filter first page median {:.1} ms, max {:.1} ms",
+        backend.label(),
+        month.rows,
+        month.availabilities,
+        import.0,
+        import.1,
+        changes.0,
+        changes.1,
+        publish.0,
+        publish.1,
+        ready_s,
+        rss_mib,
+        full_reads.0,
+        full_reads.1,
+        demo_reads.0,
+        demo_reads.1,
+        100.0 * full_reads.0 / demo_reads.0.max(f64::MIN_POSITIVE),
+        new_text_ms.0,
+        new_text_ms.1,
+    );
+    Ok(())
+}
+
+/// The import caps raised to the generated month's size.
+fn limits_for(month: &GeneratedMonth) -> Vec<(&'static str, String)> {
+    let bytes = (month.bytes + (64 << 20)).max(1 << 30);
+    vec![
+        ("CSP_IMPORT_MAX_MONTH_BYTES", bytes.to_string()),
+        ("CSP_IMPORT_MAX_FILE_BYTES", bytes.to_string()),
+    ]
+}
+
+/// The country every read asks for: sold in the demo month and, normally, the generated one.
+const COUNTRY: &str = "US";
+
+fn read_request(i: usize) -> pb::ListProductsRequest {
+    let (view, filter) = match i % 3 {
+        0 => (pb::CatalogView::Product, pb::CatalogFilter::default()),
+        1 => (pb::CatalogView::Sku, pb::CatalogFilter::default()),
+        _ => (
+            pb::CatalogView::Product,
+            pb::CatalogFilter {
+                segment: pb::Segment::Education.into(),
+                ..Default::default()
+            },
+        ),
+    };
+    pb::ListProductsRequest {
+        filter: Some(pb::CatalogFilter {
+            country: COUNTRY.into(),
+            ..filter
+        }),
+        view: view.into(),
+        page_size: 20,
+        page_token: String::new(),
+    }
+}
+
+/// The read mix (product view, SKU view, a segment, 20 rows a page) from `CALLERS` callers:
+/// calls a second and p99 in ms over `--seconds` after `--warmup`.
+async fn reads(server: &Server, args: &Args) -> Result<(f64, f64)> {
+    let bearer = sales_agent()?;
+    let mut clients = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let channel = connect(server.addr, Some(CALL_TIMEOUT)).await?;
+        clients.push(CatalogServiceClient::with_interceptor(
+            channel,
+            bearer.clone(),
+        ));
+    }
+    let recording = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for caller in 0..CALLERS {
+        let mut client = clients[caller % CONNECTIONS].clone();
+        let (recording, stop) = (recording.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut h = histogram()?;
+            let mut i = caller;
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                client.list_products(read_request(i)).await?;
+                if recording.load(Ordering::Relaxed) {
+                    record(&mut h, started.elapsed());
+                }
+                i += 1;
+            }
+            anyhow::Ok(h)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
+    recording.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(args.seconds)).await;
+    recording.store(false, Ordering::Relaxed);
+    let elapsed = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let mut all = histogram()?;
+    for task in tasks {
+        all.add(task.await??)?;
+    }
+    if all.is_empty() {
+        bail!("no read completed");
+    }
+    Ok((all.len() as f64 / elapsed, ms(&all, 0.99)))
+}
+
+/// The first page of each of `NEW_TEXTS`, one at a time: median and max ms.
+async fn new_texts(server: &Server) -> Result<(f64, f64)> {
+    let channel = connect(server.addr, Some(CALL_TIMEOUT)).await?;
+    let mut client = CatalogServiceClient::with_interceptor(channel, sales_agent()?);
+    let mut took = Vec::new();
+    for text in NEW_TEXTS {
+        let started = Instant::now();
+        let page = client
+            .list_products(pb::ListProductsRequest {
+                filter: Some(pb::CatalogFilter {
+                    text: (*text).into(),
+                    ..Default::default()
+                }),
+                view: pb::CatalogView::Product.into(),
+                page_size: 20,
+                page_token: String::new(),
+            })
+            .await?
+            .into_inner();
+        let t = started.elapsed().as_secs_f64() * 1000.0;
+        eprintln!(
+            "  text {text:?}: {} products, first page {t:.1} ms",
+            page.total_size
+        );
+        took.push(t);
+    }
+    took.sort_by(f64::total_cmp);
+    Ok((took[took.len() / 2], took[took.len() - 1]))
+}
+
+/// Where the month is written: `--fullsize-dir`, or a temp folder.
+pub(crate) fn month_dir(args: &Args) -> Result<(Option<tempfile::TempDir>, PathBuf)> {
+    match &args.fullsize_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            Ok((None, dir.clone()))
+        }
+        None => {
+            let dir = tempfile::tempdir()?;
+            let path = dir.path().to_owned();
+            Ok((Some(dir), path))
+        }
+    }
+}
