@@ -72,6 +72,12 @@ pub struct FieldViolation {
     pub description: String,
 }
 
+/// The violations' descriptions, for a person: "a; b".
+fn descriptions(violations: &[FieldViolation]) -> String {
+    let described: Vec<&str> = violations.iter().map(|v| v.description.as_str()).collect();
+    described.join("; ")
+}
+
 impl FieldViolation {
     pub fn new(
         field: impl Into<String>,
@@ -98,7 +104,7 @@ pub struct Precondition {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
-    #[error("invalid argument: {0:?}")]
+    #[error("invalid argument: {}", descriptions(.0))]
     InvalidArgument(Vec<FieldViolation>),
     #[error("{resource} {id} not found")]
     NotFound { resource: &'static str, id: String },
