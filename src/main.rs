@@ -159,8 +159,7 @@ async fn cli_partners(settings: &Settings) -> anyhow::Result<(PartnerService, St
     store.migrate().await?;
     let clock = Arc::new(SystemClock);
     let tokens = PageTokens::new(settings.jwt_secret.as_bytes());
-    let customers = CustomerService::new(store.clone(), tokens.clone(), clock.clone());
-    let partners = PartnerService::new(store.clone(), tokens, clock, customers, None);
+    let partners = PartnerService::new(store.clone(), tokens, clock, None);
     Ok((partners, store))
 }
 

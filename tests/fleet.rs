@@ -125,12 +125,16 @@ async fn checkouts_spread_over_the_replicas_make_one_order_per_cart() {
 /// Ignored: the replicas do not start behind pgbouncer 1.18 (Debian 12's): sqlx prepares
 /// every statement under a name (`sqlx_s_1`, ...) and a name made by one replica's
 /// connection is found on the server connection pgbouncer lends to another ("prepared
-/// statement \"sqlx_s_1\" already exists"); without its statement cache sqlx still names
-/// them, and a Parse and its Bind, separated by a Sync, may land on two server connections.
-/// pgbouncer 1.21+ with `max_prepared_statements` tracks them: run it there with
-/// `cargo test --test fleet -- --ignored`.
+/// statement \"sqlx_s_1\" already exists"). No setting of ours avoids it: sqlx-postgres
+/// 0.9 names a statement whenever its query is `persistent` (the default), whatever
+/// `statement_cache_capacity` says (0 only skips the cache, and the named statement is never
+/// closed); only `Query::persistent(false)` uses the unnamed statement, and SeaORM 2.0 builds
+/// its queries without exposing it. Even unnamed, sqlx sends Parse+Describe, then Sync, then
+/// Bind+Execute: outside a transaction pgbouncer may lend another server connection after that
+/// Sync, where the Bind finds no statement. pgbouncer 1.21+ with `max_prepared_statements`
+/// tracks them: run it there with `cargo test --test fleet -- --ignored`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "pgbouncer 1.18 does not track named prepared statements (README)"]
+#[ignore = "pgbouncer 1.18 does not track sqlx's named prepared statements; SeaORM cannot make them unnamed (README)"]
 async fn checkouts_through_pgbouncer_in_transaction_mode_make_one_order_per_cart() {
     let _turn = turn().await;
     exactly_once(Options {

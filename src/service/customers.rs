@@ -1,8 +1,6 @@
 //! The customers of the caller's partner.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -21,38 +19,6 @@ pub struct CustomerService {
     store: Store,
     tokens: PageTokens,
     clock: Arc<dyn Clock>,
-    partners: Arc<PartnerCache>,
-}
-
-/// The partners read so far, each for at most `PARTNER_MAX_AGE`: the operator's
-/// UpdatePartner forgets it on the replica that made it, other replicas read it again within
-/// that age (an unknown partner is not cached, so it is read again until it is registered).
-#[derive(Debug, Default)]
-struct PartnerCache(RwLock<HashMap<PartnerId, (Partner, Instant)>>);
-
-/// How long a replica keeps a partner it read (a GCC status change reaches it within this).
-pub const PARTNER_MAX_AGE: Duration = Duration::from_secs(30);
-
-impl PartnerCache {
-    fn get(&self, id: PartnerId) -> Option<Partner> {
-        self.0.read().ok().and_then(|m| {
-            m.get(&id)
-                .filter(|(_, read_at)| read_at.elapsed() < PARTNER_MAX_AGE)
-                .map(|(p, _)| p.clone())
-        })
-    }
-
-    fn put(&self, id: PartnerId, partner: Partner, read_at: Instant) {
-        if let Ok(mut m) = self.0.write() {
-            m.insert(id, (partner, read_at));
-        }
-    }
-
-    fn forget(&self, id: PartnerId) {
-        if let Ok(mut m) = self.0.write() {
-            m.remove(&id);
-        }
-    }
 }
 
 fn unknown_partner() -> DomainError {
@@ -68,7 +34,6 @@ impl CustomerService {
             store,
             tokens,
             clock,
-            partners: Arc::default(),
         }
     }
 
@@ -98,20 +63,12 @@ impl CustomerService {
         Ok((partner, standing.ok_or_else(|| Self::not_found(id))?))
     }
 
-    /// The caller's partner, from memory after the first read.
+    /// The caller's partner, from the store's cache after the first read.
     async fn partner(&self, id: PartnerId) -> Result<Partner, DomainError> {
-        if let Some(p) = self.partners.get(id) {
-            return Ok(p);
-        }
-        let read_at = Instant::now();
-        let partner = self.store.partner(id).await?.ok_or_else(unknown_partner)?;
-        self.partners.put(id, partner.clone(), read_at);
-        Ok(partner)
-    }
-
-    /// The partner changed (UpdatePartner): read it again.
-    pub fn forget_partner(&self, id: PartnerId) {
-        self.partners.forget(id);
+        self.store
+            .cached_partner(id)
+            .await?
+            .ok_or_else(unknown_partner)
     }
 
     pub async fn create(

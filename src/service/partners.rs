@@ -5,7 +5,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::Clock;
-use super::customers::CustomerService;
 use super::paging::{Page, PageTokens, page_size};
 use crate::auth::TokenKeys;
 use crate::domain::DomainError;
@@ -34,7 +33,6 @@ pub struct PartnerService {
     store: Store,
     tokens: PageTokens,
     clock: Arc<dyn Clock>,
-    customers: CustomerService,
     /// `None` when this server does not sign tokens (`mint_tokens = false`).
     keys: Option<Arc<TokenKeys>>,
 }
@@ -49,14 +47,12 @@ impl PartnerService {
         store: Store,
         tokens: PageTokens,
         clock: Arc<dyn Clock>,
-        customers: CustomerService,
         keys: Option<Arc<TokenKeys>>,
     ) -> Self {
         Self {
             store,
             tokens,
             clock,
-            customers,
             keys,
         }
     }
@@ -130,13 +126,9 @@ impl PartnerService {
             operation: "UpdatePartner",
             fingerprint: format!("{id}|{etag:?}|{update:?}"),
         };
-        let updated = self
-            .store
+        self.store
             .update_partner(&request, id, etag, &update, self.clock.now())
-            .await;
-        // Forgotten whatever the answer: a retry may have changed it.
-        self.customers.forget_partner(id);
-        updated
+            .await
     }
 
     /// A token for `user` of partner `id` with `role`, living `lifetime` (at most the

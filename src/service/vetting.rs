@@ -13,7 +13,7 @@ use crate::domain::customer::{
     Caller, Customer, QualificationKind, QualificationReview, Role, Verdict,
 };
 use crate::domain::ids::{CustomerId, RequestId};
-use crate::store::{QualificationWrite, Store, WriteKey};
+use crate::store::{QualificationWrite, ReviewKey, Store, WriteKey};
 
 #[derive(Debug, Clone)]
 pub struct VettingService {
@@ -35,7 +35,7 @@ impl VettingService {
         }
     }
 
-    /// The qualifications in review, across partners, in (customer, kind) order.
+    /// The qualifications in review, across partners, oldest submission first.
     pub async fn reviews(
         &self,
         caller: &Caller,
@@ -44,25 +44,26 @@ impl VettingService {
     ) -> Result<Page<QualificationReview>, DomainError> {
         operator_only(caller)?;
         let limit = page_size(requested_page_size)?;
-        let query = "qualification-reviews";
-        let after = match self.tokens.decode(query, page_token)? {
-            None => None,
-            Some(key) => {
-                let corrupt =
-                    || DomainError::invalid("page_token", "MALFORMED", "page_token is corrupt");
-                let (customer, kind) = key.split_once('|').ok_or_else(corrupt)?;
-                Some((
-                    CustomerId::parse("page_token", customer)?,
-                    QualificationKind::parse(kind).ok_or_else(corrupt)?,
-                ))
-            }
-        };
+        let query = "qualification-reviews-by-submission";
+        let after = self
+            .tokens
+            .decode(query, page_token)?
+            .map(|key| review_key(&key))
+            .transpose()?;
         let items = self
             .store
-            .qualification_reviews(after, limit as u64 + 1)
+            .qualification_reviews(after.as_ref(), limit as u64 + 1)
             .await?;
         Ok(self.tokens.page(query, limit, items, |r| {
-            format!("{}|{}", r.customer_id, r.qualification.kind.as_str())
+            let q = &r.qualification;
+            format!(
+                "{}|{}|{}",
+                q.submitted_at
+                    .unwrap_or(q.updated_at)
+                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                r.customer_id,
+                q.kind.as_str()
+            )
         }))
     }
 
@@ -115,6 +116,22 @@ impl VettingService {
             })
             .await
     }
+}
+
+/// The position a page token of the review queue names: `<submitted at>|<customer>|<kind>`.
+fn review_key(key: &str) -> Result<ReviewKey, DomainError> {
+    let corrupt = || DomainError::invalid("page_token", "MALFORMED", "page_token is corrupt");
+    let mut parts = key.splitn(3, '|');
+    let (Some(at), Some(customer), Some(kind)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(corrupt());
+    };
+    Ok(ReviewKey {
+        submitted_at: chrono::DateTime::parse_from_rfc3339(at)
+            .map_err(|_| corrupt())?
+            .to_utc(),
+        customer_id: CustomerId::parse("page_token", customer)?,
+        kind: QualificationKind::parse(kind).ok_or_else(corrupt)?,
+    })
 }
 
 /// The operator's request ids are kept apart from every partner's (`partners::operator_scope`).

@@ -146,7 +146,6 @@ impl Application {
             store.clone(),
             tokens.clone(),
             clock.clone(),
-            customers.clone(),
             settings.mint_tokens.then(|| keys.clone()),
         );
         let vetting = VettingService::new(store.clone(), tokens.clone(), clock.clone());

@@ -8,7 +8,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 
-use super::cache::{CUSTOMER_CHANNEL, HOLDINGS_CHANNEL};
+use super::cache::{CUSTOMER_CHANNEL, HOLDINGS_CHANNEL, PARTNER_CHANNEL};
 use super::catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 use super::entity::{catalog_change, catalog_state, price_list};
 use super::{Store, corrupt};
@@ -16,7 +16,7 @@ use crate::domain::DomainError;
 use crate::domain::catalog::{Month, ProductType, Segment};
 use crate::domain::changes::{CatalogChange, ChangeKind, FieldChange};
 use crate::domain::error::Precondition;
-use crate::domain::ids::CustomerId;
+use crate::domain::ids::{CustomerId, PartnerId};
 
 /// The PostgreSQL notification channel a publish notifies, with the last revision as payload.
 pub const NOTIFY_CHANNEL: &str = "csp_catalog_changes";
@@ -254,12 +254,12 @@ enum Stopped {
 
 impl Store {
     /// Yields whenever another process publishes (PostgreSQL LISTEN/NOTIFY), and makes this
-    /// process hear other replicas' customer changes (see `cache/standings.rs`). On SQLite, one
-    /// process owns the file and the channel never yields.
+    /// process hear other replicas' customer and partner changes (see `cache/standings.rs`,
+    /// `cache/partners.rs`). On SQLite, one process owns the file and the channel never yields.
     ///
     /// While the listener is not connected (it failed, or its connection was lost) this process
-    /// caches no customer standing, since it may miss their changes; it says so at WARN, and at
-    /// INFO when it listens again.
+    /// caches no customer standing nor partner, since it may miss their changes; it says so at
+    /// WARN, and at INFO when it listens again.
     pub fn publish_notifications(&self) -> tokio::sync::mpsc::Receiver<()> {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         if self.engine.sole_writer() {
@@ -277,6 +277,7 @@ impl Store {
                 let database_back = store.database_back.notified();
                 let outcome = store.listen(&tx, again).await;
                 store.standings.disable();
+                store.partners.disable();
                 again = true;
                 match outcome {
                     Ok(Stopped::ReceiverGone) => return,
@@ -286,14 +287,14 @@ impl Store {
                         retry = RETRY_FIRST;
                         tracing::warn!(
                             "the listener's connection to PostgreSQL was lost: other replicas' \
-                             changes may have been missed, so customer standings are forgotten \
-                             and none is cached until it listens again"
+                             changes may have been missed, so customer standings and partners \
+                             are forgotten and none is cached until it listens again"
                         );
                     }
                     Err(e) => {
                         // Once per outage, not at every try.
                         if !failing {
-                            tracing::warn!(error = %e, "listening for catalog publishes and customer changes failed; customer standings are not cached until it listens again; reconnecting");
+                            tracing::warn!(error = %e, "listening for catalog publishes and customer changes failed; customer standings and partners are not cached until it listens again; reconnecting");
                         }
                         failing = true;
                         tokio::select! {
@@ -320,13 +321,19 @@ impl Store {
             return Ok(Stopped::ReceiverGone);
         };
         listener
-            .listen_all([NOTIFY_CHANNEL, CUSTOMER_CHANNEL, HOLDINGS_CHANNEL])
+            .listen_all([
+                NOTIFY_CHANNEL,
+                CUSTOMER_CHANNEL,
+                HOLDINGS_CHANNEL,
+                PARTNER_CHANNEL,
+            ])
             .await?;
         // From here on every change is heard; what was cached before may have been missed.
         self.standings.enable();
+        self.partners.enable();
         if again {
             tracing::info!(
-                "listening again for catalog publishes and customer changes; caching customer standings again"
+                "listening again for catalog publishes and customer changes; caching customer standings and partners again"
             );
             // A publish may have been missed: let the pump read the log.
             if let Err(tokio::sync::mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
@@ -339,6 +346,19 @@ impl Store {
                 return Ok(Stopped::ConnectionLost);
             };
             let channel = notification.channel();
+            if channel == PARTNER_CHANNEL {
+                match PartnerId::parse("partner", notification.payload()) {
+                    Ok(id) => self.partners.forget(id),
+                    Err(_) => {
+                        tracing::warn!(
+                            payload = notification.payload(),
+                            "a partner change named no partner id; forgetting every partner"
+                        );
+                        self.partners.forget_all();
+                    }
+                }
+                continue;
+            }
             if channel == CUSTOMER_CHANNEL || channel == HOLDINGS_CHANNEL {
                 // Holdings: `<customer id>[:<holdings version>]`.
                 let (customer, version) = match notification.payload().split_once(':') {

@@ -4,8 +4,8 @@
 //! - `engine/`: every connection (pool, direct connections, SQLite's writer thread, the write
 //!   gate, PostgreSQL's listener) and the one guarded write (`GuardedWrite`), compiled per
 //!   backend. A new hot write is a `GuardedWrite` built in its aggregate file.
-//! - `cache/`: what the process caches (customer standings, carts at their version), each
-//!   with what invalidates it.
+//! - `cache/`: what the process caches (customer standings, partners, carts at their
+//!   version), each with what invalidates it.
 //! - The aggregates (`carts.rs`, `orders/`, `customers/`, `catalog.rs`, `changes.rs`,
 //!   `idempotency.rs`, `partners.rs`): statements and row mapping, with no backend branching.
 
@@ -32,7 +32,7 @@ use crate::domain::DomainError;
 pub use cache::Standing;
 pub use catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 pub use changes::{CatalogState, NOTIFY_CHANNEL, Published};
-pub use customers::QualificationWrite;
+pub use customers::{QualificationWrite, ReviewKey};
 pub use engine::{PROBE_APPLICATION_NAME, PoolUse, Probe, SqliteSynchronous};
 pub use idempotency::WriteKey;
 pub use orders::{CustomerHoldings, Placement, PlannedOrder, Refusal};
@@ -44,6 +44,8 @@ pub struct Store {
     engine: engine::Engine,
     /// The customer standings this process caches (`cache/standings.rs`).
     standings: Arc<cache::Standings>,
+    /// The partners this process caches (`cache/partners.rs`).
+    partners: Arc<cache::Partners>,
     /// The carts this process caches, each at its version (`cache/carts.rs`).
     carts: Arc<cache::CachedCarts>,
     /// PostgreSQL: tells other replicas what holdings changed.
@@ -131,6 +133,7 @@ impl Store {
         Ok(Self {
             // On PostgreSQL, cached only once other replicas' changes are heard.
             standings: Arc::new(cache::Standings::new(sole_writer)),
+            partners: Arc::new(cache::Partners::new(sole_writer)),
             carts: Arc::new(cache::CachedCarts::new(sole_writer)),
             announcer,
             engine,

@@ -65,6 +65,20 @@ impl Store {
         Ok(self.partner_record(id).await?.map(|r| r.partner))
     }
 
+    /// The partner, from this process's cache after the first read (`cache/partners.rs`); an
+    /// unknown partner is not cached, so it is read again until it is registered.
+    pub async fn cached_partner(&self, id: PartnerId) -> Result<Option<Partner>, DomainError> {
+        let ticket = match self.partners.get(id) {
+            Ok(partner) => return Ok(Some(partner)),
+            Err(ticket) => ticket,
+        };
+        let partner = self.partner(id).await?;
+        if let Some(p) = &partner {
+            self.partners.put(ticket, p.clone());
+        }
+        Ok(partner)
+    }
+
     pub async fn partner_record(
         &self,
         id: PartnerId,
@@ -159,8 +173,22 @@ impl Store {
     }
 
     /// Changes a partner once per request id (a retry answers the partner as it is now), at
-    /// `etag` when given.
+    /// `etag` when given. This process forgets the partner whatever the answer (a retry may
+    /// have changed it); other replicas hear of the change from the database (m0011).
     pub async fn update_partner(
+        &self,
+        request: &WriteKey<'_>,
+        id: PartnerId,
+        etag: Option<&str>,
+        update: &PartnerUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<PartnerRecord, DomainError> {
+        let updated = self.change_partner(request, id, etag, update, now).await;
+        self.partners.forget(id);
+        updated
+    }
+
+    async fn change_partner(
         &self,
         request: &WriteKey<'_>,
         id: PartnerId,

@@ -79,14 +79,19 @@ async fn remove_qualifications_unannounced(
     txn.commit().await.unwrap();
 }
 
-/// Fabrikam's nonprofit availability of Microsoft 365 Business Basic.
-async fn nonprofit(app: &TestApp) -> pb::Availability {
-    app.catalog("us", Role::SalesAgent)
+/// The US availability of Microsoft 365's `sku` in `segment`, as `partner` sees it.
+async fn availability(
+    app: &TestApp,
+    partner: &str,
+    sku: &str,
+    segment: pb::Segment,
+) -> pb::Availability {
+    app.catalog(partner, Role::SalesAgent)
         .list_availabilities(pb::ListAvailabilitiesRequest {
             product_id: "CFQ7TTC02ROY".into(),
-            sku_id: "0002".into(),
+            sku_id: sku.into(),
             country: "US".into(),
-            segment: pb::Segment::Nonprofit.into(),
+            segment: segment.into(),
             page_size: 0,
             page_token: String::new(),
         })
@@ -96,7 +101,12 @@ async fn nonprofit(app: &TestApp) -> pb::Availability {
         .availabilities
         .into_iter()
         .next()
-        .expect("the nonprofit availability")
+        .expect("the availability")
+}
+
+/// Fabrikam's nonprofit availability of Microsoft 365 Business Basic.
+async fn nonprofit(app: &TestApp) -> pb::Availability {
+    availability(app, "us", "0002", pb::Segment::Nonprofit).await
 }
 
 async fn set_nonprofit(app: &TestApp, customer_id: &str, approved: bool) {
@@ -105,7 +115,17 @@ async fn set_nonprofit(app: &TestApp, customer_id: &str, approved: bool) {
 
 /// The problem codes of buying one of `item` for `customer_id` through `app`.
 async fn codes(app: &TestApp, customer_id: &str, item: &pb::Availability) -> Vec<String> {
-    app.catalog("us", Role::SalesAgent)
+    codes_of(app, "us", customer_id, item).await
+}
+
+/// `codes`, for a customer of `partner`.
+async fn codes_of(
+    app: &TestApp,
+    partner: &str,
+    customer_id: &str,
+    item: &pb::Availability,
+) -> Vec<String> {
+    app.catalog(partner, Role::SalesAgent)
         .check_purchasability(pb::CheckPurchasabilityRequest {
             customer_id: customer_id.into(),
             catalog_item_id: item.catalog_item_id.clone(),
@@ -130,9 +150,21 @@ async fn codes_become(
     expected: &[&str],
     within: Duration,
 ) -> Vec<String> {
+    codes_of_become(app, "us", customer_id, item, expected, within).await
+}
+
+/// `codes_become`, for a customer of `partner`.
+async fn codes_of_become(
+    app: &TestApp,
+    partner: &str,
+    customer_id: &str,
+    item: &pb::Availability,
+    expected: &[&str],
+    within: Duration,
+) -> Vec<String> {
     let deadline = Instant::now() + within;
     loop {
-        let codes = codes(app, customer_id, item).await;
+        let codes = codes_of(app, partner, customer_id, item).await;
         if codes == expected || Instant::now() > deadline {
             return codes;
         }
@@ -292,6 +324,105 @@ async fn a_checkout_planned_on_a_stale_profile_is_refused() {
     // The refused write also made B forget what it cached.
     assert_eq!(codes(&b, &fabrikam, &item).await, ["SEGMENT_NOT_ALLOWED"]);
     common::assert_orders_whole(&a.database_url).await;
+
+    let _ = db.close().await;
+    b.stop().await;
+    a.stop().await;
+}
+
+/// The US government availability (GCC): only a GCC partner sells it.
+async fn government(app: &TestApp) -> pb::Availability {
+    availability(app, "gcc", "0006", pb::Segment::Government).await
+}
+
+/// Sets the GCC partner's status behind every replica's back (triggers off: unannounced).
+async fn set_gcc_unannounced(db: &DatabaseConnection, gcc: bool) {
+    let txn = db.begin().await.unwrap();
+    txn.execute_unprepared("SET LOCAL session_replication_role = replica")
+        .await
+        .unwrap();
+    let changed = txn
+        .execute_unprepared(&format!(
+            "UPDATE partners SET gcc = {gcc} WHERE id = '{}'",
+            TestApp::partner_id("gcc")
+        ))
+        .await
+        .unwrap();
+    assert_eq!(changed.rows_affected(), 1, "the GCC partner");
+    txn.commit().await.unwrap();
+}
+
+/// Within this, a replica must see another's UpdatePartner: the change is announced when it
+/// commits, so this only bounds the wait of a loaded machine (no age limit would explain it).
+const AT_ONCE: Duration = Duration::from_secs(2);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_changed_on_one_replica_is_seen_at_once_on_another() {
+    let Some(a) = TestApp::spawn(common::Backend::Postgres).await else {
+        return;
+    };
+    let db = Database::connect(&a.database_url).await.unwrap();
+    let a_listener = new_listener(&db, &[]).await;
+    let b = a.replica(|_| {}).await;
+    let b_listener = new_listener(&db, &[a_listener]).await;
+
+    let county = TestApp::customer_id("gcc-woodgrove-county");
+    let item = government(&a).await;
+    let sells = || codes_of(&b, "gcc", &county, &item);
+    // B reads and caches the GCC partner.
+    assert_eq!(sells().await, Vec::<String>::new());
+    // A change nobody announces stays unseen by B: B does keep the partner (the test can fail).
+    set_gcc_unannounced(&db, false).await;
+    assert_eq!(sells().await, Vec::<String>::new(), "B caches the partner");
+    set_gcc_unannounced(&db, true).await;
+
+    // The operator's UpdatePartner on A: B sees it at once, both ways.
+    common::set_partner_gcc(&a, "gcc", false).await;
+    assert_eq!(
+        codes_of_become(
+            &b,
+            "gcc",
+            &county,
+            &item,
+            &["GCC_PARTNER_REQUIRED"],
+            AT_ONCE
+        )
+        .await,
+        ["GCC_PARTNER_REQUIRED"],
+        "B heard A's UpdatePartner"
+    );
+    common::set_partner_gcc(&a, "gcc", true).await;
+    assert_eq!(
+        codes_of_become(&b, "gcc", &county, &item, &[], AT_ONCE).await,
+        Vec::<String>::new()
+    );
+
+    // A cut of B's listener makes B forget the partner: a change it missed is seen.
+    set_gcc_unannounced(&db, false).await;
+    assert_eq!(sells().await, Vec::<String>::new(), "B caches the partner");
+    db.execute_unprepared(&format!("SELECT pg_terminate_backend({b_listener})"))
+        .await
+        .unwrap();
+    assert_eq!(
+        codes_of_become(
+            &b,
+            "gcc",
+            &county,
+            &item,
+            &["GCC_PARTNER_REQUIRED"],
+            PROMPTLY
+        )
+        .await,
+        ["GCC_PARTNER_REQUIRED"],
+        "B forgot the partner when its listener was cut"
+    );
+    // Once it listens again, B caches and hears again.
+    new_listener(&db, &[a_listener, b_listener]).await;
+    common::set_partner_gcc(&a, "gcc", true).await;
+    assert_eq!(
+        codes_of_become(&b, "gcc", &county, &item, &[], AT_ONCE).await,
+        Vec::<String>::new()
+    );
 
     let _ = db.close().await;
     b.stop().await;

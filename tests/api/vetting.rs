@@ -10,6 +10,8 @@ use csp_commerce::grpc::pb;
 use pb::QualificationKind::{Education, Gcc, Nonprofit, StateOwnedEntity};
 use tonic::Code;
 
+mod queue;
+
 /// The US availability of Microsoft 365 E3's `sku` in `segment` (0002 nonprofit, 0005
 /// education).
 async fn item(app: &TestApp, sku: &str, segment: pb::Segment) -> pb::Availability {

@@ -7,15 +7,19 @@
 //!   changes), forgotten when ordered or deleted; current (the stored cart) only when written
 //!   by the database's only writer.
 //!
-//! Elsewhere: partners (`service/customers.rs`, never invalidated: a partner never changes),
-//! listings per catalog snapshot (`service/catalog.rs`, replaced with the snapshot), verified
+//! - `partners`: each partner read (its GCC status), forgotten after this process's
+//!   UpdatePartner and, from other replicas, on PostgreSQL notifications (a trigger's).
+//!
+//! Elsewhere: listings per catalog snapshot (`service/catalog.rs`, replaced with the snapshot), verified
 //! tokens (`auth.rs`, until their `exp` or a key reload).
 
 mod announcer;
 mod carts;
+mod partners;
 mod standings;
 
 pub(super) use announcer::Announcer;
 pub(super) use carts::CachedCarts;
+pub(super) use partners::{PARTNER_CHANNEL, Partners};
 pub use standings::Standing;
 pub(super) use standings::{CUSTOMER_CHANNEL, HOLDINGS_CHANNEL, Lookup, Standings};

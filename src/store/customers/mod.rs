@@ -1,8 +1,7 @@
 //! Customers of one partner. Every query is scoped by the partner: another partner's customer
-//! is indistinguishable from one that does not exist.
-
-use std::sync::Arc;
-use std::time::Instant;
+//! is indistinguishable from one that does not exist. Here: reading, creating and listing
+//! them, and the profile's changes; their qualifications in `qualifications.rs`, their
+//! standings as this process caches them in `standing.rs`.
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
@@ -11,17 +10,20 @@ use sea_orm::{
     QuerySelect, TransactionTrait,
 };
 
-use super::cache::{Lookup, Standing};
 use super::entity::{customer, customer_qualification};
 use super::idempotency::{WriteKey, record, replay};
-use super::orders::{CustomerHoldings, read_holdings};
 use super::{Store, corrupt};
 use crate::domain::DomainError;
 use crate::domain::customer::{
-    Agreement, Customer, EducationSegment, NewCustomer, Qualification, QualificationChange,
-    QualificationDetails, QualificationKind, QualificationReview, VettingStatus,
+    Agreement, Customer, EducationSegment, NewCustomer, Qualification, QualificationDetails,
+    QualificationKind, VettingStatus,
 };
 use crate::domain::ids::{CountryCode, CustomerId, PartnerId, RequestId};
+
+mod qualifications;
+mod standing;
+
+pub use qualifications::{QualificationWrite, ReviewKey};
 
 fn to_domain(
     row: customer::Model,
@@ -129,29 +131,6 @@ async fn load_for_update<C: ConnectionTrait>(
         ));
     }
     Ok(customer)
-}
-
-/// The stored row of qualification `q` of customer `id`.
-fn qualification_row(id: CustomerId, q: &Qualification) -> customer_qualification::ActiveModel {
-    customer_qualification::ActiveModel {
-        customer_id: Set(id.to_string()),
-        kind: Set(q.kind.as_str().to_owned()),
-        vetting_status: Set(q.vetting.as_str().to_owned()),
-        updated_at: Set(q.updated_at),
-        education_segment: Set(q.details.education_segment.map(|s| s.as_str().to_owned())),
-        gcc_validation_code: Set(q.details.gcc_validation_code.clone()),
-        submitted_at: Set(q.submitted_at),
-        reviewed_at: Set(q.reviewed_at),
-        review_reason: Set(q.review_reason.clone()),
-    }
-}
-
-/// What a qualification change writes.
-#[derive(Debug, Clone)]
-pub enum QualificationWrite {
-    /// The qualification of its kind, as it is now.
-    Put(Qualification),
-    Remove(QualificationKind),
 }
 
 /// Bumps the version only if nobody else did since we read it.
@@ -329,142 +308,6 @@ impl Store {
         self.existing_customer(partner, customer.id).await
     }
 
-    /// Changes one qualification of customer `id` (of `partner`, or of any partner for the
-    /// operator: `None`), once per request id (a retry returns the customer as it is), at
-    /// `etag` when given: `judge` (the domain's rule) says what it becomes, seeing the customer
-    /// as it is inside the transaction. Bumps the customer's version, so every replica hears of
-    /// it (PostgreSQL's trigger, m0006) and a checkout planned before it is refused.
-    pub async fn change_qualification(
-        &self,
-        partner: Option<PartnerId>,
-        key: Option<&WriteKey<'_>>,
-        id: CustomerId,
-        etag: Option<&str>,
-        now: DateTime<Utc>,
-        judge: impl FnOnce(&Customer) -> Result<QualificationWrite, DomainError>,
-    ) -> Result<Customer, DomainError> {
-        let Some(txn) = self.begin_change(key, id, now).await? else {
-            return self.existing_customer(partner, id).await;
-        };
-        let customer = load_for_update(&txn, partner, id, etag).await?;
-        let (kind, written) = match judge(&customer)? {
-            QualificationWrite::Put(q) => (q.kind, Some(q)),
-            QualificationWrite::Remove(kind) => (kind, None),
-        };
-        customer_qualification::Entity::delete_many()
-            .filter(customer_qualification::Column::CustomerId.eq(id.to_string()))
-            .filter(customer_qualification::Column::Kind.eq(kind.as_str()))
-            .exec(&txn)
-            .await?;
-        if let Some(q) = &written {
-            customer_qualification::Entity::insert(qualification_row(id, q))
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        self.commit_change(txn, &customer, partner, now).await
-    }
-
-    /// A page of the qualifications in review across partners, in (customer, kind) order,
-    /// after `after`.
-    pub async fn qualification_reviews(
-        &self,
-        after: Option<(CustomerId, QualificationKind)>,
-        limit: u64,
-    ) -> Result<Vec<QualificationReview>, DomainError> {
-        use sea_orm::Condition;
-        let mut query = customer_qualification::Entity::find()
-            .filter(
-                customer_qualification::Column::VettingStatus.eq(VettingStatus::InReview.as_str()),
-            )
-            .order_by_asc(customer_qualification::Column::CustomerId)
-            .order_by_asc(customer_qualification::Column::Kind)
-            .limit(limit);
-        if let Some((customer, kind)) = after {
-            query = query.filter(
-                Condition::any()
-                    .add(customer_qualification::Column::CustomerId.gt(customer.to_string()))
-                    .add(
-                        Condition::all()
-                            .add(
-                                customer_qualification::Column::CustomerId.eq(customer.to_string()),
-                            )
-                            .add(customer_qualification::Column::Kind.gt(kind.as_str())),
-                    ),
-            );
-        }
-        let rows = query.all(self.engine.pool()).await?;
-        let ids: Vec<String> = rows.iter().map(|r| r.customer_id.clone()).collect();
-        let customers = customer::Entity::find()
-            .filter(customer::Column::Id.is_in(ids))
-            .all(self.engine.pool())
-            .await?;
-        rows.into_iter()
-            .map(|row| {
-                let c = customers
-                    .iter()
-                    .find(|c| c.id == row.customer_id)
-                    .ok_or_else(|| corrupt("qualification's customer", &row.customer_id))?;
-                let customer = to_domain(c.clone(), vec![row])?;
-                let qualification = customer
-                    .qualifications
-                    .first()
-                    .cloned()
-                    .ok_or_else(|| corrupt("qualification", &customer.id.to_string()))?;
-                Ok(QualificationReview {
-                    partner_id: customer.partner_id,
-                    customer_id: customer.id,
-                    company_name: customer.company_name,
-                    customer_country: customer.country,
-                    qualification,
-                })
-            })
-            .collect()
-    }
-
-    /// Replaces the qualifications with approved (or other) ones, no questions asked: the demo
-    /// seed's, as if the operator had vetted them.
-    pub async fn set_qualifications(
-        &self,
-        partner: PartnerId,
-        key: Option<&WriteKey<'_>>,
-        id: CustomerId,
-        etag: Option<&str>,
-        changes: &[QualificationChange],
-        now: DateTime<Utc>,
-    ) -> Result<Customer, DomainError> {
-        let Some(txn) = self.begin_change(key, id, now).await? else {
-            return self.existing_customer(partner, id).await;
-        };
-        let customer = load_for_update(&txn, partner, id, etag).await?;
-        customer_qualification::Entity::delete_many()
-            .filter(customer_qualification::Column::CustomerId.eq(id.to_string()))
-            .exec(&txn)
-            .await?;
-        for change in changes {
-            // Keep the vetting time of a qualification whose status did not change.
-            let updated_at = customer
-                .qualifications
-                .iter()
-                .find(|q| q.kind == change.kind && q.vetting == change.vetting)
-                .map_or(now, |q| q.updated_at);
-            customer_qualification::Entity::insert(qualification_row(
-                id,
-                &Qualification {
-                    kind: change.kind,
-                    vetting: change.vetting,
-                    updated_at,
-                    details: QualificationDetails::default(),
-                    submitted_at: None,
-                    reviewed_at: None,
-                    review_reason: None,
-                },
-            ))
-            .exec_without_returning(&txn)
-            .await?;
-        }
-        self.commit_change(txn, &customer, partner, now).await
-    }
-
     /// Records the agreement, once per request id: a retry returns the customer as it is.
     pub async fn accept_agreement(
         &self,
@@ -496,87 +339,5 @@ impl Store {
             .exec(&txn)
             .await?;
         self.commit_change(txn, &customer, partner, now).await
-    }
-
-    /// The customer of `partner` and what it holds, as this process caches it: read from the
-    /// database only what this process has not read since it last changed.
-    pub async fn standing(
-        &self,
-        partner: PartnerId,
-        id: CustomerId,
-    ) -> Result<Option<Arc<Standing>>, DomainError> {
-        let (customer, held, read_at, ticket) = match self.standings.get(id) {
-            // Cached by id: another partner's customer is as absent as a missing one.
-            Lookup::Cached(cached) => {
-                return Ok((cached.customer.partner_id == partner).then_some(cached));
-            }
-            Lookup::HoldingsStale { customer, .. } if customer.partner_id != partner => {
-                return Ok(None);
-            }
-            Lookup::HoldingsStale {
-                customer,
-                read_at,
-                ticket,
-            } => (
-                customer,
-                read_holdings(&self.engine.direct(), id).await?,
-                read_at,
-                ticket,
-            ),
-            Lookup::Missing(ticket) => {
-                let read_at = Instant::now();
-                // What it holds is read alongside, and only returned once the customer is
-                // known to be the partner's.
-                let reads = self.engine.direct();
-                let (customer, held) =
-                    tokio::try_join!(load(&reads, partner, id), read_holdings(&reads, id))?;
-                let Some(customer) = customer else {
-                    return Ok(None);
-                };
-                (Arc::new(customer), held, read_at, ticket)
-            }
-        };
-        let standing = Arc::new(Standing::new(customer, held));
-        self.standings.put(ticket, standing.clone(), read_at);
-        Ok(Some(standing))
-    }
-
-    /// What this process cached of the customer was found stale (a checkout's write found its
-    /// profile or holdings moved on): forget it.
-    pub fn forget_standing(&self, id: CustomerId) {
-        self.customer_changed(id);
-    }
-
-    /// A change to the customer committed: what this process cached of it is stale.
-    pub(super) fn customer_changed(&self, id: CustomerId) {
-        self.standings.forget(id);
-    }
-
-    /// A change to what the customer holds committed: what this process cached of it is
-    /// stale, and so is what other replicas cached. They are told right after the commit (not
-    /// by a NOTIFY inside the transaction, see `cache/standings.rs`), by the announcer; if
-    /// that fails, what they cached is stale for at most `MAX_AGE` (checkout writes only at
-    /// the holdings version it planned on, so it never oversells on them).
-    pub(super) fn holdings_changed(&self, id: CustomerId) {
-        self.standings.holdings_announced(id, None);
-        self.announce_holdings(id, None);
-    }
-
-    /// As `holdings_changed`, for a write of this process that moved the customer's holdings
-    /// on from version `from` to `from + 1` (see `Standings::holdings_written`).
-    pub(super) fn holdings_written(
-        &self,
-        id: CustomerId,
-        from: i64,
-        next: impl FnOnce(&CustomerHoldings) -> CustomerHoldings,
-    ) {
-        self.standings.holdings_written(id, from, next);
-        self.announce_holdings(id, Some(from + 1));
-    }
-
-    fn announce_holdings(&self, id: CustomerId, version: Option<i64>) {
-        if let Some(announcer) = &self.announcer {
-            announcer.announce(id, version);
-        }
     }
 }
