@@ -9,6 +9,7 @@
 //! cargo bench --bench commerce -- --scenario import --import-rows 100000
 //! cargo bench --bench commerce -- --scenario subscribers --mux-subscribers 10000
 //! cargo bench --bench commerce -- --scenario fleet               # through HAProxy: 1, 3 replicas
+//! cargo bench --bench commerce -- --scenario fleet-subscribers --subscriber-inflate once
 //! cargo bench --bench commerce -- --scenario fullsize --fullsize-markets 240 --fullsize-rows 15000
 //! ```
 //!
@@ -38,6 +39,7 @@ use tonic::transport::Channel;
 mod catalog_size;
 mod checkout;
 mod fleet;
+mod fleet_subscribers;
 mod flow;
 mod fullsize;
 mod imports;
@@ -158,6 +160,12 @@ struct Args {
     mux_subscribers: usize,
     #[arg(long, default_value_t = 100)]
     mux_connections: usize,
+    /// Subscribers of the fleet-subscribers scenario, spread over its 3 replicas.
+    #[arg(long, default_value_t = 100_000)]
+    fleet_subscribers: usize,
+    /// HTTP/2 connections they multiplex over, spread evenly over the replicas.
+    #[arg(long, default_value_t = 300)]
+    fleet_connections: usize,
     /// Idle subscribers each on its own connection (0: skip).
     #[arg(long, default_value_t = 1_000)]
     own_subscribers: usize,
@@ -189,6 +197,9 @@ enum Scenario {
     /// Issue 19: the flow and catalog reads through HAProxy, 1 and 3 replicas on PostgreSQL
     /// (not part of `all`: it needs haproxy).
     Fleet,
+    /// Issue 19: 100,000 change-stream subscribers over 3 replicas on PostgreSQL, a repriced
+    /// month published on one (not part of `all`: minutes, and gigabytes of memory).
+    FleetSubscribers,
     /// Issue 21: the full-size month (generated): import, diff, publish, serve, reads. Not
     /// part of `all` (minutes and gigabytes); ask for it by name.
     Fullsize,
@@ -284,6 +295,12 @@ async fn main() -> Result<()> {
     {
         eprintln!("!! fleet: {e:#}");
         report.failures.push(format!("fleet: {e:#}"));
+    }
+    if args.scenario.contains(&Scenario::FleetSubscribers)
+        && let Err(e) = fleet_subscribers::fleet_subscribers(&bin, &args).await
+    {
+        eprintln!("!! fleet subscribers: {e:#}");
+        report.failures.push(format!("fleet subscribers: {e:#}"));
     }
     if args.scenario.contains(&Scenario::Fullsize) {
         let (_keep, dir) = catalog_size::month_dir(&args)?;

@@ -21,6 +21,9 @@ use crate::{
     bench_settings, sales_agent,
 };
 
+/// How long the subscriptions may take at most.
+const SUBSCRIBE_LIMIT: Duration = Duration::from_secs(120);
+
 #[derive(Debug, Clone)]
 pub(crate) struct SubscriberResult {
     pub(crate) label: &'static str,
@@ -38,6 +41,34 @@ pub(crate) struct SubscriberResult {
     pub(crate) max_ms: f64,
     pub(crate) publish_ms: f64,
     pub(crate) errors: u64,
+}
+
+/// The catalog admin's clients on `addr`, once the repriced next month is imported there (the
+/// subscribers then measure publishing only).
+pub(crate) async fn import_repriced(addr: std::net::SocketAddr, args: &Args) -> Result<Api> {
+    let admin_token = bearer(SECRET, None, Role::CatalogAdmin)?;
+    let mut admin = Api::new(
+        connect(addr, Some(Duration::from_secs(120))).await?,
+        admin_token,
+    );
+    let month_dir = tempfile::tempdir()?;
+    let (matrix, lists) = repriced_month(month_dir.path(), args.repriced)?;
+    let imported = admin
+        .admin
+        .import_month(pb::ImportMonthRequest {
+            request_id: rid(),
+            month: NEXT_MONTH.into(),
+            offer_matrix_path: matrix.display().to_string(),
+            price_list_paths: lists.iter().map(|l| l.display().to_string()).collect(),
+        })
+        .await
+        .context("ImportMonth")?
+        .into_inner();
+    eprintln!(
+        "  imported {NEXT_MONTH} on {addr}: {} availabilities, {} prices",
+        imported.availabilities, imported.prices
+    );
+    Ok(admin)
 }
 
 pub(crate) async fn subscribers(
@@ -58,29 +89,7 @@ pub(crate) async fn subscribers(
     let db = Database::fresh(args.subscriber_backend, &args.postgres)?;
     let mut server = Server::start(bin, &db.url, SECRET, &bench_settings()).await?;
     let agent = sales_agent()?;
-    let admin_token = bearer(SECRET, None, Role::CatalogAdmin)?;
-    let mut admin = Api::new(
-        connect(server.addr, Some(Duration::from_secs(120))).await?,
-        admin_token,
-    );
-    // The month to publish is imported first: the subscribers then measure publishing only.
-    let month_dir = tempfile::tempdir()?;
-    let (matrix, lists) = repriced_month(month_dir.path(), args.repriced)?;
-    let imported = admin
-        .admin
-        .import_month(pb::ImportMonthRequest {
-            request_id: rid(),
-            month: NEXT_MONTH.into(),
-            offer_matrix_path: matrix.display().to_string(),
-            price_list_paths: lists.iter().map(|l| l.display().to_string()).collect(),
-        })
-        .await
-        .context("ImportMonth")?
-        .into_inner();
-    eprintln!(
-        "  imported {NEXT_MONTH}: {} availabilities, {} prices",
-        imported.availabilities, imported.prices
-    );
+    let mut admin = import_repriced(server.addr, args).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_before_kib = server.status_kib("VmRSS")?;
 
@@ -124,7 +133,7 @@ pub(crate) async fn subscribers(
     let mut rss_half_kib = None;
     for i in 0..n {
         if i == half && half > 0 {
-            wait_subscribed(&ready, &errors, half).await?;
+            wait_subscribed(&ready, &errors, half, SUBSCRIBE_LIMIT).await?;
             tokio::time::sleep(Duration::from_secs(3)).await;
             rss_half_kib = Some(server.status_kib("VmRSS")?);
         }
@@ -194,7 +203,7 @@ pub(crate) async fn subscribers(
         }));
     }
     drop(tx);
-    wait_subscribed(&ready, &errors, n).await?;
+    wait_subscribed(&ready, &errors, n, SUBSCRIBE_LIMIT).await?;
     let subscribed = ready.load(Ordering::Relaxed);
     // Idle for a while, then the memory they hold.
     tokio::time::sleep(Duration::from_secs(3)).await;

@@ -174,13 +174,18 @@ fn inflated_top(message: &[u8], once: bool) -> Result<Option<u64>, String> {
     Ok(top)
 }
 
-/// Waits until `n` subscribers got their response headers (or failed), for at most 120 s.
-pub(crate) async fn wait_subscribed(ready: &AtomicU64, errors: &AtomicU64, n: usize) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(120);
+/// Waits until `n` subscribers got their response headers (or failed), for at most `within`.
+pub(crate) async fn wait_subscribed(
+    ready: &AtomicU64,
+    errors: &AtomicU64,
+    n: usize,
+    within: Duration,
+) -> Result<()> {
+    let deadline = Instant::now() + within;
     while (ready.load(Ordering::Relaxed) + errors.load(Ordering::Relaxed)) < n as u64 {
         if Instant::now() > deadline {
             bail!(
-                "only {} of {n} subscribed within 120 s",
+                "only {} of {n} subscribed within {within:?}",
                 ready.load(Ordering::Relaxed)
             );
         }
