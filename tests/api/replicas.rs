@@ -118,7 +118,7 @@ async fn codes(app: &TestApp, customer_id: &str, item: &pb::Availability) -> Vec
         .into_inner()
         .problems
         .into_iter()
-        .map(|p| p.code)
+        .map(|p| common::code(&p).to_owned())
         .collect()
 }
 

@@ -262,7 +262,7 @@ on_both_backends!(
         let overflow = cart
             .problems
             .iter()
-            .find(|p| p.code == "TOTAL_OUT_OF_RANGE")
+            .find(|p| crate::common::code(p) == "TOTAL_OUT_OF_RANGE")
             .unwrap_or_else(|| panic!("no TOTAL_OUT_OF_RANGE in {:?}", cart.problems));
         assert_eq!(overflow.field, "totals");
         assert!(overflow.message.contains("USD"), "{}", overflow.message);
