@@ -83,8 +83,8 @@ protoc -Iproto \
   "${PROTOS[@]}"
 
 # Replace the outputs whole, so a removed proto leaves no stale file behind. Hand-written code
-# beside them stays: clients/python/csp/commerce/__init__.py (connect()) and the Go package's
-# non-generated files (commercev1/dial.go).
+# beside them stays: clients/python/csp/commerce/__init__.py (connect()) and money.py, and the Go
+# package's non-generated files (commercev1/dial.go, money.go).
 replace() { # from to
   rm -rf "$2"
   mkdir -p "$(dirname "$2")"

@@ -301,7 +301,9 @@ func (BillingCycle) EnumDescriptor() ([]byte, []int) {
 // stable: clients switch on them. The same code, without the `PROBLEM_CODE_` prefix, is the
 // string in google.rpc ErrorInfo.reason and PreconditionFailure violation types (for logs).
 // A client meeting a value it does not know (a newer server) treats it as UNSPECIFIED: the
-// problem's `message` still says what is wrong.
+// problem's `message` still says what is wrong. The refusals of the catalog admin's and the
+// operator's calls (importing, publishing, vetting) are not purchase problems: they keep their
+// own ErrorInfo reasons.
 type ProblemCode int32
 
 const (
@@ -310,13 +312,15 @@ const (
 	ProblemCode_PROBLEM_CODE_COUNTRY_NOT_SOLD_TO_PARTNER ProblemCode = 1
 	// The SKU is not sold in the customer's tenant country.
 	ProblemCode_PROBLEM_CODE_COUNTRY_NOT_SOLD_TO_CUSTOMER ProblemCode = 2
-	// The availability is another country's than the customer's (`suggested_item` names the right one when there is one).
+	// The availability is another country's than the customer's (`suggested_item` names the
+	// right one when there is one).
 	ProblemCode_PROBLEM_CODE_AVAILABILITY_COUNTRY_MISMATCH ProblemCode = 3
 	// The customer's approved qualifications do not open the availability's segment.
 	ProblemCode_PROBLEM_CODE_SEGMENT_NOT_ALLOWED ProblemCode = 4
 	// A government (GCC) offer needs a GCC-qualified partner.
 	ProblemCode_PROBLEM_CODE_GCC_PARTNER_REQUIRED ProblemCode = 5
-	// An add-on without an active base subscription or base line (`prerequisites` lists the bases).
+	// An add-on without an active base subscription or base line (`prerequisites` lists the
+	// bases).
 	ProblemCode_PROBLEM_CODE_ADDON_BASE_MISSING ProblemCode = 6
 	// An add-on's seats would exceed its base's.
 	ProblemCode_PROBLEM_CODE_ADDON_QUANTITY_EXCEEDS_BASE ProblemCode = 7

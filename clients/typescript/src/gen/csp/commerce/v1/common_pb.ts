@@ -316,7 +316,9 @@ export const BillingCycleSchema: GenEnum<BillingCycle> = /*@__PURE__*/
  * stable: clients switch on them. The same code, without the `PROBLEM_CODE_` prefix, is the
  * string in google.rpc ErrorInfo.reason and PreconditionFailure violation types (for logs).
  * A client meeting a value it does not know (a newer server) treats it as UNSPECIFIED: the
- * problem's `message` still says what is wrong.
+ * problem's `message` still says what is wrong. The refusals of the catalog admin's and the
+ * operator's calls (importing, publishing, vetting) are not purchase problems: they keep their
+ * own ErrorInfo reasons.
  *
  * @generated from enum csp.commerce.v1.ProblemCode
  */
@@ -341,7 +343,8 @@ export enum ProblemCode {
   COUNTRY_NOT_SOLD_TO_CUSTOMER = 2,
 
   /**
-   * The availability is another country's than the customer's (`suggested_item` names the right one when there is one).
+   * The availability is another country's than the customer's (`suggested_item` names the
+   * right one when there is one).
    *
    * @generated from enum value: PROBLEM_CODE_AVAILABILITY_COUNTRY_MISMATCH = 3;
    */
@@ -362,7 +365,8 @@ export enum ProblemCode {
   GCC_PARTNER_REQUIRED = 5,
 
   /**
-   * An add-on without an active base subscription or base line (`prerequisites` lists the bases).
+   * An add-on without an active base subscription or base line (`prerequisites` lists the
+   * bases).
    *
    * @generated from enum value: PROBLEM_CODE_ADDON_BASE_MISSING = 6;
    */
