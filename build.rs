@@ -7,6 +7,10 @@
 
 use std::path::PathBuf;
 
+/// Vendored from googleapis: the amounts of the contract, generated on their own (the passes
+/// below refer to them as `crate::grpc::google_type`).
+const GOOGLE_TYPE: &str = "proto/google/type/money.proto";
+
 const PROTOS: &[&str] = &[
     "proto/csp/commerce/v1/common.proto",
     "proto/csp/commerce/v1/catalog.proto",
@@ -36,8 +40,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
 
     tonic_prost_build::configure()
+        .build_server(false)
+        .build_client(false)
+        .compile_with_config(config()?, &[PathBuf::from(GOOGLE_TYPE)], &includes)?;
+
+    tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("csp_commerce_descriptor.bin"))
         .build_server(false)
+        .extern_path(".google.type", "crate::grpc::google_type")
         .compile_with_config(config()?, &protos, &includes)?;
 
     let servers = out_dir.join("servers");
@@ -48,7 +58,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // RPCs whose feature has not landed answer UNIMPLEMENTED without hand-written stubs.
         .generate_default_stubs(true)
         .codec_path("crate::grpc::codec::Codec")
-        .extern_path(".csp.commerce.v1", "crate::grpc::pb");
+        .extern_path(".csp.commerce.v1", "crate::grpc::pb")
+        .extern_path(".google.type", "crate::grpc::google_type");
     for answer in WIRE_ANSWERS {
         builder = builder.extern_path(
             format!(".csp.commerce.v1.{answer}"),
@@ -58,6 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     builder.compile_with_config(config()?, &protos, &includes)?;
 
     println!("cargo:rerun-if-changed=proto");
+    println!("cargo:rerun-if-changed={GOOGLE_TYPE}");
     for proto in PROTOS {
         println!("cargo:rerun-if-changed={proto}");
     }

@@ -33,10 +33,13 @@ export LC_ALL=C
 protoc() { "$PY" -m grpc_tools.protoc "$@"; }
 
 # Every proto of the contract, in a stable order, as paths relative to proto/.
-mapfile -t PROTOS < <(cd proto && find . -name '*.proto' -printf '%P\n' | sort)
-((${#PROTOS[@]} > 0)) || die "no .proto files under proto/"
-# Not in proto/: vendored for the TypeScript client (see clients/third_party/README.md).
-THIRD_PARTY=(google/rpc/status.proto google/rpc/error_details.proto grpc/health/v1/health.proto)
+mapfile -t PROTOS < <(cd proto && find csp -name '*.proto' | sort)
+((${#PROTOS[@]} > 0)) || die "no .proto files under proto/csp"
+# Vendored for the TypeScript client alone (see clients/third_party/README.md): Python and Go
+# take these from their registries (googleapis-common-protos, grpcio-health-checking; Debian's
+# genproto and grpc-go). google/type/money.proto is in proto/ (the server compiles it too).
+THIRD_PARTY=(google/rpc/status.proto google/rpc/error_details.proto grpc/health/v1/health.proto
+  google/type/money.proto)
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -80,8 +83,8 @@ protoc -Iproto \
   "${PROTOS[@]}"
 
 # Replace the outputs whole, so a removed proto leaves no stale file behind. Hand-written code
-# beside them stays: clients/python/csp/commerce/__init__.py (connect()) and the Go package's
-# non-generated files (commercev1/dial.go).
+# beside them stays: clients/python/csp/commerce/__init__.py (connect()) and money.py, and the Go
+# package's non-generated files (commercev1/dial.go, money.go).
 replace() { # from to
   rm -rf "$2"
   mkdir -p "$(dirname "$2")"

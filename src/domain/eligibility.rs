@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::catalog::{BillingCycle, Catalog, Item, Segment, Term};
 use super::customer::{Customer, Partner, Role, VettingStatus};
-use super::ids::{ProductId, SkuId};
+use super::ids::{CatalogItemId, ProductId, SkuId};
 
 /// Stable reason codes. Clients switch on these; never rename one.
 pub mod code {
@@ -28,15 +28,40 @@ pub mod code {
     pub const ROLE_CANNOT_PURCHASE: &str = "ROLE_CANNOT_PURCHASE";
     pub const TERM_NOT_OFFERED: &str = "TERM_NOT_OFFERED";
     pub const BILLING_CYCLE_NOT_OFFERED: &str = "BILLING_CYCLE_NOT_OFFERED";
+
+    /// Every code above (the wire's ProblemCode has each).
+    pub const ALL: &[&str] = &[
+        COUNTRY_NOT_SOLD_TO_PARTNER,
+        COUNTRY_NOT_SOLD_TO_CUSTOMER,
+        AVAILABILITY_COUNTRY_MISMATCH,
+        SEGMENT_NOT_ALLOWED,
+        GCC_PARTNER_REQUIRED,
+        ADDON_BASE_MISSING,
+        ADDON_QUANTITY_EXCEEDS_BASE,
+        NOT_IN_CURRENT_PRICE_LIST,
+        END_OF_SALE,
+        AGREEMENT_NOT_ACCEPTED,
+        QUANTITY_BELOW_MINIMUM,
+        QUANTITY_ABOVE_MAXIMUM,
+        SEAT_LIMIT_EXCEEDED,
+        TRIAL_LIMIT_REACHED,
+        ROLE_CANNOT_PURCHASE,
+        TERM_NOT_OFFERED,
+        BILLING_CYCLE_NOT_OFFERED,
+    ];
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Problem {
     pub code: &'static str,
     pub message: String,
     /// The request field the problem is about, or empty.
     pub field: &'static str,
     pub figures: Vec<(&'static str, String)>,
+    /// ADDON_BASE_MISSING: the SKUs one of which would be a base.
+    pub prerequisites: Vec<(ProductId, SkuId)>,
+    /// AVAILABILITY_COUNTRY_MISMATCH: the item to buy instead, when there is one.
+    pub suggested: Option<CatalogItemId>,
 }
 
 impl Problem {
@@ -45,12 +70,17 @@ impl Problem {
             code,
             message,
             field,
-            figures: Vec::new(),
+            ..Self::default()
         }
     }
 
     fn figure(mut self, name: &'static str, value: impl ToString) -> Self {
         self.figures.push((name, value.to_string()));
+        self
+    }
+
+    fn with_prerequisites(mut self, skus: &[(ProductId, SkuId)]) -> Self {
+        self.prerequisites = skus.to_vec();
         self
     }
 }
@@ -369,6 +399,7 @@ pub fn offer_problems(buyer: &Buyer<'_>, item: &Item<'_>) -> Vec<Problem> {
             availability.segment,
         ) {
             problem = problem.figure("suggested_catalog_item_id", right.catalog_item_id());
+            problem.suggested = Some(right.catalog_item_id());
         }
         problems.push(problem);
     }
@@ -442,7 +473,8 @@ pub fn offer_problems(buyer: &Buyer<'_>, item: &Item<'_>) -> Vec<Problem> {
                 "this add-on needs an active subscription of one of its base SKUs (or a base line in the same cart)"
                     .into(),
             )
-            .figure("prerequisites", bases),
+            .figure("prerequisites", bases)
+            .with_prerequisites(&sku.prerequisites),
         );
     }
 

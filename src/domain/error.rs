@@ -137,6 +137,9 @@ pub enum DomainError {
     Aborted {
         reason: &'static str,
         message: String,
+        /// ETAG_MISMATCH: the resource's etag now, when known (sent in ErrorInfo metadata, so
+        /// a client may retry without a read).
+        current_etag: Option<String>,
     },
     #[error("permission denied ({reason}): {message}")]
     PermissionDenied {
@@ -202,6 +205,7 @@ impl DomainError {
         Self::Aborted {
             reason: ETAG_MISMATCH,
             message: format!("the {resource} changed{how}: {advice}"),
+            current_etag: current.map(str::to_owned),
         }
     }
 

@@ -10,6 +10,21 @@ use super::error::Precondition;
 use super::ids::{CartId, CatalogItemId, CustomerId, OrderId, ProductId, SubscriptionId};
 use super::money::Money;
 
+/// Why a checkout or a cancellation is refused (PreconditionFailure). Stable, like the
+/// eligibility codes.
+pub mod order_code {
+    pub const MIXED_CURRENCIES: &str = "MIXED_CURRENCIES";
+    pub const ORDER_ALREADY_CANCELLED: &str = "ORDER_ALREADY_CANCELLED";
+    pub const CANCELLATION_WINDOW_CLOSED: &str = "CANCELLATION_WINDOW_CLOSED";
+
+    /// Every code above (the wire's ProblemCode has each).
+    pub const ALL: &[&str] = &[
+        MIXED_CURRENCIES,
+        ORDER_ALREADY_CANCELLED,
+        CANCELLATION_WINDOW_CLOSED,
+    ];
+}
+
 /// License-based subscriptions can be cancelled this long after purchase.
 pub const LICENSE_CANCEL_WINDOW: Duration = Duration::days(7);
 /// Perpetual software can be returned this long after purchase.
@@ -192,7 +207,7 @@ impl Order {
             return Err(DomainError::FailedPrecondition {
                 message: "the order is already cancelled".into(),
                 violations: vec![Precondition {
-                    code: "ORDER_ALREADY_CANCELLED".into(),
+                    code: order_code::ORDER_ALREADY_CANCELLED.into(),
                     subject: format!("orders/{}", self.id),
                     description: "an order is cancelled once".into(),
                 }],
@@ -206,7 +221,7 @@ impl Order {
                     deadline.to_rfc3339()
                 ),
                 violations: vec![Precondition {
-                    code: "CANCELLATION_WINDOW_CLOSED".into(),
+                    code: order_code::CANCELLATION_WINDOW_CLOSED.into(),
                     subject: format!("orders/{}", self.id),
                     description: format!(
                         "cancellation was possible until {}",
@@ -258,7 +273,7 @@ fn mixed_currencies(cart: CartId) -> DomainError {
     DomainError::FailedPrecondition {
         message: "the cart mixes currencies or its total overflows".into(),
         violations: vec![Precondition {
-            code: "MIXED_CURRENCIES".into(),
+            code: order_code::MIXED_CURRENCIES.into(),
             subject: format!("carts/{cart}"),
             description: "every line of an order is priced in one currency".into(),
         }],

@@ -200,10 +200,21 @@ impl From<DomainError> for Status {
                     details,
                 )
             }
-            DomainError::Aborted { reason, message } => Status::with_error_details(
+            DomainError::Aborted {
+                reason,
+                message,
+                current_etag,
+            } => Status::with_error_details(
                 Code::Aborted,
                 clip(message, MAX_MESSAGE_BYTES),
-                ErrorDetails::with_error_info(reason, ERROR_DOMAIN, []),
+                ErrorDetails::with_error_info(
+                    reason,
+                    ERROR_DOMAIN,
+                    current_etag
+                        .map(|etag| ("current_etag".to_owned(), clip(etag, MAX_FIELD_BYTES)))
+                        .into_iter()
+                        .collect::<std::collections::HashMap<_, _>>(),
+                ),
             ),
             DomainError::PermissionDenied { reason, message } => Status::with_error_details(
                 Code::PermissionDenied,

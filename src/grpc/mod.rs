@@ -31,9 +31,18 @@ use crate::domain::DomainError;
 use crate::domain::customer::{Caller, Role};
 use quota::{FailedAuth, Quotas};
 
+/// `google.type` (google.type.Money), vendored in `proto/google/type/`.
+pub mod google_type {
+    #![allow(clippy::all, clippy::pedantic, missing_docs)]
+    // prost names the file after the module path, keyword escaped.
+    include!(concat!(env!("OUT_DIR"), "/google.r#type.rs"));
+}
+
 pub mod pb {
     #![allow(clippy::all, clippy::pedantic, missing_docs)]
     tonic::include_proto!("csp.commerce.v1");
+    /// google.type.Money: every amount of the contract.
+    pub use super::google_type::Money;
     // The servers, from the second pass of build.rs (messages are the ones above, but for the
     // answers of `super::wire`).
     include!(concat!(env!("OUT_DIR"), "/servers/csp.commerce.v1.rs"));

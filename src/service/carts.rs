@@ -373,6 +373,7 @@ impl CartService {
         }
         Err(DomainError::Aborted {
             reason: "CONCURRENT_UPDATE",
+            current_etag: None,
             message: "the customer kept changing during checkout: retry".into(),
         })
     }

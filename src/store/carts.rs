@@ -187,6 +187,7 @@ pub(super) fn claim_statement(
 fn concurrent_change() -> DomainError {
     DomainError::Aborted {
         reason: "CONCURRENT_UPDATE",
+        current_etag: None,
         message:
             "the cart changed while this request ran: read it again and retry with its new etag"
                 .into(),

@@ -163,7 +163,7 @@ async fn fabrikam_subscriptions(
 }
 
 fn codes(problems: &[pb::PurchaseProblem]) -> Vec<&str> {
-    problems.iter().map(|p| p.code.as_str()).collect()
+    problems.iter().map(common::code).collect()
 }
 
 on_both_backends!(
@@ -183,8 +183,8 @@ on_both_backends!(
             assert!(l.problems.is_empty(), "{:?}", l.problems);
         }
         // 327.60 and 217.20 USD a year each, times 10.
-        assert_eq!(cart.lines[0].unit_price.as_ref().unwrap().units, 327);
-        assert_eq!(cart.lines[0].extended_price.as_ref().unwrap().units, 3276);
+        assert_eq!(cart.lines[0].unit_term_price.as_ref().unwrap().units, 327);
+        assert_eq!(cart.lines[0].term_price.as_ref().unwrap().units, 3276);
         assert_eq!(cart.totals.len(), 1);
         assert_eq!(cart.totals[0].currency_code, "USD");
         assert_eq!((cart.totals[0].units, cart.totals[0].nanos), (5448, 0));
@@ -235,7 +235,7 @@ on_both_backends!(
         checkout(app, &first).await.unwrap();
         let second = new_cart(app, "us-fabrikam", vec![annual(&e3, 60)]).await;
         let problem = &second.lines[0].problems[0];
-        assert_eq!(problem.code, "SEAT_LIMIT_EXCEEDED");
+        assert_eq!(problem.code(), pb::ProblemCode::SeatLimitExceeded);
         assert_eq!(problem.figures["seats_available"], "50");
         assert_eq!(problem.figures["seat_limit"], "300");
         assert_eq!(

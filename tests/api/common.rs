@@ -497,6 +497,11 @@ pub fn details(status: &tonic::Status) -> tonic_types::ErrorDetails {
         .expect("google.rpc details decode")
 }
 
+/// A problem's code as the domain names it (and ErrorInfo.reason carries it).
+pub fn code(problem: &pb::PurchaseProblem) -> &'static str {
+    csp_commerce::grpc::convert::problem_code_str(problem.code()).unwrap_or("UNSPECIFIED")
+}
+
 /// The ErrorInfo reason of a failed call (every error carries one).
 pub fn reason(status: &tonic::Status) -> String {
     details(status)

@@ -166,7 +166,11 @@ impl Ask {
 }
 
 fn codes(response: &pb::CheckPurchasabilityResponse) -> Vec<String> {
-    response.problems.iter().map(|p| p.code.clone()).collect()
+    response
+        .problems
+        .iter()
+        .map(|p| common::code(p).to_owned())
+        .collect()
 }
 
 fn problem<'a>(
@@ -176,7 +180,7 @@ fn problem<'a>(
     response
         .problems
         .iter()
-        .find(|p| p.code == code)
+        .find(|p| common::code(p) == code)
         .unwrap_or_else(|| panic!("no {code} in {response:?}"))
 }
 
@@ -206,9 +210,9 @@ fn assert_purchasable(response: &pb::CheckPurchasabilityResponse, a: &pb::Availa
         .iter()
         .find(|t| t.term == ask.term && t.billing_cycle == ask.cycle)
         .expect("the asked term is offered");
-    let unit = response.unit_price.as_ref().expect("unit price");
-    let extended = response.extended_price.as_ref().expect("extended price");
-    assert_eq!(Some(unit), term.unit_price.as_ref());
+    let unit = response.unit_term_price.as_ref().expect("unit price");
+    let extended = response.term_price.as_ref().expect("extended price");
+    assert_eq!(Some(unit), term.term_price.as_ref());
     assert_eq!(unit.currency_code, a.currency_code);
     assert_eq!(extended.currency_code, a.currency_code);
     assert_eq!(nanos(extended), nanos(unit) * i128::from(ask.quantity));
@@ -315,7 +319,7 @@ on_both_backends!(
             assert_eq!(p.field, "catalog_item_id");
             assert!(!p.message.is_empty());
             // Prices are still quoted for an offered term.
-            assert!(response.unit_price.is_some());
+            assert!(response.unit_term_price.is_some());
 
             // The US partner may sell the same item to its German customer.
             let mut expected: Vec<&str> = Vec::new();
@@ -808,8 +812,8 @@ on_both_backends!(
         assert_eq!(p.field, "quantity");
         // The price of what was asked is still quoted.
         assert_eq!(
-            nanos(response.extended_price.as_ref().unwrap()),
-            nanos(response.unit_price.as_ref().unwrap()) * 301
+            nanos(response.term_price.as_ref().unwrap()),
+            nanos(response.unit_term_price.as_ref().unwrap()) * 301
         );
 
         // A trial: exactly 25.
@@ -830,7 +834,7 @@ on_both_backends!(
         let ask = ask.quantity(25);
         let response = ask.send(app).await;
         assert_purchasable(&response, &trial, &ask);
-        assert_eq!(nanos(response.extended_price.as_ref().unwrap()), 0);
+        assert_eq!(nanos(response.term_price.as_ref().unwrap()), 0);
     }
 );
 
@@ -876,8 +880,8 @@ on_both_backends!(
         assert!(p.message.contains("helpdesk_agent"), "{p:?}");
         // The price is still shown.
         assert_eq!(
-            response.unit_price.as_ref(),
-            us.terms[0].unit_price.as_ref()
+            response.unit_term_price.as_ref(),
+            us.terms[0].term_price.as_ref()
         );
     }
 );
@@ -901,8 +905,8 @@ on_both_backends!(
         let p = problem(&response, "TERM_NOT_OFFERED");
         assert_eq!(p.field, "term");
         assert!(figure(p, "offered").contains("P1M/monthly"), "{p:?}");
-        assert!(response.unit_price.is_none());
-        assert!(response.extended_price.is_none());
+        assert!(response.unit_term_price.is_none());
+        assert!(response.term_price.is_none());
         // Perpetual (no term) is not offered for a subscription either.
         assert_eq!(
             Ask::new("us", "us-fabrikam", &us)
@@ -922,7 +926,7 @@ on_both_backends!(
         let p = problem(&response, "BILLING_CYCLE_NOT_OFFERED");
         assert_eq!(p.field, "billing_cycle");
         assert_eq!(figure(p, "offered"), "P1M/monthly");
-        assert!(response.unit_price.is_none());
+        assert!(response.unit_term_price.is_none());
 
         // Perpetual software: no term, billed once.
         let perpetual = availability(app, "DG7GMGF0DWBM", "0001", "US", COMMERCIAL).await;
@@ -969,7 +973,7 @@ on_both_backends!(
                 "BILLING_CYCLE_NOT_OFFERED",
             ]
         );
-        assert!(response.unit_price.is_none());
+        assert!(response.unit_term_price.is_none());
 
         // The Slovak partner, an add-on Slovakia does not list.
         let myanalytics = availability(app, "CFQ7TTC09MID", "0001", "DE", COMMERCIAL).await;

@@ -9,6 +9,7 @@ mod common;
 mod carts;
 mod catalog;
 mod changes;
+mod contract;
 mod crash;
 mod customers;
 mod drain;

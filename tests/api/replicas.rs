@@ -138,7 +138,7 @@ async fn codes_of(
         .into_inner()
         .problems
         .into_iter()
-        .map(|p| p.code)
+        .map(|p| common::code(&p).to_owned())
         .collect()
 }
 

@@ -62,7 +62,7 @@ async fn problems(
 }
 
 fn codes(problems: &[pb::PurchaseProblem]) -> Vec<&str> {
-    problems.iter().map(|p| p.code.as_str()).collect()
+    problems.iter().map(common::code).collect()
 }
 
 async fn submit(
@@ -545,7 +545,7 @@ async fn cart_codes_become(app: &TestApp, cart_id: &str, expected: &[&str]) -> V
         let codes: Vec<String> = cart.lines[0]
             .problems
             .iter()
-            .map(|p| p.code.clone())
+            .map(|p| common::code(p).to_owned())
             .collect();
         if codes == expected || Instant::now() > deadline {
             return codes;

@@ -42,12 +42,15 @@ func TestCartReviewCheckoutAndOrderHistory(t *testing.T) {
 		t.Fatalf("unexpected review %v", review)
 	}
 	line := review.Lines[0]
-	if line.UnitPrice.GetCurrencyCode() != "USD" || line.UnitPrice.GetUnits() <= 0 || len(review.Totals) != 1 {
+	if line.UnitTermPrice.GetCurrencyCode() != "USD" || line.UnitTermPrice.GetUnits() <= 0 || len(review.Totals) != 1 {
 		t.Fatalf("unexpected prices %v", review)
 	}
-	total := review.Totals[0]
-	if total.Units != line.ExtendedPrice.GetUnits() || total.Nanos != line.ExtendedPrice.GetNanos() {
-		t.Fatalf("total %v != line %v", total, line.ExtendedPrice)
+	// P1Y billed annually: one charge a year, the whole term.
+	total := commerce.MoneyString(review.Totals[0])
+	if total != commerce.MoneyString(line.TermPrice) || line.BillingPeriods != 1 ||
+		commerce.MoneyString(line.BillingPeriodCharge) != total ||
+		len(review.FirstChargeTotals) != 1 || commerce.MoneyString(review.FirstChargeTotals[0]) != total {
+		t.Fatalf("total %s, line %v", total, line)
 	}
 
 	checkout := &commerce.CheckoutRequest{RequestId: requestID(t), CartId: review.Id, Etag: review.Etag}
@@ -58,7 +61,7 @@ func TestCartReviewCheckoutAndOrderHistory(t *testing.T) {
 	order := ordered.Order
 	if !strings.HasPrefix(order.OrderNumber, "ORD-") || order.CartId != review.Id ||
 		(order.Status != commerce.OrderStatus_ORDER_STATUS_PENDING && order.Status != commerce.OrderStatus_ORDER_STATUS_COMPLETED) ||
-		order.Total.GetUnits() != total.Units || order.Total.GetNanos() != total.Nanos ||
+		commerce.MoneyString(order.Total) != total || commerce.MoneyString(order.FirstChargeTotal) != total ||
 		order.Lines[0].SubscriptionId == "" {
 		t.Fatalf("unexpected order %v", order)
 	}

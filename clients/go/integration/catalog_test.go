@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"math/big"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -94,7 +95,7 @@ func TestCheckPurchasabilitySaysWhyNot(t *testing.T) {
 	}
 	found := false
 	for _, p := range refused.Problems {
-		found = found || p.Code == "SEGMENT_NOT_ALLOWED"
+		found = found || p.Code == commerce.ProblemCode_PROBLEM_CODE_SEGMENT_NOT_ALLOWED
 		if p.Message == "" {
 			t.Fatalf("problem %s without a message", p.Code)
 		}
@@ -109,8 +110,13 @@ func TestCheckPurchasabilitySaysWhyNot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !allowed.Purchasable || allowed.ExtendedPrice.GetCurrencyCode() != "USD" || allowed.ExtendedPrice.GetUnits() <= 0 {
+	if !allowed.Purchasable || allowed.TermPrice.GetCurrencyCode() != "USD" || allowed.TermPrice.GetUnits() <= 0 {
 		t.Fatalf("expected purchasable and priced: %v", allowed)
+	}
+	// Five units for the whole term, exactly.
+	five := new(big.Rat).Mul(big.NewRat(5, 1), commerce.MoneyRat(allowed.UnitTermPrice))
+	if commerce.MoneyRat(allowed.TermPrice).Cmp(five) != 0 || allowed.BillingPeriods != 1 {
+		t.Fatalf("term price %s for 5 at %s", commerce.MoneyString(allowed.TermPrice), commerce.MoneyString(allowed.UnitTermPrice))
 	}
 }
 

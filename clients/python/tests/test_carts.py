@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from csp.commerce.money import to_decimal
 from csp.commerce.v1 import cart_pb2, common_pb2, order_pb2
 from support import catalog_item, new_customer, request_id
 
@@ -35,10 +36,12 @@ def test_cart_review_checkout_and_order_history(catalog, customers, carts, order
     assert not review.problems
     assert len(review.lines) == 1 and not review.lines[0].problems, review.lines
     line = review.lines[0]
-    assert line.unit_price.currency_code == "USD" and line.unit_price.units > 0
-    assert len(review.totals) == 1
-    total = review.totals[0]
-    assert (total.units, total.nanos) == (line.extended_price.units, line.extended_price.nanos)
+    assert line.unit_term_price.currency_code == "USD" and line.unit_term_price.units > 0
+    assert to_decimal(line.term_price) == 5 * to_decimal(line.unit_term_price)
+    # P1Y billed annually: one charge a year, the whole term.
+    assert line.billing_periods == 1 and line.billing_period_charge == line.term_price
+    assert list(review.totals) == [line.term_price]
+    assert list(review.first_charge_totals) == [line.billing_period_charge]
 
     checkout = cart_pb2.CheckoutRequest(
         request_id=request_id(), cart_id=review.id, etag=review.etag
@@ -47,7 +50,9 @@ def test_cart_review_checkout_and_order_history(catalog, customers, carts, order
     assert order.order_number.startswith("ORD-")
     assert order.status in (order_pb2.ORDER_STATUS_PENDING, order_pb2.ORDER_STATUS_COMPLETED)
     assert order.cart_id == cart.id
-    assert (order.total.units, order.total.nanos) == (total.units, total.nanos)
+    assert order.total == review.totals[0]
+    assert order.first_charge_total == review.first_charge_totals[0]
+    assert order.lines[0].term_price == line.term_price
     assert order.lines[0].subscription_id
 
     # Checkout is idempotent: the same request id returns the same order.

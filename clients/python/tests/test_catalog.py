@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from csp.commerce.money import to_decimal
 from csp.commerce.v1 import catalog_pb2, common_pb2
 from support import US_FABRIKAM, US_NORTHWIND_FOUNDATION, catalog_item
 
@@ -65,15 +66,18 @@ def test_check_purchasability_says_why_not(catalog, auth):
     reply = catalog.CheckPurchasability(request, metadata=auth)
     assert not reply.purchasable
     codes = [p.code for p in reply.problems]
-    assert "SEGMENT_NOT_ALLOWED" in codes, reply
+    assert common_pb2.PROBLEM_CODE_SEGMENT_NOT_ALLOWED in codes, reply
     assert all(p.message for p in reply.problems)
 
     # The same item for an approved nonprofit is fine, and priced.
     request.customer_id = US_NORTHWIND_FOUNDATION
     reply = catalog.CheckPurchasability(request, metadata=auth)
     assert reply.purchasable, reply.problems
-    assert reply.extended_price.currency_code == "USD"
-    assert reply.extended_price.units > 0
+    assert reply.term_price.currency_code == "USD"
+    assert to_decimal(reply.term_price) == 5 * to_decimal(reply.unit_term_price) > 0
+    # P1Y billed annually: one charge, the whole term.
+    assert reply.billing_periods == 1
+    assert reply.billing_period_charge == reply.term_price
 
 
 def test_a_call_without_a_token_is_unauthenticated(catalog):

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
-import { BillingCycle, CartStatus, OrderStatus, TermDuration } from "@csp-commerce/client";
+import { BillingCycle, CartStatus, formatMoney, OrderStatus, TermDuration } from "@csp-commerce/client";
 
 import { requestId, startServer, type TestServer } from "./server.js";
 import { catalogItem, newCustomer } from "./support.js";
@@ -37,18 +37,23 @@ describe("carts", () => {
     assert.equal(review.lines.length, 1);
     const line = review.lines[0];
     assert.deepEqual(line.problems, []);
-    assert.equal(line.unitPrice?.currencyCode, "USD");
-    assert.ok((line.unitPrice?.units ?? 0n) > 0n);
+    assert.equal(line.unitTermPrice?.currencyCode, "USD");
+    assert.ok((line.unitTermPrice?.units ?? 0n) > 0n);
+    // P1Y billed annually: one charge a year, the whole term.
+    assert.equal(line.billingPeriods, 1);
+    assert.equal(formatMoney(line.billingPeriodCharge!), formatMoney(line.termPrice!));
     assert.equal(review.totals.length, 1);
-    const total = review.totals[0];
-    assert.deepEqual([total.units, total.nanos], [line.extendedPrice?.units, line.extendedPrice?.nanos]);
+    const total = formatMoney(review.totals[0]);
+    assert.equal(total, formatMoney(line.termPrice!));
+    assert.deepEqual(review.firstChargeTotals.map(formatMoney), [total]);
 
     const checkout = { requestId: requestId(), cartId: review.id, etag: review.etag };
     const order = (await carts.checkout(checkout)).order!;
     assert.match(order.orderNumber, /^ORD-/);
     assert.ok([OrderStatus.PENDING, OrderStatus.COMPLETED].includes(order.status));
     assert.equal(order.cartId, cart.id);
-    assert.deepEqual([order.total?.units, order.total?.nanos], [total.units, total.nanos]);
+    assert.equal(formatMoney(order.total!), total);
+    assert.equal(formatMoney(order.firstChargeTotal!), total);
     assert.ok(order.lines[0].subscriptionId);
 
     // Checkout is idempotent: the same requestId returns the same order.

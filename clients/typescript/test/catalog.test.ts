@@ -3,7 +3,16 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { BillingCycle, CatalogService, CatalogView, ProductType, Segment, TermDuration } from "@csp-commerce/client";
+import {
+  BillingCycle,
+  CatalogService,
+  CatalogView,
+  formatMoney,
+  ProblemCode,
+  ProductType,
+  Segment,
+  TermDuration,
+} from "@csp-commerce/client";
 
 import { startServer, type TestServer } from "./server.js";
 import { catalogItem, US_FABRIKAM, US_NORTHWIND_FOUNDATION } from "./support.js";
@@ -64,14 +73,17 @@ describe("catalog", () => {
     };
     const refused = await catalog.checkPurchasability(request);
     assert.equal(refused.purchasable, false);
-    assert.ok(refused.problems.map((p) => p.code).includes("SEGMENT_NOT_ALLOWED"), JSON.stringify(refused.problems));
+    assert.ok(refused.problems.map((p) => p.code).includes(ProblemCode.SEGMENT_NOT_ALLOWED), String(refused.problems.map((p) => p.code)));
     assert.ok(refused.problems.every((p) => p.message.length > 0));
 
     // The same item for an approved nonprofit is fine, and priced.
     const allowed = await catalog.checkPurchasability({ ...request, customerId: US_NORTHWIND_FOUNDATION });
     assert.equal(allowed.purchasable, true, JSON.stringify(allowed.problems));
-    assert.equal(allowed.extendedPrice?.currencyCode, "USD");
-    assert.ok((allowed.extendedPrice?.units ?? 0n) > 0n);
+    assert.equal(allowed.termPrice?.currencyCode, "USD");
+    assert.ok((allowed.termPrice?.units ?? 0n) > 0n);
+    // P1Y billed annually: one charge, the whole term.
+    assert.equal(allowed.billingPeriods, 1);
+    assert.equal(formatMoney(allowed.billingPeriodCharge!), formatMoney(allowed.termPrice!));
   });
 
   it("refuses a call without a token (UNAUTHENTICATED)", async () => {

@@ -28,6 +28,21 @@ pub mod cart_code {
     pub const CART_EMPTY: &str = "CART_EMPTY";
     /// A line's price or a currency's total does not fit an amount: never a wrong total.
     pub const TOTAL_OUT_OF_RANGE: &str = "TOTAL_OUT_OF_RANGE";
+    /// Refusals of a write or a checkout (PreconditionFailure), not review problems.
+    pub const CART_ORDERED: &str = "CART_ORDERED";
+    pub const CART_EXPIRED: &str = "CART_EXPIRED";
+
+    /// Every code above (the wire's ProblemCode has each).
+    pub const ALL: &[&str] = &[
+        DUPLICATE_SKU_IN_CART,
+        PROVISIONING_CONTEXT_MISSING,
+        ADDON_PARENT_INVALID,
+        PARENT_ON_NON_ADDON,
+        CART_EMPTY,
+        TOTAL_OUT_OF_RANGE,
+        CART_ORDERED,
+        CART_EXPIRED,
+    ];
 }
 
 text_enum!(CartStatus {
@@ -109,7 +124,7 @@ impl Cart {
             return Err(DomainError::FailedPrecondition {
                 message: "the cart was checked out and can no longer change".into(),
                 violations: vec![Precondition {
-                    code: "CART_ORDERED".into(),
+                    code: cart_code::CART_ORDERED.into(),
                     subject: format!("carts/{}", self.id),
                     description: "an ordered cart is read-only".into(),
                 }],
@@ -122,7 +137,7 @@ impl Cart {
                     self.expires_at.to_rfc3339()
                 ),
                 violations: vec![Precondition {
-                    code: "CART_EXPIRED".into(),
+                    code: cart_code::CART_EXPIRED.into(),
                     subject: format!("carts/{}", self.id),
                     description: format!(
                         "carts expire {} days after creation",

@@ -54,7 +54,7 @@ impl Review {
             .map(|p| Precondition {
                 code: p.code.to_owned(),
                 subject: format!("customers/{customer}"),
-                description: p.message.clone(),
+                description: with_figures(p),
             })
             .collect();
         for line in &self.lines {
@@ -62,7 +62,7 @@ impl Review {
                 out.push(Precondition {
                     code: p.code.to_owned(),
                     subject: format!("lines/{}", line.line.id),
-                    description: p.message.clone(),
+                    description: with_figures(p),
                 });
             }
         }
@@ -89,6 +89,22 @@ impl Review {
     }
 }
 
+/// A problem's message followed by its figures as the review shows them, e.g.
+/// `only 2 seats remain (seat_limit=300, seats_owned=298, seats_available=2)`: a refused
+/// checkout tells what the review told.
+fn with_figures(problem: &Problem) -> String {
+    if problem.figures.is_empty() {
+        return problem.message.clone();
+    }
+    let figures = problem
+        .figures
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("{} ({figures})", problem.message)
+}
+
 /// Problems that concern the whole cart rather than one line.
 const CART_LEVEL: &[&str] = &[code::AGREEMENT_NOT_ACCEPTED, code::ROLE_CANNOT_PURCHASE];
 
@@ -110,7 +126,7 @@ pub fn review(buyer: &Buyer<'_>, parents: &Parents, lines: &[CartLine]) -> Revie
             code: cart_code::CART_EMPTY,
             message: "the cart has no lines".into(),
             field: "lines",
-            figures: Vec::new(),
+            ..Problem::default()
         });
     }
     let mut reviewed = Vec::with_capacity(lines.len());
@@ -134,6 +150,7 @@ pub fn review(buyer: &Buyer<'_>, parents: &Parents, lines: &[CartLine]) -> Revie
                         "month",
                         catalog.month().map(|m| m.to_string()).unwrap_or_default(),
                     )],
+                    ..Problem::default()
                 }],
             });
             continue;
@@ -184,7 +201,7 @@ pub fn review(buyer: &Buyer<'_>, parents: &Parents, lines: &[CartLine]) -> Revie
                 code: cart_code::DUPLICATE_SKU_IN_CART,
                 message: "this SKU is already on another line of the cart: change that line's quantity instead".into(),
                 field: "catalog_item_id",
-                figures: Vec::new(),
+                ..Problem::default()
             });
         }
         let sku = item.sku.sku;
@@ -197,6 +214,7 @@ pub fn review(buyer: &Buyer<'_>, parents: &Parents, lines: &[CartLine]) -> Revie
                 message: "an Azure reservation needs a scope (single or shared) and an Azure subscription id".into(),
                 field: "provisioning_context",
                 figures: vec![("required", "scope,azure_subscription_id".into())],
+                ..Problem::default()
             });
         }
         if let Some(parent_id) = input.provisioning.parent_subscription {
@@ -205,7 +223,7 @@ pub fn review(buyer: &Buyer<'_>, parents: &Parents, lines: &[CartLine]) -> Revie
                     code: cart_code::PARENT_ON_NON_ADDON,
                     message: "only an add-on names a parent subscription".into(),
                     field: "provisioning_context.parent_subscription_id",
-                    figures: Vec::new(),
+                    ..Problem::default()
                 });
             } else {
                 let valid = parents.iter().any(|p| {
@@ -223,7 +241,7 @@ pub fn review(buyer: &Buyer<'_>, parents: &Parents, lines: &[CartLine]) -> Revie
                             "subscription {parent_id} is not an active subscription of this customer to one of the add-on's base SKUs"
                         ),
                         field: "provisioning_context.parent_subscription_id",
-                        figures: Vec::new(),
+                        ..Problem::default()
                     });
                 }
             }
@@ -281,6 +299,7 @@ fn out_of_range(currency: Currency, field: &'static str, what: &str) -> Problem 
         ),
         field,
         figures: vec![("currency", currency.code().to_owned())],
+        ..Problem::default()
     }
 }
 

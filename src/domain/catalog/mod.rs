@@ -3,14 +3,17 @@
 //!
 //! `items`: products, SKUs, availabilities and their prices, as imported and stored; `month`:
 //! the price-list month; `snapshot`: the indexed, immutable catalog and its queries;
-//! `filter`: what a listing asks for; `index`: the snapshot's listing indexes.
+//! `billing`: how a term's price is charged per billing period; `filter`: what a listing asks
+//! for; `index`: the snapshot's listing indexes.
 
+mod billing;
 mod filter;
 mod index;
 mod items;
 mod month;
 mod snapshot;
 
+pub use billing::{billing_period_charge, billing_periods, line_charge, totals_by_currency};
 pub use filter::CatalogFilter;
 pub use items::{Availability, CatalogData, Product, Sku, TermPrice};
 pub use month::Month;

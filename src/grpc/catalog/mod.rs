@@ -20,6 +20,7 @@ use super::pb;
 use super::pb::catalog_service_server::CatalogService;
 use super::wire::{self, EncodedCatalogs};
 use crate::domain::DomainError;
+use crate::domain::catalog::{billing_periods, line_charge};
 use crate::domain::error::Violations;
 use crate::domain::ids::{CatalogItemId, CustomerId, ProductId, SkuId};
 use crate::service::catalog::{CatalogService as Catalog, View};
@@ -264,8 +265,14 @@ impl CatalogService for CatalogApi {
         Ok(Response::new(pb::CheckPurchasabilityResponse {
             purchasable: verdict.problems.is_empty(),
             problems: verdict.problems.iter().map(convert::problem).collect(),
-            unit_price: verdict.unit_price.map(convert::money),
-            extended_price: verdict.extended_price.map(convert::money),
+            unit_term_price: verdict.unit_price.map(convert::money),
+            term_price: verdict.extended_price.map(convert::money),
+            billing_period_charge: verdict
+                .unit_price
+                .filter(|_| verdict.extended_price.is_some())
+                .and_then(|unit| line_charge(unit, quantity, term, cycle))
+                .map(convert::money),
+            billing_periods: convert::periods(billing_periods(term, cycle)),
         }))
     }
 

@@ -1,7 +1,10 @@
 //! Cart lines from the wire, carts to it.
 
-use super::{billing_cycle, billing_cycle_to_pb, money, pb, problem, term, term_to_pb, timestamp};
+use super::{
+    billing_cycle, billing_cycle_to_pb, money, pb, periods, problem, term, term_to_pb, timestamp,
+};
 use crate::domain::DomainError;
+use crate::domain::catalog::{billing_periods, line_charge, totals_by_currency};
 
 pub fn provisioning_to_pb(p: &crate::domain::cart::ProvisioningContext) -> pb::ProvisioningContext {
     pb::ProvisioningContext {
@@ -115,6 +118,18 @@ pub fn cart(c: &crate::service::carts::ReviewedCart) -> pb::Cart {
         CartStatus::Active if c.expired => pb::CartStatus::Expired,
         CartStatus::Active => pb::CartStatus::Active,
     };
+    // A line without a term price (or whose term price does not fit) has no charge either.
+    let charges: Vec<_> = c
+        .review
+        .lines
+        .iter()
+        .map(|l| {
+            let input = &l.line.input;
+            l.unit_price
+                .filter(|_| l.extended_price.is_some())
+                .and_then(|unit| line_charge(unit, input.quantity, input.term, input.billing_cycle))
+        })
+        .collect();
     pb::Cart {
         id: c.cart.id.to_string(),
         customer_id: c.cart.customer_id.to_string(),
@@ -123,7 +138,8 @@ pub fn cart(c: &crate::service::carts::ReviewedCart) -> pb::Cart {
             .review
             .lines
             .iter()
-            .map(|l| pb::CartLine {
+            .zip(&charges)
+            .map(|(l, charge)| pb::CartLine {
                 id: l.line.id.to_string(),
                 catalog_item_id: l.line.input.item.to_string(),
                 quantity: l.line.input.quantity,
@@ -132,12 +148,21 @@ pub fn cart(c: &crate::service::carts::ReviewedCart) -> pb::Cart {
                 provisioning_context: Some(provisioning_to_pb(&l.line.input.provisioning)),
                 product_title: l.product_title.clone(),
                 sku_title: l.sku_title.clone(),
-                unit_price: l.unit_price.map(money),
-                extended_price: l.extended_price.map(money),
+                unit_term_price: l.unit_price.map(money),
+                term_price: l.extended_price.map(money),
                 problems: l.problems.iter().map(problem).collect(),
+                billing_period_charge: charge.map(money),
+                billing_periods: periods(billing_periods(
+                    l.line.input.term,
+                    l.line.input.billing_cycle,
+                )),
             })
             .collect(),
         totals: c.review.totals.iter().copied().map(money).collect(),
+        first_charge_totals: totals_by_currency(charges.iter().flatten().copied())
+            .into_iter()
+            .map(money)
+            .collect(),
         create_time: Some(timestamp(c.cart.created_at)),
         expire_time: Some(timestamp(c.cart.expires_at)),
         etag: c.cart.etag(),

@@ -2,8 +2,11 @@
 
 use super::timestamp;
 use super::{billing_cycle_to_pb, billing_type, money, pb, product_type, segment, term_to_pb};
-use crate::domain::catalog::{Availability, Catalog, Product, SkuView, TermPrice};
+use crate::domain::catalog::{
+    Availability, Catalog, Product, SkuView, TermPrice, billing_period_charge, billing_periods,
+};
 use crate::domain::eligibility::Problem;
+use crate::domain::ids::{CatalogItemId, ProductId, SkuId};
 
 pub fn product(p: &Product, sku_count: usize) -> pb::Product {
     pb::Product {
@@ -31,14 +34,7 @@ pub fn sku(v: &SkuView<'_>) -> pb::Sku {
         max_quantity: s.max_quantity,
         is_trial: s.is_trial,
         is_addon: s.is_addon(),
-        prerequisites: s
-            .prerequisites
-            .iter()
-            .map(|(p, k)| pb::SkuRef {
-                product_id: p.to_string(),
-                sku_id: k.to_string(),
-            })
-            .collect(),
+        prerequisites: s.prerequisites.iter().map(sku_ref).collect(),
         seat_limit: s.seat_limit,
         seat_limit_type: s.seat_limit_type.clone(),
         unit_of_measure: s.unit_of_measure.clone(),
@@ -58,14 +54,38 @@ pub fn sku(v: &SkuView<'_>) -> pb::Sku {
     }
 }
 
+pub fn sku_ref((product, sku): &(ProductId, SkuId)) -> pb::SkuRef {
+    pb::SkuRef {
+        product_id: product.to_string(),
+        sku_id: sku.to_string(),
+    }
+}
+
+pub fn item_ref(item: &CatalogItemId) -> pb::CatalogItemRef {
+    pb::CatalogItemRef {
+        product_id: item.product.to_string(),
+        sku_id: item.sku.to_string(),
+        availability_id: item.availability.to_string(),
+        catalog_item_id: item.to_string(),
+    }
+}
+
+/// How many charges a term has, on the wire (at most 36).
+pub fn periods(periods: u32) -> i32 {
+    i32::try_from(periods).unwrap_or(i32::MAX)
+}
+
 fn term_price(t: &TermPrice) -> pb::TermPrice {
+    let count = billing_periods(t.term, t.billing_cycle);
     pb::TermPrice {
         term: term_to_pb(t.term).into(),
         billing_cycle: billing_cycle_to_pb(t.billing_cycle).into(),
-        unit_price: Some(money(t.unit_price)),
+        term_price: Some(money(t.unit_price)),
         erp_price: Some(money(t.erp_price)),
         effective_start: Some(timestamp(t.effective_start)),
         effective_end: t.effective_end.map(timestamp),
+        billing_period_charge: Some(money(billing_period_charge(t.unit_price, count))),
+        billing_periods: periods(count),
     }
 }
 
@@ -84,9 +104,23 @@ pub fn availability(a: &Availability, catalog: &Catalog) -> pb::Availability {
     }
 }
 
+/// The wire's value of a domain problem code (`UNSPECIFIED` for none: a test proves every
+/// code has one).
+pub fn problem_code(code: &str) -> pb::ProblemCode {
+    pb::ProblemCode::from_str_name(&format!("PROBLEM_CODE_{code}"))
+        .unwrap_or(pb::ProblemCode::Unspecified)
+}
+
+/// The domain's string of a wire problem code (what ErrorInfo.reason carries).
+pub fn problem_code_str(code: pb::ProblemCode) -> Option<&'static str> {
+    code.as_str_name()
+        .strip_prefix("PROBLEM_CODE_")
+        .filter(|_| code != pb::ProblemCode::Unspecified)
+}
+
 pub fn problem(p: &Problem) -> pb::PurchaseProblem {
     pb::PurchaseProblem {
-        code: p.code.to_owned(),
+        code: problem_code(p.code).into(),
         message: p.message.clone(),
         field: p.field.to_owned(),
         figures: p
@@ -94,6 +128,8 @@ pub fn problem(p: &Problem) -> pb::PurchaseProblem {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect(),
+        prerequisites: p.prerequisites.iter().map(sku_ref).collect(),
+        suggested_item: p.suggested.as_ref().map(item_ref),
     }
 }
 
@@ -123,5 +159,43 @@ pub fn change(c: &crate::domain::changes::CatalogChange) -> pb::CatalogChange {
                 after: f.after.clone(),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::cart::cart_code;
+    use crate::domain::eligibility::code;
+    use crate::domain::order::order_code;
+
+    #[test]
+    fn every_domain_code_is_a_wire_value_and_back() {
+        let domain: Vec<&str> = [code::ALL, cart_code::ALL, order_code::ALL].concat();
+        for code in &domain {
+            let wire = problem_code(code);
+            assert_ne!(
+                wire,
+                pb::ProblemCode::Unspecified,
+                "{code} has no ProblemCode"
+            );
+            assert_eq!(problem_code_str(wire), Some(*code));
+        }
+        // And the enum holds nothing else: each value is a domain code.
+        let mut values = 0;
+        for value in 1.. {
+            let Ok(wire) = pb::ProblemCode::try_from(value) else {
+                break;
+            };
+            let name = problem_code_str(wire).unwrap();
+            assert!(
+                domain.contains(&name),
+                "ProblemCode {name} is no domain code"
+            );
+            values += 1;
+        }
+        assert_eq!(values, domain.len());
+        assert_eq!(problem_code("NO_SUCH_CODE"), pb::ProblemCode::Unspecified);
+        assert_eq!(problem_code_str(pb::ProblemCode::Unspecified), None);
     }
 }

@@ -1,6 +1,7 @@
 //! Orders and subscriptions to the wire.
 
-use super::{billing_cycle_to_pb, money, pb, term_to_pb, timestamp};
+use super::{billing_cycle_to_pb, money, pb, periods, term_to_pb, timestamp};
+use crate::domain::catalog::{billing_periods, line_charge, totals_by_currency};
 
 pub fn order_status(s: crate::domain::order::OrderStatus) -> pb::OrderStatus {
     use crate::domain::order::OrderStatus;
@@ -23,6 +24,11 @@ pub fn subscription_status(s: crate::domain::order::SubscriptionStatus) -> pb::S
 }
 
 pub fn order(o: &crate::domain::order::Order) -> pb::Order {
+    let charges: Vec<_> = o
+        .lines
+        .iter()
+        .map(|l| line_charge(l.unit_price, l.quantity, l.term, l.billing_cycle))
+        .collect();
     pb::Order {
         id: o.id.to_string(),
         order_number: o.order_number.clone(),
@@ -33,7 +39,8 @@ pub fn order(o: &crate::domain::order::Order) -> pb::Order {
         lines: o
             .lines
             .iter()
-            .map(|l| pb::OrderLine {
+            .zip(&charges)
+            .map(|(l, charge)| pb::OrderLine {
                 line_number: l.line_number,
                 catalog_item_id: l.item.to_string(),
                 product_title: l.product_title.clone(),
@@ -41,9 +48,11 @@ pub fn order(o: &crate::domain::order::Order) -> pb::Order {
                 quantity: l.quantity,
                 term: term_to_pb(l.term).into(),
                 billing_cycle: billing_cycle_to_pb(l.billing_cycle).into(),
-                unit_price: Some(money(l.unit_price)),
-                extended_price: Some(money(l.extended_price)),
+                unit_term_price: Some(money(l.unit_price)),
+                term_price: Some(money(l.extended_price)),
                 subscription_id: l.subscription_id.to_string(),
+                billing_period_charge: charge.map(money),
+                billing_periods: periods(billing_periods(l.term, l.billing_cycle)),
             })
             .collect(),
         total: Some(money(o.total)),
@@ -51,6 +60,11 @@ pub fn order(o: &crate::domain::order::Order) -> pb::Order {
         cancel_time: o.cancelled_at.map(timestamp),
         refund: o.refund.map(money),
         etag: o.etag(),
+        // One currency per order: one total, or none when a charge does not fit.
+        first_charge_total: (charges.iter().all(Option::is_some))
+            .then(|| totals_by_currency(charges.iter().flatten().copied()))
+            .and_then(|totals| totals.into_iter().next())
+            .map(money),
     }
 }
 

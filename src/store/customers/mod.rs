@@ -157,6 +157,7 @@ async fn bump_version<C: ConnectionTrait>(
     } else {
         Err(DomainError::Aborted {
             reason: "CONCURRENT_UPDATE",
+            current_etag: None,
             message: "the customer was changed concurrently: read it again".into(),
         })
     }

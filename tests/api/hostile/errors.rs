@@ -262,7 +262,7 @@ on_both_backends!(
         let overflow = cart
             .problems
             .iter()
-            .find(|p| p.code == "TOTAL_OUT_OF_RANGE")
+            .find(|p| crate::common::code(p) == "TOTAL_OUT_OF_RANGE")
             .unwrap_or_else(|| panic!("no TOTAL_OUT_OF_RANGE in {:?}", cart.problems));
         assert_eq!(overflow.field, "totals");
         assert!(overflow.message.contains("USD"), "{}", overflow.message);
@@ -286,7 +286,8 @@ on_both_backends!(
 );
 
 /// A checkout refused for 99 problems (50 lines of one reservation without its provisioning
-/// context): the first 20 in the PreconditionFailure, the rest counted in the message.
+/// context): the first ones (at most 20) in the PreconditionFailure, the rest counted in the
+/// message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_checkout_refused_for_many_problems_gets_a_capped_status() {
     let app = TestApp::spawn(common::Backend::Sqlite).await.unwrap();
@@ -318,11 +319,13 @@ async fn a_checkout_refused_for_many_problems_gets_a_capped_status() {
         .checkout(common::checkout_request(&cart))
         .await
         .unwrap_err();
+    // At most 20, fewer when their descriptions (each with the review's figures) would pass
+    // the status's byte bound; every one left out is counted.
     let listed = common::violations(&err).len();
-    assert_eq!(listed, 20);
+    assert!((15..=20).contains(&listed), "{listed} listed");
     assert!(
         err.message()
-            .ends_with(&format!("({} more problems)", problems - 20)),
+            .ends_with(&format!("({} more problems)", problems - listed)),
         "{}",
         err.message()
     );

@@ -25,57 +25,58 @@ _sym_db = _symbol_database.Default()
 from csp.commerce.v1 import common_pb2 as csp_dot_commerce_dot_v1_dot_common__pb2
 from csp.commerce.v1 import order_pb2 as csp_dot_commerce_dot_v1_dot_order__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from google.type import money_pb2 as google_dot_type_dot_money__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63sp/commerce/v1/cart.proto\x12\x0f\x63sp.commerce.v1\x1a\x1c\x63sp/commerce/v1/common.proto\x1a\x1b\x63sp/commerce/v1/order.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"c\n\x13ProvisioningContext\x12\x1e\n\x16parent_subscription_id\x18\x01 \x01(\t\x12\r\n\x05scope\x18\x02 \x01(\t\x12\x1d\n\x15\x61zure_subscription_id\x18\x03 \x01(\t\"\xe1\x01\n\rCartLineInput\x12\x17\n\x0f\x63\x61talog_item_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\x12+\n\x04term\x18\x03 \x01(\x0e\x32\x1d.csp.commerce.v1.TermDuration\x12\x34\n\rbilling_cycle\x18\x04 \x01(\x0e\x32\x1d.csp.commerce.v1.BillingCycle\x12\x42\n\x14provisioning_context\x18\x05 \x01(\x0b\x32$.csp.commerce.v1.ProvisioningContext\"\xa2\x03\n\x08\x43\x61rtLine\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x61talog_item_id\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\x12+\n\x04term\x18\x04 \x01(\x0e\x32\x1d.csp.commerce.v1.TermDuration\x12\x34\n\rbilling_cycle\x18\x05 \x01(\x0e\x32\x1d.csp.commerce.v1.BillingCycle\x12\x42\n\x14provisioning_context\x18\x06 \x01(\x0b\x32$.csp.commerce.v1.ProvisioningContext\x12\x15\n\rproduct_title\x18\x07 \x01(\t\x12\x11\n\tsku_title\x18\x08 \x01(\t\x12*\n\nunit_price\x18\t \x01(\x0b\x32\x16.csp.commerce.v1.Money\x12.\n\x0e\x65xtended_price\x18\n \x01(\x0b\x32\x16.csp.commerce.v1.Money\x12\x32\n\x08problems\x18\x0b \x03(\x0b\x32 .csp.commerce.v1.PurchaseProblem\"\xdc\x02\n\x04\x43\x61rt\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.csp.commerce.v1.CartStatus\x12(\n\x05lines\x18\x04 \x03(\x0b\x32\x19.csp.commerce.v1.CartLine\x12&\n\x06totals\x18\x05 \x03(\x0b\x32\x16.csp.commerce.v1.Money\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x08 \x01(\t\x12\x32\n\x08problems\x18\t \x03(\x0b\x32 .csp.commerce.v1.PurchaseProblem\x12\x10\n\x08order_id\x18\n \x01(\t\"k\n\x11\x43reateCartRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12-\n\x05lines\x18\x03 \x03(\x0b\x32\x1e.csp.commerce.v1.CartLineInput\"9\n\x12\x43reateCartResponse\x12#\n\x04\x63\x61rt\x18\x01 \x01(\x0b\x32\x15.csp.commerce.v1.Cart\"!\n\x0eGetCartRequest\x12\x0f\n\x07\x63\x61rt_id\x18\x01 \x01(\t\"6\n\x0fGetCartResponse\x12#\n\x04\x63\x61rt\x18\x01 \x01(\x0b\x32\x15.csp.commerce.v1.Cart\"N\n\x10ListCartsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"R\n\x11ListCartsResponse\x12$\n\x05\x63\x61rts\x18\x01 \x03(\x0b\x32\x15.csp.commerce.v1.Cart\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"F\n\x11\x44\x65leteCartRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"\x14\n\x12\x44\x65leteCartResponse\"u\n\x12\x41\x64\x64\x43\x61rtLineRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\x12,\n\x04line\x18\x04 \x01(\x0b\x32\x1e.csp.commerce.v1.CartLineInput\":\n\x13\x41\x64\x64\x43\x61rtLineResponse\x12#\n\x04\x63\x61rt\x18\x01 \x01(\x0b\x32\x15.csp.commerce.v1.Cart\"\x89\x01\n\x15UpdateCartLineRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x0f\n\x07line_id\x18\x03 \x01(\t\x12\x0c\n\x04\x65tag\x18\x04 \x01(\t\x12,\n\x04line\x18\x05 \x01(\x0b\x32\x1e.csp.commerce.v1.CartLineInput\"=\n\x16UpdateCartLineResponse\x12#\n\x04\x63\x61rt\x18\x01 \x01(\x0b\x32\x15.csp.commerce.v1.Cart\"[\n\x15RemoveCartLineRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x0f\n\x07line_id\x18\x03 \x01(\t\x12\x0c\n\x04\x65tag\x18\x04 \x01(\t\"=\n\x16RemoveCartLineResponse\x12#\n\x04\x63\x61rt\x18\x01 \x01(\x0b\x32\x15.csp.commerce.v1.Cart\"D\n\x0f\x43heckoutRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"9\n\x10\x43heckoutResponse\x12%\n\x05order\x18\x01 \x01(\x0b\x32\x16.csp.commerce.v1.Order*s\n\nCartStatus\x12\x1b\n\x17\x43\x41RT_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43\x41RT_STATUS_ACTIVE\x10\x01\x12\x17\n\x13\x43\x41RT_STATUS_ORDERED\x10\x02\x12\x17\n\x13\x43\x41RT_STATUS_EXPIRED\x10\x03\x32\xce\x05\n\x0b\x43\x61rtService\x12U\n\nCreateCart\x12\".csp.commerce.v1.CreateCartRequest\x1a#.csp.commerce.v1.CreateCartResponse\x12L\n\x07GetCart\x12\x1f.csp.commerce.v1.GetCartRequest\x1a .csp.commerce.v1.GetCartResponse\x12R\n\tListCarts\x12!.csp.commerce.v1.ListCartsRequest\x1a\".csp.commerce.v1.ListCartsResponse\x12U\n\nDeleteCart\x12\".csp.commerce.v1.DeleteCartRequest\x1a#.csp.commerce.v1.DeleteCartResponse\x12X\n\x0b\x41\x64\x64\x43\x61rtLine\x12#.csp.commerce.v1.AddCartLineRequest\x1a$.csp.commerce.v1.AddCartLineResponse\x12\x61\n\x0eUpdateCartLine\x12&.csp.commerce.v1.UpdateCartLineRequest\x1a\'.csp.commerce.v1.UpdateCartLineResponse\x12\x61\n\x0eRemoveCartLine\x12&.csp.commerce.v1.RemoveCartLineRequest\x1a\'.csp.commerce.v1.RemoveCartLineResponse\x12O\n\x08\x43heckout\x12 .csp.commerce.v1.CheckoutRequest\x1a!.csp.commerce.v1.CheckoutResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63sp/commerce/v1/cart.proto\x12\x0f\x63sp.commerce.v1\x1a\x1c\x63sp/commerce/v1/common.proto\x1a\x1b\x63sp/commerce/v1/order.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\"c\n\x13ProvisioningContext\x12\x1e\n\x16parent_subscription_id\x18\x01 \x01(\t\x12\r\n\x05scope\x18\x02 \x01(\t\x12\x1d\n\x15\x61zure_subscription_id\x18\x03 \x01(\t\"\xe1\x01\n\rCartLineInput\x12\x17\n\x0f\x63\x61talog_item_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\x12+\n\x04term\x18\x03 \x01(\x0e\x32\x1d.csp.commerce.v1.TermDuration\x12\x34\n\rbilling_cycle\x18\x04 \x01(\x0e\x32\x1d.csp.commerce.v1.BillingCycle\x12\x42\n\x14provisioning_context\x18\x05 \x01(\x0b\x32$.csp.commerce.v1.ProvisioningContext\"\xe7\x03\n\x08\x43\x61rtLine\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x61talog_item_id\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\x12+\n\x04term\x18\x04 \x01(\x0e\x32\x1d.csp.commerce.v1.TermDuration\x12\x34\n\rbilling_cycle\x18\x05 \x01(\x0e\x32\x1d.csp.commerce.v1.BillingCycle\x12\x42\n\x14provisioning_context\x18\x06 \x01(\x0b\x32$.csp.commerce.v1.ProvisioningContext\x12\x15\n\rproduct_title\x18\x07 \x01(\t\x12\x11\n\tsku_title\x18\x08 \x01(\t\x12+\n\x0funit_term_price\x18\t \x01(\x0b\x32\x12.google.type.Money\x12&\n\nterm_price\x18\n \x01(\x0b\x32\x12.google.type.Money\x12\x32\n\x08problems\x18\x0b \x03(\x0b\x32 .csp.commerce.v1.PurchaseProblem\x12\x31\n\x15\x62illing_period_charge\x18\x0c \x01(\x0b\x32\x12.google.type.Money\x12\x17\n\x0f\x62illing_periods\x18\r \x01(\x05\"\x89\x03\n\x04\x43\x61rt\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.csp.commerce.v1.CartStatus\x12(\n\x05lines\x18\x04 \x03(\x0b\x32\x19.csp.commerce.v1.CartLine\x12\"\n\x06totals\x18\x05 \x03(\x0b\x32\x12.google.type.Money\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x08 \x01(\t\x12\x32\n\x08problems\x18\t \x03(\x0b\x32 .csp.commerce.v1.PurchaseProblem\x12\x10\n\x08order_id\x18\n \x01(\t\x12/\n\x13\x66irst_charge_totals\x18\x0b \x03(\x0b\x32\x12.google.type.Money\"k\n\x11\x43reateCartRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12-\n\x05lines\x18\x03 \x03(\x0b\x32\x1e.csp.commerce.v1.CartLineInput\"9\n\x12\x43reateCartResponse\x12#\n\x04\x63\x61rt\x18\x01 \x01(\x0b\x32\x15.csp.commerce.v1.Cart\"!\n\x0eGetCartRequest\x12\x0f\n\x07\x63\x61rt_id\x18\x01 \x01(\t\"6\n\x0fGetCartResponse\x12#\n\x04\x63\x61rt\x18\x01 \x01(\x0b\x32\x15.csp.commerce.v1.Cart\"N\n\x10ListCartsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"R\n\x11ListCartsResponse\x12$\n\x05\x63\x61rts\x18\x01 \x03(\x0b\x32\x15.csp.commerce.v1.Cart\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"F\n\x11\x44\x65leteCartRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"\x14\n\x12\x44\x65leteCartResponse\"u\n\x12\x41\x64\x64\x43\x61rtLineRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\x12,\n\x04line\x18\x04 \x01(\x0b\x32\x1e.csp.commerce.v1.CartLineInput\":\n\x13\x41\x64\x64\x43\x61rtLineResponse\x12#\n\x04\x63\x61rt\x18\x01 \x01(\x0b\x32\x15.csp.commerce.v1.Cart\"\x89\x01\n\x15UpdateCartLineRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x0f\n\x07line_id\x18\x03 \x01(\t\x12\x0c\n\x04\x65tag\x18\x04 \x01(\t\x12,\n\x04line\x18\x05 \x01(\x0b\x32\x1e.csp.commerce.v1.CartLineInput\"=\n\x16UpdateCartLineResponse\x12#\n\x04\x63\x61rt\x18\x01 \x01(\x0b\x32\x15.csp.commerce.v1.Cart\"[\n\x15RemoveCartLineRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x0f\n\x07line_id\x18\x03 \x01(\t\x12\x0c\n\x04\x65tag\x18\x04 \x01(\t\"=\n\x16RemoveCartLineResponse\x12#\n\x04\x63\x61rt\x18\x01 \x01(\x0b\x32\x15.csp.commerce.v1.Cart\"D\n\x0f\x43heckoutRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"9\n\x10\x43heckoutResponse\x12%\n\x05order\x18\x01 \x01(\x0b\x32\x16.csp.commerce.v1.Order*s\n\nCartStatus\x12\x1b\n\x17\x43\x41RT_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43\x41RT_STATUS_ACTIVE\x10\x01\x12\x17\n\x13\x43\x41RT_STATUS_ORDERED\x10\x02\x12\x17\n\x13\x43\x41RT_STATUS_EXPIRED\x10\x03\x32\xce\x05\n\x0b\x43\x61rtService\x12U\n\nCreateCart\x12\".csp.commerce.v1.CreateCartRequest\x1a#.csp.commerce.v1.CreateCartResponse\x12L\n\x07GetCart\x12\x1f.csp.commerce.v1.GetCartRequest\x1a .csp.commerce.v1.GetCartResponse\x12R\n\tListCarts\x12!.csp.commerce.v1.ListCartsRequest\x1a\".csp.commerce.v1.ListCartsResponse\x12U\n\nDeleteCart\x12\".csp.commerce.v1.DeleteCartRequest\x1a#.csp.commerce.v1.DeleteCartResponse\x12X\n\x0b\x41\x64\x64\x43\x61rtLine\x12#.csp.commerce.v1.AddCartLineRequest\x1a$.csp.commerce.v1.AddCartLineResponse\x12\x61\n\x0eUpdateCartLine\x12&.csp.commerce.v1.UpdateCartLineRequest\x1a\'.csp.commerce.v1.UpdateCartLineResponse\x12\x61\n\x0eRemoveCartLine\x12&.csp.commerce.v1.RemoveCartLineRequest\x1a\'.csp.commerce.v1.RemoveCartLineResponse\x12O\n\x08\x43heckout\x12 .csp.commerce.v1.CheckoutRequest\x1a!.csp.commerce.v1.CheckoutResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'csp.commerce.v1.cart_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CARTSTATUS']._serialized_start=2424
-  _globals['_CARTSTATUS']._serialized_end=2539
-  _globals['_PROVISIONINGCONTEXT']._serialized_start=139
-  _globals['_PROVISIONINGCONTEXT']._serialized_end=238
-  _globals['_CARTLINEINPUT']._serialized_start=241
-  _globals['_CARTLINEINPUT']._serialized_end=466
-  _globals['_CARTLINE']._serialized_start=469
-  _globals['_CARTLINE']._serialized_end=887
-  _globals['_CART']._serialized_start=890
-  _globals['_CART']._serialized_end=1238
-  _globals['_CREATECARTREQUEST']._serialized_start=1240
-  _globals['_CREATECARTREQUEST']._serialized_end=1347
-  _globals['_CREATECARTRESPONSE']._serialized_start=1349
-  _globals['_CREATECARTRESPONSE']._serialized_end=1406
-  _globals['_GETCARTREQUEST']._serialized_start=1408
-  _globals['_GETCARTREQUEST']._serialized_end=1441
-  _globals['_GETCARTRESPONSE']._serialized_start=1443
-  _globals['_GETCARTRESPONSE']._serialized_end=1497
-  _globals['_LISTCARTSREQUEST']._serialized_start=1499
-  _globals['_LISTCARTSREQUEST']._serialized_end=1577
-  _globals['_LISTCARTSRESPONSE']._serialized_start=1579
-  _globals['_LISTCARTSRESPONSE']._serialized_end=1661
-  _globals['_DELETECARTREQUEST']._serialized_start=1663
-  _globals['_DELETECARTREQUEST']._serialized_end=1733
-  _globals['_DELETECARTRESPONSE']._serialized_start=1735
-  _globals['_DELETECARTRESPONSE']._serialized_end=1755
-  _globals['_ADDCARTLINEREQUEST']._serialized_start=1757
-  _globals['_ADDCARTLINEREQUEST']._serialized_end=1874
-  _globals['_ADDCARTLINERESPONSE']._serialized_start=1876
-  _globals['_ADDCARTLINERESPONSE']._serialized_end=1934
-  _globals['_UPDATECARTLINEREQUEST']._serialized_start=1937
-  _globals['_UPDATECARTLINEREQUEST']._serialized_end=2074
-  _globals['_UPDATECARTLINERESPONSE']._serialized_start=2076
-  _globals['_UPDATECARTLINERESPONSE']._serialized_end=2137
-  _globals['_REMOVECARTLINEREQUEST']._serialized_start=2139
-  _globals['_REMOVECARTLINEREQUEST']._serialized_end=2230
-  _globals['_REMOVECARTLINERESPONSE']._serialized_start=2232
-  _globals['_REMOVECARTLINERESPONSE']._serialized_end=2293
-  _globals['_CHECKOUTREQUEST']._serialized_start=2295
-  _globals['_CHECKOUTREQUEST']._serialized_end=2363
-  _globals['_CHECKOUTRESPONSE']._serialized_start=2365
-  _globals['_CHECKOUTRESPONSE']._serialized_end=2422
-  _globals['_CARTSERVICE']._serialized_start=2542
-  _globals['_CARTSERVICE']._serialized_end=3260
+  _globals['_CARTSTATUS']._serialized_start=2563
+  _globals['_CARTSTATUS']._serialized_end=2678
+  _globals['_PROVISIONINGCONTEXT']._serialized_start=164
+  _globals['_PROVISIONINGCONTEXT']._serialized_end=263
+  _globals['_CARTLINEINPUT']._serialized_start=266
+  _globals['_CARTLINEINPUT']._serialized_end=491
+  _globals['_CARTLINE']._serialized_start=494
+  _globals['_CARTLINE']._serialized_end=981
+  _globals['_CART']._serialized_start=984
+  _globals['_CART']._serialized_end=1377
+  _globals['_CREATECARTREQUEST']._serialized_start=1379
+  _globals['_CREATECARTREQUEST']._serialized_end=1486
+  _globals['_CREATECARTRESPONSE']._serialized_start=1488
+  _globals['_CREATECARTRESPONSE']._serialized_end=1545
+  _globals['_GETCARTREQUEST']._serialized_start=1547
+  _globals['_GETCARTREQUEST']._serialized_end=1580
+  _globals['_GETCARTRESPONSE']._serialized_start=1582
+  _globals['_GETCARTRESPONSE']._serialized_end=1636
+  _globals['_LISTCARTSREQUEST']._serialized_start=1638
+  _globals['_LISTCARTSREQUEST']._serialized_end=1716
+  _globals['_LISTCARTSRESPONSE']._serialized_start=1718
+  _globals['_LISTCARTSRESPONSE']._serialized_end=1800
+  _globals['_DELETECARTREQUEST']._serialized_start=1802
+  _globals['_DELETECARTREQUEST']._serialized_end=1872
+  _globals['_DELETECARTRESPONSE']._serialized_start=1874
+  _globals['_DELETECARTRESPONSE']._serialized_end=1894
+  _globals['_ADDCARTLINEREQUEST']._serialized_start=1896
+  _globals['_ADDCARTLINEREQUEST']._serialized_end=2013
+  _globals['_ADDCARTLINERESPONSE']._serialized_start=2015
+  _globals['_ADDCARTLINERESPONSE']._serialized_end=2073
+  _globals['_UPDATECARTLINEREQUEST']._serialized_start=2076
+  _globals['_UPDATECARTLINEREQUEST']._serialized_end=2213
+  _globals['_UPDATECARTLINERESPONSE']._serialized_start=2215
+  _globals['_UPDATECARTLINERESPONSE']._serialized_end=2276
+  _globals['_REMOVECARTLINEREQUEST']._serialized_start=2278
+  _globals['_REMOVECARTLINEREQUEST']._serialized_end=2369
+  _globals['_REMOVECARTLINERESPONSE']._serialized_start=2371
+  _globals['_REMOVECARTLINERESPONSE']._serialized_end=2432
+  _globals['_CHECKOUTREQUEST']._serialized_start=2434
+  _globals['_CHECKOUTREQUEST']._serialized_end=2502
+  _globals['_CHECKOUTRESPONSE']._serialized_start=2504
+  _globals['_CHECKOUTRESPONSE']._serialized_end=2561
+  _globals['_CARTSERVICE']._serialized_start=2681
+  _globals['_CARTSERVICE']._serialized_end=3399
 # @@protoc_insertion_point(module_scope)

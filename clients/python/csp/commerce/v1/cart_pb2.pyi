@@ -3,6 +3,7 @@ import datetime
 from csp.commerce.v1 import common_pb2 as _common_pb2
 from csp.commerce.v1 import order_pb2 as _order_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.type import money_pb2 as _money_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -48,7 +49,7 @@ class CartLineInput(_message.Message):
     def __init__(self, catalog_item_id: _Optional[str] = ..., quantity: _Optional[int] = ..., term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., provisioning_context: _Optional[_Union[ProvisioningContext, _Mapping]] = ...) -> None: ...
 
 class CartLine(_message.Message):
-    __slots__ = ("id", "catalog_item_id", "quantity", "term", "billing_cycle", "provisioning_context", "product_title", "sku_title", "unit_price", "extended_price", "problems")
+    __slots__ = ("id", "catalog_item_id", "quantity", "term", "billing_cycle", "provisioning_context", "product_title", "sku_title", "unit_term_price", "term_price", "problems", "billing_period_charge", "billing_periods")
     ID_FIELD_NUMBER: _ClassVar[int]
     CATALOG_ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
@@ -57,9 +58,11 @@ class CartLine(_message.Message):
     PROVISIONING_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_TITLE_FIELD_NUMBER: _ClassVar[int]
     SKU_TITLE_FIELD_NUMBER: _ClassVar[int]
-    UNIT_PRICE_FIELD_NUMBER: _ClassVar[int]
-    EXTENDED_PRICE_FIELD_NUMBER: _ClassVar[int]
+    UNIT_TERM_PRICE_FIELD_NUMBER: _ClassVar[int]
+    TERM_PRICE_FIELD_NUMBER: _ClassVar[int]
     PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    BILLING_PERIOD_CHARGE_FIELD_NUMBER: _ClassVar[int]
+    BILLING_PERIODS_FIELD_NUMBER: _ClassVar[int]
     id: str
     catalog_item_id: str
     quantity: int
@@ -68,13 +71,15 @@ class CartLine(_message.Message):
     provisioning_context: ProvisioningContext
     product_title: str
     sku_title: str
-    unit_price: _common_pb2.Money
-    extended_price: _common_pb2.Money
+    unit_term_price: _money_pb2.Money
+    term_price: _money_pb2.Money
     problems: _containers.RepeatedCompositeFieldContainer[_common_pb2.PurchaseProblem]
-    def __init__(self, id: _Optional[str] = ..., catalog_item_id: _Optional[str] = ..., quantity: _Optional[int] = ..., term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., provisioning_context: _Optional[_Union[ProvisioningContext, _Mapping]] = ..., product_title: _Optional[str] = ..., sku_title: _Optional[str] = ..., unit_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., extended_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., problems: _Optional[_Iterable[_Union[_common_pb2.PurchaseProblem, _Mapping]]] = ...) -> None: ...
+    billing_period_charge: _money_pb2.Money
+    billing_periods: int
+    def __init__(self, id: _Optional[str] = ..., catalog_item_id: _Optional[str] = ..., quantity: _Optional[int] = ..., term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., provisioning_context: _Optional[_Union[ProvisioningContext, _Mapping]] = ..., product_title: _Optional[str] = ..., sku_title: _Optional[str] = ..., unit_term_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., term_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., problems: _Optional[_Iterable[_Union[_common_pb2.PurchaseProblem, _Mapping]]] = ..., billing_period_charge: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., billing_periods: _Optional[int] = ...) -> None: ...
 
 class Cart(_message.Message):
-    __slots__ = ("id", "customer_id", "status", "lines", "totals", "create_time", "expire_time", "etag", "problems", "order_id")
+    __slots__ = ("id", "customer_id", "status", "lines", "totals", "create_time", "expire_time", "etag", "problems", "order_id", "first_charge_totals")
     ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -85,17 +90,19 @@ class Cart(_message.Message):
     ETAG_FIELD_NUMBER: _ClassVar[int]
     PROBLEMS_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    FIRST_CHARGE_TOTALS_FIELD_NUMBER: _ClassVar[int]
     id: str
     customer_id: str
     status: CartStatus
     lines: _containers.RepeatedCompositeFieldContainer[CartLine]
-    totals: _containers.RepeatedCompositeFieldContainer[_common_pb2.Money]
+    totals: _containers.RepeatedCompositeFieldContainer[_money_pb2.Money]
     create_time: _timestamp_pb2.Timestamp
     expire_time: _timestamp_pb2.Timestamp
     etag: str
     problems: _containers.RepeatedCompositeFieldContainer[_common_pb2.PurchaseProblem]
     order_id: str
-    def __init__(self, id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[_Union[CartStatus, str]] = ..., lines: _Optional[_Iterable[_Union[CartLine, _Mapping]]] = ..., totals: _Optional[_Iterable[_Union[_common_pb2.Money, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., problems: _Optional[_Iterable[_Union[_common_pb2.PurchaseProblem, _Mapping]]] = ..., order_id: _Optional[str] = ...) -> None: ...
+    first_charge_totals: _containers.RepeatedCompositeFieldContainer[_money_pb2.Money]
+    def __init__(self, id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[_Union[CartStatus, str]] = ..., lines: _Optional[_Iterable[_Union[CartLine, _Mapping]]] = ..., totals: _Optional[_Iterable[_Union[_money_pb2.Money, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., problems: _Optional[_Iterable[_Union[_common_pb2.PurchaseProblem, _Mapping]]] = ..., order_id: _Optional[str] = ..., first_charge_totals: _Optional[_Iterable[_Union[_money_pb2.Money, _Mapping]]] = ...) -> None: ...
 
 class CreateCartRequest(_message.Message):
     __slots__ = ("request_id", "customer_id", "lines")

@@ -2,6 +2,7 @@ import datetime
 
 from csp.commerce.v1 import common_pb2 as _common_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.type import money_pb2 as _money_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -80,14 +81,6 @@ class Product(_message.Message):
     sku_count: int
     def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., product_type: _Optional[_Union[_common_pb2.ProductType, str]] = ..., publisher: _Optional[str] = ..., is_microsoft: _Optional[bool] = ..., billing_type: _Optional[_Union[_common_pb2.BillingType, str]] = ..., category: _Optional[str] = ..., sku_count: _Optional[int] = ...) -> None: ...
 
-class SkuRef(_message.Message):
-    __slots__ = ("product_id", "sku_id")
-    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
-    SKU_ID_FIELD_NUMBER: _ClassVar[int]
-    product_id: str
-    sku_id: str
-    def __init__(self, product_id: _Optional[str] = ..., sku_id: _Optional[str] = ...) -> None: ...
-
 class Sku(_message.Message):
     __slots__ = ("product_id", "id", "title", "description", "product_title", "min_quantity", "max_quantity", "is_trial", "is_addon", "prerequisites", "seat_limit", "seat_limit_type", "unit_of_measure", "provisioning_variables", "countries", "billing_cycles", "product_type", "publisher")
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -117,7 +110,7 @@ class Sku(_message.Message):
     max_quantity: int
     is_trial: bool
     is_addon: bool
-    prerequisites: _containers.RepeatedCompositeFieldContainer[SkuRef]
+    prerequisites: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuRef]
     seat_limit: int
     seat_limit_type: str
     unit_of_measure: str
@@ -126,23 +119,27 @@ class Sku(_message.Message):
     billing_cycles: _containers.RepeatedScalarFieldContainer[_common_pb2.BillingCycle]
     product_type: _common_pb2.ProductType
     publisher: str
-    def __init__(self, product_id: _Optional[str] = ..., id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., product_title: _Optional[str] = ..., min_quantity: _Optional[int] = ..., max_quantity: _Optional[int] = ..., is_trial: _Optional[bool] = ..., is_addon: _Optional[bool] = ..., prerequisites: _Optional[_Iterable[_Union[SkuRef, _Mapping]]] = ..., seat_limit: _Optional[int] = ..., seat_limit_type: _Optional[str] = ..., unit_of_measure: _Optional[str] = ..., provisioning_variables: _Optional[_Iterable[str]] = ..., countries: _Optional[_Iterable[str]] = ..., billing_cycles: _Optional[_Iterable[_Union[_common_pb2.BillingCycle, str]]] = ..., product_type: _Optional[_Union[_common_pb2.ProductType, str]] = ..., publisher: _Optional[str] = ...) -> None: ...
+    def __init__(self, product_id: _Optional[str] = ..., id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., product_title: _Optional[str] = ..., min_quantity: _Optional[int] = ..., max_quantity: _Optional[int] = ..., is_trial: _Optional[bool] = ..., is_addon: _Optional[bool] = ..., prerequisites: _Optional[_Iterable[_Union[_common_pb2.SkuRef, _Mapping]]] = ..., seat_limit: _Optional[int] = ..., seat_limit_type: _Optional[str] = ..., unit_of_measure: _Optional[str] = ..., provisioning_variables: _Optional[_Iterable[str]] = ..., countries: _Optional[_Iterable[str]] = ..., billing_cycles: _Optional[_Iterable[_Union[_common_pb2.BillingCycle, str]]] = ..., product_type: _Optional[_Union[_common_pb2.ProductType, str]] = ..., publisher: _Optional[str] = ...) -> None: ...
 
 class TermPrice(_message.Message):
-    __slots__ = ("term", "billing_cycle", "unit_price", "erp_price", "effective_start", "effective_end")
+    __slots__ = ("term", "billing_cycle", "term_price", "erp_price", "effective_start", "effective_end", "billing_period_charge", "billing_periods")
     TERM_FIELD_NUMBER: _ClassVar[int]
     BILLING_CYCLE_FIELD_NUMBER: _ClassVar[int]
-    UNIT_PRICE_FIELD_NUMBER: _ClassVar[int]
+    TERM_PRICE_FIELD_NUMBER: _ClassVar[int]
     ERP_PRICE_FIELD_NUMBER: _ClassVar[int]
     EFFECTIVE_START_FIELD_NUMBER: _ClassVar[int]
     EFFECTIVE_END_FIELD_NUMBER: _ClassVar[int]
+    BILLING_PERIOD_CHARGE_FIELD_NUMBER: _ClassVar[int]
+    BILLING_PERIODS_FIELD_NUMBER: _ClassVar[int]
     term: _common_pb2.TermDuration
     billing_cycle: _common_pb2.BillingCycle
-    unit_price: _common_pb2.Money
-    erp_price: _common_pb2.Money
+    term_price: _money_pb2.Money
+    erp_price: _money_pb2.Money
     effective_start: _timestamp_pb2.Timestamp
     effective_end: _timestamp_pb2.Timestamp
-    def __init__(self, term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., unit_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., erp_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., effective_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., effective_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    billing_period_charge: _money_pb2.Money
+    billing_periods: int
+    def __init__(self, term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., term_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., erp_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., effective_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., effective_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., billing_period_charge: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., billing_periods: _Optional[int] = ...) -> None: ...
 
 class Availability(_message.Message):
     __slots__ = ("id", "product_id", "sku_id", "catalog_item_id", "country", "segment", "currency_code", "terms", "price_list_month", "end_of_sale")
@@ -317,16 +314,20 @@ class CheckPurchasabilityRequest(_message.Message):
     def __init__(self, customer_id: _Optional[str] = ..., catalog_item_id: _Optional[str] = ..., quantity: _Optional[int] = ..., term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ...) -> None: ...
 
 class CheckPurchasabilityResponse(_message.Message):
-    __slots__ = ("purchasable", "problems", "unit_price", "extended_price")
+    __slots__ = ("purchasable", "problems", "unit_term_price", "term_price", "billing_period_charge", "billing_periods")
     PURCHASABLE_FIELD_NUMBER: _ClassVar[int]
     PROBLEMS_FIELD_NUMBER: _ClassVar[int]
-    UNIT_PRICE_FIELD_NUMBER: _ClassVar[int]
-    EXTENDED_PRICE_FIELD_NUMBER: _ClassVar[int]
+    UNIT_TERM_PRICE_FIELD_NUMBER: _ClassVar[int]
+    TERM_PRICE_FIELD_NUMBER: _ClassVar[int]
+    BILLING_PERIOD_CHARGE_FIELD_NUMBER: _ClassVar[int]
+    BILLING_PERIODS_FIELD_NUMBER: _ClassVar[int]
     purchasable: bool
     problems: _containers.RepeatedCompositeFieldContainer[_common_pb2.PurchaseProblem]
-    unit_price: _common_pb2.Money
-    extended_price: _common_pb2.Money
-    def __init__(self, purchasable: _Optional[bool] = ..., problems: _Optional[_Iterable[_Union[_common_pb2.PurchaseProblem, _Mapping]]] = ..., unit_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., extended_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+    unit_term_price: _money_pb2.Money
+    term_price: _money_pb2.Money
+    billing_period_charge: _money_pb2.Money
+    billing_periods: int
+    def __init__(self, purchasable: _Optional[bool] = ..., problems: _Optional[_Iterable[_Union[_common_pb2.PurchaseProblem, _Mapping]]] = ..., unit_term_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., term_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., billing_period_charge: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., billing_periods: _Optional[int] = ...) -> None: ...
 
 class FieldChange(_message.Message):
     __slots__ = ("field", "before", "after")

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63sp/commerce/v1/common.proto\x12\x0f\x63sp.commerce.v1\"<\n\x05Money\x12\x15\n\rcurrency_code\x18\x01 \x01(\t\x12\r\n\x05units\x18\x02 \x01(\x03\x12\r\n\x05nanos\x18\x03 \x01(\x05\"\xaf\x01\n\x0fPurchaseProblem\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12>\n\x07\x66igures\x18\x04 \x03(\x0b\x32-.csp.commerce.v1.PurchaseProblem.FiguresEntry\x1a.\n\x0c\x46iguresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\x80\x01\n\x07Segment\x12\x17\n\x13SEGMENT_UNSPECIFIED\x10\x00\x12\x16\n\x12SEGMENT_COMMERCIAL\x10\x01\x12\x15\n\x11SEGMENT_EDUCATION\x10\x02\x12\x16\n\x12SEGMENT_GOVERNMENT\x10\x03\x12\x15\n\x11SEGMENT_NONPROFIT\x10\x04*\x9e\x01\n\x0bProductType\x12\x1c\n\x18PRODUCT_TYPE_UNSPECIFIED\x10\x00\x12 \n\x1cPRODUCT_TYPE_ONLINE_SERVICES\x10\x01\x12\x16\n\x12PRODUCT_TYPE_AZURE\x10\x02\x12\x19\n\x15PRODUCT_TYPE_SOFTWARE\x10\x03\x12\x1c\n\x18PRODUCT_TYPE_MARKETPLACE\x10\x04*]\n\x0b\x42illingType\x12\x1c\n\x18\x42ILLING_TYPE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42ILLING_TYPE_LICENSE\x10\x01\x12\x16\n\x12\x42ILLING_TYPE_USAGE\x10\x02*\x8a\x01\n\x0cTermDuration\x12\x1d\n\x19TERM_DURATION_UNSPECIFIED\x10\x00\x12\x15\n\x11TERM_DURATION_P1M\x10\x01\x12\x15\n\x11TERM_DURATION_P1Y\x10\x02\x12\x15\n\x11TERM_DURATION_P3Y\x10\x03\x12\x16\n\x12TERM_DURATION_NONE\x10\x04*\xb3\x01\n\x0c\x42illingCycle\x12\x1d\n\x19\x42ILLING_CYCLE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x42ILLING_CYCLE_MONTHLY\x10\x01\x12\x18\n\x14\x42ILLING_CYCLE_ANNUAL\x10\x02\x12\x1b\n\x17\x42ILLING_CYCLE_TRIENNIAL\x10\x03\x12\x1a\n\x16\x42ILLING_CYCLE_ONE_TIME\x10\x04\x12\x16\n\x12\x42ILLING_CYCLE_NONE\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63sp/commerce/v1/common.proto\x12\x0f\x63sp.commerce.v1\",\n\x06SkuRef\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0e\n\x06sku_id\x18\x02 \x01(\t\"f\n\x0e\x43\x61talogItemRef\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0e\n\x06sku_id\x18\x02 \x01(\t\x12\x17\n\x0f\x61vailability_id\x18\x03 \x01(\t\x12\x17\n\x0f\x63\x61talog_item_id\x18\x04 \x01(\t\"\xb6\x02\n\x0fPurchaseProblem\x12*\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x1c.csp.commerce.v1.ProblemCode\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12>\n\x07\x66igures\x18\x04 \x03(\x0b\x32-.csp.commerce.v1.PurchaseProblem.FiguresEntry\x12.\n\rprerequisites\x18\x05 \x03(\x0b\x32\x17.csp.commerce.v1.SkuRef\x12\x37\n\x0esuggested_item\x18\x06 \x01(\x0b\x32\x1f.csp.commerce.v1.CatalogItemRef\x1a.\n\x0c\x46iguresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\x80\x01\n\x07Segment\x12\x17\n\x13SEGMENT_UNSPECIFIED\x10\x00\x12\x16\n\x12SEGMENT_COMMERCIAL\x10\x01\x12\x15\n\x11SEGMENT_EDUCATION\x10\x02\x12\x16\n\x12SEGMENT_GOVERNMENT\x10\x03\x12\x15\n\x11SEGMENT_NONPROFIT\x10\x04*\x9e\x01\n\x0bProductType\x12\x1c\n\x18PRODUCT_TYPE_UNSPECIFIED\x10\x00\x12 \n\x1cPRODUCT_TYPE_ONLINE_SERVICES\x10\x01\x12\x16\n\x12PRODUCT_TYPE_AZURE\x10\x02\x12\x19\n\x15PRODUCT_TYPE_SOFTWARE\x10\x03\x12\x1c\n\x18PRODUCT_TYPE_MARKETPLACE\x10\x04*]\n\x0b\x42illingType\x12\x1c\n\x18\x42ILLING_TYPE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42ILLING_TYPE_LICENSE\x10\x01\x12\x16\n\x12\x42ILLING_TYPE_USAGE\x10\x02*\x8a\x01\n\x0cTermDuration\x12\x1d\n\x19TERM_DURATION_UNSPECIFIED\x10\x00\x12\x15\n\x11TERM_DURATION_P1M\x10\x01\x12\x15\n\x11TERM_DURATION_P1Y\x10\x02\x12\x15\n\x11TERM_DURATION_P3Y\x10\x03\x12\x16\n\x12TERM_DURATION_NONE\x10\x04*\xb3\x01\n\x0c\x42illingCycle\x12\x1d\n\x19\x42ILLING_CYCLE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x42ILLING_CYCLE_MONTHLY\x10\x01\x12\x18\n\x14\x42ILLING_CYCLE_ANNUAL\x10\x02\x12\x1b\n\x17\x42ILLING_CYCLE_TRIENNIAL\x10\x03\x12\x1a\n\x16\x42ILLING_CYCLE_ONE_TIME\x10\x04\x12\x16\n\x12\x42ILLING_CYCLE_NONE\x10\x05*\xfd\x08\n\x0bProblemCode\x12\x1c\n\x18PROBLEM_CODE_UNSPECIFIED\x10\x00\x12,\n(PROBLEM_CODE_COUNTRY_NOT_SOLD_TO_PARTNER\x10\x01\x12-\n)PROBLEM_CODE_COUNTRY_NOT_SOLD_TO_CUSTOMER\x10\x02\x12.\n*PROBLEM_CODE_AVAILABILITY_COUNTRY_MISMATCH\x10\x03\x12$\n PROBLEM_CODE_SEGMENT_NOT_ALLOWED\x10\x04\x12%\n!PROBLEM_CODE_GCC_PARTNER_REQUIRED\x10\x05\x12#\n\x1fPROBLEM_CODE_ADDON_BASE_MISSING\x10\x06\x12,\n(PROBLEM_CODE_ADDON_QUANTITY_EXCEEDS_BASE\x10\x07\x12*\n&PROBLEM_CODE_NOT_IN_CURRENT_PRICE_LIST\x10\x08\x12\x1c\n\x18PROBLEM_CODE_END_OF_SALE\x10\t\x12\'\n#PROBLEM_CODE_AGREEMENT_NOT_ACCEPTED\x10\n\x12\'\n#PROBLEM_CODE_QUANTITY_BELOW_MINIMUM\x10\x0b\x12\'\n#PROBLEM_CODE_QUANTITY_ABOVE_MAXIMUM\x10\x0c\x12$\n PROBLEM_CODE_SEAT_LIMIT_EXCEEDED\x10\r\x12$\n PROBLEM_CODE_TRIAL_LIMIT_REACHED\x10\x0e\x12%\n!PROBLEM_CODE_ROLE_CANNOT_PURCHASE\x10\x0f\x12!\n\x1dPROBLEM_CODE_TERM_NOT_OFFERED\x10\x10\x12*\n&PROBLEM_CODE_BILLING_CYCLE_NOT_OFFERED\x10\x11\x12-\n)PROBLEM_CODE_PROVISIONING_CONTEXT_MISSING\x10\x12\x12&\n\"PROBLEM_CODE_DUPLICATE_SKU_IN_CART\x10\x13\x12%\n!PROBLEM_CODE_ADDON_PARENT_INVALID\x10\x14\x12$\n PROBLEM_CODE_PARENT_ON_NON_ADDON\x10\x15\x12\x1b\n\x17PROBLEM_CODE_CART_EMPTY\x10\x16\x12#\n\x1fPROBLEM_CODE_TOTAL_OUT_OF_RANGE\x10\x17\x12\x1d\n\x19PROBLEM_CODE_CART_ORDERED\x10\x18\x12\x1d\n\x19PROBLEM_CODE_CART_EXPIRED\x10\x19\x12!\n\x1dPROBLEM_CODE_MIXED_CURRENCIES\x10\x1a\x12(\n$PROBLEM_CODE_ORDER_ALREADY_CANCELLED\x10\x1b\x12+\n\'PROBLEM_CODE_CANCELLATION_WINDOW_CLOSED\x10\x1c\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,20 +33,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PURCHASEPROBLEM_FIGURESENTRY']._loaded_options = None
   _globals['_PURCHASEPROBLEM_FIGURESENTRY']._serialized_options = b'8\001'
-  _globals['_SEGMENT']._serialized_start=290
-  _globals['_SEGMENT']._serialized_end=418
-  _globals['_PRODUCTTYPE']._serialized_start=421
-  _globals['_PRODUCTTYPE']._serialized_end=579
-  _globals['_BILLINGTYPE']._serialized_start=581
-  _globals['_BILLINGTYPE']._serialized_end=674
-  _globals['_TERMDURATION']._serialized_start=677
-  _globals['_TERMDURATION']._serialized_end=815
-  _globals['_BILLINGCYCLE']._serialized_start=818
-  _globals['_BILLINGCYCLE']._serialized_end=997
-  _globals['_MONEY']._serialized_start=49
-  _globals['_MONEY']._serialized_end=109
-  _globals['_PURCHASEPROBLEM']._serialized_start=112
-  _globals['_PURCHASEPROBLEM']._serialized_end=287
-  _globals['_PURCHASEPROBLEM_FIGURESENTRY']._serialized_start=241
-  _globals['_PURCHASEPROBLEM_FIGURESENTRY']._serialized_end=287
+  _globals['_SEGMENT']._serialized_start=513
+  _globals['_SEGMENT']._serialized_end=641
+  _globals['_PRODUCTTYPE']._serialized_start=644
+  _globals['_PRODUCTTYPE']._serialized_end=802
+  _globals['_BILLINGTYPE']._serialized_start=804
+  _globals['_BILLINGTYPE']._serialized_end=897
+  _globals['_TERMDURATION']._serialized_start=900
+  _globals['_TERMDURATION']._serialized_end=1038
+  _globals['_BILLINGCYCLE']._serialized_start=1041
+  _globals['_BILLINGCYCLE']._serialized_end=1220
+  _globals['_PROBLEMCODE']._serialized_start=1223
+  _globals['_PROBLEMCODE']._serialized_end=2372
+  _globals['_SKUREF']._serialized_start=49
+  _globals['_SKUREF']._serialized_end=93
+  _globals['_CATALOGITEMREF']._serialized_start=95
+  _globals['_CATALOGITEMREF']._serialized_end=197
+  _globals['_PURCHASEPROBLEM']._serialized_start=200
+  _globals['_PURCHASEPROBLEM']._serialized_end=510
+  _globals['_PURCHASEPROBLEM_FIGURESENTRY']._serialized_start=464
+  _globals['_PURCHASEPROBLEM_FIGURESENTRY']._serialized_end=510
 # @@protoc_insertion_point(module_scope)

@@ -2,8 +2,8 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
-from typing import ClassVar as _ClassVar, Optional as _Optional
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -45,6 +45,38 @@ class BillingCycle(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     BILLING_CYCLE_TRIENNIAL: _ClassVar[BillingCycle]
     BILLING_CYCLE_ONE_TIME: _ClassVar[BillingCycle]
     BILLING_CYCLE_NONE: _ClassVar[BillingCycle]
+
+class ProblemCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PROBLEM_CODE_UNSPECIFIED: _ClassVar[ProblemCode]
+    PROBLEM_CODE_COUNTRY_NOT_SOLD_TO_PARTNER: _ClassVar[ProblemCode]
+    PROBLEM_CODE_COUNTRY_NOT_SOLD_TO_CUSTOMER: _ClassVar[ProblemCode]
+    PROBLEM_CODE_AVAILABILITY_COUNTRY_MISMATCH: _ClassVar[ProblemCode]
+    PROBLEM_CODE_SEGMENT_NOT_ALLOWED: _ClassVar[ProblemCode]
+    PROBLEM_CODE_GCC_PARTNER_REQUIRED: _ClassVar[ProblemCode]
+    PROBLEM_CODE_ADDON_BASE_MISSING: _ClassVar[ProblemCode]
+    PROBLEM_CODE_ADDON_QUANTITY_EXCEEDS_BASE: _ClassVar[ProblemCode]
+    PROBLEM_CODE_NOT_IN_CURRENT_PRICE_LIST: _ClassVar[ProblemCode]
+    PROBLEM_CODE_END_OF_SALE: _ClassVar[ProblemCode]
+    PROBLEM_CODE_AGREEMENT_NOT_ACCEPTED: _ClassVar[ProblemCode]
+    PROBLEM_CODE_QUANTITY_BELOW_MINIMUM: _ClassVar[ProblemCode]
+    PROBLEM_CODE_QUANTITY_ABOVE_MAXIMUM: _ClassVar[ProblemCode]
+    PROBLEM_CODE_SEAT_LIMIT_EXCEEDED: _ClassVar[ProblemCode]
+    PROBLEM_CODE_TRIAL_LIMIT_REACHED: _ClassVar[ProblemCode]
+    PROBLEM_CODE_ROLE_CANNOT_PURCHASE: _ClassVar[ProblemCode]
+    PROBLEM_CODE_TERM_NOT_OFFERED: _ClassVar[ProblemCode]
+    PROBLEM_CODE_BILLING_CYCLE_NOT_OFFERED: _ClassVar[ProblemCode]
+    PROBLEM_CODE_PROVISIONING_CONTEXT_MISSING: _ClassVar[ProblemCode]
+    PROBLEM_CODE_DUPLICATE_SKU_IN_CART: _ClassVar[ProblemCode]
+    PROBLEM_CODE_ADDON_PARENT_INVALID: _ClassVar[ProblemCode]
+    PROBLEM_CODE_PARENT_ON_NON_ADDON: _ClassVar[ProblemCode]
+    PROBLEM_CODE_CART_EMPTY: _ClassVar[ProblemCode]
+    PROBLEM_CODE_TOTAL_OUT_OF_RANGE: _ClassVar[ProblemCode]
+    PROBLEM_CODE_CART_ORDERED: _ClassVar[ProblemCode]
+    PROBLEM_CODE_CART_EXPIRED: _ClassVar[ProblemCode]
+    PROBLEM_CODE_MIXED_CURRENCIES: _ClassVar[ProblemCode]
+    PROBLEM_CODE_ORDER_ALREADY_CANCELLED: _ClassVar[ProblemCode]
+    PROBLEM_CODE_CANCELLATION_WINDOW_CLOSED: _ClassVar[ProblemCode]
 SEGMENT_UNSPECIFIED: Segment
 SEGMENT_COMMERCIAL: Segment
 SEGMENT_EDUCATION: Segment
@@ -69,19 +101,58 @@ BILLING_CYCLE_ANNUAL: BillingCycle
 BILLING_CYCLE_TRIENNIAL: BillingCycle
 BILLING_CYCLE_ONE_TIME: BillingCycle
 BILLING_CYCLE_NONE: BillingCycle
+PROBLEM_CODE_UNSPECIFIED: ProblemCode
+PROBLEM_CODE_COUNTRY_NOT_SOLD_TO_PARTNER: ProblemCode
+PROBLEM_CODE_COUNTRY_NOT_SOLD_TO_CUSTOMER: ProblemCode
+PROBLEM_CODE_AVAILABILITY_COUNTRY_MISMATCH: ProblemCode
+PROBLEM_CODE_SEGMENT_NOT_ALLOWED: ProblemCode
+PROBLEM_CODE_GCC_PARTNER_REQUIRED: ProblemCode
+PROBLEM_CODE_ADDON_BASE_MISSING: ProblemCode
+PROBLEM_CODE_ADDON_QUANTITY_EXCEEDS_BASE: ProblemCode
+PROBLEM_CODE_NOT_IN_CURRENT_PRICE_LIST: ProblemCode
+PROBLEM_CODE_END_OF_SALE: ProblemCode
+PROBLEM_CODE_AGREEMENT_NOT_ACCEPTED: ProblemCode
+PROBLEM_CODE_QUANTITY_BELOW_MINIMUM: ProblemCode
+PROBLEM_CODE_QUANTITY_ABOVE_MAXIMUM: ProblemCode
+PROBLEM_CODE_SEAT_LIMIT_EXCEEDED: ProblemCode
+PROBLEM_CODE_TRIAL_LIMIT_REACHED: ProblemCode
+PROBLEM_CODE_ROLE_CANNOT_PURCHASE: ProblemCode
+PROBLEM_CODE_TERM_NOT_OFFERED: ProblemCode
+PROBLEM_CODE_BILLING_CYCLE_NOT_OFFERED: ProblemCode
+PROBLEM_CODE_PROVISIONING_CONTEXT_MISSING: ProblemCode
+PROBLEM_CODE_DUPLICATE_SKU_IN_CART: ProblemCode
+PROBLEM_CODE_ADDON_PARENT_INVALID: ProblemCode
+PROBLEM_CODE_PARENT_ON_NON_ADDON: ProblemCode
+PROBLEM_CODE_CART_EMPTY: ProblemCode
+PROBLEM_CODE_TOTAL_OUT_OF_RANGE: ProblemCode
+PROBLEM_CODE_CART_ORDERED: ProblemCode
+PROBLEM_CODE_CART_EXPIRED: ProblemCode
+PROBLEM_CODE_MIXED_CURRENCIES: ProblemCode
+PROBLEM_CODE_ORDER_ALREADY_CANCELLED: ProblemCode
+PROBLEM_CODE_CANCELLATION_WINDOW_CLOSED: ProblemCode
 
-class Money(_message.Message):
-    __slots__ = ("currency_code", "units", "nanos")
-    CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
-    UNITS_FIELD_NUMBER: _ClassVar[int]
-    NANOS_FIELD_NUMBER: _ClassVar[int]
-    currency_code: str
-    units: int
-    nanos: int
-    def __init__(self, currency_code: _Optional[str] = ..., units: _Optional[int] = ..., nanos: _Optional[int] = ...) -> None: ...
+class SkuRef(_message.Message):
+    __slots__ = ("product_id", "sku_id")
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    SKU_ID_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    sku_id: str
+    def __init__(self, product_id: _Optional[str] = ..., sku_id: _Optional[str] = ...) -> None: ...
+
+class CatalogItemRef(_message.Message):
+    __slots__ = ("product_id", "sku_id", "availability_id", "catalog_item_id")
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    SKU_ID_FIELD_NUMBER: _ClassVar[int]
+    AVAILABILITY_ID_FIELD_NUMBER: _ClassVar[int]
+    CATALOG_ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    sku_id: str
+    availability_id: str
+    catalog_item_id: str
+    def __init__(self, product_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., availability_id: _Optional[str] = ..., catalog_item_id: _Optional[str] = ...) -> None: ...
 
 class PurchaseProblem(_message.Message):
-    __slots__ = ("code", "message", "field", "figures")
+    __slots__ = ("code", "message", "field", "figures", "prerequisites", "suggested_item")
     class FiguresEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -93,8 +164,12 @@ class PurchaseProblem(_message.Message):
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     FIELD_FIELD_NUMBER: _ClassVar[int]
     FIGURES_FIELD_NUMBER: _ClassVar[int]
-    code: str
+    PREREQUISITES_FIELD_NUMBER: _ClassVar[int]
+    SUGGESTED_ITEM_FIELD_NUMBER: _ClassVar[int]
+    code: ProblemCode
     message: str
     field: str
     figures: _containers.ScalarMap[str, str]
-    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., field: _Optional[str] = ..., figures: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    prerequisites: _containers.RepeatedCompositeFieldContainer[SkuRef]
+    suggested_item: CatalogItemRef
+    def __init__(self, code: _Optional[_Union[ProblemCode, str]] = ..., message: _Optional[str] = ..., field: _Optional[str] = ..., figures: _Optional[_Mapping[str, str]] = ..., prerequisites: _Optional[_Iterable[_Union[SkuRef, _Mapping]]] = ..., suggested_item: _Optional[_Union[CatalogItemRef, _Mapping]] = ...) -> None: ...

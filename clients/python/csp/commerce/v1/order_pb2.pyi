@@ -2,6 +2,7 @@ import datetime
 
 from csp.commerce.v1 import common_pb2 as _common_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.type import money_pb2 as _money_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -38,7 +39,7 @@ SUBSCRIPTION_STATUS_CANCELLED: SubscriptionStatus
 SUBSCRIPTION_STATUS_EXPIRED: SubscriptionStatus
 
 class OrderLine(_message.Message):
-    __slots__ = ("line_number", "catalog_item_id", "product_title", "sku_title", "quantity", "term", "billing_cycle", "unit_price", "extended_price", "subscription_id")
+    __slots__ = ("line_number", "catalog_item_id", "product_title", "sku_title", "quantity", "term", "billing_cycle", "unit_term_price", "term_price", "subscription_id", "billing_period_charge", "billing_periods")
     LINE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     CATALOG_ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -46,9 +47,11 @@ class OrderLine(_message.Message):
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
     TERM_FIELD_NUMBER: _ClassVar[int]
     BILLING_CYCLE_FIELD_NUMBER: _ClassVar[int]
-    UNIT_PRICE_FIELD_NUMBER: _ClassVar[int]
-    EXTENDED_PRICE_FIELD_NUMBER: _ClassVar[int]
+    UNIT_TERM_PRICE_FIELD_NUMBER: _ClassVar[int]
+    TERM_PRICE_FIELD_NUMBER: _ClassVar[int]
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    BILLING_PERIOD_CHARGE_FIELD_NUMBER: _ClassVar[int]
+    BILLING_PERIODS_FIELD_NUMBER: _ClassVar[int]
     line_number: int
     catalog_item_id: str
     product_title: str
@@ -56,13 +59,15 @@ class OrderLine(_message.Message):
     quantity: int
     term: _common_pb2.TermDuration
     billing_cycle: _common_pb2.BillingCycle
-    unit_price: _common_pb2.Money
-    extended_price: _common_pb2.Money
+    unit_term_price: _money_pb2.Money
+    term_price: _money_pb2.Money
     subscription_id: str
-    def __init__(self, line_number: _Optional[int] = ..., catalog_item_id: _Optional[str] = ..., product_title: _Optional[str] = ..., sku_title: _Optional[str] = ..., quantity: _Optional[int] = ..., term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., unit_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., extended_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., subscription_id: _Optional[str] = ...) -> None: ...
+    billing_period_charge: _money_pb2.Money
+    billing_periods: int
+    def __init__(self, line_number: _Optional[int] = ..., catalog_item_id: _Optional[str] = ..., product_title: _Optional[str] = ..., sku_title: _Optional[str] = ..., quantity: _Optional[int] = ..., term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., unit_term_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., term_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., subscription_id: _Optional[str] = ..., billing_period_charge: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., billing_periods: _Optional[int] = ...) -> None: ...
 
 class Order(_message.Message):
-    __slots__ = ("id", "order_number", "customer_id", "cart_id", "status", "currency_code", "lines", "total", "create_time", "cancel_time", "refund", "etag")
+    __slots__ = ("id", "order_number", "customer_id", "cart_id", "status", "currency_code", "lines", "total", "create_time", "cancel_time", "refund", "etag", "first_charge_total")
     ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_NUMBER_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +80,7 @@ class Order(_message.Message):
     CANCEL_TIME_FIELD_NUMBER: _ClassVar[int]
     REFUND_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    FIRST_CHARGE_TOTAL_FIELD_NUMBER: _ClassVar[int]
     id: str
     order_number: str
     customer_id: str
@@ -82,12 +88,13 @@ class Order(_message.Message):
     status: OrderStatus
     currency_code: str
     lines: _containers.RepeatedCompositeFieldContainer[OrderLine]
-    total: _common_pb2.Money
+    total: _money_pb2.Money
     create_time: _timestamp_pb2.Timestamp
     cancel_time: _timestamp_pb2.Timestamp
-    refund: _common_pb2.Money
+    refund: _money_pb2.Money
     etag: str
-    def __init__(self, id: _Optional[str] = ..., order_number: _Optional[str] = ..., customer_id: _Optional[str] = ..., cart_id: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., currency_code: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refund: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+    first_charge_total: _money_pb2.Money
+    def __init__(self, id: _Optional[str] = ..., order_number: _Optional[str] = ..., customer_id: _Optional[str] = ..., cart_id: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., currency_code: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refund: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., etag: _Optional[str] = ..., first_charge_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class Subscription(_message.Message):
     __slots__ = ("id", "customer_id", "order_id", "catalog_item_id", "product_id", "sku_id", "title", "quantity", "term", "billing_cycle", "status", "start_time", "commitment_end_time", "auto_renew", "parent_subscription_id", "etag")

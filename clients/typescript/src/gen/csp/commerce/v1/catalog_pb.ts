@@ -4,17 +4,19 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { BillingCycle, BillingType, Money, ProductType, PurchaseProblem, Segment, TermDuration } from "./common_pb.js";
+import type { BillingCycle, BillingType, ProductType, PurchaseProblem, Segment, SkuRef, TermDuration } from "./common_pb.js";
 import { file_csp_commerce_v1_common } from "./common_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Money } from "../../../google/type/money_pb.js";
+import { file_google_type_money } from "../../../google/type/money_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file csp/commerce/v1/catalog.proto.
  */
 export const file_csp_commerce_v1_catalog: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jc3AvY29tbWVyY2UvdjEvY2F0YWxvZy5wcm90bxIPY3NwLmNvbW1lcmNlLnYxIu8BCgdQcm9kdWN0EgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEjIKDHByb2R1Y3RfdHlwZRgEIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIRCglwdWJsaXNoZXIYBSABKAkSFAoMaXNfbWljcm9zb2Z0GAYgASgIEjIKDGJpbGxpbmdfdHlwZRgHIAEoDjIcLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nVHlwZRIQCghjYXRlZ29yeRgIIAEoCRIRCglza3VfY291bnQYCSABKAUiLAoGU2t1UmVmEhIKCnByb2R1Y3RfaWQYASABKAkSDgoGc2t1X2lkGAIgASgJIusDCgNTa3USEgoKcHJvZHVjdF9pZBgBIAEoCRIKCgJpZBgCIAEoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIVCg1wcm9kdWN0X3RpdGxlGAUgASgJEhQKDG1pbl9xdWFudGl0eRgGIAEoBRIUCgxtYXhfcXVhbnRpdHkYByABKAUSEAoIaXNfdHJpYWwYCCABKAgSEAoIaXNfYWRkb24YCSABKAgSLgoNcHJlcmVxdWlzaXRlcxgKIAMoCzIXLmNzcC5jb21tZXJjZS52MS5Ta3VSZWYSFwoKc2VhdF9saW1pdBgLIAEoBUgAiAEBEhcKD3NlYXRfbGltaXRfdHlwZRgMIAEoCRIXCg91bml0X29mX21lYXN1cmUYDSABKAkSHgoWcHJvdmlzaW9uaW5nX3ZhcmlhYmxlcxgOIAMoCRIRCgljb3VudHJpZXMYDyADKAkSNQoOYmlsbGluZ19jeWNsZXMYECADKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlEjIKDHByb2R1Y3RfdHlwZRgRIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIRCglwdWJsaXNoZXIYEiABKAlCDQoLX3NlYXRfbGltaXQirQIKCVRlcm1QcmljZRIrCgR0ZXJtGAEgASgOMh0uY3NwLmNvbW1lcmNlLnYxLlRlcm1EdXJhdGlvbhI0Cg1iaWxsaW5nX2N5Y2xlGAIgASgOMh0uY3NwLmNvbW1lcmNlLnYxLkJpbGxpbmdDeWNsZRIqCgp1bml0X3ByaWNlGAMgASgLMhYuY3NwLmNvbW1lcmNlLnYxLk1vbmV5EikKCWVycF9wcmljZRgEIAEoCzIWLmNzcC5jb21tZXJjZS52MS5Nb25leRIzCg9lZmZlY3RpdmVfc3RhcnQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWVmZmVjdGl2ZV9lbmQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqACCgxBdmFpbGFiaWxpdHkSCgoCaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZza3VfaWQYAyABKAkSFwoPY2F0YWxvZ19pdGVtX2lkGAQgASgJEg8KB2NvdW50cnkYBSABKAkSKQoHc2VnbWVudBgGIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EhUKDWN1cnJlbmN5X2NvZGUYByABKAkSKQoFdGVybXMYCCADKAsyGi5jc3AuY29tbWVyY2UudjEuVGVybVByaWNlEhgKEHByaWNlX2xpc3RfbW9udGgYCSABKAkSLwoLZW5kX29mX3NhbGUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItkCCg1DYXRhbG9nRmlsdGVyEg8KB2NvdW50cnkYASABKAkSKQoHc2VnbWVudBgCIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EjIKDHByb2R1Y3RfdHlwZRgDIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIzCglwdWJsaXNoZXIYBCABKA4yIC5jc3AuY29tbWVyY2UudjEuUHVibGlzaGVyRmlsdGVyEjIKDGJpbGxpbmdfdHlwZRgFIAEoDjIcLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nVHlwZRIQCghjYXRlZ29yeRgGIAEoCRIrCgV0cmlhbBgHIAEoDjIcLmNzcC5jb21tZXJjZS52MS5UcmlhbEZpbHRlchIMCgR0ZXh0GAggASgJEiIKGnB1cmNoYXNhYmxlX2J5X2N1c3RvbWVyX2lkGAkgASgJIpgBChNMaXN0UHJvZHVjdHNSZXF1ZXN0Ei4KBmZpbHRlchgBIAEoCzIeLmNzcC5jb21tZXJjZS52MS5DYXRhbG9nRmlsdGVyEioKBHZpZXcYAiABKA4yHC5jc3AuY29tbWVyY2UudjEuQ2F0YWxvZ1ZpZXcSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkikwEKFExpc3RQcm9kdWN0c1Jlc3BvbnNlEioKCHByb2R1Y3RzGAEgAygLMhguY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3QSIgoEc2t1cxgCIAMoCzIULmNzcC5jb21tZXJjZS52MS5Ta3USFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJEhIKCnRvdGFsX3NpemUYBCABKAUiJwoRR2V0UHJvZHVjdFJlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCSI/ChJHZXRQcm9kdWN0UmVzcG9uc2USKQoHcHJvZHVjdBgBIAEoCzIYLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0IogBCg9MaXN0U2t1c1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIPCgdjb3VudHJ5GAIgASgJEikKB3NlZ21lbnQYAyABKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJPChBMaXN0U2t1c1Jlc3BvbnNlEiIKBHNrdXMYASADKAsyFC5jc3AuY29tbWVyY2UudjEuU2t1EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIzCg1HZXRTa3VSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDgoGc2t1X2lkGAIgASgJIjMKDkdldFNrdVJlc3BvbnNlEiEKA3NrdRgBIAEoCzIULmNzcC5jb21tZXJjZS52MS5Ta3UiogEKGUxpc3RBdmFpbGFiaWxpdGllc1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIOCgZza3VfaWQYAiABKAkSDwoHY291bnRyeRgDIAEoCRIpCgdzZWdtZW50GAQgASgOMhguY3NwLmNvbW1lcmNlLnYxLlNlZ21lbnQSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkibAoaTGlzdEF2YWlsYWJpbGl0aWVzUmVzcG9uc2USNQoOYXZhaWxhYmlsaXRpZXMYASADKAsyHS5jc3AuY29tbWVyY2UudjEuQXZhaWxhYmlsaXR5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0ChlSZXNvbHZlQ2F0YWxvZ0l0ZW1SZXF1ZXN0EhcKD2NhdGFsb2dfaXRlbV9pZBgBIAEoCSKfAQoaUmVzb2x2ZUNhdGFsb2dJdGVtUmVzcG9uc2USKQoHcHJvZHVjdBgBIAEoCzIYLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0EiEKA3NrdRgCIAEoCzIULmNzcC5jb21tZXJjZS52MS5Ta3USMwoMYXZhaWxhYmlsaXR5GAMgASgLMh0uY3NwLmNvbW1lcmNlLnYxLkF2YWlsYWJpbGl0eSK/AQoaQ2hlY2tQdXJjaGFzYWJpbGl0eVJlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSFwoPY2F0YWxvZ19pdGVtX2lkGAIgASgJEhAKCHF1YW50aXR5GAMgASgFEisKBHRlcm0YBCABKA4yHS5jc3AuY29tbWVyY2UudjEuVGVybUR1cmF0aW9uEjQKDWJpbGxpbmdfY3ljbGUYBSABKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlIsIBChtDaGVja1B1cmNoYXNhYmlsaXR5UmVzcG9uc2USEwoLcHVyY2hhc2FibGUYASABKAgSMgoIcHJvYmxlbXMYAiADKAsyIC5jc3AuY29tbWVyY2UudjEuUHVyY2hhc2VQcm9ibGVtEioKCnVuaXRfcHJpY2UYAyABKAsyFi5jc3AuY29tbWVyY2UudjEuTW9uZXkSLgoOZXh0ZW5kZWRfcHJpY2UYBCABKAsyFi5jc3AuY29tbWVyY2UudjEuTW9uZXkiOwoLRmllbGRDaGFuZ2USDQoFZmllbGQYASABKAkSDgoGYmVmb3JlGAIgASgJEg0KBWFmdGVyGAMgASgJIrcCCg1DYXRhbG9nQ2hhbmdlEhAKCHJldmlzaW9uGAEgASgEEg0KBW1vbnRoGAIgASgJEikKBGtpbmQYAyABKA4yGy5jc3AuY29tbWVyY2UudjEuQ2hhbmdlS2luZBISCgpwcm9kdWN0X2lkGAQgASgJEg4KBnNrdV9pZBgFIAEoCRIXCg9hdmFpbGFiaWxpdHlfaWQYBiABKAkSDwoHY291bnRyeRgHIAEoCRIpCgdzZWdtZW50GAggASgOMhguY3NwLmNvbW1lcmNlLnYxLlNlZ21lbnQSMgoMcHJvZHVjdF90eXBlGAkgASgOMhwuY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3RUeXBlEi0KB2NoYW5nZXMYCiADKAsyHC5jc3AuY29tbWVyY2UudjEuRmllbGRDaGFuZ2Ui3AEKGldhdGNoQ2F0YWxvZ0NoYW5nZXNSZXF1ZXN0EhgKDmFmdGVyX3JldmlzaW9uGAEgASgESAASEgoIZnJvbV9ub3cYAiABKAhIABIRCgljb3VudHJpZXMYAyADKAkSKgoIc2VnbWVudHMYBCADKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIzCg1wcm9kdWN0X3R5cGVzGAUgAygOMhwuY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3RUeXBlEhMKC3Byb2R1Y3RfaWRzGAYgAygJQgcKBXN0YXJ0IkUKEkNhdGFsb2dDaGFuZ2VCYXRjaBIvCgdjaGFuZ2VzGAEgAygLMh4uY3NwLmNvbW1lcmNlLnYxLkNhdGFsb2dDaGFuZ2UiKQoNV2F0Y2hQcm9ncmVzcxIYChBjdXJyZW50X3JldmlzaW9uGAEgASgEIpIBChtXYXRjaENhdGFsb2dDaGFuZ2VzUmVzcG9uc2USNgoHY2hhbmdlcxgBIAEoCzIjLmNzcC5jb21tZXJjZS52MS5DYXRhbG9nQ2hhbmdlQmF0Y2hIABIyCghwcm9ncmVzcxgCIAEoCzIeLmNzcC5jb21tZXJjZS52MS5XYXRjaFByb2dyZXNzSABCBwoFZXZlbnQibAoSSW1wb3J0TW9udGhSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFbW9udGgYAiABKAkSGQoRb2ZmZXJfbWF0cml4X3BhdGgYAyABKAkSGAoQcHJpY2VfbGlzdF9wYXRocxgEIAMoCSJJCgpJbXBvcnRGaWxlEgwKBG5hbWUYASABKAkSLQoEa2luZBgCIAEoDjIfLmNzcC5jb21tZXJjZS52MS5JbXBvcnRGaWxlS2luZCJiChFVcGxvYWRNb250aEhlYWRlchISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBW1vbnRoGAIgASgJEioKBWZpbGVzGAMgAygLMhsuY3NwLmNvbW1lcmNlLnYxLkltcG9ydEZpbGUiNAoQVXBsb2FkTW9udGhDaHVuaxISCgpmaWxlX2luZGV4GAEgASgNEgwKBGRhdGEYAiABKAwihgEKElVwbG9hZE1vbnRoUmVxdWVzdBI0CgZoZWFkZXIYASABKAsyIi5jc3AuY29tbWVyY2UudjEuVXBsb2FkTW9udGhIZWFkZXJIABIyCgVjaHVuaxgCIAEoCzIhLmNzcC5jb21tZXJjZS52MS5VcGxvYWRNb250aENodW5rSABCBgoEcGFydCJsChNJbXBvcnRNb250aFJlc3BvbnNlEg0KBW1vbnRoGAEgASgJEhAKCHByb2R1Y3RzGAIgASgFEgwKBHNrdXMYAyABKAUSFgoOYXZhaWxhYmlsaXRpZXMYBCABKAUSDgoGcHJpY2VzGAUgASgFIk8KF0xpc3RNb250aENoYW5nZXNSZXF1ZXN0Eg0KBW1vbnRoGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImQKGExpc3RNb250aENoYW5nZXNSZXNwb25zZRIvCgdjaGFuZ2VzGAEgAygLMh4uY3NwLmNvbW1lcmNlLnYxLkNhdGFsb2dDaGFuZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjgKE1B1Ymxpc2hNb250aFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVtb250aBgCIAEoCSJUChRQdWJsaXNoTW9udGhSZXNwb25zZRINCgVtb250aBgBIAEoCRIWCg5maXJzdF9yZXZpc2lvbhgCIAEoBBIVCg1sYXN0X3JldmlzaW9uGAMgASgEKlsKC0NhdGFsb2dWaWV3EhwKGENBVEFMT0dfVklFV19VTlNQRUNJRklFRBAAEhgKFENBVEFMT0dfVklFV19QUk9EVUNUEAESFAoQQ0FUQUxPR19WSUVXX1NLVRACKnUKD1B1Ymxpc2hlckZpbHRlchIgChxQVUJMSVNIRVJfRklMVEVSX1VOU1BFQ0lGSUVEEAASHgoaUFVCTElTSEVSX0ZJTFRFUl9NSUNST1NPRlQQARIgChxQVUJMSVNIRVJfRklMVEVSX1RISVJEX1BBUlRZEAIqZQoLVHJpYWxGaWx0ZXISHAoYVFJJQUxfRklMVEVSX1VOU1BFQ0lGSUVEEAASHAoYVFJJQUxfRklMVEVSX09OTFlfVFJJQUxTEAESGgoWVFJJQUxfRklMVEVSX05PX1RSSUFMUxACKnAKCkNoYW5nZUtpbmQSGwoXQ0hBTkdFX0tJTkRfVU5TUEVDSUZJRUQQABIVChFDSEFOR0VfS0lORF9BRERFRBABEhcKE0NIQU5HRV9LSU5EX0NIQU5HRUQQAhIVChFDSEFOR0VfS0lORF9FTkRFRBADKnYKDkltcG9ydEZpbGVLaW5kEiAKHElNUE9SVF9GSUxFX0tJTkRfVU5TUEVDSUZJRUQQABIhCh1JTVBPUlRfRklMRV9LSU5EX09GRkVSX01BVFJJWBABEh8KG0lNUE9SVF9GSUxFX0tJTkRfUFJJQ0VfTElTVBACMqQGCg5DYXRhbG9nU2VydmljZRJbCgxMaXN0UHJvZHVjdHMSJC5jc3AuY29tbWVyY2UudjEuTGlzdFByb2R1Y3RzUmVxdWVzdBolLmNzcC5jb21tZXJjZS52MS5MaXN0UHJvZHVjdHNSZXNwb25zZRJVCgpHZXRQcm9kdWN0EiIuY3NwLmNvbW1lcmNlLnYxLkdldFByb2R1Y3RSZXF1ZXN0GiMuY3NwLmNvbW1lcmNlLnYxLkdldFByb2R1Y3RSZXNwb25zZRJPCghMaXN0U2t1cxIgLmNzcC5jb21tZXJjZS52MS5MaXN0U2t1c1JlcXVlc3QaIS5jc3AuY29tbWVyY2UudjEuTGlzdFNrdXNSZXNwb25zZRJJCgZHZXRTa3USHi5jc3AuY29tbWVyY2UudjEuR2V0U2t1UmVxdWVzdBofLmNzcC5jb21tZXJjZS52MS5HZXRTa3VSZXNwb25zZRJtChJMaXN0QXZhaWxhYmlsaXRpZXMSKi5jc3AuY29tbWVyY2UudjEuTGlzdEF2YWlsYWJpbGl0aWVzUmVxdWVzdBorLmNzcC5jb21tZXJjZS52MS5MaXN0QXZhaWxhYmlsaXRpZXNSZXNwb25zZRJtChJSZXNvbHZlQ2F0YWxvZ0l0ZW0SKi5jc3AuY29tbWVyY2UudjEuUmVzb2x2ZUNhdGFsb2dJdGVtUmVxdWVzdBorLmNzcC5jb21tZXJjZS52MS5SZXNvbHZlQ2F0YWxvZ0l0ZW1SZXNwb25zZRJwChNDaGVja1B1cmNoYXNhYmlsaXR5EisuY3NwLmNvbW1lcmNlLnYxLkNoZWNrUHVyY2hhc2FiaWxpdHlSZXF1ZXN0GiwuY3NwLmNvbW1lcmNlLnYxLkNoZWNrUHVyY2hhc2FiaWxpdHlSZXNwb25zZRJyChNXYXRjaENhdGFsb2dDaGFuZ2VzEisuY3NwLmNvbW1lcmNlLnYxLldhdGNoQ2F0YWxvZ0NoYW5nZXNSZXF1ZXN0GiwuY3NwLmNvbW1lcmNlLnYxLldhdGNoQ2F0YWxvZ0NoYW5nZXNSZXNwb25zZTABMpEDChNDYXRhbG9nQWRtaW5TZXJ2aWNlElgKC0ltcG9ydE1vbnRoEiMuY3NwLmNvbW1lcmNlLnYxLkltcG9ydE1vbnRoUmVxdWVzdBokLmNzcC5jb21tZXJjZS52MS5JbXBvcnRNb250aFJlc3BvbnNlEloKC1VwbG9hZE1vbnRoEiMuY3NwLmNvbW1lcmNlLnYxLlVwbG9hZE1vbnRoUmVxdWVzdBokLmNzcC5jb21tZXJjZS52MS5JbXBvcnRNb250aFJlc3BvbnNlKAESZwoQTGlzdE1vbnRoQ2hhbmdlcxIoLmNzcC5jb21tZXJjZS52MS5MaXN0TW9udGhDaGFuZ2VzUmVxdWVzdBopLmNzcC5jb21tZXJjZS52MS5MaXN0TW9udGhDaGFuZ2VzUmVzcG9uc2USWwoMUHVibGlzaE1vbnRoEiQuY3NwLmNvbW1lcmNlLnYxLlB1Ymxpc2hNb250aFJlcXVlc3QaJS5jc3AuY29tbWVyY2UudjEuUHVibGlzaE1vbnRoUmVzcG9uc2ViBnByb3RvMw", [file_csp_commerce_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jc3AvY29tbWVyY2UvdjEvY2F0YWxvZy5wcm90bxIPY3NwLmNvbW1lcmNlLnYxIu8BCgdQcm9kdWN0EgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEjIKDHByb2R1Y3RfdHlwZRgEIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIRCglwdWJsaXNoZXIYBSABKAkSFAoMaXNfbWljcm9zb2Z0GAYgASgIEjIKDGJpbGxpbmdfdHlwZRgHIAEoDjIcLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nVHlwZRIQCghjYXRlZ29yeRgIIAEoCRIRCglza3VfY291bnQYCSABKAUi6wMKA1NrdRISCgpwcm9kdWN0X2lkGAEgASgJEgoKAmlkGAIgASgJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhUKDXByb2R1Y3RfdGl0bGUYBSABKAkSFAoMbWluX3F1YW50aXR5GAYgASgFEhQKDG1heF9xdWFudGl0eRgHIAEoBRIQCghpc190cmlhbBgIIAEoCBIQCghpc19hZGRvbhgJIAEoCBIuCg1wcmVyZXF1aXNpdGVzGAogAygLMhcuY3NwLmNvbW1lcmNlLnYxLlNrdVJlZhIXCgpzZWF0X2xpbWl0GAsgASgFSACIAQESFwoPc2VhdF9saW1pdF90eXBlGAwgASgJEhcKD3VuaXRfb2ZfbWVhc3VyZRgNIAEoCRIeChZwcm92aXNpb25pbmdfdmFyaWFibGVzGA4gAygJEhEKCWNvdW50cmllcxgPIAMoCRI1Cg5iaWxsaW5nX2N5Y2xlcxgQIAMoDjIdLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nQ3ljbGUSMgoMcHJvZHVjdF90eXBlGBEgASgOMhwuY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3RUeXBlEhEKCXB1Ymxpc2hlchgSIAEoCUINCgtfc2VhdF9saW1pdCLxAgoJVGVybVByaWNlEisKBHRlcm0YASABKA4yHS5jc3AuY29tbWVyY2UudjEuVGVybUR1cmF0aW9uEjQKDWJpbGxpbmdfY3ljbGUYAiABKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlEiYKCnRlcm1fcHJpY2UYAyABKAsyEi5nb29nbGUudHlwZS5Nb25leRIlCgllcnBfcHJpY2UYBCABKAsyEi5nb29nbGUudHlwZS5Nb25leRIzCg9lZmZlY3RpdmVfc3RhcnQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWVmZmVjdGl2ZV9lbmQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKFWJpbGxpbmdfcGVyaW9kX2NoYXJnZRgHIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5EhcKD2JpbGxpbmdfcGVyaW9kcxgIIAEoBSKgAgoMQXZhaWxhYmlsaXR5EgoKAmlkGAEgASgJEhIKCnByb2R1Y3RfaWQYAiABKAkSDgoGc2t1X2lkGAMgASgJEhcKD2NhdGFsb2dfaXRlbV9pZBgEIAEoCRIPCgdjb3VudHJ5GAUgASgJEikKB3NlZ21lbnQYBiABKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIVCg1jdXJyZW5jeV9jb2RlGAcgASgJEikKBXRlcm1zGAggAygLMhouY3NwLmNvbW1lcmNlLnYxLlRlcm1QcmljZRIYChBwcmljZV9saXN0X21vbnRoGAkgASgJEi8KC2VuZF9vZl9zYWxlGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLZAgoNQ2F0YWxvZ0ZpbHRlchIPCgdjb3VudHJ5GAEgASgJEikKB3NlZ21lbnQYAiABKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIyCgxwcm9kdWN0X3R5cGUYAyABKA4yHC5jc3AuY29tbWVyY2UudjEuUHJvZHVjdFR5cGUSMwoJcHVibGlzaGVyGAQgASgOMiAuY3NwLmNvbW1lcmNlLnYxLlB1Ymxpc2hlckZpbHRlchIyCgxiaWxsaW5nX3R5cGUYBSABKA4yHC5jc3AuY29tbWVyY2UudjEuQmlsbGluZ1R5cGUSEAoIY2F0ZWdvcnkYBiABKAkSKwoFdHJpYWwYByABKA4yHC5jc3AuY29tbWVyY2UudjEuVHJpYWxGaWx0ZXISDAoEdGV4dBgIIAEoCRIiChpwdXJjaGFzYWJsZV9ieV9jdXN0b21lcl9pZBgJIAEoCSKYAQoTTGlzdFByb2R1Y3RzUmVxdWVzdBIuCgZmaWx0ZXIYASABKAsyHi5jc3AuY29tbWVyY2UudjEuQ2F0YWxvZ0ZpbHRlchIqCgR2aWV3GAIgASgOMhwuY3NwLmNvbW1lcmNlLnYxLkNhdGFsb2dWaWV3EhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIpMBChRMaXN0UHJvZHVjdHNSZXNwb25zZRIqCghwcm9kdWN0cxgBIAMoCzIYLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0EiIKBHNrdXMYAiADKAsyFC5jc3AuY29tbWVyY2UudjEuU2t1EhcKD25leHRfcGFnZV90b2tlbhgDIAEoCRISCgp0b3RhbF9zaXplGAQgASgFIicKEUdldFByb2R1Y3RSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkiPwoSR2V0UHJvZHVjdFJlc3BvbnNlEikKB3Byb2R1Y3QYASABKAsyGC5jc3AuY29tbWVyY2UudjEuUHJvZHVjdCKIAQoPTGlzdFNrdXNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDwoHY291bnRyeRgCIAEoCRIpCgdzZWdtZW50GAMgASgOMhguY3NwLmNvbW1lcmNlLnYxLlNlZ21lbnQSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkiTwoQTGlzdFNrdXNSZXNwb25zZRIiCgRza3VzGAEgAygLMhQuY3NwLmNvbW1lcmNlLnYxLlNrdRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMwoNR2V0U2t1UmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJEg4KBnNrdV9pZBgCIAEoCSIzCg5HZXRTa3VSZXNwb25zZRIhCgNza3UYASABKAsyFC5jc3AuY29tbWVyY2UudjEuU2t1IqIBChlMaXN0QXZhaWxhYmlsaXRpZXNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDgoGc2t1X2lkGAIgASgJEg8KB2NvdW50cnkYAyABKAkSKQoHc2VnbWVudBgEIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJImwKGkxpc3RBdmFpbGFiaWxpdGllc1Jlc3BvbnNlEjUKDmF2YWlsYWJpbGl0aWVzGAEgAygLMh0uY3NwLmNvbW1lcmNlLnYxLkF2YWlsYWJpbGl0eRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiNAoZUmVzb2x2ZUNhdGFsb2dJdGVtUmVxdWVzdBIXCg9jYXRhbG9nX2l0ZW1faWQYASABKAkinwEKGlJlc29sdmVDYXRhbG9nSXRlbVJlc3BvbnNlEikKB3Byb2R1Y3QYASABKAsyGC5jc3AuY29tbWVyY2UudjEuUHJvZHVjdBIhCgNza3UYAiABKAsyFC5jc3AuY29tbWVyY2UudjEuU2t1EjMKDGF2YWlsYWJpbGl0eRgDIAEoCzIdLmNzcC5jb21tZXJjZS52MS5BdmFpbGFiaWxpdHkivwEKGkNoZWNrUHVyY2hhc2FiaWxpdHlSZXF1ZXN0EhMKC2N1c3RvbWVyX2lkGAEgASgJEhcKD2NhdGFsb2dfaXRlbV9pZBgCIAEoCRIQCghxdWFudGl0eRgDIAEoBRIrCgR0ZXJtGAQgASgOMh0uY3NwLmNvbW1lcmNlLnYxLlRlcm1EdXJhdGlvbhI0Cg1iaWxsaW5nX2N5Y2xlGAUgASgOMh0uY3NwLmNvbW1lcmNlLnYxLkJpbGxpbmdDeWNsZSKHAgobQ2hlY2tQdXJjaGFzYWJpbGl0eVJlc3BvbnNlEhMKC3B1cmNoYXNhYmxlGAEgASgIEjIKCHByb2JsZW1zGAIgAygLMiAuY3NwLmNvbW1lcmNlLnYxLlB1cmNoYXNlUHJvYmxlbRIrCg91bml0X3Rlcm1fcHJpY2UYAyABKAsyEi5nb29nbGUudHlwZS5Nb25leRImCgp0ZXJtX3ByaWNlGAQgASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSMQoVYmlsbGluZ19wZXJpb2RfY2hhcmdlGAUgASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSFwoPYmlsbGluZ19wZXJpb2RzGAYgASgFIjsKC0ZpZWxkQ2hhbmdlEg0KBWZpZWxkGAEgASgJEg4KBmJlZm9yZRgCIAEoCRINCgVhZnRlchgDIAEoCSK3AgoNQ2F0YWxvZ0NoYW5nZRIQCghyZXZpc2lvbhgBIAEoBBINCgVtb250aBgCIAEoCRIpCgRraW5kGAMgASgOMhsuY3NwLmNvbW1lcmNlLnYxLkNoYW5nZUtpbmQSEgoKcHJvZHVjdF9pZBgEIAEoCRIOCgZza3VfaWQYBSABKAkSFwoPYXZhaWxhYmlsaXR5X2lkGAYgASgJEg8KB2NvdW50cnkYByABKAkSKQoHc2VnbWVudBgIIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EjIKDHByb2R1Y3RfdHlwZRgJIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRItCgdjaGFuZ2VzGAogAygLMhwuY3NwLmNvbW1lcmNlLnYxLkZpZWxkQ2hhbmdlItwBChpXYXRjaENhdGFsb2dDaGFuZ2VzUmVxdWVzdBIYCg5hZnRlcl9yZXZpc2lvbhgBIAEoBEgAEhIKCGZyb21fbm93GAIgASgISAASEQoJY291bnRyaWVzGAMgAygJEioKCHNlZ21lbnRzGAQgAygOMhguY3NwLmNvbW1lcmNlLnYxLlNlZ21lbnQSMwoNcHJvZHVjdF90eXBlcxgFIAMoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRITCgtwcm9kdWN0X2lkcxgGIAMoCUIHCgVzdGFydCJFChJDYXRhbG9nQ2hhbmdlQmF0Y2gSLwoHY2hhbmdlcxgBIAMoCzIeLmNzcC5jb21tZXJjZS52MS5DYXRhbG9nQ2hhbmdlIikKDVdhdGNoUHJvZ3Jlc3MSGAoQY3VycmVudF9yZXZpc2lvbhgBIAEoBCKSAQobV2F0Y2hDYXRhbG9nQ2hhbmdlc1Jlc3BvbnNlEjYKB2NoYW5nZXMYASABKAsyIy5jc3AuY29tbWVyY2UudjEuQ2F0YWxvZ0NoYW5nZUJhdGNoSAASMgoIcHJvZ3Jlc3MYAiABKAsyHi5jc3AuY29tbWVyY2UudjEuV2F0Y2hQcm9ncmVzc0gAQgcKBWV2ZW50ImwKEkltcG9ydE1vbnRoUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBW1vbnRoGAIgASgJEhkKEW9mZmVyX21hdHJpeF9wYXRoGAMgASgJEhgKEHByaWNlX2xpc3RfcGF0aHMYBCADKAkiSQoKSW1wb3J0RmlsZRIMCgRuYW1lGAEgASgJEi0KBGtpbmQYAiABKA4yHy5jc3AuY29tbWVyY2UudjEuSW1wb3J0RmlsZUtpbmQiYgoRVXBsb2FkTW9udGhIZWFkZXISEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVtb250aBgCIAEoCRIqCgVmaWxlcxgDIAMoCzIbLmNzcC5jb21tZXJjZS52MS5JbXBvcnRGaWxlIjQKEFVwbG9hZE1vbnRoQ2h1bmsSEgoKZmlsZV9pbmRleBgBIAEoDRIMCgRkYXRhGAIgASgMIoYBChJVcGxvYWRNb250aFJlcXVlc3QSNAoGaGVhZGVyGAEgASgLMiIuY3NwLmNvbW1lcmNlLnYxLlVwbG9hZE1vbnRoSGVhZGVySAASMgoFY2h1bmsYAiABKAsyIS5jc3AuY29tbWVyY2UudjEuVXBsb2FkTW9udGhDaHVua0gAQgYKBHBhcnQibAoTSW1wb3J0TW9udGhSZXNwb25zZRINCgVtb250aBgBIAEoCRIQCghwcm9kdWN0cxgCIAEoBRIMCgRza3VzGAMgASgFEhYKDmF2YWlsYWJpbGl0aWVzGAQgASgFEg4KBnByaWNlcxgFIAEoBSJPChdMaXN0TW9udGhDaGFuZ2VzUmVxdWVzdBINCgVtb250aBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJkChhMaXN0TW9udGhDaGFuZ2VzUmVzcG9uc2USLwoHY2hhbmdlcxgBIAMoCzIeLmNzcC5jb21tZXJjZS52MS5DYXRhbG9nQ2hhbmdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI4ChNQdWJsaXNoTW9udGhSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFbW9udGgYAiABKAkiVAoUUHVibGlzaE1vbnRoUmVzcG9uc2USDQoFbW9udGgYASABKAkSFgoOZmlyc3RfcmV2aXNpb24YAiABKAQSFQoNbGFzdF9yZXZpc2lvbhgDIAEoBCpbCgtDYXRhbG9nVmlldxIcChhDQVRBTE9HX1ZJRVdfVU5TUEVDSUZJRUQQABIYChRDQVRBTE9HX1ZJRVdfUFJPRFVDVBABEhQKEENBVEFMT0dfVklFV19TS1UQAip1Cg9QdWJsaXNoZXJGaWx0ZXISIAocUFVCTElTSEVSX0ZJTFRFUl9VTlNQRUNJRklFRBAAEh4KGlBVQkxJU0hFUl9GSUxURVJfTUlDUk9TT0ZUEAESIAocUFVCTElTSEVSX0ZJTFRFUl9USElSRF9QQVJUWRACKmUKC1RyaWFsRmlsdGVyEhwKGFRSSUFMX0ZJTFRFUl9VTlNQRUNJRklFRBAAEhwKGFRSSUFMX0ZJTFRFUl9PTkxZX1RSSUFMUxABEhoKFlRSSUFMX0ZJTFRFUl9OT19UUklBTFMQAipwCgpDaGFuZ2VLaW5kEhsKF0NIQU5HRV9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRQ0hBTkdFX0tJTkRfQURERUQQARIXChNDSEFOR0VfS0lORF9DSEFOR0VEEAISFQoRQ0hBTkdFX0tJTkRfRU5ERUQQAyp2Cg5JbXBvcnRGaWxlS2luZBIgChxJTVBPUlRfRklMRV9LSU5EX1VOU1BFQ0lGSUVEEAASIQodSU1QT1JUX0ZJTEVfS0lORF9PRkZFUl9NQVRSSVgQARIfChtJTVBPUlRfRklMRV9LSU5EX1BSSUNFX0xJU1QQAjKkBgoOQ2F0YWxvZ1NlcnZpY2USWwoMTGlzdFByb2R1Y3RzEiQuY3NwLmNvbW1lcmNlLnYxLkxpc3RQcm9kdWN0c1JlcXVlc3QaJS5jc3AuY29tbWVyY2UudjEuTGlzdFByb2R1Y3RzUmVzcG9uc2USVQoKR2V0UHJvZHVjdBIiLmNzcC5jb21tZXJjZS52MS5HZXRQcm9kdWN0UmVxdWVzdBojLmNzcC5jb21tZXJjZS52MS5HZXRQcm9kdWN0UmVzcG9uc2USTwoITGlzdFNrdXMSIC5jc3AuY29tbWVyY2UudjEuTGlzdFNrdXNSZXF1ZXN0GiEuY3NwLmNvbW1lcmNlLnYxLkxpc3RTa3VzUmVzcG9uc2USSQoGR2V0U2t1Eh4uY3NwLmNvbW1lcmNlLnYxLkdldFNrdVJlcXVlc3QaHy5jc3AuY29tbWVyY2UudjEuR2V0U2t1UmVzcG9uc2USbQoSTGlzdEF2YWlsYWJpbGl0aWVzEiouY3NwLmNvbW1lcmNlLnYxLkxpc3RBdmFpbGFiaWxpdGllc1JlcXVlc3QaKy5jc3AuY29tbWVyY2UudjEuTGlzdEF2YWlsYWJpbGl0aWVzUmVzcG9uc2USbQoSUmVzb2x2ZUNhdGFsb2dJdGVtEiouY3NwLmNvbW1lcmNlLnYxLlJlc29sdmVDYXRhbG9nSXRlbVJlcXVlc3QaKy5jc3AuY29tbWVyY2UudjEuUmVzb2x2ZUNhdGFsb2dJdGVtUmVzcG9uc2UScAoTQ2hlY2tQdXJjaGFzYWJpbGl0eRIrLmNzcC5jb21tZXJjZS52MS5DaGVja1B1cmNoYXNhYmlsaXR5UmVxdWVzdBosLmNzcC5jb21tZXJjZS52MS5DaGVja1B1cmNoYXNhYmlsaXR5UmVzcG9uc2UScgoTV2F0Y2hDYXRhbG9nQ2hhbmdlcxIrLmNzcC5jb21tZXJjZS52MS5XYXRjaENhdGFsb2dDaGFuZ2VzUmVxdWVzdBosLmNzcC5jb21tZXJjZS52MS5XYXRjaENhdGFsb2dDaGFuZ2VzUmVzcG9uc2UwATKRAwoTQ2F0YWxvZ0FkbWluU2VydmljZRJYCgtJbXBvcnRNb250aBIjLmNzcC5jb21tZXJjZS52MS5JbXBvcnRNb250aFJlcXVlc3QaJC5jc3AuY29tbWVyY2UudjEuSW1wb3J0TW9udGhSZXNwb25zZRJaCgtVcGxvYWRNb250aBIjLmNzcC5jb21tZXJjZS52MS5VcGxvYWRNb250aFJlcXVlc3QaJC5jc3AuY29tbWVyY2UudjEuSW1wb3J0TW9udGhSZXNwb25zZSgBEmcKEExpc3RNb250aENoYW5nZXMSKC5jc3AuY29tbWVyY2UudjEuTGlzdE1vbnRoQ2hhbmdlc1JlcXVlc3QaKS5jc3AuY29tbWVyY2UudjEuTGlzdE1vbnRoQ2hhbmdlc1Jlc3BvbnNlElsKDFB1Ymxpc2hNb250aBIkLmNzcC5jb21tZXJjZS52MS5QdWJsaXNoTW9udGhSZXF1ZXN0GiUuY3NwLmNvbW1lcmNlLnYxLlB1Ymxpc2hNb250aFJlc3BvbnNlYgZwcm90bzM", [file_csp_commerce_v1_common, file_google_protobuf_timestamp, file_google_type_money]);
 
 /**
  * @generated from message csp.commerce.v1.Product
@@ -80,28 +82,6 @@ export type Product = Message<"csp.commerce.v1.Product"> & {
  */
 export const ProductSchema: GenMessage<Product> = /*@__PURE__*/
   messageDesc(file_csp_commerce_v1_catalog, 0);
-
-/**
- * @generated from message csp.commerce.v1.SkuRef
- */
-export type SkuRef = Message<"csp.commerce.v1.SkuRef"> & {
-  /**
-   * @generated from field: string product_id = 1;
-   */
-  productId: string;
-
-  /**
-   * @generated from field: string sku_id = 2;
-   */
-  skuId: string;
-};
-
-/**
- * Describes the message csp.commerce.v1.SkuRef.
- * Use `create(SkuRefSchema)` to create a new message.
- */
-export const SkuRefSchema: GenMessage<SkuRef> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 1);
 
 /**
  * @generated from message csp.commerce.v1.Sku
@@ -213,10 +193,19 @@ export type Sku = Message<"csp.commerce.v1.Sku"> & {
  * Use `create(SkuSchema)` to create a new message.
  */
 export const SkuSchema: GenMessage<Sku> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 2);
+  messageDesc(file_csp_commerce_v1_catalog, 1);
 
 /**
  * One term and billing cycle of an availability, with its price.
+ *
+ * Prices: a term's price (the price list's `UnitPrice`, always the whole term's) is charged in
+ * `billing_periods` equal charges: a P1Y term billed monthly in 12, billed annually in 1; a
+ * P3Y term billed monthly in 36, annually in 3, triennially in 1; a P1M term, a perpetual
+ * licence, a one-time purchase or a trial (billing cycle none) in 1. The charge per billing
+ * period is the term price divided by `billing_periods`, rounded half away from zero to the
+ * currency's minor unit (cents for USD, none for JPY): 327.60 USD a year billed monthly is
+ * 27.30 USD a month. A line's charge is one unit's charge times its quantity. The same rule
+ * prices cart lines, the purchasability check and order lines.
  *
  * @generated from message csp.commerce.v1.TermPrice
  */
@@ -232,16 +221,16 @@ export type TermPrice = Message<"csp.commerce.v1.TermPrice"> & {
   billingCycle: BillingCycle;
 
   /**
-   * The price of one unit for the whole term.
+   * One unit for the whole term.
    *
-   * @generated from field: csp.commerce.v1.Money unit_price = 3;
+   * @generated from field: google.type.Money term_price = 3;
    */
-  unitPrice?: Money | undefined;
+  termPrice?: Money | undefined;
 
   /**
-   * The estimated retail price for the whole term.
+   * The estimated retail price of one unit for the whole term.
    *
-   * @generated from field: csp.commerce.v1.Money erp_price = 4;
+   * @generated from field: google.type.Money erp_price = 4;
    */
   erpPrice?: Money | undefined;
 
@@ -256,6 +245,20 @@ export type TermPrice = Message<"csp.commerce.v1.TermPrice"> & {
    * @generated from field: google.protobuf.Timestamp effective_end = 6;
    */
   effectiveEnd?: Timestamp | undefined;
+
+  /**
+   * One unit's charge each billing period (the billing cycle).
+   *
+   * @generated from field: google.type.Money billing_period_charge = 7;
+   */
+  billingPeriodCharge?: Money | undefined;
+
+  /**
+   * How many charges the term is billed in.
+   *
+   * @generated from field: int32 billing_periods = 8;
+   */
+  billingPeriods: number;
 };
 
 /**
@@ -263,7 +266,7 @@ export type TermPrice = Message<"csp.commerce.v1.TermPrice"> & {
  * Use `create(TermPriceSchema)` to create a new message.
  */
 export const TermPriceSchema: GenMessage<TermPrice> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 3);
+  messageDesc(file_csp_commerce_v1_catalog, 2);
 
 /**
  * One SKU as sold in one country to one segment.
@@ -333,7 +336,7 @@ export type Availability = Message<"csp.commerce.v1.Availability"> & {
  * Use `create(AvailabilitySchema)` to create a new message.
  */
 export const AvailabilitySchema: GenMessage<Availability> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 4);
+  messageDesc(file_csp_commerce_v1_catalog, 3);
 
 /**
  * Filters shared by the catalog listings. Unset fields mean "any".
@@ -402,7 +405,7 @@ export type CatalogFilter = Message<"csp.commerce.v1.CatalogFilter"> & {
  * Use `create(CatalogFilterSchema)` to create a new message.
  */
 export const CatalogFilterSchema: GenMessage<CatalogFilter> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 5);
+  messageDesc(file_csp_commerce_v1_catalog, 4);
 
 /**
  * @generated from message csp.commerce.v1.ListProductsRequest
@@ -436,7 +439,7 @@ export type ListProductsRequest = Message<"csp.commerce.v1.ListProductsRequest">
  * Use `create(ListProductsRequestSchema)` to create a new message.
  */
 export const ListProductsRequestSchema: GenMessage<ListProductsRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 6);
+  messageDesc(file_csp_commerce_v1_catalog, 5);
 
 /**
  * @generated from message csp.commerce.v1.ListProductsResponse
@@ -474,7 +477,7 @@ export type ListProductsResponse = Message<"csp.commerce.v1.ListProductsResponse
  * Use `create(ListProductsResponseSchema)` to create a new message.
  */
 export const ListProductsResponseSchema: GenMessage<ListProductsResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 7);
+  messageDesc(file_csp_commerce_v1_catalog, 6);
 
 /**
  * @generated from message csp.commerce.v1.GetProductRequest
@@ -491,7 +494,7 @@ export type GetProductRequest = Message<"csp.commerce.v1.GetProductRequest"> & {
  * Use `create(GetProductRequestSchema)` to create a new message.
  */
 export const GetProductRequestSchema: GenMessage<GetProductRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 8);
+  messageDesc(file_csp_commerce_v1_catalog, 7);
 
 /**
  * @generated from message csp.commerce.v1.GetProductResponse
@@ -508,7 +511,7 @@ export type GetProductResponse = Message<"csp.commerce.v1.GetProductResponse"> &
  * Use `create(GetProductResponseSchema)` to create a new message.
  */
 export const GetProductResponseSchema: GenMessage<GetProductResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 9);
+  messageDesc(file_csp_commerce_v1_catalog, 8);
 
 /**
  * @generated from message csp.commerce.v1.ListSkusRequest
@@ -549,7 +552,7 @@ export type ListSkusRequest = Message<"csp.commerce.v1.ListSkusRequest"> & {
  * Use `create(ListSkusRequestSchema)` to create a new message.
  */
 export const ListSkusRequestSchema: GenMessage<ListSkusRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 10);
+  messageDesc(file_csp_commerce_v1_catalog, 9);
 
 /**
  * @generated from message csp.commerce.v1.ListSkusResponse
@@ -571,7 +574,7 @@ export type ListSkusResponse = Message<"csp.commerce.v1.ListSkusResponse"> & {
  * Use `create(ListSkusResponseSchema)` to create a new message.
  */
 export const ListSkusResponseSchema: GenMessage<ListSkusResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 11);
+  messageDesc(file_csp_commerce_v1_catalog, 10);
 
 /**
  * @generated from message csp.commerce.v1.GetSkuRequest
@@ -593,7 +596,7 @@ export type GetSkuRequest = Message<"csp.commerce.v1.GetSkuRequest"> & {
  * Use `create(GetSkuRequestSchema)` to create a new message.
  */
 export const GetSkuRequestSchema: GenMessage<GetSkuRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 12);
+  messageDesc(file_csp_commerce_v1_catalog, 11);
 
 /**
  * @generated from message csp.commerce.v1.GetSkuResponse
@@ -610,7 +613,7 @@ export type GetSkuResponse = Message<"csp.commerce.v1.GetSkuResponse"> & {
  * Use `create(GetSkuResponseSchema)` to create a new message.
  */
 export const GetSkuResponseSchema: GenMessage<GetSkuResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 13);
+  messageDesc(file_csp_commerce_v1_catalog, 12);
 
 /**
  * @generated from message csp.commerce.v1.ListAvailabilitiesRequest
@@ -656,7 +659,7 @@ export type ListAvailabilitiesRequest = Message<"csp.commerce.v1.ListAvailabilit
  * Use `create(ListAvailabilitiesRequestSchema)` to create a new message.
  */
 export const ListAvailabilitiesRequestSchema: GenMessage<ListAvailabilitiesRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 14);
+  messageDesc(file_csp_commerce_v1_catalog, 13);
 
 /**
  * @generated from message csp.commerce.v1.ListAvailabilitiesResponse
@@ -678,7 +681,7 @@ export type ListAvailabilitiesResponse = Message<"csp.commerce.v1.ListAvailabili
  * Use `create(ListAvailabilitiesResponseSchema)` to create a new message.
  */
 export const ListAvailabilitiesResponseSchema: GenMessage<ListAvailabilitiesResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 15);
+  messageDesc(file_csp_commerce_v1_catalog, 14);
 
 /**
  * @generated from message csp.commerce.v1.ResolveCatalogItemRequest
@@ -695,7 +698,7 @@ export type ResolveCatalogItemRequest = Message<"csp.commerce.v1.ResolveCatalogI
  * Use `create(ResolveCatalogItemRequestSchema)` to create a new message.
  */
 export const ResolveCatalogItemRequestSchema: GenMessage<ResolveCatalogItemRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 16);
+  messageDesc(file_csp_commerce_v1_catalog, 15);
 
 /**
  * @generated from message csp.commerce.v1.ResolveCatalogItemResponse
@@ -722,7 +725,7 @@ export type ResolveCatalogItemResponse = Message<"csp.commerce.v1.ResolveCatalog
  * Use `create(ResolveCatalogItemResponseSchema)` to create a new message.
  */
 export const ResolveCatalogItemResponseSchema: GenMessage<ResolveCatalogItemResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 17);
+  messageDesc(file_csp_commerce_v1_catalog, 16);
 
 /**
  * @generated from message csp.commerce.v1.CheckPurchasabilityRequest
@@ -759,7 +762,7 @@ export type CheckPurchasabilityRequest = Message<"csp.commerce.v1.CheckPurchasab
  * Use `create(CheckPurchasabilityRequestSchema)` to create a new message.
  */
 export const CheckPurchasabilityRequestSchema: GenMessage<CheckPurchasabilityRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 18);
+  messageDesc(file_csp_commerce_v1_catalog, 17);
 
 /**
  * @generated from message csp.commerce.v1.CheckPurchasabilityResponse
@@ -778,16 +781,28 @@ export type CheckPurchasabilityResponse = Message<"csp.commerce.v1.CheckPurchasa
   problems: PurchaseProblem[];
 
   /**
-   * The price of the requested term and cycle, when the availability offers it.
+   * The price of the requested term and cycle, when the availability offers it (see
+   * TermPrice for the billing-period rule): one unit for the whole term, the quantity for the
+   * whole term, the quantity's charge each billing period and how many charges the term has.
    *
-   * @generated from field: csp.commerce.v1.Money unit_price = 3;
+   * @generated from field: google.type.Money unit_term_price = 3;
    */
-  unitPrice?: Money | undefined;
+  unitTermPrice?: Money | undefined;
 
   /**
-   * @generated from field: csp.commerce.v1.Money extended_price = 4;
+   * @generated from field: google.type.Money term_price = 4;
    */
-  extendedPrice?: Money | undefined;
+  termPrice?: Money | undefined;
+
+  /**
+   * @generated from field: google.type.Money billing_period_charge = 5;
+   */
+  billingPeriodCharge?: Money | undefined;
+
+  /**
+   * @generated from field: int32 billing_periods = 6;
+   */
+  billingPeriods: number;
 };
 
 /**
@@ -795,7 +810,7 @@ export type CheckPurchasabilityResponse = Message<"csp.commerce.v1.CheckPurchasa
  * Use `create(CheckPurchasabilityResponseSchema)` to create a new message.
  */
 export const CheckPurchasabilityResponseSchema: GenMessage<CheckPurchasabilityResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 19);
+  messageDesc(file_csp_commerce_v1_catalog, 18);
 
 /**
  * One field that differs between two months, in its textual form
@@ -825,7 +840,7 @@ export type FieldChange = Message<"csp.commerce.v1.FieldChange"> & {
  * Use `create(FieldChangeSchema)` to create a new message.
  */
 export const FieldChangeSchema: GenMessage<FieldChange> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 20);
+  messageDesc(file_csp_commerce_v1_catalog, 19);
 
 /**
  * @generated from message csp.commerce.v1.CatalogChange
@@ -891,7 +906,7 @@ export type CatalogChange = Message<"csp.commerce.v1.CatalogChange"> & {
  * Use `create(CatalogChangeSchema)` to create a new message.
  */
 export const CatalogChangeSchema: GenMessage<CatalogChange> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 21);
+  messageDesc(file_csp_commerce_v1_catalog, 20);
 
 /**
  * @generated from message csp.commerce.v1.WatchCatalogChangesRequest
@@ -944,7 +959,7 @@ export type WatchCatalogChangesRequest = Message<"csp.commerce.v1.WatchCatalogCh
  * Use `create(WatchCatalogChangesRequestSchema)` to create a new message.
  */
 export const WatchCatalogChangesRequestSchema: GenMessage<WatchCatalogChangesRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 22);
+  messageDesc(file_csp_commerce_v1_catalog, 21);
 
 /**
  * @generated from message csp.commerce.v1.CatalogChangeBatch
@@ -961,7 +976,7 @@ export type CatalogChangeBatch = Message<"csp.commerce.v1.CatalogChangeBatch"> &
  * Use `create(CatalogChangeBatchSchema)` to create a new message.
  */
 export const CatalogChangeBatchSchema: GenMessage<CatalogChangeBatch> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 23);
+  messageDesc(file_csp_commerce_v1_catalog, 22);
 
 /**
  * Sent when idle: the subscriber is caught up to `current_revision`.
@@ -980,7 +995,7 @@ export type WatchProgress = Message<"csp.commerce.v1.WatchProgress"> & {
  * Use `create(WatchProgressSchema)` to create a new message.
  */
 export const WatchProgressSchema: GenMessage<WatchProgress> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 24);
+  messageDesc(file_csp_commerce_v1_catalog, 23);
 
 /**
  * @generated from message csp.commerce.v1.WatchCatalogChangesResponse
@@ -1009,7 +1024,7 @@ export type WatchCatalogChangesResponse = Message<"csp.commerce.v1.WatchCatalogC
  * Use `create(WatchCatalogChangesResponseSchema)` to create a new message.
  */
 export const WatchCatalogChangesResponseSchema: GenMessage<WatchCatalogChangesResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 25);
+  messageDesc(file_csp_commerce_v1_catalog, 24);
 
 /**
  * @generated from message csp.commerce.v1.ImportMonthRequest
@@ -1049,7 +1064,7 @@ export type ImportMonthRequest = Message<"csp.commerce.v1.ImportMonthRequest"> &
  * Use `create(ImportMonthRequestSchema)` to create a new message.
  */
 export const ImportMonthRequestSchema: GenMessage<ImportMonthRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 26);
+  messageDesc(file_csp_commerce_v1_catalog, 25);
 
 /**
  * One file of an upload, declared in its header.
@@ -1077,7 +1092,7 @@ export type ImportFile = Message<"csp.commerce.v1.ImportFile"> & {
  * Use `create(ImportFileSchema)` to create a new message.
  */
 export const ImportFileSchema: GenMessage<ImportFile> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 27);
+  messageDesc(file_csp_commerce_v1_catalog, 26);
 
 /**
  * The first message of an upload: what is imported.
@@ -1112,7 +1127,7 @@ export type UploadMonthHeader = Message<"csp.commerce.v1.UploadMonthHeader"> & {
  * Use `create(UploadMonthHeaderSchema)` to create a new message.
  */
 export const UploadMonthHeaderSchema: GenMessage<UploadMonthHeader> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 28);
+  messageDesc(file_csp_commerce_v1_catalog, 27);
 
 /**
  * Some bytes of one declared file; a file's chunks are appended in the order they arrive.
@@ -1140,7 +1155,7 @@ export type UploadMonthChunk = Message<"csp.commerce.v1.UploadMonthChunk"> & {
  * Use `create(UploadMonthChunkSchema)` to create a new message.
  */
 export const UploadMonthChunkSchema: GenMessage<UploadMonthChunk> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 29);
+  messageDesc(file_csp_commerce_v1_catalog, 28);
 
 /**
  * @generated from message csp.commerce.v1.UploadMonthRequest
@@ -1175,7 +1190,7 @@ export type UploadMonthRequest = Message<"csp.commerce.v1.UploadMonthRequest"> &
  * Use `create(UploadMonthRequestSchema)` to create a new message.
  */
 export const UploadMonthRequestSchema: GenMessage<UploadMonthRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 30);
+  messageDesc(file_csp_commerce_v1_catalog, 29);
 
 /**
  * @generated from message csp.commerce.v1.ImportMonthResponse
@@ -1216,7 +1231,7 @@ export type ImportMonthResponse = Message<"csp.commerce.v1.ImportMonthResponse">
  * Use `create(ImportMonthResponseSchema)` to create a new message.
  */
 export const ImportMonthResponseSchema: GenMessage<ImportMonthResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 31);
+  messageDesc(file_csp_commerce_v1_catalog, 30);
 
 /**
  * @generated from message csp.commerce.v1.ListMonthChangesRequest
@@ -1243,7 +1258,7 @@ export type ListMonthChangesRequest = Message<"csp.commerce.v1.ListMonthChangesR
  * Use `create(ListMonthChangesRequestSchema)` to create a new message.
  */
 export const ListMonthChangesRequestSchema: GenMessage<ListMonthChangesRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 32);
+  messageDesc(file_csp_commerce_v1_catalog, 31);
 
 /**
  * @generated from message csp.commerce.v1.ListMonthChangesResponse
@@ -1265,7 +1280,7 @@ export type ListMonthChangesResponse = Message<"csp.commerce.v1.ListMonthChanges
  * Use `create(ListMonthChangesResponseSchema)` to create a new message.
  */
 export const ListMonthChangesResponseSchema: GenMessage<ListMonthChangesResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 33);
+  messageDesc(file_csp_commerce_v1_catalog, 32);
 
 /**
  * @generated from message csp.commerce.v1.PublishMonthRequest
@@ -1287,7 +1302,7 @@ export type PublishMonthRequest = Message<"csp.commerce.v1.PublishMonthRequest">
  * Use `create(PublishMonthRequestSchema)` to create a new message.
  */
 export const PublishMonthRequestSchema: GenMessage<PublishMonthRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 34);
+  messageDesc(file_csp_commerce_v1_catalog, 33);
 
 /**
  * @generated from message csp.commerce.v1.PublishMonthResponse
@@ -1314,7 +1329,7 @@ export type PublishMonthResponse = Message<"csp.commerce.v1.PublishMonthResponse
  * Use `create(PublishMonthResponseSchema)` to create a new message.
  */
 export const PublishMonthResponseSchema: GenMessage<PublishMonthResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 35);
+  messageDesc(file_csp_commerce_v1_catalog, 34);
 
 /**
  * @generated from enum csp.commerce.v1.CatalogView

@@ -10,57 +10,77 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file csp/commerce/v1/common.proto.
  */
 export const file_csp_commerce_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Chxjc3AvY29tbWVyY2UvdjEvY29tbW9uLnByb3RvEg9jc3AuY29tbWVyY2UudjEiPAoFTW9uZXkSFQoNY3VycmVuY3lfY29kZRgBIAEoCRINCgV1bml0cxgCIAEoAxINCgVuYW5vcxgDIAEoBSKvAQoPUHVyY2hhc2VQcm9ibGVtEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVmaWVsZBgDIAEoCRI+CgdmaWd1cmVzGAQgAygLMi0uY3NwLmNvbW1lcmNlLnYxLlB1cmNoYXNlUHJvYmxlbS5GaWd1cmVzRW50cnkaLgoMRmlndXJlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqgAEKB1NlZ21lbnQSFwoTU0VHTUVOVF9VTlNQRUNJRklFRBAAEhYKElNFR01FTlRfQ09NTUVSQ0lBTBABEhUKEVNFR01FTlRfRURVQ0FUSU9OEAISFgoSU0VHTUVOVF9HT1ZFUk5NRU5UEAMSFQoRU0VHTUVOVF9OT05QUk9GSVQQBCqeAQoLUHJvZHVjdFR5cGUSHAoYUFJPRFVDVF9UWVBFX1VOU1BFQ0lGSUVEEAASIAocUFJPRFVDVF9UWVBFX09OTElORV9TRVJWSUNFUxABEhYKElBST0RVQ1RfVFlQRV9BWlVSRRACEhkKFVBST0RVQ1RfVFlQRV9TT0ZUV0FSRRADEhwKGFBST0RVQ1RfVFlQRV9NQVJLRVRQTEFDRRAEKl0KC0JpbGxpbmdUeXBlEhwKGEJJTExJTkdfVFlQRV9VTlNQRUNJRklFRBAAEhgKFEJJTExJTkdfVFlQRV9MSUNFTlNFEAESFgoSQklMTElOR19UWVBFX1VTQUdFEAIqigEKDFRlcm1EdXJhdGlvbhIdChlURVJNX0RVUkFUSU9OX1VOU1BFQ0lGSUVEEAASFQoRVEVSTV9EVVJBVElPTl9QMU0QARIVChFURVJNX0RVUkFUSU9OX1AxWRACEhUKEVRFUk1fRFVSQVRJT05fUDNZEAMSFgoSVEVSTV9EVVJBVElPTl9OT05FEAQqswEKDEJpbGxpbmdDeWNsZRIdChlCSUxMSU5HX0NZQ0xFX1VOU1BFQ0lGSUVEEAASGQoVQklMTElOR19DWUNMRV9NT05USExZEAESGAoUQklMTElOR19DWUNMRV9BTk5VQUwQAhIbChdCSUxMSU5HX0NZQ0xFX1RSSUVOTklBTBADEhoKFkJJTExJTkdfQ1lDTEVfT05FX1RJTUUQBBIWChJCSUxMSU5HX0NZQ0xFX05PTkUQBWIGcHJvdG8z");
+  fileDesc("Chxjc3AvY29tbWVyY2UvdjEvY29tbW9uLnByb3RvEg9jc3AuY29tbWVyY2UudjEiLAoGU2t1UmVmEhIKCnByb2R1Y3RfaWQYASABKAkSDgoGc2t1X2lkGAIgASgJImYKDkNhdGFsb2dJdGVtUmVmEhIKCnByb2R1Y3RfaWQYASABKAkSDgoGc2t1X2lkGAIgASgJEhcKD2F2YWlsYWJpbGl0eV9pZBgDIAEoCRIXCg9jYXRhbG9nX2l0ZW1faWQYBCABKAkitgIKD1B1cmNoYXNlUHJvYmxlbRIqCgRjb2RlGAEgASgOMhwuY3NwLmNvbW1lcmNlLnYxLlByb2JsZW1Db2RlEg8KB21lc3NhZ2UYAiABKAkSDQoFZmllbGQYAyABKAkSPgoHZmlndXJlcxgEIAMoCzItLmNzcC5jb21tZXJjZS52MS5QdXJjaGFzZVByb2JsZW0uRmlndXJlc0VudHJ5Ei4KDXByZXJlcXVpc2l0ZXMYBSADKAsyFy5jc3AuY29tbWVyY2UudjEuU2t1UmVmEjcKDnN1Z2dlc3RlZF9pdGVtGAYgASgLMh8uY3NwLmNvbW1lcmNlLnYxLkNhdGFsb2dJdGVtUmVmGi4KDEZpZ3VyZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKoABCgdTZWdtZW50EhcKE1NFR01FTlRfVU5TUEVDSUZJRUQQABIWChJTRUdNRU5UX0NPTU1FUkNJQUwQARIVChFTRUdNRU5UX0VEVUNBVElPThACEhYKElNFR01FTlRfR09WRVJOTUVOVBADEhUKEVNFR01FTlRfTk9OUFJPRklUEAQqngEKC1Byb2R1Y3RUeXBlEhwKGFBST0RVQ1RfVFlQRV9VTlNQRUNJRklFRBAAEiAKHFBST0RVQ1RfVFlQRV9PTkxJTkVfU0VSVklDRVMQARIWChJQUk9EVUNUX1RZUEVfQVpVUkUQAhIZChVQUk9EVUNUX1RZUEVfU09GVFdBUkUQAxIcChhQUk9EVUNUX1RZUEVfTUFSS0VUUExBQ0UQBCpdCgtCaWxsaW5nVHlwZRIcChhCSUxMSU5HX1RZUEVfVU5TUEVDSUZJRUQQABIYChRCSUxMSU5HX1RZUEVfTElDRU5TRRABEhYKEkJJTExJTkdfVFlQRV9VU0FHRRACKooBCgxUZXJtRHVyYXRpb24SHQoZVEVSTV9EVVJBVElPTl9VTlNQRUNJRklFRBAAEhUKEVRFUk1fRFVSQVRJT05fUDFNEAESFQoRVEVSTV9EVVJBVElPTl9QMVkQAhIVChFURVJNX0RVUkFUSU9OX1AzWRADEhYKElRFUk1fRFVSQVRJT05fTk9ORRAEKrMBCgxCaWxsaW5nQ3ljbGUSHQoZQklMTElOR19DWUNMRV9VTlNQRUNJRklFRBAAEhkKFUJJTExJTkdfQ1lDTEVfTU9OVEhMWRABEhgKFEJJTExJTkdfQ1lDTEVfQU5OVUFMEAISGwoXQklMTElOR19DWUNMRV9UUklFTk5JQUwQAxIaChZCSUxMSU5HX0NZQ0xFX09ORV9USU1FEAQSFgoSQklMTElOR19DWUNMRV9OT05FEAUq/QgKC1Byb2JsZW1Db2RlEhwKGFBST0JMRU1fQ09ERV9VTlNQRUNJRklFRBAAEiwKKFBST0JMRU1fQ09ERV9DT1VOVFJZX05PVF9TT0xEX1RPX1BBUlRORVIQARItCilQUk9CTEVNX0NPREVfQ09VTlRSWV9OT1RfU09MRF9UT19DVVNUT01FUhACEi4KKlBST0JMRU1fQ09ERV9BVkFJTEFCSUxJVFlfQ09VTlRSWV9NSVNNQVRDSBADEiQKIFBST0JMRU1fQ09ERV9TRUdNRU5UX05PVF9BTExPV0VEEAQSJQohUFJPQkxFTV9DT0RFX0dDQ19QQVJUTkVSX1JFUVVJUkVEEAUSIwofUFJPQkxFTV9DT0RFX0FERE9OX0JBU0VfTUlTU0lORxAGEiwKKFBST0JMRU1fQ09ERV9BRERPTl9RVUFOVElUWV9FWENFRURTX0JBU0UQBxIqCiZQUk9CTEVNX0NPREVfTk9UX0lOX0NVUlJFTlRfUFJJQ0VfTElTVBAIEhwKGFBST0JMRU1fQ09ERV9FTkRfT0ZfU0FMRRAJEicKI1BST0JMRU1fQ09ERV9BR1JFRU1FTlRfTk9UX0FDQ0VQVEVEEAoSJwojUFJPQkxFTV9DT0RFX1FVQU5USVRZX0JFTE9XX01JTklNVU0QCxInCiNQUk9CTEVNX0NPREVfUVVBTlRJVFlfQUJPVkVfTUFYSU1VTRAMEiQKIFBST0JMRU1fQ09ERV9TRUFUX0xJTUlUX0VYQ0VFREVEEA0SJAogUFJPQkxFTV9DT0RFX1RSSUFMX0xJTUlUX1JFQUNIRUQQDhIlCiFQUk9CTEVNX0NPREVfUk9MRV9DQU5OT1RfUFVSQ0hBU0UQDxIhCh1QUk9CTEVNX0NPREVfVEVSTV9OT1RfT0ZGRVJFRBAQEioKJlBST0JMRU1fQ09ERV9CSUxMSU5HX0NZQ0xFX05PVF9PRkZFUkVEEBESLQopUFJPQkxFTV9DT0RFX1BST1ZJU0lPTklOR19DT05URVhUX01JU1NJTkcQEhImCiJQUk9CTEVNX0NPREVfRFVQTElDQVRFX1NLVV9JTl9DQVJUEBMSJQohUFJPQkxFTV9DT0RFX0FERE9OX1BBUkVOVF9JTlZBTElEEBQSJAogUFJPQkxFTV9DT0RFX1BBUkVOVF9PTl9OT05fQURET04QFRIbChdQUk9CTEVNX0NPREVfQ0FSVF9FTVBUWRAWEiMKH1BST0JMRU1fQ09ERV9UT1RBTF9PVVRfT0ZfUkFOR0UQFxIdChlQUk9CTEVNX0NPREVfQ0FSVF9PUkRFUkVEEBgSHQoZUFJPQkxFTV9DT0RFX0NBUlRfRVhQSVJFRBAZEiEKHVBST0JMRU1fQ09ERV9NSVhFRF9DVVJSRU5DSUVTEBoSKAokUFJPQkxFTV9DT0RFX09SREVSX0FMUkVBRFlfQ0FOQ0VMTEVEEBsSKwonUFJPQkxFTV9DT0RFX0NBTkNFTExBVElPTl9XSU5ET1dfQ0xPU0VEEBxiBnByb3RvMw");
 
 /**
- * An amount of money: the google.type.Money shape. `units` is the whole part and
- * `nanos` the fractional part in billionths, with the same sign as `units`.
+ * One SKU: `product_id` and `sku_id` (e.g. {"CFQ7TTC0LH18", "0001"}).
  *
- * @generated from message csp.commerce.v1.Money
+ * @generated from message csp.commerce.v1.SkuRef
  */
-export type Money = Message<"csp.commerce.v1.Money"> & {
+export type SkuRef = Message<"csp.commerce.v1.SkuRef"> & {
   /**
-   * ISO 4217 code, e.g. "USD".
-   *
-   * @generated from field: string currency_code = 1;
+   * @generated from field: string product_id = 1;
    */
-  currencyCode: string;
+  productId: string;
 
   /**
-   * @generated from field: int64 units = 2;
+   * @generated from field: string sku_id = 2;
    */
-  units: bigint;
-
-  /**
-   * @generated from field: int32 nanos = 3;
-   */
-  nanos: number;
+  skuId: string;
 };
 
 /**
- * Describes the message csp.commerce.v1.Money.
- * Use `create(MoneySchema)` to create a new message.
+ * Describes the message csp.commerce.v1.SkuRef.
+ * Use `create(SkuRefSchema)` to create a new message.
  */
-export const MoneySchema: GenMessage<Money> = /*@__PURE__*/
+export const SkuRefSchema: GenMessage<SkuRef> = /*@__PURE__*/
   messageDesc(file_csp_commerce_v1_common, 0);
 
 /**
- * A reason why something cannot be bought. Codes are stable: clients may switch on them.
+ * One catalog item, the thing a cart line buys: its `catalog_item_id` is
+ * `product_id:sku_id:availability_id`.
  *
- * Codes: COUNTRY_NOT_SOLD_TO_PARTNER, COUNTRY_NOT_SOLD_TO_CUSTOMER, SEGMENT_NOT_ALLOWED,
- * GCC_PARTNER_REQUIRED, ADDON_BASE_MISSING, ADDON_QUANTITY_EXCEEDS_BASE, NOT_IN_CURRENT_PRICE_LIST,
- * END_OF_SALE, AGREEMENT_NOT_ACCEPTED, QUANTITY_BELOW_MINIMUM, QUANTITY_ABOVE_MAXIMUM,
- * SEAT_LIMIT_EXCEEDED, TRIAL_LIMIT_REACHED, ROLE_CANNOT_PURCHASE, TERM_NOT_OFFERED,
- * BILLING_CYCLE_NOT_OFFERED, PROVISIONING_CONTEXT_MISSING, DUPLICATE_SKU_IN_CART,
- * TOTAL_OUT_OF_RANGE (a line price or a currency total beyond what money can hold).
+ * @generated from message csp.commerce.v1.CatalogItemRef
+ */
+export type CatalogItemRef = Message<"csp.commerce.v1.CatalogItemRef"> & {
+  /**
+   * @generated from field: string product_id = 1;
+   */
+  productId: string;
+
+  /**
+   * @generated from field: string sku_id = 2;
+   */
+  skuId: string;
+
+  /**
+   * @generated from field: string availability_id = 3;
+   */
+  availabilityId: string;
+
+  /**
+   * @generated from field: string catalog_item_id = 4;
+   */
+  catalogItemId: string;
+};
+
+/**
+ * Describes the message csp.commerce.v1.CatalogItemRef.
+ * Use `create(CatalogItemRefSchema)` to create a new message.
+ */
+export const CatalogItemRefSchema: GenMessage<CatalogItemRef> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_common, 1);
+
+/**
+ * A reason why something cannot be bought.
  *
  * @generated from message csp.commerce.v1.PurchaseProblem
  */
 export type PurchaseProblem = Message<"csp.commerce.v1.PurchaseProblem"> & {
   /**
-   * @generated from field: string code = 1;
+   * @generated from field: csp.commerce.v1.ProblemCode code = 1;
    */
-  code: string;
+  code: ProblemCode;
 
   /**
    * A sentence a person can act on.
@@ -82,6 +102,21 @@ export type PurchaseProblem = Message<"csp.commerce.v1.PurchaseProblem"> & {
    * @generated from field: map<string, string> figures = 4;
    */
   figures: { [key: string]: string };
+
+  /**
+   * ADDON_BASE_MISSING: the SKUs one of which the customer must hold (or have a line of).
+   *
+   * @generated from field: repeated csp.commerce.v1.SkuRef prerequisites = 5;
+   */
+  prerequisites: SkuRef[];
+
+  /**
+   * AVAILABILITY_COUNTRY_MISMATCH: the same SKU's availability for the customer's country
+   * and segment, when there is one.
+   *
+   * @generated from field: csp.commerce.v1.CatalogItemRef suggested_item = 6;
+   */
+  suggestedItem?: CatalogItemRef | undefined;
 };
 
 /**
@@ -89,7 +124,7 @@ export type PurchaseProblem = Message<"csp.commerce.v1.PurchaseProblem"> & {
  * Use `create(PurchaseProblemSchema)` to create a new message.
  */
 export const PurchaseProblemSchema: GenMessage<PurchaseProblem> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_common, 1);
+  messageDesc(file_csp_commerce_v1_common, 2);
 
 /**
  * Who a catalog offer is sold to.
@@ -275,4 +310,226 @@ export enum BillingCycle {
  */
 export const BillingCycleSchema: GenEnum<BillingCycle> = /*@__PURE__*/
   enumDesc(file_csp_commerce_v1_common, 4);
+
+/**
+ * Why something cannot be bought (or a cart checked out, or an order cancelled). Values are
+ * stable: clients switch on them. The same code, without the `PROBLEM_CODE_` prefix, is the
+ * string in google.rpc ErrorInfo.reason and PreconditionFailure violation types (for logs).
+ * A client meeting a value it does not know (a newer server) treats it as UNSPECIFIED: the
+ * problem's `message` still says what is wrong. The refusals of the catalog admin's and the
+ * operator's calls (importing, publishing, vetting) are not purchase problems: they keep their
+ * own ErrorInfo reasons.
+ *
+ * @generated from enum csp.commerce.v1.ProblemCode
+ */
+export enum ProblemCode {
+  /**
+   * @generated from enum value: PROBLEM_CODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The SKU is not sold in the partner's tenant country.
+   *
+   * @generated from enum value: PROBLEM_CODE_COUNTRY_NOT_SOLD_TO_PARTNER = 1;
+   */
+  COUNTRY_NOT_SOLD_TO_PARTNER = 1,
+
+  /**
+   * The SKU is not sold in the customer's tenant country.
+   *
+   * @generated from enum value: PROBLEM_CODE_COUNTRY_NOT_SOLD_TO_CUSTOMER = 2;
+   */
+  COUNTRY_NOT_SOLD_TO_CUSTOMER = 2,
+
+  /**
+   * The availability is another country's than the customer's (`suggested_item` names the
+   * right one when there is one).
+   *
+   * @generated from enum value: PROBLEM_CODE_AVAILABILITY_COUNTRY_MISMATCH = 3;
+   */
+  AVAILABILITY_COUNTRY_MISMATCH = 3,
+
+  /**
+   * The customer's approved qualifications do not open the availability's segment.
+   *
+   * @generated from enum value: PROBLEM_CODE_SEGMENT_NOT_ALLOWED = 4;
+   */
+  SEGMENT_NOT_ALLOWED = 4,
+
+  /**
+   * A government (GCC) offer needs a GCC-qualified partner.
+   *
+   * @generated from enum value: PROBLEM_CODE_GCC_PARTNER_REQUIRED = 5;
+   */
+  GCC_PARTNER_REQUIRED = 5,
+
+  /**
+   * An add-on without an active base subscription or base line (`prerequisites` lists the
+   * bases).
+   *
+   * @generated from enum value: PROBLEM_CODE_ADDON_BASE_MISSING = 6;
+   */
+  ADDON_BASE_MISSING = 6,
+
+  /**
+   * An add-on's seats would exceed its base's.
+   *
+   * @generated from enum value: PROBLEM_CODE_ADDON_QUANTITY_EXCEEDS_BASE = 7;
+   */
+  ADDON_QUANTITY_EXCEEDS_BASE = 7,
+
+  /**
+   * The item is not in the published month's price list (or not yet in effect).
+   *
+   * @generated from enum value: PROBLEM_CODE_NOT_IN_CURRENT_PRICE_LIST = 8;
+   */
+  NOT_IN_CURRENT_PRICE_LIST = 8,
+
+  /**
+   * The item's end of sale has passed.
+   *
+   * @generated from enum value: PROBLEM_CODE_END_OF_SALE = 9;
+   */
+  END_OF_SALE = 9,
+
+  /**
+   * The customer has not accepted the Microsoft Customer Agreement.
+   *
+   * @generated from enum value: PROBLEM_CODE_AGREEMENT_NOT_ACCEPTED = 10;
+   */
+  AGREEMENT_NOT_ACCEPTED = 10,
+
+  /**
+   * Below the SKU's minimum quantity.
+   *
+   * @generated from enum value: PROBLEM_CODE_QUANTITY_BELOW_MINIMUM = 11;
+   */
+  QUANTITY_BELOW_MINIMUM = 11,
+
+  /**
+   * Above the SKU's maximum quantity.
+   *
+   * @generated from enum value: PROBLEM_CODE_QUANTITY_ABOVE_MAXIMUM = 12;
+   */
+  QUANTITY_ABOVE_MAXIMUM = 12,
+
+  /**
+   * Beyond the customer's remaining seat limit for the SKU.
+   *
+   * @generated from enum value: PROBLEM_CODE_SEAT_LIMIT_EXCEEDED = 13;
+   */
+  SEAT_LIMIT_EXCEEDED = 13,
+
+  /**
+   * The customer already holds the trials this SKU allows.
+   *
+   * @generated from enum value: PROBLEM_CODE_TRIAL_LIMIT_REACHED = 14;
+   */
+  TRIAL_LIMIT_REACHED = 14,
+
+  /**
+   * The caller's role may not buy.
+   *
+   * @generated from enum value: PROBLEM_CODE_ROLE_CANNOT_PURCHASE = 15;
+   */
+  ROLE_CANNOT_PURCHASE = 15,
+
+  /**
+   * The availability does not offer this term.
+   *
+   * @generated from enum value: PROBLEM_CODE_TERM_NOT_OFFERED = 16;
+   */
+  TERM_NOT_OFFERED = 16,
+
+  /**
+   * The availability does not offer this billing cycle for the term.
+   *
+   * @generated from enum value: PROBLEM_CODE_BILLING_CYCLE_NOT_OFFERED = 17;
+   */
+  BILLING_CYCLE_NOT_OFFERED = 17,
+
+  /**
+   * The line lacks a provisioning variable the SKU needs (e.g. a reservation's scope).
+   *
+   * @generated from enum value: PROBLEM_CODE_PROVISIONING_CONTEXT_MISSING = 18;
+   */
+  PROVISIONING_CONTEXT_MISSING = 18,
+
+  /**
+   * Another line of the cart buys the same SKU.
+   *
+   * @generated from enum value: PROBLEM_CODE_DUPLICATE_SKU_IN_CART = 19;
+   */
+  DUPLICATE_SKU_IN_CART = 19,
+
+  /**
+   * The parent subscription an add-on line names is not an active base of this add-on.
+   *
+   * @generated from enum value: PROBLEM_CODE_ADDON_PARENT_INVALID = 20;
+   */
+  ADDON_PARENT_INVALID = 20,
+
+  /**
+   * A line that is not an add-on names a parent subscription.
+   *
+   * @generated from enum value: PROBLEM_CODE_PARENT_ON_NON_ADDON = 21;
+   */
+  PARENT_ON_NON_ADDON = 21,
+
+  /**
+   * The cart has no lines.
+   *
+   * @generated from enum value: PROBLEM_CODE_CART_EMPTY = 22;
+   */
+  CART_EMPTY = 22,
+
+  /**
+   * A line price or a currency total beyond what money can hold.
+   *
+   * @generated from enum value: PROBLEM_CODE_TOTAL_OUT_OF_RANGE = 23;
+   */
+  TOTAL_OUT_OF_RANGE = 23,
+
+  /**
+   * (Checkout and cart writes, in PreconditionFailure) the cart was already checked out.
+   *
+   * @generated from enum value: PROBLEM_CODE_CART_ORDERED = 24;
+   */
+  CART_ORDERED = 24,
+
+  /**
+   * (Checkout and cart writes, in PreconditionFailure) the cart expired.
+   *
+   * @generated from enum value: PROBLEM_CODE_CART_EXPIRED = 25;
+   */
+  CART_EXPIRED = 25,
+
+  /**
+   * (Checkout, in PreconditionFailure) the cart's lines are priced in several currencies.
+   *
+   * @generated from enum value: PROBLEM_CODE_MIXED_CURRENCIES = 26;
+   */
+  MIXED_CURRENCIES = 26,
+
+  /**
+   * (CancelOrder, in PreconditionFailure) the order was already cancelled.
+   *
+   * @generated from enum value: PROBLEM_CODE_ORDER_ALREADY_CANCELLED = 27;
+   */
+  ORDER_ALREADY_CANCELLED = 27,
+
+  /**
+   * (CancelOrder, in PreconditionFailure) the cancellation window has closed.
+   *
+   * @generated from enum value: PROBLEM_CODE_CANCELLATION_WINDOW_CLOSED = 28;
+   */
+  CANCELLATION_WINDOW_CLOSED = 28,
+}
+
+/**
+ * Describes the enum csp.commerce.v1.ProblemCode.
+ */
+export const ProblemCodeSchema: GenEnum<ProblemCode> = /*@__PURE__*/
+  enumDesc(file_csp_commerce_v1_common, 5);
 
