@@ -14,7 +14,7 @@ mod snapshot;
 pub use filter::CatalogFilter;
 pub use items::{Availability, CatalogData, Product, Sku, TermPrice};
 pub use month::Month;
-pub use snapshot::{Catalog, Item, SkuView};
+pub use snapshot::{Catalog, Footprint, Item, SkuView};
 
 text_enum!(Segment {
     Commercial = "commercial",
