@@ -3,7 +3,8 @@
 //! month's data, product and SKU ids shared by every availability that names them, each
 //! availability's prices found by its id. Nothing is kept per row but the row itself.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::{Stream, TryStreamExt};
@@ -231,6 +232,7 @@ async fn availabilities_of(
     let mut out = Vec::new();
     let mut last: Option<(ProductId, SkuId)> = None;
     let mut currencies: Vec<(String, Currency)> = Vec::new();
+    let unpriced: Arc<[TermPrice]> = Arc::new([]);
     let mut rows = std::pin::pin!(rows);
     while let Some((id, product_id, sku_id, country, segment, currency, end_of_sale)) =
         rows.try_next().await?
@@ -263,7 +265,7 @@ async fn availabilities_of(
             country: CountryCode::parse("c", &country).map_err(|_| corrupt("country", &country))?,
             segment: Segment::from_db(&segment)?,
             currency,
-            terms: Vec::new(),
+            terms: unpriced.clone(),
             end_of_sale,
         });
         last = Some(ids);
@@ -273,26 +275,31 @@ async fn availabilities_of(
 
 /// Adds each price to its availability (`availabilities` sorted by id); a price of no
 /// availability is dropped, as it was never sold. Prices come grouped by availability (the
-/// stored order), so each group is looked up once.
+/// stored order), so each group is looked up once; each distinct list of prices is kept once.
 async fn add_prices(
     availabilities: &mut [Availability],
     rows: impl Stream<Item = Result<PriceRow, DbErr>>,
 ) -> Result<(), DomainError> {
     let mut rows = std::pin::pin!(rows);
+    let mut lists = TermLists::default();
     let mut at: Option<usize> = None;
+    let mut group: Vec<TermPrice> = Vec::new();
     while let Some((availability_id, term, billing_cycle, unit, erp, start, end)) =
         rows.try_next().await?
     {
         let same = at.is_some_and(|i| availabilities[i].id.as_str() == availability_id);
         if !same {
+            if let Some(i) = at {
+                lists.give(&mut availabilities[i], &mut group);
+            }
             at = availabilities
                 .binary_search_by(|a| a.id.as_str().cmp(&availability_id))
                 .ok();
         }
-        let Some(a) = at.map(|i| &mut availabilities[i]) else {
+        let Some(a) = at.map(|i| &availabilities[i]) else {
             continue;
         };
-        a.terms.push(TermPrice {
+        group.push(TermPrice {
             term: Term::from_db(&term)?,
             billing_cycle: BillingCycle::from_db(&billing_cycle)?,
             unit_price: Money::from_micros(a.currency, unit),
@@ -301,9 +308,31 @@ async fn add_prices(
             effective_end: end,
         });
     }
-    for a in availabilities {
-        a.terms.sort_by_key(|t| (t.term, t.billing_cycle));
-        a.terms.shrink_to_fit();
+    if let Some(i) = at {
+        lists.give(&mut availabilities[i], &mut group);
     }
     Ok(())
+}
+
+/// The distinct lists of prices read so far.
+#[derive(Default)]
+struct TermLists(HashSet<Arc<[TermPrice]>>);
+
+impl TermLists {
+    /// Gives `a` the prices of `group` (and any it had, should its rows not have come
+    /// together), sorted by (term, billing cycle), as a list shared with every availability
+    /// priced the same.
+    fn give(&mut self, a: &mut Availability, group: &mut Vec<TermPrice>) {
+        group.extend(a.terms.iter().cloned());
+        group.sort_by_key(|t| (t.term, t.billing_cycle));
+        a.terms = match self.0.get(group.as_slice()) {
+            Some(list) => list.clone(),
+            None => {
+                let list: Arc<[TermPrice]> = group.as_slice().into();
+                self.0.insert(list.clone());
+                list
+            }
+        };
+        group.clear();
+    }
 }

@@ -15,7 +15,7 @@ pub struct Footprint {
     pub availabilities: usize,
     /// The availabilities' own id texts (product and SKU ids are shared with their SKU's).
     pub availability_ids: usize,
-    /// The availabilities' term prices.
+    /// The availabilities' distinct lists of term prices (with their two reference counts).
     pub terms: usize,
     /// Products and SKUs with their texts, search texts, countries and billing cycles.
     pub products_and_skus: usize,
@@ -89,10 +89,13 @@ impl Catalog {
         Footprint {
             availabilities: a.capacity() * size_of::<Availability>(),
             availability_ids: a.iter().map(|a| a.id.as_str().len()).sum(),
-            terms: a
-                .iter()
-                .map(|a| a.terms.capacity() * size_of::<TermPrice>())
-                .sum(),
+            terms: {
+                let mut lists = std::collections::HashSet::new();
+                a.iter()
+                    .filter(|a| lists.insert(a.terms.as_ptr()))
+                    .map(|a| 16 + a.terms.len() * size_of::<TermPrice>())
+                    .sum()
+            },
             products_and_skus: self.products.iter().map(product_bytes).sum::<usize>()
                 + self.skus.iter().map(sku_bytes).sum::<usize>()
                 + self.product_skus.capacity() * size_of::<std::ops::Range<usize>>(),
