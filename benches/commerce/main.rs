@@ -155,6 +155,11 @@ struct Args {
     /// Where the full-size month is written (kept); default: a temp folder, removed after.
     #[arg(long)]
     fullsize_dir: Option<std::path::PathBuf>,
+    /// SQLite only: the database file of the full-size month, imported and published into it
+    /// when it does not exist, reused as it is when it does (to measure start-up and reads
+    /// again without importing again; the month is still generated, for its counts).
+    #[arg(long)]
+    fullsize_sqlite: Option<std::path::PathBuf>,
     /// Idle subscribers multiplexed over --mux-connections connections (0: skip).
     #[arg(long, default_value_t = 10_000)]
     mux_subscribers: usize,

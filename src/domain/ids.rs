@@ -26,16 +26,18 @@ fn catalog_code(field: &str, value: &str, max: usize) -> Result<String, DomainEr
     Ok(value.to_ascii_uppercase())
 }
 
+/// `$text` holds the id: `Arc<str>` for ids a snapshot repeats (a product's id in each of its
+/// SKUs and availabilities: a clone shares the text), `Box<str>` for ids each held once.
 macro_rules! catalog_id {
-    ($(#[$doc:meta])* $name:ident, $max:expr) => {
+    ($(#[$doc:meta])* $name:ident, $max:expr, $text:ty) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        pub struct $name($text);
 
         impl $name {
             /// Parses an id sent by a caller or read from a file; `field` names it in errors.
             pub fn parse(field: &str, value: &str) -> Result<Self, DomainError> {
-                catalog_code(field, value, $max).map(Self)
+                catalog_code(field, value, $max).map(|id| Self(id.into()))
             }
 
             pub fn as_str(&self) -> &str {
@@ -54,17 +56,20 @@ macro_rules! catalog_id {
 catalog_id!(
     /// A product id, e.g. `CFQ7TTC0LH18` (12 characters in the real catalog).
     ProductId,
-    32
+    32,
+    std::sync::Arc<str>
 );
 catalog_id!(
     /// A SKU id, unique only within its product, e.g. `0001`.
     SkuId,
-    16
+    16,
+    std::sync::Arc<str>
 );
 catalog_id!(
     /// An availability id, e.g. `CFQ7TTC0K971`.
     AvailabilityId,
-    32
+    32,
+    Box<str>
 );
 
 impl AvailabilityId {
@@ -79,7 +84,7 @@ impl AvailabilityId {
             id.push(char::from(ALPHABET[(hash % 30) as usize]));
             hash /= 30;
         }
-        Self(id)
+        Self(id.into())
     }
 }
 

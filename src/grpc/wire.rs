@@ -9,7 +9,7 @@
 //! instead of encoding the same messages again on every call, for every subscriber.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use prost::Message;
@@ -17,7 +17,7 @@ use prost::Message;
 use super::{convert, pb};
 use crate::domain::catalog::{Availability, Catalog, Product, SkuView};
 use crate::domain::changes::CatalogChange;
-use crate::domain::ids::{AvailabilityId, ProductId, SkuId};
+use crate::domain::ids::ProductId;
 use crate::service::feed::WireForms;
 
 /// `csp.commerce.v1.ListProductsResponse`.
@@ -141,39 +141,50 @@ pub fn encode_batch(changes: &[Bytes]) -> Bytes {
 /// `Product.sku_count`'s field number: the one field of a product that depends on the request.
 const SKU_COUNT_TAG: u32 = 9;
 
-/// The products, SKUs and availabilities of one snapshot, encoded.
+/// The products, SKUs and availabilities of one snapshot, encoded: products and SKUs when
+/// the snapshot is first used (a few thousand), each availability the first time an answer
+/// holds it (a million at the full size: encoding them all would delay the first answer by
+/// seconds and hold their bytes even if never asked for). Kept by position in the snapshot.
 #[derive(Debug)]
 pub struct EncodedCatalog {
     catalog: Arc<Catalog>,
     /// Without `sku_count`, which each answer appends.
     products: HashMap<ProductId, Bytes>,
-    skus: HashMap<(ProductId, SkuId), Bytes>,
-    availabilities: HashMap<AvailabilityId, Bytes>,
+    skus: Vec<Bytes>,
+    availabilities: Vec<OnceLock<Bytes>>,
 }
 
 impl EncodedCatalog {
     fn new(catalog: Arc<Catalog>) -> Self {
         let mut products = HashMap::new();
-        let mut skus = HashMap::new();
-        let mut availabilities = HashMap::new();
+        let mut skus = Vec::new();
         for view in catalog.all_skus() {
             products
                 .entry(view.product.id.clone())
                 .or_insert_with(|| encode(&convert::product(view.product, 0)));
-            skus.insert(
-                (view.product.id.clone(), view.sku.id.clone()),
-                encode(&convert::sku(&view)),
-            );
-            for a in view.availabilities {
-                availabilities.insert(a.id.clone(), encode(&convert::availability(a, &catalog)));
-            }
+            skus.push(encode(&convert::sku(&view)));
         }
+        let availabilities = (0..catalog.counts().2).map(|_| OnceLock::new()).collect();
         Self {
             catalog,
             products,
             skus,
             availabilities,
         }
+    }
+
+    /// The bytes of the encodings made so far.
+    pub fn bytes(&self) -> usize {
+        let held = |b: &Bytes| b.len() + std::mem::size_of::<Bytes>();
+        self.products.values().map(held).sum::<usize>()
+            + self.skus.iter().map(held).sum::<usize>()
+            + self.availabilities.len() * std::mem::size_of::<OnceLock<Bytes>>()
+            + self
+                .availabilities
+                .iter()
+                .filter_map(OnceLock::get)
+                .map(Bytes::len)
+                .sum::<usize>()
     }
 
     /// `product` with `sku_count` SKUs.
@@ -192,18 +203,25 @@ impl EncodedCatalog {
         out.freeze()
     }
 
+    /// `view` must be of this snapshot (its position says which SKU it is).
     pub fn sku(&self, view: &SkuView<'_>) -> Bytes {
         self.skus
-            .get(&(view.product.id.clone(), view.sku.id.clone()))
+            .get(view.position)
             .cloned()
             .unwrap_or_else(|| encode(&convert::sku(view)))
     }
 
     pub fn availability(&self, availability: &Availability) -> Bytes {
-        self.availabilities
-            .get(&availability.id)
-            .cloned()
-            .unwrap_or_else(|| encode(&convert::availability(availability, &self.catalog)))
+        let encode_it = || encode(&convert::availability(availability, &self.catalog));
+        match self
+            .catalog
+            .availability_position(availability)
+            .and_then(|i| self.availabilities.get(i))
+        {
+            Some(cell) => cell.get_or_init(encode_it).clone(),
+            // Not of this snapshot (never, as callers pass its own): encoded for this answer.
+            None => encode_it(),
+        }
     }
 }
 

@@ -268,7 +268,7 @@ fn assemble(month: Month, offers: &matrix::Offers, rows: Vec<pricelist::PriceRow
             country,
             segment,
             currency,
-            terms,
+            terms: terms.into(),
             end_of_sale,
         });
     }

@@ -194,7 +194,10 @@ impl Application {
             crate::grpc::wire::CHANGE_WIRE_FORMS,
         )
         .await?;
-        let (products, skus, availabilities) = catalog.snapshot().counts();
+        let snapshot = catalog.snapshot();
+        let (products, skus, availabilities) = snapshot.counts();
+        let footprint = snapshot.footprint();
+        drop(snapshot);
         let listener = TcpListener::bind(settings.listen).await?;
         let local_addr = listener.local_addr()?;
         let metrics_listener = match metrics_address {
@@ -210,6 +213,9 @@ impl Application {
             products,
             skus,
             availabilities,
+            snapshot_bytes = footprint.total(),
+            bytes_per_availability = footprint.total() / availabilities.max(1),
+            %footprint,
             ready_in_ms = started.elapsed().as_millis() as u64,
             "catalog ready"
         );

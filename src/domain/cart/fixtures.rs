@@ -20,9 +20,11 @@ pub(in crate::domain) fn test_now() -> DateTime<Utc> {
 pub(in crate::domain) fn catalog_priced_at(micros: i64) -> Catalog {
     let (month, mut data) = crate::demo::catalog_data().unwrap();
     for availability in &mut data.availabilities {
-        for term in &mut availability.terms {
+        let mut terms = availability.terms.to_vec();
+        for term in &mut terms {
             term.unit_price.micros = micros;
         }
+        availability.terms = terms.into();
     }
     Catalog::build(Some(month), data)
 }

@@ -82,6 +82,23 @@ impl ListingIndex {
         self.by_type.get(&product_type).map_or(&[], Vec::as_slice)
     }
 
+    /// What its lists and words hold, in bytes (for the snapshot's footprint).
+    pub(super) fn heap_bytes(&self) -> usize {
+        let list = |l: &Vec<u32>| l.capacity() * 4;
+        let entry = std::mem::size_of::<(CountryCode, Segment, Vec<u32>)>() + 1;
+        self.by_place.values().map(list).sum::<usize>()
+            + self.by_segment.values().map(list).sum::<usize>()
+            + self.by_type.values().map(list).sum::<usize>()
+            + (self.by_place.capacity() + self.by_segment.capacity() + self.by_type.capacity())
+                * entry
+            + self
+                .words
+                .iter()
+                .map(|(w, l)| w.len() + list(l))
+                .sum::<usize>()
+            + self.words.capacity() * std::mem::size_of::<(Box<str>, Vec<u32>)>()
+    }
+
     /// SKUs whose search text contains `word` (lower case, no whitespace).
     pub(super) fn containing(&self, word: &str) -> Vec<u32> {
         let lists: Vec<&[u32]> = self

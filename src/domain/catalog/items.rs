@@ -1,5 +1,7 @@
 //! What a month's catalog is made of, as imported and stored.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use super::{BillingCycle, BillingType, ProductType, Segment, Term};
@@ -62,7 +64,7 @@ impl Sku {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TermPrice {
     pub term: Term,
     pub billing_cycle: BillingCycle,
@@ -82,7 +84,9 @@ pub struct Availability {
     pub country: CountryCode,
     pub segment: Segment,
     pub currency: Currency,
-    pub terms: Vec<TermPrice>,
+    /// Shared by the availabilities priced alike (a snapshot holds each distinct list once:
+    /// the segments of a market, the markets of a currency often are).
+    pub terms: Arc<[TermPrice]>,
     /// The earliest end of the availability's prices inside the month, when sale ends.
     pub end_of_sale: Option<DateTime<Utc>>,
 }

@@ -17,7 +17,7 @@ pub use billing::{billing_period_charge, billing_periods, line_charge, totals_by
 pub use filter::CatalogFilter;
 pub use items::{Availability, CatalogData, Product, Sku, TermPrice};
 pub use month::Month;
-pub use snapshot::{Catalog, Item, SkuView};
+pub use snapshot::{Catalog, Footprint, Item, SkuView};
 
 text_enum!(Segment {
     Commercial = "commercial",

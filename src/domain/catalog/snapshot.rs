@@ -4,6 +4,9 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+mod footprint;
+pub use footprint::Footprint;
+
 use super::index::{IndexedSku, ListingIndex, intersect};
 use super::{Availability, BillingCycle, CatalogData, CatalogFilter, Month, Product, Segment, Sku};
 use crate::domain::ids::{AvailabilityId, CatalogItemId, CountryCode, ProductId, SkuId};
@@ -34,13 +37,17 @@ pub struct Catalog {
     product_skus: Vec<Range<usize>>,
     product_index: HashMap<ProductId, usize>,
     sku_index: HashMap<(ProductId, SkuId), usize>,
-    availability_index: HashMap<AvailabilityId, usize>,
+    /// Positions in `availabilities`, sorted by availability id: 4 bytes an availability
+    /// where a map would hold each id twice.
+    availabilities_by_id: Vec<u32>,
     listing_index: ListingIndex,
 }
 
 /// A view of one SKU of the snapshot.
 #[derive(Debug, Clone, Copy)]
 pub struct SkuView<'a> {
+    /// Its place in the snapshot's (product, SKU) order, for what is kept per SKU.
+    pub position: usize,
     pub product: &'a Product,
     pub sku: &'a Sku,
     pub countries: &'a [CountryCode],
@@ -84,7 +91,9 @@ impl Catalog {
 
         let mut skus = Vec::with_capacity(data.skus.len());
         let mut next_availability = 0;
-        let availabilities = data.availabilities;
+        let mut availabilities = data.availabilities;
+        // Kept for the snapshot's life: no room to grow.
+        availabilities.shrink_to_fit();
         for sku in data.skus {
             let Some(&product) = product_index.get(&sku.product_id) else {
                 continue;
@@ -146,11 +155,14 @@ impl Catalog {
             .enumerate()
             .map(|(i, e)| ((e.sku.product_id.clone(), e.sku.id.clone()), i))
             .collect();
-        let availability_index = availabilities
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.id.clone(), i))
+        let mut availabilities_by_id: Vec<u32> = (0..availabilities.len())
+            .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
             .collect();
+        availabilities_by_id.sort_unstable_by(|&a, &b| {
+            availabilities[a as usize]
+                .id
+                .cmp(&availabilities[b as usize].id)
+        });
         let listing_index = ListingIndex::build(skus.iter().map(|e| {
             IndexedSku {
                 product_type: data.products[e.product].product_type,
@@ -169,7 +181,7 @@ impl Catalog {
             product_skus,
             product_index,
             sku_index,
-            availability_index,
+            availabilities_by_id,
             listing_index,
         }
     }
@@ -189,6 +201,7 @@ impl Catalog {
     fn view(&self, index: usize) -> SkuView<'_> {
         let entry = &self.skus[index];
         SkuView {
+            position: index,
             product: &self.products[entry.product],
             sku: &entry.sku,
             countries: &entry.countries,
@@ -221,9 +234,28 @@ impl Catalog {
             .map(|&i| self.view(i))
     }
 
+    /// The availability with this id.
+    pub fn availability(&self, id: &AvailabilityId) -> Option<&Availability> {
+        let found = self
+            .availabilities_by_id
+            .binary_search_by(|&i| self.availabilities[i as usize].id.cmp(id))
+            .ok()?;
+        Some(&self.availabilities[self.availabilities_by_id[found] as usize])
+    }
+
+    /// The position of one of this snapshot's availabilities (`None` for another's), for what
+    /// is kept per availability: the number of availabilities before it in the snapshot.
+    pub fn availability_position(&self, availability: &Availability) -> Option<usize> {
+        let size = std::mem::size_of::<Availability>();
+        let offset = (availability as *const Availability as usize)
+            .checked_sub(self.availabilities.as_ptr() as usize)?;
+        let position = offset / size;
+        (offset % size == 0 && position < self.availabilities.len()).then_some(position)
+    }
+
     /// Resolves `product:sku:availability`; `None` unless all three exist and belong together.
     pub fn item(&self, id: &CatalogItemId) -> Option<Item<'_>> {
-        let availability = &self.availabilities[*self.availability_index.get(&id.availability)?];
+        let availability = self.availability(&id.availability)?;
         if availability.product_id != id.product || availability.sku_id != id.sku {
             return None;
         }
@@ -305,3 +337,6 @@ impl Catalog {
             .find(|a| a.country == country && a.segment == segment)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -78,9 +78,14 @@ impl CatalogService {
         };
         if self.snapshot().month() != Some(month) {
             let data = self.store.load_month(month).await?;
-            self.snapshot
-                .store(Arc::new(Catalog::build(Some(month), data)));
-            tracing::info!(%month, "catalog snapshot loaded");
+            let started = std::time::Instant::now();
+            // Sorting and indexing a million availabilities: off the async workers.
+            let catalog = tokio::task::spawn_blocking(move || Catalog::build(Some(month), data))
+                .await
+                .map_err(|e| DomainError::Internal(format!("building the snapshot: {e}")))?;
+            let build_ms = started.elapsed().as_millis() as u64;
+            self.snapshot.store(Arc::new(catalog));
+            tracing::info!(%month, build_ms, "catalog snapshot loaded");
         }
         Ok(Some(month))
     }
