@@ -22,6 +22,7 @@ const WIRE_ANSWERS: &[&str] = &[
     "GetSkuResponse",
     "ListSkusResponse",
     "ListAvailabilitiesResponse",
+    "ListOffersResponse",
     "WatchCatalogChangesResponse",
 ];
 

@@ -3,8 +3,8 @@
 //! Each type here is wire-identical to the public message of the same name: where the public
 //! message has a message field, this one has a `bytes` field with the same tag, and both are
 //! encoded as a length-delimited record. Clients (ours in `pb` included) decode them as the
-//! public messages; reflection describes the public ones. The server encodes each product, SKU
-//! and availability once per catalog snapshot (`EncodedCatalogs`) and each published change
+//! public messages; reflection describes the public ones. The server encodes each product, SKU,
+//! availability and offer once per catalog snapshot (`EncodedCatalogs`) and each published change
 //! and each broadcast batch once (`CHANGE_WIRE_FORMS`); every answer then copies those bytes
 //! instead of encoding the same messages again on every call, for every subscriber.
 
@@ -61,6 +61,20 @@ pub struct ListAvailabilitiesResponse {
     pub availabilities: Vec<Bytes>,
     #[prost(string, tag = "2")]
     pub next_page_token: String,
+}
+
+/// `csp.commerce.v1.ListOffersResponse`.
+#[derive(Clone, PartialEq, Message)]
+pub struct ListOffersResponse {
+    /// Encoded `Offer`s.
+    #[prost(bytes = "bytes", repeated, tag = "1")]
+    pub offers: Vec<Bytes>,
+    #[prost(string, tag = "2")]
+    pub next_page_token: String,
+    #[prost(int32, tag = "3")]
+    pub total_size: i32,
+    #[prost(message, repeated, tag = "4")]
+    pub customer_problems: Vec<pb::PurchaseProblem>,
 }
 
 /// `csp.commerce.v1.WatchCatalogChangesResponse`.
@@ -149,6 +163,8 @@ pub struct EncodedCatalog {
     products: HashMap<ProductId, Bytes>,
     skus: HashMap<(ProductId, SkuId), Bytes>,
     availabilities: HashMap<AvailabilityId, Bytes>,
+    /// Each availability's `Offer`s, one per term, in term order.
+    offers: HashMap<AvailabilityId, Vec<Bytes>>,
 }
 
 impl EncodedCatalog {
@@ -156,6 +172,7 @@ impl EncodedCatalog {
         let mut products = HashMap::new();
         let mut skus = HashMap::new();
         let mut availabilities = HashMap::new();
+        let mut offers = HashMap::new();
         for view in catalog.all_skus() {
             products
                 .entry(view.product.id.clone())
@@ -166,6 +183,13 @@ impl EncodedCatalog {
             );
             for a in view.availabilities {
                 availabilities.insert(a.id.clone(), encode(&convert::availability(a, &catalog)));
+                let terms = a.terms.iter();
+                offers.insert(
+                    a.id.clone(),
+                    terms
+                        .map(|t| encode(&convert::offer(&view, a, t)))
+                        .collect(),
+                );
             }
         }
         Self {
@@ -173,6 +197,7 @@ impl EncodedCatalog {
             products,
             skus,
             availabilities,
+            offers,
         }
     }
 
@@ -204,6 +229,22 @@ impl EncodedCatalog {
             .get(&availability.id)
             .cloned()
             .unwrap_or_else(|| encode(&convert::availability(availability, &self.catalog)))
+    }
+
+    /// The offer of `availability` (of `view`) at its term at index `term`.
+    pub fn offer(&self, view: &SkuView<'_>, availability: &Availability, term: usize) -> Bytes {
+        if let Some(encoded) = self
+            .offers
+            .get(&availability.id)
+            .and_then(|terms| terms.get(term))
+        {
+            return encoded.clone();
+        }
+        availability
+            .terms
+            .get(term)
+            .map(|t| encode(&convert::offer(view, availability, t)))
+            .unwrap_or_default()
     }
 }
 
@@ -258,6 +299,12 @@ mod tests {
                     encoded.availability(a),
                     convert::availability(a, &catalog).encode_to_vec()
                 );
+                for (i, t) in a.terms.iter().enumerate() {
+                    assert_eq!(
+                        encoded.offer(&view, a, i),
+                        convert::offer(&view, a, t).encode_to_vec()
+                    );
+                }
                 availabilities += 1;
             }
         }

@@ -89,6 +89,7 @@ async fn nonprofit(app: &TestApp) -> pb::Availability {
             segment: pb::Segment::Nonprofit.into(),
             page_size: 0,
             page_token: String::new(),
+            customer_id: String::new(),
         })
         .await
         .unwrap()

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use prost_types::Timestamp;
 
 pub use carts::{MAX_QUANTITY, cart, line_input, provisioning_to_pb};
-pub use catalog::{availability, change, problem, product, sku};
+pub use catalog::{availability, change, offer, problem, product, sku};
 pub use customers::{customer, qualification_review};
 pub use enums::{
     billing_cycle, billing_cycle_to_pb, billing_type, education_segment, optional_billing_type,

@@ -1,8 +1,10 @@
-//! The catalog: reads from the in-memory snapshot, listings (`listing`), the purchasability
-//! check, and loading months (`months`: import, diff, publish, reload).
+//! The catalog: reads from the in-memory snapshot, listings (`listing`), what a customer may
+//! buy (`offers`), the purchasability check, and loading months (`months`: import, diff,
+//! publish, reload).
 
 mod listing;
 mod months;
+mod offers;
 
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use tokio::sync::Notify;
 pub use super::paging::Page;
 pub use listing::{ListingPage, View};
 pub use months::{ImportError, ImportSummary};
+pub use offers::{OfferPage, OfferRow};
 
 use super::Clock;
 use super::customers::CustomerService;
