@@ -1,5 +1,5 @@
 //! Who may buy what (DOMAIN.md section 3): every rule, evaluated in one place, each failure a
-//! named reason. Used by the catalog's purchasability check and by cart review.
+//! named reason. Used by the catalog's purchasability check, its offers and by cart review.
 
 use std::collections::HashMap;
 

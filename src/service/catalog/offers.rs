@@ -1,8 +1,11 @@
 //! What one customer may buy (ListOffers, and ListAvailabilities for a customer): the
 //! snapshot's indexes narrow the SKUs to the customer's country and segments, then the
-//! eligibility rules keep each availability checkout would accept.
+//! eligibility rules keep each availability checkout would accept. The offers made are kept a
+//! second (`OfferCache`), so paging and repeated reads do not judge them again.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
 
 use super::CatalogService;
 use super::listing::partition_point;
@@ -12,6 +15,7 @@ use crate::domain::customer::Caller;
 use crate::domain::eligibility::{self, Buyer, Problem};
 use crate::domain::ids::{CustomerId, ProductId, SkuId};
 use crate::service::paging::{Page, page_size};
+use crate::store::Standing;
 
 /// One offer: an availability of a SKU at one of its terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +34,78 @@ impl OfferRow {
         let view = catalog.sku_at(self.sku as usize)?;
         let availability = view.availabilities.get(usize::from(self.availability))?;
         Some((view, availability))
+    }
+}
+
+/// Every offer of one query, title matches first when ranked.
+#[derive(Debug)]
+struct Offers {
+    rows: Vec<OfferRow>,
+    /// With words: how many rows match in titles (their keys start with `0 `, the rest `1 `).
+    title_rows: Option<usize>,
+}
+
+/// Offers made for a customer, by customer and filter, answered again while they were made
+/// from the same snapshot, the same cached standing of the customer (the same `Arc`: every
+/// profile or holdings change replaces it, and the entry holds it, so it is never reused) and
+/// the same partner GCC status, for at most `OFFERS_MAX_AGE`: the bound on how late a rule
+/// that depends on the time (end of sale, a price's start) is seen. Checkout judges anew.
+/// Entries hold the snapshot and the standing weakly: they keep neither alive, and their
+/// allocations are not reused while an entry names them.
+#[derive(Debug, Default)]
+pub(super) struct OfferCache {
+    entries: Mutex<HashMap<String, Made>>,
+}
+
+#[derive(Debug)]
+struct Made {
+    catalog: Weak<Catalog>,
+    standing: Weak<Standing>,
+    gcc: bool,
+    at: Instant,
+    offers: Arc<Offers>,
+}
+
+const OFFERS_MAX_AGE: Duration = Duration::from_secs(1);
+/// Entries kept at most; past it the cache starts afresh (a second's worth of customers).
+const OFFERS_MAX_ENTRIES: usize = 1024;
+
+impl OfferCache {
+    fn get_or_make(
+        &self,
+        query: &str,
+        catalog: &Arc<Catalog>,
+        standing: &Arc<Standing>,
+        gcc: bool,
+        make: impl FnOnce() -> Offers,
+    ) -> Arc<Offers> {
+        let lock = || self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(made) = lock().get(query).filter(|m| {
+            std::ptr::eq(m.catalog.as_ptr(), Arc::as_ptr(catalog))
+                && std::ptr::eq(m.standing.as_ptr(), Arc::as_ptr(standing))
+                && m.gcc == gcc
+                && m.at.elapsed() < OFFERS_MAX_AGE
+        }) {
+            return made.offers.clone();
+        }
+        let at = Instant::now();
+        // Made without the lock: no other customer waits for this one.
+        let offers = Arc::new(make());
+        let mut entries = lock();
+        if entries.len() >= OFFERS_MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(
+            query.to_owned(),
+            Made {
+                catalog: Arc::downgrade(catalog),
+                standing: Arc::downgrade(standing),
+                gcc,
+                at,
+                offers: offers.clone(),
+            },
+        );
+        offers
     }
 }
 
@@ -59,38 +135,13 @@ impl CatalogService {
         let after = self.tokens.decode(&query, page_token)?;
         let (partner, standing) = self.customers.buyer(caller, customer).await?;
         let catalog = self.snapshot();
-        let buyer = Buyer {
-            catalog: &catalog,
-            partner: &partner,
-            customer: &standing.customer,
-            role: caller.role,
-            holdings: &standing.held.holdings,
-            now: self.clock.now(),
-        };
-        let ranked = !filter.words.is_empty();
-        let (mut titled, mut rest) = (Vec::new(), Vec::new());
-        for position in offered_positions(&buyer, &filter) {
-            let Some(view) = catalog.sku_at(position) else {
-                continue;
-            };
-            let rows = if ranked && catalog.titles_hold(position, &filter.words) {
-                &mut titled
-            } else {
-                &mut rest
-            };
-            for (a, availability) in offered_availabilities(&buyer, view, filter.segment) {
-                for t in 0..availability.terms.len() {
-                    rows.push(OfferRow {
-                        sku: u32::try_from(position).unwrap_or(u32::MAX),
-                        availability: u16::try_from(a).unwrap_or(u16::MAX),
-                        term: u16::try_from(t).unwrap_or(u16::MAX),
-                    });
-                }
-            }
-        }
-        let title_rows = ranked.then_some(titled.len());
-        titled.append(&mut rest);
-        let rows = titled;
+        let buyer = self.buyer(&catalog, &partner, &standing, caller);
+        let made = self
+            .offer_cache
+            .get_or_make(&query, &catalog, &standing, partner.gcc, || {
+                make_offers(&buyer, &filter)
+            });
+        let (rows, title_rows) = (&made.rows, made.title_rows);
         let key = |at: usize| -> String {
             let Some((row, (view, _))) = rows.get(at).and_then(|r| Some((r, r.resolve(&catalog)?)))
             else {
@@ -141,14 +192,7 @@ impl CatalogService {
         let view = catalog
             .sku(product, sku)
             .ok_or_else(|| DomainError::not_found("sku", format!("{product}/{sku}")))?;
-        let buyer = Buyer {
-            catalog: &catalog,
-            partner: &partner,
-            customer: &standing.customer,
-            role: caller.role,
-            holdings: &standing.held.holdings,
-            now: self.clock.now(),
-        };
+        let buyer = self.buyer(&catalog, &partner, &standing, caller);
         let items: Vec<Availability> = offered_availabilities(&buyer, view, None)
             .map(|(_, a)| a.clone())
             .collect();
@@ -160,6 +204,39 @@ impl CatalogService {
             &self.tokens,
             &query,
         ))
+    }
+}
+
+/// Every offer for the buyer matching `filter`: title matches first when it has words.
+fn make_offers(buyer: &Buyer<'_>, filter: &CatalogFilter) -> Offers {
+    let catalog = buyer.catalog;
+    let ranked = !filter.words.is_empty();
+    let (mut titled, mut rest) = (Vec::new(), Vec::new());
+    for position in offered_positions(buyer, filter) {
+        let Some(view) = catalog.sku_at(position) else {
+            continue;
+        };
+        let rows = if ranked && catalog.titles_hold(position, &filter.words) {
+            &mut titled
+        } else {
+            &mut rest
+        };
+        for (a, availability) in offered_availabilities(buyer, view, filter.segment) {
+            for t in 0..availability.terms.len() {
+                rows.push(OfferRow {
+                    sku: u32::try_from(position).unwrap_or(u32::MAX),
+                    availability: u16::try_from(a).unwrap_or(u16::MAX),
+                    term: u16::try_from(t).unwrap_or(u16::MAX),
+                });
+            }
+        }
+    }
+    let title_rows = ranked.then_some(titled.len());
+    titled.append(&mut rest);
+    titled.shrink_to_fit();
+    Offers {
+        rows: titled,
+        title_rows,
     }
 }
 
