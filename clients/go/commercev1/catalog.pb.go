@@ -1448,12 +1448,15 @@ type ListAvailabilitiesRequest struct {
 
 	ProductId string `protobuf:"bytes,1,opt,name=product_id,json=productId,proto3" json:"product_id,omitempty"`
 	SkuId     string `protobuf:"bytes,2,opt,name=sku_id,json=skuId,proto3" json:"sku_id,omitempty"`
-	// Optional country filter.
+	// Optional country filter. Not with `customer_id`.
 	Country string `protobuf:"bytes,3,opt,name=country,proto3" json:"country,omitempty"`
-	// Optional; unset means every segment except nonprofit.
+	// Optional; unset means every segment except nonprofit. Not with `customer_id`.
 	Segment   Segment `protobuf:"varint,4,opt,name=segment,proto3,enum=csp.commerce.v1.Segment" json:"segment,omitempty"`
 	PageSize  int32   `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string  `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Optional, in place of `country` and `segment` (INVALID_ARGUMENT with either): only the
+	// availabilities this customer (of the caller's partner) may buy, as ListOffers chooses them.
+	CustomerId string `protobuf:"bytes,7,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
 }
 
 func (x *ListAvailabilitiesRequest) Reset() {
@@ -1530,6 +1533,13 @@ func (x *ListAvailabilitiesRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListAvailabilitiesRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
 type ListAvailabilitiesResponse struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
@@ -1585,6 +1595,444 @@ func (x *ListAvailabilitiesResponse) GetNextPageToken() string {
 	return ""
 }
 
+// Filters of ListOffers. Unset fields mean "any".
+type OfferFilter struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// Unset: every segment the customer may buy.
+	Segment     Segment         `protobuf:"varint,1,opt,name=segment,proto3,enum=csp.commerce.v1.Segment" json:"segment,omitempty"`
+	ProductType ProductType     `protobuf:"varint,2,opt,name=product_type,json=productType,proto3,enum=csp.commerce.v1.ProductType" json:"product_type,omitempty"`
+	Publisher   PublisherFilter `protobuf:"varint,3,opt,name=publisher,proto3,enum=csp.commerce.v1.PublisherFilter" json:"publisher,omitempty"`
+	BillingType BillingType     `protobuf:"varint,4,opt,name=billing_type,json=billingType,proto3,enum=csp.commerce.v1.BillingType" json:"billing_type,omitempty"`
+	// Exact category name, case-insensitive.
+	Category string      `protobuf:"bytes,5,opt,name=category,proto3" json:"category,omitempty"`
+	Trial    TrialFilter `protobuf:"varint,6,opt,name=trial,proto3,enum=csp.commerce.v1.TrialFilter" json:"trial,omitempty"`
+	// Case-insensitive words, all of which must appear in the product or SKU title, description
+	// or id; offers whose titles hold them all come first.
+	Text string `protobuf:"bytes,7,opt,name=text,proto3" json:"text,omitempty"`
+}
+
+func (x *OfferFilter) Reset() {
+	*x = OfferFilter{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[16]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *OfferFilter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OfferFilter) ProtoMessage() {}
+
+func (x *OfferFilter) ProtoReflect() protoreflect.Message {
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[16]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OfferFilter.ProtoReflect.Descriptor instead.
+func (*OfferFilter) Descriptor() ([]byte, []int) {
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *OfferFilter) GetSegment() Segment {
+	if x != nil {
+		return x.Segment
+	}
+	return Segment_SEGMENT_UNSPECIFIED
+}
+
+func (x *OfferFilter) GetProductType() ProductType {
+	if x != nil {
+		return x.ProductType
+	}
+	return ProductType_PRODUCT_TYPE_UNSPECIFIED
+}
+
+func (x *OfferFilter) GetPublisher() PublisherFilter {
+	if x != nil {
+		return x.Publisher
+	}
+	return PublisherFilter_PUBLISHER_FILTER_UNSPECIFIED
+}
+
+func (x *OfferFilter) GetBillingType() BillingType {
+	if x != nil {
+		return x.BillingType
+	}
+	return BillingType_BILLING_TYPE_UNSPECIFIED
+}
+
+func (x *OfferFilter) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *OfferFilter) GetTrial() TrialFilter {
+	if x != nil {
+		return x.Trial
+	}
+	return TrialFilter_TRIAL_FILTER_UNSPECIFIED
+}
+
+func (x *OfferFilter) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+type ListOffersRequest struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// Required; a customer of the caller's partner (another partner's is NOT_FOUND).
+	CustomerId string       `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	Filter     *OfferFilter `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
+	// 0 = default (50); over 500 is clamped to 500; negative is INVALID_ARGUMENT.
+	PageSize  int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+}
+
+func (x *ListOffersRequest) Reset() {
+	*x = ListOffersRequest{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[17]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *ListOffersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOffersRequest) ProtoMessage() {}
+
+func (x *ListOffersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[17]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOffersRequest.ProtoReflect.Descriptor instead.
+func (*ListOffersRequest) Descriptor() ([]byte, []int) {
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListOffersRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *ListOffersRequest) GetFilter() *OfferFilter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *ListOffersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListOffersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// One thing a customer may buy: an availability in its country and one of its segments, at
+// one term and billing cycle, with the price. A cart line takes `catalog_item_id`, `term`,
+// `billing_cycle` and a quantity from `min_quantity` to `max_quantity`.
+type Offer struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// `productId:skuId:availabilityId`.
+	CatalogItemId string       `protobuf:"bytes,1,opt,name=catalog_item_id,json=catalogItemId,proto3" json:"catalog_item_id,omitempty"`
+	ProductId     string       `protobuf:"bytes,2,opt,name=product_id,json=productId,proto3" json:"product_id,omitempty"`
+	SkuId         string       `protobuf:"bytes,3,opt,name=sku_id,json=skuId,proto3" json:"sku_id,omitempty"`
+	ProductTitle  string       `protobuf:"bytes,4,opt,name=product_title,json=productTitle,proto3" json:"product_title,omitempty"`
+	SkuTitle      string       `protobuf:"bytes,5,opt,name=sku_title,json=skuTitle,proto3" json:"sku_title,omitempty"`
+	ProductType   ProductType  `protobuf:"varint,6,opt,name=product_type,json=productType,proto3,enum=csp.commerce.v1.ProductType" json:"product_type,omitempty"`
+	Country       string       `protobuf:"bytes,7,opt,name=country,proto3" json:"country,omitempty"`
+	Segment       Segment      `protobuf:"varint,8,opt,name=segment,proto3,enum=csp.commerce.v1.Segment" json:"segment,omitempty"`
+	Term          TermDuration `protobuf:"varint,9,opt,name=term,proto3,enum=csp.commerce.v1.TermDuration" json:"term,omitempty"`
+	BillingCycle  BillingCycle `protobuf:"varint,10,opt,name=billing_cycle,json=billingCycle,proto3,enum=csp.commerce.v1.BillingCycle" json:"billing_cycle,omitempty"`
+	// The price of one unit for the whole term.
+	UnitPrice *Money `protobuf:"bytes,11,opt,name=unit_price,json=unitPrice,proto3" json:"unit_price,omitempty"`
+	// The estimated retail price for the whole term.
+	ErpPrice    *Money `protobuf:"bytes,12,opt,name=erp_price,json=erpPrice,proto3" json:"erp_price,omitempty"`
+	MinQuantity int32  `protobuf:"varint,13,opt,name=min_quantity,json=minQuantity,proto3" json:"min_quantity,omitempty"`
+	MaxQuantity int32  `protobuf:"varint,14,opt,name=max_quantity,json=maxQuantity,proto3" json:"max_quantity,omitempty"`
+	IsTrial     bool   `protobuf:"varint,15,opt,name=is_trial,json=isTrial,proto3" json:"is_trial,omitempty"`
+	IsAddon     bool   `protobuf:"varint,16,opt,name=is_addon,json=isAddon,proto3" json:"is_addon,omitempty"`
+	// Variables the cart line must carry, e.g. "scope", "azure_subscription_id".
+	ProvisioningVariables []string `protobuf:"bytes,17,rep,name=provisioning_variables,json=provisioningVariables,proto3" json:"provisioning_variables,omitempty"`
+}
+
+func (x *Offer) Reset() {
+	*x = Offer{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[18]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *Offer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Offer) ProtoMessage() {}
+
+func (x *Offer) ProtoReflect() protoreflect.Message {
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[18]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Offer.ProtoReflect.Descriptor instead.
+func (*Offer) Descriptor() ([]byte, []int) {
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *Offer) GetCatalogItemId() string {
+	if x != nil {
+		return x.CatalogItemId
+	}
+	return ""
+}
+
+func (x *Offer) GetProductId() string {
+	if x != nil {
+		return x.ProductId
+	}
+	return ""
+}
+
+func (x *Offer) GetSkuId() string {
+	if x != nil {
+		return x.SkuId
+	}
+	return ""
+}
+
+func (x *Offer) GetProductTitle() string {
+	if x != nil {
+		return x.ProductTitle
+	}
+	return ""
+}
+
+func (x *Offer) GetSkuTitle() string {
+	if x != nil {
+		return x.SkuTitle
+	}
+	return ""
+}
+
+func (x *Offer) GetProductType() ProductType {
+	if x != nil {
+		return x.ProductType
+	}
+	return ProductType_PRODUCT_TYPE_UNSPECIFIED
+}
+
+func (x *Offer) GetCountry() string {
+	if x != nil {
+		return x.Country
+	}
+	return ""
+}
+
+func (x *Offer) GetSegment() Segment {
+	if x != nil {
+		return x.Segment
+	}
+	return Segment_SEGMENT_UNSPECIFIED
+}
+
+func (x *Offer) GetTerm() TermDuration {
+	if x != nil {
+		return x.Term
+	}
+	return TermDuration_TERM_DURATION_UNSPECIFIED
+}
+
+func (x *Offer) GetBillingCycle() BillingCycle {
+	if x != nil {
+		return x.BillingCycle
+	}
+	return BillingCycle_BILLING_CYCLE_UNSPECIFIED
+}
+
+func (x *Offer) GetUnitPrice() *Money {
+	if x != nil {
+		return x.UnitPrice
+	}
+	return nil
+}
+
+func (x *Offer) GetErpPrice() *Money {
+	if x != nil {
+		return x.ErpPrice
+	}
+	return nil
+}
+
+func (x *Offer) GetMinQuantity() int32 {
+	if x != nil {
+		return x.MinQuantity
+	}
+	return 0
+}
+
+func (x *Offer) GetMaxQuantity() int32 {
+	if x != nil {
+		return x.MaxQuantity
+	}
+	return 0
+}
+
+func (x *Offer) GetIsTrial() bool {
+	if x != nil {
+		return x.IsTrial
+	}
+	return false
+}
+
+func (x *Offer) GetIsAddon() bool {
+	if x != nil {
+		return x.IsAddon
+	}
+	return false
+}
+
+func (x *Offer) GetProvisioningVariables() []string {
+	if x != nil {
+		return x.ProvisioningVariables
+	}
+	return nil
+}
+
+// Offers are what checkout accepts: every offer-level rule is applied, so an offer is left
+// out when its country, segment, partner (GCC), add-on base, price list or end of sale rule
+// it out, and when the customer's holdings leave no room at the smallest quantity (seat
+// limit reached, trial already taken, add-on seats at the base's count). Rules that depend
+// on the customer alone, not the offer (the agreement, the caller's role), are not applied
+// per offer: they are reported once in `customer_problems`, and until they are solved
+// checkout accepts none of the offers. Rules of the line itself (quantity, provisioning
+// variables, other lines of the cart) are checkout's.
+type ListOffersResponse struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// In (product, SKU, segment, term) order; with text, title matches first.
+	Offers        []*Offer `protobuf:"bytes,1,rep,name=offers,proto3" json:"offers,omitempty"`
+	NextPageToken string   `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// Offers matching the request.
+	TotalSize int32 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
+	// What blocks every offer until solved (AGREEMENT_NOT_ACCEPTED, ROLE_CANNOT_PURCHASE);
+	// empty when the customer may buy the offers now.
+	CustomerProblems []*PurchaseProblem `protobuf:"bytes,4,rep,name=customer_problems,json=customerProblems,proto3" json:"customer_problems,omitempty"`
+}
+
+func (x *ListOffersResponse) Reset() {
+	*x = ListOffersResponse{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[19]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *ListOffersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOffersResponse) ProtoMessage() {}
+
+func (x *ListOffersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[19]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOffersResponse.ProtoReflect.Descriptor instead.
+func (*ListOffersResponse) Descriptor() ([]byte, []int) {
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListOffersResponse) GetOffers() []*Offer {
+	if x != nil {
+		return x.Offers
+	}
+	return nil
+}
+
+func (x *ListOffersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListOffersResponse) GetTotalSize() int32 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
+}
+
+func (x *ListOffersResponse) GetCustomerProblems() []*PurchaseProblem {
+	if x != nil {
+		return x.CustomerProblems
+	}
+	return nil
+}
+
 type ResolveCatalogItemRequest struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
@@ -1596,7 +2044,7 @@ type ResolveCatalogItemRequest struct {
 func (x *ResolveCatalogItemRequest) Reset() {
 	*x = ResolveCatalogItemRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[16]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[20]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1609,7 +2057,7 @@ func (x *ResolveCatalogItemRequest) String() string {
 func (*ResolveCatalogItemRequest) ProtoMessage() {}
 
 func (x *ResolveCatalogItemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[16]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[20]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1622,7 +2070,7 @@ func (x *ResolveCatalogItemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveCatalogItemRequest.ProtoReflect.Descriptor instead.
 func (*ResolveCatalogItemRequest) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{16}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ResolveCatalogItemRequest) GetCatalogItemId() string {
@@ -1645,7 +2093,7 @@ type ResolveCatalogItemResponse struct {
 func (x *ResolveCatalogItemResponse) Reset() {
 	*x = ResolveCatalogItemResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[17]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[21]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1658,7 +2106,7 @@ func (x *ResolveCatalogItemResponse) String() string {
 func (*ResolveCatalogItemResponse) ProtoMessage() {}
 
 func (x *ResolveCatalogItemResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[17]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[21]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1671,7 +2119,7 @@ func (x *ResolveCatalogItemResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveCatalogItemResponse.ProtoReflect.Descriptor instead.
 func (*ResolveCatalogItemResponse) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{17}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ResolveCatalogItemResponse) GetProduct() *Product {
@@ -1710,7 +2158,7 @@ type CheckPurchasabilityRequest struct {
 func (x *CheckPurchasabilityRequest) Reset() {
 	*x = CheckPurchasabilityRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[18]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[22]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1723,7 +2171,7 @@ func (x *CheckPurchasabilityRequest) String() string {
 func (*CheckPurchasabilityRequest) ProtoMessage() {}
 
 func (x *CheckPurchasabilityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[18]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[22]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1736,7 +2184,7 @@ func (x *CheckPurchasabilityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckPurchasabilityRequest.ProtoReflect.Descriptor instead.
 func (*CheckPurchasabilityRequest) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{18}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CheckPurchasabilityRequest) GetCustomerId() string {
@@ -1790,7 +2238,7 @@ type CheckPurchasabilityResponse struct {
 func (x *CheckPurchasabilityResponse) Reset() {
 	*x = CheckPurchasabilityResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[19]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[23]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1803,7 +2251,7 @@ func (x *CheckPurchasabilityResponse) String() string {
 func (*CheckPurchasabilityResponse) ProtoMessage() {}
 
 func (x *CheckPurchasabilityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[19]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[23]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1816,7 +2264,7 @@ func (x *CheckPurchasabilityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckPurchasabilityResponse.ProtoReflect.Descriptor instead.
 func (*CheckPurchasabilityResponse) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{19}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CheckPurchasabilityResponse) GetPurchasable() bool {
@@ -1862,7 +2310,7 @@ type FieldChange struct {
 func (x *FieldChange) Reset() {
 	*x = FieldChange{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[20]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[24]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1875,7 +2323,7 @@ func (x *FieldChange) String() string {
 func (*FieldChange) ProtoMessage() {}
 
 func (x *FieldChange) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[20]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[24]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1888,7 +2336,7 @@ func (x *FieldChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldChange.ProtoReflect.Descriptor instead.
 func (*FieldChange) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{20}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *FieldChange) GetField() string {
@@ -1934,7 +2382,7 @@ type CatalogChange struct {
 func (x *CatalogChange) Reset() {
 	*x = CatalogChange{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[21]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[25]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1947,7 +2395,7 @@ func (x *CatalogChange) String() string {
 func (*CatalogChange) ProtoMessage() {}
 
 func (x *CatalogChange) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[21]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[25]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1960,7 +2408,7 @@ func (x *CatalogChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogChange.ProtoReflect.Descriptor instead.
 func (*CatalogChange) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{21}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CatalogChange) GetRevision() uint64 {
@@ -2052,7 +2500,7 @@ type WatchCatalogChangesRequest struct {
 func (x *WatchCatalogChangesRequest) Reset() {
 	*x = WatchCatalogChangesRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[22]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[26]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2065,7 +2513,7 @@ func (x *WatchCatalogChangesRequest) String() string {
 func (*WatchCatalogChangesRequest) ProtoMessage() {}
 
 func (x *WatchCatalogChangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[22]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[26]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2078,7 +2526,7 @@ func (x *WatchCatalogChangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchCatalogChangesRequest.ProtoReflect.Descriptor instead.
 func (*WatchCatalogChangesRequest) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{22}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{26}
 }
 
 func (m *WatchCatalogChangesRequest) GetStart() isWatchCatalogChangesRequest_Start {
@@ -2159,7 +2607,7 @@ type CatalogChangeBatch struct {
 func (x *CatalogChangeBatch) Reset() {
 	*x = CatalogChangeBatch{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[23]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[27]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2172,7 +2620,7 @@ func (x *CatalogChangeBatch) String() string {
 func (*CatalogChangeBatch) ProtoMessage() {}
 
 func (x *CatalogChangeBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[23]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[27]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2185,7 +2633,7 @@ func (x *CatalogChangeBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogChangeBatch.ProtoReflect.Descriptor instead.
 func (*CatalogChangeBatch) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{23}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CatalogChangeBatch) GetChanges() []*CatalogChange {
@@ -2207,7 +2655,7 @@ type WatchProgress struct {
 func (x *WatchProgress) Reset() {
 	*x = WatchProgress{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[24]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[28]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2220,7 +2668,7 @@ func (x *WatchProgress) String() string {
 func (*WatchProgress) ProtoMessage() {}
 
 func (x *WatchProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[24]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[28]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2233,7 +2681,7 @@ func (x *WatchProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchProgress.ProtoReflect.Descriptor instead.
 func (*WatchProgress) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{24}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *WatchProgress) GetCurrentRevision() uint64 {
@@ -2258,7 +2706,7 @@ type WatchCatalogChangesResponse struct {
 func (x *WatchCatalogChangesResponse) Reset() {
 	*x = WatchCatalogChangesResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[25]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[29]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2271,7 +2719,7 @@ func (x *WatchCatalogChangesResponse) String() string {
 func (*WatchCatalogChangesResponse) ProtoMessage() {}
 
 func (x *WatchCatalogChangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[25]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[29]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2284,7 +2732,7 @@ func (x *WatchCatalogChangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchCatalogChangesResponse.ProtoReflect.Descriptor instead.
 func (*WatchCatalogChangesResponse) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{25}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{29}
 }
 
 func (m *WatchCatalogChangesResponse) GetEvent() isWatchCatalogChangesResponse_Event {
@@ -2342,7 +2790,7 @@ type ImportMonthRequest struct {
 func (x *ImportMonthRequest) Reset() {
 	*x = ImportMonthRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[26]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[30]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2355,7 +2803,7 @@ func (x *ImportMonthRequest) String() string {
 func (*ImportMonthRequest) ProtoMessage() {}
 
 func (x *ImportMonthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[26]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[30]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2368,7 +2816,7 @@ func (x *ImportMonthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportMonthRequest.ProtoReflect.Descriptor instead.
 func (*ImportMonthRequest) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{26}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ImportMonthRequest) GetRequestId() string {
@@ -2414,7 +2862,7 @@ type ImportFile struct {
 func (x *ImportFile) Reset() {
 	*x = ImportFile{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[27]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[31]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2427,7 +2875,7 @@ func (x *ImportFile) String() string {
 func (*ImportFile) ProtoMessage() {}
 
 func (x *ImportFile) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[27]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[31]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2440,7 +2888,7 @@ func (x *ImportFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportFile.ProtoReflect.Descriptor instead.
 func (*ImportFile) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{27}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ImportFile) GetName() string {
@@ -2474,7 +2922,7 @@ type UploadMonthHeader struct {
 func (x *UploadMonthHeader) Reset() {
 	*x = UploadMonthHeader{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[28]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[32]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2487,7 +2935,7 @@ func (x *UploadMonthHeader) String() string {
 func (*UploadMonthHeader) ProtoMessage() {}
 
 func (x *UploadMonthHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[28]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[32]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2500,7 +2948,7 @@ func (x *UploadMonthHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadMonthHeader.ProtoReflect.Descriptor instead.
 func (*UploadMonthHeader) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{28}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *UploadMonthHeader) GetRequestId() string {
@@ -2539,7 +2987,7 @@ type UploadMonthChunk struct {
 func (x *UploadMonthChunk) Reset() {
 	*x = UploadMonthChunk{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[29]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[33]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2552,7 +3000,7 @@ func (x *UploadMonthChunk) String() string {
 func (*UploadMonthChunk) ProtoMessage() {}
 
 func (x *UploadMonthChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[29]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[33]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2565,7 +3013,7 @@ func (x *UploadMonthChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadMonthChunk.ProtoReflect.Descriptor instead.
 func (*UploadMonthChunk) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{29}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *UploadMonthChunk) GetFileIndex() uint32 {
@@ -2599,7 +3047,7 @@ type UploadMonthRequest struct {
 func (x *UploadMonthRequest) Reset() {
 	*x = UploadMonthRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[30]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[34]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2612,7 +3060,7 @@ func (x *UploadMonthRequest) String() string {
 func (*UploadMonthRequest) ProtoMessage() {}
 
 func (x *UploadMonthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[30]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[34]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2625,7 +3073,7 @@ func (x *UploadMonthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadMonthRequest.ProtoReflect.Descriptor instead.
 func (*UploadMonthRequest) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{30}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{34}
 }
 
 func (m *UploadMonthRequest) GetPart() isUploadMonthRequest_Part {
@@ -2684,7 +3132,7 @@ type ImportMonthResponse struct {
 func (x *ImportMonthResponse) Reset() {
 	*x = ImportMonthResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[31]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[35]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2697,7 +3145,7 @@ func (x *ImportMonthResponse) String() string {
 func (*ImportMonthResponse) ProtoMessage() {}
 
 func (x *ImportMonthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[31]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[35]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2710,7 +3158,7 @@ func (x *ImportMonthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportMonthResponse.ProtoReflect.Descriptor instead.
 func (*ImportMonthResponse) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{31}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ImportMonthResponse) GetMonth() string {
@@ -2761,7 +3209,7 @@ type ListMonthChangesRequest struct {
 func (x *ListMonthChangesRequest) Reset() {
 	*x = ListMonthChangesRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[32]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[36]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2774,7 +3222,7 @@ func (x *ListMonthChangesRequest) String() string {
 func (*ListMonthChangesRequest) ProtoMessage() {}
 
 func (x *ListMonthChangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[32]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[36]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2787,7 +3235,7 @@ func (x *ListMonthChangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMonthChangesRequest.ProtoReflect.Descriptor instead.
 func (*ListMonthChangesRequest) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{32}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListMonthChangesRequest) GetMonth() string {
@@ -2823,7 +3271,7 @@ type ListMonthChangesResponse struct {
 func (x *ListMonthChangesResponse) Reset() {
 	*x = ListMonthChangesResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[33]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[37]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2836,7 +3284,7 @@ func (x *ListMonthChangesResponse) String() string {
 func (*ListMonthChangesResponse) ProtoMessage() {}
 
 func (x *ListMonthChangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[33]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[37]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2849,7 +3297,7 @@ func (x *ListMonthChangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMonthChangesResponse.ProtoReflect.Descriptor instead.
 func (*ListMonthChangesResponse) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{33}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListMonthChangesResponse) GetChanges() []*CatalogChange {
@@ -2878,7 +3326,7 @@ type PublishMonthRequest struct {
 func (x *PublishMonthRequest) Reset() {
 	*x = PublishMonthRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[34]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[38]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2891,7 +3339,7 @@ func (x *PublishMonthRequest) String() string {
 func (*PublishMonthRequest) ProtoMessage() {}
 
 func (x *PublishMonthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[34]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[38]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2904,7 +3352,7 @@ func (x *PublishMonthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishMonthRequest.ProtoReflect.Descriptor instead.
 func (*PublishMonthRequest) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{34}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *PublishMonthRequest) GetRequestId() string {
@@ -2934,7 +3382,7 @@ type PublishMonthResponse struct {
 func (x *PublishMonthResponse) Reset() {
 	*x = PublishMonthResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[35]
+		mi := &file_csp_commerce_v1_catalog_proto_msgTypes[39]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2947,7 +3395,7 @@ func (x *PublishMonthResponse) String() string {
 func (*PublishMonthResponse) ProtoMessage() {}
 
 func (x *PublishMonthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[35]
+	mi := &file_csp_commerce_v1_catalog_proto_msgTypes[39]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2960,7 +3408,7 @@ func (x *PublishMonthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishMonthResponse.ProtoReflect.Descriptor instead.
 func (*PublishMonthResponse) Descriptor() ([]byte, []int) {
-	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{35}
+	return file_csp_commerce_v1_catalog_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PublishMonthResponse) GetMonth() string {
@@ -3198,7 +3646,7 @@ var file_csp_commerce_v1_catalog_proto_rawDesc = []byte{
 	0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x26, 0x0a, 0x03, 0x73, 0x6b, 0x75, 0x18, 0x01,
 	0x20, 0x01, 0x28, 0x0b, 0x32, 0x14, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65,
 	0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x53, 0x6b, 0x75, 0x52, 0x03, 0x73, 0x6b, 0x75, 0x22,
-	0xdb, 0x01, 0x0a, 0x19, 0x4c, 0x69, 0x73, 0x74, 0x41, 0x76, 0x61, 0x69, 0x6c, 0x61, 0x62, 0x69,
+	0xfc, 0x01, 0x0a, 0x19, 0x4c, 0x69, 0x73, 0x74, 0x41, 0x76, 0x61, 0x69, 0x6c, 0x61, 0x62, 0x69,
 	0x6c, 0x69, 0x74, 0x69, 0x65, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x12, 0x1d, 0x0a,
 	0x0a, 0x70, 0x72, 0x6f, 0x64, 0x75, 0x63, 0x74, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28,
 	0x09, 0x52, 0x09, 0x70, 0x72, 0x6f, 0x64, 0x75, 0x63, 0x74, 0x49, 0x64, 0x12, 0x15, 0x0a, 0x06,
@@ -3211,16 +3659,110 @@ var file_csp_commerce_v1_catalog_proto_rawDesc = []byte{
 	0x74, 0x12, 0x1b, 0x0a, 0x09, 0x70, 0x61, 0x67, 0x65, 0x5f, 0x73, 0x69, 0x7a, 0x65, 0x18, 0x05,
 	0x20, 0x01, 0x28, 0x05, 0x52, 0x08, 0x70, 0x61, 0x67, 0x65, 0x53, 0x69, 0x7a, 0x65, 0x12, 0x1d,
 	0x0a, 0x0a, 0x70, 0x61, 0x67, 0x65, 0x5f, 0x74, 0x6f, 0x6b, 0x65, 0x6e, 0x18, 0x06, 0x20, 0x01,
-	0x28, 0x09, 0x52, 0x09, 0x70, 0x61, 0x67, 0x65, 0x54, 0x6f, 0x6b, 0x65, 0x6e, 0x22, 0x8b, 0x01,
-	0x0a, 0x1a, 0x4c, 0x69, 0x73, 0x74, 0x41, 0x76, 0x61, 0x69, 0x6c, 0x61, 0x62, 0x69, 0x6c, 0x69,
-	0x74, 0x69, 0x65, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x45, 0x0a, 0x0e,
-	0x61, 0x76, 0x61, 0x69, 0x6c, 0x61, 0x62, 0x69, 0x6c, 0x69, 0x74, 0x69, 0x65, 0x73, 0x18, 0x01,
-	0x20, 0x03, 0x28, 0x0b, 0x32, 0x1d, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65,
-	0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x41, 0x76, 0x61, 0x69, 0x6c, 0x61, 0x62, 0x69, 0x6c,
-	0x69, 0x74, 0x79, 0x52, 0x0e, 0x61, 0x76, 0x61, 0x69, 0x6c, 0x61, 0x62, 0x69, 0x6c, 0x69, 0x74,
-	0x69, 0x65, 0x73, 0x12, 0x26, 0x0a, 0x0f, 0x6e, 0x65, 0x78, 0x74, 0x5f, 0x70, 0x61, 0x67, 0x65,
-	0x5f, 0x74, 0x6f, 0x6b, 0x65, 0x6e, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x0d, 0x6e, 0x65,
-	0x78, 0x74, 0x50, 0x61, 0x67, 0x65, 0x54, 0x6f, 0x6b, 0x65, 0x6e, 0x22, 0x43, 0x0a, 0x19, 0x52,
+	0x28, 0x09, 0x52, 0x09, 0x70, 0x61, 0x67, 0x65, 0x54, 0x6f, 0x6b, 0x65, 0x6e, 0x12, 0x1f, 0x0a,
+	0x0b, 0x63, 0x75, 0x73, 0x74, 0x6f, 0x6d, 0x65, 0x72, 0x5f, 0x69, 0x64, 0x18, 0x07, 0x20, 0x01,
+	0x28, 0x09, 0x52, 0x0a, 0x63, 0x75, 0x73, 0x74, 0x6f, 0x6d, 0x65, 0x72, 0x49, 0x64, 0x22, 0x8b,
+	0x01, 0x0a, 0x1a, 0x4c, 0x69, 0x73, 0x74, 0x41, 0x76, 0x61, 0x69, 0x6c, 0x61, 0x62, 0x69, 0x6c,
+	0x69, 0x74, 0x69, 0x65, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x45, 0x0a,
+	0x0e, 0x61, 0x76, 0x61, 0x69, 0x6c, 0x61, 0x62, 0x69, 0x6c, 0x69, 0x74, 0x69, 0x65, 0x73, 0x18,
+	0x01, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x1d, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d,
+	0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x41, 0x76, 0x61, 0x69, 0x6c, 0x61, 0x62, 0x69,
+	0x6c, 0x69, 0x74, 0x79, 0x52, 0x0e, 0x61, 0x76, 0x61, 0x69, 0x6c, 0x61, 0x62, 0x69, 0x6c, 0x69,
+	0x74, 0x69, 0x65, 0x73, 0x12, 0x26, 0x0a, 0x0f, 0x6e, 0x65, 0x78, 0x74, 0x5f, 0x70, 0x61, 0x67,
+	0x65, 0x5f, 0x74, 0x6f, 0x6b, 0x65, 0x6e, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x0d, 0x6e,
+	0x65, 0x78, 0x74, 0x50, 0x61, 0x67, 0x65, 0x54, 0x6f, 0x6b, 0x65, 0x6e, 0x22, 0xe7, 0x02, 0x0a,
+	0x0b, 0x4f, 0x66, 0x66, 0x65, 0x72, 0x46, 0x69, 0x6c, 0x74, 0x65, 0x72, 0x12, 0x32, 0x0a, 0x07,
+	0x73, 0x65, 0x67, 0x6d, 0x65, 0x6e, 0x74, 0x18, 0x01, 0x20, 0x01, 0x28, 0x0e, 0x32, 0x18, 0x2e,
+	0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e,
+	0x53, 0x65, 0x67, 0x6d, 0x65, 0x6e, 0x74, 0x52, 0x07, 0x73, 0x65, 0x67, 0x6d, 0x65, 0x6e, 0x74,
+	0x12, 0x3f, 0x0a, 0x0c, 0x70, 0x72, 0x6f, 0x64, 0x75, 0x63, 0x74, 0x5f, 0x74, 0x79, 0x70, 0x65,
+	0x18, 0x02, 0x20, 0x01, 0x28, 0x0e, 0x32, 0x1c, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d,
+	0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x50, 0x72, 0x6f, 0x64, 0x75, 0x63, 0x74,
+	0x54, 0x79, 0x70, 0x65, 0x52, 0x0b, 0x70, 0x72, 0x6f, 0x64, 0x75, 0x63, 0x74, 0x54, 0x79, 0x70,
+	0x65, 0x12, 0x3e, 0x0a, 0x09, 0x70, 0x75, 0x62, 0x6c, 0x69, 0x73, 0x68, 0x65, 0x72, 0x18, 0x03,
+	0x20, 0x01, 0x28, 0x0e, 0x32, 0x20, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65,
+	0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x50, 0x75, 0x62, 0x6c, 0x69, 0x73, 0x68, 0x65, 0x72,
+	0x46, 0x69, 0x6c, 0x74, 0x65, 0x72, 0x52, 0x09, 0x70, 0x75, 0x62, 0x6c, 0x69, 0x73, 0x68, 0x65,
+	0x72, 0x12, 0x3f, 0x0a, 0x0c, 0x62, 0x69, 0x6c, 0x6c, 0x69, 0x6e, 0x67, 0x5f, 0x74, 0x79, 0x70,
+	0x65, 0x18, 0x04, 0x20, 0x01, 0x28, 0x0e, 0x32, 0x1c, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f,
+	0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x42, 0x69, 0x6c, 0x6c, 0x69, 0x6e,
+	0x67, 0x54, 0x79, 0x70, 0x65, 0x52, 0x0b, 0x62, 0x69, 0x6c, 0x6c, 0x69, 0x6e, 0x67, 0x54, 0x79,
+	0x70, 0x65, 0x12, 0x1a, 0x0a, 0x08, 0x63, 0x61, 0x74, 0x65, 0x67, 0x6f, 0x72, 0x79, 0x18, 0x05,
+	0x20, 0x01, 0x28, 0x09, 0x52, 0x08, 0x63, 0x61, 0x74, 0x65, 0x67, 0x6f, 0x72, 0x79, 0x12, 0x32,
+	0x0a, 0x05, 0x74, 0x72, 0x69, 0x61, 0x6c, 0x18, 0x06, 0x20, 0x01, 0x28, 0x0e, 0x32, 0x1c, 0x2e,
+	0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e,
+	0x54, 0x72, 0x69, 0x61, 0x6c, 0x46, 0x69, 0x6c, 0x74, 0x65, 0x72, 0x52, 0x05, 0x74, 0x72, 0x69,
+	0x61, 0x6c, 0x12, 0x12, 0x0a, 0x04, 0x74, 0x65, 0x78, 0x74, 0x18, 0x07, 0x20, 0x01, 0x28, 0x09,
+	0x52, 0x04, 0x74, 0x65, 0x78, 0x74, 0x22, 0xa6, 0x01, 0x0a, 0x11, 0x4c, 0x69, 0x73, 0x74, 0x4f,
+	0x66, 0x66, 0x65, 0x72, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x12, 0x1f, 0x0a, 0x0b,
+	0x63, 0x75, 0x73, 0x74, 0x6f, 0x6d, 0x65, 0x72, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28,
+	0x09, 0x52, 0x0a, 0x63, 0x75, 0x73, 0x74, 0x6f, 0x6d, 0x65, 0x72, 0x49, 0x64, 0x12, 0x34, 0x0a,
+	0x06, 0x66, 0x69, 0x6c, 0x74, 0x65, 0x72, 0x18, 0x02, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x1c, 0x2e,
+	0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e,
+	0x4f, 0x66, 0x66, 0x65, 0x72, 0x46, 0x69, 0x6c, 0x74, 0x65, 0x72, 0x52, 0x06, 0x66, 0x69, 0x6c,
+	0x74, 0x65, 0x72, 0x12, 0x1b, 0x0a, 0x09, 0x70, 0x61, 0x67, 0x65, 0x5f, 0x73, 0x69, 0x7a, 0x65,
+	0x18, 0x03, 0x20, 0x01, 0x28, 0x05, 0x52, 0x08, 0x70, 0x61, 0x67, 0x65, 0x53, 0x69, 0x7a, 0x65,
+	0x12, 0x1d, 0x0a, 0x0a, 0x70, 0x61, 0x67, 0x65, 0x5f, 0x74, 0x6f, 0x6b, 0x65, 0x6e, 0x18, 0x04,
+	0x20, 0x01, 0x28, 0x09, 0x52, 0x09, 0x70, 0x61, 0x67, 0x65, 0x54, 0x6f, 0x6b, 0x65, 0x6e, 0x22,
+	0xcc, 0x05, 0x0a, 0x05, 0x4f, 0x66, 0x66, 0x65, 0x72, 0x12, 0x26, 0x0a, 0x0f, 0x63, 0x61, 0x74,
+	0x61, 0x6c, 0x6f, 0x67, 0x5f, 0x69, 0x74, 0x65, 0x6d, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01,
+	0x28, 0x09, 0x52, 0x0d, 0x63, 0x61, 0x74, 0x61, 0x6c, 0x6f, 0x67, 0x49, 0x74, 0x65, 0x6d, 0x49,
+	0x64, 0x12, 0x1d, 0x0a, 0x0a, 0x70, 0x72, 0x6f, 0x64, 0x75, 0x63, 0x74, 0x5f, 0x69, 0x64, 0x18,
+	0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x09, 0x70, 0x72, 0x6f, 0x64, 0x75, 0x63, 0x74, 0x49, 0x64,
+	0x12, 0x15, 0x0a, 0x06, 0x73, 0x6b, 0x75, 0x5f, 0x69, 0x64, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09,
+	0x52, 0x05, 0x73, 0x6b, 0x75, 0x49, 0x64, 0x12, 0x23, 0x0a, 0x0d, 0x70, 0x72, 0x6f, 0x64, 0x75,
+	0x63, 0x74, 0x5f, 0x74, 0x69, 0x74, 0x6c, 0x65, 0x18, 0x04, 0x20, 0x01, 0x28, 0x09, 0x52, 0x0c,
+	0x70, 0x72, 0x6f, 0x64, 0x75, 0x63, 0x74, 0x54, 0x69, 0x74, 0x6c, 0x65, 0x12, 0x1b, 0x0a, 0x09,
+	0x73, 0x6b, 0x75, 0x5f, 0x74, 0x69, 0x74, 0x6c, 0x65, 0x18, 0x05, 0x20, 0x01, 0x28, 0x09, 0x52,
+	0x08, 0x73, 0x6b, 0x75, 0x54, 0x69, 0x74, 0x6c, 0x65, 0x12, 0x3f, 0x0a, 0x0c, 0x70, 0x72, 0x6f,
+	0x64, 0x75, 0x63, 0x74, 0x5f, 0x74, 0x79, 0x70, 0x65, 0x18, 0x06, 0x20, 0x01, 0x28, 0x0e, 0x32,
+	0x1c, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76,
+	0x31, 0x2e, 0x50, 0x72, 0x6f, 0x64, 0x75, 0x63, 0x74, 0x54, 0x79, 0x70, 0x65, 0x52, 0x0b, 0x70,
+	0x72, 0x6f, 0x64, 0x75, 0x63, 0x74, 0x54, 0x79, 0x70, 0x65, 0x12, 0x18, 0x0a, 0x07, 0x63, 0x6f,
+	0x75, 0x6e, 0x74, 0x72, 0x79, 0x18, 0x07, 0x20, 0x01, 0x28, 0x09, 0x52, 0x07, 0x63, 0x6f, 0x75,
+	0x6e, 0x74, 0x72, 0x79, 0x12, 0x32, 0x0a, 0x07, 0x73, 0x65, 0x67, 0x6d, 0x65, 0x6e, 0x74, 0x18,
+	0x08, 0x20, 0x01, 0x28, 0x0e, 0x32, 0x18, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d,
+	0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x53, 0x65, 0x67, 0x6d, 0x65, 0x6e, 0x74, 0x52,
+	0x07, 0x73, 0x65, 0x67, 0x6d, 0x65, 0x6e, 0x74, 0x12, 0x31, 0x0a, 0x04, 0x74, 0x65, 0x72, 0x6d,
+	0x18, 0x09, 0x20, 0x01, 0x28, 0x0e, 0x32, 0x1d, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d,
+	0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x54, 0x65, 0x72, 0x6d, 0x44, 0x75, 0x72,
+	0x61, 0x74, 0x69, 0x6f, 0x6e, 0x52, 0x04, 0x74, 0x65, 0x72, 0x6d, 0x12, 0x42, 0x0a, 0x0d, 0x62,
+	0x69, 0x6c, 0x6c, 0x69, 0x6e, 0x67, 0x5f, 0x63, 0x79, 0x63, 0x6c, 0x65, 0x18, 0x0a, 0x20, 0x01,
+	0x28, 0x0e, 0x32, 0x1d, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63,
+	0x65, 0x2e, 0x76, 0x31, 0x2e, 0x42, 0x69, 0x6c, 0x6c, 0x69, 0x6e, 0x67, 0x43, 0x79, 0x63, 0x6c,
+	0x65, 0x52, 0x0c, 0x62, 0x69, 0x6c, 0x6c, 0x69, 0x6e, 0x67, 0x43, 0x79, 0x63, 0x6c, 0x65, 0x12,
+	0x35, 0x0a, 0x0a, 0x75, 0x6e, 0x69, 0x74, 0x5f, 0x70, 0x72, 0x69, 0x63, 0x65, 0x18, 0x0b, 0x20,
+	0x01, 0x28, 0x0b, 0x32, 0x16, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72,
+	0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x4d, 0x6f, 0x6e, 0x65, 0x79, 0x52, 0x09, 0x75, 0x6e, 0x69,
+	0x74, 0x50, 0x72, 0x69, 0x63, 0x65, 0x12, 0x33, 0x0a, 0x09, 0x65, 0x72, 0x70, 0x5f, 0x70, 0x72,
+	0x69, 0x63, 0x65, 0x18, 0x0c, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x16, 0x2e, 0x63, 0x73, 0x70, 0x2e,
+	0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x4d, 0x6f, 0x6e, 0x65,
+	0x79, 0x52, 0x08, 0x65, 0x72, 0x70, 0x50, 0x72, 0x69, 0x63, 0x65, 0x12, 0x21, 0x0a, 0x0c, 0x6d,
+	0x69, 0x6e, 0x5f, 0x71, 0x75, 0x61, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x18, 0x0d, 0x20, 0x01, 0x28,
+	0x05, 0x52, 0x0b, 0x6d, 0x69, 0x6e, 0x51, 0x75, 0x61, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x12, 0x21,
+	0x0a, 0x0c, 0x6d, 0x61, 0x78, 0x5f, 0x71, 0x75, 0x61, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x18, 0x0e,
+	0x20, 0x01, 0x28, 0x05, 0x52, 0x0b, 0x6d, 0x61, 0x78, 0x51, 0x75, 0x61, 0x6e, 0x74, 0x69, 0x74,
+	0x79, 0x12, 0x19, 0x0a, 0x08, 0x69, 0x73, 0x5f, 0x74, 0x72, 0x69, 0x61, 0x6c, 0x18, 0x0f, 0x20,
+	0x01, 0x28, 0x08, 0x52, 0x07, 0x69, 0x73, 0x54, 0x72, 0x69, 0x61, 0x6c, 0x12, 0x19, 0x0a, 0x08,
+	0x69, 0x73, 0x5f, 0x61, 0x64, 0x64, 0x6f, 0x6e, 0x18, 0x10, 0x20, 0x01, 0x28, 0x08, 0x52, 0x07,
+	0x69, 0x73, 0x41, 0x64, 0x64, 0x6f, 0x6e, 0x12, 0x35, 0x0a, 0x16, 0x70, 0x72, 0x6f, 0x76, 0x69,
+	0x73, 0x69, 0x6f, 0x6e, 0x69, 0x6e, 0x67, 0x5f, 0x76, 0x61, 0x72, 0x69, 0x61, 0x62, 0x6c, 0x65,
+	0x73, 0x18, 0x11, 0x20, 0x03, 0x28, 0x09, 0x52, 0x15, 0x70, 0x72, 0x6f, 0x76, 0x69, 0x73, 0x69,
+	0x6f, 0x6e, 0x69, 0x6e, 0x67, 0x56, 0x61, 0x72, 0x69, 0x61, 0x62, 0x6c, 0x65, 0x73, 0x22, 0xda,
+	0x01, 0x0a, 0x12, 0x4c, 0x69, 0x73, 0x74, 0x4f, 0x66, 0x66, 0x65, 0x72, 0x73, 0x52, 0x65, 0x73,
+	0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x2e, 0x0a, 0x06, 0x6f, 0x66, 0x66, 0x65, 0x72, 0x73, 0x18,
+	0x01, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x16, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d,
+	0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x4f, 0x66, 0x66, 0x65, 0x72, 0x52, 0x06, 0x6f,
+	0x66, 0x66, 0x65, 0x72, 0x73, 0x12, 0x26, 0x0a, 0x0f, 0x6e, 0x65, 0x78, 0x74, 0x5f, 0x70, 0x61,
+	0x67, 0x65, 0x5f, 0x74, 0x6f, 0x6b, 0x65, 0x6e, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x0d,
+	0x6e, 0x65, 0x78, 0x74, 0x50, 0x61, 0x67, 0x65, 0x54, 0x6f, 0x6b, 0x65, 0x6e, 0x12, 0x1d, 0x0a,
+	0x0a, 0x74, 0x6f, 0x74, 0x61, 0x6c, 0x5f, 0x73, 0x69, 0x7a, 0x65, 0x18, 0x03, 0x20, 0x01, 0x28,
+	0x05, 0x52, 0x09, 0x74, 0x6f, 0x74, 0x61, 0x6c, 0x53, 0x69, 0x7a, 0x65, 0x12, 0x4d, 0x0a, 0x11,
+	0x63, 0x75, 0x73, 0x74, 0x6f, 0x6d, 0x65, 0x72, 0x5f, 0x70, 0x72, 0x6f, 0x62, 0x6c, 0x65, 0x6d,
+	0x73, 0x18, 0x04, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x20, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f,
+	0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x50, 0x75, 0x72, 0x63, 0x68, 0x61,
+	0x73, 0x65, 0x50, 0x72, 0x6f, 0x62, 0x6c, 0x65, 0x6d, 0x52, 0x10, 0x63, 0x75, 0x73, 0x74, 0x6f,
+	0x6d, 0x65, 0x72, 0x50, 0x72, 0x6f, 0x62, 0x6c, 0x65, 0x6d, 0x73, 0x22, 0x43, 0x0a, 0x19, 0x52,
 	0x65, 0x73, 0x6f, 0x6c, 0x76, 0x65, 0x43, 0x61, 0x74, 0x61, 0x6c, 0x6f, 0x67, 0x49, 0x74, 0x65,
 	0x6d, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x12, 0x26, 0x0a, 0x0f, 0x63, 0x61, 0x74, 0x61,
 	0x6c, 0x6f, 0x67, 0x5f, 0x69, 0x74, 0x65, 0x6d, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28,
@@ -3445,7 +3987,7 @@ var file_csp_commerce_v1_catalog_proto_rawDesc = []byte{
 	0x5f, 0x4f, 0x46, 0x46, 0x45, 0x52, 0x5f, 0x4d, 0x41, 0x54, 0x52, 0x49, 0x58, 0x10, 0x01, 0x12,
 	0x1f, 0x0a, 0x1b, 0x49, 0x4d, 0x50, 0x4f, 0x52, 0x54, 0x5f, 0x46, 0x49, 0x4c, 0x45, 0x5f, 0x4b,
 	0x49, 0x4e, 0x44, 0x5f, 0x50, 0x52, 0x49, 0x43, 0x45, 0x5f, 0x4c, 0x49, 0x53, 0x54, 0x10, 0x02,
-	0x32, 0xa4, 0x06, 0x0a, 0x0e, 0x43, 0x61, 0x74, 0x61, 0x6c, 0x6f, 0x67, 0x53, 0x65, 0x72, 0x76,
+	0x32, 0xfb, 0x06, 0x0a, 0x0e, 0x43, 0x61, 0x74, 0x61, 0x6c, 0x6f, 0x67, 0x53, 0x65, 0x72, 0x76,
 	0x69, 0x63, 0x65, 0x12, 0x5b, 0x0a, 0x0c, 0x4c, 0x69, 0x73, 0x74, 0x50, 0x72, 0x6f, 0x64, 0x75,
 	0x63, 0x74, 0x73, 0x12, 0x24, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72,
 	0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x50, 0x72, 0x6f, 0x64, 0x75, 0x63,
@@ -3474,54 +4016,59 @@ var file_csp_commerce_v1_catalog_proto_rawDesc = []byte{
 	0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x2b, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d,
 	0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x41, 0x76, 0x61, 0x69,
 	0x6c, 0x61, 0x62, 0x69, 0x6c, 0x69, 0x74, 0x69, 0x65, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e,
-	0x73, 0x65, 0x12, 0x6d, 0x0a, 0x12, 0x52, 0x65, 0x73, 0x6f, 0x6c, 0x76, 0x65, 0x43, 0x61, 0x74,
-	0x61, 0x6c, 0x6f, 0x67, 0x49, 0x74, 0x65, 0x6d, 0x12, 0x2a, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63,
-	0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x52, 0x65, 0x73, 0x6f, 0x6c,
-	0x76, 0x65, 0x43, 0x61, 0x74, 0x61, 0x6c, 0x6f, 0x67, 0x49, 0x74, 0x65, 0x6d, 0x52, 0x65, 0x71,
-	0x75, 0x65, 0x73, 0x74, 0x1a, 0x2b, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65,
-	0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x52, 0x65, 0x73, 0x6f, 0x6c, 0x76, 0x65, 0x43, 0x61,
-	0x74, 0x61, 0x6c, 0x6f, 0x67, 0x49, 0x74, 0x65, 0x6d, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73,
-	0x65, 0x12, 0x70, 0x0a, 0x13, 0x43, 0x68, 0x65, 0x63, 0x6b, 0x50, 0x75, 0x72, 0x63, 0x68, 0x61,
-	0x73, 0x61, 0x62, 0x69, 0x6c, 0x69, 0x74, 0x79, 0x12, 0x2b, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63,
-	0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x43, 0x68, 0x65, 0x63, 0x6b,
-	0x50, 0x75, 0x72, 0x63, 0x68, 0x61, 0x73, 0x61, 0x62, 0x69, 0x6c, 0x69, 0x74, 0x79, 0x52, 0x65,
-	0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x2c, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d,
-	0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x43, 0x68, 0x65, 0x63, 0x6b, 0x50, 0x75, 0x72,
-	0x63, 0x68, 0x61, 0x73, 0x61, 0x62, 0x69, 0x6c, 0x69, 0x74, 0x79, 0x52, 0x65, 0x73, 0x70, 0x6f,
-	0x6e, 0x73, 0x65, 0x12, 0x72, 0x0a, 0x13, 0x57, 0x61, 0x74, 0x63, 0x68, 0x43, 0x61, 0x74, 0x61,
-	0x6c, 0x6f, 0x67, 0x43, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x73, 0x12, 0x2b, 0x2e, 0x63, 0x73, 0x70,
-	0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x57, 0x61, 0x74,
-	0x63, 0x68, 0x43, 0x61, 0x74, 0x61, 0x6c, 0x6f, 0x67, 0x43, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x73,
-	0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x2c, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f,
-	0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x57, 0x61, 0x74, 0x63, 0x68, 0x43,
-	0x61, 0x74, 0x61, 0x6c, 0x6f, 0x67, 0x43, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x73, 0x52, 0x65, 0x73,
-	0x70, 0x6f, 0x6e, 0x73, 0x65, 0x30, 0x01, 0x32, 0x91, 0x03, 0x0a, 0x13, 0x43, 0x61, 0x74, 0x61,
-	0x6c, 0x6f, 0x67, 0x41, 0x64, 0x6d, 0x69, 0x6e, 0x53, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x12,
-	0x58, 0x0a, 0x0b, 0x49, 0x6d, 0x70, 0x6f, 0x72, 0x74, 0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x12, 0x23,
+	0x73, 0x65, 0x12, 0x55, 0x0a, 0x0a, 0x4c, 0x69, 0x73, 0x74, 0x4f, 0x66, 0x66, 0x65, 0x72, 0x73,
+	0x12, 0x22, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e,
+	0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x4f, 0x66, 0x66, 0x65, 0x72, 0x73, 0x52, 0x65, 0x71,
+	0x75, 0x65, 0x73, 0x74, 0x1a, 0x23, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65,
+	0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x4f, 0x66, 0x66, 0x65, 0x72,
+	0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x6d, 0x0a, 0x12, 0x52, 0x65, 0x73,
+	0x6f, 0x6c, 0x76, 0x65, 0x43, 0x61, 0x74, 0x61, 0x6c, 0x6f, 0x67, 0x49, 0x74, 0x65, 0x6d, 0x12,
+	0x2a, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76,
+	0x31, 0x2e, 0x52, 0x65, 0x73, 0x6f, 0x6c, 0x76, 0x65, 0x43, 0x61, 0x74, 0x61, 0x6c, 0x6f, 0x67,
+	0x49, 0x74, 0x65, 0x6d, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x2b, 0x2e, 0x63, 0x73,
+	0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x52, 0x65,
+	0x73, 0x6f, 0x6c, 0x76, 0x65, 0x43, 0x61, 0x74, 0x61, 0x6c, 0x6f, 0x67, 0x49, 0x74, 0x65, 0x6d,
+	0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x70, 0x0a, 0x13, 0x43, 0x68, 0x65, 0x63,
+	0x6b, 0x50, 0x75, 0x72, 0x63, 0x68, 0x61, 0x73, 0x61, 0x62, 0x69, 0x6c, 0x69, 0x74, 0x79, 0x12,
+	0x2b, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76,
+	0x31, 0x2e, 0x43, 0x68, 0x65, 0x63, 0x6b, 0x50, 0x75, 0x72, 0x63, 0x68, 0x61, 0x73, 0x61, 0x62,
+	0x69, 0x6c, 0x69, 0x74, 0x79, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x2c, 0x2e, 0x63,
+	0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x43,
+	0x68, 0x65, 0x63, 0x6b, 0x50, 0x75, 0x72, 0x63, 0x68, 0x61, 0x73, 0x61, 0x62, 0x69, 0x6c, 0x69,
+	0x74, 0x79, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x72, 0x0a, 0x13, 0x57, 0x61,
+	0x74, 0x63, 0x68, 0x43, 0x61, 0x74, 0x61, 0x6c, 0x6f, 0x67, 0x43, 0x68, 0x61, 0x6e, 0x67, 0x65,
+	0x73, 0x12, 0x2b, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65,
+	0x2e, 0x76, 0x31, 0x2e, 0x57, 0x61, 0x74, 0x63, 0x68, 0x43, 0x61, 0x74, 0x61, 0x6c, 0x6f, 0x67,
+	0x43, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x2c,
 	0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31,
-	0x2e, 0x49, 0x6d, 0x70, 0x6f, 0x72, 0x74, 0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x52, 0x65, 0x71, 0x75,
-	0x65, 0x73, 0x74, 0x1a, 0x24, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72,
-	0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x49, 0x6d, 0x70, 0x6f, 0x72, 0x74, 0x4d, 0x6f, 0x6e, 0x74,
-	0x68, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x5a, 0x0a, 0x0b, 0x55, 0x70, 0x6c,
-	0x6f, 0x61, 0x64, 0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x12, 0x23, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63,
-	0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x55, 0x70, 0x6c, 0x6f, 0x61,
-	0x64, 0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x24, 0x2e,
-	0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e,
-	0x49, 0x6d, 0x70, 0x6f, 0x72, 0x74, 0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x52, 0x65, 0x73, 0x70, 0x6f,
-	0x6e, 0x73, 0x65, 0x28, 0x01, 0x12, 0x67, 0x0a, 0x10, 0x4c, 0x69, 0x73, 0x74, 0x4d, 0x6f, 0x6e,
-	0x74, 0x68, 0x43, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x73, 0x12, 0x28, 0x2e, 0x63, 0x73, 0x70, 0x2e,
-	0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74,
-	0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x43, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x73, 0x52, 0x65, 0x71, 0x75,
-	0x65, 0x73, 0x74, 0x1a, 0x29, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72,
-	0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x43,
-	0x68, 0x61, 0x6e, 0x67, 0x65, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x5b,
-	0x0a, 0x0c, 0x50, 0x75, 0x62, 0x6c, 0x69, 0x73, 0x68, 0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x12, 0x24,
-	0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31,
-	0x2e, 0x50, 0x75, 0x62, 0x6c, 0x69, 0x73, 0x68, 0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x52, 0x65, 0x71,
-	0x75, 0x65, 0x73, 0x74, 0x1a, 0x25, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65,
-	0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x50, 0x75, 0x62, 0x6c, 0x69, 0x73, 0x68, 0x4d, 0x6f,
-	0x6e, 0x74, 0x68, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x62, 0x06, 0x70, 0x72, 0x6f,
-	0x74, 0x6f, 0x33,
+	0x2e, 0x57, 0x61, 0x74, 0x63, 0x68, 0x43, 0x61, 0x74, 0x61, 0x6c, 0x6f, 0x67, 0x43, 0x68, 0x61,
+	0x6e, 0x67, 0x65, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x30, 0x01, 0x32, 0x91,
+	0x03, 0x0a, 0x13, 0x43, 0x61, 0x74, 0x61, 0x6c, 0x6f, 0x67, 0x41, 0x64, 0x6d, 0x69, 0x6e, 0x53,
+	0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x12, 0x58, 0x0a, 0x0b, 0x49, 0x6d, 0x70, 0x6f, 0x72, 0x74,
+	0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x12, 0x23, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d,
+	0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x49, 0x6d, 0x70, 0x6f, 0x72, 0x74, 0x4d, 0x6f,
+	0x6e, 0x74, 0x68, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x24, 0x2e, 0x63, 0x73, 0x70,
+	0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x49, 0x6d, 0x70,
+	0x6f, 0x72, 0x74, 0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65,
+	0x12, 0x5a, 0x0a, 0x0b, 0x55, 0x70, 0x6c, 0x6f, 0x61, 0x64, 0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x12,
+	0x23, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76,
+	0x31, 0x2e, 0x55, 0x70, 0x6c, 0x6f, 0x61, 0x64, 0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x52, 0x65, 0x71,
+	0x75, 0x65, 0x73, 0x74, 0x1a, 0x24, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65,
+	0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x49, 0x6d, 0x70, 0x6f, 0x72, 0x74, 0x4d, 0x6f, 0x6e,
+	0x74, 0x68, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x28, 0x01, 0x12, 0x67, 0x0a, 0x10,
+	0x4c, 0x69, 0x73, 0x74, 0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x43, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x73,
+	0x12, 0x28, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e,
+	0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x43, 0x68, 0x61, 0x6e,
+	0x67, 0x65, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x29, 0x2e, 0x63, 0x73, 0x70,
+	0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73,
+	0x74, 0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x43, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x73, 0x52, 0x65, 0x73,
+	0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x5b, 0x0a, 0x0c, 0x50, 0x75, 0x62, 0x6c, 0x69, 0x73, 0x68,
+	0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x12, 0x24, 0x2e, 0x63, 0x73, 0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d,
+	0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x50, 0x75, 0x62, 0x6c, 0x69, 0x73, 0x68, 0x4d,
+	0x6f, 0x6e, 0x74, 0x68, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x25, 0x2e, 0x63, 0x73,
+	0x70, 0x2e, 0x63, 0x6f, 0x6d, 0x6d, 0x65, 0x72, 0x63, 0x65, 0x2e, 0x76, 0x31, 0x2e, 0x50, 0x75,
+	0x62, 0x6c, 0x69, 0x73, 0x68, 0x4d, 0x6f, 0x6e, 0x74, 0x68, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e,
+	0x73, 0x65, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
 }
 
 var (
@@ -3537,7 +4084,7 @@ func file_csp_commerce_v1_catalog_proto_rawDescGZIP() []byte {
 }
 
 var file_csp_commerce_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_csp_commerce_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_csp_commerce_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_csp_commerce_v1_catalog_proto_goTypes = []interface{}{
 	(CatalogView)(0),                    // 0: csp.commerce.v1.CatalogView
 	(PublisherFilter)(0),                // 1: csp.commerce.v1.PublisherFilter
@@ -3560,116 +4107,136 @@ var file_csp_commerce_v1_catalog_proto_goTypes = []interface{}{
 	(*GetSkuResponse)(nil),              // 18: csp.commerce.v1.GetSkuResponse
 	(*ListAvailabilitiesRequest)(nil),   // 19: csp.commerce.v1.ListAvailabilitiesRequest
 	(*ListAvailabilitiesResponse)(nil),  // 20: csp.commerce.v1.ListAvailabilitiesResponse
-	(*ResolveCatalogItemRequest)(nil),   // 21: csp.commerce.v1.ResolveCatalogItemRequest
-	(*ResolveCatalogItemResponse)(nil),  // 22: csp.commerce.v1.ResolveCatalogItemResponse
-	(*CheckPurchasabilityRequest)(nil),  // 23: csp.commerce.v1.CheckPurchasabilityRequest
-	(*CheckPurchasabilityResponse)(nil), // 24: csp.commerce.v1.CheckPurchasabilityResponse
-	(*FieldChange)(nil),                 // 25: csp.commerce.v1.FieldChange
-	(*CatalogChange)(nil),               // 26: csp.commerce.v1.CatalogChange
-	(*WatchCatalogChangesRequest)(nil),  // 27: csp.commerce.v1.WatchCatalogChangesRequest
-	(*CatalogChangeBatch)(nil),          // 28: csp.commerce.v1.CatalogChangeBatch
-	(*WatchProgress)(nil),               // 29: csp.commerce.v1.WatchProgress
-	(*WatchCatalogChangesResponse)(nil), // 30: csp.commerce.v1.WatchCatalogChangesResponse
-	(*ImportMonthRequest)(nil),          // 31: csp.commerce.v1.ImportMonthRequest
-	(*ImportFile)(nil),                  // 32: csp.commerce.v1.ImportFile
-	(*UploadMonthHeader)(nil),           // 33: csp.commerce.v1.UploadMonthHeader
-	(*UploadMonthChunk)(nil),            // 34: csp.commerce.v1.UploadMonthChunk
-	(*UploadMonthRequest)(nil),          // 35: csp.commerce.v1.UploadMonthRequest
-	(*ImportMonthResponse)(nil),         // 36: csp.commerce.v1.ImportMonthResponse
-	(*ListMonthChangesRequest)(nil),     // 37: csp.commerce.v1.ListMonthChangesRequest
-	(*ListMonthChangesResponse)(nil),    // 38: csp.commerce.v1.ListMonthChangesResponse
-	(*PublishMonthRequest)(nil),         // 39: csp.commerce.v1.PublishMonthRequest
-	(*PublishMonthResponse)(nil),        // 40: csp.commerce.v1.PublishMonthResponse
-	(ProductType)(0),                    // 41: csp.commerce.v1.ProductType
-	(BillingType)(0),                    // 42: csp.commerce.v1.BillingType
-	(BillingCycle)(0),                   // 43: csp.commerce.v1.BillingCycle
-	(TermDuration)(0),                   // 44: csp.commerce.v1.TermDuration
-	(*Money)(nil),                       // 45: csp.commerce.v1.Money
-	(*timestamppb.Timestamp)(nil),       // 46: google.protobuf.Timestamp
-	(Segment)(0),                        // 47: csp.commerce.v1.Segment
-	(*PurchaseProblem)(nil),             // 48: csp.commerce.v1.PurchaseProblem
+	(*OfferFilter)(nil),                 // 21: csp.commerce.v1.OfferFilter
+	(*ListOffersRequest)(nil),           // 22: csp.commerce.v1.ListOffersRequest
+	(*Offer)(nil),                       // 23: csp.commerce.v1.Offer
+	(*ListOffersResponse)(nil),          // 24: csp.commerce.v1.ListOffersResponse
+	(*ResolveCatalogItemRequest)(nil),   // 25: csp.commerce.v1.ResolveCatalogItemRequest
+	(*ResolveCatalogItemResponse)(nil),  // 26: csp.commerce.v1.ResolveCatalogItemResponse
+	(*CheckPurchasabilityRequest)(nil),  // 27: csp.commerce.v1.CheckPurchasabilityRequest
+	(*CheckPurchasabilityResponse)(nil), // 28: csp.commerce.v1.CheckPurchasabilityResponse
+	(*FieldChange)(nil),                 // 29: csp.commerce.v1.FieldChange
+	(*CatalogChange)(nil),               // 30: csp.commerce.v1.CatalogChange
+	(*WatchCatalogChangesRequest)(nil),  // 31: csp.commerce.v1.WatchCatalogChangesRequest
+	(*CatalogChangeBatch)(nil),          // 32: csp.commerce.v1.CatalogChangeBatch
+	(*WatchProgress)(nil),               // 33: csp.commerce.v1.WatchProgress
+	(*WatchCatalogChangesResponse)(nil), // 34: csp.commerce.v1.WatchCatalogChangesResponse
+	(*ImportMonthRequest)(nil),          // 35: csp.commerce.v1.ImportMonthRequest
+	(*ImportFile)(nil),                  // 36: csp.commerce.v1.ImportFile
+	(*UploadMonthHeader)(nil),           // 37: csp.commerce.v1.UploadMonthHeader
+	(*UploadMonthChunk)(nil),            // 38: csp.commerce.v1.UploadMonthChunk
+	(*UploadMonthRequest)(nil),          // 39: csp.commerce.v1.UploadMonthRequest
+	(*ImportMonthResponse)(nil),         // 40: csp.commerce.v1.ImportMonthResponse
+	(*ListMonthChangesRequest)(nil),     // 41: csp.commerce.v1.ListMonthChangesRequest
+	(*ListMonthChangesResponse)(nil),    // 42: csp.commerce.v1.ListMonthChangesResponse
+	(*PublishMonthRequest)(nil),         // 43: csp.commerce.v1.PublishMonthRequest
+	(*PublishMonthResponse)(nil),        // 44: csp.commerce.v1.PublishMonthResponse
+	(ProductType)(0),                    // 45: csp.commerce.v1.ProductType
+	(BillingType)(0),                    // 46: csp.commerce.v1.BillingType
+	(BillingCycle)(0),                   // 47: csp.commerce.v1.BillingCycle
+	(TermDuration)(0),                   // 48: csp.commerce.v1.TermDuration
+	(*Money)(nil),                       // 49: csp.commerce.v1.Money
+	(*timestamppb.Timestamp)(nil),       // 50: google.protobuf.Timestamp
+	(Segment)(0),                        // 51: csp.commerce.v1.Segment
+	(*PurchaseProblem)(nil),             // 52: csp.commerce.v1.PurchaseProblem
 }
 var file_csp_commerce_v1_catalog_proto_depIdxs = []int32{
-	41, // 0: csp.commerce.v1.Product.product_type:type_name -> csp.commerce.v1.ProductType
-	42, // 1: csp.commerce.v1.Product.billing_type:type_name -> csp.commerce.v1.BillingType
+	45, // 0: csp.commerce.v1.Product.product_type:type_name -> csp.commerce.v1.ProductType
+	46, // 1: csp.commerce.v1.Product.billing_type:type_name -> csp.commerce.v1.BillingType
 	6,  // 2: csp.commerce.v1.Sku.prerequisites:type_name -> csp.commerce.v1.SkuRef
-	43, // 3: csp.commerce.v1.Sku.billing_cycles:type_name -> csp.commerce.v1.BillingCycle
-	41, // 4: csp.commerce.v1.Sku.product_type:type_name -> csp.commerce.v1.ProductType
-	44, // 5: csp.commerce.v1.TermPrice.term:type_name -> csp.commerce.v1.TermDuration
-	43, // 6: csp.commerce.v1.TermPrice.billing_cycle:type_name -> csp.commerce.v1.BillingCycle
-	45, // 7: csp.commerce.v1.TermPrice.unit_price:type_name -> csp.commerce.v1.Money
-	45, // 8: csp.commerce.v1.TermPrice.erp_price:type_name -> csp.commerce.v1.Money
-	46, // 9: csp.commerce.v1.TermPrice.effective_start:type_name -> google.protobuf.Timestamp
-	46, // 10: csp.commerce.v1.TermPrice.effective_end:type_name -> google.protobuf.Timestamp
-	47, // 11: csp.commerce.v1.Availability.segment:type_name -> csp.commerce.v1.Segment
+	47, // 3: csp.commerce.v1.Sku.billing_cycles:type_name -> csp.commerce.v1.BillingCycle
+	45, // 4: csp.commerce.v1.Sku.product_type:type_name -> csp.commerce.v1.ProductType
+	48, // 5: csp.commerce.v1.TermPrice.term:type_name -> csp.commerce.v1.TermDuration
+	47, // 6: csp.commerce.v1.TermPrice.billing_cycle:type_name -> csp.commerce.v1.BillingCycle
+	49, // 7: csp.commerce.v1.TermPrice.unit_price:type_name -> csp.commerce.v1.Money
+	49, // 8: csp.commerce.v1.TermPrice.erp_price:type_name -> csp.commerce.v1.Money
+	50, // 9: csp.commerce.v1.TermPrice.effective_start:type_name -> google.protobuf.Timestamp
+	50, // 10: csp.commerce.v1.TermPrice.effective_end:type_name -> google.protobuf.Timestamp
+	51, // 11: csp.commerce.v1.Availability.segment:type_name -> csp.commerce.v1.Segment
 	8,  // 12: csp.commerce.v1.Availability.terms:type_name -> csp.commerce.v1.TermPrice
-	46, // 13: csp.commerce.v1.Availability.end_of_sale:type_name -> google.protobuf.Timestamp
-	47, // 14: csp.commerce.v1.CatalogFilter.segment:type_name -> csp.commerce.v1.Segment
-	41, // 15: csp.commerce.v1.CatalogFilter.product_type:type_name -> csp.commerce.v1.ProductType
+	50, // 13: csp.commerce.v1.Availability.end_of_sale:type_name -> google.protobuf.Timestamp
+	51, // 14: csp.commerce.v1.CatalogFilter.segment:type_name -> csp.commerce.v1.Segment
+	45, // 15: csp.commerce.v1.CatalogFilter.product_type:type_name -> csp.commerce.v1.ProductType
 	1,  // 16: csp.commerce.v1.CatalogFilter.publisher:type_name -> csp.commerce.v1.PublisherFilter
-	42, // 17: csp.commerce.v1.CatalogFilter.billing_type:type_name -> csp.commerce.v1.BillingType
+	46, // 17: csp.commerce.v1.CatalogFilter.billing_type:type_name -> csp.commerce.v1.BillingType
 	2,  // 18: csp.commerce.v1.CatalogFilter.trial:type_name -> csp.commerce.v1.TrialFilter
 	10, // 19: csp.commerce.v1.ListProductsRequest.filter:type_name -> csp.commerce.v1.CatalogFilter
 	0,  // 20: csp.commerce.v1.ListProductsRequest.view:type_name -> csp.commerce.v1.CatalogView
 	5,  // 21: csp.commerce.v1.ListProductsResponse.products:type_name -> csp.commerce.v1.Product
 	7,  // 22: csp.commerce.v1.ListProductsResponse.skus:type_name -> csp.commerce.v1.Sku
 	5,  // 23: csp.commerce.v1.GetProductResponse.product:type_name -> csp.commerce.v1.Product
-	47, // 24: csp.commerce.v1.ListSkusRequest.segment:type_name -> csp.commerce.v1.Segment
+	51, // 24: csp.commerce.v1.ListSkusRequest.segment:type_name -> csp.commerce.v1.Segment
 	7,  // 25: csp.commerce.v1.ListSkusResponse.skus:type_name -> csp.commerce.v1.Sku
 	7,  // 26: csp.commerce.v1.GetSkuResponse.sku:type_name -> csp.commerce.v1.Sku
-	47, // 27: csp.commerce.v1.ListAvailabilitiesRequest.segment:type_name -> csp.commerce.v1.Segment
+	51, // 27: csp.commerce.v1.ListAvailabilitiesRequest.segment:type_name -> csp.commerce.v1.Segment
 	9,  // 28: csp.commerce.v1.ListAvailabilitiesResponse.availabilities:type_name -> csp.commerce.v1.Availability
-	5,  // 29: csp.commerce.v1.ResolveCatalogItemResponse.product:type_name -> csp.commerce.v1.Product
-	7,  // 30: csp.commerce.v1.ResolveCatalogItemResponse.sku:type_name -> csp.commerce.v1.Sku
-	9,  // 31: csp.commerce.v1.ResolveCatalogItemResponse.availability:type_name -> csp.commerce.v1.Availability
-	44, // 32: csp.commerce.v1.CheckPurchasabilityRequest.term:type_name -> csp.commerce.v1.TermDuration
-	43, // 33: csp.commerce.v1.CheckPurchasabilityRequest.billing_cycle:type_name -> csp.commerce.v1.BillingCycle
-	48, // 34: csp.commerce.v1.CheckPurchasabilityResponse.problems:type_name -> csp.commerce.v1.PurchaseProblem
-	45, // 35: csp.commerce.v1.CheckPurchasabilityResponse.unit_price:type_name -> csp.commerce.v1.Money
-	45, // 36: csp.commerce.v1.CheckPurchasabilityResponse.extended_price:type_name -> csp.commerce.v1.Money
-	3,  // 37: csp.commerce.v1.CatalogChange.kind:type_name -> csp.commerce.v1.ChangeKind
-	47, // 38: csp.commerce.v1.CatalogChange.segment:type_name -> csp.commerce.v1.Segment
-	41, // 39: csp.commerce.v1.CatalogChange.product_type:type_name -> csp.commerce.v1.ProductType
-	25, // 40: csp.commerce.v1.CatalogChange.changes:type_name -> csp.commerce.v1.FieldChange
-	47, // 41: csp.commerce.v1.WatchCatalogChangesRequest.segments:type_name -> csp.commerce.v1.Segment
-	41, // 42: csp.commerce.v1.WatchCatalogChangesRequest.product_types:type_name -> csp.commerce.v1.ProductType
-	26, // 43: csp.commerce.v1.CatalogChangeBatch.changes:type_name -> csp.commerce.v1.CatalogChange
-	28, // 44: csp.commerce.v1.WatchCatalogChangesResponse.changes:type_name -> csp.commerce.v1.CatalogChangeBatch
-	29, // 45: csp.commerce.v1.WatchCatalogChangesResponse.progress:type_name -> csp.commerce.v1.WatchProgress
-	4,  // 46: csp.commerce.v1.ImportFile.kind:type_name -> csp.commerce.v1.ImportFileKind
-	32, // 47: csp.commerce.v1.UploadMonthHeader.files:type_name -> csp.commerce.v1.ImportFile
-	33, // 48: csp.commerce.v1.UploadMonthRequest.header:type_name -> csp.commerce.v1.UploadMonthHeader
-	34, // 49: csp.commerce.v1.UploadMonthRequest.chunk:type_name -> csp.commerce.v1.UploadMonthChunk
-	26, // 50: csp.commerce.v1.ListMonthChangesResponse.changes:type_name -> csp.commerce.v1.CatalogChange
-	11, // 51: csp.commerce.v1.CatalogService.ListProducts:input_type -> csp.commerce.v1.ListProductsRequest
-	13, // 52: csp.commerce.v1.CatalogService.GetProduct:input_type -> csp.commerce.v1.GetProductRequest
-	15, // 53: csp.commerce.v1.CatalogService.ListSkus:input_type -> csp.commerce.v1.ListSkusRequest
-	17, // 54: csp.commerce.v1.CatalogService.GetSku:input_type -> csp.commerce.v1.GetSkuRequest
-	19, // 55: csp.commerce.v1.CatalogService.ListAvailabilities:input_type -> csp.commerce.v1.ListAvailabilitiesRequest
-	21, // 56: csp.commerce.v1.CatalogService.ResolveCatalogItem:input_type -> csp.commerce.v1.ResolveCatalogItemRequest
-	23, // 57: csp.commerce.v1.CatalogService.CheckPurchasability:input_type -> csp.commerce.v1.CheckPurchasabilityRequest
-	27, // 58: csp.commerce.v1.CatalogService.WatchCatalogChanges:input_type -> csp.commerce.v1.WatchCatalogChangesRequest
-	31, // 59: csp.commerce.v1.CatalogAdminService.ImportMonth:input_type -> csp.commerce.v1.ImportMonthRequest
-	35, // 60: csp.commerce.v1.CatalogAdminService.UploadMonth:input_type -> csp.commerce.v1.UploadMonthRequest
-	37, // 61: csp.commerce.v1.CatalogAdminService.ListMonthChanges:input_type -> csp.commerce.v1.ListMonthChangesRequest
-	39, // 62: csp.commerce.v1.CatalogAdminService.PublishMonth:input_type -> csp.commerce.v1.PublishMonthRequest
-	12, // 63: csp.commerce.v1.CatalogService.ListProducts:output_type -> csp.commerce.v1.ListProductsResponse
-	14, // 64: csp.commerce.v1.CatalogService.GetProduct:output_type -> csp.commerce.v1.GetProductResponse
-	16, // 65: csp.commerce.v1.CatalogService.ListSkus:output_type -> csp.commerce.v1.ListSkusResponse
-	18, // 66: csp.commerce.v1.CatalogService.GetSku:output_type -> csp.commerce.v1.GetSkuResponse
-	20, // 67: csp.commerce.v1.CatalogService.ListAvailabilities:output_type -> csp.commerce.v1.ListAvailabilitiesResponse
-	22, // 68: csp.commerce.v1.CatalogService.ResolveCatalogItem:output_type -> csp.commerce.v1.ResolveCatalogItemResponse
-	24, // 69: csp.commerce.v1.CatalogService.CheckPurchasability:output_type -> csp.commerce.v1.CheckPurchasabilityResponse
-	30, // 70: csp.commerce.v1.CatalogService.WatchCatalogChanges:output_type -> csp.commerce.v1.WatchCatalogChangesResponse
-	36, // 71: csp.commerce.v1.CatalogAdminService.ImportMonth:output_type -> csp.commerce.v1.ImportMonthResponse
-	36, // 72: csp.commerce.v1.CatalogAdminService.UploadMonth:output_type -> csp.commerce.v1.ImportMonthResponse
-	38, // 73: csp.commerce.v1.CatalogAdminService.ListMonthChanges:output_type -> csp.commerce.v1.ListMonthChangesResponse
-	40, // 74: csp.commerce.v1.CatalogAdminService.PublishMonth:output_type -> csp.commerce.v1.PublishMonthResponse
-	63, // [63:75] is the sub-list for method output_type
-	51, // [51:63] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	51, // 29: csp.commerce.v1.OfferFilter.segment:type_name -> csp.commerce.v1.Segment
+	45, // 30: csp.commerce.v1.OfferFilter.product_type:type_name -> csp.commerce.v1.ProductType
+	1,  // 31: csp.commerce.v1.OfferFilter.publisher:type_name -> csp.commerce.v1.PublisherFilter
+	46, // 32: csp.commerce.v1.OfferFilter.billing_type:type_name -> csp.commerce.v1.BillingType
+	2,  // 33: csp.commerce.v1.OfferFilter.trial:type_name -> csp.commerce.v1.TrialFilter
+	21, // 34: csp.commerce.v1.ListOffersRequest.filter:type_name -> csp.commerce.v1.OfferFilter
+	45, // 35: csp.commerce.v1.Offer.product_type:type_name -> csp.commerce.v1.ProductType
+	51, // 36: csp.commerce.v1.Offer.segment:type_name -> csp.commerce.v1.Segment
+	48, // 37: csp.commerce.v1.Offer.term:type_name -> csp.commerce.v1.TermDuration
+	47, // 38: csp.commerce.v1.Offer.billing_cycle:type_name -> csp.commerce.v1.BillingCycle
+	49, // 39: csp.commerce.v1.Offer.unit_price:type_name -> csp.commerce.v1.Money
+	49, // 40: csp.commerce.v1.Offer.erp_price:type_name -> csp.commerce.v1.Money
+	23, // 41: csp.commerce.v1.ListOffersResponse.offers:type_name -> csp.commerce.v1.Offer
+	52, // 42: csp.commerce.v1.ListOffersResponse.customer_problems:type_name -> csp.commerce.v1.PurchaseProblem
+	5,  // 43: csp.commerce.v1.ResolveCatalogItemResponse.product:type_name -> csp.commerce.v1.Product
+	7,  // 44: csp.commerce.v1.ResolveCatalogItemResponse.sku:type_name -> csp.commerce.v1.Sku
+	9,  // 45: csp.commerce.v1.ResolveCatalogItemResponse.availability:type_name -> csp.commerce.v1.Availability
+	48, // 46: csp.commerce.v1.CheckPurchasabilityRequest.term:type_name -> csp.commerce.v1.TermDuration
+	47, // 47: csp.commerce.v1.CheckPurchasabilityRequest.billing_cycle:type_name -> csp.commerce.v1.BillingCycle
+	52, // 48: csp.commerce.v1.CheckPurchasabilityResponse.problems:type_name -> csp.commerce.v1.PurchaseProblem
+	49, // 49: csp.commerce.v1.CheckPurchasabilityResponse.unit_price:type_name -> csp.commerce.v1.Money
+	49, // 50: csp.commerce.v1.CheckPurchasabilityResponse.extended_price:type_name -> csp.commerce.v1.Money
+	3,  // 51: csp.commerce.v1.CatalogChange.kind:type_name -> csp.commerce.v1.ChangeKind
+	51, // 52: csp.commerce.v1.CatalogChange.segment:type_name -> csp.commerce.v1.Segment
+	45, // 53: csp.commerce.v1.CatalogChange.product_type:type_name -> csp.commerce.v1.ProductType
+	29, // 54: csp.commerce.v1.CatalogChange.changes:type_name -> csp.commerce.v1.FieldChange
+	51, // 55: csp.commerce.v1.WatchCatalogChangesRequest.segments:type_name -> csp.commerce.v1.Segment
+	45, // 56: csp.commerce.v1.WatchCatalogChangesRequest.product_types:type_name -> csp.commerce.v1.ProductType
+	30, // 57: csp.commerce.v1.CatalogChangeBatch.changes:type_name -> csp.commerce.v1.CatalogChange
+	32, // 58: csp.commerce.v1.WatchCatalogChangesResponse.changes:type_name -> csp.commerce.v1.CatalogChangeBatch
+	33, // 59: csp.commerce.v1.WatchCatalogChangesResponse.progress:type_name -> csp.commerce.v1.WatchProgress
+	4,  // 60: csp.commerce.v1.ImportFile.kind:type_name -> csp.commerce.v1.ImportFileKind
+	36, // 61: csp.commerce.v1.UploadMonthHeader.files:type_name -> csp.commerce.v1.ImportFile
+	37, // 62: csp.commerce.v1.UploadMonthRequest.header:type_name -> csp.commerce.v1.UploadMonthHeader
+	38, // 63: csp.commerce.v1.UploadMonthRequest.chunk:type_name -> csp.commerce.v1.UploadMonthChunk
+	30, // 64: csp.commerce.v1.ListMonthChangesResponse.changes:type_name -> csp.commerce.v1.CatalogChange
+	11, // 65: csp.commerce.v1.CatalogService.ListProducts:input_type -> csp.commerce.v1.ListProductsRequest
+	13, // 66: csp.commerce.v1.CatalogService.GetProduct:input_type -> csp.commerce.v1.GetProductRequest
+	15, // 67: csp.commerce.v1.CatalogService.ListSkus:input_type -> csp.commerce.v1.ListSkusRequest
+	17, // 68: csp.commerce.v1.CatalogService.GetSku:input_type -> csp.commerce.v1.GetSkuRequest
+	19, // 69: csp.commerce.v1.CatalogService.ListAvailabilities:input_type -> csp.commerce.v1.ListAvailabilitiesRequest
+	22, // 70: csp.commerce.v1.CatalogService.ListOffers:input_type -> csp.commerce.v1.ListOffersRequest
+	25, // 71: csp.commerce.v1.CatalogService.ResolveCatalogItem:input_type -> csp.commerce.v1.ResolveCatalogItemRequest
+	27, // 72: csp.commerce.v1.CatalogService.CheckPurchasability:input_type -> csp.commerce.v1.CheckPurchasabilityRequest
+	31, // 73: csp.commerce.v1.CatalogService.WatchCatalogChanges:input_type -> csp.commerce.v1.WatchCatalogChangesRequest
+	35, // 74: csp.commerce.v1.CatalogAdminService.ImportMonth:input_type -> csp.commerce.v1.ImportMonthRequest
+	39, // 75: csp.commerce.v1.CatalogAdminService.UploadMonth:input_type -> csp.commerce.v1.UploadMonthRequest
+	41, // 76: csp.commerce.v1.CatalogAdminService.ListMonthChanges:input_type -> csp.commerce.v1.ListMonthChangesRequest
+	43, // 77: csp.commerce.v1.CatalogAdminService.PublishMonth:input_type -> csp.commerce.v1.PublishMonthRequest
+	12, // 78: csp.commerce.v1.CatalogService.ListProducts:output_type -> csp.commerce.v1.ListProductsResponse
+	14, // 79: csp.commerce.v1.CatalogService.GetProduct:output_type -> csp.commerce.v1.GetProductResponse
+	16, // 80: csp.commerce.v1.CatalogService.ListSkus:output_type -> csp.commerce.v1.ListSkusResponse
+	18, // 81: csp.commerce.v1.CatalogService.GetSku:output_type -> csp.commerce.v1.GetSkuResponse
+	20, // 82: csp.commerce.v1.CatalogService.ListAvailabilities:output_type -> csp.commerce.v1.ListAvailabilitiesResponse
+	24, // 83: csp.commerce.v1.CatalogService.ListOffers:output_type -> csp.commerce.v1.ListOffersResponse
+	26, // 84: csp.commerce.v1.CatalogService.ResolveCatalogItem:output_type -> csp.commerce.v1.ResolveCatalogItemResponse
+	28, // 85: csp.commerce.v1.CatalogService.CheckPurchasability:output_type -> csp.commerce.v1.CheckPurchasabilityResponse
+	34, // 86: csp.commerce.v1.CatalogService.WatchCatalogChanges:output_type -> csp.commerce.v1.WatchCatalogChangesResponse
+	40, // 87: csp.commerce.v1.CatalogAdminService.ImportMonth:output_type -> csp.commerce.v1.ImportMonthResponse
+	40, // 88: csp.commerce.v1.CatalogAdminService.UploadMonth:output_type -> csp.commerce.v1.ImportMonthResponse
+	42, // 89: csp.commerce.v1.CatalogAdminService.ListMonthChanges:output_type -> csp.commerce.v1.ListMonthChangesResponse
+	44, // 90: csp.commerce.v1.CatalogAdminService.PublishMonth:output_type -> csp.commerce.v1.PublishMonthResponse
+	78, // [78:91] is the sub-list for method output_type
+	65, // [65:78] is the sub-list for method input_type
+	65, // [65:65] is the sub-list for extension type_name
+	65, // [65:65] is the sub-list for extension extendee
+	0,  // [0:65] is the sub-list for field type_name
 }
 
 func init() { file_csp_commerce_v1_catalog_proto_init() }
@@ -3872,7 +4439,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[16].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ResolveCatalogItemRequest); i {
+			switch v := v.(*OfferFilter); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3884,7 +4451,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[17].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ResolveCatalogItemResponse); i {
+			switch v := v.(*ListOffersRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3896,7 +4463,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[18].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*CheckPurchasabilityRequest); i {
+			switch v := v.(*Offer); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3908,7 +4475,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[19].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*CheckPurchasabilityResponse); i {
+			switch v := v.(*ListOffersResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3920,7 +4487,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[20].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*FieldChange); i {
+			switch v := v.(*ResolveCatalogItemRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3932,7 +4499,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[21].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*CatalogChange); i {
+			switch v := v.(*ResolveCatalogItemResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3944,7 +4511,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[22].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*WatchCatalogChangesRequest); i {
+			switch v := v.(*CheckPurchasabilityRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3956,7 +4523,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[23].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*CatalogChangeBatch); i {
+			switch v := v.(*CheckPurchasabilityResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3968,7 +4535,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[24].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*WatchProgress); i {
+			switch v := v.(*FieldChange); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3980,7 +4547,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[25].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*WatchCatalogChangesResponse); i {
+			switch v := v.(*CatalogChange); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3992,7 +4559,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[26].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ImportMonthRequest); i {
+			switch v := v.(*WatchCatalogChangesRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4004,7 +4571,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[27].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ImportFile); i {
+			switch v := v.(*CatalogChangeBatch); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4016,7 +4583,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[28].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*UploadMonthHeader); i {
+			switch v := v.(*WatchProgress); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4028,7 +4595,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[29].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*UploadMonthChunk); i {
+			switch v := v.(*WatchCatalogChangesResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4040,7 +4607,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[30].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*UploadMonthRequest); i {
+			switch v := v.(*ImportMonthRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4052,7 +4619,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[31].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ImportMonthResponse); i {
+			switch v := v.(*ImportFile); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4064,7 +4631,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[32].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ListMonthChangesRequest); i {
+			switch v := v.(*UploadMonthHeader); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4076,7 +4643,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[33].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ListMonthChangesResponse); i {
+			switch v := v.(*UploadMonthChunk); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4088,7 +4655,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[34].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*PublishMonthRequest); i {
+			switch v := v.(*UploadMonthRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4100,6 +4667,54 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			}
 		}
 		file_csp_commerce_v1_catalog_proto_msgTypes[35].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*ImportMonthResponse); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_csp_commerce_v1_catalog_proto_msgTypes[36].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*ListMonthChangesRequest); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_csp_commerce_v1_catalog_proto_msgTypes[37].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*ListMonthChangesResponse); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_csp_commerce_v1_catalog_proto_msgTypes[38].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*PublishMonthRequest); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_csp_commerce_v1_catalog_proto_msgTypes[39].Exporter = func(v interface{}, i int) interface{} {
 			switch v := v.(*PublishMonthResponse); i {
 			case 0:
 				return &v.state
@@ -4113,15 +4728,15 @@ func file_csp_commerce_v1_catalog_proto_init() {
 		}
 	}
 	file_csp_commerce_v1_catalog_proto_msgTypes[2].OneofWrappers = []interface{}{}
-	file_csp_commerce_v1_catalog_proto_msgTypes[22].OneofWrappers = []interface{}{
+	file_csp_commerce_v1_catalog_proto_msgTypes[26].OneofWrappers = []interface{}{
 		(*WatchCatalogChangesRequest_AfterRevision)(nil),
 		(*WatchCatalogChangesRequest_FromNow)(nil),
 	}
-	file_csp_commerce_v1_catalog_proto_msgTypes[25].OneofWrappers = []interface{}{
+	file_csp_commerce_v1_catalog_proto_msgTypes[29].OneofWrappers = []interface{}{
 		(*WatchCatalogChangesResponse_Changes)(nil),
 		(*WatchCatalogChangesResponse_Progress)(nil),
 	}
-	file_csp_commerce_v1_catalog_proto_msgTypes[30].OneofWrappers = []interface{}{
+	file_csp_commerce_v1_catalog_proto_msgTypes[34].OneofWrappers = []interface{}{
 		(*UploadMonthRequest_Header)(nil),
 		(*UploadMonthRequest_Chunk)(nil),
 	}
@@ -4131,7 +4746,7 @@ func file_csp_commerce_v1_catalog_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: file_csp_commerce_v1_catalog_proto_rawDesc,
 			NumEnums:      5,
-			NumMessages:   36,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

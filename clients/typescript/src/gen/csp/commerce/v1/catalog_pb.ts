@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file csp/commerce/v1/catalog.proto.
  */
 export const file_csp_commerce_v1_catalog: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jc3AvY29tbWVyY2UvdjEvY2F0YWxvZy5wcm90bxIPY3NwLmNvbW1lcmNlLnYxIu8BCgdQcm9kdWN0EgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEjIKDHByb2R1Y3RfdHlwZRgEIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIRCglwdWJsaXNoZXIYBSABKAkSFAoMaXNfbWljcm9zb2Z0GAYgASgIEjIKDGJpbGxpbmdfdHlwZRgHIAEoDjIcLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nVHlwZRIQCghjYXRlZ29yeRgIIAEoCRIRCglza3VfY291bnQYCSABKAUiLAoGU2t1UmVmEhIKCnByb2R1Y3RfaWQYASABKAkSDgoGc2t1X2lkGAIgASgJIusDCgNTa3USEgoKcHJvZHVjdF9pZBgBIAEoCRIKCgJpZBgCIAEoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIVCg1wcm9kdWN0X3RpdGxlGAUgASgJEhQKDG1pbl9xdWFudGl0eRgGIAEoBRIUCgxtYXhfcXVhbnRpdHkYByABKAUSEAoIaXNfdHJpYWwYCCABKAgSEAoIaXNfYWRkb24YCSABKAgSLgoNcHJlcmVxdWlzaXRlcxgKIAMoCzIXLmNzcC5jb21tZXJjZS52MS5Ta3VSZWYSFwoKc2VhdF9saW1pdBgLIAEoBUgAiAEBEhcKD3NlYXRfbGltaXRfdHlwZRgMIAEoCRIXCg91bml0X29mX21lYXN1cmUYDSABKAkSHgoWcHJvdmlzaW9uaW5nX3ZhcmlhYmxlcxgOIAMoCRIRCgljb3VudHJpZXMYDyADKAkSNQoOYmlsbGluZ19jeWNsZXMYECADKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlEjIKDHByb2R1Y3RfdHlwZRgRIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIRCglwdWJsaXNoZXIYEiABKAlCDQoLX3NlYXRfbGltaXQirQIKCVRlcm1QcmljZRIrCgR0ZXJtGAEgASgOMh0uY3NwLmNvbW1lcmNlLnYxLlRlcm1EdXJhdGlvbhI0Cg1iaWxsaW5nX2N5Y2xlGAIgASgOMh0uY3NwLmNvbW1lcmNlLnYxLkJpbGxpbmdDeWNsZRIqCgp1bml0X3ByaWNlGAMgASgLMhYuY3NwLmNvbW1lcmNlLnYxLk1vbmV5EikKCWVycF9wcmljZRgEIAEoCzIWLmNzcC5jb21tZXJjZS52MS5Nb25leRIzCg9lZmZlY3RpdmVfc3RhcnQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWVmZmVjdGl2ZV9lbmQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqACCgxBdmFpbGFiaWxpdHkSCgoCaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZza3VfaWQYAyABKAkSFwoPY2F0YWxvZ19pdGVtX2lkGAQgASgJEg8KB2NvdW50cnkYBSABKAkSKQoHc2VnbWVudBgGIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EhUKDWN1cnJlbmN5X2NvZGUYByABKAkSKQoFdGVybXMYCCADKAsyGi5jc3AuY29tbWVyY2UudjEuVGVybVByaWNlEhgKEHByaWNlX2xpc3RfbW9udGgYCSABKAkSLwoLZW5kX29mX3NhbGUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItkCCg1DYXRhbG9nRmlsdGVyEg8KB2NvdW50cnkYASABKAkSKQoHc2VnbWVudBgCIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EjIKDHByb2R1Y3RfdHlwZRgDIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIzCglwdWJsaXNoZXIYBCABKA4yIC5jc3AuY29tbWVyY2UudjEuUHVibGlzaGVyRmlsdGVyEjIKDGJpbGxpbmdfdHlwZRgFIAEoDjIcLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nVHlwZRIQCghjYXRlZ29yeRgGIAEoCRIrCgV0cmlhbBgHIAEoDjIcLmNzcC5jb21tZXJjZS52MS5UcmlhbEZpbHRlchIMCgR0ZXh0GAggASgJEiIKGnB1cmNoYXNhYmxlX2J5X2N1c3RvbWVyX2lkGAkgASgJIpgBChNMaXN0UHJvZHVjdHNSZXF1ZXN0Ei4KBmZpbHRlchgBIAEoCzIeLmNzcC5jb21tZXJjZS52MS5DYXRhbG9nRmlsdGVyEioKBHZpZXcYAiABKA4yHC5jc3AuY29tbWVyY2UudjEuQ2F0YWxvZ1ZpZXcSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkikwEKFExpc3RQcm9kdWN0c1Jlc3BvbnNlEioKCHByb2R1Y3RzGAEgAygLMhguY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3QSIgoEc2t1cxgCIAMoCzIULmNzcC5jb21tZXJjZS52MS5Ta3USFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJEhIKCnRvdGFsX3NpemUYBCABKAUiJwoRR2V0UHJvZHVjdFJlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCSI/ChJHZXRQcm9kdWN0UmVzcG9uc2USKQoHcHJvZHVjdBgBIAEoCzIYLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0IogBCg9MaXN0U2t1c1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIPCgdjb3VudHJ5GAIgASgJEikKB3NlZ21lbnQYAyABKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJPChBMaXN0U2t1c1Jlc3BvbnNlEiIKBHNrdXMYASADKAsyFC5jc3AuY29tbWVyY2UudjEuU2t1EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIzCg1HZXRTa3VSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDgoGc2t1X2lkGAIgASgJIjMKDkdldFNrdVJlc3BvbnNlEiEKA3NrdRgBIAEoCzIULmNzcC5jb21tZXJjZS52MS5Ta3UiogEKGUxpc3RBdmFpbGFiaWxpdGllc1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIOCgZza3VfaWQYAiABKAkSDwoHY291bnRyeRgDIAEoCRIpCgdzZWdtZW50GAQgASgOMhguY3NwLmNvbW1lcmNlLnYxLlNlZ21lbnQSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkibAoaTGlzdEF2YWlsYWJpbGl0aWVzUmVzcG9uc2USNQoOYXZhaWxhYmlsaXRpZXMYASADKAsyHS5jc3AuY29tbWVyY2UudjEuQXZhaWxhYmlsaXR5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0ChlSZXNvbHZlQ2F0YWxvZ0l0ZW1SZXF1ZXN0EhcKD2NhdGFsb2dfaXRlbV9pZBgBIAEoCSKfAQoaUmVzb2x2ZUNhdGFsb2dJdGVtUmVzcG9uc2USKQoHcHJvZHVjdBgBIAEoCzIYLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0EiEKA3NrdRgCIAEoCzIULmNzcC5jb21tZXJjZS52MS5Ta3USMwoMYXZhaWxhYmlsaXR5GAMgASgLMh0uY3NwLmNvbW1lcmNlLnYxLkF2YWlsYWJpbGl0eSK/AQoaQ2hlY2tQdXJjaGFzYWJpbGl0eVJlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSFwoPY2F0YWxvZ19pdGVtX2lkGAIgASgJEhAKCHF1YW50aXR5GAMgASgFEisKBHRlcm0YBCABKA4yHS5jc3AuY29tbWVyY2UudjEuVGVybUR1cmF0aW9uEjQKDWJpbGxpbmdfY3ljbGUYBSABKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlIsIBChtDaGVja1B1cmNoYXNhYmlsaXR5UmVzcG9uc2USEwoLcHVyY2hhc2FibGUYASABKAgSMgoIcHJvYmxlbXMYAiADKAsyIC5jc3AuY29tbWVyY2UudjEuUHVyY2hhc2VQcm9ibGVtEioKCnVuaXRfcHJpY2UYAyABKAsyFi5jc3AuY29tbWVyY2UudjEuTW9uZXkSLgoOZXh0ZW5kZWRfcHJpY2UYBCABKAsyFi5jc3AuY29tbWVyY2UudjEuTW9uZXkiOwoLRmllbGRDaGFuZ2USDQoFZmllbGQYASABKAkSDgoGYmVmb3JlGAIgASgJEg0KBWFmdGVyGAMgASgJIrcCCg1DYXRhbG9nQ2hhbmdlEhAKCHJldmlzaW9uGAEgASgEEg0KBW1vbnRoGAIgASgJEikKBGtpbmQYAyABKA4yGy5jc3AuY29tbWVyY2UudjEuQ2hhbmdlS2luZBISCgpwcm9kdWN0X2lkGAQgASgJEg4KBnNrdV9pZBgFIAEoCRIXCg9hdmFpbGFiaWxpdHlfaWQYBiABKAkSDwoHY291bnRyeRgHIAEoCRIpCgdzZWdtZW50GAggASgOMhguY3NwLmNvbW1lcmNlLnYxLlNlZ21lbnQSMgoMcHJvZHVjdF90eXBlGAkgASgOMhwuY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3RUeXBlEi0KB2NoYW5nZXMYCiADKAsyHC5jc3AuY29tbWVyY2UudjEuRmllbGRDaGFuZ2Ui3AEKGldhdGNoQ2F0YWxvZ0NoYW5nZXNSZXF1ZXN0EhgKDmFmdGVyX3JldmlzaW9uGAEgASgESAASEgoIZnJvbV9ub3cYAiABKAhIABIRCgljb3VudHJpZXMYAyADKAkSKgoIc2VnbWVudHMYBCADKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIzCg1wcm9kdWN0X3R5cGVzGAUgAygOMhwuY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3RUeXBlEhMKC3Byb2R1Y3RfaWRzGAYgAygJQgcKBXN0YXJ0IkUKEkNhdGFsb2dDaGFuZ2VCYXRjaBIvCgdjaGFuZ2VzGAEgAygLMh4uY3NwLmNvbW1lcmNlLnYxLkNhdGFsb2dDaGFuZ2UiKQoNV2F0Y2hQcm9ncmVzcxIYChBjdXJyZW50X3JldmlzaW9uGAEgASgEIpIBChtXYXRjaENhdGFsb2dDaGFuZ2VzUmVzcG9uc2USNgoHY2hhbmdlcxgBIAEoCzIjLmNzcC5jb21tZXJjZS52MS5DYXRhbG9nQ2hhbmdlQmF0Y2hIABIyCghwcm9ncmVzcxgCIAEoCzIeLmNzcC5jb21tZXJjZS52MS5XYXRjaFByb2dyZXNzSABCBwoFZXZlbnQibAoSSW1wb3J0TW9udGhSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFbW9udGgYAiABKAkSGQoRb2ZmZXJfbWF0cml4X3BhdGgYAyABKAkSGAoQcHJpY2VfbGlzdF9wYXRocxgEIAMoCSJJCgpJbXBvcnRGaWxlEgwKBG5hbWUYASABKAkSLQoEa2luZBgCIAEoDjIfLmNzcC5jb21tZXJjZS52MS5JbXBvcnRGaWxlS2luZCJiChFVcGxvYWRNb250aEhlYWRlchISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBW1vbnRoGAIgASgJEioKBWZpbGVzGAMgAygLMhsuY3NwLmNvbW1lcmNlLnYxLkltcG9ydEZpbGUiNAoQVXBsb2FkTW9udGhDaHVuaxISCgpmaWxlX2luZGV4GAEgASgNEgwKBGRhdGEYAiABKAwihgEKElVwbG9hZE1vbnRoUmVxdWVzdBI0CgZoZWFkZXIYASABKAsyIi5jc3AuY29tbWVyY2UudjEuVXBsb2FkTW9udGhIZWFkZXJIABIyCgVjaHVuaxgCIAEoCzIhLmNzcC5jb21tZXJjZS52MS5VcGxvYWRNb250aENodW5rSABCBgoEcGFydCJsChNJbXBvcnRNb250aFJlc3BvbnNlEg0KBW1vbnRoGAEgASgJEhAKCHByb2R1Y3RzGAIgASgFEgwKBHNrdXMYAyABKAUSFgoOYXZhaWxhYmlsaXRpZXMYBCABKAUSDgoGcHJpY2VzGAUgASgFIk8KF0xpc3RNb250aENoYW5nZXNSZXF1ZXN0Eg0KBW1vbnRoGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImQKGExpc3RNb250aENoYW5nZXNSZXNwb25zZRIvCgdjaGFuZ2VzGAEgAygLMh4uY3NwLmNvbW1lcmNlLnYxLkNhdGFsb2dDaGFuZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjgKE1B1Ymxpc2hNb250aFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVtb250aBgCIAEoCSJUChRQdWJsaXNoTW9udGhSZXNwb25zZRINCgVtb250aBgBIAEoCRIWCg5maXJzdF9yZXZpc2lvbhgCIAEoBBIVCg1sYXN0X3JldmlzaW9uGAMgASgEKlsKC0NhdGFsb2dWaWV3EhwKGENBVEFMT0dfVklFV19VTlNQRUNJRklFRBAAEhgKFENBVEFMT0dfVklFV19QUk9EVUNUEAESFAoQQ0FUQUxPR19WSUVXX1NLVRACKnUKD1B1Ymxpc2hlckZpbHRlchIgChxQVUJMSVNIRVJfRklMVEVSX1VOU1BFQ0lGSUVEEAASHgoaUFVCTElTSEVSX0ZJTFRFUl9NSUNST1NPRlQQARIgChxQVUJMSVNIRVJfRklMVEVSX1RISVJEX1BBUlRZEAIqZQoLVHJpYWxGaWx0ZXISHAoYVFJJQUxfRklMVEVSX1VOU1BFQ0lGSUVEEAASHAoYVFJJQUxfRklMVEVSX09OTFlfVFJJQUxTEAESGgoWVFJJQUxfRklMVEVSX05PX1RSSUFMUxACKnAKCkNoYW5nZUtpbmQSGwoXQ0hBTkdFX0tJTkRfVU5TUEVDSUZJRUQQABIVChFDSEFOR0VfS0lORF9BRERFRBABEhcKE0NIQU5HRV9LSU5EX0NIQU5HRUQQAhIVChFDSEFOR0VfS0lORF9FTkRFRBADKnYKDkltcG9ydEZpbGVLaW5kEiAKHElNUE9SVF9GSUxFX0tJTkRfVU5TUEVDSUZJRUQQABIhCh1JTVBPUlRfRklMRV9LSU5EX09GRkVSX01BVFJJWBABEh8KG0lNUE9SVF9GSUxFX0tJTkRfUFJJQ0VfTElTVBACMqQGCg5DYXRhbG9nU2VydmljZRJbCgxMaXN0UHJvZHVjdHMSJC5jc3AuY29tbWVyY2UudjEuTGlzdFByb2R1Y3RzUmVxdWVzdBolLmNzcC5jb21tZXJjZS52MS5MaXN0UHJvZHVjdHNSZXNwb25zZRJVCgpHZXRQcm9kdWN0EiIuY3NwLmNvbW1lcmNlLnYxLkdldFByb2R1Y3RSZXF1ZXN0GiMuY3NwLmNvbW1lcmNlLnYxLkdldFByb2R1Y3RSZXNwb25zZRJPCghMaXN0U2t1cxIgLmNzcC5jb21tZXJjZS52MS5MaXN0U2t1c1JlcXVlc3QaIS5jc3AuY29tbWVyY2UudjEuTGlzdFNrdXNSZXNwb25zZRJJCgZHZXRTa3USHi5jc3AuY29tbWVyY2UudjEuR2V0U2t1UmVxdWVzdBofLmNzcC5jb21tZXJjZS52MS5HZXRTa3VSZXNwb25zZRJtChJMaXN0QXZhaWxhYmlsaXRpZXMSKi5jc3AuY29tbWVyY2UudjEuTGlzdEF2YWlsYWJpbGl0aWVzUmVxdWVzdBorLmNzcC5jb21tZXJjZS52MS5MaXN0QXZhaWxhYmlsaXRpZXNSZXNwb25zZRJtChJSZXNvbHZlQ2F0YWxvZ0l0ZW0SKi5jc3AuY29tbWVyY2UudjEuUmVzb2x2ZUNhdGFsb2dJdGVtUmVxdWVzdBorLmNzcC5jb21tZXJjZS52MS5SZXNvbHZlQ2F0YWxvZ0l0ZW1SZXNwb25zZRJwChNDaGVja1B1cmNoYXNhYmlsaXR5EisuY3NwLmNvbW1lcmNlLnYxLkNoZWNrUHVyY2hhc2FiaWxpdHlSZXF1ZXN0GiwuY3NwLmNvbW1lcmNlLnYxLkNoZWNrUHVyY2hhc2FiaWxpdHlSZXNwb25zZRJyChNXYXRjaENhdGFsb2dDaGFuZ2VzEisuY3NwLmNvbW1lcmNlLnYxLldhdGNoQ2F0YWxvZ0NoYW5nZXNSZXF1ZXN0GiwuY3NwLmNvbW1lcmNlLnYxLldhdGNoQ2F0YWxvZ0NoYW5nZXNSZXNwb25zZTABMpEDChNDYXRhbG9nQWRtaW5TZXJ2aWNlElgKC0ltcG9ydE1vbnRoEiMuY3NwLmNvbW1lcmNlLnYxLkltcG9ydE1vbnRoUmVxdWVzdBokLmNzcC5jb21tZXJjZS52MS5JbXBvcnRNb250aFJlc3BvbnNlEloKC1VwbG9hZE1vbnRoEiMuY3NwLmNvbW1lcmNlLnYxLlVwbG9hZE1vbnRoUmVxdWVzdBokLmNzcC5jb21tZXJjZS52MS5JbXBvcnRNb250aFJlc3BvbnNlKAESZwoQTGlzdE1vbnRoQ2hhbmdlcxIoLmNzcC5jb21tZXJjZS52MS5MaXN0TW9udGhDaGFuZ2VzUmVxdWVzdBopLmNzcC5jb21tZXJjZS52MS5MaXN0TW9udGhDaGFuZ2VzUmVzcG9uc2USWwoMUHVibGlzaE1vbnRoEiQuY3NwLmNvbW1lcmNlLnYxLlB1Ymxpc2hNb250aFJlcXVlc3QaJS5jc3AuY29tbWVyY2UudjEuUHVibGlzaE1vbnRoUmVzcG9uc2ViBnByb3RvMw", [file_csp_commerce_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jc3AvY29tbWVyY2UvdjEvY2F0YWxvZy5wcm90bxIPY3NwLmNvbW1lcmNlLnYxIu8BCgdQcm9kdWN0EgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEjIKDHByb2R1Y3RfdHlwZRgEIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIRCglwdWJsaXNoZXIYBSABKAkSFAoMaXNfbWljcm9zb2Z0GAYgASgIEjIKDGJpbGxpbmdfdHlwZRgHIAEoDjIcLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nVHlwZRIQCghjYXRlZ29yeRgIIAEoCRIRCglza3VfY291bnQYCSABKAUiLAoGU2t1UmVmEhIKCnByb2R1Y3RfaWQYASABKAkSDgoGc2t1X2lkGAIgASgJIusDCgNTa3USEgoKcHJvZHVjdF9pZBgBIAEoCRIKCgJpZBgCIAEoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIVCg1wcm9kdWN0X3RpdGxlGAUgASgJEhQKDG1pbl9xdWFudGl0eRgGIAEoBRIUCgxtYXhfcXVhbnRpdHkYByABKAUSEAoIaXNfdHJpYWwYCCABKAgSEAoIaXNfYWRkb24YCSABKAgSLgoNcHJlcmVxdWlzaXRlcxgKIAMoCzIXLmNzcC5jb21tZXJjZS52MS5Ta3VSZWYSFwoKc2VhdF9saW1pdBgLIAEoBUgAiAEBEhcKD3NlYXRfbGltaXRfdHlwZRgMIAEoCRIXCg91bml0X29mX21lYXN1cmUYDSABKAkSHgoWcHJvdmlzaW9uaW5nX3ZhcmlhYmxlcxgOIAMoCRIRCgljb3VudHJpZXMYDyADKAkSNQoOYmlsbGluZ19jeWNsZXMYECADKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlEjIKDHByb2R1Y3RfdHlwZRgRIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIRCglwdWJsaXNoZXIYEiABKAlCDQoLX3NlYXRfbGltaXQirQIKCVRlcm1QcmljZRIrCgR0ZXJtGAEgASgOMh0uY3NwLmNvbW1lcmNlLnYxLlRlcm1EdXJhdGlvbhI0Cg1iaWxsaW5nX2N5Y2xlGAIgASgOMh0uY3NwLmNvbW1lcmNlLnYxLkJpbGxpbmdDeWNsZRIqCgp1bml0X3ByaWNlGAMgASgLMhYuY3NwLmNvbW1lcmNlLnYxLk1vbmV5EikKCWVycF9wcmljZRgEIAEoCzIWLmNzcC5jb21tZXJjZS52MS5Nb25leRIzCg9lZmZlY3RpdmVfc3RhcnQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWVmZmVjdGl2ZV9lbmQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqACCgxBdmFpbGFiaWxpdHkSCgoCaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZza3VfaWQYAyABKAkSFwoPY2F0YWxvZ19pdGVtX2lkGAQgASgJEg8KB2NvdW50cnkYBSABKAkSKQoHc2VnbWVudBgGIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EhUKDWN1cnJlbmN5X2NvZGUYByABKAkSKQoFdGVybXMYCCADKAsyGi5jc3AuY29tbWVyY2UudjEuVGVybVByaWNlEhgKEHByaWNlX2xpc3RfbW9udGgYCSABKAkSLwoLZW5kX29mX3NhbGUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItkCCg1DYXRhbG9nRmlsdGVyEg8KB2NvdW50cnkYASABKAkSKQoHc2VnbWVudBgCIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EjIKDHByb2R1Y3RfdHlwZRgDIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIzCglwdWJsaXNoZXIYBCABKA4yIC5jc3AuY29tbWVyY2UudjEuUHVibGlzaGVyRmlsdGVyEjIKDGJpbGxpbmdfdHlwZRgFIAEoDjIcLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nVHlwZRIQCghjYXRlZ29yeRgGIAEoCRIrCgV0cmlhbBgHIAEoDjIcLmNzcC5jb21tZXJjZS52MS5UcmlhbEZpbHRlchIMCgR0ZXh0GAggASgJEiIKGnB1cmNoYXNhYmxlX2J5X2N1c3RvbWVyX2lkGAkgASgJIpgBChNMaXN0UHJvZHVjdHNSZXF1ZXN0Ei4KBmZpbHRlchgBIAEoCzIeLmNzcC5jb21tZXJjZS52MS5DYXRhbG9nRmlsdGVyEioKBHZpZXcYAiABKA4yHC5jc3AuY29tbWVyY2UudjEuQ2F0YWxvZ1ZpZXcSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkikwEKFExpc3RQcm9kdWN0c1Jlc3BvbnNlEioKCHByb2R1Y3RzGAEgAygLMhguY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3QSIgoEc2t1cxgCIAMoCzIULmNzcC5jb21tZXJjZS52MS5Ta3USFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJEhIKCnRvdGFsX3NpemUYBCABKAUiJwoRR2V0UHJvZHVjdFJlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCSI/ChJHZXRQcm9kdWN0UmVzcG9uc2USKQoHcHJvZHVjdBgBIAEoCzIYLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0IogBCg9MaXN0U2t1c1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIPCgdjb3VudHJ5GAIgASgJEikKB3NlZ21lbnQYAyABKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJPChBMaXN0U2t1c1Jlc3BvbnNlEiIKBHNrdXMYASADKAsyFC5jc3AuY29tbWVyY2UudjEuU2t1EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIzCg1HZXRTa3VSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDgoGc2t1X2lkGAIgASgJIjMKDkdldFNrdVJlc3BvbnNlEiEKA3NrdRgBIAEoCzIULmNzcC5jb21tZXJjZS52MS5Ta3UitwEKGUxpc3RBdmFpbGFiaWxpdGllc1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIOCgZza3VfaWQYAiABKAkSDwoHY291bnRyeRgDIAEoCRIpCgdzZWdtZW50GAQgASgOMhguY3NwLmNvbW1lcmNlLnYxLlNlZ21lbnQSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkSEwoLY3VzdG9tZXJfaWQYByABKAkibAoaTGlzdEF2YWlsYWJpbGl0aWVzUmVzcG9uc2USNQoOYXZhaWxhYmlsaXRpZXMYASADKAsyHS5jc3AuY29tbWVyY2UudjEuQXZhaWxhYmlsaXR5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKiAgoLT2ZmZXJGaWx0ZXISKQoHc2VnbWVudBgBIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EjIKDHByb2R1Y3RfdHlwZRgCIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIzCglwdWJsaXNoZXIYAyABKA4yIC5jc3AuY29tbWVyY2UudjEuUHVibGlzaGVyRmlsdGVyEjIKDGJpbGxpbmdfdHlwZRgEIAEoDjIcLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nVHlwZRIQCghjYXRlZ29yeRgFIAEoCRIrCgV0cmlhbBgGIAEoDjIcLmNzcC5jb21tZXJjZS52MS5UcmlhbEZpbHRlchIMCgR0ZXh0GAcgASgJIn0KEUxpc3RPZmZlcnNSZXF1ZXN0EhMKC2N1c3RvbWVyX2lkGAEgASgJEiwKBmZpbHRlchgCIAEoCzIcLmNzcC5jb21tZXJjZS52MS5PZmZlckZpbHRlchIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSKIBAoFT2ZmZXISFwoPY2F0YWxvZ19pdGVtX2lkGAEgASgJEhIKCnByb2R1Y3RfaWQYAiABKAkSDgoGc2t1X2lkGAMgASgJEhUKDXByb2R1Y3RfdGl0bGUYBCABKAkSEQoJc2t1X3RpdGxlGAUgASgJEjIKDHByb2R1Y3RfdHlwZRgGIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIPCgdjb3VudHJ5GAcgASgJEikKB3NlZ21lbnQYCCABKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIrCgR0ZXJtGAkgASgOMh0uY3NwLmNvbW1lcmNlLnYxLlRlcm1EdXJhdGlvbhI0Cg1iaWxsaW5nX2N5Y2xlGAogASgOMh0uY3NwLmNvbW1lcmNlLnYxLkJpbGxpbmdDeWNsZRIqCgp1bml0X3ByaWNlGAsgASgLMhYuY3NwLmNvbW1lcmNlLnYxLk1vbmV5EikKCWVycF9wcmljZRgMIAEoCzIWLmNzcC5jb21tZXJjZS52MS5Nb25leRIUCgxtaW5fcXVhbnRpdHkYDSABKAUSFAoMbWF4X3F1YW50aXR5GA4gASgFEhAKCGlzX3RyaWFsGA8gASgIEhAKCGlzX2FkZG9uGBAgASgIEh4KFnByb3Zpc2lvbmluZ192YXJpYWJsZXMYESADKAkipgEKEkxpc3RPZmZlcnNSZXNwb25zZRImCgZvZmZlcnMYASADKAsyFi5jc3AuY29tbWVyY2UudjEuT2ZmZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAUSOwoRY3VzdG9tZXJfcHJvYmxlbXMYBCADKAsyIC5jc3AuY29tbWVyY2UudjEuUHVyY2hhc2VQcm9ibGVtIjQKGVJlc29sdmVDYXRhbG9nSXRlbVJlcXVlc3QSFwoPY2F0YWxvZ19pdGVtX2lkGAEgASgJIp8BChpSZXNvbHZlQ2F0YWxvZ0l0ZW1SZXNwb25zZRIpCgdwcm9kdWN0GAEgASgLMhguY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3QSIQoDc2t1GAIgASgLMhQuY3NwLmNvbW1lcmNlLnYxLlNrdRIzCgxhdmFpbGFiaWxpdHkYAyABKAsyHS5jc3AuY29tbWVyY2UudjEuQXZhaWxhYmlsaXR5Ir8BChpDaGVja1B1cmNoYXNhYmlsaXR5UmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRIXCg9jYXRhbG9nX2l0ZW1faWQYAiABKAkSEAoIcXVhbnRpdHkYAyABKAUSKwoEdGVybRgEIAEoDjIdLmNzcC5jb21tZXJjZS52MS5UZXJtRHVyYXRpb24SNAoNYmlsbGluZ19jeWNsZRgFIAEoDjIdLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nQ3ljbGUiwgEKG0NoZWNrUHVyY2hhc2FiaWxpdHlSZXNwb25zZRITCgtwdXJjaGFzYWJsZRgBIAEoCBIyCghwcm9ibGVtcxgCIAMoCzIgLmNzcC5jb21tZXJjZS52MS5QdXJjaGFzZVByb2JsZW0SKgoKdW5pdF9wcmljZRgDIAEoCzIWLmNzcC5jb21tZXJjZS52MS5Nb25leRIuCg5leHRlbmRlZF9wcmljZRgEIAEoCzIWLmNzcC5jb21tZXJjZS52MS5Nb25leSI7CgtGaWVsZENoYW5nZRINCgVmaWVsZBgBIAEoCRIOCgZiZWZvcmUYAiABKAkSDQoFYWZ0ZXIYAyABKAkitwIKDUNhdGFsb2dDaGFuZ2USEAoIcmV2aXNpb24YASABKAQSDQoFbW9udGgYAiABKAkSKQoEa2luZBgDIAEoDjIbLmNzcC5jb21tZXJjZS52MS5DaGFuZ2VLaW5kEhIKCnByb2R1Y3RfaWQYBCABKAkSDgoGc2t1X2lkGAUgASgJEhcKD2F2YWlsYWJpbGl0eV9pZBgGIAEoCRIPCgdjb3VudHJ5GAcgASgJEikKB3NlZ21lbnQYCCABKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIyCgxwcm9kdWN0X3R5cGUYCSABKA4yHC5jc3AuY29tbWVyY2UudjEuUHJvZHVjdFR5cGUSLQoHY2hhbmdlcxgKIAMoCzIcLmNzcC5jb21tZXJjZS52MS5GaWVsZENoYW5nZSLcAQoaV2F0Y2hDYXRhbG9nQ2hhbmdlc1JlcXVlc3QSGAoOYWZ0ZXJfcmV2aXNpb24YASABKARIABISCghmcm9tX25vdxgCIAEoCEgAEhEKCWNvdW50cmllcxgDIAMoCRIqCghzZWdtZW50cxgEIAMoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EjMKDXByb2R1Y3RfdHlwZXMYBSADKA4yHC5jc3AuY29tbWVyY2UudjEuUHJvZHVjdFR5cGUSEwoLcHJvZHVjdF9pZHMYBiADKAlCBwoFc3RhcnQiRQoSQ2F0YWxvZ0NoYW5nZUJhdGNoEi8KB2NoYW5nZXMYASADKAsyHi5jc3AuY29tbWVyY2UudjEuQ2F0YWxvZ0NoYW5nZSIpCg1XYXRjaFByb2dyZXNzEhgKEGN1cnJlbnRfcmV2aXNpb24YASABKAQikgEKG1dhdGNoQ2F0YWxvZ0NoYW5nZXNSZXNwb25zZRI2CgdjaGFuZ2VzGAEgASgLMiMuY3NwLmNvbW1lcmNlLnYxLkNhdGFsb2dDaGFuZ2VCYXRjaEgAEjIKCHByb2dyZXNzGAIgASgLMh4uY3NwLmNvbW1lcmNlLnYxLldhdGNoUHJvZ3Jlc3NIAEIHCgVldmVudCJsChJJbXBvcnRNb250aFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVtb250aBgCIAEoCRIZChFvZmZlcl9tYXRyaXhfcGF0aBgDIAEoCRIYChBwcmljZV9saXN0X3BhdGhzGAQgAygJIkkKCkltcG9ydEZpbGUSDAoEbmFtZRgBIAEoCRItCgRraW5kGAIgASgOMh8uY3NwLmNvbW1lcmNlLnYxLkltcG9ydEZpbGVLaW5kImIKEVVwbG9hZE1vbnRoSGVhZGVyEhIKCnJlcXVlc3RfaWQYASABKAkSDQoFbW9udGgYAiABKAkSKgoFZmlsZXMYAyADKAsyGy5jc3AuY29tbWVyY2UudjEuSW1wb3J0RmlsZSI0ChBVcGxvYWRNb250aENodW5rEhIKCmZpbGVfaW5kZXgYASABKA0SDAoEZGF0YRgCIAEoDCKGAQoSVXBsb2FkTW9udGhSZXF1ZXN0EjQKBmhlYWRlchgBIAEoCzIiLmNzcC5jb21tZXJjZS52MS5VcGxvYWRNb250aEhlYWRlckgAEjIKBWNodW5rGAIgASgLMiEuY3NwLmNvbW1lcmNlLnYxLlVwbG9hZE1vbnRoQ2h1bmtIAEIGCgRwYXJ0ImwKE0ltcG9ydE1vbnRoUmVzcG9uc2USDQoFbW9udGgYASABKAkSEAoIcHJvZHVjdHMYAiABKAUSDAoEc2t1cxgDIAEoBRIWCg5hdmFpbGFiaWxpdGllcxgEIAEoBRIOCgZwcmljZXMYBSABKAUiTwoXTGlzdE1vbnRoQ2hhbmdlc1JlcXVlc3QSDQoFbW9udGgYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZAoYTGlzdE1vbnRoQ2hhbmdlc1Jlc3BvbnNlEi8KB2NoYW5nZXMYASADKAsyHi5jc3AuY29tbWVyY2UudjEuQ2F0YWxvZ0NoYW5nZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiOAoTUHVibGlzaE1vbnRoUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBW1vbnRoGAIgASgJIlQKFFB1Ymxpc2hNb250aFJlc3BvbnNlEg0KBW1vbnRoGAEgASgJEhYKDmZpcnN0X3JldmlzaW9uGAIgASgEEhUKDWxhc3RfcmV2aXNpb24YAyABKAQqWwoLQ2F0YWxvZ1ZpZXcSHAoYQ0FUQUxPR19WSUVXX1VOU1BFQ0lGSUVEEAASGAoUQ0FUQUxPR19WSUVXX1BST0RVQ1QQARIUChBDQVRBTE9HX1ZJRVdfU0tVEAIqdQoPUHVibGlzaGVyRmlsdGVyEiAKHFBVQkxJU0hFUl9GSUxURVJfVU5TUEVDSUZJRUQQABIeChpQVUJMSVNIRVJfRklMVEVSX01JQ1JPU09GVBABEiAKHFBVQkxJU0hFUl9GSUxURVJfVEhJUkRfUEFSVFkQAiplCgtUcmlhbEZpbHRlchIcChhUUklBTF9GSUxURVJfVU5TUEVDSUZJRUQQABIcChhUUklBTF9GSUxURVJfT05MWV9UUklBTFMQARIaChZUUklBTF9GSUxURVJfTk9fVFJJQUxTEAIqcAoKQ2hhbmdlS2luZBIbChdDSEFOR0VfS0lORF9VTlNQRUNJRklFRBAAEhUKEUNIQU5HRV9LSU5EX0FEREVEEAESFwoTQ0hBTkdFX0tJTkRfQ0hBTkdFRBACEhUKEUNIQU5HRV9LSU5EX0VOREVEEAMqdgoOSW1wb3J0RmlsZUtpbmQSIAocSU1QT1JUX0ZJTEVfS0lORF9VTlNQRUNJRklFRBAAEiEKHUlNUE9SVF9GSUxFX0tJTkRfT0ZGRVJfTUFUUklYEAESHwobSU1QT1JUX0ZJTEVfS0lORF9QUklDRV9MSVNUEAIy+wYKDkNhdGFsb2dTZXJ2aWNlElsKDExpc3RQcm9kdWN0cxIkLmNzcC5jb21tZXJjZS52MS5MaXN0UHJvZHVjdHNSZXF1ZXN0GiUuY3NwLmNvbW1lcmNlLnYxLkxpc3RQcm9kdWN0c1Jlc3BvbnNlElUKCkdldFByb2R1Y3QSIi5jc3AuY29tbWVyY2UudjEuR2V0UHJvZHVjdFJlcXVlc3QaIy5jc3AuY29tbWVyY2UudjEuR2V0UHJvZHVjdFJlc3BvbnNlEk8KCExpc3RTa3VzEiAuY3NwLmNvbW1lcmNlLnYxLkxpc3RTa3VzUmVxdWVzdBohLmNzcC5jb21tZXJjZS52MS5MaXN0U2t1c1Jlc3BvbnNlEkkKBkdldFNrdRIeLmNzcC5jb21tZXJjZS52MS5HZXRTa3VSZXF1ZXN0Gh8uY3NwLmNvbW1lcmNlLnYxLkdldFNrdVJlc3BvbnNlEm0KEkxpc3RBdmFpbGFiaWxpdGllcxIqLmNzcC5jb21tZXJjZS52MS5MaXN0QXZhaWxhYmlsaXRpZXNSZXF1ZXN0GisuY3NwLmNvbW1lcmNlLnYxLkxpc3RBdmFpbGFiaWxpdGllc1Jlc3BvbnNlElUKCkxpc3RPZmZlcnMSIi5jc3AuY29tbWVyY2UudjEuTGlzdE9mZmVyc1JlcXVlc3QaIy5jc3AuY29tbWVyY2UudjEuTGlzdE9mZmVyc1Jlc3BvbnNlEm0KElJlc29sdmVDYXRhbG9nSXRlbRIqLmNzcC5jb21tZXJjZS52MS5SZXNvbHZlQ2F0YWxvZ0l0ZW1SZXF1ZXN0GisuY3NwLmNvbW1lcmNlLnYxLlJlc29sdmVDYXRhbG9nSXRlbVJlc3BvbnNlEnAKE0NoZWNrUHVyY2hhc2FiaWxpdHkSKy5jc3AuY29tbWVyY2UudjEuQ2hlY2tQdXJjaGFzYWJpbGl0eVJlcXVlc3QaLC5jc3AuY29tbWVyY2UudjEuQ2hlY2tQdXJjaGFzYWJpbGl0eVJlc3BvbnNlEnIKE1dhdGNoQ2F0YWxvZ0NoYW5nZXMSKy5jc3AuY29tbWVyY2UudjEuV2F0Y2hDYXRhbG9nQ2hhbmdlc1JlcXVlc3QaLC5jc3AuY29tbWVyY2UudjEuV2F0Y2hDYXRhbG9nQ2hhbmdlc1Jlc3BvbnNlMAEykQMKE0NhdGFsb2dBZG1pblNlcnZpY2USWAoLSW1wb3J0TW9udGgSIy5jc3AuY29tbWVyY2UudjEuSW1wb3J0TW9udGhSZXF1ZXN0GiQuY3NwLmNvbW1lcmNlLnYxLkltcG9ydE1vbnRoUmVzcG9uc2USWgoLVXBsb2FkTW9udGgSIy5jc3AuY29tbWVyY2UudjEuVXBsb2FkTW9udGhSZXF1ZXN0GiQuY3NwLmNvbW1lcmNlLnYxLkltcG9ydE1vbnRoUmVzcG9uc2UoARJnChBMaXN0TW9udGhDaGFuZ2VzEiguY3NwLmNvbW1lcmNlLnYxLkxpc3RNb250aENoYW5nZXNSZXF1ZXN0GikuY3NwLmNvbW1lcmNlLnYxLkxpc3RNb250aENoYW5nZXNSZXNwb25zZRJbCgxQdWJsaXNoTW9udGgSJC5jc3AuY29tbWVyY2UudjEuUHVibGlzaE1vbnRoUmVxdWVzdBolLmNzcC5jb21tZXJjZS52MS5QdWJsaXNoTW9udGhSZXNwb25zZWIGcHJvdG8z", [file_csp_commerce_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message csp.commerce.v1.Product
@@ -627,14 +627,14 @@ export type ListAvailabilitiesRequest = Message<"csp.commerce.v1.ListAvailabilit
   skuId: string;
 
   /**
-   * Optional country filter.
+   * Optional country filter. Not with `customer_id`.
    *
    * @generated from field: string country = 3;
    */
   country: string;
 
   /**
-   * Optional; unset means every segment except nonprofit.
+   * Optional; unset means every segment except nonprofit. Not with `customer_id`.
    *
    * @generated from field: csp.commerce.v1.Segment segment = 4;
    */
@@ -649,6 +649,14 @@ export type ListAvailabilitiesRequest = Message<"csp.commerce.v1.ListAvailabilit
    * @generated from field: string page_token = 6;
    */
   pageToken: string;
+
+  /**
+   * Optional, in place of `country` and `segment` (INVALID_ARGUMENT with either): only the
+   * availabilities this customer (of the caller's partner) may buy, as ListOffers chooses them.
+   *
+   * @generated from field: string customer_id = 7;
+   */
+  customerId: string;
 };
 
 /**
@@ -681,6 +689,255 @@ export const ListAvailabilitiesResponseSchema: GenMessage<ListAvailabilitiesResp
   messageDesc(file_csp_commerce_v1_catalog, 15);
 
 /**
+ * Filters of ListOffers. Unset fields mean "any".
+ *
+ * @generated from message csp.commerce.v1.OfferFilter
+ */
+export type OfferFilter = Message<"csp.commerce.v1.OfferFilter"> & {
+  /**
+   * Unset: every segment the customer may buy.
+   *
+   * @generated from field: csp.commerce.v1.Segment segment = 1;
+   */
+  segment: Segment;
+
+  /**
+   * @generated from field: csp.commerce.v1.ProductType product_type = 2;
+   */
+  productType: ProductType;
+
+  /**
+   * @generated from field: csp.commerce.v1.PublisherFilter publisher = 3;
+   */
+  publisher: PublisherFilter;
+
+  /**
+   * @generated from field: csp.commerce.v1.BillingType billing_type = 4;
+   */
+  billingType: BillingType;
+
+  /**
+   * Exact category name, case-insensitive.
+   *
+   * @generated from field: string category = 5;
+   */
+  category: string;
+
+  /**
+   * @generated from field: csp.commerce.v1.TrialFilter trial = 6;
+   */
+  trial: TrialFilter;
+
+  /**
+   * Case-insensitive words, all of which must appear in the product or SKU title, description
+   * or id; offers whose titles hold them all come first.
+   *
+   * @generated from field: string text = 7;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message csp.commerce.v1.OfferFilter.
+ * Use `create(OfferFilterSchema)` to create a new message.
+ */
+export const OfferFilterSchema: GenMessage<OfferFilter> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_catalog, 16);
+
+/**
+ * @generated from message csp.commerce.v1.ListOffersRequest
+ */
+export type ListOffersRequest = Message<"csp.commerce.v1.ListOffersRequest"> & {
+  /**
+   * Required; a customer of the caller's partner (another partner's is NOT_FOUND).
+   *
+   * @generated from field: string customer_id = 1;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: csp.commerce.v1.OfferFilter filter = 2;
+   */
+  filter?: OfferFilter | undefined;
+
+  /**
+   * 0 = default (50); over 500 is clamped to 500; negative is INVALID_ARGUMENT.
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message csp.commerce.v1.ListOffersRequest.
+ * Use `create(ListOffersRequestSchema)` to create a new message.
+ */
+export const ListOffersRequestSchema: GenMessage<ListOffersRequest> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_catalog, 17);
+
+/**
+ * One thing a customer may buy: an availability in its country and one of its segments, at
+ * one term and billing cycle, with the price. A cart line takes `catalog_item_id`, `term`,
+ * `billing_cycle` and a quantity from `min_quantity` to `max_quantity`.
+ *
+ * @generated from message csp.commerce.v1.Offer
+ */
+export type Offer = Message<"csp.commerce.v1.Offer"> & {
+  /**
+   * `productId:skuId:availabilityId`.
+   *
+   * @generated from field: string catalog_item_id = 1;
+   */
+  catalogItemId: string;
+
+  /**
+   * @generated from field: string product_id = 2;
+   */
+  productId: string;
+
+  /**
+   * @generated from field: string sku_id = 3;
+   */
+  skuId: string;
+
+  /**
+   * @generated from field: string product_title = 4;
+   */
+  productTitle: string;
+
+  /**
+   * @generated from field: string sku_title = 5;
+   */
+  skuTitle: string;
+
+  /**
+   * @generated from field: csp.commerce.v1.ProductType product_type = 6;
+   */
+  productType: ProductType;
+
+  /**
+   * @generated from field: string country = 7;
+   */
+  country: string;
+
+  /**
+   * @generated from field: csp.commerce.v1.Segment segment = 8;
+   */
+  segment: Segment;
+
+  /**
+   * @generated from field: csp.commerce.v1.TermDuration term = 9;
+   */
+  term: TermDuration;
+
+  /**
+   * @generated from field: csp.commerce.v1.BillingCycle billing_cycle = 10;
+   */
+  billingCycle: BillingCycle;
+
+  /**
+   * The price of one unit for the whole term.
+   *
+   * @generated from field: csp.commerce.v1.Money unit_price = 11;
+   */
+  unitPrice?: Money | undefined;
+
+  /**
+   * The estimated retail price for the whole term.
+   *
+   * @generated from field: csp.commerce.v1.Money erp_price = 12;
+   */
+  erpPrice?: Money | undefined;
+
+  /**
+   * @generated from field: int32 min_quantity = 13;
+   */
+  minQuantity: number;
+
+  /**
+   * @generated from field: int32 max_quantity = 14;
+   */
+  maxQuantity: number;
+
+  /**
+   * @generated from field: bool is_trial = 15;
+   */
+  isTrial: boolean;
+
+  /**
+   * @generated from field: bool is_addon = 16;
+   */
+  isAddon: boolean;
+
+  /**
+   * Variables the cart line must carry, e.g. "scope", "azure_subscription_id".
+   *
+   * @generated from field: repeated string provisioning_variables = 17;
+   */
+  provisioningVariables: string[];
+};
+
+/**
+ * Describes the message csp.commerce.v1.Offer.
+ * Use `create(OfferSchema)` to create a new message.
+ */
+export const OfferSchema: GenMessage<Offer> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_catalog, 18);
+
+/**
+ * Offers are what checkout accepts: every offer-level rule is applied, so an offer is left
+ * out when its country, segment, partner (GCC), add-on base, price list or end of sale rule
+ * it out, and when the customer's holdings leave no room at the smallest quantity (seat
+ * limit reached, trial already taken, add-on seats at the base's count). Rules that depend
+ * on the customer alone, not the offer (the agreement, the caller's role), are not applied
+ * per offer: they are reported once in `customer_problems`, and until they are solved
+ * checkout accepts none of the offers. Rules of the line itself (quantity, provisioning
+ * variables, other lines of the cart) are checkout's.
+ *
+ * @generated from message csp.commerce.v1.ListOffersResponse
+ */
+export type ListOffersResponse = Message<"csp.commerce.v1.ListOffersResponse"> & {
+  /**
+   * In (product, SKU, segment, term) order; with text, title matches first.
+   *
+   * @generated from field: repeated csp.commerce.v1.Offer offers = 1;
+   */
+  offers: Offer[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+
+  /**
+   * Offers matching the request.
+   *
+   * @generated from field: int32 total_size = 3;
+   */
+  totalSize: number;
+
+  /**
+   * What blocks every offer until solved (AGREEMENT_NOT_ACCEPTED, ROLE_CANNOT_PURCHASE);
+   * empty when the customer may buy the offers now.
+   *
+   * @generated from field: repeated csp.commerce.v1.PurchaseProblem customer_problems = 4;
+   */
+  customerProblems: PurchaseProblem[];
+};
+
+/**
+ * Describes the message csp.commerce.v1.ListOffersResponse.
+ * Use `create(ListOffersResponseSchema)` to create a new message.
+ */
+export const ListOffersResponseSchema: GenMessage<ListOffersResponse> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_catalog, 19);
+
+/**
  * @generated from message csp.commerce.v1.ResolveCatalogItemRequest
  */
 export type ResolveCatalogItemRequest = Message<"csp.commerce.v1.ResolveCatalogItemRequest"> & {
@@ -695,7 +952,7 @@ export type ResolveCatalogItemRequest = Message<"csp.commerce.v1.ResolveCatalogI
  * Use `create(ResolveCatalogItemRequestSchema)` to create a new message.
  */
 export const ResolveCatalogItemRequestSchema: GenMessage<ResolveCatalogItemRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 16);
+  messageDesc(file_csp_commerce_v1_catalog, 20);
 
 /**
  * @generated from message csp.commerce.v1.ResolveCatalogItemResponse
@@ -722,7 +979,7 @@ export type ResolveCatalogItemResponse = Message<"csp.commerce.v1.ResolveCatalog
  * Use `create(ResolveCatalogItemResponseSchema)` to create a new message.
  */
 export const ResolveCatalogItemResponseSchema: GenMessage<ResolveCatalogItemResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 17);
+  messageDesc(file_csp_commerce_v1_catalog, 21);
 
 /**
  * @generated from message csp.commerce.v1.CheckPurchasabilityRequest
@@ -759,7 +1016,7 @@ export type CheckPurchasabilityRequest = Message<"csp.commerce.v1.CheckPurchasab
  * Use `create(CheckPurchasabilityRequestSchema)` to create a new message.
  */
 export const CheckPurchasabilityRequestSchema: GenMessage<CheckPurchasabilityRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 18);
+  messageDesc(file_csp_commerce_v1_catalog, 22);
 
 /**
  * @generated from message csp.commerce.v1.CheckPurchasabilityResponse
@@ -795,7 +1052,7 @@ export type CheckPurchasabilityResponse = Message<"csp.commerce.v1.CheckPurchasa
  * Use `create(CheckPurchasabilityResponseSchema)` to create a new message.
  */
 export const CheckPurchasabilityResponseSchema: GenMessage<CheckPurchasabilityResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 19);
+  messageDesc(file_csp_commerce_v1_catalog, 23);
 
 /**
  * One field that differs between two months, in its textual form
@@ -825,7 +1082,7 @@ export type FieldChange = Message<"csp.commerce.v1.FieldChange"> & {
  * Use `create(FieldChangeSchema)` to create a new message.
  */
 export const FieldChangeSchema: GenMessage<FieldChange> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 20);
+  messageDesc(file_csp_commerce_v1_catalog, 24);
 
 /**
  * @generated from message csp.commerce.v1.CatalogChange
@@ -891,7 +1148,7 @@ export type CatalogChange = Message<"csp.commerce.v1.CatalogChange"> & {
  * Use `create(CatalogChangeSchema)` to create a new message.
  */
 export const CatalogChangeSchema: GenMessage<CatalogChange> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 21);
+  messageDesc(file_csp_commerce_v1_catalog, 25);
 
 /**
  * @generated from message csp.commerce.v1.WatchCatalogChangesRequest
@@ -944,7 +1201,7 @@ export type WatchCatalogChangesRequest = Message<"csp.commerce.v1.WatchCatalogCh
  * Use `create(WatchCatalogChangesRequestSchema)` to create a new message.
  */
 export const WatchCatalogChangesRequestSchema: GenMessage<WatchCatalogChangesRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 22);
+  messageDesc(file_csp_commerce_v1_catalog, 26);
 
 /**
  * @generated from message csp.commerce.v1.CatalogChangeBatch
@@ -961,7 +1218,7 @@ export type CatalogChangeBatch = Message<"csp.commerce.v1.CatalogChangeBatch"> &
  * Use `create(CatalogChangeBatchSchema)` to create a new message.
  */
 export const CatalogChangeBatchSchema: GenMessage<CatalogChangeBatch> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 23);
+  messageDesc(file_csp_commerce_v1_catalog, 27);
 
 /**
  * Sent when idle: the subscriber is caught up to `current_revision`.
@@ -980,7 +1237,7 @@ export type WatchProgress = Message<"csp.commerce.v1.WatchProgress"> & {
  * Use `create(WatchProgressSchema)` to create a new message.
  */
 export const WatchProgressSchema: GenMessage<WatchProgress> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 24);
+  messageDesc(file_csp_commerce_v1_catalog, 28);
 
 /**
  * @generated from message csp.commerce.v1.WatchCatalogChangesResponse
@@ -1009,7 +1266,7 @@ export type WatchCatalogChangesResponse = Message<"csp.commerce.v1.WatchCatalogC
  * Use `create(WatchCatalogChangesResponseSchema)` to create a new message.
  */
 export const WatchCatalogChangesResponseSchema: GenMessage<WatchCatalogChangesResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 25);
+  messageDesc(file_csp_commerce_v1_catalog, 29);
 
 /**
  * @generated from message csp.commerce.v1.ImportMonthRequest
@@ -1049,7 +1306,7 @@ export type ImportMonthRequest = Message<"csp.commerce.v1.ImportMonthRequest"> &
  * Use `create(ImportMonthRequestSchema)` to create a new message.
  */
 export const ImportMonthRequestSchema: GenMessage<ImportMonthRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 26);
+  messageDesc(file_csp_commerce_v1_catalog, 30);
 
 /**
  * One file of an upload, declared in its header.
@@ -1077,7 +1334,7 @@ export type ImportFile = Message<"csp.commerce.v1.ImportFile"> & {
  * Use `create(ImportFileSchema)` to create a new message.
  */
 export const ImportFileSchema: GenMessage<ImportFile> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 27);
+  messageDesc(file_csp_commerce_v1_catalog, 31);
 
 /**
  * The first message of an upload: what is imported.
@@ -1112,7 +1369,7 @@ export type UploadMonthHeader = Message<"csp.commerce.v1.UploadMonthHeader"> & {
  * Use `create(UploadMonthHeaderSchema)` to create a new message.
  */
 export const UploadMonthHeaderSchema: GenMessage<UploadMonthHeader> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 28);
+  messageDesc(file_csp_commerce_v1_catalog, 32);
 
 /**
  * Some bytes of one declared file; a file's chunks are appended in the order they arrive.
@@ -1140,7 +1397,7 @@ export type UploadMonthChunk = Message<"csp.commerce.v1.UploadMonthChunk"> & {
  * Use `create(UploadMonthChunkSchema)` to create a new message.
  */
 export const UploadMonthChunkSchema: GenMessage<UploadMonthChunk> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 29);
+  messageDesc(file_csp_commerce_v1_catalog, 33);
 
 /**
  * @generated from message csp.commerce.v1.UploadMonthRequest
@@ -1175,7 +1432,7 @@ export type UploadMonthRequest = Message<"csp.commerce.v1.UploadMonthRequest"> &
  * Use `create(UploadMonthRequestSchema)` to create a new message.
  */
 export const UploadMonthRequestSchema: GenMessage<UploadMonthRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 30);
+  messageDesc(file_csp_commerce_v1_catalog, 34);
 
 /**
  * @generated from message csp.commerce.v1.ImportMonthResponse
@@ -1216,7 +1473,7 @@ export type ImportMonthResponse = Message<"csp.commerce.v1.ImportMonthResponse">
  * Use `create(ImportMonthResponseSchema)` to create a new message.
  */
 export const ImportMonthResponseSchema: GenMessage<ImportMonthResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 31);
+  messageDesc(file_csp_commerce_v1_catalog, 35);
 
 /**
  * @generated from message csp.commerce.v1.ListMonthChangesRequest
@@ -1243,7 +1500,7 @@ export type ListMonthChangesRequest = Message<"csp.commerce.v1.ListMonthChangesR
  * Use `create(ListMonthChangesRequestSchema)` to create a new message.
  */
 export const ListMonthChangesRequestSchema: GenMessage<ListMonthChangesRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 32);
+  messageDesc(file_csp_commerce_v1_catalog, 36);
 
 /**
  * @generated from message csp.commerce.v1.ListMonthChangesResponse
@@ -1265,7 +1522,7 @@ export type ListMonthChangesResponse = Message<"csp.commerce.v1.ListMonthChanges
  * Use `create(ListMonthChangesResponseSchema)` to create a new message.
  */
 export const ListMonthChangesResponseSchema: GenMessage<ListMonthChangesResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 33);
+  messageDesc(file_csp_commerce_v1_catalog, 37);
 
 /**
  * @generated from message csp.commerce.v1.PublishMonthRequest
@@ -1287,7 +1544,7 @@ export type PublishMonthRequest = Message<"csp.commerce.v1.PublishMonthRequest">
  * Use `create(PublishMonthRequestSchema)` to create a new message.
  */
 export const PublishMonthRequestSchema: GenMessage<PublishMonthRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 34);
+  messageDesc(file_csp_commerce_v1_catalog, 38);
 
 /**
  * @generated from message csp.commerce.v1.PublishMonthResponse
@@ -1314,7 +1571,7 @@ export type PublishMonthResponse = Message<"csp.commerce.v1.PublishMonthResponse
  * Use `create(PublishMonthResponseSchema)` to create a new message.
  */
 export const PublishMonthResponseSchema: GenMessage<PublishMonthResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 35);
+  messageDesc(file_csp_commerce_v1_catalog, 39);
 
 /**
  * @generated from enum csp.commerce.v1.CatalogView
@@ -1511,6 +1768,17 @@ export const CatalogService: GenService<{
     methodKind: "unary";
     input: typeof ListAvailabilitiesRequestSchema;
     output: typeof ListAvailabilitiesResponseSchema;
+  },
+  /**
+   * What one customer may buy, in one call: each offer a catalog item at one term and
+   * billing cycle, with its price, ready for a cart line.
+   *
+   * @generated from rpc csp.commerce.v1.CatalogService.ListOffers
+   */
+  listOffers: {
+    methodKind: "unary";
+    input: typeof ListOffersRequestSchema;
+    output: typeof ListOffersResponseSchema;
   },
   /**
    * Resolve a catalog item id `productId:skuId:availabilityId`.
