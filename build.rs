@@ -26,6 +26,7 @@ const WIRE_ANSWERS: &[&str] = &[
     "GetSkuResponse",
     "ListSkusResponse",
     "ListAvailabilitiesResponse",
+    "ListOffersResponse",
     "WatchCatalogChangesResponse",
 ];
 

@@ -129,11 +129,13 @@ enum ScenarioArg {
     ListProductsText,
     GetSku,
     ListAvailabilities,
+    /// What the customer may buy, first page of 20 (not in the mix, which stays comparable).
+    ListOffers,
     CheckPurchasability,
 }
 
 impl ScenarioArg {
-    fn load_scenarios() -> [ScenarioArg; 7] {
+    fn load_scenarios() -> [ScenarioArg; 8] {
         use ScenarioArg::*;
         [
             Bare,
@@ -142,6 +144,7 @@ impl ScenarioArg {
             ListProductsText,
             GetSku,
             ListAvailabilities,
+            ListOffers,
             CheckPurchasability,
         ]
     }
@@ -156,6 +159,7 @@ impl ScenarioArg {
             ScenarioArg::ListProductsText => "ListProducts + text",
             ScenarioArg::GetSku => "GetSku",
             ScenarioArg::ListAvailabilities => "ListAvailabilities",
+            ScenarioArg::ListOffers => "ListOffers customer p20",
             ScenarioArg::CheckPurchasability => "CheckPurchasability",
         }
     }
@@ -512,6 +516,7 @@ struct CatalogCalls {
     list_products_text: Call,
     get_sku: Call,
     list_availabilities: Call,
+    list_offers: Call,
     check_purchasability: Call,
     authorization: MetadataValue<Ascii>,
 }
@@ -530,6 +535,7 @@ impl CatalogCalls {
             ScenarioArg::ListProductsText => vec![self.list_products_text.clone()],
             ScenarioArg::GetSku => vec![self.get_sku.clone()],
             ScenarioArg::ListAvailabilities => vec![self.list_availabilities.clone()],
+            ScenarioArg::ListOffers => vec![self.list_offers.clone()],
             ScenarioArg::CheckPurchasability => vec![self.check_purchasability.clone()],
             ScenarioArg::All | ScenarioArg::Startup | ScenarioArg::Bare => Vec::new(),
         }
@@ -684,6 +690,26 @@ async fn prepare_catalog_calls(addr: SocketAddr, args: &Args) -> Result<CatalogC
         verdict.encoded_len()
     );
 
+    let list_offers = pb::ListOffersRequest {
+        customer_id: customer.id.to_string(),
+        page_size: 20,
+        ..Default::default()
+    };
+    let offers = catalog
+        .list_offers(authorized(&authorization, list_offers.clone()))
+        .await
+        .context("ListOffers")?
+        .into_inner();
+    if offers.offers.is_empty() {
+        bail!("ListOffers found nothing {CUSTOMER} may buy");
+    }
+    eprintln!(
+        "  ListOffers: {} of {} offers {CUSTOMER} may buy on the first page ({} bytes)",
+        offers.offers.len(),
+        offers.total_size,
+        offers.encoded_len()
+    );
+
     const CATALOG: &str = "/csp.commerce.v1.CatalogService/";
     let path = |method: &str| -> &'static str { format!("{CATALOG}{method}").leak() };
     Ok(CatalogCalls {
@@ -699,6 +725,7 @@ async fn prepare_catalog_calls(addr: SocketAddr, args: &Args) -> Result<CatalogC
             &list_availabilities,
             all.encode_to_vec(),
         ),
+        list_offers: Call::new(path("ListOffers"), &list_offers, offers.encode_to_vec()),
         check_purchasability: Call::new(
             path("CheckPurchasability"),
             &check_purchasability,

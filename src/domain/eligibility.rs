@@ -1,5 +1,5 @@
 //! Who may buy what (DOMAIN.md section 3): every rule, evaluated in one place, each failure a
-//! named reason. Used by the catalog's purchasability check and by cart review.
+//! named reason. Used by the catalog's purchasability check, its offers and by cart review.
 
 use std::collections::HashMap;
 
@@ -224,13 +224,7 @@ pub fn check(buyer: &Buyer<'_>, intent: &Intent<'_>) -> Vec<Problem> {
     }
 
     // 5. agreement
-    if buyer.customer.agreement.is_none() {
-        problems.push(Problem::new(
-            code::AGREEMENT_NOT_ACCEPTED,
-            "customer_id",
-            "the customer has not accepted the Microsoft Customer Agreement; record its acceptance first".into(),
-        ));
-    }
+    problems.extend(agreement_problem(buyer));
 
     // 6. quantity, seat limit, trials
     if intent.quantity < sku.min_quantity {
@@ -289,16 +283,7 @@ pub fn check(buyer: &Buyer<'_>, intent: &Intent<'_>) -> Vec<Problem> {
     }
 
     // 7. role
-    if !buyer.role.may_purchase() {
-        problems.push(Problem::new(
-            code::ROLE_CANNOT_PURCHASE,
-            "",
-            format!(
-                "the {} role may not buy; global_admin, admin_agent or sales_agent can",
-                buyer.role.as_str()
-            ),
-        ));
-    }
+    problems.extend(role_problem(buyer));
 
     // 8. term and billing cycle
     if availability
@@ -345,6 +330,56 @@ pub fn check(buyer: &Buyer<'_>, intent: &Intent<'_>) -> Vec<Problem> {
         }
     }
     problems
+}
+
+fn agreement_problem(buyer: &Buyer<'_>) -> Option<Problem> {
+    buyer.customer.agreement.is_none().then(|| {
+        Problem::new(
+            code::AGREEMENT_NOT_ACCEPTED,
+            "customer_id",
+            "the customer has not accepted the Microsoft Customer Agreement; record its acceptance first".into(),
+        )
+    })
+}
+
+fn role_problem(buyer: &Buyer<'_>) -> Option<Problem> {
+    (!buyer.role.may_purchase()).then(|| {
+        Problem::new(
+            code::ROLE_CANNOT_PURCHASE,
+            "",
+            format!(
+                "the {} role may not buy; global_admin, admin_agent or sales_agent can",
+                buyer.role.as_str()
+            ),
+        )
+    })
+}
+
+/// The rules that depend on the customer and the caller alone, whatever the offer (the
+/// agreement, the role): while one fails, no offer may be bought.
+pub fn customer_problems(buyer: &Buyer<'_>) -> Vec<Problem> {
+    agreement_problem(buyer)
+        .into_iter()
+        .chain(role_problem(buyer))
+        .collect()
+}
+
+/// Whether `item` is offered to `buyer`: every rule of [`check`] passes at the SKU's smallest
+/// quantity, at a term and billing cycle the availability offers, save the customer's own
+/// ([`customer_problems`]). What ListOffers lists: what checkout accepts once those are met.
+pub fn offered(buyer: &Buyer<'_>, item: &Item<'_>) -> bool {
+    let Some(first) = item.availability.terms.first() else {
+        return false;
+    };
+    let intent = Intent {
+        item: *item,
+        quantity: item.sku.sku.min_quantity.max(1),
+        term: first.term,
+        billing_cycle: first.billing_cycle,
+    };
+    check(buyer, &intent)
+        .iter()
+        .all(|p| p.code == code::AGREEMENT_NOT_ACCEPTED || p.code == code::ROLE_CANNOT_PURCHASE)
 }
 
 /// The rules about the offer itself, whatever the quantity, term or caller: country, segment,

@@ -3,8 +3,8 @@
 //! Each type here is wire-identical to the public message of the same name: where the public
 //! message has a message field, this one has a `bytes` field with the same tag, and both are
 //! encoded as a length-delimited record. Clients (ours in `pb` included) decode them as the
-//! public messages; reflection describes the public ones. The server encodes each product, SKU
-//! and availability once per catalog snapshot (`EncodedCatalogs`) and each published change
+//! public messages; reflection describes the public ones. The server encodes each product, SKU,
+//! availability and offer once per catalog snapshot (`EncodedCatalogs`) and each published change
 //! and each broadcast batch once (`CHANGE_WIRE_FORMS`); every answer then copies those bytes
 //! instead of encoding the same messages again on every call, for every subscriber.
 
@@ -61,6 +61,20 @@ pub struct ListAvailabilitiesResponse {
     pub availabilities: Vec<Bytes>,
     #[prost(string, tag = "2")]
     pub next_page_token: String,
+}
+
+/// `csp.commerce.v1.ListOffersResponse`.
+#[derive(Clone, PartialEq, Message)]
+pub struct ListOffersResponse {
+    /// Encoded `Offer`s.
+    #[prost(bytes = "bytes", repeated, tag = "1")]
+    pub offers: Vec<Bytes>,
+    #[prost(string, tag = "2")]
+    pub next_page_token: String,
+    #[prost(int32, tag = "3")]
+    pub total_size: i32,
+    #[prost(message, repeated, tag = "4")]
+    pub customer_problems: Vec<pb::PurchaseProblem>,
 }
 
 /// `csp.commerce.v1.WatchCatalogChangesResponse`.
@@ -152,6 +166,8 @@ pub struct EncodedCatalog {
     products: HashMap<ProductId, Bytes>,
     skus: Vec<Bytes>,
     availabilities: Vec<OnceLock<Bytes>>,
+    /// Each availability's `Offer`s, one per term, in term order (made with its first offer).
+    offers: Vec<OnceLock<Vec<Bytes>>>,
 }
 
 impl EncodedCatalog {
@@ -165,11 +181,13 @@ impl EncodedCatalog {
             skus.push(encode(&convert::sku(&view)));
         }
         let availabilities = (0..catalog.counts().2).map(|_| OnceLock::new()).collect();
+        let offers = (0..catalog.counts().2).map(|_| OnceLock::new()).collect();
         Self {
             catalog,
             products,
             skus,
             availabilities,
+            offers,
         }
     }
 
@@ -222,6 +240,27 @@ impl EncodedCatalog {
             // Not of this snapshot (never, as callers pass its own): encoded for this answer.
             None => encode_it(),
         }
+    }
+
+    /// The offer of `availability` (of `view`) at its term at index `term`.
+    pub fn offer(&self, view: &SkuView<'_>, availability: &Availability, term: usize) -> Bytes {
+        let encode_all = || {
+            availability
+                .terms
+                .iter()
+                .map(|t| encode(&convert::offer(view, availability, t)))
+                .collect::<Vec<_>>()
+        };
+        let position = self.catalog.availability_position(availability);
+        match position.and_then(|i| self.offers.get(i)) {
+            Some(cell) => cell.get_or_init(encode_all).get(term).cloned(),
+            // Not of this snapshot (never, as callers pass its own): encoded for this answer.
+            None => availability
+                .terms
+                .get(term)
+                .map(|t| encode(&convert::offer(view, availability, t))),
+        }
+        .unwrap_or_default()
     }
 }
 
@@ -276,6 +315,12 @@ mod tests {
                     encoded.availability(a),
                     convert::availability(a, &catalog).encode_to_vec()
                 );
+                for (i, t) in a.terms.iter().enumerate() {
+                    assert_eq!(
+                        encoded.offer(&view, a, i),
+                        convert::offer(&view, a, t).encode_to_vec()
+                    );
+                }
                 availabilities += 1;
             }
         }

@@ -41,6 +41,7 @@ async fn availability(
             segment: segment.into(),
             page_size: 0,
             page_token: String::new(),
+            customer_id: String::new(),
         })
         .await
         .unwrap()
@@ -1219,6 +1220,7 @@ async fn listing_agrees_with_the_check(
                         segment: segment.into(),
                         page_size: 0,
                         page_token: String::new(),
+                        customer_id: String::new(),
                     })
                     .await
                     .unwrap()

@@ -94,6 +94,7 @@ async fn availability(
             segment: segment.into(),
             page_size: 0,
             page_token: String::new(),
+            customer_id: String::new(),
         })
         .await
         .unwrap()

@@ -24,6 +24,9 @@ type CatalogServiceClient interface {
 	GetSku(ctx context.Context, in *GetSkuRequest, opts ...grpc.CallOption) (*GetSkuResponse, error)
 	// The availabilities of one SKU (country, segment, currency, terms and prices).
 	ListAvailabilities(ctx context.Context, in *ListAvailabilitiesRequest, opts ...grpc.CallOption) (*ListAvailabilitiesResponse, error)
+	// What one customer may buy, in one call: each offer a catalog item at one term and
+	// billing cycle, with its price, ready for a cart line.
+	ListOffers(ctx context.Context, in *ListOffersRequest, opts ...grpc.CallOption) (*ListOffersResponse, error)
 	// Resolve a catalog item id `productId:skuId:availabilityId`.
 	ResolveCatalogItem(ctx context.Context, in *ResolveCatalogItemRequest, opts ...grpc.CallOption) (*ResolveCatalogItemResponse, error)
 	// May this customer buy this item, and if not, every reason why.
@@ -79,6 +82,15 @@ func (c *catalogServiceClient) GetSku(ctx context.Context, in *GetSkuRequest, op
 func (c *catalogServiceClient) ListAvailabilities(ctx context.Context, in *ListAvailabilitiesRequest, opts ...grpc.CallOption) (*ListAvailabilitiesResponse, error) {
 	out := new(ListAvailabilitiesResponse)
 	err := c.cc.Invoke(ctx, "/csp.commerce.v1.CatalogService/ListAvailabilities", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) ListOffers(ctx context.Context, in *ListOffersRequest, opts ...grpc.CallOption) (*ListOffersResponse, error) {
+	out := new(ListOffersResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.CatalogService/ListOffers", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +158,9 @@ type CatalogServiceServer interface {
 	GetSku(context.Context, *GetSkuRequest) (*GetSkuResponse, error)
 	// The availabilities of one SKU (country, segment, currency, terms and prices).
 	ListAvailabilities(context.Context, *ListAvailabilitiesRequest) (*ListAvailabilitiesResponse, error)
+	// What one customer may buy, in one call: each offer a catalog item at one term and
+	// billing cycle, with its price, ready for a cart line.
+	ListOffers(context.Context, *ListOffersRequest) (*ListOffersResponse, error)
 	// Resolve a catalog item id `productId:skuId:availabilityId`.
 	ResolveCatalogItem(context.Context, *ResolveCatalogItemRequest) (*ResolveCatalogItemResponse, error)
 	// May this customer buy this item, and if not, every reason why.
@@ -173,6 +188,9 @@ func (UnimplementedCatalogServiceServer) GetSku(context.Context, *GetSkuRequest)
 }
 func (UnimplementedCatalogServiceServer) ListAvailabilities(context.Context, *ListAvailabilitiesRequest) (*ListAvailabilitiesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListAvailabilities not implemented")
+}
+func (UnimplementedCatalogServiceServer) ListOffers(context.Context, *ListOffersRequest) (*ListOffersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListOffers not implemented")
 }
 func (UnimplementedCatalogServiceServer) ResolveCatalogItem(context.Context, *ResolveCatalogItemRequest) (*ResolveCatalogItemResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ResolveCatalogItem not implemented")
@@ -286,6 +304,24 @@ func _CatalogService_ListAvailabilities_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CatalogService_ListOffers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListOffersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).ListOffers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.CatalogService/ListOffers",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).ListOffers(ctx, req.(*ListOffersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CatalogService_ResolveCatalogItem_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ResolveCatalogItemRequest)
 	if err := dec(in); err != nil {
@@ -366,6 +402,10 @@ var _CatalogService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAvailabilities",
 			Handler:    _CatalogService_ListAvailabilities_Handler,
+		},
+		{
+			MethodName: "ListOffers",
+			Handler:    _CatalogService_ListOffers_Handler,
 		},
 		{
 			MethodName: "ResolveCatalogItem",

@@ -30,7 +30,7 @@ type OperatorServiceClient interface {
 	// come from the identity provider, and must carry the claims the README lists.
 	MintToken(ctx context.Context, in *MintTokenRequest, opts ...grpc.CallOption) (*MintTokenResponse, error)
 	// The qualifications partners submitted, in review, across partners (only the operator
-	// sees this queue), in (customer, kind) order, paged.
+	// sees this queue), oldest submission first (then customer, kind), paged.
 	ListQualificationReviews(ctx context.Context, in *ListQualificationReviewsRequest, opts ...grpc.CallOption) (*ListQualificationReviewsResponse, error)
 	// Approve or deny a qualification in review (else FAILED_PRECONDITION NOT_IN_REVIEW). Carts
 	// and checkout on every replica see the verdict at once.
@@ -137,7 +137,7 @@ type OperatorServiceServer interface {
 	// come from the identity provider, and must carry the claims the README lists.
 	MintToken(context.Context, *MintTokenRequest) (*MintTokenResponse, error)
 	// The qualifications partners submitted, in review, across partners (only the operator
-	// sees this queue), in (customer, kind) order, paged.
+	// sees this queue), oldest submission first (then customer, kind), paged.
 	ListQualificationReviews(context.Context, *ListQualificationReviewsRequest) (*ListQualificationReviewsResponse, error)
 	// Approve or deny a qualification in review (else FAILED_PRECONDITION NOT_IN_REVIEW). Carts
 	// and checkout on every replica see the verdict at once.

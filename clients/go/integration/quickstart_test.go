@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -22,13 +23,34 @@ func TestQuickstartRunsAgainstTheServer(t *testing.T) {
 		t.Fatalf("go run %s: %v\n%s", quickstart, err, stderr.String())
 	}
 	lines := strings.Split(string(out), "\n")
-	product, customer := false, false
-	for _, line := range lines {
-		product = product || strings.HasPrefix(line, "CFQ7TTC")
-		customer = customer || strings.HasPrefix(line, "customer ")
+	// 1. the offers (catalog item, title, term, exact price), 2. the review, 3. the order, 4. history.
+	review := -1
+	for i, line := range lines {
+		if strings.HasPrefix(line, "review ") {
+			review = i
+			break
+		}
 	}
-	if lines[0] != "Fabrikam, Inc. US" || !product || !customer {
-		t.Fatalf("unexpected output:\n%s", out)
+	if review < 1 || review > 3 {
+		t.Fatalf("no review after 1 to 3 offers:\n%s", out)
+	}
+	offer := regexp.MustCompile(`^CFQ7TTC\w+:\w+:\w+ .+ TERM_DURATION_\w+ BILLING_CYCLE_\w+ \d+\.\d{2,9} USD$`)
+	for _, line := range lines[:review] {
+		if !offer.MatchString(line) {
+			t.Fatalf("not an offer with an exact price: %q", line)
+		}
+	}
+	order := regexp.MustCompile(`^order (ORD-\S+) (\d+\.\d{2,9} USD)$`).FindStringSubmatch(lines[review+1])
+	if !strings.HasPrefix(lines[review], "review [] total ") || order == nil ||
+		!strings.HasSuffix(lines[review], " "+order[2]) {
+		t.Fatalf("the review's total is not the order's:\n%s", out)
+	}
+	found := false
+	for _, line := range lines[review+2:] {
+		found = found || line == "history "+order[1]+" "+order[2]
+	}
+	if !found {
+		t.Fatalf("the order is not in the history:\n%s", out)
 	}
 }
 

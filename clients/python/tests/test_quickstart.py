@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +18,16 @@ def test_quickstart_runs_against_the_server(server):
     )
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0] == "Fabrikam, Inc. US", run.stdout
-    assert any(line.startswith("CFQ7TTC") for line in lines), run.stdout
-    assert any(line.startswith("customer ") for line in lines), run.stdout
+    # 1. the offers (catalog item, title, term, exact price), 2. the review, 3. the order, 4. history.
+    review = next(i for i, line in enumerate(lines) if line.startswith("review "))
+    assert 1 <= review <= 3, run.stdout
+    for offer in lines[:review]:
+        assert re.fullmatch(r"CFQ7TTC\w+:\w+:\w+ .+ TERM_DURATION_\w+ BILLING_CYCLE_\w+ \d+\.\d{2,9} USD", offer), offer
+    assert lines[review].startswith("review [] total "), run.stdout
+    order = re.fullmatch(r"order (ORD-\S+) (\d+\.\d{2,9} USD)", lines[review + 1])
+    assert order, run.stdout
+    assert lines[review].endswith(" " + order.group(2)), "the order's total is the review's"
+    assert f"history {order.group(1)} {order.group(2)}" in lines[review + 2 :], run.stdout
 
 
 def test_the_readme_shows_the_quickstart():

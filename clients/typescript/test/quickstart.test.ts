@@ -22,9 +22,17 @@ describe("quickstart", () => {
       timeout: 60_000,
     });
     const lines = stdout.split("\n");
-    assert.equal(lines[0], "Fabrikam, Inc. US");
-    assert.ok(lines.some((l) => l.startsWith("CFQ7TTC")), stdout);
-    assert.ok(lines.some((l) => l.startsWith("customer ")), stdout);
+    // 1. the offers (catalog item, title, term, exact price), 2. the review, 3. the order, 4. history.
+    const review = lines.findIndex((l) => l.startsWith("review "));
+    assert.ok(review >= 1 && review <= 3, stdout);
+    for (const offer of lines.slice(0, review)) {
+      assert.match(offer, /^CFQ7TTC\w+:\w+:\w+ .+ [A-Z0-9]+ [A-Z_]+ \d+\.\d{2,9} USD$/);
+    }
+    assert.ok(lines[review].startsWith("review [] total "), stdout);
+    const order = /^order (ORD-\S+) (\d+\.\d{2,9} USD)$/.exec(lines[review + 1]);
+    assert.ok(order, stdout);
+    assert.ok(lines[review].endsWith(` ${order[2]}`), "the order's total is the review's");
+    assert.ok(lines.slice(review + 2).includes(`history ${order[1]} ${order[2]}`), stdout);
   });
 });
 

@@ -1,4 +1,4 @@
-//! The catalog filter of ListProducts, parsed.
+//! The catalog filters of ListProducts and ListOffers, parsed.
 
 use crate::domain::DomainError;
 use crate::domain::catalog::CatalogFilter;
@@ -99,4 +99,32 @@ pub(in crate::grpc) fn parse_filter(
         },
         purchasable_by,
     ))
+}
+
+/// ListOffers' filter: ListProducts' without the country and the customer (the request's
+/// customer brings both), under the same field names.
+pub(in crate::grpc) fn parse_offer_filter(
+    filter: pb::OfferFilter,
+) -> Result<CatalogFilter, DomainError> {
+    let pb::OfferFilter {
+        segment,
+        product_type,
+        publisher,
+        billing_type,
+        category,
+        trial,
+        text,
+    } = filter;
+    let (filter, _) = parse_filter(pb::CatalogFilter {
+        country: String::new(),
+        segment,
+        product_type,
+        publisher,
+        billing_type,
+        category,
+        trial,
+        text,
+        purchasable_by_customer_id: String::new(),
+    })?;
+    Ok(filter)
 }

@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 #[cfg(test)]
 pub(super) use changes::parse_watch;
 pub(super) use changes::stream_end;
-pub(super) use filter::parse_filter;
+pub(super) use filter::{parse_filter, parse_offer_filter};
 
 use super::caller;
 use super::convert::{self, optional_country};
@@ -173,7 +173,7 @@ impl CatalogService for CatalogApi {
         &self,
         request: Request<pb::ListAvailabilitiesRequest>,
     ) -> Result<Response<wire::ListAvailabilitiesResponse>, Status> {
-        caller(&request)?;
+        let caller = caller(&request)?;
         let pb::ListAvailabilitiesRequest {
             product_id,
             sku_id,
@@ -181,6 +181,7 @@ impl CatalogService for CatalogApi {
             segment,
             page_size,
             page_token,
+            customer_id,
         } = request.into_inner();
         let mut v = Violations::new();
         let product = v.check(ProductId::parse("product_id", &product_id));
@@ -189,22 +190,81 @@ impl CatalogService for CatalogApi {
         let segment = v
             .check(convert::optional_segment("segment", segment))
             .flatten();
+        let customer = (!customer_id.is_empty())
+            .then(|| v.check(CustomerId::parse("customer_id", &customer_id)))
+            .flatten();
+        if !customer_id.is_empty() && (country.is_some() || segment.is_some()) {
+            v.push(crate::domain::FieldViolation::new(
+                "customer_id",
+                "EXCLUSIVE_FIELDS",
+                "customer_id stands in place of country and segment (the customer's own): send either customer_id or country and segment, not both",
+            ));
+        }
         v.into_result()?;
         let (Some(product), Some(sku)) = (product, sku) else {
             return Err(DomainError::parsed_field_missing().into());
         };
-        let page = self.catalog.availabilities(
-            &product,
-            &sku,
-            country,
-            segment,
-            page_size,
-            &page_token,
-        )?;
+        let page = match customer {
+            Some(customer) => {
+                self.catalog
+                    .availabilities_for(&caller, customer, &product, &sku, page_size, &page_token)
+                    .await?
+            }
+            None => self.catalog.availabilities(
+                &product,
+                &sku,
+                country,
+                segment,
+                page_size,
+                &page_token,
+            )?,
+        };
         let encoded = self.encoded.of(&self.catalog.snapshot());
         Ok(Response::new(wire::ListAvailabilitiesResponse {
             availabilities: page.items.iter().map(|a| encoded.availability(a)).collect(),
             next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn list_offers(
+        &self,
+        request: Request<pb::ListOffersRequest>,
+    ) -> Result<Response<wire::ListOffersResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::ListOffersRequest {
+            customer_id,
+            filter,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        let customer = v.check(CustomerId::parse("customer_id", &customer_id));
+        let filter = v.check(parse_offer_filter(filter.unwrap_or_default()));
+        v.into_result()?;
+        let (Some(customer), Some(filter)) = (customer, filter) else {
+            return Err(DomainError::parsed_field_missing().into());
+        };
+        let page = self
+            .catalog
+            .offers(&caller, customer, filter, page_size, &page_token)
+            .await?;
+        let encoded = self.encoded.of(&page.catalog);
+        Ok(Response::new(wire::ListOffersResponse {
+            offers: page
+                .rows
+                .iter()
+                .filter_map(|row| {
+                    let (view, availability) = row.resolve(&page.catalog)?;
+                    Some(encoded.offer(&view, availability, usize::from(row.term)))
+                })
+                .collect(),
+            next_page_token: page.next_page_token,
+            total_size: i32::try_from(page.total_size).unwrap_or(i32::MAX),
+            customer_problems: page
+                .customer_problems
+                .iter()
+                .map(convert::problem)
+                .collect(),
         }))
     }
 

@@ -89,6 +89,37 @@ fn term_price(t: &TermPrice) -> pb::TermPrice {
     }
 }
 
+/// The offer of `a` (an availability of `v`) at its term `t`.
+pub fn offer(v: &SkuView<'_>, a: &Availability, t: &TermPrice) -> pb::Offer {
+    let s = v.sku;
+    let count = billing_periods(t.term, t.billing_cycle);
+    pb::Offer {
+        catalog_item_id: a.catalog_item_id().to_string(),
+        product_id: s.product_id.to_string(),
+        sku_id: s.id.to_string(),
+        product_title: v.product.title.clone(),
+        sku_title: s.title.clone(),
+        product_type: product_type(v.product.product_type).into(),
+        country: a.country.to_string(),
+        segment: segment(a.segment).into(),
+        term: term_to_pb(t.term).into(),
+        billing_cycle: billing_cycle_to_pb(t.billing_cycle).into(),
+        term_price: Some(money(t.unit_price)),
+        erp_price: Some(money(t.erp_price)),
+        billing_period_charge: Some(money(billing_period_charge(t.unit_price, count))),
+        billing_periods: periods(count),
+        min_quantity: s.min_quantity,
+        max_quantity: s.max_quantity,
+        is_trial: s.is_trial,
+        is_addon: s.is_addon(),
+        provisioning_variables: s
+            .provisioning_variables()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+    }
+}
+
 pub fn availability(a: &Availability, catalog: &Catalog) -> pb::Availability {
     pb::Availability {
         id: a.id.to_string(),

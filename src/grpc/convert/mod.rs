@@ -14,8 +14,8 @@ use prost_types::Timestamp;
 
 pub use carts::{MAX_QUANTITY, cart, line_input, provisioning_to_pb};
 pub use catalog::{
-    availability, change, item_ref, periods, problem, problem_code, problem_code_str, product, sku,
-    sku_ref,
+    availability, change, item_ref, offer, periods, problem, problem_code, problem_code_str,
+    product, sku, sku_ref,
 };
 pub use customers::{customer, qualification_review};
 pub use enums::{

@@ -367,7 +367,7 @@ impl CatalogService {
 }
 
 /// The first index in `0..len` where `before` turns false (it is true, then false).
-fn partition_point(len: usize, before: impl Fn(usize) -> bool) -> usize {
+pub(super) fn partition_point(len: usize, before: impl Fn(usize) -> bool) -> usize {
     let (mut low, mut high) = (0, len);
     while low < high {
         let mid = low + (high - low) / 2;

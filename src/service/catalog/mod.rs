@@ -1,8 +1,10 @@
-//! The catalog: reads from the in-memory snapshot, listings (`listing`), the purchasability
-//! check, and loading months (`months`: import, diff, publish, reload).
+//! The catalog: reads from the in-memory snapshot, listings (`listing`), what a customer may
+//! buy (`offers`), the purchasability check, and loading months (`months`: import, diff,
+//! publish, reload).
 
 mod listing;
 mod months;
+mod offers;
 
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use tokio::sync::Notify;
 pub use super::paging::Page;
 pub use listing::{ListingPage, View};
 pub use months::{ImportError, ImportSummary};
+pub use offers::{OfferPage, OfferRow};
 
 use super::Clock;
 use super::customers::CustomerService;
@@ -20,12 +23,12 @@ use crate::domain::DomainError;
 use crate::domain::catalog::{
     Availability, BillingCycle, Catalog, CatalogFilter, Product, Segment, Term,
 };
-use crate::domain::customer::Caller;
+use crate::domain::customer::{Caller, Partner};
 use crate::domain::eligibility::{self, Buyer, Intent, Problem};
 use crate::domain::ids::{CatalogItemId, CountryCode, CustomerId, ProductId, SkuId};
 use crate::domain::money::Money;
 use crate::import::ImportLimits;
-use crate::store::Store;
+use crate::store::{Standing, Store};
 
 #[derive(Debug)]
 pub struct Verdict {
@@ -49,6 +52,7 @@ pub struct CatalogService {
     import_limits: ImportLimits,
     published: Arc<Notify>,
     listings: Arc<listing::ListingCache>,
+    offer_cache: Arc<offers::OfferCache>,
 }
 
 impl CatalogService {
@@ -70,6 +74,7 @@ impl CatalogService {
             import_limits: ImportLimits::default(),
             published: Arc::new(Notify::new()),
             listings: Arc::default(),
+            offer_cache: Arc::default(),
         }
     }
 
@@ -204,6 +209,24 @@ impl CatalogService {
         Ok((catalog, id.clone()))
     }
 
+    /// What the eligibility rules see of `standing`'s customer, bought for by `caller`, now.
+    fn buyer<'a>(
+        &self,
+        catalog: &'a Catalog,
+        partner: &'a Partner,
+        standing: &'a Standing,
+        caller: &Caller,
+    ) -> Buyer<'a> {
+        Buyer {
+            catalog,
+            partner,
+            customer: &standing.customer,
+            role: caller.role,
+            holdings: &standing.held.holdings,
+            now: self.clock.now(),
+        }
+    }
+
     /// May `customer` buy `quantity` of `item` for `term`/`cycle`; every failed rule if not.
     pub async fn check(
         &self,
@@ -219,14 +242,7 @@ impl CatalogService {
         let resolved = catalog
             .item(item)
             .ok_or_else(|| DomainError::not_found("catalog item", item.to_string()))?;
-        let buyer = Buyer {
-            catalog: &catalog,
-            partner: &partner,
-            customer: &standing.customer,
-            role: caller.role,
-            holdings: &standing.held.holdings,
-            now: self.clock.now(),
-        };
+        let buyer = self.buyer(&catalog, &partner, &standing, caller);
         let problems = eligibility::check(
             &buyer,
             &Intent {

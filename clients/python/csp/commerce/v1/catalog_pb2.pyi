@@ -260,20 +260,22 @@ class GetSkuResponse(_message.Message):
     def __init__(self, sku: _Optional[_Union[Sku, _Mapping]] = ...) -> None: ...
 
 class ListAvailabilitiesRequest(_message.Message):
-    __slots__ = ("product_id", "sku_id", "country", "segment", "page_size", "page_token")
+    __slots__ = ("product_id", "sku_id", "country", "segment", "page_size", "page_token", "customer_id")
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     SKU_ID_FIELD_NUMBER: _ClassVar[int]
     COUNTRY_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     product_id: str
     sku_id: str
     country: str
     segment: _common_pb2.Segment
     page_size: int
     page_token: str
-    def __init__(self, product_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., country: _Optional[str] = ..., segment: _Optional[_Union[_common_pb2.Segment, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    customer_id: str
+    def __init__(self, product_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., country: _Optional[str] = ..., segment: _Optional[_Union[_common_pb2.Segment, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., customer_id: _Optional[str] = ...) -> None: ...
 
 class ListAvailabilitiesResponse(_message.Message):
     __slots__ = ("availabilities", "next_page_token")
@@ -282,6 +284,90 @@ class ListAvailabilitiesResponse(_message.Message):
     availabilities: _containers.RepeatedCompositeFieldContainer[Availability]
     next_page_token: str
     def __init__(self, availabilities: _Optional[_Iterable[_Union[Availability, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class OfferFilter(_message.Message):
+    __slots__ = ("segment", "product_type", "publisher", "billing_type", "category", "trial", "text")
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PUBLISHER_FIELD_NUMBER: _ClassVar[int]
+    BILLING_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    TRIAL_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    segment: _common_pb2.Segment
+    product_type: _common_pb2.ProductType
+    publisher: PublisherFilter
+    billing_type: _common_pb2.BillingType
+    category: str
+    trial: TrialFilter
+    text: str
+    def __init__(self, segment: _Optional[_Union[_common_pb2.Segment, str]] = ..., product_type: _Optional[_Union[_common_pb2.ProductType, str]] = ..., publisher: _Optional[_Union[PublisherFilter, str]] = ..., billing_type: _Optional[_Union[_common_pb2.BillingType, str]] = ..., category: _Optional[str] = ..., trial: _Optional[_Union[TrialFilter, str]] = ..., text: _Optional[str] = ...) -> None: ...
+
+class ListOffersRequest(_message.Message):
+    __slots__ = ("customer_id", "filter", "page_size", "page_token")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    filter: OfferFilter
+    page_size: int
+    page_token: str
+    def __init__(self, customer_id: _Optional[str] = ..., filter: _Optional[_Union[OfferFilter, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class Offer(_message.Message):
+    __slots__ = ("catalog_item_id", "product_id", "sku_id", "product_title", "sku_title", "product_type", "country", "segment", "term", "billing_cycle", "term_price", "erp_price", "min_quantity", "max_quantity", "is_trial", "is_addon", "provisioning_variables", "billing_period_charge", "billing_periods")
+    CATALOG_ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    SKU_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_TITLE_FIELD_NUMBER: _ClassVar[int]
+    SKU_TITLE_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    COUNTRY_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    BILLING_CYCLE_FIELD_NUMBER: _ClassVar[int]
+    TERM_PRICE_FIELD_NUMBER: _ClassVar[int]
+    ERP_PRICE_FIELD_NUMBER: _ClassVar[int]
+    MIN_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    MAX_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    IS_TRIAL_FIELD_NUMBER: _ClassVar[int]
+    IS_ADDON_FIELD_NUMBER: _ClassVar[int]
+    PROVISIONING_VARIABLES_FIELD_NUMBER: _ClassVar[int]
+    BILLING_PERIOD_CHARGE_FIELD_NUMBER: _ClassVar[int]
+    BILLING_PERIODS_FIELD_NUMBER: _ClassVar[int]
+    catalog_item_id: str
+    product_id: str
+    sku_id: str
+    product_title: str
+    sku_title: str
+    product_type: _common_pb2.ProductType
+    country: str
+    segment: _common_pb2.Segment
+    term: _common_pb2.TermDuration
+    billing_cycle: _common_pb2.BillingCycle
+    term_price: _money_pb2.Money
+    erp_price: _money_pb2.Money
+    min_quantity: int
+    max_quantity: int
+    is_trial: bool
+    is_addon: bool
+    provisioning_variables: _containers.RepeatedScalarFieldContainer[str]
+    billing_period_charge: _money_pb2.Money
+    billing_periods: int
+    def __init__(self, catalog_item_id: _Optional[str] = ..., product_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., product_title: _Optional[str] = ..., sku_title: _Optional[str] = ..., product_type: _Optional[_Union[_common_pb2.ProductType, str]] = ..., country: _Optional[str] = ..., segment: _Optional[_Union[_common_pb2.Segment, str]] = ..., term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., term_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., erp_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., min_quantity: _Optional[int] = ..., max_quantity: _Optional[int] = ..., is_trial: _Optional[bool] = ..., is_addon: _Optional[bool] = ..., provisioning_variables: _Optional[_Iterable[str]] = ..., billing_period_charge: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., billing_periods: _Optional[int] = ...) -> None: ...
+
+class ListOffersResponse(_message.Message):
+    __slots__ = ("offers", "next_page_token", "total_size", "customer_problems")
+    OFFERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    offers: _containers.RepeatedCompositeFieldContainer[Offer]
+    next_page_token: str
+    total_size: int
+    customer_problems: _containers.RepeatedCompositeFieldContainer[_common_pb2.PurchaseProblem]
+    def __init__(self, offers: _Optional[_Iterable[_Union[Offer, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ..., customer_problems: _Optional[_Iterable[_Union[_common_pb2.PurchaseProblem, _Mapping]]] = ...) -> None: ...
 
 class ResolveCatalogItemRequest(_message.Message):
     __slots__ = ("catalog_item_id",)

@@ -61,6 +61,11 @@ class CatalogServiceStub:
                 request_serializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ListAvailabilitiesRequest.SerializeToString,
                 response_deserializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ListAvailabilitiesResponse.FromString,
                 _registered_method=True)
+        self.ListOffers = channel.unary_unary(
+                '/csp.commerce.v1.CatalogService/ListOffers',
+                request_serializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ListOffersRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ListOffersResponse.FromString,
+                _registered_method=True)
         self.ResolveCatalogItem = channel.unary_unary(
                 '/csp.commerce.v1.CatalogService/ResolveCatalogItem',
                 request_serializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ResolveCatalogItemRequest.SerializeToString,
@@ -115,6 +120,14 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListOffers(self, request, context):
+        """What one customer may buy, in one call: each offer a catalog item at one term and
+        billing cycle, with its price, ready for a cart line.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ResolveCatalogItem(self, request, context):
         """Resolve a catalog item id `productId:skuId:availabilityId`.
         """
@@ -163,6 +176,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ListAvailabilities,
                     request_deserializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ListAvailabilitiesRequest.FromString,
                     response_serializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ListAvailabilitiesResponse.SerializeToString,
+            ),
+            'ListOffers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOffers,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ListOffersRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_catalog__pb2.ListOffersResponse.SerializeToString,
             ),
             'ResolveCatalogItem': grpc.unary_unary_rpc_method_handler(
                     servicer.ResolveCatalogItem,
@@ -317,6 +335,33 @@ class CatalogService:
             '/csp.commerce.v1.CatalogService/ListAvailabilities',
             csp_dot_commerce_dot_v1_dot_catalog__pb2.ListAvailabilitiesRequest.SerializeToString,
             csp_dot_commerce_dot_v1_dot_catalog__pb2.ListAvailabilitiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOffers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.CatalogService/ListOffers',
+            csp_dot_commerce_dot_v1_dot_catalog__pb2.ListOffersRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_catalog__pb2.ListOffersResponse.FromString,
             options,
             channel_credentials,
             insecure,

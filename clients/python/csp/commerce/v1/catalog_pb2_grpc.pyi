@@ -42,6 +42,10 @@ class CatalogServiceStub:
     GetSku: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.GetSkuRequest, _catalog_pb2.GetSkuResponse]
     ListAvailabilities: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListAvailabilitiesRequest, _catalog_pb2.ListAvailabilitiesResponse]
     """The availabilities of one SKU (country, segment, currency, terms and prices)."""
+    ListOffers: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListOffersRequest, _catalog_pb2.ListOffersResponse]
+    """What one customer may buy, in one call: each offer a catalog item at one term and
+    billing cycle, with its price, ready for a cart line.
+    """
     ResolveCatalogItem: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ResolveCatalogItemRequest, _catalog_pb2.ResolveCatalogItemResponse]
     """Resolve a catalog item id `productId:skuId:availabilityId`."""
     CheckPurchasability: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.CheckPurchasabilityRequest, _catalog_pb2.CheckPurchasabilityResponse]
@@ -63,6 +67,10 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     GetSku: _aio.UnaryUnaryMultiCallable[_catalog_pb2.GetSkuRequest, _catalog_pb2.GetSkuResponse]  # type: ignore[assignment]
     ListAvailabilities: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListAvailabilitiesRequest, _catalog_pb2.ListAvailabilitiesResponse]  # type: ignore[assignment]
     """The availabilities of one SKU (country, segment, currency, terms and prices)."""
+    ListOffers: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListOffersRequest, _catalog_pb2.ListOffersResponse]  # type: ignore[assignment]
+    """What one customer may buy, in one call: each offer a catalog item at one term and
+    billing cycle, with its price, ready for a cart line.
+    """
     ResolveCatalogItem: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ResolveCatalogItemRequest, _catalog_pb2.ResolveCatalogItemResponse]  # type: ignore[assignment]
     """Resolve a catalog item id `productId:skuId:availabilityId`."""
     CheckPurchasability: _aio.UnaryUnaryMultiCallable[_catalog_pb2.CheckPurchasabilityRequest, _catalog_pb2.CheckPurchasabilityResponse]  # type: ignore[assignment]
@@ -111,6 +119,16 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_pb2.ListAvailabilitiesResponse, _abc.Awaitable[_catalog_pb2.ListAvailabilitiesResponse]]:
         """The availabilities of one SKU (country, segment, currency, terms and prices)."""
+
+    @_abc_1.abstractmethod
+    def ListOffers(
+        self,
+        request: _catalog_pb2.ListOffersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.ListOffersResponse, _abc.Awaitable[_catalog_pb2.ListOffersResponse]]:
+        """What one customer may buy, in one call: each offer a catalog item at one term and
+        billing cycle, with its price, ready for a cart line.
+        """
 
     @_abc_1.abstractmethod
     def ResolveCatalogItem(

@@ -124,7 +124,7 @@ class OperatorServiceServicer:
 
     def ListQualificationReviews(self, request, context):
         """The qualifications partners submitted, in review, across partners (only the operator
-        sees this queue), in (customer, kind) order, paged.
+        sees this queue), oldest submission first (then customer, kind), paged.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

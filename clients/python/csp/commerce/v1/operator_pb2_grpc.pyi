@@ -52,7 +52,7 @@ class OperatorServiceStub:
     """
     ListQualificationReviews: _grpc.UnaryUnaryMultiCallable[_operator_pb2.ListQualificationReviewsRequest, _operator_pb2.ListQualificationReviewsResponse]
     """The qualifications partners submitted, in review, across partners (only the operator
-    sees this queue), in (customer, kind) order, paged.
+    sees this queue), oldest submission first (then customer, kind), paged.
     """
     ReviewQualification: _grpc.UnaryUnaryMultiCallable[_operator_pb2.ReviewQualificationRequest, _operator_pb2.ReviewQualificationResponse]
     """Approve or deny a qualification in review (else FAILED_PRECONDITION NOT_IN_REVIEW). Carts
@@ -87,7 +87,7 @@ class OperatorServiceAsyncStub(OperatorServiceStub):
     """
     ListQualificationReviews: _aio.UnaryUnaryMultiCallable[_operator_pb2.ListQualificationReviewsRequest, _operator_pb2.ListQualificationReviewsResponse]  # type: ignore[assignment]
     """The qualifications partners submitted, in review, across partners (only the operator
-    sees this queue), in (customer, kind) order, paged.
+    sees this queue), oldest submission first (then customer, kind), paged.
     """
     ReviewQualification: _aio.UnaryUnaryMultiCallable[_operator_pb2.ReviewQualificationRequest, _operator_pb2.ReviewQualificationResponse]  # type: ignore[assignment]
     """Approve or deny a qualification in review (else FAILED_PRECONDITION NOT_IN_REVIEW). Carts
@@ -155,7 +155,7 @@ class OperatorServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_operator_pb2.ListQualificationReviewsResponse, _abc.Awaitable[_operator_pb2.ListQualificationReviewsResponse]]:
         """The qualifications partners submitted, in review, across partners (only the operator
-        sees this queue), in (customer, kind) order, paged.
+        sees this queue), oldest submission first (then customer, kind), paged.
         """
 
     @_abc_1.abstractmethod

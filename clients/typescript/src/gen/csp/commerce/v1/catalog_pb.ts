@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file csp/commerce/v1/catalog.proto.
  */
 export const file_csp_commerce_v1_catalog: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jc3AvY29tbWVyY2UvdjEvY2F0YWxvZy5wcm90bxIPY3NwLmNvbW1lcmNlLnYxIu8BCgdQcm9kdWN0EgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEjIKDHByb2R1Y3RfdHlwZRgEIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIRCglwdWJsaXNoZXIYBSABKAkSFAoMaXNfbWljcm9zb2Z0GAYgASgIEjIKDGJpbGxpbmdfdHlwZRgHIAEoDjIcLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nVHlwZRIQCghjYXRlZ29yeRgIIAEoCRIRCglza3VfY291bnQYCSABKAUi6wMKA1NrdRISCgpwcm9kdWN0X2lkGAEgASgJEgoKAmlkGAIgASgJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhUKDXByb2R1Y3RfdGl0bGUYBSABKAkSFAoMbWluX3F1YW50aXR5GAYgASgFEhQKDG1heF9xdWFudGl0eRgHIAEoBRIQCghpc190cmlhbBgIIAEoCBIQCghpc19hZGRvbhgJIAEoCBIuCg1wcmVyZXF1aXNpdGVzGAogAygLMhcuY3NwLmNvbW1lcmNlLnYxLlNrdVJlZhIXCgpzZWF0X2xpbWl0GAsgASgFSACIAQESFwoPc2VhdF9saW1pdF90eXBlGAwgASgJEhcKD3VuaXRfb2ZfbWVhc3VyZRgNIAEoCRIeChZwcm92aXNpb25pbmdfdmFyaWFibGVzGA4gAygJEhEKCWNvdW50cmllcxgPIAMoCRI1Cg5iaWxsaW5nX2N5Y2xlcxgQIAMoDjIdLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nQ3ljbGUSMgoMcHJvZHVjdF90eXBlGBEgASgOMhwuY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3RUeXBlEhEKCXB1Ymxpc2hlchgSIAEoCUINCgtfc2VhdF9saW1pdCLxAgoJVGVybVByaWNlEisKBHRlcm0YASABKA4yHS5jc3AuY29tbWVyY2UudjEuVGVybUR1cmF0aW9uEjQKDWJpbGxpbmdfY3ljbGUYAiABKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlEiYKCnRlcm1fcHJpY2UYAyABKAsyEi5nb29nbGUudHlwZS5Nb25leRIlCgllcnBfcHJpY2UYBCABKAsyEi5nb29nbGUudHlwZS5Nb25leRIzCg9lZmZlY3RpdmVfc3RhcnQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWVmZmVjdGl2ZV9lbmQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKFWJpbGxpbmdfcGVyaW9kX2NoYXJnZRgHIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5EhcKD2JpbGxpbmdfcGVyaW9kcxgIIAEoBSKgAgoMQXZhaWxhYmlsaXR5EgoKAmlkGAEgASgJEhIKCnByb2R1Y3RfaWQYAiABKAkSDgoGc2t1X2lkGAMgASgJEhcKD2NhdGFsb2dfaXRlbV9pZBgEIAEoCRIPCgdjb3VudHJ5GAUgASgJEikKB3NlZ21lbnQYBiABKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIVCg1jdXJyZW5jeV9jb2RlGAcgASgJEikKBXRlcm1zGAggAygLMhouY3NwLmNvbW1lcmNlLnYxLlRlcm1QcmljZRIYChBwcmljZV9saXN0X21vbnRoGAkgASgJEi8KC2VuZF9vZl9zYWxlGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLZAgoNQ2F0YWxvZ0ZpbHRlchIPCgdjb3VudHJ5GAEgASgJEikKB3NlZ21lbnQYAiABKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIyCgxwcm9kdWN0X3R5cGUYAyABKA4yHC5jc3AuY29tbWVyY2UudjEuUHJvZHVjdFR5cGUSMwoJcHVibGlzaGVyGAQgASgOMiAuY3NwLmNvbW1lcmNlLnYxLlB1Ymxpc2hlckZpbHRlchIyCgxiaWxsaW5nX3R5cGUYBSABKA4yHC5jc3AuY29tbWVyY2UudjEuQmlsbGluZ1R5cGUSEAoIY2F0ZWdvcnkYBiABKAkSKwoFdHJpYWwYByABKA4yHC5jc3AuY29tbWVyY2UudjEuVHJpYWxGaWx0ZXISDAoEdGV4dBgIIAEoCRIiChpwdXJjaGFzYWJsZV9ieV9jdXN0b21lcl9pZBgJIAEoCSKYAQoTTGlzdFByb2R1Y3RzUmVxdWVzdBIuCgZmaWx0ZXIYASABKAsyHi5jc3AuY29tbWVyY2UudjEuQ2F0YWxvZ0ZpbHRlchIqCgR2aWV3GAIgASgOMhwuY3NwLmNvbW1lcmNlLnYxLkNhdGFsb2dWaWV3EhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIpMBChRMaXN0UHJvZHVjdHNSZXNwb25zZRIqCghwcm9kdWN0cxgBIAMoCzIYLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0EiIKBHNrdXMYAiADKAsyFC5jc3AuY29tbWVyY2UudjEuU2t1EhcKD25leHRfcGFnZV90b2tlbhgDIAEoCRISCgp0b3RhbF9zaXplGAQgASgFIicKEUdldFByb2R1Y3RSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkiPwoSR2V0UHJvZHVjdFJlc3BvbnNlEikKB3Byb2R1Y3QYASABKAsyGC5jc3AuY29tbWVyY2UudjEuUHJvZHVjdCKIAQoPTGlzdFNrdXNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDwoHY291bnRyeRgCIAEoCRIpCgdzZWdtZW50GAMgASgOMhguY3NwLmNvbW1lcmNlLnYxLlNlZ21lbnQSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkiTwoQTGlzdFNrdXNSZXNwb25zZRIiCgRza3VzGAEgAygLMhQuY3NwLmNvbW1lcmNlLnYxLlNrdRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMwoNR2V0U2t1UmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJEg4KBnNrdV9pZBgCIAEoCSIzCg5HZXRTa3VSZXNwb25zZRIhCgNza3UYASABKAsyFC5jc3AuY29tbWVyY2UudjEuU2t1IqIBChlMaXN0QXZhaWxhYmlsaXRpZXNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDgoGc2t1X2lkGAIgASgJEg8KB2NvdW50cnkYAyABKAkSKQoHc2VnbWVudBgEIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJImwKGkxpc3RBdmFpbGFiaWxpdGllc1Jlc3BvbnNlEjUKDmF2YWlsYWJpbGl0aWVzGAEgAygLMh0uY3NwLmNvbW1lcmNlLnYxLkF2YWlsYWJpbGl0eRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiNAoZUmVzb2x2ZUNhdGFsb2dJdGVtUmVxdWVzdBIXCg9jYXRhbG9nX2l0ZW1faWQYASABKAkinwEKGlJlc29sdmVDYXRhbG9nSXRlbVJlc3BvbnNlEikKB3Byb2R1Y3QYASABKAsyGC5jc3AuY29tbWVyY2UudjEuUHJvZHVjdBIhCgNza3UYAiABKAsyFC5jc3AuY29tbWVyY2UudjEuU2t1EjMKDGF2YWlsYWJpbGl0eRgDIAEoCzIdLmNzcC5jb21tZXJjZS52MS5BdmFpbGFiaWxpdHkivwEKGkNoZWNrUHVyY2hhc2FiaWxpdHlSZXF1ZXN0EhMKC2N1c3RvbWVyX2lkGAEgASgJEhcKD2NhdGFsb2dfaXRlbV9pZBgCIAEoCRIQCghxdWFudGl0eRgDIAEoBRIrCgR0ZXJtGAQgASgOMh0uY3NwLmNvbW1lcmNlLnYxLlRlcm1EdXJhdGlvbhI0Cg1iaWxsaW5nX2N5Y2xlGAUgASgOMh0uY3NwLmNvbW1lcmNlLnYxLkJpbGxpbmdDeWNsZSKHAgobQ2hlY2tQdXJjaGFzYWJpbGl0eVJlc3BvbnNlEhMKC3B1cmNoYXNhYmxlGAEgASgIEjIKCHByb2JsZW1zGAIgAygLMiAuY3NwLmNvbW1lcmNlLnYxLlB1cmNoYXNlUHJvYmxlbRIrCg91bml0X3Rlcm1fcHJpY2UYAyABKAsyEi5nb29nbGUudHlwZS5Nb25leRImCgp0ZXJtX3ByaWNlGAQgASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSMQoVYmlsbGluZ19wZXJpb2RfY2hhcmdlGAUgASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSFwoPYmlsbGluZ19wZXJpb2RzGAYgASgFIjsKC0ZpZWxkQ2hhbmdlEg0KBWZpZWxkGAEgASgJEg4KBmJlZm9yZRgCIAEoCRINCgVhZnRlchgDIAEoCSK3AgoNQ2F0YWxvZ0NoYW5nZRIQCghyZXZpc2lvbhgBIAEoBBINCgVtb250aBgCIAEoCRIpCgRraW5kGAMgASgOMhsuY3NwLmNvbW1lcmNlLnYxLkNoYW5nZUtpbmQSEgoKcHJvZHVjdF9pZBgEIAEoCRIOCgZza3VfaWQYBSABKAkSFwoPYXZhaWxhYmlsaXR5X2lkGAYgASgJEg8KB2NvdW50cnkYByABKAkSKQoHc2VnbWVudBgIIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EjIKDHByb2R1Y3RfdHlwZRgJIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRItCgdjaGFuZ2VzGAogAygLMhwuY3NwLmNvbW1lcmNlLnYxLkZpZWxkQ2hhbmdlItwBChpXYXRjaENhdGFsb2dDaGFuZ2VzUmVxdWVzdBIYCg5hZnRlcl9yZXZpc2lvbhgBIAEoBEgAEhIKCGZyb21fbm93GAIgASgISAASEQoJY291bnRyaWVzGAMgAygJEioKCHNlZ21lbnRzGAQgAygOMhguY3NwLmNvbW1lcmNlLnYxLlNlZ21lbnQSMwoNcHJvZHVjdF90eXBlcxgFIAMoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRITCgtwcm9kdWN0X2lkcxgGIAMoCUIHCgVzdGFydCJFChJDYXRhbG9nQ2hhbmdlQmF0Y2gSLwoHY2hhbmdlcxgBIAMoCzIeLmNzcC5jb21tZXJjZS52MS5DYXRhbG9nQ2hhbmdlIikKDVdhdGNoUHJvZ3Jlc3MSGAoQY3VycmVudF9yZXZpc2lvbhgBIAEoBCKSAQobV2F0Y2hDYXRhbG9nQ2hhbmdlc1Jlc3BvbnNlEjYKB2NoYW5nZXMYASABKAsyIy5jc3AuY29tbWVyY2UudjEuQ2F0YWxvZ0NoYW5nZUJhdGNoSAASMgoIcHJvZ3Jlc3MYAiABKAsyHi5jc3AuY29tbWVyY2UudjEuV2F0Y2hQcm9ncmVzc0gAQgcKBWV2ZW50ImwKEkltcG9ydE1vbnRoUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBW1vbnRoGAIgASgJEhkKEW9mZmVyX21hdHJpeF9wYXRoGAMgASgJEhgKEHByaWNlX2xpc3RfcGF0aHMYBCADKAkiSQoKSW1wb3J0RmlsZRIMCgRuYW1lGAEgASgJEi0KBGtpbmQYAiABKA4yHy5jc3AuY29tbWVyY2UudjEuSW1wb3J0RmlsZUtpbmQiYgoRVXBsb2FkTW9udGhIZWFkZXISEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVtb250aBgCIAEoCRIqCgVmaWxlcxgDIAMoCzIbLmNzcC5jb21tZXJjZS52MS5JbXBvcnRGaWxlIjQKEFVwbG9hZE1vbnRoQ2h1bmsSEgoKZmlsZV9pbmRleBgBIAEoDRIMCgRkYXRhGAIgASgMIoYBChJVcGxvYWRNb250aFJlcXVlc3QSNAoGaGVhZGVyGAEgASgLMiIuY3NwLmNvbW1lcmNlLnYxLlVwbG9hZE1vbnRoSGVhZGVySAASMgoFY2h1bmsYAiABKAsyIS5jc3AuY29tbWVyY2UudjEuVXBsb2FkTW9udGhDaHVua0gAQgYKBHBhcnQibAoTSW1wb3J0TW9udGhSZXNwb25zZRINCgVtb250aBgBIAEoCRIQCghwcm9kdWN0cxgCIAEoBRIMCgRza3VzGAMgASgFEhYKDmF2YWlsYWJpbGl0aWVzGAQgASgFEg4KBnByaWNlcxgFIAEoBSJPChdMaXN0TW9udGhDaGFuZ2VzUmVxdWVzdBINCgVtb250aBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJkChhMaXN0TW9udGhDaGFuZ2VzUmVzcG9uc2USLwoHY2hhbmdlcxgBIAMoCzIeLmNzcC5jb21tZXJjZS52MS5DYXRhbG9nQ2hhbmdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI4ChNQdWJsaXNoTW9udGhSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFbW9udGgYAiABKAkiVAoUUHVibGlzaE1vbnRoUmVzcG9uc2USDQoFbW9udGgYASABKAkSFgoOZmlyc3RfcmV2aXNpb24YAiABKAQSFQoNbGFzdF9yZXZpc2lvbhgDIAEoBCpbCgtDYXRhbG9nVmlldxIcChhDQVRBTE9HX1ZJRVdfVU5TUEVDSUZJRUQQABIYChRDQVRBTE9HX1ZJRVdfUFJPRFVDVBABEhQKEENBVEFMT0dfVklFV19TS1UQAip1Cg9QdWJsaXNoZXJGaWx0ZXISIAocUFVCTElTSEVSX0ZJTFRFUl9VTlNQRUNJRklFRBAAEh4KGlBVQkxJU0hFUl9GSUxURVJfTUlDUk9TT0ZUEAESIAocUFVCTElTSEVSX0ZJTFRFUl9USElSRF9QQVJUWRACKmUKC1RyaWFsRmlsdGVyEhwKGFRSSUFMX0ZJTFRFUl9VTlNQRUNJRklFRBAAEhwKGFRSSUFMX0ZJTFRFUl9PTkxZX1RSSUFMUxABEhoKFlRSSUFMX0ZJTFRFUl9OT19UUklBTFMQAipwCgpDaGFuZ2VLaW5kEhsKF0NIQU5HRV9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRQ0hBTkdFX0tJTkRfQURERUQQARIXChNDSEFOR0VfS0lORF9DSEFOR0VEEAISFQoRQ0hBTkdFX0tJTkRfRU5ERUQQAyp2Cg5JbXBvcnRGaWxlS2luZBIgChxJTVBPUlRfRklMRV9LSU5EX1VOU1BFQ0lGSUVEEAASIQodSU1QT1JUX0ZJTEVfS0lORF9PRkZFUl9NQVRSSVgQARIfChtJTVBPUlRfRklMRV9LSU5EX1BSSUNFX0xJU1QQAjKkBgoOQ2F0YWxvZ1NlcnZpY2USWwoMTGlzdFByb2R1Y3RzEiQuY3NwLmNvbW1lcmNlLnYxLkxpc3RQcm9kdWN0c1JlcXVlc3QaJS5jc3AuY29tbWVyY2UudjEuTGlzdFByb2R1Y3RzUmVzcG9uc2USVQoKR2V0UHJvZHVjdBIiLmNzcC5jb21tZXJjZS52MS5HZXRQcm9kdWN0UmVxdWVzdBojLmNzcC5jb21tZXJjZS52MS5HZXRQcm9kdWN0UmVzcG9uc2USTwoITGlzdFNrdXMSIC5jc3AuY29tbWVyY2UudjEuTGlzdFNrdXNSZXF1ZXN0GiEuY3NwLmNvbW1lcmNlLnYxLkxpc3RTa3VzUmVzcG9uc2USSQoGR2V0U2t1Eh4uY3NwLmNvbW1lcmNlLnYxLkdldFNrdVJlcXVlc3QaHy5jc3AuY29tbWVyY2UudjEuR2V0U2t1UmVzcG9uc2USbQoSTGlzdEF2YWlsYWJpbGl0aWVzEiouY3NwLmNvbW1lcmNlLnYxLkxpc3RBdmFpbGFiaWxpdGllc1JlcXVlc3QaKy5jc3AuY29tbWVyY2UudjEuTGlzdEF2YWlsYWJpbGl0aWVzUmVzcG9uc2USbQoSUmVzb2x2ZUNhdGFsb2dJdGVtEiouY3NwLmNvbW1lcmNlLnYxLlJlc29sdmVDYXRhbG9nSXRlbVJlcXVlc3QaKy5jc3AuY29tbWVyY2UudjEuUmVzb2x2ZUNhdGFsb2dJdGVtUmVzcG9uc2UScAoTQ2hlY2tQdXJjaGFzYWJpbGl0eRIrLmNzcC5jb21tZXJjZS52MS5DaGVja1B1cmNoYXNhYmlsaXR5UmVxdWVzdBosLmNzcC5jb21tZXJjZS52MS5DaGVja1B1cmNoYXNhYmlsaXR5UmVzcG9uc2UScgoTV2F0Y2hDYXRhbG9nQ2hhbmdlcxIrLmNzcC5jb21tZXJjZS52MS5XYXRjaENhdGFsb2dDaGFuZ2VzUmVxdWVzdBosLmNzcC5jb21tZXJjZS52MS5XYXRjaENhdGFsb2dDaGFuZ2VzUmVzcG9uc2UwATKRAwoTQ2F0YWxvZ0FkbWluU2VydmljZRJYCgtJbXBvcnRNb250aBIjLmNzcC5jb21tZXJjZS52MS5JbXBvcnRNb250aFJlcXVlc3QaJC5jc3AuY29tbWVyY2UudjEuSW1wb3J0TW9udGhSZXNwb25zZRJaCgtVcGxvYWRNb250aBIjLmNzcC5jb21tZXJjZS52MS5VcGxvYWRNb250aFJlcXVlc3QaJC5jc3AuY29tbWVyY2UudjEuSW1wb3J0TW9udGhSZXNwb25zZSgBEmcKEExpc3RNb250aENoYW5nZXMSKC5jc3AuY29tbWVyY2UudjEuTGlzdE1vbnRoQ2hhbmdlc1JlcXVlc3QaKS5jc3AuY29tbWVyY2UudjEuTGlzdE1vbnRoQ2hhbmdlc1Jlc3BvbnNlElsKDFB1Ymxpc2hNb250aBIkLmNzcC5jb21tZXJjZS52MS5QdWJsaXNoTW9udGhSZXF1ZXN0GiUuY3NwLmNvbW1lcmNlLnYxLlB1Ymxpc2hNb250aFJlc3BvbnNlYgZwcm90bzM", [file_csp_commerce_v1_common, file_google_protobuf_timestamp, file_google_type_money]);
+  fileDesc("Ch1jc3AvY29tbWVyY2UvdjEvY2F0YWxvZy5wcm90bxIPY3NwLmNvbW1lcmNlLnYxIu8BCgdQcm9kdWN0EgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEjIKDHByb2R1Y3RfdHlwZRgEIAEoDjIcLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0VHlwZRIRCglwdWJsaXNoZXIYBSABKAkSFAoMaXNfbWljcm9zb2Z0GAYgASgIEjIKDGJpbGxpbmdfdHlwZRgHIAEoDjIcLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nVHlwZRIQCghjYXRlZ29yeRgIIAEoCRIRCglza3VfY291bnQYCSABKAUi6wMKA1NrdRISCgpwcm9kdWN0X2lkGAEgASgJEgoKAmlkGAIgASgJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhUKDXByb2R1Y3RfdGl0bGUYBSABKAkSFAoMbWluX3F1YW50aXR5GAYgASgFEhQKDG1heF9xdWFudGl0eRgHIAEoBRIQCghpc190cmlhbBgIIAEoCBIQCghpc19hZGRvbhgJIAEoCBIuCg1wcmVyZXF1aXNpdGVzGAogAygLMhcuY3NwLmNvbW1lcmNlLnYxLlNrdVJlZhIXCgpzZWF0X2xpbWl0GAsgASgFSACIAQESFwoPc2VhdF9saW1pdF90eXBlGAwgASgJEhcKD3VuaXRfb2ZfbWVhc3VyZRgNIAEoCRIeChZwcm92aXNpb25pbmdfdmFyaWFibGVzGA4gAygJEhEKCWNvdW50cmllcxgPIAMoCRI1Cg5iaWxsaW5nX2N5Y2xlcxgQIAMoDjIdLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nQ3ljbGUSMgoMcHJvZHVjdF90eXBlGBEgASgOMhwuY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3RUeXBlEhEKCXB1Ymxpc2hlchgSIAEoCUINCgtfc2VhdF9saW1pdCLxAgoJVGVybVByaWNlEisKBHRlcm0YASABKA4yHS5jc3AuY29tbWVyY2UudjEuVGVybUR1cmF0aW9uEjQKDWJpbGxpbmdfY3ljbGUYAiABKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlEiYKCnRlcm1fcHJpY2UYAyABKAsyEi5nb29nbGUudHlwZS5Nb25leRIlCgllcnBfcHJpY2UYBCABKAsyEi5nb29nbGUudHlwZS5Nb25leRIzCg9lZmZlY3RpdmVfc3RhcnQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWVmZmVjdGl2ZV9lbmQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKFWJpbGxpbmdfcGVyaW9kX2NoYXJnZRgHIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5EhcKD2JpbGxpbmdfcGVyaW9kcxgIIAEoBSKgAgoMQXZhaWxhYmlsaXR5EgoKAmlkGAEgASgJEhIKCnByb2R1Y3RfaWQYAiABKAkSDgoGc2t1X2lkGAMgASgJEhcKD2NhdGFsb2dfaXRlbV9pZBgEIAEoCRIPCgdjb3VudHJ5GAUgASgJEikKB3NlZ21lbnQYBiABKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIVCg1jdXJyZW5jeV9jb2RlGAcgASgJEikKBXRlcm1zGAggAygLMhouY3NwLmNvbW1lcmNlLnYxLlRlcm1QcmljZRIYChBwcmljZV9saXN0X21vbnRoGAkgASgJEi8KC2VuZF9vZl9zYWxlGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLZAgoNQ2F0YWxvZ0ZpbHRlchIPCgdjb3VudHJ5GAEgASgJEikKB3NlZ21lbnQYAiABKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIyCgxwcm9kdWN0X3R5cGUYAyABKA4yHC5jc3AuY29tbWVyY2UudjEuUHJvZHVjdFR5cGUSMwoJcHVibGlzaGVyGAQgASgOMiAuY3NwLmNvbW1lcmNlLnYxLlB1Ymxpc2hlckZpbHRlchIyCgxiaWxsaW5nX3R5cGUYBSABKA4yHC5jc3AuY29tbWVyY2UudjEuQmlsbGluZ1R5cGUSEAoIY2F0ZWdvcnkYBiABKAkSKwoFdHJpYWwYByABKA4yHC5jc3AuY29tbWVyY2UudjEuVHJpYWxGaWx0ZXISDAoEdGV4dBgIIAEoCRIiChpwdXJjaGFzYWJsZV9ieV9jdXN0b21lcl9pZBgJIAEoCSKYAQoTTGlzdFByb2R1Y3RzUmVxdWVzdBIuCgZmaWx0ZXIYASABKAsyHi5jc3AuY29tbWVyY2UudjEuQ2F0YWxvZ0ZpbHRlchIqCgR2aWV3GAIgASgOMhwuY3NwLmNvbW1lcmNlLnYxLkNhdGFsb2dWaWV3EhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIpMBChRMaXN0UHJvZHVjdHNSZXNwb25zZRIqCghwcm9kdWN0cxgBIAMoCzIYLmNzcC5jb21tZXJjZS52MS5Qcm9kdWN0EiIKBHNrdXMYAiADKAsyFC5jc3AuY29tbWVyY2UudjEuU2t1EhcKD25leHRfcGFnZV90b2tlbhgDIAEoCRISCgp0b3RhbF9zaXplGAQgASgFIicKEUdldFByb2R1Y3RSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkiPwoSR2V0UHJvZHVjdFJlc3BvbnNlEikKB3Byb2R1Y3QYASABKAsyGC5jc3AuY29tbWVyY2UudjEuUHJvZHVjdCKIAQoPTGlzdFNrdXNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDwoHY291bnRyeRgCIAEoCRIpCgdzZWdtZW50GAMgASgOMhguY3NwLmNvbW1lcmNlLnYxLlNlZ21lbnQSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkiTwoQTGlzdFNrdXNSZXNwb25zZRIiCgRza3VzGAEgAygLMhQuY3NwLmNvbW1lcmNlLnYxLlNrdRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMwoNR2V0U2t1UmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJEg4KBnNrdV9pZBgCIAEoCSIzCg5HZXRTa3VSZXNwb25zZRIhCgNza3UYASABKAsyFC5jc3AuY29tbWVyY2UudjEuU2t1IrcBChlMaXN0QXZhaWxhYmlsaXRpZXNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDgoGc2t1X2lkGAIgASgJEg8KB2NvdW50cnkYAyABKAkSKQoHc2VnbWVudBgEIAEoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJEhMKC2N1c3RvbWVyX2lkGAcgASgJImwKGkxpc3RBdmFpbGFiaWxpdGllc1Jlc3BvbnNlEjUKDmF2YWlsYWJpbGl0aWVzGAEgAygLMh0uY3NwLmNvbW1lcmNlLnYxLkF2YWlsYWJpbGl0eRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiogIKC09mZmVyRmlsdGVyEikKB3NlZ21lbnQYASABKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIyCgxwcm9kdWN0X3R5cGUYAiABKA4yHC5jc3AuY29tbWVyY2UudjEuUHJvZHVjdFR5cGUSMwoJcHVibGlzaGVyGAMgASgOMiAuY3NwLmNvbW1lcmNlLnYxLlB1Ymxpc2hlckZpbHRlchIyCgxiaWxsaW5nX3R5cGUYBCABKA4yHC5jc3AuY29tbWVyY2UudjEuQmlsbGluZ1R5cGUSEAoIY2F0ZWdvcnkYBSABKAkSKwoFdHJpYWwYBiABKA4yHC5jc3AuY29tbWVyY2UudjEuVHJpYWxGaWx0ZXISDAoEdGV4dBgHIAEoCSJ9ChFMaXN0T2ZmZXJzUmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRIsCgZmaWx0ZXIYAiABKAsyHC5jc3AuY29tbWVyY2UudjEuT2ZmZXJGaWx0ZXISEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkizAQKBU9mZmVyEhcKD2NhdGFsb2dfaXRlbV9pZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEg4KBnNrdV9pZBgDIAEoCRIVCg1wcm9kdWN0X3RpdGxlGAQgASgJEhEKCXNrdV90aXRsZRgFIAEoCRIyCgxwcm9kdWN0X3R5cGUYBiABKA4yHC5jc3AuY29tbWVyY2UudjEuUHJvZHVjdFR5cGUSDwoHY291bnRyeRgHIAEoCRIpCgdzZWdtZW50GAggASgOMhguY3NwLmNvbW1lcmNlLnYxLlNlZ21lbnQSKwoEdGVybRgJIAEoDjIdLmNzcC5jb21tZXJjZS52MS5UZXJtRHVyYXRpb24SNAoNYmlsbGluZ19jeWNsZRgKIAEoDjIdLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nQ3ljbGUSJgoKdGVybV9wcmljZRgLIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5EiUKCWVycF9wcmljZRgMIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5EhQKDG1pbl9xdWFudGl0eRgNIAEoBRIUCgxtYXhfcXVhbnRpdHkYDiABKAUSEAoIaXNfdHJpYWwYDyABKAgSEAoIaXNfYWRkb24YECABKAgSHgoWcHJvdmlzaW9uaW5nX3ZhcmlhYmxlcxgRIAMoCRIxChViaWxsaW5nX3BlcmlvZF9jaGFyZ2UYEiABKAsyEi5nb29nbGUudHlwZS5Nb25leRIXCg9iaWxsaW5nX3BlcmlvZHMYEyABKAUipgEKEkxpc3RPZmZlcnNSZXNwb25zZRImCgZvZmZlcnMYASADKAsyFi5jc3AuY29tbWVyY2UudjEuT2ZmZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAUSOwoRY3VzdG9tZXJfcHJvYmxlbXMYBCADKAsyIC5jc3AuY29tbWVyY2UudjEuUHVyY2hhc2VQcm9ibGVtIjQKGVJlc29sdmVDYXRhbG9nSXRlbVJlcXVlc3QSFwoPY2F0YWxvZ19pdGVtX2lkGAEgASgJIp8BChpSZXNvbHZlQ2F0YWxvZ0l0ZW1SZXNwb25zZRIpCgdwcm9kdWN0GAEgASgLMhguY3NwLmNvbW1lcmNlLnYxLlByb2R1Y3QSIQoDc2t1GAIgASgLMhQuY3NwLmNvbW1lcmNlLnYxLlNrdRIzCgxhdmFpbGFiaWxpdHkYAyABKAsyHS5jc3AuY29tbWVyY2UudjEuQXZhaWxhYmlsaXR5Ir8BChpDaGVja1B1cmNoYXNhYmlsaXR5UmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRIXCg9jYXRhbG9nX2l0ZW1faWQYAiABKAkSEAoIcXVhbnRpdHkYAyABKAUSKwoEdGVybRgEIAEoDjIdLmNzcC5jb21tZXJjZS52MS5UZXJtRHVyYXRpb24SNAoNYmlsbGluZ19jeWNsZRgFIAEoDjIdLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nQ3ljbGUihwIKG0NoZWNrUHVyY2hhc2FiaWxpdHlSZXNwb25zZRITCgtwdXJjaGFzYWJsZRgBIAEoCBIyCghwcm9ibGVtcxgCIAMoCzIgLmNzcC5jb21tZXJjZS52MS5QdXJjaGFzZVByb2JsZW0SKwoPdW5pdF90ZXJtX3ByaWNlGAMgASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSJgoKdGVybV9wcmljZRgEIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5EjEKFWJpbGxpbmdfcGVyaW9kX2NoYXJnZRgFIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5EhcKD2JpbGxpbmdfcGVyaW9kcxgGIAEoBSI7CgtGaWVsZENoYW5nZRINCgVmaWVsZBgBIAEoCRIOCgZiZWZvcmUYAiABKAkSDQoFYWZ0ZXIYAyABKAkitwIKDUNhdGFsb2dDaGFuZ2USEAoIcmV2aXNpb24YASABKAQSDQoFbW9udGgYAiABKAkSKQoEa2luZBgDIAEoDjIbLmNzcC5jb21tZXJjZS52MS5DaGFuZ2VLaW5kEhIKCnByb2R1Y3RfaWQYBCABKAkSDgoGc2t1X2lkGAUgASgJEhcKD2F2YWlsYWJpbGl0eV9pZBgGIAEoCRIPCgdjb3VudHJ5GAcgASgJEikKB3NlZ21lbnQYCCABKA4yGC5jc3AuY29tbWVyY2UudjEuU2VnbWVudBIyCgxwcm9kdWN0X3R5cGUYCSABKA4yHC5jc3AuY29tbWVyY2UudjEuUHJvZHVjdFR5cGUSLQoHY2hhbmdlcxgKIAMoCzIcLmNzcC5jb21tZXJjZS52MS5GaWVsZENoYW5nZSLcAQoaV2F0Y2hDYXRhbG9nQ2hhbmdlc1JlcXVlc3QSGAoOYWZ0ZXJfcmV2aXNpb24YASABKARIABISCghmcm9tX25vdxgCIAEoCEgAEhEKCWNvdW50cmllcxgDIAMoCRIqCghzZWdtZW50cxgEIAMoDjIYLmNzcC5jb21tZXJjZS52MS5TZWdtZW50EjMKDXByb2R1Y3RfdHlwZXMYBSADKA4yHC5jc3AuY29tbWVyY2UudjEuUHJvZHVjdFR5cGUSEwoLcHJvZHVjdF9pZHMYBiADKAlCBwoFc3RhcnQiRQoSQ2F0YWxvZ0NoYW5nZUJhdGNoEi8KB2NoYW5nZXMYASADKAsyHi5jc3AuY29tbWVyY2UudjEuQ2F0YWxvZ0NoYW5nZSIpCg1XYXRjaFByb2dyZXNzEhgKEGN1cnJlbnRfcmV2aXNpb24YASABKAQikgEKG1dhdGNoQ2F0YWxvZ0NoYW5nZXNSZXNwb25zZRI2CgdjaGFuZ2VzGAEgASgLMiMuY3NwLmNvbW1lcmNlLnYxLkNhdGFsb2dDaGFuZ2VCYXRjaEgAEjIKCHByb2dyZXNzGAIgASgLMh4uY3NwLmNvbW1lcmNlLnYxLldhdGNoUHJvZ3Jlc3NIAEIHCgVldmVudCJsChJJbXBvcnRNb250aFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVtb250aBgCIAEoCRIZChFvZmZlcl9tYXRyaXhfcGF0aBgDIAEoCRIYChBwcmljZV9saXN0X3BhdGhzGAQgAygJIkkKCkltcG9ydEZpbGUSDAoEbmFtZRgBIAEoCRItCgRraW5kGAIgASgOMh8uY3NwLmNvbW1lcmNlLnYxLkltcG9ydEZpbGVLaW5kImIKEVVwbG9hZE1vbnRoSGVhZGVyEhIKCnJlcXVlc3RfaWQYASABKAkSDQoFbW9udGgYAiABKAkSKgoFZmlsZXMYAyADKAsyGy5jc3AuY29tbWVyY2UudjEuSW1wb3J0RmlsZSI0ChBVcGxvYWRNb250aENodW5rEhIKCmZpbGVfaW5kZXgYASABKA0SDAoEZGF0YRgCIAEoDCKGAQoSVXBsb2FkTW9udGhSZXF1ZXN0EjQKBmhlYWRlchgBIAEoCzIiLmNzcC5jb21tZXJjZS52MS5VcGxvYWRNb250aEhlYWRlckgAEjIKBWNodW5rGAIgASgLMiEuY3NwLmNvbW1lcmNlLnYxLlVwbG9hZE1vbnRoQ2h1bmtIAEIGCgRwYXJ0ImwKE0ltcG9ydE1vbnRoUmVzcG9uc2USDQoFbW9udGgYASABKAkSEAoIcHJvZHVjdHMYAiABKAUSDAoEc2t1cxgDIAEoBRIWCg5hdmFpbGFiaWxpdGllcxgEIAEoBRIOCgZwcmljZXMYBSABKAUiTwoXTGlzdE1vbnRoQ2hhbmdlc1JlcXVlc3QSDQoFbW9udGgYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZAoYTGlzdE1vbnRoQ2hhbmdlc1Jlc3BvbnNlEi8KB2NoYW5nZXMYASADKAsyHi5jc3AuY29tbWVyY2UudjEuQ2F0YWxvZ0NoYW5nZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiOAoTUHVibGlzaE1vbnRoUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBW1vbnRoGAIgASgJIlQKFFB1Ymxpc2hNb250aFJlc3BvbnNlEg0KBW1vbnRoGAEgASgJEhYKDmZpcnN0X3JldmlzaW9uGAIgASgEEhUKDWxhc3RfcmV2aXNpb24YAyABKAQqWwoLQ2F0YWxvZ1ZpZXcSHAoYQ0FUQUxPR19WSUVXX1VOU1BFQ0lGSUVEEAASGAoUQ0FUQUxPR19WSUVXX1BST0RVQ1QQARIUChBDQVRBTE9HX1ZJRVdfU0tVEAIqdQoPUHVibGlzaGVyRmlsdGVyEiAKHFBVQkxJU0hFUl9GSUxURVJfVU5TUEVDSUZJRUQQABIeChpQVUJMSVNIRVJfRklMVEVSX01JQ1JPU09GVBABEiAKHFBVQkxJU0hFUl9GSUxURVJfVEhJUkRfUEFSVFkQAiplCgtUcmlhbEZpbHRlchIcChhUUklBTF9GSUxURVJfVU5TUEVDSUZJRUQQABIcChhUUklBTF9GSUxURVJfT05MWV9UUklBTFMQARIaChZUUklBTF9GSUxURVJfTk9fVFJJQUxTEAIqcAoKQ2hhbmdlS2luZBIbChdDSEFOR0VfS0lORF9VTlNQRUNJRklFRBAAEhUKEUNIQU5HRV9LSU5EX0FEREVEEAESFwoTQ0hBTkdFX0tJTkRfQ0hBTkdFRBACEhUKEUNIQU5HRV9LSU5EX0VOREVEEAMqdgoOSW1wb3J0RmlsZUtpbmQSIAocSU1QT1JUX0ZJTEVfS0lORF9VTlNQRUNJRklFRBAAEiEKHUlNUE9SVF9GSUxFX0tJTkRfT0ZGRVJfTUFUUklYEAESHwobSU1QT1JUX0ZJTEVfS0lORF9QUklDRV9MSVNUEAIy+wYKDkNhdGFsb2dTZXJ2aWNlElsKDExpc3RQcm9kdWN0cxIkLmNzcC5jb21tZXJjZS52MS5MaXN0UHJvZHVjdHNSZXF1ZXN0GiUuY3NwLmNvbW1lcmNlLnYxLkxpc3RQcm9kdWN0c1Jlc3BvbnNlElUKCkdldFByb2R1Y3QSIi5jc3AuY29tbWVyY2UudjEuR2V0UHJvZHVjdFJlcXVlc3QaIy5jc3AuY29tbWVyY2UudjEuR2V0UHJvZHVjdFJlc3BvbnNlEk8KCExpc3RTa3VzEiAuY3NwLmNvbW1lcmNlLnYxLkxpc3RTa3VzUmVxdWVzdBohLmNzcC5jb21tZXJjZS52MS5MaXN0U2t1c1Jlc3BvbnNlEkkKBkdldFNrdRIeLmNzcC5jb21tZXJjZS52MS5HZXRTa3VSZXF1ZXN0Gh8uY3NwLmNvbW1lcmNlLnYxLkdldFNrdVJlc3BvbnNlEm0KEkxpc3RBdmFpbGFiaWxpdGllcxIqLmNzcC5jb21tZXJjZS52MS5MaXN0QXZhaWxhYmlsaXRpZXNSZXF1ZXN0GisuY3NwLmNvbW1lcmNlLnYxLkxpc3RBdmFpbGFiaWxpdGllc1Jlc3BvbnNlElUKCkxpc3RPZmZlcnMSIi5jc3AuY29tbWVyY2UudjEuTGlzdE9mZmVyc1JlcXVlc3QaIy5jc3AuY29tbWVyY2UudjEuTGlzdE9mZmVyc1Jlc3BvbnNlEm0KElJlc29sdmVDYXRhbG9nSXRlbRIqLmNzcC5jb21tZXJjZS52MS5SZXNvbHZlQ2F0YWxvZ0l0ZW1SZXF1ZXN0GisuY3NwLmNvbW1lcmNlLnYxLlJlc29sdmVDYXRhbG9nSXRlbVJlc3BvbnNlEnAKE0NoZWNrUHVyY2hhc2FiaWxpdHkSKy5jc3AuY29tbWVyY2UudjEuQ2hlY2tQdXJjaGFzYWJpbGl0eVJlcXVlc3QaLC5jc3AuY29tbWVyY2UudjEuQ2hlY2tQdXJjaGFzYWJpbGl0eVJlc3BvbnNlEnIKE1dhdGNoQ2F0YWxvZ0NoYW5nZXMSKy5jc3AuY29tbWVyY2UudjEuV2F0Y2hDYXRhbG9nQ2hhbmdlc1JlcXVlc3QaLC5jc3AuY29tbWVyY2UudjEuV2F0Y2hDYXRhbG9nQ2hhbmdlc1Jlc3BvbnNlMAEykQMKE0NhdGFsb2dBZG1pblNlcnZpY2USWAoLSW1wb3J0TW9udGgSIy5jc3AuY29tbWVyY2UudjEuSW1wb3J0TW9udGhSZXF1ZXN0GiQuY3NwLmNvbW1lcmNlLnYxLkltcG9ydE1vbnRoUmVzcG9uc2USWgoLVXBsb2FkTW9udGgSIy5jc3AuY29tbWVyY2UudjEuVXBsb2FkTW9udGhSZXF1ZXN0GiQuY3NwLmNvbW1lcmNlLnYxLkltcG9ydE1vbnRoUmVzcG9uc2UoARJnChBMaXN0TW9udGhDaGFuZ2VzEiguY3NwLmNvbW1lcmNlLnYxLkxpc3RNb250aENoYW5nZXNSZXF1ZXN0GikuY3NwLmNvbW1lcmNlLnYxLkxpc3RNb250aENoYW5nZXNSZXNwb25zZRJbCgxQdWJsaXNoTW9udGgSJC5jc3AuY29tbWVyY2UudjEuUHVibGlzaE1vbnRoUmVxdWVzdBolLmNzcC5jb21tZXJjZS52MS5QdWJsaXNoTW9udGhSZXNwb25zZWIGcHJvdG8z", [file_csp_commerce_v1_common, file_google_protobuf_timestamp, file_google_type_money]);
 
 /**
  * @generated from message csp.commerce.v1.Product
@@ -630,14 +630,14 @@ export type ListAvailabilitiesRequest = Message<"csp.commerce.v1.ListAvailabilit
   skuId: string;
 
   /**
-   * Optional country filter.
+   * Optional country filter. Not with `customer_id`.
    *
    * @generated from field: string country = 3;
    */
   country: string;
 
   /**
-   * Optional; unset means every segment except nonprofit.
+   * Optional; unset means every segment except nonprofit. Not with `customer_id`.
    *
    * @generated from field: csp.commerce.v1.Segment segment = 4;
    */
@@ -652,6 +652,14 @@ export type ListAvailabilitiesRequest = Message<"csp.commerce.v1.ListAvailabilit
    * @generated from field: string page_token = 6;
    */
   pageToken: string;
+
+  /**
+   * Optional, in place of `country` and `segment` (INVALID_ARGUMENT with either): only the
+   * availabilities this customer (of the caller's partner) may buy, as ListOffers chooses them.
+   *
+   * @generated from field: string customer_id = 7;
+   */
+  customerId: string;
 };
 
 /**
@@ -684,6 +692,269 @@ export const ListAvailabilitiesResponseSchema: GenMessage<ListAvailabilitiesResp
   messageDesc(file_csp_commerce_v1_catalog, 14);
 
 /**
+ * Filters of ListOffers. Unset fields mean "any".
+ *
+ * @generated from message csp.commerce.v1.OfferFilter
+ */
+export type OfferFilter = Message<"csp.commerce.v1.OfferFilter"> & {
+  /**
+   * Unset: every segment the customer may buy.
+   *
+   * @generated from field: csp.commerce.v1.Segment segment = 1;
+   */
+  segment: Segment;
+
+  /**
+   * @generated from field: csp.commerce.v1.ProductType product_type = 2;
+   */
+  productType: ProductType;
+
+  /**
+   * @generated from field: csp.commerce.v1.PublisherFilter publisher = 3;
+   */
+  publisher: PublisherFilter;
+
+  /**
+   * @generated from field: csp.commerce.v1.BillingType billing_type = 4;
+   */
+  billingType: BillingType;
+
+  /**
+   * Exact category name, case-insensitive.
+   *
+   * @generated from field: string category = 5;
+   */
+  category: string;
+
+  /**
+   * @generated from field: csp.commerce.v1.TrialFilter trial = 6;
+   */
+  trial: TrialFilter;
+
+  /**
+   * Case-insensitive words, all of which must appear in the product or SKU title, description
+   * or id; offers whose titles hold them all come first.
+   *
+   * @generated from field: string text = 7;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message csp.commerce.v1.OfferFilter.
+ * Use `create(OfferFilterSchema)` to create a new message.
+ */
+export const OfferFilterSchema: GenMessage<OfferFilter> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_catalog, 15);
+
+/**
+ * @generated from message csp.commerce.v1.ListOffersRequest
+ */
+export type ListOffersRequest = Message<"csp.commerce.v1.ListOffersRequest"> & {
+  /**
+   * Required; a customer of the caller's partner (another partner's is NOT_FOUND).
+   *
+   * @generated from field: string customer_id = 1;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: csp.commerce.v1.OfferFilter filter = 2;
+   */
+  filter?: OfferFilter | undefined;
+
+  /**
+   * 0 = default (50); over 500 is clamped to 500; negative is INVALID_ARGUMENT.
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message csp.commerce.v1.ListOffersRequest.
+ * Use `create(ListOffersRequestSchema)` to create a new message.
+ */
+export const ListOffersRequestSchema: GenMessage<ListOffersRequest> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_catalog, 16);
+
+/**
+ * One thing a customer may buy: an availability in its country and one of its segments, at
+ * one term and billing cycle, with the price. A cart line takes `catalog_item_id`, `term`,
+ * `billing_cycle` and a quantity from `min_quantity` to `max_quantity`.
+ *
+ * @generated from message csp.commerce.v1.Offer
+ */
+export type Offer = Message<"csp.commerce.v1.Offer"> & {
+  /**
+   * `productId:skuId:availabilityId`.
+   *
+   * @generated from field: string catalog_item_id = 1;
+   */
+  catalogItemId: string;
+
+  /**
+   * @generated from field: string product_id = 2;
+   */
+  productId: string;
+
+  /**
+   * @generated from field: string sku_id = 3;
+   */
+  skuId: string;
+
+  /**
+   * @generated from field: string product_title = 4;
+   */
+  productTitle: string;
+
+  /**
+   * @generated from field: string sku_title = 5;
+   */
+  skuTitle: string;
+
+  /**
+   * @generated from field: csp.commerce.v1.ProductType product_type = 6;
+   */
+  productType: ProductType;
+
+  /**
+   * @generated from field: string country = 7;
+   */
+  country: string;
+
+  /**
+   * @generated from field: csp.commerce.v1.Segment segment = 8;
+   */
+  segment: Segment;
+
+  /**
+   * @generated from field: csp.commerce.v1.TermDuration term = 9;
+   */
+  term: TermDuration;
+
+  /**
+   * @generated from field: csp.commerce.v1.BillingCycle billing_cycle = 10;
+   */
+  billingCycle: BillingCycle;
+
+  /**
+   * The price of one unit for the whole term.
+   *
+   * @generated from field: google.type.Money term_price = 11;
+   */
+  termPrice?: Money | undefined;
+
+  /**
+   * The estimated retail price of one unit for the whole term.
+   *
+   * @generated from field: google.type.Money erp_price = 12;
+   */
+  erpPrice?: Money | undefined;
+
+  /**
+   * @generated from field: int32 min_quantity = 13;
+   */
+  minQuantity: number;
+
+  /**
+   * @generated from field: int32 max_quantity = 14;
+   */
+  maxQuantity: number;
+
+  /**
+   * @generated from field: bool is_trial = 15;
+   */
+  isTrial: boolean;
+
+  /**
+   * @generated from field: bool is_addon = 16;
+   */
+  isAddon: boolean;
+
+  /**
+   * Variables the cart line must carry, e.g. "scope", "azure_subscription_id".
+   *
+   * @generated from field: repeated string provisioning_variables = 17;
+   */
+  provisioningVariables: string[];
+
+  /**
+   * One unit's charge each billing period (the rule of TermPrice).
+   *
+   * @generated from field: google.type.Money billing_period_charge = 18;
+   */
+  billingPeriodCharge?: Money | undefined;
+
+  /**
+   * How many charges the term is billed in.
+   *
+   * @generated from field: int32 billing_periods = 19;
+   */
+  billingPeriods: number;
+};
+
+/**
+ * Describes the message csp.commerce.v1.Offer.
+ * Use `create(OfferSchema)` to create a new message.
+ */
+export const OfferSchema: GenMessage<Offer> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_catalog, 17);
+
+/**
+ * Offers are what checkout accepts: every offer-level rule is applied, so an offer is left
+ * out when its country, segment, partner (GCC), add-on base, price list or end of sale rule
+ * it out, and when the customer's holdings leave no room at the smallest quantity (seat
+ * limit reached, trial already taken, add-on seats at the base's count). Rules that depend
+ * on the customer alone, not the offer (the agreement, the caller's role), are not applied
+ * per offer: they are reported once in `customer_problems`, and until they are solved
+ * checkout accepts none of the offers. Rules of the line itself (quantity, provisioning
+ * variables, other lines of the cart) are checkout's.
+ *
+ * @generated from message csp.commerce.v1.ListOffersResponse
+ */
+export type ListOffersResponse = Message<"csp.commerce.v1.ListOffersResponse"> & {
+  /**
+   * In (product, SKU, segment, term) order; with text, title matches first.
+   *
+   * @generated from field: repeated csp.commerce.v1.Offer offers = 1;
+   */
+  offers: Offer[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+
+  /**
+   * Offers matching the request.
+   *
+   * @generated from field: int32 total_size = 3;
+   */
+  totalSize: number;
+
+  /**
+   * What blocks every offer until solved (AGREEMENT_NOT_ACCEPTED, ROLE_CANNOT_PURCHASE);
+   * empty when the customer may buy the offers now.
+   *
+   * @generated from field: repeated csp.commerce.v1.PurchaseProblem customer_problems = 4;
+   */
+  customerProblems: PurchaseProblem[];
+};
+
+/**
+ * Describes the message csp.commerce.v1.ListOffersResponse.
+ * Use `create(ListOffersResponseSchema)` to create a new message.
+ */
+export const ListOffersResponseSchema: GenMessage<ListOffersResponse> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_catalog, 18);
+
+/**
  * @generated from message csp.commerce.v1.ResolveCatalogItemRequest
  */
 export type ResolveCatalogItemRequest = Message<"csp.commerce.v1.ResolveCatalogItemRequest"> & {
@@ -698,7 +969,7 @@ export type ResolveCatalogItemRequest = Message<"csp.commerce.v1.ResolveCatalogI
  * Use `create(ResolveCatalogItemRequestSchema)` to create a new message.
  */
 export const ResolveCatalogItemRequestSchema: GenMessage<ResolveCatalogItemRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 15);
+  messageDesc(file_csp_commerce_v1_catalog, 19);
 
 /**
  * @generated from message csp.commerce.v1.ResolveCatalogItemResponse
@@ -725,7 +996,7 @@ export type ResolveCatalogItemResponse = Message<"csp.commerce.v1.ResolveCatalog
  * Use `create(ResolveCatalogItemResponseSchema)` to create a new message.
  */
 export const ResolveCatalogItemResponseSchema: GenMessage<ResolveCatalogItemResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 16);
+  messageDesc(file_csp_commerce_v1_catalog, 20);
 
 /**
  * @generated from message csp.commerce.v1.CheckPurchasabilityRequest
@@ -762,7 +1033,7 @@ export type CheckPurchasabilityRequest = Message<"csp.commerce.v1.CheckPurchasab
  * Use `create(CheckPurchasabilityRequestSchema)` to create a new message.
  */
 export const CheckPurchasabilityRequestSchema: GenMessage<CheckPurchasabilityRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 17);
+  messageDesc(file_csp_commerce_v1_catalog, 21);
 
 /**
  * @generated from message csp.commerce.v1.CheckPurchasabilityResponse
@@ -810,7 +1081,7 @@ export type CheckPurchasabilityResponse = Message<"csp.commerce.v1.CheckPurchasa
  * Use `create(CheckPurchasabilityResponseSchema)` to create a new message.
  */
 export const CheckPurchasabilityResponseSchema: GenMessage<CheckPurchasabilityResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 18);
+  messageDesc(file_csp_commerce_v1_catalog, 22);
 
 /**
  * One field that differs between two months, in its textual form
@@ -840,7 +1111,7 @@ export type FieldChange = Message<"csp.commerce.v1.FieldChange"> & {
  * Use `create(FieldChangeSchema)` to create a new message.
  */
 export const FieldChangeSchema: GenMessage<FieldChange> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 19);
+  messageDesc(file_csp_commerce_v1_catalog, 23);
 
 /**
  * @generated from message csp.commerce.v1.CatalogChange
@@ -906,7 +1177,7 @@ export type CatalogChange = Message<"csp.commerce.v1.CatalogChange"> & {
  * Use `create(CatalogChangeSchema)` to create a new message.
  */
 export const CatalogChangeSchema: GenMessage<CatalogChange> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 20);
+  messageDesc(file_csp_commerce_v1_catalog, 24);
 
 /**
  * @generated from message csp.commerce.v1.WatchCatalogChangesRequest
@@ -959,7 +1230,7 @@ export type WatchCatalogChangesRequest = Message<"csp.commerce.v1.WatchCatalogCh
  * Use `create(WatchCatalogChangesRequestSchema)` to create a new message.
  */
 export const WatchCatalogChangesRequestSchema: GenMessage<WatchCatalogChangesRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 21);
+  messageDesc(file_csp_commerce_v1_catalog, 25);
 
 /**
  * @generated from message csp.commerce.v1.CatalogChangeBatch
@@ -976,7 +1247,7 @@ export type CatalogChangeBatch = Message<"csp.commerce.v1.CatalogChangeBatch"> &
  * Use `create(CatalogChangeBatchSchema)` to create a new message.
  */
 export const CatalogChangeBatchSchema: GenMessage<CatalogChangeBatch> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 22);
+  messageDesc(file_csp_commerce_v1_catalog, 26);
 
 /**
  * Sent when idle: the subscriber is caught up to `current_revision`.
@@ -995,7 +1266,7 @@ export type WatchProgress = Message<"csp.commerce.v1.WatchProgress"> & {
  * Use `create(WatchProgressSchema)` to create a new message.
  */
 export const WatchProgressSchema: GenMessage<WatchProgress> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 23);
+  messageDesc(file_csp_commerce_v1_catalog, 27);
 
 /**
  * @generated from message csp.commerce.v1.WatchCatalogChangesResponse
@@ -1024,7 +1295,7 @@ export type WatchCatalogChangesResponse = Message<"csp.commerce.v1.WatchCatalogC
  * Use `create(WatchCatalogChangesResponseSchema)` to create a new message.
  */
 export const WatchCatalogChangesResponseSchema: GenMessage<WatchCatalogChangesResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 24);
+  messageDesc(file_csp_commerce_v1_catalog, 28);
 
 /**
  * @generated from message csp.commerce.v1.ImportMonthRequest
@@ -1064,7 +1335,7 @@ export type ImportMonthRequest = Message<"csp.commerce.v1.ImportMonthRequest"> &
  * Use `create(ImportMonthRequestSchema)` to create a new message.
  */
 export const ImportMonthRequestSchema: GenMessage<ImportMonthRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 25);
+  messageDesc(file_csp_commerce_v1_catalog, 29);
 
 /**
  * One file of an upload, declared in its header.
@@ -1092,7 +1363,7 @@ export type ImportFile = Message<"csp.commerce.v1.ImportFile"> & {
  * Use `create(ImportFileSchema)` to create a new message.
  */
 export const ImportFileSchema: GenMessage<ImportFile> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 26);
+  messageDesc(file_csp_commerce_v1_catalog, 30);
 
 /**
  * The first message of an upload: what is imported.
@@ -1127,7 +1398,7 @@ export type UploadMonthHeader = Message<"csp.commerce.v1.UploadMonthHeader"> & {
  * Use `create(UploadMonthHeaderSchema)` to create a new message.
  */
 export const UploadMonthHeaderSchema: GenMessage<UploadMonthHeader> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 27);
+  messageDesc(file_csp_commerce_v1_catalog, 31);
 
 /**
  * Some bytes of one declared file; a file's chunks are appended in the order they arrive.
@@ -1155,7 +1426,7 @@ export type UploadMonthChunk = Message<"csp.commerce.v1.UploadMonthChunk"> & {
  * Use `create(UploadMonthChunkSchema)` to create a new message.
  */
 export const UploadMonthChunkSchema: GenMessage<UploadMonthChunk> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 28);
+  messageDesc(file_csp_commerce_v1_catalog, 32);
 
 /**
  * @generated from message csp.commerce.v1.UploadMonthRequest
@@ -1190,7 +1461,7 @@ export type UploadMonthRequest = Message<"csp.commerce.v1.UploadMonthRequest"> &
  * Use `create(UploadMonthRequestSchema)` to create a new message.
  */
 export const UploadMonthRequestSchema: GenMessage<UploadMonthRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 29);
+  messageDesc(file_csp_commerce_v1_catalog, 33);
 
 /**
  * @generated from message csp.commerce.v1.ImportMonthResponse
@@ -1231,7 +1502,7 @@ export type ImportMonthResponse = Message<"csp.commerce.v1.ImportMonthResponse">
  * Use `create(ImportMonthResponseSchema)` to create a new message.
  */
 export const ImportMonthResponseSchema: GenMessage<ImportMonthResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 30);
+  messageDesc(file_csp_commerce_v1_catalog, 34);
 
 /**
  * @generated from message csp.commerce.v1.ListMonthChangesRequest
@@ -1258,7 +1529,7 @@ export type ListMonthChangesRequest = Message<"csp.commerce.v1.ListMonthChangesR
  * Use `create(ListMonthChangesRequestSchema)` to create a new message.
  */
 export const ListMonthChangesRequestSchema: GenMessage<ListMonthChangesRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 31);
+  messageDesc(file_csp_commerce_v1_catalog, 35);
 
 /**
  * @generated from message csp.commerce.v1.ListMonthChangesResponse
@@ -1280,7 +1551,7 @@ export type ListMonthChangesResponse = Message<"csp.commerce.v1.ListMonthChanges
  * Use `create(ListMonthChangesResponseSchema)` to create a new message.
  */
 export const ListMonthChangesResponseSchema: GenMessage<ListMonthChangesResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 32);
+  messageDesc(file_csp_commerce_v1_catalog, 36);
 
 /**
  * @generated from message csp.commerce.v1.PublishMonthRequest
@@ -1302,7 +1573,7 @@ export type PublishMonthRequest = Message<"csp.commerce.v1.PublishMonthRequest">
  * Use `create(PublishMonthRequestSchema)` to create a new message.
  */
 export const PublishMonthRequestSchema: GenMessage<PublishMonthRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 33);
+  messageDesc(file_csp_commerce_v1_catalog, 37);
 
 /**
  * @generated from message csp.commerce.v1.PublishMonthResponse
@@ -1329,7 +1600,7 @@ export type PublishMonthResponse = Message<"csp.commerce.v1.PublishMonthResponse
  * Use `create(PublishMonthResponseSchema)` to create a new message.
  */
 export const PublishMonthResponseSchema: GenMessage<PublishMonthResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_catalog, 34);
+  messageDesc(file_csp_commerce_v1_catalog, 38);
 
 /**
  * @generated from enum csp.commerce.v1.CatalogView
@@ -1526,6 +1797,17 @@ export const CatalogService: GenService<{
     methodKind: "unary";
     input: typeof ListAvailabilitiesRequestSchema;
     output: typeof ListAvailabilitiesResponseSchema;
+  },
+  /**
+   * What one customer may buy, in one call: each offer a catalog item at one term and
+   * billing cycle, with its price, ready for a cart line.
+   *
+   * @generated from rpc csp.commerce.v1.CatalogService.ListOffers
+   */
+  listOffers: {
+    methodKind: "unary";
+    input: typeof ListOffersRequestSchema;
+    output: typeof ListOffersResponseSchema;
   },
   /**
    * Resolve a catalog item id `productId:skuId:availabilityId`.

@@ -709,7 +709,7 @@ export const OperatorService: GenService<{
   },
   /**
    * The qualifications partners submitted, in review, across partners (only the operator
-   * sees this queue), in (customer, kind) order, paged.
+   * sees this queue), oldest submission first (then customer, kind), paged.
    *
    * @generated from rpc csp.commerce.v1.OperatorService.ListQualificationReviews
    */
