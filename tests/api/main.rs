@@ -17,6 +17,7 @@ mod fullsize;
 mod hostile;
 mod import;
 mod isolation;
+mod months;
 mod outage;
 mod partners;
 mod ratelimit;

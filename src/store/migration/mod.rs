@@ -12,6 +12,7 @@ mod m0007_checkout_without_key_checks;
 mod m0008_subscriptions_without_order_index;
 mod m0009_partner_versions;
 mod m0010_qualification_vetting;
+mod m0011_availabilities_by_sku;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_subscriptions_without_order_index::Migration),
             Box::new(m0009_partner_versions::Migration),
             Box::new(m0010_qualification_vetting::Migration),
+            Box::new(m0011_availabilities_by_sku::Migration),
         ]
     }
 }
