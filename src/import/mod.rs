@@ -294,11 +294,9 @@ impl Assembly {
                     },
                 );
             }
-            let sku_key = (row.product_id.clone(), row.sku_id.clone());
-            if !self.sku_meta.contains_key(&sku_key) {
-                self.sku_meta
-                    .insert(sku_key, (row.tags.clone(), row.unit_of_measure.clone()));
-            }
+            self.sku_meta
+                .entry((row.product_id.clone(), row.sku_id.clone()))
+                .or_insert_with(|| (row.tags.clone(), row.unit_of_measure.clone()));
             grouped
                 .entry((
                     row.product_id.clone(),

@@ -40,7 +40,7 @@ pub struct Publishing {
 pub enum PublishStart {
     /// The month is already the current one: nothing to write.
     Done(Published),
-    Open(Publishing),
+    Open(Box<Publishing>),
 }
 
 fn not_after(m: &str, current: Month) -> DomainError {
@@ -124,7 +124,7 @@ impl Store {
             Some(list) if list.status == STATUS_IMPORTED => {}
             _ => return Err(DomainError::not_found("imported month", m)),
         }
-        Ok(PublishStart::Open(Publishing {
+        Ok(PublishStart::Open(Box::new(Publishing {
             store: self.clone(),
             txn,
             _turn: turn,
@@ -133,7 +133,7 @@ impl Store {
             last_before: state.last_revision,
             last: state.last_revision,
             now,
-        }))
+        })))
     }
 }
 
