@@ -148,9 +148,14 @@ async fn cli_catalog(settings: &Settings) -> anyhow::Result<CatalogService> {
     let clock = Arc::new(SystemClock);
     let tokens = PageTokens::new(settings.jwt_secret.as_bytes());
     let customers = CustomerService::new(store.clone(), tokens.clone(), clock.clone());
-    let catalog = CatalogService::new(store, customers, tokens, clock, settings.change_log_months);
-    catalog.reload().await?;
-    Ok(catalog)
+    // No snapshot: import, changes and publish read and write the store only.
+    Ok(CatalogService::new(
+        store,
+        customers,
+        tokens,
+        clock,
+        settings.change_log_months,
+    ))
 }
 
 /// The operator's partner use cases on the configured database, for `partner`.
@@ -329,11 +334,14 @@ async fn main() -> anyhow::Result<()> {
                 .map(&mut open)
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let matrix = open(&offer_matrix)?;
-            let result = if publish {
-                catalog.import_and_publish(month, matrix, lists).await
-            } else {
-                catalog.import_month(month, matrix, lists).await
-            };
+            let mut result = catalog.import_month(month, matrix, lists).await;
+            if publish && let Ok(summary) = result {
+                result = catalog
+                    .publish_stored(month)
+                    .await
+                    .map(|_| summary)
+                    .map_err(ImportError::Store);
+            }
             match result {
                 Ok(s) => eprintln!(
                     "{} {month}: {} products, {} SKUs, {} availabilities, {} prices",
@@ -352,34 +360,33 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Changes { month } => {
             let catalog = cli_catalog(&settings).await?;
-            let changes = catalog
-                .month_changes(parse_month(&month)?)
+            let count = catalog
+                .each_month_change(parse_month(&month)?, |c| {
+                    let fields: Vec<String> = c
+                        .fields
+                        .iter()
+                        .map(|f| format!("{}: {:?} -> {:?}", f.field, f.before, f.after))
+                        .collect();
+                    println!(
+                        "{:<7} {}:{}:{} {} {} {}",
+                        c.kind.as_str(),
+                        c.product_id,
+                        c.sku_id,
+                        c.availability_id,
+                        c.country,
+                        c.segment.map(|s| s.as_str()).unwrap_or(""),
+                        fields.join("; ")
+                    );
+                })
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            for c in changes.iter() {
-                let fields: Vec<String> = c
-                    .fields
-                    .iter()
-                    .map(|f| format!("{}: {:?} -> {:?}", f.field, f.before, f.after))
-                    .collect();
-                println!(
-                    "{:<7} {}:{}:{} {} {} {}",
-                    c.kind.as_str(),
-                    c.product_id,
-                    c.sku_id,
-                    c.availability_id,
-                    c.country,
-                    c.segment.map(|s| s.as_str()).unwrap_or(""),
-                    fields.join("; ")
-                );
-            }
-            eprintln!("{} changes", changes.len());
+            eprintln!("{count} changes");
         }
         Command::Publish { month } => {
             let catalog = cli_catalog(&settings).await?;
             let month = parse_month(&month)?;
             let published = catalog
-                .publish(month)
+                .publish_stored(month)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!(

@@ -2,10 +2,11 @@
 //! changed (prices, terms, billing cycles) or ended, and SKUs whose limits, prerequisites or
 //! countries changed. These are the events subscribers are pushed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
-use super::catalog::{Availability, Catalog, Month, ProductType, Segment, SkuView};
+use super::catalog::{Availability, Month, ProductType, Segment, Sku};
+use super::ids::{AvailabilityId, CountryCode};
 
 text_enum!(ChangeKind {
     Added = "added",
@@ -82,9 +83,44 @@ fn availability_change(
     }
 }
 
-fn sku_fields(old: &SkuView<'_>, new: &SkuView<'_>) -> Vec<FieldChange> {
+/// One SKU of one month as the diff sees it: the SKU, its product's type and every
+/// availability (with its terms) the month holds for it.
+#[derive(Debug, Clone)]
+pub struct MonthSku {
+    pub sku: Sku,
+    pub product_type: ProductType,
+    pub availabilities: Vec<Availability>,
+}
+
+impl MonthSku {
+    /// The SKU's countries, sorted, each once.
+    fn countries(&self) -> String {
+        let mut countries: Vec<CountryCode> =
+            self.availabilities.iter().map(|a| a.country).collect();
+        countries.sort();
+        countries.dedup();
+        countries
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    fn prerequisites(&self) -> String {
+        let mut p: Vec<String> = self
+            .sku
+            .prerequisites
+            .iter()
+            .map(|(p, s)| format!("{p}/{s}"))
+            .collect();
+        p.sort();
+        p.join(",")
+    }
+}
+
+fn sku_fields(old: &MonthSku, new: &MonthSku) -> Vec<FieldChange> {
     let mut fields = Vec::new();
-    let (o, n) = (old.sku, new.sku);
+    let (o, n) = (&old.sku, &new.sku);
     if o.title != n.title {
         fields.push(field("title", &o.title, &n.title));
     }
@@ -98,144 +134,134 @@ fn sku_fields(old: &SkuView<'_>, new: &SkuView<'_>) -> Vec<FieldChange> {
         let show = |l: Option<i32>| l.map_or_else(String::new, |l| l.to_string());
         fields.push(field("seat_limit", show(o.seat_limit), show(n.seat_limit)));
     }
-    let pairs = |v: &SkuView<'_>| {
-        let mut p: Vec<String> = v
-            .sku
-            .prerequisites
-            .iter()
-            .map(|(p, s)| format!("{p}/{s}"))
-            .collect();
-        p.sort();
-        p.join(",")
-    };
-    if pairs(old) != pairs(new) {
-        fields.push(field("prerequisites", pairs(old), pairs(new)));
+    let (before, after) = (old.prerequisites(), new.prerequisites());
+    if before != after {
+        fields.push(field("prerequisites", before, after));
     }
-    let countries = |v: &SkuView<'_>| {
-        v.countries
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    if countries(old) != countries(new) {
-        fields.push(field("countries", countries(old), countries(new)));
+    let (before, after) = (old.countries(), new.countries());
+    if before != after {
+        fields.push(field("countries", before, after));
     }
     fields
 }
 
-/// Every change from `old` to `new` (published as `month`), in (product, SKU, availability)
-/// order: SKU-level changes first, then each availability's.
-pub fn diff(old: &Catalog, new: &Catalog, month: Month) -> Vec<CatalogChange> {
+/// Every change of one SKU from the month before (`old`, `None`: it was not sold) to `month`
+/// (`new`, `None`: it left the catalog): its SKU-level change first, then each availability's
+/// in availability id order. A first month (no month before it) is diffed by nobody: it
+/// changes nothing (see `service/catalog/months.rs`).
+///
+/// Called SKU by SKU in (product id, SKU id) order, it gives a month's changes in (product,
+/// SKU, availability) order while holding one SKU of each month at a time.
+pub fn diff_sku(
+    old: Option<&MonthSku>,
+    new: Option<&MonthSku>,
+    month: Month,
+) -> Vec<CatalogChange> {
     let month_end = month.next().start();
     let mut changes = Vec::new();
-    let all_new: Vec<SkuView<'_>> = new.all_skus().collect();
-    for new_sku in &all_new {
-        let product_type = new_sku.product.product_type;
-        let old_sku = old.sku(&new_sku.sku.product_id, &new_sku.sku.id);
-        if let Some(old_sku) = &old_sku {
-            let fields = sku_fields(old_sku, new_sku);
-            if !fields.is_empty() {
-                changes.push(CatalogChange {
-                    revision: 0,
+    let Some(new_sku) = new else {
+        // A SKU that left the catalog altogether.
+        if let Some(old_sku) = old {
+            for o in &old_sku.availabilities {
+                changes.push(availability_change(
                     month,
-                    kind: ChangeKind::Changed,
-                    product_id: new_sku.sku.product_id.to_string(),
-                    sku_id: new_sku.sku.id.to_string(),
-                    availability_id: String::new(),
-                    country: String::new(),
-                    segment: None,
-                    product_type,
-                    fields,
-                });
+                    ChangeKind::Ended,
+                    o,
+                    old_sku.product_type,
+                    Vec::new(),
+                ));
             }
         }
-        let old_availabilities = old_sku.map(|v| v.availabilities).unwrap_or_default();
-        for a in new_sku.availabilities {
-            let ends = a.end_of_sale.filter(|e| *e < month_end);
-            match old_availabilities.iter().find(|o| o.id == a.id) {
-                None if ends.is_none() => {
-                    let fields = prices(a)
-                        .into_iter()
-                        .map(|(f, p)| field(f, "", p))
-                        .collect();
+        changes.sort_by(|a, b| a.availability_id.cmp(&b.availability_id));
+        return changes;
+    };
+    let product_type = new_sku.product_type;
+    if let Some(old_sku) = old {
+        let fields = sku_fields(old_sku, new_sku);
+        if !fields.is_empty() {
+            changes.push(CatalogChange {
+                revision: 0,
+                month,
+                kind: ChangeKind::Changed,
+                product_id: new_sku.sku.product_id.to_string(),
+                sku_id: new_sku.sku.id.to_string(),
+                availability_id: String::new(),
+                country: String::new(),
+                segment: None,
+                product_type,
+                fields,
+            });
+        }
+    }
+    let old_availabilities = old.map_or(&[][..], |v| &v.availabilities[..]);
+    let old_by_id: HashMap<&AvailabilityId, &Availability> =
+        old_availabilities.iter().map(|o| (&o.id, o)).collect();
+    for a in &new_sku.availabilities {
+        let ends = a.end_of_sale.filter(|e| *e < month_end);
+        match old_by_id.get(&a.id) {
+            None if ends.is_none() => {
+                let fields = prices(a)
+                    .into_iter()
+                    .map(|(f, p)| field(f, "", p))
+                    .collect();
+                changes.push(availability_change(
+                    month,
+                    ChangeKind::Added,
+                    a,
+                    product_type,
+                    fields,
+                ));
+            }
+            None => {}
+            Some(o) => {
+                let (before, after) = (prices(o), prices(a));
+                let mut fields: Vec<FieldChange> = before
+                    .keys()
+                    .chain(after.keys().filter(|k| !before.contains_key(*k)))
+                    .filter(|k| before.get(*k) != after.get(*k))
+                    .map(|k| {
+                        field(
+                            k.clone(),
+                            before.get(k).cloned().unwrap_or_default(),
+                            after.get(k).cloned().unwrap_or_default(),
+                        )
+                    })
+                    .collect();
+                fields.sort_by(|x, y| x.field.cmp(&y.field));
+                if let Some(end) = ends {
+                    fields.push(field("end_of_sale", "", end.to_rfc3339()));
                     changes.push(availability_change(
                         month,
-                        ChangeKind::Added,
+                        ChangeKind::Ended,
+                        a,
+                        product_type,
+                        fields,
+                    ));
+                } else if !fields.is_empty() {
+                    changes.push(availability_change(
+                        month,
+                        ChangeKind::Changed,
                         a,
                         product_type,
                         fields,
                     ));
                 }
-                None => {}
-                Some(o) => {
-                    let (before, after) = (prices(o), prices(a));
-                    let mut fields: Vec<FieldChange> = before
-                        .keys()
-                        .chain(after.keys().filter(|k| !before.contains_key(*k)))
-                        .filter(|k| before.get(*k) != after.get(*k))
-                        .map(|k| {
-                            field(
-                                k.clone(),
-                                before.get(k).cloned().unwrap_or_default(),
-                                after.get(k).cloned().unwrap_or_default(),
-                            )
-                        })
-                        .collect();
-                    fields.sort_by(|x, y| x.field.cmp(&y.field));
-                    if let Some(end) = ends {
-                        fields.push(field("end_of_sale", "", end.to_rfc3339()));
-                        changes.push(availability_change(
-                            month,
-                            ChangeKind::Ended,
-                            a,
-                            product_type,
-                            fields,
-                        ));
-                    } else if !fields.is_empty() {
-                        changes.push(availability_change(
-                            month,
-                            ChangeKind::Changed,
-                            a,
-                            product_type,
-                            fields,
-                        ));
-                    }
-                }
-            }
-        }
-        for o in old_availabilities {
-            if !new_sku.availabilities.iter().any(|a| a.id == o.id) {
-                changes.push(availability_change(
-                    month,
-                    ChangeKind::Ended,
-                    o,
-                    product_type,
-                    Vec::new(),
-                ));
             }
         }
     }
-    // SKUs that left the catalog altogether.
-    for old_sku in old.all_skus() {
-        if new.sku(&old_sku.sku.product_id, &old_sku.sku.id).is_none() {
-            for o in old_sku.availabilities {
-                changes.push(availability_change(
-                    month,
-                    ChangeKind::Ended,
-                    o,
-                    old_sku.product.product_type,
-                    Vec::new(),
-                ));
-            }
+    let new_ids: HashSet<&AvailabilityId> = new_sku.availabilities.iter().map(|a| &a.id).collect();
+    for o in old_availabilities {
+        if !new_ids.contains(&o.id) {
+            changes.push(availability_change(
+                month,
+                ChangeKind::Ended,
+                o,
+                product_type,
+                Vec::new(),
+            ));
         }
     }
-    changes.sort_by(|a, b| {
-        (&a.product_id, &a.sku_id, &a.availability_id).cmp(&(
-            &b.product_id,
-            &b.sku_id,
-            &b.availability_id,
-        ))
-    });
+    // The SKU-level change has no availability id: it sorts first.
+    changes.sort_by(|a, b| a.availability_id.cmp(&b.availability_id));
     changes
 }

@@ -86,20 +86,13 @@ impl AdminApi {
         field_of: impl Fn(&str) -> String,
     ) -> Result<Response<pb::ImportMonthResponse>, Status> {
         match self.catalog.import_month(month, matrix, lists).await {
-            Ok(s) => {
-                // The month's diff, computed now for ListMonthChanges and PublishMonth: the
-                // publish then only writes it, and subscribers wait for nothing else.
-                if let Err(e) = self.catalog.month_changes(month).await {
-                    tracing::warn!(error = %e, %month, "computing the imported month's diff failed; it is computed when asked for");
-                }
-                Ok(Response::new(pb::ImportMonthResponse {
-                    month: month.to_string(),
-                    products: s.products as i32,
-                    skus: s.skus as i32,
-                    availabilities: s.availabilities as i32,
-                    prices: s.prices as i32,
-                }))
-            }
+            Ok(s) => Ok(Response::new(pb::ImportMonthResponse {
+                month: month.to_string(),
+                products: s.products as i32,
+                skus: s.skus as i32,
+                availabilities: s.availabilities as i32,
+                prices: s.prices as i32,
+            })),
             Err(ImportError::Files(report)) => {
                 // Every problem, by file, row and column, as a field violation of its file.
                 let violations = report

@@ -12,7 +12,7 @@ mod pricelist;
 
 pub use limits::{ImportLimits, clip};
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::Read;
 
@@ -165,147 +165,235 @@ pub(crate) struct Tags {
     pub reservation: bool,
 }
 
-/// Imports one month. `as_of` prices are those in effect at the month's first moment.
-/// Every file is read under `limits`' file and record caps (the month cap is the caller's: it
-/// knows the sizes before reading).
+/// A month read, but for its availabilities (which went to the sink file by file).
+#[derive(Debug, Default)]
+pub struct MonthRead {
+    pub products: Vec<Product>,
+    pub skus: Vec<Sku>,
+    pub availabilities: usize,
+    pub prices: usize,
+}
+
+/// Imports one month into memory (the demo catalog, tests). `as_of` prices are those in effect
+/// at the month's first moment. Every file is read under `limits`' file and record caps (the
+/// month cap is the caller's: it knows the sizes before reading).
 pub fn import_month<M: Read, P: Read>(
     month: Month,
     offer_matrix: Source<M>,
     price_lists: Vec<Source<P>>,
     limits: &ImportLimits,
 ) -> Result<CatalogData, ImportReport> {
+    let mut availabilities = Vec::new();
+    let read = stream_month(month, offer_matrix, price_lists, limits, |mut part| {
+        availabilities.append(&mut part);
+        true
+    })?;
+    Ok(CatalogData {
+        products: read.products,
+        skus: read.skus,
+        availabilities,
+    })
+}
+
+/// Reads one month file by file, in memory bounded by one price list (a market's file, under
+/// the file cap): each file's availabilities go to `sink` as soon as the file is read, as long
+/// as no file so far had a problem (the rest is still read, to report every problem). `sink`
+/// answers false to stop reading (its writes failed). Products and SKUs, a few thousand, come
+/// back at the end. An error means the month is refused: what the sink was given is to be
+/// thrown away.
+pub fn stream_month<M: Read, P: Read>(
+    month: Month,
+    offer_matrix: Source<M>,
+    price_lists: Vec<Source<P>>,
+    limits: &ImportLimits,
+    mut sink: impl FnMut(Vec<Availability>) -> bool,
+) -> Result<MonthRead, ImportReport> {
     let mut problems = Problems::default();
     let offers = matrix::read(offer_matrix, limits, &mut problems);
+    let mut assembly = Assembly::default();
+    let mut markets: HashMap<CountryCode, String> = HashMap::new();
+    let (mut availabilities, mut prices) = (0, 0);
     let mut rows = Vec::new();
     for source in price_lists {
+        let file = source.name.clone();
+        rows.clear();
         pricelist::read(source, limits, &offers, &mut rows, &mut problems);
+        if let Some(market) = rows.first().map(|r| r.market) {
+            match markets.get(&market) {
+                Some(other) => problems.add(
+                    &file,
+                    0,
+                    "Market",
+                    format!(
+                        "market {market} is already priced by {}: one file per market",
+                        clip(other)
+                    ),
+                ),
+                None => {
+                    markets.insert(market, file);
+                }
+            }
+        }
+        if !problems.is_empty() {
+            continue;
+        }
+        let part = assembly.availabilities(month, &offers, std::mem::take(&mut rows));
+        availabilities += part.len();
+        prices += part.iter().map(|a| a.terms.len()).sum::<usize>();
+        if !sink(part) {
+            break;
+        }
     }
     if !problems.is_empty() {
         return Err(problems.report);
     }
-    Ok(assemble(month, &offers, rows))
-}
-
-/// Resolves the price rows of a month into products, SKUs and availabilities.
-fn assemble(month: Month, offers: &matrix::Offers, rows: Vec<pricelist::PriceRow>) -> CatalogData {
-    let start = month.start();
-    let end = month.next().start();
-    // (product, sku, country, segment) -> (term, cycle) -> candidate rows
-    let mut grouped: BTreeMap<
-        (ProductId, SkuId, CountryCode, Segment),
-        BTreeMap<_, Vec<pricelist::PriceRow>>,
-    > = BTreeMap::new();
-    let mut products: BTreeMap<ProductId, Product> = BTreeMap::new();
-    let mut sku_meta: HashMap<(ProductId, SkuId), (Tags, String)> = HashMap::new();
-    for row in rows {
-        products
-            .entry(row.product_id.clone())
-            .or_insert_with(|| Product {
-                id: row.product_id.clone(),
-                title: row.product_title.clone(),
-                description: String::new(),
-                product_type: row.tags.product_type,
-                publisher: row.publisher.clone(),
-                billing_type: row.tags.billing_type,
-                category: row.tags.category.clone(),
-            });
-        sku_meta
-            .entry((row.product_id.clone(), row.sku_id.clone()))
-            .or_insert_with(|| (row.tags.clone(), row.unit_of_measure.clone()));
-        grouped
-            .entry((
-                row.product_id.clone(),
-                row.sku_id.clone(),
-                row.market,
-                row.segment,
-            ))
-            .or_default()
-            .entry((row.term, row.billing_cycle))
-            .or_default()
-            .push(row);
-    }
-
-    let mut availabilities = Vec::new();
-    for ((product, sku, country, segment), by_term) in grouped {
-        let mut terms = Vec::new();
-        let mut currency = None;
-        for ((term, billing_cycle), candidates) in by_term {
-            // The row whose range holds the month's first moment wins, latest start first;
-            // failing that, the earliest row starting inside the month.
-            let holding = candidates
-                .iter()
-                .filter(|r| r.start <= start && r.end.is_none_or(|e| e > start))
-                .max_by_key(|r| r.start);
-            let later = || {
-                candidates
-                    .iter()
-                    .filter(|r| r.start > start && r.start < end)
-                    .min_by_key(|r| r.start)
-            };
-            let Some(row) = holding.or_else(later) else {
-                continue;
-            };
-            currency = Some(row.price.currency);
-            terms.push(TermPrice {
-                term,
-                billing_cycle,
-                unit_price: row.price,
-                erp_price: row.erp_price,
-                effective_start: row.start,
-                effective_end: row.end_of_sale.or(row.end).filter(|e| *e < end).or(row.end),
-            });
-        }
-        let Some(currency) = currency else { continue };
-        let end_of_sale = terms
-            .iter()
-            .filter_map(|t| t.effective_end)
-            .filter(|e| *e < end)
-            .min();
-        availabilities.push(Availability {
-            id: AvailabilityId::derive(&product, &sku, &country, segment.as_str()),
-            product_id: product,
-            sku_id: sku,
-            country,
-            segment,
-            currency,
-            terms: terms.into(),
-            end_of_sale,
-        });
-    }
-
-    let mut skus: Vec<Sku> = Vec::new();
-    for ((product_id, sku_id), (tags, unit_of_measure)) in sku_meta {
-        let Some(offer) = offers.get(&product_id, &sku_id) else {
-            continue;
-        };
-        if let Some(product) = products.get_mut(&product_id)
-            && product.description.is_empty()
-        {
-            product.description.clone_from(&offer.description);
-        }
-        skus.push(Sku {
-            product_id,
-            id: sku_id,
-            title: offer.sku_title.clone(),
-            description: offer.description.clone(),
-            min_quantity: offer.min,
-            max_quantity: offer.max,
-            is_trial: tags.trial,
-            prerequisites: offer.prerequisites.clone(),
-            seat_limit: offer.seat_limit,
-            seat_limit_type: offer.seat_limit_type.clone(),
-            unit_of_measure,
-            category: tags.category,
-            is_reservation: tags.reservation,
-            provisioning_id: offer.provisioning_id.clone(),
-        });
-    }
-    // Availabilities are sold only when their SKU is.
-    let sold: HashSet<(&ProductId, &SkuId)> = skus.iter().map(|s| (&s.product_id, &s.id)).collect();
-    availabilities.retain(|a| sold.contains(&(&a.product_id, &a.sku_id)));
-    CatalogData {
-        products: products.into_values().collect(),
+    let (products, skus) = assembly.finish(&offers);
+    Ok(MonthRead {
+        products,
         skus,
         availabilities,
+        prices,
+    })
+}
+
+/// The products and SKUs met so far.
+#[derive(Default)]
+struct Assembly {
+    products: BTreeMap<ProductId, Product>,
+    sku_meta: BTreeMap<(ProductId, SkuId), (Tags, String)>,
+}
+
+impl Assembly {
+    /// Resolves one market's price rows into its availabilities (each market is in one file,
+    /// so no availability spans two calls).
+    fn availabilities(
+        &mut self,
+        month: Month,
+        offers: &matrix::Offers,
+        rows: Vec<pricelist::PriceRow>,
+    ) -> Vec<Availability> {
+        let start = month.start();
+        let end = month.next().start();
+        // (product, sku, country, segment) -> (term, cycle) -> candidate rows
+        let mut grouped: BTreeMap<
+            (ProductId, SkuId, CountryCode, Segment),
+            BTreeMap<_, Vec<pricelist::PriceRow>>,
+        > = BTreeMap::new();
+        for row in rows {
+            if !self.products.contains_key(&row.product_id) {
+                self.products.insert(
+                    row.product_id.clone(),
+                    Product {
+                        id: row.product_id.clone(),
+                        title: row.product_title.clone(),
+                        description: String::new(),
+                        product_type: row.tags.product_type,
+                        publisher: row.publisher.clone(),
+                        billing_type: row.tags.billing_type,
+                        category: row.tags.category.clone(),
+                    },
+                );
+            }
+            self.sku_meta
+                .entry((row.product_id.clone(), row.sku_id.clone()))
+                .or_insert_with(|| (row.tags.clone(), row.unit_of_measure.clone()));
+            grouped
+                .entry((
+                    row.product_id.clone(),
+                    row.sku_id.clone(),
+                    row.market,
+                    row.segment,
+                ))
+                .or_default()
+                .entry((row.term, row.billing_cycle))
+                .or_default()
+                .push(row);
+        }
+
+        let mut availabilities = Vec::new();
+        for ((product, sku, country, segment), by_term) in grouped {
+            // Availabilities are sold only when their SKU is.
+            if offers.get(&product, &sku).is_none() {
+                continue;
+            }
+            let mut terms = Vec::new();
+            let mut currency = None;
+            for ((term, billing_cycle), candidates) in by_term {
+                // The row whose range holds the month's first moment wins, latest start
+                // first; failing that, the earliest row starting inside the month.
+                let holding = candidates
+                    .iter()
+                    .filter(|r| r.start <= start && r.end.is_none_or(|e| e > start))
+                    .max_by_key(|r| r.start);
+                let later = || {
+                    candidates
+                        .iter()
+                        .filter(|r| r.start > start && r.start < end)
+                        .min_by_key(|r| r.start)
+                };
+                let Some(row) = holding.or_else(later) else {
+                    continue;
+                };
+                currency = Some(row.price.currency);
+                terms.push(TermPrice {
+                    term,
+                    billing_cycle,
+                    unit_price: row.price,
+                    erp_price: row.erp_price,
+                    effective_start: row.start,
+                    effective_end: row.end_of_sale.or(row.end).filter(|e| *e < end).or(row.end),
+                });
+            }
+            let Some(currency) = currency else { continue };
+            let end_of_sale = terms
+                .iter()
+                .filter_map(|t| t.effective_end)
+                .filter(|e| *e < end)
+                .min();
+            availabilities.push(Availability {
+                id: AvailabilityId::derive(&product, &sku, &country, segment.as_str()),
+                product_id: product,
+                sku_id: sku,
+                country,
+                segment,
+                currency,
+                terms: terms.into(),
+                end_of_sale,
+            });
+        }
+        availabilities
+    }
+
+    /// The month's products and the SKUs the offer matrix sells.
+    fn finish(self, offers: &matrix::Offers) -> (Vec<Product>, Vec<Sku>) {
+        let mut products = self.products;
+        let mut skus: Vec<Sku> = Vec::new();
+        for ((product_id, sku_id), (tags, unit_of_measure)) in self.sku_meta {
+            let Some(offer) = offers.get(&product_id, &sku_id) else {
+                continue;
+            };
+            if let Some(product) = products.get_mut(&product_id)
+                && product.description.is_empty()
+            {
+                product.description.clone_from(&offer.description);
+            }
+            skus.push(Sku {
+                product_id,
+                id: sku_id,
+                title: offer.sku_title.clone(),
+                description: offer.description.clone(),
+                min_quantity: offer.min,
+                max_quantity: offer.max,
+                is_trial: tags.trial,
+                prerequisites: offer.prerequisites.clone(),
+                seat_limit: offer.seat_limit,
+                seat_limit_type: offer.seat_limit_type.clone(),
+                unit_of_measure,
+                category: tags.category,
+                is_reservation: tags.reservation,
+                provisioning_id: offer.provisioning_id.clone(),
+            });
+        }
+        (products.into_values().collect(), skus)
     }
 }

@@ -1,27 +1,19 @@
-//! Publishing a month and the catalog-change log. A publish is one transaction: the catalog
-//! state row (current month, last revision) is updated first, which serializes publishes across
-//! replicas and keeps revisions gap-free; the change events, the price list's status and the
-//! log's compaction commit with it.
+//! The catalog-change log (a publish writes it: `publish.rs`), the catalog state, and the
+//! listener that hears other replicas' publishes and customer changes.
 
-use chrono::{DateTime, Utc};
-use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::cache::{CUSTOMER_CHANNEL, HOLDINGS_CHANNEL, PARTNER_CHANNEL};
-use super::catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 use super::entity::{catalog_change, catalog_state, price_list};
 use super::{Store, corrupt};
 use crate::domain::DomainError;
 use crate::domain::catalog::{Month, ProductType, Segment};
 use crate::domain::changes::{CatalogChange, ChangeKind, FieldChange};
-use crate::domain::error::Precondition;
 use crate::domain::ids::{CustomerId, PartnerId};
 
 /// The PostgreSQL notification channel a publish notifies, with the last revision as payload.
 pub const NOTIFY_CHANNEL: &str = "csp_catalog_changes";
-
-const CHUNK: usize = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CatalogState {
@@ -73,132 +65,6 @@ impl Store {
                 .map(|m| Month::parse("month", m))
                 .transpose()?,
             last_revision: u64::try_from(row.last_revision).unwrap_or(0),
-        })
-    }
-
-    /// Makes an imported month current with its change events, or does nothing if it already is.
-    pub async fn publish_month(
-        &self,
-        month: Month,
-        changes: &[CatalogChange],
-        keep_months: usize,
-        now: DateTime<Utc>,
-    ) -> Result<Published, DomainError> {
-        let m = month.to_string();
-        let n = changes.len() as i64;
-        let turn = self.engine.write_turn().await;
-        let txn = self.engine.pool().begin().await?;
-        let claimed = catalog_state::Entity::update_many()
-            .col_expr(
-                catalog_state::Column::LastRevision,
-                Expr::col(catalog_state::Column::LastRevision).add(n),
-            )
-            .col_expr(catalog_state::Column::CurrentMonth, Expr::value(m.clone()))
-            .filter(catalog_state::Column::Id.eq(1))
-            .filter(
-                catalog_state::Column::CurrentMonth
-                    .is_null()
-                    .or(catalog_state::Column::CurrentMonth.lt(m.clone())),
-            )
-            .exec(&txn)
-            .await?;
-        let list = price_list::Entity::find_by_id(m.clone()).one(&txn).await?;
-        if claimed.rows_affected != 1 {
-            drop(txn);
-            drop(turn);
-            let state = self.catalog_state().await?;
-            return match (state.current_month, list) {
-                (Some(current), Some(list))
-                    if current == month && list.status == STATUS_PUBLISHED =>
-                {
-                    Ok(Published {
-                        first_revision: list.first_revision.unwrap_or(0) as u64,
-                        last_revision: list.last_revision.unwrap_or(0) as u64,
-                        newly: false,
-                    })
-                }
-                (Some(current), _) => Err(DomainError::FailedPrecondition {
-                    message: format!("month {m} is not after the current month {current}"),
-                    violations: vec![Precondition {
-                        code: "MONTH_NOT_AFTER_CURRENT".into(),
-                        subject: format!("months/{m}"),
-                        description: format!("only a month after {current} can be published"),
-                    }],
-                }),
-                (None, _) => Err(DomainError::Internal(
-                    "catalog state refused a first publish".into(),
-                )),
-            };
-        }
-        match list {
-            Some(list) if list.status == STATUS_IMPORTED => {}
-            _ => return Err(DomainError::not_found("imported month", m)),
-        }
-        let state = catalog_state::Entity::find_by_id(1)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| DomainError::Internal("the catalog_state row is missing".into()))?;
-        let last = state.last_revision;
-        let first = last - n + 1;
-        let rows: Vec<catalog_change::ActiveModel> = changes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                Ok(catalog_change::ActiveModel {
-                    revision: Set(first + i as i64),
-                    month: Set(m.clone()),
-                    kind: Set(c.kind.as_str().to_owned()),
-                    product_id: Set(c.product_id.clone()),
-                    sku_id: Set(c.sku_id.clone()),
-                    availability_id: Set(c.availability_id.clone()),
-                    country: Set(c.country.clone()),
-                    segment: Set(c.segment.map(|s| s.as_str().to_owned()).unwrap_or_default()),
-                    product_type: Set(c.product_type.as_str().to_owned()),
-                    changes: Set(serde_json::to_string(&c.fields)
-                        .map_err(|e| DomainError::Internal(e.to_string()))?),
-                    published_at: Set(now),
-                })
-            })
-            .collect::<Result<_, DomainError>>()?;
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<_> = rows.by_ref().take(CHUNK).collect();
-            catalog_change::Entity::insert_many(chunk)
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        price_list::Entity::update_many()
-            .col_expr(price_list::Column::Status, Expr::value(STATUS_PUBLISHED))
-            .col_expr(price_list::Column::PublishedAt, Expr::value(now))
-            .col_expr(price_list::Column::FirstRevision, Expr::value(first))
-            .col_expr(price_list::Column::LastRevision, Expr::value(last))
-            .filter(price_list::Column::Month.eq(m.clone()))
-            .exec(&txn)
-            .await?;
-        // Keep the log of the `keep_months` newest published months.
-        let kept: Vec<String> = price_list::Entity::find()
-            .filter(price_list::Column::Status.eq(STATUS_PUBLISHED))
-            .order_by_desc(price_list::Column::Month)
-            .limit(keep_months.max(1) as u64)
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|p| p.month)
-            .collect();
-        if let Some(oldest_kept) = kept.last() {
-            catalog_change::Entity::delete_many()
-                .filter(catalog_change::Column::Month.lt(oldest_kept.clone()))
-                .exec(&txn)
-                .await?;
-        }
-        self.engine
-            .notify_in(&txn, NOTIFY_CHANNEL, &last.to_string())
-            .await?;
-        txn.commit().await?;
-        Ok(Published {
-            first_revision: first as u64,
-            last_revision: last as u64,
-            newly: true,
         })
     }
 

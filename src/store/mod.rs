@@ -8,6 +8,8 @@
 //!   version), each with what invalidates it.
 //! - The aggregates (`carts.rs`, `orders/`, `customers/`, `catalog.rs`, `changes.rs`,
 //!   `idempotency.rs`, `partners.rs`): statements and row mapping, with no backend branching.
+//!   A month is written as it is read (`month_writer.rs`), diffed SKU by SKU
+//!   (`month_diff.rs`) and published in one transaction (`publish.rs`).
 
 mod cache;
 mod carts;
@@ -18,8 +20,11 @@ mod engine;
 pub mod entity;
 mod idempotency;
 pub mod migration;
+mod month_diff;
+mod month_writer;
 mod orders;
 mod partners;
+mod publish;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +40,10 @@ pub use changes::{CatalogState, NOTIFY_CHANNEL, Published};
 pub use customers::{QualificationWrite, ReviewKey};
 pub use engine::{PROBE_APPLICATION_NAME, PoolUse, Probe, SqliteSynchronous};
 pub use idempotency::WriteKey;
+pub use month_diff::{SkuPair, SkuPairs};
+pub use month_writer::MonthWriter;
 pub use orders::{CustomerHoldings, Placement, PlannedOrder, Refusal};
+pub use publish::{PublishStart, Publishing};
 
 /// The database, and what this process caches of it.
 #[derive(Clone, Debug)]

@@ -8,7 +8,7 @@ use csp_commerce::import::{ImportLimits, Source, import_month};
 // The bench uses every part; this test only some.
 #[allow(dead_code)]
 #[path = "../../benches/commerce/fullsize.rs"]
-mod generator;
+pub(crate) mod generator;
 
 use generator::{MonthShape, generate};
 

@@ -47,7 +47,6 @@ pub struct CatalogService {
     clock: Arc<dyn Clock>,
     /// Months of change log retained for resuming subscribers.
     change_log_months: usize,
-    diffs: Arc<months::DiffCache>,
     /// The caps every import's files are read under.
     import_limits: ImportLimits,
     published: Arc<Notify>,
@@ -70,7 +69,6 @@ impl CatalogService {
             tokens,
             clock,
             change_log_months,
-            diffs: Arc::default(),
             import_limits: ImportLimits::default(),
             published: Arc::new(Notify::new()),
             listings: Arc::default(),

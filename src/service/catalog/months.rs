@@ -1,16 +1,28 @@
 //! Loading months: import a month's files, diff it against the current month, publish it,
 //! and reload the snapshot a publish (here or on another replica) made current.
+//!
+//! Nothing here holds a month in memory: the import writes each price list's availabilities
+//! as soon as the file is read (one transaction for the month), and the diff walks both
+//! months in the store a few SKUs at a time (`Store::sku_pairs`, `domain::changes::diff_sku`),
+//! handing its changes to the publish's transaction, or to a page of ListMonthChanges, as they
+//! come.
+//!
+//! A first month (no month was published before it) changes nothing: it is how the catalog
+//! begins, and its publish writes no change events (the revisions stay where they are). A
+//! subscriber learns the catalog by reading it and follows its changes from the revision it
+//! read at (`WatchCatalogChanges`); replaying from revision 0 gives the changes of every later
+//! month, without gap.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::CatalogService;
 use crate::domain::DomainError;
 use crate::domain::catalog::{Catalog, Month};
-use crate::domain::changes::{CatalogChange, diff};
+use crate::domain::changes::{CatalogChange, diff_sku};
 use crate::domain::error::Precondition;
 use crate::import::{self, Source};
 use crate::service::paging::{Page, page_size};
-use crate::store::Published;
+use crate::store::{PublishStart, Published, SkuPairs};
 
 /// What an import read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,43 +41,58 @@ pub enum ImportError {
     Store(DomainError),
 }
 
-/// The last diff computed, for ListMonthChanges and for the publish that follows. Invalidated
-/// by an import and by a publish; used only when computed against the month current now.
-#[derive(Debug, Default)]
-pub(super) struct DiffCache(Mutex<Option<CachedDiff>>);
+/// Price lists whose availabilities may wait between the reader and the writer.
+const PARTS_IN_FLIGHT: usize = 2;
 
-#[derive(Debug)]
-struct CachedDiff {
-    month: Month,
-    /// The current month it was computed against.
-    against: Option<Month>,
-    changes: Arc<Vec<CatalogChange>>,
-    /// `month` built.
-    built: Arc<Catalog>,
+/// A change's place in a month's changes: (product id, SKU id, availability id).
+type ChangeKey = (String, String, String);
+
+fn key_of(c: &CatalogChange) -> (&str, &str, &str) {
+    (&c.product_id, &c.sku_id, &c.availability_id)
 }
 
-impl DiffCache {
-    fn get(
-        &self,
-        month: Month,
-        against: Option<Month>,
-    ) -> Option<(Arc<Vec<CatalogChange>>, Arc<Catalog>)> {
-        let cache = self.0.lock().ok()?;
-        let cached = cache.as_ref()?;
-        (cached.month == month && cached.against == against)
-            .then(|| (cached.changes.clone(), cached.built.clone()))
-    }
+/// A month's changes against the month before it, a few SKUs at a time, in (product, SKU,
+/// availability) order.
+struct MonthChanges {
+    month: Month,
+    /// `None`: a first month, which changes nothing.
+    pairs: Option<SkuPairs>,
+    /// Only changes after this one (a page token's).
+    after: Option<ChangeKey>,
+}
 
-    fn put(&self, diff: CachedDiff) {
-        if let Ok(mut cache) = self.0.lock() {
-            *cache = Some(diff);
+impl MonthChanges {
+    async fn next(&mut self) -> Result<Option<Vec<CatalogChange>>, DomainError> {
+        let Some(pairs) = &mut self.pairs else {
+            return Ok(None);
+        };
+        while let Some(step) = pairs.next().await? {
+            let mut changes: Vec<CatalogChange> = step
+                .iter()
+                .flat_map(|p| diff_sku(p.old.as_ref(), p.new.as_ref(), self.month))
+                .collect();
+            if let Some((p, s, a)) = &self.after {
+                let after = (p.as_str(), s.as_str(), a.as_str());
+                changes.retain(|c| key_of(c) > after);
+            }
+            if !changes.is_empty() {
+                return Ok(Some(changes));
+            }
         }
+        Ok(None)
     }
+}
 
-    fn forget(&self) {
-        if let Ok(mut cache) = self.0.lock() {
-            *cache = None;
-        }
+fn already_published(month: Month) -> DomainError {
+    DomainError::FailedPrecondition {
+        message: format!(
+            "month {month} is already published: its changes are in the change stream"
+        ),
+        violations: vec![Precondition {
+            code: "MONTH_ALREADY_PUBLISHED".into(),
+            subject: format!("months/{month}"),
+            description: "watch the catalog changes from the month's first revision".into(),
+        }],
     }
 }
 
@@ -90,7 +117,9 @@ impl CatalogService {
         Ok(Some(month))
     }
 
-    /// Reads a month's files and stores the month as imported (not yet published).
+    /// Reads a month's files and stores the month as imported (not yet published): each price
+    /// list's availabilities are written as soon as it is read, all in one transaction that
+    /// commits only if every file is good.
     pub async fn import_month<M, P>(
         &self,
         month: Month,
@@ -101,20 +130,6 @@ impl CatalogService {
         M: std::io::Read + Send + 'static,
         P: std::io::Read + Send + 'static,
     {
-        // Parsing is CPU work and blocking reads: off the async workers.
-        let limits = self.import_limits;
-        let data = tokio::task::spawn_blocking(move || {
-            import::import_month(month, offer_matrix, price_lists, &limits)
-        })
-        .await
-        .map_err(|e| ImportError::Store(DomainError::Internal(format!("import task: {e}"))))?
-        .map_err(ImportError::Files)?;
-        let summary = ImportSummary {
-            products: data.products.len(),
-            skus: data.skus.len(),
-            availabilities: data.availabilities.len(),
-            prices: data.availabilities.iter().map(|a| a.terms.len()).sum(),
-        };
         if let Some(current) = self
             .store
             .catalog_state()
@@ -132,12 +147,46 @@ impl CatalogService {
                 }],
             }));
         }
-        self.store
-            .save_month(month, &data)
+        let writer = self
+            .store
+            .begin_month(month)
             .await
             .map_err(ImportError::Store)?;
-        self.diffs.forget();
-        Ok(summary)
+        // Parsing is CPU work and blocking reads: off the async workers, while this task
+        // writes what was read.
+        let (parts, mut received) = tokio::sync::mpsc::channel(PARTS_IN_FLIGHT);
+        let limits = self.import_limits;
+        let reading = tokio::task::spawn_blocking(move || {
+            import::stream_month(month, offer_matrix, price_lists, &limits, |part| {
+                parts.blocking_send(part).is_ok()
+            })
+        });
+        let mut written = Ok(());
+        while let Some(part) = received.recv().await {
+            written = writer.availabilities(&part).await;
+            if written.is_err() {
+                // The reader stops at its next part.
+                break;
+            }
+        }
+        drop(received);
+        let read = reading
+            .await
+            .map_err(|e| ImportError::Store(DomainError::Internal(format!("import task: {e}"))))?;
+        written.map_err(ImportError::Store)?;
+        let read = read.map_err(ImportError::Files)?;
+        writer
+            .products(&read.products)
+            .await
+            .map_err(ImportError::Store)?;
+        writer.skus(&read.skus).await.map_err(ImportError::Store)?;
+        writer.commit().await.map_err(ImportError::Store)?;
+        Ok(ImportSummary {
+            products: read.products.len(),
+            skus: read.skus.len(),
+            availabilities: read.availabilities,
+            prices: read.prices,
+        })
     }
 
     /// Imports and publishes at once (the demo catalog, `import --publish`).
@@ -156,65 +205,50 @@ impl CatalogService {
         Ok(summary)
     }
 
-    /// The current catalog as stored (which a replica's snapshot may briefly lag) and `month`
-    /// built from the store.
-    async fn current_and(&self, month: Month) -> Result<(Arc<Catalog>, Catalog), DomainError> {
-        let state = self.store.catalog_state().await?;
-        let snapshot = self.snapshot();
-        let current = match state.current_month {
-            None => Arc::new(Catalog::empty()),
-            Some(m) if snapshot.month() == Some(m) => snapshot,
-            Some(m) => Arc::new(Catalog::build(Some(m), self.store.load_month(m).await?)),
-        };
-        let next = Catalog::build(Some(month), self.store.load_month(month).await?);
-        Ok((current, next))
-    }
-
-    /// What publishing the imported `month` would change, computed once per import.
-    pub async fn month_changes(
+    /// The changes of the imported `month` against the current month, after `after`.
+    async fn month_changes(
         &self,
         month: Month,
-    ) -> Result<Arc<Vec<CatalogChange>>, DomainError> {
+        after: Option<ChangeKey>,
+    ) -> Result<MonthChanges, DomainError> {
         match self.store.month_status(month).await?.as_deref() {
             Some(crate::store::STATUS_IMPORTED) => {}
-            Some(_) => {
-                return Err(DomainError::FailedPrecondition {
-                    message: format!(
-                        "month {month} is already published: its changes are in the change stream"
-                    ),
-                    violations: vec![Precondition {
-                        code: "MONTH_ALREADY_PUBLISHED".into(),
-                        subject: format!("months/{month}"),
-                        description: "watch the catalog changes from the month's first revision"
-                            .into(),
-                    }],
-                });
-            }
+            Some(_) => return Err(already_published(month)),
             None => return Err(DomainError::not_found("imported month", month.to_string())),
         }
-        Ok(self.diff_of(month, self.snapshot().month()).await?.0)
+        let pairs = match self.store.catalog_state().await?.current_month {
+            Some(current) => Some(
+                self.store
+                    .sku_pairs(
+                        current,
+                        month,
+                        after.as_ref().map(|(p, s, _)| (p.clone(), s.clone())),
+                    )
+                    .await?,
+            ),
+            None => None,
+        };
+        Ok(MonthChanges {
+            month,
+            pairs,
+            after,
+        })
     }
 
-    /// The changes of `month` against `current`, and `month` built: from the cache if they
-    /// were computed against that current month, else computed (and cached).
-    async fn diff_of(
+    /// Hands every change publishing the imported `month` would make to `each`, in order
+    /// (`changes` on the command line); answers how many there are.
+    pub async fn each_month_change(
         &self,
         month: Month,
-        current: Option<Month>,
-    ) -> Result<(Arc<Vec<CatalogChange>>, Arc<Catalog>), DomainError> {
-        if let Some(cached) = self.diffs.get(month, current) {
-            return Ok(cached);
+        mut each: impl FnMut(&CatalogChange),
+    ) -> Result<usize, DomainError> {
+        let mut changes = self.month_changes(month, None).await?;
+        let mut count = 0;
+        while let Some(batch) = changes.next().await? {
+            count += batch.len();
+            batch.iter().for_each(&mut each);
         }
-        let (current, next) = self.current_and(month).await?;
-        let next = Arc::new(next);
-        let changes = Arc::new(diff(&current, &next, month));
-        self.diffs.put(CachedDiff {
-            month,
-            against: current.month(),
-            changes: changes.clone(),
-            built: next.clone(),
-        });
-        Ok((changes, next))
+        Ok(count)
     }
 
     pub async fn list_month_changes(
@@ -229,21 +263,32 @@ impl CatalogService {
             .tokens
             .decode(&query, page_token)?
             .map(|k| {
-                k.parse::<usize>().map_err(|_| {
-                    DomainError::invalid(
+                let mut parts = k.split('\t').map(str::to_owned);
+                match (parts.next(), parts.next(), parts.next(), parts.next()) {
+                    (Some(p), Some(s), Some(a), None) => Ok((p, s, a)),
+                    _ => Err(DomainError::invalid(
                         "page_token",
                         "INVALID_PAGE_TOKEN",
                         "page_token is corrupt",
-                    )
-                })
+                    )),
+                }
             })
             .transpose()?;
-        let changes = self.month_changes(month).await?;
-        let start = after.map_or(0, |a| a + 1);
-        let items: Vec<CatalogChange> = changes.iter().skip(start).take(limit).cloned().collect();
-        let last = start + items.len();
-        let next_page_token = if last < changes.len() && !items.is_empty() {
-            self.tokens.encode(&query, &(last - 1).to_string())
+        let mut changes = self.month_changes(month, after).await?;
+        let mut items: Vec<CatalogChange> = Vec::new();
+        while items.len() <= limit
+            && let Some(batch) = changes.next().await?
+        {
+            items.extend(batch);
+        }
+        let next_page_token = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map_or_else(String::new, |c| {
+                self.tokens.encode(
+                    &query,
+                    &format!("{}\t{}\t{}", c.product_id, c.sku_id, c.availability_id),
+                )
+            })
         } else {
             String::new()
         };
@@ -253,32 +298,38 @@ impl CatalogService {
         })
     }
 
-    /// Makes the imported `month` current: its change events and the new state commit in one
-    /// transaction, then every reader's snapshot switches at once and the feed is woken.
-    /// Publishing the current month again changes nothing.
+    /// Makes the imported `month` current and swaps it in for every reader of this process
+    /// (see `publish_stored`); the feed is woken.
     pub async fn publish(&self, month: Month) -> Result<Published, DomainError> {
-        let status = self.store.month_status(month).await?;
-        if status.as_deref() == Some(crate::store::STATUS_PUBLISHED) {
-            return self
-                .store
-                .publish_month(month, &[], self.change_log_months, self.clock.now())
-                .await;
-        }
-        // The diff computed for the import (or ListMonthChanges) if it was computed against
-        // the month that is current in the store; the publish's transaction still refuses a
-        // month that is not after the current one.
-        let current = self.store.catalog_state().await?.current_month;
-        let (changes, next) = self.diff_of(month, current).await?;
-        let published = self
-            .store
-            .publish_month(month, &changes, self.change_log_months, self.clock.now())
-            .await?;
+        let published = self.publish_stored(month).await?;
         if published.newly {
-            self.snapshot.store(next);
-            self.diffs.forget();
+            self.reload().await?;
             self.published.notify_one();
-            tracing::info!(%month, first = published.first_revision, last = published.last_revision, "month published");
         }
+        Ok(published)
+    }
+
+    /// Makes the imported `month` current in the store, without loading it here (the command
+    /// line's `publish`): its change events (the diff against the month current until now,
+    /// written in batches as it is made) and the new state commit in one transaction.
+    /// Publishing the current month again changes nothing.
+    pub async fn publish_stored(&self, month: Month) -> Result<Published, DomainError> {
+        let mut publishing = match self.store.begin_publish(month, self.clock.now()).await? {
+            PublishStart::Done(published) => return Ok(published),
+            PublishStart::Open(publishing) => publishing,
+        };
+        if let Some(previous) = publishing.previous() {
+            let mut changes = MonthChanges {
+                month,
+                pairs: Some(self.store.sku_pairs(previous, month, None).await?),
+                after: None,
+            };
+            while let Some(batch) = changes.next().await? {
+                publishing.write(&batch).await?;
+            }
+        }
+        let published = publishing.commit(self.change_log_months).await?;
+        tracing::info!(%month, first = published.first_revision, last = published.last_revision, "month published");
         Ok(published)
     }
 }

@@ -14,6 +14,7 @@ mod m0009_partner_versions;
 mod m0010_qualification_vetting;
 mod m0011_partner_change_notifications;
 mod m0012_review_queue_by_submission;
+mod m0013_availabilities_by_sku;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_qualification_vetting::Migration),
             Box::new(m0011_partner_change_notifications::Migration),
             Box::new(m0012_review_queue_by_submission::Migration),
+            Box::new(m0013_availabilities_by_sku::Migration),
         ]
     }
 }
