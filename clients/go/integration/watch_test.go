@@ -25,17 +25,97 @@ const streamDeadline = 15 * time.Second
 
 const watchExample = "csp-commerce/clients/go/examples/watch"
 
-// watchServer is a server of the test's own, since publishing 2026-12 changes the catalog the
+// watchServer is a server of the test's own, since publishing a month changes the catalog the
 // other tests read (and a month publishes once); it sends progress every 200 ms when idle.
 func watchServer(t *testing.T) *server {
 	// ImportMonth reads paths only under the server's import folder.
 	s, err := startServer("CSP_WATCH_PROGRESS_INTERVAL_MS=200",
-		"CSP_IMPORT_DIR="+filepath.Join(repoRoot(), "data", "demo", "2026-12"))
+		"CSP_IMPORT_DIR="+filepath.Join(repoRoot(), "data", "demo"))
 	if err != nil {
 		t.Fatalf("starting a server for the change stream: %v", err)
 	}
 	t.Cleanup(s.stop)
 	return s
+}
+
+// The demo month the server seeds at start is the first month published, which writes no change
+// event: the log starts empty at revision 0. replayServer publishes months to replay: 2026-12
+// (280 changes on the demo data), then the 2026-11 files again as 2027-01 (247 changes back):
+// 527 changes, at least two batches (at most 500 each). The month published live is the 2026-12
+// files again, as 2027-02.
+var replayed = []struct{ month, folder string }{{"2026-12", "2026-12"}, {"2027-01", "2026-11"}}
+
+// replayServer is a watchServer with the replayed months published: a change log to replay, more
+// than a batch long.
+func replayServer(t *testing.T) *server {
+	s := watchServer(t)
+	var last uint64
+	for _, m := range replayed {
+		published := publish(t, s, m.month, m.folder)
+		if published.FirstRevision != last+1 || published.LastRevision <= published.FirstRevision {
+			t.Fatalf("%s published %v after revision %d", m.month, published, last)
+		}
+		last = published.LastRevision
+	}
+	waitForHead(t, s, last)
+	return s
+}
+
+// waitForHead waits until the server's change feed has broadcast revision: PublishMonth returns
+// once the month is stored, and the feed reads it from the log just after (a stream started before
+// may report progress at the previous head, then get the month live).
+func waitForHead(t *testing.T, s *server, revision uint64) {
+	t.Helper()
+	deadline := time.Now().Add(streamDeadline)
+	for {
+		head := currentRevision(t, s)
+		if head >= revision {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the feed is at %d, not at %d", head, revision)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// currentRevision is the server's head, as a stream from now reports it.
+func currentRevision(t *testing.T, s *server) uint64 {
+	t.Helper()
+	nowCtx, cancelNow := as(t, s, "us", "sales_agent")
+	defer cancelNow()
+	now, err := commerce.NewCatalogServiceClient(s.conn).WatchCatalogChanges(nowCtx,
+		&commerce.WatchCatalogChangesRequest{Start: &commerce.WatchCatalogChangesRequest_FromNow{FromNow: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	message, err := now.Recv()
+	if err != nil || message.GetProgress() == nil {
+		t.Fatalf("from now: %v, %v", message, err)
+	}
+	return message.GetProgress().CurrentRevision
+}
+
+// publish imports the files of the demo folder (data/demo/<folder>) as month and publishes it.
+func publish(t *testing.T, s *server, month, folder string) *commerce.PublishMonthResponse {
+	t.Helper()
+	admin := commerce.NewCatalogAdminServiceClient(s.conn)
+	adminCtx, _ := as(t, s, "", "catalog_admin")
+	dir := filepath.Join(repoRoot(), "data", "demo", folder)
+	var priceLists []string
+	for _, m := range []string{"US", "DE", "FR", "GB", "IE", "JP", "SK"} {
+		priceLists = append(priceLists, filepath.Join(dir, "pricelist-"+m+".csv"))
+	}
+	if _, err := admin.ImportMonth(adminCtx, &commerce.ImportMonthRequest{
+		RequestId: requestID(t), Month: month,
+		OfferMatrixPath: filepath.Join(dir, "offer-matrix.csv"), PriceListPaths: priceLists}); err != nil {
+		t.Fatalf("importing %s: %v\nserver log:\n%s", month, err, s.log())
+	}
+	published, err := admin.PublishMonth(adminCtx, &commerce.PublishMonthRequest{RequestId: requestID(t), Month: month})
+	if err != nil {
+		t.Fatalf("publishing %s: %v\nserver log:\n%s", month, err, s.log())
+	}
+	return published
 }
 
 // as carries the token of partner and role ("" for none), with a deadline; cancel ends it early.
@@ -105,35 +185,51 @@ func min20(n int) int {
 
 func head20(rs []uint64) []uint64 { return rs[:min20(len(rs))] }
 
+// The first month published (the demo's 2026-11, at start) writes no change event: from revision
+// 0 the stream is caught up at once, at 0.
+func TestTheSeededMonthWroteNoChange(t *testing.T) {
+	s := watchServer(t)
+	streamCtx, cancel := as(t, s, "us", "sales_agent")
+	defer cancel()
+	stream, err := commerce.NewCatalogServiceClient(s.conn).WatchCatalogChanges(streamCtx, after(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	message, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if progress := message.GetProgress(); progress == nil || progress.CurrentRevision != 0 {
+		t.Fatalf("from revision 0 on the seeded server: %v, want progress at 0", message)
+	}
+}
+
 // A subscriber cut off in the middle of the replay resumes after the last revision it saw and,
 // through a month published while it listens, misses nothing and sees nothing twice.
 func TestASubscriberCutOffMidReplayResumesWithoutLossOrDuplicate(t *testing.T) {
-	s := watchServer(t)
+	s := replayServer(t)
 	catalog := commerce.NewCatalogServiceClient(s.conn)
-	admin := commerce.NewCatalogAdminServiceClient(s.conn)
 	var seen []uint64
 
-	// From the beginning (the demo month's ~1800 changes, 500 a batch); hang up after two
-	// batches, in the middle of the replay.
+	// From the beginning (the replayed months' 527 changes, two batches or more); hang up after
+	// the first batch, in the middle of the replay.
 	firstCtx, cancelFirst := as(t, s, "us", "sales_agent")
 	first, err := catalog.WatchCatalogChanges(firstCtx, after(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 2; i++ {
-		message, err := first.Recv()
-		if err != nil {
-			t.Fatal(err)
-		}
-		batch := message.GetChanges()
-		if batch == nil {
-			t.Fatalf("caught up after %d changes (%v): the replay should take more than two batches", len(seen), message)
-		}
-		if n := len(batch.Changes); n == 0 || n > 500 {
-			t.Fatalf("a batch of %d changes", n)
-		}
-		seen = append(seen, revisionsOf(batch)...)
+	message, err := first.Recv()
+	if err != nil {
+		t.Fatal(err)
 	}
+	batch := message.GetChanges()
+	if batch == nil {
+		t.Fatalf("no change to replay: %v", message)
+	}
+	if n := len(batch.Changes); n == 0 || n > 500 {
+		t.Fatalf("a batch of %d changes", n)
+	}
+	seen = append(seen, revisionsOf(batch)...)
 	cancelFirst()
 	for {
 		if _, err := first.Recv(); err != nil {
@@ -169,22 +265,8 @@ func TestASubscriberCutOffMidReplayResumesWithoutLossOrDuplicate(t *testing.T) {
 	}
 	assertExactly(t, seen, head)
 
-	// A month published while subscribed arrives live.
-	adminCtx, _ := as(t, s, "", "catalog_admin")
-	december := filepath.Join(repoRoot(), "data", "demo", "2026-12")
-	var priceLists []string
-	for _, m := range []string{"US", "DE", "FR", "GB", "IE", "JP", "SK"} {
-		priceLists = append(priceLists, filepath.Join(december, "pricelist-"+m+".csv"))
-	}
-	if _, err := admin.ImportMonth(adminCtx, &commerce.ImportMonthRequest{
-		RequestId: requestID(t), Month: "2026-12",
-		OfferMatrixPath: filepath.Join(december, "offer-matrix.csv"), PriceListPaths: priceLists}); err != nil {
-		t.Fatal(err)
-	}
-	published, err := admin.PublishMonth(adminCtx, &commerce.PublishMonthRequest{RequestId: requestID(t), Month: "2026-12"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A month published while subscribed arrives live (the 2026-12 files again).
+	published := publish(t, s, "2027-02", "2026-12")
 	if published.FirstRevision != head+1 || published.LastRevision <= published.FirstRevision {
 		t.Fatalf("published %v after head %d", published, head)
 	}
@@ -207,19 +289,8 @@ func TestASubscriberCutOffMidReplayResumesWithoutLossOrDuplicate(t *testing.T) {
 
 // The README's subscriber (examples/watch), run as a user would run it: replay, then caught up.
 func TestTheWatchExampleReplaysThenReportsCaughtUp(t *testing.T) {
-	s := srv // it only reads
-	nowCtx, cancelNow := as(t, s, "us", "sales_agent")
-	now, err := commerce.NewCatalogServiceClient(s.conn).WatchCatalogChanges(nowCtx,
-		&commerce.WatchCatalogChangesRequest{Start: &commerce.WatchCatalogChangesRequest_FromNow{FromNow: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	message, err := now.Recv()
-	cancelNow()
-	if err != nil || message.GetProgress() == nil {
-		t.Fatalf("from now: %v, %v", message, err)
-	}
-	head := message.GetProgress().CurrentRevision
+	s := replayServer(t)
+	head := currentRevision(t, s)
 	if head <= 3 {
 		t.Fatalf("head %d", head)
 	}

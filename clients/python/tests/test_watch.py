@@ -1,8 +1,14 @@
 """WatchCatalogChanges: a subscriber cut off in the middle of the replay resumes after the last
 revision it saw and, through a month published while it listens, misses nothing and sees nothing
-twice (on a server of its own: publishing 2026-12 changes the catalog the other tests read, and
+twice (on a server of its own: publishing a month changes the catalog the other tests read, and
 a month publishes once; it sends progress every 200 ms when idle); and the README's subscriber
-(examples/watch.py)."""
+(examples/watch.py).
+
+The demo month the server seeds at start is the first month published, which writes no change
+event: the log starts empty at revision 0. The tests publish months to replay first: 2026-12
+(280 changes on the demo data), then the 2026-11 files again as 2027-01 (247 changes back):
+527 changes, at least two batches (at most 500 each). The month published live is the 2026-12
+files again, as 2027-02."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Iterator
@@ -22,7 +29,10 @@ from conftest import REPO_ROOT, Server, kill_and_restart, running_server
 from csp.commerce.v1 import catalog_pb2, catalog_pb2_grpc
 from support import request_id
 
+NOVEMBER = REPO_ROOT / "data" / "demo" / "2026-11"
 DECEMBER = REPO_ROOT / "data" / "demo" / "2026-12"
+# The months published before subscribing, for the replay: (month, the demo folder of its files).
+REPLAYED = [("2026-12", DECEMBER), ("2027-01", NOVEMBER)]
 MARKETS = ["US", "DE", "FR", "GB", "IE", "JP", "SK"]
 # The deadline of each stream, so a read that stalls fails the test instead of hanging it.
 STREAM_DEADLINE_S = 15
@@ -57,6 +67,42 @@ def auth(server: Server, partner: str, role: str) -> list[tuple[str, str]]:
     return [("authorization", f"Bearer {server.token(partner, role)}")]
 
 
+def publish(server: Server, month: str, folder: Path) -> catalog_pb2.PublishMonthResponse:
+    """Uploads the demo files of `folder` as `month` and publishes it (a catalog_admin call)."""
+    with grpc.insecure_channel(server.address) as channel:
+        admin = catalog_pb2_grpc.CatalogAdminServiceStub(channel)
+        admin_auth = auth(server, "", "catalog_admin")
+        admin.UploadMonth(upload_messages(month, folder, MARKETS), metadata=admin_auth, timeout=STREAM_DEADLINE_S)
+        return admin.PublishMonth(
+            catalog_pb2.PublishMonthRequest(request_id=request_id(), month=month),
+            metadata=admin_auth,
+            timeout=STREAM_DEADLINE_S,
+        )
+
+
+@pytest.fixture
+def replay_server(watch_server: Server) -> Server:
+    """watch_server with REPLAYED published: a change log to replay, more than a batch long."""
+    last = 0
+    for month, folder in REPLAYED:
+        published = publish(watch_server, month, folder)
+        assert published.first_revision == last + 1, (month, published)
+        assert published.last_revision > published.first_revision, (month, published)
+        last = published.last_revision
+    wait_for_head(watch_server, last)
+    return watch_server
+
+
+def wait_for_head(server: Server, revision: int) -> None:
+    """Waits until the server's change feed has broadcast `revision`: PublishMonth returns once
+    the month is stored, and the feed reads it from the log just after. A stream started before
+    may report progress at the previous head, then get the month live."""
+    deadline = time.monotonic() + STREAM_DEADLINE_S
+    while (head := current_revision(server)) < revision:
+        assert time.monotonic() < deadline, f"the feed is at {head}, not at {revision}"
+        time.sleep(0.05)
+
+
 def watch(
     catalog: catalog_pb2_grpc.CatalogServiceStub, server: Server, **start: object
 ) -> grpc.Call:
@@ -80,22 +126,32 @@ def assert_exactly(seen: list[int], last: int) -> None:
     )
 
 
-def test_a_subscriber_cut_off_mid_replay_resumes_without_loss_or_duplicate(watch_server):
+def test_the_seeded_month_wrote_no_change(watch_server):
+    """The first month published (the demo's 2026-11, at start) writes no change event: from
+    revision 0 the stream is caught up at once, at 0."""
+    with grpc.insecure_channel(watch_server.address) as channel:
+        stream = watch(catalog_pb2_grpc.CatalogServiceStub(channel), watch_server, after_revision=0)
+        try:
+            message = next(stream)
+        finally:
+            stream.cancel()
+    assert message.WhichOneof("event") == "progress", message
+    assert message.progress.current_revision == 0, message
+
+
+def test_a_subscriber_cut_off_mid_replay_resumes_without_loss_or_duplicate(replay_server):
+    watch_server = replay_server
     with grpc.insecure_channel(watch_server.address) as channel:
         catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
-        admin = catalog_pb2_grpc.CatalogAdminServiceStub(channel)
         seen: list[int] = []
 
-        # From the beginning (the demo month's ~1800 changes, 500 a batch); hang up after two
-        # batches, in the middle of the replay.
+        # From the beginning (the REPLAYED months' 527 changes, two batches or more); hang up
+        # after the first batch, in the middle of the replay.
         first = watch(catalog, watch_server, after_revision=0)
-        for _ in range(2):
-            message = next(first)
-            assert message.WhichOneof("event") == "changes", (
-                f"caught up after {len(seen)} changes: the replay should take more than two batches"
-            )
-            assert 0 < len(message.changes.changes) <= 500
-            seen += [c.revision for c in message.changes.changes]
+        message = next(first)
+        assert message.WhichOneof("event") == "changes", f"no change to replay: {message}"
+        assert 0 < len(message.changes.changes) <= 500
+        seen += [c.revision for c in message.changes.changes]
         first.cancel()
         assert first.code() == grpc.StatusCode.CANCELLED
         cut = seen[-1]
@@ -109,18 +165,8 @@ def test_a_subscriber_cut_off_mid_replay_resumes_without_loss_or_duplicate(watch
             assert cut < head, f"cut off at {cut}, which was not in the middle of the replay (head {head})"
             assert_exactly(seen, head)
 
-            # A month published while subscribed arrives live.
-            admin_auth = auth(watch_server, "", "catalog_admin")
-            admin.UploadMonth(
-                upload_messages("2026-12", DECEMBER, MARKETS),
-                metadata=admin_auth,
-                timeout=STREAM_DEADLINE_S,
-            )
-            published = admin.PublishMonth(
-                catalog_pb2.PublishMonthRequest(request_id=request_id(), month="2026-12"),
-                metadata=admin_auth,
-                timeout=STREAM_DEADLINE_S,
-            )
+            # A month published while subscribed arrives live (the 2026-12 files again).
+            published = publish(watch_server, "2027-02", DECEMBER)
             assert published.first_revision == head + 1, published
             assert published.last_revision > published.first_revision, published
             while seen[-1] < published.last_revision:
@@ -174,10 +220,10 @@ def current_revision(server: Server) -> int:
     return head
 
 
-def test_the_watch_example_replays_then_reports_caught_up(server):  # it only reads
-    head = current_revision(server)
+def test_the_watch_example_replays_then_reports_caught_up(replay_server):
+    head = current_revision(replay_server)
     assert head > 3
-    example = Example(server, head - 3)
+    example = Example(replay_server, head - 3)
     try:
         while not example.next_line().startswith("caught up"):
             pass
@@ -193,24 +239,15 @@ def test_the_watch_example_resumes_after_its_server_is_killed(watch_server):
     """A SIGKILLed server ends the stream without trailers, so without resume_after_revision: the
     example resumes from the last revision it printed once the address answers again, and then
     receives a month published there with no gap and no duplicate."""
-    head = current_revision(watch_server)
+    head = current_revision(watch_server)  # 0: the seeded month wrote no change
     example = Example(watch_server, head)
     stderr = ""
     try:
         assert example.next_line() == f"caught up at {head}", example.out
         kill_and_restart(watch_server)
-        with grpc.insecure_channel(watch_server.address) as channel:
-            admin = catalog_pb2_grpc.CatalogAdminServiceStub(channel)
-            admin_auth = auth(watch_server, "", "catalog_admin")
-            admin.UploadMonth(
-                upload_messages("2026-12", DECEMBER, MARKETS), metadata=admin_auth, timeout=STREAM_DEADLINE_S
-            )
-            published = admin.PublishMonth(
-                catalog_pb2.PublishMonthRequest(request_id=request_id(), month="2026-12"),
-                metadata=admin_auth,
-                timeout=STREAM_DEADLINE_S,
-            )
+        published = publish(watch_server, "2026-12", DECEMBER)
         assert published.first_revision == head + 1, published
+        assert published.last_revision > published.first_revision, published
         seen: list[int] = []
         while not seen or seen[-1] < published.last_revision:
             if (line := example.next_line())[0].isdigit():

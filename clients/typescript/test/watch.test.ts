@@ -2,6 +2,12 @@
 // revision it saw and, through a month published while it listens, misses nothing and sees
 // nothing twice; and the README's subscriber (examples/watch.ts). On a server of its own (as every
 // file here), which sends progress every 200 ms when idle.
+//
+// The demo month the server seeds at start is the first month published, which writes no change
+// event: the log starts empty at revision 0. Before the tests, the server publishes months to
+// replay: 2026-12 (280 changes on the demo data), then the 2026-11 files again as 2027-01 (247
+// changes back): 527 changes, at least two batches (at most 500 each). The month published live
+// is the 2026-12 files again, as 2027-02.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -19,7 +25,14 @@ import {
 
 import { BUILD_ROOT, PACKAGE_ROOT, REPO_ROOT, requestId, startServer, type TestServer } from "./server.js";
 
-const DECEMBER = join(REPO_ROOT, "data", "demo", "2026-12");
+const DEMO = join(REPO_ROOT, "data", "demo");
+const NOVEMBER = join(DEMO, "2026-11");
+const DECEMBER = join(DEMO, "2026-12");
+// The months published before the tests, for the replay: [month, the demo folder of its files].
+const REPLAYED: [string, string][] = [
+  ["2026-12", DECEMBER],
+  ["2027-01", NOVEMBER],
+];
 const MARKETS = ["US", "DE", "FR", "GB", "IE", "JP", "SK"];
 // How long one read of a stream may take, so a stall fails the test instead of hanging it.
 const READ_TIMEOUT_MS = 15_000;
@@ -69,28 +82,70 @@ function assertExactly(seen: bigint[], last: bigint): void {
   );
 }
 
+/** Imports the demo files of `folder` as `month` (ImportMonth: paths under the server's import
+ * folder) and publishes it. */
+async function publish(server: TestServer, month: string, folder: string) {
+  const admin = createClient(CatalogAdminService, server.transport({ partner: "", role: "catalog_admin" }));
+  const options = { timeoutMs: READ_TIMEOUT_MS };
+  await admin.importMonth(
+    {
+      requestId: requestId(),
+      month,
+      offerMatrixPath: join(folder, "offer-matrix.csv"),
+      priceListPaths: MARKETS.map((m) => join(folder, `pricelist-${m}.csv`)),
+    },
+    options,
+  );
+  return admin.publishMonth({ requestId: requestId(), month }, options);
+}
+
 describe("catalog changes", () => {
   let server: TestServer;
   before(async () => {
     // ImportMonth reads paths only under the server's import folder.
-    server = await startServer({ CSP_WATCH_PROGRESS_INTERVAL_MS: "200", CSP_IMPORT_DIR: DECEMBER });
+    server = await startServer({ CSP_WATCH_PROGRESS_INTERVAL_MS: "200", CSP_IMPORT_DIR: DEMO });
+
+    // The seeded month wrote no change: from revision 0 the stream is caught up at once, at 0.
+    const empty = watch(server.clients().catalog, { case: "afterRevision", value: 0n });
+    const event = await empty.next();
+    empty.cancel();
+    assert.equal(event.case, "progress");
+    assert.equal(event.value.currentRevision, 0n);
+
+    let last = 0n;
+    for (const [month, folder] of REPLAYED) {
+      const published = await publish(server, month, folder);
+      assert.equal(published.firstRevision, last + 1n, month);
+      assert.ok(published.lastRevision > published.firstRevision, month);
+      last = published.lastRevision;
+    }
+    // PublishMonth returns once the month is stored; the server's feed reads it from the log just
+    // after (a stream started before may report progress at the previous head, then get the month
+    // live). Wait until the feed has it, so the replay below is the whole log.
+    const deadline = Date.now() + READ_TIMEOUT_MS;
+    for (;;) {
+      const now = watch(server.clients().catalog, { case: "fromNow", value: true });
+      const progress = await now.next();
+      now.cancel();
+      assert.equal(progress.case, "progress");
+      if (progress.value.currentRevision >= last) break;
+      assert.ok(Date.now() < deadline, `the feed is at ${progress.value.currentRevision}, not at ${last}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   });
   after(() => server?.stop());
 
   it("resumes a subscriber cut off mid-replay without loss or duplicate", async () => {
     const { catalog } = server.clients();
-    const admin = createClient(CatalogAdminService, server.transport({ partner: "", role: "catalog_admin" }));
     const seen: bigint[] = [];
 
-    // From the beginning (the demo month's ~1800 changes, 500 a batch); hang up after two
-    // batches, in the middle of the replay.
+    // From the beginning (the REPLAYED months' 527 changes, two batches or more); hang up after
+    // the first batch, in the middle of the replay.
     const first = watch(catalog, { case: "afterRevision", value: 0n });
-    for (let i = 0; i < 2; i++) {
-      const event = await first.next();
-      assert.equal(event.case, "changes", `caught up after ${seen.length} changes: the replay should take more than two batches`);
-      assert.ok(event.value.changes.length > 0 && event.value.changes.length <= 500);
-      seen.push(...event.value.changes.map((c) => c.revision));
-    }
+    const event = await first.next();
+    assert.equal(event.case, "changes", "no change to replay");
+    assert.ok(event.value.changes.length > 0 && event.value.changes.length <= 500);
+    seen.push(...event.value.changes.map((c) => c.revision));
     first.cancel();
     await assert.rejects(
       async () => {
@@ -112,18 +167,8 @@ describe("catalog changes", () => {
       assert.ok(cut < head, `cut off at ${cut}, which was not in the middle of the replay (head ${head})`);
       assertExactly(seen, head);
 
-      // A month published while subscribed arrives live.
-      const options = { timeoutMs: READ_TIMEOUT_MS };
-      await admin.importMonth(
-        {
-          requestId: requestId(),
-          month: "2026-12",
-          offerMatrixPath: join(DECEMBER, "offer-matrix.csv"),
-          priceListPaths: MARKETS.map((m) => join(DECEMBER, `pricelist-${m}.csv`)),
-        },
-        options,
-      );
-      const published = await admin.publishMonth({ requestId: requestId(), month: "2026-12" }, options);
+      // A month published while subscribed arrives live (the 2026-12 files again).
+      const published = await publish(server, "2027-02", DECEMBER);
       assert.equal(published.firstRevision, head + 1n);
       assert.ok(published.lastRevision > published.firstRevision);
       while (seen[seen.length - 1] < published.lastRevision) {
