@@ -1,13 +1,15 @@
 //! Who may buy what (DOMAIN.md section 3): every rule, evaluated in one place, each failure a
 //! named reason. Used by the catalog's purchasability check, its offers and by cart review.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 
 use super::catalog::{BillingCycle, Catalog, Item, Segment, Term};
 use super::customer::{Customer, Partner, Role, VettingStatus};
 use super::ids::{CatalogItemId, ProductId, SkuId};
+
+mod holdings;
+
+pub use holdings::{Holding, HoldingStatus, Holdings};
 
 /// Stable reason codes. Clients switch on these; never rename one.
 pub mod code {
@@ -82,88 +84,6 @@ impl Problem {
     fn with_prerequisites(mut self, skus: &[(ProductId, SkuId)]) -> Self {
         self.prerequisites = skus.to_vec();
         self
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HoldingStatus {
-    Active,
-    Suspended,
-    Cancelled,
-    Expired,
-}
-
-/// One of the customer's subscriptions, as far as the rules care.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holding {
-    pub product_id: ProductId,
-    pub sku_id: SkuId,
-    pub quantity: i64,
-    pub status: HoldingStatus,
-    pub is_trial: bool,
-}
-
-/// What a customer already owns, summed per SKU.
-#[derive(Debug, Clone, Default)]
-pub struct Holdings {
-    /// Seats counting against the seat limit: every subscription not yet gone (cancelled ones
-    /// included, expired ones not).
-    counted_seats: HashMap<(ProductId, SkuId), i64>,
-    /// Seats of active subscriptions: what an add-on can hang on.
-    active_seats: HashMap<(ProductId, SkuId), i64>,
-    trials: HashMap<(ProductId, SkuId), i64>,
-}
-
-impl Holdings {
-    pub fn new(holdings: impl IntoIterator<Item = Holding>) -> Self {
-        let mut this = Self::default();
-        for h in holdings {
-            this.add(h);
-        }
-        this
-    }
-
-    /// Counts one more subscription in.
-    pub fn add(&mut self, h: Holding) {
-        let key = (h.product_id, h.sku_id);
-        if h.status != HoldingStatus::Expired {
-            *self.counted_seats.entry(key.clone()).or_default() += h.quantity;
-            if h.is_trial {
-                *self.trials.entry(key.clone()).or_default() += 1;
-            }
-        }
-        if h.status == HoldingStatus::Active {
-            *self.active_seats.entry(key).or_default() += h.quantity;
-        }
-    }
-
-    /// Adds seats that are not subscriptions yet (other lines of the same cart).
-    pub fn with_pending(mut self, product: &ProductId, sku: &SkuId, quantity: i64) -> Self {
-        let key = (product.clone(), sku.clone());
-        *self.counted_seats.entry(key.clone()).or_default() += quantity;
-        *self.active_seats.entry(key).or_default() += quantity;
-        self
-    }
-
-    pub fn counted(&self, product: &ProductId, sku: &SkuId) -> i64 {
-        self.counted_seats
-            .get(&(product.clone(), sku.clone()))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    pub fn active(&self, product: &ProductId, sku: &SkuId) -> i64 {
-        self.active_seats
-            .get(&(product.clone(), sku.clone()))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    pub fn trials(&self, product: &ProductId, sku: &SkuId) -> i64 {
-        self.trials
-            .get(&(product.clone(), sku.clone()))
-            .copied()
-            .unwrap_or(0)
     }
 }
 
