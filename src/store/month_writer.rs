@@ -18,14 +18,19 @@ use crate::domain::catalog::{Availability, CatalogData, Month, Product, Sku};
 /// columns), and large enough that a statement's round trip is shared by many rows.
 const CHUNK: usize = 1000;
 
-async fn insert_chunked<A, C>(db: &C, rows: Vec<A>) -> Result<(), DomainError>
+/// Inserts `rows` in INSERTs of at most `chunk` rows each (a bound on bound parameters).
+pub(super) async fn insert_chunked<A, C>(
+    db: &C,
+    rows: Vec<A>,
+    chunk: usize,
+) -> Result<(), DomainError>
 where
     A: sea_orm::ActiveModelTrait + Send,
     C: ConnectionTrait,
 {
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<A> = rows.by_ref().take(CHUNK).collect();
+        let chunk: Vec<A> = rows.by_ref().take(chunk).collect();
         <A::Entity as EntityTrait>::insert_many(chunk)
             .exec_without_returning(db)
             .await?;
@@ -133,7 +138,7 @@ impl MonthWriter {
             billing_type: Set(p.billing_type.as_str().to_owned()),
             category: Set(p.category.clone()),
         });
-        insert_chunked(&self.txn, rows.collect()).await
+        insert_chunked(&self.txn, rows.collect(), CHUNK).await
     }
 
     /// The SKUs and their prerequisites.
@@ -155,7 +160,7 @@ impl MonthWriter {
             is_reservation: Set(s.is_reservation),
             provisioning_id: Set(s.provisioning_id.clone()),
         });
-        insert_chunked(&self.txn, rows.collect()).await?;
+        insert_chunked(&self.txn, rows.collect(), CHUNK).await?;
         let prerequisites = skus.iter().flat_map(|s| {
             s.prerequisites
                 .iter()
@@ -167,7 +172,7 @@ impl MonthWriter {
                     prerequisite_sku_id: Set(k.to_string()),
                 })
         });
-        insert_chunked(&self.txn, prerequisites.collect()).await
+        insert_chunked(&self.txn, prerequisites.collect(), CHUNK).await
     }
 
     /// Availabilities and their prices.
@@ -183,7 +188,7 @@ impl MonthWriter {
             currency: Set(a.currency.code().to_owned()),
             end_of_sale: Set(a.end_of_sale),
         });
-        insert_chunked(&self.txn, rows.collect()).await?;
+        insert_chunked(&self.txn, rows.collect(), CHUNK).await?;
         let prices = availabilities.iter().flat_map(|a| {
             a.terms.iter().map(|t| availability_price::ActiveModel {
                 month: Set(m.clone()),
@@ -196,7 +201,7 @@ impl MonthWriter {
                 effective_end: Set(t.effective_end),
             })
         });
-        insert_chunked(&self.txn, prices.collect()).await
+        insert_chunked(&self.txn, prices.collect(), CHUNK).await
     }
 
     /// Makes the month, whole, visible as imported.

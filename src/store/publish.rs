@@ -16,6 +16,7 @@ use sea_orm::{
 use super::catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 use super::changes::NOTIFY_CHANNEL;
 use super::entity::{catalog_change, catalog_state, price_list};
+use super::month_writer::insert_chunked;
 use super::{Published, Store};
 use crate::domain::DomainError;
 use crate::domain::catalog::Month;
@@ -166,11 +167,7 @@ impl Publishing {
                 })
             })
             .collect::<Result<Vec<_>, DomainError>>()?;
-        for chunk in rows.chunks(CHUNK) {
-            catalog_change::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&self.txn)
-                .await?;
-        }
+        insert_chunked(&self.txn, rows, CHUNK).await?;
         self.last += changes.len() as i64;
         Ok(())
     }
