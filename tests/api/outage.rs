@@ -225,19 +225,44 @@ async fn a_connection_past_its_maximum_age_is_sent_away_and_calls_go_on() {
         opened.elapsed()
     );
 
-    // The channel's connection ages too: calls across its age are all answered.
+    // The channel's connection ages too: calls across its age are all answered. A call the
+    // channel starts in the instant between the server's GOAWAY and the connection's end is
+    // refused by the client's own h2 layer before it is sent (hyperium/hyper#2500: tonic
+    // reports it as INTERNAL "GoAway(NO_ERROR, Remote)"). HTTP/2 promises such a stream was
+    // never processed, so it is safe to send again: grpc-go, grpc-java and grpc-js do that
+    // transparently; here it is done by hand, and only for that refusal.
     let mut catalog = app.catalog("us", Role::SalesAgent);
+    let mut refused_by_goaway = 0;
     for _ in 0..4 {
-        catalog
-            .list_products(pb::ListProductsRequest {
-                page_size: 1,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        let list = pb::ListProductsRequest {
+            page_size: 1,
+            ..Default::default()
+        };
+        match catalog.list_products(list.clone()).await {
+            Ok(_) => {}
+            Err(status) if never_sent_for_goaway(&status) => {
+                refused_by_goaway += 1;
+                catalog.list_products(list).await.unwrap();
+            }
+            Err(status) => panic!("a call across the connection's age failed: {status:?}"),
+        }
         tokio::time::sleep(Duration::from_millis(700)).await;
     }
+    eprintln!("{refused_by_goaway} of 4 calls met the GOAWAY in flight and were sent again");
     app.stop().await;
+}
+
+/// The client-side refusal of a stream opened after the server's graceful GOAWAY arrived.
+fn never_sent_for_goaway(status: &tonic::Status) -> bool {
+    let mut source = std::error::Error::source(status);
+    while let Some(error) = source {
+        let text = format!("{error:?}");
+        if text.contains("GoAway(") && text.contains("NO_ERROR, Remote") {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// PostgreSQL ending the server's connections (`pg_terminate_backend`, as a restart or an
