@@ -1,6 +1,6 @@
 //! Gauges read when metrics are collected (an OTLP export, a scrape), never on a call's path:
 //! the database connections in use, idle and at most (the pool's and the direct ones), the
-//! change streams open, the catalog revision this process has reached.
+//! change streams open, the catalog revision this process has reached, whether it caches.
 
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Meter, ObservableGauge};
@@ -10,7 +10,7 @@ use crate::store::Store;
 
 /// The gauges; their callbacks run while these live.
 pub(super) struct Gauges {
-    _instruments: [ObservableGauge<u64>; 4],
+    _instruments: [ObservableGauge<u64>; 5],
 }
 
 pub(super) fn register(meter: &Meter, store: &Store, feed: &ChangeFeed) -> Gauges {
@@ -68,7 +68,18 @@ pub(super) fn register(meter: &Meter, store: &Store, feed: &ChangeFeed) -> Gauge
             .with_callback(move |observer| observer.observe(feed.head(), &[]))
             .build()
     };
+    let caching = {
+        let store = store.clone();
+        meter
+            .u64_observable_gauge("csp.store.caching")
+            .with_description(
+                "1 while this process caches customer standings and partners (on PostgreSQL: \
+                 while it hears other replicas' changes), else 0",
+            )
+            .with_callback(move |observer| observer.observe(u64::from(store.caching()), &[]))
+            .build()
+    };
     Gauges {
-        _instruments: [connections, max, subscribers, revision],
+        _instruments: [connections, max, subscribers, revision, caching],
     }
 }

@@ -179,6 +179,12 @@ impl Store {
         self.engine.backend()
     }
 
+    /// Whether this process caches customer standings and partners now: always on SQLite, on
+    /// PostgreSQL while it hears other replicas' changes (read by the metrics).
+    pub fn caching(&self) -> bool {
+        self.standings.enabled() && self.partners.enabled()
+    }
+
     /// How full the pool and the direct connections are now (read by the metrics).
     pub fn pool_use(&self) -> [PoolUse; 2] {
         self.engine.pool_use()

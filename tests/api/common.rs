@@ -1066,3 +1066,18 @@ pub async fn approved_gcc_of_a_partner_without_gcc(
     .await;
     set_partner_gcc(app, partner, false).await;
 }
+
+/// `GET /metrics` over a plain HTTP/1.1 connection: the status line and the body.
+pub async fn scrape(app: &TestApp) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.metrics_addr.expect("metrics_listen is set");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_owned(), body.to_owned())
+}

@@ -205,7 +205,9 @@ async fn a_replica_whose_listener_is_cut_does_not_sell_on_a_stale_standing() {
     };
     let db = Database::connect(&a.database_url).await.unwrap();
     let a_listener = new_listener(&db, &[]).await;
-    let b = a.replica(|_| {}).await;
+    let b = a
+        .replica(|s| s.metrics_listen = Some("127.0.0.1:0".into()))
+        .await;
     let b_listener = new_listener(&db, &[a_listener]).await;
 
     let fabrikam = TestApp::customer_id("us-fabrikam");
@@ -258,9 +260,9 @@ async fn a_replica_whose_listener_is_cut_does_not_sell_on_a_stale_standing() {
         codes_become(&b, &fabrikam, &item, &[], PROMPTLY).await,
         Vec::<String>::new()
     );
-    // The listener's connection shows its LISTEN a moment before B marks itself listening
-    // again: a read in that moment is not kept. Read once more after it, to be kept.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The listener's connection shows its LISTEN a moment before B caches again (its
+    // `csp.store.caching` gauge): a read in that moment is not kept. Read once more after it.
+    caching_becomes(&b, 1).await;
     assert_eq!(codes(&b, &fabrikam, &item).await, Vec::<String>::new());
     remove_qualifications_unannounced(&db, &fabrikam, false).await;
     assert_eq!(
@@ -432,4 +434,21 @@ async fn a_partner_changed_on_one_replica_is_seen_at_once_on_another() {
     let _ = db.close().await;
     b.stop().await;
     a.stop().await;
+}
+
+/// Waits until the replica's `csp.store.caching` gauge reads `value` (its scrape endpoint).
+async fn caching_becomes(app: &TestApp, value: u8) {
+    let wanted = format!("\ncsp_store_caching {value}\n");
+    let deadline = Instant::now() + PROMPTLY;
+    loop {
+        let (_, body) = common::scrape(app).await;
+        if format!("\n{body}").contains(&wanted) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "csp_store_caching never read {value}:\n{body}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::common::{self, Backend, TEST_SECRET, TestApp};
+use crate::common::{self, Backend, TEST_SECRET, TestApp, scrape};
 use csp_commerce::domain::customer::Role;
 use csp_commerce::grpc::pb;
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
@@ -565,21 +565,6 @@ async fn rpc_counts_by_method_and_code_reach_an_otlp_receiver() {
     receiver
         .wait_for("the stream's end", |r| r.get(&watch) == Some(&1.0))
         .await;
-}
-
-/// `GET /metrics` over a plain HTTP/1.1 connection: the status line and the body.
-async fn scrape(app: &TestApp) -> (String, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let address = app.metrics_addr.expect("metrics_listen is set");
-    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.unwrap();
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
-    (head.lines().next().unwrap().to_owned(), body.to_owned())
 }
 
 /// The samples of a text exposition: Prometheus names, labels sorted.

@@ -118,6 +118,11 @@ impl Partners {
         Self::clear(&mut self.slots());
     }
 
+    /// Whether partners are cached now (read by the metrics).
+    pub fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Acquire)
+    }
+
     /// Changes are heard again: start caching afresh.
     pub fn enable(&self) {
         self.forget_all();

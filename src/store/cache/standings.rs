@@ -235,6 +235,11 @@ impl Standings {
         Self::clear(&mut self.slots());
     }
 
+    /// Whether standings are cached now (read by the metrics).
+    pub fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Acquire)
+    }
+
     /// Changes are heard again: start caching afresh.
     pub fn enable(&self) {
         self.forget_all();
