@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::CatalogService;
+use super::past::AsOf;
 use crate::domain::DomainError;
-use crate::domain::catalog::{Catalog, CatalogFilter, Item, SkuView};
+use crate::domain::catalog::{Catalog, CatalogFilter, Item, Month, SkuView};
 use crate::domain::customer::Caller;
 use crate::domain::eligibility::{self, Buyer};
 use crate::domain::ids::{CustomerId, ProductId, SkuId};
@@ -288,7 +289,9 @@ impl ListingCache {
 }
 
 impl CatalogService {
-    /// Products or SKUs matching `filter`, optionally only those `customer` may buy.
+    /// Products or SKUs matching `filter`, optionally only those `customer` may buy, in the
+    /// current month or as of `month` (a past month's listings are kept with it).
+    #[allow(clippy::too_many_arguments)] // the request's fields, each validated
     pub async fn list(
         &self,
         caller: &Caller,
@@ -297,11 +300,20 @@ impl CatalogService {
         view: View,
         requested_page_size: i32,
         page_token: &str,
+        month: Option<Month>,
     ) -> Result<ListingPage, DomainError> {
         let limit = page_size(requested_page_size)?;
-        let query = format!("list|{view:?}|{filter:?}|{purchasable_by:?}");
+        let query = format!(
+            "list|{view:?}|{filter:?}|{purchasable_by:?}{}",
+            super::month_key(month)
+        );
         let after = self.tokens.decode(&query, page_token)?;
-        let catalog = self.snapshot();
+        let as_of = self.as_of(month).await?;
+        let catalog = as_of.catalog().clone();
+        let listings = match &as_of {
+            AsOf::Current(_) => &*self.listings,
+            AsOf::Past(past) => &past.listings,
+        };
         let buyer_parts = match purchasable_by {
             Some(customer) => {
                 let (partner, standing) = self.customers.buyer(caller, customer).await?;
@@ -312,7 +324,7 @@ impl CatalogService {
         };
         let listing = match &buyer_parts {
             // What matches depends only on the snapshot and the filter.
-            None => self.listings.get_or_make(&catalog, &query, || {
+            None => listings.get_or_make(&catalog, &query, || {
                 Listing::make(&catalog, &filter, view, |_| true)
             }),
             Some((partner, standing)) => {
