@@ -173,6 +173,7 @@ async fn main() -> Result<()> {
     }
     if let Some(file) = &args.frame_get_sku {
         let body = grpc_frame(&pb::GetSkuRequest {
+            month: String::new(),
             product_id: args.product.clone(),
             sku_id: args.sku.clone(),
         });
@@ -610,6 +611,7 @@ async fn prepare_catalog_calls(addr: SocketAddr, args: &Args) -> Result<CatalogC
     }
 
     let get_sku = pb::GetSkuRequest {
+        month: String::new(),
         product_id: args.product.clone(),
         sku_id: args.sku.clone(),
     };
@@ -669,6 +671,7 @@ async fn prepare_catalog_calls(addr: SocketAddr, args: &Args) -> Result<CatalogC
         .first()
         .ok_or_else(|| anyhow!("{} has no terms", availability.catalog_item_id))?;
     let check_purchasability = pb::CheckPurchasabilityRequest {
+        month: String::new(),
         customer_id: customer.id.to_string(),
         catalog_item_id: availability.catalog_item_id.clone(),
         quantity: sku.min_quantity.max(1),

@@ -210,6 +210,7 @@ async fn honest_reads(
                     } else {
                         catalog
                             .get_sku(pb::GetSkuRequest {
+                                month: String::new(),
                                 product_id: SKU.0.into(),
                                 sku_id: SKU.1.into(),
                             })

@@ -176,6 +176,10 @@ pub struct Settings {
     /// Bytes of catalog listings (a filter's matching rows, paged from memory) kept per
     /// snapshot; past it, listings asked for once go first.
     pub catalog_listing_cache_bytes: u64,
+    /// Bytes of past months kept in memory for reads as of a month (each month's snapshot and
+    /// an eighth of `catalog_listing_cache_bytes` for its listings); past it, the least recently
+    /// read month is forgotten (and loaded again when next asked for).
+    pub catalog_past_months_bytes: u64,
     /// The longest CSV record (line) of an import, in bytes.
     pub import_max_record_bytes: u64,
     /// The largest chunk of an UploadMonth stream, in bytes (CatalogAdminService's decode
@@ -249,6 +253,7 @@ impl Default for Settings {
             import_max_month_bytes: 1 << 30,
             import_max_record_bytes: 64 << 10,
             catalog_listing_cache_bytes: 64 << 20,
+            catalog_past_months_bytes: 256 << 20,
             import_max_chunk_bytes: 1 << 20,
         }
     }

@@ -233,6 +233,7 @@ async fn a_user_quota_holds_across_the_replicas_divided_among_them() {
     for _ in 0..CALLS {
         match client
             .get_product(pb::GetProductRequest {
+                month: String::new(),
                 product_id: "CFQ7TTC0RDXR".into(),
             })
             .await

@@ -166,6 +166,7 @@ fn read_request(i: usize) -> pb::ListProductsRequest {
         ),
     };
     pb::ListProductsRequest {
+        month: String::new(),
         filter: Some(pb::CatalogFilter {
             country: COUNTRY.into(),
             ..filter
@@ -234,6 +235,7 @@ async fn new_texts(server: &Server) -> Result<(f64, f64)> {
         let started = Instant::now();
         let page = client
             .list_products(pb::ListProductsRequest {
+                month: String::new(),
                 filter: Some(pb::CatalogFilter {
                     text: (*text).into(),
                     ..Default::default()

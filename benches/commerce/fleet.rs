@@ -86,6 +86,7 @@ async fn reads(
                     0 => api
                         .catalog
                         .get_product(pb::GetProductRequest {
+                            month: String::new(),
                             product_id: "CFQ7TTC0RDXR".into(),
                         })
                         .await

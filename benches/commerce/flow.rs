@@ -99,6 +99,7 @@ async fn line_for(
     let check = api
         .catalog
         .check_purchasability(pb::CheckPurchasabilityRequest {
+            month: String::new(),
             customer_id: customer.into(),
             catalog_item_id: line.catalog_item_id.clone(),
             quantity: line.quantity,
@@ -122,6 +123,7 @@ pub(crate) async fn prepare_fixture(api: &Api, customers: usize) -> Result<Fixtu
     let skus = api
         .catalog
         .list_products(pb::ListProductsRequest {
+            month: String::new(),
             filter: Some(pb::CatalogFilter {
                 country: "US".into(),
                 segment: pb::Segment::Commercial as i32,

@@ -11,11 +11,13 @@
 //! cargo bench --bench commerce -- --scenario fleet               # through HAProxy: 1, 3 replicas
 //! cargo bench --bench commerce -- --scenario fleet-subscribers --subscriber-inflate once
 //! cargo bench --bench commerce -- --scenario fullsize --fullsize-markets 240 --fullsize-rows 15000
+//! cargo bench --bench commerce -- --scenario as-of --concurrency 16   # a past month's reads
 //! ```
 //!
 //! One module a scenario: `flow` (the buying flow), `checkout` (checkout alone, pgbench),
 //! `imports`, `subscribers` (with `watch`, how they read the stream), `catalog_size` (issue
-//! 21, on the month `fullsize` generates); `report` prints the summary.
+//! 21, on the month `fullsize` generates), `as_of` (issue 22: reads as of a past month);
+//! `report` prints the summary.
 //!
 //! It builds nothing: it spawns `CSP_BIN` (default `target/release/csp-commerce`) as a child
 //! process on a fresh database (a temp SQLite file, or `CREATE DATABASE bench_<random>` on
@@ -36,6 +38,7 @@ use pb::catalog_service_client::CatalogServiceClient;
 use pb::customer_service_client::CustomerServiceClient;
 use tonic::transport::Channel;
 
+mod as_of;
 mod catalog_size;
 mod checkout;
 mod fleet;
@@ -208,6 +211,8 @@ enum Scenario {
     /// Issue 21: the full-size month (generated): import, diff, publish, serve, reads. Not
     /// part of `all` (minutes and gigabytes); ask for it by name.
     Fullsize,
+    /// Issue 22: catalog reads as of a past month (cold, warm) against the current month's.
+    AsOf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -318,6 +323,12 @@ async fn main() -> Result<()> {
                     .push(format!("fullsize on {}: {e:#}", backend.label()));
             }
         }
+    }
+    if wants(Scenario::AsOf)
+        && let Err(e) = as_of::as_of(&bin, &args).await
+    {
+        eprintln!("!! as of a month: {e:#}");
+        report.failures.push(format!("as of a month: {e:#}"));
     }
     report.print();
     if report.failures.is_empty() {

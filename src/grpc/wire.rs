@@ -269,17 +269,28 @@ fn encode(message: &impl Message) -> Bytes {
 }
 
 /// The encoded form of the current snapshot, made on first use after each swap: a cache
-/// invalidated by the swap itself (another snapshot is encoded afresh).
+/// invalidated by the swap itself (another snapshot is encoded afresh). Past months read as
+/// of (an older month than the current's) are encoded apart, so they never displace it.
 #[derive(Debug, Default)]
 pub struct EncodedCatalogs {
     current: Mutex<Option<Arc<EncodedCatalog>>>,
+    /// Past months' encodings, each kept while the service keeps its snapshot: one whose
+    /// snapshot only this list still holds (the service forgot the month) is dropped.
+    past: Mutex<Vec<Arc<EncodedCatalog>>>,
 }
+
+/// Past months encoded at most (the service's byte budget usually keeps fewer).
+const MAX_PAST_ENCODED: usize = 16;
 
 impl EncodedCatalogs {
     pub fn of(&self, catalog: &Arc<Catalog>) -> Arc<EncodedCatalog> {
         let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         match &*current {
             Some(encoded) if Arc::ptr_eq(&encoded.catalog, catalog) => encoded.clone(),
+            Some(encoded) if catalog.month() < encoded.catalog.month() => {
+                drop(current);
+                self.of_past(catalog)
+            }
             _ => {
                 // A few milliseconds once per published month; callers of that month wait.
                 let encoded = Arc::new(EncodedCatalog::new(catalog.clone()));
@@ -287,6 +298,21 @@ impl EncodedCatalogs {
                 encoded
             }
         }
+    }
+
+    fn of_past(&self, catalog: &Arc<Catalog>) -> Arc<EncodedCatalog> {
+        let mut past = self.past.lock().unwrap_or_else(PoisonError::into_inner);
+        // Held only here (and by `catalog`'s caller when it is the one asked for): forgotten.
+        past.retain(|e| Arc::ptr_eq(&e.catalog, catalog) || Arc::strong_count(&e.catalog) > 1);
+        if let Some(encoded) = past.iter().find(|e| Arc::ptr_eq(&e.catalog, catalog)) {
+            return encoded.clone();
+        }
+        let encoded = Arc::new(EncodedCatalog::new(catalog.clone()));
+        if past.len() >= MAX_PAST_ENCODED {
+            past.remove(0);
+        }
+        past.push(encoded.clone());
+        encoded
     }
 }
 

@@ -128,6 +128,10 @@ impl Application {
         .with_import_limits(import_limits(&settings))
         .with_listing_cache_bytes(
             usize::try_from(settings.catalog_listing_cache_bytes).unwrap_or(usize::MAX),
+        )
+        .with_past_months_bytes(
+            usize::try_from(settings.catalog_past_months_bytes).unwrap_or(usize::MAX),
+            usize::try_from(settings.catalog_listing_cache_bytes).unwrap_or(usize::MAX),
         );
         let import_dir = settings
             .import_dir

@@ -13,6 +13,7 @@ fn list(
     page_token: &str,
 ) -> pb::ListProductsRequest {
     pb::ListProductsRequest {
+        month: String::new(),
         filter: Some(filter),
         view: view.into(),
         page_size,
@@ -167,6 +168,7 @@ on_both_backends!(unauthenticated_calls_are_refused, async |app: &TestApp| {
     let mut client = app.catalog_with(TestApp::raw_bearer(None));
     let err = client
         .get_product(pb::GetProductRequest {
+            month: String::new(),
             product_id: "CFQ7TTC0LH18".into(),
         })
         .await
@@ -175,6 +177,7 @@ on_both_backends!(unauthenticated_calls_are_refused, async |app: &TestApp| {
     let mut client = app.catalog_with(TestApp::raw_bearer(Some("Bearer not.a.jwt")));
     let err = client
         .get_product(pb::GetProductRequest {
+            month: String::new(),
             product_id: "CFQ7TTC0LH18".into(),
         })
         .await

@@ -199,6 +199,7 @@ on_both_backends!(
         let sku = app
             .catalog("us", Role::SalesAgent)
             .get_sku(pb::GetSkuRequest {
+                month: String::new(),
                 product_id: "CFQ7TTC0VA61".into(),
                 sku_id: "0001".into(),
             })
@@ -231,6 +232,7 @@ on_both_backends!(
         let sku = app
             .catalog("us", Role::SalesAgent)
             .get_sku(pb::GetSkuRequest {
+                month: String::new(),
                 product_id: "CFQ7TTC0VA61".into(),
                 sku_id: "0001".into(),
             })
@@ -264,6 +266,7 @@ on_both_backends!(a_reader_never_sees_half_a_month, async |app: &TestApp| {
         while std::time::Instant::now() < deadline {
             let skus = catalog
                 .list_products(pb::ListProductsRequest {
+                    month: String::new(),
                     filter: Some(pb::CatalogFilter::default()),
                     view: pb::CatalogView::Sku.into(),
                     page_size: 500,
@@ -735,6 +738,7 @@ async fn a_month_published_on_one_replica_reaches_subscribers_of_another() {
     let sku = b
         .catalog("us", Role::SalesAgent)
         .get_sku(pb::GetSkuRequest {
+            month: String::new(),
             product_id: "CFQ7TTC0VA61".into(),
             sku_id: "0001".into(),
         })

@@ -102,6 +102,7 @@ on_both_backends!(
         // The purchasability check prices the same way.
         let check = catalog
             .check_purchasability(pb::CheckPurchasabilityRequest {
+                month: String::new(),
                 customer_id: TestApp::customer_id("us-fabrikam"),
                 catalog_item_id: e3.catalog_item_id.clone(),
                 quantity: 10,
@@ -169,6 +170,7 @@ on_both_backends!(
             common::commercial_availability(&mut catalog, ("CFQ7TTC0LH18", "0001"), "DE").await;
         let check = catalog
             .check_purchasability(pb::CheckPurchasabilityRequest {
+                month: String::new(),
                 customer_id: TestApp::customer_id("us-woodgrove-de"),
                 catalog_item_id: us.catalog_item_id.clone(),
                 quantity: 1,

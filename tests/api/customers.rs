@@ -1008,6 +1008,7 @@ on_both_backends!(the_catalog_admin_has_no_customers, async |app: &TestApp| {
     // The catalog itself is open to it.
     catalog
         .get_product(pb::GetProductRequest {
+            month: String::new(),
             product_id: "CFQ7TTC0LH18".into(),
         })
         .await

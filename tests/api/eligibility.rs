@@ -35,6 +35,7 @@ async fn availability(
     let mut client = app.catalog("us", Role::SalesAgent);
     let list = client
         .list_availabilities(pb::ListAvailabilitiesRequest {
+            month: String::new(),
             product_id: product.into(),
             sku_id: sku.into(),
             country: country.into(),
@@ -67,6 +68,7 @@ async fn availability(
 async fn sku(app: &TestApp, product: &str, sku: &str) -> pb::Sku {
     app.catalog("us", Role::SalesAgent)
         .get_sku(pb::GetSkuRequest {
+            month: String::new(),
             product_id: product.into(),
             sku_id: sku.into(),
         })
@@ -129,6 +131,7 @@ impl Ask {
     ) -> Result<pb::CheckPurchasabilityResponse, tonic::Status> {
         app.catalog(self.partner, self.role)
             .check_purchasability(pb::CheckPurchasabilityRequest {
+                month: String::new(),
                 customer_id: self.customer_id.clone(),
                 catalog_item_id: self.item.clone(),
                 quantity: self.quantity,
@@ -283,6 +286,7 @@ on_both_backends!(
         let resolved = app
             .catalog("de", Role::SalesAgent)
             .resolve_catalog_item(pb::ResolveCatalogItemRequest {
+                month: String::new(),
                 catalog_item_id: de.catalog_item_id.clone(),
             })
             .await
@@ -1098,6 +1102,7 @@ on_both_backends!(bad_check_requests_are_refused, async |app: &TestApp| {
     let err = app
         .catalog_with(TestApp::raw_bearer(Some(&format!("Bearer {token}"))))
         .check_purchasability(pb::CheckPurchasabilityRequest {
+            month: String::new(),
             customer_id: good.customer_id.clone(),
             catalog_item_id: good.item.clone(),
             quantity: 1,
@@ -1123,6 +1128,7 @@ async fn list_skus(
     loop {
         let page = client
             .list_products(pb::ListProductsRequest {
+                month: String::new(),
                 filter: Some(filter.clone()),
                 view: pb::CatalogView::Sku.into(),
                 page_size,
@@ -1214,6 +1220,7 @@ async fn listing_agrees_with_the_check(
             async move {
                 let availabilities = client
                     .list_availabilities(pb::ListAvailabilitiesRequest {
+                        month: String::new(),
                         product_id: s.product_id.clone(),
                         sku_id: s.id.clone(),
                         country: country.clone(),
@@ -1285,6 +1292,7 @@ async fn listing_agrees_with_the_check(
     let products = app
         .catalog(partner, Role::HelpdeskAgent)
         .list_products(pb::ListProductsRequest {
+            month: String::new(),
             filter: Some(pb::CatalogFilter {
                 purchasable_by_customer_id: customer_id.clone(),
                 segment: segment.into(),

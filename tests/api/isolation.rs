@@ -116,6 +116,7 @@ async fn de_item(app: &TestApp) -> pb::Availability {
 
 fn check_request(id: &str, a: &pb::Availability) -> pb::CheckPurchasabilityRequest {
     pb::CheckPurchasabilityRequest {
+        month: String::new(),
         customer_id: id.into(),
         catalog_item_id: a.catalog_item_id.clone(),
         quantity: 1,
@@ -126,6 +127,7 @@ fn check_request(id: &str, a: &pb::Availability) -> pb::CheckPurchasabilityReque
 
 fn purchasable_by(id: &str) -> pb::ListProductsRequest {
     pb::ListProductsRequest {
+        month: String::new(),
         filter: Some(pb::CatalogFilter {
             purchasable_by_customer_id: id.into(),
             ..Default::default()
@@ -610,6 +612,7 @@ async fn call_every_service(app: &TestApp, bearer: common::Bearer) -> Vec<(&'sta
         status(
             app.catalog_with(bearer.clone())
                 .get_product(pb::GetProductRequest {
+                    month: String::new(),
                     product_id: "CFQ7TTC0LH18".into(),
                 })
                 .await

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod as_of;
 mod carts;
 mod catalog;
 mod changes;

@@ -79,6 +79,7 @@ on_both_backends!(
         for o in offers.iter().step_by(37) {
             let verdict = catalog
                 .check_purchasability(pb::CheckPurchasabilityRequest {
+                    month: String::new(),
                     customer_id: TestApp::customer_id("us-fabrikam"),
                     catalog_item_id: o.catalog_item_id.clone(),
                     quantity: o.min_quantity.max(1),

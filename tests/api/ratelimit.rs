@@ -52,6 +52,7 @@ async fn a_partner_over_its_quota_is_told_when_to_retry() {
     list("de", "de-tailspin").await.unwrap();
     app.catalog("us", Role::SalesAgent)
         .get_product(pb::GetProductRequest {
+            month: String::new(),
             product_id: "CFQ7TTC02ROY".into(),
         })
         .await

@@ -88,6 +88,7 @@ async fn availability(
 ) -> pb::Availability {
     app.catalog(partner, Role::SalesAgent)
         .list_availabilities(pb::ListAvailabilitiesRequest {
+            month: String::new(),
             product_id: "CFQ7TTC02ROY".into(),
             sku_id: sku.into(),
             country: "US".into(),
@@ -128,6 +129,7 @@ async fn codes_of(
 ) -> Vec<String> {
     app.catalog(partner, Role::SalesAgent)
         .check_purchasability(pb::CheckPurchasabilityRequest {
+            month: String::new(),
             customer_id: customer_id.into(),
             catalog_item_id: item.catalog_item_id.clone(),
             quantity: 1,

@@ -214,6 +214,7 @@ fn with_traceparent<T>(message: T, traceparent: &str) -> tonic::Request<T> {
 
 fn get_product() -> pb::GetProductRequest {
     pb::GetProductRequest {
+        month: String::new(),
         product_id: "CFQ7TTC02ROY".into(),
     }
 }

@@ -49,6 +49,7 @@ async fn problems(
     let line = line(item);
     app.catalog("us", Role::SalesAgent)
         .check_purchasability(pb::CheckPurchasabilityRequest {
+            month: String::new(),
             customer_id: customer_id.into(),
             catalog_item_id: line.catalog_item_id,
             quantity: line.quantity,

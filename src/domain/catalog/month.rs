@@ -5,7 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use crate::domain::DomainError;
-use crate::domain::error::echo;
+use crate::domain::error::{Precondition, echo};
 
 /// A price-list month, `YYYY-MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -67,5 +67,38 @@ impl Month {
 impl fmt::Display for Month {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// At most this many kept months are named in a MONTH_NOT_KEPT answer (the newest).
+const NAMED_KEPT_MONTHS: usize = 24;
+
+impl DomainError {
+    /// A read asked for a month the server does not keep (`kept`: oldest first):
+    /// FAILED_PRECONDITION `MONTH_NOT_KEPT`, naming the months that are.
+    pub fn month_not_kept(month: Month, kept: &[Month]) -> Self {
+        let named = kept.len().saturating_sub(NAMED_KEPT_MONTHS);
+        let list = kept[named..]
+            .iter()
+            .map(Month::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let kept_text = match (kept.first(), named) {
+            (None, _) => "no month is published yet".to_owned(),
+            (Some(_), 0) => format!("the months kept are {list}"),
+            (Some(oldest), older) => {
+                format!("the months kept are {list} and {older} older, back to {oldest}")
+            }
+        };
+        Self::FailedPrecondition {
+            message: format!("month {month} is not kept: {kept_text}"),
+            violations: vec![Precondition {
+                code: "MONTH_NOT_KEPT".into(),
+                subject: format!("months/{month}"),
+                description: format!(
+                    "a read as of a month answers from a published month up to the current one: {kept_text}"
+                ),
+            }],
+        }
     }
 }

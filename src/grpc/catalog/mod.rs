@@ -15,7 +15,7 @@ pub(super) use changes::stream_end;
 pub(super) use filter::{parse_filter, parse_offer_filter};
 
 use super::caller;
-use super::convert::{self, optional_country};
+use super::convert::{self, optional_country, optional_month};
 use super::pb;
 use super::pb::catalog_service_server::CatalogService;
 use super::wire::{self, EncodedCatalogs};
@@ -49,8 +49,17 @@ impl CatalogService for CatalogApi {
             view,
             page_size,
             page_token,
+            month,
         } = request.into_inner();
-        let (filter, purchasable_by) = parse_filter(filter.unwrap_or_default())?;
+        let mut v = Violations::new();
+        let parsed = v.check(parse_filter(filter.unwrap_or_default()));
+        let month = v.check(optional_month("month", &month)).flatten();
+        if month.is_some() && parsed.as_ref().is_some_and(|(_, by)| by.is_some()) {
+            v.push(not_for_a_customer("filter.purchasable_by_customer_id"));
+        }
+        v.into_result()?;
+        let (filter, purchasable_by) =
+            parsed.ok_or_else(|| Status::from(DomainError::parsed_field_missing()))?;
         let view = match pb::CatalogView::try_from(view) {
             Ok(pb::CatalogView::Unspecified | pb::CatalogView::Product) => View::Product,
             Ok(pb::CatalogView::Sku) => View::Sku,
@@ -72,6 +81,7 @@ impl CatalogService for CatalogApi {
                 view,
                 page_size,
                 &page_token,
+                month,
             )
             .await?;
         let encoded = self.encoded.of(&page.catalog);
@@ -104,9 +114,13 @@ impl CatalogService for CatalogApi {
         request: Request<pb::GetProductRequest>,
     ) -> Result<Response<pb::GetProductResponse>, Status> {
         caller(&request)?;
-        let pb::GetProductRequest { product_id } = request.into_inner();
-        let id = ProductId::parse("product_id", &product_id)?;
-        let (_, product, skus) = self.catalog.product(&id)?;
+        let pb::GetProductRequest { product_id, month } = request.into_inner();
+        let mut v = Violations::new();
+        let id = v.check(ProductId::parse("product_id", &product_id));
+        let month = v.check(optional_month("month", &month)).flatten();
+        v.into_result()?;
+        let id = id.ok_or_else(|| Status::from(DomainError::parsed_field_missing()))?;
+        let (_, product, skus) = self.catalog.product(month, &id).await?;
         Ok(Response::new(pb::GetProductResponse {
             product: Some(convert::product(&product, skus)),
         }))
@@ -123,6 +137,7 @@ impl CatalogService for CatalogApi {
             segment,
             page_size,
             page_token,
+            month,
         } = request.into_inner();
         let mut v = Violations::new();
         let product = v.check(ProductId::parse("product_id", &product_id));
@@ -130,11 +145,13 @@ impl CatalogService for CatalogApi {
         let segment = v
             .check(convert::optional_segment("segment", segment))
             .flatten();
+        let month = v.check(optional_month("month", &month)).flatten();
         v.into_result()?;
         let product = product.ok_or_else(|| Status::from(DomainError::parsed_field_missing()))?;
-        let (catalog, page) =
-            self.catalog
-                .skus(&product, country, segment, page_size, &page_token)?;
+        let (catalog, page) = self
+            .catalog
+            .skus(month, &product, country, segment, page_size, &page_token)
+            .await?;
         let encoded = self.encoded.of(&catalog);
         Ok(Response::new(wire::ListSkusResponse {
             skus: page
@@ -152,15 +169,20 @@ impl CatalogService for CatalogApi {
         request: Request<pb::GetSkuRequest>,
     ) -> Result<Response<wire::GetSkuResponse>, Status> {
         caller(&request)?;
-        let pb::GetSkuRequest { product_id, sku_id } = request.into_inner();
+        let pb::GetSkuRequest {
+            product_id,
+            sku_id,
+            month,
+        } = request.into_inner();
         let mut v = Violations::new();
         let product = v.check(ProductId::parse("product_id", &product_id));
         let sku = v.check(SkuId::parse("sku_id", &sku_id));
+        let month = v.check(optional_month("month", &month)).flatten();
         v.into_result()?;
         let (Some(product), Some(sku)) = (product, sku) else {
             return Err(DomainError::parsed_field_missing().into());
         };
-        let catalog = self.catalog.sku(&product, &sku)?;
+        let catalog = self.catalog.sku(month, &product, &sku).await?;
         let view = catalog
             .sku(&product, &sku)
             .ok_or_else(|| DomainError::not_found("sku", format!("{product}/{sku}")))?;
@@ -182,6 +204,7 @@ impl CatalogService for CatalogApi {
             page_size,
             page_token,
             customer_id,
+            month,
         } = request.into_inner();
         let mut v = Violations::new();
         let product = v.check(ProductId::parse("product_id", &product_id));
@@ -200,26 +223,36 @@ impl CatalogService for CatalogApi {
                 "customer_id stands in place of country and segment (the customer's own): send either customer_id or country and segment, not both",
             ));
         }
+        let month = v.check(optional_month("month", &month)).flatten();
+        if month.is_some() && !customer_id.is_empty() {
+            v.push(not_for_a_customer("customer_id"));
+        }
         v.into_result()?;
         let (Some(product), Some(sku)) = (product, sku) else {
             return Err(DomainError::parsed_field_missing().into());
         };
-        let page = match customer {
-            Some(customer) => {
+        let (catalog, page) = match customer {
+            Some(customer) => (
+                self.catalog.snapshot(),
                 self.catalog
                     .availabilities_for(&caller, customer, &product, &sku, page_size, &page_token)
+                    .await?,
+            ),
+            None => {
+                self.catalog
+                    .availabilities(
+                        month,
+                        &product,
+                        &sku,
+                        country,
+                        segment,
+                        page_size,
+                        &page_token,
+                    )
                     .await?
             }
-            None => self.catalog.availabilities(
-                &product,
-                &sku,
-                country,
-                segment,
-                page_size,
-                &page_token,
-            )?,
         };
-        let encoded = self.encoded.of(&self.catalog.snapshot());
+        let encoded = self.encoded.of(&catalog);
         Ok(Response::new(wire::ListAvailabilitiesResponse {
             availabilities: page.items.iter().map(|a| encoded.availability(a)).collect(),
             next_page_token: page.next_page_token,
@@ -273,9 +306,16 @@ impl CatalogService for CatalogApi {
         request: Request<pb::ResolveCatalogItemRequest>,
     ) -> Result<Response<pb::ResolveCatalogItemResponse>, Status> {
         caller(&request)?;
-        let pb::ResolveCatalogItemRequest { catalog_item_id } = request.into_inner();
-        let id = CatalogItemId::parse("catalog_item_id", &catalog_item_id)?;
-        let (catalog, id) = self.catalog.resolve(&id)?;
+        let pb::ResolveCatalogItemRequest {
+            catalog_item_id,
+            month,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        let id = v.check(CatalogItemId::parse("catalog_item_id", &catalog_item_id));
+        let month = v.check(optional_month("month", &month)).flatten();
+        v.into_result()?;
+        let id = id.ok_or_else(|| Status::from(DomainError::parsed_field_missing()))?;
+        let (catalog, id) = self.catalog.resolve(month, &id).await?;
         let item = catalog
             .item(&id)
             .ok_or_else(|| DomainError::not_found("catalog item", id.to_string()))?;
@@ -300,8 +340,10 @@ impl CatalogService for CatalogApi {
             quantity,
             term,
             billing_cycle,
+            month,
         } = request.into_inner();
         let mut v = Violations::new();
+        let month = v.check(optional_month("month", &month)).flatten();
         let customer = v.check(CustomerId::parse("customer_id", &customer_id));
         let item = v.check(CatalogItemId::parse("catalog_item_id", &catalog_item_id));
         let term = v.check(convert::term("term", term));
@@ -320,7 +362,7 @@ impl CatalogService for CatalogApi {
         };
         let verdict = self
             .catalog
-            .check(&caller, customer, &item, quantity, term, cycle)
+            .check(&caller, customer, &item, quantity, term, cycle, month)
             .await?;
         Ok(Response::new(pb::CheckPurchasabilityResponse {
             purchasable: verdict.problems.is_empty(),
@@ -366,4 +408,14 @@ impl CatalogService for CatalogApi {
         });
         Ok(Response::new(Box::pin(stream)))
     }
+}
+
+/// A read as of a month names no customer: what a customer may buy is judged on the current
+/// month (INVALID_ARGUMENT on `field`).
+fn not_for_a_customer(field: &str) -> crate::domain::FieldViolation {
+    crate::domain::FieldViolation::new(
+        field,
+        "EXCLUSIVE_FIELDS",
+        "what a customer may buy is judged on the current month: send either month or a customer, not both",
+    )
 }

@@ -28,6 +28,7 @@ pub use partners::{gcc_status, partner, partner_role};
 
 use super::pb;
 use crate::domain::DomainError;
+use crate::domain::catalog::Month;
 use crate::domain::ids::CountryCode;
 use crate::domain::money::Money;
 
@@ -61,6 +62,15 @@ pub fn money(m: Money) -> pb::Money {
 }
 
 /// An optional country filter: empty means any.
+/// A request's optional month, "YYYY-MM": empty is none (the current month).
+pub fn optional_month(field: &str, value: &str) -> Result<Option<Month>, DomainError> {
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        Month::parse(field, value).map(Some)
+    }
+}
+
 pub fn optional_country(field: &str, value: &str) -> Result<Option<CountryCode>, DomainError> {
     if value.is_empty() {
         Ok(None)

@@ -5,6 +5,7 @@
 mod listing;
 mod months;
 mod offers;
+mod past;
 
 use std::sync::Arc;
 
@@ -15,13 +16,16 @@ pub use super::paging::Page;
 pub use listing::{ListingPage, View};
 pub use months::{ImportError, ImportSummary};
 pub use offers::{OfferPage, OfferRow};
+pub use past::DEFAULT_PAST_MONTHS_BYTES;
+
+use past::AsOf;
 
 use super::Clock;
 use super::customers::CustomerService;
 use super::paging::{PageTokens, page_size};
 use crate::domain::DomainError;
 use crate::domain::catalog::{
-    Availability, BillingCycle, Catalog, CatalogFilter, Product, Segment, Term,
+    Availability, BillingCycle, Catalog, CatalogFilter, Month, Product, Segment, Term,
 };
 use crate::domain::customer::{Caller, Partner};
 use crate::domain::eligibility::{self, Buyer, Intent, Problem};
@@ -52,6 +56,8 @@ pub struct CatalogService {
     published: Arc<Notify>,
     listings: Arc<listing::ListingCache>,
     offer_cache: Arc<offers::OfferCache>,
+    /// Past months read as of (`past`), within their byte budget.
+    past: Arc<past::PastMonths>,
 }
 
 impl CatalogService {
@@ -73,7 +79,15 @@ impl CatalogService {
             published: Arc::new(Notify::new()),
             listings: Arc::default(),
             offer_cache: Arc::default(),
+            past: Arc::default(),
         }
+    }
+
+    /// Past months read as of are kept within `bytes` (each month's snapshot plus an eighth
+    /// of `listing_bytes` for its own listings; 256 MiB and 8 MiB otherwise).
+    pub fn with_past_months_bytes(mut self, bytes: usize, listing_bytes: usize) -> Self {
+        self.past = Arc::new(past::PastMonths::new(bytes, listing_bytes / 8));
+        self
     }
 
     /// Listings kept per snapshot within `bytes` (64 MiB otherwise).
@@ -101,8 +115,13 @@ impl CatalogService {
         self.published.clone()
     }
 
-    pub fn product(&self, id: &ProductId) -> Result<(Arc<Catalog>, Product, usize), DomainError> {
-        let catalog = self.snapshot();
+    /// `month`: none for the current month (as every read below).
+    pub async fn product(
+        &self,
+        month: Option<Month>,
+        id: &ProductId,
+    ) -> Result<(Arc<Catalog>, Product, usize), DomainError> {
+        let catalog = self.as_of(month).await?.catalog().clone();
         let product = catalog
             .product(id)
             .cloned()
@@ -112,8 +131,9 @@ impl CatalogService {
     }
 
     /// The SKUs of a product sold in `country` (if given) to `segment` (default: not nonprofit).
-    pub fn skus(
+    pub async fn skus(
         &self,
+        month: Option<Month>,
         product: &ProductId,
         country: Option<CountryCode>,
         segment: Option<Segment>,
@@ -121,9 +141,9 @@ impl CatalogService {
         page_token: &str,
     ) -> Result<(Arc<Catalog>, Page<SkuId>), DomainError> {
         let limit = page_size(requested_page_size)?;
-        let query = format!("skus|{product}|{country:?}|{segment:?}");
+        let query = format!("skus|{product}|{country:?}|{segment:?}{}", month_key(month));
         let after = self.tokens.decode(&query, page_token)?;
-        let catalog = self.snapshot();
+        let catalog = self.as_of(month).await?.catalog().clone();
         if catalog.product(product).is_none() {
             return Err(DomainError::not_found("product", product.to_string()));
         }
@@ -152,27 +172,37 @@ impl CatalogService {
         Ok((catalog, page))
     }
 
-    pub fn sku(&self, product: &ProductId, sku: &SkuId) -> Result<Arc<Catalog>, DomainError> {
-        let catalog = self.snapshot();
+    pub async fn sku(
+        &self,
+        month: Option<Month>,
+        product: &ProductId,
+        sku: &SkuId,
+    ) -> Result<Arc<Catalog>, DomainError> {
+        let catalog = self.as_of(month).await?.catalog().clone();
         if catalog.sku(product, sku).is_none() {
             return Err(DomainError::not_found("sku", format!("{product}/{sku}")));
         }
         Ok(catalog)
     }
 
-    pub fn availabilities(
+    #[allow(clippy::too_many_arguments)] // the request's fields, each validated
+    pub async fn availabilities(
         &self,
+        month: Option<Month>,
         product: &ProductId,
         sku: &SkuId,
         country: Option<CountryCode>,
         segment: Option<Segment>,
         requested_page_size: i32,
         page_token: &str,
-    ) -> Result<Page<Availability>, DomainError> {
+    ) -> Result<(Arc<Catalog>, Page<Availability>), DomainError> {
         let limit = page_size(requested_page_size)?;
-        let query = format!("availabilities|{product}|{sku}|{country:?}|{segment:?}");
+        let query = format!(
+            "availabilities|{product}|{sku}|{country:?}|{segment:?}{}",
+            month_key(month)
+        );
         let after = self.tokens.decode(&query, page_token)?;
-        let catalog = self.snapshot();
+        let catalog = self.as_of(month).await?.catalog().clone();
         let view = catalog
             .sku(product, sku)
             .ok_or_else(|| DomainError::not_found("sku", format!("{product}/{sku}")))?;
@@ -186,21 +216,23 @@ impl CatalogService {
             .filter(|a| country.is_none_or(|c| c == a.country) && filter.segment_matches(a.segment))
             .cloned()
             .collect();
-        Ok(paginate(
+        let page = paginate(
             items,
             after.as_deref(),
             limit,
             |a| format!("{}|{}", a.country, a.segment),
             &self.tokens,
             &query,
-        ))
+        );
+        Ok((catalog, page))
     }
 
-    pub fn resolve(
+    pub async fn resolve(
         &self,
+        month: Option<Month>,
         id: &CatalogItemId,
     ) -> Result<(Arc<Catalog>, CatalogItemId), DomainError> {
-        let catalog = self.snapshot();
+        let catalog = self.as_of(month).await?.catalog().clone();
         if catalog.item(id).is_none() {
             return Err(DomainError::not_found("catalog item", id.to_string()));
         }
@@ -226,6 +258,8 @@ impl CatalogService {
     }
 
     /// May `customer` buy `quantity` of `item` for `term`/`cycle`; every failed rule if not.
+    /// The rules judge a purchase now (the current month); the price is `price_month`'s.
+    #[allow(clippy::too_many_arguments)] // the request's fields, each validated
     pub async fn check(
         &self,
         caller: &Caller,
@@ -234,9 +268,15 @@ impl CatalogService {
         quantity: i32,
         term: Term,
         billing_cycle: BillingCycle,
+        price_month: Option<Month>,
     ) -> Result<Verdict, DomainError> {
+        // An unknown month is refused before anything is read for the customer.
+        let priced = self.as_of(price_month).await?;
         let (partner, standing) = self.customers.buyer(caller, customer).await?;
-        let catalog = self.snapshot();
+        let catalog = match &priced {
+            AsOf::Current(current) => current.clone(),
+            AsOf::Past(_) => self.snapshot(),
+        };
         let resolved = catalog
             .item(item)
             .ok_or_else(|| DomainError::not_found("catalog item", item.to_string()))?;
@@ -250,10 +290,12 @@ impl CatalogService {
                 billing_cycle,
             },
         );
-        let unit_price = resolved
-            .availability
-            .price_for(term, billing_cycle)
-            .map(|t| t.unit_price);
+        let unit_price = match &priced {
+            AsOf::Current(_) => Some(resolved),
+            AsOf::Past(past) => past.catalog.item(item),
+        }
+        .and_then(|priced| priced.availability.price_for(term, billing_cycle))
+        .map(|t| t.unit_price);
         let extended_price = unit_price.and_then(|p| p.checked_mul(i64::from(quantity)));
         Ok(Verdict {
             problems,
@@ -261,6 +303,13 @@ impl CatalogService {
             extended_price,
         })
     }
+}
+
+/// What a page token's query adds for a read as of `month` (nothing for the current month,
+/// so tokens made before months could be asked for still resume): a token made for one month
+/// is refused for another.
+fn month_key(month: Option<Month>) -> String {
+    month.map(|m| format!("|month={m}")).unwrap_or_default()
 }
 
 /// Keyset paging over an ordered list: the items after `after`, at most `limit`.

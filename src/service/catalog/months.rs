@@ -104,17 +104,24 @@ impl CatalogService {
             return Ok(None);
         };
         if self.snapshot().month() != Some(month) {
-            let data = self.store.load_month(month).await?;
-            let started = std::time::Instant::now();
-            // Sorting and indexing a million availabilities: off the async workers.
-            let catalog = tokio::task::spawn_blocking(move || Catalog::build(Some(month), data))
-                .await
-                .map_err(|e| DomainError::Internal(format!("building the snapshot: {e}")))?;
-            let build_ms = started.elapsed().as_millis() as u64;
+            let catalog = self.build_month(month).await?;
             self.snapshot.store(Arc::new(catalog));
-            tracing::info!(%month, build_ms, "catalog snapshot loaded");
         }
         Ok(Some(month))
+    }
+
+    /// Loads a stored month from the store and builds its snapshot (the current month's on a
+    /// publish or a reload; a past month's for a read as of it).
+    pub(super) async fn build_month(&self, month: Month) -> Result<Catalog, DomainError> {
+        let data = self.store.load_month(month).await?;
+        let started = std::time::Instant::now();
+        // Sorting and indexing a million availabilities: off the async workers.
+        let catalog = tokio::task::spawn_blocking(move || Catalog::build(Some(month), data))
+            .await
+            .map_err(|e| DomainError::Internal(format!("building the snapshot: {e}")))?;
+        let build_ms = started.elapsed().as_millis() as u64;
+        tracing::info!(%month, build_ms, "catalog snapshot loaded");
+        Ok(catalog)
     }
 
     /// Reads a month's files and stores the month as imported (not yet published): each price

@@ -50,6 +50,7 @@ fn bearer(token: &str) -> common::Bearer {
 async fn read_catalog(app: &TestApp, token: &str) -> Result<(), Status> {
     app.catalog_with(bearer(token))
         .get_product(pb::GetProductRequest {
+            month: String::new(),
             product_id: "CFQ7TTC02ROY".into(),
         })
         .await

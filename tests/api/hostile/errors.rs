@@ -124,6 +124,7 @@ async fn oversized_strings_anywhere_get_short_statuses() {
             catalog
                 .clone()
                 .get_product(pb::GetProductRequest {
+                    month: String::new(),
                     product_id: huge.clone(),
                 })
                 .await
@@ -181,6 +182,7 @@ async fn thousands_of_bad_cart_lines_are_refused_by_the_line_cap_before_parsing(
     let started = std::time::Instant::now();
     app.catalog("us", Role::SalesAgent)
         .get_product(pb::GetProductRequest {
+            month: String::new(),
             product_id: "CFQ7TTC02ROY".into(),
         })
         .await

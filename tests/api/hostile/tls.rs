@@ -114,6 +114,7 @@ impl TlsServer {
             )
             .unwrap();
         let mut request = tonic::Request::new(pb::GetProductRequest {
+            month: String::new(),
             product_id: "CFQ7TTC02ROY".into(),
         });
         request

@@ -188,16 +188,18 @@ class CatalogFilter(_message.Message):
     def __init__(self, country: _Optional[str] = ..., segment: _Optional[_Union[_common_pb2.Segment, str]] = ..., product_type: _Optional[_Union[_common_pb2.ProductType, str]] = ..., publisher: _Optional[_Union[PublisherFilter, str]] = ..., billing_type: _Optional[_Union[_common_pb2.BillingType, str]] = ..., category: _Optional[str] = ..., trial: _Optional[_Union[TrialFilter, str]] = ..., text: _Optional[str] = ..., purchasable_by_customer_id: _Optional[str] = ...) -> None: ...
 
 class ListProductsRequest(_message.Message):
-    __slots__ = ("filter", "view", "page_size", "page_token")
+    __slots__ = ("filter", "view", "page_size", "page_token", "month")
     FILTER_FIELD_NUMBER: _ClassVar[int]
     VIEW_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
     filter: CatalogFilter
     view: CatalogView
     page_size: int
     page_token: str
-    def __init__(self, filter: _Optional[_Union[CatalogFilter, _Mapping]] = ..., view: _Optional[_Union[CatalogView, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    month: str
+    def __init__(self, filter: _Optional[_Union[CatalogFilter, _Mapping]] = ..., view: _Optional[_Union[CatalogView, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., month: _Optional[str] = ...) -> None: ...
 
 class ListProductsResponse(_message.Message):
     __slots__ = ("products", "skus", "next_page_token", "total_size")
@@ -212,10 +214,12 @@ class ListProductsResponse(_message.Message):
     def __init__(self, products: _Optional[_Iterable[_Union[Product, _Mapping]]] = ..., skus: _Optional[_Iterable[_Union[Sku, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class GetProductRequest(_message.Message):
-    __slots__ = ("product_id",)
+    __slots__ = ("product_id", "month")
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
     product_id: str
-    def __init__(self, product_id: _Optional[str] = ...) -> None: ...
+    month: str
+    def __init__(self, product_id: _Optional[str] = ..., month: _Optional[str] = ...) -> None: ...
 
 class GetProductResponse(_message.Message):
     __slots__ = ("product",)
@@ -224,18 +228,20 @@ class GetProductResponse(_message.Message):
     def __init__(self, product: _Optional[_Union[Product, _Mapping]] = ...) -> None: ...
 
 class ListSkusRequest(_message.Message):
-    __slots__ = ("product_id", "country", "segment", "page_size", "page_token")
+    __slots__ = ("product_id", "country", "segment", "page_size", "page_token", "month")
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     COUNTRY_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
     product_id: str
     country: str
     segment: _common_pb2.Segment
     page_size: int
     page_token: str
-    def __init__(self, product_id: _Optional[str] = ..., country: _Optional[str] = ..., segment: _Optional[_Union[_common_pb2.Segment, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    month: str
+    def __init__(self, product_id: _Optional[str] = ..., country: _Optional[str] = ..., segment: _Optional[_Union[_common_pb2.Segment, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., month: _Optional[str] = ...) -> None: ...
 
 class ListSkusResponse(_message.Message):
     __slots__ = ("skus", "next_page_token")
@@ -246,12 +252,14 @@ class ListSkusResponse(_message.Message):
     def __init__(self, skus: _Optional[_Iterable[_Union[Sku, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetSkuRequest(_message.Message):
-    __slots__ = ("product_id", "sku_id")
+    __slots__ = ("product_id", "sku_id", "month")
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     SKU_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
     product_id: str
     sku_id: str
-    def __init__(self, product_id: _Optional[str] = ..., sku_id: _Optional[str] = ...) -> None: ...
+    month: str
+    def __init__(self, product_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., month: _Optional[str] = ...) -> None: ...
 
 class GetSkuResponse(_message.Message):
     __slots__ = ("sku",)
@@ -260,7 +268,7 @@ class GetSkuResponse(_message.Message):
     def __init__(self, sku: _Optional[_Union[Sku, _Mapping]] = ...) -> None: ...
 
 class ListAvailabilitiesRequest(_message.Message):
-    __slots__ = ("product_id", "sku_id", "country", "segment", "page_size", "page_token", "customer_id")
+    __slots__ = ("product_id", "sku_id", "country", "segment", "page_size", "page_token", "customer_id", "month")
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     SKU_ID_FIELD_NUMBER: _ClassVar[int]
     COUNTRY_FIELD_NUMBER: _ClassVar[int]
@@ -268,6 +276,7 @@ class ListAvailabilitiesRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
     product_id: str
     sku_id: str
     country: str
@@ -275,7 +284,8 @@ class ListAvailabilitiesRequest(_message.Message):
     page_size: int
     page_token: str
     customer_id: str
-    def __init__(self, product_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., country: _Optional[str] = ..., segment: _Optional[_Union[_common_pb2.Segment, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., customer_id: _Optional[str] = ...) -> None: ...
+    month: str
+    def __init__(self, product_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., country: _Optional[str] = ..., segment: _Optional[_Union[_common_pb2.Segment, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., customer_id: _Optional[str] = ..., month: _Optional[str] = ...) -> None: ...
 
 class ListAvailabilitiesResponse(_message.Message):
     __slots__ = ("availabilities", "next_page_token")
@@ -370,10 +380,12 @@ class ListOffersResponse(_message.Message):
     def __init__(self, offers: _Optional[_Iterable[_Union[Offer, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ..., customer_problems: _Optional[_Iterable[_Union[_common_pb2.PurchaseProblem, _Mapping]]] = ...) -> None: ...
 
 class ResolveCatalogItemRequest(_message.Message):
-    __slots__ = ("catalog_item_id",)
+    __slots__ = ("catalog_item_id", "month")
     CATALOG_ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
     catalog_item_id: str
-    def __init__(self, catalog_item_id: _Optional[str] = ...) -> None: ...
+    month: str
+    def __init__(self, catalog_item_id: _Optional[str] = ..., month: _Optional[str] = ...) -> None: ...
 
 class ResolveCatalogItemResponse(_message.Message):
     __slots__ = ("product", "sku", "availability")
@@ -386,18 +398,20 @@ class ResolveCatalogItemResponse(_message.Message):
     def __init__(self, product: _Optional[_Union[Product, _Mapping]] = ..., sku: _Optional[_Union[Sku, _Mapping]] = ..., availability: _Optional[_Union[Availability, _Mapping]] = ...) -> None: ...
 
 class CheckPurchasabilityRequest(_message.Message):
-    __slots__ = ("customer_id", "catalog_item_id", "quantity", "term", "billing_cycle")
+    __slots__ = ("customer_id", "catalog_item_id", "quantity", "term", "billing_cycle", "month")
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     CATALOG_ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
     TERM_FIELD_NUMBER: _ClassVar[int]
     BILLING_CYCLE_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
     customer_id: str
     catalog_item_id: str
     quantity: int
     term: _common_pb2.TermDuration
     billing_cycle: _common_pb2.BillingCycle
-    def __init__(self, customer_id: _Optional[str] = ..., catalog_item_id: _Optional[str] = ..., quantity: _Optional[int] = ..., term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ...) -> None: ...
+    month: str
+    def __init__(self, customer_id: _Optional[str] = ..., catalog_item_id: _Optional[str] = ..., quantity: _Optional[int] = ..., term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., month: _Optional[str] = ...) -> None: ...
 
 class CheckPurchasabilityResponse(_message.Message):
     __slots__ = ("purchasable", "problems", "unit_term_price", "term_price", "billing_period_charge", "billing_periods")
