@@ -171,6 +171,55 @@ impl OrderService for OrderApi {
         }))
     }
 
+    async fn cancel_subscription(
+        &self,
+        request: Request<pb::CancelSubscriptionRequest>,
+    ) -> Result<Response<pb::CancelSubscriptionResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::CancelSubscriptionRequest {
+            request_id,
+            subscription_id,
+            etag,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.check(RequestId::parse("request_id", &request_id));
+        let id = v.check(SubscriptionId::parse("subscription_id", &subscription_id));
+        v.into_result()?;
+        let (Some(request_id), Some(id)) = (request_id, id) else {
+            return Err(DomainError::parsed_field_missing().into());
+        };
+        let etag = (!etag.is_empty()).then_some(etag.as_str());
+        let (sub, transactions) = self
+            .orders
+            .cancel_subscription(&caller, &request_id, id, etag)
+            .await?;
+        Ok(Response::new(pb::CancelSubscriptionResponse {
+            subscription: Some(convert::subscription(&sub)),
+            transactions: transactions.iter().map(convert::transaction).collect(),
+        }))
+    }
+
+    async fn list_subscription_transactions(
+        &self,
+        request: Request<pb::ListSubscriptionTransactionsRequest>,
+    ) -> Result<Response<pb::ListSubscriptionTransactionsResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::ListSubscriptionTransactionsRequest {
+            subscription_id,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let id = SubscriptionId::parse("subscription_id", &subscription_id)?;
+        let page = self
+            .orders
+            .history(&caller, id, page_size, &page_token)
+            .await?;
+        Ok(Response::new(pb::ListSubscriptionTransactionsResponse {
+            transactions: page.items.iter().map(convert::transaction).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
     async fn get_subscription(
         &self,
         request: Request<pb::GetSubscriptionRequest>,
