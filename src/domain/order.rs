@@ -21,6 +21,7 @@ pub mod order_code {
     pub const ORDER_ALREADY_CANCELLED: &str = "ORDER_ALREADY_CANCELLED";
     pub const CANCELLATION_WINDOW_CLOSED: &str = "CANCELLATION_WINDOW_CLOSED";
     pub const SUBSCRIPTION_NOT_ACTIVE: &str = "SUBSCRIPTION_NOT_ACTIVE";
+    pub const QUANTITY_DECREASE_WINDOW_CLOSED: &str = "QUANTITY_DECREASE_WINDOW_CLOSED";
 
     /// Every code above (the wire's ProblemCode has each).
     pub const ALL: &[&str] = &[
@@ -28,6 +29,7 @@ pub mod order_code {
         ORDER_ALREADY_CANCELLED,
         CANCELLATION_WINDOW_CLOSED,
         SUBSCRIPTION_NOT_ACTIVE,
+        QUANTITY_DECREASE_WINDOW_CLOSED,
     ];
 }
 

@@ -198,29 +198,7 @@ impl Subscription {
     /// Whether it may be cancelled at `now` by a request that read it at `etag` (`None`: no
     /// condition on the version): still held, at its etag, inside its window.
     pub fn check_cancel(&self, etag: Option<&str>, now: DateTime<Utc>) -> Result<(), DomainError> {
-        if let Some(etag) = etag
-            && etag != self.etag()
-        {
-            return Err(DomainError::stale_etag(
-                SubscriptionId::RESOURCE,
-                Some(&self.etag()),
-                Some(etag),
-                "read it again",
-            ));
-        }
-        if !self.is_live() {
-            return Err(DomainError::FailedPrecondition {
-                message: format!("the subscription is {}", self.status),
-                violations: vec![Precondition {
-                    code: order_code::SUBSCRIPTION_NOT_ACTIVE.into(),
-                    subject: format!("subscriptions/{}", self.id),
-                    description: format!(
-                        "only an active or suspended subscription can change; this one is {}",
-                        self.status
-                    ),
-                }],
-            });
-        }
+        self.check_changeable(etag, self.is_live())?;
         match self.window_closed(now) {
             Some(closed) => Err(DomainError::FailedPrecondition {
                 message: format!(
@@ -231,6 +209,112 @@ impl Subscription {
             }),
             None => Ok(()),
         }
+    }
+
+    /// At the caller's `etag` (if any), and `changeable` in its status.
+    fn check_changeable(&self, etag: Option<&str>, changeable: bool) -> Result<(), DomainError> {
+        if let Some(etag) = etag
+            && etag != self.etag()
+        {
+            return Err(DomainError::stale_etag(
+                SubscriptionId::RESOURCE,
+                Some(&self.etag()),
+                Some(etag),
+                "read it again",
+            ));
+        }
+        if !changeable {
+            return Err(DomainError::FailedPrecondition {
+                message: format!("the subscription is {}", self.status),
+                violations: vec![Precondition {
+                    code: order_code::SUBSCRIPTION_NOT_ACTIVE.into(),
+                    subject: format!("subscriptions/{}", self.id),
+                    description: format!(
+                        "this change needs an active subscription; this one is {}",
+                        self.status
+                    ),
+                }],
+            });
+        }
+        Ok(())
+    }
+
+    /// The record of changing its quantity to `to` at `now`, by a request that read it at
+    /// `etag`, if the change may be made (the catalog's quantity rules aside: see
+    /// `eligibility::quantity_change_problems`): up at any time, the seats added charged for
+    /// the rest of the billing period (co-terminous with the term); down only inside the
+    /// current term's cancellation window, the seats removed refunded pro rata. Only an
+    /// active subscription changes (a suspended one does not).
+    pub fn change_quantity(
+        &self,
+        etag: Option<&str>,
+        to: i32,
+        now: DateTime<Utc>,
+    ) -> Result<SubscriptionTransaction, DomainError> {
+        if to < 1 {
+            return Err(DomainError::invalid(
+                "quantity",
+                "OUT_OF_RANGE",
+                format!("quantity must be at least 1, not {to}; cancel the subscription to end it"),
+            ));
+        }
+        self.check_changeable(etag, self.status == SubscriptionStatus::Active)?;
+        if to == self.quantity {
+            return Err(DomainError::invalid(
+                "quantity",
+                "QUANTITY_UNCHANGED",
+                format!("the subscription already has {to} seats"),
+            ));
+        }
+        let delta = to - self.quantity;
+        let deadline = self.cancel_deadline();
+        if delta < 0 && now > deadline {
+            let renewal = self
+                .commitment_end_at
+                .map_or_else(|| "its renewal".to_owned(), |t| t.to_rfc3339());
+            return Err(DomainError::FailedPrecondition {
+                message: format!(
+                    "seats could be removed until {}; a lower quantity can be scheduled for the renewal on {renewal}",
+                    deadline.to_rfc3339()
+                ),
+                violations: vec![Precondition {
+                    code: order_code::QUANTITY_DECREASE_WINDOW_CLOSED.into(),
+                    subject: format!("subscriptions/{}", self.id),
+                    description: format!(
+                        "seats can be removed only inside the cancellation window, which closed on {}; schedule the lower quantity for the renewal on {renewal}",
+                        deadline.to_rfc3339()
+                    ),
+                }],
+            });
+        }
+        let (period_start, period_end) =
+            billing_period(self.start_at, self.term, self.billing_cycle, now);
+        let seats = self.charge(delta.abs())?;
+        let share = match period_end {
+            None => seats,
+            Some(end) => unused_share(seats, period_start, end, now),
+        };
+        let (kind, amount) = if delta > 0 {
+            (TransactionKind::AddQuantity, share)
+        } else {
+            (
+                TransactionKind::RemoveQuantity,
+                Money::from_micros(share.currency, -share.micros),
+            )
+        };
+        Ok(SubscriptionTransaction {
+            subscription_id: self.id,
+            version: self.version + 1,
+            customer_id: self.customer_id,
+            order_id: self.order_id,
+            kind,
+            quantity_delta: delta,
+            quantity: to,
+            period_start: now.max(period_start),
+            period_end,
+            amount,
+            created_at: now,
+        })
     }
 
     /// The violation of a cancellation at `now` past its window, saying until when it was open.
@@ -338,6 +422,48 @@ mod tests {
             .cancellation(annual.start_at + Duration::days(3))
             .unwrap();
         assert_eq!(refund.amount.micros, -(120_000_000_i64 * 362 / 365));
+    }
+
+    #[test]
+    fn seats_are_added_for_the_rest_of_the_period_and_removed_only_inside_the_window() {
+        // 120.00 a seat a year billed monthly: 10.00 a seat a month; day 6 of 31.
+        let sub = subscription(Term::P1Y, BillingCycle::Monthly, 120_000_000);
+        let day_6 = sub.start_at + Duration::days(6);
+        let up = sub.change_quantity(Some("v1"), 4, day_6).unwrap();
+        assert_eq!(
+            (up.kind, up.quantity_delta, up.quantity),
+            (TransactionKind::AddQuantity, 3, 4)
+        );
+        assert_eq!(up.amount.micros, 30_000_000 * 25 / 31);
+        let mut bigger = sub.clone();
+        bigger.quantity = 4;
+        let down = bigger.change_quantity(None, 2, day_6).unwrap();
+        assert_eq!(down.amount.micros, -(20_000_000 * 25 / 31));
+        let Err(DomainError::FailedPrecondition {
+            message,
+            violations,
+        }) = bigger.change_quantity(None, 2, sub.start_at + Duration::days(8))
+        else {
+            panic!("seats removed after the window");
+        };
+        assert_eq!(violations[0].code, "QUANTITY_DECREASE_WINDOW_CLOSED");
+        assert!(
+            message.contains("until 2026-01-08T00:00:00+00:00"),
+            "{message}"
+        );
+        assert!(
+            message.contains("scheduled for the renewal on 2027-01-01"),
+            "{message}"
+        );
+        assert!(matches!(
+            sub.change_quantity(None, 1, day_6),
+            Err(DomainError::InvalidArgument(_))
+        ));
+        let suspended = Subscription {
+            status: SubscriptionStatus::Suspended,
+            ..sub
+        };
+        assert!(suspended.change_quantity(None, 2, day_6).is_err());
     }
 
     #[test]

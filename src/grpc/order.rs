@@ -23,6 +23,21 @@ fn unknown(field: &str, raw: i32) -> DomainError {
     )
 }
 
+/// A write to one subscription: its request id and the subscription, each parsed (every bad
+/// field reported at once).
+fn subscription_write(
+    request_id: &str,
+    subscription_id: &str,
+) -> Result<(RequestId, SubscriptionId), DomainError> {
+    let mut v = Violations::new();
+    let request_id = v.check(RequestId::parse("request_id", request_id));
+    let id = v.check(SubscriptionId::parse("subscription_id", subscription_id));
+    v.into_result()?;
+    request_id
+        .zip(id)
+        .ok_or_else(DomainError::parsed_field_missing)
+}
+
 #[tonic::async_trait]
 impl OrderService for OrderApi {
     async fn get_order(
@@ -181,13 +196,7 @@ impl OrderService for OrderApi {
             subscription_id,
             etag,
         } = request.into_inner();
-        let mut v = Violations::new();
-        let request_id = v.check(RequestId::parse("request_id", &request_id));
-        let id = v.check(SubscriptionId::parse("subscription_id", &subscription_id));
-        v.into_result()?;
-        let (Some(request_id), Some(id)) = (request_id, id) else {
-            return Err(DomainError::parsed_field_missing().into());
-        };
+        let (request_id, id) = subscription_write(&request_id, &subscription_id)?;
         let etag = (!etag.is_empty()).then_some(etag.as_str());
         let (sub, transactions) = self
             .orders
@@ -196,6 +205,29 @@ impl OrderService for OrderApi {
         Ok(Response::new(pb::CancelSubscriptionResponse {
             subscription: Some(convert::subscription(&sub)),
             transactions: transactions.iter().map(convert::transaction).collect(),
+        }))
+    }
+
+    async fn change_subscription_quantity(
+        &self,
+        request: Request<pb::ChangeSubscriptionQuantityRequest>,
+    ) -> Result<Response<pb::ChangeSubscriptionQuantityResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::ChangeSubscriptionQuantityRequest {
+            request_id,
+            subscription_id,
+            etag,
+            quantity,
+        } = request.into_inner();
+        let (request_id, id) = subscription_write(&request_id, &subscription_id)?;
+        let etag = (!etag.is_empty()).then_some(etag.as_str());
+        let (sub, change) = self
+            .orders
+            .change_quantity(&caller, &request_id, id, etag, quantity)
+            .await?;
+        Ok(Response::new(pb::ChangeSubscriptionQuantityResponse {
+            subscription: Some(convert::subscription(&sub)),
+            transaction: Some(convert::transaction(&change)),
         }))
     }
 

@@ -366,6 +366,12 @@ const (
 	ProblemCode_PROBLEM_CODE_ORDER_ALREADY_CANCELLED ProblemCode = 27
 	// (CancelOrder, in PreconditionFailure) the cancellation window has closed.
 	ProblemCode_PROBLEM_CODE_CANCELLATION_WINDOW_CLOSED ProblemCode = 28
+	// (CancelSubscription and other subscription changes, in PreconditionFailure) the
+	// subscription is not active or suspended (cancelled or expired).
+	ProblemCode_PROBLEM_CODE_SUBSCRIPTION_NOT_ACTIVE ProblemCode = 29
+	// (ChangeSubscriptionQuantity, in PreconditionFailure) seats can be removed only inside the
+	// cancellation window; after it, a lower quantity can be scheduled for the renewal.
+	ProblemCode_PROBLEM_CODE_QUANTITY_DECREASE_WINDOW_CLOSED ProblemCode = 30
 )
 
 // Enum value maps for ProblemCode.
@@ -400,37 +406,41 @@ var (
 		26: "PROBLEM_CODE_MIXED_CURRENCIES",
 		27: "PROBLEM_CODE_ORDER_ALREADY_CANCELLED",
 		28: "PROBLEM_CODE_CANCELLATION_WINDOW_CLOSED",
+		29: "PROBLEM_CODE_SUBSCRIPTION_NOT_ACTIVE",
+		30: "PROBLEM_CODE_QUANTITY_DECREASE_WINDOW_CLOSED",
 	}
 	ProblemCode_value = map[string]int32{
-		"PROBLEM_CODE_UNSPECIFIED":                   0,
-		"PROBLEM_CODE_COUNTRY_NOT_SOLD_TO_PARTNER":   1,
-		"PROBLEM_CODE_COUNTRY_NOT_SOLD_TO_CUSTOMER":  2,
-		"PROBLEM_CODE_AVAILABILITY_COUNTRY_MISMATCH": 3,
-		"PROBLEM_CODE_SEGMENT_NOT_ALLOWED":           4,
-		"PROBLEM_CODE_GCC_PARTNER_REQUIRED":          5,
-		"PROBLEM_CODE_ADDON_BASE_MISSING":            6,
-		"PROBLEM_CODE_ADDON_QUANTITY_EXCEEDS_BASE":   7,
-		"PROBLEM_CODE_NOT_IN_CURRENT_PRICE_LIST":     8,
-		"PROBLEM_CODE_END_OF_SALE":                   9,
-		"PROBLEM_CODE_AGREEMENT_NOT_ACCEPTED":        10,
-		"PROBLEM_CODE_QUANTITY_BELOW_MINIMUM":        11,
-		"PROBLEM_CODE_QUANTITY_ABOVE_MAXIMUM":        12,
-		"PROBLEM_CODE_SEAT_LIMIT_EXCEEDED":           13,
-		"PROBLEM_CODE_TRIAL_LIMIT_REACHED":           14,
-		"PROBLEM_CODE_ROLE_CANNOT_PURCHASE":          15,
-		"PROBLEM_CODE_TERM_NOT_OFFERED":              16,
-		"PROBLEM_CODE_BILLING_CYCLE_NOT_OFFERED":     17,
-		"PROBLEM_CODE_PROVISIONING_CONTEXT_MISSING":  18,
-		"PROBLEM_CODE_DUPLICATE_SKU_IN_CART":         19,
-		"PROBLEM_CODE_ADDON_PARENT_INVALID":          20,
-		"PROBLEM_CODE_PARENT_ON_NON_ADDON":           21,
-		"PROBLEM_CODE_CART_EMPTY":                    22,
-		"PROBLEM_CODE_TOTAL_OUT_OF_RANGE":            23,
-		"PROBLEM_CODE_CART_ORDERED":                  24,
-		"PROBLEM_CODE_CART_EXPIRED":                  25,
-		"PROBLEM_CODE_MIXED_CURRENCIES":              26,
-		"PROBLEM_CODE_ORDER_ALREADY_CANCELLED":       27,
-		"PROBLEM_CODE_CANCELLATION_WINDOW_CLOSED":    28,
+		"PROBLEM_CODE_UNSPECIFIED":                     0,
+		"PROBLEM_CODE_COUNTRY_NOT_SOLD_TO_PARTNER":     1,
+		"PROBLEM_CODE_COUNTRY_NOT_SOLD_TO_CUSTOMER":    2,
+		"PROBLEM_CODE_AVAILABILITY_COUNTRY_MISMATCH":   3,
+		"PROBLEM_CODE_SEGMENT_NOT_ALLOWED":             4,
+		"PROBLEM_CODE_GCC_PARTNER_REQUIRED":            5,
+		"PROBLEM_CODE_ADDON_BASE_MISSING":              6,
+		"PROBLEM_CODE_ADDON_QUANTITY_EXCEEDS_BASE":     7,
+		"PROBLEM_CODE_NOT_IN_CURRENT_PRICE_LIST":       8,
+		"PROBLEM_CODE_END_OF_SALE":                     9,
+		"PROBLEM_CODE_AGREEMENT_NOT_ACCEPTED":          10,
+		"PROBLEM_CODE_QUANTITY_BELOW_MINIMUM":          11,
+		"PROBLEM_CODE_QUANTITY_ABOVE_MAXIMUM":          12,
+		"PROBLEM_CODE_SEAT_LIMIT_EXCEEDED":             13,
+		"PROBLEM_CODE_TRIAL_LIMIT_REACHED":             14,
+		"PROBLEM_CODE_ROLE_CANNOT_PURCHASE":            15,
+		"PROBLEM_CODE_TERM_NOT_OFFERED":                16,
+		"PROBLEM_CODE_BILLING_CYCLE_NOT_OFFERED":       17,
+		"PROBLEM_CODE_PROVISIONING_CONTEXT_MISSING":    18,
+		"PROBLEM_CODE_DUPLICATE_SKU_IN_CART":           19,
+		"PROBLEM_CODE_ADDON_PARENT_INVALID":            20,
+		"PROBLEM_CODE_PARENT_ON_NON_ADDON":             21,
+		"PROBLEM_CODE_CART_EMPTY":                      22,
+		"PROBLEM_CODE_TOTAL_OUT_OF_RANGE":              23,
+		"PROBLEM_CODE_CART_ORDERED":                    24,
+		"PROBLEM_CODE_CART_EXPIRED":                    25,
+		"PROBLEM_CODE_MIXED_CURRENCIES":                26,
+		"PROBLEM_CODE_ORDER_ALREADY_CANCELLED":         27,
+		"PROBLEM_CODE_CANCELLATION_WINDOW_CLOSED":      28,
+		"PROBLEM_CODE_SUBSCRIPTION_NOT_ACTIVE":         29,
+		"PROBLEM_CODE_QUANTITY_DECREASE_WINDOW_CLOSED": 30,
 	}
 )
 
@@ -772,7 +782,7 @@ var file_csp_commerce_v1_common_proto_rawDesc = []byte{
 	0x16, 0x42, 0x49, 0x4c, 0x4c, 0x49, 0x4e, 0x47, 0x5f, 0x43, 0x59, 0x43, 0x4c, 0x45, 0x5f, 0x4f,
 	0x4e, 0x45, 0x5f, 0x54, 0x49, 0x4d, 0x45, 0x10, 0x04, 0x12, 0x16, 0x0a, 0x12, 0x42, 0x49, 0x4c,
 	0x4c, 0x49, 0x4e, 0x47, 0x5f, 0x43, 0x59, 0x43, 0x4c, 0x45, 0x5f, 0x4e, 0x4f, 0x4e, 0x45, 0x10,
-	0x05, 0x2a, 0xfd, 0x08, 0x0a, 0x0b, 0x50, 0x72, 0x6f, 0x62, 0x6c, 0x65, 0x6d, 0x43, 0x6f, 0x64,
+	0x05, 0x2a, 0xd9, 0x09, 0x0a, 0x0b, 0x50, 0x72, 0x6f, 0x62, 0x6c, 0x65, 0x6d, 0x43, 0x6f, 0x64,
 	0x65, 0x12, 0x1c, 0x0a, 0x18, 0x50, 0x52, 0x4f, 0x42, 0x4c, 0x45, 0x4d, 0x5f, 0x43, 0x4f, 0x44,
 	0x45, 0x5f, 0x55, 0x4e, 0x53, 0x50, 0x45, 0x43, 0x49, 0x46, 0x49, 0x45, 0x44, 0x10, 0x00, 0x12,
 	0x2c, 0x0a, 0x28, 0x50, 0x52, 0x4f, 0x42, 0x4c, 0x45, 0x4d, 0x5f, 0x43, 0x4f, 0x44, 0x45, 0x5f,
@@ -844,7 +854,13 @@ var file_csp_commerce_v1_common_proto_rawDesc = []byte{
 	0x45, 0x44, 0x10, 0x1b, 0x12, 0x2b, 0x0a, 0x27, 0x50, 0x52, 0x4f, 0x42, 0x4c, 0x45, 0x4d, 0x5f,
 	0x43, 0x4f, 0x44, 0x45, 0x5f, 0x43, 0x41, 0x4e, 0x43, 0x45, 0x4c, 0x4c, 0x41, 0x54, 0x49, 0x4f,
 	0x4e, 0x5f, 0x57, 0x49, 0x4e, 0x44, 0x4f, 0x57, 0x5f, 0x43, 0x4c, 0x4f, 0x53, 0x45, 0x44, 0x10,
-	0x1c, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
+	0x1c, 0x12, 0x28, 0x0a, 0x24, 0x50, 0x52, 0x4f, 0x42, 0x4c, 0x45, 0x4d, 0x5f, 0x43, 0x4f, 0x44,
+	0x45, 0x5f, 0x53, 0x55, 0x42, 0x53, 0x43, 0x52, 0x49, 0x50, 0x54, 0x49, 0x4f, 0x4e, 0x5f, 0x4e,
+	0x4f, 0x54, 0x5f, 0x41, 0x43, 0x54, 0x49, 0x56, 0x45, 0x10, 0x1d, 0x12, 0x30, 0x0a, 0x2c, 0x50,
+	0x52, 0x4f, 0x42, 0x4c, 0x45, 0x4d, 0x5f, 0x43, 0x4f, 0x44, 0x45, 0x5f, 0x51, 0x55, 0x41, 0x4e,
+	0x54, 0x49, 0x54, 0x59, 0x5f, 0x44, 0x45, 0x43, 0x52, 0x45, 0x41, 0x53, 0x45, 0x5f, 0x57, 0x49,
+	0x4e, 0x44, 0x4f, 0x57, 0x5f, 0x43, 0x4c, 0x4f, 0x53, 0x45, 0x44, 0x10, 0x1e, 0x62, 0x06, 0x70,
+	0x72, 0x6f, 0x74, 0x6f, 0x33,
 }
 
 var (

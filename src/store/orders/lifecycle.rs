@@ -27,9 +27,9 @@ pub struct Cancellation<'a> {
     pub resource_id: &'a str,
 }
 
-/// What came of writing a cancellation.
+/// What came of writing a change.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Cancelled {
+pub enum Recorded {
     Written,
     /// This request id was done already (or concurrently): nothing written now.
     Replayed,
@@ -50,9 +50,9 @@ impl Store {
         key: &WriteKey<'_>,
         c: Cancellation<'_>,
         now: DateTime<Utc>,
-    ) -> Result<Cancelled, DomainError> {
+    ) -> Result<Recorded, DomainError> {
         if replay(&self.engine.direct(), key).await?.is_some() {
-            return Ok(Cancelled::Replayed);
+            return Ok(Recorded::Replayed);
         }
         let turn = self.engine.write_turn().await;
         let txn = self.engine.pool().begin().await?;
@@ -82,7 +82,7 @@ impl Store {
             }
         }
         if !record(&txn, key, c.resource_id, now).await? {
-            return Ok(Cancelled::Replayed);
+            return Ok(Recorded::Replayed);
         }
         for t in c.transactions {
             let updated = subscription::Entity::update_many()
@@ -125,6 +125,6 @@ impl Store {
         txn.commit().await?;
         drop(turn);
         self.holdings_changed(c.customer);
-        Ok(Cancelled::Written)
+        Ok(Recorded::Written)
     }
 }

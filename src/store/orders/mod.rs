@@ -5,6 +5,7 @@
 mod checkout;
 mod holdings;
 mod lifecycle;
+mod quantity;
 mod rows;
 mod transactions;
 
@@ -24,7 +25,8 @@ pub use checkout::{Placement, PlannedOrder, Refusal};
 pub use holdings::CustomerHoldings;
 use holdings::holdings_at;
 pub(super) use holdings::read_holdings;
-pub use lifecycle::{Cancellation, Cancelled};
+pub use lifecycle::{Cancellation, Recorded};
+pub use quantity::change_resource;
 
 impl Store {
     /// What customer `id` of `partner` holds, read now with its `holdings_version`; `None` if

@@ -3,6 +3,7 @@
 //! its own window, refunds from what was billed for the billing period.
 
 mod cancel;
+mod quantity;
 
 use crate::common::{self, TestApp, rid};
 use csp_commerce::domain::customer::Role;

@@ -12,9 +12,11 @@ use super::paging::{PageTokens, page_size};
 use crate::domain::DomainError;
 use crate::domain::customer::Caller;
 use crate::domain::ids::{CustomerId, OrderId, RequestId, SubscriptionId};
-use crate::domain::order::{Order, Subscription, SubscriptionTransaction, TransactionKind};
+use crate::domain::order::{Order, Subscription};
 pub use crate::domain::order::{OrderFilter, SubscriptionFilter};
 use crate::store::{Cancellation, Store, WriteKey};
+
+mod changes;
 
 /// How many times a cancellation judged on something that moved meanwhile is judged again.
 const CANCEL_ATTEMPTS: u32 = 3;
@@ -28,7 +30,7 @@ pub struct OrderService {
     clock: Arc<dyn Clock>,
 }
 
-fn bad_token() -> DomainError {
+pub(super) fn bad_token() -> DomainError {
     DomainError::invalid("page_token", "INVALID_PAGE_TOKEN", "page_token is corrupt")
 }
 
@@ -136,127 +138,6 @@ impl OrderService {
                 Err(e) => return Err(e),
             }
         }
-    }
-
-    /// Cancels one subscription inside its own window, and the add-ons hanging on it, each
-    /// with a cancel transaction refunding the unused share of its billing period. Answers
-    /// the subscription and those transactions (a retried request id: as first written).
-    pub async fn cancel_subscription(
-        &self,
-        caller: &Caller,
-        request_id: &RequestId,
-        id: SubscriptionId,
-        etag: Option<&str>,
-    ) -> Result<(Subscription, Vec<SubscriptionTransaction>), DomainError> {
-        caller.require(caller.role.may_purchase(), "cancel subscriptions")?;
-        let partner = caller.partner()?;
-        let key = WriteKey {
-            partner,
-            request_id,
-            operation: "CancelSubscription",
-            fingerprint: id.to_string(),
-        };
-        let mut attempt = 0;
-        loop {
-            if self.store.replayed(&key).await?.is_some() {
-                return self.cancelled(caller, id).await;
-            }
-            let sub = self.subscription(caller, id).await?;
-            let now = self.clock.now();
-            sub.check_cancel(etag, now)?;
-            let held = self
-                .store
-                .subscriptions_with_addons(partner, sub.customer_id, &[id])
-                .await?;
-            let transactions = held
-                .iter()
-                .filter(|s| s.is_live() && (s.id != id || s.version == sub.version))
-                .map(|s| s.cancellation(now))
-                .collect::<Result<Vec<_>, _>>()?;
-            let cancellation = Cancellation {
-                customer: sub.customer_id,
-                order: None,
-                transactions: &transactions,
-                resource_id: &id.to_string(),
-            };
-            let written = if transactions.iter().any(|t| t.subscription_id == id) {
-                self.store.cancel(partner, &key, cancellation, now).await
-            } else {
-                // It moved between the two reads.
-                Err(DomainError::stale_etag(
-                    SubscriptionId::RESOURCE,
-                    None,
-                    None,
-                    "read it again",
-                ))
-            };
-            match written {
-                Ok(_) => return self.cancelled(caller, id).await,
-                Err(stale) if stale.is_stale_etag() && attempt + 1 < CANCEL_ATTEMPTS => {
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// Subscription `id` as cancelled, and the cancel transactions of it and of the add-ons
-    /// ended with it (at the same instant).
-    async fn cancelled(
-        &self,
-        caller: &Caller,
-        id: SubscriptionId,
-    ) -> Result<(Subscription, Vec<SubscriptionTransaction>), DomainError> {
-        let partner = caller.partner()?;
-        let sub = self.subscription(caller, id).await?;
-        let held = self
-            .store
-            .subscriptions_with_addons(partner, sub.customer_id, &[id])
-            .await?;
-        let mut transactions = Vec::new();
-        for s in held.iter().filter(|s| !s.is_live()) {
-            let last = self
-                .store
-                .subscription_history(partner, s.id, s.version - 1, 1)
-                .await?;
-            transactions.extend(
-                last.into_iter()
-                    .filter(|t| t.kind == TransactionKind::Cancel),
-            );
-        }
-        let at = transactions
-            .iter()
-            .find(|t| t.subscription_id == id)
-            .map(|t| t.created_at);
-        transactions.retain(|t| Some(t.created_at) == at);
-        transactions.sort_by_key(|t| t.subscription_id != id);
-        Ok((sub, transactions))
-    }
-
-    /// Subscription `id`'s record, oldest first, paged by the version each change made.
-    pub async fn history(
-        &self,
-        caller: &Caller,
-        id: SubscriptionId,
-        requested_page_size: i32,
-        page_token: &str,
-    ) -> Result<Page<SubscriptionTransaction>, DomainError> {
-        let limit = page_size(requested_page_size)?;
-        let partner = caller.partner()?;
-        // Another partner's subscription is not found, like a missing one.
-        self.subscription(caller, id).await?;
-        let query = format!("history|{partner}|{id}");
-        let after = match self.tokens.decode(&query, page_token)? {
-            None => 0,
-            Some(key) => key.parse::<i64>().map_err(|_| bad_token())?,
-        };
-        let items = self
-            .store
-            .subscription_history(partner, id, after, limit as u64 + 1)
-            .await?;
-        Ok(self
-            .tokens
-            .page(&query, limit, items, |t| t.version.to_string()))
     }
 
     pub async fn subscription(
