@@ -8,7 +8,9 @@ use crate::domain::DomainError;
 use crate::domain::error::Violations;
 use crate::domain::ids::{CustomerId, OrderId, ProductId, RequestId, SubscriptionId};
 use crate::domain::order::{OrderStatus, SubscriptionStatus};
-use crate::service::orders::{OrderFilter, OrderService as Orders, SubscriptionFilter};
+use crate::service::orders::{
+    OrderFilter, OrderService as Orders, StateChange, SubscriptionFilter,
+};
 
 #[derive(Debug, Clone)]
 pub struct OrderApi {
@@ -36,6 +38,26 @@ fn subscription_write(
     request_id
         .zip(id)
         .ok_or_else(DomainError::parsed_field_missing)
+}
+
+impl OrderApi {
+    /// A status or auto-renew change of one subscription, parsed and made.
+    async fn set_state(
+        &self,
+        caller: &crate::domain::customer::Caller,
+        request_id: &str,
+        subscription_id: &str,
+        etag: &str,
+        change: StateChange,
+    ) -> Result<pb::Subscription, DomainError> {
+        let (request_id, id) = subscription_write(request_id, subscription_id)?;
+        let etag = (!etag.is_empty()).then_some(etag);
+        let sub = self
+            .orders
+            .set_state(caller, &request_id, id, etag, change)
+            .await?;
+        Ok(convert::subscription(&sub))
+    }
 }
 
 #[tonic::async_trait]
@@ -228,6 +250,74 @@ impl OrderService for OrderApi {
         Ok(Response::new(pb::ChangeSubscriptionQuantityResponse {
             subscription: Some(convert::subscription(&sub)),
             transaction: Some(convert::transaction(&change)),
+        }))
+    }
+
+    async fn suspend_subscription(
+        &self,
+        request: Request<pb::SuspendSubscriptionRequest>,
+    ) -> Result<Response<pb::SuspendSubscriptionResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::SuspendSubscriptionRequest {
+            request_id,
+            subscription_id,
+            etag,
+        } = request.into_inner();
+        let sub = self
+            .set_state(
+                &caller,
+                &request_id,
+                &subscription_id,
+                &etag,
+                StateChange::Suspend,
+            )
+            .await?;
+        Ok(Response::new(pb::SuspendSubscriptionResponse {
+            subscription: Some(sub),
+        }))
+    }
+
+    async fn reactivate_subscription(
+        &self,
+        request: Request<pb::ReactivateSubscriptionRequest>,
+    ) -> Result<Response<pb::ReactivateSubscriptionResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::ReactivateSubscriptionRequest {
+            request_id,
+            subscription_id,
+            etag,
+        } = request.into_inner();
+        let sub = self
+            .set_state(
+                &caller,
+                &request_id,
+                &subscription_id,
+                &etag,
+                StateChange::Reactivate,
+            )
+            .await?;
+        Ok(Response::new(pb::ReactivateSubscriptionResponse {
+            subscription: Some(sub),
+        }))
+    }
+
+    async fn set_subscription_auto_renew(
+        &self,
+        request: Request<pb::SetSubscriptionAutoRenewRequest>,
+    ) -> Result<Response<pb::SetSubscriptionAutoRenewResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::SetSubscriptionAutoRenewRequest {
+            request_id,
+            subscription_id,
+            etag,
+            auto_renew,
+        } = request.into_inner();
+        let change = StateChange::AutoRenew(auto_renew);
+        let sub = self
+            .set_state(&caller, &request_id, &subscription_id, &etag, change)
+            .await?;
+        Ok(Response::new(pb::SetSubscriptionAutoRenewResponse {
+            subscription: Some(sub),
         }))
     }
 

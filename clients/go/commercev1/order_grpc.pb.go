@@ -52,6 +52,18 @@ type OrderServiceClient interface {
 	// the last seats, exactly one wins). Only an active subscription changes
 	// (SUBSCRIPTION_NOT_ACTIVE). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
 	ChangeSubscriptionQuantity(ctx context.Context, in *ChangeSubscriptionQuantityRequest, opts ...grpc.CallOption) (*ChangeSubscriptionQuantityResponse, error)
+	// Suspend an active subscription with a term (a perpetual licence: SUSPENSION_NOT_ALLOWED).
+	// Billing goes on to the term's end and a suspended subscription expires there, so
+	// auto-renew turns off; its quantity cannot change; it can still be cancelled inside its
+	// window. Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+	SuspendSubscription(ctx context.Context, in *SuspendSubscriptionRequest, opts ...grpc.CallOption) (*SuspendSubscriptionResponse, error)
+	// Reactivate a suspended subscription (else SUBSCRIPTION_NOT_SUSPENDED, or
+	// SUBSCRIPTION_NOT_ACTIVE when cancelled or expired); auto-renew stays off until turned on.
+	ReactivateSubscription(ctx context.Context, in *ReactivateSubscriptionRequest, opts ...grpc.CallOption) (*ReactivateSubscriptionResponse, error)
+	// Turn auto-renew on or off for an active subscription; a trial or a perpetual licence
+	// does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
+	// commitment end.
+	SetSubscriptionAutoRenew(ctx context.Context, in *SetSubscriptionAutoRenewRequest, opts ...grpc.CallOption) (*SetSubscriptionAutoRenewResponse, error)
 	// A subscription's record (purchase, quantity changes, cancellation...), oldest first.
 	ListSubscriptionTransactions(ctx context.Context, in *ListSubscriptionTransactionsRequest, opts ...grpc.CallOption) (*ListSubscriptionTransactionsResponse, error)
 }
@@ -127,6 +139,33 @@ func (c *orderServiceClient) ChangeSubscriptionQuantity(ctx context.Context, in 
 	return out, nil
 }
 
+func (c *orderServiceClient) SuspendSubscription(ctx context.Context, in *SuspendSubscriptionRequest, opts ...grpc.CallOption) (*SuspendSubscriptionResponse, error) {
+	out := new(SuspendSubscriptionResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OrderService/SuspendSubscription", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orderServiceClient) ReactivateSubscription(ctx context.Context, in *ReactivateSubscriptionRequest, opts ...grpc.CallOption) (*ReactivateSubscriptionResponse, error) {
+	out := new(ReactivateSubscriptionResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OrderService/ReactivateSubscription", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orderServiceClient) SetSubscriptionAutoRenew(ctx context.Context, in *SetSubscriptionAutoRenewRequest, opts ...grpc.CallOption) (*SetSubscriptionAutoRenewResponse, error) {
+	out := new(SetSubscriptionAutoRenewResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OrderService/SetSubscriptionAutoRenew", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *orderServiceClient) ListSubscriptionTransactions(ctx context.Context, in *ListSubscriptionTransactionsRequest, opts ...grpc.CallOption) (*ListSubscriptionTransactionsResponse, error) {
 	out := new(ListSubscriptionTransactionsResponse)
 	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OrderService/ListSubscriptionTransactions", in, out, opts...)
@@ -175,6 +214,18 @@ type OrderServiceServer interface {
 	// the last seats, exactly one wins). Only an active subscription changes
 	// (SUBSCRIPTION_NOT_ACTIVE). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
 	ChangeSubscriptionQuantity(context.Context, *ChangeSubscriptionQuantityRequest) (*ChangeSubscriptionQuantityResponse, error)
+	// Suspend an active subscription with a term (a perpetual licence: SUSPENSION_NOT_ALLOWED).
+	// Billing goes on to the term's end and a suspended subscription expires there, so
+	// auto-renew turns off; its quantity cannot change; it can still be cancelled inside its
+	// window. Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+	SuspendSubscription(context.Context, *SuspendSubscriptionRequest) (*SuspendSubscriptionResponse, error)
+	// Reactivate a suspended subscription (else SUBSCRIPTION_NOT_SUSPENDED, or
+	// SUBSCRIPTION_NOT_ACTIVE when cancelled or expired); auto-renew stays off until turned on.
+	ReactivateSubscription(context.Context, *ReactivateSubscriptionRequest) (*ReactivateSubscriptionResponse, error)
+	// Turn auto-renew on or off for an active subscription; a trial or a perpetual licence
+	// does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
+	// commitment end.
+	SetSubscriptionAutoRenew(context.Context, *SetSubscriptionAutoRenewRequest) (*SetSubscriptionAutoRenewResponse, error)
 	// A subscription's record (purchase, quantity changes, cancellation...), oldest first.
 	ListSubscriptionTransactions(context.Context, *ListSubscriptionTransactionsRequest) (*ListSubscriptionTransactionsResponse, error)
 	mustEmbedUnimplementedOrderServiceServer()
@@ -204,6 +255,15 @@ func (UnimplementedOrderServiceServer) CancelSubscription(context.Context, *Canc
 }
 func (UnimplementedOrderServiceServer) ChangeSubscriptionQuantity(context.Context, *ChangeSubscriptionQuantityRequest) (*ChangeSubscriptionQuantityResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ChangeSubscriptionQuantity not implemented")
+}
+func (UnimplementedOrderServiceServer) SuspendSubscription(context.Context, *SuspendSubscriptionRequest) (*SuspendSubscriptionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SuspendSubscription not implemented")
+}
+func (UnimplementedOrderServiceServer) ReactivateSubscription(context.Context, *ReactivateSubscriptionRequest) (*ReactivateSubscriptionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReactivateSubscription not implemented")
+}
+func (UnimplementedOrderServiceServer) SetSubscriptionAutoRenew(context.Context, *SetSubscriptionAutoRenewRequest) (*SetSubscriptionAutoRenewResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetSubscriptionAutoRenew not implemented")
 }
 func (UnimplementedOrderServiceServer) ListSubscriptionTransactions(context.Context, *ListSubscriptionTransactionsRequest) (*ListSubscriptionTransactionsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListSubscriptionTransactions not implemented")
@@ -347,6 +407,60 @@ func _OrderService_ChangeSubscriptionQuantity_Handler(srv interface{}, ctx conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrderService_SuspendSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SuspendSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).SuspendSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.OrderService/SuspendSubscription",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).SuspendSubscription(ctx, req.(*SuspendSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrderService_ReactivateSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReactivateSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).ReactivateSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.OrderService/ReactivateSubscription",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).ReactivateSubscription(ctx, req.(*ReactivateSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrderService_SetSubscriptionAutoRenew_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetSubscriptionAutoRenewRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).SetSubscriptionAutoRenew(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.OrderService/SetSubscriptionAutoRenew",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).SetSubscriptionAutoRenew(ctx, req.(*SetSubscriptionAutoRenewRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _OrderService_ListSubscriptionTransactions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListSubscriptionTransactionsRequest)
 	if err := dec(in); err != nil {
@@ -396,6 +510,18 @@ var _OrderService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ChangeSubscriptionQuantity",
 			Handler:    _OrderService_ChangeSubscriptionQuantity_Handler,
+		},
+		{
+			MethodName: "SuspendSubscription",
+			Handler:    _OrderService_SuspendSubscription_Handler,
+		},
+		{
+			MethodName: "ReactivateSubscription",
+			Handler:    _OrderService_ReactivateSubscription_Handler,
+		},
+		{
+			MethodName: "SetSubscriptionAutoRenew",
+			Handler:    _OrderService_SetSubscriptionAutoRenew_Handler,
 		},
 		{
 			MethodName: "ListSubscriptionTransactions",

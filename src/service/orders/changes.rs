@@ -284,4 +284,67 @@ impl OrderService {
             .ok_or_else(|| DomainError::Internal(format!("no transaction {resource}")))?;
         Ok((sub, change))
     }
+
+    /// Suspends, reactivates or turns auto-renew on or off (`operation`, judged by `judge`
+    /// on the subscription as read), at `etag` if given, once per request id.
+    pub async fn set_state(
+        &self,
+        caller: &Caller,
+        request_id: &RequestId,
+        id: SubscriptionId,
+        etag: Option<&str>,
+        change: StateChange,
+    ) -> Result<Subscription, DomainError> {
+        caller.require(caller.role.may_purchase(), "change subscriptions")?;
+        let partner = caller.partner()?;
+        let key = WriteKey {
+            partner,
+            request_id,
+            operation: change.operation(),
+            fingerprint: format!("{id}|{}", etag.unwrap_or_default()),
+        };
+        let mut attempt = 0;
+        loop {
+            if self.store.replayed(&key).await?.is_some() {
+                return self.subscription(caller, id).await;
+            }
+            let sub = self.subscription(caller, id).await?;
+            let after = match change {
+                StateChange::Suspend => sub.suspended(etag)?,
+                StateChange::Reactivate => sub.reactivated(etag)?,
+                StateChange::AutoRenew(on) => sub.with_auto_renew(etag, on)?,
+            };
+            let now = self.clock.now();
+            match self
+                .store
+                .set_subscription_state(partner, &key, &sub, &after, now)
+                .await
+            {
+                Ok(_) => return self.subscription(caller, id).await,
+                Err(stale) if stale.is_stale_etag() && attempt + 1 < CANCEL_ATTEMPTS => {
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// A change of a subscription's status or auto-renew.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateChange {
+    Suspend,
+    Reactivate,
+    AutoRenew(bool),
+}
+
+impl StateChange {
+    fn operation(self) -> &'static str {
+        match self {
+            StateChange::Suspend => "SuspendSubscription",
+            StateChange::Reactivate => "ReactivateSubscription",
+            StateChange::AutoRenew(true) => "SetSubscriptionAutoRenew(on)",
+            StateChange::AutoRenew(false) => "SetSubscriptionAutoRenew(off)",
+        }
+    }
 }

@@ -12,7 +12,9 @@ use super::transactions::transaction_row;
 use crate::domain::DomainError;
 use crate::domain::ids::{CustomerId, OrderId, PartnerId, SubscriptionId};
 use crate::domain::money::Money;
-use crate::domain::order::{Order, OrderStatus, SubscriptionStatus, SubscriptionTransaction};
+use crate::domain::order::{
+    Order, OrderStatus, Subscription, SubscriptionStatus, SubscriptionTransaction,
+};
 
 /// What a judged cancellation writes.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +35,25 @@ pub enum Recorded {
     Written,
     /// This request id was done already (or concurrently): nothing written now.
     Replayed,
+}
+
+/// What `customer` holds changed: a checkout or change planned on the old holdings must not
+/// be written.
+async fn bump_holdings(
+    txn: &sea_orm::DatabaseTransaction,
+    partner: PartnerId,
+    customer: CustomerId,
+) -> Result<(), DomainError> {
+    customer::Entity::update_many()
+        .col_expr(
+            customer::Column::HoldingsVersion,
+            Expr::col(customer::Column::HoldingsVersion).add(1),
+        )
+        .filter(customer::Column::Id.eq(customer.to_string()))
+        .filter(customer::Column::PartnerId.eq(partner.to_string()))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 fn stale(resource: &'static str) -> DomainError {
@@ -113,18 +134,60 @@ impl Store {
             .exec(&txn)
             .await?;
         }
-        customer::Entity::update_many()
-            .col_expr(
-                customer::Column::HoldingsVersion,
-                Expr::col(customer::Column::HoldingsVersion).add(1),
-            )
-            .filter(customer::Column::Id.eq(c.customer.to_string()))
-            .filter(customer::Column::PartnerId.eq(partner.to_string()))
-            .exec(&txn)
-            .await?;
+        bump_holdings(&txn, partner, c.customer).await?;
         txn.commit().await?;
         drop(turn);
         self.holdings_changed(c.customer);
+        Ok(Recorded::Written)
+    }
+
+    /// Writes `after` (a new status or auto-renew of `before`, judged at its version), once
+    /// per request id; ABORTED if it moved meanwhile. A new status bumps the customer's
+    /// holdings version (a suspended base holds no add-on).
+    pub async fn set_subscription_state(
+        &self,
+        partner: PartnerId,
+        key: &WriteKey<'_>,
+        before: &Subscription,
+        after: &Subscription,
+        now: DateTime<Utc>,
+    ) -> Result<Recorded, DomainError> {
+        if replay(&self.engine.direct(), key).await?.is_some() {
+            return Ok(Recorded::Replayed);
+        }
+        let turn = self.engine.write_turn().await;
+        let txn = self.engine.pool().begin().await?;
+        if before.status != after.status {
+            bump_holdings(&txn, partner, before.customer_id).await?;
+        }
+        let updated = subscription::Entity::update_many()
+            .col_expr(
+                subscription::Column::Status,
+                Expr::value(after.status.as_str()),
+            )
+            .col_expr(
+                subscription::Column::AutoRenew,
+                Expr::value(after.auto_renew),
+            )
+            .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+            .col_expr(subscription::Column::Version, Expr::value(after.version))
+            .filter(subscription::Column::Id.eq(before.id.to_string()))
+            .filter(subscription::Column::PartnerId.eq(partner.to_string()))
+            .filter(subscription::Column::Version.eq(before.version))
+            .filter(subscription::Column::Status.eq(before.status.as_str()))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(stale(SubscriptionId::RESOURCE));
+        }
+        if !record(&txn, key, &before.id.to_string(), now).await? {
+            return Ok(Recorded::Replayed);
+        }
+        txn.commit().await?;
+        drop(turn);
+        if before.status != after.status {
+            self.holdings_changed(before.customer_id);
+        }
         Ok(Recorded::Written)
     }
 }

@@ -4,6 +4,7 @@
 
 mod cancel;
 mod quantity;
+mod state;
 
 use crate::common::{self, TestApp, rid};
 use csp_commerce::domain::customer::Role;

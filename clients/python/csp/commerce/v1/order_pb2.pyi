@@ -322,3 +322,53 @@ class ChangeSubscriptionQuantityResponse(_message.Message):
     subscription: Subscription
     transaction: SubscriptionTransaction
     def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., transaction: _Optional[_Union[SubscriptionTransaction, _Mapping]] = ...) -> None: ...
+
+class SuspendSubscriptionRequest(_message.Message):
+    __slots__ = ("request_id", "subscription_id", "etag")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    subscription_id: str
+    etag: str
+    def __init__(self, request_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
+
+class SuspendSubscriptionResponse(_message.Message):
+    __slots__ = ("subscription",)
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ...) -> None: ...
+
+class ReactivateSubscriptionRequest(_message.Message):
+    __slots__ = ("request_id", "subscription_id", "etag")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    subscription_id: str
+    etag: str
+    def __init__(self, request_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
+
+class ReactivateSubscriptionResponse(_message.Message):
+    __slots__ = ("subscription",)
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ...) -> None: ...
+
+class SetSubscriptionAutoRenewRequest(_message.Message):
+    __slots__ = ("request_id", "subscription_id", "etag", "auto_renew")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    AUTO_RENEW_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    subscription_id: str
+    etag: str
+    auto_renew: bool
+    def __init__(self, request_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., etag: _Optional[str] = ..., auto_renew: _Optional[bool] = ...) -> None: ...
+
+class SetSubscriptionAutoRenewResponse(_message.Message):
+    __slots__ = ("subscription",)
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ...) -> None: ...

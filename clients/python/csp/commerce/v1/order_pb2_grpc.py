@@ -70,6 +70,21 @@ class OrderServiceStub:
                 request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ChangeSubscriptionQuantityRequest.SerializeToString,
                 response_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ChangeSubscriptionQuantityResponse.FromString,
                 _registered_method=True)
+        self.SuspendSubscription = channel.unary_unary(
+                '/csp.commerce.v1.OrderService/SuspendSubscription',
+                request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.SuspendSubscriptionRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.SuspendSubscriptionResponse.FromString,
+                _registered_method=True)
+        self.ReactivateSubscription = channel.unary_unary(
+                '/csp.commerce.v1.OrderService/ReactivateSubscription',
+                request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ReactivateSubscriptionRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ReactivateSubscriptionResponse.FromString,
+                _registered_method=True)
+        self.SetSubscriptionAutoRenew = channel.unary_unary(
+                '/csp.commerce.v1.OrderService/SetSubscriptionAutoRenew',
+                request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewResponse.FromString,
+                _registered_method=True)
         self.ListSubscriptionTransactions = channel.unary_unary(
                 '/csp.commerce.v1.OrderService/ListSubscriptionTransactions',
                 request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ListSubscriptionTransactionsRequest.SerializeToString,
@@ -151,6 +166,33 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SuspendSubscription(self, request, context):
+        """Suspend an active subscription with a term (a perpetual licence: SUSPENSION_NOT_ALLOWED).
+        Billing goes on to the term's end and a suspended subscription expires there, so
+        auto-renew turns off; its quantity cannot change; it can still be cancelled inside its
+        window. Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReactivateSubscription(self, request, context):
+        """Reactivate a suspended subscription (else SUBSCRIPTION_NOT_SUSPENDED, or
+        SUBSCRIPTION_NOT_ACTIVE when cancelled or expired); auto-renew stays off until turned on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetSubscriptionAutoRenew(self, request, context):
+        """Turn auto-renew on or off for an active subscription; a trial or a perpetual licence
+        does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
+        commitment end.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListSubscriptionTransactions(self, request, context):
         """A subscription's record (purchase, quantity changes, cancellation...), oldest first.
         """
@@ -195,6 +237,21 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.ChangeSubscriptionQuantity,
                     request_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ChangeSubscriptionQuantityRequest.FromString,
                     response_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ChangeSubscriptionQuantityResponse.SerializeToString,
+            ),
+            'SuspendSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.SuspendSubscription,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.SuspendSubscriptionRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.SuspendSubscriptionResponse.SerializeToString,
+            ),
+            'ReactivateSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReactivateSubscription,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ReactivateSubscriptionRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ReactivateSubscriptionResponse.SerializeToString,
+            ),
+            'SetSubscriptionAutoRenew': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetSubscriptionAutoRenew,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewResponse.SerializeToString,
             ),
             'ListSubscriptionTransactions': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSubscriptionTransactions,
@@ -392,6 +449,87 @@ class OrderService:
             '/csp.commerce.v1.OrderService/ChangeSubscriptionQuantity',
             csp_dot_commerce_dot_v1_dot_order__pb2.ChangeSubscriptionQuantityRequest.SerializeToString,
             csp_dot_commerce_dot_v1_dot_order__pb2.ChangeSubscriptionQuantityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SuspendSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.OrderService/SuspendSubscription',
+            csp_dot_commerce_dot_v1_dot_order__pb2.SuspendSubscriptionRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_order__pb2.SuspendSubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReactivateSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.OrderService/ReactivateSubscription',
+            csp_dot_commerce_dot_v1_dot_order__pb2.ReactivateSubscriptionRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_order__pb2.ReactivateSubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetSubscriptionAutoRenew(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.OrderService/SetSubscriptionAutoRenew',
+            csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -71,6 +71,21 @@ class OrderServiceStub:
     the last seats, exactly one wins). Only an active subscription changes
     (SUBSCRIPTION_NOT_ACTIVE). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
     """
+    SuspendSubscription: _grpc.UnaryUnaryMultiCallable[_order_pb2.SuspendSubscriptionRequest, _order_pb2.SuspendSubscriptionResponse]
+    """Suspend an active subscription with a term (a perpetual licence: SUSPENSION_NOT_ALLOWED).
+    Billing goes on to the term's end and a suspended subscription expires there, so
+    auto-renew turns off; its quantity cannot change; it can still be cancelled inside its
+    window. Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+    """
+    ReactivateSubscription: _grpc.UnaryUnaryMultiCallable[_order_pb2.ReactivateSubscriptionRequest, _order_pb2.ReactivateSubscriptionResponse]
+    """Reactivate a suspended subscription (else SUBSCRIPTION_NOT_SUSPENDED, or
+    SUBSCRIPTION_NOT_ACTIVE when cancelled or expired); auto-renew stays off until turned on.
+    """
+    SetSubscriptionAutoRenew: _grpc.UnaryUnaryMultiCallable[_order_pb2.SetSubscriptionAutoRenewRequest, _order_pb2.SetSubscriptionAutoRenewResponse]
+    """Turn auto-renew on or off for an active subscription; a trial or a perpetual licence
+    does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
+    commitment end.
+    """
     ListSubscriptionTransactions: _grpc.UnaryUnaryMultiCallable[_order_pb2.ListSubscriptionTransactionsRequest, _order_pb2.ListSubscriptionTransactionsResponse]
     """A subscription's record (purchase, quantity changes, cancellation...), oldest first."""
 
@@ -116,6 +131,21 @@ class OrderServiceAsyncStub(OrderServiceStub):
     customer holds is still what the rules read (checkout's guard: two increases racing for
     the last seats, exactly one wins). Only an active subscription changes
     (SUBSCRIPTION_NOT_ACTIVE). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+    """
+    SuspendSubscription: _aio.UnaryUnaryMultiCallable[_order_pb2.SuspendSubscriptionRequest, _order_pb2.SuspendSubscriptionResponse]  # type: ignore[assignment]
+    """Suspend an active subscription with a term (a perpetual licence: SUSPENSION_NOT_ALLOWED).
+    Billing goes on to the term's end and a suspended subscription expires there, so
+    auto-renew turns off; its quantity cannot change; it can still be cancelled inside its
+    window. Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+    """
+    ReactivateSubscription: _aio.UnaryUnaryMultiCallable[_order_pb2.ReactivateSubscriptionRequest, _order_pb2.ReactivateSubscriptionResponse]  # type: ignore[assignment]
+    """Reactivate a suspended subscription (else SUBSCRIPTION_NOT_SUSPENDED, or
+    SUBSCRIPTION_NOT_ACTIVE when cancelled or expired); auto-renew stays off until turned on.
+    """
+    SetSubscriptionAutoRenew: _aio.UnaryUnaryMultiCallable[_order_pb2.SetSubscriptionAutoRenewRequest, _order_pb2.SetSubscriptionAutoRenewResponse]  # type: ignore[assignment]
+    """Turn auto-renew on or off for an active subscription; a trial or a perpetual licence
+    does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
+    commitment end.
     """
     ListSubscriptionTransactions: _aio.UnaryUnaryMultiCallable[_order_pb2.ListSubscriptionTransactionsRequest, _order_pb2.ListSubscriptionTransactionsResponse]  # type: ignore[assignment]
     """A subscription's record (purchase, quantity changes, cancellation...), oldest first."""
@@ -201,6 +231,39 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         customer holds is still what the rules read (checkout's guard: two increases racing for
         the last seats, exactly one wins). Only an active subscription changes
         (SUBSCRIPTION_NOT_ACTIVE). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+        """
+
+    @_abc_1.abstractmethod
+    def SuspendSubscription(
+        self,
+        request: _order_pb2.SuspendSubscriptionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.SuspendSubscriptionResponse, _abc.Awaitable[_order_pb2.SuspendSubscriptionResponse]]:
+        """Suspend an active subscription with a term (a perpetual licence: SUSPENSION_NOT_ALLOWED).
+        Billing goes on to the term's end and a suspended subscription expires there, so
+        auto-renew turns off; its quantity cannot change; it can still be cancelled inside its
+        window. Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+        """
+
+    @_abc_1.abstractmethod
+    def ReactivateSubscription(
+        self,
+        request: _order_pb2.ReactivateSubscriptionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.ReactivateSubscriptionResponse, _abc.Awaitable[_order_pb2.ReactivateSubscriptionResponse]]:
+        """Reactivate a suspended subscription (else SUBSCRIPTION_NOT_SUSPENDED, or
+        SUBSCRIPTION_NOT_ACTIVE when cancelled or expired); auto-renew stays off until turned on.
+        """
+
+    @_abc_1.abstractmethod
+    def SetSubscriptionAutoRenew(
+        self,
+        request: _order_pb2.SetSubscriptionAutoRenewRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.SetSubscriptionAutoRenewResponse, _abc.Awaitable[_order_pb2.SetSubscriptionAutoRenewResponse]]:
+        """Turn auto-renew on or off for an active subscription; a trial or a perpetual licence
+        does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
+        commitment end.
         """
 
     @_abc_1.abstractmethod
