@@ -8,8 +8,12 @@ use super::customer::{Customer, Partner, Role, VettingStatus};
 use super::ids::{CatalogItemId, ProductId, SkuId};
 
 mod holdings;
+mod quantity;
 
 pub use holdings::{Holding, HoldingStatus, Holdings};
+pub use quantity::{
+    addon_seats_problem, quantity_change_problems, quantity_range_problems, seat_limit_problem,
+};
 
 /// Stable reason codes. Clients switch on these; never rename one.
 pub mod code {
@@ -67,6 +71,22 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// Its message followed by its figures as the review shows them, e.g. `only 2 seats
+    /// remain (seat_limit=300, seats_owned=298, seats_available=2)`: a refused checkout or
+    /// change tells what the review told.
+    pub fn described(&self) -> String {
+        if self.figures.is_empty() {
+            return self.message.clone();
+        }
+        let figures = self
+            .figures
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("{} ({figures})", self.message)
+    }
+
     fn new(code: &'static str, field: &'static str, message: String) -> Self {
         Self {
             code,
@@ -118,79 +138,14 @@ pub fn check(buyer: &Buyer<'_>, intent: &Intent<'_>) -> Vec<Problem> {
     let quantity = i64::from(intent.quantity);
 
     // 3. add-on quantity against the base's seats
-    if sku.addon_limited_by_base() {
-        let base_seats: i64 = sku
-            .prerequisites
-            .iter()
-            .map(|(p, s)| buyer.holdings.active(p, s))
-            .sum();
-        let addon_seats = buyer.holdings.active(&sku.product_id, &sku.id);
-        if base_seats > 0 && addon_seats + quantity > base_seats {
-            problems.push(
-                Problem::new(
-                    code::ADDON_QUANTITY_EXCEEDS_BASE,
-                    "quantity",
-                    format!(
-                        "{} add-on seats would exceed the {base_seats} seats of the base; at most {} more can be added",
-                        addon_seats + quantity,
-                        (base_seats - addon_seats).max(0)
-                    ),
-                )
-                .figure("base_seats", base_seats)
-                .figure("addon_seats_owned", addon_seats)
-                .figure("seats_available", (base_seats - addon_seats).max(0)),
-            );
-        }
-    }
+    problems.extend(addon_seats_problem(buyer.holdings, sku, quantity));
 
     // 5. agreement
     problems.extend(agreement_problem(buyer));
 
     // 6. quantity, seat limit, trials
-    if intent.quantity < sku.min_quantity {
-        problems.push(
-            Problem::new(
-                code::QUANTITY_BELOW_MINIMUM,
-                "quantity",
-                format!(
-                    "at least {} must be bought, {} asked",
-                    sku.min_quantity, intent.quantity
-                ),
-            )
-            .figure("min_quantity", sku.min_quantity),
-        );
-    }
-    if intent.quantity > sku.max_quantity {
-        problems.push(
-            Problem::new(
-                code::QUANTITY_ABOVE_MAXIMUM,
-                "quantity",
-                format!(
-                    "at most {} can be bought, {} asked",
-                    sku.max_quantity, intent.quantity
-                ),
-            )
-            .figure("max_quantity", sku.max_quantity),
-        );
-    }
-    if let Some(limit) = sku.seat_limit {
-        let owned = buyer.holdings.counted(&sku.product_id, &sku.id);
-        let available = (i64::from(limit) - owned).max(0);
-        if owned + quantity > i64::from(limit) {
-            problems.push(
-                Problem::new(
-                    code::SEAT_LIMIT_EXCEEDED,
-                    "quantity",
-                    format!(
-                        "the customer may hold at most {limit} seats of this SKU and holds {owned}; {available} can still be bought"
-                    ),
-                )
-                .figure("seat_limit", limit)
-                .figure("seats_owned", owned)
-                .figure("seats_available", available),
-            );
-        }
-    }
+    problems.extend(quantity_range_problems(sku, intent.quantity));
+    problems.extend(seat_limit_problem(buyer.holdings, sku, quantity));
     if sku.is_trial && buyer.holdings.trials(&sku.product_id, &sku.id) >= TRIALS_PER_SKU {
         problems.push(
             Problem::new(

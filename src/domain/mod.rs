@@ -47,5 +47,6 @@ pub mod error;
 pub mod ids;
 pub mod money;
 pub mod order;
+pub mod subscription;
 
 pub use error::{DomainError, FieldViolation};

@@ -1,7 +1,7 @@
-//! Orders and subscriptions: what checkout creates (`Order::plan`), and the cancellation
-//! window (`Order::cancel`).
+//! Orders: what checkout creates (`Order::plan`), and their cancellation (`Order::cancel`,
+//! each line inside its own window). Subscriptions and their record: `subscription.rs`.
 
-use chrono::{DateTime, Duration, Months, Utc};
+use chrono::{DateTime, Utc};
 
 use super::DomainError;
 use super::cart::{Cart, Review};
@@ -9,6 +9,10 @@ use super::catalog::{BillingCycle, Catalog, Term};
 use super::error::Precondition;
 use super::ids::{CartId, CatalogItemId, CustomerId, OrderId, ProductId, SubscriptionId};
 use super::money::Money;
+pub use super::subscription::{
+    LICENSE_CANCEL_WINDOW, PERPETUAL_CANCEL_WINDOW, Subscription, SubscriptionStatus,
+    SubscriptionTransaction, TransactionKind, term_end,
+};
 
 /// Why a checkout or a cancellation is refused (PreconditionFailure). Stable, like the
 /// eligibility codes.
@@ -16,19 +20,24 @@ pub mod order_code {
     pub const MIXED_CURRENCIES: &str = "MIXED_CURRENCIES";
     pub const ORDER_ALREADY_CANCELLED: &str = "ORDER_ALREADY_CANCELLED";
     pub const CANCELLATION_WINDOW_CLOSED: &str = "CANCELLATION_WINDOW_CLOSED";
+    pub const SUBSCRIPTION_NOT_ACTIVE: &str = "SUBSCRIPTION_NOT_ACTIVE";
+    pub const QUANTITY_DECREASE_WINDOW_CLOSED: &str = "QUANTITY_DECREASE_WINDOW_CLOSED";
+    pub const SUSPENSION_NOT_ALLOWED: &str = "SUSPENSION_NOT_ALLOWED";
+    pub const SUBSCRIPTION_NOT_SUSPENDED: &str = "SUBSCRIPTION_NOT_SUSPENDED";
+    pub const AUTO_RENEW_NOT_ALLOWED: &str = "AUTO_RENEW_NOT_ALLOWED";
 
     /// Every code above (the wire's ProblemCode has each).
     pub const ALL: &[&str] = &[
         MIXED_CURRENCIES,
         ORDER_ALREADY_CANCELLED,
         CANCELLATION_WINDOW_CLOSED,
+        SUBSCRIPTION_NOT_ACTIVE,
+        QUANTITY_DECREASE_WINDOW_CLOSED,
+        SUSPENSION_NOT_ALLOWED,
+        SUBSCRIPTION_NOT_SUSPENDED,
+        AUTO_RENEW_NOT_ALLOWED,
     ];
 }
-
-/// License-based subscriptions can be cancelled this long after purchase.
-pub const LICENSE_CANCEL_WINDOW: Duration = Duration::days(7);
-/// Perpetual software can be returned this long after purchase.
-pub const PERPETUAL_CANCEL_WINDOW: Duration = Duration::days(30);
 
 /// Currencies per order: every line of an order is priced in the same one.
 pub const MAX_ORDER_CURRENCIES: usize = 1;
@@ -38,13 +47,6 @@ text_enum!(OrderStatus {
     Completed = "completed",
     Cancelled = "cancelled",
     Failed = "failed",
-});
-
-text_enum!(SubscriptionStatus {
-    Active = "active",
-    Suspended = "suspended",
-    Cancelled = "cancelled",
-    Expired = "expired",
 });
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +76,8 @@ pub struct Order {
     pub cancelled_at: Option<DateTime<Utc>>,
     pub refund: Option<Money>,
     pub version: i64,
+    /// The record of its subscriptions (their purchase, then every change), oldest first.
+    pub transactions: Vec<SubscriptionTransaction>,
 }
 
 impl Order {
@@ -163,6 +167,7 @@ impl Order {
                 commitment_end_at: term_end(input.term, now),
                 auto_renew: !sku.is_trial && input.term != Term::None,
                 parent,
+                unit_price,
                 version: 1,
             });
         }
@@ -170,6 +175,10 @@ impl Order {
             message: "the cart has no lines".into(),
             violations: Vec::new(),
         })?;
+        let transactions = subscriptions
+            .iter()
+            .map(Subscription::purchase)
+            .collect::<Result<_, _>>()?;
         let random = uuid::Uuid::new_v4().as_u64_pair().0;
         Ok((
             Order {
@@ -184,15 +193,24 @@ impl Order {
                 cancelled_at: None,
                 refund: None,
                 version: 1,
+                transactions,
             },
             subscriptions,
         ))
     }
 
     /// Whether the order may be cancelled at `now` by a request that read it at `etag`
-    /// (`None`: no condition on the version), and the refund it earns: not cancelled
-    /// already, inside its window (`cancel_deadline`), refunded pro rata (`refund_at`).
-    pub fn cancel(&self, etag: Option<&str>, now: DateTime<Utc>) -> Result<Money, DomainError> {
+    /// (`None`: no condition on the version), and what it writes: not cancelled already, every
+    /// line still held inside its own window (license-based 7 days, perpetual software 30),
+    /// `held` being its subscriptions and the add-ons on them as read now. Answers the
+    /// refund of its own lines and the cancellation of every subscription still held (add-ons
+    /// of other orders end with their base too).
+    pub fn cancel(
+        &self,
+        etag: Option<&str>,
+        now: DateTime<Utc>,
+        held: &[Subscription],
+    ) -> Result<(Money, Vec<SubscriptionTransaction>), DomainError> {
         if let Some(etag) = etag
             && etag != self.etag()
         {
@@ -213,59 +231,45 @@ impl Order {
                 }],
             });
         }
-        let deadline = self.cancel_deadline();
-        if now > deadline {
+        let live: Vec<&Subscription> = held.iter().filter(|s| s.is_live()).collect();
+        let closed: Vec<(DateTime<Utc>, Precondition)> = live
+            .iter()
+            .filter(|s| self.owns(s.id))
+            .filter_map(|s| Some((s.cancel_deadline(), s.window_closed(now)?)))
+            .collect();
+        if let Some(first) = closed.iter().map(|(deadline, _)| *deadline).min() {
+            let open = live.iter().filter(|s| self.owns(s.id)).count() - closed.len();
+            let rest = if open > 0 {
+                format!(
+                    "; {open} of its lines can still be cancelled one by one (CancelSubscription)"
+                )
+            } else {
+                String::new()
+            };
             return Err(DomainError::FailedPrecondition {
                 message: format!(
-                    "the cancellation window closed on {}",
-                    deadline.to_rfc3339()
+                    "the cancellation window closed on {}{rest}",
+                    first.to_rfc3339()
                 ),
-                violations: vec![Precondition {
-                    code: order_code::CANCELLATION_WINDOW_CLOSED.into(),
-                    subject: format!("orders/{}", self.id),
-                    description: format!(
-                        "cancellation was possible until {}",
-                        deadline.to_rfc3339()
-                    ),
-                }],
+                violations: closed.into_iter().map(|(_, v)| v).collect(),
             });
         }
-        Ok(self.refund_at(now))
-    }
-
-    /// Until when the order may be cancelled: the shortest window of its lines.
-    pub fn cancel_deadline(&self) -> DateTime<Utc> {
-        let window = if self.lines.iter().all(|l| l.term == Term::None) {
-            PERPETUAL_CANCEL_WINDOW
-        } else {
-            LICENSE_CANCEL_WINDOW
-        };
-        self.created_at + window
-    }
-
-    /// The pro-rata refund at `now`: a term's price less the share of the term used; perpetual
-    /// licences are refunded whole inside their window.
-    pub fn refund_at(&self, now: DateTime<Utc>) -> Money {
-        let used = (now - self.created_at).num_seconds().max(0);
+        let transactions = live
+            .iter()
+            .map(|s| s.cancellation(now))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut refund = Money::zero(self.total.currency);
-        for line in &self.lines {
-            let amount = match term_end(line.term, self.created_at) {
-                None => line.extended_price,
-                Some(end) => {
-                    let length = (end - self.created_at).num_seconds().max(1);
-                    let unused = (length - used).max(0);
-                    // Integer arithmetic in i128: exact, rounded down to the micro-unit.
-                    let micros = i128::from(line.extended_price.micros) * i128::from(unused)
-                        / i128::from(length);
-                    Money::from_micros(
-                        line.extended_price.currency,
-                        i64::try_from(micros).unwrap_or(0),
-                    )
-                }
-            };
-            refund = refund.checked_add(amount).unwrap_or(refund);
+        for t in transactions.iter().filter(|t| self.owns(t.subscription_id)) {
+            refund = refund
+                .checked_add(Money::from_micros(t.amount.currency, -t.amount.micros))
+                .ok_or_else(|| DomainError::Internal("a refund overflows".into()))?;
         }
-        refund
+        Ok((refund, transactions))
+    }
+
+    /// Whether subscription `id` is one of its lines'.
+    pub fn owns(&self, id: SubscriptionId) -> bool {
+        self.lines.iter().any(|l| l.subscription_id == id)
     }
 }
 
@@ -298,41 +302,6 @@ pub struct SubscriptionFilter {
     pub parent: Option<SubscriptionId>,
 }
 
-/// The commitment end of a term started at `start`; `None` for perpetual.
-pub fn term_end(term: Term, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    match term {
-        Term::P1M => start.checked_add_months(Months::new(1)),
-        Term::P1Y => start.checked_add_months(Months::new(12)),
-        Term::P3Y => start.checked_add_months(Months::new(36)),
-        Term::None => None,
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subscription {
-    pub id: SubscriptionId,
-    pub customer_id: CustomerId,
-    pub order_id: OrderId,
-    pub item: CatalogItemId,
-    pub title: String,
-    pub quantity: i32,
-    pub term: Term,
-    pub billing_cycle: BillingCycle,
-    pub status: SubscriptionStatus,
-    pub is_trial: bool,
-    pub start_at: DateTime<Utc>,
-    pub commitment_end_at: Option<DateTime<Utc>>,
-    pub auto_renew: bool,
-    pub parent: Option<SubscriptionId>,
-    pub version: i64,
-}
-
-impl Subscription {
-    pub fn etag(&self) -> String {
-        format!("v{}", self.version)
-    }
-}
-
 /// A short human order number, e.g. `ORD-7K3M9QX2`, from a random value.
 pub fn order_number(random: u64) -> String {
     const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -346,146 +315,4 @@ pub fn order_number(random: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::money::Currency;
-
-    fn order(term: Term, created_at: DateTime<Utc>) -> Order {
-        let usd = Currency::parse("c", "USD").unwrap();
-        let price = Money::from_micros(usd, 120_000_000);
-        Order {
-            id: OrderId::new(),
-            order_number: order_number(42),
-            customer_id: CustomerId::new(),
-            cart_id: CartId::new(),
-            status: OrderStatus::Completed,
-            lines: vec![OrderLine {
-                line_number: 1,
-                item: CatalogItemId::parse("i", "A:B:C").unwrap(),
-                product_title: String::new(),
-                sku_title: String::new(),
-                quantity: 1,
-                term,
-                billing_cycle: BillingCycle::Annual,
-                unit_price: price,
-                extended_price: price,
-                subscription_id: SubscriptionId::new(),
-            }],
-            total: price,
-            created_at,
-            cancelled_at: None,
-            refund: None,
-            version: 1,
-        }
-    }
-
-    #[test]
-    fn refunds_are_pro_rata_and_windows_depend_on_the_term() {
-        let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
-            .unwrap()
-            .to_utc();
-        let yearly = order(Term::P1Y, start);
-        assert_eq!(yearly.refund_at(start).micros, 120_000_000);
-        let after_73_days = yearly.refund_at(start + Duration::days(73));
-        assert_eq!(
-            after_73_days.micros, 96_000_000,
-            "365 days, 73 used: 4/5 back"
-        );
-        assert_eq!(yearly.cancel_deadline(), start + Duration::days(7));
-        let perpetual = order(Term::None, start);
-        assert_eq!(perpetual.cancel_deadline(), start + Duration::days(30));
-        assert_eq!(
-            perpetual.refund_at(start + Duration::days(20)).micros,
-            120_000_000
-        );
-    }
-
-    #[test]
-    fn a_clean_review_plans_an_order_with_a_subscription_per_line() {
-        use crate::domain::cart::fixtures::{cart_of, catalog_priced_at, review_e3, test_now};
-        let catalog = catalog_priced_at(1_000_000);
-        let review = review_e3(&catalog, &[3]);
-        assert!(review.is_clean(), "{review:?}");
-        let cart = cart_of(&review);
-        let (order, subscriptions) = Order::plan(&catalog, &cart, &review, test_now()).unwrap();
-        assert_eq!(
-            (order.cart_id, order.status),
-            (cart.id, OrderStatus::Pending)
-        );
-        assert_eq!(order.total.micros, 3_000_000);
-        assert_eq!(subscriptions.len(), 1);
-        assert_eq!(subscriptions[0].order_id, order.id);
-        assert_eq!(order.lines[0].subscription_id, subscriptions[0].id);
-        assert_eq!(
-            subscriptions[0].commitment_end_at,
-            term_end(Term::P1Y, test_now())
-        );
-    }
-
-    #[test]
-    fn an_order_is_priced_in_one_currency_and_planned_only_from_a_clean_review() {
-        use crate::domain::cart::fixtures::{cart_of, catalog_priced_at, review_e3, test_now};
-        use crate::domain::money::Currency;
-        let catalog = catalog_priced_at(1_000_000);
-        let mut review = review_e3(&catalog, &[1]);
-        let cart = cart_of(&review);
-        let eur = Money::from_micros(Currency::parse("c", "EUR").unwrap(), 1);
-        review.totals.push(eur);
-        let Err(DomainError::FailedPrecondition { violations, .. }) =
-            Order::plan(&catalog, &cart, &review, test_now())
-        else {
-            panic!("two currencies were planned");
-        };
-        assert_eq!(violations[0].code, "MIXED_CURRENCIES");
-
-        let review = review_e3(&catalog, &[1, 1]);
-        let Err(DomainError::FailedPrecondition { violations, .. }) =
-            Order::plan(&catalog, &cart_of(&review), &review, test_now())
-        else {
-            panic!("a cart with problems was planned");
-        };
-        assert!(
-            violations.iter().any(|v| v.code == "DUPLICATE_SKU_IN_CART"),
-            "{violations:?}"
-        );
-    }
-
-    #[test]
-    fn an_order_is_cancelled_once_inside_its_window_at_its_etag() {
-        let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
-            .unwrap()
-            .to_utc();
-        let yearly = order(Term::P1Y, start);
-        assert_eq!(
-            yearly.cancel(Some("v1"), start).unwrap().micros,
-            120_000_000
-        );
-        assert!(
-            yearly
-                .cancel(Some("v2"), start)
-                .unwrap_err()
-                .is_stale_etag()
-        );
-        let code = |error: DomainError| match error {
-            DomainError::FailedPrecondition { violations, .. } => violations[0].code.clone(),
-            other => panic!("{other:?}"),
-        };
-        let late = yearly.cancel(None, start + Duration::days(8)).unwrap_err();
-        assert_eq!(code(late), "CANCELLATION_WINDOW_CLOSED");
-        let cancelled = Order {
-            status: OrderStatus::Cancelled,
-            ..yearly
-        };
-        assert_eq!(
-            code(cancelled.cancel(None, start).unwrap_err()),
-            "ORDER_ALREADY_CANCELLED"
-        );
-    }
-
-    #[test]
-    fn order_numbers_are_short_and_distinct() {
-        assert_eq!(order_number(0), "ORD-00000000");
-        assert_ne!(order_number(1), order_number(2));
-        assert_eq!(order_number(u64::MAX).len(), 12);
-    }
-}
+mod tests;

@@ -8,7 +8,9 @@ use crate::domain::DomainError;
 use crate::domain::error::Violations;
 use crate::domain::ids::{CustomerId, OrderId, ProductId, RequestId, SubscriptionId};
 use crate::domain::order::{OrderStatus, SubscriptionStatus};
-use crate::service::orders::{OrderFilter, OrderService as Orders, SubscriptionFilter};
+use crate::service::orders::{
+    OrderFilter, OrderService as Orders, StateChange, SubscriptionFilter,
+};
 
 #[derive(Debug, Clone)]
 pub struct OrderApi {
@@ -21,6 +23,41 @@ fn unknown(field: &str, raw: i32) -> DomainError {
         "UNKNOWN_ENUM_VALUE",
         format!("{field} {raw} is not a known value"),
     )
+}
+
+/// A write to one subscription: its request id and the subscription, each parsed (every bad
+/// field reported at once).
+fn subscription_write(
+    request_id: &str,
+    subscription_id: &str,
+) -> Result<(RequestId, SubscriptionId), DomainError> {
+    let mut v = Violations::new();
+    let request_id = v.check(RequestId::parse("request_id", request_id));
+    let id = v.check(SubscriptionId::parse("subscription_id", subscription_id));
+    v.into_result()?;
+    request_id
+        .zip(id)
+        .ok_or_else(DomainError::parsed_field_missing)
+}
+
+impl OrderApi {
+    /// A status or auto-renew change of one subscription, parsed and made.
+    async fn set_state(
+        &self,
+        caller: &crate::domain::customer::Caller,
+        request_id: &str,
+        subscription_id: &str,
+        etag: &str,
+        change: StateChange,
+    ) -> Result<pb::Subscription, DomainError> {
+        let (request_id, id) = subscription_write(request_id, subscription_id)?;
+        let etag = (!etag.is_empty()).then_some(etag);
+        let sub = self
+            .orders
+            .set_state(caller, &request_id, id, etag, change)
+            .await?;
+        Ok(convert::subscription(&sub))
+    }
 }
 
 #[tonic::async_trait]
@@ -167,6 +204,140 @@ impl OrderService for OrderApi {
             .await?;
         Ok(Response::new(pb::ListSubscriptionsResponse {
             subscriptions: page.items.iter().map(convert::subscription).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn cancel_subscription(
+        &self,
+        request: Request<pb::CancelSubscriptionRequest>,
+    ) -> Result<Response<pb::CancelSubscriptionResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::CancelSubscriptionRequest {
+            request_id,
+            subscription_id,
+            etag,
+        } = request.into_inner();
+        let (request_id, id) = subscription_write(&request_id, &subscription_id)?;
+        let etag = (!etag.is_empty()).then_some(etag.as_str());
+        let (sub, transactions) = self
+            .orders
+            .cancel_subscription(&caller, &request_id, id, etag)
+            .await?;
+        Ok(Response::new(pb::CancelSubscriptionResponse {
+            subscription: Some(convert::subscription(&sub)),
+            transactions: transactions.iter().map(convert::transaction).collect(),
+        }))
+    }
+
+    async fn change_subscription_quantity(
+        &self,
+        request: Request<pb::ChangeSubscriptionQuantityRequest>,
+    ) -> Result<Response<pb::ChangeSubscriptionQuantityResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::ChangeSubscriptionQuantityRequest {
+            request_id,
+            subscription_id,
+            etag,
+            quantity,
+        } = request.into_inner();
+        let (request_id, id) = subscription_write(&request_id, &subscription_id)?;
+        let etag = (!etag.is_empty()).then_some(etag.as_str());
+        let (sub, change) = self
+            .orders
+            .change_quantity(&caller, &request_id, id, etag, quantity)
+            .await?;
+        Ok(Response::new(pb::ChangeSubscriptionQuantityResponse {
+            subscription: Some(convert::subscription(&sub)),
+            transaction: Some(convert::transaction(&change)),
+        }))
+    }
+
+    async fn suspend_subscription(
+        &self,
+        request: Request<pb::SuspendSubscriptionRequest>,
+    ) -> Result<Response<pb::SuspendSubscriptionResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::SuspendSubscriptionRequest {
+            request_id,
+            subscription_id,
+            etag,
+        } = request.into_inner();
+        let sub = self
+            .set_state(
+                &caller,
+                &request_id,
+                &subscription_id,
+                &etag,
+                StateChange::Suspend,
+            )
+            .await?;
+        Ok(Response::new(pb::SuspendSubscriptionResponse {
+            subscription: Some(sub),
+        }))
+    }
+
+    async fn reactivate_subscription(
+        &self,
+        request: Request<pb::ReactivateSubscriptionRequest>,
+    ) -> Result<Response<pb::ReactivateSubscriptionResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::ReactivateSubscriptionRequest {
+            request_id,
+            subscription_id,
+            etag,
+        } = request.into_inner();
+        let sub = self
+            .set_state(
+                &caller,
+                &request_id,
+                &subscription_id,
+                &etag,
+                StateChange::Reactivate,
+            )
+            .await?;
+        Ok(Response::new(pb::ReactivateSubscriptionResponse {
+            subscription: Some(sub),
+        }))
+    }
+
+    async fn set_subscription_auto_renew(
+        &self,
+        request: Request<pb::SetSubscriptionAutoRenewRequest>,
+    ) -> Result<Response<pb::SetSubscriptionAutoRenewResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::SetSubscriptionAutoRenewRequest {
+            request_id,
+            subscription_id,
+            etag,
+            auto_renew,
+        } = request.into_inner();
+        let change = StateChange::AutoRenew(auto_renew);
+        let sub = self
+            .set_state(&caller, &request_id, &subscription_id, &etag, change)
+            .await?;
+        Ok(Response::new(pb::SetSubscriptionAutoRenewResponse {
+            subscription: Some(sub),
+        }))
+    }
+
+    async fn list_subscription_transactions(
+        &self,
+        request: Request<pb::ListSubscriptionTransactionsRequest>,
+    ) -> Result<Response<pb::ListSubscriptionTransactionsResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::ListSubscriptionTransactionsRequest {
+            subscription_id,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let id = SubscriptionId::parse("subscription_id", &subscription_id)?;
+        let page = self
+            .orders
+            .history(&caller, id, page_size, &page_token)
+            .await?;
+        Ok(Response::new(pb::ListSubscriptionTransactionsResponse {
+            transactions: page.items.iter().map(convert::transaction).collect(),
             next_page_token: page.next_page_token,
         }))
     }

@@ -42,7 +42,9 @@ pub use engine::{PROBE_APPLICATION_NAME, PoolUse, Probe, SqliteSynchronous};
 pub use idempotency::WriteKey;
 pub use month_diff::{SkuPair, SkuPairs};
 pub use month_writer::MonthWriter;
-pub use orders::{CustomerHoldings, Placement, PlannedOrder, Refusal};
+pub use orders::{
+    Cancellation, CustomerHoldings, Placement, PlannedOrder, Recorded, Refusal, change_resource,
+};
 pub use publish::{PublishStart, Publishing};
 
 /// The database, and what this process caches of it.

@@ -26,5 +26,6 @@ mod partners;
 mod ratelimit;
 mod replicas;
 mod sqlite_file;
+mod subscriptions;
 mod telemetry;
 mod vetting;

@@ -20,10 +20,52 @@ type OrderServiceClient interface {
 	GetOrder(ctx context.Context, in *GetOrderRequest, opts ...grpc.CallOption) (*GetOrderResponse, error)
 	// A customer's order history, newest first.
 	ListOrders(ctx context.Context, in *ListOrdersRequest, opts ...grpc.CallOption) (*ListOrdersResponse, error)
-	// Cancel within the window (license-based: 7 days; perpetual software: 30 days).
+	// Cancel the whole order while every line still held is inside its own window
+	// (license-based: 7 days; perpetual software: 30 days; each line's, not the order's). After
+	// one line's window closed, FAILED_PRECONDITION names each closed line (PreconditionFailure:
+	// CANCELLATION_WINDOW_CLOSED, its subject `subscriptions/<id>`, until when) and says how many
+	// lines can still be cancelled one by one with CancelSubscription. Each subscription ended
+	// (add-ons on its bases too) gets a cancel transaction; `refund` is the sum of the order's
+	// own lines' refunds.
 	CancelOrder(ctx context.Context, in *CancelOrderRequest, opts ...grpc.CallOption) (*CancelOrderResponse, error)
 	ListSubscriptions(ctx context.Context, in *ListSubscriptionsRequest, opts ...grpc.CallOption) (*ListSubscriptionsResponse, error)
 	GetSubscription(ctx context.Context, in *GetSubscriptionRequest, opts ...grpc.CallOption) (*GetSubscriptionResponse, error)
+	// Cancel one subscription inside its own window, with the add-ons hanging on it (each gets
+	// its own cancel transaction; an add-on past its own window is ended with nothing back).
+	// Refunds are the unused share of what was billed for the current billing period: a P1Y
+	// line billed monthly, cancelled on day 3, gets back the rest of the month billed, not of
+	// the year. After the window: FAILED_PRECONDITION, CANCELLATION_WINDOW_CLOSED, saying until
+	// when; a subscription not active or suspended: SUBSCRIPTION_NOT_ACTIVE. Idempotent by
+	// `request_id`; `etag` (optional) must be the subscription's current one, else ABORTED.
+	CancelSubscription(ctx context.Context, in *CancelSubscriptionRequest, opts ...grpc.CallOption) (*CancelSubscriptionResponse, error)
+	// Change a subscription's quantity (one operation, not an UpdateSubscription with a field
+	// mask: a quantity change is priced and windowed, and gets its own transaction). Up at any
+	// time: the seats added are charged for the rest of the current billing period
+	// (co-terminous with the term). Down only inside the current term's cancellation window
+	// (7 days after purchase or renewal for license-based offers), the seats removed refunded
+	// pro rata; after it FAILED_PRECONDITION QUANTITY_DECREASE_WINDOW_CLOSED saying until when
+	// and that a lower quantity can be scheduled for the renewal. Checked as at purchase: the
+	// SKU's min and max, the customer's seat limit (QUANTITY_ABOVE_MAXIMUM,
+	// SEAT_LIMIT_EXCEEDED...), an add-on's seats within its base's and a base's not below its
+	// add-ons' (ADDON_QUANTITY_EXCEEDS_BASE), each with its figures; written only if what the
+	// customer holds is still what the rules read (checkout's guard: two increases racing for
+	// the last seats, exactly one wins). Only an active subscription changes
+	// (SUBSCRIPTION_NOT_ACTIVE). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+	ChangeSubscriptionQuantity(ctx context.Context, in *ChangeSubscriptionQuantityRequest, opts ...grpc.CallOption) (*ChangeSubscriptionQuantityResponse, error)
+	// Suspend an active subscription with a term (a perpetual licence: SUSPENSION_NOT_ALLOWED).
+	// Billing goes on to the term's end and a suspended subscription expires there, so
+	// auto-renew turns off; its quantity cannot change; it can still be cancelled inside its
+	// window. Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+	SuspendSubscription(ctx context.Context, in *SuspendSubscriptionRequest, opts ...grpc.CallOption) (*SuspendSubscriptionResponse, error)
+	// Reactivate a suspended subscription (else SUBSCRIPTION_NOT_SUSPENDED, or
+	// SUBSCRIPTION_NOT_ACTIVE when cancelled or expired); auto-renew stays off until turned on.
+	ReactivateSubscription(ctx context.Context, in *ReactivateSubscriptionRequest, opts ...grpc.CallOption) (*ReactivateSubscriptionResponse, error)
+	// Turn auto-renew on or off for an active subscription; a trial or a perpetual licence
+	// does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
+	// commitment end.
+	SetSubscriptionAutoRenew(ctx context.Context, in *SetSubscriptionAutoRenewRequest, opts ...grpc.CallOption) (*SetSubscriptionAutoRenewResponse, error)
+	// A subscription's record (purchase, quantity changes, cancellation...), oldest first.
+	ListSubscriptionTransactions(ctx context.Context, in *ListSubscriptionTransactionsRequest, opts ...grpc.CallOption) (*ListSubscriptionTransactionsResponse, error)
 }
 
 type orderServiceClient struct {
@@ -79,6 +121,60 @@ func (c *orderServiceClient) GetSubscription(ctx context.Context, in *GetSubscri
 	return out, nil
 }
 
+func (c *orderServiceClient) CancelSubscription(ctx context.Context, in *CancelSubscriptionRequest, opts ...grpc.CallOption) (*CancelSubscriptionResponse, error) {
+	out := new(CancelSubscriptionResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OrderService/CancelSubscription", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orderServiceClient) ChangeSubscriptionQuantity(ctx context.Context, in *ChangeSubscriptionQuantityRequest, opts ...grpc.CallOption) (*ChangeSubscriptionQuantityResponse, error) {
+	out := new(ChangeSubscriptionQuantityResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OrderService/ChangeSubscriptionQuantity", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orderServiceClient) SuspendSubscription(ctx context.Context, in *SuspendSubscriptionRequest, opts ...grpc.CallOption) (*SuspendSubscriptionResponse, error) {
+	out := new(SuspendSubscriptionResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OrderService/SuspendSubscription", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orderServiceClient) ReactivateSubscription(ctx context.Context, in *ReactivateSubscriptionRequest, opts ...grpc.CallOption) (*ReactivateSubscriptionResponse, error) {
+	out := new(ReactivateSubscriptionResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OrderService/ReactivateSubscription", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orderServiceClient) SetSubscriptionAutoRenew(ctx context.Context, in *SetSubscriptionAutoRenewRequest, opts ...grpc.CallOption) (*SetSubscriptionAutoRenewResponse, error) {
+	out := new(SetSubscriptionAutoRenewResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OrderService/SetSubscriptionAutoRenew", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orderServiceClient) ListSubscriptionTransactions(ctx context.Context, in *ListSubscriptionTransactionsRequest, opts ...grpc.CallOption) (*ListSubscriptionTransactionsResponse, error) {
+	out := new(ListSubscriptionTransactionsResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OrderService/ListSubscriptionTransactions", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrderServiceServer is the server API for OrderService service.
 // All implementations must embed UnimplementedOrderServiceServer
 // for forward compatibility
@@ -86,10 +182,52 @@ type OrderServiceServer interface {
 	GetOrder(context.Context, *GetOrderRequest) (*GetOrderResponse, error)
 	// A customer's order history, newest first.
 	ListOrders(context.Context, *ListOrdersRequest) (*ListOrdersResponse, error)
-	// Cancel within the window (license-based: 7 days; perpetual software: 30 days).
+	// Cancel the whole order while every line still held is inside its own window
+	// (license-based: 7 days; perpetual software: 30 days; each line's, not the order's). After
+	// one line's window closed, FAILED_PRECONDITION names each closed line (PreconditionFailure:
+	// CANCELLATION_WINDOW_CLOSED, its subject `subscriptions/<id>`, until when) and says how many
+	// lines can still be cancelled one by one with CancelSubscription. Each subscription ended
+	// (add-ons on its bases too) gets a cancel transaction; `refund` is the sum of the order's
+	// own lines' refunds.
 	CancelOrder(context.Context, *CancelOrderRequest) (*CancelOrderResponse, error)
 	ListSubscriptions(context.Context, *ListSubscriptionsRequest) (*ListSubscriptionsResponse, error)
 	GetSubscription(context.Context, *GetSubscriptionRequest) (*GetSubscriptionResponse, error)
+	// Cancel one subscription inside its own window, with the add-ons hanging on it (each gets
+	// its own cancel transaction; an add-on past its own window is ended with nothing back).
+	// Refunds are the unused share of what was billed for the current billing period: a P1Y
+	// line billed monthly, cancelled on day 3, gets back the rest of the month billed, not of
+	// the year. After the window: FAILED_PRECONDITION, CANCELLATION_WINDOW_CLOSED, saying until
+	// when; a subscription not active or suspended: SUBSCRIPTION_NOT_ACTIVE. Idempotent by
+	// `request_id`; `etag` (optional) must be the subscription's current one, else ABORTED.
+	CancelSubscription(context.Context, *CancelSubscriptionRequest) (*CancelSubscriptionResponse, error)
+	// Change a subscription's quantity (one operation, not an UpdateSubscription with a field
+	// mask: a quantity change is priced and windowed, and gets its own transaction). Up at any
+	// time: the seats added are charged for the rest of the current billing period
+	// (co-terminous with the term). Down only inside the current term's cancellation window
+	// (7 days after purchase or renewal for license-based offers), the seats removed refunded
+	// pro rata; after it FAILED_PRECONDITION QUANTITY_DECREASE_WINDOW_CLOSED saying until when
+	// and that a lower quantity can be scheduled for the renewal. Checked as at purchase: the
+	// SKU's min and max, the customer's seat limit (QUANTITY_ABOVE_MAXIMUM,
+	// SEAT_LIMIT_EXCEEDED...), an add-on's seats within its base's and a base's not below its
+	// add-ons' (ADDON_QUANTITY_EXCEEDS_BASE), each with its figures; written only if what the
+	// customer holds is still what the rules read (checkout's guard: two increases racing for
+	// the last seats, exactly one wins). Only an active subscription changes
+	// (SUBSCRIPTION_NOT_ACTIVE). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+	ChangeSubscriptionQuantity(context.Context, *ChangeSubscriptionQuantityRequest) (*ChangeSubscriptionQuantityResponse, error)
+	// Suspend an active subscription with a term (a perpetual licence: SUSPENSION_NOT_ALLOWED).
+	// Billing goes on to the term's end and a suspended subscription expires there, so
+	// auto-renew turns off; its quantity cannot change; it can still be cancelled inside its
+	// window. Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+	SuspendSubscription(context.Context, *SuspendSubscriptionRequest) (*SuspendSubscriptionResponse, error)
+	// Reactivate a suspended subscription (else SUBSCRIPTION_NOT_SUSPENDED, or
+	// SUBSCRIPTION_NOT_ACTIVE when cancelled or expired); auto-renew stays off until turned on.
+	ReactivateSubscription(context.Context, *ReactivateSubscriptionRequest) (*ReactivateSubscriptionResponse, error)
+	// Turn auto-renew on or off for an active subscription; a trial or a perpetual licence
+	// does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
+	// commitment end.
+	SetSubscriptionAutoRenew(context.Context, *SetSubscriptionAutoRenewRequest) (*SetSubscriptionAutoRenewResponse, error)
+	// A subscription's record (purchase, quantity changes, cancellation...), oldest first.
+	ListSubscriptionTransactions(context.Context, *ListSubscriptionTransactionsRequest) (*ListSubscriptionTransactionsResponse, error)
 	mustEmbedUnimplementedOrderServiceServer()
 }
 
@@ -111,6 +249,24 @@ func (UnimplementedOrderServiceServer) ListSubscriptions(context.Context, *ListS
 }
 func (UnimplementedOrderServiceServer) GetSubscription(context.Context, *GetSubscriptionRequest) (*GetSubscriptionResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetSubscription not implemented")
+}
+func (UnimplementedOrderServiceServer) CancelSubscription(context.Context, *CancelSubscriptionRequest) (*CancelSubscriptionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CancelSubscription not implemented")
+}
+func (UnimplementedOrderServiceServer) ChangeSubscriptionQuantity(context.Context, *ChangeSubscriptionQuantityRequest) (*ChangeSubscriptionQuantityResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ChangeSubscriptionQuantity not implemented")
+}
+func (UnimplementedOrderServiceServer) SuspendSubscription(context.Context, *SuspendSubscriptionRequest) (*SuspendSubscriptionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SuspendSubscription not implemented")
+}
+func (UnimplementedOrderServiceServer) ReactivateSubscription(context.Context, *ReactivateSubscriptionRequest) (*ReactivateSubscriptionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReactivateSubscription not implemented")
+}
+func (UnimplementedOrderServiceServer) SetSubscriptionAutoRenew(context.Context, *SetSubscriptionAutoRenewRequest) (*SetSubscriptionAutoRenewResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetSubscriptionAutoRenew not implemented")
+}
+func (UnimplementedOrderServiceServer) ListSubscriptionTransactions(context.Context, *ListSubscriptionTransactionsRequest) (*ListSubscriptionTransactionsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListSubscriptionTransactions not implemented")
 }
 func (UnimplementedOrderServiceServer) mustEmbedUnimplementedOrderServiceServer() {}
 
@@ -215,6 +371,114 @@ func _OrderService_GetSubscription_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrderService_CancelSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).CancelSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.OrderService/CancelSubscription",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).CancelSubscription(ctx, req.(*CancelSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrderService_ChangeSubscriptionQuantity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangeSubscriptionQuantityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).ChangeSubscriptionQuantity(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.OrderService/ChangeSubscriptionQuantity",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).ChangeSubscriptionQuantity(ctx, req.(*ChangeSubscriptionQuantityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrderService_SuspendSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SuspendSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).SuspendSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.OrderService/SuspendSubscription",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).SuspendSubscription(ctx, req.(*SuspendSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrderService_ReactivateSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReactivateSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).ReactivateSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.OrderService/ReactivateSubscription",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).ReactivateSubscription(ctx, req.(*ReactivateSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrderService_SetSubscriptionAutoRenew_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetSubscriptionAutoRenewRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).SetSubscriptionAutoRenew(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.OrderService/SetSubscriptionAutoRenew",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).SetSubscriptionAutoRenew(ctx, req.(*SetSubscriptionAutoRenewRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrderService_ListSubscriptionTransactions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSubscriptionTransactionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).ListSubscriptionTransactions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.OrderService/ListSubscriptionTransactions",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).ListSubscriptionTransactions(ctx, req.(*ListSubscriptionTransactionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _OrderService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "csp.commerce.v1.OrderService",
 	HandlerType: (*OrderServiceServer)(nil),
@@ -238,6 +502,30 @@ var _OrderService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetSubscription",
 			Handler:    _OrderService_GetSubscription_Handler,
+		},
+		{
+			MethodName: "CancelSubscription",
+			Handler:    _OrderService_CancelSubscription_Handler,
+		},
+		{
+			MethodName: "ChangeSubscriptionQuantity",
+			Handler:    _OrderService_ChangeSubscriptionQuantity_Handler,
+		},
+		{
+			MethodName: "SuspendSubscription",
+			Handler:    _OrderService_SuspendSubscription_Handler,
+		},
+		{
+			MethodName: "ReactivateSubscription",
+			Handler:    _OrderService_ReactivateSubscription_Handler,
+		},
+		{
+			MethodName: "SetSubscriptionAutoRenew",
+			Handler:    _OrderService_SetSubscriptionAutoRenew_Handler,
+		},
+		{
+			MethodName: "ListSubscriptionTransactions",
+			Handler:    _OrderService_ListSubscriptionTransactions_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

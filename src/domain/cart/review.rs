@@ -54,7 +54,7 @@ impl Review {
             .map(|p| Precondition {
                 code: p.code.to_owned(),
                 subject: format!("customers/{customer}"),
-                description: with_figures(p),
+                description: p.described(),
             })
             .collect();
         for line in &self.lines {
@@ -62,7 +62,7 @@ impl Review {
                 out.push(Precondition {
                     code: p.code.to_owned(),
                     subject: format!("lines/{}", line.line.id),
-                    description: with_figures(p),
+                    description: p.described(),
                 });
             }
         }
@@ -87,22 +87,6 @@ impl Review {
             violations,
         })
     }
-}
-
-/// A problem's message followed by its figures as the review shows them, e.g.
-/// `only 2 seats remain (seat_limit=300, seats_owned=298, seats_available=2)`: a refused
-/// checkout tells what the review told.
-fn with_figures(problem: &Problem) -> String {
-    if problem.figures.is_empty() {
-        return problem.message.clone();
-    }
-    let figures = problem
-        .figures
-        .iter()
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!("{} ({figures})", problem.message)
 }
 
 /// Problems that concern the whole cart rather than one line.

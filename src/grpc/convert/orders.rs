@@ -65,6 +65,34 @@ pub fn order(o: &crate::domain::order::Order) -> pb::Order {
             .then(|| totals_by_currency(charges.iter().flatten().copied()))
             .and_then(|totals| totals.into_iter().next())
             .map(money),
+        transactions: o.transactions.iter().map(transaction).collect(),
+    }
+}
+
+pub fn transaction(
+    t: &crate::domain::order::SubscriptionTransaction,
+) -> pb::SubscriptionTransaction {
+    use crate::domain::order::TransactionKind;
+    pb::SubscriptionTransaction {
+        subscription_id: t.subscription_id.to_string(),
+        version: t.version,
+        order_id: t.order_id.to_string(),
+        customer_id: t.customer_id.to_string(),
+        r#type: match t.kind {
+            TransactionKind::New => pb::TransactionType::New,
+            TransactionKind::AddQuantity => pb::TransactionType::AddQuantity,
+            TransactionKind::RemoveQuantity => pb::TransactionType::RemoveQuantity,
+            TransactionKind::Cancel => pb::TransactionType::Cancel,
+            TransactionKind::Renew => pb::TransactionType::Renew,
+            TransactionKind::Convert => pb::TransactionType::Convert,
+        }
+        .into(),
+        quantity_delta: t.quantity_delta,
+        quantity: t.quantity,
+        period_start_time: Some(timestamp(t.period_start)),
+        period_end_time: t.period_end.map(timestamp),
+        amount: Some(money(t.amount)),
+        create_time: Some(timestamp(t.created_at)),
     }
 }
 
@@ -86,5 +114,6 @@ pub fn subscription(s: &crate::domain::order::Subscription) -> pb::Subscription 
         auto_renew: s.auto_renew,
         parent_subscription_id: s.parent.map(|p| p.to_string()).unwrap_or_default(),
         etag: s.etag(),
+        unit_term_price: Some(money(s.unit_price)),
     }
 }

@@ -17,3 +17,4 @@ pub mod product;
 pub mod sku;
 pub mod sku_prerequisite;
 pub mod subscription;
+pub mod subscription_transaction;

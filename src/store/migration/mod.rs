@@ -15,6 +15,7 @@ mod m0010_qualification_vetting;
 mod m0011_partner_change_notifications;
 mod m0012_review_queue_by_submission;
 mod m0013_availabilities_by_sku;
+mod m0014_subscription_transactions;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_partner_change_notifications::Migration),
             Box::new(m0012_review_queue_by_submission::Migration),
             Box::new(m0013_availabilities_by_sku::Migration),
+            Box::new(m0014_subscription_transactions::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ use super::super::entity::{customer, order, order_line, subscription};
 use super::super::idempotency::{WriteKey, record_row, replay};
 use super::super::{Store, uuid};
 use super::rows::load_order;
+use super::transactions::transaction_row;
 use crate::domain::DomainError;
 use crate::domain::cart::{Cart, CartStatus};
 use crate::domain::ids::{OrderId, PartnerId};
@@ -139,6 +140,8 @@ impl Rows<'_> {
                 created_at: Set(now),
                 updated_at: Set(now),
                 version: Set(1),
+                unit_price_micros: Set(s.unit_price.micros),
+                currency: Set(s.unit_price.currency.code().to_owned()),
             })
     }
 }
@@ -192,7 +195,13 @@ impl Store {
                 now,
             )))
             .insert(Insert::rows(p.line_rows())?)
-            .insert(Insert::rows(p.subscription_rows())?);
+            .insert(Insert::rows(p.subscription_rows())?)
+            .insert(Insert::rows(
+                plan.order
+                    .transactions
+                    .iter()
+                    .map(|t| transaction_row(partner, t)),
+            )?);
         // The cart cached current is active no more.
         let carts = self.carts.clone();
         let cart_id = cart.id;

@@ -1,32 +1,32 @@
 //! Orders and subscriptions: checkout's write (`checkout.rs`), what a customer holds
-//! (`holdings.rs`), reads, cancellation and provisioning.
+//! (`holdings.rs`), reads, cancellation (`lifecycle.rs`), the record of every change
+//! (`transactions.rs`) and provisioning.
 
 mod checkout;
 mod holdings;
+mod lifecycle;
+mod quantity;
 mod rows;
+mod transactions;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 
+use super::Store;
 use super::engine::{GuardedWrite, Outcome};
-use super::entity::{customer, order, order_line, subscription};
-use super::idempotency::{WriteKey, record, replay};
-use super::{Store, uuid};
+use super::entity::{order, order_line, subscription};
 use crate::domain::DomainError;
 use crate::domain::ids::{CustomerId, OrderId, PartnerId, SubscriptionId};
-use crate::domain::money::Money;
-use crate::domain::order::{
-    Order, OrderFilter, OrderStatus, Subscription, SubscriptionFilter, SubscriptionStatus,
-};
-use rows::{load_order, order_from_rows, subscription_from_row};
+use crate::domain::order::{Order, OrderFilter, OrderStatus, Subscription, SubscriptionFilter};
+use rows::{load_order, order_from_rows, subscription_from_row, transactions_of_orders};
 
 pub use checkout::{Placement, PlannedOrder, Refusal};
 pub use holdings::CustomerHoldings;
 use holdings::holdings_at;
 pub(super) use holdings::read_holdings;
+pub use lifecycle::{Cancellation, Recorded};
+pub use quantity::change_resource;
 
 impl Store {
     /// What customer `id` of `partner` holds, read now with its `holdings_version`; `None` if
@@ -85,115 +85,22 @@ impl Store {
         let rows = query.all(self.engine.pool()).await?;
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let mut lines = order_line::Entity::find()
-            .filter(order_line::Column::OrderId.is_in(ids))
+            .filter(order_line::Column::OrderId.is_in(ids.clone()))
             .order_by_asc(order_line::Column::LineNumber)
             .all(self.engine.pool())
             .await?;
+        let mut transactions = transactions_of_orders(self.engine.pool(), ids).await?;
         rows.into_iter()
             .map(|row| {
                 let (mine, rest): (Vec<_>, Vec<_>) =
                     lines.drain(..).partition(|l| l.order_id == row.id);
                 lines = rest;
-                order_from_rows(row, mine)
+                let (recorded, rest): (Vec<_>, Vec<_>) =
+                    transactions.drain(..).partition(|t| t.order_id == row.id);
+                transactions = rest;
+                order_from_rows(row, mine, recorded)
             })
             .collect()
-    }
-
-    /// Cancels an order at `version` and its subscriptions with the add-ons hanging on them,
-    /// recording the refund.
-    pub async fn cancel_order(
-        &self,
-        partner: PartnerId,
-        key: &WriteKey<'_>,
-        order: &Order,
-        refund: Money,
-        now: DateTime<Utc>,
-    ) -> Result<Order, DomainError> {
-        if let Some(existing) = replay(&self.engine.direct(), key).await? {
-            let id = OrderId::from(uuid("order id", &existing)?);
-            return load_order(self.engine.pool(), partner, id)
-                .await?
-                .ok_or_else(|| DomainError::not_found("order", id.to_string()));
-        }
-        let turn = self.engine.write_turn().await;
-        let txn = self.engine.pool().begin().await?;
-        let updated = order::Entity::update_many()
-            .col_expr(
-                order::Column::Status,
-                Expr::value(OrderStatus::Cancelled.as_str()),
-            )
-            .col_expr(order::Column::CancelledAt, Expr::value(now))
-            .col_expr(order::Column::RefundMicros, Expr::value(refund.micros))
-            .col_expr(
-                order::Column::Version,
-                Expr::col(order::Column::Version).add(1),
-            )
-            .filter(order::Column::Id.eq(order.id.to_string()))
-            .filter(order::Column::PartnerId.eq(partner.to_string()))
-            .filter(order::Column::Version.eq(order.version))
-            .filter(order::Column::Status.is_in([
-                OrderStatus::Pending.as_str(),
-                OrderStatus::Completed.as_str(),
-            ]))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
-            return Err(DomainError::stale_etag(
-                OrderId::RESOURCE,
-                None,
-                None,
-                "read it again",
-            ));
-        }
-        if !record(&txn, key, &order.id.to_string(), now).await? {
-            drop(txn);
-            drop(turn);
-            return Box::pin(self.cancel_order(partner, key, order, refund, now)).await;
-        }
-        let own: Vec<String> = order
-            .lines
-            .iter()
-            .map(|l| l.subscription_id.to_string())
-            .collect();
-        subscription::Entity::update_many()
-            .col_expr(
-                subscription::Column::Status,
-                Expr::value(SubscriptionStatus::Cancelled.as_str()),
-            )
-            .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
-            .col_expr(subscription::Column::AutoRenew, Expr::value(false))
-            .col_expr(
-                subscription::Column::Version,
-                Expr::col(subscription::Column::Version).add(1),
-            )
-            .filter(subscription::Column::PartnerId.eq(partner.to_string()))
-            // Add-ons hang on a base of the same customer: the customer's index finds both.
-            .filter(subscription::Column::CustomerId.eq(order.customer_id.to_string()))
-            .filter(
-                subscription::Column::Id
-                    .is_in(own.clone())
-                    .or(subscription::Column::ParentSubscriptionId.is_in(own)),
-            )
-            .filter(subscription::Column::Status.ne(SubscriptionStatus::Cancelled.as_str()))
-            .exec(&txn)
-            .await?;
-        // What the customer holds changed: a checkout planned on the old holdings must not
-        // be written (an add-on on a base cancelled meanwhile).
-        customer::Entity::update_many()
-            .col_expr(
-                customer::Column::HoldingsVersion,
-                Expr::col(customer::Column::HoldingsVersion).add(1),
-            )
-            .filter(customer::Column::Id.eq(order.customer_id.to_string()))
-            .filter(customer::Column::PartnerId.eq(partner.to_string()))
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        // Add-ons hang on a base of the same customer.
-        self.holdings_changed(order.customer_id);
-        load_order(self.engine.pool(), partner, order.id)
-            .await?
-            .ok_or_else(|| DomainError::not_found("order", order.id.to_string()))
     }
 
     /// Marks pending orders whose subscriptions exist as completed; returns how many. A guarded

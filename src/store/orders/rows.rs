@@ -2,7 +2,7 @@
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::super::entity::{order, order_line, subscription};
+use super::super::entity::{order, order_line, subscription, subscription_transaction};
 use super::super::{corrupt, uuid};
 use crate::domain::DomainError;
 use crate::domain::catalog::{BillingCycle, Term};
@@ -10,7 +10,10 @@ use crate::domain::ids::{
     AvailabilityId, CatalogItemId, CustomerId, OrderId, PartnerId, ProductId, SkuId, SubscriptionId,
 };
 use crate::domain::money::{Currency, Money};
-use crate::domain::order::{Order, OrderLine, OrderStatus, Subscription, SubscriptionStatus};
+use crate::domain::order::{
+    Order, OrderLine, OrderStatus, Subscription, SubscriptionStatus, SubscriptionTransaction,
+    TransactionKind,
+};
 
 fn item(product: &str, sku: &str, availability: &str) -> Result<CatalogItemId, DomainError> {
     Ok(CatalogItemId {
@@ -21,8 +24,13 @@ fn item(product: &str, sku: &str, availability: &str) -> Result<CatalogItemId, D
     })
 }
 
+fn currency(code: &str) -> Result<Currency, DomainError> {
+    Currency::parse("c", code).map_err(|_| corrupt("currency", code))
+}
+
 pub(super) fn subscription_from_row(s: subscription::Model) -> Result<Subscription, DomainError> {
     Ok(Subscription {
+        unit_price: Money::from_micros(currency(&s.currency)?, s.unit_price_micros),
         id: SubscriptionId::parse("id", &s.id).map_err(|_| corrupt("subscription", &s.id))?,
         customer_id: CustomerId::parse("c", &s.customer_id)
             .map_err(|_| corrupt("customer", &s.customer_id))?,
@@ -63,15 +71,50 @@ pub(in crate::store) async fn load_order<C: ConnectionTrait>(
         .order_by_asc(order_line::Column::LineNumber)
         .all(db)
         .await?;
-    order_from_rows(row, lines).map(Some)
+    let transactions = transactions_of_orders(db, vec![id.to_string()]).await?;
+    order_from_rows(row, lines, transactions).map(Some)
+}
+
+/// The transactions of the subscriptions of `orders`, oldest first.
+pub(super) async fn transactions_of_orders<C: ConnectionTrait>(
+    db: &C,
+    orders: Vec<String>,
+) -> Result<Vec<subscription_transaction::Model>, DomainError> {
+    Ok(subscription_transaction::Entity::find()
+        .filter(subscription_transaction::Column::OrderId.is_in(orders))
+        .order_by_asc(subscription_transaction::Column::CreatedAt)
+        .order_by_asc(subscription_transaction::Column::SubscriptionId)
+        .order_by_asc(subscription_transaction::Column::Version)
+        .all(db)
+        .await?)
+}
+
+pub(super) fn transaction_from_row(
+    t: subscription_transaction::Model,
+) -> Result<SubscriptionTransaction, DomainError> {
+    Ok(SubscriptionTransaction {
+        subscription_id: SubscriptionId::parse("s", &t.subscription_id)
+            .map_err(|_| corrupt("subscription", &t.subscription_id))?,
+        version: t.version,
+        customer_id: CustomerId::parse("c", &t.customer_id)
+            .map_err(|_| corrupt("customer", &t.customer_id))?,
+        order_id: uuid("order", &t.order_id)?.into(),
+        kind: TransactionKind::from_db(&t.kind)?,
+        quantity_delta: t.quantity_delta,
+        quantity: t.quantity,
+        period_start: t.period_start,
+        period_end: t.period_end,
+        amount: Money::from_micros(currency(&t.currency)?, t.amount_micros),
+        created_at: t.created_at,
+    })
 }
 
 pub(super) fn order_from_rows(
     row: order::Model,
     lines: Vec<order_line::Model>,
+    transactions: Vec<subscription_transaction::Model>,
 ) -> Result<Order, DomainError> {
-    let currency =
-        Currency::parse("c", &row.currency).map_err(|_| corrupt("currency", &row.currency))?;
+    let currency = currency(&row.currency)?;
     let lines = lines
         .into_iter()
         .map(|l| {
@@ -103,5 +146,9 @@ pub(super) fn order_from_rows(
         cancelled_at: row.cancelled_at,
         refund: row.refund_micros.map(|m| Money::from_micros(currency, m)),
         version: row.version,
+        transactions: transactions
+            .into_iter()
+            .map(transaction_from_row)
+            .collect::<Result<_, _>>()?,
     })
 }

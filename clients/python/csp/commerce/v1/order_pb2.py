@@ -27,43 +27,71 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from google.type import money_pb2 as google_dot_type_dot_money__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63sp/commerce/v1/order.proto\x12\x0f\x63sp.commerce.v1\x1a\x1c\x63sp/commerce/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\"\x92\x03\n\tOrderLine\x12\x13\n\x0bline_number\x18\x01 \x01(\x05\x12\x17\n\x0f\x63\x61talog_item_id\x18\x02 \x01(\t\x12\x15\n\rproduct_title\x18\x03 \x01(\t\x12\x11\n\tsku_title\x18\x04 \x01(\t\x12\x10\n\x08quantity\x18\x05 \x01(\x05\x12+\n\x04term\x18\x06 \x01(\x0e\x32\x1d.csp.commerce.v1.TermDuration\x12\x34\n\rbilling_cycle\x18\x07 \x01(\x0e\x32\x1d.csp.commerce.v1.BillingCycle\x12+\n\x0funit_term_price\x18\x08 \x01(\x0b\x32\x12.google.type.Money\x12&\n\nterm_price\x18\t \x01(\x0b\x32\x12.google.type.Money\x12\x17\n\x0fsubscription_id\x18\n \x01(\t\x12\x31\n\x15\x62illing_period_charge\x18\x0b \x01(\x0b\x32\x12.google.type.Money\x12\x17\n\x0f\x62illing_periods\x18\x0c \x01(\x05\"\xa6\x03\n\x05Order\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0corder_number\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x04 \x01(\t\x12,\n\x06status\x18\x05 \x01(\x0e\x32\x1c.csp.commerce.v1.OrderStatus\x12\x15\n\rcurrency_code\x18\x06 \x01(\t\x12)\n\x05lines\x18\x07 \x03(\x0b\x32\x1a.csp.commerce.v1.OrderLine\x12!\n\x05total\x18\x08 \x01(\x0b\x32\x12.google.type.Money\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63\x61ncel_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\"\n\x06refund\x18\x0b \x01(\x0b\x32\x12.google.type.Money\x12\x0c\n\x04\x65tag\x18\x0c \x01(\t\x12.\n\x12\x66irst_charge_total\x18\r \x01(\x0b\x32\x12.google.type.Money\"\xe2\x03\n\x0cSubscription\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x17\n\x0f\x63\x61talog_item_id\x18\x04 \x01(\t\x12\x12\n\nproduct_id\x18\x05 \x01(\t\x12\x0e\n\x06sku_id\x18\x06 \x01(\t\x12\r\n\x05title\x18\x07 \x01(\t\x12\x10\n\x08quantity\x18\x08 \x01(\x05\x12+\n\x04term\x18\t \x01(\x0e\x32\x1d.csp.commerce.v1.TermDuration\x12\x34\n\rbilling_cycle\x18\n \x01(\x0e\x32\x1d.csp.commerce.v1.BillingCycle\x12\x33\n\x06status\x18\x0b \x01(\x0e\x32#.csp.commerce.v1.SubscriptionStatus\x12.\n\nstart_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x13\x63ommitment_end_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nauto_renew\x18\x0e \x01(\x08\x12\x1e\n\x16parent_subscription_id\x18\x0f \x01(\t\x12\x0c\n\x04\x65tag\x18\x10 \x01(\t\"#\n\x0fGetOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"9\n\x10GetOrderResponse\x12%\n\x05order\x18\x01 \x01(\x0b\x32\x16.csp.commerce.v1.Order\"\xe7\x01\n\x11ListOrdersRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12,\n\x06status\x18\x02 \x01(\x0e\x32\x1c.csp.commerce.v1.OrderStatus\x12\x34\n\x10\x63reate_time_from\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x63reate_time_to\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"U\n\x12ListOrdersResponse\x12&\n\x06orders\x18\x01 \x03(\x0b\x32\x16.csp.commerce.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"H\n\x12\x43\x61ncelOrderRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"<\n\x13\x43\x61ncelOrderResponse\x12%\n\x05order\x18\x01 \x01(\x0b\x32\x16.csp.commerce.v1.Order\"\xbf\x01\n\x18ListSubscriptionsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x33\n\x06status\x18\x02 \x01(\x0e\x32#.csp.commerce.v1.SubscriptionStatus\x12\x12\n\nproduct_id\x18\x03 \x01(\t\x12\x1e\n\x16parent_subscription_id\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"j\n\x19ListSubscriptionsResponse\x12\x34\n\rsubscriptions\x18\x01 \x03(\x0b\x32\x1d.csp.commerce.v1.Subscription\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"1\n\x16GetSubscriptionRequest\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\"N\n\x17GetSubscriptionResponse\x12\x33\n\x0csubscription\x18\x01 \x01(\x0b\x32\x1d.csp.commerce.v1.Subscription*\x96\x01\n\x0bOrderStatus\x12\x1c\n\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14ORDER_STATUS_PENDING\x10\x01\x12\x1a\n\x16ORDER_STATUS_COMPLETED\x10\x02\x12\x1a\n\x16ORDER_STATUS_CANCELLED\x10\x03\x12\x17\n\x13ORDER_STATUS_FAILED\x10\x04*\xc0\x01\n\x12SubscriptionStatus\x12#\n\x1fSUBSCRIPTION_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSUBSCRIPTION_STATUS_ACTIVE\x10\x01\x12!\n\x1dSUBSCRIPTION_STATUS_SUSPENDED\x10\x02\x12!\n\x1dSUBSCRIPTION_STATUS_CANCELLED\x10\x03\x12\x1f\n\x1bSUBSCRIPTION_STATUS_EXPIRED\x10\x04\x32\xe2\x03\n\x0cOrderService\x12O\n\x08GetOrder\x12 .csp.commerce.v1.GetOrderRequest\x1a!.csp.commerce.v1.GetOrderResponse\x12U\n\nListOrders\x12\".csp.commerce.v1.ListOrdersRequest\x1a#.csp.commerce.v1.ListOrdersResponse\x12X\n\x0b\x43\x61ncelOrder\x12#.csp.commerce.v1.CancelOrderRequest\x1a$.csp.commerce.v1.CancelOrderResponse\x12j\n\x11ListSubscriptions\x12).csp.commerce.v1.ListSubscriptionsRequest\x1a*.csp.commerce.v1.ListSubscriptionsResponse\x12\x64\n\x0fGetSubscription\x12\'.csp.commerce.v1.GetSubscriptionRequest\x1a(.csp.commerce.v1.GetSubscriptionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63sp/commerce/v1/order.proto\x12\x0f\x63sp.commerce.v1\x1a\x1c\x63sp/commerce/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\"\x85\x03\n\x17SubscriptionTransaction\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12.\n\x04type\x18\x05 \x01(\x0e\x32 .csp.commerce.v1.TransactionType\x12\x16\n\x0equantity_delta\x18\x06 \x01(\x05\x12\x10\n\x08quantity\x18\x07 \x01(\x05\x12\x35\n\x11period_start_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fperiod_end_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\"\n\x06\x61mount\x18\n \x01(\x0b\x32\x12.google.type.Money\x12/\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x92\x03\n\tOrderLine\x12\x13\n\x0bline_number\x18\x01 \x01(\x05\x12\x17\n\x0f\x63\x61talog_item_id\x18\x02 \x01(\t\x12\x15\n\rproduct_title\x18\x03 \x01(\t\x12\x11\n\tsku_title\x18\x04 \x01(\t\x12\x10\n\x08quantity\x18\x05 \x01(\x05\x12+\n\x04term\x18\x06 \x01(\x0e\x32\x1d.csp.commerce.v1.TermDuration\x12\x34\n\rbilling_cycle\x18\x07 \x01(\x0e\x32\x1d.csp.commerce.v1.BillingCycle\x12+\n\x0funit_term_price\x18\x08 \x01(\x0b\x32\x12.google.type.Money\x12&\n\nterm_price\x18\t \x01(\x0b\x32\x12.google.type.Money\x12\x17\n\x0fsubscription_id\x18\n \x01(\t\x12\x31\n\x15\x62illing_period_charge\x18\x0b \x01(\x0b\x32\x12.google.type.Money\x12\x17\n\x0f\x62illing_periods\x18\x0c \x01(\x05\"\xe6\x03\n\x05Order\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0corder_number\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x04 \x01(\t\x12,\n\x06status\x18\x05 \x01(\x0e\x32\x1c.csp.commerce.v1.OrderStatus\x12\x15\n\rcurrency_code\x18\x06 \x01(\t\x12)\n\x05lines\x18\x07 \x03(\x0b\x32\x1a.csp.commerce.v1.OrderLine\x12!\n\x05total\x18\x08 \x01(\x0b\x32\x12.google.type.Money\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63\x61ncel_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\"\n\x06refund\x18\x0b \x01(\x0b\x32\x12.google.type.Money\x12\x0c\n\x04\x65tag\x18\x0c \x01(\t\x12.\n\x12\x66irst_charge_total\x18\r \x01(\x0b\x32\x12.google.type.Money\x12>\n\x0ctransactions\x18\x0e \x03(\x0b\x32(.csp.commerce.v1.SubscriptionTransaction\"\x8f\x04\n\x0cSubscription\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x17\n\x0f\x63\x61talog_item_id\x18\x04 \x01(\t\x12\x12\n\nproduct_id\x18\x05 \x01(\t\x12\x0e\n\x06sku_id\x18\x06 \x01(\t\x12\r\n\x05title\x18\x07 \x01(\t\x12\x10\n\x08quantity\x18\x08 \x01(\x05\x12+\n\x04term\x18\t \x01(\x0e\x32\x1d.csp.commerce.v1.TermDuration\x12\x34\n\rbilling_cycle\x18\n \x01(\x0e\x32\x1d.csp.commerce.v1.BillingCycle\x12\x33\n\x06status\x18\x0b \x01(\x0e\x32#.csp.commerce.v1.SubscriptionStatus\x12.\n\nstart_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x13\x63ommitment_end_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nauto_renew\x18\x0e \x01(\x08\x12\x1e\n\x16parent_subscription_id\x18\x0f \x01(\t\x12\x0c\n\x04\x65tag\x18\x10 \x01(\t\x12+\n\x0funit_term_price\x18\x11 \x01(\x0b\x32\x12.google.type.Money\"#\n\x0fGetOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"9\n\x10GetOrderResponse\x12%\n\x05order\x18\x01 \x01(\x0b\x32\x16.csp.commerce.v1.Order\"\xe7\x01\n\x11ListOrdersRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12,\n\x06status\x18\x02 \x01(\x0e\x32\x1c.csp.commerce.v1.OrderStatus\x12\x34\n\x10\x63reate_time_from\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x63reate_time_to\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"U\n\x12ListOrdersResponse\x12&\n\x06orders\x18\x01 \x03(\x0b\x32\x16.csp.commerce.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"H\n\x12\x43\x61ncelOrderRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"<\n\x13\x43\x61ncelOrderResponse\x12%\n\x05order\x18\x01 \x01(\x0b\x32\x16.csp.commerce.v1.Order\"\xbf\x01\n\x18ListSubscriptionsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x33\n\x06status\x18\x02 \x01(\x0e\x32#.csp.commerce.v1.SubscriptionStatus\x12\x12\n\nproduct_id\x18\x03 \x01(\t\x12\x1e\n\x16parent_subscription_id\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"j\n\x19ListSubscriptionsResponse\x12\x34\n\rsubscriptions\x18\x01 \x03(\x0b\x32\x1d.csp.commerce.v1.Subscription\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"1\n\x16GetSubscriptionRequest\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\"N\n\x17GetSubscriptionResponse\x12\x33\n\x0csubscription\x18\x01 \x01(\x0b\x32\x1d.csp.commerce.v1.Subscription\"V\n\x19\x43\x61ncelSubscriptionRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x17\n\x0fsubscription_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"\x91\x01\n\x1a\x43\x61ncelSubscriptionResponse\x12\x33\n\x0csubscription\x18\x01 \x01(\x0b\x32\x1d.csp.commerce.v1.Subscription\x12>\n\x0ctransactions\x18\x02 \x03(\x0b\x32(.csp.commerce.v1.SubscriptionTransaction\"e\n#ListSubscriptionTransactionsRequest\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\x7f\n$ListSubscriptionTransactionsResponse\x12>\n\x0ctransactions\x18\x01 \x03(\x0b\x32(.csp.commerce.v1.SubscriptionTransaction\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"p\n!ChangeSubscriptionQuantityRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x17\n\x0fsubscription_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\x12\x10\n\x08quantity\x18\x04 \x01(\x05\"\x98\x01\n\"ChangeSubscriptionQuantityResponse\x12\x33\n\x0csubscription\x18\x01 \x01(\x0b\x32\x1d.csp.commerce.v1.Subscription\x12=\n\x0btransaction\x18\x02 \x01(\x0b\x32(.csp.commerce.v1.SubscriptionTransaction\"W\n\x1aSuspendSubscriptionRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x17\n\x0fsubscription_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"R\n\x1bSuspendSubscriptionResponse\x12\x33\n\x0csubscription\x18\x01 \x01(\x0b\x32\x1d.csp.commerce.v1.Subscription\"Z\n\x1dReactivateSubscriptionRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x17\n\x0fsubscription_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"U\n\x1eReactivateSubscriptionResponse\x12\x33\n\x0csubscription\x18\x01 \x01(\x0b\x32\x1d.csp.commerce.v1.Subscription\"p\n\x1fSetSubscriptionAutoRenewRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x17\n\x0fsubscription_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\x12\x12\n\nauto_renew\x18\x04 \x01(\x08\"W\n SetSubscriptionAutoRenewResponse\x12\x33\n\x0csubscription\x18\x01 \x01(\x0b\x32\x1d.csp.commerce.v1.Subscription*\x96\x01\n\x0bOrderStatus\x12\x1c\n\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14ORDER_STATUS_PENDING\x10\x01\x12\x1a\n\x16ORDER_STATUS_COMPLETED\x10\x02\x12\x1a\n\x16ORDER_STATUS_CANCELLED\x10\x03\x12\x17\n\x13ORDER_STATUS_FAILED\x10\x04*\xc0\x01\n\x12SubscriptionStatus\x12#\n\x1fSUBSCRIPTION_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSUBSCRIPTION_STATUS_ACTIVE\x10\x01\x12!\n\x1dSUBSCRIPTION_STATUS_SUSPENDED\x10\x02\x12!\n\x1dSUBSCRIPTION_STATUS_CANCELLED\x10\x03\x12\x1f\n\x1bSUBSCRIPTION_STATUS_EXPIRED\x10\x04*\xed\x01\n\x0fTransactionType\x12 \n\x1cTRANSACTION_TYPE_UNSPECIFIED\x10\x00\x12\x18\n\x14TRANSACTION_TYPE_NEW\x10\x01\x12!\n\x1dTRANSACTION_TYPE_ADD_QUANTITY\x10\x02\x12$\n TRANSACTION_TYPE_REMOVE_QUANTITY\x10\x03\x12\x1b\n\x17TRANSACTION_TYPE_CANCEL\x10\x04\x12\x1a\n\x16TRANSACTION_TYPE_RENEW\x10\x05\x12\x1c\n\x18TRANSACTION_TYPE_CONVERT\x10\x06\x32\xd5\t\n\x0cOrderService\x12O\n\x08GetOrder\x12 .csp.commerce.v1.GetOrderRequest\x1a!.csp.commerce.v1.GetOrderResponse\x12U\n\nListOrders\x12\".csp.commerce.v1.ListOrdersRequest\x1a#.csp.commerce.v1.ListOrdersResponse\x12X\n\x0b\x43\x61ncelOrder\x12#.csp.commerce.v1.CancelOrderRequest\x1a$.csp.commerce.v1.CancelOrderResponse\x12j\n\x11ListSubscriptions\x12).csp.commerce.v1.ListSubscriptionsRequest\x1a*.csp.commerce.v1.ListSubscriptionsResponse\x12\x64\n\x0fGetSubscription\x12\'.csp.commerce.v1.GetSubscriptionRequest\x1a(.csp.commerce.v1.GetSubscriptionResponse\x12m\n\x12\x43\x61ncelSubscription\x12*.csp.commerce.v1.CancelSubscriptionRequest\x1a+.csp.commerce.v1.CancelSubscriptionResponse\x12\x85\x01\n\x1a\x43hangeSubscriptionQuantity\x12\x32.csp.commerce.v1.ChangeSubscriptionQuantityRequest\x1a\x33.csp.commerce.v1.ChangeSubscriptionQuantityResponse\x12p\n\x13SuspendSubscription\x12+.csp.commerce.v1.SuspendSubscriptionRequest\x1a,.csp.commerce.v1.SuspendSubscriptionResponse\x12y\n\x16ReactivateSubscription\x12..csp.commerce.v1.ReactivateSubscriptionRequest\x1a/.csp.commerce.v1.ReactivateSubscriptionResponse\x12\x7f\n\x18SetSubscriptionAutoRenew\x12\x30.csp.commerce.v1.SetSubscriptionAutoRenewRequest\x1a\x31.csp.commerce.v1.SetSubscriptionAutoRenewResponse\x12\x8b\x01\n\x1cListSubscriptionTransactions\x12\x34.csp.commerce.v1.ListSubscriptionTransactionsRequest\x1a\x35.csp.commerce.v1.ListSubscriptionTransactionsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'csp.commerce.v1.order_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ORDERSTATUS']._serialized_start=2438
-  _globals['_ORDERSTATUS']._serialized_end=2588
-  _globals['_SUBSCRIPTIONSTATUS']._serialized_start=2591
-  _globals['_SUBSCRIPTIONSTATUS']._serialized_end=2783
-  _globals['_ORDERLINE']._serialized_start=137
-  _globals['_ORDERLINE']._serialized_end=539
-  _globals['_ORDER']._serialized_start=542
-  _globals['_ORDER']._serialized_end=964
-  _globals['_SUBSCRIPTION']._serialized_start=967
-  _globals['_SUBSCRIPTION']._serialized_end=1449
-  _globals['_GETORDERREQUEST']._serialized_start=1451
-  _globals['_GETORDERREQUEST']._serialized_end=1486
-  _globals['_GETORDERRESPONSE']._serialized_start=1488
-  _globals['_GETORDERRESPONSE']._serialized_end=1545
-  _globals['_LISTORDERSREQUEST']._serialized_start=1548
-  _globals['_LISTORDERSREQUEST']._serialized_end=1779
-  _globals['_LISTORDERSRESPONSE']._serialized_start=1781
-  _globals['_LISTORDERSRESPONSE']._serialized_end=1866
-  _globals['_CANCELORDERREQUEST']._serialized_start=1868
-  _globals['_CANCELORDERREQUEST']._serialized_end=1940
-  _globals['_CANCELORDERRESPONSE']._serialized_start=1942
-  _globals['_CANCELORDERRESPONSE']._serialized_end=2002
-  _globals['_LISTSUBSCRIPTIONSREQUEST']._serialized_start=2005
-  _globals['_LISTSUBSCRIPTIONSREQUEST']._serialized_end=2196
-  _globals['_LISTSUBSCRIPTIONSRESPONSE']._serialized_start=2198
-  _globals['_LISTSUBSCRIPTIONSRESPONSE']._serialized_end=2304
-  _globals['_GETSUBSCRIPTIONREQUEST']._serialized_start=2306
-  _globals['_GETSUBSCRIPTIONREQUEST']._serialized_end=2355
-  _globals['_GETSUBSCRIPTIONRESPONSE']._serialized_start=2357
-  _globals['_GETSUBSCRIPTIONRESPONSE']._serialized_end=2435
-  _globals['_ORDERSERVICE']._serialized_start=2786
-  _globals['_ORDERSERVICE']._serialized_end=3268
+  _globals['_ORDERSTATUS']._serialized_start=4231
+  _globals['_ORDERSTATUS']._serialized_end=4381
+  _globals['_SUBSCRIPTIONSTATUS']._serialized_start=4384
+  _globals['_SUBSCRIPTIONSTATUS']._serialized_end=4576
+  _globals['_TRANSACTIONTYPE']._serialized_start=4579
+  _globals['_TRANSACTIONTYPE']._serialized_end=4816
+  _globals['_SUBSCRIPTIONTRANSACTION']._serialized_start=137
+  _globals['_SUBSCRIPTIONTRANSACTION']._serialized_end=526
+  _globals['_ORDERLINE']._serialized_start=529
+  _globals['_ORDERLINE']._serialized_end=931
+  _globals['_ORDER']._serialized_start=934
+  _globals['_ORDER']._serialized_end=1420
+  _globals['_SUBSCRIPTION']._serialized_start=1423
+  _globals['_SUBSCRIPTION']._serialized_end=1950
+  _globals['_GETORDERREQUEST']._serialized_start=1952
+  _globals['_GETORDERREQUEST']._serialized_end=1987
+  _globals['_GETORDERRESPONSE']._serialized_start=1989
+  _globals['_GETORDERRESPONSE']._serialized_end=2046
+  _globals['_LISTORDERSREQUEST']._serialized_start=2049
+  _globals['_LISTORDERSREQUEST']._serialized_end=2280
+  _globals['_LISTORDERSRESPONSE']._serialized_start=2282
+  _globals['_LISTORDERSRESPONSE']._serialized_end=2367
+  _globals['_CANCELORDERREQUEST']._serialized_start=2369
+  _globals['_CANCELORDERREQUEST']._serialized_end=2441
+  _globals['_CANCELORDERRESPONSE']._serialized_start=2443
+  _globals['_CANCELORDERRESPONSE']._serialized_end=2503
+  _globals['_LISTSUBSCRIPTIONSREQUEST']._serialized_start=2506
+  _globals['_LISTSUBSCRIPTIONSREQUEST']._serialized_end=2697
+  _globals['_LISTSUBSCRIPTIONSRESPONSE']._serialized_start=2699
+  _globals['_LISTSUBSCRIPTIONSRESPONSE']._serialized_end=2805
+  _globals['_GETSUBSCRIPTIONREQUEST']._serialized_start=2807
+  _globals['_GETSUBSCRIPTIONREQUEST']._serialized_end=2856
+  _globals['_GETSUBSCRIPTIONRESPONSE']._serialized_start=2858
+  _globals['_GETSUBSCRIPTIONRESPONSE']._serialized_end=2936
+  _globals['_CANCELSUBSCRIPTIONREQUEST']._serialized_start=2938
+  _globals['_CANCELSUBSCRIPTIONREQUEST']._serialized_end=3024
+  _globals['_CANCELSUBSCRIPTIONRESPONSE']._serialized_start=3027
+  _globals['_CANCELSUBSCRIPTIONRESPONSE']._serialized_end=3172
+  _globals['_LISTSUBSCRIPTIONTRANSACTIONSREQUEST']._serialized_start=3174
+  _globals['_LISTSUBSCRIPTIONTRANSACTIONSREQUEST']._serialized_end=3275
+  _globals['_LISTSUBSCRIPTIONTRANSACTIONSRESPONSE']._serialized_start=3277
+  _globals['_LISTSUBSCRIPTIONTRANSACTIONSRESPONSE']._serialized_end=3404
+  _globals['_CHANGESUBSCRIPTIONQUANTITYREQUEST']._serialized_start=3406
+  _globals['_CHANGESUBSCRIPTIONQUANTITYREQUEST']._serialized_end=3518
+  _globals['_CHANGESUBSCRIPTIONQUANTITYRESPONSE']._serialized_start=3521
+  _globals['_CHANGESUBSCRIPTIONQUANTITYRESPONSE']._serialized_end=3673
+  _globals['_SUSPENDSUBSCRIPTIONREQUEST']._serialized_start=3675
+  _globals['_SUSPENDSUBSCRIPTIONREQUEST']._serialized_end=3762
+  _globals['_SUSPENDSUBSCRIPTIONRESPONSE']._serialized_start=3764
+  _globals['_SUSPENDSUBSCRIPTIONRESPONSE']._serialized_end=3846
+  _globals['_REACTIVATESUBSCRIPTIONREQUEST']._serialized_start=3848
+  _globals['_REACTIVATESUBSCRIPTIONREQUEST']._serialized_end=3938
+  _globals['_REACTIVATESUBSCRIPTIONRESPONSE']._serialized_start=3940
+  _globals['_REACTIVATESUBSCRIPTIONRESPONSE']._serialized_end=4025
+  _globals['_SETSUBSCRIPTIONAUTORENEWREQUEST']._serialized_start=4027
+  _globals['_SETSUBSCRIPTIONAUTORENEWREQUEST']._serialized_end=4139
+  _globals['_SETSUBSCRIPTIONAUTORENEWRESPONSE']._serialized_start=4141
+  _globals['_SETSUBSCRIPTIONAUTORENEWRESPONSE']._serialized_end=4228
+  _globals['_ORDERSERVICE']._serialized_start=4819
+  _globals['_ORDERSERVICE']._serialized_end=6056
 # @@protoc_insertion_point(module_scope)

@@ -27,6 +27,16 @@ class SubscriptionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SUBSCRIPTION_STATUS_SUSPENDED: _ClassVar[SubscriptionStatus]
     SUBSCRIPTION_STATUS_CANCELLED: _ClassVar[SubscriptionStatus]
     SUBSCRIPTION_STATUS_EXPIRED: _ClassVar[SubscriptionStatus]
+
+class TransactionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TRANSACTION_TYPE_UNSPECIFIED: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_NEW: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_ADD_QUANTITY: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_REMOVE_QUANTITY: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_CANCEL: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_RENEW: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_CONVERT: _ClassVar[TransactionType]
 ORDER_STATUS_UNSPECIFIED: OrderStatus
 ORDER_STATUS_PENDING: OrderStatus
 ORDER_STATUS_COMPLETED: OrderStatus
@@ -37,6 +47,39 @@ SUBSCRIPTION_STATUS_ACTIVE: SubscriptionStatus
 SUBSCRIPTION_STATUS_SUSPENDED: SubscriptionStatus
 SUBSCRIPTION_STATUS_CANCELLED: SubscriptionStatus
 SUBSCRIPTION_STATUS_EXPIRED: SubscriptionStatus
+TRANSACTION_TYPE_UNSPECIFIED: TransactionType
+TRANSACTION_TYPE_NEW: TransactionType
+TRANSACTION_TYPE_ADD_QUANTITY: TransactionType
+TRANSACTION_TYPE_REMOVE_QUANTITY: TransactionType
+TRANSACTION_TYPE_CANCEL: TransactionType
+TRANSACTION_TYPE_RENEW: TransactionType
+TRANSACTION_TYPE_CONVERT: TransactionType
+
+class SubscriptionTransaction(_message.Message):
+    __slots__ = ("subscription_id", "version", "order_id", "customer_id", "type", "quantity_delta", "quantity", "period_start_time", "period_end_time", "amount", "create_time")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_DELTA_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_START_TIME_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_END_TIME_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    version: int
+    order_id: str
+    customer_id: str
+    type: TransactionType
+    quantity_delta: int
+    quantity: int
+    period_start_time: _timestamp_pb2.Timestamp
+    period_end_time: _timestamp_pb2.Timestamp
+    amount: _money_pb2.Money
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, subscription_id: _Optional[str] = ..., version: _Optional[int] = ..., order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., type: _Optional[_Union[TransactionType, str]] = ..., quantity_delta: _Optional[int] = ..., quantity: _Optional[int] = ..., period_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class OrderLine(_message.Message):
     __slots__ = ("line_number", "catalog_item_id", "product_title", "sku_title", "quantity", "term", "billing_cycle", "unit_term_price", "term_price", "subscription_id", "billing_period_charge", "billing_periods")
@@ -67,7 +110,7 @@ class OrderLine(_message.Message):
     def __init__(self, line_number: _Optional[int] = ..., catalog_item_id: _Optional[str] = ..., product_title: _Optional[str] = ..., sku_title: _Optional[str] = ..., quantity: _Optional[int] = ..., term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., unit_term_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., term_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., subscription_id: _Optional[str] = ..., billing_period_charge: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., billing_periods: _Optional[int] = ...) -> None: ...
 
 class Order(_message.Message):
-    __slots__ = ("id", "order_number", "customer_id", "cart_id", "status", "currency_code", "lines", "total", "create_time", "cancel_time", "refund", "etag", "first_charge_total")
+    __slots__ = ("id", "order_number", "customer_id", "cart_id", "status", "currency_code", "lines", "total", "create_time", "cancel_time", "refund", "etag", "first_charge_total", "transactions")
     ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_NUMBER_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -81,6 +124,7 @@ class Order(_message.Message):
     REFUND_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
     FIRST_CHARGE_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTIONS_FIELD_NUMBER: _ClassVar[int]
     id: str
     order_number: str
     customer_id: str
@@ -94,10 +138,11 @@ class Order(_message.Message):
     refund: _money_pb2.Money
     etag: str
     first_charge_total: _money_pb2.Money
-    def __init__(self, id: _Optional[str] = ..., order_number: _Optional[str] = ..., customer_id: _Optional[str] = ..., cart_id: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., currency_code: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refund: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., etag: _Optional[str] = ..., first_charge_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
+    transactions: _containers.RepeatedCompositeFieldContainer[SubscriptionTransaction]
+    def __init__(self, id: _Optional[str] = ..., order_number: _Optional[str] = ..., customer_id: _Optional[str] = ..., cart_id: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., currency_code: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refund: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., etag: _Optional[str] = ..., first_charge_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., transactions: _Optional[_Iterable[_Union[SubscriptionTransaction, _Mapping]]] = ...) -> None: ...
 
 class Subscription(_message.Message):
-    __slots__ = ("id", "customer_id", "order_id", "catalog_item_id", "product_id", "sku_id", "title", "quantity", "term", "billing_cycle", "status", "start_time", "commitment_end_time", "auto_renew", "parent_subscription_id", "etag")
+    __slots__ = ("id", "customer_id", "order_id", "catalog_item_id", "product_id", "sku_id", "title", "quantity", "term", "billing_cycle", "status", "start_time", "commitment_end_time", "auto_renew", "parent_subscription_id", "etag", "unit_term_price")
     ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -114,6 +159,7 @@ class Subscription(_message.Message):
     AUTO_RENEW_FIELD_NUMBER: _ClassVar[int]
     PARENT_SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    UNIT_TERM_PRICE_FIELD_NUMBER: _ClassVar[int]
     id: str
     customer_id: str
     order_id: str
@@ -130,7 +176,8 @@ class Subscription(_message.Message):
     auto_renew: bool
     parent_subscription_id: str
     etag: str
-    def __init__(self, id: _Optional[str] = ..., customer_id: _Optional[str] = ..., order_id: _Optional[str] = ..., catalog_item_id: _Optional[str] = ..., product_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., title: _Optional[str] = ..., quantity: _Optional[int] = ..., term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., status: _Optional[_Union[SubscriptionStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., commitment_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., auto_renew: _Optional[bool] = ..., parent_subscription_id: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
+    unit_term_price: _money_pb2.Money
+    def __init__(self, id: _Optional[str] = ..., customer_id: _Optional[str] = ..., order_id: _Optional[str] = ..., catalog_item_id: _Optional[str] = ..., product_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., title: _Optional[str] = ..., quantity: _Optional[int] = ..., term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., status: _Optional[_Union[SubscriptionStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., commitment_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., auto_renew: _Optional[bool] = ..., parent_subscription_id: _Optional[str] = ..., etag: _Optional[str] = ..., unit_term_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class GetOrderRequest(_message.Message):
     __slots__ = ("order_id",)
@@ -215,6 +262,112 @@ class GetSubscriptionRequest(_message.Message):
     def __init__(self, subscription_id: _Optional[str] = ...) -> None: ...
 
 class GetSubscriptionResponse(_message.Message):
+    __slots__ = ("subscription",)
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ...) -> None: ...
+
+class CancelSubscriptionRequest(_message.Message):
+    __slots__ = ("request_id", "subscription_id", "etag")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    subscription_id: str
+    etag: str
+    def __init__(self, request_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
+
+class CancelSubscriptionResponse(_message.Message):
+    __slots__ = ("subscription", "transactions")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTIONS_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    transactions: _containers.RepeatedCompositeFieldContainer[SubscriptionTransaction]
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., transactions: _Optional[_Iterable[_Union[SubscriptionTransaction, _Mapping]]] = ...) -> None: ...
+
+class ListSubscriptionTransactionsRequest(_message.Message):
+    __slots__ = ("subscription_id", "page_size", "page_token")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, subscription_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListSubscriptionTransactionsResponse(_message.Message):
+    __slots__ = ("transactions", "next_page_token")
+    TRANSACTIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    transactions: _containers.RepeatedCompositeFieldContainer[SubscriptionTransaction]
+    next_page_token: str
+    def __init__(self, transactions: _Optional[_Iterable[_Union[SubscriptionTransaction, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ChangeSubscriptionQuantityRequest(_message.Message):
+    __slots__ = ("request_id", "subscription_id", "etag", "quantity")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    subscription_id: str
+    etag: str
+    quantity: int
+    def __init__(self, request_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., etag: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
+
+class ChangeSubscriptionQuantityResponse(_message.Message):
+    __slots__ = ("subscription", "transaction")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    transaction: SubscriptionTransaction
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., transaction: _Optional[_Union[SubscriptionTransaction, _Mapping]] = ...) -> None: ...
+
+class SuspendSubscriptionRequest(_message.Message):
+    __slots__ = ("request_id", "subscription_id", "etag")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    subscription_id: str
+    etag: str
+    def __init__(self, request_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
+
+class SuspendSubscriptionResponse(_message.Message):
+    __slots__ = ("subscription",)
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ...) -> None: ...
+
+class ReactivateSubscriptionRequest(_message.Message):
+    __slots__ = ("request_id", "subscription_id", "etag")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    subscription_id: str
+    etag: str
+    def __init__(self, request_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
+
+class ReactivateSubscriptionResponse(_message.Message):
+    __slots__ = ("subscription",)
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ...) -> None: ...
+
+class SetSubscriptionAutoRenewRequest(_message.Message):
+    __slots__ = ("request_id", "subscription_id", "etag", "auto_renew")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    AUTO_RENEW_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    subscription_id: str
+    etag: str
+    auto_renew: bool
+    def __init__(self, request_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., etag: _Optional[str] = ..., auto_renew: _Optional[bool] = ...) -> None: ...
+
+class SetSubscriptionAutoRenewResponse(_message.Message):
     __slots__ = ("subscription",)
     SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
     subscription: Subscription

@@ -60,6 +60,36 @@ class OrderServiceStub:
                 request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.GetSubscriptionRequest.SerializeToString,
                 response_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.GetSubscriptionResponse.FromString,
                 _registered_method=True)
+        self.CancelSubscription = channel.unary_unary(
+                '/csp.commerce.v1.OrderService/CancelSubscription',
+                request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.CancelSubscriptionRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.CancelSubscriptionResponse.FromString,
+                _registered_method=True)
+        self.ChangeSubscriptionQuantity = channel.unary_unary(
+                '/csp.commerce.v1.OrderService/ChangeSubscriptionQuantity',
+                request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ChangeSubscriptionQuantityRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ChangeSubscriptionQuantityResponse.FromString,
+                _registered_method=True)
+        self.SuspendSubscription = channel.unary_unary(
+                '/csp.commerce.v1.OrderService/SuspendSubscription',
+                request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.SuspendSubscriptionRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.SuspendSubscriptionResponse.FromString,
+                _registered_method=True)
+        self.ReactivateSubscription = channel.unary_unary(
+                '/csp.commerce.v1.OrderService/ReactivateSubscription',
+                request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ReactivateSubscriptionRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ReactivateSubscriptionResponse.FromString,
+                _registered_method=True)
+        self.SetSubscriptionAutoRenew = channel.unary_unary(
+                '/csp.commerce.v1.OrderService/SetSubscriptionAutoRenew',
+                request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewResponse.FromString,
+                _registered_method=True)
+        self.ListSubscriptionTransactions = channel.unary_unary(
+                '/csp.commerce.v1.OrderService/ListSubscriptionTransactions',
+                request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ListSubscriptionTransactionsRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ListSubscriptionTransactionsResponse.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
@@ -80,7 +110,13 @@ class OrderServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CancelOrder(self, request, context):
-        """Cancel within the window (license-based: 7 days; perpetual software: 30 days).
+        """Cancel the whole order while every line still held is inside its own window
+        (license-based: 7 days; perpetual software: 30 days; each line's, not the order's). After
+        one line's window closed, FAILED_PRECONDITION names each closed line (PreconditionFailure:
+        CANCELLATION_WINDOW_CLOSED, its subject `subscriptions/<id>`, until when) and says how many
+        lines can still be cancelled one by one with CancelSubscription. Each subscription ended
+        (add-ons on its bases too) gets a cancel transaction; `refund` is the sum of the order's
+        own lines' refunds.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -94,6 +130,72 @@ class OrderServiceServicer:
 
     def GetSubscription(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelSubscription(self, request, context):
+        """Cancel one subscription inside its own window, with the add-ons hanging on it (each gets
+        its own cancel transaction; an add-on past its own window is ended with nothing back).
+        Refunds are the unused share of what was billed for the current billing period: a P1Y
+        line billed monthly, cancelled on day 3, gets back the rest of the month billed, not of
+        the year. After the window: FAILED_PRECONDITION, CANCELLATION_WINDOW_CLOSED, saying until
+        when; a subscription not active or suspended: SUBSCRIPTION_NOT_ACTIVE. Idempotent by
+        `request_id`; `etag` (optional) must be the subscription's current one, else ABORTED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeSubscriptionQuantity(self, request, context):
+        """Change a subscription's quantity (one operation, not an UpdateSubscription with a field
+        mask: a quantity change is priced and windowed, and gets its own transaction). Up at any
+        time: the seats added are charged for the rest of the current billing period
+        (co-terminous with the term). Down only inside the current term's cancellation window
+        (7 days after purchase or renewal for license-based offers), the seats removed refunded
+        pro rata; after it FAILED_PRECONDITION QUANTITY_DECREASE_WINDOW_CLOSED saying until when
+        and that a lower quantity can be scheduled for the renewal. Checked as at purchase: the
+        SKU's min and max, the customer's seat limit (QUANTITY_ABOVE_MAXIMUM,
+        SEAT_LIMIT_EXCEEDED...), an add-on's seats within its base's and a base's not below its
+        add-ons' (ADDON_QUANTITY_EXCEEDS_BASE), each with its figures; written only if what the
+        customer holds is still what the rules read (checkout's guard: two increases racing for
+        the last seats, exactly one wins). Only an active subscription changes
+        (SUBSCRIPTION_NOT_ACTIVE). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SuspendSubscription(self, request, context):
+        """Suspend an active subscription with a term (a perpetual licence: SUSPENSION_NOT_ALLOWED).
+        Billing goes on to the term's end and a suspended subscription expires there, so
+        auto-renew turns off; its quantity cannot change; it can still be cancelled inside its
+        window. Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReactivateSubscription(self, request, context):
+        """Reactivate a suspended subscription (else SUBSCRIPTION_NOT_SUSPENDED, or
+        SUBSCRIPTION_NOT_ACTIVE when cancelled or expired); auto-renew stays off until turned on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetSubscriptionAutoRenew(self, request, context):
+        """Turn auto-renew on or off for an active subscription; a trial or a perpetual licence
+        does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
+        commitment end.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSubscriptionTransactions(self, request, context):
+        """A subscription's record (purchase, quantity changes, cancellation...), oldest first.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -125,6 +227,36 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.GetSubscription,
                     request_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.GetSubscriptionRequest.FromString,
                     response_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.GetSubscriptionResponse.SerializeToString,
+            ),
+            'CancelSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelSubscription,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.CancelSubscriptionRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.CancelSubscriptionResponse.SerializeToString,
+            ),
+            'ChangeSubscriptionQuantity': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeSubscriptionQuantity,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ChangeSubscriptionQuantityRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ChangeSubscriptionQuantityResponse.SerializeToString,
+            ),
+            'SuspendSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.SuspendSubscription,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.SuspendSubscriptionRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.SuspendSubscriptionResponse.SerializeToString,
+            ),
+            'ReactivateSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReactivateSubscription,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ReactivateSubscriptionRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ReactivateSubscriptionResponse.SerializeToString,
+            ),
+            'SetSubscriptionAutoRenew': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetSubscriptionAutoRenew,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewResponse.SerializeToString,
+            ),
+            'ListSubscriptionTransactions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSubscriptionTransactions,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ListSubscriptionTransactionsRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ListSubscriptionTransactionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -263,6 +395,168 @@ class OrderService:
             '/csp.commerce.v1.OrderService/GetSubscription',
             csp_dot_commerce_dot_v1_dot_order__pb2.GetSubscriptionRequest.SerializeToString,
             csp_dot_commerce_dot_v1_dot_order__pb2.GetSubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.OrderService/CancelSubscription',
+            csp_dot_commerce_dot_v1_dot_order__pb2.CancelSubscriptionRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_order__pb2.CancelSubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeSubscriptionQuantity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.OrderService/ChangeSubscriptionQuantity',
+            csp_dot_commerce_dot_v1_dot_order__pb2.ChangeSubscriptionQuantityRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_order__pb2.ChangeSubscriptionQuantityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SuspendSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.OrderService/SuspendSubscription',
+            csp_dot_commerce_dot_v1_dot_order__pb2.SuspendSubscriptionRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_order__pb2.SuspendSubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReactivateSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.OrderService/ReactivateSubscription',
+            csp_dot_commerce_dot_v1_dot_order__pb2.ReactivateSubscriptionRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_order__pb2.ReactivateSubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetSubscriptionAutoRenew(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.OrderService/SetSubscriptionAutoRenew',
+            csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSubscriptionTransactions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.OrderService/ListSubscriptionTransactions',
+            csp_dot_commerce_dot_v1_dot_order__pb2.ListSubscriptionTransactionsRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_order__pb2.ListSubscriptionTransactionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -37,9 +37,57 @@ class OrderServiceStub:
     ListOrders: _grpc.UnaryUnaryMultiCallable[_order_pb2.ListOrdersRequest, _order_pb2.ListOrdersResponse]
     """A customer's order history, newest first."""
     CancelOrder: _grpc.UnaryUnaryMultiCallable[_order_pb2.CancelOrderRequest, _order_pb2.CancelOrderResponse]
-    """Cancel within the window (license-based: 7 days; perpetual software: 30 days)."""
+    """Cancel the whole order while every line still held is inside its own window
+    (license-based: 7 days; perpetual software: 30 days; each line's, not the order's). After
+    one line's window closed, FAILED_PRECONDITION names each closed line (PreconditionFailure:
+    CANCELLATION_WINDOW_CLOSED, its subject `subscriptions/<id>`, until when) and says how many
+    lines can still be cancelled one by one with CancelSubscription. Each subscription ended
+    (add-ons on its bases too) gets a cancel transaction; `refund` is the sum of the order's
+    own lines' refunds.
+    """
     ListSubscriptions: _grpc.UnaryUnaryMultiCallable[_order_pb2.ListSubscriptionsRequest, _order_pb2.ListSubscriptionsResponse]
     GetSubscription: _grpc.UnaryUnaryMultiCallable[_order_pb2.GetSubscriptionRequest, _order_pb2.GetSubscriptionResponse]
+    CancelSubscription: _grpc.UnaryUnaryMultiCallable[_order_pb2.CancelSubscriptionRequest, _order_pb2.CancelSubscriptionResponse]
+    """Cancel one subscription inside its own window, with the add-ons hanging on it (each gets
+    its own cancel transaction; an add-on past its own window is ended with nothing back).
+    Refunds are the unused share of what was billed for the current billing period: a P1Y
+    line billed monthly, cancelled on day 3, gets back the rest of the month billed, not of
+    the year. After the window: FAILED_PRECONDITION, CANCELLATION_WINDOW_CLOSED, saying until
+    when; a subscription not active or suspended: SUBSCRIPTION_NOT_ACTIVE. Idempotent by
+    `request_id`; `etag` (optional) must be the subscription's current one, else ABORTED.
+    """
+    ChangeSubscriptionQuantity: _grpc.UnaryUnaryMultiCallable[_order_pb2.ChangeSubscriptionQuantityRequest, _order_pb2.ChangeSubscriptionQuantityResponse]
+    """Change a subscription's quantity (one operation, not an UpdateSubscription with a field
+    mask: a quantity change is priced and windowed, and gets its own transaction). Up at any
+    time: the seats added are charged for the rest of the current billing period
+    (co-terminous with the term). Down only inside the current term's cancellation window
+    (7 days after purchase or renewal for license-based offers), the seats removed refunded
+    pro rata; after it FAILED_PRECONDITION QUANTITY_DECREASE_WINDOW_CLOSED saying until when
+    and that a lower quantity can be scheduled for the renewal. Checked as at purchase: the
+    SKU's min and max, the customer's seat limit (QUANTITY_ABOVE_MAXIMUM,
+    SEAT_LIMIT_EXCEEDED...), an add-on's seats within its base's and a base's not below its
+    add-ons' (ADDON_QUANTITY_EXCEEDS_BASE), each with its figures; written only if what the
+    customer holds is still what the rules read (checkout's guard: two increases racing for
+    the last seats, exactly one wins). Only an active subscription changes
+    (SUBSCRIPTION_NOT_ACTIVE). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+    """
+    SuspendSubscription: _grpc.UnaryUnaryMultiCallable[_order_pb2.SuspendSubscriptionRequest, _order_pb2.SuspendSubscriptionResponse]
+    """Suspend an active subscription with a term (a perpetual licence: SUSPENSION_NOT_ALLOWED).
+    Billing goes on to the term's end and a suspended subscription expires there, so
+    auto-renew turns off; its quantity cannot change; it can still be cancelled inside its
+    window. Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+    """
+    ReactivateSubscription: _grpc.UnaryUnaryMultiCallable[_order_pb2.ReactivateSubscriptionRequest, _order_pb2.ReactivateSubscriptionResponse]
+    """Reactivate a suspended subscription (else SUBSCRIPTION_NOT_SUSPENDED, or
+    SUBSCRIPTION_NOT_ACTIVE when cancelled or expired); auto-renew stays off until turned on.
+    """
+    SetSubscriptionAutoRenew: _grpc.UnaryUnaryMultiCallable[_order_pb2.SetSubscriptionAutoRenewRequest, _order_pb2.SetSubscriptionAutoRenewResponse]
+    """Turn auto-renew on or off for an active subscription; a trial or a perpetual licence
+    does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
+    commitment end.
+    """
+    ListSubscriptionTransactions: _grpc.UnaryUnaryMultiCallable[_order_pb2.ListSubscriptionTransactionsRequest, _order_pb2.ListSubscriptionTransactionsResponse]
+    """A subscription's record (purchase, quantity changes, cancellation...), oldest first."""
 
 @_typing.type_check_only
 class OrderServiceAsyncStub(OrderServiceStub):
@@ -50,9 +98,57 @@ class OrderServiceAsyncStub(OrderServiceStub):
     ListOrders: _aio.UnaryUnaryMultiCallable[_order_pb2.ListOrdersRequest, _order_pb2.ListOrdersResponse]  # type: ignore[assignment]
     """A customer's order history, newest first."""
     CancelOrder: _aio.UnaryUnaryMultiCallable[_order_pb2.CancelOrderRequest, _order_pb2.CancelOrderResponse]  # type: ignore[assignment]
-    """Cancel within the window (license-based: 7 days; perpetual software: 30 days)."""
+    """Cancel the whole order while every line still held is inside its own window
+    (license-based: 7 days; perpetual software: 30 days; each line's, not the order's). After
+    one line's window closed, FAILED_PRECONDITION names each closed line (PreconditionFailure:
+    CANCELLATION_WINDOW_CLOSED, its subject `subscriptions/<id>`, until when) and says how many
+    lines can still be cancelled one by one with CancelSubscription. Each subscription ended
+    (add-ons on its bases too) gets a cancel transaction; `refund` is the sum of the order's
+    own lines' refunds.
+    """
     ListSubscriptions: _aio.UnaryUnaryMultiCallable[_order_pb2.ListSubscriptionsRequest, _order_pb2.ListSubscriptionsResponse]  # type: ignore[assignment]
     GetSubscription: _aio.UnaryUnaryMultiCallable[_order_pb2.GetSubscriptionRequest, _order_pb2.GetSubscriptionResponse]  # type: ignore[assignment]
+    CancelSubscription: _aio.UnaryUnaryMultiCallable[_order_pb2.CancelSubscriptionRequest, _order_pb2.CancelSubscriptionResponse]  # type: ignore[assignment]
+    """Cancel one subscription inside its own window, with the add-ons hanging on it (each gets
+    its own cancel transaction; an add-on past its own window is ended with nothing back).
+    Refunds are the unused share of what was billed for the current billing period: a P1Y
+    line billed monthly, cancelled on day 3, gets back the rest of the month billed, not of
+    the year. After the window: FAILED_PRECONDITION, CANCELLATION_WINDOW_CLOSED, saying until
+    when; a subscription not active or suspended: SUBSCRIPTION_NOT_ACTIVE. Idempotent by
+    `request_id`; `etag` (optional) must be the subscription's current one, else ABORTED.
+    """
+    ChangeSubscriptionQuantity: _aio.UnaryUnaryMultiCallable[_order_pb2.ChangeSubscriptionQuantityRequest, _order_pb2.ChangeSubscriptionQuantityResponse]  # type: ignore[assignment]
+    """Change a subscription's quantity (one operation, not an UpdateSubscription with a field
+    mask: a quantity change is priced and windowed, and gets its own transaction). Up at any
+    time: the seats added are charged for the rest of the current billing period
+    (co-terminous with the term). Down only inside the current term's cancellation window
+    (7 days after purchase or renewal for license-based offers), the seats removed refunded
+    pro rata; after it FAILED_PRECONDITION QUANTITY_DECREASE_WINDOW_CLOSED saying until when
+    and that a lower quantity can be scheduled for the renewal. Checked as at purchase: the
+    SKU's min and max, the customer's seat limit (QUANTITY_ABOVE_MAXIMUM,
+    SEAT_LIMIT_EXCEEDED...), an add-on's seats within its base's and a base's not below its
+    add-ons' (ADDON_QUANTITY_EXCEEDS_BASE), each with its figures; written only if what the
+    customer holds is still what the rules read (checkout's guard: two increases racing for
+    the last seats, exactly one wins). Only an active subscription changes
+    (SUBSCRIPTION_NOT_ACTIVE). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+    """
+    SuspendSubscription: _aio.UnaryUnaryMultiCallable[_order_pb2.SuspendSubscriptionRequest, _order_pb2.SuspendSubscriptionResponse]  # type: ignore[assignment]
+    """Suspend an active subscription with a term (a perpetual licence: SUSPENSION_NOT_ALLOWED).
+    Billing goes on to the term's end and a suspended subscription expires there, so
+    auto-renew turns off; its quantity cannot change; it can still be cancelled inside its
+    window. Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+    """
+    ReactivateSubscription: _aio.UnaryUnaryMultiCallable[_order_pb2.ReactivateSubscriptionRequest, _order_pb2.ReactivateSubscriptionResponse]  # type: ignore[assignment]
+    """Reactivate a suspended subscription (else SUBSCRIPTION_NOT_SUSPENDED, or
+    SUBSCRIPTION_NOT_ACTIVE when cancelled or expired); auto-renew stays off until turned on.
+    """
+    SetSubscriptionAutoRenew: _aio.UnaryUnaryMultiCallable[_order_pb2.SetSubscriptionAutoRenewRequest, _order_pb2.SetSubscriptionAutoRenewResponse]  # type: ignore[assignment]
+    """Turn auto-renew on or off for an active subscription; a trial or a perpetual licence
+    does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
+    commitment end.
+    """
+    ListSubscriptionTransactions: _aio.UnaryUnaryMultiCallable[_order_pb2.ListSubscriptionTransactionsRequest, _order_pb2.ListSubscriptionTransactionsResponse]  # type: ignore[assignment]
+    """A subscription's record (purchase, quantity changes, cancellation...), oldest first."""
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
     """Orders, order history and subscriptions of the caller's partner's customers."""
@@ -78,7 +174,14 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _order_pb2.CancelOrderRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_order_pb2.CancelOrderResponse, _abc.Awaitable[_order_pb2.CancelOrderResponse]]:
-        """Cancel within the window (license-based: 7 days; perpetual software: 30 days)."""
+        """Cancel the whole order while every line still held is inside its own window
+        (license-based: 7 days; perpetual software: 30 days; each line's, not the order's). After
+        one line's window closed, FAILED_PRECONDITION names each closed line (PreconditionFailure:
+        CANCELLATION_WINDOW_CLOSED, its subject `subscriptions/<id>`, until when) and says how many
+        lines can still be cancelled one by one with CancelSubscription. Each subscription ended
+        (add-ons on its bases too) gets a cancel transaction; `refund` is the sum of the order's
+        own lines' refunds.
+        """
 
     @_abc_1.abstractmethod
     def ListSubscriptions(
@@ -93,5 +196,82 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _order_pb2.GetSubscriptionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_order_pb2.GetSubscriptionResponse, _abc.Awaitable[_order_pb2.GetSubscriptionResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CancelSubscription(
+        self,
+        request: _order_pb2.CancelSubscriptionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.CancelSubscriptionResponse, _abc.Awaitable[_order_pb2.CancelSubscriptionResponse]]:
+        """Cancel one subscription inside its own window, with the add-ons hanging on it (each gets
+        its own cancel transaction; an add-on past its own window is ended with nothing back).
+        Refunds are the unused share of what was billed for the current billing period: a P1Y
+        line billed monthly, cancelled on day 3, gets back the rest of the month billed, not of
+        the year. After the window: FAILED_PRECONDITION, CANCELLATION_WINDOW_CLOSED, saying until
+        when; a subscription not active or suspended: SUBSCRIPTION_NOT_ACTIVE. Idempotent by
+        `request_id`; `etag` (optional) must be the subscription's current one, else ABORTED.
+        """
+
+    @_abc_1.abstractmethod
+    def ChangeSubscriptionQuantity(
+        self,
+        request: _order_pb2.ChangeSubscriptionQuantityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.ChangeSubscriptionQuantityResponse, _abc.Awaitable[_order_pb2.ChangeSubscriptionQuantityResponse]]:
+        """Change a subscription's quantity (one operation, not an UpdateSubscription with a field
+        mask: a quantity change is priced and windowed, and gets its own transaction). Up at any
+        time: the seats added are charged for the rest of the current billing period
+        (co-terminous with the term). Down only inside the current term's cancellation window
+        (7 days after purchase or renewal for license-based offers), the seats removed refunded
+        pro rata; after it FAILED_PRECONDITION QUANTITY_DECREASE_WINDOW_CLOSED saying until when
+        and that a lower quantity can be scheduled for the renewal. Checked as at purchase: the
+        SKU's min and max, the customer's seat limit (QUANTITY_ABOVE_MAXIMUM,
+        SEAT_LIMIT_EXCEEDED...), an add-on's seats within its base's and a base's not below its
+        add-ons' (ADDON_QUANTITY_EXCEEDS_BASE), each with its figures; written only if what the
+        customer holds is still what the rules read (checkout's guard: two increases racing for
+        the last seats, exactly one wins). Only an active subscription changes
+        (SUBSCRIPTION_NOT_ACTIVE). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+        """
+
+    @_abc_1.abstractmethod
+    def SuspendSubscription(
+        self,
+        request: _order_pb2.SuspendSubscriptionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.SuspendSubscriptionResponse, _abc.Awaitable[_order_pb2.SuspendSubscriptionResponse]]:
+        """Suspend an active subscription with a term (a perpetual licence: SUSPENSION_NOT_ALLOWED).
+        Billing goes on to the term's end and a suspended subscription expires there, so
+        auto-renew turns off; its quantity cannot change; it can still be cancelled inside its
+        window. Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+        """
+
+    @_abc_1.abstractmethod
+    def ReactivateSubscription(
+        self,
+        request: _order_pb2.ReactivateSubscriptionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.ReactivateSubscriptionResponse, _abc.Awaitable[_order_pb2.ReactivateSubscriptionResponse]]:
+        """Reactivate a suspended subscription (else SUBSCRIPTION_NOT_SUSPENDED, or
+        SUBSCRIPTION_NOT_ACTIVE when cancelled or expired); auto-renew stays off until turned on.
+        """
+
+    @_abc_1.abstractmethod
+    def SetSubscriptionAutoRenew(
+        self,
+        request: _order_pb2.SetSubscriptionAutoRenewRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.SetSubscriptionAutoRenewResponse, _abc.Awaitable[_order_pb2.SetSubscriptionAutoRenewResponse]]:
+        """Turn auto-renew on or off for an active subscription; a trial or a perpetual licence
+        does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
+        commitment end.
+        """
+
+    @_abc_1.abstractmethod
+    def ListSubscriptionTransactions(
+        self,
+        request: _order_pb2.ListSubscriptionTransactionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.ListSubscriptionTransactionsResponse, _abc.Awaitable[_order_pb2.ListSubscriptionTransactionsResponse]]:
+        """A subscription's record (purchase, quantity changes, cancellation...), oldest first."""
 
 def add_OrderServiceServicer_to_server(servicer: OrderServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

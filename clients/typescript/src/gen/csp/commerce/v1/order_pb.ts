@@ -16,7 +16,87 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file csp/commerce/v1/order.proto.
  */
 export const file_csp_commerce_v1_order: GenFile = /*@__PURE__*/
-  fileDesc("Chtjc3AvY29tbWVyY2UvdjEvb3JkZXIucHJvdG8SD2NzcC5jb21tZXJjZS52MSKSAwoJT3JkZXJMaW5lEhMKC2xpbmVfbnVtYmVyGAEgASgFEhcKD2NhdGFsb2dfaXRlbV9pZBgCIAEoCRIVCg1wcm9kdWN0X3RpdGxlGAMgASgJEhEKCXNrdV90aXRsZRgEIAEoCRIQCghxdWFudGl0eRgFIAEoBRIrCgR0ZXJtGAYgASgOMh0uY3NwLmNvbW1lcmNlLnYxLlRlcm1EdXJhdGlvbhI0Cg1iaWxsaW5nX2N5Y2xlGAcgASgOMh0uY3NwLmNvbW1lcmNlLnYxLkJpbGxpbmdDeWNsZRIrCg91bml0X3Rlcm1fcHJpY2UYCCABKAsyEi5nb29nbGUudHlwZS5Nb25leRImCgp0ZXJtX3ByaWNlGAkgASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSFwoPc3Vic2NyaXB0aW9uX2lkGAogASgJEjEKFWJpbGxpbmdfcGVyaW9kX2NoYXJnZRgLIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5EhcKD2JpbGxpbmdfcGVyaW9kcxgMIAEoBSKmAwoFT3JkZXISCgoCaWQYASABKAkSFAoMb3JkZXJfbnVtYmVyGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEg8KB2NhcnRfaWQYBCABKAkSLAoGc3RhdHVzGAUgASgOMhwuY3NwLmNvbW1lcmNlLnYxLk9yZGVyU3RhdHVzEhUKDWN1cnJlbmN5X2NvZGUYBiABKAkSKQoFbGluZXMYByADKAsyGi5jc3AuY29tbWVyY2UudjEuT3JkZXJMaW5lEiEKBXRvdGFsGAggASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSLwoLY3JlYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NhbmNlbF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgZyZWZ1bmQYCyABKAsyEi5nb29nbGUudHlwZS5Nb25leRIMCgRldGFnGAwgASgJEi4KEmZpcnN0X2NoYXJnZV90b3RhbBgNIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5IuIDCgxTdWJzY3JpcHRpb24SCgoCaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSEAoIb3JkZXJfaWQYAyABKAkSFwoPY2F0YWxvZ19pdGVtX2lkGAQgASgJEhIKCnByb2R1Y3RfaWQYBSABKAkSDgoGc2t1X2lkGAYgASgJEg0KBXRpdGxlGAcgASgJEhAKCHF1YW50aXR5GAggASgFEisKBHRlcm0YCSABKA4yHS5jc3AuY29tbWVyY2UudjEuVGVybUR1cmF0aW9uEjQKDWJpbGxpbmdfY3ljbGUYCiABKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlEjMKBnN0YXR1cxgLIAEoDjIjLmNzcC5jb21tZXJjZS52MS5TdWJzY3JpcHRpb25TdGF0dXMSLgoKc3RhcnRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNwoTY29tbWl0bWVudF9lbmRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKYXV0b19yZW5ldxgOIAEoCBIeChZwYXJlbnRfc3Vic2NyaXB0aW9uX2lkGA8gASgJEgwKBGV0YWcYECABKAkiIwoPR2V0T3JkZXJSZXF1ZXN0EhAKCG9yZGVyX2lkGAEgASgJIjkKEEdldE9yZGVyUmVzcG9uc2USJQoFb3JkZXIYASABKAsyFi5jc3AuY29tbWVyY2UudjEuT3JkZXIi5wEKEUxpc3RPcmRlcnNSZXF1ZXN0EhMKC2N1c3RvbWVyX2lkGAEgASgJEiwKBnN0YXR1cxgCIAEoDjIcLmNzcC5jb21tZXJjZS52MS5PcmRlclN0YXR1cxI0ChBjcmVhdGVfdGltZV9mcm9tGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5jcmVhdGVfdGltZV90bxgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkiVQoSTGlzdE9yZGVyc1Jlc3BvbnNlEiYKBm9yZGVycxgBIAMoCzIWLmNzcC5jb21tZXJjZS52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiSAoSQ2FuY2VsT3JkZXJSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSDAoEZXRhZxgDIAEoCSI8ChNDYW5jZWxPcmRlclJlc3BvbnNlEiUKBW9yZGVyGAEgASgLMhYuY3NwLmNvbW1lcmNlLnYxLk9yZGVyIr8BChhMaXN0U3Vic2NyaXB0aW9uc1JlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSMwoGc3RhdHVzGAIgASgOMiMuY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvblN0YXR1cxISCgpwcm9kdWN0X2lkGAMgASgJEh4KFnBhcmVudF9zdWJzY3JpcHRpb25faWQYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkiagoZTGlzdFN1YnNjcmlwdGlvbnNSZXNwb25zZRI0Cg1zdWJzY3JpcHRpb25zGAEgAygLMh0uY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMQoWR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBIXCg9zdWJzY3JpcHRpb25faWQYASABKAkiTgoXR2V0U3Vic2NyaXB0aW9uUmVzcG9uc2USMwoMc3Vic2NyaXB0aW9uGAEgASgLMh0uY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvbiqWAQoLT3JkZXJTdGF0dXMSHAoYT1JERVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUT1JERVJfU1RBVFVTX1BFTkRJTkcQARIaChZPUkRFUl9TVEFUVVNfQ09NUExFVEVEEAISGgoWT1JERVJfU1RBVFVTX0NBTkNFTExFRBADEhcKE09SREVSX1NUQVRVU19GQUlMRUQQBCrAAQoSU3Vic2NyaXB0aW9uU3RhdHVzEiMKH1NVQlNDUklQVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIeChpTVUJTQ1JJUFRJT05fU1RBVFVTX0FDVElWRRABEiEKHVNVQlNDUklQVElPTl9TVEFUVVNfU1VTUEVOREVEEAISIQodU1VCU0NSSVBUSU9OX1NUQVRVU19DQU5DRUxMRUQQAxIfChtTVUJTQ1JJUFRJT05fU1RBVFVTX0VYUElSRUQQBDLiAwoMT3JkZXJTZXJ2aWNlEk8KCEdldE9yZGVyEiAuY3NwLmNvbW1lcmNlLnYxLkdldE9yZGVyUmVxdWVzdBohLmNzcC5jb21tZXJjZS52MS5HZXRPcmRlclJlc3BvbnNlElUKCkxpc3RPcmRlcnMSIi5jc3AuY29tbWVyY2UudjEuTGlzdE9yZGVyc1JlcXVlc3QaIy5jc3AuY29tbWVyY2UudjEuTGlzdE9yZGVyc1Jlc3BvbnNlElgKC0NhbmNlbE9yZGVyEiMuY3NwLmNvbW1lcmNlLnYxLkNhbmNlbE9yZGVyUmVxdWVzdBokLmNzcC5jb21tZXJjZS52MS5DYW5jZWxPcmRlclJlc3BvbnNlEmoKEUxpc3RTdWJzY3JpcHRpb25zEikuY3NwLmNvbW1lcmNlLnYxLkxpc3RTdWJzY3JpcHRpb25zUmVxdWVzdBoqLmNzcC5jb21tZXJjZS52MS5MaXN0U3Vic2NyaXB0aW9uc1Jlc3BvbnNlEmQKD0dldFN1YnNjcmlwdGlvbhInLmNzcC5jb21tZXJjZS52MS5HZXRTdWJzY3JpcHRpb25SZXF1ZXN0GiguY3NwLmNvbW1lcmNlLnYxLkdldFN1YnNjcmlwdGlvblJlc3BvbnNlYgZwcm90bzM", [file_csp_commerce_v1_common, file_google_protobuf_timestamp, file_google_type_money]);
+  fileDesc("Chtjc3AvY29tbWVyY2UvdjEvb3JkZXIucHJvdG8SD2NzcC5jb21tZXJjZS52MSKFAwoXU3Vic2NyaXB0aW9uVHJhbnNhY3Rpb24SFwoPc3Vic2NyaXB0aW9uX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMSEAoIb3JkZXJfaWQYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSLgoEdHlwZRgFIAEoDjIgLmNzcC5jb21tZXJjZS52MS5UcmFuc2FjdGlvblR5cGUSFgoOcXVhbnRpdHlfZGVsdGEYBiABKAUSEAoIcXVhbnRpdHkYByABKAUSNQoRcGVyaW9kX3N0YXJ0X3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKD3BlcmlvZF9lbmRfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIgoGYW1vdW50GAogASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpIDCglPcmRlckxpbmUSEwoLbGluZV9udW1iZXIYASABKAUSFwoPY2F0YWxvZ19pdGVtX2lkGAIgASgJEhUKDXByb2R1Y3RfdGl0bGUYAyABKAkSEQoJc2t1X3RpdGxlGAQgASgJEhAKCHF1YW50aXR5GAUgASgFEisKBHRlcm0YBiABKA4yHS5jc3AuY29tbWVyY2UudjEuVGVybUR1cmF0aW9uEjQKDWJpbGxpbmdfY3ljbGUYByABKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlEisKD3VuaXRfdGVybV9wcmljZRgIIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5EiYKCnRlcm1fcHJpY2UYCSABKAsyEi5nb29nbGUudHlwZS5Nb25leRIXCg9zdWJzY3JpcHRpb25faWQYCiABKAkSMQoVYmlsbGluZ19wZXJpb2RfY2hhcmdlGAsgASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSFwoPYmlsbGluZ19wZXJpb2RzGAwgASgFIuYDCgVPcmRlchIKCgJpZBgBIAEoCRIUCgxvcmRlcl9udW1iZXIYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSDwoHY2FydF9pZBgEIAEoCRIsCgZzdGF0dXMYBSABKA4yHC5jc3AuY29tbWVyY2UudjEuT3JkZXJTdGF0dXMSFQoNY3VycmVuY3lfY29kZRgGIAEoCRIpCgVsaW5lcxgHIAMoCzIaLmNzcC5jb21tZXJjZS52MS5PcmRlckxpbmUSIQoFdG90YWwYCCABKAsyEi5nb29nbGUudHlwZS5Nb25leRIvCgtjcmVhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLY2FuY2VsX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiIKBnJlZnVuZBgLIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5EgwKBGV0YWcYDCABKAkSLgoSZmlyc3RfY2hhcmdlX3RvdGFsGA0gASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSPgoMdHJhbnNhY3Rpb25zGA4gAygLMiguY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvblRyYW5zYWN0aW9uIo8ECgxTdWJzY3JpcHRpb24SCgoCaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSEAoIb3JkZXJfaWQYAyABKAkSFwoPY2F0YWxvZ19pdGVtX2lkGAQgASgJEhIKCnByb2R1Y3RfaWQYBSABKAkSDgoGc2t1X2lkGAYgASgJEg0KBXRpdGxlGAcgASgJEhAKCHF1YW50aXR5GAggASgFEisKBHRlcm0YCSABKA4yHS5jc3AuY29tbWVyY2UudjEuVGVybUR1cmF0aW9uEjQKDWJpbGxpbmdfY3ljbGUYCiABKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlEjMKBnN0YXR1cxgLIAEoDjIjLmNzcC5jb21tZXJjZS52MS5TdWJzY3JpcHRpb25TdGF0dXMSLgoKc3RhcnRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNwoTY29tbWl0bWVudF9lbmRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKYXV0b19yZW5ldxgOIAEoCBIeChZwYXJlbnRfc3Vic2NyaXB0aW9uX2lkGA8gASgJEgwKBGV0YWcYECABKAkSKwoPdW5pdF90ZXJtX3ByaWNlGBEgASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkiIwoPR2V0T3JkZXJSZXF1ZXN0EhAKCG9yZGVyX2lkGAEgASgJIjkKEEdldE9yZGVyUmVzcG9uc2USJQoFb3JkZXIYASABKAsyFi5jc3AuY29tbWVyY2UudjEuT3JkZXIi5wEKEUxpc3RPcmRlcnNSZXF1ZXN0EhMKC2N1c3RvbWVyX2lkGAEgASgJEiwKBnN0YXR1cxgCIAEoDjIcLmNzcC5jb21tZXJjZS52MS5PcmRlclN0YXR1cxI0ChBjcmVhdGVfdGltZV9mcm9tGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5jcmVhdGVfdGltZV90bxgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkiVQoSTGlzdE9yZGVyc1Jlc3BvbnNlEiYKBm9yZGVycxgBIAMoCzIWLmNzcC5jb21tZXJjZS52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiSAoSQ2FuY2VsT3JkZXJSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSDAoEZXRhZxgDIAEoCSI8ChNDYW5jZWxPcmRlclJlc3BvbnNlEiUKBW9yZGVyGAEgASgLMhYuY3NwLmNvbW1lcmNlLnYxLk9yZGVyIr8BChhMaXN0U3Vic2NyaXB0aW9uc1JlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSMwoGc3RhdHVzGAIgASgOMiMuY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvblN0YXR1cxISCgpwcm9kdWN0X2lkGAMgASgJEh4KFnBhcmVudF9zdWJzY3JpcHRpb25faWQYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkiagoZTGlzdFN1YnNjcmlwdGlvbnNSZXNwb25zZRI0Cg1zdWJzY3JpcHRpb25zGAEgAygLMh0uY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMQoWR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBIXCg9zdWJzY3JpcHRpb25faWQYASABKAkiTgoXR2V0U3Vic2NyaXB0aW9uUmVzcG9uc2USMwoMc3Vic2NyaXB0aW9uGAEgASgLMh0uY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvbiJWChlDYW5jZWxTdWJzY3JpcHRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSFwoPc3Vic2NyaXB0aW9uX2lkGAIgASgJEgwKBGV0YWcYAyABKAkikQEKGkNhbmNlbFN1YnNjcmlwdGlvblJlc3BvbnNlEjMKDHN1YnNjcmlwdGlvbhgBIAEoCzIdLmNzcC5jb21tZXJjZS52MS5TdWJzY3JpcHRpb24SPgoMdHJhbnNhY3Rpb25zGAIgAygLMiguY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvblRyYW5zYWN0aW9uImUKI0xpc3RTdWJzY3JpcHRpb25UcmFuc2FjdGlvbnNSZXF1ZXN0EhcKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJ/CiRMaXN0U3Vic2NyaXB0aW9uVHJhbnNhY3Rpb25zUmVzcG9uc2USPgoMdHJhbnNhY3Rpb25zGAEgAygLMiguY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvblRyYW5zYWN0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJwCiFDaGFuZ2VTdWJzY3JpcHRpb25RdWFudGl0eVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIXCg9zdWJzY3JpcHRpb25faWQYAiABKAkSDAoEZXRhZxgDIAEoCRIQCghxdWFudGl0eRgEIAEoBSKYAQoiQ2hhbmdlU3Vic2NyaXB0aW9uUXVhbnRpdHlSZXNwb25zZRIzCgxzdWJzY3JpcHRpb24YASABKAsyHS5jc3AuY29tbWVyY2UudjEuU3Vic2NyaXB0aW9uEj0KC3RyYW5zYWN0aW9uGAIgASgLMiguY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvblRyYW5zYWN0aW9uIlcKGlN1c3BlbmRTdWJzY3JpcHRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSFwoPc3Vic2NyaXB0aW9uX2lkGAIgASgJEgwKBGV0YWcYAyABKAkiUgobU3VzcGVuZFN1YnNjcmlwdGlvblJlc3BvbnNlEjMKDHN1YnNjcmlwdGlvbhgBIAEoCzIdLmNzcC5jb21tZXJjZS52MS5TdWJzY3JpcHRpb24iWgodUmVhY3RpdmF0ZVN1YnNjcmlwdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIXCg9zdWJzY3JpcHRpb25faWQYAiABKAkSDAoEZXRhZxgDIAEoCSJVCh5SZWFjdGl2YXRlU3Vic2NyaXB0aW9uUmVzcG9uc2USMwoMc3Vic2NyaXB0aW9uGAEgASgLMh0uY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvbiJwCh9TZXRTdWJzY3JpcHRpb25BdXRvUmVuZXdSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSFwoPc3Vic2NyaXB0aW9uX2lkGAIgASgJEgwKBGV0YWcYAyABKAkSEgoKYXV0b19yZW5ldxgEIAEoCCJXCiBTZXRTdWJzY3JpcHRpb25BdXRvUmVuZXdSZXNwb25zZRIzCgxzdWJzY3JpcHRpb24YASABKAsyHS5jc3AuY29tbWVyY2UudjEuU3Vic2NyaXB0aW9uKpYBCgtPcmRlclN0YXR1cxIcChhPUkRFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRPUkRFUl9TVEFUVVNfUEVORElORxABEhoKFk9SREVSX1NUQVRVU19DT01QTEVURUQQAhIaChZPUkRFUl9TVEFUVVNfQ0FOQ0VMTEVEEAMSFwoTT1JERVJfU1RBVFVTX0ZBSUxFRBAEKsABChJTdWJzY3JpcHRpb25TdGF0dXMSIwofU1VCU0NSSVBUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh4KGlNVQlNDUklQVElPTl9TVEFUVVNfQUNUSVZFEAESIQodU1VCU0NSSVBUSU9OX1NUQVRVU19TVVNQRU5ERUQQAhIhCh1TVUJTQ1JJUFRJT05fU1RBVFVTX0NBTkNFTExFRBADEh8KG1NVQlNDUklQVElPTl9TVEFUVVNfRVhQSVJFRBAEKu0BCg9UcmFuc2FjdGlvblR5cGUSIAocVFJBTlNBQ1RJT05fVFlQRV9VTlNQRUNJRklFRBAAEhgKFFRSQU5TQUNUSU9OX1RZUEVfTkVXEAESIQodVFJBTlNBQ1RJT05fVFlQRV9BRERfUVVBTlRJVFkQAhIkCiBUUkFOU0FDVElPTl9UWVBFX1JFTU9WRV9RVUFOVElUWRADEhsKF1RSQU5TQUNUSU9OX1RZUEVfQ0FOQ0VMEAQSGgoWVFJBTlNBQ1RJT05fVFlQRV9SRU5FVxAFEhwKGFRSQU5TQUNUSU9OX1RZUEVfQ09OVkVSVBAGMtUJCgxPcmRlclNlcnZpY2USTwoIR2V0T3JkZXISIC5jc3AuY29tbWVyY2UudjEuR2V0T3JkZXJSZXF1ZXN0GiEuY3NwLmNvbW1lcmNlLnYxLkdldE9yZGVyUmVzcG9uc2USVQoKTGlzdE9yZGVycxIiLmNzcC5jb21tZXJjZS52MS5MaXN0T3JkZXJzUmVxdWVzdBojLmNzcC5jb21tZXJjZS52MS5MaXN0T3JkZXJzUmVzcG9uc2USWAoLQ2FuY2VsT3JkZXISIy5jc3AuY29tbWVyY2UudjEuQ2FuY2VsT3JkZXJSZXF1ZXN0GiQuY3NwLmNvbW1lcmNlLnYxLkNhbmNlbE9yZGVyUmVzcG9uc2USagoRTGlzdFN1YnNjcmlwdGlvbnMSKS5jc3AuY29tbWVyY2UudjEuTGlzdFN1YnNjcmlwdGlvbnNSZXF1ZXN0GiouY3NwLmNvbW1lcmNlLnYxLkxpc3RTdWJzY3JpcHRpb25zUmVzcG9uc2USZAoPR2V0U3Vic2NyaXB0aW9uEicuY3NwLmNvbW1lcmNlLnYxLkdldFN1YnNjcmlwdGlvblJlcXVlc3QaKC5jc3AuY29tbWVyY2UudjEuR2V0U3Vic2NyaXB0aW9uUmVzcG9uc2USbQoSQ2FuY2VsU3Vic2NyaXB0aW9uEiouY3NwLmNvbW1lcmNlLnYxLkNhbmNlbFN1YnNjcmlwdGlvblJlcXVlc3QaKy5jc3AuY29tbWVyY2UudjEuQ2FuY2VsU3Vic2NyaXB0aW9uUmVzcG9uc2UShQEKGkNoYW5nZVN1YnNjcmlwdGlvblF1YW50aXR5EjIuY3NwLmNvbW1lcmNlLnYxLkNoYW5nZVN1YnNjcmlwdGlvblF1YW50aXR5UmVxdWVzdBozLmNzcC5jb21tZXJjZS52MS5DaGFuZ2VTdWJzY3JpcHRpb25RdWFudGl0eVJlc3BvbnNlEnAKE1N1c3BlbmRTdWJzY3JpcHRpb24SKy5jc3AuY29tbWVyY2UudjEuU3VzcGVuZFN1YnNjcmlwdGlvblJlcXVlc3QaLC5jc3AuY29tbWVyY2UudjEuU3VzcGVuZFN1YnNjcmlwdGlvblJlc3BvbnNlEnkKFlJlYWN0aXZhdGVTdWJzY3JpcHRpb24SLi5jc3AuY29tbWVyY2UudjEuUmVhY3RpdmF0ZVN1YnNjcmlwdGlvblJlcXVlc3QaLy5jc3AuY29tbWVyY2UudjEuUmVhY3RpdmF0ZVN1YnNjcmlwdGlvblJlc3BvbnNlEn8KGFNldFN1YnNjcmlwdGlvbkF1dG9SZW5ldxIwLmNzcC5jb21tZXJjZS52MS5TZXRTdWJzY3JpcHRpb25BdXRvUmVuZXdSZXF1ZXN0GjEuY3NwLmNvbW1lcmNlLnYxLlNldFN1YnNjcmlwdGlvbkF1dG9SZW5ld1Jlc3BvbnNlEosBChxMaXN0U3Vic2NyaXB0aW9uVHJhbnNhY3Rpb25zEjQuY3NwLmNvbW1lcmNlLnYxLkxpc3RTdWJzY3JpcHRpb25UcmFuc2FjdGlvbnNSZXF1ZXN0GjUuY3NwLmNvbW1lcmNlLnYxLkxpc3RTdWJzY3JpcHRpb25UcmFuc2FjdGlvbnNSZXNwb25zZWIGcHJvdG8z", [file_csp_commerce_v1_common, file_google_protobuf_timestamp, file_google_type_money]);
+
+/**
+ * One change on a subscription's record.
+ *
+ * @generated from message csp.commerce.v1.SubscriptionTransaction
+ */
+export type SubscriptionTransaction = Message<"csp.commerce.v1.SubscriptionTransaction"> & {
+  /**
+   * @generated from field: string subscription_id = 1;
+   */
+  subscriptionId: string;
+
+  /**
+   * The subscription's version this change made (1: its purchase); increasing, not gap-free
+   * (changes without an amount, such as auto-renew, make versions too).
+   *
+   * @generated from field: int64 version = 2;
+   */
+  version: bigint;
+
+  /**
+   * @generated from field: string order_id = 3;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: string customer_id = 4;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: csp.commerce.v1.TransactionType type = 5;
+   */
+  type: TransactionType;
+
+  /**
+   * Seats added (positive) or removed (negative).
+   *
+   * @generated from field: int32 quantity_delta = 6;
+   */
+  quantityDelta: number;
+
+  /**
+   * The quantity after the change.
+   *
+   * @generated from field: int32 quantity = 7;
+   */
+  quantity: number;
+
+  /**
+   * The billing period the amount is for (from the change on); no end for a perpetual licence.
+   *
+   * @generated from field: google.protobuf.Timestamp period_start_time = 8;
+   */
+  periodStartTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp period_end_time = 9;
+   */
+  periodEndTime?: Timestamp | undefined;
+
+  /**
+   * Prorated, in the subscription's currency; negative for a refund.
+   *
+   * @generated from field: google.type.Money amount = 10;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp create_time = 11;
+   */
+  createTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message csp.commerce.v1.SubscriptionTransaction.
+ * Use `create(SubscriptionTransactionSchema)` to create a new message.
+ */
+export const SubscriptionTransactionSchema: GenMessage<SubscriptionTransaction> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 0);
 
 /**
  * @generated from message csp.commerce.v1.OrderLine
@@ -92,7 +172,7 @@ export type OrderLine = Message<"csp.commerce.v1.OrderLine"> & {
  * Use `create(OrderLineSchema)` to create a new message.
  */
 export const OrderLineSchema: GenMessage<OrderLine> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 0);
+  messageDesc(file_csp_commerce_v1_order, 1);
 
 /**
  * @generated from message csp.commerce.v1.Order
@@ -170,6 +250,13 @@ export type Order = Message<"csp.commerce.v1.Order"> & {
    * @generated from field: google.type.Money first_charge_total = 13;
    */
   firstChargeTotal?: Money | undefined;
+
+  /**
+   * The record of the order's subscriptions (their purchase, then each change), oldest first.
+   *
+   * @generated from field: repeated csp.commerce.v1.SubscriptionTransaction transactions = 14;
+   */
+  transactions: SubscriptionTransaction[];
 };
 
 /**
@@ -177,7 +264,7 @@ export type Order = Message<"csp.commerce.v1.Order"> & {
  * Use `create(OrderSchema)` to create a new message.
  */
 export const OrderSchema: GenMessage<Order> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 1);
+  messageDesc(file_csp_commerce_v1_order, 2);
 
 /**
  * @generated from message csp.commerce.v1.Subscription
@@ -264,6 +351,13 @@ export type Subscription = Message<"csp.commerce.v1.Subscription"> & {
    * @generated from field: string etag = 16;
    */
   etag: string;
+
+  /**
+   * One unit for the whole term, as sold (its changes are priced from it).
+   *
+   * @generated from field: google.type.Money unit_term_price = 17;
+   */
+  unitTermPrice?: Money | undefined;
 };
 
 /**
@@ -271,7 +365,7 @@ export type Subscription = Message<"csp.commerce.v1.Subscription"> & {
  * Use `create(SubscriptionSchema)` to create a new message.
  */
 export const SubscriptionSchema: GenMessage<Subscription> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 2);
+  messageDesc(file_csp_commerce_v1_order, 3);
 
 /**
  * @generated from message csp.commerce.v1.GetOrderRequest
@@ -288,7 +382,7 @@ export type GetOrderRequest = Message<"csp.commerce.v1.GetOrderRequest"> & {
  * Use `create(GetOrderRequestSchema)` to create a new message.
  */
 export const GetOrderRequestSchema: GenMessage<GetOrderRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 3);
+  messageDesc(file_csp_commerce_v1_order, 4);
 
 /**
  * @generated from message csp.commerce.v1.GetOrderResponse
@@ -305,7 +399,7 @@ export type GetOrderResponse = Message<"csp.commerce.v1.GetOrderResponse"> & {
  * Use `create(GetOrderResponseSchema)` to create a new message.
  */
 export const GetOrderResponseSchema: GenMessage<GetOrderResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 4);
+  messageDesc(file_csp_commerce_v1_order, 5);
 
 /**
  * @generated from message csp.commerce.v1.ListOrdersRequest
@@ -351,7 +445,7 @@ export type ListOrdersRequest = Message<"csp.commerce.v1.ListOrdersRequest"> & {
  * Use `create(ListOrdersRequestSchema)` to create a new message.
  */
 export const ListOrdersRequestSchema: GenMessage<ListOrdersRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 5);
+  messageDesc(file_csp_commerce_v1_order, 6);
 
 /**
  * @generated from message csp.commerce.v1.ListOrdersResponse
@@ -373,7 +467,7 @@ export type ListOrdersResponse = Message<"csp.commerce.v1.ListOrdersResponse"> &
  * Use `create(ListOrdersResponseSchema)` to create a new message.
  */
 export const ListOrdersResponseSchema: GenMessage<ListOrdersResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 6);
+  messageDesc(file_csp_commerce_v1_order, 7);
 
 /**
  * @generated from message csp.commerce.v1.CancelOrderRequest
@@ -400,7 +494,7 @@ export type CancelOrderRequest = Message<"csp.commerce.v1.CancelOrderRequest"> &
  * Use `create(CancelOrderRequestSchema)` to create a new message.
  */
 export const CancelOrderRequestSchema: GenMessage<CancelOrderRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 7);
+  messageDesc(file_csp_commerce_v1_order, 8);
 
 /**
  * @generated from message csp.commerce.v1.CancelOrderResponse
@@ -417,7 +511,7 @@ export type CancelOrderResponse = Message<"csp.commerce.v1.CancelOrderResponse">
  * Use `create(CancelOrderResponseSchema)` to create a new message.
  */
 export const CancelOrderResponseSchema: GenMessage<CancelOrderResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 8);
+  messageDesc(file_csp_commerce_v1_order, 9);
 
 /**
  * @generated from message csp.commerce.v1.ListSubscriptionsRequest
@@ -459,7 +553,7 @@ export type ListSubscriptionsRequest = Message<"csp.commerce.v1.ListSubscription
  * Use `create(ListSubscriptionsRequestSchema)` to create a new message.
  */
 export const ListSubscriptionsRequestSchema: GenMessage<ListSubscriptionsRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 9);
+  messageDesc(file_csp_commerce_v1_order, 10);
 
 /**
  * @generated from message csp.commerce.v1.ListSubscriptionsResponse
@@ -481,7 +575,7 @@ export type ListSubscriptionsResponse = Message<"csp.commerce.v1.ListSubscriptio
  * Use `create(ListSubscriptionsResponseSchema)` to create a new message.
  */
 export const ListSubscriptionsResponseSchema: GenMessage<ListSubscriptionsResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 10);
+  messageDesc(file_csp_commerce_v1_order, 11);
 
 /**
  * @generated from message csp.commerce.v1.GetSubscriptionRequest
@@ -498,7 +592,7 @@ export type GetSubscriptionRequest = Message<"csp.commerce.v1.GetSubscriptionReq
  * Use `create(GetSubscriptionRequestSchema)` to create a new message.
  */
 export const GetSubscriptionRequestSchema: GenMessage<GetSubscriptionRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 11);
+  messageDesc(file_csp_commerce_v1_order, 12);
 
 /**
  * @generated from message csp.commerce.v1.GetSubscriptionResponse
@@ -515,7 +609,306 @@ export type GetSubscriptionResponse = Message<"csp.commerce.v1.GetSubscriptionRe
  * Use `create(GetSubscriptionResponseSchema)` to create a new message.
  */
 export const GetSubscriptionResponseSchema: GenMessage<GetSubscriptionResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 12);
+  messageDesc(file_csp_commerce_v1_order, 13);
+
+/**
+ * @generated from message csp.commerce.v1.CancelSubscriptionRequest
+ */
+export type CancelSubscriptionRequest = Message<"csp.commerce.v1.CancelSubscriptionRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string subscription_id = 2;
+   */
+  subscriptionId: string;
+
+  /**
+   * Optional: the subscription's etag as read; a stale one is ABORTED.
+   *
+   * @generated from field: string etag = 3;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message csp.commerce.v1.CancelSubscriptionRequest.
+ * Use `create(CancelSubscriptionRequestSchema)` to create a new message.
+ */
+export const CancelSubscriptionRequestSchema: GenMessage<CancelSubscriptionRequest> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 14);
+
+/**
+ * @generated from message csp.commerce.v1.CancelSubscriptionResponse
+ */
+export type CancelSubscriptionResponse = Message<"csp.commerce.v1.CancelSubscriptionResponse"> & {
+  /**
+   * @generated from field: csp.commerce.v1.Subscription subscription = 1;
+   */
+  subscription?: Subscription | undefined;
+
+  /**
+   * The cancel transactions written: the subscription's first, then its add-ons'.
+   *
+   * @generated from field: repeated csp.commerce.v1.SubscriptionTransaction transactions = 2;
+   */
+  transactions: SubscriptionTransaction[];
+};
+
+/**
+ * Describes the message csp.commerce.v1.CancelSubscriptionResponse.
+ * Use `create(CancelSubscriptionResponseSchema)` to create a new message.
+ */
+export const CancelSubscriptionResponseSchema: GenMessage<CancelSubscriptionResponse> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 15);
+
+/**
+ * @generated from message csp.commerce.v1.ListSubscriptionTransactionsRequest
+ */
+export type ListSubscriptionTransactionsRequest = Message<"csp.commerce.v1.ListSubscriptionTransactionsRequest"> & {
+  /**
+   * @generated from field: string subscription_id = 1;
+   */
+  subscriptionId: string;
+
+  /**
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message csp.commerce.v1.ListSubscriptionTransactionsRequest.
+ * Use `create(ListSubscriptionTransactionsRequestSchema)` to create a new message.
+ */
+export const ListSubscriptionTransactionsRequestSchema: GenMessage<ListSubscriptionTransactionsRequest> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 16);
+
+/**
+ * @generated from message csp.commerce.v1.ListSubscriptionTransactionsResponse
+ */
+export type ListSubscriptionTransactionsResponse = Message<"csp.commerce.v1.ListSubscriptionTransactionsResponse"> & {
+  /**
+   * @generated from field: repeated csp.commerce.v1.SubscriptionTransaction transactions = 1;
+   */
+  transactions: SubscriptionTransaction[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message csp.commerce.v1.ListSubscriptionTransactionsResponse.
+ * Use `create(ListSubscriptionTransactionsResponseSchema)` to create a new message.
+ */
+export const ListSubscriptionTransactionsResponseSchema: GenMessage<ListSubscriptionTransactionsResponse> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 17);
+
+/**
+ * @generated from message csp.commerce.v1.ChangeSubscriptionQuantityRequest
+ */
+export type ChangeSubscriptionQuantityRequest = Message<"csp.commerce.v1.ChangeSubscriptionQuantityRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string subscription_id = 2;
+   */
+  subscriptionId: string;
+
+  /**
+   * Optional: the subscription's etag as read; a stale one is ABORTED.
+   *
+   * @generated from field: string etag = 3;
+   */
+  etag: string;
+
+  /**
+   * The new quantity (at least 1; cancel to end it).
+   *
+   * @generated from field: int32 quantity = 4;
+   */
+  quantity: number;
+};
+
+/**
+ * Describes the message csp.commerce.v1.ChangeSubscriptionQuantityRequest.
+ * Use `create(ChangeSubscriptionQuantityRequestSchema)` to create a new message.
+ */
+export const ChangeSubscriptionQuantityRequestSchema: GenMessage<ChangeSubscriptionQuantityRequest> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 18);
+
+/**
+ * @generated from message csp.commerce.v1.ChangeSubscriptionQuantityResponse
+ */
+export type ChangeSubscriptionQuantityResponse = Message<"csp.commerce.v1.ChangeSubscriptionQuantityResponse"> & {
+  /**
+   * @generated from field: csp.commerce.v1.Subscription subscription = 1;
+   */
+  subscription?: Subscription | undefined;
+
+  /**
+   * The change on the record (ADD_QUANTITY or REMOVE_QUANTITY) and its prorated amount.
+   *
+   * @generated from field: csp.commerce.v1.SubscriptionTransaction transaction = 2;
+   */
+  transaction?: SubscriptionTransaction | undefined;
+};
+
+/**
+ * Describes the message csp.commerce.v1.ChangeSubscriptionQuantityResponse.
+ * Use `create(ChangeSubscriptionQuantityResponseSchema)` to create a new message.
+ */
+export const ChangeSubscriptionQuantityResponseSchema: GenMessage<ChangeSubscriptionQuantityResponse> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 19);
+
+/**
+ * @generated from message csp.commerce.v1.SuspendSubscriptionRequest
+ */
+export type SuspendSubscriptionRequest = Message<"csp.commerce.v1.SuspendSubscriptionRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string subscription_id = 2;
+   */
+  subscriptionId: string;
+
+  /**
+   * @generated from field: string etag = 3;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message csp.commerce.v1.SuspendSubscriptionRequest.
+ * Use `create(SuspendSubscriptionRequestSchema)` to create a new message.
+ */
+export const SuspendSubscriptionRequestSchema: GenMessage<SuspendSubscriptionRequest> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 20);
+
+/**
+ * @generated from message csp.commerce.v1.SuspendSubscriptionResponse
+ */
+export type SuspendSubscriptionResponse = Message<"csp.commerce.v1.SuspendSubscriptionResponse"> & {
+  /**
+   * @generated from field: csp.commerce.v1.Subscription subscription = 1;
+   */
+  subscription?: Subscription | undefined;
+};
+
+/**
+ * Describes the message csp.commerce.v1.SuspendSubscriptionResponse.
+ * Use `create(SuspendSubscriptionResponseSchema)` to create a new message.
+ */
+export const SuspendSubscriptionResponseSchema: GenMessage<SuspendSubscriptionResponse> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 21);
+
+/**
+ * @generated from message csp.commerce.v1.ReactivateSubscriptionRequest
+ */
+export type ReactivateSubscriptionRequest = Message<"csp.commerce.v1.ReactivateSubscriptionRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string subscription_id = 2;
+   */
+  subscriptionId: string;
+
+  /**
+   * @generated from field: string etag = 3;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message csp.commerce.v1.ReactivateSubscriptionRequest.
+ * Use `create(ReactivateSubscriptionRequestSchema)` to create a new message.
+ */
+export const ReactivateSubscriptionRequestSchema: GenMessage<ReactivateSubscriptionRequest> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 22);
+
+/**
+ * @generated from message csp.commerce.v1.ReactivateSubscriptionResponse
+ */
+export type ReactivateSubscriptionResponse = Message<"csp.commerce.v1.ReactivateSubscriptionResponse"> & {
+  /**
+   * @generated from field: csp.commerce.v1.Subscription subscription = 1;
+   */
+  subscription?: Subscription | undefined;
+};
+
+/**
+ * Describes the message csp.commerce.v1.ReactivateSubscriptionResponse.
+ * Use `create(ReactivateSubscriptionResponseSchema)` to create a new message.
+ */
+export const ReactivateSubscriptionResponseSchema: GenMessage<ReactivateSubscriptionResponse> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 23);
+
+/**
+ * @generated from message csp.commerce.v1.SetSubscriptionAutoRenewRequest
+ */
+export type SetSubscriptionAutoRenewRequest = Message<"csp.commerce.v1.SetSubscriptionAutoRenewRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string subscription_id = 2;
+   */
+  subscriptionId: string;
+
+  /**
+   * @generated from field: string etag = 3;
+   */
+  etag: string;
+
+  /**
+   * @generated from field: bool auto_renew = 4;
+   */
+  autoRenew: boolean;
+};
+
+/**
+ * Describes the message csp.commerce.v1.SetSubscriptionAutoRenewRequest.
+ * Use `create(SetSubscriptionAutoRenewRequestSchema)` to create a new message.
+ */
+export const SetSubscriptionAutoRenewRequestSchema: GenMessage<SetSubscriptionAutoRenewRequest> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 24);
+
+/**
+ * @generated from message csp.commerce.v1.SetSubscriptionAutoRenewResponse
+ */
+export type SetSubscriptionAutoRenewResponse = Message<"csp.commerce.v1.SetSubscriptionAutoRenewResponse"> & {
+  /**
+   * @generated from field: csp.commerce.v1.Subscription subscription = 1;
+   */
+  subscription?: Subscription | undefined;
+};
+
+/**
+ * Describes the message csp.commerce.v1.SetSubscriptionAutoRenewResponse.
+ * Use `create(SetSubscriptionAutoRenewResponseSchema)` to create a new message.
+ */
+export const SetSubscriptionAutoRenewResponseSchema: GenMessage<SetSubscriptionAutoRenewResponse> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 25);
 
 /**
  * @generated from enum csp.commerce.v1.OrderStatus
@@ -590,6 +983,63 @@ export const SubscriptionStatusSchema: GenEnum<SubscriptionStatus> = /*@__PURE__
   enumDesc(file_csp_commerce_v1_order, 1);
 
 /**
+ * What a transaction on a subscription's record did (Partner Center's reconciliation types).
+ *
+ * @generated from enum csp.commerce.v1.TransactionType
+ */
+export enum TransactionType {
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The purchase: the first billing period's charge.
+   *
+   * @generated from enum value: TRANSACTION_TYPE_NEW = 1;
+   */
+  NEW = 1,
+
+  /**
+   * Seats added: charged pro rata to the term's end.
+   *
+   * @generated from enum value: TRANSACTION_TYPE_ADD_QUANTITY = 2;
+   */
+  ADD_QUANTITY = 2,
+
+  /**
+   * Seats removed inside the cancellation window: the unused share of their charge back.
+   *
+   * @generated from enum value: TRANSACTION_TYPE_REMOVE_QUANTITY = 3;
+   */
+  REMOVE_QUANTITY = 3,
+
+  /**
+   * Cancelled: the unused share of the billing period's charge back (nothing after the
+   * window, for an add-on ended with its base).
+   *
+   * @generated from enum value: TRANSACTION_TYPE_CANCEL = 4;
+   */
+  CANCEL = 4,
+
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_RENEW = 5;
+   */
+  RENEW = 5,
+
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_CONVERT = 6;
+   */
+  CONVERT = 6,
+}
+
+/**
+ * Describes the enum csp.commerce.v1.TransactionType.
+ */
+export const TransactionTypeSchema: GenEnum<TransactionType> = /*@__PURE__*/
+  enumDesc(file_csp_commerce_v1_order, 2);
+
+/**
  * Orders, order history and subscriptions of the caller's partner's customers.
  *
  * @generated from service csp.commerce.v1.OrderService
@@ -614,7 +1064,13 @@ export const OrderService: GenService<{
     output: typeof ListOrdersResponseSchema;
   },
   /**
-   * Cancel within the window (license-based: 7 days; perpetual software: 30 days).
+   * Cancel the whole order while every line still held is inside its own window
+   * (license-based: 7 days; perpetual software: 30 days; each line's, not the order's). After
+   * one line's window closed, FAILED_PRECONDITION names each closed line (PreconditionFailure:
+   * CANCELLATION_WINDOW_CLOSED, its subject `subscriptions/<id>`, until when) and says how many
+   * lines can still be cancelled one by one with CancelSubscription. Each subscription ended
+   * (add-ons on its bases too) gets a cancel transaction; `refund` is the sum of the order's
+   * own lines' refunds.
    *
    * @generated from rpc csp.commerce.v1.OrderService.CancelOrder
    */
@@ -638,6 +1094,90 @@ export const OrderService: GenService<{
     methodKind: "unary";
     input: typeof GetSubscriptionRequestSchema;
     output: typeof GetSubscriptionResponseSchema;
+  },
+  /**
+   * Cancel one subscription inside its own window, with the add-ons hanging on it (each gets
+   * its own cancel transaction; an add-on past its own window is ended with nothing back).
+   * Refunds are the unused share of what was billed for the current billing period: a P1Y
+   * line billed monthly, cancelled on day 3, gets back the rest of the month billed, not of
+   * the year. After the window: FAILED_PRECONDITION, CANCELLATION_WINDOW_CLOSED, saying until
+   * when; a subscription not active or suspended: SUBSCRIPTION_NOT_ACTIVE. Idempotent by
+   * `request_id`; `etag` (optional) must be the subscription's current one, else ABORTED.
+   *
+   * @generated from rpc csp.commerce.v1.OrderService.CancelSubscription
+   */
+  cancelSubscription: {
+    methodKind: "unary";
+    input: typeof CancelSubscriptionRequestSchema;
+    output: typeof CancelSubscriptionResponseSchema;
+  },
+  /**
+   * Change a subscription's quantity (one operation, not an UpdateSubscription with a field
+   * mask: a quantity change is priced and windowed, and gets its own transaction). Up at any
+   * time: the seats added are charged for the rest of the current billing period
+   * (co-terminous with the term). Down only inside the current term's cancellation window
+   * (7 days after purchase or renewal for license-based offers), the seats removed refunded
+   * pro rata; after it FAILED_PRECONDITION QUANTITY_DECREASE_WINDOW_CLOSED saying until when
+   * and that a lower quantity can be scheduled for the renewal. Checked as at purchase: the
+   * SKU's min and max, the customer's seat limit (QUANTITY_ABOVE_MAXIMUM,
+   * SEAT_LIMIT_EXCEEDED...), an add-on's seats within its base's and a base's not below its
+   * add-ons' (ADDON_QUANTITY_EXCEEDS_BASE), each with its figures; written only if what the
+   * customer holds is still what the rules read (checkout's guard: two increases racing for
+   * the last seats, exactly one wins). Only an active subscription changes
+   * (SUBSCRIPTION_NOT_ACTIVE). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+   *
+   * @generated from rpc csp.commerce.v1.OrderService.ChangeSubscriptionQuantity
+   */
+  changeSubscriptionQuantity: {
+    methodKind: "unary";
+    input: typeof ChangeSubscriptionQuantityRequestSchema;
+    output: typeof ChangeSubscriptionQuantityResponseSchema;
+  },
+  /**
+   * Suspend an active subscription with a term (a perpetual licence: SUSPENSION_NOT_ALLOWED).
+   * Billing goes on to the term's end and a suspended subscription expires there, so
+   * auto-renew turns off; its quantity cannot change; it can still be cancelled inside its
+   * window. Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+   *
+   * @generated from rpc csp.commerce.v1.OrderService.SuspendSubscription
+   */
+  suspendSubscription: {
+    methodKind: "unary";
+    input: typeof SuspendSubscriptionRequestSchema;
+    output: typeof SuspendSubscriptionResponseSchema;
+  },
+  /**
+   * Reactivate a suspended subscription (else SUBSCRIPTION_NOT_SUSPENDED, or
+   * SUBSCRIPTION_NOT_ACTIVE when cancelled or expired); auto-renew stays off until turned on.
+   *
+   * @generated from rpc csp.commerce.v1.OrderService.ReactivateSubscription
+   */
+  reactivateSubscription: {
+    methodKind: "unary";
+    input: typeof ReactivateSubscriptionRequestSchema;
+    output: typeof ReactivateSubscriptionResponseSchema;
+  },
+  /**
+   * Turn auto-renew on or off for an active subscription; a trial or a perpetual licence
+   * does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
+   * commitment end.
+   *
+   * @generated from rpc csp.commerce.v1.OrderService.SetSubscriptionAutoRenew
+   */
+  setSubscriptionAutoRenew: {
+    methodKind: "unary";
+    input: typeof SetSubscriptionAutoRenewRequestSchema;
+    output: typeof SetSubscriptionAutoRenewResponseSchema;
+  },
+  /**
+   * A subscription's record (purchase, quantity changes, cancellation...), oldest first.
+   *
+   * @generated from rpc csp.commerce.v1.OrderService.ListSubscriptionTransactions
+   */
+  listSubscriptionTransactions: {
+    methodKind: "unary";
+    input: typeof ListSubscriptionTransactionsRequestSchema;
+    output: typeof ListSubscriptionTransactionsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_csp_commerce_v1_order, 0);

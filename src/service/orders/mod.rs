@@ -1,4 +1,5 @@
-//! Order history, cancellation and subscriptions.
+//! Order history, cancellation (of an order, or of one subscription with its add-ons) and
+//! subscriptions with the record of their changes.
 
 use std::sync::Arc;
 
@@ -13,7 +14,14 @@ use crate::domain::customer::Caller;
 use crate::domain::ids::{CustomerId, OrderId, RequestId, SubscriptionId};
 use crate::domain::order::{Order, Subscription};
 pub use crate::domain::order::{OrderFilter, SubscriptionFilter};
-use crate::store::{Store, WriteKey};
+use crate::store::{Cancellation, Store, WriteKey};
+
+mod changes;
+
+pub use changes::StateChange;
+
+/// How many times a cancellation judged on something that moved meanwhile is judged again.
+const CANCEL_ATTEMPTS: u32 = 3;
 
 #[derive(Debug, Clone)]
 pub struct OrderService {
@@ -24,7 +32,7 @@ pub struct OrderService {
     clock: Arc<dyn Clock>,
 }
 
-fn bad_token() -> DomainError {
+pub(super) fn bad_token() -> DomainError {
     DomainError::invalid("page_token", "INVALID_PAGE_TOKEN", "page_token is corrupt")
 }
 
@@ -85,24 +93,14 @@ impl OrderService {
         }))
     }
 
-    /// Cancels inside the window with a pro-rata refund; outside it says until when it was possible.
+    /// Cancels inside the window of every line still held, refunding what was billed for
+    /// the current billing period pro rata; outside it says until when it was possible.
     pub async fn cancel(
         &self,
         caller: &Caller,
         request_id: &RequestId,
         id: OrderId,
         etag: Option<&str>,
-    ) -> Result<Order, DomainError> {
-        self.cancel_attempt(caller, request_id, id, etag, 0).await
-    }
-
-    async fn cancel_attempt(
-        &self,
-        caller: &Caller,
-        request_id: &RequestId,
-        id: OrderId,
-        etag: Option<&str>,
-        attempt: u32,
     ) -> Result<Order, DomainError> {
         caller.require(caller.role.may_purchase(), "cancel orders")?;
         let partner = caller.partner()?;
@@ -112,23 +110,35 @@ impl OrderService {
             operation: "CancelOrder",
             fingerprint: id.to_string(),
         };
-        if self.store.replayed(&key).await?.is_some() {
-            return self.get(caller, id).await;
-        }
-        let order = self.get(caller, id).await?;
-        let now = self.clock.now();
-        let refund = order.cancel(etag, now)?;
-        match self
-            .store
-            .cancel_order(partner, &key, &order, refund, now)
-            .await
-        {
-            // Without an etag the caller set no condition on the version: an order that moved
-            // meanwhile (completed by its provisioning, say) is read and judged again.
-            Err(stale) if stale.is_stale_etag() && etag.is_none() && attempt < 3 => {
-                Box::pin(self.cancel_attempt(caller, request_id, id, etag, attempt + 1)).await
+        let mut attempt = 0;
+        loop {
+            if self.store.replayed(&key).await?.is_some() {
+                return self.get(caller, id).await;
             }
-            result => result,
+            let order = self.get(caller, id).await?;
+            let now = self.clock.now();
+            let own: Vec<SubscriptionId> = order.lines.iter().map(|l| l.subscription_id).collect();
+            let held = self
+                .store
+                .subscriptions_with_addons(partner, order.customer_id, &own)
+                .await?;
+            let (refund, transactions) = order.cancel(etag, now, &held)?;
+            let cancellation = Cancellation {
+                customer: order.customer_id,
+                order: Some((&order, refund)),
+                transactions: &transactions,
+                resource_id: &order.id.to_string(),
+            };
+            match self.store.cancel(partner, &key, cancellation, now).await {
+                Ok(_) => return self.get(caller, id).await,
+                // Something moved since it was read (the order completed by its provisioning,
+                // an add-on changed): read and judge again; a stale etag of the caller's is
+                // then told as such.
+                Err(stale) if stale.is_stale_etag() && attempt + 1 < CANCEL_ATTEMPTS => {
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
 

@@ -1,0 +1,93 @@
+//! A subscription's quantity change: written at the subscription's version and at the
+//! customer's holdings version the rules judged it on, so two changes (or a change and a
+//! checkout) racing for the last seats of a SKU cannot both win, across replicas too: the same
+//! guard as checkout's (ARCHITECTURE.md, "Checkout").
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+
+use super::super::Store;
+use super::super::entity::{customer, subscription, subscription_transaction};
+use super::super::idempotency::{WriteKey, record, replay};
+use super::lifecycle::Recorded;
+use super::transactions::transaction_row;
+use crate::domain::DomainError;
+use crate::domain::ids::{CustomerId, PartnerId, SubscriptionId};
+use crate::domain::order::{Subscription, SubscriptionStatus, SubscriptionTransaction};
+
+/// What a request id of a quantity change answers: the subscription and the version of it the
+/// change made.
+pub fn change_resource(t: &SubscriptionTransaction) -> String {
+    format!("{}@{}", t.subscription_id, t.version)
+}
+
+impl Store {
+    /// Writes `t` (a quantity change of `sub`, judged at its version and on the customer's
+    /// holdings at `holdings_version`) in one transaction, once per request id; ABORTED if
+    /// either version moved meanwhile (nothing written: judge again).
+    pub async fn change_quantity(
+        &self,
+        partner: PartnerId,
+        key: &WriteKey<'_>,
+        sub: &Subscription,
+        t: &SubscriptionTransaction,
+        holdings_version: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Recorded, DomainError> {
+        if replay(&self.engine.direct(), key).await?.is_some() {
+            return Ok(Recorded::Replayed);
+        }
+        let customer_id: CustomerId = sub.customer_id;
+        let turn = self.engine.write_turn().await;
+        let txn = self.engine.pool().begin().await?;
+        // The customer's row first, as checkout takes it: every writer of holdings locks it
+        // before the subscription's.
+        let claimed = customer::Entity::update_many()
+            .col_expr(
+                customer::Column::HoldingsVersion,
+                Expr::col(customer::Column::HoldingsVersion).add(1),
+            )
+            .filter(customer::Column::Id.eq(customer_id.to_string()))
+            .filter(customer::Column::PartnerId.eq(partner.to_string()))
+            .filter(customer::Column::HoldingsVersion.eq(holdings_version))
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected != 1 {
+            return Err(DomainError::stale_etag(
+                "customer holdings",
+                None,
+                None,
+                "judge the change again",
+            ));
+        }
+        let updated = subscription::Entity::update_many()
+            .col_expr(subscription::Column::Quantity, Expr::value(t.quantity))
+            .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+            .col_expr(subscription::Column::Version, Expr::value(t.version))
+            .filter(subscription::Column::Id.eq(sub.id.to_string()))
+            .filter(subscription::Column::PartnerId.eq(partner.to_string()))
+            .filter(subscription::Column::Version.eq(sub.version))
+            .filter(subscription::Column::Status.eq(SubscriptionStatus::Active.as_str()))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(DomainError::stale_etag(
+                SubscriptionId::RESOURCE,
+                None,
+                None,
+                "read it again",
+            ));
+        }
+        if !record(&txn, key, &change_resource(t), now).await? {
+            return Ok(Recorded::Replayed);
+        }
+        subscription_transaction::Entity::insert(transaction_row(partner, t))
+            .exec_without_returning(&txn)
+            .await?;
+        txn.commit().await?;
+        drop(turn);
+        self.holdings_changed(customer_id);
+        Ok(Recorded::Written)
+    }
+}
