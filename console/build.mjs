@@ -1,7 +1,8 @@
 // Bundles the console into dist/: index.html, app-<hash>.js and app-<hash>.css (names that
 // change with their content, so the server lets browsers cache them for good). Deterministic:
 // the same sources and lock file give the same bytes (CI rebuilds and fails on a diff).
-// Run by build.sh (after npm ci); `node build.mjs --check` type-checks only.
+// Run by build.sh (after npm ci); `node build.mjs --check` type-checks only;
+// `node build.mjs --tests=<dir>` bundles the browser tests (test/scenarios.ts) for Node into <dir>.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
@@ -12,10 +13,6 @@ import * as esbuild from "esbuild";
 const root = dirname(fileURLToPath(import.meta.url));
 const dist = join(root, "dist");
 const modules = join(root, "node_modules");
-
-// Type-check first: a type error fails the build.
-execFileSync(process.execPath, [join(modules, "typescript", "bin", "tsc"), "-p", join(root, "tsconfig.json")], { stdio: "inherit" });
-if (process.argv.includes("--check")) process.exit(0);
 
 // The generated client code lives in clients/typescript/src/gen and imports @bufbuild/protobuf:
 // resolve every package from console/node_modules (one copy, the locked version), whatever
@@ -29,6 +26,27 @@ const fromConsole = {
     });
   },
 };
+
+const tests = process.argv.find((a) => a.startsWith("--tests="))?.slice("--tests=".length);
+if (tests) {
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: ["test/scenarios.ts"],
+    outfile: join(tests, "scenarios.mjs"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["playwright-core"],
+    logLevel: "warning",
+    plugins: [fromConsole],
+  });
+  process.exit(0);
+}
+
+// Type-check first: a type error fails the build.
+execFileSync(process.execPath, [join(modules, "typescript", "bin", "tsc"), "-p", join(root, "tsconfig.json")], { stdio: "inherit" });
+if (process.argv.includes("--check")) process.exit(0);
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
