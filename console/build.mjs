@@ -27,8 +27,12 @@ const fromConsole = {
   },
 };
 
+const tsc = (project) =>
+  execFileSync(process.execPath, [join(modules, "typescript", "bin", "tsc"), "-p", join(root, project)], { stdio: "inherit" });
+
 const tests = process.argv.find((a) => a.startsWith("--tests="))?.slice("--tests=".length);
 if (tests) {
+  tsc("tsconfig.test.json");
   await esbuild.build({
     absWorkingDir: root,
     entryPoints: ["test/scenarios.ts"],
@@ -45,7 +49,7 @@ if (tests) {
 }
 
 // Type-check first: a type error fails the build.
-execFileSync(process.execPath, [join(modules, "typescript", "bin", "tsc"), "-p", join(root, "tsconfig.json")], { stdio: "inherit" });
+tsc("tsconfig.json");
 if (process.argv.includes("--check")) process.exit(0);
 
 rmSync(dist, { recursive: true, force: true });
@@ -79,6 +83,7 @@ const html = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light">
 <title>CSP Commerce console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${css}">
 <script type="module" src="${js}"></script>
 </head>
