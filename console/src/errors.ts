@@ -60,7 +60,7 @@ export function explain(error: unknown): Explained {
     }
   }
   for (const r of e.findDetails(ResourceInfoSchema)) {
-    if (e.code === Code.NotFound) details.push(sentence(`${r.resourceType} ${r.resourceName} does not exist or is not yours`));
+    if (e.code === Code.NotFound && !e.rawMessage) details.push(sentence(`${r.resourceType} ${r.resourceName} does not exist or is not yours`));
   }
   for (const q of e.findDetails(QuotaFailureSchema)) {
     for (const v of q.violations) details.push(sentence(v.description));

@@ -103,7 +103,9 @@ export function problemText(code: ProblemCode, message: string): string {
 
 /** One purchase problem: its title, the server's sentence, its figures and what would fix it. */
 export function problemItem(p: PurchaseProblem): HTMLLIElement {
+  // The prerequisites are listed once, from their own field.
   const figures = Object.entries(p.figures)
+    .filter(([k]) => !(k === "prerequisites" && p.prerequisites.length > 0))
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k.replace(/_/g, " ")}: ${v}`);
   const prerequisites = p.prerequisites.map((s) => `${s.productId}:${s.skuId}`);

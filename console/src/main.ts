@@ -23,6 +23,9 @@ const SCREENS: [string, string][] = [
   ["#/changes", "Catalog changes"],
 ];
 
+/** The platform's catalog admin has no customers: only the catalog changes. */
+const screens = (role: string): [string, string][] => (role === "catalog_admin" ? SCREENS.slice(-1) : SCREENS);
+
 function drawHeader(): void {
   const s = app.session;
   const current = `#/${location.hash.slice(2).split("/")[0]}`;
@@ -33,7 +36,7 @@ function drawHeader(): void {
       h(
         "nav",
         { "aria-label": "Screens" },
-        ...SCREENS.map(([href, text]) => h("a", { href, "aria-current": href === current ? "page" : null }, text)),
+        ...screens(s.role).map(([href, text]) => h("a", { href, "aria-current": href === current ? "page" : null }, text)),
       ),
     s &&
       h(
