@@ -15,6 +15,16 @@ pub const DEV_JWT_SECRET: &str = "csp-commerce-development-secret-change-me";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://csp-commerce.sqlite";
 
+/// A loopback address, IPv4-mapped IPv6 ones included: where the development secret may serve.
+pub fn is_loopback(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or(v6.is_loopback(), |v4| v4.is_loopback()),
+        std::net::IpAddr::V4(v4) => v4.is_loopback(),
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Settings {
     /// Address to listen on; port 0 picks a free one.
@@ -52,6 +62,11 @@ pub struct Settings {
     pub log: String,
     /// Concurrent HTTP/2 streams per connection.
     pub max_concurrent_streams: u32,
+    /// Browser origins (`https://console.example.com`, scheme and host and port exactly as
+    /// the browser sends them) allowed to call the API over gRPC-Web from another origin
+    /// (CORS). The console served at `/` is of the server's own origin and needs none; a
+    /// request whose `Origin` is neither is refused (403). Env: `CSP_GRPC_WEB_ORIGINS='["https://a", "https://b"]'`.
+    pub grpc_web_origins: Vec<String>,
     /// Months of catalog-change log retained for subscribers to resume from.
     pub change_log_months: usize,
     /// An idle change stream gets a progress message this often (milliseconds).
@@ -202,6 +217,7 @@ impl Default for Settings {
             metrics_listen: None,
             log: "info,sqlx=warn,sea_orm=warn".to_owned(),
             max_concurrent_streams: 100,
+            grpc_web_origins: Vec::new(),
             change_log_months: 12,
             watch_progress_interval_ms: 10_000,
             slow_subscriber_timeout_ms: 30_000,

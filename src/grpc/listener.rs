@@ -13,6 +13,9 @@
 //! - A maximum age: a connection still open `max_age` after it was accepted is closed. The
 //!   server's `max_connection_age` sends its GOAWAY earlier (by the grace); this closes what
 //!   a long stream keeps open after it (tonic's own grace would skip the GOAWAY).
+//!   Over HTTP/1.1 (gRPC-Web) there are no pings: a connection whose server stream holds it
+//!   open ([`KillSwitch::hold_open`]) is not idle while the stream lives (the stream's own
+//!   slow-subscriber timeout and the watchdog still end it).
 //! - A kill switch per connection ([`Connections::kill_switch`], found by the peer's address):
 //!   a change stream whose subscriber takes nothing past the slow-subscriber timeout ends its
 //!   connection with it, since hyper neither polls a stream's body while the peer grants no
@@ -24,7 +27,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -57,9 +60,32 @@ pub struct ListenerSettings {
 pub struct KillSwitch {
     killed: AtomicBool,
     waker: AtomicWaker,
+    /// Streams holding the connection open against the idle timeout.
+    held: AtomicUsize,
+}
+
+/// A stream's hold on its connection (see [`KillSwitch::hold_open`]); let go when dropped.
+#[derive(Debug)]
+pub struct HeldOpen(Arc<KillSwitch>);
+
+impl Drop for HeldOpen {
+    fn drop(&mut self) {
+        self.0.held.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl KillSwitch {
+    /// Keeps the connection from being closed as idle while the guard lives: for a server
+    /// stream over HTTP/1.1, whose client has nothing to send and no pings to answer.
+    pub fn hold_open(self: &Arc<Self>) -> HeldOpen {
+        self.held.fetch_add(1, Ordering::AcqRel);
+        HeldOpen(self.clone())
+    }
+
+    fn held_open(&self) -> bool {
+        self.held.load(Ordering::Acquire) > 0
+    }
+
     pub fn kill(&self) {
         self.killed.store(true, Ordering::Release);
         self.waker.wake();
@@ -234,6 +260,9 @@ impl Conn {
                     io::ErrorKind::TimedOut,
                     "open past its maximum age and grace",
                 ));
+            }
+            if self.switch.held_open() {
+                self.last_read = now;
             }
             let idle_until = self.last_read + self.idle_timeout;
             if idle_until <= now {

@@ -50,6 +50,14 @@ pub mod pb {
         tonic::include_file_descriptor_set!("csp_commerce_descriptor");
 }
 
+/// The peer's address as tonic gives it to handlers (`Request::remote_addr`, TLS or not), from
+/// a request in a tower layer.
+pub fn peer_address<B>(request: &http::Request<B>) -> Option<std::net::SocketAddr> {
+    let mut probe = http::Request::new(());
+    *probe.extensions_mut() = request.extensions().clone();
+    tonic::Request::from_http(probe).remote_addr()
+}
+
 /// Every service this binary serves, by its full gRPC name (for health).
 pub const SERVICE_NAMES: &[&str] = &[
     "csp.commerce.v1.CatalogService",

@@ -36,7 +36,7 @@ use tonic::Status;
 use tonic::server::NamedService;
 
 use super::catalog::{CatalogApi, stream_end};
-use super::listener::Connections;
+use super::listener::{Connections, HeldOpen};
 use super::pb;
 use crate::service::feed::{Delivery, FeedEvent, StallHandler, WireBatch};
 
@@ -132,12 +132,19 @@ where
         }
         let api = self.api.clone();
         // The connection's kill switch, found by the peer's address (with TLS too).
-        let on_stall: Option<StallHandler> = peer_address(&request)
-            .and_then(|peer| self.connections.kill_switch(peer))
-            .map(|switch| Box::new(move || switch.kill()) as StallHandler);
+        let switch =
+            super::peer_address(&request).and_then(|peer| self.connections.kill_switch(peer));
+        // Over HTTP/1.1 (gRPC-Web) the client sends nothing while it reads the stream.
+        let held = switch
+            .as_ref()
+            .filter(|_| request.version() < http::Version::HTTP_2)
+            .map(|switch| switch.hold_open());
+        let on_stall: Option<StallHandler> =
+            switch.map(|switch| Box::new(move || switch.kill()) as StallHandler);
         Box::pin(async move {
             Ok(match watch(api, on_stall, request).await {
-                Ok(body) => {
+                Ok(mut body) => {
+                    body.held = held;
                     let zstd = body.zstd;
                     let mut response = http::Response::new(tonic::body::Body::new(body));
                     let headers = response.headers_mut();
@@ -155,13 +162,6 @@ where
             })
         })
     }
-}
-
-/// The peer's address as tonic gives it to handlers (`Request::remote_addr`, TLS or not).
-fn peer_address<B>(request: &http::Request<B>) -> Option<std::net::SocketAddr> {
-    let mut probe = http::Request::new(());
-    *probe.extensions_mut() = request.extensions().clone();
-    tonic::Request::from_http(probe).remote_addr()
 }
 
 async fn watch(
@@ -203,6 +203,7 @@ async fn watch(
         payload: None,
         ended: false,
         zstd,
+        held: None,
     })
 }
 
@@ -251,6 +252,8 @@ struct WatchBody {
     ended: bool,
     /// Whether batches go compressed where they have a compressed form.
     zstd: bool,
+    /// Its connection, kept from the idle timeout while it lives (HTTP/1.1).
+    held: Option<HeldOpen>,
 }
 
 impl WatchBody {
@@ -359,6 +362,7 @@ mod tests {
             payload: None,
             ended: false,
             zstd: false,
+            held: None,
         };
         let plain = Bytes::from(batch.encode_to_vec());
         let wire = WireBatch {

@@ -5,6 +5,7 @@ mod gauges;
 mod health;
 mod interceptors;
 mod security;
+mod settings;
 mod tasks;
 
 use std::future::Future;
@@ -24,7 +25,7 @@ use crate::grpc::cart::CartApi;
 use crate::grpc::catalog::CatalogApi;
 use crate::grpc::customer::CustomerApi;
 use crate::grpc::deadline::DeadlineLayer;
-use crate::grpc::listener::{self, Connections, ListenerSettings};
+use crate::grpc::listener::{self, Connections};
 use crate::grpc::metrics::RpcMetricsLayer;
 use crate::grpc::operator::OperatorApi;
 use crate::grpc::order::OrderApi;
@@ -42,7 +43,7 @@ use crate::service::Clock;
 use crate::service::carts::CartService;
 use crate::service::catalog::CatalogService;
 use crate::service::customers::CustomerService;
-use crate::service::feed::{ChangeFeed, FeedSettings, StreamLimits};
+use crate::service::feed::ChangeFeed;
 use crate::service::orders::OrderService;
 use crate::service::paging::PageTokens;
 use crate::service::partners::PartnerService;
@@ -50,6 +51,7 @@ use crate::service::vetting::VettingService;
 use crate::store::Store;
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::scrape;
+use crate::web::{Console, DevSignIn, Origins, WebLayer};
 use tonic::service::interceptor::InterceptedService;
 
 use interceptors::{Interceptors, forget_idle_callers};
@@ -76,6 +78,8 @@ pub struct Application {
     metrics: Metrics,
     /// The scrape endpoint's listener, when `metrics_listen` is set.
     metrics_listener: Option<TcpListener>,
+    /// The console, its sign-in and gRPC-Web, in front of the gRPC stack.
+    web: WebLayer,
 }
 
 /// The import caps of `settings`.
@@ -98,6 +102,7 @@ impl Application {
             tracing::warn!("using the development JWT secret (loopback only): set CSP_JWT_SECRET");
         }
         let tls = tls_config(&settings)?;
+        let origins = Origins::new(&settings.grpc_web_origins)?;
         let metrics_address = settings.metrics_address().map_err(anyhow::Error::msg)?;
         let metrics = Metrics::new(
             settings.otlp_endpoint.as_deref(),
@@ -172,25 +177,7 @@ impl Application {
         let feed = ChangeFeed::new(
             store.clone(),
             catalog.clone(),
-            FeedSettings {
-                progress_interval: Duration::from_millis(
-                    settings.watch_progress_interval_ms.max(1),
-                ),
-                slow_subscriber_timeout: Duration::from_millis(
-                    settings.slow_subscriber_timeout_ms.max(1),
-                ),
-                poll_interval: Duration::from_millis(settings.change_poll_interval_ms.max(10)),
-                replay_connections: match settings.watch_replay_connections {
-                    0 => (settings.max_db_connections / 4).max(1),
-                    n => n,
-                } as usize,
-                recent_changes: settings.watch_recent_changes,
-                streams: StreamLimits {
-                    per_user: settings.watch_streams_per_user,
-                    per_partner: settings.watch_streams_per_partner,
-                    total: settings.watch_streams_total,
-                },
-            },
+            settings::feed(&settings),
             crate::grpc::wire::CHANGE_WIRE_FORMS,
         )
         .await?;
@@ -219,7 +206,13 @@ impl Application {
             ready_in_ms = started.elapsed().as_millis() as u64,
             "catalog ready"
         );
+        let web = WebLayer::new(
+            Console::embedded(),
+            DevSignIn::new(&settings.jwt_secret, keys.clone(), store.clone()),
+            origins,
+        );
         Ok(Self {
+            web,
             listener,
             local_addr,
             settings,
@@ -285,28 +278,11 @@ impl Application {
             .max_decoding_message_size(limits.probe_max_request_bytes);
         let max_request = limits.max_request_bytes;
         let connections = Arc::new(Connections::default());
-        let incoming =
-            listener::incoming(
-                self.listener,
-                ListenerSettings {
-                    max_connections: limits.max_connections,
-                    handshake_timeout: Duration::from_millis(limits.handshake_timeout_ms),
-                    // Never before a live peer's answer to a keepalive ping is due.
-                    idle_timeout: Duration::from_millis(limits.idle_timeout_ms.max(
-                        limits.http2_keepalive_interval_ms + limits.http2_keepalive_timeout_ms,
-                    )),
-                    tcp_keepalive: Duration::from_secs(60),
-                    // Closed this long after the GOAWAY of `max_connection_age`.
-                    max_age: match (
-                        limits.max_connection_age_ms,
-                        limits.max_connection_age_grace_ms,
-                    ) {
-                        (0, _) | (_, 0) => None,
-                        (age, grace) => Some(Duration::from_millis(age.saturating_add(grace))),
-                    },
-                },
-                connections.clone(),
-            );
+        let incoming = listener::incoming(
+            self.listener,
+            settings::listener(&limits),
+            connections.clone(),
+        );
 
         let Interceptors {
             catalog: catalog_auth,
@@ -374,7 +350,12 @@ impl Application {
             server = server.max_connection_age(Duration::from_millis(limits.max_connection_age_ms));
         }
         let serve = server
+            // HTTP/1.1 for gRPC-Web and the console; native gRPC stays on HTTP/2.
+            .accept_http1(true)
             .trace_fn(grpc::trace::rpc_span)
+            // In front of everything: the console's GETs, gRPC-Web (translated to gRPC, so
+            // every layer below sees a gRPC call) and CORS; native gRPC passes straight on.
+            .layer(self.web)
             // Outermost: it sees every call's final status, the deadline's too.
             .layer(rpc_metrics)
             .max_concurrent_streams(limits.max_concurrent_streams)

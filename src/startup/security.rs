@@ -7,12 +7,7 @@ use crate::config::Settings;
 
 /// Refuses the public development secret unless the server listens on loopback only.
 pub(super) fn refuse_public_dev_secret(settings: &Settings) -> anyhow::Result<()> {
-    let loopback = match settings.listen.ip() {
-        std::net::IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(v6.is_loopback(), |v4| v4.is_loopback()),
-        v4 => v4.is_loopback(),
-    };
+    let loopback = crate::config::is_loopback(settings.listen.ip());
     if settings.jwt_secret == crate::config::DEV_JWT_SECRET && !loopback {
         anyhow::bail!(
             "refusing to listen on {} with the public development JWT secret: set CSP_JWT_SECRET (or jwt_secret in the config file) to a secret of your own, or listen on loopback only (127.0.0.1 or ::1)",

@@ -15,6 +15,7 @@ mod customers;
 mod drain;
 mod eligibility;
 mod fullsize;
+mod grpc_web;
 mod hostile;
 mod import;
 mod isolation;
