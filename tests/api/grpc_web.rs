@@ -31,7 +31,7 @@ pub async fn h1(app: &TestApp) -> http1::SendRequest<Full<Bytes>> {
 }
 
 /// `request` on `client` once the connection is ready for it (after the answer before).
-async fn send(
+pub async fn send(
     client: &mut http1::SendRequest<Full<Bytes>>,
     request: Request<Full<Bytes>>,
 ) -> http::Response<hyper::body::Incoming> {

@@ -9,6 +9,7 @@ mod common;
 mod carts;
 mod catalog;
 mod changes;
+mod console;
 mod contract;
 mod crash;
 mod customers;
