@@ -24,6 +24,13 @@ export class App {
     sessionStorage.setItem(TOKEN_KEY, session.token);
   }
 
+  /** Signs in and opens the role's first screen. */
+  enter(session: Session): void {
+    this.signIn(session);
+    location.hash = session.role === "catalog_admin" ? "#/changes" : "#/customers";
+    this.onChange();
+  }
+
   signOut(): void {
     this.session = null;
     this.api = null;
@@ -107,3 +114,49 @@ export const section = (title: string, ...children: Child[]): HTMLElement =>
 /** "Open a customer first" with a link to the customers. */
 export const needCustomer = (): HTMLElement =>
   h("p", { class: "hint" }, "Choose a customer first: ", h("a", { href: "#/customers" }, "Customers"), ".");
+
+/**
+ * Previous/Next over AIP-158 pages: `tokens` holds the page tokens of the pages before the one
+ * shown (`pageToken`), `next` is the answer's next_page_token, `show` shows a page.
+ */
+export function pager(tokens: string[], pageToken: string, next: string, show: (token: string) => void, summary?: string): HTMLElement {
+  return h(
+    "nav",
+    { class: "pager", "aria-label": "Pages" },
+    h("button", { type: "button", disabled: tokens.length === 0, onclick: () => show(tokens.pop() ?? "") }, "Previous"),
+    summary && h("span", {}, summary),
+    h(
+      "button",
+      {
+        type: "button",
+        disabled: !next,
+        onclick: () => {
+          tokens.push(pageToken);
+          show(next);
+        },
+      },
+      "Next",
+    ),
+  );
+}
+
+/** A button that opens (filling `target` with `load`) and closes (emptying it) a nested panel. */
+export function disclosure(app: App, text: string, label: string, target: HTMLElement, load: () => Promise<void>): HTMLButtonElement {
+  let open = false;
+  const button: HTMLButtonElement = h(
+    "button",
+    {
+      type: "button",
+      "aria-expanded": "false",
+      "aria-label": label,
+      onclick: () => {
+        open = !open;
+        button.setAttribute("aria-expanded", String(open));
+        if (!open) return target.replaceChildren();
+        void guarded(app, target, load);
+      },
+    },
+    text,
+  );
+  return button;
+}

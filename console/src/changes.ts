@@ -3,7 +3,7 @@
 // publishing it.
 import { type CatalogChange, ChangeKind } from "../../clients/typescript/src/gen/csp/commerce/v1/catalog_pb.js";
 import { requestId } from "./api.js";
-import { type App, errorBox, guarded, section } from "./app.js";
+import { type App, errorBox, guarded, pager, section } from "./app.js";
 import { field, fill, formValue, h } from "./dom.js";
 import { productType, segment } from "./format.js";
 
@@ -88,23 +88,7 @@ function monthDiff(app: App): HTMLElement {
         out,
         h("p", {}, `Publishing ${month} would make ${reply.changes.length}${reply.nextPageToken ? "+" : ""} changes on this page:`),
         h("ol", { class: "changes", "aria-label": `Changes of ${month}` }, ...reply.changes.map(changeItem)),
-        h(
-          "nav",
-          { class: "pager", "aria-label": "Pages" },
-          h("button", { type: "button", disabled: tokens.length === 0, onclick: () => void show(tokens.pop() ?? "") }, "Previous"),
-          h(
-            "button",
-            {
-              type: "button",
-              disabled: !reply.nextPageToken,
-              onclick: () => {
-                tokens.push(pageToken);
-                void show(reply.nextPageToken);
-              },
-            },
-            "Next",
-          ),
-        ),
+        pager(tokens, pageToken, reply.nextPageToken, (token) => void show(token)),
         h("button", { type: "button", class: "primary", onclick: () => void publish() }, `Publish ${month}`),
       );
     });

@@ -57,9 +57,7 @@ async function fillPicker(app: App, slot: HTMLElement): Promise<void> {
           problem.hidden = false;
           return;
         }
-        app.signIn(session);
-        location.hash = session.role === "catalog_admin" ? "#/changes" : "#/customers";
-        app.onChange();
+        app.enter(session);
       },
     },
     h("p", { class: "hint" }, "This server runs with its development secret on this machine: pick a demo partner and a role."),

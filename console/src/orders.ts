@@ -2,7 +2,7 @@
 // inside its window (the server says why not after it).
 import { type Order, OrderStatus } from "../../clients/typescript/src/gen/csp/commerce/v1/order_pb.js";
 import { requestId } from "./api.js";
-import { type App, errorBox, guarded, needCustomer, section } from "./app.js";
+import { type App, errorBox, guarded, needCustomer, pager, section } from "./app.js";
 import { fill, h } from "./dom.js";
 import { cycle, money, term, when } from "./format.js";
 
@@ -39,23 +39,7 @@ export function ordersScreen(app: App, main: HTMLElement): void {
                 ),
               ),
             ),
-        h(
-          "nav",
-          { class: "pager", "aria-label": "Pages" },
-          h("button", { type: "button", disabled: tokens.length === 0, onclick: () => void show(tokens.pop() ?? "") }, "Newer"),
-          h(
-            "button",
-            {
-              type: "button",
-              disabled: !reply.nextPageToken,
-              onclick: () => {
-                tokens.push(pageToken);
-                void show(reply.nextPageToken);
-              },
-            },
-            "Older",
-          ),
-        ),
+        pager(tokens, pageToken, reply.nextPageToken, (token) => void show(token)),
       );
     });
   main.replaceChildren(section(`Orders of ${customer.companyName}`, list));

@@ -14,7 +14,7 @@ import {
   type Sku,
   TrialFilter,
 } from "../../clients/typescript/src/gen/csp/commerce/v1/catalog_pb.js";
-import { type App, guarded, section } from "./app.js";
+import { type App, disclosure, guarded, pager, section } from "./app.js";
 import { buyOptions, offerRow } from "./buying.js";
 import { field, fill, formValue, h, select } from "./dom.js";
 import { billingType, enumOptions, problemList, productType, segment } from "./format.js";
@@ -96,25 +96,9 @@ export function productsScreen(app: App, main: HTMLElement): void {
     if (!q) return;
     void guarded(app, results, async () => {
       const { rows, next, total, customerProblems } = await fetchPage(app, q, pageToken);
-      const pager = h(
-        "nav",
-        { class: "pager", "aria-label": "Pages" },
-        h("button", { type: "button", disabled: tokens.length === 0, onclick: () => show(tokens.pop() ?? "") }, "Previous"),
-        h("span", {}, `Page ${tokens.length + 1} of ${Math.max(1, Math.ceil(total / PAGE_SIZE))} (${total} matching)`),
-        h(
-          "button",
-          {
-            type: "button",
-            disabled: !next,
-            onclick: () => {
-              tokens.push(pageToken);
-              show(next);
-            },
-          },
-          "Next",
-        ),
-      );
-      fill(results, customerProblems, rows.length === 0 ? h("p", {}, "Nothing matches these filters.") : h("ul", { class: "rows" }, ...rows), pager);
+      const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+      const nav = pager(tokens, pageToken, next, show, `Page ${tokens.length + 1} of ${pages} (${total} matching)`);
+      fill(results, customerProblems, rows.length === 0 ? h("p", {}, "Nothing matches these filters.") : h("ul", { class: "rows" }, ...rows), nav);
     });
   };
   const form = filterForm(app, (q) => {
@@ -180,26 +164,11 @@ async function fetchPage(app: App, q: Query, pageToken: string): Promise<Page> {
 
 function productRow(app: App, p: Product, q: Query): HTMLElement {
   const skus = h("div", { class: "nested" });
-  let open = false;
-  const toggle: HTMLButtonElement = h(
-    "button",
-    {
-      type: "button",
-      "aria-expanded": "false",
-      "aria-label": `SKUs of ${p.title}`,
-      onclick: () => {
-        open = !open;
-        toggle.setAttribute("aria-expanded", String(open));
-        if (!open) return skus.replaceChildren();
-        void guarded(app, skus, async () => {
-          const country = q.inCountry && app.customer ? app.customer.country : "";
-          const reply = await app.client.catalog.listSkus({ productId: p.id, country, segment: q.segment, pageSize: 100 });
-          fill(skus, h("ul", { class: "rows" }, ...reply.skus.map((s) => skuRow(app, s))));
-        });
-      },
-    },
-    "SKUs",
-  );
+  const toggle = disclosure(app, "SKUs", `SKUs of ${p.title}`, skus, async () => {
+    const country = q.inCountry && app.customer ? app.customer.country : "";
+    const reply = await app.client.catalog.listSkus({ productId: p.id, country, segment: q.segment, pageSize: 100 });
+    fill(skus, h("ul", { class: "rows" }, ...reply.skus.map((s) => skuRow(app, s))));
+  });
   return h(
     "li",
     { class: "row" },
@@ -216,22 +185,7 @@ function productRow(app: App, p: Product, q: Query): HTMLElement {
 
 function skuRow(app: App, s: Sku): HTMLElement {
   const options = h("div", { class: "nested" });
-  let open = false;
-  const toggle: HTMLButtonElement = h(
-    "button",
-    {
-      type: "button",
-      "aria-expanded": "false",
-      "aria-label": `Buy options of ${s.title}`,
-      onclick: () => {
-        open = !open;
-        toggle.setAttribute("aria-expanded", String(open));
-        if (!open) return options.replaceChildren();
-        void guarded(app, options, () => buyOptions(app, s, options));
-      },
-    },
-    "Buy options",
-  );
+  const toggle = disclosure(app, "Buy options", `Buy options of ${s.title}`, options, () => buyOptions(app, s, options));
   const flags = [s.isTrial && "trial", s.isAddon && "add-on", s.seatLimit !== undefined && `at most ${s.seatLimit} seats`].filter(Boolean);
   return h(
     "li",

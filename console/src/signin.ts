@@ -19,9 +19,7 @@ export function signInScreen(app: App, main: HTMLElement): void {
           problem.hidden = false;
           return;
         }
-        app.signIn(session);
-        location.hash = session.role === "catalog_admin" ? "#/changes" : "#/customers";
-        app.onChange();
+        app.enter(session);
       },
     },
     field("Token", token),
