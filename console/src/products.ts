@@ -23,7 +23,8 @@ const PAGE_SIZE = 20;
 const ANY: [string, string] = ["", "Any"];
 const CATEGORIES = ["Enterprise", "SmallBusiness", "Nonprofit", "Trial", "Addon", "Education", "Government"];
 
-interface Query {
+/** The filters ListOffers and ListProducts share. */
+interface Filters {
   text: string;
   productType: number;
   segment: number;
@@ -31,6 +32,10 @@ interface Query {
   billingType: number;
   category: string;
   trial: number;
+}
+
+interface Query {
+  filter: Filters;
   view: CatalogView;
   offersOnly: boolean;
   inCountry: boolean;
@@ -47,13 +52,15 @@ function filterForm(app: App, run: (q: Query) => void): HTMLFormElement {
         event.preventDefault();
         const n = (name: string) => Number(formValue(form, name) || 0);
         run({
-          text: formValue(form, "text"),
-          productType: n("productType"),
-          segment: n("segment"),
-          publisher: n("publisher"),
-          billingType: n("billingType"),
-          category: formValue(form, "category"),
-          trial: n("trial"),
+          filter: {
+            text: formValue(form, "text"),
+            productType: n("productType"),
+            segment: n("segment"),
+            publisher: n("publisher"),
+            billingType: n("billingType"),
+            category: formValue(form, "category"),
+            trial: n("trial"),
+          },
           view: n("view") as CatalogView,
           offersOnly: new FormData(form).has("offersOnly"),
           inCountry: new FormData(form).has("inCountry"),
@@ -124,15 +131,7 @@ async function fetchPage(app: App, q: Query, pageToken: string): Promise<Page> {
   if (q.offersOnly && customer) {
     const reply = await app.client.catalog.listOffers({
       customerId: customer.id,
-      filter: {
-        segment: q.segment,
-        productType: q.productType,
-        publisher: q.publisher,
-        billingType: q.billingType,
-        category: q.category,
-        trial: q.trial,
-        text: q.text,
-      },
+      filter: q.filter,
       pageSize: PAGE_SIZE,
       pageToken,
     });
@@ -144,16 +143,7 @@ async function fetchPage(app: App, q: Query, pageToken: string): Promise<Page> {
     };
   }
   const reply = await app.client.catalog.listProducts({
-    filter: {
-      country: q.inCountry && customer ? customer.country : "",
-      segment: q.segment,
-      productType: q.productType,
-      publisher: q.publisher,
-      billingType: q.billingType,
-      category: q.category,
-      trial: q.trial,
-      text: q.text,
-    },
+    filter: { ...q.filter, country: q.inCountry && customer ? customer.country : "" },
     view: q.view,
     pageSize: PAGE_SIZE,
     pageToken,
@@ -166,7 +156,7 @@ function productRow(app: App, p: Product, q: Query): HTMLElement {
   const skus = h("div", { class: "nested" });
   const toggle = disclosure(app, "SKUs", `SKUs of ${p.title}`, skus, async () => {
     const country = q.inCountry && app.customer ? app.customer.country : "";
-    const reply = await app.client.catalog.listSkus({ productId: p.id, country, segment: q.segment, pageSize: 100 });
+    const reply = await app.client.catalog.listSkus({ productId: p.id, country, segment: q.filter.segment, pageSize: 100 });
     fill(skus, h("ul", { class: "rows" }, ...reply.skus.map((s) => skuRow(app, s))));
   });
   return h(
