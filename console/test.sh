@@ -7,6 +7,7 @@
 #   console/test.sh                       # builds target/debug/csp-commerce first
 #   CSP_BIN=/path/to/csp-commerce console/test.sh
 #   CSP_CHROMIUM=/path/to/chromium console/test.sh
+#   console/test.sh --test-name-pattern=paints   # arguments go to `node --test`
 #
 # Fails loudly, never passes silently, when Chromium is missing.
 set -euo pipefail
@@ -43,5 +44,5 @@ fi
 out="$here/node_modules/.cache/console-tests"
 node build.mjs --tests="$out"
 echo "$("$CSP_CHROMIUM" --version), playwright-core $(node -p 'require("playwright-core/package.json").version'), $CSP_BIN"
-node --test --test-reporter=spec --test-concurrency=1 "$out/scenarios.mjs"
+node --test --test-reporter=spec --test-concurrency=1 "$@" "$out/scenarios.mjs"
 echo "screenshots in $CSP_SCREENSHOTS"

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 
 import { chromium, type Browser, type Page } from "playwright-core";
 
@@ -24,12 +24,14 @@ const STEP_MS = 15_000;
 
 let server: Server;
 let browser: Browser;
+/** Uncaught errors of any page since the last test: each test ends with none. */
+const pageErrors: string[] = [];
 
 async function newPage(width = 1100): Promise<Page> {
   const context = await browser.newContext({ viewport: { width, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(STEP_MS);
-  page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
+  page.on("pageerror", (e) => pageErrors.push(e.message));
   return page;
 }
 
@@ -101,6 +103,10 @@ before(async () => {
   browser = await chromium.launch({ executablePath: env("CSP_CHROMIUM"), args: ["--no-sandbox"] });
 });
 
+afterEach(() => {
+  assert.deepEqual(pageErrors.splice(0), [], "uncaught errors in the page");
+});
+
 after(async () => {
   await browser?.close();
   await server?.stop();
@@ -109,24 +115,25 @@ after(async () => {
 describe("the console in Chromium", () => {
   it("paints its first screen quickly and measures it", async () => {
     const page = await newPage();
+    const paintOf = () => page.evaluate(() => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? -1);
+    // A first visit, nothing cached: the sign-in screen.
+    await page.goto(`${server.url}/`);
+    await page.getByLabel("Token").waitFor();
+    const coldPaint = await paintOf();
     await signIn(page, "us");
     await page.reload();
     // A returning agent: the token is in the tab; the customers' list is the meaningful paint.
     await page.locator("main table tbody tr").first().waitFor();
-    const timing = await page.evaluate(() => {
-      const paint = performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? -1;
-      const ready = performance.getEntriesByName("console-ready")[0]?.startTime ?? -1;
-      return { paint, ready, listed: performance.now() };
-    });
+    const listed = await page.evaluate(() => performance.now());
     const report = {
-      first_contentful_paint_ms: Math.round(timing.paint),
-      console_ready_ms: Math.round(timing.ready),
-      customers_listed_ms: Math.round(timing.listed),
+      cold_first_contentful_paint_ms: Math.round(coldPaint),
+      first_contentful_paint_ms: Math.round(await paintOf()),
+      customers_listed_ms: Math.round(listed),
     };
     console.log(`timing ${JSON.stringify(report)}`);
     writeFileSync(join(SHOTS, "timing.json"), `${JSON.stringify(report)}\n`);
-    assert.ok(timing.paint > 0 && timing.paint < 1000, `first contentful paint ${timing.paint} ms`);
-    assert.ok(timing.listed < 1000, `customers listed after ${timing.listed} ms (target < 1 s)`);
+    assert.ok(coldPaint > 0 && coldPaint < 1000, `first contentful paint of a first visit ${coldPaint} ms`);
+    assert.ok(listed < 1000, `customers listed after ${listed} ms (target < 1 s)`);
     await shot(page, "customers");
     await page.context().close();
   });
@@ -168,6 +175,10 @@ describe("the console in Chromium", () => {
     await page.getByRole("heading", { name: `Order ${number}` }).waitFor();
     assert.match((await page.locator("table[aria-label='Order lines']").textContent()) ?? "", /Microsoft 365 E3/);
     await shot(page, "b-history");
+    // Inside its window the order is cancelled, with its pro-rata refund.
+    await page.getByRole("button", { name: "Cancel order" }).click();
+    await page.getByText(`Order ${number} cancelled:`).waitFor();
+    assert.equal(await page.locator(".order-status").textContent(), "cancelled");
     await page.context().close();
   });
 
