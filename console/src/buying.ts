@@ -7,10 +7,10 @@ import { type App, guarded } from "./app.js";
 import { addToCart } from "./cartlines.js";
 import { fill, h, uid } from "./dom.js";
 import { cycle, money, problemList, segment, term } from "./format.js";
+import { type Needs, provisioningFields } from "./provisioning.js";
 
-interface Buyable {
+interface Buyable extends Needs {
   catalogItemId: string;
-  title: string;
   term: TermDuration;
   billingCycle: BillingCycle;
   termPrice?: Money;
@@ -34,6 +34,7 @@ function buyRow(app: App, b: Buyable, heading?: HTMLElement): HTMLLIElement {
     "aria-label": `Quantity of ${what}`,
   });
   const customer = app.customer;
+  const provisioning = provisioningFields(app, b);
   const check = async () => {
     if (!customer) return;
     await guarded(app, outcome, async () => {
@@ -69,6 +70,7 @@ function buyRow(app: App, b: Buyable, heading?: HTMLElement): HTMLLIElement {
         quantity: Number(quantity.value),
         term: b.term,
         billingCycle: b.billingCycle,
+        provisioningContext: provisioning.context(),
       });
       fill(outcome, h("p", { class: "ok" }, `Added to the cart (${cart.lines.length} line${cart.lines.length === 1 ? "" : "s"}). `, h("a", { href: "#/cart" }, "Review the cart")));
       app.say(`Added ${b.title} to the cart.`);
@@ -86,6 +88,7 @@ function buyRow(app: App, b: Buyable, heading?: HTMLElement): HTMLLIElement {
     ),
     h("label", { for: quantity.id }, "Quantity"),
     quantity,
+    provisioning.controls,
     h("button", { type: "button", disabled: !customer, onclick: check, "aria-label": `Check ${what}` }, "Check"),
     h("button", { type: "button", disabled: !customer, onclick: add, "aria-label": `Add ${what} to the cart` }, "Add to cart"),
     outcome,
@@ -115,6 +118,9 @@ export async function buyOptions(app: App, s: Sku, target: HTMLElement): Promise
           periods: t.billingPeriods,
           min: s.minQuantity,
           max: s.maxQuantity,
+          variables: s.provisioningVariables,
+          isAddon: s.isAddon,
+          prerequisites: s.prerequisites,
         },
         i === 0 ? h("div", { class: "availability" }, `${a.country} · ${segment(a.segment)} · ${a.currencyCode} · price list ${a.priceListMonth}`) : undefined,
       ),
@@ -143,6 +149,9 @@ export function offerRow(app: App, o: Offer): HTMLElement {
         periods: o.billingPeriods,
         min: o.minQuantity,
         max: o.maxQuantity,
+        variables: o.provisioningVariables,
+        isAddon: o.isAddon,
+        prerequisites: [],
       }),
     ),
   );
