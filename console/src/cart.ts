@@ -8,6 +8,18 @@ import { currentCart } from "./cartlines.js";
 import { fill, h } from "./dom.js";
 import { cycle, money, problemList, term } from "./format.js";
 
+/** What the line carries for provisioning, in words ("" when nothing). */
+function provisioned(line: CartLine): string {
+  const p = line.provisioningContext;
+  if (!p) return "";
+  const parts = [
+    p.scope && `scope ${p.scope}`,
+    p.azureSubscriptionId && `Azure subscription ${p.azureSubscriptionId}`,
+    p.parentSubscriptionId && `on base subscription ${p.parentSubscriptionId.slice(0, 8)}…`,
+  ].filter(Boolean);
+  return parts.length ? ` · ${parts.join(", ")}` : "";
+}
+
 export function cartScreen(app: App, main: HTMLElement): void {
   const customer = app.customer;
   if (!customer) return void main.replaceChildren(section("Cart", needCustomer()));
@@ -77,6 +89,7 @@ export function cartScreen(app: App, main: HTMLElement): void {
         { class: "meta" },
         `${term(line.term)}, billed ${cycle(line.billingCycle).toLowerCase()} · unit ${money(line.unitTermPrice)} · line ${money(line.termPrice)}`,
         line.billingPeriods > 1 && ` · ${money(line.billingPeriodCharge)} × ${line.billingPeriods}`,
+        provisioned(line),
       ),
       h("label", {}, "Quantity ", quantity),
       h("button", { type: "button", onclick: update, "aria-label": `Update the quantity of ${label}` }, "Update"),
