@@ -1,7 +1,9 @@
 //! Issue 21: the full-size month (`fullsize.rs` generates it) on each backend: import, diff
-//! (`changes`) and publish with the CLI under `/usr/bin/time`, then `serve` on it: time to
-//! ready and RSS, the catalog read mix at that size and on a demo-size server in the same
-//! run, and the first page of new text filters.
+//! (`changes`) and publish with the CLI under `/usr/bin/time`, then the same for the month
+//! after it (some SKUs repriced, some ended, some new: its diff walks both full-size months and
+//! its publish writes their changes), then `serve` on it: time to ready and RSS, the catalog
+//! read mix at that size and on a demo-size server in the same run, and the first page of new
+//! text filters.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,7 +14,7 @@ use anyhow::{Result, bail};
 use csp_commerce::grpc::pb;
 use pb::catalog_service_client::CatalogServiceClient;
 
-use crate::fullsize::{GeneratedMonth, MonthShape, generate};
+use crate::fullsize::{GeneratedMonth, MonthShape, NextMonth, generate, generate_next};
 use crate::imports::timed;
 use crate::support::{Backend, Database, Server, connect, histogram, ms, record};
 use crate::{Args, CALL_TIMEOUT, SECRET, sales_agent};
@@ -36,15 +38,68 @@ const NEW_TEXTS: &[&str] = &[
     "zzz",
 ];
 
-/// Generates the month once for every backend.
-pub(crate) fn month(args: &Args, dir: &Path) -> Result<GeneratedMonth> {
+/// The full-size month and the month after it.
+pub(crate) struct Months {
+    pub first: GeneratedMonth,
+    pub next: GeneratedMonth,
+}
+
+/// Generates both months once for every backend (in `dir` and `dir/next`), or reuses what an
+/// earlier run generated there for the same shape (`generated.txt` records it).
+pub(crate) fn months(args: &Args, dir: &Path) -> Result<Months> {
     let shape = MonthShape {
         markets: args.fullsize_markets,
         rows_per_market: args.fullsize_rows,
         ..MonthShape::FULL
     };
+    let next_dir = dir.join("next");
+    std::fs::create_dir_all(&next_dir)?;
+    let first = generated(dir, &format!("{shape:?}"), || generate(dir, &shape))?;
+    let next = generated(&next_dir, &format!("{shape:?} {:?}", NextMonth::FULL), || {
+        generate_next(&next_dir, &shape, &NextMonth::FULL)
+    })?;
+    Ok(Months { first, next })
+}
+
+/// The month `make` writes into `dir`, or the one already there for the same `key`.
+fn generated(
+    dir: &Path,
+    key: &str,
+    make: impl FnOnce() -> std::io::Result<GeneratedMonth>,
+) -> Result<GeneratedMonth> {
+    let stamp = dir.join("generated.txt");
+    if let Ok(text) = std::fs::read_to_string(&stamp)
+        && let Some((recorded, counts)) = text.split_once('\n')
+        && recorded == key
+    {
+        let n: Vec<u64> = counts
+            .split_whitespace()
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        if let [products, skus, rows, availabilities, bytes, markets] = n[..] {
+            let markets: Vec<&'static str> = celes::Country::get_countries()
+                .iter()
+                .map(|c| c.alpha2)
+                .take(markets as usize)
+                .collect();
+            eprintln!("== reusing the month generated in {}", dir.display());
+            return Ok(GeneratedMonth {
+                offer_matrix: dir.join("offer-matrix.csv"),
+                price_lists: markets
+                    .iter()
+                    .map(|m| dir.join(format!("pricelist-{m}.csv")))
+                    .collect(),
+                markets,
+                products: products as usize,
+                skus: skus as usize,
+                rows,
+                availabilities,
+                bytes,
+            });
+        }
+    }
     let started = Instant::now();
-    let month = generate(dir, &shape)?;
+    let month = make()?;
     eprintln!(
         "== generated {} markets, {} rows, {} availabilities, {} SKUs of {} products, {:.0} MiB in {:.1} s",
         month.markets.len(),
@@ -55,24 +110,30 @@ pub(crate) fn month(args: &Args, dir: &Path) -> Result<GeneratedMonth> {
         month.bytes as f64 / (1 << 20) as f64,
         started.elapsed().as_secs_f64()
     );
+    std::fs::write(
+        &stamp,
+        format!(
+            "{key}\n{} {} {} {} {} {}\n",
+            month.products,
+            month.skus,
+            month.rows,
+            month.availabilities,
+            month.bytes,
+            month.markets.len()
+        ),
+    )?;
     Ok(month)
 }
 
-pub(crate) async fn catalog_size(
+/// Import, changes and publish of `month` with the CLI: (seconds, peak MiB) of each.
+type Steps = [(f64, f64); 3];
+
+fn import_steps(
     bin: &Path,
-    args: &Args,
-    backend: Backend,
+    url: &str,
+    name: &str,
     month: &GeneratedMonth,
-) -> Result<()> {
-    eprintln!("== full-size catalog on {}", backend.label());
-    let db = Database::fresh(backend, &args.postgres)?;
-    let (url, reused) = match &args.fullsize_sqlite {
-        Some(file) if backend == Backend::Sqlite => {
-            (format!("sqlite://{}", file.display()), file.exists())
-        }
-        _ => (db.url.clone(), false),
-    };
-    let name = MonthShape::FULL.month;
+) -> Result<Steps> {
     let mut import = vec![
         "import".to_owned(),
         "--month".to_owned(),
@@ -85,21 +146,65 @@ pub(crate) async fn catalog_size(
         import.push(list.display().to_string());
     }
     let env = limits_for(month);
-    let (import, changes, publish) = if reused {
-        eprintln!("  reusing {url}: import, changes and publish not measured");
-        ((0.0, 0.0), (0.0, 0.0), (0.0, 0.0))
-    } else {
-        let (s, mib, _) = timed(bin, &url, &import, &env)?;
-        eprintln!("  import {s:.1} s, {mib:.0} MiB");
-        let import = (s, mib);
-        let month_args = |verb: &str| vec![verb.to_owned(), "--month".to_owned(), name.to_owned()];
-        let (s, mib, _) = timed(bin, &url, &month_args("changes"), &env)?;
-        eprintln!("  changes {s:.1} s, {mib:.0} MiB");
-        let changes = (s, mib);
-        let (s, mib, _) = timed(bin, &url, &month_args("publish"), &env)?;
-        eprintln!("  publish {s:.1} s, {mib:.0} MiB");
-        (import, changes, (s, mib))
+    let mut steps = [(0.0, 0.0); 3];
+    let month_args = |verb: &str| vec![verb.to_owned(), "--month".to_owned(), name.to_owned()];
+    for (i, cli) in [import, month_args("changes"), month_args("publish")]
+        .iter()
+        .enumerate()
+    {
+        let (s, mib, _) = timed(bin, url, cli, &env)?;
+        eprintln!("  {name} {} {s:.1} s, {mib:.0} MiB", cli[0]);
+        steps[i] = (s, mib);
+    }
+    Ok(steps)
+}
+
+pub(crate) async fn catalog_size(
+    bin: &Path,
+    args: &Args,
+    backend: Backend,
+    months: &Months,
+) -> Result<()> {
+    eprintln!("== full-size catalog on {}", backend.label());
+    let db = Database::fresh(backend, &args.postgres)?;
+    let (url, reused) = match &args.fullsize_sqlite {
+        Some(file) if backend == Backend::Sqlite => {
+            (format!("sqlite://{}", file.display()), file.exists())
+        }
+        _ => (db.url.clone(), false),
     };
+    let (first, next) = if reused {
+        eprintln!("  reusing {url}: import, changes and publish not measured");
+        ([(0.0, 0.0); 3], [(0.0, 0.0); 3])
+    } else {
+        (
+            import_steps(bin, &url, MonthShape::FULL.month, &months.first)?,
+            import_steps(bin, &url, NextMonth::FULL.month, &months.next)?,
+        )
+    };
+    let steps = |name: &str, rows: u64, [import, changes, publish]: Steps| {
+        format!(
+            "{name} ({rows} rows): import {:.1} s / {:.0} MiB, changes {:.1} s / {:.0} MiB, \
+             publish {:.1} s / {:.0} MiB, total {:.1} s",
+            import.0,
+            import.1,
+            changes.0,
+            changes.1,
+            publish.0,
+            publish.1,
+            import.0 + changes.0 + publish.0,
+        )
+    };
+    let months_done = format!(
+        "{}, {} availabilities; {}",
+        steps(MonthShape::FULL.month, months.first.rows, first),
+        months.first.availabilities,
+        steps(NextMonth::FULL.month, months.next.rows, next),
+    );
+    if args.fullsize_import_only {
+        println!("fullsize  {:<10} {months_done}", backend.label());
+        return Ok(());
+    }
 
     let started = Instant::now();
     let mut server = Server::start(bin, &url, SECRET, &[]).await?;
@@ -116,18 +221,9 @@ pub(crate) async fn catalog_size(
     let demo_reads = reads(&demo, args).await?;
     demo.stop()?;
     println!(
-        "fullsize  {:<10} {} rows, {} availabilities: import {:.1} s / {:.0} MiB, changes {:.1} s / {:.0} MiB, \
-         publish {:.1} s / {:.0} MiB; ready {:.1} s, RSS {:.0} MiB; reads {:.0}/s p99 {:.2} ms \
+        "fullsize  {:<10} {months_done}; ready {:.1} s, RSS {:.0} MiB; reads {:.0}/s p99 {:.2} ms \
          (demo size {:.0}/s p99 {:.2} ms: {:.0}%); new text filter first page median {:.1} ms, max {:.1} ms",
         backend.label(),
-        month.rows,
-        month.availabilities,
-        import.0,
-        import.1,
-        changes.0,
-        changes.1,
-        publish.0,
-        publish.1,
         ready_s,
         rss_mib,
         full_reads.0,

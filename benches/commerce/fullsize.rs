@@ -32,6 +32,31 @@ impl MonthShape {
     };
 }
 
+/// A later month of the same catalog: what changed since the month its shape makes. Its
+/// products and SKUs are the shape's (the same seed) with new ones after them, every
+/// `repriced_every`-th SKU 5% dearer and every `ended_every`-th SKU that no add-on needs
+/// (SKU ids other than `0001`) gone.
+#[derive(Debug, Clone, Copy)]
+pub struct NextMonth {
+    /// `YYYY-MM`, after the shape's month.
+    pub month: &'static str,
+    pub repriced_every: usize,
+    pub ended_every: usize,
+    /// New rows per market, in percent of the shape's rows: new products.
+    pub new_percent: usize,
+}
+
+impl NextMonth {
+    /// 2027-01 after the full-size 2026-12: about a tenth of the SKUs repriced, a fiftieth
+    /// ended, 2% more rows.
+    pub const FULL: NextMonth = NextMonth {
+        month: "2027-01",
+        repriced_every: 10,
+        ended_every: 50,
+        new_percent: 2,
+    };
+}
+
 /// The files written and what they hold.
 #[derive(Debug)]
 pub struct GeneratedMonth {
@@ -190,14 +215,15 @@ struct ProductSpec {
 }
 
 /// Products and SKUs until a market holds about `rows_per_market` rows.
-fn catalog(shape: &MonthShape) -> (Vec<ProductSpec>, Vec<SkuSpec>) {
+fn catalog(shape: &MonthShape, next: Option<&NextMonth>) -> (Vec<ProductSpec>, Vec<SkuSpec>) {
     let mut rng = Rng(shape.seed);
     let mut products = Vec::new();
     let mut skus: Vec<SkuSpec> = Vec::new();
     // Expected rows in one market, in halves (a SKU sold in every other market counts 1).
     let mut halves = 0usize;
     let mut last_base: Option<(String, u32)> = None;
-    while halves < 2 * shape.rows_per_market {
+    let target = shape.rows_per_market * (100 + next.map_or(0, |n| n.new_percent)) / 100;
+    while halves < 2 * target {
         let p = products.len();
         let family = FAMILIES[p % FAMILIES.len()];
         let edition = EDITIONS[(p / FAMILIES.len()) % EDITIONS.len()];
@@ -343,6 +369,16 @@ fn catalog(shape: &MonthShape) -> (Vec<ProductSpec>, Vec<SkuSpec>) {
             description,
         });
     }
+    if let Some(next) = next {
+        let mut i = 0;
+        skus.retain_mut(|s| {
+            i += 1;
+            if i % next.repriced_every == 0 {
+                s.cents = s.cents * 21 / 20;
+            }
+            s.sku == 1 || i % next.ended_every != 0
+        });
+    }
     (products, skus)
 }
 
@@ -374,9 +410,22 @@ fn price(out: &mut String, cents: u64, currency: &str, rate: u64) {
 
 /// Writes the month into `dir`: `offer-matrix.csv` and `pricelist-<market>.csv` per market.
 pub fn generate(dir: &Path, shape: &MonthShape) -> io::Result<GeneratedMonth> {
-    let (products, skus) = catalog(shape);
+    generate_month(dir, shape, None)
+}
+
+/// Writes `next`, the month after `shape`'s, into `dir`, as `generate` does.
+pub fn generate_next(dir: &Path, shape: &MonthShape, next: &NextMonth) -> io::Result<GeneratedMonth> {
+    generate_month(dir, shape, Some(next))
+}
+
+fn generate_month(
+    dir: &Path,
+    shape: &MonthShape,
+    next: Option<&NextMonth>,
+) -> io::Result<GeneratedMonth> {
+    let (products, skus) = catalog(shape, next);
     let markets = markets(shape.markets);
-    let start = format!("{}-01T00:00:00Z", shape.month);
+    let start = format!("{}-01T00:00:00Z", next.map_or(shape.month, |n| n.month));
     let mut bytes = 0u64;
 
     let offer_matrix = dir.join("offer-matrix.csv");

@@ -163,6 +163,9 @@ struct Args {
     /// again without importing again; the month is still generated, for its counts).
     #[arg(long)]
     fullsize_sqlite: Option<std::path::PathBuf>,
+    /// Only the import, changes and publish of both months (no `serve`, no reads).
+    #[arg(long)]
+    fullsize_import_only: bool,
     /// Idle subscribers multiplexed over --mux-connections connections (0: skip).
     #[arg(long, default_value_t = 10_000)]
     mux_subscribers: usize,
@@ -314,9 +317,9 @@ async fn main() -> Result<()> {
     }
     if args.scenario.contains(&Scenario::Fullsize) {
         let (_keep, dir) = catalog_size::month_dir(&args)?;
-        let month = catalog_size::month(&args, &dir)?;
+        let months = catalog_size::months(&args, &dir)?;
         for &backend in &args.backend {
-            if let Err(e) = catalog_size::catalog_size(&bin, &args, backend, &month).await {
+            if let Err(e) = catalog_size::catalog_size(&bin, &args, backend, &months).await {
                 eprintln!("!! fullsize on {}: {e:#}", backend.label());
                 report
                     .failures

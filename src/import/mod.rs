@@ -160,7 +160,8 @@ fn header_mismatch<S: AsRef<str>>(found: impl IntoIterator<Item = S>, expected: 
 pub(crate) struct Tags {
     pub product_type: ProductType,
     pub billing_type: BillingType,
-    pub category: String,
+    /// Shared by the rows that repeat it.
+    pub category: std::sync::Arc<str>,
     pub trial: bool,
     pub reservation: bool,
 }
@@ -285,18 +286,18 @@ impl Assembly {
                     row.product_id.clone(),
                     Product {
                         id: row.product_id.clone(),
-                        title: row.product_title.clone(),
+                        title: row.product_title.to_string(),
                         description: String::new(),
                         product_type: row.tags.product_type,
-                        publisher: row.publisher.clone(),
+                        publisher: row.publisher.to_string(),
                         billing_type: row.tags.billing_type,
-                        category: row.tags.category.clone(),
+                        category: row.tags.category.to_string(),
                     },
                 );
             }
             self.sku_meta
                 .entry((row.product_id.clone(), row.sku_id.clone()))
-                .or_insert_with(|| (row.tags.clone(), row.unit_of_measure.clone()));
+                .or_insert_with(|| (row.tags.clone(), row.unit_of_measure.to_string()));
             grouped
                 .entry((
                     row.product_id.clone(),
@@ -389,7 +390,7 @@ impl Assembly {
                 seat_limit: offer.seat_limit,
                 seat_limit_type: offer.seat_limit_type.clone(),
                 unit_of_measure,
-                category: tags.category,
+                category: tags.category.to_string(),
                 is_reservation: tags.reservation,
                 provisioning_id: offer.provisioning_id.clone(),
             });

@@ -2,6 +2,7 @@
 
 use std::cell::RefCell;
 use std::io::Read;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -43,9 +44,9 @@ const END_OF_SALE: &str = "EndofSaleDate";
 pub struct PriceRow {
     pub product_id: ProductId,
     pub sku_id: SkuId,
-    pub product_title: String,
-    pub publisher: String,
-    pub unit_of_measure: String,
+    pub product_title: Arc<str>,
+    pub publisher: Arc<str>,
+    pub unit_of_measure: Arc<str>,
     pub term: Term,
     pub billing_cycle: BillingCycle,
     pub market: CountryCode,
@@ -61,6 +62,28 @@ pub struct PriceRow {
 
 fn column(name: &str) -> usize {
     HEADER.iter().position(|h| *h == name).unwrap_or(usize::MAX)
+}
+
+/// The cells of the row before, parsed: a market's rows come SKU by SKU, each SKU's terms
+/// and segments one after the other, so most rows repeat the ids, texts and tags of the row
+/// before, and share them instead of parsing and copying them again.
+#[derive(Default)]
+struct Before {
+    product: Option<ProductId>,
+    sku: Option<SkuId>,
+    product_title: Arc<str>,
+    publisher: Arc<str>,
+    unit_of_measure: Arc<str>,
+    tags: Option<(String, Tags)>,
+}
+
+impl Before {
+    fn text(kept: &mut Arc<str>, text: &str) -> Arc<str> {
+        if &**kept != text {
+            *kept = text.into();
+        }
+        kept.clone()
+    }
 }
 
 pub fn read<R: Read>(
@@ -107,41 +130,52 @@ pub fn read<R: Read>(
         return;
     }
     let mut market: Option<(CountryCode, Currency)> = None;
-    for (index, record) in reader.records().enumerate() {
-        let row = index as u64 + 2;
-        let record = match record {
-            Ok(r) if r.len() == header.len() => r,
-            Ok(r) => {
+    let mut before = Before::default();
+    // One record, read into again and again.
+    let mut record = csv::StringRecord::new();
+    let mut row = 1;
+    loop {
+        row += 1;
+        match reader.read_record(&mut record) {
+            Ok(true) if record.len() == header.len() => {}
+            Ok(true) => {
                 problems.add(
                     file,
                     row,
                     "",
-                    format!("{} fields, expected {}", r.len(), header.len()),
+                    format!("{} fields, expected {}", record.len(), header.len()),
                 );
                 continue;
             }
+            Ok(false) => break,
             Err(e) => {
                 if problems.csv_error(file, row, &e) {
                     continue;
                 }
                 break;
             }
-        };
+        }
         let cell = |name: &str| record.get(column(name)).unwrap_or("").trim();
         let errors = RefCell::new(Vec::new());
         let bad = |col: &str, message: String| errors.borrow_mut().push((col.to_owned(), message));
 
-        let product = ProductId::parse("ProductId", cell("ProductId"))
-            .map_err(|_| {
-                bad(
-                    "ProductId",
-                    format!("{} is not a product id", clip(cell("ProductId"))),
-                )
-            })
-            .ok();
-        let sku = SkuId::parse("SkuId", cell("SkuId"))
-            .map_err(|_| bad("SkuId", format!("{} is not a SKU id", clip(cell("SkuId")))))
-            .ok();
+        let product = match &before.product {
+            Some(p) if p.as_str() == cell("ProductId") => Some(p.clone()),
+            _ => ProductId::parse("ProductId", cell("ProductId"))
+                .map_err(|_| {
+                    bad(
+                        "ProductId",
+                        format!("{} is not a product id", clip(cell("ProductId"))),
+                    )
+                })
+                .ok(),
+        };
+        let sku = match &before.sku {
+            Some(s) if s.as_str() == cell("SkuId") => Some(s.clone()),
+            _ => SkuId::parse("SkuId", cell("SkuId"))
+                .map_err(|_| bad("SkuId", format!("{} is not a SKU id", clip(cell("SkuId")))))
+                .ok(),
+        };
         let term = match cell("TermDuration") {
             "P1M" => Some(Term::P1M),
             "P1Y" => Some(Term::P1Y),
@@ -277,7 +311,13 @@ pub fn read<R: Read>(
                 None
             }
         };
-        let tags = parse_tags(cell("Tags")).map_err(|e| bad("Tags", e)).ok();
+        let tags = match &before.tags {
+            Some((text, tags)) if text == cell("Tags") => Some(tags.clone()),
+            _ => parse_tags(cell("Tags"))
+                .map_err(|e| bad("Tags", e))
+                .ok()
+                .inspect(|tags| before.tags = Some((cell("Tags").to_owned(), tags.clone()))),
+        };
         if let (Some(p), Some(s), Some(c)) = (&product, &sku, country) {
             match offers.get(p, s) {
                 None => bad(
@@ -326,12 +366,14 @@ pub fn read<R: Read>(
         else {
             continue;
         };
+        before.product = Some(product_id.clone());
+        before.sku = Some(sku_id.clone());
         out.push(PriceRow {
             product_id,
             sku_id,
-            product_title: cell("ProductTitle").to_owned(),
-            publisher: cell("Publisher").to_owned(),
-            unit_of_measure: cell("UnitOfMeasure").to_owned(),
+            product_title: Before::text(&mut before.product_title, cell("ProductTitle")),
+            publisher: Before::text(&mut before.publisher, cell("Publisher")),
+            unit_of_measure: Before::text(&mut before.unit_of_measure, cell("UnitOfMeasure")),
             term,
             billing_cycle,
             market,
@@ -363,7 +405,7 @@ fn parse_tags(text: &str) -> Result<Tags, String> {
     let mut tags = Tags {
         product_type: ProductType::OnlineServices,
         billing_type: BillingType::License,
-        category: String::new(),
+        category: "".into(),
         trial: false,
         reservation: false,
     };
@@ -385,7 +427,7 @@ fn parse_tags(text: &str) -> Result<Tags, String> {
                     other => return Err(format!("unknown BillingType {}", clip(other))),
                 }
             }
-            Some(("Category", v)) => tags.category = v.to_owned(),
+            Some(("Category", v)) => tags.category = v.into(),
             Some(_) => {}
             None if token == "Trial" => tags.trial = true,
             None if token == "Reservation" => tags.reservation = true,
@@ -393,7 +435,7 @@ fn parse_tags(text: &str) -> Result<Tags, String> {
         }
     }
     if tags.category.is_empty() {
-        tags.category = if tags.trial { "Trial" } else { "Enterprise" }.to_owned();
+        tags.category = if tags.trial { "Trial" } else { "Enterprise" }.into();
     }
     Ok(tags)
 }

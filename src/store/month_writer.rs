@@ -1,15 +1,18 @@
-//! Writing a month: its rows go in as they are read, in multi-row INSERTs inside one
-//! transaction, so an import never holds the month in memory and a refused one leaves nothing.
+//! Writing a month: its rows go in as they are read, inside one bulk transaction
+//! (`engine/bulk.rs`: prepared single-row INSERTs on SQLite, COPY on PostgreSQL, on a
+//! connection of its own), so an import never holds the month in memory and a refused one
+//! leaves nothing.
+
+use std::sync::Arc;
 
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 
 use super::Store;
 use super::catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
+use super::engine::{Bulk, Cell, Rows, Table};
 use super::entity::{availability, availability_price, price_list, product, sku, sku_prerequisite};
 use crate::domain::DomainError;
 use crate::domain::catalog::{Availability, CatalogData, Month, Product, Sku};
@@ -38,11 +41,67 @@ where
     Ok(())
 }
 
-/// A month being imported: one open transaction (and, on SQLite, this process's write turn).
-/// Nothing is visible until `commit`; dropped without it, everything is rolled back.
+const AVAILABILITIES: Table = Table {
+    name: "availabilities",
+    columns: &[
+        "month",
+        "id",
+        "product_id",
+        "sku_id",
+        "country",
+        "segment",
+        "currency",
+        "end_of_sale",
+    ],
+};
+
+const PRICES: Table = Table {
+    name: "availability_prices",
+    columns: &[
+        "month",
+        "availability_id",
+        "term",
+        "billing_cycle",
+        "unit_price_micros",
+        "erp_price_micros",
+        "effective_start",
+        "effective_end",
+    ],
+};
+
+fn availability_row(month: &str, a: &Availability, rows: &mut Rows<'_>) {
+    rows.row(&[
+        Cell::Text(month),
+        Cell::Text(a.id.as_str()),
+        Cell::Text(a.product_id.as_str()),
+        Cell::Text(a.sku_id.as_str()),
+        Cell::Text(a.country.as_str()),
+        Cell::Text(a.segment.as_str()),
+        Cell::Text(a.currency.code()),
+        Cell::Time(a.end_of_sale),
+    ]);
+}
+
+fn price_rows(month: &str, a: &Availability, rows: &mut Rows<'_>) {
+    for t in a.terms.iter() {
+        rows.row(&[
+            Cell::Text(month),
+            Cell::Text(a.id.as_str()),
+            Cell::Text(t.term.as_str()),
+            Cell::Text(t.billing_cycle.as_str()),
+            Cell::Int(t.unit_price.micros),
+            Cell::Int(t.erp_price.micros),
+            Cell::Time(Some(t.effective_start)),
+            Cell::Time(t.effective_end),
+        ]);
+    }
+}
+
+/// A month being imported: one open bulk transaction (and, on SQLite, this process's write
+/// turn). Nothing is visible until `commit`; dropped without it, everything is rolled back.
 pub struct MonthWriter {
-    txn: DatabaseTransaction,
-    month: String,
+    bulk: Bulk,
+    month: Arc<str>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
@@ -52,19 +111,24 @@ impl Store {
     pub async fn begin_month(&self, month: Month) -> Result<MonthWriter, DomainError> {
         let m = month.to_string();
         let turn = self.engine.write_turn().await;
-        let txn = self.engine.pool().begin().await?;
-        // Writing first takes SQLite's write lock at once.
-        price_list::Entity::update_many()
-            .col_expr(
-                price_list::Column::Status,
-                Expr::col(price_list::Column::Status),
-            )
-            .filter(price_list::Column::Month.eq(&m))
-            .exec(&txn)
-            .await?;
-        if let Some(existing) = price_list::Entity::find_by_id(m.clone()).one(&txn).await?
-            && existing.status == STATUS_PUBLISHED
-        {
+        let mut bulk = self.engine.begin_bulk().await?;
+        let backend = bulk.backend();
+        // Writing first takes the price list's row lock (PostgreSQL) at once.
+        bulk.execute(
+            price_list::Entity::update_many()
+                .col_expr(
+                    price_list::Column::Status,
+                    Expr::col(price_list::Column::Status),
+                )
+                .filter(price_list::Column::Month.eq(&m))
+                .build(backend),
+        )
+        .await?;
+        let status = price_list::Entity::find_by_id(m.clone())
+            .select_only()
+            .column(price_list::Column::Status)
+            .build(backend);
+        if bulk.query_text(status).await?.as_deref() == Some(STATUS_PUBLISHED) {
             return Err(DomainError::FailedPrecondition {
                 message: format!("month {m} is already published and cannot be imported again"),
                 violations: vec![crate::domain::error::Precondition {
@@ -74,60 +138,76 @@ impl Store {
                 }],
             });
         }
-        price_list::Entity::delete_many()
-            .filter(price_list::Column::Month.eq(&m))
-            .exec(&txn)
-            .await?;
-        product::Entity::delete_many()
-            .filter(product::Column::Month.eq(&m))
-            .exec(&txn)
-            .await?;
-        sku::Entity::delete_many()
-            .filter(sku::Column::Month.eq(&m))
-            .exec(&txn)
-            .await?;
-        sku_prerequisite::Entity::delete_many()
-            .filter(sku_prerequisite::Column::Month.eq(&m))
-            .exec(&txn)
-            .await?;
-        availability::Entity::delete_many()
-            .filter(availability::Column::Month.eq(&m))
-            .exec(&txn)
-            .await?;
-        availability_price::Entity::delete_many()
-            .filter(availability_price::Column::Month.eq(&m))
-            .exec(&txn)
-            .await?;
-        price_list::Entity::insert(price_list::ActiveModel {
-            month: Set(m.clone()),
-            status: Set(STATUS_IMPORTED.to_owned()),
-            imported_at: Set(Utc::now()),
-            published_at: Set(None),
-            first_revision: Set(None),
-            last_revision: Set(None),
-        })
-        .exec(&txn)
+        let deletes = [
+            price_list::Entity::delete_many()
+                .filter(price_list::Column::Month.eq(&m))
+                .build(backend),
+            product::Entity::delete_many()
+                .filter(product::Column::Month.eq(&m))
+                .build(backend),
+            sku::Entity::delete_many()
+                .filter(sku::Column::Month.eq(&m))
+                .build(backend),
+            sku_prerequisite::Entity::delete_many()
+                .filter(sku_prerequisite::Column::Month.eq(&m))
+                .build(backend),
+            availability::Entity::delete_many()
+                .filter(availability::Column::Month.eq(&m))
+                .build(backend),
+            availability_price::Entity::delete_many()
+                .filter(availability_price::Column::Month.eq(&m))
+                .build(backend),
+        ];
+        for delete in deletes {
+            bulk.execute(delete).await?;
+        }
+        bulk.execute(
+            price_list::Entity::insert(price_list::ActiveModel {
+                month: Set(m.clone()),
+                status: Set(STATUS_IMPORTED.to_owned()),
+                imported_at: Set(Utc::now()),
+                published_at: Set(None),
+                first_revision: Set(None),
+                last_revision: Set(None),
+            })
+            .build(backend),
+        )
         .await?;
         Ok(MonthWriter {
-            txn,
-            month: m,
+            bulk,
+            month: m.into(),
             _turn: turn,
         })
     }
 
     /// Stores a month's whole catalog in one transaction as imported (not yet published).
     pub async fn save_month(&self, month: Month, data: &CatalogData) -> Result<(), DomainError> {
-        let writer = self.begin_month(month).await?;
+        let mut writer = self.begin_month(month).await?;
         writer.products(&data.products).await?;
         writer.skus(&data.skus).await?;
-        writer.availabilities(&data.availabilities).await?;
+        writer.availabilities(data.availabilities.clone()).await?;
         writer.commit().await
     }
 }
 
 impl MonthWriter {
-    pub async fn products(&self, products: &[Product]) -> Result<(), DomainError> {
-        let m = &self.month;
+    /// `rows` in INSERTs of at most `CHUNK` rows (the few thousand products and SKUs).
+    async fn insert_models<A>(&mut self, rows: Vec<A>) -> Result<(), DomainError>
+    where
+        A: sea_orm::ActiveModelTrait + Send,
+    {
+        let backend = self.bulk.backend();
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<A> = rows.by_ref().take(CHUNK).collect();
+            let statement = <A::Entity as EntityTrait>::insert_many(chunk).build(backend);
+            self.bulk.execute(statement).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn products(&mut self, products: &[Product]) -> Result<(), DomainError> {
+        let m = self.month.to_string();
         let rows = products.iter().map(|p| product::ActiveModel {
             month: Set(m.clone()),
             id: Set(p.id.to_string()),
@@ -138,12 +218,12 @@ impl MonthWriter {
             billing_type: Set(p.billing_type.as_str().to_owned()),
             category: Set(p.category.clone()),
         });
-        insert_chunked(&self.txn, rows.collect(), CHUNK).await
+        self.insert_models(rows.collect()).await
     }
 
     /// The SKUs and their prerequisites.
-    pub async fn skus(&self, skus: &[Sku]) -> Result<(), DomainError> {
-        let m = &self.month;
+    pub async fn skus(&mut self, skus: &[Sku]) -> Result<(), DomainError> {
+        let m = self.month.to_string();
         let rows = skus.iter().map(|s| sku::ActiveModel {
             month: Set(m.clone()),
             product_id: Set(s.product_id.to_string()),
@@ -160,7 +240,7 @@ impl MonthWriter {
             is_reservation: Set(s.is_reservation),
             provisioning_id: Set(s.provisioning_id.clone()),
         });
-        insert_chunked(&self.txn, rows.collect(), CHUNK).await?;
+        self.insert_models(rows.collect()).await?;
         let prerequisites = skus.iter().flat_map(|s| {
             s.prerequisites
                 .iter()
@@ -172,41 +252,29 @@ impl MonthWriter {
                     prerequisite_sku_id: Set(k.to_string()),
                 })
         });
-        insert_chunked(&self.txn, prerequisites.collect(), CHUNK).await
+        self.insert_models(prerequisites.collect()).await
     }
 
-    /// Availabilities and their prices.
-    pub async fn availabilities(&self, availabilities: &[Availability]) -> Result<(), DomainError> {
-        let m = &self.month;
-        let rows = availabilities.iter().map(|a| availability::ActiveModel {
-            month: Set(m.clone()),
-            id: Set(a.id.to_string()),
-            product_id: Set(a.product_id.to_string()),
-            sku_id: Set(a.sku_id.to_string()),
-            country: Set(a.country.to_string()),
-            segment: Set(a.segment.as_str().to_owned()),
-            currency: Set(a.currency.code().to_owned()),
-            end_of_sale: Set(a.end_of_sale),
-        });
-        insert_chunked(&self.txn, rows.collect(), CHUNK).await?;
-        let prices = availabilities.iter().flat_map(|a| {
-            a.terms.iter().map(|t| availability_price::ActiveModel {
-                month: Set(m.clone()),
-                availability_id: Set(a.id.to_string()),
-                term: Set(t.term.as_str().to_owned()),
-                billing_cycle: Set(t.billing_cycle.as_str().to_owned()),
-                unit_price_micros: Set(t.unit_price.micros),
-                erp_price_micros: Set(t.erp_price.micros),
-                effective_start: Set(t.effective_start),
-                effective_end: Set(t.effective_end),
+    /// Availabilities and their prices (one price list's, typically), as bulk rows.
+    pub async fn availabilities(
+        &mut self,
+        availabilities: Vec<Availability>,
+    ) -> Result<(), DomainError> {
+        let part: Arc<[Availability]> = availabilities.into();
+        let month = self.month.clone();
+        self.bulk
+            .insert(&AVAILABILITIES, part.clone(), move |a, rows| {
+                availability_row(&month, a, rows)
             })
-        });
-        insert_chunked(&self.txn, prices.collect(), CHUNK).await
+            .await?;
+        let month = self.month.clone();
+        self.bulk
+            .insert(&PRICES, part, move |a, rows| price_rows(&month, a, rows))
+            .await
     }
 
     /// Makes the month, whole, visible as imported.
     pub async fn commit(self) -> Result<(), DomainError> {
-        self.txn.commit().await?;
-        Ok(())
+        self.bulk.commit().await
     }
 }

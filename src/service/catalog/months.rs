@@ -154,13 +154,14 @@ impl CatalogService {
                 }],
             }));
         }
-        let writer = self
+        let mut writer = self
             .store
             .begin_month(month)
             .await
             .map_err(ImportError::Store)?;
         // Parsing is CPU work and blocking reads: off the async workers, while this task
         // writes what was read.
+        let started = std::time::Instant::now();
         let (parts, mut received) = tokio::sync::mpsc::channel(PARTS_IN_FLIGHT);
         let limits = self.import_limits;
         let reading = tokio::task::spawn_blocking(move || {
@@ -169,8 +170,11 @@ impl CatalogService {
             })
         });
         let mut written = Ok(());
+        let mut writing = std::time::Duration::ZERO;
         while let Some(part) = received.recv().await {
-            written = writer.availabilities(&part).await;
+            let began = std::time::Instant::now();
+            written = writer.availabilities(part).await;
+            writing += began.elapsed();
             if written.is_err() {
                 // The reader stops at its next part.
                 break;
@@ -182,12 +186,25 @@ impl CatalogService {
             .map_err(|e| ImportError::Store(DomainError::Internal(format!("import task: {e}"))))?;
         written.map_err(ImportError::Store)?;
         let read = read.map_err(ImportError::Files)?;
+        let files_ms = started.elapsed().as_millis() as u64;
         writer
             .products(&read.products)
             .await
             .map_err(ImportError::Store)?;
         writer.skus(&read.skus).await.map_err(ImportError::Store)?;
+        let committing = std::time::Instant::now();
         writer.commit().await.map_err(ImportError::Store)?;
+        // Where the time went: reading and writing overlap (the files' part is the longer of
+        // the two); the commit writes the month to the disk.
+        tracing::info!(
+            %month,
+            availabilities = read.availabilities,
+            prices = read.prices,
+            files_ms,
+            writing_ms = writing.as_millis() as u64,
+            commit_ms = committing.elapsed().as_millis() as u64,
+            "month imported"
+        );
         Ok(ImportSummary {
             products: read.products.len(),
             skus: read.skus.len(),

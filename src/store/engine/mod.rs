@@ -12,6 +12,7 @@
 //! A guarded write (`guarded.rs`) is compiled here for the backend: the aggregates build
 //! statements and map rows, and never ask which backend they run on.
 
+mod bulk;
 mod direct;
 mod guarded;
 mod probe;
@@ -28,6 +29,7 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
 };
 
+pub(super) use bulk::{Bulk, Cell, Rows, Table};
 pub(super) use direct::Direct;
 pub(super) use guarded::{GuardedWrite, Insert, Outcome};
 pub use probe::{PROBE_APPLICATION_NAME, Probe};
@@ -68,6 +70,8 @@ pub struct PoolUse {
 pub(super) struct Engine {
     pool: DatabaseConnection,
     url: String,
+    /// SQLite's `synchronous`, for the connections opened outside the pool (`bulk.rs`).
+    synchronous: SqliteSynchronous,
     /// Where the listener connects: `url`, unless a pooler stands between the replicas and
     /// PostgreSQL (LISTEN needs a session of its own, which a transaction pooler cannot give).
     listen_url: String,
@@ -133,6 +137,7 @@ impl Engine {
         Ok(Self {
             pool,
             url: url.to_owned(),
+            synchronous,
             listen_url: url.to_owned(),
             write_gate,
             writer,

@@ -178,7 +178,7 @@ fn write_err(e: &dyn std::fmt::Display) -> DomainError {
 
 /// A value as sqlx-sqlite binds it (so a row reads the same whichever connection wrote it:
 /// timestamps as RFC 3339 text, which the store's comparisons order as text).
-fn bind(value: sea_orm::Value) -> Result<SqlValue, DomainError> {
+pub(super) fn bind(value: sea_orm::Value) -> Result<SqlValue, DomainError> {
     use sea_orm::Value as V;
     let integer = |v: Option<i64>| v.map_or(SqlValue::Null, SqlValue::Integer);
     let text = |v: Option<String>| v.map_or(SqlValue::Null, SqlValue::Text);
@@ -206,6 +206,14 @@ fn bind(value: sea_orm::Value) -> Result<SqlValue, DomainError> {
         V::Uuid(v) => v.map_or(SqlValue::Null, |u| SqlValue::Blob(u.as_bytes().to_vec())),
         other => return Err(write_err(&format!("a value it cannot bind: {other:?}"))),
     })
+}
+
+/// Opens the file at `url` as `open` does (the bulk transactions' connection).
+pub(super) fn open_url(
+    url: &str,
+    synchronous: SqliteSynchronous,
+) -> Result<rusqlite::Connection, DomainError> {
+    open(url_options(url, synchronous)?.get_filename(), synchronous)
 }
 
 /// Opens the file with the settings of `options` (rusqlite).
