@@ -30,6 +30,7 @@ async fn products(app: &TestApp, filter: pb::CatalogFilter) -> Vec<pb::Product> 
                 view: pb::CatalogView::Product.into(),
                 page_size: 500,
                 page_token: token,
+                month: String::new(),
             })
             .await
             .unwrap()
