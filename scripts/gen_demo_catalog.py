@@ -103,6 +103,9 @@ GCC_OFFERS = [  # "<name> GCC", segment Government, US only, new SKU
 SEAT_LIMITED = ["Office 365 Enterprise E1", "Office 365 Enterprise E3", "Microsoft 365 E3",
                 "Exchange Online (Plan 1)", "Power BI Pro"]          # 300 Seats
 SEAT_LIMIT = 300
+# The seed's own example: the Slovak partner cannot sell Business Central Premium to its German
+# customer. Left out of SK besides the hashed 10% (sold in DE and every other market).
+NOT_IN_SK = ["Dynamics 365 Business Central Premium"]
 OVERLAP_OFFERS = [("Office 365 Enterprise E5", PLACEHOLDER_START),
                   ("Enterprise Mobility + Security E3", OVERLAP_OLD_START_MID),
                   ("Visio Online Plan 2", PLACEHOLDER_START)]
@@ -711,7 +714,7 @@ class Catalog:
                   "mkt-fr:", 5)
         jp = pick([k for k in commercial if k not in fr
                    and self.skus[k].kind != "reservation"], "mkt-jp:", 5)
-        sk = pick(commercial, "mkt-sk:", 10)
+        sk = pick(commercial, "mkt-sk:", 10) | {self.named(n).key for n in NOT_IN_SK}
         self.excluded = {"FR": fr, "JP": jp, "SK": sk}
 
     # -- ids ------------------------------------------------------------------------------------
@@ -1314,6 +1317,9 @@ def readme(cat: Catalog, months: dict[str, Month]) -> str:
     w("")
     w("Catalog items are written `PRODUCT:SKU`.")
     w("")
+    w("- The seed's example: " + ", ".join(d(cat.named(n)) for n in NOT_IN_SK)
+      + " is not sold in SK in either month (sold in DE), so the Slovak partner cannot sell it to "
+      "its German customer Lamna.")
     w("- Not sold in SK in either month (but sold in DE), so a Slovak partner cannot sell them "
       "to its German customer:")
     w(bullets(d(s) for s in not_sk))

@@ -298,6 +298,8 @@ on_both_backends!(
     a_slovak_partner_cannot_sell_what_slovakia_does_not_list,
     async |app: &TestApp| {
         for (product, sku_id) in [
+            // The seed's own example: Dynamics 365 Business Central Premium itself.
+            ("CFQ7TTC0CS5N", "0001"),
             ("CFQ7TTC06457", "0001"),
             ("CFQ7TTC06GNK", "0001"),
             ("CFQ7TTC09MID", "0001"),

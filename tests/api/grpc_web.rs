@@ -495,3 +495,69 @@ async fn a_stream_over_http1_outlives_the_idle_timeout() {
     }
     app.stop().await;
 }
+
+/// The layers behind gRPC-Web are the native ones: its calls are counted by the metrics layer
+/// and held to the same quotas.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_web_calls_are_counted_and_held_to_the_quotas() {
+    let app = TestApp::spawn_with(common::Backend::Sqlite, |s| {
+        s.metrics_listen = Some("127.0.0.1:0".into());
+        s.catalog_user_requests_per_minute = 2;
+    })
+    .await
+    .unwrap();
+    let mut client = h1(&app).await;
+    let token = app.token(Some("us"), Role::SalesAgent);
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        let answer = Answer::read(
+            send(
+                &mut client,
+                call(&app, LIST_PRODUCTS, Some(&token), &list_products()),
+            )
+            .await,
+        )
+        .await;
+        codes.push(answer.status().code());
+    }
+    assert_eq!(
+        codes,
+        [
+            tonic::Code::Ok,
+            tonic::Code::Ok,
+            tonic::Code::ResourceExhausted
+        ]
+    );
+
+    let mut scrape = http1::handshake(hyper_util::rt::TokioIo::new(
+        tokio::net::TcpStream::connect(app.metrics_addr.unwrap())
+            .await
+            .unwrap(),
+    ))
+    .await
+    .unwrap();
+    tokio::spawn(scrape.1);
+    let request = Request::get("/metrics")
+        .header(http::header::HOST, "localhost")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let text = send(&mut scrape.0, request)
+        .await
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes();
+    let text = String::from_utf8_lossy(&text);
+    let counted = |code: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with("rpc_server_requests_total{"))
+            .filter(|l| l.contains("rpc_method=\"ListProducts\""))
+            .filter(|l| l.contains(&format!("rpc_grpc_status_code=\"{code}\"")))
+            .map(|l| l.rsplit_once(' ').unwrap().1.parse::<f64>().unwrap())
+            .sum()
+    };
+    assert_eq!(counted("0"), 2.0, "{text}");
+    assert_eq!(counted("8"), 1.0, "{text}");
+    app.stop().await;
+}

@@ -26,6 +26,7 @@ mod outage;
 mod partners;
 mod ratelimit;
 mod replicas;
+mod saas;
 mod sqlite_file;
 mod telemetry;
 mod vetting;

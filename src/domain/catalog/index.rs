@@ -37,7 +37,9 @@ impl ListingIndex {
         let mut words: HashMap<&'a str, Vec<u32>> = HashMap::new();
         for (i, sku) in skus.enumerate() {
             let i = u32::try_from(i).unwrap_or(u32::MAX);
-            index.by_type.entry(sku.product_type).or_default().push(i);
+            for listed in sku.product_type.listed_under() {
+                index.by_type.entry(*listed).or_default().push(i);
+            }
             for place in sku.places {
                 push_once(index.by_place.entry(place).or_default(), i);
                 push_once(index.by_segment.entry(place.1).or_default(), i);
@@ -78,6 +80,7 @@ impl ListingIndex {
         union(&lists)
     }
 
+    /// SKUs found under `product_type` (marketplace SaaS under online services too).
     pub(super) fn of_type(&self, product_type: ProductType) -> &[u32] {
         self.by_type.get(&product_type).map_or(&[], Vec::as_slice)
     }

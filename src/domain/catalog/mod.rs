@@ -31,6 +31,22 @@ text_enum!(ProductType {
     Software = "software",
     Marketplace = "marketplace",
 });
+
+impl ProductType {
+    /// The product types whose filter finds a product of this type. Marketplace SaaS (a
+    /// third-party publisher's subscription) is found under Online services too, as Partner
+    /// Center lists it (Online services, Publisher: partner); the Marketplace filter finds it
+    /// alone.
+    pub fn listed_under(self) -> &'static [ProductType] {
+        match self {
+            ProductType::OnlineServices => &[ProductType::OnlineServices],
+            ProductType::Azure => &[ProductType::Azure],
+            ProductType::Software => &[ProductType::Software],
+            ProductType::Marketplace => &[ProductType::Marketplace, ProductType::OnlineServices],
+        }
+    }
+}
+
 text_enum!(BillingType { License = "license", Usage = "usage" });
 text_enum!(
     /// The commitment of a term; perpetual software has none.
