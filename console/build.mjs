@@ -89,7 +89,7 @@ const html = `<!doctype html>
 </head>
 <body>
 <header id="top"><h1>CSP Commerce</h1></header>
-<main id="main" aria-live="polite"><p>Loading…</p></main>
+<main id="main"><p>Loading…</p></main>
 <p id="status" class="sr-only" role="status" aria-live="polite"></p>
 </body>
 </html>
