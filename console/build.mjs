@@ -82,14 +82,14 @@ const html = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light">
-<title>CSP Commerce console</title>
+<title>csp-commerce console</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${css}">
 <script type="module" src="${js}"></script>
 </head>
 <body>
 <header id="top"><h1>CSP Commerce</h1></header>
-<main id="main" aria-live="polite"><p>Loading…</p></main>
+<main id="main"><p>Loading…</p></main>
 <p id="status" class="sr-only" role="status" aria-live="polite"></p>
 </body>
 </html>

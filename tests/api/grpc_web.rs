@@ -17,8 +17,9 @@ use csp_commerce::domain::customer::Role;
 use csp_commerce::grpc::pb;
 use pb::watch_catalog_changes_response::Event;
 
+mod edge;
+
 const CONTENT_TYPE: &str = "application/grpc-web+proto";
-const ALLOWED_ORIGIN: &str = "https://console.example.com";
 
 /// An HTTP/1.1 connection to `app` (no HTTP/2 anywhere on it).
 pub async fn h1(app: &TestApp) -> http1::SendRequest<Full<Bytes>> {
@@ -40,7 +41,7 @@ pub async fn send(
 }
 
 /// A gRPC-Web call of `method` (`/package.Service/Method`) with one message.
-fn call(
+pub fn call(
     app: &TestApp,
     method: &str,
     token: Option<&str>,
@@ -65,7 +66,7 @@ fn call(
 }
 
 /// A gRPC-Web answer read to its end: its messages and its trailers frame.
-struct Answer {
+pub struct Answer {
     http: StatusCode,
     headers: HeaderMap,
     messages: Vec<Bytes>,
@@ -73,7 +74,7 @@ struct Answer {
 }
 
 impl Answer {
-    async fn read(response: http::Response<hyper::body::Incoming>) -> Self {
+    pub async fn read(response: http::Response<hyper::body::Incoming>) -> Self {
         let (parts, body) = response.into_parts();
         let mut bytes = body.collect().await.unwrap().to_bytes();
         let mut messages = Vec::new();
@@ -94,7 +95,7 @@ impl Answer {
     }
 
     /// The call's status, from its trailers frame (never from the HTTP headers).
-    fn status(&self) -> tonic::Status {
+    pub fn status(&self) -> tonic::Status {
         assert!(
             !self.headers.contains_key("grpc-status"),
             "the status is in the trailers frame, not the headers: {:?}",
@@ -137,7 +138,7 @@ fn next_frame(bytes: &mut Bytes) -> Option<Frame> {
     Some(Frame::Trailers(trailers))
 }
 
-fn list_products() -> pb::ListProductsRequest {
+pub fn list_products() -> pb::ListProductsRequest {
     pb::ListProductsRequest {
         filter: Some(pb::CatalogFilter {
             country: "US".into(),
@@ -271,17 +272,17 @@ on_both_backends!(the_change_stream_flows_over_http1, async |app: &TestApp| {
     }
 });
 
-const LIST_PRODUCTS: &str = "/csp.commerce.v1.CatalogService/ListProducts";
-const WATCH: &str = "/csp.commerce.v1.CatalogService/WatchCatalogChanges";
+pub const LIST_PRODUCTS: &str = "/csp.commerce.v1.CatalogService/ListProducts";
+pub const WATCH: &str = "/csp.commerce.v1.CatalogService/WatchCatalogChanges";
 
 /// A gRPC-Web answer read frame by frame as it arrives (a stream never ends by itself).
-struct Frames {
+pub struct Frames {
     body: hyper::body::Incoming,
     buffer: Bytes,
 }
 
 impl Frames {
-    fn new(body: hyper::body::Incoming) -> Self {
+    pub fn new(body: hyper::body::Incoming) -> Self {
         Self {
             body,
             buffer: Bytes::new(),
@@ -289,7 +290,7 @@ impl Frames {
     }
 
     /// The next message, within 10 s.
-    async fn message<M: Message + Default>(&mut self) -> M {
+    pub async fn message<M: Message + Default>(&mut self) -> M {
         tokio::time::timeout(Duration::from_secs(10), async {
             loop {
                 match next_frame(&mut self.buffer) {
@@ -320,118 +321,6 @@ impl Frames {
     }
 }
 
-/// A server that lets `ALLOWED_ORIGIN` call it (SQLite: CORS never reaches the database).
-async fn with_allowed_origin() -> TestApp {
-    TestApp::spawn_with(common::Backend::Sqlite, |s| {
-        s.grpc_web_origins = vec![ALLOWED_ORIGIN.to_owned()];
-    })
-    .await
-    .unwrap()
-}
-
-fn preflight(app: &TestApp, origin: &str) -> Request<Full<Bytes>> {
-    Request::builder()
-        .method(Method::OPTIONS)
-        .uri(LIST_PRODUCTS)
-        .header(http::header::HOST, app.addr.to_string())
-        .header(http::header::ORIGIN, origin)
-        .header(http::header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
-        .header(
-            http::header::ACCESS_CONTROL_REQUEST_HEADERS,
-            "authorization,content-type,x-grpc-web,x-user-agent,grpc-timeout",
-        )
-        .body(Full::new(Bytes::new()))
-        .unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_preflight_from_an_allowed_origin_is_granted_and_its_call_answered() {
-    let app = with_allowed_origin().await;
-    let mut client = h1(&app).await;
-    let response = send(&mut client, preflight(&app, ALLOWED_ORIGIN)).await;
-    assert!(response.status().is_success(), "{}", response.status());
-    let headers = response.headers();
-    assert_eq!(
-        headers[http::header::ACCESS_CONTROL_ALLOW_ORIGIN],
-        ALLOWED_ORIGIN
-    );
-    let methods = headers[http::header::ACCESS_CONTROL_ALLOW_METHODS]
-        .to_str()
-        .unwrap();
-    assert!(methods.contains("POST"), "{methods}");
-    let allowed = headers[http::header::ACCESS_CONTROL_ALLOW_HEADERS]
-        .to_str()
-        .unwrap()
-        .to_ascii_lowercase();
-    for header in [
-        "authorization",
-        "content-type",
-        "x-grpc-web",
-        "grpc-timeout",
-    ] {
-        assert!(allowed.contains(header), "{header} in {allowed}");
-    }
-    let _ = response.into_body().collect().await;
-
-    // The call itself, from that origin: answered, and readable by the page.
-    let token = app.token(Some("us"), Role::SalesAgent);
-    let mut request = call(&app, LIST_PRODUCTS, Some(&token), &list_products());
-    request.headers_mut().insert(
-        http::header::ORIGIN,
-        HeaderValue::from_static(ALLOWED_ORIGIN),
-    );
-    let response = send(&mut client, request).await;
-    assert_eq!(
-        response.headers()[http::header::ACCESS_CONTROL_ALLOW_ORIGIN],
-        ALLOWED_ORIGIN
-    );
-    let exposed = response.headers()[http::header::ACCESS_CONTROL_EXPOSE_HEADERS]
-        .to_str()
-        .unwrap()
-        .to_ascii_lowercase();
-    assert!(exposed.contains("grpc-status"), "{exposed}");
-    let answer = Answer::read(response).await;
-    assert_eq!(answer.status().code(), tonic::Code::Ok);
-    assert_eq!(answer.messages.len(), 1);
-    app.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_origin_is_refused_and_the_servers_own_needs_no_listing() {
-    let app = with_allowed_origin().await;
-    let mut client = h1(&app).await;
-    let response = send(&mut client, preflight(&app, "https://evil.example.net")).await;
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(
-        !response
-            .headers()
-            .contains_key(http::header::ACCESS_CONTROL_ALLOW_ORIGIN)
-    );
-    let _ = response.into_body().collect().await;
-
-    // Its call is refused before anything runs, whatever its token.
-    let token = app.token(Some("us"), Role::SalesAgent);
-    let mut request = call(&app, LIST_PRODUCTS, Some(&token), &list_products());
-    request.headers_mut().insert(
-        http::header::ORIGIN,
-        HeaderValue::from_static("https://evil.example.net"),
-    );
-    let response = send(&mut client, request).await;
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let _ = response.into_body().collect().await;
-
-    // The console's own page (the server's origin) calls without being listed.
-    let own = format!("http://{}", app.addr);
-    let mut request = call(&app, LIST_PRODUCTS, Some(&token), &list_products());
-    request
-        .headers_mut()
-        .insert(http::header::ORIGIN, HeaderValue::from_str(&own).unwrap());
-    let answer = Answer::read(send(&mut client, request).await).await;
-    assert_eq!(answer.http, StatusCode::OK);
-    assert_eq!(answer.status().code(), tonic::Code::Ok);
-    app.stop().await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn native_grpc_needs_http2() {
     let app = TestApp::spawn(common::Backend::Sqlite).await.unwrap();
@@ -447,117 +336,30 @@ async fn native_grpc_needs_http2() {
     app.stop().await;
 }
 
-/// Over HTTP/1.1 the subscriber sends nothing while it reads (no HTTP/2 pings to answer):
-/// its stream keeps the connection from the idle timeout.
+/// A browser on TLS speaks gRPC-Web over HTTP/2: the same translation, on the same port.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stream_over_http1_outlives_the_idle_timeout() {
-    let app = TestApp::spawn_with(common::Backend::Sqlite, |s| {
-        s.idle_timeout_ms = 600;
-        s.http2_keepalive_interval_ms = 300;
-        s.http2_keepalive_timeout_ms = 300;
-        s.watch_progress_interval_ms = 200;
-    })
-    .await
-    .unwrap();
-    // An idle HTTP/1.1 connection is closed at the timeout...
-    let token = app.token(Some("us"), Role::HelpdeskAgent);
-    let mut idle = h1(&app).await;
-    let answer = Answer::read(
-        send(
-            &mut idle,
-            call(&app, LIST_PRODUCTS, Some(&token), &list_products()),
-        )
-        .await,
+async fn grpc_web_over_http2_is_answered_alike() {
+    let app = TestApp::spawn(common::Backend::Sqlite).await.unwrap();
+    let stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let (mut h2, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
     )
-    .await;
-    assert_eq!(answer.status().code(), tonic::Code::Ok);
-    tokio::time::sleep(Duration::from_millis(2_000)).await;
-    assert!(
-        idle.ready().await.is_err(),
-        "the idle connection was closed"
-    );
-
-    // ...one carrying a stream is not.
-    let mut client = h1(&app).await;
-    let watch = pb::WatchCatalogChangesRequest {
-        start: Some(pb::watch_catalog_changes_request::Start::FromNow(true)),
-        ..Default::default()
-    };
-    let response = send(&mut client, call(&app, WATCH, Some(&token), &watch)).await;
-    let mut stream = Frames::new(response.into_body());
-    let started = std::time::Instant::now();
-    while started.elapsed() < Duration::from_millis(3_000) {
-        let message = stream.message::<pb::WatchCatalogChangesResponse>().await;
-        assert!(
-            matches!(message.event, Some(Event::Progress(_))),
-            "{message:?}"
-        );
-    }
-    app.stop().await;
-}
-
-/// The layers behind gRPC-Web are the native ones: its calls are counted by the metrics layer
-/// and held to the same quotas.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn grpc_web_calls_are_counted_and_held_to_the_quotas() {
-    let app = TestApp::spawn_with(common::Backend::Sqlite, |s| {
-        s.metrics_listen = Some("127.0.0.1:0".into());
-        s.catalog_user_requests_per_minute = 2;
-    })
     .await
     .unwrap();
-    let mut client = h1(&app).await;
+    tokio::spawn(connection);
     let token = app.token(Some("us"), Role::SalesAgent);
-    let mut codes = Vec::new();
-    for _ in 0..3 {
-        let answer = Answer::read(
-            send(
-                &mut client,
-                call(&app, LIST_PRODUCTS, Some(&token), &list_products()),
-            )
-            .await,
-        )
-        .await;
-        codes.push(answer.status().code());
-    }
-    assert_eq!(
-        codes,
-        [
-            tonic::Code::Ok,
-            tonic::Code::Ok,
-            tonic::Code::ResourceExhausted
-        ]
-    );
-
-    let mut scrape = http1::handshake(hyper_util::rt::TokioIo::new(
-        tokio::net::TcpStream::connect(app.metrics_addr.unwrap())
-            .await
-            .unwrap(),
-    ))
-    .await
-    .unwrap();
-    tokio::spawn(scrape.1);
-    let request = Request::get("/metrics")
-        .header(http::header::HOST, "localhost")
-        .body(Full::new(Bytes::new()))
+    let mut request = call(&app, LIST_PRODUCTS, Some(&token), &list_products());
+    *request.uri_mut() = format!("http://{}{LIST_PRODUCTS}", app.addr)
+        .parse()
         .unwrap();
-    let text = send(&mut scrape.0, request)
-        .await
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes();
-    let text = String::from_utf8_lossy(&text);
-    let counted = |code: &str| -> f64 {
-        text.lines()
-            .filter(|l| l.starts_with("rpc_server_requests_total{"))
-            .filter(|l| l.contains("rpc_method=\"ListProducts\""))
-            .filter(|l| l.contains(&format!("rpc_grpc_status_code=\"{code}\"")))
-            .map(|l| l.rsplit_once(' ').unwrap().1.parse::<f64>().unwrap())
-            .sum()
-    };
-    assert_eq!(counted("0"), 2.0, "{text}");
-    assert_eq!(counted("8"), 1.0, "{text}");
+    request.headers_mut().remove(http::header::HOST);
+    let response = h2.send_request(request).await.unwrap();
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    let answer = Answer::read(response).await;
+    assert_eq!(answer.headers[http::header::CONTENT_TYPE], CONTENT_TYPE);
+    assert_eq!(answer.status().code(), tonic::Code::Ok);
+    let web = pb::ListProductsResponse::decode(answer.messages[0].clone()).unwrap();
+    assert!(!web.products.is_empty());
     app.stop().await;
 }
