@@ -74,5 +74,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for proto in PROTOS {
         println!("cargo:rerun-if-changed={proto}");
     }
+    // web/console.rs embeds this folder (include_dir!): a file added to it is seen only if
+    // cargo is told to look (a folder here is scanned whole).
+    println!("cargo:rerun-if-changed=console/dist");
     Ok(())
 }
