@@ -55,9 +55,11 @@ pub(crate) fn months(args: &Args, dir: &Path) -> Result<Months> {
     let next_dir = dir.join("next");
     std::fs::create_dir_all(&next_dir)?;
     let first = generated(dir, &format!("{shape:?}"), || generate(dir, &shape))?;
-    let next = generated(&next_dir, &format!("{shape:?} {:?}", NextMonth::FULL), || {
-        generate_next(&next_dir, &shape, &NextMonth::FULL)
-    })?;
+    let next = generated(
+        &next_dir,
+        &format!("{shape:?} {:?}", NextMonth::FULL),
+        || generate_next(&next_dir, &shape, &NextMonth::FULL),
+    )?;
     Ok(Months { first, next })
 }
 
@@ -128,12 +130,7 @@ fn generated(
 /// Import, changes and publish of `month` with the CLI: (seconds, peak MiB) of each.
 type Steps = [(f64, f64); 3];
 
-fn import_steps(
-    bin: &Path,
-    url: &str,
-    name: &str,
-    month: &GeneratedMonth,
-) -> Result<Steps> {
+fn import_steps(bin: &Path, url: &str, name: &str, month: &GeneratedMonth) -> Result<Steps> {
     let mut import = vec![
         "import".to_owned(),
         "--month".to_owned(),

@@ -414,7 +414,11 @@ pub fn generate(dir: &Path, shape: &MonthShape) -> io::Result<GeneratedMonth> {
 }
 
 /// Writes `next`, the month after `shape`'s, into `dir`, as `generate` does.
-pub fn generate_next(dir: &Path, shape: &MonthShape, next: &NextMonth) -> io::Result<GeneratedMonth> {
+pub fn generate_next(
+    dir: &Path,
+    shape: &MonthShape,
+    next: &NextMonth,
+) -> io::Result<GeneratedMonth> {
     generate_month(dir, shape, Some(next))
 }
 

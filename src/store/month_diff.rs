@@ -5,8 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use sea_orm::sea_query::ExprTrait;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::entity::{availability, availability_price, product, sku, sku_prerequisite};
 use super::{Store, corrupt};
@@ -117,11 +116,16 @@ impl SkuPairs {
     ) -> Result<HashMap<SkuKey, MonthSku>, DomainError> {
         let db = self.store.engine.pool();
         let m = &self.months[side];
+        // The step's product ids and SKU ids, each a list: every condition is then one index
+        // lookup per value (an OR of (product, SKU) pairs is a scan of the month's rows on
+        // both backends). The lists may name a few more SKUs than the step's (another SKU of
+        // one of its products): the caller takes only the step's.
+        let products: BTreeSet<&str> = step.iter().map(|(p, _)| p.as_str()).collect();
+        let skus: BTreeSet<&str> = step.iter().map(|(_, s)| s.as_str()).collect();
         let sku_rows = sku::Entity::find()
             .filter(sku::Column::Month.eq(m))
-            .filter(step.iter().fold(Condition::any(), |c, (p, s)| {
-                c.add(sku::Column::ProductId.eq(p).and(sku::Column::Id.eq(s)))
-            }))
+            .filter(sku::Column::ProductId.is_in(products.iter().copied()))
+            .filter(sku::Column::Id.is_in(skus.iter().copied()))
             .all(db)
             .await?;
         if sku_rows.is_empty() {
@@ -129,24 +133,14 @@ impl SkuPairs {
         }
         let prerequisite_rows = sku_prerequisite::Entity::find()
             .filter(sku_prerequisite::Column::Month.eq(m))
-            .filter(step.iter().fold(Condition::any(), |c, (p, s)| {
-                c.add(
-                    sku_prerequisite::Column::ProductId
-                        .eq(p)
-                        .and(sku_prerequisite::Column::SkuId.eq(s)),
-                )
-            }))
+            .filter(sku_prerequisite::Column::ProductId.is_in(products.iter().copied()))
+            .filter(sku_prerequisite::Column::SkuId.is_in(skus.iter().copied()))
             .all(db)
             .await?;
         let availability_rows = availability::Entity::find()
             .filter(availability::Column::Month.eq(m))
-            .filter(step.iter().fold(Condition::any(), |c, (p, s)| {
-                c.add(
-                    availability::Column::ProductId
-                        .eq(p)
-                        .and(availability::Column::SkuId.eq(s)),
-                )
-            }))
+            .filter(availability::Column::ProductId.is_in(products.iter().copied()))
+            .filter(availability::Column::SkuId.is_in(skus.iter().copied()))
             .all(db)
             .await?;
         let mut prices: HashMap<String, Vec<availability_price::Model>> = HashMap::new();

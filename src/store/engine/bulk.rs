@@ -67,7 +67,11 @@ impl Rows<'_> {
             return;
         }
         if cells.len() != self.columns {
-            self.failed = Some(format!("{} cells for {} columns", cells.len(), self.columns));
+            self.failed = Some(format!(
+                "{} cells for {} columns",
+                cells.len(),
+                self.columns
+            ));
             return;
         }
         match &mut self.sink {
