@@ -18,6 +18,7 @@ mod fullsize;
 mod hostile;
 mod import;
 mod isolation;
+mod listed_countries;
 mod months;
 mod offers;
 mod outage;

@@ -51,9 +51,11 @@ impl CatalogService for CatalogApi {
             page_token,
         } = request.into_inner();
         let (filter, purchasable_by) = parse_filter(filter.unwrap_or_default())?;
-        let view = match pb::CatalogView::try_from(view) {
-            Ok(pb::CatalogView::Unspecified | pb::CatalogView::Product) => View::Product,
-            Ok(pb::CatalogView::Sku) => View::Sku,
+        // A listing's SKUs go without their countries unless asked (up to 240 each).
+        let (view, with_countries) = match pb::CatalogView::try_from(view) {
+            Ok(pb::CatalogView::Unspecified | pb::CatalogView::Product) => (View::Product, false),
+            Ok(pb::CatalogView::Sku) => (View::Sku, false),
+            Ok(pb::CatalogView::SkuWithCountries) => (View::Sku, true),
             Err(_) => {
                 return Err(DomainError::invalid(
                     "view",
@@ -91,7 +93,11 @@ impl CatalogService for CatalogApi {
                 }
                 Some(sku) => {
                     if let Some(v) = page.catalog.sku(product, sku) {
-                        response.skus.push(encoded.sku(&v));
+                        response.skus.push(if with_countries {
+                            encoded.sku(&v)
+                        } else {
+                            encoded.listed_sku(&v)
+                        });
                     }
                 }
             }
