@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use csp_commerce::grpc::pb;
 use pb::catalog_service_client::CatalogServiceClient;
+use prost::Message;
 
 use crate::fullsize::{GeneratedMonth, MonthShape, NextMonth, generate, generate_next};
 use crate::imports::timed;
@@ -270,8 +271,12 @@ fn read_request(i: usize) -> pb::ListProductsRequest {
     }
 }
 
+/// The kinds of call in the read mix, in `read_request`'s order.
+const KINDS: [&str; 3] = ["product view", "SKU view", "education, product view"];
+
 /// The read mix (product view, SKU view, a segment, 20 rows a page) from `CALLERS` callers:
-/// calls a second and p99 in ms over `--seconds` after `--warmup`.
+/// calls a second and p99 in ms over `--seconds` after `--warmup`; each kind's p50 and mean
+/// answer size are printed.
 async fn reads(server: &Server, args: &Args) -> Result<(f64, f64)> {
     let bearer = sales_agent()?;
     let mut clients = Vec::new();
@@ -289,17 +294,19 @@ async fn reads(server: &Server, args: &Args) -> Result<(f64, f64)> {
         let mut client = clients[caller % CONNECTIONS].clone();
         let (recording, stop) = (recording.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
-            let mut h = histogram()?;
+            let mut kinds = [histogram()?, histogram()?, histogram()?];
+            let mut bytes = [0usize; KINDS.len()];
             let mut i = caller;
             while !stop.load(Ordering::Relaxed) {
                 let started = Instant::now();
-                client.list_products(read_request(i)).await?;
+                let answer = client.list_products(read_request(i)).await?;
                 if recording.load(Ordering::Relaxed) {
-                    record(&mut h, started.elapsed());
+                    record(&mut kinds[i % KINDS.len()], started.elapsed());
+                    bytes[i % KINDS.len()] += answer.get_ref().encoded_len();
                 }
                 i += 1;
             }
-            anyhow::Ok(h)
+            anyhow::Ok((kinds, bytes))
         }));
     }
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
@@ -310,11 +317,26 @@ async fn reads(server: &Server, args: &Args) -> Result<(f64, f64)> {
     let elapsed = started.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     let mut all = histogram()?;
+    let mut kinds = [histogram()?, histogram()?, histogram()?];
+    let mut bytes = [0usize; KINDS.len()];
     for task in tasks {
-        all.add(task.await??)?;
+        let (k, b) = task.await??;
+        for i in 0..KINDS.len() {
+            all.add(&k[i])?;
+            kinds[i].add(&k[i])?;
+            bytes[i] += b[i];
+        }
     }
     if all.is_empty() {
         bail!("no read completed");
+    }
+    for (i, kind) in KINDS.iter().enumerate() {
+        eprintln!(
+            "  {kind}: p50 {:.2} ms, p99 {:.2} ms, answer {} B",
+            ms(&kinds[i], 0.5),
+            ms(&kinds[i], 0.99),
+            bytes[i] / (kinds[i].len() as usize).max(1)
+        );
     }
     Ok((all.len() as f64 / elapsed, ms(&all, 0.99)))
 }

@@ -165,6 +165,8 @@ pub struct EncodedCatalog {
     /// Without `sku_count`, which each answer appends.
     products: HashMap<ProductId, Bytes>,
     skus: Vec<Bytes>,
+    /// The same without `countries`, for listings (`CATALOG_VIEW_SKU`).
+    listed_skus: Vec<Bytes>,
     availabilities: Vec<OnceLock<Bytes>>,
     /// Each availability's `Offer`s, one per term, in term order (made with its first offer).
     offers: Vec<OnceLock<Vec<Bytes>>>,
@@ -174,11 +176,15 @@ impl EncodedCatalog {
     fn new(catalog: Arc<Catalog>) -> Self {
         let mut products = HashMap::new();
         let mut skus = Vec::new();
+        let mut listed_skus = Vec::new();
         for view in catalog.all_skus() {
             products
                 .entry(view.product.id.clone())
                 .or_insert_with(|| encode(&convert::product(view.product, 0)));
-            skus.push(encode(&convert::sku(&view)));
+            let mut sku = convert::sku(&view);
+            skus.push(encode(&sku));
+            sku.countries = Vec::new();
+            listed_skus.push(encode(&sku));
         }
         let availabilities = (0..catalog.counts().2).map(|_| OnceLock::new()).collect();
         let offers = (0..catalog.counts().2).map(|_| OnceLock::new()).collect();
@@ -186,6 +192,7 @@ impl EncodedCatalog {
             catalog,
             products,
             skus,
+            listed_skus,
             availabilities,
             offers,
         }
@@ -196,6 +203,7 @@ impl EncodedCatalog {
         let held = |b: &Bytes| b.len() + std::mem::size_of::<Bytes>();
         self.products.values().map(held).sum::<usize>()
             + self.skus.iter().map(held).sum::<usize>()
+            + self.listed_skus.iter().map(held).sum::<usize>()
             + self.availabilities.len() * std::mem::size_of::<OnceLock<Bytes>>()
             + self
                 .availabilities
@@ -227,6 +235,18 @@ impl EncodedCatalog {
             .get(view.position)
             .cloned()
             .unwrap_or_else(|| encode(&convert::sku(view)))
+    }
+
+    /// `view` without its countries (a listing's SKU view), as [`EncodedCatalog::sku`].
+    pub fn listed_sku(&self, view: &SkuView<'_>) -> Bytes {
+        self.listed_skus
+            .get(view.position)
+            .cloned()
+            .unwrap_or_else(|| {
+                let mut sku = convert::sku(view);
+                sku.countries = Vec::new();
+                encode(&sku)
+            })
     }
 
     pub fn availability(&self, availability: &Availability) -> Bytes {
@@ -336,6 +356,11 @@ mod tests {
                 );
             }
             assert_eq!(encoded.sku(&view), convert::sku(&view).encode_to_vec());
+            let listed = pb::Sku {
+                countries: Vec::new(),
+                ..convert::sku(&view)
+            };
+            assert_eq!(encoded.listed_sku(&view), listed.encode_to_vec());
             for a in view.availabilities {
                 assert_eq!(
                     encoded.availability(a),

@@ -21,6 +21,7 @@ mod grpc_web;
 mod hostile;
 mod import;
 mod isolation;
+mod listed_countries;
 mod months;
 mod offers;
 mod outage;

@@ -39,7 +39,7 @@ def test_sku_view_filters_by_country_and_type(catalog, auth):
                 product_type=common_pb2.PRODUCT_TYPE_ONLINE_SERVICES,
                 text="office 365",
             ),
-            view=catalog_pb2.CATALOG_VIEW_SKU,
+            view=catalog_pb2.CATALOG_VIEW_SKU_WITH_COUNTRIES,
             page_size=500,
         ),
         metadata=auth,

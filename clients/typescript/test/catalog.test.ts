@@ -48,7 +48,7 @@ describe("catalog", () => {
     const { catalog } = server.clients();
     const page = await catalog.listProducts({
       filter: { country: "DE", productType: ProductType.ONLINE_SERVICES, text: "office 365" },
-      view: CatalogView.SKU,
+      view: CatalogView.SKU_WITH_COUNTRIES,
       pageSize: 500,
     });
     assert.ok(page.skus.length > 0);

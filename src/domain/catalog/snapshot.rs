@@ -155,14 +155,7 @@ impl Catalog {
             .enumerate()
             .map(|(i, e)| ((e.sku.product_id.clone(), e.sku.id.clone()), i))
             .collect();
-        let mut availabilities_by_id: Vec<u32> = (0..availabilities.len())
-            .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
-            .collect();
-        availabilities_by_id.sort_unstable_by(|&a, &b| {
-            availabilities[a as usize]
-                .id
-                .cmp(&availabilities[b as usize].id)
-        });
+        let availabilities_by_id = by_id(&availabilities);
         let listing_index = ListingIndex::build(skus.iter().map(|e| {
             IndexedSku {
                 product_type: data.products[e.product].product_type,
@@ -336,6 +329,34 @@ impl Catalog {
             .iter()
             .find(|a| a.country == country && a.segment == segment)
     }
+}
+
+/// Positions of `availabilities` sorted by id. Sorted by each id's first 16 bytes held inline
+/// (ties, only between longer ids, broken by the whole id): a million ids compared where they
+/// lie would cost a cache miss per comparison, seconds at the full size.
+fn by_id(availabilities: &[Availability]) -> Vec<u32> {
+    let mut keyed: Vec<(u128, u32)> = availabilities
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let mut prefix = [0u8; 16];
+            let id = a.id.as_str().as_bytes();
+            let n = id.len().min(16);
+            prefix[..n].copy_from_slice(&id[..n]);
+            (
+                u128::from_be_bytes(prefix),
+                u32::try_from(i).unwrap_or(u32::MAX),
+            )
+        })
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| {
+            availabilities[a.1 as usize]
+                .id
+                .cmp(&availabilities[b.1 as usize].id)
+        })
+    });
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 #[cfg(test)]

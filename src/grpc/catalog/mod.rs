@@ -60,9 +60,11 @@ impl CatalogService for CatalogApi {
         v.into_result()?;
         let (filter, purchasable_by) =
             parsed.ok_or_else(|| Status::from(DomainError::parsed_field_missing()))?;
-        let view = match pb::CatalogView::try_from(view) {
-            Ok(pb::CatalogView::Unspecified | pb::CatalogView::Product) => View::Product,
-            Ok(pb::CatalogView::Sku) => View::Sku,
+        // A listing's SKUs go without their countries unless asked (up to 240 each).
+        let (view, with_countries) = match pb::CatalogView::try_from(view) {
+            Ok(pb::CatalogView::Unspecified | pb::CatalogView::Product) => (View::Product, false),
+            Ok(pb::CatalogView::Sku) => (View::Sku, false),
+            Ok(pb::CatalogView::SkuWithCountries) => (View::Sku, true),
             Err(_) => {
                 return Err(DomainError::invalid(
                     "view",
@@ -101,7 +103,11 @@ impl CatalogService for CatalogApi {
                 }
                 Some(sku) => {
                     if let Some(v) = page.catalog.sku(product, sku) {
-                        response.skus.push(encoded.sku(&v));
+                        response.skus.push(if with_countries {
+                            encoded.sku(&v)
+                        } else {
+                            encoded.listed_sku(&v)
+                        });
                     }
                 }
             }

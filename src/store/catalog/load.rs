@@ -8,9 +8,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::{Stream, TryStreamExt};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryResult, QuerySelect, Statement, TryGetableMany,
+};
 
-use super::super::entity::{availability, availability_price, product, sku, sku_prerequisite};
+use super::super::entity::{availability, product, sku, sku_prerequisite};
 use super::super::{Store, corrupt};
 use crate::domain::DomainError;
 use crate::domain::catalog::{
@@ -42,7 +45,8 @@ type PriceRow = (
 
 impl Store {
     /// Loads a month's whole catalog: products sorted by id, SKUs by (product, id),
-    /// availabilities by (product, SKU) then id, each one's prices by (term, billing cycle).
+    /// availabilities in their stored order (the snapshot sorts them), each one's prices by
+    /// (term, billing cycle).
     pub async fn load_month(&self, month: Month) -> Result<CatalogData, DomainError> {
         let m = month.to_string();
         let db = self.engine.pool();
@@ -87,43 +91,25 @@ impl Store {
         let skus = skus_of(&products, skus, prerequisites)?;
         let skus_read = started.elapsed();
 
-        let rows = availability::Entity::find()
-            .select_only()
-            .columns([
-                availability::Column::Id,
-                availability::Column::ProductId,
-                availability::Column::SkuId,
-                availability::Column::Country,
-                availability::Column::Segment,
-                availability::Column::Currency,
-                availability::Column::EndOfSale,
-            ])
-            .filter(availability::Column::Month.eq(&m))
-            .into_tuple::<AvailabilityRow>()
-            .stream(db)
-            .await?;
+        let rows = month_rows::<AvailabilityRow>(
+            db,
+            "availabilities",
+            "id, product_id, sku_id, country, segment, currency, end_of_sale",
+            &m,
+        )
+        .await?;
         let mut availabilities = availabilities_of(&skus, rows).await?;
-        availabilities.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         let availabilities_read = started.elapsed();
 
-        let prices = availability_price::Entity::find()
-            .select_only()
-            .columns([
-                availability_price::Column::AvailabilityId,
-                availability_price::Column::Term,
-                availability_price::Column::BillingCycle,
-                availability_price::Column::UnitPriceMicros,
-                availability_price::Column::ErpPriceMicros,
-                availability_price::Column::EffectiveStart,
-                availability_price::Column::EffectiveEnd,
-            ])
-            .filter(availability_price::Column::Month.eq(&m))
-            .into_tuple::<PriceRow>()
-            .stream(db)
-            .await?;
+        let prices = month_rows::<PriceRow>(
+            db,
+            "availability_prices",
+            "availability_id, term, billing_cycle, unit_price_micros, erp_price_micros, \
+             effective_start, effective_end",
+            &m,
+        )
+        .await?;
         add_prices(&mut availabilities, prices).await?;
-        // A stable sort: by id within each SKU.
-        availabilities.sort_by(|a, b| (&a.product_id, &a.sku_id).cmp(&(&b.product_id, &b.sku_id)));
         tracing::info!(
             %month,
             products_and_skus_ms = skus_read.as_millis() as u64,
@@ -137,6 +123,40 @@ impl Store {
             availabilities,
         })
     }
+}
+
+/// One row of a raw query, decoded by position.
+struct Row<T>(T);
+
+impl<T: TryGetableMany> FromQueryResult for Row<T> {
+    fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
+        res.try_get_many_by_index().map(Row)
+    }
+}
+
+/// Streams `columns` of a month's rows of `table` in the table's stored order. On SQLite the
+/// table is scanned, not searched through its `(month, ...)` primary key: a search visits the
+/// rows in key order, each a seek to wherever it was written (the import writes them market by
+/// market, keyed by hashed ids), and a million seeks cost twenty times the scan. The scan reads
+/// other months' rows too (at most the next imported month and the ones kept for the change
+/// log), sequentially. PostgreSQL's planner picks its own plan from its statistics.
+async fn month_rows<'a, T: TryGetableMany + Send + 'a>(
+    db: &'a DatabaseConnection,
+    table: &str,
+    columns: &str,
+    month: &str,
+) -> Result<impl Stream<Item = Result<T, DbErr>> + 'a, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Sqlite => format!("SELECT {columns} FROM {table} NOT INDEXED WHERE month = ?"),
+        _ => format!("SELECT {columns} FROM {table} WHERE month = $1"),
+    };
+    let rows = availability::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, [month.into()]))
+        .into_model::<Row<T>>()
+        .stream(db)
+        .await?;
+    Ok(rows.map_ok(|Row(row)| row))
 }
 
 fn product_of(row: ProductRow) -> Result<Product, DomainError> {
@@ -273,15 +293,19 @@ async fn availabilities_of(
     Ok(out)
 }
 
-/// Adds each price to its availability (`availabilities` sorted by id); a price of no
-/// availability is dropped, as it was never sold. Prices come grouped by availability (the
-/// stored order), so each group is looked up once; each distinct list of prices is kept once.
+/// Adds each price to its availability; a price of no availability is dropped, as it was
+/// never sold. Prices come grouped by availability, and in the order the availabilities came
+/// (both tables are written availability by availability), so each group is normally the next
+/// availability: a comparison, no search. Any other order is found by id, through positions
+/// sorted by id made the first time one is needed. Each distinct list of prices is kept once.
 async fn add_prices(
     availabilities: &mut [Availability],
     rows: impl Stream<Item = Result<PriceRow, DbErr>>,
 ) -> Result<(), DomainError> {
     let mut rows = std::pin::pin!(rows);
     let mut lists = TermLists::default();
+    let mut by_id: Option<Vec<u32>> = None;
+    let mut next = 0;
     let mut at: Option<usize> = None;
     let mut group: Vec<TermPrice> = Vec::new();
     while let Some((availability_id, term, billing_cycle, unit, erp, start, end)) =
@@ -292,9 +316,13 @@ async fn add_prices(
             if let Some(i) = at {
                 lists.give(&mut availabilities[i], &mut group);
             }
-            at = availabilities
-                .binary_search_by(|a| a.id.as_str().cmp(&availability_id))
-                .ok();
+            at = match availabilities.get(next) {
+                Some(a) if a.id.as_str() == availability_id => Some(next),
+                _ => find(availabilities, &mut by_id, &availability_id),
+            };
+            if let Some(i) = at {
+                next = i + 1;
+            }
         }
         let Some(a) = at.map(|i| &availabilities[i]) else {
             continue;
@@ -312,6 +340,25 @@ async fn add_prices(
         lists.give(&mut availabilities[i], &mut group);
     }
     Ok(())
+}
+
+/// The position of the availability with this id, through `by_id` (made on first use).
+fn find(availabilities: &[Availability], by_id: &mut Option<Vec<u32>>, id: &str) -> Option<usize> {
+    let by_id = by_id.get_or_insert_with(|| {
+        let mut positions: Vec<u32> = (0..availabilities.len())
+            .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+            .collect();
+        positions.sort_unstable_by(|&a, &b| {
+            availabilities[a as usize]
+                .id
+                .cmp(&availabilities[b as usize].id)
+        });
+        positions
+    });
+    by_id
+        .binary_search_by(|&i| availabilities[i as usize].id.as_str().cmp(id))
+        .ok()
+        .map(|found| by_id[found] as usize)
 }
 
 /// The distinct lists of prices read so far.
@@ -334,5 +381,74 @@ impl TermLists {
             }
         };
         group.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn availability(id: &str) -> Availability {
+        Availability {
+            id: AvailabilityId::parse("id", id).unwrap(),
+            product_id: ProductId::parse("p", "CFQ7TTC0LH18").unwrap(),
+            sku_id: SkuId::parse("s", "0001").unwrap(),
+            country: CountryCode::parse("c", "DE").unwrap(),
+            segment: Segment::Commercial,
+            currency: Currency::parse("c", "EUR").unwrap(),
+            terms: Arc::new([]),
+            end_of_sale: None,
+        }
+    }
+
+    fn price(id: &str, term: &str, cycle: &str, micros: i64) -> Result<PriceRow, DbErr> {
+        let start = DateTime::<Utc>::from_timestamp(1_796_083_200, 0).unwrap();
+        let row = (
+            id.into(),
+            term.into(),
+            cycle.into(),
+            micros,
+            micros,
+            start,
+            None,
+        );
+        Ok(row)
+    }
+
+    /// The stored order needs no search; any other order is found by id, a group split in two
+    /// is joined, a price of no availability is dropped, and equal lists are one list.
+    #[tokio::test]
+    async fn prices_reach_their_availabilities_in_any_order() {
+        let mut availabilities = vec![availability("B1"), availability("A2"), availability("C3")];
+        let rows = futures::stream::iter(vec![
+            price("B1", "P1Y", "annual", 5),
+            price("B1", "P1M", "monthly", 1),
+            price("C3", "P1Y", "annual", 5),
+            price("ZZ", "P1Y", "annual", 7),
+            price("A2", "P1Y", "annual", 9),
+            price("C3", "P1M", "monthly", 1),
+        ]);
+        add_prices(&mut availabilities, rows).await.unwrap();
+        let terms = |a: &Availability| {
+            a.terms
+                .iter()
+                .map(|t| (t.term, t.billing_cycle, t.unit_price.micros))
+                .collect::<Vec<_>>()
+        };
+        let both = vec![
+            (Term::P1M, BillingCycle::Monthly, 1),
+            (Term::P1Y, BillingCycle::Annual, 5),
+        ];
+        assert_eq!(terms(&availabilities[0]), both);
+        assert_eq!(terms(&availabilities[2]), both);
+        assert_eq!(
+            terms(&availabilities[1]),
+            vec![(Term::P1Y, BillingCycle::Annual, 9)]
+        );
+        assert!(Arc::ptr_eq(
+            &availabilities[0].terms,
+            &availabilities[2].terms
+        ));
     }
 }

@@ -17,6 +17,7 @@ class CatalogView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CATALOG_VIEW_UNSPECIFIED: _ClassVar[CatalogView]
     CATALOG_VIEW_PRODUCT: _ClassVar[CatalogView]
     CATALOG_VIEW_SKU: _ClassVar[CatalogView]
+    CATALOG_VIEW_SKU_WITH_COUNTRIES: _ClassVar[CatalogView]
 
 class PublisherFilter(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -45,6 +46,7 @@ class ImportFileKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 CATALOG_VIEW_UNSPECIFIED: CatalogView
 CATALOG_VIEW_PRODUCT: CatalogView
 CATALOG_VIEW_SKU: CatalogView
+CATALOG_VIEW_SKU_WITH_COUNTRIES: CatalogView
 PUBLISHER_FILTER_UNSPECIFIED: PublisherFilter
 PUBLISHER_FILTER_MICROSOFT: PublisherFilter
 PUBLISHER_FILTER_THIRD_PARTY: PublisherFilter
