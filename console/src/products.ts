@@ -144,7 +144,8 @@ async function fetchPage(app: App, q: Query, pageToken: string): Promise<Page> {
   }
   const reply = await app.client.catalog.listProducts({
     filter: { ...q.filter, country: q.inCountry && customer ? customer.country : "" },
-    view: q.view,
+    // A person's SKU view says where each SKU is sold: listings leave countries out unless asked.
+    view: q.view === CatalogView.SKU ? CatalogView.SKU_WITH_COUNTRIES : q.view,
     pageSize: PAGE_SIZE,
     pageToken,
   });
