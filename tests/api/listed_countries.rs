@@ -16,6 +16,7 @@ fn skus_in_de(view: pb::CatalogView) -> pb::ListProductsRequest {
         view: view.into(),
         page_size: 500,
         page_token: String::new(),
+        month: String::new(),
     }
 }
 
@@ -57,6 +58,7 @@ on_both_backends!(
                 .get_sku(pb::GetSkuRequest {
                     product_id: f.product_id.clone(),
                     sku_id: f.id.clone(),
+                    month: String::new(),
                 })
                 .await
                 .unwrap()
