@@ -53,12 +53,13 @@ func TestListProductsFollowsNextPageToken(t *testing.T) {
 	}
 }
 
-// Catalog: filters in the SKU view.
+// Catalog: filters in the SKU view (with each SKU's countries, which a listing leaves out
+// unless asked).
 func TestSkuViewFiltersByCountryAndType(t *testing.T) {
 	page, err := catalogClient().ListProducts(ctx(t), &commerce.ListProductsRequest{
 		Filter: &commerce.CatalogFilter{
 			Country: "DE", ProductType: commerce.ProductType_PRODUCT_TYPE_ONLINE_SERVICES, Text: "office 365"},
-		View:     commerce.CatalogView_CATALOG_VIEW_SKU,
+		View:     commerce.CatalogView_CATALOG_VIEW_SKU_WITH_COUNTRIES,
 		PageSize: 500,
 	})
 	if err != nil {
