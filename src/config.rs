@@ -62,6 +62,10 @@ pub struct Settings {
     pub log: String,
     /// Concurrent HTTP/2 streams per connection.
     pub max_concurrent_streams: u32,
+    /// The console at `/`, its development sign-in and gRPC-Web on the gRPC port (HTTP/1.1
+    /// accepted for them). Off: native gRPC over HTTP/2 only, e.g. a replica only other
+    /// services call. Env: `CSP_WEB=false`.
+    pub web: bool,
     /// Browser origins (`https://console.example.com`, scheme and host and port exactly as
     /// the browser sends them) allowed to call the API over gRPC-Web from another origin
     /// (CORS). The console served at `/` is of the server's own origin and needs none; a
@@ -221,6 +225,7 @@ impl Default for Settings {
             metrics_listen: None,
             log: "info,sqlx=warn,sea_orm=warn".to_owned(),
             max_concurrent_streams: 100,
+            web: true,
             grpc_web_origins: Vec::new(),
             change_log_months: 12,
             watch_progress_interval_ms: 10_000,

@@ -210,11 +210,15 @@ impl Application {
             ready_in_ms = started.elapsed().as_millis() as u64,
             "catalog ready"
         );
-        let web = WebLayer::new(
-            Console::embedded(),
-            DevSignIn::new(&settings.jwt_secret, keys.clone(), store.clone()),
-            origins,
-        );
+        let web = if settings.web {
+            WebLayer::new(
+                Console::embedded(),
+                DevSignIn::new(&settings.jwt_secret, keys.clone(), store.clone()),
+                origins,
+            )
+        } else {
+            WebLayer::off()
+        };
         Ok(Self {
             web,
             listener,
@@ -342,6 +346,7 @@ impl Application {
             feed.shut_down();
             let _ = stopping.send(());
         };
+        let web_on = self.settings.web;
         let mut server = Server::builder();
         if let Some(tls) = self.tls {
             // Over our incoming stream too: tonic runs the TLS handshake on each connection.
@@ -355,7 +360,7 @@ impl Application {
         }
         let serve = server
             // HTTP/1.1 for gRPC-Web and the console; native gRPC stays on HTTP/2.
-            .accept_http1(true)
+            .accept_http1(web_on)
             .trace_fn(grpc::trace::rpc_span)
             // In front of everything: the console's GETs, gRPC-Web (translated to gRPC, so
             // every layer below sees a gRPC call) and CORS; native gRPC passes straight on.

@@ -10,6 +10,10 @@
 //! - Native gRPC (HTTP/2, no `Origin`) goes straight to the stack: only its method, version
 //!   and two headers are looked at.
 //! - Anything else over HTTP/1.1 (native gRPC cannot ride it: no trailers) is 400.
+//!
+//! Native answers keep their body's own type (`http_body_util::Either`'s left side): tonic
+//! boxes it once, as it does with no web layer at all. With the `web` setting off the layer
+//! passes everything straight on and the server speaks HTTP/2 only.
 
 pub mod console;
 pub mod dev;
@@ -23,6 +27,7 @@ use futures::TryFutureExt;
 use futures::future::{BoxFuture, Either, MapOk};
 use http::header::{CONTENT_TYPE, HOST, ORIGIN};
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Version};
+use http_body_util::Either as EitherBody;
 use tonic::body::Body;
 use tonic_web::{GrpcWebLayer, GrpcWebService};
 use tower::{Layer, Service, ServiceBuilder};
@@ -101,7 +106,8 @@ impl Origins {
 /// The layer in front of the gRPC stack (outermost).
 #[derive(Clone)]
 pub struct WebLayer {
-    edge: Arc<Edge>,
+    /// None: the `web` setting is off, every request goes straight to the stack.
+    edge: Option<Arc<Edge>>,
 }
 
 struct Edge {
@@ -113,16 +119,25 @@ struct Edge {
 impl WebLayer {
     pub fn new(console: Console, dev: Option<DevSignIn>, origins: Origins) -> Self {
         Self {
-            edge: Arc::new(Edge {
+            edge: Some(Arc::new(Edge {
                 console,
                 dev,
                 origins,
-            }),
+            })),
         }
     }
 
+    /// No console, no gRPC-Web: native gRPC only (the `web` setting off).
+    pub fn off() -> Self {
+        Self { edge: None }
+    }
+
     fn cors(&self) -> CorsLayer {
-        let origins = self.edge.origins.clone();
+        let origins = self
+            .edge
+            .as_ref()
+            .map(|edge| edge.origins.clone())
+            .unwrap_or_default();
         CorsLayer::new()
             .allow_origin(AllowOrigin::predicate(move |origin, parts| {
                 origins.allow(origin, &parts.uri, &parts.headers)
@@ -154,18 +169,21 @@ impl<S: Clone> Layer<S> for WebLayer {
 pub struct WebService<S> {
     native: S,
     web: Cors<TrailersFrame<GrpcWebService<S>>>,
-    edge: Arc<Edge>,
+    edge: Option<Arc<Edge>>,
 }
 
-type ToBody<B> = fn(Response<B>) -> Response<Body>;
+/// A native answer's body as the stack made it, or a web one (boxed: not the hot path).
+type AnyBody<B> = EitherBody<B, Body>;
+type Native<B> = fn(Response<B>) -> Response<AnyBody<B>>;
+type Web<B> = fn(Response<Body>) -> Response<AnyBody<B>>;
 type WebFuture<S> = <Cors<TrailersFrame<GrpcWebService<S>>> as Service<Request<Body>>>::Future;
 
-fn to_body<B>(response: Response<B>) -> Response<Body>
-where
-    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
-    B::Error: Into<tonic::codegen::StdError>,
-{
-    response.map(Body::new)
+fn native<B>(response: Response<B>) -> Response<AnyBody<B>> {
+    response.map(EitherBody::Left)
+}
+
+fn web<B>(response: Response<Body>) -> Response<AnyBody<B>> {
+    response.map(EitherBody::Right)
 }
 
 impl<S, B> Service<Request<Body>> for WebService<S>
@@ -176,12 +194,12 @@ where
     B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<tonic::codegen::StdError> + std::fmt::Display,
 {
-    type Response = Response<Body>;
+    type Response = Response<AnyBody<B>>;
     type Error = S::Error;
     #[allow(clippy::type_complexity)]
     type Future = Either<
-        MapOk<S::Future, ToBody<B>>,
-        Either<WebFuture<S>, BoxFuture<'static, Result<Response<Body>, S::Error>>>,
+        MapOk<S::Future, Native<B>>,
+        MapOk<Either<WebFuture<S>, BoxFuture<'static, Result<Response<Body>, S::Error>>>, Web<B>>,
     >;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -192,35 +210,32 @@ where
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        if matches!(*request.method(), Method::GET | Method::HEAD) {
-            let edge = self.edge.clone();
-            return Either::Right(Either::Right(Box::pin(async move {
-                Ok(edge.get(request).await)
-            })));
-        }
-        let origin = request.headers().get(ORIGIN);
-        if let Some(origin) = origin
-            && !self
-                .edge
-                .origins
-                .allow(origin, request.uri(), request.headers())
-        {
-            tracing::debug!(?origin, "a request from an origin not allowed was refused");
-            return Either::Right(Either::Right(Box::pin(std::future::ready(Ok(
-                refused_origin(),
-            )))));
-        }
-        let native = request.version() == Version::HTTP_2
-            && origin.is_none()
-            && !request
-                .headers()
-                .get(CONTENT_TYPE)
-                .is_some_and(|t| t.as_bytes().starts_with(b"application/grpc-web"));
-        if native {
-            Either::Left(self.native.call(request).map_ok(to_body as ToBody<B>))
+        let Some(edge) = &self.edge else {
+            return Either::Left(self.native.call(request).map_ok(native as Native<B>));
+        };
+        let web_answer = if matches!(*request.method(), Method::GET | Method::HEAD) {
+            let edge = edge.clone();
+            Either::Right(Box::pin(async move { Ok(edge.get(request).await) }) as BoxFuture<_>)
         } else {
-            Either::Right(Either::Left(self.web.call(request)))
-        }
+            let origin = request.headers().get(ORIGIN);
+            if let Some(origin) = origin
+                && !edge.origins.allow(origin, request.uri(), request.headers())
+            {
+                tracing::debug!(?origin, "a request from an origin not allowed was refused");
+                Either::Right(Box::pin(std::future::ready(Ok(refused_origin()))) as BoxFuture<_>)
+            } else if request.version() == Version::HTTP_2
+                && origin.is_none()
+                && !request
+                    .headers()
+                    .get(CONTENT_TYPE)
+                    .is_some_and(|t| t.as_bytes().starts_with(b"application/grpc-web"))
+            {
+                return Either::Left(self.native.call(request).map_ok(native as Native<B>));
+            } else {
+                Either::Left(self.web.call(request))
+            }
+        };
+        Either::Right(web_answer.map_ok(web as Web<B>))
     }
 }
 

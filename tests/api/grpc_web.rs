@@ -336,6 +336,35 @@ async fn native_grpc_needs_http2() {
     app.stop().await;
 }
 
+/// With `web` off the port is what it was before gRPC-Web: native gRPC over HTTP/2, nothing
+/// over HTTP/1.1 (not even an answer), no console.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_web_off_only_native_grpc_is_served() {
+    let app = TestApp::spawn_with(common::Backend::Sqlite, |s| s.web = false)
+        .await
+        .unwrap();
+    let mut client = h1(&app).await;
+    let token = app.token(Some("us"), Role::SalesAgent);
+    client.ready().await.unwrap();
+    let web_call = client
+        .send_request(call(&app, LIST_PRODUCTS, Some(&token), &list_products()))
+        .await;
+    assert!(
+        web_call.is_err(),
+        "HTTP/1.1 answered: {:?}",
+        web_call.map(|r| r.status())
+    );
+
+    let products = app
+        .catalog("us", Role::SalesAgent)
+        .list_products(list_products())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!products.products.is_empty());
+    app.stop().await;
+}
+
 /// A browser on TLS speaks gRPC-Web over HTTP/2: the same translation, on the same port.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_web_over_http2_is_answered_alike() {
