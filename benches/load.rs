@@ -1056,10 +1056,10 @@ async fn run(args: Args) -> Result<()> {
                     us_ms(result.max_us),
                     result
                         .server_cpu_us_per_request
-                        .map_or("-".to_owned(), |c| format!("{c:.0}")),
+                        .map_or("-".to_owned(), |c| format!("{c:.1}")),
                     result
                         .client_cpu_us_per_request
-                        .map_or("-".to_owned(), |c| format!("{c:.0}")),
+                        .map_or("-".to_owned(), |c| format!("{c:.1}")),
                     result
                         .background_cores
                         .map_or("-".to_owned(), |c| format!("{c:.2}")),
