@@ -47,10 +47,25 @@ impl MigrationTrait for Migration {
                 .col("id")
                 .to_owned(),
         )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("subscriptions_by_parent")
+                .table("subscriptions")
+                .col("parent_subscription_id")
+                .to_owned(),
+        )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name("subscriptions_by_parent")
+                .table("subscriptions")
+                .to_owned(),
+        )
+        .await?;
         m.drop_index(
             Index::drop()
                 .name("subscriptions_by_commitment_end")

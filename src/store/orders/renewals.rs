@@ -6,9 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 
 use super::super::Store;
 use super::super::entity::{customer, subscription, subscription_transaction};
@@ -76,19 +74,25 @@ impl Store {
             return Ok(Vec::new());
         }
         let text = |ids: &[SubscriptionId]| ids.iter().map(ToString::to_string).collect::<Vec<_>>();
-        let rows = subscription::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(subscription::Column::Id.is_in(text(ids)))
-                    .add(
-                        Condition::all()
-                            .add(subscription::Column::ParentSubscriptionId.is_in(text(bases)))
-                            .add(subscription::Column::Status.is_in(live())),
-                    ),
-            )
-            .order_by_asc(subscription::Column::Id)
-            .all(&self.engine.direct())
-            .await?;
+        // Two lookups, each by its own index (an OR of both would scan the table).
+        let mut rows = Vec::new();
+        if !ids.is_empty() {
+            rows.extend(
+                subscription::Entity::find()
+                    .filter(subscription::Column::Id.is_in(text(ids)))
+                    .all(&self.engine.direct())
+                    .await?,
+            );
+        }
+        if !bases.is_empty() {
+            rows.extend(
+                subscription::Entity::find()
+                    .filter(subscription::Column::ParentSubscriptionId.is_in(text(bases)))
+                    .filter(subscription::Column::Status.is_in(live()))
+                    .all(&self.engine.direct())
+                    .await?,
+            );
+        }
         held(rows)
     }
 
