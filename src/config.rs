@@ -85,6 +85,10 @@ pub struct Settings {
     /// How often a replica checks the database for changes published elsewhere, besides
     /// PostgreSQL notifications (milliseconds).
     pub change_poll_interval_ms: u64,
+    /// How often the server runs the renewal pass: every subscription term ended by the
+    /// service's clock is renewed or expired (milliseconds; 0: never, leaving it to the
+    /// `renew` subcommand or OperatorService.RunRenewals).
+    pub renewal_interval_ms: u64,
 
     // Transport limits: connections, HTTP/2, request sizes, change streams.
     /// Open connections at most; at the cap the server stops accepting (new connections wait
@@ -231,6 +235,7 @@ impl Default for Settings {
             watch_progress_interval_ms: 10_000,
             slow_subscriber_timeout_ms: 30_000,
             change_poll_interval_ms: 2_000,
+            renewal_interval_ms: 60_000,
             partner_order_requests_per_minute: 500,
 
             max_connections: 10_000,

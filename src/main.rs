@@ -18,6 +18,7 @@ use csp_commerce::import::files::open_regular;
 use csp_commerce::service::SystemClock;
 use csp_commerce::service::catalog::{CatalogService, ImportError};
 use csp_commerce::service::customers::CustomerService;
+use csp_commerce::service::orders::OrderService;
 use csp_commerce::service::paging::PageTokens;
 use csp_commerce::service::partners::PartnerService;
 /// mimalloc: many small short-lived allocations per call, and long-lived per-stream state
@@ -79,6 +80,14 @@ enum Command {
     Publish {
         #[arg(long)]
         month: String,
+    },
+    /// Renew or expire every subscription term that ends at or before --until: the pass the
+    /// server runs every `renewal_interval_ms` (and OperatorService.RunRenewals), priced from
+    /// the current catalog month. Safe beside running servers on PostgreSQL and to rerun.
+    Renew {
+        /// An RFC 3339 time, e.g. 2027-01-01T00:00:00Z (default: now).
+        #[arg(long)]
+        until: Option<String>,
     },
     /// Register, list and change partners on the configured database (what OperatorService
     /// does over the wire).
@@ -399,6 +408,35 @@ async fn main() -> anyhow::Result<()> {
                     " (already published: nothing changed)"
                 }
             );
+        }
+        Command::Renew { until } => {
+            let until = until
+                .map(|t| {
+                    chrono::DateTime::parse_from_rfc3339(&t)
+                        .map(|d| d.to_utc())
+                        .with_context(|| format!("--until {t:?} is not an RFC 3339 time"))
+                })
+                .transpose()?;
+            let store = Store::connect(&settings.database_url, 2).await?;
+            store.migrate().await?;
+            let clock = Arc::new(SystemClock);
+            let tokens = PageTokens::new(settings.jwt_secret.as_bytes());
+            let customers = CustomerService::new(store.clone(), tokens.clone(), clock.clone());
+            let catalog = CatalogService::new(
+                store.clone(),
+                customers.clone(),
+                tokens.clone(),
+                clock.clone(),
+                settings.change_log_months,
+            );
+            // Renewals are priced from the current month's snapshot.
+            catalog.reload().await?;
+            let orders = OrderService::new(store, catalog, customers, tokens, clock);
+            let counts = orders
+                .run_renewals(until)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("renewed {}, expired {}", counts.renewed, counts.expired);
         }
         Command::Partner { action } => partner_command(&settings, action).await?,
         Command::Token {

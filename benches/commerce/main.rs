@@ -12,11 +12,13 @@
 //! cargo bench --bench commerce -- --scenario fleet-subscribers --subscriber-inflate once
 //! cargo bench --bench commerce -- --scenario fullsize --fullsize-markets 240 --fullsize-rows 15000
 //! cargo bench --bench commerce -- --scenario as-of --concurrency 16   # a past month's reads
+//! cargo bench --bench commerce -- --scenario renewals             # one pass, 100,000 due
 //! ```
 //!
 //! One module a scenario: `flow` (the buying flow), `checkout` (checkout alone, pgbench),
 //! `imports`, `subscribers` (with `watch`, how they read the stream), `catalog_size` (issue
-//! 21, on the month `fullsize` generates), `as_of` (issue 22: reads as of a past month);
+//! 21, on the month `fullsize` generates), `as_of` (issue 22: reads as of a past month),
+//! `renewals` (issue 22: a renewal pass over 100,000 due subscriptions);
 //! `report` prints the summary.
 //!
 //! It builds nothing: it spawns `CSP_BIN` (default `target/release/csp-commerce`) as a child
@@ -46,6 +48,7 @@ mod fleet_subscribers;
 mod flow;
 mod fullsize;
 mod imports;
+mod renewals;
 mod report;
 mod subscribers;
 #[path = "../support/mod.rs"]
@@ -184,6 +187,9 @@ struct Args {
     /// 2026-12 as is, 280 changes).
     #[arg(long, default_value_t = 2)]
     repriced: usize,
+    /// Due subscriptions of the renewals scenario.
+    #[arg(long, default_value_t = 100_000)]
+    renewal_subscriptions: usize,
     /// PostgreSQL server (no database path): scratch databases are created and dropped there.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
     postgres: String,
@@ -216,6 +222,8 @@ enum Scenario {
     Fullsize,
     /// Issue 22: catalog reads as of a past month (cold, warm) against the current month's.
     AsOf,
+    /// Issue 22: one renewal pass over --renewal-subscriptions due subscriptions, per backend.
+    Renewals,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -332,6 +340,16 @@ async fn main() -> Result<()> {
     {
         eprintln!("!! as of a month: {e:#}");
         report.failures.push(format!("as of a month: {e:#}"));
+    }
+    if wants(Scenario::Renewals) {
+        for &backend in &args.backend {
+            if let Err(e) = renewals::renewals(&bin, &args, backend).await {
+                eprintln!("!! renewals on {}: {e:#}", backend.label());
+                report
+                    .failures
+                    .push(format!("renewals on {}: {e:#}", backend.label()));
+            }
+        }
     }
     report.print();
     if report.failures.is_empty() {

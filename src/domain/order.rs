@@ -10,8 +10,8 @@ use super::error::Precondition;
 use super::ids::{CartId, CatalogItemId, CustomerId, OrderId, ProductId, SubscriptionId};
 use super::money::Money;
 pub use super::subscription::{
-    LICENSE_CANCEL_WINDOW, PERPETUAL_CANCEL_WINDOW, Subscription, SubscriptionStatus,
-    SubscriptionTransaction, TransactionKind, term_end,
+    ExpiryReason, LICENSE_CANCEL_WINDOW, NextTerm, NextTermRequest, PERPETUAL_CANCEL_WINDOW,
+    Subscription, SubscriptionStatus, SubscriptionTransaction, TermEnd, TransactionKind, term_end,
 };
 
 /// Why a checkout or a cancellation is refused (PreconditionFailure). Stable, like the
@@ -25,6 +25,9 @@ pub mod order_code {
     pub const SUSPENSION_NOT_ALLOWED: &str = "SUSPENSION_NOT_ALLOWED";
     pub const SUBSCRIPTION_NOT_SUSPENDED: &str = "SUBSCRIPTION_NOT_SUSPENDED";
     pub const AUTO_RENEW_NOT_ALLOWED: &str = "AUTO_RENEW_NOT_ALLOWED";
+    pub const NEXT_TERM_NOT_AVAILABLE: &str = "NEXT_TERM_NOT_AVAILABLE";
+    pub const NEXT_TERM_NOT_ALLOWED: &str = "NEXT_TERM_NOT_ALLOWED";
+    pub const NO_CURRENT_MONTH: &str = "NO_CURRENT_MONTH";
 
     /// Every code above (the wire's ProblemCode has each).
     pub const ALL: &[&str] = &[
@@ -36,6 +39,9 @@ pub mod order_code {
         SUSPENSION_NOT_ALLOWED,
         SUBSCRIPTION_NOT_SUSPENDED,
         AUTO_RENEW_NOT_ALLOWED,
+        NEXT_TERM_NOT_AVAILABLE,
+        NEXT_TERM_NOT_ALLOWED,
+        NO_CURRENT_MONTH,
     ];
 }
 
@@ -169,6 +175,8 @@ impl Order {
                 parent,
                 unit_price,
                 version: 1,
+                next_term: None,
+                expiry_reason: None,
             });
         }
         let total = total.ok_or_else(|| DomainError::FailedPrecondition {

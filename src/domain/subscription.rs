@@ -13,7 +13,10 @@ use super::money::Money;
 use super::order::order_code;
 
 mod quantity;
+mod renewal;
 mod state;
+
+pub use renewal::{ExpiryReason, NextTerm, NextTermRequest, TermEnd};
 
 /// License-based subscriptions can be cancelled this long after purchase (or renewal).
 pub const LICENSE_CANCEL_WINDOW: Duration = Duration::days(7);
@@ -36,6 +39,8 @@ text_enum!(
         Cancel = "cancel",
         Renew = "renew",
         Convert = "convert",
+        /// Ended at its term's end (no amount).
+        Expire = "expire",
     }
 );
 
@@ -125,6 +130,10 @@ pub struct Subscription {
     /// One unit for the whole term, as sold.
     pub unit_price: Money,
     pub version: i64,
+    /// Changes scheduled for the next term (applied at the renewal, then cleared).
+    pub next_term: Option<NextTerm>,
+    /// Why it expired, once it did.
+    pub expiry_reason: Option<ExpiryReason>,
 }
 
 impl Subscription {
@@ -308,6 +317,8 @@ mod tests {
             parent: None,
             unit_price: Money::from_micros(usd, unit_micros),
             version: 1,
+            next_term: None,
+            expiry_reason: None,
         }
     }
 

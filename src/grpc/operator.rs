@@ -8,12 +8,14 @@ use super::pb::operator_service_server::OperatorService;
 use super::{caller, optional_etag};
 use crate::domain::DomainError;
 use crate::domain::FieldViolation;
+use crate::domain::customer::Role;
 use crate::domain::customer::Verdict;
 use crate::domain::customer::{NewPartner, PartnerUpdate, parse_partner_key};
 use crate::domain::error::Violations;
 use crate::domain::ids::CustomerId;
 use crate::domain::ids::{CountryCode, PartnerId, RequestId, parse_text};
 use crate::domain::money::Currency;
+use crate::service::orders::OrderService;
 use crate::service::partners::PartnerService;
 use crate::service::vetting::VettingService;
 
@@ -21,6 +23,8 @@ use crate::service::vetting::VettingService;
 pub struct OperatorApi {
     pub partners: PartnerService,
     pub vetting: VettingService,
+    /// The renewal pass (RunRenewals).
+    pub orders: OrderService,
 }
 
 /// A verdict from the request's decision and reason.
@@ -313,6 +317,23 @@ impl OperatorService for OperatorApi {
             .await?;
         Ok(Response::new(pb::SetNonprofitResponse {
             customer: Some(convert::customer(&customer)),
+        }))
+    }
+
+    async fn run_renewals(
+        &self,
+        request: Request<pb::RunRenewalsRequest>,
+    ) -> Result<Response<pb::RunRenewalsResponse>, Status> {
+        let caller = caller(&request)?;
+        caller.require(caller.role == Role::Operator, "run renewals")?;
+        let pb::RunRenewalsRequest { until } = request.into_inner();
+        let until = until
+            .map(|t| convert::parse_timestamp("until", &t))
+            .transpose()?;
+        let counts = self.orders.run_renewals(until).await?;
+        Ok(Response::new(pb::RunRenewalsResponse {
+            renewed: i64::try_from(counts.renewed).unwrap_or(i64::MAX),
+            expired: i64::try_from(counts.expired).unwrap_or(i64::MAX),
         }))
     }
 }

@@ -6,8 +6,8 @@ use super::pb::order_service_server::OrderService;
 use super::{caller, convert, pb};
 use crate::domain::DomainError;
 use crate::domain::error::Violations;
-use crate::domain::ids::{CustomerId, OrderId, ProductId, RequestId, SubscriptionId};
-use crate::domain::order::{OrderStatus, SubscriptionStatus};
+use crate::domain::ids::{CustomerId, OrderId, ProductId, RequestId, SkuId, SubscriptionId};
+use crate::domain::order::{NextTermRequest, OrderStatus, SubscriptionStatus};
 use crate::service::orders::{
     OrderFilter, OrderService as Orders, StateChange, SubscriptionFilter,
 };
@@ -38,6 +38,48 @@ fn subscription_write(
     request_id
         .zip(id)
         .ok_or_else(DomainError::parsed_field_missing)
+}
+
+/// A next term as asked for (each unset field: as now), its bad fields reported in `v`.
+fn next_term_request(next: pb::NextTerm, v: &mut Violations) -> Option<NextTermRequest> {
+    let pb::NextTerm {
+        term,
+        billing_cycle,
+        quantity,
+        sku_id,
+        catalog_item_id: _,
+    } = next;
+    let term = match term {
+        0 => None,
+        raw => Some(v.check(convert::term("next_term.term", raw))?),
+    };
+    let billing_cycle = match billing_cycle {
+        0 => None,
+        raw => Some(v.check(convert::billing_cycle("next_term.billing_cycle", raw))?),
+    };
+    let quantity = match quantity {
+        0 => None,
+        q if q < 0 => {
+            v.check::<()>(Err(DomainError::invalid(
+                "next_term.quantity",
+                "OUT_OF_RANGE",
+                format!("next_term.quantity must be positive (0: as now), not {q}"),
+            )));
+            return None;
+        }
+        q => Some(q),
+    };
+    let sku = if sku_id.is_empty() {
+        None
+    } else {
+        Some(v.check(SkuId::parse("next_term.sku_id", &sku_id))?)
+    };
+    Some(NextTermRequest {
+        term,
+        billing_cycle,
+        quantity,
+        sku,
+    })
 }
 
 impl OrderApi {
@@ -339,6 +381,33 @@ impl OrderService for OrderApi {
         Ok(Response::new(pb::ListSubscriptionTransactionsResponse {
             transactions: page.items.iter().map(convert::transaction).collect(),
             next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn schedule_next_term(
+        &self,
+        request: Request<pb::ScheduleNextTermRequest>,
+    ) -> Result<Response<pb::ScheduleNextTermResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::ScheduleNextTermRequest {
+            request_id,
+            subscription_id,
+            etag,
+            next_term,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        let ids = v.check(subscription_write(&request_id, &subscription_id));
+        let next = next_term.map(|n| next_term_request(n, &mut v));
+        v.into_result()?;
+        let (request_id, id) = ids.ok_or_else(DomainError::parsed_field_missing)?;
+        let next = next.flatten();
+        let etag = (!etag.is_empty()).then_some(etag.as_str());
+        let sub = self
+            .orders
+            .schedule_next_term(&caller, &request_id, id, etag, next)
+            .await?;
+        Ok(Response::new(pb::ScheduleNextTermResponse {
+            subscription: Some(convert::subscription(&sub)),
         }))
     }
 

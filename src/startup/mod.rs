@@ -56,7 +56,7 @@ use tonic::service::interceptor::InterceptedService;
 
 use interceptors::{Interceptors, forget_idle_callers};
 use security::{refuse_public_dev_secret, tls_config};
-use tasks::provisioning_loop;
+use tasks::{provisioning_loop, renewal_loop};
 
 pub use tasks::{drain_signal, shutdown_signal};
 
@@ -321,6 +321,10 @@ impl Application {
             _ => None,
         };
         let background = tokio::spawn(provisioning_loop(self.orders.clone()));
+        let renewals = tokio::spawn(renewal_loop(
+            self.orders.clone(),
+            self.settings.renewal_interval_ms,
+        ));
         let watchdog = tokio::spawn(self.feed.clone().watchdog());
         let forgetting = tokio::spawn(forget_idle_callers(quotas));
         let pump = tokio::spawn(self.feed.clone().pump(
@@ -434,6 +438,7 @@ impl Application {
                 OperatorServiceServer::new(OperatorApi {
                     partners: self.partners,
                     vetting: self.vetting,
+                    orders: self.orders.clone(),
                 })
                 .max_decoding_message_size(max_request),
                 operator,
@@ -453,6 +458,7 @@ impl Application {
         }
         probe.abort();
         background.abort();
+        renewals.abort();
         watchdog.abort();
         forgetting.abort();
         pump.abort();

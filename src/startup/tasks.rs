@@ -24,6 +24,23 @@ pub(super) async fn provisioning_loop(orders: OrderService) {
     }
 }
 
+/// Runs the renewal pass up to the service clock's now every `interval_ms` (0: never), the
+/// first after one interval, until aborted. Replicas may all run it: each term ends once.
+pub(super) async fn renewal_loop(orders: OrderService, interval_ms: u64) {
+    if interval_ms == 0 {
+        return;
+    }
+    let period = Duration::from_millis(interval_ms);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = orders.run_renewals(None).await {
+            tracing::warn!(error = %e, "renewal pass failed; retrying at the next interval");
+        }
+    }
+}
+
 /// Completes on the first SIGINT or SIGTERM, which starts the drain (`Application::run_until`);
 /// a second one, during the drain, ends the process at once (exit status 130).
 pub async fn drain_signal() {

@@ -43,7 +43,8 @@ pub use idempotency::WriteKey;
 pub use month_diff::{SkuPair, SkuPairs};
 pub use month_writer::MonthWriter;
 pub use orders::{
-    Cancellation, CustomerHoldings, Placement, PlannedOrder, Recorded, Refusal, change_resource,
+    Cancellation, CustomerHoldings, Held, Placement, PlannedOrder, Recorded, Refusal,
+    TermEndsWritten, change_resource,
 };
 pub use publish::{PublishStart, Publishing};
 

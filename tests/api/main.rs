@@ -27,6 +27,7 @@ mod offers;
 mod outage;
 mod partners;
 mod ratelimit;
+mod renewals;
 mod replicas;
 mod saas;
 mod sqlite_file;

@@ -38,6 +38,12 @@ type OperatorServiceClient interface {
 	// Grant (APPROVE) or revoke (DENY, with a reason) a customer's Nonprofit qualification: the
 	// only way it is set (Microsoft's nonprofit program; no partner can submit it).
 	SetNonprofit(ctx context.Context, in *SetNonprofitRequest, opts ...grpc.CallOption) (*SetNonprofitResponse, error)
+	// End every subscription term due at or before `until` (unset: now, the service's clock):
+	// renew those with auto-renew at the price of the current catalog month (applying their
+	// scheduled next term), expire the others (and add-ons with their base). The same pass the
+	// server runs in the background every `renewal_interval_ms`; idempotent and exactly-once
+	// across replicas and reruns. Answers what this call wrote.
+	RunRenewals(ctx context.Context, in *RunRenewalsRequest, opts ...grpc.CallOption) (*RunRenewalsResponse, error)
 }
 
 type operatorServiceClient struct {
@@ -120,6 +126,15 @@ func (c *operatorServiceClient) SetNonprofit(ctx context.Context, in *SetNonprof
 	return out, nil
 }
 
+func (c *operatorServiceClient) RunRenewals(ctx context.Context, in *RunRenewalsRequest, opts ...grpc.CallOption) (*RunRenewalsResponse, error) {
+	out := new(RunRenewalsResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OperatorService/RunRenewals", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OperatorServiceServer is the server API for OperatorService service.
 // All implementations must embed UnimplementedOperatorServiceServer
 // for forward compatibility
@@ -145,6 +160,12 @@ type OperatorServiceServer interface {
 	// Grant (APPROVE) or revoke (DENY, with a reason) a customer's Nonprofit qualification: the
 	// only way it is set (Microsoft's nonprofit program; no partner can submit it).
 	SetNonprofit(context.Context, *SetNonprofitRequest) (*SetNonprofitResponse, error)
+	// End every subscription term due at or before `until` (unset: now, the service's clock):
+	// renew those with auto-renew at the price of the current catalog month (applying their
+	// scheduled next term), expire the others (and add-ons with their base). The same pass the
+	// server runs in the background every `renewal_interval_ms`; idempotent and exactly-once
+	// across replicas and reruns. Answers what this call wrote.
+	RunRenewals(context.Context, *RunRenewalsRequest) (*RunRenewalsResponse, error)
 	mustEmbedUnimplementedOperatorServiceServer()
 }
 
@@ -175,6 +196,9 @@ func (UnimplementedOperatorServiceServer) ReviewQualification(context.Context, *
 }
 func (UnimplementedOperatorServiceServer) SetNonprofit(context.Context, *SetNonprofitRequest) (*SetNonprofitResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SetNonprofit not implemented")
+}
+func (UnimplementedOperatorServiceServer) RunRenewals(context.Context, *RunRenewalsRequest) (*RunRenewalsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RunRenewals not implemented")
 }
 func (UnimplementedOperatorServiceServer) mustEmbedUnimplementedOperatorServiceServer() {}
 
@@ -333,6 +357,24 @@ func _OperatorService_SetNonprofit_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OperatorService_RunRenewals_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RunRenewalsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServiceServer).RunRenewals(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.OperatorService/RunRenewals",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServiceServer).RunRenewals(ctx, req.(*RunRenewalsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _OperatorService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "csp.commerce.v1.OperatorService",
 	HandlerType: (*OperatorServiceServer)(nil),
@@ -368,6 +410,10 @@ var _OperatorService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetNonprofit",
 			Handler:    _OperatorService_SetNonprofit_Handler,
+		},
+		{
+			MethodName: "RunRenewals",
+			Handler:    _OperatorService_RunRenewals_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -66,6 +66,15 @@ type OrderServiceClient interface {
 	SetSubscriptionAutoRenew(ctx context.Context, in *SetSubscriptionAutoRenewRequest, opts ...grpc.CallOption) (*SetSubscriptionAutoRenewResponse, error)
 	// A subscription's record (purchase, quantity changes, cancellation...), oldest first.
 	ListSubscriptionTransactions(ctx context.Context, in *ListSubscriptionTransactionsRequest, opts ...grpc.CallOption) (*ListSubscriptionTransactionsResponse, error)
+	// Schedule changes for an active subscription's next term (its term, billing cycle,
+	// quantity, or another SKU of the same product), applied at its renewal and then cleared;
+	// `next_term` unset clears a schedule. Judged on the current catalog: the SKU must be sold to
+	// the subscription's market (country, segment) in its currency, not a trial, an add-on
+	// exactly when the subscription is one, and offer the term and billing cycle
+	// (NEXT_TERM_NOT_AVAILABLE, naming what is offered; NEXT_TERM_NOT_ALLOWED for a trial or a
+	// perpetual licence); the quantity within the SKU's minimum and maximum (INVALID_ARGUMENT,
+	// field `next_term.quantity`). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+	ScheduleNextTerm(ctx context.Context, in *ScheduleNextTermRequest, opts ...grpc.CallOption) (*ScheduleNextTermResponse, error)
 }
 
 type orderServiceClient struct {
@@ -175,6 +184,15 @@ func (c *orderServiceClient) ListSubscriptionTransactions(ctx context.Context, i
 	return out, nil
 }
 
+func (c *orderServiceClient) ScheduleNextTerm(ctx context.Context, in *ScheduleNextTermRequest, opts ...grpc.CallOption) (*ScheduleNextTermResponse, error) {
+	out := new(ScheduleNextTermResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OrderService/ScheduleNextTerm", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrderServiceServer is the server API for OrderService service.
 // All implementations must embed UnimplementedOrderServiceServer
 // for forward compatibility
@@ -228,6 +246,15 @@ type OrderServiceServer interface {
 	SetSubscriptionAutoRenew(context.Context, *SetSubscriptionAutoRenewRequest) (*SetSubscriptionAutoRenewResponse, error)
 	// A subscription's record (purchase, quantity changes, cancellation...), oldest first.
 	ListSubscriptionTransactions(context.Context, *ListSubscriptionTransactionsRequest) (*ListSubscriptionTransactionsResponse, error)
+	// Schedule changes for an active subscription's next term (its term, billing cycle,
+	// quantity, or another SKU of the same product), applied at its renewal and then cleared;
+	// `next_term` unset clears a schedule. Judged on the current catalog: the SKU must be sold to
+	// the subscription's market (country, segment) in its currency, not a trial, an add-on
+	// exactly when the subscription is one, and offer the term and billing cycle
+	// (NEXT_TERM_NOT_AVAILABLE, naming what is offered; NEXT_TERM_NOT_ALLOWED for a trial or a
+	// perpetual licence); the quantity within the SKU's minimum and maximum (INVALID_ARGUMENT,
+	// field `next_term.quantity`). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+	ScheduleNextTerm(context.Context, *ScheduleNextTermRequest) (*ScheduleNextTermResponse, error)
 	mustEmbedUnimplementedOrderServiceServer()
 }
 
@@ -267,6 +294,9 @@ func (UnimplementedOrderServiceServer) SetSubscriptionAutoRenew(context.Context,
 }
 func (UnimplementedOrderServiceServer) ListSubscriptionTransactions(context.Context, *ListSubscriptionTransactionsRequest) (*ListSubscriptionTransactionsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListSubscriptionTransactions not implemented")
+}
+func (UnimplementedOrderServiceServer) ScheduleNextTerm(context.Context, *ScheduleNextTermRequest) (*ScheduleNextTermResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ScheduleNextTerm not implemented")
 }
 func (UnimplementedOrderServiceServer) mustEmbedUnimplementedOrderServiceServer() {}
 
@@ -479,6 +509,24 @@ func _OrderService_ListSubscriptionTransactions_Handler(srv interface{}, ctx con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrderService_ScheduleNextTerm_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ScheduleNextTermRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).ScheduleNextTerm(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.OrderService/ScheduleNextTerm",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).ScheduleNextTerm(ctx, req.(*ScheduleNextTermRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _OrderService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "csp.commerce.v1.OrderService",
 	HandlerType: (*OrderServiceServer)(nil),
@@ -526,6 +574,10 @@ var _OrderService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListSubscriptionTransactions",
 			Handler:    _OrderService_ListSubscriptionTransactions_Handler,
+		},
+		{
+			MethodName: "ScheduleNextTerm",
+			Handler:    _OrderService_ScheduleNextTerm_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -34,6 +34,8 @@ fn order(terms: &[Term], created_at: DateTime<Utc>) -> (Order, Vec<Subscription>
             parent: None,
             unit_price: price,
             version: 1,
+            next_term: None,
+            expiry_reason: None,
         })
         .collect();
     let lines = subscriptions

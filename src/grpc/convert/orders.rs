@@ -85,6 +85,7 @@ pub fn transaction(
             TransactionKind::Cancel => pb::TransactionType::Cancel,
             TransactionKind::Renew => pb::TransactionType::Renew,
             TransactionKind::Convert => pb::TransactionType::Convert,
+            TransactionKind::Expire => pb::TransactionType::Expire,
         }
         .into(),
         quantity_delta: t.quantity_delta,
@@ -115,5 +116,47 @@ pub fn subscription(s: &crate::domain::order::Subscription) -> pb::Subscription 
         parent_subscription_id: s.parent.map(|p| p.to_string()).unwrap_or_default(),
         etag: s.etag(),
         unit_term_price: Some(money(s.unit_price)),
+        next_term: s.next_term.as_ref().map(|next| next_term(s, next)),
+        expiry_reason: s
+            .expiry_reason
+            .map_or(pb::ExpiryReason::Unspecified, expiry_reason)
+            .into(),
+    }
+}
+
+fn next_term(
+    s: &crate::domain::order::Subscription,
+    next: &crate::domain::order::NextTerm,
+) -> pb::NextTerm {
+    pb::NextTerm {
+        term: next
+            .term
+            .map_or(pb::TermDuration::Unspecified, term_to_pb)
+            .into(),
+        billing_cycle: next
+            .billing_cycle
+            .map_or(pb::BillingCycle::Unspecified, billing_cycle_to_pb)
+            .into(),
+        quantity: next.quantity.unwrap_or(0),
+        sku_id: next
+            .sku
+            .as_ref()
+            .map(|(sku, _)| sku.to_string())
+            .unwrap_or_default(),
+        catalog_item_id: next
+            .sku
+            .as_ref()
+            .map(|(sku, availability)| format!("{}:{sku}:{availability}", s.item.product))
+            .unwrap_or_default(),
+    }
+}
+
+pub fn expiry_reason(r: crate::domain::order::ExpiryReason) -> pb::ExpiryReason {
+    use crate::domain::order::ExpiryReason;
+    match r {
+        ExpiryReason::AutoRenewOff => pb::ExpiryReason::AutoRenewOff,
+        ExpiryReason::TrialEnded => pb::ExpiryReason::TrialEnded,
+        ExpiryReason::BaseEnded => pb::ExpiryReason::BaseEnded,
+        ExpiryReason::RenewalUnavailable => pb::ExpiryReason::RenewalUnavailable,
     }
 }

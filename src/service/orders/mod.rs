@@ -17,8 +17,10 @@ pub use crate::domain::order::{OrderFilter, SubscriptionFilter};
 use crate::store::{Cancellation, Store, WriteKey};
 
 mod changes;
+mod renewals;
 
 pub use changes::StateChange;
+pub use renewals::{RENEWAL_BATCH, RenewalCounts};
 
 /// How many times a cancellation judged on something that moved meanwhile is judged again.
 const CANCEL_ATTEMPTS: u32 = 3;

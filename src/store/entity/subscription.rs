@@ -25,6 +25,12 @@ pub struct Model {
     pub version: i64,
     pub unit_price_micros: i64,
     pub currency: String,
+    pub next_term: Option<String>,
+    pub next_billing_cycle: Option<String>,
+    pub next_quantity: Option<i32>,
+    pub next_sku_id: Option<String>,
+    pub next_availability_id: Option<String>,
+    pub expiry_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -142,6 +142,7 @@ impl Rows<'_> {
                 version: Set(1),
                 unit_price_micros: Set(s.unit_price.micros),
                 currency: Set(s.unit_price.currency.code().to_owned()),
+                ..Default::default()
             })
     }
 }

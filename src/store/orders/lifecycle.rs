@@ -141,8 +141,8 @@ impl Store {
         Ok(Recorded::Written)
     }
 
-    /// Writes `after` (a new status or auto-renew of `before`, judged at its version), once
-    /// per request id; ABORTED if it moved meanwhile. A new status bumps the customer's
+    /// Writes `after` (a new status, auto-renew or next term of `before`, judged at its
+    /// version), once per request id; ABORTED if it moved meanwhile. A new status bumps the customer's
     /// holdings version (a suspended base holds no add-on).
     pub async fn set_subscription_state(
         &self,
@@ -160,6 +160,7 @@ impl Store {
         if before.status != after.status {
             bump_holdings(&txn, partner, before.customer_id).await?;
         }
+        let next = after.next_term.clone().unwrap_or_default();
         let updated = subscription::Entity::update_many()
             .col_expr(
                 subscription::Column::Status,
@@ -168,6 +169,26 @@ impl Store {
             .col_expr(
                 subscription::Column::AutoRenew,
                 Expr::value(after.auto_renew),
+            )
+            .col_expr(
+                subscription::Column::NextTerm,
+                Expr::value(next.term.map(|t| t.as_str().to_owned())),
+            )
+            .col_expr(
+                subscription::Column::NextBillingCycle,
+                Expr::value(next.billing_cycle.map(|c| c.as_str().to_owned())),
+            )
+            .col_expr(
+                subscription::Column::NextQuantity,
+                Expr::value(next.quantity),
+            )
+            .col_expr(
+                subscription::Column::NextSkuId,
+                Expr::value(next.sku.as_ref().map(|(s, _)| s.to_string())),
+            )
+            .col_expr(
+                subscription::Column::NextAvailabilityId,
+                Expr::value(next.sku.as_ref().map(|(_, a)| a.to_string())),
             )
             .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
             .col_expr(subscription::Column::Version, Expr::value(after.version))

@@ -6,6 +6,7 @@ mod checkout;
 mod holdings;
 mod lifecycle;
 mod quantity;
+mod renewals;
 mod rows;
 mod transactions;
 
@@ -27,6 +28,7 @@ use holdings::holdings_at;
 pub(super) use holdings::read_holdings;
 pub use lifecycle::{Cancellation, Recorded};
 pub use quantity::change_resource;
+pub use renewals::{Held, TermEndsWritten};
 
 impl Store {
     /// What customer `id` of `partner` holds, read now with its `holdings_version`; `None` if

@@ -11,8 +11,8 @@ use crate::domain::ids::{
 };
 use crate::domain::money::{Currency, Money};
 use crate::domain::order::{
-    Order, OrderLine, OrderStatus, Subscription, SubscriptionStatus, SubscriptionTransaction,
-    TransactionKind,
+    ExpiryReason, NextTerm, Order, OrderLine, OrderStatus, Subscription, SubscriptionStatus,
+    SubscriptionTransaction, TransactionKind,
 };
 
 fn item(product: &str, sku: &str, availability: &str) -> Result<CatalogItemId, DomainError> {
@@ -28,8 +28,37 @@ fn currency(code: &str) -> Result<Currency, DomainError> {
     Currency::parse("c", code).map_err(|_| corrupt("currency", code))
 }
 
+/// The next term scheduled on a row (`None` when nothing is).
+fn next_term(s: &subscription::Model) -> Result<Option<NextTerm>, DomainError> {
+    let sku = match (&s.next_sku_id, &s.next_availability_id) {
+        (Some(sku), Some(availability)) => Some((
+            SkuId::parse("s", sku).map_err(|_| corrupt("next sku", sku))?,
+            AvailabilityId::parse("a", availability)
+                .map_err(|_| corrupt("next availability", availability))?,
+        )),
+        _ => None,
+    };
+    let next = NextTerm {
+        term: s.next_term.as_deref().map(Term::from_db).transpose()?,
+        billing_cycle: s
+            .next_billing_cycle
+            .as_deref()
+            .map(BillingCycle::from_db)
+            .transpose()?,
+        quantity: s.next_quantity,
+        sku,
+    };
+    Ok((next != NextTerm::default()).then_some(next))
+}
+
 pub(super) fn subscription_from_row(s: subscription::Model) -> Result<Subscription, DomainError> {
     Ok(Subscription {
+        next_term: next_term(&s)?,
+        expiry_reason: s
+            .expiry_reason
+            .as_deref()
+            .map(ExpiryReason::from_db)
+            .transpose()?,
         unit_price: Money::from_micros(currency(&s.currency)?, s.unit_price_micros),
         id: SubscriptionId::parse("id", &s.id).map_err(|_| corrupt("subscription", &s.id))?,
         customer_id: CustomerId::parse("c", &s.customer_id)

@@ -42,6 +42,20 @@ PARTNER_ROLE_ADMIN_AGENT: PartnerRole
 PARTNER_ROLE_SALES_AGENT: PartnerRole
 PARTNER_ROLE_HELPDESK_AGENT: PartnerRole
 
+class RunRenewalsRequest(_message.Message):
+    __slots__ = ("until",)
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    until: _timestamp_pb2.Timestamp
+    def __init__(self, until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RunRenewalsResponse(_message.Message):
+    __slots__ = ("renewed", "expired")
+    RENEWED_FIELD_NUMBER: _ClassVar[int]
+    EXPIRED_FIELD_NUMBER: _ClassVar[int]
+    renewed: int
+    expired: int
+    def __init__(self, renewed: _Optional[int] = ..., expired: _Optional[int] = ...) -> None: ...
+
 class QualificationReview(_message.Message):
     __slots__ = ("partner_id", "customer_id", "company_name", "customer_country", "qualification")
     PARTNER_ID_FIELD_NUMBER: _ClassVar[int]

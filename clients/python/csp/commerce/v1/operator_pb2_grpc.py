@@ -77,6 +77,11 @@ class OperatorServiceStub:
                 request_serializer=csp_dot_commerce_dot_v1_dot_operator__pb2.SetNonprofitRequest.SerializeToString,
                 response_deserializer=csp_dot_commerce_dot_v1_dot_operator__pb2.SetNonprofitResponse.FromString,
                 _registered_method=True)
+        self.RunRenewals = channel.unary_unary(
+                '/csp.commerce.v1.OperatorService/RunRenewals',
+                request_serializer=csp_dot_commerce_dot_v1_dot_operator__pb2.RunRenewalsRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_operator__pb2.RunRenewalsResponse.FromString,
+                _registered_method=True)
 
 
 class OperatorServiceServicer:
@@ -146,6 +151,17 @@ class OperatorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RunRenewals(self, request, context):
+        """End every subscription term due at or before `until` (unset: now, the service's clock):
+        renew those with auto-renew at the price of the current catalog month (applying their
+        scheduled next term), expire the others (and add-ons with their base). The same pass the
+        server runs in the background every `renewal_interval_ms`; idempotent and exactly-once
+        across replicas and reruns. Answers what this call wrote.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OperatorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -188,6 +204,11 @@ def add_OperatorServiceServicer_to_server(servicer, server):
                     servicer.SetNonprofit,
                     request_deserializer=csp_dot_commerce_dot_v1_dot_operator__pb2.SetNonprofitRequest.FromString,
                     response_serializer=csp_dot_commerce_dot_v1_dot_operator__pb2.SetNonprofitResponse.SerializeToString,
+            ),
+            'RunRenewals': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunRenewals,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_operator__pb2.RunRenewalsRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_operator__pb2.RunRenewalsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -409,6 +430,33 @@ class OperatorService:
             '/csp.commerce.v1.OperatorService/SetNonprofit',
             csp_dot_commerce_dot_v1_dot_operator__pb2.SetNonprofitRequest.SerializeToString,
             csp_dot_commerce_dot_v1_dot_operator__pb2.SetNonprofitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunRenewals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.OperatorService/RunRenewals',
+            csp_dot_commerce_dot_v1_dot_operator__pb2.RunRenewalsRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_operator__pb2.RunRenewalsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -62,6 +62,13 @@ class OperatorServiceStub:
     """Grant (APPROVE) or revoke (DENY, with a reason) a customer's Nonprofit qualification: the
     only way it is set (Microsoft's nonprofit program; no partner can submit it).
     """
+    RunRenewals: _grpc.UnaryUnaryMultiCallable[_operator_pb2.RunRenewalsRequest, _operator_pb2.RunRenewalsResponse]
+    """End every subscription term due at or before `until` (unset: now, the service's clock):
+    renew those with auto-renew at the price of the current catalog month (applying their
+    scheduled next term), expire the others (and add-ons with their base). The same pass the
+    server runs in the background every `renewal_interval_ms`; idempotent and exactly-once
+    across replicas and reruns. Answers what this call wrote.
+    """
 
 @_typing.type_check_only
 class OperatorServiceAsyncStub(OperatorServiceStub):
@@ -96,6 +103,13 @@ class OperatorServiceAsyncStub(OperatorServiceStub):
     SetNonprofit: _aio.UnaryUnaryMultiCallable[_operator_pb2.SetNonprofitRequest, _operator_pb2.SetNonprofitResponse]  # type: ignore[assignment]
     """Grant (APPROVE) or revoke (DENY, with a reason) a customer's Nonprofit qualification: the
     only way it is set (Microsoft's nonprofit program; no partner can submit it).
+    """
+    RunRenewals: _aio.UnaryUnaryMultiCallable[_operator_pb2.RunRenewalsRequest, _operator_pb2.RunRenewalsResponse]  # type: ignore[assignment]
+    """End every subscription term due at or before `until` (unset: now, the service's clock):
+    renew those with auto-renew at the price of the current catalog month (applying their
+    scheduled next term), expire the others (and add-ons with their base). The same pass the
+    server runs in the background every `renewal_interval_ms`; idempotent and exactly-once
+    across replicas and reruns. Answers what this call wrote.
     """
 
 class OperatorServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -176,6 +190,19 @@ class OperatorServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_operator_pb2.SetNonprofitResponse, _abc.Awaitable[_operator_pb2.SetNonprofitResponse]]:
         """Grant (APPROVE) or revoke (DENY, with a reason) a customer's Nonprofit qualification: the
         only way it is set (Microsoft's nonprofit program; no partner can submit it).
+        """
+
+    @_abc_1.abstractmethod
+    def RunRenewals(
+        self,
+        request: _operator_pb2.RunRenewalsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_operator_pb2.RunRenewalsResponse, _abc.Awaitable[_operator_pb2.RunRenewalsResponse]]:
+        """End every subscription term due at or before `until` (unset: now, the service's clock):
+        renew those with auto-renew at the price of the current catalog month (applying their
+        scheduled next term), expire the others (and add-ons with their base). The same pass the
+        server runs in the background every `renewal_interval_ms`; idempotent and exactly-once
+        across replicas and reruns. Answers what this call wrote.
         """
 
 def add_OperatorServiceServicer_to_server(servicer: OperatorServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

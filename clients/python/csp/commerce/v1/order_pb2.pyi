@@ -12,6 +12,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ExpiryReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EXPIRY_REASON_UNSPECIFIED: _ClassVar[ExpiryReason]
+    EXPIRY_REASON_AUTO_RENEW_OFF: _ClassVar[ExpiryReason]
+    EXPIRY_REASON_TRIAL_ENDED: _ClassVar[ExpiryReason]
+    EXPIRY_REASON_BASE_ENDED: _ClassVar[ExpiryReason]
+    EXPIRY_REASON_RENEWAL_UNAVAILABLE: _ClassVar[ExpiryReason]
+
 class OrderStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     ORDER_STATUS_UNSPECIFIED: _ClassVar[OrderStatus]
@@ -37,6 +45,12 @@ class TransactionType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRANSACTION_TYPE_CANCEL: _ClassVar[TransactionType]
     TRANSACTION_TYPE_RENEW: _ClassVar[TransactionType]
     TRANSACTION_TYPE_CONVERT: _ClassVar[TransactionType]
+    TRANSACTION_TYPE_EXPIRE: _ClassVar[TransactionType]
+EXPIRY_REASON_UNSPECIFIED: ExpiryReason
+EXPIRY_REASON_AUTO_RENEW_OFF: ExpiryReason
+EXPIRY_REASON_TRIAL_ENDED: ExpiryReason
+EXPIRY_REASON_BASE_ENDED: ExpiryReason
+EXPIRY_REASON_RENEWAL_UNAVAILABLE: ExpiryReason
 ORDER_STATUS_UNSPECIFIED: OrderStatus
 ORDER_STATUS_PENDING: OrderStatus
 ORDER_STATUS_COMPLETED: OrderStatus
@@ -54,6 +68,39 @@ TRANSACTION_TYPE_REMOVE_QUANTITY: TransactionType
 TRANSACTION_TYPE_CANCEL: TransactionType
 TRANSACTION_TYPE_RENEW: TransactionType
 TRANSACTION_TYPE_CONVERT: TransactionType
+TRANSACTION_TYPE_EXPIRE: TransactionType
+
+class NextTerm(_message.Message):
+    __slots__ = ("term", "billing_cycle", "quantity", "sku_id", "catalog_item_id")
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    BILLING_CYCLE_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    SKU_ID_FIELD_NUMBER: _ClassVar[int]
+    CATALOG_ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    term: _common_pb2.TermDuration
+    billing_cycle: _common_pb2.BillingCycle
+    quantity: int
+    sku_id: str
+    catalog_item_id: str
+    def __init__(self, term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., quantity: _Optional[int] = ..., sku_id: _Optional[str] = ..., catalog_item_id: _Optional[str] = ...) -> None: ...
+
+class ScheduleNextTermRequest(_message.Message):
+    __slots__ = ("request_id", "subscription_id", "etag", "next_term")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TERM_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    subscription_id: str
+    etag: str
+    next_term: NextTerm
+    def __init__(self, request_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., etag: _Optional[str] = ..., next_term: _Optional[_Union[NextTerm, _Mapping]] = ...) -> None: ...
+
+class ScheduleNextTermResponse(_message.Message):
+    __slots__ = ("subscription",)
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ...) -> None: ...
 
 class SubscriptionTransaction(_message.Message):
     __slots__ = ("subscription_id", "version", "order_id", "customer_id", "type", "quantity_delta", "quantity", "period_start_time", "period_end_time", "amount", "create_time")
@@ -142,7 +189,7 @@ class Order(_message.Message):
     def __init__(self, id: _Optional[str] = ..., order_number: _Optional[str] = ..., customer_id: _Optional[str] = ..., cart_id: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., currency_code: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refund: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., etag: _Optional[str] = ..., first_charge_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., transactions: _Optional[_Iterable[_Union[SubscriptionTransaction, _Mapping]]] = ...) -> None: ...
 
 class Subscription(_message.Message):
-    __slots__ = ("id", "customer_id", "order_id", "catalog_item_id", "product_id", "sku_id", "title", "quantity", "term", "billing_cycle", "status", "start_time", "commitment_end_time", "auto_renew", "parent_subscription_id", "etag", "unit_term_price")
+    __slots__ = ("id", "customer_id", "order_id", "catalog_item_id", "product_id", "sku_id", "title", "quantity", "term", "billing_cycle", "status", "start_time", "commitment_end_time", "auto_renew", "parent_subscription_id", "etag", "unit_term_price", "next_term", "expiry_reason")
     ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -160,6 +207,8 @@ class Subscription(_message.Message):
     PARENT_SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
     UNIT_TERM_PRICE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TERM_FIELD_NUMBER: _ClassVar[int]
+    EXPIRY_REASON_FIELD_NUMBER: _ClassVar[int]
     id: str
     customer_id: str
     order_id: str
@@ -177,7 +226,9 @@ class Subscription(_message.Message):
     parent_subscription_id: str
     etag: str
     unit_term_price: _money_pb2.Money
-    def __init__(self, id: _Optional[str] = ..., customer_id: _Optional[str] = ..., order_id: _Optional[str] = ..., catalog_item_id: _Optional[str] = ..., product_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., title: _Optional[str] = ..., quantity: _Optional[int] = ..., term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., status: _Optional[_Union[SubscriptionStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., commitment_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., auto_renew: _Optional[bool] = ..., parent_subscription_id: _Optional[str] = ..., etag: _Optional[str] = ..., unit_term_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
+    next_term: NextTerm
+    expiry_reason: ExpiryReason
+    def __init__(self, id: _Optional[str] = ..., customer_id: _Optional[str] = ..., order_id: _Optional[str] = ..., catalog_item_id: _Optional[str] = ..., product_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., title: _Optional[str] = ..., quantity: _Optional[int] = ..., term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., status: _Optional[_Union[SubscriptionStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., commitment_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., auto_renew: _Optional[bool] = ..., parent_subscription_id: _Optional[str] = ..., etag: _Optional[str] = ..., unit_term_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., next_term: _Optional[_Union[NextTerm, _Mapping]] = ..., expiry_reason: _Optional[_Union[ExpiryReason, str]] = ...) -> None: ...
 
 class GetOrderRequest(_message.Message):
     __slots__ = ("order_id",)

@@ -90,6 +90,11 @@ class OrderServiceStub:
                 request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ListSubscriptionTransactionsRequest.SerializeToString,
                 response_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ListSubscriptionTransactionsResponse.FromString,
                 _registered_method=True)
+        self.ScheduleNextTerm = channel.unary_unary(
+                '/csp.commerce.v1.OrderService/ScheduleNextTerm',
+                request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ScheduleNextTermRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ScheduleNextTermResponse.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
@@ -200,6 +205,20 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ScheduleNextTerm(self, request, context):
+        """Schedule changes for an active subscription's next term (its term, billing cycle,
+        quantity, or another SKU of the same product), applied at its renewal and then cleared;
+        `next_term` unset clears a schedule. Judged on the current catalog: the SKU must be sold to
+        the subscription's market (country, segment) in its currency, not a trial, an add-on
+        exactly when the subscription is one, and offer the term and billing cycle
+        (NEXT_TERM_NOT_AVAILABLE, naming what is offered; NEXT_TERM_NOT_ALLOWED for a trial or a
+        perpetual licence); the quantity within the SKU's minimum and maximum (INVALID_ARGUMENT,
+        field `next_term.quantity`). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -257,6 +276,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.ListSubscriptionTransactions,
                     request_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ListSubscriptionTransactionsRequest.FromString,
                     response_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ListSubscriptionTransactionsResponse.SerializeToString,
+            ),
+            'ScheduleNextTerm': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScheduleNextTerm,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ScheduleNextTermRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ScheduleNextTermResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -557,6 +581,33 @@ class OrderService:
             '/csp.commerce.v1.OrderService/ListSubscriptionTransactions',
             csp_dot_commerce_dot_v1_dot_order__pb2.ListSubscriptionTransactionsRequest.SerializeToString,
             csp_dot_commerce_dot_v1_dot_order__pb2.ListSubscriptionTransactionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScheduleNextTerm(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.OrderService/ScheduleNextTerm',
+            csp_dot_commerce_dot_v1_dot_order__pb2.ScheduleNextTermRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_order__pb2.ScheduleNextTermResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -88,6 +88,16 @@ class OrderServiceStub:
     """
     ListSubscriptionTransactions: _grpc.UnaryUnaryMultiCallable[_order_pb2.ListSubscriptionTransactionsRequest, _order_pb2.ListSubscriptionTransactionsResponse]
     """A subscription's record (purchase, quantity changes, cancellation...), oldest first."""
+    ScheduleNextTerm: _grpc.UnaryUnaryMultiCallable[_order_pb2.ScheduleNextTermRequest, _order_pb2.ScheduleNextTermResponse]
+    """Schedule changes for an active subscription's next term (its term, billing cycle,
+    quantity, or another SKU of the same product), applied at its renewal and then cleared;
+    `next_term` unset clears a schedule. Judged on the current catalog: the SKU must be sold to
+    the subscription's market (country, segment) in its currency, not a trial, an add-on
+    exactly when the subscription is one, and offer the term and billing cycle
+    (NEXT_TERM_NOT_AVAILABLE, naming what is offered; NEXT_TERM_NOT_ALLOWED for a trial or a
+    perpetual licence); the quantity within the SKU's minimum and maximum (INVALID_ARGUMENT,
+    field `next_term.quantity`). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+    """
 
 @_typing.type_check_only
 class OrderServiceAsyncStub(OrderServiceStub):
@@ -149,6 +159,16 @@ class OrderServiceAsyncStub(OrderServiceStub):
     """
     ListSubscriptionTransactions: _aio.UnaryUnaryMultiCallable[_order_pb2.ListSubscriptionTransactionsRequest, _order_pb2.ListSubscriptionTransactionsResponse]  # type: ignore[assignment]
     """A subscription's record (purchase, quantity changes, cancellation...), oldest first."""
+    ScheduleNextTerm: _aio.UnaryUnaryMultiCallable[_order_pb2.ScheduleNextTermRequest, _order_pb2.ScheduleNextTermResponse]  # type: ignore[assignment]
+    """Schedule changes for an active subscription's next term (its term, billing cycle,
+    quantity, or another SKU of the same product), applied at its renewal and then cleared;
+    `next_term` unset clears a schedule. Judged on the current catalog: the SKU must be sold to
+    the subscription's market (country, segment) in its currency, not a trial, an add-on
+    exactly when the subscription is one, and offer the term and billing cycle
+    (NEXT_TERM_NOT_AVAILABLE, naming what is offered; NEXT_TERM_NOT_ALLOWED for a trial or a
+    perpetual licence); the quantity within the SKU's minimum and maximum (INVALID_ARGUMENT,
+    field `next_term.quantity`). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+    """
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
     """Orders, order history and subscriptions of the caller's partner's customers."""
@@ -273,5 +293,21 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_order_pb2.ListSubscriptionTransactionsResponse, _abc.Awaitable[_order_pb2.ListSubscriptionTransactionsResponse]]:
         """A subscription's record (purchase, quantity changes, cancellation...), oldest first."""
+
+    @_abc_1.abstractmethod
+    def ScheduleNextTerm(
+        self,
+        request: _order_pb2.ScheduleNextTermRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.ScheduleNextTermResponse, _abc.Awaitable[_order_pb2.ScheduleNextTermResponse]]:
+        """Schedule changes for an active subscription's next term (its term, billing cycle,
+        quantity, or another SKU of the same product), applied at its renewal and then cleared;
+        `next_term` unset clears a schedule. Judged on the current catalog: the SKU must be sold to
+        the subscription's market (country, segment) in its currency, not a trial, an add-on
+        exactly when the subscription is one, and offer the term and billing cycle
+        (NEXT_TERM_NOT_AVAILABLE, naming what is offered; NEXT_TERM_NOT_ALLOWED for a trial or a
+        perpetual licence); the quantity within the SKU's minimum and maximum (INVALID_ARGUMENT,
+        field `next_term.quantity`). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+        """
 
 def add_OrderServiceServicer_to_server(servicer: OrderServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -14,7 +14,46 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file csp/commerce/v1/operator.proto.
  */
 export const file_csp_commerce_v1_operator: GenFile = /*@__PURE__*/
-  fileDesc("Ch5jc3AvY29tbWVyY2UvdjEvb3BlcmF0b3IucHJvdG8SD2NzcC5jb21tZXJjZS52MSKlAQoTUXVhbGlmaWNhdGlvblJldmlldxISCgpwYXJ0bmVyX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhQKDGNvbXBhbnlfbmFtZRgDIAEoCRIYChBjdXN0b21lcl9jb3VudHJ5GAQgASgJEjUKDXF1YWxpZmljYXRpb24YBSABKAsyHi5jc3AuY29tbWVyY2UudjEuUXVhbGlmaWNhdGlvbiJICh9MaXN0UXVhbGlmaWNhdGlvblJldmlld3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJInIKIExpc3RRdWFsaWZpY2F0aW9uUmV2aWV3c1Jlc3BvbnNlEjUKB3Jldmlld3MYASADKAsyJC5jc3AuY29tbWVyY2UudjEuUXVhbGlmaWNhdGlvblJldmlldxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiyAEKGlJldmlld1F1YWxpZmljYXRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSDAoEZXRhZxgDIAEoCRIwCgRraW5kGAQgASgOMiIuY3NwLmNvbW1lcmNlLnYxLlF1YWxpZmljYXRpb25LaW5kEjEKCGRlY2lzaW9uGAUgASgOMh8uY3NwLmNvbW1lcmNlLnYxLlJldmlld0RlY2lzaW9uEg4KBnJlYXNvbhgGIAEoCSJKChtSZXZpZXdRdWFsaWZpY2F0aW9uUmVzcG9uc2USKwoIY3VzdG9tZXIYASABKAsyGS5jc3AuY29tbWVyY2UudjEuQ3VzdG9tZXIijwEKE1NldE5vbnByb2ZpdFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIMCgRldGFnGAMgASgJEjEKCGRlY2lzaW9uGAQgASgOMh8uY3NwLmNvbW1lcmNlLnYxLlJldmlld0RlY2lzaW9uEg4KBnJlYXNvbhgFIAEoCSJDChRTZXROb25wcm9maXRSZXNwb25zZRIrCghjdXN0b21lchgBIAEoCzIZLmNzcC5jb21tZXJjZS52MS5DdXN0b21lciLzAQoHUGFydG5lchIKCgJpZBgBIAEoCRILCgNrZXkYAiABKAkSDAoEbmFtZRgDIAEoCRIPCgdjb3VudHJ5GAQgASgJEhAKCGN1cnJlbmN5GAUgASgJEi4KCmdjY19zdGF0dXMYBiABKA4yGi5jc3AuY29tbWVyY2UudjEuR2NjU3RhdHVzEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgJIAEoCSKaAQoWUmVnaXN0ZXJQYXJ0bmVyUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHY291bnRyeRgDIAEoCRIQCghjdXJyZW5jeRgEIAEoCRIuCgpnY2Nfc3RhdHVzGAUgASgOMhouY3NwLmNvbW1lcmNlLnYxLkdjY1N0YXR1cxILCgNrZXkYBiABKAkiRAoXUmVnaXN0ZXJQYXJ0bmVyUmVzcG9uc2USKQoHcGFydG5lchgBIAEoCzIYLmNzcC5jb21tZXJjZS52MS5QYXJ0bmVyIicKEUdldFBhcnRuZXJSZXF1ZXN0EhIKCnBhcnRuZXJfaWQYASABKAkiPwoSR2V0UGFydG5lclJlc3BvbnNlEikKB3BhcnRuZXIYASABKAsyGC5jc3AuY29tbWVyY2UudjEuUGFydG5lciI8ChNMaXN0UGFydG5lcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlsKFExpc3RQYXJ0bmVyc1Jlc3BvbnNlEioKCHBhcnRuZXJzGAEgAygLMhguY3NwLmNvbW1lcmNlLnYxLlBhcnRuZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIooBChRVcGRhdGVQYXJ0bmVyUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhIKCnBhcnRuZXJfaWQYAiABKAkSDAoEZXRhZxgDIAEoCRIMCgRuYW1lGAQgASgJEi4KCmdjY19zdGF0dXMYBSABKA4yGi5jc3AuY29tbWVyY2UudjEuR2NjU3RhdHVzIkIKFVVwZGF0ZVBhcnRuZXJSZXNwb25zZRIpCgdwYXJ0bmVyGAEgASgLMhguY3NwLmNvbW1lcmNlLnYxLlBhcnRuZXIiegoQTWludFRva2VuUmVxdWVzdBISCgpwYXJ0bmVyX2lkGAEgASgJEioKBHJvbGUYAiABKA4yHC5jc3AuY29tbWVyY2UudjEuUGFydG5lclJvbGUSDAoEdXNlchgDIAEoCRIYChBsaWZldGltZV9zZWNvbmRzGAQgASgDIlMKEU1pbnRUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCpoCg5SZXZpZXdEZWNpc2lvbhIfChtSRVZJRVdfREVDSVNJT05fVU5TUEVDSUZJRUQQABIbChdSRVZJRVdfREVDSVNJT05fQVBQUk9WRRABEhgKFFJFVklFV19ERUNJU0lPTl9ERU5ZEAIqXwoJR2NjU3RhdHVzEhoKFkdDQ19TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRHQ0NfU1RBVFVTX1FVQUxJRklFRBABEhwKGEdDQ19TVEFUVVNfTk9UX1FVQUxJRklFRBACKqcBCgtQYXJ0bmVyUm9sZRIcChhQQVJUTkVSX1JPTEVfVU5TUEVDSUZJRUQQABIdChlQQVJUTkVSX1JPTEVfR0xPQkFMX0FETUlOEAESHAoYUEFSVE5FUl9ST0xFX0FETUlOX0FHRU5UEAISHAoYUEFSVE5FUl9ST0xFX1NBTEVTX0FHRU5UEAMSHwobUEFSVE5FUl9ST0xFX0hFTFBERVNLX0FHRU5UEAQyrwYKD09wZXJhdG9yU2VydmljZRJkCg9SZWdpc3RlclBhcnRuZXISJy5jc3AuY29tbWVyY2UudjEuUmVnaXN0ZXJQYXJ0bmVyUmVxdWVzdBooLmNzcC5jb21tZXJjZS52MS5SZWdpc3RlclBhcnRuZXJSZXNwb25zZRJVCgpHZXRQYXJ0bmVyEiIuY3NwLmNvbW1lcmNlLnYxLkdldFBhcnRuZXJSZXF1ZXN0GiMuY3NwLmNvbW1lcmNlLnYxLkdldFBhcnRuZXJSZXNwb25zZRJbCgxMaXN0UGFydG5lcnMSJC5jc3AuY29tbWVyY2UudjEuTGlzdFBhcnRuZXJzUmVxdWVzdBolLmNzcC5jb21tZXJjZS52MS5MaXN0UGFydG5lcnNSZXNwb25zZRJeCg1VcGRhdGVQYXJ0bmVyEiUuY3NwLmNvbW1lcmNlLnYxLlVwZGF0ZVBhcnRuZXJSZXF1ZXN0GiYuY3NwLmNvbW1lcmNlLnYxLlVwZGF0ZVBhcnRuZXJSZXNwb25zZRJSCglNaW50VG9rZW4SIS5jc3AuY29tbWVyY2UudjEuTWludFRva2VuUmVxdWVzdBoiLmNzcC5jb21tZXJjZS52MS5NaW50VG9rZW5SZXNwb25zZRJ/ChhMaXN0UXVhbGlmaWNhdGlvblJldmlld3MSMC5jc3AuY29tbWVyY2UudjEuTGlzdFF1YWxpZmljYXRpb25SZXZpZXdzUmVxdWVzdBoxLmNzcC5jb21tZXJjZS52MS5MaXN0UXVhbGlmaWNhdGlvblJldmlld3NSZXNwb25zZRJwChNSZXZpZXdRdWFsaWZpY2F0aW9uEisuY3NwLmNvbW1lcmNlLnYxLlJldmlld1F1YWxpZmljYXRpb25SZXF1ZXN0GiwuY3NwLmNvbW1lcmNlLnYxLlJldmlld1F1YWxpZmljYXRpb25SZXNwb25zZRJbCgxTZXROb25wcm9maXQSJC5jc3AuY29tbWVyY2UudjEuU2V0Tm9ucHJvZml0UmVxdWVzdBolLmNzcC5jb21tZXJjZS52MS5TZXROb25wcm9maXRSZXNwb25zZWIGcHJvdG8z", [file_csp_commerce_v1_customer, file_google_protobuf_timestamp]);
+  fileDesc("Ch5jc3AvY29tbWVyY2UvdjEvb3BlcmF0b3IucHJvdG8SD2NzcC5jb21tZXJjZS52MSI/ChJSdW5SZW5ld2Fsc1JlcXVlc3QSKQoFdW50aWwYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjcKE1J1blJlbmV3YWxzUmVzcG9uc2USDwoHcmVuZXdlZBgBIAEoAxIPCgdleHBpcmVkGAIgASgDIqUBChNRdWFsaWZpY2F0aW9uUmV2aWV3EhIKCnBhcnRuZXJfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSFAoMY29tcGFueV9uYW1lGAMgASgJEhgKEGN1c3RvbWVyX2NvdW50cnkYBCABKAkSNQoNcXVhbGlmaWNhdGlvbhgFIAEoCzIeLmNzcC5jb21tZXJjZS52MS5RdWFsaWZpY2F0aW9uIkgKH0xpc3RRdWFsaWZpY2F0aW9uUmV2aWV3c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkicgogTGlzdFF1YWxpZmljYXRpb25SZXZpZXdzUmVzcG9uc2USNQoHcmV2aWV3cxgBIAMoCzIkLmNzcC5jb21tZXJjZS52MS5RdWFsaWZpY2F0aW9uUmV2aWV3EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLIAQoaUmV2aWV3UXVhbGlmaWNhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIMCgRldGFnGAMgASgJEjAKBGtpbmQYBCABKA4yIi5jc3AuY29tbWVyY2UudjEuUXVhbGlmaWNhdGlvbktpbmQSMQoIZGVjaXNpb24YBSABKA4yHy5jc3AuY29tbWVyY2UudjEuUmV2aWV3RGVjaXNpb24SDgoGcmVhc29uGAYgASgJIkoKG1Jldmlld1F1YWxpZmljYXRpb25SZXNwb25zZRIrCghjdXN0b21lchgBIAEoCzIZLmNzcC5jb21tZXJjZS52MS5DdXN0b21lciKPAQoTU2V0Tm9ucHJvZml0UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEgwKBGV0YWcYAyABKAkSMQoIZGVjaXNpb24YBCABKA4yHy5jc3AuY29tbWVyY2UudjEuUmV2aWV3RGVjaXNpb24SDgoGcmVhc29uGAUgASgJIkMKFFNldE5vbnByb2ZpdFJlc3BvbnNlEisKCGN1c3RvbWVyGAEgASgLMhkuY3NwLmNvbW1lcmNlLnYxLkN1c3RvbWVyIvMBCgdQYXJ0bmVyEgoKAmlkGAEgASgJEgsKA2tleRgCIAEoCRIMCgRuYW1lGAMgASgJEg8KB2NvdW50cnkYBCABKAkSEAoIY3VycmVuY3kYBSABKAkSLgoKZ2NjX3N0YXR1cxgGIAEoDjIaLmNzcC5jb21tZXJjZS52MS5HY2NTdGF0dXMSLwoLY3JlYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAkgASgJIpoBChZSZWdpc3RlclBhcnRuZXJSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIPCgdjb3VudHJ5GAMgASgJEhAKCGN1cnJlbmN5GAQgASgJEi4KCmdjY19zdGF0dXMYBSABKA4yGi5jc3AuY29tbWVyY2UudjEuR2NjU3RhdHVzEgsKA2tleRgGIAEoCSJEChdSZWdpc3RlclBhcnRuZXJSZXNwb25zZRIpCgdwYXJ0bmVyGAEgASgLMhguY3NwLmNvbW1lcmNlLnYxLlBhcnRuZXIiJwoRR2V0UGFydG5lclJlcXVlc3QSEgoKcGFydG5lcl9pZBgBIAEoCSI/ChJHZXRQYXJ0bmVyUmVzcG9uc2USKQoHcGFydG5lchgBIAEoCzIYLmNzcC5jb21tZXJjZS52MS5QYXJ0bmVyIjwKE0xpc3RQYXJ0bmVyc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiWwoUTGlzdFBhcnRuZXJzUmVzcG9uc2USKgoIcGFydG5lcnMYASADKAsyGC5jc3AuY29tbWVyY2UudjEuUGFydG5lchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiigEKFFVwZGF0ZVBhcnRuZXJSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEgoKcGFydG5lcl9pZBgCIAEoCRIMCgRldGFnGAMgASgJEgwKBG5hbWUYBCABKAkSLgoKZ2NjX3N0YXR1cxgFIAEoDjIaLmNzcC5jb21tZXJjZS52MS5HY2NTdGF0dXMiQgoVVXBkYXRlUGFydG5lclJlc3BvbnNlEikKB3BhcnRuZXIYASABKAsyGC5jc3AuY29tbWVyY2UudjEuUGFydG5lciJ6ChBNaW50VG9rZW5SZXF1ZXN0EhIKCnBhcnRuZXJfaWQYASABKAkSKgoEcm9sZRgCIAEoDjIcLmNzcC5jb21tZXJjZS52MS5QYXJ0bmVyUm9sZRIMCgR1c2VyGAMgASgJEhgKEGxpZmV0aW1lX3NlY29uZHMYBCABKAMiUwoRTWludFRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLwoLZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKmgKDlJldmlld0RlY2lzaW9uEh8KG1JFVklFV19ERUNJU0lPTl9VTlNQRUNJRklFRBAAEhsKF1JFVklFV19ERUNJU0lPTl9BUFBST1ZFEAESGAoUUkVWSUVXX0RFQ0lTSU9OX0RFTlkQAipfCglHY2NTdGF0dXMSGgoWR0NDX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFEdDQ19TVEFUVVNfUVVBTElGSUVEEAESHAoYR0NDX1NUQVRVU19OT1RfUVVBTElGSUVEEAIqpwEKC1BhcnRuZXJSb2xlEhwKGFBBUlRORVJfUk9MRV9VTlNQRUNJRklFRBAAEh0KGVBBUlRORVJfUk9MRV9HTE9CQUxfQURNSU4QARIcChhQQVJUTkVSX1JPTEVfQURNSU5fQUdFTlQQAhIcChhQQVJUTkVSX1JPTEVfU0FMRVNfQUdFTlQQAxIfChtQQVJUTkVSX1JPTEVfSEVMUERFU0tfQUdFTlQQBDKJBwoPT3BlcmF0b3JTZXJ2aWNlEmQKD1JlZ2lzdGVyUGFydG5lchInLmNzcC5jb21tZXJjZS52MS5SZWdpc3RlclBhcnRuZXJSZXF1ZXN0GiguY3NwLmNvbW1lcmNlLnYxLlJlZ2lzdGVyUGFydG5lclJlc3BvbnNlElUKCkdldFBhcnRuZXISIi5jc3AuY29tbWVyY2UudjEuR2V0UGFydG5lclJlcXVlc3QaIy5jc3AuY29tbWVyY2UudjEuR2V0UGFydG5lclJlc3BvbnNlElsKDExpc3RQYXJ0bmVycxIkLmNzcC5jb21tZXJjZS52MS5MaXN0UGFydG5lcnNSZXF1ZXN0GiUuY3NwLmNvbW1lcmNlLnYxLkxpc3RQYXJ0bmVyc1Jlc3BvbnNlEl4KDVVwZGF0ZVBhcnRuZXISJS5jc3AuY29tbWVyY2UudjEuVXBkYXRlUGFydG5lclJlcXVlc3QaJi5jc3AuY29tbWVyY2UudjEuVXBkYXRlUGFydG5lclJlc3BvbnNlElIKCU1pbnRUb2tlbhIhLmNzcC5jb21tZXJjZS52MS5NaW50VG9rZW5SZXF1ZXN0GiIuY3NwLmNvbW1lcmNlLnYxLk1pbnRUb2tlblJlc3BvbnNlEn8KGExpc3RRdWFsaWZpY2F0aW9uUmV2aWV3cxIwLmNzcC5jb21tZXJjZS52MS5MaXN0UXVhbGlmaWNhdGlvblJldmlld3NSZXF1ZXN0GjEuY3NwLmNvbW1lcmNlLnYxLkxpc3RRdWFsaWZpY2F0aW9uUmV2aWV3c1Jlc3BvbnNlEnAKE1Jldmlld1F1YWxpZmljYXRpb24SKy5jc3AuY29tbWVyY2UudjEuUmV2aWV3UXVhbGlmaWNhdGlvblJlcXVlc3QaLC5jc3AuY29tbWVyY2UudjEuUmV2aWV3UXVhbGlmaWNhdGlvblJlc3BvbnNlElsKDFNldE5vbnByb2ZpdBIkLmNzcC5jb21tZXJjZS52MS5TZXROb25wcm9maXRSZXF1ZXN0GiUuY3NwLmNvbW1lcmNlLnYxLlNldE5vbnByb2ZpdFJlc3BvbnNlElgKC1J1blJlbmV3YWxzEiMuY3NwLmNvbW1lcmNlLnYxLlJ1blJlbmV3YWxzUmVxdWVzdBokLmNzcC5jb21tZXJjZS52MS5SdW5SZW5ld2Fsc1Jlc3BvbnNlYgZwcm90bzM", [file_csp_commerce_v1_customer, file_google_protobuf_timestamp]);
+
+/**
+ * @generated from message csp.commerce.v1.RunRenewalsRequest
+ */
+export type RunRenewalsRequest = Message<"csp.commerce.v1.RunRenewalsRequest"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp until = 1;
+   */
+  until?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message csp.commerce.v1.RunRenewalsRequest.
+ * Use `create(RunRenewalsRequestSchema)` to create a new message.
+ */
+export const RunRenewalsRequestSchema: GenMessage<RunRenewalsRequest> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_operator, 0);
+
+/**
+ * @generated from message csp.commerce.v1.RunRenewalsResponse
+ */
+export type RunRenewalsResponse = Message<"csp.commerce.v1.RunRenewalsResponse"> & {
+  /**
+   * @generated from field: int64 renewed = 1;
+   */
+  renewed: bigint;
+
+  /**
+   * @generated from field: int64 expired = 2;
+   */
+  expired: bigint;
+};
+
+/**
+ * Describes the message csp.commerce.v1.RunRenewalsResponse.
+ * Use `create(RunRenewalsResponseSchema)` to create a new message.
+ */
+export const RunRenewalsResponseSchema: GenMessage<RunRenewalsResponse> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_operator, 1);
 
 /**
  * A qualification waiting for the operator.
@@ -55,7 +94,7 @@ export type QualificationReview = Message<"csp.commerce.v1.QualificationReview">
  * Use `create(QualificationReviewSchema)` to create a new message.
  */
 export const QualificationReviewSchema: GenMessage<QualificationReview> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 0);
+  messageDesc(file_csp_commerce_v1_operator, 2);
 
 /**
  * @generated from message csp.commerce.v1.ListQualificationReviewsRequest
@@ -79,7 +118,7 @@ export type ListQualificationReviewsRequest = Message<"csp.commerce.v1.ListQuali
  * Use `create(ListQualificationReviewsRequestSchema)` to create a new message.
  */
 export const ListQualificationReviewsRequestSchema: GenMessage<ListQualificationReviewsRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 1);
+  messageDesc(file_csp_commerce_v1_operator, 3);
 
 /**
  * @generated from message csp.commerce.v1.ListQualificationReviewsResponse
@@ -101,7 +140,7 @@ export type ListQualificationReviewsResponse = Message<"csp.commerce.v1.ListQual
  * Use `create(ListQualificationReviewsResponseSchema)` to create a new message.
  */
 export const ListQualificationReviewsResponseSchema: GenMessage<ListQualificationReviewsResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 2);
+  messageDesc(file_csp_commerce_v1_operator, 4);
 
 /**
  * @generated from message csp.commerce.v1.ReviewQualificationRequest
@@ -147,7 +186,7 @@ export type ReviewQualificationRequest = Message<"csp.commerce.v1.ReviewQualific
  * Use `create(ReviewQualificationRequestSchema)` to create a new message.
  */
 export const ReviewQualificationRequestSchema: GenMessage<ReviewQualificationRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 3);
+  messageDesc(file_csp_commerce_v1_operator, 5);
 
 /**
  * @generated from message csp.commerce.v1.ReviewQualificationResponse
@@ -164,7 +203,7 @@ export type ReviewQualificationResponse = Message<"csp.commerce.v1.ReviewQualifi
  * Use `create(ReviewQualificationResponseSchema)` to create a new message.
  */
 export const ReviewQualificationResponseSchema: GenMessage<ReviewQualificationResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 4);
+  messageDesc(file_csp_commerce_v1_operator, 6);
 
 /**
  * @generated from message csp.commerce.v1.SetNonprofitRequest
@@ -201,7 +240,7 @@ export type SetNonprofitRequest = Message<"csp.commerce.v1.SetNonprofitRequest">
  * Use `create(SetNonprofitRequestSchema)` to create a new message.
  */
 export const SetNonprofitRequestSchema: GenMessage<SetNonprofitRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 5);
+  messageDesc(file_csp_commerce_v1_operator, 7);
 
 /**
  * @generated from message csp.commerce.v1.SetNonprofitResponse
@@ -218,7 +257,7 @@ export type SetNonprofitResponse = Message<"csp.commerce.v1.SetNonprofitResponse
  * Use `create(SetNonprofitResponseSchema)` to create a new message.
  */
 export const SetNonprofitResponseSchema: GenMessage<SetNonprofitResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 6);
+  messageDesc(file_csp_commerce_v1_operator, 8);
 
 /**
  * @generated from message csp.commerce.v1.Partner
@@ -283,7 +322,7 @@ export type Partner = Message<"csp.commerce.v1.Partner"> & {
  * Use `create(PartnerSchema)` to create a new message.
  */
 export const PartnerSchema: GenMessage<Partner> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 7);
+  messageDesc(file_csp_commerce_v1_operator, 9);
 
 /**
  * @generated from message csp.commerce.v1.RegisterPartnerRequest
@@ -330,7 +369,7 @@ export type RegisterPartnerRequest = Message<"csp.commerce.v1.RegisterPartnerReq
  * Use `create(RegisterPartnerRequestSchema)` to create a new message.
  */
 export const RegisterPartnerRequestSchema: GenMessage<RegisterPartnerRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 8);
+  messageDesc(file_csp_commerce_v1_operator, 10);
 
 /**
  * @generated from message csp.commerce.v1.RegisterPartnerResponse
@@ -347,7 +386,7 @@ export type RegisterPartnerResponse = Message<"csp.commerce.v1.RegisterPartnerRe
  * Use `create(RegisterPartnerResponseSchema)` to create a new message.
  */
 export const RegisterPartnerResponseSchema: GenMessage<RegisterPartnerResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 9);
+  messageDesc(file_csp_commerce_v1_operator, 11);
 
 /**
  * @generated from message csp.commerce.v1.GetPartnerRequest
@@ -364,7 +403,7 @@ export type GetPartnerRequest = Message<"csp.commerce.v1.GetPartnerRequest"> & {
  * Use `create(GetPartnerRequestSchema)` to create a new message.
  */
 export const GetPartnerRequestSchema: GenMessage<GetPartnerRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 10);
+  messageDesc(file_csp_commerce_v1_operator, 12);
 
 /**
  * @generated from message csp.commerce.v1.GetPartnerResponse
@@ -381,7 +420,7 @@ export type GetPartnerResponse = Message<"csp.commerce.v1.GetPartnerResponse"> &
  * Use `create(GetPartnerResponseSchema)` to create a new message.
  */
 export const GetPartnerResponseSchema: GenMessage<GetPartnerResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 11);
+  messageDesc(file_csp_commerce_v1_operator, 13);
 
 /**
  * @generated from message csp.commerce.v1.ListPartnersRequest
@@ -405,7 +444,7 @@ export type ListPartnersRequest = Message<"csp.commerce.v1.ListPartnersRequest">
  * Use `create(ListPartnersRequestSchema)` to create a new message.
  */
 export const ListPartnersRequestSchema: GenMessage<ListPartnersRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 12);
+  messageDesc(file_csp_commerce_v1_operator, 14);
 
 /**
  * @generated from message csp.commerce.v1.ListPartnersResponse
@@ -427,7 +466,7 @@ export type ListPartnersResponse = Message<"csp.commerce.v1.ListPartnersResponse
  * Use `create(ListPartnersResponseSchema)` to create a new message.
  */
 export const ListPartnersResponseSchema: GenMessage<ListPartnersResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 13);
+  messageDesc(file_csp_commerce_v1_operator, 15);
 
 /**
  * @generated from message csp.commerce.v1.UpdatePartnerRequest
@@ -470,7 +509,7 @@ export type UpdatePartnerRequest = Message<"csp.commerce.v1.UpdatePartnerRequest
  * Use `create(UpdatePartnerRequestSchema)` to create a new message.
  */
 export const UpdatePartnerRequestSchema: GenMessage<UpdatePartnerRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 14);
+  messageDesc(file_csp_commerce_v1_operator, 16);
 
 /**
  * @generated from message csp.commerce.v1.UpdatePartnerResponse
@@ -487,7 +526,7 @@ export type UpdatePartnerResponse = Message<"csp.commerce.v1.UpdatePartnerRespon
  * Use `create(UpdatePartnerResponseSchema)` to create a new message.
  */
 export const UpdatePartnerResponseSchema: GenMessage<UpdatePartnerResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 15);
+  messageDesc(file_csp_commerce_v1_operator, 17);
 
 /**
  * @generated from message csp.commerce.v1.MintTokenRequest
@@ -525,7 +564,7 @@ export type MintTokenRequest = Message<"csp.commerce.v1.MintTokenRequest"> & {
  * Use `create(MintTokenRequestSchema)` to create a new message.
  */
 export const MintTokenRequestSchema: GenMessage<MintTokenRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 16);
+  messageDesc(file_csp_commerce_v1_operator, 18);
 
 /**
  * @generated from message csp.commerce.v1.MintTokenResponse
@@ -549,7 +588,7 @@ export type MintTokenResponse = Message<"csp.commerce.v1.MintTokenResponse"> & {
  * Use `create(MintTokenResponseSchema)` to create a new message.
  */
 export const MintTokenResponseSchema: GenMessage<MintTokenResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_operator, 17);
+  messageDesc(file_csp_commerce_v1_operator, 19);
 
 /**
  * @generated from enum csp.commerce.v1.ReviewDecision
@@ -739,6 +778,20 @@ export const OperatorService: GenService<{
     methodKind: "unary";
     input: typeof SetNonprofitRequestSchema;
     output: typeof SetNonprofitResponseSchema;
+  },
+  /**
+   * End every subscription term due at or before `until` (unset: now, the service's clock):
+   * renew those with auto-renew at the price of the current catalog month (applying their
+   * scheduled next term), expire the others (and add-ons with their base). The same pass the
+   * server runs in the background every `renewal_interval_ms`; idempotent and exactly-once
+   * across replicas and reruns. Answers what this call wrote.
+   *
+   * @generated from rpc csp.commerce.v1.OperatorService.RunRenewals
+   */
+  runRenewals: {
+    methodKind: "unary";
+    input: typeof RunRenewalsRequestSchema;
+    output: typeof RunRenewalsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_csp_commerce_v1_operator, 0);
