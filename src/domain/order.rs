@@ -10,8 +10,8 @@ use super::error::Precondition;
 use super::ids::{CartId, CatalogItemId, CustomerId, OrderId, ProductId, SubscriptionId};
 use super::money::Money;
 pub use super::subscription::{
-    LICENSE_CANCEL_WINDOW, PERPETUAL_CANCEL_WINDOW, Subscription, SubscriptionStatus,
-    SubscriptionTransaction, TransactionKind, term_end,
+    Conversion, LICENSE_CANCEL_WINDOW, PERPETUAL_CANCEL_WINDOW, Subscription, SubscriptionStatus,
+    SubscriptionTransaction, TransactionKind, check_conversion_target, term_end,
 };
 
 /// Why a checkout or a cancellation is refused (PreconditionFailure). Stable, like the
@@ -25,6 +25,8 @@ pub mod order_code {
     pub const SUSPENSION_NOT_ALLOWED: &str = "SUSPENSION_NOT_ALLOWED";
     pub const SUBSCRIPTION_NOT_SUSPENDED: &str = "SUBSCRIPTION_NOT_SUSPENDED";
     pub const AUTO_RENEW_NOT_ALLOWED: &str = "AUTO_RENEW_NOT_ALLOWED";
+    pub const NOT_A_TRIAL: &str = "NOT_A_TRIAL";
+    pub const CONVERSION_TARGET_NOT_ALLOWED: &str = "CONVERSION_TARGET_NOT_ALLOWED";
 
     /// Every code above (the wire's ProblemCode has each).
     pub const ALL: &[&str] = &[
@@ -36,6 +38,8 @@ pub mod order_code {
         SUSPENSION_NOT_ALLOWED,
         SUBSCRIPTION_NOT_SUSPENDED,
         AUTO_RENEW_NOT_ALLOWED,
+        NOT_A_TRIAL,
+        CONVERSION_TARGET_NOT_ALLOWED,
     ];
 }
 

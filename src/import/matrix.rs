@@ -33,6 +33,12 @@ pub struct Offer {
     pub seat_limit: Option<i32>,
     pub seat_limit_type: String,
     pub prerequisites: Vec<(ProductId, SkuId)>,
+    /// `ProductSkuConversion`: the SKUs a trial converts to.
+    pub conversions: Vec<(ProductId, SkuId)>,
+    /// `AssetOwnershipLimit` of type `Concurrent`: subscriptions held at once.
+    pub concurrent_limit: Option<i32>,
+    /// `AssetOwnershipLimit` of type `Lifetime`: subscriptions ever held.
+    pub lifetime_limit: Option<i32>,
     pub description: String,
     pub countries: Vec<CountryCode>,
 }
@@ -132,10 +138,24 @@ pub fn read<R: Read>(source: Source<R>, limits: &ImportLimits, problems: &mut Pr
         let min = int(6, true).unwrap_or(0);
         let max = int(7, true).unwrap_or(0);
         // Only a `Seats` limit (or an untyped one) caps seats; `Lifetime` and `Concurrent` limits
-        // count subscriptions (trials are limited by their own rule).
-        let seat_limit = int(8, false)
-            .filter(|n| *n > 0)
-            .filter(|_| matches!(cell(9), "" | "Seats"));
+        // count subscriptions.
+        let limit = int(8, false).filter(|n| *n > 0);
+        let limit_type = cell(9);
+        let seat_limit = limit.filter(|_| matches!(limit_type, "" | "Seats"));
+        let concurrent_limit = limit.filter(|_| limit_type == "Concurrent");
+        let lifetime_limit = limit.filter(|_| limit_type == "Lifetime");
+        if !matches!(limit_type, "" | "None" | "Seats" | "Concurrent" | "Lifetime") {
+            problems.add(
+                file,
+                row,
+                "AssetOwnershipLimitType",
+                format!(
+                    "{} is not Seats, Concurrent, Lifetime or None",
+                    clip(limit_type)
+                ),
+            );
+            ok = false;
+        }
         if ok && min > max {
             problems.add(
                 file,
@@ -160,24 +180,29 @@ pub fn read<R: Read>(source: Source<R>, limits: &ImportLimits, problems: &mut Pr
                 }
             }
         }
-        let mut prerequisites = Vec::new();
-        for pair in cell(10).split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let parsed = pair.split_once('/').and_then(|(p, s)| {
-                Some((ProductId::parse("p", p).ok()?, SkuId::parse("s", s).ok()?))
-            });
-            match parsed {
-                Some(key) => prerequisites.push(key),
-                None => {
-                    problems.add(
-                        file,
-                        row,
-                        "ProductSkuPreRequisites",
-                        format!("{} is not productId/skuId", clip(pair)),
-                    );
-                    ok = false;
+        let mut sku_list = |column: usize| -> Vec<(ProductId, SkuId)> {
+            let mut list = Vec::new();
+            for pair in cell(column).split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let parsed = pair.split_once('/').and_then(|(p, s)| {
+                    Some((ProductId::parse("p", p).ok()?, SkuId::parse("s", s).ok()?))
+                });
+                match parsed {
+                    Some(key) => list.push(key),
+                    None => {
+                        problems.add(
+                            file,
+                            row,
+                            HEADER[column],
+                            format!("{} is not productId/skuId", clip(pair)),
+                        );
+                        ok = false;
+                    }
                 }
             }
-        }
+            list
+        };
+        let prerequisites = sku_list(10);
+        let conversions = sku_list(11);
         let (Some(product), Some(sku)) = (product, sku) else {
             continue;
         };
@@ -196,7 +221,10 @@ pub fn read<R: Read>(source: Source<R>, limits: &ImportLimits, problems: &mut Pr
             continue;
         }
         for key in &prerequisites {
-            pending_prerequisites.push((row, key.clone()));
+            pending_prerequisites.push((row, "ProductSkuPreRequisites", key.clone()));
+        }
+        for key in &conversions {
+            pending_prerequisites.push((row, "ProductSkuConversion", key.clone()));
         }
         offers.0.insert(
             (product, sku),
@@ -208,18 +236,27 @@ pub fn read<R: Read>(source: Source<R>, limits: &ImportLimits, problems: &mut Pr
                 seat_limit,
                 seat_limit_type: cell(9).to_owned(),
                 prerequisites,
+                conversions,
+                concurrent_limit,
+                lifetime_limit,
                 description: cell(12).to_owned(),
                 countries,
             },
         );
     }
-    for (row, (product, sku)) in pending_prerequisites {
+    // Prerequisites and conversion targets name SKUs of the same matrix.
+    for (row, column, (product, sku)) in pending_prerequisites {
         if !offers.0.contains_key(&(product.clone(), sku.clone())) {
+            let what = if column == "ProductSkuConversion" {
+                "conversion target"
+            } else {
+                "prerequisite"
+            };
             problems.add(
                 file,
                 row,
-                "ProductSkuPreRequisites",
-                format!("prerequisite {product}/{sku} is not in the offer matrix"),
+                column,
+                format!("{what} {product}/{sku} is not in the offer matrix"),
             );
         }
     }

@@ -51,6 +51,9 @@ pub fn sku(v: &SkuView<'_>) -> pb::Sku {
             .collect(),
         product_type: product_type(v.product.product_type).into(),
         publisher: v.product.publisher.clone(),
+        conversion_targets: s.conversions.iter().map(sku_ref).collect(),
+        concurrent_limit: s.concurrent_limit,
+        lifetime_limit: s.effective_lifetime_limit(),
     }
 }
 

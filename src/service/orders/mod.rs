@@ -18,7 +18,7 @@ use crate::store::{Cancellation, Store, WriteKey};
 
 mod changes;
 
-pub use changes::StateChange;
+pub use changes::{ConvertTo, StateChange};
 
 /// How many times a cancellation judged on something that moved meanwhile is judged again.
 const CANCEL_ATTEMPTS: u32 = 3;

@@ -25,6 +25,8 @@ pub struct Model {
     pub version: i64,
     pub unit_price_micros: i64,
     pub currency: String,
+    /// A converted trial: the trial's `product/sku` (m0017).
+    pub converted_from: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

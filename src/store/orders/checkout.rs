@@ -142,6 +142,8 @@ impl Rows<'_> {
                 version: Set(1),
                 unit_price_micros: Set(s.unit_price.micros),
                 currency: Set(s.unit_price.currency.code().to_owned()),
+                // Only a conversion sets it (m0017).
+                converted_from: sea_orm::ActiveValue::NotSet,
             })
     }
 }

@@ -3,7 +3,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, QueryResult};
 
-use super::super::corrupt;
+use super::super::{corrupt, parse_sku_pairs};
 use super::super::entity::{customer, subscription};
 use crate::domain::DomainError;
 use crate::domain::cart::{ParentSubscription, Parents};
@@ -23,13 +23,14 @@ pub struct CustomerHoldings {
 }
 
 /// The columns of a subscription the rules read: what it is, its seats and state.
-const HOLDING_COLUMNS: [subscription::Column; 6] = [
+const HOLDING_COLUMNS: [subscription::Column; 7] = [
     subscription::Column::Id,
     subscription::Column::ProductId,
     subscription::Column::SkuId,
     subscription::Column::Quantity,
     subscription::Column::Status,
     subscription::Column::IsTrial,
+    subscription::Column::ConvertedFrom,
 ];
 
 /// What a customer holds, with the `holdings_version` it was read at (none if there is no such
@@ -83,6 +84,7 @@ impl CustomerHoldings {
         quantity: i32,
         status: SubscriptionStatus,
         is_trial: bool,
+        converted_from: Option<(ProductId, SkuId)>,
     ) {
         self.parents.push_back(ParentSubscription {
             id,
@@ -101,6 +103,7 @@ impl CustomerHoldings {
                 SubscriptionStatus::Expired => HoldingStatus::Expired,
             },
             is_trial,
+            converted_from,
         });
     }
 
@@ -119,6 +122,7 @@ impl CustomerHoldings {
                 s.quantity,
                 s.status,
                 s.is_trial,
+                None,
             );
         }
         next.version = Some(version);
@@ -138,13 +142,26 @@ fn holdings_from_rows(rows: &[QueryResult]) -> Result<CustomerHoldings, DomainEr
         let quantity: i32 = row.try_get("", "quantity")?;
         let status: String = row.try_get("", "status")?;
         let is_trial: bool = row.try_get("", "is_trial")?;
+        let converted_from: Option<String> = row.try_get("", "converted_from")?;
+        let converted_from = match converted_from.as_deref() {
+            Some(pair) => parse_sku_pairs(pair)?.pop(),
+            None => None,
+        };
         let id = SubscriptionId::parse("id", &id).map_err(|_| corrupt("subscription", &id))?;
         let product_id =
             ProductId::parse("p", &product).map_err(|_| corrupt("product", &product))?;
         let sku_id = SkuId::parse("s", &sku).map_err(|_| corrupt("sku", &sku))?;
         let status =
             SubscriptionStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
-        out.hold(id, product_id, sku_id, quantity, status, is_trial);
+        out.hold(
+            id,
+            product_id,
+            sku_id,
+            quantity,
+            status,
+            is_trial,
+            converted_from,
+        );
     }
     Ok(out)
 }
