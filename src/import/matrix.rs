@@ -262,3 +262,120 @@ pub fn read<R: Read>(source: Source<R>, limits: &ImportLimits, problems: &mut Pr
     }
     offers
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo_matrix(month: &str) -> Offers {
+        let path = format!(
+            "{}/data/demo/{month}/offer-matrix.csv",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let file = std::fs::File::open(&path).unwrap();
+        let mut problems = Problems::default();
+        let offers = read(
+            Source {
+                name: path,
+                reader: file,
+            },
+            &ImportLimits::default(),
+            &mut problems,
+        );
+        assert!(problems.is_empty(), "{:?}", problems.report);
+        offers
+    }
+
+    fn key(product: &str, sku: &str) -> (ProductId, SkuId) {
+        (
+            ProductId::parse("p", product).unwrap(),
+            SkuId::parse("s", sku).unwrap(),
+        )
+    }
+
+    #[test]
+    fn conversion_targets_and_ownership_limits_are_read() {
+        let offers = demo_matrix("2026-12");
+        let get = |p: &str, s: &str| offers.get(&key(p, s).0, &key(p, s).1).unwrap();
+        let trial = get("CFQ7TTC02ROY", "0004");
+        assert_eq!(trial.conversions, [key("CFQ7TTC02ROY", "0001")]);
+        assert_eq!(
+            (trial.lifetime_limit, trial.concurrent_limit, trial.seat_limit),
+            (Some(1), None, None)
+        );
+        let business_central = get("CFQ7TTC0CS5N", "0004");
+        assert_eq!(business_central.lifetime_limit, Some(2));
+        let windows = get("CFQ7TTC040GW", "0001");
+        assert_eq!(
+            (windows.concurrent_limit, windows.lifetime_limit),
+            (Some(2), None)
+        );
+        assert!(windows.conversions.is_empty());
+        let e3 = get("CFQ7TTC02ROY", "0001");
+        assert_eq!(
+            (e3.seat_limit, e3.concurrent_limit, e3.lifetime_limit),
+            (Some(300), None, None)
+        );
+    }
+
+    /// The matrix against the real Partner Center offers it was made from (the shared
+    /// fixtures, `../shared/data/partner-center`): every trial's conversion target and every
+    /// Lifetime or Concurrent limit of an offer the catalog sells is kept.
+    #[test]
+    fn the_real_offers_conversions_and_limits_survive_the_import() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/data/partner-center/partner-center-powershell/GetPartnerOffer.response.json"
+        );
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("the shared Partner Center fixtures at {path}: {e}"));
+        let real: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let offers = demo_matrix("2026-11");
+        let by_offer_id: HashMap<String, &Offer> = offers
+            .0
+            .values()
+            .map(|o| (o.provisioning_id.to_ascii_uppercase(), o))
+            .collect();
+        let (mut conversions, mut limits) = (0, 0);
+        for offer in real["items"].as_array().unwrap() {
+            let id = offer["id"].as_str().unwrap().to_ascii_uppercase();
+            let Some(kept) = by_offer_id.get(&id) else {
+                continue;
+            };
+            let limit = offer["limit"].as_i64().unwrap();
+            match offer["limitUnitOfMeasure"].as_str().unwrap() {
+                "Lifetime" if limit > 0 => {
+                    assert_eq!(kept.lifetime_limit.map(i64::from), Some(limit), "{id}");
+                    limits += 1;
+                }
+                "Concurrent" if limit > 0 => {
+                    assert_eq!(kept.concurrent_limit.map(i64::from), Some(limit), "{id}");
+                    limits += 1;
+                }
+                _ => assert_eq!((kept.lifetime_limit, kept.concurrent_limit), (None, None)),
+            }
+            let targets: Vec<String> = offer["conversionTargetOffers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_ascii_uppercase())
+                .filter(|t| by_offer_id.contains_key(t))
+                .collect();
+            let kept_targets: Vec<String> = kept
+                .conversions
+                .iter()
+                .map(|(p, s)| {
+                    offers
+                        .get(p, s)
+                        .unwrap()
+                        .provisioning_id
+                        .to_ascii_uppercase()
+                })
+                .collect();
+            assert_eq!(kept_targets, targets, "the conversion targets of {id}");
+            conversions += usize::from(!targets.is_empty());
+        }
+        assert!(conversions >= 15, "{conversions} trials with targets");
+        assert!(limits >= 25, "{limits} limits");
+    }
+}

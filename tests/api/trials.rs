@@ -419,9 +419,13 @@ on_both_backends!(
     async |app: &TestApp| {
         let bc = sku(app, BC_TRIAL).await;
         assert_eq!((bc.lifetime_limit, bc.concurrent_limit), (Some(2), None));
+        // The real offer names two paid SKUs.
         assert_eq!(
             sku_refs(&bc.conversion_targets),
-            [("CFQ7TTC0CS5N".to_owned(), "0001".to_owned())]
+            [
+                ("CFQ7TTC0CS5N".to_owned(), "0001".to_owned()),
+                ("CFQ7TTC0CS5N".to_owned(), "0005".to_owned())
+            ]
         );
         // Two for life: one taken and cancelled, one more may be taken.
         let first = take_trial(app, BC_TRIAL).await;

@@ -107,3 +107,44 @@ impl Holdings {
             .unwrap_or(0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(p: &str, s: &str) -> (ProductId, SkuId) {
+        (ProductId::parse("p", p).unwrap(), SkuId::parse("s", s).unwrap())
+    }
+
+    fn holding(sku: (ProductId, SkuId), status: HoldingStatus) -> Holding {
+        Holding {
+            product_id: sku.0,
+            sku_id: sku.1,
+            quantity: 25,
+            status,
+            is_trial: true,
+            converted_from: None,
+        }
+    }
+
+    #[test]
+    fn subscriptions_count_now_while_held_and_ever_whatever_became_of_them() {
+        let (trial, paid) = (key("CFQ7TTC02ROY", "0004"), key("CFQ7TTC02ROY", "0001"));
+        let converted = Holding {
+            is_trial: false,
+            converted_from: Some(trial.clone()),
+            ..holding(paid.clone(), HoldingStatus::Active)
+        };
+        let held = Holdings::new([
+            holding(trial.clone(), HoldingStatus::Active),
+            holding(trial.clone(), HoldingStatus::Suspended),
+            holding(trial.clone(), HoldingStatus::Cancelled),
+            holding(trial.clone(), HoldingStatus::Expired),
+            converted,
+        ]);
+        assert_eq!(held.held_now(&trial.0, &trial.1), 2);
+        assert_eq!(held.held_ever(&trial.0, &trial.1), 5);
+        assert_eq!(held.held_now(&paid.0, &paid.1), 1);
+        assert_eq!(held.held_ever(&paid.0, &paid.1), 1);
+    }
+}
