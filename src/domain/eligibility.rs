@@ -233,7 +233,9 @@ pub fn ownership_limit_problems(holdings: &Holdings, sku: &super::catalog::Sku) 
         };
         let plural = if limit == 1 { "" } else { "s" };
         let message = if kind == "concurrent" {
-            format!("the customer may hold {limit} {what}{plural} of this SKU at once and holds {held}")
+            format!(
+                "the customer may hold {limit} {what}{plural} of this SKU at once and holds {held}"
+            )
         } else {
             format!(
                 "the customer may hold {limit} {what}{plural} of this SKU in its lifetime and has held {held} (cancelled, expired and converted ones count)"

@@ -144,7 +144,10 @@ pub fn read<R: Read>(source: Source<R>, limits: &ImportLimits, problems: &mut Pr
         let seat_limit = limit.filter(|_| matches!(limit_type, "" | "Seats"));
         let concurrent_limit = limit.filter(|_| limit_type == "Concurrent");
         let lifetime_limit = limit.filter(|_| limit_type == "Lifetime");
-        if !matches!(limit_type, "" | "None" | "Seats" | "Concurrent" | "Lifetime") {
+        if !matches!(
+            limit_type,
+            "" | "None" | "Seats" | "Concurrent" | "Lifetime"
+        ) {
             problems.add(
                 file,
                 row,
@@ -182,7 +185,11 @@ pub fn read<R: Read>(source: Source<R>, limits: &ImportLimits, problems: &mut Pr
         }
         let mut sku_list = |column: usize| -> Vec<(ProductId, SkuId)> {
             let mut list = Vec::new();
-            for pair in cell(column).split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            for pair in cell(column)
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
                 let parsed = pair.split_once('/').and_then(|(p, s)| {
                     Some((ProductId::parse("p", p).ok()?, SkuId::parse("s", s).ok()?))
                 });
@@ -300,7 +307,11 @@ mod tests {
         let trial = get("CFQ7TTC02ROY", "0004");
         assert_eq!(trial.conversions, [key("CFQ7TTC02ROY", "0001")]);
         assert_eq!(
-            (trial.lifetime_limit, trial.concurrent_limit, trial.seat_limit),
+            (
+                trial.lifetime_limit,
+                trial.concurrent_limit,
+                trial.seat_limit
+            ),
             (Some(1), None, None)
         );
         let business_central = get("CFQ7TTC0CS5N", "0004");

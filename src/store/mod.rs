@@ -121,7 +121,9 @@ fn parse_sku_pairs(stored: &str) -> Result<Vec<(ProductId, SkuId)>, DomainError>
         .filter(|p| !p.is_empty())
         .map(|pair| {
             pair.split_once('/')
-                .and_then(|(p, s)| Some((ProductId::parse("p", p).ok()?, SkuId::parse("s", s).ok()?)))
+                .and_then(|(p, s)| {
+                    Some((ProductId::parse("p", p).ok()?, SkuId::parse("s", s).ok()?))
+                })
                 .ok_or_else(|| corrupt("SKU pair", pair))
         })
         .collect()

@@ -13,8 +13,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use super::Store;
 use super::catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 use super::engine::{Bulk, Cell, Rows, Table};
-use super::sku_pairs;
 use super::entity::{availability, availability_price, price_list, product, sku, sku_prerequisite};
+use super::sku_pairs;
 use crate::domain::DomainError;
 use crate::domain::catalog::{Availability, CatalogData, Month, Product, Sku};
 

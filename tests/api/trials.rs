@@ -162,10 +162,7 @@ on_both_backends!(
         let now = start_of_test_time() + Duration::days(10);
         // The same subscription, now the paid SKU, a new term from today.
         assert_eq!(sub.id, id);
-        assert_eq!(
-            (sub.product_id.as_str(), sub.sku_id.as_str()),
-            (E3.0, E3.1)
-        );
+        assert_eq!((sub.product_id.as_str(), sub.sku_id.as_str()), (E3.0, E3.1));
         assert_eq!(sub.catalog_item_id, target.catalog_item_id);
         assert_eq!(sub.status(), pb::SubscriptionStatus::Active);
         assert_eq!((sub.term(), sub.billing_cycle()), (T::P1y, C::Monthly));
@@ -173,7 +170,10 @@ on_both_backends!(
         assert!(sub.auto_renew);
         assert_eq!(sub.etag, "v2");
         assert_eq!(time(&sub.start_time), now);
-        assert_eq!(time(&sub.commitment_end_time), now + chrono::Months::new(12));
+        assert_eq!(
+            time(&sub.commitment_end_time),
+            now + chrono::Months::new(12)
+        );
         assert_eq!(micros(&sub.unit_term_price), micros(&price.term_price));
         // On the record: CONVERT, the first month billed for 25 seats.
         let t = converted.transaction.unwrap();
@@ -274,7 +274,10 @@ on_both_backends!(
         };
         assert_eq!(v.r#type, "CONVERSION_TARGET_NOT_ALLOWED");
         assert_eq!(v.subject, format!("subscriptions/{id}"));
-        assert!(v.description.contains("allowed: CFQ7TTC02ROY/0001"), "{v:?}");
+        assert!(
+            v.description.contains("allowed: CFQ7TTC02ROY/0001"),
+            "{v:?}"
+        );
 
         // The right target, but a term it is not sold at: checkout's rule, with its figures.
         let e3 = availability(app, E3).await;
@@ -308,7 +311,10 @@ on_both_backends!(
         .await
         .unwrap_err();
         let types: Vec<_> = violations(&err).into_iter().map(|v| v.r#type).collect();
-        assert!(types.contains(&"SEAT_LIMIT_EXCEEDED".to_owned()), "{types:?}");
+        assert!(
+            types.contains(&"SEAT_LIMIT_EXCEEDED".to_owned()),
+            "{types:?}"
+        );
         // Bad input: INVALID_ARGUMENT naming the field.
         let err = convert(
             app,
@@ -341,10 +347,7 @@ on_both_backends!(
         common::assert_bad_field(&err, "quantity");
         // Nothing changed: still the trial, on its first version.
         let sub = subscription(app, &id).await;
-        assert_eq!(
-            (sub.sku_id.as_str(), sub.etag.as_str()),
-            (E3_TRIAL.1, "v1")
-        );
+        assert_eq!((sub.sku_id.as_str(), sub.etag.as_str()), (E3_TRIAL.1, "v1"));
         assert_eq!(history(app, &id, 10).await.len(), 1);
         // A paid subscription is no trial.
         let paid = buy(app, vec![line(app, E3, 5, T::P1y, C::Annual).await]).await;
@@ -410,7 +413,11 @@ on_both_backends!(
         cancel(app, "us", &first.lines[0].subscription_id, "", &rid())
             .await
             .unwrap();
-        assert!(problems(app, ESSENTIALS, 1, T::P1y, C::Annual).await.is_empty());
+        assert!(
+            problems(app, ESSENTIALS, 1, T::P1y, C::Annual)
+                .await
+                .is_empty()
+        );
     }
 );
 
@@ -430,7 +437,11 @@ on_both_backends!(
         // Two for life: one taken and cancelled, one more may be taken.
         let first = take_trial(app, BC_TRIAL).await;
         cancel(app, "us", &first, "", &rid()).await.unwrap();
-        assert!(problems(app, BC_TRIAL, 25, T::P1m, C::None).await.is_empty());
+        assert!(
+            problems(app, BC_TRIAL, 25, T::P1m, C::None)
+                .await
+                .is_empty()
+        );
         let second = take_trial(app, BC_TRIAL).await;
         cancel(app, "us", &second, "", &rid()).await.unwrap();
         // Both cancelled, none held now, and still no third.

@@ -58,10 +58,9 @@ pub const DEFAULT_TRIAL_LIFETIME_LIMIT: i32 = 1;
 impl Sku {
     /// The lifetime limit the rules apply: the matrix's, else one for a trial.
     pub fn effective_lifetime_limit(&self) -> Option<i32> {
-        self.lifetime_limit.or(
-            (self.is_trial && self.concurrent_limit.is_none())
-                .then_some(DEFAULT_TRIAL_LIFETIME_LIMIT),
-        )
+        self.lifetime_limit
+            .or((self.is_trial && self.concurrent_limit.is_none())
+                .then_some(DEFAULT_TRIAL_LIFETIME_LIMIT))
     }
 
     /// Whether a trial of this SKU may convert to `product`/`sku`.

@@ -113,7 +113,10 @@ mod tests {
     use super::*;
 
     fn key(p: &str, s: &str) -> (ProductId, SkuId) {
-        (ProductId::parse("p", p).unwrap(), SkuId::parse("s", s).unwrap())
+        (
+            ProductId::parse("p", p).unwrap(),
+            SkuId::parse("s", s).unwrap(),
+        )
     }
 
     fn holding(sku: (ProductId, SkuId), status: HoldingStatus) -> Holding {

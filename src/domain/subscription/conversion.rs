@@ -79,8 +79,7 @@ impl Subscription {
             version: self.version + 1,
             ..self.clone()
         };
-        let (period_start, period_end) =
-            billing_period(now, after.term, after.billing_cycle, now);
+        let (period_start, period_end) = billing_period(now, after.term, after.billing_cycle, now);
         let t = SubscriptionTransaction {
             subscription_id: self.id,
             version: after.version,

@@ -3,8 +3,8 @@
 
 use super::{CANCEL_ATTEMPTS, OrderService, bad_token};
 use crate::domain::DomainError;
-use crate::domain::customer::Caller;
 use crate::domain::catalog::{BillingCycle, Term};
+use crate::domain::customer::Caller;
 use crate::domain::eligibility::{self, Buyer, Intent, quantity_change_problems};
 use crate::domain::error::Precondition;
 use crate::domain::ids::{CatalogItemId, PartnerId, RequestId, SubscriptionId};

@@ -23,7 +23,10 @@ impl MigrationTrait for Migration {
                 .not_null()
                 .default("")
                 .to_owned(),
-            ColumnDef::new("concurrent_limit").integer().null().to_owned(),
+            ColumnDef::new("concurrent_limit")
+                .integer()
+                .null()
+                .to_owned(),
             ColumnDef::new("lifetime_limit").integer().null().to_owned(),
         ] {
             m.alter_table(Table::alter().table("skus").add_column(column).to_owned())

@@ -83,7 +83,10 @@ impl Store {
                 subscription::Column::CommitmentEndAt,
                 Expr::value(after.commitment_end_at),
             )
-            .col_expr(subscription::Column::AutoRenew, Expr::value(after.auto_renew))
+            .col_expr(
+                subscription::Column::AutoRenew,
+                Expr::value(after.auto_renew),
+            )
             .col_expr(
                 subscription::Column::UnitPriceMicros,
                 Expr::value(after.unit_price.micros),

@@ -3,8 +3,8 @@
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, QueryResult};
 
-use super::super::{corrupt, parse_sku_pairs};
 use super::super::entity::{customer, subscription};
+use super::super::{corrupt, parse_sku_pairs};
 use crate::domain::DomainError;
 use crate::domain::cart::{ParentSubscription, Parents};
 use crate::domain::eligibility::{Holding, HoldingStatus, Holdings};
@@ -75,36 +75,26 @@ pub(super) async fn holdings_at<C: ConnectionTrait>(
     Ok(Some(holdings))
 }
 
+/// A subscription's status as the rules count it.
+fn holding_status(status: SubscriptionStatus) -> HoldingStatus {
+    match status {
+        SubscriptionStatus::Active => HoldingStatus::Active,
+        SubscriptionStatus::Suspended => HoldingStatus::Suspended,
+        SubscriptionStatus::Cancelled => HoldingStatus::Cancelled,
+        SubscriptionStatus::Expired => HoldingStatus::Expired,
+    }
+}
+
 impl CustomerHoldings {
-    fn hold(
-        &mut self,
-        id: SubscriptionId,
-        product_id: ProductId,
-        sku_id: SkuId,
-        quantity: i32,
-        status: SubscriptionStatus,
-        is_trial: bool,
-        converted_from: Option<(ProductId, SkuId)>,
-    ) {
+    /// Counts subscription `id`, held as `h`, in.
+    fn hold(&mut self, id: SubscriptionId, h: Holding) {
         self.parents.push_back(ParentSubscription {
             id,
-            product_id: product_id.clone(),
-            sku_id: sku_id.clone(),
-            active: status == SubscriptionStatus::Active,
+            product_id: h.product_id.clone(),
+            sku_id: h.sku_id.clone(),
+            active: h.status == HoldingStatus::Active,
         });
-        self.holdings.add(Holding {
-            product_id,
-            sku_id,
-            quantity: i64::from(quantity),
-            status: match status {
-                SubscriptionStatus::Active => HoldingStatus::Active,
-                SubscriptionStatus::Suspended => HoldingStatus::Suspended,
-                SubscriptionStatus::Cancelled => HoldingStatus::Cancelled,
-                SubscriptionStatus::Expired => HoldingStatus::Expired,
-            },
-            is_trial,
-            converted_from,
-        });
+        self.holdings.add(h);
     }
 
     /// What is held once `subscriptions` are written on top of it, at `version`.
@@ -117,12 +107,14 @@ impl CustomerHoldings {
         for s in subscriptions {
             next.hold(
                 s.id,
-                s.item.product.clone(),
-                s.item.sku.clone(),
-                s.quantity,
-                s.status,
-                s.is_trial,
-                None,
+                Holding {
+                    product_id: s.item.product.clone(),
+                    sku_id: s.item.sku.clone(),
+                    quantity: i64::from(s.quantity),
+                    status: holding_status(s.status),
+                    is_trial: s.is_trial,
+                    converted_from: None,
+                },
             );
         }
         next.version = Some(version);
@@ -155,12 +147,14 @@ fn holdings_from_rows(rows: &[QueryResult]) -> Result<CustomerHoldings, DomainEr
             SubscriptionStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
         out.hold(
             id,
-            product_id,
-            sku_id,
-            quantity,
-            status,
-            is_trial,
-            converted_from,
+            Holding {
+                product_id,
+                sku_id,
+                quantity: i64::from(quantity),
+                status: holding_status(status),
+                is_trial,
+                converted_from,
+            },
         );
     }
     Ok(out)
