@@ -903,7 +903,7 @@ class Month:
     def matrix_rows(self) -> list[list[str]]:
         out = []
         for k, s in sorted(self.skus.items(), key=lambda kv: (kv[1].product_id, kv[1].sku_id)):
-            conv = next((self.skus[c].ref for c in s.conversion_keys if c in self.skus), "")
+            conv = ",".join(self.skus[c].ref for c in s.conversion_keys if c in self.skus)
             out.append([
                 s.product_title, s.product_id, s.sku_id, s.sku_title, s.provisioning_id,
                 s.provisioning_string, str(s.min_q), str(self.max_override.get(k, s.max_q)),
@@ -1039,9 +1039,9 @@ def verify(out: Path) -> dict:
             for ref in filter(None, rec["ProductSkuPreRequisites"].split(",")):
                 if tuple(ref.split("/")) not in matrix:
                     errors.append(f"{month} {k}: prerequisite {ref} not in matrix")
-            conv = rec["ProductSkuConversion"]
-            if conv and tuple(conv.split("/")) not in matrix:
-                errors.append(f"{month} {k}: conversion {conv} not in matrix")
+            for conv in filter(None, rec["ProductSkuConversion"].split(",")):
+                if tuple(conv.split("/")) not in matrix:
+                    errors.append(f"{month} {k}: conversion {conv} not in matrix")
         seen_markets: dict[tuple, set] = {k: set() for k in matrix}
         month_stats = {"matrix_rows": len(matrix), "price_rows": {}}
         for market, cur in MARKETS.items():
@@ -1262,7 +1262,7 @@ def readme(cat: Catalog, months: dict[str, Month]) -> str:
     w("| ProductSkuPreRequisites | add-ons: `prerequisiteOffers` that are offers of the catalog, as "
       "`PRODUCT/SKU` joined by `,`. Add-ons none of whose prerequisites resolve "
       f"({', '.join(cat.notes['addon_without_prereq'])}) are plain SKUs. |")
-    w("| ProductSkuConversion | trials: the first `conversionTargetOffers` entry |")
+    w("| ProductSkuConversion | trials: the `conversionTargetOffers` in the catalog, as `PRODUCT/SKU` joined by `,` |")
     w("| Segment | `Charity` when `reselleeQualifications` has Nonprofit or the category is "
       "Nonprofit, else `Commercial`; Education / Government variants are derived |")
     w("| Tags Category | `category.name` (empty: `Enterprise`, or `Addon` for add-ons) |")

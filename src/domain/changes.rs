@@ -134,9 +134,29 @@ fn sku_fields(old: &MonthSku, new: &MonthSku) -> Vec<FieldChange> {
         let show = |l: Option<i32>| l.map_or_else(String::new, |l| l.to_string());
         fields.push(field("seat_limit", show(o.seat_limit), show(n.seat_limit)));
     }
+    for (name, before, after) in [
+        ("concurrent_limit", o.concurrent_limit, n.concurrent_limit),
+        ("lifetime_limit", o.lifetime_limit, n.lifetime_limit),
+    ] {
+        if before != after {
+            let show = |l: Option<i32>| l.map_or_else(String::new, |l| l.to_string());
+            fields.push(field(name, show(before), show(after)));
+        }
+    }
     let (before, after) = (old.prerequisites(), new.prerequisites());
     if before != after {
         fields.push(field("prerequisites", before, after));
+    }
+    let pairs = |s: &super::catalog::Sku| {
+        s.conversions
+            .iter()
+            .map(|(p, s)| format!("{p}/{s}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let (before, after) = (pairs(o), pairs(n));
+    if before != after {
+        fields.push(field("conversions", before, after));
     }
     let (before, after) = (old.countries(), new.countries());
     if before != after {

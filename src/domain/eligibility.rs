@@ -31,6 +31,7 @@ pub mod code {
     pub const QUANTITY_ABOVE_MAXIMUM: &str = "QUANTITY_ABOVE_MAXIMUM";
     pub const SEAT_LIMIT_EXCEEDED: &str = "SEAT_LIMIT_EXCEEDED";
     pub const TRIAL_LIMIT_REACHED: &str = "TRIAL_LIMIT_REACHED";
+    pub const SUBSCRIPTION_LIMIT_REACHED: &str = "SUBSCRIPTION_LIMIT_REACHED";
     pub const ROLE_CANNOT_PURCHASE: &str = "ROLE_CANNOT_PURCHASE";
     pub const TERM_NOT_OFFERED: &str = "TERM_NOT_OFFERED";
     pub const BILLING_CYCLE_NOT_OFFERED: &str = "BILLING_CYCLE_NOT_OFFERED";
@@ -51,6 +52,7 @@ pub mod code {
         QUANTITY_ABOVE_MAXIMUM,
         SEAT_LIMIT_EXCEEDED,
         TRIAL_LIMIT_REACHED,
+        SUBSCRIPTION_LIMIT_REACHED,
         ROLE_CANNOT_PURCHASE,
         TERM_NOT_OFFERED,
         BILLING_CYCLE_NOT_OFFERED,
@@ -107,9 +109,6 @@ impl Problem {
     }
 }
 
-/// Trials a customer may hold of one trial SKU.
-pub const TRIALS_PER_SKU: i64 = 1;
-
 /// Everything the rules look at besides the item itself.
 #[derive(Debug, Clone, Copy)]
 pub struct Buyer<'a> {
@@ -146,16 +145,7 @@ pub fn check(buyer: &Buyer<'_>, intent: &Intent<'_>) -> Vec<Problem> {
     // 6. quantity, seat limit, trials
     problems.extend(quantity_range_problems(sku, intent.quantity));
     problems.extend(seat_limit_problem(buyer.holdings, sku, quantity));
-    if sku.is_trial && buyer.holdings.trials(&sku.product_id, &sku.id) >= TRIALS_PER_SKU {
-        problems.push(
-            Problem::new(
-                code::TRIAL_LIMIT_REACHED,
-                "catalog_item_id",
-                format!("the customer already has {TRIALS_PER_SKU} trial of this SKU"),
-            )
-            .figure("trial_limit", TRIALS_PER_SKU),
-        );
-    }
+    problems.extend(ownership_limit_problems(buyer.holdings, sku));
 
     // 7. role
     problems.extend(role_problem(buyer));
@@ -203,6 +193,60 @@ pub fn check(buyer: &Buyer<'_>, intent: &Intent<'_>) -> Vec<Problem> {
                 .figure("offered", offered(&|_| true)),
             );
         }
+    }
+    problems
+}
+
+/// Rule 6's subscription counts (the matrix's asset-ownership limits): one more subscription
+/// of `sku` within its concurrent limit (held now: active or suspended) and its lifetime limit
+/// (ever held: cancelled, expired and converted ones too; a trial without a limit: one). A
+/// trial's is TRIAL_LIMIT_REACHED, a paid SKU's SUBSCRIPTION_LIMIT_REACHED.
+pub fn ownership_limit_problems(holdings: &Holdings, sku: &super::catalog::Sku) -> Vec<Problem> {
+    let (code, what, figure) = if sku.is_trial {
+        (code::TRIAL_LIMIT_REACHED, "trial", "trial_limit")
+    } else {
+        (
+            code::SUBSCRIPTION_LIMIT_REACHED,
+            "subscription",
+            "subscription_limit",
+        )
+    };
+    let mut problems = Vec::new();
+    let (product, id) = (&sku.product_id, &sku.id);
+    let limits = [
+        (
+            "concurrent",
+            sku.concurrent_limit,
+            holdings.held_now(product, id),
+            "held_now",
+        ),
+        (
+            "lifetime",
+            sku.effective_lifetime_limit(),
+            holdings.held_ever(product, id),
+            "held_ever",
+        ),
+    ];
+    for (kind, limit, held, held_figure) in limits {
+        let Some(limit) = limit.filter(|limit| held >= i64::from(*limit)) else {
+            continue;
+        };
+        let plural = if limit == 1 { "" } else { "s" };
+        let message = if kind == "concurrent" {
+            format!(
+                "the customer may hold {limit} {what}{plural} of this SKU at once and holds {held}"
+            )
+        } else {
+            format!(
+                "the customer may hold {limit} {what}{plural} of this SKU in its lifetime and has held {held} (cancelled, expired and converted ones count)"
+            )
+        };
+        problems.push(
+            Problem::new(code, "catalog_item_id", message)
+                .figure(figure, limit)
+                .figure("limit_type", kind)
+                .figure(held_figure, held),
+        );
     }
     problems
 }

@@ -10,8 +10,9 @@ use super::error::Precondition;
 use super::ids::{CartId, CatalogItemId, CustomerId, OrderId, ProductId, SubscriptionId};
 use super::money::Money;
 pub use super::subscription::{
-    ExpiryReason, LICENSE_CANCEL_WINDOW, NextTerm, NextTermRequest, PERPETUAL_CANCEL_WINDOW,
-    Subscription, SubscriptionStatus, SubscriptionTransaction, TermEnd, TransactionKind, term_end,
+    Conversion, ExpiryReason, LICENSE_CANCEL_WINDOW, NextTerm, NextTermRequest,
+    PERPETUAL_CANCEL_WINDOW, Subscription, SubscriptionStatus, SubscriptionTransaction, TermEnd,
+    TransactionKind, check_conversion_target, term_end,
 };
 
 /// Why a checkout or a cancellation is refused (PreconditionFailure). Stable, like the
@@ -28,6 +29,8 @@ pub mod order_code {
     pub const NEXT_TERM_NOT_AVAILABLE: &str = "NEXT_TERM_NOT_AVAILABLE";
     pub const NEXT_TERM_NOT_ALLOWED: &str = "NEXT_TERM_NOT_ALLOWED";
     pub const NO_CURRENT_MONTH: &str = "NO_CURRENT_MONTH";
+    pub const NOT_A_TRIAL: &str = "NOT_A_TRIAL";
+    pub const CONVERSION_TARGET_NOT_ALLOWED: &str = "CONVERSION_TARGET_NOT_ALLOWED";
 
     /// Every code above (the wire's ProblemCode has each).
     pub const ALL: &[&str] = &[
@@ -42,6 +45,8 @@ pub mod order_code {
         NEXT_TERM_NOT_AVAILABLE,
         NEXT_TERM_NOT_ALLOWED,
         NO_CURRENT_MONTH,
+        NOT_A_TRIAL,
+        CONVERSION_TARGET_NOT_ALLOWED,
     ];
 }
 

@@ -6,10 +6,12 @@ use super::pb::order_service_server::OrderService;
 use super::{caller, convert, pb};
 use crate::domain::DomainError;
 use crate::domain::error::Violations;
-use crate::domain::ids::{CustomerId, OrderId, ProductId, RequestId, SkuId, SubscriptionId};
+use crate::domain::ids::{
+    CatalogItemId, CustomerId, OrderId, ProductId, RequestId, SkuId, SubscriptionId,
+};
 use crate::domain::order::{NextTermRequest, OrderStatus, SubscriptionStatus};
 use crate::service::orders::{
-    OrderFilter, OrderService as Orders, StateChange, SubscriptionFilter,
+    ConvertTo, OrderFilter, OrderService as Orders, StateChange, SubscriptionFilter,
 };
 
 #[derive(Debug, Clone)]
@@ -290,6 +292,56 @@ impl OrderService for OrderApi {
             .change_quantity(&caller, &request_id, id, etag, quantity)
             .await?;
         Ok(Response::new(pb::ChangeSubscriptionQuantityResponse {
+            subscription: Some(convert::subscription(&sub)),
+            transaction: Some(convert::transaction(&change)),
+        }))
+    }
+
+    async fn convert_trial_subscription(
+        &self,
+        request: Request<pb::ConvertTrialSubscriptionRequest>,
+    ) -> Result<Response<pb::ConvertTrialSubscriptionResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::ConvertTrialSubscriptionRequest {
+            request_id,
+            subscription_id,
+            etag,
+            catalog_item_id,
+            term,
+            billing_cycle,
+            quantity,
+        } = request.into_inner();
+        let mut v = Violations::new();
+        let request_id = v.check(RequestId::parse("request_id", &request_id));
+        let id = v.check(SubscriptionId::parse("subscription_id", &subscription_id));
+        let item = v.check(CatalogItemId::parse("catalog_item_id", &catalog_item_id));
+        let term = v.check(convert::term("term", term));
+        let billing_cycle = v.check(convert::billing_cycle("billing_cycle", billing_cycle));
+        if quantity < 0 {
+            v.push(crate::domain::FieldViolation::new(
+                "quantity",
+                "OUT_OF_RANGE",
+                format!("quantity must be at least 1 (or 0 for the trial's), got {quantity}"),
+            ));
+        }
+        v.into_result()?;
+        let (Some(request_id), Some(id), Some(item), Some(term), Some(billing_cycle)) =
+            (request_id, id, item, term, billing_cycle)
+        else {
+            return Err(DomainError::parsed_field_missing().into());
+        };
+        let etag = (!etag.is_empty()).then_some(etag.as_str());
+        let to = ConvertTo {
+            item,
+            term,
+            billing_cycle,
+            quantity,
+        };
+        let (sub, change) = self
+            .orders
+            .convert_trial(&caller, &request_id, id, etag, &to)
+            .await?;
+        Ok(Response::new(pb::ConvertTrialSubscriptionResponse {
             subscription: Some(convert::subscription(&sub)),
             transaction: Some(convert::transaction(&change)),
         }))

@@ -393,6 +393,9 @@ impl Assembly {
                 category: tags.category.to_string(),
                 is_reservation: tags.reservation,
                 provisioning_id: offer.provisioning_id.clone(),
+                conversions: offer.conversions.clone(),
+                concurrent_limit: offer.concurrent_limit,
+                lifetime_limit: offer.lifetime_limit,
             });
         }
         (products.into_values().collect(), skus)

@@ -33,6 +33,7 @@ use sea_orm::{DatabaseConnection, DbBackend, DbErr, SqlErr};
 use sea_orm_migration::MigratorTrait;
 
 use crate::domain::DomainError;
+use crate::domain::ids::{ProductId, SkuId};
 
 pub use cache::Standing;
 pub use catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
@@ -103,6 +104,30 @@ fn is_pool_timeout(e: &DbErr) -> bool {
 /// A stored value that does not parse: the database was changed behind the service's back.
 fn corrupt(what: &str, value: &str) -> DomainError {
     DomainError::Internal(format!("stored {what} is not valid: {value:?}"))
+}
+
+/// SKUs as stored in one column: `product/sku` pairs joined by `,`.
+fn sku_pairs(pairs: &[(ProductId, SkuId)]) -> String {
+    pairs
+        .iter()
+        .map(|(p, s)| format!("{p}/{s}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The SKUs of a column written by [`sku_pairs`].
+fn parse_sku_pairs(stored: &str) -> Result<Vec<(ProductId, SkuId)>, DomainError> {
+    stored
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            pair.split_once('/')
+                .and_then(|(p, s)| {
+                    Some((ProductId::parse("p", p).ok()?, SkuId::parse("s", s).ok()?))
+                })
+                .ok_or_else(|| corrupt("SKU pair", pair))
+        })
+        .collect()
 }
 
 fn uuid(what: &str, value: &str) -> Result<uuid::Uuid, DomainError> {

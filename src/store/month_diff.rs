@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::entity::{availability, availability_price, product, sku, sku_prerequisite};
-use super::{Store, corrupt};
+use super::{Store, corrupt, parse_sku_pairs};
 use crate::domain::DomainError;
 use crate::domain::catalog::{
     Availability, BillingCycle, Month, ProductType, Segment, Sku, Term, TermPrice,
@@ -199,6 +199,9 @@ impl SkuPairs {
                 category: s.category,
                 is_reservation: s.is_reservation,
                 provisioning_id: s.provisioning_id,
+                conversions: parse_sku_pairs(&s.conversions)?,
+                concurrent_limit: s.concurrent_limit,
+                lifetime_limit: s.lifetime_limit,
             };
             let availabilities = availabilities.remove(&key).unwrap_or_default();
             out.insert(

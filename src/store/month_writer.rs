@@ -14,6 +14,7 @@ use super::Store;
 use super::catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 use super::engine::{Bulk, Cell, Rows, Table};
 use super::entity::{availability, availability_price, price_list, product, sku, sku_prerequisite};
+use super::sku_pairs;
 use crate::domain::DomainError;
 use crate::domain::catalog::{Availability, CatalogData, Month, Product, Sku};
 
@@ -239,6 +240,9 @@ impl MonthWriter {
             category: Set(s.category.clone()),
             is_reservation: Set(s.is_reservation),
             provisioning_id: Set(s.provisioning_id.clone()),
+            conversions: Set(sku_pairs(&s.conversions)),
+            concurrent_limit: Set(s.concurrent_limit),
+            lifetime_limit: Set(s.lifetime_limit),
         });
         self.insert_models(rows.collect()).await?;
         let prerequisites = skus.iter().flat_map(|s| {

@@ -33,4 +33,5 @@ mod saas;
 mod sqlite_file;
 mod subscriptions;
 mod telemetry;
+mod trials;
 mod vetting;

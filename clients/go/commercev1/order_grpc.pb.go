@@ -64,6 +64,19 @@ type OrderServiceClient interface {
 	// does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
 	// commitment end.
 	SetSubscriptionAutoRenew(ctx context.Context, in *SetSubscriptionAutoRenewRequest, opts ...grpc.CallOption) (*SetSubscriptionAutoRenewResponse, error)
+	// Convert an active trial into a paid subscription of one of its SKU's conversion targets
+	// (Sku.conversion_targets, the offer matrix's ProductSkuConversion), as Partner Center does:
+	// the subscription keeps its id and becomes the paid one (its catalog item, term, billing
+	// cycle, quantity and price change; a new term starts now, auto-renew on; the trial SKU it
+	// was still counts toward that SKU's lifetime limit). `catalog_item_id` names the target's
+	// availability, `term` and `billing_cycle` one of its pairs, `quantity` the seats (0: the
+	// trial's). Priced from the current month's list and checked by checkout's rules (country,
+	// segment, quantity, seat and subscription limits...: FAILED_PRECONDITION with each problem)
+	// under checkout's holdings guard. A target that is not one of the trial's:
+	// FAILED_PRECONDITION CONVERSION_TARGET_NOT_ALLOWED naming the allowed ones; not a trial:
+	// NOT_A_TRIAL; not active: SUBSCRIPTION_NOT_ACTIVE. Records a CONVERT transaction (the first
+	// billing period's charge). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+	ConvertTrialSubscription(ctx context.Context, in *ConvertTrialSubscriptionRequest, opts ...grpc.CallOption) (*ConvertTrialSubscriptionResponse, error)
 	// A subscription's record (purchase, quantity changes, cancellation...), oldest first.
 	ListSubscriptionTransactions(ctx context.Context, in *ListSubscriptionTransactionsRequest, opts ...grpc.CallOption) (*ListSubscriptionTransactionsResponse, error)
 	// Schedule changes for an active subscription's next term (its term, billing cycle,
@@ -175,6 +188,15 @@ func (c *orderServiceClient) SetSubscriptionAutoRenew(ctx context.Context, in *S
 	return out, nil
 }
 
+func (c *orderServiceClient) ConvertTrialSubscription(ctx context.Context, in *ConvertTrialSubscriptionRequest, opts ...grpc.CallOption) (*ConvertTrialSubscriptionResponse, error) {
+	out := new(ConvertTrialSubscriptionResponse)
+	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OrderService/ConvertTrialSubscription", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *orderServiceClient) ListSubscriptionTransactions(ctx context.Context, in *ListSubscriptionTransactionsRequest, opts ...grpc.CallOption) (*ListSubscriptionTransactionsResponse, error) {
 	out := new(ListSubscriptionTransactionsResponse)
 	err := c.cc.Invoke(ctx, "/csp.commerce.v1.OrderService/ListSubscriptionTransactions", in, out, opts...)
@@ -244,6 +266,19 @@ type OrderServiceServer interface {
 	// does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
 	// commitment end.
 	SetSubscriptionAutoRenew(context.Context, *SetSubscriptionAutoRenewRequest) (*SetSubscriptionAutoRenewResponse, error)
+	// Convert an active trial into a paid subscription of one of its SKU's conversion targets
+	// (Sku.conversion_targets, the offer matrix's ProductSkuConversion), as Partner Center does:
+	// the subscription keeps its id and becomes the paid one (its catalog item, term, billing
+	// cycle, quantity and price change; a new term starts now, auto-renew on; the trial SKU it
+	// was still counts toward that SKU's lifetime limit). `catalog_item_id` names the target's
+	// availability, `term` and `billing_cycle` one of its pairs, `quantity` the seats (0: the
+	// trial's). Priced from the current month's list and checked by checkout's rules (country,
+	// segment, quantity, seat and subscription limits...: FAILED_PRECONDITION with each problem)
+	// under checkout's holdings guard. A target that is not one of the trial's:
+	// FAILED_PRECONDITION CONVERSION_TARGET_NOT_ALLOWED naming the allowed ones; not a trial:
+	// NOT_A_TRIAL; not active: SUBSCRIPTION_NOT_ACTIVE. Records a CONVERT transaction (the first
+	// billing period's charge). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+	ConvertTrialSubscription(context.Context, *ConvertTrialSubscriptionRequest) (*ConvertTrialSubscriptionResponse, error)
 	// A subscription's record (purchase, quantity changes, cancellation...), oldest first.
 	ListSubscriptionTransactions(context.Context, *ListSubscriptionTransactionsRequest) (*ListSubscriptionTransactionsResponse, error)
 	// Schedule changes for an active subscription's next term (its term, billing cycle,
@@ -291,6 +326,9 @@ func (UnimplementedOrderServiceServer) ReactivateSubscription(context.Context, *
 }
 func (UnimplementedOrderServiceServer) SetSubscriptionAutoRenew(context.Context, *SetSubscriptionAutoRenewRequest) (*SetSubscriptionAutoRenewResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SetSubscriptionAutoRenew not implemented")
+}
+func (UnimplementedOrderServiceServer) ConvertTrialSubscription(context.Context, *ConvertTrialSubscriptionRequest) (*ConvertTrialSubscriptionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConvertTrialSubscription not implemented")
 }
 func (UnimplementedOrderServiceServer) ListSubscriptionTransactions(context.Context, *ListSubscriptionTransactionsRequest) (*ListSubscriptionTransactionsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListSubscriptionTransactions not implemented")
@@ -491,6 +529,24 @@ func _OrderService_SetSubscriptionAutoRenew_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrderService_ConvertTrialSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConvertTrialSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).ConvertTrialSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/csp.commerce.v1.OrderService/ConvertTrialSubscription",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).ConvertTrialSubscription(ctx, req.(*ConvertTrialSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _OrderService_ListSubscriptionTransactions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListSubscriptionTransactionsRequest)
 	if err := dec(in); err != nil {
@@ -570,6 +626,10 @@ var _OrderService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetSubscriptionAutoRenew",
 			Handler:    _OrderService_SetSubscriptionAutoRenew_Handler,
+		},
+		{
+			MethodName: "ConvertTrialSubscription",
+			Handler:    _OrderService_ConvertTrialSubscription_Handler,
 		},
 		{
 			MethodName: "ListSubscriptionTransactions",

@@ -43,9 +43,33 @@ pub struct Sku {
     /// Needs a reservation scope and an Azure subscription on its cart line.
     pub is_reservation: bool,
     pub provisioning_id: String,
+    /// A trial's paid SKUs (the matrix's `ProductSkuConversion`): what it may convert to.
+    pub conversions: Vec<(ProductId, SkuId)>,
+    /// The matrix's `Concurrent` limit: subscriptions of this SKU a customer may hold at once.
+    pub concurrent_limit: Option<i32>,
+    /// The matrix's `Lifetime` limit: subscriptions of this SKU a customer may ever hold.
+    pub lifetime_limit: Option<i32>,
 }
 
+/// A trial whose matrix row names no limit may be taken once per customer, as Partner Center's
+/// trials are.
+pub const DEFAULT_TRIAL_LIFETIME_LIMIT: i32 = 1;
+
 impl Sku {
+    /// The lifetime limit the rules apply: the matrix's, else one for a trial.
+    pub fn effective_lifetime_limit(&self) -> Option<i32> {
+        self.lifetime_limit
+            .or((self.is_trial && self.concurrent_limit.is_none())
+                .then_some(DEFAULT_TRIAL_LIFETIME_LIMIT))
+    }
+
+    /// Whether a trial of this SKU may convert to `product`/`sku`.
+    pub fn converts_to(&self, product: &ProductId, sku: &SkuId) -> bool {
+        self.conversions
+            .iter()
+            .any(|(p, s)| p == product && s == sku)
+    }
+
     pub fn is_addon(&self) -> bool {
         !self.prerequisites.is_empty()
     }

@@ -15,7 +15,7 @@ mod snapshot;
 
 pub use billing::{billing_period_charge, billing_periods, line_charge, totals_by_currency};
 pub use filter::CatalogFilter;
-pub use items::{Availability, CatalogData, Product, Sku, TermPrice};
+pub use items::{Availability, CatalogData, DEFAULT_TRIAL_LIFETIME_LIMIT, Product, Sku, TermPrice};
 pub use month::Month;
 pub use snapshot::{Catalog, Footprint, Item, SkuView};
 

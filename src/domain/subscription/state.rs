@@ -11,7 +11,7 @@ use crate::domain::error::Precondition;
 use crate::domain::order::order_code;
 
 impl Subscription {
-    fn refused(&self, code: &str, message: String) -> DomainError {
+    pub(super) fn refused(&self, code: &str, message: String) -> DomainError {
         DomainError::FailedPrecondition {
             violations: vec![Precondition {
                 code: code.into(),

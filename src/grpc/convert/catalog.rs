@@ -51,6 +51,9 @@ pub fn sku(v: &SkuView<'_>) -> pb::Sku {
             .collect(),
         product_type: product_type(v.product.product_type).into(),
         publisher: v.product.publisher.clone(),
+        conversion_targets: s.conversions.iter().map(sku_ref).collect(),
+        concurrent_limit: s.concurrent_limit,
+        lifetime_limit: s.effective_lifetime_limit(),
     }
 }
 
@@ -212,11 +215,12 @@ mod tests {
             );
             assert_eq!(problem_code_str(wire), Some(*code));
         }
-        // And the enum holds nothing else: each value is a domain code.
+        // And the enum holds nothing else: each value is a domain code (values may leave
+        // gaps: numbers are handed out per feature).
         let mut values = 0;
-        for value in 1.. {
+        for value in 1..1024 {
             let Ok(wire) = pb::ProblemCode::try_from(value) else {
-                break;
+                continue;
             };
             let name = problem_code_str(wire).unwrap();
             assert!(

@@ -19,7 +19,7 @@ use crate::store::{Cancellation, Store, WriteKey};
 mod changes;
 mod renewals;
 
-pub use changes::StateChange;
+pub use changes::{ConvertTo, StateChange};
 pub use renewals::{RENEWAL_BATCH, RenewalCounts};
 
 /// How many times a cancellation judged on something that moved meanwhile is judged again.

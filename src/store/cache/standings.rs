@@ -352,6 +352,7 @@ mod tests {
                     quantity: seats,
                     status: crate::domain::eligibility::HoldingStatus::Active,
                     is_trial: false,
+                    converted_from: None,
                 },
             ]),
             parents: Default::default(),

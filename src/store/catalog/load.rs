@@ -14,7 +14,7 @@ use sea_orm::{
 };
 
 use super::super::entity::{availability, product, sku, sku_prerequisite};
-use super::super::{Store, corrupt};
+use super::super::{Store, corrupt, parse_sku_pairs};
 use crate::domain::DomainError;
 use crate::domain::catalog::{
     Availability, BillingCycle, BillingType, CatalogData, Month, Product, ProductType, Segment,
@@ -207,6 +207,9 @@ fn skus_of(
             category,
             is_reservation,
             provisioning_id,
+            conversions,
+            concurrent_limit,
+            lifetime_limit,
             month: _,
         } = row;
         let mut prerequisites = prerequisites_of
@@ -233,6 +236,9 @@ fn skus_of(
             category,
             is_reservation,
             provisioning_id,
+            conversions: parse_sku_pairs(&conversions)?,
+            concurrent_limit,
+            lifetime_limit,
         });
     }
     skus.sort_unstable_by(|a, b| (&a.product_id, &a.id).cmp(&(&b.product_id, &b.id)));

@@ -20,6 +20,10 @@ pub struct Model {
     pub category: String,
     pub is_reservation: bool,
     pub provisioning_id: String,
+    /// `product/sku` pairs joined by `,` (m0017).
+    pub conversions: String,
+    pub concurrent_limit: Option<i32>,
+    pub lifetime_limit: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,6 +31,8 @@ pub struct Model {
     pub next_sku_id: Option<String>,
     pub next_availability_id: Option<String>,
     pub expiry_reason: Option<String>,
+    /// A converted trial: the trial's `product/sku` (m0017).
+    pub converted_from: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod m0012_review_queue_by_submission;
 mod m0013_availabilities_by_sku;
 mod m0014_subscription_transactions;
 mod m0015_renewals;
+mod m0017_trial_conversions;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_availabilities_by_sku::Migration),
             Box::new(m0014_subscription_transactions::Migration),
             Box::new(m0015_renewals::Migration),
+            Box::new(m0017_trial_conversions::Migration),
         ]
     }
 }

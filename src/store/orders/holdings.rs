@@ -3,8 +3,8 @@
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, QueryResult};
 
-use super::super::corrupt;
 use super::super::entity::{customer, subscription};
+use super::super::{corrupt, parse_sku_pairs};
 use crate::domain::DomainError;
 use crate::domain::cart::{ParentSubscription, Parents};
 use crate::domain::eligibility::{Holding, HoldingStatus, Holdings};
@@ -23,13 +23,14 @@ pub struct CustomerHoldings {
 }
 
 /// The columns of a subscription the rules read: what it is, its seats and state.
-const HOLDING_COLUMNS: [subscription::Column; 6] = [
+const HOLDING_COLUMNS: [subscription::Column; 7] = [
     subscription::Column::Id,
     subscription::Column::ProductId,
     subscription::Column::SkuId,
     subscription::Column::Quantity,
     subscription::Column::Status,
     subscription::Column::IsTrial,
+    subscription::Column::ConvertedFrom,
 ];
 
 /// What a customer holds, with the `holdings_version` it was read at (none if there is no such
@@ -74,34 +75,26 @@ pub(super) async fn holdings_at<C: ConnectionTrait>(
     Ok(Some(holdings))
 }
 
+/// A subscription's status as the rules count it.
+fn holding_status(status: SubscriptionStatus) -> HoldingStatus {
+    match status {
+        SubscriptionStatus::Active => HoldingStatus::Active,
+        SubscriptionStatus::Suspended => HoldingStatus::Suspended,
+        SubscriptionStatus::Cancelled => HoldingStatus::Cancelled,
+        SubscriptionStatus::Expired => HoldingStatus::Expired,
+    }
+}
+
 impl CustomerHoldings {
-    fn hold(
-        &mut self,
-        id: SubscriptionId,
-        product_id: ProductId,
-        sku_id: SkuId,
-        quantity: i32,
-        status: SubscriptionStatus,
-        is_trial: bool,
-    ) {
+    /// Counts subscription `id`, held as `h`, in.
+    fn hold(&mut self, id: SubscriptionId, h: Holding) {
         self.parents.push_back(ParentSubscription {
             id,
-            product_id: product_id.clone(),
-            sku_id: sku_id.clone(),
-            active: status == SubscriptionStatus::Active,
+            product_id: h.product_id.clone(),
+            sku_id: h.sku_id.clone(),
+            active: h.status == HoldingStatus::Active,
         });
-        self.holdings.add(Holding {
-            product_id,
-            sku_id,
-            quantity: i64::from(quantity),
-            status: match status {
-                SubscriptionStatus::Active => HoldingStatus::Active,
-                SubscriptionStatus::Suspended => HoldingStatus::Suspended,
-                SubscriptionStatus::Cancelled => HoldingStatus::Cancelled,
-                SubscriptionStatus::Expired => HoldingStatus::Expired,
-            },
-            is_trial,
-        });
+        self.holdings.add(h);
     }
 
     /// What is held once `subscriptions` are written on top of it, at `version`.
@@ -114,11 +107,14 @@ impl CustomerHoldings {
         for s in subscriptions {
             next.hold(
                 s.id,
-                s.item.product.clone(),
-                s.item.sku.clone(),
-                s.quantity,
-                s.status,
-                s.is_trial,
+                Holding {
+                    product_id: s.item.product.clone(),
+                    sku_id: s.item.sku.clone(),
+                    quantity: i64::from(s.quantity),
+                    status: holding_status(s.status),
+                    is_trial: s.is_trial,
+                    converted_from: None,
+                },
             );
         }
         next.version = Some(version);
@@ -138,13 +134,28 @@ fn holdings_from_rows(rows: &[QueryResult]) -> Result<CustomerHoldings, DomainEr
         let quantity: i32 = row.try_get("", "quantity")?;
         let status: String = row.try_get("", "status")?;
         let is_trial: bool = row.try_get("", "is_trial")?;
+        let converted_from: Option<String> = row.try_get("", "converted_from")?;
+        let converted_from = match converted_from.as_deref() {
+            Some(pair) => parse_sku_pairs(pair)?.pop(),
+            None => None,
+        };
         let id = SubscriptionId::parse("id", &id).map_err(|_| corrupt("subscription", &id))?;
         let product_id =
             ProductId::parse("p", &product).map_err(|_| corrupt("product", &product))?;
         let sku_id = SkuId::parse("s", &sku).map_err(|_| corrupt("sku", &sku))?;
         let status =
             SubscriptionStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
-        out.hold(id, product_id, sku_id, quantity, status, is_trial);
+        out.hold(
+            id,
+            Holding {
+                product_id,
+                sku_id,
+                quantity: i64::from(quantity),
+                status: holding_status(status),
+                is_trial,
+                converted_from,
+            },
+        );
     }
     Ok(out)
 }

@@ -3,6 +3,7 @@
 //! (`transactions.rs`) and provisioning.
 
 mod checkout;
+mod conversion;
 mod holdings;
 mod lifecycle;
 mod quantity;

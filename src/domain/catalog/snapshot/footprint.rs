@@ -68,7 +68,7 @@ fn sku_bytes(e: &SkuEntry) -> usize {
         + s.id.as_str().len()
         + s.title.capacity()
         + s.description.capacity()
-        + s.prerequisites.capacity() * size_of::<(ProductId, SkuId)>()
+        + (s.prerequisites.capacity() + s.conversions.capacity()) * size_of::<(ProductId, SkuId)>()
         + s.seat_limit_type.capacity()
         + s.unit_of_measure.capacity()
         + s.category.capacity()

@@ -84,7 +84,7 @@ class Product(_message.Message):
     def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., product_type: _Optional[_Union[_common_pb2.ProductType, str]] = ..., publisher: _Optional[str] = ..., is_microsoft: _Optional[bool] = ..., billing_type: _Optional[_Union[_common_pb2.BillingType, str]] = ..., category: _Optional[str] = ..., sku_count: _Optional[int] = ...) -> None: ...
 
 class Sku(_message.Message):
-    __slots__ = ("product_id", "id", "title", "description", "product_title", "min_quantity", "max_quantity", "is_trial", "is_addon", "prerequisites", "seat_limit", "seat_limit_type", "unit_of_measure", "provisioning_variables", "countries", "billing_cycles", "product_type", "publisher")
+    __slots__ = ("product_id", "id", "title", "description", "product_title", "min_quantity", "max_quantity", "is_trial", "is_addon", "prerequisites", "seat_limit", "seat_limit_type", "unit_of_measure", "provisioning_variables", "countries", "billing_cycles", "product_type", "publisher", "conversion_targets", "concurrent_limit", "lifetime_limit")
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -103,6 +103,9 @@ class Sku(_message.Message):
     BILLING_CYCLES_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_TYPE_FIELD_NUMBER: _ClassVar[int]
     PUBLISHER_FIELD_NUMBER: _ClassVar[int]
+    CONVERSION_TARGETS_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENT_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    LIFETIME_LIMIT_FIELD_NUMBER: _ClassVar[int]
     product_id: str
     id: str
     title: str
@@ -121,7 +124,10 @@ class Sku(_message.Message):
     billing_cycles: _containers.RepeatedScalarFieldContainer[_common_pb2.BillingCycle]
     product_type: _common_pb2.ProductType
     publisher: str
-    def __init__(self, product_id: _Optional[str] = ..., id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., product_title: _Optional[str] = ..., min_quantity: _Optional[int] = ..., max_quantity: _Optional[int] = ..., is_trial: _Optional[bool] = ..., is_addon: _Optional[bool] = ..., prerequisites: _Optional[_Iterable[_Union[_common_pb2.SkuRef, _Mapping]]] = ..., seat_limit: _Optional[int] = ..., seat_limit_type: _Optional[str] = ..., unit_of_measure: _Optional[str] = ..., provisioning_variables: _Optional[_Iterable[str]] = ..., countries: _Optional[_Iterable[str]] = ..., billing_cycles: _Optional[_Iterable[_Union[_common_pb2.BillingCycle, str]]] = ..., product_type: _Optional[_Union[_common_pb2.ProductType, str]] = ..., publisher: _Optional[str] = ...) -> None: ...
+    conversion_targets: _containers.RepeatedCompositeFieldContainer[_common_pb2.SkuRef]
+    concurrent_limit: int
+    lifetime_limit: int
+    def __init__(self, product_id: _Optional[str] = ..., id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., product_title: _Optional[str] = ..., min_quantity: _Optional[int] = ..., max_quantity: _Optional[int] = ..., is_trial: _Optional[bool] = ..., is_addon: _Optional[bool] = ..., prerequisites: _Optional[_Iterable[_Union[_common_pb2.SkuRef, _Mapping]]] = ..., seat_limit: _Optional[int] = ..., seat_limit_type: _Optional[str] = ..., unit_of_measure: _Optional[str] = ..., provisioning_variables: _Optional[_Iterable[str]] = ..., countries: _Optional[_Iterable[str]] = ..., billing_cycles: _Optional[_Iterable[_Union[_common_pb2.BillingCycle, str]]] = ..., product_type: _Optional[_Union[_common_pb2.ProductType, str]] = ..., publisher: _Optional[str] = ..., conversion_targets: _Optional[_Iterable[_Union[_common_pb2.SkuRef, _Mapping]]] = ..., concurrent_limit: _Optional[int] = ..., lifetime_limit: _Optional[int] = ...) -> None: ...
 
 class TermPrice(_message.Message):
     __slots__ = ("term", "billing_cycle", "term_price", "erp_price", "effective_start", "effective_end", "billing_period_charge", "billing_periods")

@@ -374,6 +374,32 @@ class ChangeSubscriptionQuantityResponse(_message.Message):
     transaction: SubscriptionTransaction
     def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., transaction: _Optional[_Union[SubscriptionTransaction, _Mapping]] = ...) -> None: ...
 
+class ConvertTrialSubscriptionRequest(_message.Message):
+    __slots__ = ("request_id", "subscription_id", "etag", "catalog_item_id", "term", "billing_cycle", "quantity")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    CATALOG_ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    BILLING_CYCLE_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    subscription_id: str
+    etag: str
+    catalog_item_id: str
+    term: _common_pb2.TermDuration
+    billing_cycle: _common_pb2.BillingCycle
+    quantity: int
+    def __init__(self, request_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., etag: _Optional[str] = ..., catalog_item_id: _Optional[str] = ..., term: _Optional[_Union[_common_pb2.TermDuration, str]] = ..., billing_cycle: _Optional[_Union[_common_pb2.BillingCycle, str]] = ..., quantity: _Optional[int] = ...) -> None: ...
+
+class ConvertTrialSubscriptionResponse(_message.Message):
+    __slots__ = ("subscription", "transaction")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    transaction: SubscriptionTransaction
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., transaction: _Optional[_Union[SubscriptionTransaction, _Mapping]] = ...) -> None: ...
+
 class SuspendSubscriptionRequest(_message.Message):
     __slots__ = ("request_id", "subscription_id", "etag")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]

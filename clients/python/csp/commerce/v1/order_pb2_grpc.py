@@ -85,6 +85,11 @@ class OrderServiceStub:
                 request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewRequest.SerializeToString,
                 response_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewResponse.FromString,
                 _registered_method=True)
+        self.ConvertTrialSubscription = channel.unary_unary(
+                '/csp.commerce.v1.OrderService/ConvertTrialSubscription',
+                request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ConvertTrialSubscriptionRequest.SerializeToString,
+                response_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ConvertTrialSubscriptionResponse.FromString,
+                _registered_method=True)
         self.ListSubscriptionTransactions = channel.unary_unary(
                 '/csp.commerce.v1.OrderService/ListSubscriptionTransactions',
                 request_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ListSubscriptionTransactionsRequest.SerializeToString,
@@ -198,6 +203,24 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ConvertTrialSubscription(self, request, context):
+        """Convert an active trial into a paid subscription of one of its SKU's conversion targets
+        (Sku.conversion_targets, the offer matrix's ProductSkuConversion), as Partner Center does:
+        the subscription keeps its id and becomes the paid one (its catalog item, term, billing
+        cycle, quantity and price change; a new term starts now, auto-renew on; the trial SKU it
+        was still counts toward that SKU's lifetime limit). `catalog_item_id` names the target's
+        availability, `term` and `billing_cycle` one of its pairs, `quantity` the seats (0: the
+        trial's). Priced from the current month's list and checked by checkout's rules (country,
+        segment, quantity, seat and subscription limits...: FAILED_PRECONDITION with each problem)
+        under checkout's holdings guard. A target that is not one of the trial's:
+        FAILED_PRECONDITION CONVERSION_TARGET_NOT_ALLOWED naming the allowed ones; not a trial:
+        NOT_A_TRIAL; not active: SUBSCRIPTION_NOT_ACTIVE. Records a CONVERT transaction (the first
+        billing period's charge). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListSubscriptionTransactions(self, request, context):
         """A subscription's record (purchase, quantity changes, cancellation...), oldest first.
         """
@@ -271,6 +294,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.SetSubscriptionAutoRenew,
                     request_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewRequest.FromString,
                     response_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewResponse.SerializeToString,
+            ),
+            'ConvertTrialSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConvertTrialSubscription,
+                    request_deserializer=csp_dot_commerce_dot_v1_dot_order__pb2.ConvertTrialSubscriptionRequest.FromString,
+                    response_serializer=csp_dot_commerce_dot_v1_dot_order__pb2.ConvertTrialSubscriptionResponse.SerializeToString,
             ),
             'ListSubscriptionTransactions': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSubscriptionTransactions,
@@ -554,6 +582,33 @@ class OrderService:
             '/csp.commerce.v1.OrderService/SetSubscriptionAutoRenew',
             csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewRequest.SerializeToString,
             csp_dot_commerce_dot_v1_dot_order__pb2.SetSubscriptionAutoRenewResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConvertTrialSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csp.commerce.v1.OrderService/ConvertTrialSubscription',
+            csp_dot_commerce_dot_v1_dot_order__pb2.ConvertTrialSubscriptionRequest.SerializeToString,
+            csp_dot_commerce_dot_v1_dot_order__pb2.ConvertTrialSubscriptionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -86,6 +86,20 @@ class OrderServiceStub:
     does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
     commitment end.
     """
+    ConvertTrialSubscription: _grpc.UnaryUnaryMultiCallable[_order_pb2.ConvertTrialSubscriptionRequest, _order_pb2.ConvertTrialSubscriptionResponse]
+    """Convert an active trial into a paid subscription of one of its SKU's conversion targets
+    (Sku.conversion_targets, the offer matrix's ProductSkuConversion), as Partner Center does:
+    the subscription keeps its id and becomes the paid one (its catalog item, term, billing
+    cycle, quantity and price change; a new term starts now, auto-renew on; the trial SKU it
+    was still counts toward that SKU's lifetime limit). `catalog_item_id` names the target's
+    availability, `term` and `billing_cycle` one of its pairs, `quantity` the seats (0: the
+    trial's). Priced from the current month's list and checked by checkout's rules (country,
+    segment, quantity, seat and subscription limits...: FAILED_PRECONDITION with each problem)
+    under checkout's holdings guard. A target that is not one of the trial's:
+    FAILED_PRECONDITION CONVERSION_TARGET_NOT_ALLOWED naming the allowed ones; not a trial:
+    NOT_A_TRIAL; not active: SUBSCRIPTION_NOT_ACTIVE. Records a CONVERT transaction (the first
+    billing period's charge). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+    """
     ListSubscriptionTransactions: _grpc.UnaryUnaryMultiCallable[_order_pb2.ListSubscriptionTransactionsRequest, _order_pb2.ListSubscriptionTransactionsResponse]
     """A subscription's record (purchase, quantity changes, cancellation...), oldest first."""
     ScheduleNextTerm: _grpc.UnaryUnaryMultiCallable[_order_pb2.ScheduleNextTermRequest, _order_pb2.ScheduleNextTermResponse]
@@ -156,6 +170,20 @@ class OrderServiceAsyncStub(OrderServiceStub):
     """Turn auto-renew on or off for an active subscription; a trial or a perpetual licence
     does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
     commitment end.
+    """
+    ConvertTrialSubscription: _aio.UnaryUnaryMultiCallable[_order_pb2.ConvertTrialSubscriptionRequest, _order_pb2.ConvertTrialSubscriptionResponse]  # type: ignore[assignment]
+    """Convert an active trial into a paid subscription of one of its SKU's conversion targets
+    (Sku.conversion_targets, the offer matrix's ProductSkuConversion), as Partner Center does:
+    the subscription keeps its id and becomes the paid one (its catalog item, term, billing
+    cycle, quantity and price change; a new term starts now, auto-renew on; the trial SKU it
+    was still counts toward that SKU's lifetime limit). `catalog_item_id` names the target's
+    availability, `term` and `billing_cycle` one of its pairs, `quantity` the seats (0: the
+    trial's). Priced from the current month's list and checked by checkout's rules (country,
+    segment, quantity, seat and subscription limits...: FAILED_PRECONDITION with each problem)
+    under checkout's holdings guard. A target that is not one of the trial's:
+    FAILED_PRECONDITION CONVERSION_TARGET_NOT_ALLOWED naming the allowed ones; not a trial:
+    NOT_A_TRIAL; not active: SUBSCRIPTION_NOT_ACTIVE. Records a CONVERT transaction (the first
+    billing period's charge). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
     """
     ListSubscriptionTransactions: _aio.UnaryUnaryMultiCallable[_order_pb2.ListSubscriptionTransactionsRequest, _order_pb2.ListSubscriptionTransactionsResponse]  # type: ignore[assignment]
     """A subscription's record (purchase, quantity changes, cancellation...), oldest first."""
@@ -284,6 +312,26 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         """Turn auto-renew on or off for an active subscription; a trial or a perpetual licence
         does not renew (AUTO_RENEW_NOT_ALLOWED). With it off, the subscription expires at its
         commitment end.
+        """
+
+    @_abc_1.abstractmethod
+    def ConvertTrialSubscription(
+        self,
+        request: _order_pb2.ConvertTrialSubscriptionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.ConvertTrialSubscriptionResponse, _abc.Awaitable[_order_pb2.ConvertTrialSubscriptionResponse]]:
+        """Convert an active trial into a paid subscription of one of its SKU's conversion targets
+        (Sku.conversion_targets, the offer matrix's ProductSkuConversion), as Partner Center does:
+        the subscription keeps its id and becomes the paid one (its catalog item, term, billing
+        cycle, quantity and price change; a new term starts now, auto-renew on; the trial SKU it
+        was still counts toward that SKU's lifetime limit). `catalog_item_id` names the target's
+        availability, `term` and `billing_cycle` one of its pairs, `quantity` the seats (0: the
+        trial's). Priced from the current month's list and checked by checkout's rules (country,
+        segment, quantity, seat and subscription limits...: FAILED_PRECONDITION with each problem)
+        under checkout's holdings guard. A target that is not one of the trial's:
+        FAILED_PRECONDITION CONVERSION_TARGET_NOT_ALLOWED naming the allowed ones; not a trial:
+        NOT_A_TRIAL; not active: SUBSCRIPTION_NOT_ACTIVE. Records a CONVERT transaction (the first
+        billing period's charge). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
         """
 
     @_abc_1.abstractmethod
