@@ -12,8 +12,11 @@ use super::ids::{CatalogItemId, CustomerId, OrderId, SubscriptionId};
 use super::money::Money;
 use super::order::order_code;
 
+mod events;
 mod quantity;
 mod state;
+
+pub use events::{SubscriptionEvent, SubscriptionEventKind};
 
 /// License-based subscriptions can be cancelled this long after purchase (or renewal).
 pub const LICENSE_CANCEL_WINDOW: Duration = Duration::days(7);

@@ -2,6 +2,7 @@
 //! (checked as at purchase, under checkout's holdings-version guard), and its record.
 
 use super::{CANCEL_ATTEMPTS, OrderService, bad_token};
+use crate::domain::subscription::SubscriptionEventKind;
 use crate::domain::DomainError;
 use crate::domain::customer::Caller;
 use crate::domain::eligibility::quantity_change_problems;
@@ -317,7 +318,7 @@ impl OrderService {
             let now = self.clock.now();
             match self
                 .store
-                .set_subscription_state(partner, &key, &sub, &after, now)
+                .set_subscription_state(partner, &key, &sub, &after, change.event(), now)
                 .await
             {
                 Ok(_) => return self.subscription(caller, id).await,
@@ -336,6 +337,17 @@ pub enum StateChange {
     Suspend,
     Reactivate,
     AutoRenew(bool),
+}
+
+impl StateChange {
+    /// What the event stream says of it.
+    fn event(self) -> SubscriptionEventKind {
+        match self {
+            StateChange::Suspend => SubscriptionEventKind::Suspended,
+            StateChange::Reactivate => SubscriptionEventKind::Reactivated,
+            StateChange::AutoRenew(_) => SubscriptionEventKind::AutoRenewChanged,
+        }
+    }
 }
 
 impl StateChange {

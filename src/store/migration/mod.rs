@@ -16,6 +16,7 @@ mod m0011_partner_change_notifications;
 mod m0012_review_queue_by_submission;
 mod m0013_availabilities_by_sku;
 mod m0014_subscription_transactions;
+mod m0018_subscription_events;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_review_queue_by_submission::Migration),
             Box::new(m0013_availabilities_by_sku::Migration),
             Box::new(m0014_subscription_transactions::Migration),
+            Box::new(m0018_subscription_events::Migration),
         ]
     }
 }

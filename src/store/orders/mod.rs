@@ -3,6 +3,7 @@
 //! (`transactions.rs`) and provisioning.
 
 mod checkout;
+pub mod events;
 mod holdings;
 mod lifecycle;
 mod quantity;
