@@ -147,9 +147,8 @@ impl Store {
         let sole_writer = engine.sole_writer();
         // Other processes write too (PostgreSQL): they hear of holdings changes.
         let announcer = (!sole_writer).then(|| cache::HoldingsAnnouncer::holdings(engine.clone()));
-        let events_announcer = (!sole_writer).then(|| {
-            cache::EventsAnnouncer::events(engine.clone(), SUBSCRIPTION_EVENTS_CHANNEL)
-        });
+        let events_announcer = (!sole_writer)
+            .then(|| cache::EventsAnnouncer::events(engine.clone(), SUBSCRIPTION_EVENTS_CHANNEL));
         Ok(Self {
             // On PostgreSQL, cached only once other replicas' changes are heard.
             standings: Arc::new(cache::Standings::new(sole_writer)),

@@ -30,6 +30,7 @@ mod ratelimit;
 mod replicas;
 mod saas;
 mod sqlite_file;
+mod subscription_events;
 mod subscriptions;
 mod telemetry;
 mod vetting;

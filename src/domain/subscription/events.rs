@@ -26,9 +26,7 @@ impl SubscriptionEventKind {
     pub fn of_transaction(kind: TransactionKind) -> Self {
         match kind {
             TransactionKind::New => Self::Created,
-            TransactionKind::AddQuantity | TransactionKind::RemoveQuantity => {
-                Self::QuantityChanged
-            }
+            TransactionKind::AddQuantity | TransactionKind::RemoveQuantity => Self::QuantityChanged,
             TransactionKind::Cancel => Self::Cancelled,
             TransactionKind::Renew => Self::Renewed,
             TransactionKind::Convert => Self::Converted,

@@ -199,7 +199,11 @@ impl HandoffSender {
 
     /// Sends the wire forms of the matching changes (possibly none) in batches and records
     /// `last` as delivered.
-    pub(super) async fn send_changes(&mut self, matching: Vec<Bytes>, last: u64) -> Result<(), StreamEnd> {
+    pub(super) async fn send_changes(
+        &mut self,
+        matching: Vec<Bytes>,
+        last: u64,
+    ) -> Result<(), StreamEnd> {
         let chunks = matching.len().div_ceil(BATCH);
         for (i, chunk) in matching.chunks(BATCH).enumerate() {
             // Through `last` once the final chunk is taken (a batch read from the log or

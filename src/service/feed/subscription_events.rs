@@ -118,7 +118,10 @@ impl SubscriptionEventFeed {
             followed: Mutex::new(HashMap::new()),
             shutdown: watch::channel(false).0,
             replay_turns: Semaphore::new(settings.replay_connections.max(1)),
-            streams: Arc::new(StreamCounts::new(settings.streams, "WatchSubscriptionEvents")),
+            streams: Arc::new(StreamCounts::new(
+                settings.streams,
+                "WatchSubscriptionEvents",
+            )),
             settings,
         }))
     }
@@ -440,9 +443,7 @@ async fn deliver(
     customer: Option<CustomerId>,
     sender: &mut HandoffSender,
 ) -> Result<bool, StreamEnd> {
-    let seen = batch
-        .events
-        .partition_point(|e| e.revision <= sender.last);
+    let seen = batch.events.partition_point(|e| e.revision <= sender.last);
     let fresh = &batch.events[seen..];
     let Some(last) = fresh.last().map(|e| e.revision) else {
         return Ok(true);

@@ -2,13 +2,13 @@
 //! (checked as at purchase, under checkout's holdings-version guard), and its record.
 
 use super::{CANCEL_ATTEMPTS, OrderService, bad_token};
-use crate::domain::subscription::SubscriptionEventKind;
 use crate::domain::DomainError;
 use crate::domain::customer::Caller;
 use crate::domain::eligibility::quantity_change_problems;
 use crate::domain::error::Precondition;
 use crate::domain::ids::{PartnerId, RequestId, SubscriptionId};
 use crate::domain::order::{Subscription, SubscriptionTransaction, TransactionKind};
+use crate::domain::subscription::SubscriptionEventKind;
 use crate::service::catalog::Page;
 use crate::service::paging::page_size;
 use crate::store::{Cancellation, Recorded, WriteKey, change_resource};

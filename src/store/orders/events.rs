@@ -49,10 +49,16 @@ pub async fn append_subscription_event<C: ConnectionTrait>(
             E::TransactionKind,
             Expr::val(t.map(|t| t.kind.as_str().to_owned())).into(),
         ),
-        (E::QuantityDelta, Expr::val(t.map(|t| t.quantity_delta)).into()),
+        (
+            E::QuantityDelta,
+            Expr::val(t.map(|t| t.quantity_delta)).into(),
+        ),
         (E::PeriodStart, Expr::val(t.map(|t| t.period_start)).into()),
         (E::PeriodEnd, Expr::val(t.and_then(|t| t.period_end)).into()),
-        (E::AmountMicros, Expr::val(t.map(|t| t.amount.micros)).into()),
+        (
+            E::AmountMicros,
+            Expr::val(t.map(|t| t.amount.micros)).into(),
+        ),
     ];
     let copied: [(E, S); 18] = [
         (E::SubscriptionId, S::Id),
@@ -313,8 +319,7 @@ impl Store {
             .expr(Func::max(Expr::col(("old", E::Revision))))
             .from_as(subscription_event::Entity.table_ref(), "old")
             .and_where(
-                Expr::col(("old", E::PartnerId))
-                    .equals((subscription_event::Entity, E::PartnerId)),
+                Expr::col(("old", E::PartnerId)).equals((subscription_event::Entity, E::PartnerId)),
             )
             .and_where(Expr::col(("old", E::OccurredAt)).lt(before))
             .to_owned();
