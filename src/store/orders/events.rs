@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityName, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -41,24 +41,18 @@ pub async fn append_subscription_event<C: ConnectionTrait>(
     use subscription_event::Column as E;
     let t = transaction;
     // Constants first, then the subscription's columns, as `columns` lists them.
-    let constants: [(E, SimpleExpr); 8] = [
-        (E::PartnerId, Expr::val(partner.to_string()).into()),
-        (E::Kind, Expr::val(kind.as_str()).into()),
-        (E::OccurredAt, Expr::val(now).into()),
+    let constants: [(E, Expr); 8] = [
+        (E::PartnerId, Expr::val(partner.to_string())),
+        (E::Kind, Expr::val(kind.as_str())),
+        (E::OccurredAt, Expr::val(now)),
         (
             E::TransactionKind,
-            Expr::val(t.map(|t| t.kind.as_str().to_owned())).into(),
+            Expr::val(t.map(|t| t.kind.as_str().to_owned())),
         ),
-        (
-            E::QuantityDelta,
-            Expr::val(t.map(|t| t.quantity_delta)).into(),
-        ),
-        (E::PeriodStart, Expr::val(t.map(|t| t.period_start)).into()),
-        (E::PeriodEnd, Expr::val(t.and_then(|t| t.period_end)).into()),
-        (
-            E::AmountMicros,
-            Expr::val(t.map(|t| t.amount.micros)).into(),
-        ),
+        (E::QuantityDelta, Expr::val(t.map(|t| t.quantity_delta))),
+        (E::PeriodStart, Expr::val(t.map(|t| t.period_start))),
+        (E::PeriodEnd, Expr::val(t.and_then(|t| t.period_end))),
+        (E::AmountMicros, Expr::val(t.map(|t| t.amount.micros))),
     ];
     let copied: [(E, S); 18] = [
         (E::SubscriptionId, S::Id),
