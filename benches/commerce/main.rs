@@ -12,6 +12,7 @@
 //! cargo bench --bench commerce -- --scenario fleet-subscribers --subscriber-inflate once
 //! cargo bench --bench commerce -- --scenario fullsize --fullsize-markets 240 --fullsize-rows 15000
 //! cargo bench --bench commerce -- --scenario as-of --concurrency 16   # a past month's reads
+//! cargo bench --bench commerce -- --scenario subscription-events --event-subscribers 1000
 //! ```
 //!
 //! One module a scenario: `flow` (the buying flow), `checkout` (checkout alone, pgbench),
@@ -48,6 +49,7 @@ mod fullsize;
 mod imports;
 mod report;
 mod subscribers;
+mod subscription_events;
 #[path = "../support/mod.rs"]
 mod support;
 mod watch;
@@ -187,6 +189,15 @@ struct Args {
     /// PostgreSQL server (no database path): scratch databases are created and dropped there.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
     postgres: String,
+    /// Subscription-event streams of the subscription-events scenario (one partner's).
+    #[arg(long, default_value_t = 1_000)]
+    event_subscribers: usize,
+    /// Quantity changes made under them, one after the other.
+    #[arg(long, default_value_t = 200)]
+    event_changes: usize,
+    /// HTTP/2 connections the event streams are multiplexed over.
+    #[arg(long, default_value_t = 10)]
+    event_connections: usize,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -216,6 +227,8 @@ enum Scenario {
     Fullsize,
     /// Issue 22: catalog reads as of a past month (cold, warm) against the current month's.
     AsOf,
+    /// Issue 22: subscription-event fan-out to one partner's subscribers (`--subscriber-backend`).
+    SubscriptionEvents,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -332,6 +345,12 @@ async fn main() -> Result<()> {
     {
         eprintln!("!! as of a month: {e:#}");
         report.failures.push(format!("as of a month: {e:#}"));
+    }
+    if wants(Scenario::SubscriptionEvents)
+        && let Err(e) = subscription_events::subscription_events(&bin, &args).await
+    {
+        eprintln!("!! subscription events: {e:#}");
+        report.failures.push(format!("subscription events: {e:#}"));
     }
     report.print();
     if report.failures.is_empty() {

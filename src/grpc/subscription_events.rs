@@ -7,19 +7,24 @@ use tonic::{Request, Response, Status};
 
 type BoxStream<T> = std::pin::Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send>>;
 
+use std::sync::Arc;
+
 use super::catalog::stream_end;
+use super::listener::Connections;
 use super::pb::subscription_event_service_server::SubscriptionEventService;
 use super::{caller, pb, wire};
 use crate::domain::DomainError;
 use crate::domain::error::FieldViolation;
 use crate::domain::ids::CustomerId;
 use crate::service::customers::CustomerService;
-use crate::service::feed::{Delivery, FeedEvent, SubscriptionEventFeed};
+use crate::service::feed::{Delivery, FeedEvent, StallHandler, SubscriptionEventFeed};
 
 #[derive(Clone)]
 pub struct SubscriptionEventApi {
     pub feed: SubscriptionEventFeed,
     pub customers: CustomerService,
+    /// Each connection's kill switch, as `watch.rs` takes it.
+    pub connections: Arc<Connections>,
 }
 
 #[tonic::async_trait]
@@ -31,6 +36,16 @@ impl SubscriptionEventService for SubscriptionEventApi {
         use pb::watch_subscription_events_request::Start;
         let caller = caller(&request)?;
         let user = super::watch::token_subject(request.metadata().as_ref());
+        // The connection's kill switch, found by the peer's address: ended by the watchdog
+        // when the stream's subscriber takes nothing and hyper does not poll it; held open
+        // against the idle timeout while the stream lives (over gRPC-Web the client sends
+        // nothing while it reads; over HTTP/2 keepalive pings answer for it anyway).
+        let switch = request
+            .remote_addr()
+            .and_then(|peer| self.connections.kill_switch(peer));
+        let held = switch.as_ref().map(|switch| switch.hold_open());
+        let on_stall: Option<StallHandler> =
+            switch.map(|switch| Box::new(move || switch.kill()) as StallHandler);
         let pb::WatchSubscriptionEventsRequest { start, customer_id } = request.into_inner();
         let after = match start {
             Some(Start::AfterRevision(r)) => Some(r),
@@ -55,8 +70,9 @@ impl SubscriptionEventService for SubscriptionEventApi {
         // Before anything is read: a refused caller costs nothing more.
         let slot = self.feed.admit(partner, user.as_deref())?;
         let start = self.feed.start_position(partner, after).await?;
-        let deliveries = self.feed.subscribe(partner, customer, start, slot);
-        let stream = deliveries.map(|delivery| {
+        let deliveries = self.feed.subscribe(partner, customer, start, slot, on_stall);
+        let stream = deliveries.map(move |delivery| {
+            let _held = &held;
             use wire::watch_subscription_events_response::Event;
             match delivery {
                 Delivery::Event(FeedEvent::Changes(batch)) => {

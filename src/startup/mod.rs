@@ -190,6 +190,7 @@ impl Application {
         .await?;
         let events = SubscriptionEventFeed::new(
             store.clone(),
+            feed.clone(),
             settings::feed(&settings),
             crate::grpc::wire::EVENT_WIRE_FORMS,
         );
@@ -405,7 +406,7 @@ impl Application {
                         CatalogServiceServer::new(api.clone())
                             .max_decoding_message_size(max_request),
                         api,
-                        connections,
+                        connections.clone(),
                     ),
                     catalog_auth,
                 )
@@ -433,6 +434,7 @@ impl Application {
                 SubscriptionEventServiceServer::new(SubscriptionEventApi {
                     feed: self.events.clone(),
                     customers: self.customers.clone(),
+                    connections: connections.clone(),
                 })
                 .max_decoding_message_size(max_request),
                 ordering,

@@ -189,6 +189,25 @@ impl ChangeFeed {
         slot: StreamSlot,
         on_stall: Option<StallHandler>,
     ) -> Subscription {
+        let handoff = self.watched_handoff(after, on_stall);
+        let feed = self.clone();
+        Subscription::open(
+            slot,
+            handoff,
+            self.settings.slow_subscriber_timeout,
+            move |out| async move { feed.follow(after, filter, out).await },
+        )
+    }
+}
+
+impl ChangeFeed {
+    /// A stream's handoff, starting after `after`, looked after by the watchdog when it has an
+    /// `on_stall` (any stream of this feed's kind: the subscription events' too).
+    pub(super) fn watched_handoff(
+        &self,
+        after: u64,
+        on_stall: Option<StallHandler>,
+    ) -> Arc<Handoff> {
         let watched = on_stall.is_some();
         let handoff = Arc::new(Handoff::new(after, on_stall));
         if watched {
@@ -197,13 +216,7 @@ impl ChangeFeed {
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(Arc::downgrade(&handoff));
         }
-        let feed = self.clone();
-        Subscription::open(
-            slot,
-            handoff,
-            self.settings.slow_subscriber_timeout,
-            move |out| async move { feed.follow(after, filter, out).await },
-        )
+        handoff
     }
 }
 

@@ -18,7 +18,9 @@ use super::events::StreamEnd;
 use super::follow::HandoffSender;
 use super::limits::StreamCounts;
 use super::subscription::Handoff;
-use super::{BATCH, BROADCAST_BATCHES, FeedSettings, StreamSlot, Subscription};
+use super::{
+    BATCH, BROADCAST_BATCHES, ChangeFeed, FeedSettings, StallHandler, StreamSlot, Subscription,
+};
 use crate::domain::DomainError;
 use crate::domain::ids::{CustomerId, PartnerId};
 use crate::domain::subscription::SubscriptionEvent;
@@ -49,6 +51,8 @@ pub struct SubscriptionEventFeed(Arc<EventFeed>);
 #[derive(Debug)]
 pub struct EventFeed {
     store: Store,
+    /// The catalog feed, whose watchdog looks after these streams too.
+    watchdog: ChangeFeed,
     settings: FeedSettings,
     forms: EventForms,
     live: broadcast::Sender<Arc<PartnerBatch>>,
@@ -110,9 +114,15 @@ impl Drop for Following {
 }
 
 impl SubscriptionEventFeed {
-    pub fn new(store: Store, settings: FeedSettings, forms: EventForms) -> Self {
+    pub fn new(
+        store: Store,
+        watchdog: ChangeFeed,
+        settings: FeedSettings,
+        forms: EventForms,
+    ) -> Self {
         Self(Arc::new(EventFeed {
             store,
+            watchdog,
             forms,
             live: broadcast::channel(BROADCAST_BATCHES).0,
             followed: Mutex::new(HashMap::new()),
@@ -170,20 +180,21 @@ impl SubscriptionEventFeed {
         Ok(StartAt { after, head })
     }
 
-    /// The stream of `partner`'s events after `after` (of `customer` only, if given), then of
-    /// the live ones. It holds `slot` while it lasts.
+    /// The stream of `partner`'s events after `start` (of `customer` only, if given), then of
+    /// the live ones. It holds `slot` while it lasts; `on_stall` ends it when it cannot end by
+    /// itself (the catalog feed's watchdog calls it).
     pub fn subscribe(
         &self,
         partner: PartnerId,
         customer: Option<CustomerId>,
         start: StartAt,
         slot: StreamSlot,
+        on_stall: Option<StallHandler>,
     ) -> Subscription {
-        let after = start.after;
         let feed = self.clone();
         Subscription::open(
             slot,
-            Arc::new(Handoff::new(after, None)),
+            self.watchdog.watched_handoff(start.after, on_stall),
             self.settings.slow_subscriber_timeout,
             move |out| async move { feed.follow(partner, customer, start, out).await },
         )
