@@ -18,6 +18,7 @@ const PROTOS: &[&str] = &[
     "proto/csp/commerce/v1/cart.proto",
     "proto/csp/commerce/v1/order.proto",
     "proto/csp/commerce/v1/operator.proto",
+    "proto/csp/commerce/v1/subscription_events.proto",
 ];
 
 /// Answers the servers send as `crate::grpc::wire` types.
@@ -28,6 +29,7 @@ const WIRE_ANSWERS: &[&str] = &[
     "ListAvailabilitiesResponse",
     "ListOffersResponse",
     "WatchCatalogChangesResponse",
+    "WatchSubscriptionEventsResponse",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

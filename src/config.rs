@@ -73,6 +73,12 @@ pub struct Settings {
     pub grpc_web_origins: Vec<String>,
     /// Months of catalog-change log retained for subscribers to resume from.
     pub change_log_months: usize,
+    /// Months of subscription events retained for WatchSubscriptionEvents to resume from;
+    /// older ones are forgotten (a resume before them: REVISION_COMPACTED).
+    pub subscription_event_retention_months: u32,
+    /// How often the subscription events older than the retention are forgotten
+    /// (milliseconds).
+    pub subscription_event_purge_interval_ms: u64,
     /// An idle change stream gets a progress message this often (milliseconds).
     pub watch_progress_interval_ms: u64,
     /// A subscriber that takes none of its messages for this long is ended with where to
@@ -232,6 +238,8 @@ impl Default for Settings {
             web: true,
             grpc_web_origins: Vec::new(),
             change_log_months: 12,
+            subscription_event_retention_months: 12,
+            subscription_event_purge_interval_ms: 3_600_000,
             watch_progress_interval_ms: 10_000,
             slow_subscriber_timeout_ms: 30_000,
             change_poll_interval_ms: 2_000,

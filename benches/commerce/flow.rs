@@ -26,7 +26,7 @@ pub(crate) struct Fixture {
     pub(crate) customers: Vec<String>,
 }
 
-async fn create_customers(api: &Api, n: usize) -> Result<Vec<String>> {
+pub(crate) async fn create_customers(api: &Api, n: usize) -> Result<Vec<String>> {
     let run = uuid::Uuid::new_v4().simple().to_string();
     let created = futures::stream::iter(0..n)
         .map(|i| {
@@ -66,7 +66,7 @@ async fn create_customers(api: &Api, n: usize) -> Result<Vec<String>> {
 }
 
 /// The cart line for a SKU's US commercial availability if `customer` may buy it.
-async fn line_for(
+pub(crate) async fn line_for(
     api: &mut Api,
     sku: &pb::Sku,
     customer: &str,

@@ -13,6 +13,7 @@
 //! cargo bench --bench commerce -- --scenario fullsize --fullsize-markets 240 --fullsize-rows 15000
 //! cargo bench --bench commerce -- --scenario as-of --concurrency 16   # a past month's reads
 //! cargo bench --bench commerce -- --scenario renewals             # one pass, 100,000 due
+//! cargo bench --bench commerce -- --scenario subscription-events --event-subscribers 1000
 //! ```
 //!
 //! One module a scenario: `flow` (the buying flow), `checkout` (checkout alone, pgbench),
@@ -51,6 +52,7 @@ mod imports;
 mod renewals;
 mod report;
 mod subscribers;
+mod subscription_events;
 #[path = "../support/mod.rs"]
 mod support;
 mod watch;
@@ -193,6 +195,15 @@ struct Args {
     /// PostgreSQL server (no database path): scratch databases are created and dropped there.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
     postgres: String,
+    /// Subscription-event streams of the subscription-events scenario (one partner's).
+    #[arg(long, default_value_t = 1_000)]
+    event_subscribers: usize,
+    /// Quantity changes made under them, one after the other.
+    #[arg(long, default_value_t = 200)]
+    event_changes: usize,
+    /// HTTP/2 connections the event streams are multiplexed over.
+    #[arg(long, default_value_t = 10)]
+    event_connections: usize,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -224,6 +235,8 @@ enum Scenario {
     AsOf,
     /// Issue 22: one renewal pass over --renewal-subscriptions due subscriptions, per backend.
     Renewals,
+    /// Issue 22: subscription-event fan-out to one partner's subscribers (`--subscriber-backend`).
+    SubscriptionEvents,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -350,6 +363,11 @@ async fn main() -> Result<()> {
                     .push(format!("renewals on {}: {e:#}", backend.label()));
             }
         }
+    if wants(Scenario::SubscriptionEvents)
+        && let Err(e) = subscription_events::subscription_events(&bin, &args).await
+    {
+        eprintln!("!! subscription events: {e:#}");
+        report.failures.push(format!("subscription events: {e:#}"));
     }
     report.print();
     if report.failures.is_empty() {

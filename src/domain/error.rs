@@ -131,7 +131,12 @@ pub enum DomainError {
     },
     /// A change stream asked to resume from a revision the log no longer keeps.
     #[error("revision {requested} was compacted; the oldest kept is {oldest}")]
-    RevisionCompacted { requested: u64, oldest: u64 },
+    RevisionCompacted {
+        requested: u64,
+        oldest: u64,
+        /// What a subscriber rebuilds its state from before it resumes.
+        rebuild_from: &'static str,
+    },
     /// A concurrent change won (stale etag, lost race): retry after re-reading.
     #[error("aborted ({reason}): {message}")]
     Aborted {

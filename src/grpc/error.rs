@@ -180,7 +180,11 @@ impl From<DomainError> for Status {
                     details,
                 )
             }
-            DomainError::RevisionCompacted { requested, oldest } => {
+            DomainError::RevisionCompacted {
+                requested,
+                oldest,
+                rebuild_from,
+            } => {
                 let mut details = ErrorDetails::with_error_info(
                     "REVISION_COMPACTED",
                     ERROR_DOMAIN,
@@ -192,7 +196,7 @@ impl From<DomainError> for Status {
                 details.set_precondition_failure(vec![PreconditionViolation::new(
                     "REVISION_COMPACTED",
                     format!("revisions/{requested}"),
-                    format!("the log starts at revision {oldest}: rebuild from the catalog, then resume after {}", oldest - 1),
+                    format!("the log starts at revision {oldest}: rebuild from {rebuild_from}, then resume after {}", oldest - 1),
                 )]);
                 Status::with_error_details(
                     Code::FailedPrecondition,

@@ -16,6 +16,7 @@ pub mod order;
 #[cfg(test)]
 mod parse_props;
 pub mod quota;
+pub mod subscription_events;
 pub mod trace;
 pub mod watch;
 pub mod wire;
@@ -66,6 +67,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "csp.commerce.v1.CartService",
     "csp.commerce.v1.OrderService",
     "csp.commerce.v1.OperatorService",
+    "csp.commerce.v1.SubscriptionEventService",
 ];
 
 /// The caller the interceptor verified.

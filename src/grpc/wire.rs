@@ -18,7 +18,8 @@ use super::{convert, pb};
 use crate::domain::catalog::{Availability, Catalog, Product, SkuView};
 use crate::domain::changes::CatalogChange;
 use crate::domain::ids::ProductId;
-use crate::service::feed::WireForms;
+use crate::domain::subscription::SubscriptionEvent;
+use crate::service::feed::{EventForms, WireForms};
 
 /// `csp.commerce.v1.ListProductsResponse`.
 #[derive(Clone, PartialEq, Message)]
@@ -93,6 +94,36 @@ pub mod watch_catalog_changes_response {
         #[prost(message, tag = "2")]
         Progress(super::pb::WatchProgress),
     }
+}
+
+/// `csp.commerce.v1.WatchSubscriptionEventsResponse`.
+#[derive(Clone, PartialEq, Message)]
+pub struct WatchSubscriptionEventsResponse {
+    #[prost(oneof = "watch_subscription_events_response::Event", tags = "1, 2")]
+    pub event: Option<watch_subscription_events_response::Event>,
+}
+
+pub mod watch_subscription_events_response {
+    #[derive(Clone, PartialEq, prost::Oneof)]
+    pub enum Event {
+        /// An encoded `SubscriptionEventBatch` (`encode_batch`: its events are field 1 too).
+        #[prost(bytes = "bytes", tag = "1")]
+        Events(bytes::Bytes),
+        #[prost(message, tag = "2")]
+        Progress(super::pb::WatchProgress),
+    }
+}
+
+/// How the subscription-event feed puts events on the wire: each encoded once, shared by
+/// every stream of the partner.
+pub const EVENT_WIRE_FORMS: EventForms = EventForms {
+    event: encode_subscription_event,
+    batch: encode_batch,
+};
+
+/// A subscription event as it goes on the wire.
+pub fn encode_subscription_event(event: &SubscriptionEvent) -> Bytes {
+    convert::subscription_event(event).encode_to_vec().into()
 }
 
 /// How the change feed puts changes on the wire.

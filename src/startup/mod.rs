@@ -35,6 +35,8 @@ use crate::grpc::pb::catalog_service_server::CatalogServiceServer;
 use crate::grpc::pb::customer_service_server::CustomerServiceServer;
 use crate::grpc::pb::operator_service_server::OperatorServiceServer;
 use crate::grpc::pb::order_service_server::OrderServiceServer;
+use crate::grpc::pb::subscription_event_service_server::SubscriptionEventServiceServer;
+use crate::grpc::subscription_events::SubscriptionEventApi;
 use crate::grpc::watch::WatchRoute;
 use crate::grpc::{self, pb};
 use crate::import::ImportLimits;
@@ -43,7 +45,7 @@ use crate::service::Clock;
 use crate::service::carts::CartService;
 use crate::service::catalog::CatalogService;
 use crate::service::customers::CustomerService;
-use crate::service::feed::ChangeFeed;
+use crate::service::feed::{ChangeFeed, SubscriptionEventFeed};
 use crate::service::orders::OrderService;
 use crate::service::paging::PageTokens;
 use crate::service::partners::PartnerService;
@@ -56,7 +58,7 @@ use tonic::service::interceptor::InterceptedService;
 
 use interceptors::{Interceptors, forget_idle_callers};
 use security::{refuse_public_dev_secret, tls_config};
-use tasks::{provisioning_loop, renewal_loop};
+use tasks::{event_purge_loop, provisioning_loop, renewal_loop};
 
 pub use tasks::{drain_signal, shutdown_signal};
 
@@ -73,6 +75,7 @@ pub struct Application {
     carts: CartService,
     orders: OrderService,
     feed: ChangeFeed,
+    events: SubscriptionEventFeed,
     tls: Option<ServerTlsConfig>,
     import_dir: Option<ImportDir>,
     metrics: Metrics,
@@ -185,6 +188,12 @@ impl Application {
             crate::grpc::wire::CHANGE_WIRE_FORMS,
         )
         .await?;
+        let events = SubscriptionEventFeed::new(
+            store.clone(),
+            feed.clone(),
+            settings::feed(&settings),
+            crate::grpc::wire::EVENT_WIRE_FORMS,
+        );
         let snapshot = catalog.snapshot();
         let (products, skus, availabilities) = snapshot.counts();
         let footprint = snapshot.footprint();
@@ -233,6 +242,7 @@ impl Application {
             carts,
             orders,
             feed,
+            events,
             tls,
             import_dir,
             metrics,
@@ -325,6 +335,12 @@ impl Application {
             self.orders.clone(),
             self.settings.renewal_interval_ms,
         ));
+        let purging = tokio::spawn(event_purge_loop(
+            self.orders.clone(),
+            Duration::from_millis(self.settings.subscription_event_purge_interval_ms.max(10)),
+            self.settings.subscription_event_retention_months,
+        ));
+        let event_pump = tokio::spawn(self.events.clone().pump());
         let watchdog = tokio::spawn(self.feed.clone().watchdog());
         let forgetting = tokio::spawn(forget_idle_callers(quotas));
         let pump = tokio::spawn(self.feed.clone().pump(
@@ -333,6 +349,7 @@ impl Application {
         ));
         let probe = tokio::spawn(health::follow_database(self.store.clone(), health.clone()));
         let feed = self.feed.clone();
+        let events = self.events.clone();
         let grace = Duration::from_millis(limits.drain_grace_ms);
         let (stopping, stopped) = tokio::sync::oneshot::channel();
         let shutdown = async move {
@@ -348,6 +365,7 @@ impl Application {
             // Streams never end by themselves: end them (each with its revision to resume
             // after) so the drain can finish.
             feed.shut_down();
+            events.shut_down();
             let _ = stopping.send(());
         };
         let web_on = self.settings.web;
@@ -397,14 +415,14 @@ impl Application {
                         CatalogServiceServer::new(api.clone())
                             .max_decoding_message_size(max_request),
                         api,
-                        connections,
+                        connections.clone(),
                     ),
                     catalog_auth,
                 )
             })
             .add_service(InterceptedService::new(
                 CustomerServiceServer::new(CustomerApi {
-                    customers: self.customers,
+                    customers: self.customers.clone(),
                 })
                 .max_decoding_message_size(max_request),
                 customers_auth,
@@ -417,6 +435,15 @@ impl Application {
             .add_service(InterceptedService::new(
                 OrderServiceServer::new(OrderApi {
                     orders: self.orders.clone(),
+                })
+                .max_decoding_message_size(max_request),
+                ordering.clone(),
+            ))
+            .add_service(InterceptedService::new(
+                SubscriptionEventServiceServer::new(SubscriptionEventApi {
+                    feed: self.events.clone(),
+                    customers: self.customers.clone(),
+                    connections: connections.clone(),
                 })
                 .max_decoding_message_size(max_request),
                 ordering,
@@ -459,6 +486,8 @@ impl Application {
         probe.abort();
         background.abort();
         renewals.abort();
+        purging.abort();
+        event_pump.abort();
         watchdog.abort();
         forgetting.abort();
         pump.abort();

@@ -41,6 +41,20 @@ pub(super) async fn renewal_loop(orders: OrderService, interval_ms: u64) {
     }
 }
 
+/// Forgets subscription events older than `months` months every `every`, until aborted.
+pub(super) async fn event_purge_loop(orders: OrderService, every: Duration, months: u32) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match orders.purge_subscription_events(months).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "forgot subscription events past their retention"),
+            Err(e) => tracing::warn!(error = %e, "purging old subscription events failed"),
+        }
+    }
+}
+
 /// Completes on the first SIGINT or SIGTERM, which starts the drain (`Application::run_until`);
 /// a second one, during the drain, ends the process at once (exit status 130).
 pub async fn drain_signal() {

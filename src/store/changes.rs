@@ -6,6 +6,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::cache::{CUSTOMER_CHANNEL, HOLDINGS_CHANNEL, PARTNER_CHANNEL};
 use super::entity::{catalog_change, catalog_state, price_list};
+use super::orders::events::SUBSCRIPTION_EVENTS_CHANNEL;
 use super::{Store, corrupt};
 use crate::domain::DomainError;
 use crate::domain::catalog::{Month, ProductType, Segment};
@@ -192,6 +193,7 @@ impl Store {
                 CUSTOMER_CHANNEL,
                 HOLDINGS_CHANNEL,
                 PARTNER_CHANNEL,
+                SUBSCRIPTION_EVENTS_CHANNEL,
             ])
             .await?;
         // From here on every change is heard; what was cached before may have been missed.
@@ -212,6 +214,13 @@ impl Store {
                 return Ok(Stopped::ConnectionLost);
             };
             let channel = notification.channel();
+            if channel == SUBSCRIPTION_EVENTS_CHANNEL {
+                // A lost one only delays events: the streams' pump also polls.
+                if let Ok(id) = PartnerId::parse("partner", notification.payload()) {
+                    self.written_partners.mark(id);
+                }
+                continue;
+            }
             if channel == PARTNER_CHANNEL {
                 match PartnerId::parse("partner", notification.payload()) {
                     Ok(id) => self.partners.forget(id),

@@ -43,6 +43,9 @@ pub use engine::{PROBE_APPLICATION_NAME, PoolUse, Probe, SqliteSynchronous};
 pub use idempotency::WriteKey;
 pub use month_diff::{SkuPair, SkuPairs};
 pub use month_writer::MonthWriter;
+pub use orders::events::{
+    SUBSCRIPTION_EVENTS_CHANNEL, WrittenPartners, append_subscription_event, record_transactions,
+};
 pub use orders::{
     Cancellation, CustomerHoldings, Held, Placement, PlannedOrder, Recorded, Refusal,
     TermEndsWritten, change_resource,
@@ -61,7 +64,11 @@ pub struct Store {
     /// The carts this process caches, each at its version (`cache/carts.rs`).
     carts: Arc<cache::CachedCarts>,
     /// PostgreSQL: tells other replicas what holdings changed.
-    announcer: Option<cache::Announcer>,
+    announcer: Option<cache::HoldingsAnnouncer>,
+    /// PostgreSQL: tells other replicas whose subscription events were written.
+    events_announcer: Option<cache::EventsAnnouncer>,
+    /// Partners whose subscription events were written (here, or announced by others).
+    written_partners: Arc<orders::events::WrittenPartners>,
     /// Woken when the database answers again after an outage: the listener reconnects at
     /// once instead of at its next retry.
     database_back: Arc<tokio::sync::Notify>,
@@ -165,13 +172,17 @@ impl Store {
             engine::Engine::connect(url, max_connections, acquire_timeout, synchronous).await?;
         let sole_writer = engine.sole_writer();
         // Other processes write too (PostgreSQL): they hear of holdings changes.
-        let announcer = (!sole_writer).then(|| cache::Announcer::start(engine.clone()));
+        let announcer = (!sole_writer).then(|| cache::HoldingsAnnouncer::holdings(engine.clone()));
+        let events_announcer = (!sole_writer)
+            .then(|| cache::EventsAnnouncer::events(engine.clone(), SUBSCRIPTION_EVENTS_CHANNEL));
         Ok(Self {
             // On PostgreSQL, cached only once other replicas' changes are heard.
             standings: Arc::new(cache::Standings::new(sole_writer)),
             partners: Arc::new(cache::Partners::new(sole_writer)),
             carts: Arc::new(cache::CachedCarts::new(sole_writer)),
             announcer,
+            events_announcer,
+            written_partners: Arc::default(),
             engine,
             database_back: Arc::default(),
         })

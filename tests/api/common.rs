@@ -52,6 +52,8 @@ pub type CartClient = pb::cart_service_client::CartServiceClient<Authed>;
 pub type OrderClient = pb::order_service_client::OrderServiceClient<Authed>;
 pub type AdminClient = pb::catalog_admin_service_client::CatalogAdminServiceClient<Authed>;
 pub type OperatorClient = pb::operator_service_client::OperatorServiceClient<Authed>;
+pub type EventClient =
+    pb::subscription_event_service_client::SubscriptionEventServiceClient<Authed>;
 
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
@@ -260,6 +262,17 @@ impl TestApp {
 
     pub fn orders_with(&self, bearer: Bearer) -> OrderClient {
         pb::order_service_client::OrderServiceClient::with_interceptor(self.channel.clone(), bearer)
+    }
+
+    pub fn events(&self, partner: &str, role: Role) -> EventClient {
+        self.events_with(self.bearer(Some(partner), role))
+    }
+
+    pub fn events_with(&self, bearer: Bearer) -> EventClient {
+        pb::subscription_event_service_client::SubscriptionEventServiceClient::with_interceptor(
+            self.channel.clone(),
+            bearer,
+        )
     }
 
     pub fn admin(&self, partner: Option<&str>, role: Role) -> AdminClient {

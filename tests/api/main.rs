@@ -31,6 +31,7 @@ mod renewals;
 mod replicas;
 mod saas;
 mod sqlite_file;
+mod subscription_events;
 mod subscriptions;
 mod telemetry;
 mod trials;

@@ -19,6 +19,7 @@ type Clients struct {
 	Customers CustomerServiceClient
 	Carts     CartServiceClient
 	Orders    OrderServiceClient
+	Events    SubscriptionEventServiceClient
 	// Conn is the connection the clients share (for other services, such as grpc.health.v1).
 	Conn *grpc.ClientConn
 }
@@ -65,6 +66,7 @@ func dial(addr string, opts []grpc.DialOption) (*Clients, error) {
 		Customers: NewCustomerServiceClient(conn),
 		Carts:     NewCartServiceClient(conn),
 		Orders:    NewOrderServiceClient(conn),
+		Events:    NewSubscriptionEventServiceClient(conn),
 		Conn:      conn,
 	}, nil
 }

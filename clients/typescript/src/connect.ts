@@ -7,6 +7,7 @@ import { CartService } from "./gen/csp/commerce/v1/cart_pb.js";
 import { CatalogService } from "./gen/csp/commerce/v1/catalog_pb.js";
 import { CustomerService } from "./gen/csp/commerce/v1/customer_pb.js";
 import { OrderService } from "./gen/csp/commerce/v1/order_pb.js";
+import { SubscriptionEventService } from "./gen/csp/commerce/v1/subscription_events_pb.js";
 
 /** The server's base URL and the bearer token, plus any option of Connect's gRPC transport
  * (`nodeOptions` for TLS certificates, more `interceptors`, ...). */
@@ -22,6 +23,7 @@ export interface CommerceClients {
   customers: Client<typeof CustomerService>;
   carts: Client<typeof CartService>;
   orders: Client<typeof OrderService>;
+  events: Client<typeof SubscriptionEventService>;
 }
 
 const LOOPBACK = new Set(["localhost", "[::1]"]);
@@ -46,5 +48,6 @@ export function connect({ baseUrl, token, interceptors = [], ...options }: Conne
     customers: createClient(CustomerService, transport),
     carts: createClient(CartService, transport),
     orders: createClient(OrderService, transport),
+    events: createClient(SubscriptionEventService, transport),
   };
 }

@@ -144,6 +144,16 @@ pub(in crate::grpc) fn stream_end(end: StreamEnd) -> Status {
                 details,
             )
         }
+        StreamEnd::Compacted {
+            requested,
+            oldest,
+            rebuild_from,
+        } => DomainError::RevisionCompacted {
+            requested,
+            oldest,
+            rebuild_from,
+        }
+        .into(),
         StreamEnd::Failed(cause) => DomainError::Internal(cause).into(),
     }
 }

@@ -23,7 +23,9 @@ pub use enums::{
     optional_product_type, optional_segment, product_type, qualification_kind, segment, term,
     term_to_pb,
 };
-pub use orders::{order, order_status, subscription, subscription_status, transaction};
+pub use orders::{
+    order, order_status, subscription, subscription_event, subscription_status, transaction,
+};
 pub use partners::{gcc_status, partner, partner_role};
 
 use super::pb;

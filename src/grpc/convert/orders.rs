@@ -160,3 +160,29 @@ pub fn expiry_reason(r: crate::domain::order::ExpiryReason) -> pb::ExpiryReason 
         ExpiryReason::RenewalUnavailable => pb::ExpiryReason::RenewalUnavailable,
     }
 }
+
+pub fn subscription_event(
+    e: &crate::domain::subscription::SubscriptionEvent,
+) -> pb::SubscriptionEvent {
+    use crate::domain::subscription::SubscriptionEventKind as Kind;
+    pb::SubscriptionEvent {
+        revision: e.revision,
+        r#type: match e.kind {
+            Kind::Created => pb::SubscriptionEventType::Created,
+            Kind::QuantityChanged => pb::SubscriptionEventType::QuantityChanged,
+            Kind::Renewed => pb::SubscriptionEventType::Renewed,
+            Kind::Expired => pb::SubscriptionEventType::Expired,
+            Kind::Cancelled => pb::SubscriptionEventType::Cancelled,
+            Kind::Suspended => pb::SubscriptionEventType::Suspended,
+            Kind::Reactivated => pb::SubscriptionEventType::Reactivated,
+            Kind::Converted => pb::SubscriptionEventType::Converted,
+            Kind::AutoRenewChanged => pb::SubscriptionEventType::AutoRenewChanged,
+        }
+        .into(),
+        subscription_id: e.subscription.id.to_string(),
+        customer_id: e.subscription.customer_id.to_string(),
+        event_time: Some(timestamp(e.occurred_at)),
+        subscription: Some(subscription(&e.subscription)),
+        transaction: e.transaction.as_ref().map(transaction),
+    }
+}

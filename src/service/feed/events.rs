@@ -69,5 +69,11 @@ pub enum StreamEnd {
         retry_after: std::time::Duration,
         resume_after: u64,
     },
+    /// What the subscriber had not had yet is no longer kept (compacted while it read).
+    Compacted {
+        requested: u64,
+        oldest: u64,
+        rebuild_from: &'static str,
+    },
     Failed(String),
 }

@@ -23,11 +23,7 @@ impl ChangeFeed {
         out: Arc<Handoff>,
     ) -> Option<StreamEnd> {
         let mut shutdown = self.shutdown.subscribe();
-        let mut sender = HandoffSender {
-            out,
-            last: after,
-            batch: self.wire.batch,
-        };
+        let mut sender = HandoffSender::new(out, after, self.wire.batch);
         let end = loop {
             // Subscribe before reading the log: whatever is broadcast from here on is either
             // read from the log too (and skipped as a duplicate) or received live.
@@ -163,14 +159,22 @@ async fn deliver(
     Ok(true)
 }
 
-/// One subscriber's handoff and how far it got.
-struct HandoffSender {
+/// One subscriber's handoff and how far it got (any stream of this feed's kind: the catalog's,
+/// the subscription events').
+pub(super) struct HandoffSender {
     out: Arc<Handoff>,
-    last: u64,
+    /// The revision through which the subscriber has (or will have, once it takes what was
+    /// handed over) everything.
+    pub(super) last: u64,
+    /// A batch message from its items' encodings.
     batch: fn(&[Bytes]) -> Bytes,
 }
 
 impl HandoffSender {
+    pub(super) fn new(out: Arc<Handoff>, last: u64, batch: fn(&[Bytes]) -> Bytes) -> Self {
+        Self { out, last, batch }
+    }
+
     /// Leaves `event` in the handoff once the message before it was taken; the subscriber is
     /// through `through` once it takes it. The handoff is emptied only by the stream, right
     /// before it polls `follow` again, so waiting needs no wake-up of its own.
@@ -189,13 +193,17 @@ impl HandoffSender {
         .await
     }
 
-    async fn progress(&mut self) -> Result<(), StreamEnd> {
+    pub(super) async fn progress(&mut self) -> Result<(), StreamEnd> {
         self.send(FeedEvent::Progress(self.last), self.last).await
     }
 
     /// Sends the wire forms of the matching changes (possibly none) in batches and records
     /// `last` as delivered.
-    async fn send_changes(&mut self, matching: Vec<Bytes>, last: u64) -> Result<(), StreamEnd> {
+    pub(super) async fn send_changes(
+        &mut self,
+        matching: Vec<Bytes>,
+        last: u64,
+    ) -> Result<(), StreamEnd> {
         let chunks = matching.len().div_ceil(BATCH);
         for (i, chunk) in matching.chunks(BATCH).enumerate() {
             // Through `last` once the final chunk is taken (a batch read from the log or

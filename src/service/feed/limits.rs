@@ -20,6 +20,8 @@ pub struct StreamLimits {
 #[derive(Debug)]
 pub(super) struct StreamCounts {
     limits: StreamLimits,
+    /// The streams' method, named in a refusal.
+    method: &'static str,
     open: Mutex<HashMap<StreamKey, u32>>,
 }
 
@@ -34,9 +36,10 @@ enum StreamKey {
 const STREAM_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 impl StreamCounts {
-    pub(super) fn new(limits: StreamLimits) -> Self {
+    pub(super) fn new(limits: StreamLimits, method: &'static str) -> Self {
         Self {
             limits,
+            method,
             open: Mutex::new(HashMap::new()),
         }
     }
@@ -82,7 +85,8 @@ impl StreamCounts {
                     reason: "TOO_MANY_STREAMS",
                     subject,
                     description: format!(
-                        "{scope} may hold at most {limit} open WatchCatalogChanges streams: end one, or retry later"
+                        "{scope} may hold at most {limit} open {} streams: end one, or retry later",
+                        self.method
                     ),
                     retry_after: STREAM_RETRY_AFTER,
                 });
@@ -129,11 +133,14 @@ mod tests {
 
     #[test]
     fn open_streams_are_counted_per_user_partner_and_server() {
-        let counts = Arc::new(StreamCounts::new(StreamLimits {
-            per_user: 2,
-            per_partner: 3,
-            total: 4,
-        }));
+        let counts = Arc::new(StreamCounts::new(
+            StreamLimits {
+                per_user: 2,
+                per_partner: 3,
+                total: 4,
+            },
+            "WatchCatalogChanges",
+        ));
         let us = Some(PartnerId::from_uuid(uuid::Uuid::from_u128(1)));
         let de = Some(PartnerId::from_uuid(uuid::Uuid::from_u128(2)));
         let reason = |r: Result<StreamSlot, DomainError>| match r {

@@ -17,6 +17,7 @@ mod limits;
 mod pump;
 mod recent;
 mod subscription;
+mod subscription_events;
 mod watchdog;
 
 use std::sync::{Arc, Mutex, Weak};
@@ -28,6 +29,7 @@ pub use events::{FeedEvent, SharedChange, StreamEnd, WireBatch, WireForms};
 pub use filter::WatchFilter;
 pub use limits::{StreamLimits, StreamSlot};
 pub use subscription::{Delivery, StallHandler, Subscription};
+pub use subscription_events::{EventForms, StartAt, SubscriptionEventFeed};
 
 use super::catalog::CatalogService;
 use crate::domain::DomainError;
@@ -107,7 +109,7 @@ impl ChangeFeed {
             replay_turns: Semaphore::new(settings.replay_connections.max(1)),
             recent: Mutex::new(Recent::new(head)),
             watched: Mutex::new(Vec::new()),
-            streams: Arc::new(StreamCounts::new(settings.streams)),
+            streams: Arc::new(StreamCounts::new(settings.streams, "WatchCatalogChanges")),
             settings,
         })))
     }
@@ -158,6 +160,7 @@ impl ChangeFeed {
             return Err(DomainError::RevisionCompacted {
                 requested: after,
                 oldest,
+                rebuild_from: "the catalog",
             });
         }
         Ok(after)

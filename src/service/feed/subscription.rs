@@ -42,7 +42,7 @@ impl std::fmt::Debug for Handoff {
 }
 
 impl Handoff {
-    fn new(after: u64, on_stall: Option<StallHandler>) -> Self {
+    pub(super) fn new(after: u64, on_stall: Option<StallHandler>) -> Self {
         Self {
             slot: Mutex::new(None),
             taken_through: AtomicU64::new(after),
@@ -189,6 +189,25 @@ impl ChangeFeed {
         slot: StreamSlot,
         on_stall: Option<StallHandler>,
     ) -> Subscription {
+        let handoff = self.watched_handoff(after, on_stall);
+        let feed = self.clone();
+        Subscription::open(
+            slot,
+            handoff,
+            self.settings.slow_subscriber_timeout,
+            move |out| async move { feed.follow(after, filter, out).await },
+        )
+    }
+}
+
+impl ChangeFeed {
+    /// A stream's handoff, starting after `after`, looked after by the watchdog when it has an
+    /// `on_stall` (any stream of this feed's kind: the subscription events' too).
+    pub(super) fn watched_handoff(
+        &self,
+        after: u64,
+        on_stall: Option<StallHandler>,
+    ) -> Arc<Handoff> {
         let watched = on_stall.is_some();
         let handoff = Arc::new(Handoff::new(after, on_stall));
         if watched {
@@ -197,16 +216,29 @@ impl ChangeFeed {
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(Arc::downgrade(&handoff));
         }
-        let feed = self.clone();
+        handoff
+    }
+}
+
+impl Subscription {
+    /// A stream holding `slot` whose messages `follow` hands over through `handoff`; ended
+    /// past `timeout` without being taken from.
+    pub(super) fn open<F>(
+        slot: StreamSlot,
+        handoff: Arc<Handoff>,
+        timeout: Duration,
+        follow: impl FnOnce(Arc<Handoff>) -> F,
+    ) -> Self
+    where
+        F: Future<Output = Option<StreamEnd>> + Send + 'static,
+    {
         let out = handoff.clone();
         Subscription {
             _slot: slot,
             waker: Waker::from(handoff.clone()),
             handoff,
-            timeout: self.settings.slow_subscriber_timeout,
-            follow: Some(Box::pin(
-                async move { feed.follow(after, filter, out).await },
-            )),
+            timeout,
+            follow: Some(Box::pin(follow(out))),
             end: None,
         }
     }

@@ -12,6 +12,7 @@ use crate::domain::order::{
     Conversion, Subscription, SubscriptionTransaction, TransactionKind, check_conversion_target,
     order_code,
 };
+use crate::domain::subscription::SubscriptionEventKind;
 use crate::service::catalog::Page;
 use crate::service::paging::page_size;
 use crate::store::{Cancellation, Recorded, WriteKey, change_resource};
@@ -321,7 +322,7 @@ impl OrderService {
             let now = self.clock.now();
             match self
                 .store
-                .set_subscription_state(partner, &key, &sub, &after, now)
+                .set_subscription_state(partner, &key, &sub, &after, change.event(), now)
                 .await
             {
                 Ok(_) => return self.subscription(caller, id).await,
@@ -340,6 +341,17 @@ pub enum StateChange {
     Suspend,
     Reactivate,
     AutoRenew(bool),
+}
+
+impl StateChange {
+    /// What the event stream says of it.
+    fn event(self) -> SubscriptionEventKind {
+        match self {
+            StateChange::Suspend => SubscriptionEventKind::Suspended,
+            StateChange::Reactivate => SubscriptionEventKind::Reactivated,
+            StateChange::AutoRenew(_) => SubscriptionEventKind::AutoRenewChanged,
+        }
+    }
 }
 
 impl StateChange {

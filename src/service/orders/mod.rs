@@ -211,6 +211,17 @@ impl OrderService {
         self.store.complete_pending_orders(500).await
     }
 
+    /// Forgets the subscription events that occurred more than `months` months ago (each
+    /// partner's oldest, up to its last one that old); how many.
+    pub async fn purge_subscription_events(&self, months: u32) -> Result<u64, DomainError> {
+        let before = self
+            .clock
+            .now()
+            .checked_sub_months(chrono::Months::new(months))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+        self.store.purge_subscription_events(before).await
+    }
+
     /// Forgets request ids older than two days (the promise is at least 24 hours).
     pub async fn purge_request_ids(&self) -> Result<u64, DomainError> {
         self.store

@@ -1,13 +1,16 @@
-//! PostgreSQL: tells other replicas whose cached holdings are stale, right after the commit
-//! (see `standings.rs`), on [`HOLDINGS_CHANNEL`].
+//! PostgreSQL: tells other replicas, right after the commit, what changed: whose cached
+//! holdings are stale (see `standings.rs`), on [`HOLDINGS_CHANNEL`], and whose subscription
+//! events were written (the event streams' pumps read them), on
+//! `SUBSCRIPTION_EVENTS_CHANNEL`. Never a NOTIFY inside the writing transaction: PostgreSQL's
+//! notification lock would serialize every commit through its WAL flush.
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use super::standings::HOLDINGS_CHANNEL;
-use crate::domain::ids::CustomerId;
+use crate::domain::ids::{CustomerId, PartnerId};
 use crate::store::engine::Engine;
 
-/// Customers announced at most in one statement.
+/// Items announced at most in one statement.
 const ANNOUNCED_AT_ONCE: usize = 256;
 /// How long an announcement waits for others to go with it: under load, one statement (one
 /// commit, one wake-up of every listening replica) for the checkouts of a few milliseconds
@@ -16,45 +19,81 @@ const ANNOUNCED_AT_ONCE: usize = 256;
 /// holdings version it planned on).
 const ANNOUNCE_LINGER: std::time::Duration = std::time::Duration::from_millis(5);
 
-/// PostgreSQL: announces holdings changes to other replicas on [`HOLDINGS_CHANNEL`]. What
-/// piles up within [`ANNOUNCE_LINGER`] of the first goes in one statement, on a direct
-/// connection (the pool would ping after it), each customer once.
-#[derive(Debug, Clone)]
-pub(in crate::store) struct Announcer(
-    tokio::sync::mpsc::UnboundedSender<(CustomerId, Option<i64>)>,
-);
+/// PostgreSQL: announces changes of `T` to other replicas on one channel. What piles up
+/// within [`ANNOUNCE_LINGER`] of the first goes in one statement, on a direct connection (the
+/// pool would ping after it), as the payloads `payloads` makes of it (comma-separated).
+#[derive(Debug)]
+pub(in crate::store) struct Announcer<T>(tokio::sync::mpsc::UnboundedSender<T>);
 
-impl Announcer {
-    /// Announces until every `Announcer` of it is dropped.
-    pub(in crate::store) fn start(engine: Engine) -> Self {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(CustomerId, Option<i64>)>();
+impl<T> Clone for Announcer<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+/// Holdings changes: a customer and its new holdings version, if known.
+pub(in crate::store) type HoldingsAnnouncer = Announcer<(CustomerId, Option<i64>)>;
+
+impl HoldingsAnnouncer {
+    pub(in crate::store) fn holdings(engine: Engine) -> Self {
+        Self::start(engine, HOLDINGS_CHANNEL, announcement)
+    }
+
+    /// Announces that what `id` holds changed, to `version` if known.
+    pub(in crate::store) fn announce(&self, id: CustomerId, version: Option<i64>) {
+        self.send((id, version));
+    }
+}
+
+/// Partners whose subscription events were written.
+pub(in crate::store) type EventsAnnouncer = Announcer<PartnerId>;
+
+impl EventsAnnouncer {
+    pub(in crate::store) fn events(engine: Engine, channel: &'static str) -> Self {
+        Self::start(engine, channel, |partners| {
+            partners.sort_unstable();
+            partners.dedup();
+            let payloads = partners
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            partners.clear();
+            payloads
+        })
+    }
+}
+
+impl<T: Send + 'static> Announcer<T> {
+    /// Announces on `channel` until every `Announcer` of it is dropped.
+    fn start(engine: Engine, channel: &'static str, payloads: fn(&mut Vec<T>) -> String) -> Self {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<T>();
         tokio::spawn(async move {
-            let mut ids = Vec::with_capacity(ANNOUNCED_AT_ONCE);
-            while rx.recv_many(&mut ids, ANNOUNCED_AT_ONCE).await > 0 {
+            let mut items = Vec::with_capacity(ANNOUNCED_AT_ONCE);
+            while rx.recv_many(&mut items, ANNOUNCED_AT_ONCE).await > 0 {
                 tokio::time::sleep(ANNOUNCE_LINGER).await;
-                while ids.len() < ANNOUNCED_AT_ONCE
-                    && let Ok(id) = rx.try_recv()
+                while items.len() < ANNOUNCED_AT_ONCE
+                    && let Ok(item) = rx.try_recv()
                 {
-                    ids.push(id);
+                    items.push(item);
                 }
-                let payloads = announcement(&mut ids);
+                let payloads = payloads(&mut items);
                 let statement = Statement::from_sql_and_values(
                     DbBackend::Postgres,
                     "SELECT pg_notify($1, id) FROM unnest(string_to_array($2, ',')) AS id",
-                    [HOLDINGS_CHANNEL.into(), payloads.into()],
+                    [channel.into(), payloads.into()],
                 );
                 if let Err(e) = engine.direct().execute_raw(statement).await {
-                    tracing::warn!(error = %e, "announcing holdings changes to other replicas failed");
+                    tracing::warn!(error = %e, channel, "announcing changes to other replicas failed");
                 }
             }
         });
         Self(tx)
     }
 
-    /// Announces that what `id` holds changed, to `version` if known.
-    pub(in crate::store) fn announce(&self, id: CustomerId, version: Option<i64>) {
+    pub(in crate::store) fn send(&self, item: T) {
         // Closed only when the task ended, which it does only once every sender is gone.
-        let _ = self.0.send((id, version));
+        let _ = self.0.send(item);
     }
 }
 

@@ -18,7 +18,7 @@ mod carts;
 mod partners;
 mod standings;
 
-pub(super) use announcer::Announcer;
+pub(super) use announcer::{EventsAnnouncer, HoldingsAnnouncer};
 pub(super) use carts::CachedCarts;
 pub(super) use partners::{PARTNER_CHANNEL, Partners};
 pub use standings::Standing;

@@ -17,4 +17,6 @@ pub mod product;
 pub mod sku;
 pub mod sku_prerequisite;
 pub mod subscription;
+pub mod subscription_event;
+pub mod subscription_event_head;
 pub mod subscription_transaction;

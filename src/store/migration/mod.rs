@@ -18,6 +18,7 @@ mod m0013_availabilities_by_sku;
 mod m0014_subscription_transactions;
 mod m0015_renewals;
 mod m0017_trial_conversions;
+mod m0018_subscription_events;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_subscription_transactions::Migration),
             Box::new(m0015_renewals::Migration),
             Box::new(m0017_trial_conversions::Migration),
+            Box::new(m0018_subscription_events::Migration),
         ]
     }
 }

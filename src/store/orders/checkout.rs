@@ -17,6 +17,7 @@ use super::super::engine::{GuardedWrite, Insert, Outcome};
 use super::super::entity::{customer, order, order_line, subscription};
 use super::super::idempotency::{WriteKey, record_row, replay};
 use super::super::{Store, uuid};
+use super::events::created_event_rows;
 use super::rows::load_order;
 use super::transactions::transaction_row;
 use crate::domain::DomainError;
@@ -202,7 +203,14 @@ impl Store {
                     .transactions
                     .iter()
                     .map(|t| transaction_row(partner, t)),
-            )?);
+            )?)
+            // Last: it takes the partner's event head, held to the commit.
+            .insert(Insert::rows(created_event_rows(
+                partner,
+                plan.subscriptions,
+                &plan.order.transactions,
+                now,
+            ))?);
         // The cart cached current is active no more.
         let carts = self.carts.clone();
         let cart_id = cart.id;
@@ -212,6 +220,7 @@ impl Store {
             self.holdings_written(cart.customer_id, version, |cached| {
                 cached.with(subscriptions, version + 1)
             });
+            self.subscription_events_written(partner);
             return Ok(Placement::Placed);
         }
         if let Some(existing) = replay(&self.engine.direct(), key).await? {

@@ -6,15 +6,16 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::super::Store;
-use super::super::entity::{customer, order, subscription, subscription_transaction};
+use super::super::entity::{customer, order, subscription};
 use super::super::idempotency::{WriteKey, record, replay};
-use super::transactions::transaction_row;
+use super::events::{append_subscription_event, record_transactions};
 use crate::domain::DomainError;
 use crate::domain::ids::{CustomerId, OrderId, PartnerId, SubscriptionId};
 use crate::domain::money::Money;
 use crate::domain::order::{
     Order, OrderStatus, Subscription, SubscriptionStatus, SubscriptionTransaction,
 };
+use crate::domain::subscription::SubscriptionEventKind;
 
 /// What a judged cancellation writes.
 #[derive(Debug, Clone, Copy)]
@@ -127,29 +128,27 @@ impl Store {
                 return Err(stale(SubscriptionId::RESOURCE));
             }
         }
-        if !c.transactions.is_empty() {
-            subscription_transaction::Entity::insert_many(
-                c.transactions.iter().map(|t| transaction_row(partner, t)),
-            )
-            .exec(&txn)
-            .await?;
-        }
         bump_holdings(&txn, partner, c.customer).await?;
+        // Last: it takes the partner's event head (the customer's row first, as checkout).
+        record_transactions(&txn, partner, c.transactions).await?;
         txn.commit().await?;
         drop(turn);
         self.holdings_changed(c.customer);
+        self.subscription_events_written(partner);
         Ok(Recorded::Written)
     }
 
     /// Writes `after` (a new status, auto-renew or next term of `before`, judged at its
-    /// version), once per request id; ABORTED if it moved meanwhile. A new status bumps the customer's
-    /// holdings version (a suspended base holds no add-on).
+    /// version), once per request id, with its `event` if any; ABORTED if it moved meanwhile. A
+    /// new status bumps the customer's holdings version (a suspended base holds no add-on).
+    #[allow(clippy::too_many_arguments)]
     pub async fn set_subscription_state(
         &self,
         partner: PartnerId,
         key: &WriteKey<'_>,
         before: &Subscription,
         after: &Subscription,
+        event: SubscriptionEventKind,
         now: DateTime<Utc>,
     ) -> Result<Recorded, DomainError> {
         if replay(&self.engine.direct(), key).await?.is_some() {
@@ -204,11 +203,13 @@ impl Store {
         if !record(&txn, key, &before.id.to_string(), now).await? {
             return Ok(Recorded::Replayed);
         }
+        append_subscription_event(&txn, partner, event, before.id, None, now).await?;
         txn.commit().await?;
         drop(turn);
         if before.status != after.status {
             self.holdings_changed(before.customer_id);
         }
+        self.subscription_events_written(partner);
         Ok(Recorded::Written)
     }
 }

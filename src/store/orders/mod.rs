@@ -4,6 +4,7 @@
 
 mod checkout;
 mod conversion;
+pub mod events;
 mod holdings;
 mod lifecycle;
 mod quantity;

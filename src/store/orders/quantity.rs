@@ -8,10 +8,10 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::super::Store;
-use super::super::entity::{customer, subscription, subscription_transaction};
+use super::super::entity::{customer, subscription};
 use super::super::idempotency::{WriteKey, record, replay};
+use super::events::record_transactions;
 use super::lifecycle::Recorded;
-use super::transactions::transaction_row;
 use crate::domain::DomainError;
 use crate::domain::ids::{CustomerId, PartnerId, SubscriptionId};
 use crate::domain::order::{Subscription, SubscriptionStatus, SubscriptionTransaction};
@@ -82,12 +82,11 @@ impl Store {
         if !record(&txn, key, &change_resource(t), now).await? {
             return Ok(Recorded::Replayed);
         }
-        subscription_transaction::Entity::insert(transaction_row(partner, t))
-            .exec_without_returning(&txn)
-            .await?;
+        record_transactions(&txn, partner, std::slice::from_ref(t)).await?;
         txn.commit().await?;
         drop(turn);
         self.holdings_changed(customer_id);
+        self.subscription_events_written(partner);
         Ok(Recorded::Written)
     }
 }

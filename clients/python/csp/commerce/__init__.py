@@ -2,7 +2,7 @@
 
     import csp.commerce
     api = csp.commerce.connect("127.0.0.1:50051", token)   # the token goes on every call
-    api.catalog.ListProducts(...)                            # and .customers, .carts, .orders
+    api.catalog.ListProducts(...)                            # and .customers, .carts, .orders, .events
 """
 
 from __future__ import annotations
@@ -13,7 +13,13 @@ from typing import Sequence
 
 import grpc
 
-from csp.commerce.v1 import cart_pb2_grpc, catalog_pb2_grpc, customer_pb2_grpc, order_pb2_grpc
+from csp.commerce.v1 import (
+    cart_pb2_grpc,
+    catalog_pb2_grpc,
+    customer_pb2_grpc,
+    order_pb2_grpc,
+    subscription_events_pb2_grpc,
+)
 
 __all__ = ["Client", "connect"]
 
@@ -28,6 +34,7 @@ class Client:
     customers: customer_pb2_grpc.CustomerServiceStub = field(init=False)
     carts: cart_pb2_grpc.CartServiceStub = field(init=False)
     orders: order_pb2_grpc.OrderServiceStub = field(init=False)
+    events: subscription_events_pb2_grpc.SubscriptionEventServiceStub = field(init=False)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: the stubs are set once, here
@@ -35,6 +42,7 @@ class Client:
         set_(self, "customers", customer_pb2_grpc.CustomerServiceStub(self.channel))
         set_(self, "carts", cart_pb2_grpc.CartServiceStub(self.channel))
         set_(self, "orders", order_pb2_grpc.OrderServiceStub(self.channel))
+        set_(self, "events", subscription_events_pb2_grpc.SubscriptionEventServiceStub(self.channel))
 
     def close(self) -> None:
         self.channel.close()
