@@ -363,6 +363,7 @@ async fn main() -> Result<()> {
                     .push(format!("renewals on {}: {e:#}", backend.label()));
             }
         }
+    }
     if wants(Scenario::SubscriptionEvents)
         && let Err(e) = subscription_events::subscription_events(&bin, &args).await
     {

@@ -18,9 +18,9 @@ mod quantity;
 mod renewal;
 mod state;
 
-pub use renewal::{ExpiryReason, NextTerm, NextTermRequest, TermEnd};
 pub use conversion::{Conversion, check_conversion_target};
 pub use events::{SubscriptionEvent, SubscriptionEventKind};
+pub use renewal::{ExpiryReason, NextTerm, NextTermRequest, TermEnd};
 
 /// License-based subscriptions can be cancelled this long after purchase (or renewal).
 pub const LICENSE_CANCEL_WINDOW: Duration = Duration::days(7);

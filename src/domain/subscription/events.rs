@@ -18,6 +18,7 @@ text_enum!(
         Reactivated = "reactivated",
         Converted = "converted",
         AutoRenewChanged = "auto_renew_changed",
+        NextTermScheduled = "next_term_scheduled",
     }
 );
 
@@ -29,6 +30,7 @@ impl SubscriptionEventKind {
             TransactionKind::AddQuantity | TransactionKind::RemoveQuantity => Self::QuantityChanged,
             TransactionKind::Cancel => Self::Cancelled,
             TransactionKind::Renew => Self::Renewed,
+            TransactionKind::Expire => Self::Expired,
             TransactionKind::Convert => Self::Converted,
         }
     }
@@ -66,6 +68,7 @@ mod tests {
                 SubscriptionEventKind::Cancelled,
                 SubscriptionEventKind::Renewed,
                 SubscriptionEventKind::Converted,
+                SubscriptionEventKind::Expired,
             ]
         );
     }

@@ -177,6 +177,7 @@ pub fn subscription_event(
             Kind::Reactivated => pb::SubscriptionEventType::Reactivated,
             Kind::Converted => pb::SubscriptionEventType::Converted,
             Kind::AutoRenewChanged => pb::SubscriptionEventType::AutoRenewChanged,
+            Kind::NextTermScheduled => pb::SubscriptionEventType::NextTermScheduled,
         }
         .into(),
         subscription_id: e.subscription.id.to_string(),

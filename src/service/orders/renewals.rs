@@ -12,6 +12,7 @@ use crate::domain::customer::Caller;
 use crate::domain::error::Precondition;
 use crate::domain::ids::{PartnerId, RequestId, SubscriptionId};
 use crate::domain::order::{ExpiryReason, NextTermRequest, Subscription, TermEnd};
+use crate::domain::subscription::SubscriptionEventKind;
 use crate::store::{Held, WriteKey};
 
 /// Subscriptions judged and written per transaction by the pass.
@@ -54,7 +55,14 @@ impl OrderService {
             let now = self.clock.now();
             match self
                 .store
-                .set_subscription_state(partner, &key, &sub, &after, now)
+                .set_subscription_state(
+                    partner,
+                    &key,
+                    &sub,
+                    &after,
+                    SubscriptionEventKind::NextTermScheduled,
+                    now,
+                )
                 .await
             {
                 Ok(_) => return self.subscription(caller, id).await,

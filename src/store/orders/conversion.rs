@@ -10,9 +10,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use super::super::entity::{customer, subscription};
 use super::super::idempotency::{WriteKey, record, replay};
 use super::super::{Store, sku_pairs};
+use super::events::record_transactions;
 use super::lifecycle::Recorded;
 use super::quantity::change_resource;
-use super::transactions::insert_transactions;
 use crate::domain::DomainError;
 use crate::domain::ids::{PartnerId, SubscriptionId};
 use crate::domain::order::{Subscription, SubscriptionStatus, SubscriptionTransaction};
@@ -119,7 +119,7 @@ impl Store {
         if !record(&txn, key, &change_resource(t), now).await? {
             return Ok(Recorded::Replayed);
         }
-        insert_transactions(&txn, partner, std::slice::from_ref(t)).await?;
+        record_transactions(&txn, partner, std::slice::from_ref(t)).await?;
         txn.commit().await?;
         drop(turn);
         self.holdings_changed(before.customer_id);

@@ -202,6 +202,13 @@ fn event_from_row(e: subscription_event::Model) -> Result<SubscriptionEvent, Dom
         version: e.version,
         unit_price_micros: e.unit_price_micros,
         currency: e.currency.clone(),
+        next_term: None,
+        next_billing_cycle: None,
+        next_quantity: None,
+        next_sku_id: None,
+        next_availability_id: None,
+        expiry_reason: None,
+        converted_from: None,
     })?;
     let transaction = match (e.transaction_kind, e.period_start, e.amount_micros) {
         (Some(kind), Some(period_start), Some(amount_micros)) => {

@@ -9,9 +9,9 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 
 use super::super::Store;
-use super::super::entity::{customer, subscription, subscription_transaction};
+use super::super::entity::{customer, subscription};
+use super::events::record_transactions;
 use super::rows::subscription_from_row;
-use super::transactions::transaction_row;
 use crate::domain::DomainError;
 use crate::domain::ids::{CustomerId, PartnerId, SubscriptionId};
 use crate::domain::order::{Subscription, SubscriptionStatus, TermEnd};
@@ -204,17 +204,25 @@ impl Store {
             } else {
                 written.expired += 1;
             }
-            records.push(transaction_row(*partner, &end.record));
+            records.push((*partner, end.record.clone()));
         }
-        if !records.is_empty() {
-            subscription_transaction::Entity::insert_many(records)
-                .exec_without_returning(&txn)
-                .await?;
+        // Each partner's records with their events, partners in id order: their event heads are
+        // locked to the commit, after the holdings, as every other writer does.
+        records.sort_by_key(|(partner, _)| partner.to_string());
+        let mut partners = Vec::new();
+        for group in records.chunk_by(|a, b| a.0 == b.0) {
+            let partner = group[0].0;
+            let ts: Vec<_> = group.iter().map(|(_, t)| t.clone()).collect();
+            record_transactions(&txn, partner, &ts).await?;
+            partners.push(partner);
         }
         txn.commit().await?;
         drop(turn);
         for id in customers {
             self.holdings_changed(id);
+        }
+        for partner in partners {
+            self.subscription_events_written(partner);
         }
         Ok(written)
     }

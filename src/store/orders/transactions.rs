@@ -2,9 +2,7 @@
 //! a cancellation reads first.
 
 use sea_orm::ActiveValue::Set;
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::super::Store;
 use super::super::entity::{subscription, subscription_transaction};
@@ -33,24 +31,6 @@ pub(super) fn transaction_row(
         amount_micros: Set(t.amount.micros),
         created_at: Set(t.created_at),
     }
-}
-
-/// Puts `transactions` (of subscriptions of `partner`) on the record, inside the writing
-/// transaction `txn`: a conversion's way to `subscription_transactions`.
-pub(super) async fn insert_transactions(
-    txn: &DatabaseTransaction,
-    partner: PartnerId,
-    transactions: &[SubscriptionTransaction],
-) -> Result<(), DomainError> {
-    if transactions.is_empty() {
-        return Ok(());
-    }
-    subscription_transaction::Entity::insert_many(
-        transactions.iter().map(|t| transaction_row(partner, t)),
-    )
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
 }
 
 impl Store {

@@ -24,6 +24,7 @@ class SubscriptionEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SUBSCRIPTION_EVENT_TYPE_REACTIVATED: _ClassVar[SubscriptionEventType]
     SUBSCRIPTION_EVENT_TYPE_CONVERTED: _ClassVar[SubscriptionEventType]
     SUBSCRIPTION_EVENT_TYPE_AUTO_RENEW_CHANGED: _ClassVar[SubscriptionEventType]
+    SUBSCRIPTION_EVENT_TYPE_NEXT_TERM_SCHEDULED: _ClassVar[SubscriptionEventType]
 SUBSCRIPTION_EVENT_TYPE_UNSPECIFIED: SubscriptionEventType
 SUBSCRIPTION_EVENT_TYPE_CREATED: SubscriptionEventType
 SUBSCRIPTION_EVENT_TYPE_QUANTITY_CHANGED: SubscriptionEventType
@@ -34,6 +35,7 @@ SUBSCRIPTION_EVENT_TYPE_SUSPENDED: SubscriptionEventType
 SUBSCRIPTION_EVENT_TYPE_REACTIVATED: SubscriptionEventType
 SUBSCRIPTION_EVENT_TYPE_CONVERTED: SubscriptionEventType
 SUBSCRIPTION_EVENT_TYPE_AUTO_RENEW_CHANGED: SubscriptionEventType
+SUBSCRIPTION_EVENT_TYPE_NEXT_TERM_SCHEDULED: SubscriptionEventType
 
 class SubscriptionEvent(_message.Message):
     __slots__ = ("revision", "type", "subscription_id", "customer_id", "event_time", "subscription", "transaction")

@@ -16,7 +16,105 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file csp/commerce/v1/order.proto.
  */
 export const file_csp_commerce_v1_order: GenFile = /*@__PURE__*/
-  fileDesc("Chtjc3AvY29tbWVyY2UvdjEvb3JkZXIucHJvdG8SD2NzcC5jb21tZXJjZS52MSKFAwoXU3Vic2NyaXB0aW9uVHJhbnNhY3Rpb24SFwoPc3Vic2NyaXB0aW9uX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMSEAoIb3JkZXJfaWQYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSLgoEdHlwZRgFIAEoDjIgLmNzcC5jb21tZXJjZS52MS5UcmFuc2FjdGlvblR5cGUSFgoOcXVhbnRpdHlfZGVsdGEYBiABKAUSEAoIcXVhbnRpdHkYByABKAUSNQoRcGVyaW9kX3N0YXJ0X3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKD3BlcmlvZF9lbmRfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIgoGYW1vdW50GAogASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpIDCglPcmRlckxpbmUSEwoLbGluZV9udW1iZXIYASABKAUSFwoPY2F0YWxvZ19pdGVtX2lkGAIgASgJEhUKDXByb2R1Y3RfdGl0bGUYAyABKAkSEQoJc2t1X3RpdGxlGAQgASgJEhAKCHF1YW50aXR5GAUgASgFEisKBHRlcm0YBiABKA4yHS5jc3AuY29tbWVyY2UudjEuVGVybUR1cmF0aW9uEjQKDWJpbGxpbmdfY3ljbGUYByABKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlEisKD3VuaXRfdGVybV9wcmljZRgIIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5EiYKCnRlcm1fcHJpY2UYCSABKAsyEi5nb29nbGUudHlwZS5Nb25leRIXCg9zdWJzY3JpcHRpb25faWQYCiABKAkSMQoVYmlsbGluZ19wZXJpb2RfY2hhcmdlGAsgASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSFwoPYmlsbGluZ19wZXJpb2RzGAwgASgFIuYDCgVPcmRlchIKCgJpZBgBIAEoCRIUCgxvcmRlcl9udW1iZXIYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSDwoHY2FydF9pZBgEIAEoCRIsCgZzdGF0dXMYBSABKA4yHC5jc3AuY29tbWVyY2UudjEuT3JkZXJTdGF0dXMSFQoNY3VycmVuY3lfY29kZRgGIAEoCRIpCgVsaW5lcxgHIAMoCzIaLmNzcC5jb21tZXJjZS52MS5PcmRlckxpbmUSIQoFdG90YWwYCCABKAsyEi5nb29nbGUudHlwZS5Nb25leRIvCgtjcmVhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLY2FuY2VsX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiIKBnJlZnVuZBgLIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5EgwKBGV0YWcYDCABKAkSLgoSZmlyc3RfY2hhcmdlX3RvdGFsGA0gASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSPgoMdHJhbnNhY3Rpb25zGA4gAygLMiguY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvblRyYW5zYWN0aW9uIo8ECgxTdWJzY3JpcHRpb24SCgoCaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSEAoIb3JkZXJfaWQYAyABKAkSFwoPY2F0YWxvZ19pdGVtX2lkGAQgASgJEhIKCnByb2R1Y3RfaWQYBSABKAkSDgoGc2t1X2lkGAYgASgJEg0KBXRpdGxlGAcgASgJEhAKCHF1YW50aXR5GAggASgFEisKBHRlcm0YCSABKA4yHS5jc3AuY29tbWVyY2UudjEuVGVybUR1cmF0aW9uEjQKDWJpbGxpbmdfY3ljbGUYCiABKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlEjMKBnN0YXR1cxgLIAEoDjIjLmNzcC5jb21tZXJjZS52MS5TdWJzY3JpcHRpb25TdGF0dXMSLgoKc3RhcnRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNwoTY29tbWl0bWVudF9lbmRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKYXV0b19yZW5ldxgOIAEoCBIeChZwYXJlbnRfc3Vic2NyaXB0aW9uX2lkGA8gASgJEgwKBGV0YWcYECABKAkSKwoPdW5pdF90ZXJtX3ByaWNlGBEgASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkiIwoPR2V0T3JkZXJSZXF1ZXN0EhAKCG9yZGVyX2lkGAEgASgJIjkKEEdldE9yZGVyUmVzcG9uc2USJQoFb3JkZXIYASABKAsyFi5jc3AuY29tbWVyY2UudjEuT3JkZXIi5wEKEUxpc3RPcmRlcnNSZXF1ZXN0EhMKC2N1c3RvbWVyX2lkGAEgASgJEiwKBnN0YXR1cxgCIAEoDjIcLmNzcC5jb21tZXJjZS52MS5PcmRlclN0YXR1cxI0ChBjcmVhdGVfdGltZV9mcm9tGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5jcmVhdGVfdGltZV90bxgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkiVQoSTGlzdE9yZGVyc1Jlc3BvbnNlEiYKBm9yZGVycxgBIAMoCzIWLmNzcC5jb21tZXJjZS52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiSAoSQ2FuY2VsT3JkZXJSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSDAoEZXRhZxgDIAEoCSI8ChNDYW5jZWxPcmRlclJlc3BvbnNlEiUKBW9yZGVyGAEgASgLMhYuY3NwLmNvbW1lcmNlLnYxLk9yZGVyIr8BChhMaXN0U3Vic2NyaXB0aW9uc1JlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSMwoGc3RhdHVzGAIgASgOMiMuY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvblN0YXR1cxISCgpwcm9kdWN0X2lkGAMgASgJEh4KFnBhcmVudF9zdWJzY3JpcHRpb25faWQYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkiagoZTGlzdFN1YnNjcmlwdGlvbnNSZXNwb25zZRI0Cg1zdWJzY3JpcHRpb25zGAEgAygLMh0uY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMQoWR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBIXCg9zdWJzY3JpcHRpb25faWQYASABKAkiTgoXR2V0U3Vic2NyaXB0aW9uUmVzcG9uc2USMwoMc3Vic2NyaXB0aW9uGAEgASgLMh0uY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvbiJWChlDYW5jZWxTdWJzY3JpcHRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSFwoPc3Vic2NyaXB0aW9uX2lkGAIgASgJEgwKBGV0YWcYAyABKAkikQEKGkNhbmNlbFN1YnNjcmlwdGlvblJlc3BvbnNlEjMKDHN1YnNjcmlwdGlvbhgBIAEoCzIdLmNzcC5jb21tZXJjZS52MS5TdWJzY3JpcHRpb24SPgoMdHJhbnNhY3Rpb25zGAIgAygLMiguY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvblRyYW5zYWN0aW9uImUKI0xpc3RTdWJzY3JpcHRpb25UcmFuc2FjdGlvbnNSZXF1ZXN0EhcKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJ/CiRMaXN0U3Vic2NyaXB0aW9uVHJhbnNhY3Rpb25zUmVzcG9uc2USPgoMdHJhbnNhY3Rpb25zGAEgAygLMiguY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvblRyYW5zYWN0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJwCiFDaGFuZ2VTdWJzY3JpcHRpb25RdWFudGl0eVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIXCg9zdWJzY3JpcHRpb25faWQYAiABKAkSDAoEZXRhZxgDIAEoCRIQCghxdWFudGl0eRgEIAEoBSKYAQoiQ2hhbmdlU3Vic2NyaXB0aW9uUXVhbnRpdHlSZXNwb25zZRIzCgxzdWJzY3JpcHRpb24YASABKAsyHS5jc3AuY29tbWVyY2UudjEuU3Vic2NyaXB0aW9uEj0KC3RyYW5zYWN0aW9uGAIgASgLMiguY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvblRyYW5zYWN0aW9uIuoBCh9Db252ZXJ0VHJpYWxTdWJzY3JpcHRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSFwoPc3Vic2NyaXB0aW9uX2lkGAIgASgJEgwKBGV0YWcYAyABKAkSFwoPY2F0YWxvZ19pdGVtX2lkGAQgASgJEisKBHRlcm0YBSABKA4yHS5jc3AuY29tbWVyY2UudjEuVGVybUR1cmF0aW9uEjQKDWJpbGxpbmdfY3ljbGUYBiABKA4yHS5jc3AuY29tbWVyY2UudjEuQmlsbGluZ0N5Y2xlEhAKCHF1YW50aXR5GAcgASgFIpYBCiBDb252ZXJ0VHJpYWxTdWJzY3JpcHRpb25SZXNwb25zZRIzCgxzdWJzY3JpcHRpb24YASABKAsyHS5jc3AuY29tbWVyY2UudjEuU3Vic2NyaXB0aW9uEj0KC3RyYW5zYWN0aW9uGAIgASgLMiguY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvblRyYW5zYWN0aW9uIlcKGlN1c3BlbmRTdWJzY3JpcHRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSFwoPc3Vic2NyaXB0aW9uX2lkGAIgASgJEgwKBGV0YWcYAyABKAkiUgobU3VzcGVuZFN1YnNjcmlwdGlvblJlc3BvbnNlEjMKDHN1YnNjcmlwdGlvbhgBIAEoCzIdLmNzcC5jb21tZXJjZS52MS5TdWJzY3JpcHRpb24iWgodUmVhY3RpdmF0ZVN1YnNjcmlwdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIXCg9zdWJzY3JpcHRpb25faWQYAiABKAkSDAoEZXRhZxgDIAEoCSJVCh5SZWFjdGl2YXRlU3Vic2NyaXB0aW9uUmVzcG9uc2USMwoMc3Vic2NyaXB0aW9uGAEgASgLMh0uY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvbiJwCh9TZXRTdWJzY3JpcHRpb25BdXRvUmVuZXdSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSFwoPc3Vic2NyaXB0aW9uX2lkGAIgASgJEgwKBGV0YWcYAyABKAkSEgoKYXV0b19yZW5ldxgEIAEoCCJXCiBTZXRTdWJzY3JpcHRpb25BdXRvUmVuZXdSZXNwb25zZRIzCgxzdWJzY3JpcHRpb24YASABKAsyHS5jc3AuY29tbWVyY2UudjEuU3Vic2NyaXB0aW9uKpYBCgtPcmRlclN0YXR1cxIcChhPUkRFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRPUkRFUl9TVEFUVVNfUEVORElORxABEhoKFk9SREVSX1NUQVRVU19DT01QTEVURUQQAhIaChZPUkRFUl9TVEFUVVNfQ0FOQ0VMTEVEEAMSFwoTT1JERVJfU1RBVFVTX0ZBSUxFRBAEKsABChJTdWJzY3JpcHRpb25TdGF0dXMSIwofU1VCU0NSSVBUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh4KGlNVQlNDUklQVElPTl9TVEFUVVNfQUNUSVZFEAESIQodU1VCU0NSSVBUSU9OX1NUQVRVU19TVVNQRU5ERUQQAhIhCh1TVUJTQ1JJUFRJT05fU1RBVFVTX0NBTkNFTExFRBADEh8KG1NVQlNDUklQVElPTl9TVEFUVVNfRVhQSVJFRBAEKu0BCg9UcmFuc2FjdGlvblR5cGUSIAocVFJBTlNBQ1RJT05fVFlQRV9VTlNQRUNJRklFRBAAEhgKFFRSQU5TQUNUSU9OX1RZUEVfTkVXEAESIQodVFJBTlNBQ1RJT05fVFlQRV9BRERfUVVBTlRJVFkQAhIkCiBUUkFOU0FDVElPTl9UWVBFX1JFTU9WRV9RVUFOVElUWRADEhsKF1RSQU5TQUNUSU9OX1RZUEVfQ0FOQ0VMEAQSGgoWVFJBTlNBQ1RJT05fVFlQRV9SRU5FVxAFEhwKGFRSQU5TQUNUSU9OX1RZUEVfQ09OVkVSVBAGMtYKCgxPcmRlclNlcnZpY2USTwoIR2V0T3JkZXISIC5jc3AuY29tbWVyY2UudjEuR2V0T3JkZXJSZXF1ZXN0GiEuY3NwLmNvbW1lcmNlLnYxLkdldE9yZGVyUmVzcG9uc2USVQoKTGlzdE9yZGVycxIiLmNzcC5jb21tZXJjZS52MS5MaXN0T3JkZXJzUmVxdWVzdBojLmNzcC5jb21tZXJjZS52MS5MaXN0T3JkZXJzUmVzcG9uc2USWAoLQ2FuY2VsT3JkZXISIy5jc3AuY29tbWVyY2UudjEuQ2FuY2VsT3JkZXJSZXF1ZXN0GiQuY3NwLmNvbW1lcmNlLnYxLkNhbmNlbE9yZGVyUmVzcG9uc2USagoRTGlzdFN1YnNjcmlwdGlvbnMSKS5jc3AuY29tbWVyY2UudjEuTGlzdFN1YnNjcmlwdGlvbnNSZXF1ZXN0GiouY3NwLmNvbW1lcmNlLnYxLkxpc3RTdWJzY3JpcHRpb25zUmVzcG9uc2USZAoPR2V0U3Vic2NyaXB0aW9uEicuY3NwLmNvbW1lcmNlLnYxLkdldFN1YnNjcmlwdGlvblJlcXVlc3QaKC5jc3AuY29tbWVyY2UudjEuR2V0U3Vic2NyaXB0aW9uUmVzcG9uc2USbQoSQ2FuY2VsU3Vic2NyaXB0aW9uEiouY3NwLmNvbW1lcmNlLnYxLkNhbmNlbFN1YnNjcmlwdGlvblJlcXVlc3QaKy5jc3AuY29tbWVyY2UudjEuQ2FuY2VsU3Vic2NyaXB0aW9uUmVzcG9uc2UShQEKGkNoYW5nZVN1YnNjcmlwdGlvblF1YW50aXR5EjIuY3NwLmNvbW1lcmNlLnYxLkNoYW5nZVN1YnNjcmlwdGlvblF1YW50aXR5UmVxdWVzdBozLmNzcC5jb21tZXJjZS52MS5DaGFuZ2VTdWJzY3JpcHRpb25RdWFudGl0eVJlc3BvbnNlEnAKE1N1c3BlbmRTdWJzY3JpcHRpb24SKy5jc3AuY29tbWVyY2UudjEuU3VzcGVuZFN1YnNjcmlwdGlvblJlcXVlc3QaLC5jc3AuY29tbWVyY2UudjEuU3VzcGVuZFN1YnNjcmlwdGlvblJlc3BvbnNlEnkKFlJlYWN0aXZhdGVTdWJzY3JpcHRpb24SLi5jc3AuY29tbWVyY2UudjEuUmVhY3RpdmF0ZVN1YnNjcmlwdGlvblJlcXVlc3QaLy5jc3AuY29tbWVyY2UudjEuUmVhY3RpdmF0ZVN1YnNjcmlwdGlvblJlc3BvbnNlEn8KGFNldFN1YnNjcmlwdGlvbkF1dG9SZW5ldxIwLmNzcC5jb21tZXJjZS52MS5TZXRTdWJzY3JpcHRpb25BdXRvUmVuZXdSZXF1ZXN0GjEuY3NwLmNvbW1lcmNlLnYxLlNldFN1YnNjcmlwdGlvbkF1dG9SZW5ld1Jlc3BvbnNlEn8KGENvbnZlcnRUcmlhbFN1YnNjcmlwdGlvbhIwLmNzcC5jb21tZXJjZS52MS5Db252ZXJ0VHJpYWxTdWJzY3JpcHRpb25SZXF1ZXN0GjEuY3NwLmNvbW1lcmNlLnYxLkNvbnZlcnRUcmlhbFN1YnNjcmlwdGlvblJlc3BvbnNlEosBChxMaXN0U3Vic2NyaXB0aW9uVHJhbnNhY3Rpb25zEjQuY3NwLmNvbW1lcmNlLnYxLkxpc3RTdWJzY3JpcHRpb25UcmFuc2FjdGlvbnNSZXF1ZXN0GjUuY3NwLmNvbW1lcmNlLnYxLkxpc3RTdWJzY3JpcHRpb25UcmFuc2FjdGlvbnNSZXNwb25zZWIGcHJvdG8z", [file_csp_commerce_v1_common, file_google_protobuf_timestamp, file_google_type_money]);
+  fileDesc("Chtjc3AvY29tbWVyY2UvdjEvb3JkZXIucHJvdG8SD2NzcC5jb21tZXJjZS52MSKoAQoITmV4dFRlcm0SKwoEdGVybRgBIAEoDjIdLmNzcC5jb21tZXJjZS52MS5UZXJtRHVyYXRpb24SNAoNYmlsbGluZ19jeWNsZRgCIAEoDjIdLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nQ3ljbGUSEAoIcXVhbnRpdHkYAyABKAUSDgoGc2t1X2lkGAQgASgJEhcKD2NhdGFsb2dfaXRlbV9pZBgFIAEoCSKCAQoXU2NoZWR1bGVOZXh0VGVybVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIXCg9zdWJzY3JpcHRpb25faWQYAiABKAkSDAoEZXRhZxgDIAEoCRIsCgluZXh0X3Rlcm0YBCABKAsyGS5jc3AuY29tbWVyY2UudjEuTmV4dFRlcm0iTwoYU2NoZWR1bGVOZXh0VGVybVJlc3BvbnNlEjMKDHN1YnNjcmlwdGlvbhgBIAEoCzIdLmNzcC5jb21tZXJjZS52MS5TdWJzY3JpcHRpb24ihQMKF1N1YnNjcmlwdGlvblRyYW5zYWN0aW9uEhcKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgDEhAKCG9yZGVyX2lkGAMgASgJEhMKC2N1c3RvbWVyX2lkGAQgASgJEi4KBHR5cGUYBSABKA4yIC5jc3AuY29tbWVyY2UudjEuVHJhbnNhY3Rpb25UeXBlEhYKDnF1YW50aXR5X2RlbHRhGAYgASgFEhAKCHF1YW50aXR5GAcgASgFEjUKEXBlcmlvZF9zdGFydF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9wZXJpb2RfZW5kX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiIKBmFtb3VudBgKIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5Ei8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKSAwoJT3JkZXJMaW5lEhMKC2xpbmVfbnVtYmVyGAEgASgFEhcKD2NhdGFsb2dfaXRlbV9pZBgCIAEoCRIVCg1wcm9kdWN0X3RpdGxlGAMgASgJEhEKCXNrdV90aXRsZRgEIAEoCRIQCghxdWFudGl0eRgFIAEoBRIrCgR0ZXJtGAYgASgOMh0uY3NwLmNvbW1lcmNlLnYxLlRlcm1EdXJhdGlvbhI0Cg1iaWxsaW5nX2N5Y2xlGAcgASgOMh0uY3NwLmNvbW1lcmNlLnYxLkJpbGxpbmdDeWNsZRIrCg91bml0X3Rlcm1fcHJpY2UYCCABKAsyEi5nb29nbGUudHlwZS5Nb25leRImCgp0ZXJtX3ByaWNlGAkgASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSFwoPc3Vic2NyaXB0aW9uX2lkGAogASgJEjEKFWJpbGxpbmdfcGVyaW9kX2NoYXJnZRgLIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5EhcKD2JpbGxpbmdfcGVyaW9kcxgMIAEoBSLmAwoFT3JkZXISCgoCaWQYASABKAkSFAoMb3JkZXJfbnVtYmVyGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEg8KB2NhcnRfaWQYBCABKAkSLAoGc3RhdHVzGAUgASgOMhwuY3NwLmNvbW1lcmNlLnYxLk9yZGVyU3RhdHVzEhUKDWN1cnJlbmN5X2NvZGUYBiABKAkSKQoFbGluZXMYByADKAsyGi5jc3AuY29tbWVyY2UudjEuT3JkZXJMaW5lEiEKBXRvdGFsGAggASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSLwoLY3JlYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NhbmNlbF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgZyZWZ1bmQYCyABKAsyEi5nb29nbGUudHlwZS5Nb25leRIMCgRldGFnGAwgASgJEi4KEmZpcnN0X2NoYXJnZV90b3RhbBgNIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5Ej4KDHRyYW5zYWN0aW9ucxgOIAMoCzIoLmNzcC5jb21tZXJjZS52MS5TdWJzY3JpcHRpb25UcmFuc2FjdGlvbiLzBAoMU3Vic2NyaXB0aW9uEgoKAmlkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhAKCG9yZGVyX2lkGAMgASgJEhcKD2NhdGFsb2dfaXRlbV9pZBgEIAEoCRISCgpwcm9kdWN0X2lkGAUgASgJEg4KBnNrdV9pZBgGIAEoCRINCgV0aXRsZRgHIAEoCRIQCghxdWFudGl0eRgIIAEoBRIrCgR0ZXJtGAkgASgOMh0uY3NwLmNvbW1lcmNlLnYxLlRlcm1EdXJhdGlvbhI0Cg1iaWxsaW5nX2N5Y2xlGAogASgOMh0uY3NwLmNvbW1lcmNlLnYxLkJpbGxpbmdDeWNsZRIzCgZzdGF0dXMYCyABKA4yIy5jc3AuY29tbWVyY2UudjEuU3Vic2NyaXB0aW9uU3RhdHVzEi4KCnN0YXJ0X3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjcKE2NvbW1pdG1lbnRfZW5kX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmF1dG9fcmVuZXcYDiABKAgSHgoWcGFyZW50X3N1YnNjcmlwdGlvbl9pZBgPIAEoCRIMCgRldGFnGBAgASgJEisKD3VuaXRfdGVybV9wcmljZRgRIAEoCzISLmdvb2dsZS50eXBlLk1vbmV5EiwKCW5leHRfdGVybRgSIAEoCzIZLmNzcC5jb21tZXJjZS52MS5OZXh0VGVybRI0Cg1leHBpcnlfcmVhc29uGBMgASgOMh0uY3NwLmNvbW1lcmNlLnYxLkV4cGlyeVJlYXNvbiIjCg9HZXRPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkiOQoQR2V0T3JkZXJSZXNwb25zZRIlCgVvcmRlchgBIAEoCzIWLmNzcC5jb21tZXJjZS52MS5PcmRlciLnAQoRTGlzdE9yZGVyc1JlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSLAoGc3RhdHVzGAIgASgOMhwuY3NwLmNvbW1lcmNlLnYxLk9yZGVyU3RhdHVzEjQKEGNyZWF0ZV90aW1lX2Zyb20YAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmNyZWF0ZV90aW1lX3RvGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJVChJMaXN0T3JkZXJzUmVzcG9uc2USJgoGb3JkZXJzGAEgAygLMhYuY3NwLmNvbW1lcmNlLnYxLk9yZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJIChJDYW5jZWxPcmRlclJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRIMCgRldGFnGAMgASgJIjwKE0NhbmNlbE9yZGVyUmVzcG9uc2USJQoFb3JkZXIYASABKAsyFi5jc3AuY29tbWVyY2UudjEuT3JkZXIivwEKGExpc3RTdWJzY3JpcHRpb25zUmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRIzCgZzdGF0dXMYAiABKA4yIy5jc3AuY29tbWVyY2UudjEuU3Vic2NyaXB0aW9uU3RhdHVzEhIKCnByb2R1Y3RfaWQYAyABKAkSHgoWcGFyZW50X3N1YnNjcmlwdGlvbl9pZBgEIAEoCRIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJqChlMaXN0U3Vic2NyaXB0aW9uc1Jlc3BvbnNlEjQKDXN1YnNjcmlwdGlvbnMYASADKAsyHS5jc3AuY29tbWVyY2UudjEuU3Vic2NyaXB0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIxChZHZXRTdWJzY3JpcHRpb25SZXF1ZXN0EhcKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCSJOChdHZXRTdWJzY3JpcHRpb25SZXNwb25zZRIzCgxzdWJzY3JpcHRpb24YASABKAsyHS5jc3AuY29tbWVyY2UudjEuU3Vic2NyaXB0aW9uIlYKGUNhbmNlbFN1YnNjcmlwdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIXCg9zdWJzY3JpcHRpb25faWQYAiABKAkSDAoEZXRhZxgDIAEoCSKRAQoaQ2FuY2VsU3Vic2NyaXB0aW9uUmVzcG9uc2USMwoMc3Vic2NyaXB0aW9uGAEgASgLMh0uY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvbhI+Cgx0cmFuc2FjdGlvbnMYAiADKAsyKC5jc3AuY29tbWVyY2UudjEuU3Vic2NyaXB0aW9uVHJhbnNhY3Rpb24iZQojTGlzdFN1YnNjcmlwdGlvblRyYW5zYWN0aW9uc1JlcXVlc3QSFwoPc3Vic2NyaXB0aW9uX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIn8KJExpc3RTdWJzY3JpcHRpb25UcmFuc2FjdGlvbnNSZXNwb25zZRI+Cgx0cmFuc2FjdGlvbnMYASADKAsyKC5jc3AuY29tbWVyY2UudjEuU3Vic2NyaXB0aW9uVHJhbnNhY3Rpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJInAKIUNoYW5nZVN1YnNjcmlwdGlvblF1YW50aXR5UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhcKD3N1YnNjcmlwdGlvbl9pZBgCIAEoCRIMCgRldGFnGAMgASgJEhAKCHF1YW50aXR5GAQgASgFIpgBCiJDaGFuZ2VTdWJzY3JpcHRpb25RdWFudGl0eVJlc3BvbnNlEjMKDHN1YnNjcmlwdGlvbhgBIAEoCzIdLmNzcC5jb21tZXJjZS52MS5TdWJzY3JpcHRpb24SPQoLdHJhbnNhY3Rpb24YAiABKAsyKC5jc3AuY29tbWVyY2UudjEuU3Vic2NyaXB0aW9uVHJhbnNhY3Rpb24i6gEKH0NvbnZlcnRUcmlhbFN1YnNjcmlwdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIXCg9zdWJzY3JpcHRpb25faWQYAiABKAkSDAoEZXRhZxgDIAEoCRIXCg9jYXRhbG9nX2l0ZW1faWQYBCABKAkSKwoEdGVybRgFIAEoDjIdLmNzcC5jb21tZXJjZS52MS5UZXJtRHVyYXRpb24SNAoNYmlsbGluZ19jeWNsZRgGIAEoDjIdLmNzcC5jb21tZXJjZS52MS5CaWxsaW5nQ3ljbGUSEAoIcXVhbnRpdHkYByABKAUilgEKIENvbnZlcnRUcmlhbFN1YnNjcmlwdGlvblJlc3BvbnNlEjMKDHN1YnNjcmlwdGlvbhgBIAEoCzIdLmNzcC5jb21tZXJjZS52MS5TdWJzY3JpcHRpb24SPQoLdHJhbnNhY3Rpb24YAiABKAsyKC5jc3AuY29tbWVyY2UudjEuU3Vic2NyaXB0aW9uVHJhbnNhY3Rpb24iVwoaU3VzcGVuZFN1YnNjcmlwdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIXCg9zdWJzY3JpcHRpb25faWQYAiABKAkSDAoEZXRhZxgDIAEoCSJSChtTdXNwZW5kU3Vic2NyaXB0aW9uUmVzcG9uc2USMwoMc3Vic2NyaXB0aW9uGAEgASgLMh0uY3NwLmNvbW1lcmNlLnYxLlN1YnNjcmlwdGlvbiJaCh1SZWFjdGl2YXRlU3Vic2NyaXB0aW9uUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhcKD3N1YnNjcmlwdGlvbl9pZBgCIAEoCRIMCgRldGFnGAMgASgJIlUKHlJlYWN0aXZhdGVTdWJzY3JpcHRpb25SZXNwb25zZRIzCgxzdWJzY3JpcHRpb24YASABKAsyHS5jc3AuY29tbWVyY2UudjEuU3Vic2NyaXB0aW9uInAKH1NldFN1YnNjcmlwdGlvbkF1dG9SZW5ld1JlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIXCg9zdWJzY3JpcHRpb25faWQYAiABKAkSDAoEZXRhZxgDIAEoCRISCgphdXRvX3JlbmV3GAQgASgIIlcKIFNldFN1YnNjcmlwdGlvbkF1dG9SZW5ld1Jlc3BvbnNlEjMKDHN1YnNjcmlwdGlvbhgBIAEoCzIdLmNzcC5jb21tZXJjZS52MS5TdWJzY3JpcHRpb24qswEKDEV4cGlyeVJlYXNvbhIdChlFWFBJUllfUkVBU09OX1VOU1BFQ0lGSUVEEAASIAocRVhQSVJZX1JFQVNPTl9BVVRPX1JFTkVXX09GRhABEh0KGUVYUElSWV9SRUFTT05fVFJJQUxfRU5ERUQQAhIcChhFWFBJUllfUkVBU09OX0JBU0VfRU5ERUQQAxIlCiFFWFBJUllfUkVBU09OX1JFTkVXQUxfVU5BVkFJTEFCTEUQBCqWAQoLT3JkZXJTdGF0dXMSHAoYT1JERVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUT1JERVJfU1RBVFVTX1BFTkRJTkcQARIaChZPUkRFUl9TVEFUVVNfQ09NUExFVEVEEAISGgoWT1JERVJfU1RBVFVTX0NBTkNFTExFRBADEhcKE09SREVSX1NUQVRVU19GQUlMRUQQBCrAAQoSU3Vic2NyaXB0aW9uU3RhdHVzEiMKH1NVQlNDUklQVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIeChpTVUJTQ1JJUFRJT05fU1RBVFVTX0FDVElWRRABEiEKHVNVQlNDUklQVElPTl9TVEFUVVNfU1VTUEVOREVEEAISIQodU1VCU0NSSVBUSU9OX1NUQVRVU19DQU5DRUxMRUQQAxIfChtTVUJTQ1JJUFRJT05fU1RBVFVTX0VYUElSRUQQBCqKAgoPVHJhbnNhY3Rpb25UeXBlEiAKHFRSQU5TQUNUSU9OX1RZUEVfVU5TUEVDSUZJRUQQABIYChRUUkFOU0FDVElPTl9UWVBFX05FVxABEiEKHVRSQU5TQUNUSU9OX1RZUEVfQUREX1FVQU5USVRZEAISJAogVFJBTlNBQ1RJT05fVFlQRV9SRU1PVkVfUVVBTlRJVFkQAxIbChdUUkFOU0FDVElPTl9UWVBFX0NBTkNFTBAEEhoKFlRSQU5TQUNUSU9OX1RZUEVfUkVORVcQBRIcChhUUkFOU0FDVElPTl9UWVBFX0NPTlZFUlQQBhIbChdUUkFOU0FDVElPTl9UWVBFX0VYUElSRRAHMr8LCgxPcmRlclNlcnZpY2USTwoIR2V0T3JkZXISIC5jc3AuY29tbWVyY2UudjEuR2V0T3JkZXJSZXF1ZXN0GiEuY3NwLmNvbW1lcmNlLnYxLkdldE9yZGVyUmVzcG9uc2USVQoKTGlzdE9yZGVycxIiLmNzcC5jb21tZXJjZS52MS5MaXN0T3JkZXJzUmVxdWVzdBojLmNzcC5jb21tZXJjZS52MS5MaXN0T3JkZXJzUmVzcG9uc2USWAoLQ2FuY2VsT3JkZXISIy5jc3AuY29tbWVyY2UudjEuQ2FuY2VsT3JkZXJSZXF1ZXN0GiQuY3NwLmNvbW1lcmNlLnYxLkNhbmNlbE9yZGVyUmVzcG9uc2USagoRTGlzdFN1YnNjcmlwdGlvbnMSKS5jc3AuY29tbWVyY2UudjEuTGlzdFN1YnNjcmlwdGlvbnNSZXF1ZXN0GiouY3NwLmNvbW1lcmNlLnYxLkxpc3RTdWJzY3JpcHRpb25zUmVzcG9uc2USZAoPR2V0U3Vic2NyaXB0aW9uEicuY3NwLmNvbW1lcmNlLnYxLkdldFN1YnNjcmlwdGlvblJlcXVlc3QaKC5jc3AuY29tbWVyY2UudjEuR2V0U3Vic2NyaXB0aW9uUmVzcG9uc2USbQoSQ2FuY2VsU3Vic2NyaXB0aW9uEiouY3NwLmNvbW1lcmNlLnYxLkNhbmNlbFN1YnNjcmlwdGlvblJlcXVlc3QaKy5jc3AuY29tbWVyY2UudjEuQ2FuY2VsU3Vic2NyaXB0aW9uUmVzcG9uc2UShQEKGkNoYW5nZVN1YnNjcmlwdGlvblF1YW50aXR5EjIuY3NwLmNvbW1lcmNlLnYxLkNoYW5nZVN1YnNjcmlwdGlvblF1YW50aXR5UmVxdWVzdBozLmNzcC5jb21tZXJjZS52MS5DaGFuZ2VTdWJzY3JpcHRpb25RdWFudGl0eVJlc3BvbnNlEnAKE1N1c3BlbmRTdWJzY3JpcHRpb24SKy5jc3AuY29tbWVyY2UudjEuU3VzcGVuZFN1YnNjcmlwdGlvblJlcXVlc3QaLC5jc3AuY29tbWVyY2UudjEuU3VzcGVuZFN1YnNjcmlwdGlvblJlc3BvbnNlEnkKFlJlYWN0aXZhdGVTdWJzY3JpcHRpb24SLi5jc3AuY29tbWVyY2UudjEuUmVhY3RpdmF0ZVN1YnNjcmlwdGlvblJlcXVlc3QaLy5jc3AuY29tbWVyY2UudjEuUmVhY3RpdmF0ZVN1YnNjcmlwdGlvblJlc3BvbnNlEn8KGFNldFN1YnNjcmlwdGlvbkF1dG9SZW5ldxIwLmNzcC5jb21tZXJjZS52MS5TZXRTdWJzY3JpcHRpb25BdXRvUmVuZXdSZXF1ZXN0GjEuY3NwLmNvbW1lcmNlLnYxLlNldFN1YnNjcmlwdGlvbkF1dG9SZW5ld1Jlc3BvbnNlEn8KGENvbnZlcnRUcmlhbFN1YnNjcmlwdGlvbhIwLmNzcC5jb21tZXJjZS52MS5Db252ZXJ0VHJpYWxTdWJzY3JpcHRpb25SZXF1ZXN0GjEuY3NwLmNvbW1lcmNlLnYxLkNvbnZlcnRUcmlhbFN1YnNjcmlwdGlvblJlc3BvbnNlEosBChxMaXN0U3Vic2NyaXB0aW9uVHJhbnNhY3Rpb25zEjQuY3NwLmNvbW1lcmNlLnYxLkxpc3RTdWJzY3JpcHRpb25UcmFuc2FjdGlvbnNSZXF1ZXN0GjUuY3NwLmNvbW1lcmNlLnYxLkxpc3RTdWJzY3JpcHRpb25UcmFuc2FjdGlvbnNSZXNwb25zZRJnChBTY2hlZHVsZU5leHRUZXJtEiguY3NwLmNvbW1lcmNlLnYxLlNjaGVkdWxlTmV4dFRlcm1SZXF1ZXN0GikuY3NwLmNvbW1lcmNlLnYxLlNjaGVkdWxlTmV4dFRlcm1SZXNwb25zZWIGcHJvdG8z", [file_csp_commerce_v1_common, file_google_protobuf_timestamp, file_google_type_money]);
+
+/**
+ * Changes scheduled for a subscription's next term; a field unset renews as now.
+ *
+ * @generated from message csp.commerce.v1.NextTerm
+ */
+export type NextTerm = Message<"csp.commerce.v1.NextTerm"> & {
+  /**
+   * @generated from field: csp.commerce.v1.TermDuration term = 1;
+   */
+  term: TermDuration;
+
+  /**
+   * @generated from field: csp.commerce.v1.BillingCycle billing_cycle = 2;
+   */
+  billingCycle: BillingCycle;
+
+  /**
+   * 0: as now.
+   *
+   * @generated from field: int32 quantity = 3;
+   */
+  quantity: number;
+
+  /**
+   * Another SKU of the subscription's product; empty: as now.
+   *
+   * @generated from field: string sku_id = 4;
+   */
+  skuId: string;
+
+  /**
+   * Output only: the catalog item the SKU renews on (set when `sku_id` is).
+   *
+   * @generated from field: string catalog_item_id = 5;
+   */
+  catalogItemId: string;
+};
+
+/**
+ * Describes the message csp.commerce.v1.NextTerm.
+ * Use `create(NextTermSchema)` to create a new message.
+ */
+export const NextTermSchema: GenMessage<NextTerm> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 0);
+
+/**
+ * @generated from message csp.commerce.v1.ScheduleNextTermRequest
+ */
+export type ScheduleNextTermRequest = Message<"csp.commerce.v1.ScheduleNextTermRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string subscription_id = 2;
+   */
+  subscriptionId: string;
+
+  /**
+   * Optional: the subscription's etag as read; a stale one is ABORTED.
+   *
+   * @generated from field: string etag = 3;
+   */
+  etag: string;
+
+  /**
+   * Unset: clear the schedule.
+   *
+   * @generated from field: csp.commerce.v1.NextTerm next_term = 4;
+   */
+  nextTerm?: NextTerm | undefined;
+};
+
+/**
+ * Describes the message csp.commerce.v1.ScheduleNextTermRequest.
+ * Use `create(ScheduleNextTermRequestSchema)` to create a new message.
+ */
+export const ScheduleNextTermRequestSchema: GenMessage<ScheduleNextTermRequest> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 1);
+
+/**
+ * @generated from message csp.commerce.v1.ScheduleNextTermResponse
+ */
+export type ScheduleNextTermResponse = Message<"csp.commerce.v1.ScheduleNextTermResponse"> & {
+  /**
+   * @generated from field: csp.commerce.v1.Subscription subscription = 1;
+   */
+  subscription?: Subscription | undefined;
+};
+
+/**
+ * Describes the message csp.commerce.v1.ScheduleNextTermResponse.
+ * Use `create(ScheduleNextTermResponseSchema)` to create a new message.
+ */
+export const ScheduleNextTermResponseSchema: GenMessage<ScheduleNextTermResponse> = /*@__PURE__*/
+  messageDesc(file_csp_commerce_v1_order, 2);
 
 /**
  * One change on a subscription's record.
@@ -96,7 +194,7 @@ export type SubscriptionTransaction = Message<"csp.commerce.v1.SubscriptionTrans
  * Use `create(SubscriptionTransactionSchema)` to create a new message.
  */
 export const SubscriptionTransactionSchema: GenMessage<SubscriptionTransaction> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 0);
+  messageDesc(file_csp_commerce_v1_order, 3);
 
 /**
  * @generated from message csp.commerce.v1.OrderLine
@@ -172,7 +270,7 @@ export type OrderLine = Message<"csp.commerce.v1.OrderLine"> & {
  * Use `create(OrderLineSchema)` to create a new message.
  */
 export const OrderLineSchema: GenMessage<OrderLine> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 1);
+  messageDesc(file_csp_commerce_v1_order, 4);
 
 /**
  * @generated from message csp.commerce.v1.Order
@@ -264,7 +362,7 @@ export type Order = Message<"csp.commerce.v1.Order"> & {
  * Use `create(OrderSchema)` to create a new message.
  */
 export const OrderSchema: GenMessage<Order> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 2);
+  messageDesc(file_csp_commerce_v1_order, 5);
 
 /**
  * @generated from message csp.commerce.v1.Subscription
@@ -353,11 +451,26 @@ export type Subscription = Message<"csp.commerce.v1.Subscription"> & {
   etag: string;
 
   /**
-   * One unit for the whole term, as sold (its changes are priced from it).
+   * One unit for the whole term, as sold (its changes are priced from it); a renewal sets
+   * the catalog's price at the renewal.
    *
    * @generated from field: google.type.Money unit_term_price = 17;
    */
   unitTermPrice?: Money | undefined;
+
+  /**
+   * Changes scheduled for the next term (ScheduleNextTerm); unset: renews as now.
+   *
+   * @generated from field: csp.commerce.v1.NextTerm next_term = 18;
+   */
+  nextTerm?: NextTerm | undefined;
+
+  /**
+   * Set when EXPIRED: why.
+   *
+   * @generated from field: csp.commerce.v1.ExpiryReason expiry_reason = 19;
+   */
+  expiryReason: ExpiryReason;
 };
 
 /**
@@ -365,7 +478,7 @@ export type Subscription = Message<"csp.commerce.v1.Subscription"> & {
  * Use `create(SubscriptionSchema)` to create a new message.
  */
 export const SubscriptionSchema: GenMessage<Subscription> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 3);
+  messageDesc(file_csp_commerce_v1_order, 6);
 
 /**
  * @generated from message csp.commerce.v1.GetOrderRequest
@@ -382,7 +495,7 @@ export type GetOrderRequest = Message<"csp.commerce.v1.GetOrderRequest"> & {
  * Use `create(GetOrderRequestSchema)` to create a new message.
  */
 export const GetOrderRequestSchema: GenMessage<GetOrderRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 4);
+  messageDesc(file_csp_commerce_v1_order, 7);
 
 /**
  * @generated from message csp.commerce.v1.GetOrderResponse
@@ -399,7 +512,7 @@ export type GetOrderResponse = Message<"csp.commerce.v1.GetOrderResponse"> & {
  * Use `create(GetOrderResponseSchema)` to create a new message.
  */
 export const GetOrderResponseSchema: GenMessage<GetOrderResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 5);
+  messageDesc(file_csp_commerce_v1_order, 8);
 
 /**
  * @generated from message csp.commerce.v1.ListOrdersRequest
@@ -445,7 +558,7 @@ export type ListOrdersRequest = Message<"csp.commerce.v1.ListOrdersRequest"> & {
  * Use `create(ListOrdersRequestSchema)` to create a new message.
  */
 export const ListOrdersRequestSchema: GenMessage<ListOrdersRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 6);
+  messageDesc(file_csp_commerce_v1_order, 9);
 
 /**
  * @generated from message csp.commerce.v1.ListOrdersResponse
@@ -467,7 +580,7 @@ export type ListOrdersResponse = Message<"csp.commerce.v1.ListOrdersResponse"> &
  * Use `create(ListOrdersResponseSchema)` to create a new message.
  */
 export const ListOrdersResponseSchema: GenMessage<ListOrdersResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 7);
+  messageDesc(file_csp_commerce_v1_order, 10);
 
 /**
  * @generated from message csp.commerce.v1.CancelOrderRequest
@@ -494,7 +607,7 @@ export type CancelOrderRequest = Message<"csp.commerce.v1.CancelOrderRequest"> &
  * Use `create(CancelOrderRequestSchema)` to create a new message.
  */
 export const CancelOrderRequestSchema: GenMessage<CancelOrderRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 8);
+  messageDesc(file_csp_commerce_v1_order, 11);
 
 /**
  * @generated from message csp.commerce.v1.CancelOrderResponse
@@ -511,7 +624,7 @@ export type CancelOrderResponse = Message<"csp.commerce.v1.CancelOrderResponse">
  * Use `create(CancelOrderResponseSchema)` to create a new message.
  */
 export const CancelOrderResponseSchema: GenMessage<CancelOrderResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 9);
+  messageDesc(file_csp_commerce_v1_order, 12);
 
 /**
  * @generated from message csp.commerce.v1.ListSubscriptionsRequest
@@ -553,7 +666,7 @@ export type ListSubscriptionsRequest = Message<"csp.commerce.v1.ListSubscription
  * Use `create(ListSubscriptionsRequestSchema)` to create a new message.
  */
 export const ListSubscriptionsRequestSchema: GenMessage<ListSubscriptionsRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 10);
+  messageDesc(file_csp_commerce_v1_order, 13);
 
 /**
  * @generated from message csp.commerce.v1.ListSubscriptionsResponse
@@ -575,7 +688,7 @@ export type ListSubscriptionsResponse = Message<"csp.commerce.v1.ListSubscriptio
  * Use `create(ListSubscriptionsResponseSchema)` to create a new message.
  */
 export const ListSubscriptionsResponseSchema: GenMessage<ListSubscriptionsResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 11);
+  messageDesc(file_csp_commerce_v1_order, 14);
 
 /**
  * @generated from message csp.commerce.v1.GetSubscriptionRequest
@@ -592,7 +705,7 @@ export type GetSubscriptionRequest = Message<"csp.commerce.v1.GetSubscriptionReq
  * Use `create(GetSubscriptionRequestSchema)` to create a new message.
  */
 export const GetSubscriptionRequestSchema: GenMessage<GetSubscriptionRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 12);
+  messageDesc(file_csp_commerce_v1_order, 15);
 
 /**
  * @generated from message csp.commerce.v1.GetSubscriptionResponse
@@ -609,7 +722,7 @@ export type GetSubscriptionResponse = Message<"csp.commerce.v1.GetSubscriptionRe
  * Use `create(GetSubscriptionResponseSchema)` to create a new message.
  */
 export const GetSubscriptionResponseSchema: GenMessage<GetSubscriptionResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 13);
+  messageDesc(file_csp_commerce_v1_order, 16);
 
 /**
  * @generated from message csp.commerce.v1.CancelSubscriptionRequest
@@ -638,7 +751,7 @@ export type CancelSubscriptionRequest = Message<"csp.commerce.v1.CancelSubscript
  * Use `create(CancelSubscriptionRequestSchema)` to create a new message.
  */
 export const CancelSubscriptionRequestSchema: GenMessage<CancelSubscriptionRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 14);
+  messageDesc(file_csp_commerce_v1_order, 17);
 
 /**
  * @generated from message csp.commerce.v1.CancelSubscriptionResponse
@@ -662,7 +775,7 @@ export type CancelSubscriptionResponse = Message<"csp.commerce.v1.CancelSubscrip
  * Use `create(CancelSubscriptionResponseSchema)` to create a new message.
  */
 export const CancelSubscriptionResponseSchema: GenMessage<CancelSubscriptionResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 15);
+  messageDesc(file_csp_commerce_v1_order, 18);
 
 /**
  * @generated from message csp.commerce.v1.ListSubscriptionTransactionsRequest
@@ -689,7 +802,7 @@ export type ListSubscriptionTransactionsRequest = Message<"csp.commerce.v1.ListS
  * Use `create(ListSubscriptionTransactionsRequestSchema)` to create a new message.
  */
 export const ListSubscriptionTransactionsRequestSchema: GenMessage<ListSubscriptionTransactionsRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 16);
+  messageDesc(file_csp_commerce_v1_order, 19);
 
 /**
  * @generated from message csp.commerce.v1.ListSubscriptionTransactionsResponse
@@ -711,7 +824,7 @@ export type ListSubscriptionTransactionsResponse = Message<"csp.commerce.v1.List
  * Use `create(ListSubscriptionTransactionsResponseSchema)` to create a new message.
  */
 export const ListSubscriptionTransactionsResponseSchema: GenMessage<ListSubscriptionTransactionsResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 17);
+  messageDesc(file_csp_commerce_v1_order, 20);
 
 /**
  * @generated from message csp.commerce.v1.ChangeSubscriptionQuantityRequest
@@ -747,7 +860,7 @@ export type ChangeSubscriptionQuantityRequest = Message<"csp.commerce.v1.ChangeS
  * Use `create(ChangeSubscriptionQuantityRequestSchema)` to create a new message.
  */
 export const ChangeSubscriptionQuantityRequestSchema: GenMessage<ChangeSubscriptionQuantityRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 18);
+  messageDesc(file_csp_commerce_v1_order, 21);
 
 /**
  * @generated from message csp.commerce.v1.ChangeSubscriptionQuantityResponse
@@ -771,7 +884,7 @@ export type ChangeSubscriptionQuantityResponse = Message<"csp.commerce.v1.Change
  * Use `create(ChangeSubscriptionQuantityResponseSchema)` to create a new message.
  */
 export const ChangeSubscriptionQuantityResponseSchema: GenMessage<ChangeSubscriptionQuantityResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 19);
+  messageDesc(file_csp_commerce_v1_order, 22);
 
 /**
  * @generated from message csp.commerce.v1.ConvertTrialSubscriptionRequest
@@ -825,7 +938,7 @@ export type ConvertTrialSubscriptionRequest = Message<"csp.commerce.v1.ConvertTr
  * Use `create(ConvertTrialSubscriptionRequestSchema)` to create a new message.
  */
 export const ConvertTrialSubscriptionRequestSchema: GenMessage<ConvertTrialSubscriptionRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 20);
+  messageDesc(file_csp_commerce_v1_order, 23);
 
 /**
  * @generated from message csp.commerce.v1.ConvertTrialSubscriptionResponse
@@ -849,7 +962,7 @@ export type ConvertTrialSubscriptionResponse = Message<"csp.commerce.v1.ConvertT
  * Use `create(ConvertTrialSubscriptionResponseSchema)` to create a new message.
  */
 export const ConvertTrialSubscriptionResponseSchema: GenMessage<ConvertTrialSubscriptionResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 21);
+  messageDesc(file_csp_commerce_v1_order, 24);
 
 /**
  * @generated from message csp.commerce.v1.SuspendSubscriptionRequest
@@ -876,7 +989,7 @@ export type SuspendSubscriptionRequest = Message<"csp.commerce.v1.SuspendSubscri
  * Use `create(SuspendSubscriptionRequestSchema)` to create a new message.
  */
 export const SuspendSubscriptionRequestSchema: GenMessage<SuspendSubscriptionRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 22);
+  messageDesc(file_csp_commerce_v1_order, 25);
 
 /**
  * @generated from message csp.commerce.v1.SuspendSubscriptionResponse
@@ -893,7 +1006,7 @@ export type SuspendSubscriptionResponse = Message<"csp.commerce.v1.SuspendSubscr
  * Use `create(SuspendSubscriptionResponseSchema)` to create a new message.
  */
 export const SuspendSubscriptionResponseSchema: GenMessage<SuspendSubscriptionResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 23);
+  messageDesc(file_csp_commerce_v1_order, 26);
 
 /**
  * @generated from message csp.commerce.v1.ReactivateSubscriptionRequest
@@ -920,7 +1033,7 @@ export type ReactivateSubscriptionRequest = Message<"csp.commerce.v1.ReactivateS
  * Use `create(ReactivateSubscriptionRequestSchema)` to create a new message.
  */
 export const ReactivateSubscriptionRequestSchema: GenMessage<ReactivateSubscriptionRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 24);
+  messageDesc(file_csp_commerce_v1_order, 27);
 
 /**
  * @generated from message csp.commerce.v1.ReactivateSubscriptionResponse
@@ -937,7 +1050,7 @@ export type ReactivateSubscriptionResponse = Message<"csp.commerce.v1.Reactivate
  * Use `create(ReactivateSubscriptionResponseSchema)` to create a new message.
  */
 export const ReactivateSubscriptionResponseSchema: GenMessage<ReactivateSubscriptionResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 25);
+  messageDesc(file_csp_commerce_v1_order, 28);
 
 /**
  * @generated from message csp.commerce.v1.SetSubscriptionAutoRenewRequest
@@ -969,7 +1082,7 @@ export type SetSubscriptionAutoRenewRequest = Message<"csp.commerce.v1.SetSubscr
  * Use `create(SetSubscriptionAutoRenewRequestSchema)` to create a new message.
  */
 export const SetSubscriptionAutoRenewRequestSchema: GenMessage<SetSubscriptionAutoRenewRequest> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 26);
+  messageDesc(file_csp_commerce_v1_order, 29);
 
 /**
  * @generated from message csp.commerce.v1.SetSubscriptionAutoRenewResponse
@@ -986,7 +1099,54 @@ export type SetSubscriptionAutoRenewResponse = Message<"csp.commerce.v1.SetSubsc
  * Use `create(SetSubscriptionAutoRenewResponseSchema)` to create a new message.
  */
 export const SetSubscriptionAutoRenewResponseSchema: GenMessage<SetSubscriptionAutoRenewResponse> = /*@__PURE__*/
-  messageDesc(file_csp_commerce_v1_order, 27);
+  messageDesc(file_csp_commerce_v1_order, 30);
+
+/**
+ * Why a subscription expired.
+ *
+ * @generated from enum csp.commerce.v1.ExpiryReason
+ */
+export enum ExpiryReason {
+  /**
+   * @generated from enum value: EXPIRY_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Auto-renew was off at its commitment end (a suspended subscription has it off).
+   *
+   * @generated from enum value: EXPIRY_REASON_AUTO_RENEW_OFF = 1;
+   */
+  AUTO_RENEW_OFF = 1,
+
+  /**
+   * A trial ends at its term's end unless converted.
+   *
+   * @generated from enum value: EXPIRY_REASON_TRIAL_ENDED = 2;
+   */
+  TRIAL_ENDED = 2,
+
+  /**
+   * An add-on ends with its base.
+   *
+   * @generated from enum value: EXPIRY_REASON_BASE_ENDED = 3;
+   */
+  BASE_ENDED = 3,
+
+  /**
+   * The catalog current at the renewal no longer offered its SKU (or the scheduled one) at
+   * its term and billing cycle in its market and currency.
+   *
+   * @generated from enum value: EXPIRY_REASON_RENEWAL_UNAVAILABLE = 4;
+   */
+  RENEWAL_UNAVAILABLE = 4,
+}
+
+/**
+ * Describes the enum csp.commerce.v1.ExpiryReason.
+ */
+export const ExpiryReasonSchema: GenEnum<ExpiryReason> = /*@__PURE__*/
+  enumDesc(file_csp_commerce_v1_order, 0);
 
 /**
  * @generated from enum csp.commerce.v1.OrderStatus
@@ -1022,7 +1182,7 @@ export enum OrderStatus {
  * Describes the enum csp.commerce.v1.OrderStatus.
  */
 export const OrderStatusSchema: GenEnum<OrderStatus> = /*@__PURE__*/
-  enumDesc(file_csp_commerce_v1_order, 0);
+  enumDesc(file_csp_commerce_v1_order, 1);
 
 /**
  * @generated from enum csp.commerce.v1.SubscriptionStatus
@@ -1058,7 +1218,7 @@ export enum SubscriptionStatus {
  * Describes the enum csp.commerce.v1.SubscriptionStatus.
  */
 export const SubscriptionStatusSchema: GenEnum<SubscriptionStatus> = /*@__PURE__*/
-  enumDesc(file_csp_commerce_v1_order, 1);
+  enumDesc(file_csp_commerce_v1_order, 2);
 
 /**
  * What a transaction on a subscription's record did (Partner Center's reconciliation types).
@@ -1101,6 +1261,9 @@ export enum TransactionType {
   CANCEL = 4,
 
   /**
+   * Renewed at its commitment end: the new term's first billing-period charge at the price
+   * of the catalog current at the renewal, with the scheduled next term applied.
+   *
    * @generated from enum value: TRANSACTION_TYPE_RENEW = 5;
    */
   RENEW = 5,
@@ -1109,13 +1272,20 @@ export enum TransactionType {
    * @generated from enum value: TRANSACTION_TYPE_CONVERT = 6;
    */
   CONVERT = 6,
+
+  /**
+   * Expired at its commitment end (the subscription's `expiry_reason` says why); no amount.
+   *
+   * @generated from enum value: TRANSACTION_TYPE_EXPIRE = 7;
+   */
+  EXPIRE = 7,
 }
 
 /**
  * Describes the enum csp.commerce.v1.TransactionType.
  */
 export const TransactionTypeSchema: GenEnum<TransactionType> = /*@__PURE__*/
-  enumDesc(file_csp_commerce_v1_order, 2);
+  enumDesc(file_csp_commerce_v1_order, 3);
 
 /**
  * Orders, order history and subscriptions of the caller's partner's customers.
@@ -1277,6 +1447,23 @@ export const OrderService: GenService<{
     methodKind: "unary";
     input: typeof ListSubscriptionTransactionsRequestSchema;
     output: typeof ListSubscriptionTransactionsResponseSchema;
+  },
+  /**
+   * Schedule changes for an active subscription's next term (its term, billing cycle,
+   * quantity, or another SKU of the same product), applied at its renewal and then cleared;
+   * `next_term` unset clears a schedule. Judged on the current catalog: the SKU must be sold to
+   * the subscription's market (country, segment) in its currency, not a trial, an add-on
+   * exactly when the subscription is one, and offer the term and billing cycle
+   * (NEXT_TERM_NOT_AVAILABLE, naming what is offered; NEXT_TERM_NOT_ALLOWED for a trial or a
+   * perpetual licence); the quantity within the SKU's minimum and maximum (INVALID_ARGUMENT,
+   * field `next_term.quantity`). Idempotent by `request_id`; `etag` optional, stale: ABORTED.
+   *
+   * @generated from rpc csp.commerce.v1.OrderService.ScheduleNextTerm
+   */
+  scheduleNextTerm: {
+    methodKind: "unary";
+    input: typeof ScheduleNextTermRequestSchema;
+    output: typeof ScheduleNextTermResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_csp_commerce_v1_order, 0);
