@@ -524,3 +524,126 @@ async fn an_event_made_on_one_replica_reaches_a_stream_on_another() {
     b.stop().await;
     a.stop().await;
 }
+
+/// Power BI Pro, P1Y billed annually: bought with auto-renew turned off, it expires.
+const POWER_BI_PRO: (&str, &str) = ("CFQ7TTC0LIVK", "0001");
+/// The E3 trial (a month, free), converting to E3.
+const E3_TRIAL: (&str, &str) = ("CFQ7TTC02ROY", "0004");
+
+on_both_backends!(
+    scheduled_terms_conversions_renewals_and_expiries_are_told,
+    configure: |s: &mut csp_commerce::config::Settings| s.renewal_interval_ms = 0,
+    async |app: &TestApp| {
+        let mut client = app.events("us", Role::HelpdeskAgent);
+        let start = head(&mut client).await;
+        let mut stream = watch(&mut client, Start::AfterRevision(start), "")
+            .await
+            .unwrap();
+        let mut orders = app.orders("us", Role::SalesAgent);
+        let base = buy(app, vec![line(app, E3, 5, T::P1y, C::Annual).await]).await.lines[0]
+            .subscription_id
+            .clone();
+        orders
+            .schedule_next_term(pb::ScheduleNextTermRequest {
+                request_id: rid(),
+                subscription_id: base.clone(),
+                etag: String::new(),
+                next_term: Some(pb::NextTerm {
+                    quantity: 6,
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap();
+        let trial = buy(app, vec![line(app, E3_TRIAL, 25, T::P1m, C::None).await]).await.lines
+            [0]
+        .subscription_id
+        .clone();
+        let target = common::commercial_availability(
+            &mut app.catalog("us", Role::SalesAgent),
+            E3,
+            "US",
+        )
+        .await;
+        orders
+            .convert_trial_subscription(pb::ConvertTrialSubscriptionRequest {
+                request_id: rid(),
+                subscription_id: trial.clone(),
+                etag: String::new(),
+                catalog_item_id: target.catalog_item_id,
+                term: T::P1y.into(),
+                billing_cycle: C::Annual.into(),
+                quantity: 0,
+            })
+            .await
+            .unwrap();
+        let lapsing = buy(app, vec![line(app, POWER_BI_PRO, 2, T::P1y, C::Annual).await]).await
+            .lines[0]
+            .subscription_id
+            .clone();
+        orders
+            .set_subscription_auto_renew(pb::SetSubscriptionAutoRenewRequest {
+                request_id: rid(),
+                subscription_id: lapsing.clone(),
+                etag: String::new(),
+                auto_renew: false,
+            })
+            .await
+            .unwrap();
+        // A year and a day on: the base renews (with its scheduled seats), the converted trial
+        // renews, the one without auto-renew expires.
+        app.clock.advance(chrono::Duration::days(367));
+        let done = app
+            .operator()
+            .run_renewals(pb::RunRenewalsRequest { until: None })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!((done.renewed, done.expired), (2, 1));
+
+        let events = events_through(&mut stream, start + 9).await;
+        assert_eq!(revisions(&events), (start + 1..=start + 9).collect::<Vec<_>>());
+        let told: Vec<(Type, &str)> = events
+            .iter()
+            .map(|e| (e.r#type(), e.subscription_id.as_str()))
+            .collect();
+        assert_eq!(
+            told[..6],
+            [
+                (Type::Created, base.as_str()),
+                (Type::NextTermScheduled, base.as_str()),
+                (Type::Created, trial.as_str()),
+                (Type::Converted, trial.as_str()),
+                (Type::Created, lapsing.as_str()),
+                (Type::AutoRenewChanged, lapsing.as_str()),
+            ]
+        );
+        let converted = &events[3];
+        assert_eq!(
+            converted.transaction.as_ref().map(|t| t.r#type()),
+            Some(pb::TransactionType::Convert)
+        );
+        let mut ends = told[6..].to_vec();
+        ends.sort_by_key(|(_, id)| id.to_string());
+        let mut expected = vec![
+            (Type::Renewed, base.as_str()),
+            (Type::Renewed, trial.as_str()),
+            (Type::Expired, lapsing.as_str()),
+        ];
+        expected.sort_by_key(|(_, id)| id.to_string());
+        assert_eq!(ends, expected);
+        for event in &events[6..] {
+            let sub = event.subscription.as_ref().expect("the subscription it left");
+            if event.subscription_id == base {
+                assert_eq!(sub.quantity, 6, "the scheduled seats");
+                assert_eq!(
+                    event.transaction.as_ref().map(|t| t.r#type()),
+                    Some(pb::TransactionType::Renew)
+                );
+            }
+            if event.subscription_id == lapsing {
+                assert_eq!(sub.status(), pb::SubscriptionStatus::Expired);
+            }
+        }
+    }
+);
