@@ -70,7 +70,9 @@ impl SubscriptionEventService for SubscriptionEventApi {
         // Before anything is read: a refused caller costs nothing more.
         let slot = self.feed.admit(partner, user.as_deref())?;
         let start = self.feed.start_position(partner, after).await?;
-        let deliveries = self.feed.subscribe(partner, customer, start, slot, on_stall);
+        let deliveries = self
+            .feed
+            .subscribe(partner, customer, start, slot, on_stall);
         let stream = deliveries.map(move |delivery| {
             let _held = &held;
             use wire::watch_subscription_events_response::Event;
