@@ -647,3 +647,73 @@ on_both_backends!(
         }
     }
 );
+/// Over gRPC-Web (HTTP/1.1: the console's Connect-ES), past the idle timeout: the stream keeps
+/// its connection (the subscriber sends nothing while it reads) and a change arrives on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_stream_flows_over_grpc_web_past_the_idle_timeout() {
+    use crate::grpc_web::{Frames, call, h1, send};
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.idle_timeout_ms = 600;
+        s.http2_keepalive_interval_ms = 300;
+        s.http2_keepalive_timeout_ms = 300;
+        s.watch_progress_interval_ms = 200;
+    })
+    .await
+    .unwrap();
+    let order = buy(&app, vec![line(&app, E3, 1, T::P1y, C::Monthly).await]).await;
+    let sub = order.lines[0].subscription_id.clone();
+    let token = app.token(Some("us"), Role::HelpdeskAgent);
+    let mut client = h1(&app).await;
+    let request = pb::WatchSubscriptionEventsRequest {
+        start: Some(Start::FromNow(true)),
+        customer_id: String::new(),
+    };
+    let response = send(
+        &mut client,
+        call(
+            &app,
+            "/csp.commerce.v1.SubscriptionEventService/WatchSubscriptionEvents",
+            Some(&token),
+            &request,
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), http::StatusCode::OK);
+    let mut stream = Frames::new(response.into_body());
+    let head = match stream
+        .message::<pb::WatchSubscriptionEventsResponse>()
+        .await
+        .event
+    {
+        Some(Event::Progress(p)) => p.current_revision,
+        other => panic!("{other:?}"),
+    };
+    // Three idle timeouts of progress only.
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_millis(2_000) {
+        let message = stream
+            .message::<pb::WatchSubscriptionEventsResponse>()
+            .await;
+        assert!(
+            matches!(message.event, Some(Event::Progress(_))),
+            "{message:?}"
+        );
+    }
+    change_quantity(&app, &sub, 2).await;
+    loop {
+        match stream
+            .message::<pb::WatchSubscriptionEventsResponse>()
+            .await
+            .event
+        {
+            Some(Event::Events(batch)) => {
+                assert_eq!(revisions(&batch.events), [head + 1]);
+                assert_eq!(batch.events[0].r#type(), Type::QuantityChanged);
+                break;
+            }
+            Some(Event::Progress(_)) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    app.stop().await;
+}
