@@ -1,8 +1,16 @@
 //! Two stored months side by side, SKU by SKU: what the diff of a month against the one before
-//! reads. The SKU keys of both months (a few thousand) are read once and walked in (product
-//! id, SKU id) order, a few SKUs per step; each step reads those SKUs' rows of both months
-//! (`availabilities_by_sku`, the prices by their key), so memory holds one step, not a month.
+//! reads, walked in (product id, SKU id) order, a few SKUs per step. Two ways, giving the same
+//! pairs:
+//! - **stepwise** (`Store::sku_pairs`, a page of ListMonthChanges): the SKU keys of both months
+//!   (a few thousand) are read once; each step reads its SKUs' rows of both months
+//!   (`availabilities_by_sku`, the prices by their key), so memory holds one step. Each row is
+//!   a seek: a whole full-size month this way took minutes.
+//! - **whole** (`Store::month_pairs`, the `changes` command and a publish): each month is read
+//!   once as a snapshot load reads it (`load_month`: every table streamed in its stored order,
+//!   ids and equal price lists shared, ~200 B an availability), its availabilities sorted by
+//!   (product, SKU, id) in memory, and the walk hands out slices of both.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -11,7 +19,7 @@ use super::entity::{availability, availability_price, product, sku, sku_prerequi
 use super::{Store, corrupt, parse_sku_pairs};
 use crate::domain::DomainError;
 use crate::domain::catalog::{
-    Availability, BillingCycle, Month, ProductType, Segment, Sku, Term, TermPrice,
+    Availability, BillingCycle, CatalogData, Month, ProductType, Segment, Sku, Term, TermPrice,
 };
 use crate::domain::changes::MonthSku;
 use crate::domain::ids::{AvailabilityId, CountryCode, ProductId, SkuId};
@@ -19,6 +27,8 @@ use crate::domain::money::{Currency, Money};
 
 /// SKUs read per step (each with up to one availability per market and segment).
 const SKUS_PER_STEP: usize = 8;
+/// SKUs handed out per step of a walk over two whole months (already in memory).
+const SKUS_PER_WHOLE_STEP: usize = 64;
 /// Availability ids per price query: well under both backends' bound-parameter limits.
 const IDS_PER_QUERY: usize = 1000;
 
@@ -32,7 +42,15 @@ pub struct SkuPair {
 }
 
 /// The walk over two months' SKUs.
-pub struct SkuPairs {
+pub struct SkuPairs(Walk);
+
+enum Walk {
+    Stepwise(Stepwise),
+    Whole(Box<Whole>),
+}
+
+/// Reads each step's SKUs from the store.
+struct Stepwise {
     store: Store,
     months: [String; 2],
     product_types: [HashMap<String, ProductType>; 2],
@@ -77,19 +95,156 @@ impl Store {
             Some(from) => keys.split_off(&from).into_iter().collect(),
             None => keys.into_iter().collect(),
         };
-        Ok(SkuPairs {
+        Ok(SkuPairs(Walk::Stepwise(Stepwise {
             store: self.clone(),
             months,
             product_types,
             keys,
             next: 0,
-        })
+        })))
+    }
+
+    /// `old` and `new` side by side, each month read whole into memory first (both at once).
+    pub async fn month_pairs(&self, old: Month, new: Month) -> Result<SkuPairs, DomainError> {
+        let started = std::time::Instant::now();
+        let (old, new) = tokio::try_join!(self.load_month(old), self.load_month(new))?;
+        let read = started.elapsed();
+        // Sorting a million availabilities: off the async workers.
+        let whole = tokio::task::spawn_blocking(move || Whole::new([old, new]))
+            .await
+            .map_err(|e| DomainError::Internal(format!("sorting the months: {e}")))?;
+        tracing::info!(
+            read_ms = read.as_millis() as u64,
+            sort_ms = (started.elapsed() - read).as_millis() as u64,
+            skus = whole.keys.len(),
+            "months read for their diff"
+        );
+        Ok(SkuPairs(Walk::Whole(Box::new(whole))))
     }
 }
 
 impl SkuPairs {
     /// The next few SKUs, in (product id, SKU id) order; `None` when every SKU was given.
     pub async fn next(&mut self) -> Result<Option<Vec<SkuPair>>, DomainError> {
+        match &mut self.0 {
+            Walk::Stepwise(walk) => walk.next().await,
+            Walk::Whole(walk) => walk.next(),
+        }
+    }
+}
+
+/// Two months in memory, each one's SKUs sorted by (product, id) and its availabilities by
+/// (product, SKU, id).
+struct Whole {
+    months: [CatalogData; 2],
+    /// Every SKU of either month, in order: (month, position in its SKUs) of each side.
+    keys: Vec<[Option<usize>; 2]>,
+    /// Per month, where the next SKU's availabilities may begin.
+    cursors: [usize; 2],
+    next: usize,
+}
+
+fn sku_order(a: &Sku, b: &Sku) -> Ordering {
+    (a.product_id.as_str(), a.id.as_str()).cmp(&(b.product_id.as_str(), b.id.as_str()))
+}
+
+/// Where `a` falls against the SKU `s`.
+fn availability_order(a: &Availability, s: &Sku) -> Ordering {
+    (a.product_id.as_str(), a.sku_id.as_str()).cmp(&(s.product_id.as_str(), s.id.as_str()))
+}
+
+impl Whole {
+    fn new(mut months: [CatalogData; 2]) -> Self {
+        for m in &mut months {
+            m.products
+                .sort_unstable_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+            m.skus.sort_unstable_by(sku_order);
+            m.availabilities.sort_unstable_by(|a, b| {
+                (a.product_id.as_str(), a.sku_id.as_str(), a.id.as_str()).cmp(&(
+                    b.product_id.as_str(),
+                    b.sku_id.as_str(),
+                    b.id.as_str(),
+                ))
+            });
+        }
+        // Both SKU lists merged.
+        let [old, new] = [&months[0].skus, &months[1].skus];
+        let mut keys = Vec::with_capacity(old.len().max(new.len()));
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() || j < new.len() {
+            let order = match (old.get(i), new.get(j)) {
+                (Some(o), Some(n)) => sku_order(o, n),
+                (Some(_), None) => Ordering::Less,
+                _ => Ordering::Greater,
+            };
+            keys.push(match order {
+                Ordering::Less => [Some(i), None],
+                Ordering::Greater => [None, Some(j)],
+                Ordering::Equal => [Some(i), Some(j)],
+            });
+            if order != Ordering::Greater {
+                i += 1;
+            }
+            if order != Ordering::Less {
+                j += 1;
+            }
+        }
+        Whole {
+            months,
+            keys,
+            cursors: [0, 0],
+            next: 0,
+        }
+    }
+
+    fn next(&mut self) -> Result<Option<Vec<SkuPair>>, DomainError> {
+        if self.next >= self.keys.len() {
+            return Ok(None);
+        }
+        let end = (self.next + SKUS_PER_WHOLE_STEP).min(self.keys.len());
+        let mut step = Vec::with_capacity(end - self.next);
+        for k in self.next..end {
+            let [old, new] = self.keys[k];
+            step.push(SkuPair {
+                old: old.map(|i| self.sku(0, i)).transpose()?,
+                new: new.map(|i| self.sku(1, i)).transpose()?,
+            });
+        }
+        self.next = end;
+        Ok(Some(step))
+    }
+
+    /// The SKU at `position` of month `side`, with its product's type and its availabilities
+    /// (taken from that month's cursor on: SKUs are asked for in order).
+    fn sku(&mut self, side: usize, position: usize) -> Result<MonthSku, DomainError> {
+        let month = &self.months[side];
+        let sku = &month.skus[position];
+        let product = month
+            .products
+            .binary_search_by(|p| p.id.as_str().cmp(sku.product_id.as_str()))
+            .map_err(|_| corrupt("SKU's product", sku.product_id.as_str()))?;
+        let all = &month.availabilities;
+        let mut from = self.cursors[side];
+        // Availabilities of no SKU (the store never holds one) are passed over.
+        while from < all.len() && availability_order(&all[from], sku) == Ordering::Less {
+            from += 1;
+        }
+        let mut to = from;
+        while to < all.len() && availability_order(&all[to], sku) == Ordering::Equal {
+            to += 1;
+        }
+        self.cursors[side] = to;
+        Ok(MonthSku {
+            sku: sku.clone(),
+            product_type: month.products[product].product_type,
+            availabilities: all[from..to].to_vec(),
+        })
+    }
+}
+
+impl Stepwise {
+    /// The next few SKUs, in (product id, SKU id) order; `None` when every SKU was given.
+    async fn next(&mut self) -> Result<Option<Vec<SkuPair>>, DomainError> {
         if self.next >= self.keys.len() {
             return Ok(None);
         }

@@ -212,6 +212,40 @@ on_both_backends!(
     }
 );
 
+// The pages read the two months a few SKUs at a time from the store; the publish reads each
+// month whole and walks them in memory: the same changes, in the same order.
+on_both_backends!(
+    a_publish_writes_the_changes_its_pages_listed,
+    async |app: &TestApp| {
+        import_december(app).await;
+        let listed = all_month_changes(app, "2026-12").await;
+        let published = publish(app, "2026-12").await.unwrap();
+        let written: Vec<pb::CatalogChange> = read_until(
+            &mut watch(app, after(0)).await.unwrap(),
+            published.last_revision,
+        )
+        .await
+        .into_iter()
+        .map(|c| {
+            assert_eq!(c.month, "2026-12");
+            pb::CatalogChange { revision: 0, ..c }
+        })
+        .collect();
+        assert!(listed.len() > 100, "{} changes", listed.len());
+        for kind in [
+            pb::ChangeKind::Added,
+            pb::ChangeKind::Changed,
+            pb::ChangeKind::Ended,
+        ] {
+            assert!(listed.iter().any(|c| c.kind == kind as i32), "{kind:?}");
+        }
+        assert_eq!(written.len(), listed.len());
+        for (w, l) in written.iter().zip(&listed) {
+            assert_eq!(w, l);
+        }
+    }
+);
+
 on_both_backends!(
     publishing_switches_the_catalog_once_and_never_backwards,
     async |app: &TestApp| {

@@ -1,11 +1,12 @@
 //! Loading months: import a month's files, diff it against the current month, publish it,
 //! and reload the snapshot a publish (here or on another replica) made current.
 //!
-//! Nothing here holds a month in memory: the import writes each price list's availabilities
-//! as soon as the file is read (one transaction for the month), and the diff walks both
-//! months in the store a few SKUs at a time (`Store::sku_pairs`, `domain::changes::diff_sku`),
-//! handing its changes to the publish's transaction, or to a page of ListMonthChanges, as they
-//! come.
+//! The import holds no month in memory: it writes each price list's availabilities as soon as
+//! the file is read (one transaction for the month). The diff walks both months SKU by SKU
+//! (`domain::changes::diff_sku`), handing its changes to the publish's transaction, or to a
+//! page of ListMonthChanges, as they come: a page reads its few SKUs from the store
+//! (`Store::sku_pairs`); a whole diff (the `changes` command, a publish) reads each month once,
+//! compactly, and walks them in memory (`Store::month_pairs`).
 //!
 //! A first month (no month was published before it) changes nothing: it is how the catalog
 //! begins, and its publish writes no change events (the revisions stay where they are). A
@@ -230,10 +231,12 @@ impl CatalogService {
     }
 
     /// The changes of the imported `month` against the current month, after `after`.
+    /// `whole`: every change is wanted (the months are read whole, not SKU by SKU).
     async fn month_changes(
         &self,
         month: Month,
         after: Option<ChangeKey>,
+        whole: bool,
     ) -> Result<MonthChanges, DomainError> {
         match self.store.month_status(month).await?.as_deref() {
             Some(crate::store::STATUS_IMPORTED) => {}
@@ -241,6 +244,9 @@ impl CatalogService {
             None => return Err(DomainError::not_found("imported month", month.to_string())),
         }
         let pairs = match self.store.catalog_state().await?.current_month {
+            Some(current) if whole && after.is_none() => {
+                Some(self.store.month_pairs(current, month).await?)
+            }
             Some(current) => Some(
                 self.store
                     .sku_pairs(
@@ -266,7 +272,7 @@ impl CatalogService {
         month: Month,
         mut each: impl FnMut(&CatalogChange),
     ) -> Result<usize, DomainError> {
-        let mut changes = self.month_changes(month, None).await?;
+        let mut changes = self.month_changes(month, None, true).await?;
         let mut count = 0;
         while let Some(batch) = changes.next().await? {
             count += batch.len();
@@ -298,7 +304,7 @@ impl CatalogService {
                 }
             })
             .transpose()?;
-        let mut changes = self.month_changes(month, after).await?;
+        let mut changes = self.month_changes(month, after, false).await?;
         let mut items: Vec<CatalogChange> = Vec::new();
         while items.len() <= limit
             && let Some(batch) = changes.next().await?
@@ -345,7 +351,7 @@ impl CatalogService {
         if let Some(previous) = publishing.previous() {
             let mut changes = MonthChanges {
                 month,
-                pairs: Some(self.store.sku_pairs(previous, month, None).await?),
+                pairs: Some(self.store.month_pairs(previous, month).await?),
                 after: None,
             };
             while let Some(batch) = changes.next().await? {

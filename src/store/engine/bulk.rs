@@ -7,7 +7,8 @@
 //!   connection, and one commit). Each table's rows go through one prepared single-row INSERT,
 //!   bound cell by cell (no SQL text, no value list per row), on a blocking thread.
 //! - PostgreSQL: a connection of its own; rows go through `COPY ... FROM STDIN` (text format)
-//!   inside the transaction, a batch of rows (one price list's) per COPY.
+//!   inside the transaction, a batch of rows (one price list's) per COPY; after the commit,
+//!   `ANALYZE` of the month's tables (fresh statistics for the planner).
 //!
 //! The rare statements around the rows (clearing a previous import, the month's products and
 //! SKUs) are SeaORM statements, run on the same connection. Dropped without `commit`, the
@@ -31,6 +32,10 @@ use crate::domain::DomainError;
 /// (hundreds of MiB), so that each row's index entries are written in memory and reach the
 /// file once, at the commit, instead of evicting and re-reading pages row after row.
 const BULK_CACHE_KIB: i64 = 512 * 1024;
+
+/// PostgreSQL: the statistics of the tables an import fills.
+const ANALYZE_MONTH: &str =
+    "ANALYZE products, skus, sku_prerequisites, availabilities, availability_prices";
 
 /// A table the rows go into, and its columns in the order each row gives its cells.
 #[derive(Debug)]
@@ -355,6 +360,13 @@ impl Bulk {
                     .execute(&mut *connection)
                     .await
                     .map_err(pg_err)?;
+                // The month is committed. Autovacuum would gather the copied rows' statistics
+                // only later: until then the planner takes the tables for as small as before
+                // (a diff step's lookups planned as scans of the month). Best effort: the
+                // import stands either way.
+                if let Err(e) = sqlx::raw_sql(ANALYZE_MONTH).execute(&mut *connection).await {
+                    tracing::warn!(error = %e, "ANALYZE after the import failed");
+                }
                 let _ = (*connection).close().await;
                 Ok(())
             }
