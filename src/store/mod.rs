@@ -35,7 +35,9 @@ use sea_orm_migration::MigratorTrait;
 use crate::domain::DomainError;
 
 pub use cache::Standing;
-pub use catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
+pub use catalog::{
+    FORMAT_VERSION, STATUS_IMPORTED, STATUS_PUBLISHED, SnapshotFile, SnapshotFileError,
+};
 pub use changes::{CatalogState, NOTIFY_CHANNEL, Published};
 pub use customers::{QualificationWrite, ReviewKey};
 pub use engine::{PROBE_APPLICATION_NAME, PoolUse, Probe, SqliteSynchronous};

@@ -29,6 +29,7 @@ mod partners;
 mod ratelimit;
 mod replicas;
 mod saas;
+mod snapshot_file;
 mod sqlite_file;
 mod subscriptions;
 mod telemetry;
