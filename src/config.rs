@@ -209,6 +209,12 @@ pub struct Settings {
     /// an eighth of `catalog_listing_cache_bytes` for its listings); past it, the least recently
     /// read month is forgotten (and loaded again when next asked for).
     pub catalog_past_months_bytes: u64,
+    /// Whether the current month's snapshot is kept in a file between starts (read at start
+    /// when it matches the store's current month, written whenever a month is loaded).
+    pub catalog_snapshot_file: bool,
+    /// The folder of that file (`catalog-snapshot` in it); none: `<database file>-catalog`
+    /// beside a SQLite database, no file on PostgreSQL.
+    pub catalog_snapshot_dir: Option<PathBuf>,
     /// The longest CSV record (line) of an import, in bytes.
     pub import_max_record_bytes: u64,
     /// The largest chunk of an UploadMonth stream, in bytes (CatalogAdminService's decode
@@ -288,6 +294,8 @@ impl Default for Settings {
             import_max_record_bytes: 64 << 10,
             catalog_listing_cache_bytes: 64 << 20,
             catalog_past_months_bytes: 256 << 20,
+            catalog_snapshot_file: true,
+            catalog_snapshot_dir: None,
             import_max_chunk_bytes: 1 << 20,
         }
     }

@@ -1,8 +1,9 @@
 //! Issue 21: the full-size month (`fullsize.rs` generates it) on each backend: import, diff
 //! (`changes`) and publish with the CLI under `/usr/bin/time`, then the same for the month
 //! after it (some SKUs repriced, some ended, some new: its diff walks both full-size months and
-//! its publish writes their changes), then `serve` on it: time to ready and RSS, the catalog
-//! read mix at that size and on a demo-size server in the same run, and the first page of new
+//! its publish writes their changes; `--fullsize-first-only` skips it), then `serve` on it
+//! twice: without a snapshot file (the month read from the store) and on the file that start
+//! wrote, each with its time to ready and RSS; on the second, the catalog read mix at that size and on a demo-size server in the same run, and the first page of new
 //! text filters.
 
 use std::path::{Path, PathBuf};
@@ -175,10 +176,14 @@ pub(crate) async fn catalog_size(
         eprintln!("  reusing {url}: import, changes and publish not measured");
         ([(0.0, 0.0); 3], [(0.0, 0.0); 3])
     } else {
-        (
-            import_steps(bin, &url, MonthShape::FULL.month, &months.first)?,
-            import_steps(bin, &url, NextMonth::FULL.month, &months.next)?,
-        )
+        let first = import_steps(bin, &url, MonthShape::FULL.month, &months.first)?;
+        match args.fullsize_first_only {
+            true => (first, [(0.0, 0.0); 3]),
+            false => (
+                first,
+                import_steps(bin, &url, NextMonth::FULL.month, &months.next)?,
+            ),
+        }
     };
     let steps = |name: &str, rows: u64, [import, changes, publish]: Steps| {
         format!(
@@ -204,11 +209,37 @@ pub(crate) async fn catalog_size(
         return Ok(());
     }
 
+    // Cold: no snapshot file, the month read from the store (and the file written after).
+    // Warm: a second start on that file.
+    let snapshots = tempfile::tempdir()?;
+    let snapshot_env = [(
+        "CSP_CATALOG_SNAPSHOT_DIR",
+        snapshots.path().display().to_string(),
+    )];
+    let file = snapshots.path().join("catalog-snapshot");
     let started = Instant::now();
-    let mut server = Server::start(bin, &url, SECRET, &[]).await?;
+    let mut server = Server::start(bin, &url, SECRET, &snapshot_env).await?;
+    let cold_s = started.elapsed().as_secs_f64();
+    let cold_rss_mib = server.status_kib("VmRSS")? as f64 / 1024.0;
+    eprintln!("  serve, no snapshot file: ready in {cold_s:.1} s, RSS {cold_rss_mib:.0} MiB");
+    let written = Instant::now();
+    while !file.exists() {
+        if written.elapsed() > Duration::from_secs(300) {
+            bail!("no snapshot file written within 300 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let file_mib = std::fs::metadata(&file)?.len() as f64 / (1 << 20) as f64;
+    eprintln!(
+        "  snapshot file: {file_mib:.0} MiB, written {:.1} s after ready",
+        written.elapsed().as_secs_f64()
+    );
+    server.stop()?;
+    let started = Instant::now();
+    let mut server = Server::start(bin, &url, SECRET, &snapshot_env).await?;
     let ready_s = started.elapsed().as_secs_f64();
     let rss_mib = server.status_kib("VmRSS")? as f64 / 1024.0;
-    eprintln!("  serve: ready in {ready_s:.1} s, RSS {rss_mib:.0} MiB");
+    eprintln!("  serve on the snapshot file: ready in {ready_s:.1} s, RSS {rss_mib:.0} MiB");
     let full_reads = reads(&server, args).await?;
     let new_text_ms = new_texts(&server).await?;
     server.stop()?;
@@ -219,9 +250,13 @@ pub(crate) async fn catalog_size(
     let demo_reads = reads(&demo, args).await?;
     demo.stop()?;
     println!(
-        "fullsize  {:<10} {months_done}; ready {:.1} s, RSS {:.0} MiB; reads {:.0}/s p99 {:.2} ms \
+        "fullsize  {:<10} {months_done}; ready without a snapshot file {:.1} s, RSS {:.0} MiB; \
+         snapshot file {:.0} MiB; ready on it {:.1} s, RSS {:.0} MiB; reads {:.0}/s p99 {:.2} ms \
          (demo size {:.0}/s p99 {:.2} ms: {:.0}%); new text filter first page median {:.1} ms, max {:.1} ms",
         backend.label(),
+        cold_s,
+        cold_rss_mib,
+        file_mib,
         ready_s,
         rss_mib,
         full_reads.0,

@@ -171,6 +171,10 @@ struct Args {
     /// Only the import, changes and publish of both months (no `serve`, no reads).
     #[arg(long)]
     fullsize_import_only: bool,
+    /// Only the first month is imported and published (start-up and reads on one month,
+    /// without the second month's diff).
+    #[arg(long)]
+    fullsize_first_only: bool,
     /// Idle subscribers multiplexed over --mux-connections connections (0: skip).
     #[arg(long, default_value_t = 10_000)]
     mux_subscribers: usize,

@@ -50,7 +50,7 @@ use crate::service::orders::OrderService;
 use crate::service::paging::PageTokens;
 use crate::service::partners::PartnerService;
 use crate::service::vetting::VettingService;
-use crate::store::Store;
+use crate::store::{SnapshotFile, Store};
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::scrape;
 use crate::web::{Console, DevSignIn, Origins, WebLayer};
@@ -83,6 +83,19 @@ pub struct Application {
     metrics_listener: Option<TcpListener>,
     /// The console, its sign-in and gRPC-Web, in front of the gRPC stack.
     web: WebLayer,
+}
+
+/// Where the current month's snapshot is kept between starts: `catalog_snapshot_dir`, else
+/// beside a SQLite file; none when `catalog_snapshot_file` is off or on PostgreSQL without a
+/// folder.
+fn snapshot_file(settings: &Settings, store: &Store) -> Option<SnapshotFile> {
+    if !settings.catalog_snapshot_file {
+        return None;
+    }
+    match &settings.catalog_snapshot_dir {
+        Some(dir) => Some(SnapshotFile::in_dir(dir)),
+        None => store.sqlite_file().map(|f| SnapshotFile::beside(&f)),
+    }
 }
 
 /// The import caps of `settings`.
@@ -140,7 +153,8 @@ impl Application {
         .with_past_months_bytes(
             usize::try_from(settings.catalog_past_months_bytes).unwrap_or(usize::MAX),
             usize::try_from(settings.catalog_listing_cache_bytes).unwrap_or(usize::MAX),
-        );
+        )
+        .with_snapshot_file(snapshot_file(&settings, &store));
         let import_dir = settings
             .import_dir
             .as_deref()

@@ -36,7 +36,9 @@ use crate::domain::DomainError;
 use crate::domain::ids::{ProductId, SkuId};
 
 pub use cache::Standing;
-pub use catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
+pub use catalog::{
+    FORMAT_VERSION, STATUS_IMPORTED, STATUS_PUBLISHED, SnapshotFile, SnapshotFileError,
+};
 pub use changes::{CatalogState, NOTIFY_CHANNEL, Published};
 pub use customers::{QualificationWrite, ReviewKey};
 pub use engine::{PROBE_APPLICATION_NAME, PoolUse, Probe, SqliteSynchronous};

@@ -304,6 +304,24 @@ impl TestApp {
     }
 
     /// Stops the server and drops a PostgreSQL test database.
+    /// Stops this server (the database kept, and its folder: a SQLite file stays) and starts
+    /// another on the same database, with settings adjusted by `configure`: a restart.
+    pub async fn restart(mut self, configure: impl FnOnce(&mut Settings)) -> Self {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server ran cleanly");
+        }
+        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("temp dir"));
+        let mut app = Self::spawn_on(self.backend, self.database_url.clone(), dir, configure).await;
+        app.owns_database = self.owns_database;
+        app
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

@@ -30,6 +30,7 @@ mod ratelimit;
 mod renewals;
 mod replicas;
 mod saas;
+mod snapshot_file;
 mod sqlite_file;
 mod subscription_events;
 mod subscriptions;

@@ -203,6 +203,11 @@ impl Catalog {
         }
     }
 
+    /// Every product, sorted by id (with or without SKUs).
+    pub fn products(&self) -> &[Product] {
+        &self.products
+    }
+
     /// Every SKU, in (product, SKU) order.
     pub fn all_skus(&self) -> impl Iterator<Item = SkuView<'_>> {
         (0..self.skus.len()).map(|i| self.view(i))

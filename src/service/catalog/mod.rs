@@ -32,7 +32,7 @@ use crate::domain::eligibility::{self, Buyer, Intent, Problem};
 use crate::domain::ids::{CatalogItemId, CountryCode, CustomerId, ProductId, SkuId};
 use crate::domain::money::Money;
 use crate::import::ImportLimits;
-use crate::store::{Standing, Store};
+use crate::store::{SnapshotFile, Standing, Store};
 
 #[derive(Debug)]
 pub struct Verdict {
@@ -58,6 +58,11 @@ pub struct CatalogService {
     offer_cache: Arc<offers::OfferCache>,
     /// Past months read as of (`past`), within their byte budget.
     past: Arc<past::PastMonths>,
+    /// Where the current month's snapshot is kept between starts (`months.rs`); none: every
+    /// start reads the month from the store.
+    snapshot_file: Option<SnapshotFile>,
+    /// One snapshot file written at a time (a publish and the feed may load the same month).
+    snapshot_writes: Arc<std::sync::Mutex<()>>,
 }
 
 impl CatalogService {
@@ -80,7 +85,16 @@ impl CatalogService {
             listings: Arc::default(),
             offer_cache: Arc::default(),
             past: Arc::default(),
+            snapshot_file: None,
+            snapshot_writes: Arc::default(),
         }
+    }
+
+    /// The current month's snapshot is read from `file` at start when it matches the store,
+    /// and written to it whenever a month is loaded from the store.
+    pub fn with_snapshot_file(mut self, file: Option<SnapshotFile>) -> Self {
+        self.snapshot_file = file;
+        self
     }
 
     /// Past months read as of are kept within `bytes` (each month's snapshot plus an eighth

@@ -23,7 +23,7 @@ use crate::domain::changes::{CatalogChange, diff_sku};
 use crate::domain::error::Precondition;
 use crate::import::{self, Source};
 use crate::service::paging::{Page, page_size};
-use crate::store::{PublishStart, Published, SkuPairs};
+use crate::store::{PublishStart, Published, SkuPairs, SnapshotFileError};
 
 /// What an import read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,10 +105,74 @@ impl CatalogService {
             return Ok(None);
         };
         if self.snapshot().month() != Some(month) {
-            let catalog = self.build_month(month).await?;
-            self.snapshot.store(Arc::new(catalog));
+            let catalog = self.build_current(month).await?;
+            self.snapshot.store(catalog);
         }
         Ok(Some(month))
+    }
+
+    /// The current month's snapshot: from the snapshot file when it holds the month as the
+    /// store has it now (its stamp), else from the store, and then written to the file for the
+    /// next start (off the path to ready: the snapshot is swapped in meanwhile).
+    async fn build_current(&self, month: Month) -> Result<Arc<Catalog>, DomainError> {
+        let Some(file) = self.snapshot_file.clone() else {
+            return self.build_month(month).await.map(Arc::new);
+        };
+        let Some(stamp) = self.store.month_stamp(month).await? else {
+            return self.build_month(month).await.map(Arc::new);
+        };
+        let started = std::time::Instant::now();
+        let read = {
+            let (file, stamp) = (file.clone(), stamp.clone());
+            tokio::task::spawn_blocking(move || {
+                file.read(month, &stamp)
+                    .map(|data| Catalog::build(Some(month), data))
+            })
+            .await
+            .map_err(|e| DomainError::Internal(format!("reading the snapshot file: {e}")))?
+        };
+        let path = file.path().display().to_string();
+        match read {
+            Ok(catalog) => {
+                let read_ms = started.elapsed().as_millis() as u64;
+                tracing::info!(%month, %path, read_ms, "catalog snapshot read from its file");
+                return Ok(Arc::new(catalog));
+            }
+            Err(SnapshotFileError::Missing) => {
+                tracing::info!(%month, %path, "no catalog snapshot file yet: reading the store");
+            }
+            Err(error) => {
+                tracing::warn!(%month, %path, %error, "catalog snapshot file ignored");
+            }
+        }
+        let catalog = Arc::new(self.build_month(month).await?);
+        let (kept, writes, current) = (
+            catalog.clone(),
+            self.snapshot_writes.clone(),
+            self.snapshot.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let _turn = writes
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            // A later month taken up meanwhile keeps its own file.
+            if current.load().month().is_some_and(|m| m > month) {
+                return;
+            }
+            let started = std::time::Instant::now();
+            match file.write(month, &stamp, &kept) {
+                Ok(()) => tracing::info!(
+                    %month,
+                    %path,
+                    write_ms = started.elapsed().as_millis() as u64,
+                    "catalog snapshot file written"
+                ),
+                Err(error) => {
+                    tracing::warn!(%month, %path, %error, "catalog snapshot file not written")
+                }
+            }
+        });
+        Ok(catalog)
     }
 
     /// Loads a stored month from the store and builds its snapshot (the current month's on a

@@ -205,6 +205,14 @@ impl Engine {
         self.pool.get_database_backend()
     }
 
+    /// The SQLite database's file (`None` on PostgreSQL or in memory).
+    pub(super) fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        match self.backend() {
+            DbBackend::Sqlite => sqlite::database_file(&self.url),
+            _ => None,
+        }
+    }
+
     /// Whether this process is the database's only writer (SQLite: one server process per
     /// file), so that what it wrote last is what is stored.
     pub(super) fn sole_writer(&self) -> bool {

@@ -81,6 +81,12 @@ fn parsed_url(url: &str) -> Result<SqliteConnectOptions, DomainError> {
         .map_err(|e| DomainError::Internal(format!("sqlite url: {e}")))
 }
 
+/// The file a SQLite `url` names (`None` in memory).
+pub(super) fn database_file(url: &str) -> Option<std::path::PathBuf> {
+    let path = parsed_url(url).ok()?.get_filename().to_owned();
+    (path.as_os_str() != ":memory:" && !url.contains("mode=memory")).then_some(path)
+}
+
 /// Takes the lock of the file at `url` for this process (`lock.rs`); none for an in-memory
 /// database, which no other process can open.
 pub(super) fn lock(url: &str) -> Result<Option<FileLock>, DomainError> {
