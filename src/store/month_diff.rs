@@ -45,7 +45,7 @@ pub struct SkuPair {
 pub struct SkuPairs(Walk);
 
 enum Walk {
-    Stepwise(Stepwise),
+    Stepwise(Box<Stepwise>),
     Whole(Box<Whole>),
 }
 
@@ -95,13 +95,13 @@ impl Store {
             Some(from) => keys.split_off(&from).into_iter().collect(),
             None => keys.into_iter().collect(),
         };
-        Ok(SkuPairs(Walk::Stepwise(Stepwise {
+        Ok(SkuPairs(Walk::Stepwise(Box::new(Stepwise {
             store: self.clone(),
             months,
             product_types,
             keys,
             next: 0,
-        })))
+        }))))
     }
 
     /// `old` and `new` side by side, each month read whole into memory first (both at once).

@@ -11,6 +11,7 @@ export * from "./gen/csp/commerce/v1/customer_pb.js";
 export * from "./gen/csp/commerce/v1/cart_pb.js";
 export * from "./gen/csp/commerce/v1/order_pb.js";
 export * from "./gen/csp/commerce/v1/subscription_events_pb.js";
+export * from "./gen/csp/commerce/v1/operator_pb.js";
 export * from "./gen/google/type/money_pb.js";
 export * from "./gen/google/rpc/status_pb.js";
 export * from "./gen/google/rpc/error_details_pb.js";
