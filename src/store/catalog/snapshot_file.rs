@@ -30,7 +30,7 @@ use crate::domain::money::{Currency, Money};
 
 const MAGIC: &[u8; 8] = b"CSPCATSN";
 /// Bumped whenever the layout changes: a file of another version is not read.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Read and written through buffers of this size (one read call per MiB).
 const BUFFER: usize = 1 << 20;
 
@@ -188,6 +188,25 @@ impl<W: Write> Encoder<W> {
         self.u32(t.timestamp_subsec_nanos())
     }
 
+    fn opt_i32(&mut self, n: &Option<i32>) -> std::io::Result<()> {
+        match n {
+            Some(n) => {
+                self.u8(1)?;
+                self.i32(*n)
+            }
+            None => self.u8(0),
+        }
+    }
+
+    fn sku_pairs(&mut self, pairs: &[(ProductId, SkuId)]) -> std::io::Result<()> {
+        self.len(pairs.len())?;
+        for (p, s) in pairs {
+            self.str(p.as_str())?;
+            self.str(s.as_str())?;
+        }
+        Ok(())
+    }
+
     fn opt_time(&mut self, t: &Option<DateTime<Utc>>) -> std::io::Result<()> {
         match t {
             Some(t) => {
@@ -279,6 +298,9 @@ impl<W: Write> Encoder<W> {
                 category,
                 is_reservation,
                 provisioning_id,
+                conversions,
+                concurrent_limit,
+                lifetime_limit,
             } = view.sku;
             let product = products
                 .binary_search_by(|p| p.id.cmp(product_id))
@@ -290,23 +312,16 @@ impl<W: Write> Encoder<W> {
             self.i32(*min_quantity)?;
             self.i32(*max_quantity)?;
             self.u8(u8::from(*is_trial))?;
-            self.len(prerequisites.len())?;
-            for (p, s) in prerequisites {
-                self.str(p.as_str())?;
-                self.str(s.as_str())?;
-            }
-            match seat_limit {
-                Some(n) => {
-                    self.u8(1)?;
-                    self.i32(*n)?;
-                }
-                None => self.u8(0)?,
-            }
+            self.sku_pairs(prerequisites)?;
+            self.opt_i32(seat_limit)?;
             self.str(seat_limit_type)?;
             self.str(unit_of_measure)?;
             self.str(category)?;
             self.u8(u8::from(*is_reservation))?;
             self.str(provisioning_id)?;
+            self.sku_pairs(conversions)?;
+            self.opt_i32(concurrent_limit)?;
+            self.opt_i32(lifetime_limit)?;
         }
 
         self.len(lists.len())?;
@@ -482,6 +497,24 @@ impl Decoder {
         DateTime::from_timestamp(secs, nanos).ok_or_else(|| invalid("a time out of range"))
     }
 
+    fn opt_i32(&mut self) -> Result<Option<i32>, SnapshotFileError> {
+        match self.bool()? {
+            true => self.i32().map(Some),
+            false => Ok(None),
+        }
+    }
+
+    fn sku_pairs(&mut self, what: &str) -> Result<Vec<(ProductId, SkuId)>, SnapshotFileError> {
+        let bad = || invalid(format!("a bad {what}"));
+        let mut pairs = Vec::new();
+        for _ in 0..self.len()? {
+            let p = ProductId::parse("p", self.text()?).map_err(|_| bad())?;
+            let s = SkuId::parse("s", self.text()?).map_err(|_| bad())?;
+            pairs.push((p, s));
+        }
+        Ok(pairs)
+    }
+
     fn opt_time(&mut self) -> Result<Option<DateTime<Utc>>, SnapshotFileError> {
         match self.bool()? {
             true => self.time().map(Some),
@@ -549,16 +582,8 @@ impl Decoder {
             let min_quantity = self.i32()?;
             let max_quantity = self.i32()?;
             let is_trial = self.bool()?;
-            let mut prerequisites = Vec::new();
-            for _ in 0..self.len()? {
-                let p = ProductId::parse("p", self.text()?).map_err(|_| bad("prerequisite"))?;
-                let s = SkuId::parse("s", self.text()?).map_err(|_| bad("prerequisite"))?;
-                prerequisites.push((p, s));
-            }
-            let seat_limit = match self.bool()? {
-                true => Some(self.i32()?),
-                false => None,
-            };
+            let prerequisites = self.sku_pairs("prerequisite")?;
+            let seat_limit = self.opt_i32()?;
             skus.push(Sku {
                 product_id,
                 id,
@@ -574,6 +599,9 @@ impl Decoder {
                 category: self.string()?,
                 is_reservation: self.bool()?,
                 provisioning_id: self.string()?,
+                conversions: self.sku_pairs("conversion")?,
+                concurrent_limit: self.opt_i32()?,
+                lifetime_limit: self.opt_i32()?,
             });
         }
         let n = self.len()?;
@@ -697,6 +725,9 @@ mod tests {
                 category: "license".into(),
                 is_reservation: false,
                 provisioning_id: "prov".into(),
+                conversions: vec![(product.clone(), SkuId::parse("s", "0003").unwrap())],
+                concurrent_limit: Some(2),
+                lifetime_limit: None,
             }],
             availabilities: vec![
                 availability("A1", "DE", terms),
