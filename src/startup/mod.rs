@@ -497,16 +497,17 @@ impl Application {
                 "calls still in flight after the drain timeout are cut"
             ),
         }
-        probe.abort();
-        background.abort();
-        renewals.abort();
-        purging.abort();
-        event_pump.abort();
-        watchdog.abort();
-        forgetting.abort();
-        pump.abort();
-        if let Some(scrape) = scrape {
-            scrape.abort();
+        // Aborted, then awaited: no task holds the store once `run` answers (a SQLite file's
+        // lock is free for the next server at once).
+        let mut tasks = vec![
+            probe, background, renewals, purging, event_pump, watchdog, forgetting, pump,
+        ];
+        tasks.extend(scrape);
+        for task in &tasks {
+            task.abort();
+        }
+        for task in tasks {
+            let _ = task.await;
         }
         // The last OTLP export, off the runtime's threads (it waits for the collector).
         let metrics = self.metrics;
