@@ -147,36 +147,48 @@ pub(super) fn created_event_rows<'a>(
 ) -> impl Iterator<Item = subscription_event::ActiveModel> + 'a {
     subs.iter().map(move |s| {
         let t = ts.iter().find(|t| t.subscription_id == s.id);
-        subscription_event::ActiveModel {
-            partner_id: Set(partner.to_string()),
-            revision: NotSet,
-            kind: Set(SubscriptionEventKind::Created.as_str().to_owned()),
-            occurred_at: Set(now),
-            subscription_id: Set(s.id.to_string()),
-            customer_id: Set(s.customer_id.to_string()),
-            order_id: Set(s.order_id.to_string()),
-            product_id: Set(s.item.product.to_string()),
-            sku_id: Set(s.item.sku.to_string()),
-            availability_id: Set(s.item.availability.to_string()),
-            quantity: Set(s.quantity),
-            term: Set(s.term.as_str().to_owned()),
-            billing_cycle: Set(s.billing_cycle.as_str().to_owned()),
-            status: Set(s.status.as_str().to_owned()),
-            is_trial: Set(s.is_trial),
-            parent_subscription_id: Set(s.parent.map(|p| p.to_string())),
-            start_at: Set(s.start_at),
-            commitment_end_at: Set(s.commitment_end_at),
-            auto_renew: Set(s.auto_renew),
-            version: Set(1),
-            unit_price_micros: Set(s.unit_price.micros),
-            currency: Set(s.unit_price.currency.code().to_owned()),
-            transaction_kind: Set(t.map(|t| t.kind.as_str().to_owned())),
-            quantity_delta: Set(t.map(|t| t.quantity_delta)),
-            period_start: Set(t.map(|t| t.period_start)),
-            period_end: Set(t.and_then(|t| t.period_end)),
-            amount_micros: Set(t.map(|t| t.amount.micros)),
-        }
+        event_row(partner, SubscriptionEventKind::Created, s, t, now)
     })
+}
+
+/// The event row of a `kind` change that left subscription `s` as it is (its state known to
+/// the writer, as checkout's and the renewal pass's are), with `t` when the change has one.
+pub(super) fn event_row(
+    partner: PartnerId,
+    kind: SubscriptionEventKind,
+    s: &Subscription,
+    t: Option<&SubscriptionTransaction>,
+    now: DateTime<Utc>,
+) -> subscription_event::ActiveModel {
+    subscription_event::ActiveModel {
+        partner_id: Set(partner.to_string()),
+        revision: NotSet,
+        kind: Set(kind.as_str().to_owned()),
+        occurred_at: Set(now),
+        subscription_id: Set(s.id.to_string()),
+        customer_id: Set(s.customer_id.to_string()),
+        order_id: Set(s.order_id.to_string()),
+        product_id: Set(s.item.product.to_string()),
+        sku_id: Set(s.item.sku.to_string()),
+        availability_id: Set(s.item.availability.to_string()),
+        quantity: Set(s.quantity),
+        term: Set(s.term.as_str().to_owned()),
+        billing_cycle: Set(s.billing_cycle.as_str().to_owned()),
+        status: Set(s.status.as_str().to_owned()),
+        is_trial: Set(s.is_trial),
+        parent_subscription_id: Set(s.parent.map(|p| p.to_string())),
+        start_at: Set(s.start_at),
+        commitment_end_at: Set(s.commitment_end_at),
+        auto_renew: Set(s.auto_renew),
+        version: Set(s.version),
+        unit_price_micros: Set(s.unit_price.micros),
+        currency: Set(s.unit_price.currency.code().to_owned()),
+        transaction_kind: Set(t.map(|t| t.kind.as_str().to_owned())),
+        quantity_delta: Set(t.map(|t| t.quantity_delta)),
+        period_start: Set(t.map(|t| t.period_start)),
+        period_end: Set(t.and_then(|t| t.period_end)),
+        amount_micros: Set(t.map(|t| t.amount.micros)),
+    }
 }
 
 fn event_from_row(e: subscription_event::Model) -> Result<SubscriptionEvent, DomainError> {
