@@ -329,17 +329,17 @@ mod tests {
         );
     }
 
-    /// The matrix against the real Partner Center offers it was made from (the shared
-    /// fixtures, `../shared/data/partner-center`): every trial's conversion target and every
-    /// Lifetime or Concurrent limit of an offer the catalog sells is kept.
+    /// The matrix against the real Partner Center offers it was made from (`data/partner-center`,
+    /// copied from the shared fixtures): every trial's conversion target and every Lifetime or
+    /// Concurrent limit of an offer the catalog sells is kept.
     #[test]
     fn the_real_offers_conversions_and_limits_survive_the_import() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/data/partner-center/partner-center-powershell/GetPartnerOffer.response.json"
+            "/data/partner-center/GetPartnerOffer.response.json"
         );
         let text = std::fs::read_to_string(path)
-            .unwrap_or_else(|e| panic!("the shared Partner Center fixtures at {path}: {e}"));
+            .unwrap_or_else(|e| panic!("the Partner Center fixture at {path}: {e}"));
         let real: serde_json::Value = serde_json::from_str(&text).unwrap();
         let offers = demo_matrix("2026-11");
         let by_offer_id: HashMap<String, &Offer> = offers
