@@ -150,9 +150,13 @@ fn parse_month(text: &str) -> anyhow::Result<Month> {
     Month::parse("--month", text).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// The command line's connections for `import`, `changes` and `publish`: a publish's
+/// transaction and two tables of each of two months read at once.
+const PUBLISH_CONNECTIONS: u32 = 5;
+
 /// The catalog service on the configured database, for the offline subcommands.
 async fn cli_catalog(settings: &Settings) -> anyhow::Result<CatalogService> {
-    let store = Store::connect(&settings.database_url, 2).await?;
+    let store = Store::connect(&settings.database_url, PUBLISH_CONNECTIONS).await?;
     store.migrate().await?;
     let clock = Arc::new(SystemClock);
     let tokens = PageTokens::new(settings.jwt_secret.as_bytes());

@@ -39,7 +39,6 @@ use crate::grpc::pb::subscription_event_service_server::SubscriptionEventService
 use crate::grpc::subscription_events::SubscriptionEventApi;
 use crate::grpc::watch::WatchRoute;
 use crate::grpc::{self, pb};
-use crate::import::ImportLimits;
 use crate::import::files::ImportDir;
 use crate::service::Clock;
 use crate::service::carts::CartService;
@@ -50,7 +49,7 @@ use crate::service::orders::OrderService;
 use crate::service::paging::PageTokens;
 use crate::service::partners::PartnerService;
 use crate::service::vetting::VettingService;
-use crate::store::{SnapshotFile, Store};
+use crate::store::Store;
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::scrape;
 use crate::web::{Console, DevSignIn, Origins, WebLayer};
@@ -58,8 +57,9 @@ use tonic::service::interceptor::InterceptedService;
 
 use interceptors::{Interceptors, forget_idle_callers};
 use security::{refuse_public_dev_secret, tls_config};
-use tasks::{event_purge_loop, provisioning_loop, renewal_loop};
+use tasks::{Background, event_purge_loop, provisioning_loop, renewal_loop};
 
+pub use settings::import_limits;
 pub use tasks::{drain_signal, shutdown_signal};
 
 pub struct Application {
@@ -83,28 +83,6 @@ pub struct Application {
     metrics_listener: Option<TcpListener>,
     /// The console, its sign-in and gRPC-Web, in front of the gRPC stack.
     web: WebLayer,
-}
-
-/// Where the current month's snapshot is kept between starts: `catalog_snapshot_dir`, else
-/// beside a SQLite file; none when `catalog_snapshot_file` is off or on PostgreSQL without a
-/// folder.
-fn snapshot_file(settings: &Settings, store: &Store) -> Option<SnapshotFile> {
-    if !settings.catalog_snapshot_file {
-        return None;
-    }
-    match &settings.catalog_snapshot_dir {
-        Some(dir) => Some(SnapshotFile::in_dir(dir)),
-        None => store.sqlite_file().map(|f| SnapshotFile::beside(&f)),
-    }
-}
-
-/// The import caps of `settings`.
-pub fn import_limits(settings: &Settings) -> ImportLimits {
-    ImportLimits {
-        max_file_bytes: settings.import_max_file_bytes,
-        max_month_bytes: settings.import_max_month_bytes,
-        max_record_bytes: settings.import_max_record_bytes,
-    }
 }
 
 impl Application {
@@ -154,7 +132,7 @@ impl Application {
             usize::try_from(settings.catalog_past_months_bytes).unwrap_or(usize::MAX),
             usize::try_from(settings.catalog_listing_cache_bytes).unwrap_or(usize::MAX),
         )
-        .with_snapshot_file(snapshot_file(&settings, &store));
+        .with_snapshot_file(settings::snapshot_file(&settings, &store));
         let import_dir = settings
             .import_dir
             .as_deref()
@@ -335,33 +313,31 @@ impl Application {
             ],
         );
         let _gauges = gauges::register(&self.metrics.meter(), &self.store, &self.feed);
-        let scrape = match (self.metrics_listener, self.metrics.registry()) {
-            (Some(listener), Some(registry)) => {
-                if let Ok(address) = listener.local_addr() {
-                    tracing::info!(%address, "serving GET /metrics");
-                }
-                Some(tokio::spawn(scrape::serve(listener, registry.clone())))
+        let mut background = Background::default();
+        if let (Some(listener), Some(registry)) = (self.metrics_listener, self.metrics.registry()) {
+            if let Ok(address) = listener.local_addr() {
+                tracing::info!(%address, "serving GET /metrics");
             }
-            _ => None,
-        };
-        let background = tokio::spawn(provisioning_loop(self.orders.clone()));
-        let renewals = tokio::spawn(renewal_loop(
+            background.spawn(scrape::serve(listener, registry.clone()));
+        }
+        background.spawn(provisioning_loop(self.orders.clone()));
+        background.spawn(renewal_loop(
             self.orders.clone(),
             self.settings.renewal_interval_ms,
         ));
-        let purging = tokio::spawn(event_purge_loop(
+        background.spawn(event_purge_loop(
             self.orders.clone(),
             Duration::from_millis(self.settings.subscription_event_purge_interval_ms.max(10)),
             self.settings.subscription_event_retention_months,
         ));
-        let event_pump = tokio::spawn(self.events.clone().pump());
-        let watchdog = tokio::spawn(self.feed.clone().watchdog());
-        let forgetting = tokio::spawn(forget_idle_callers(quotas));
-        let pump = tokio::spawn(self.feed.clone().pump(
+        background.spawn(self.events.clone().pump());
+        background.spawn(self.feed.clone().watchdog());
+        background.spawn(forget_idle_callers(quotas));
+        background.spawn(self.feed.clone().pump(
             self.catalog.published_signal(),
             self.store.publish_notifications(),
         ));
-        let probe = tokio::spawn(health::follow_database(self.store.clone(), health.clone()));
+        background.spawn(health::follow_database(self.store.clone(), health.clone()));
         let feed = self.feed.clone();
         let events = self.events.clone();
         let grace = Duration::from_millis(limits.drain_grace_ms);
@@ -497,18 +473,7 @@ impl Application {
                 "calls still in flight after the drain timeout are cut"
             ),
         }
-        // Aborted, then awaited: no task holds the store once `run` answers (a SQLite file's
-        // lock is free for the next server at once).
-        let mut tasks = vec![
-            probe, background, renewals, purging, event_pump, watchdog, forgetting, pump,
-        ];
-        tasks.extend(scrape);
-        for task in &tasks {
-            task.abort();
-        }
-        for task in tasks {
-            let _ = task.await;
-        }
+        background.stop().await;
         // The last OTLP export, off the runtime's threads (it waits for the collector).
         let metrics = self.metrics;
         let _ = tokio::task::spawn_blocking(move || drop(metrics)).await;

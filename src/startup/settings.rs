@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use crate::config::Settings;
 use crate::grpc::listener::ListenerSettings;
+use crate::import::ImportLimits;
 use crate::service::feed::{FeedSettings, StreamLimits};
+use crate::store::{SnapshotFile, Store};
 
 /// The change feed's timings and stream caps.
 pub(super) fn feed(settings: &Settings) -> FeedSettings {
@@ -45,5 +47,27 @@ pub(super) fn listener(limits: &Settings) -> ListenerSettings {
             (0, _) | (_, 0) => None,
             (age, grace) => Some(Duration::from_millis(age.saturating_add(grace))),
         },
+    }
+}
+
+/// Where the current month's snapshot is kept between starts: `catalog_snapshot_dir`, else
+/// beside a SQLite file; none when `catalog_snapshot_file` is off or on PostgreSQL without a
+/// folder.
+pub(super) fn snapshot_file(settings: &Settings, store: &Store) -> Option<SnapshotFile> {
+    if !settings.catalog_snapshot_file {
+        return None;
+    }
+    match &settings.catalog_snapshot_dir {
+        Some(dir) => Some(SnapshotFile::in_dir(dir)),
+        None => store.sqlite_file().map(|f| SnapshotFile::beside(&f)),
+    }
+}
+
+/// The import caps of `settings`.
+pub fn import_limits(settings: &Settings) -> ImportLimits {
+    ImportLimits {
+        max_file_bytes: settings.import_max_file_bytes,
+        max_month_bytes: settings.import_max_month_bytes,
+        max_record_bytes: settings.import_max_record_bytes,
     }
 }

@@ -1,8 +1,32 @@
 //! Background work beside the server, and the signal that stops it.
 
+use std::future::Future;
 use std::time::Duration;
 
+use tokio::task::JoinHandle;
+
 use crate::service::orders::OrderService;
+
+/// The tasks a serving server runs beside its calls.
+#[derive(Default)]
+pub(super) struct Background(Vec<JoinHandle<()>>);
+
+impl Background {
+    pub(super) fn spawn(&mut self, task: impl Future<Output = ()> + Send + 'static) {
+        self.0.push(tokio::spawn(task));
+    }
+
+    /// Stops every task: aborted, then awaited, so that none holds the store once the server's
+    /// `run` answers (a SQLite file's lock is free for the next server at once).
+    pub(super) async fn stop(self) {
+        for task in &self.0 {
+            task.abort();
+        }
+        for task in self.0 {
+            let _ = task.await;
+        }
+    }
+}
 
 /// Completes provisioned orders and forgets old request ids, until aborted.
 pub(super) async fn provisioning_loop(orders: OrderService) {

@@ -1,17 +1,13 @@
 //! Changes to one subscription: cancelling it (with its add-ons), changing its quantity
 //! (checked as at purchase, under checkout's holdings-version guard), and its record.
 
-use super::{CANCEL_ATTEMPTS, OrderService, bad_token};
+use super::{CANCEL_ATTEMPTS, OrderService, bad_token, refused_by_rules};
 use crate::domain::DomainError;
-use crate::domain::catalog::{BillingCycle, Term};
 use crate::domain::customer::Caller;
-use crate::domain::eligibility::{self, Buyer, Intent, quantity_change_problems};
+use crate::domain::eligibility::{Holdings, quantity_change_problems};
 use crate::domain::error::Precondition;
-use crate::domain::ids::{CatalogItemId, PartnerId, RequestId, SubscriptionId};
-use crate::domain::order::{
-    Conversion, Subscription, SubscriptionTransaction, TransactionKind, check_conversion_target,
-    order_code,
-};
+use crate::domain::ids::{PartnerId, RequestId, SubscriptionId};
+use crate::domain::order::{Subscription, SubscriptionTransaction, TransactionKind};
 use crate::domain::subscription::SubscriptionEventKind;
 use crate::service::catalog::Page;
 use crate::service::paging::page_size;
@@ -20,7 +16,7 @@ use crate::store::{Cancellation, Recorded, WriteKey, change_resource};
 /// How many times a quantity change is judged again after losing a race (for the customer's
 /// holdings or the subscription); the loser of a race for the last seats is then refused by
 /// the seat limit.
-const CHANGE_ATTEMPTS: u32 = 8;
+pub(super) const CHANGE_ATTEMPTS: u32 = 8;
 
 impl OrderService {
     /// Cancels one subscription inside its own window, and the add-ons hanging on it, each
@@ -171,17 +167,8 @@ impl OrderService {
             let sub = self.subscription(caller, id).await?;
             let now = self.clock.now();
             let change = sub.change_quantity(etag, quantity, now)?;
-            let holdings = self
-                .store
-                .holdings(partner, sub.customer_id)
-                .await?
-                .ok_or_else(|| {
-                    DomainError::Internal(format!("subscription {id} has no customer"))
-                })?;
-            let version = holdings.version.ok_or_else(|| {
-                DomainError::Internal("holdings read without their version".into())
-            })?;
-            self.check_quantity(partner, &sub, quantity, &holdings.holdings)
+            let (holdings, version) = self.holdings_of(partner, &sub).await?;
+            self.check_quantity(partner, &sub, quantity, &holdings)
                 .await?;
             match self
                 .store
@@ -199,6 +186,26 @@ impl OrderService {
         }
     }
 
+    /// What the customer of `sub` holds, and the holdings version a change judged on it
+    /// claims when it is written.
+    pub(super) async fn holdings_of(
+        &self,
+        partner: PartnerId,
+        sub: &Subscription,
+    ) -> Result<(Holdings, i64), DomainError> {
+        let held = self
+            .store
+            .holdings(partner, sub.customer_id)
+            .await?
+            .ok_or_else(|| {
+                DomainError::Internal(format!("subscription {} has no customer", sub.id))
+            })?;
+        let version = held
+            .version
+            .ok_or_else(|| DomainError::Internal("holdings read without their version".into()))?;
+        Ok((held.holdings, version))
+    }
+
     /// The catalog's quantity rules for `sub` going to `to` seats, as at purchase, on what the
     /// customer holds.
     async fn check_quantity(
@@ -206,7 +213,7 @@ impl OrderService {
         partner: PartnerId,
         sub: &Subscription,
         to: i32,
-        holdings: &crate::domain::eligibility::Holdings,
+        holdings: &Holdings,
     ) -> Result<(), DomainError> {
         let catalog = self.catalog.snapshot();
         let subject = format!("subscriptions/{}", sub.id);
@@ -245,29 +252,15 @@ impl OrderService {
         if problems.is_empty() {
             return Ok(());
         }
-        let violations: Vec<Precondition> = problems
-            .iter()
-            .map(|p| Precondition {
-                code: p.code.into(),
-                subject: subject.clone(),
-                description: p.described(),
-            })
-            .collect();
-        Err(DomainError::FailedPrecondition {
-            message: format!(
-                "the quantity cannot be {to}: {}",
-                violations
-                    .iter()
-                    .map(|v| v.description.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-            violations,
-        })
+        Err(refused_by_rules(
+            &format!("the quantity cannot be {to}"),
+            &subject,
+            &problems,
+        ))
     }
 
     /// What a quantity change's request id answered: the subscription now and the change.
-    async fn changed(
+    pub(super) async fn changed(
         &self,
         caller: &Caller,
         id: SubscriptionId,
@@ -362,149 +355,5 @@ impl StateChange {
             StateChange::AutoRenew(true) => "SetSubscriptionAutoRenew(on)",
             StateChange::AutoRenew(false) => "SetSubscriptionAutoRenew(off)",
         }
-    }
-}
-
-/// What a trial is asked to convert to: the paid catalog item, its term and billing cycle,
-/// and the seats (0: the trial's).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConvertTo {
-    pub item: CatalogItemId,
-    pub term: Term,
-    pub billing_cycle: BillingCycle,
-    pub quantity: i32,
-}
-
-impl OrderService {
-    /// Converts trial `id` into a paid subscription of `to` (one of its SKU's conversion
-    /// targets, purchasable by the customer now: checkout's rules on the current price list),
-    /// at `etag` if given, once per request id. The subscription keeps its id. Answers it and
-    /// the CONVERT transaction.
-    pub async fn convert_trial(
-        &self,
-        caller: &Caller,
-        request_id: &RequestId,
-        id: SubscriptionId,
-        etag: Option<&str>,
-        to: &ConvertTo,
-    ) -> Result<(Subscription, SubscriptionTransaction), DomainError> {
-        caller.require(caller.role.may_purchase(), "convert trials")?;
-        let partner = caller.partner()?;
-        let key = WriteKey {
-            partner,
-            request_id,
-            operation: "ConvertTrialSubscription",
-            fingerprint: format!(
-                "{id}|{}|{}|{}|{}|{}",
-                to.item,
-                to.term,
-                to.billing_cycle,
-                to.quantity,
-                etag.unwrap_or_default()
-            ),
-        };
-        let mut attempt = 0;
-        loop {
-            if let Some(done) = self.store.replayed(&key).await? {
-                return self.changed(caller, id, &done).await;
-            }
-            let sub = self.subscription(caller, id).await?;
-            sub.check_convertible(etag)?;
-            let quantity = sub.conversion_quantity(to.quantity)?;
-            let now = self.clock.now();
-            let catalog = self.catalog.snapshot();
-            let subject = format!("subscriptions/{id}");
-            let trial = catalog
-                .sku(&sub.item.product, &sub.item.sku)
-                .ok_or_else(|| DomainError::FailedPrecondition {
-                    message: "the trial's SKU is no longer in the current price list: it names no conversion target".into(),
-                    violations: vec![Precondition {
-                        code: order_code::CONVERSION_TARGET_NOT_ALLOWED.into(),
-                        subject: subject.clone(),
-                        description: format!(
-                            "{}/{} is not in the current price list",
-                            sub.item.product, sub.item.sku
-                        ),
-                    }],
-                })?;
-            check_conversion_target(trial.sku, &to.item, &subject)?;
-            let item = catalog
-                .item(&to.item)
-                .ok_or_else(|| DomainError::not_found("catalog item", to.item.to_string()))?;
-            let (partner_record, standing) = self.customers.buyer(caller, sub.customer_id).await?;
-            let held = self
-                .store
-                .holdings(partner, sub.customer_id)
-                .await?
-                .ok_or_else(|| {
-                    DomainError::Internal(format!("subscription {id} has no customer"))
-                })?;
-            let version = held.version.ok_or_else(|| {
-                DomainError::Internal("holdings read without their version".into())
-            })?;
-            let buyer = Buyer {
-                catalog: &catalog,
-                partner: &partner_record,
-                customer: &standing.customer,
-                role: caller.role,
-                holdings: &held.holdings,
-                now,
-            };
-            let intent = Intent {
-                item,
-                quantity,
-                term: to.term,
-                billing_cycle: to.billing_cycle,
-            };
-            let problems = eligibility::check(&buyer, &intent);
-            let price = item.availability.price_for(to.term, to.billing_cycle);
-            let Some(price) = price.filter(|_| problems.is_empty()) else {
-                return Err(not_purchasable(&to.item, &problems));
-            };
-            let conversion = Conversion {
-                item: to.item.clone(),
-                term: to.term,
-                billing_cycle: to.billing_cycle,
-                quantity,
-                unit_price: price.unit_price,
-            };
-            let (after, change) = sub.converted(&conversion, now)?;
-            match self
-                .store
-                .convert_trial(partner, &key, &sub, &after, &change, version, now)
-                .await
-            {
-                Ok(Recorded::Written) => return Ok((self.subscription(caller, id).await?, change)),
-                Ok(Recorded::Replayed) => {}
-                Err(stale) if stale.is_stale_etag() && attempt + 1 < CHANGE_ATTEMPTS => {
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-}
-
-/// The target `item` fails checkout's rules: each problem a violation with its figures.
-fn not_purchasable(item: &CatalogItemId, problems: &[eligibility::Problem]) -> DomainError {
-    let subject = format!("catalog_items/{item}");
-    let violations: Vec<Precondition> = problems
-        .iter()
-        .map(|p| Precondition {
-            code: p.code.into(),
-            subject: subject.clone(),
-            description: p.described(),
-        })
-        .collect();
-    DomainError::FailedPrecondition {
-        message: format!(
-            "the trial cannot convert to {item}: {}",
-            violations
-                .iter()
-                .map(|v| v.description.as_str())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-        violations,
     }
 }

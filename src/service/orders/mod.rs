@@ -11,15 +11,19 @@ use super::customers::CustomerService;
 use super::paging::{PageTokens, page_size};
 use crate::domain::DomainError;
 use crate::domain::customer::Caller;
+use crate::domain::eligibility;
+use crate::domain::error::Precondition;
 use crate::domain::ids::{CustomerId, OrderId, RequestId, SubscriptionId};
 use crate::domain::order::{Order, Subscription};
 pub use crate::domain::order::{OrderFilter, SubscriptionFilter};
 use crate::store::{Cancellation, Store, WriteKey};
 
 mod changes;
+mod conversion;
 mod renewals;
 
-pub use changes::{ConvertTo, StateChange};
+pub use changes::StateChange;
+pub use conversion::ConvertTo;
 pub use renewals::{RENEWAL_BATCH, RenewalCounts};
 
 /// How many times a cancellation judged on something that moved meanwhile is judged again.
@@ -32,6 +36,28 @@ pub struct OrderService {
     customers: CustomerService,
     tokens: PageTokens,
     clock: Arc<dyn Clock>,
+}
+
+/// A change the catalog's rules refuse: each problem a violation of `subject` with its
+/// figures, the message `what` followed by them all.
+pub(super) fn refused_by_rules(
+    what: &str,
+    subject: &str,
+    problems: &[eligibility::Problem],
+) -> DomainError {
+    let violations: Vec<Precondition> = problems
+        .iter()
+        .map(|p| Precondition {
+            code: p.code.into(),
+            subject: subject.to_owned(),
+            description: p.described(),
+        })
+        .collect();
+    let described: Vec<&str> = violations.iter().map(|v| v.description.as_str()).collect();
+    DomainError::FailedPrecondition {
+        message: format!("{what}: {}", described.join("; ")),
+        violations,
+    }
 }
 
 pub(super) fn bad_token() -> DomainError {

@@ -8,12 +8,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::{Stream, TryStreamExt};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QueryResult, QuerySelect, Statement, TryGetableMany,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use super::super::entity::{availability, product, sku, sku_prerequisite};
+use super::super::engine::{Cells, ScanRow};
+use super::super::entity::{product, sku, sku_prerequisite};
 use super::super::{Store, corrupt, parse_sku_pairs};
 use crate::domain::DomainError;
 use crate::domain::catalog::{
@@ -91,24 +89,20 @@ impl Store {
         let skus = skus_of(&products, skus, prerequisites)?;
         let skus_read = started.elapsed();
 
-        let rows = month_rows::<AvailabilityRow>(
-            db,
+        let rows = self.engine.month_rows::<AvailabilityRow>(
             "availabilities",
             "id, product_id, sku_id, country, segment, currency, end_of_sale",
             &m,
-        )
-        .await?;
+        )?;
         let mut availabilities = availabilities_of(&skus, rows).await?;
         let availabilities_read = started.elapsed();
 
-        let prices = month_rows::<PriceRow>(
-            db,
+        let prices = self.engine.month_rows::<PriceRow>(
             "availability_prices",
             "availability_id, term, billing_cycle, unit_price_micros, erp_price_micros, \
              effective_start, effective_end",
             &m,
-        )
-        .await?;
+        )?;
         add_prices(&mut availabilities, prices).await?;
         tracing::info!(
             %month,
@@ -125,38 +119,32 @@ impl Store {
     }
 }
 
-/// One row of a raw query, decoded by position.
-struct Row<T>(T);
-
-impl<T: TryGetableMany> FromQueryResult for Row<T> {
-    fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
-        res.try_get_many_by_index().map(Row)
+impl ScanRow for AvailabilityRow {
+    fn from_cells(row: &impl Cells) -> Result<Self, String> {
+        Ok((
+            row.text(0)?,
+            row.text(1)?,
+            row.text(2)?,
+            row.text(3)?,
+            row.text(4)?,
+            row.text(5)?,
+            row.time(6)?,
+        ))
     }
 }
 
-/// Streams `columns` of a month's rows of `table` in the table's stored order. On SQLite the
-/// table is scanned, not searched through its `(month, ...)` primary key: a search visits the
-/// rows in key order, each a seek to wherever it was written (the import writes them market by
-/// market, keyed by hashed ids), and a million seeks cost twenty times the scan. The scan reads
-/// other months' rows too (at most the next imported month and the ones kept for the change
-/// log), sequentially. PostgreSQL's planner picks its own plan from its statistics.
-async fn month_rows<'a, T: TryGetableMany + Send + 'a>(
-    db: &'a DatabaseConnection,
-    table: &str,
-    columns: &str,
-    month: &str,
-) -> Result<impl Stream<Item = Result<T, DbErr>> + 'a, DbErr> {
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Sqlite => format!("SELECT {columns} FROM {table} NOT INDEXED WHERE month = ?"),
-        _ => format!("SELECT {columns} FROM {table} WHERE month = $1"),
-    };
-    let rows = availability::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(backend, sql, [month.into()]))
-        .into_model::<Row<T>>()
-        .stream(db)
-        .await?;
-    Ok(rows.map_ok(|Row(row)| row))
+impl ScanRow for PriceRow {
+    fn from_cells(row: &impl Cells) -> Result<Self, String> {
+        Ok((
+            row.text(0)?,
+            row.text(1)?,
+            row.text(2)?,
+            row.int(3)?,
+            row.int(4)?,
+            row.time(5)?.ok_or("effective_start is NULL")?,
+            row.time(6)?,
+        ))
+    }
 }
 
 fn product_of(row: ProductRow) -> Result<Product, DomainError> {
@@ -248,7 +236,7 @@ fn skus_of(
 /// The availabilities without their prices, sharing their SKUs' ids (`skus` sorted).
 async fn availabilities_of(
     skus: &[Sku],
-    rows: impl Stream<Item = Result<AvailabilityRow, DbErr>>,
+    rows: impl Stream<Item = Result<AvailabilityRow, DomainError>>,
 ) -> Result<Vec<Availability>, DomainError> {
     let find = |product: &str, sku: &str| {
         skus.binary_search_by(|s| (s.product_id.as_str(), s.id.as_str()).cmp(&(product, sku)))
@@ -306,7 +294,7 @@ async fn availabilities_of(
 /// sorted by id made the first time one is needed. Each distinct list of prices is kept once.
 async fn add_prices(
     availabilities: &mut [Availability],
-    rows: impl Stream<Item = Result<PriceRow, DbErr>>,
+    rows: impl Stream<Item = Result<PriceRow, DomainError>>,
 ) -> Result<(), DomainError> {
     let mut rows = std::pin::pin!(rows);
     let mut lists = TermLists::default();
@@ -408,7 +396,7 @@ mod tests {
         }
     }
 
-    fn price(id: &str, term: &str, cycle: &str, micros: i64) -> Result<PriceRow, DbErr> {
+    fn price(id: &str, term: &str, cycle: &str, micros: i64) -> Result<PriceRow, DomainError> {
         let start = DateTime::<Utc>::from_timestamp(1_796_083_200, 0).unwrap();
         let row = (
             id.into(),

@@ -3,6 +3,7 @@
 //! - the SeaORM pool: transactions and everything rare;
 //! - the direct connections (`direct.rs`): the hot reads on both backends, and PostgreSQL's
 //!   guarded writes, outside the pool (which pings every connection it takes back);
+//! - the month scans (`scan.rs`): a whole month's rows, on connections of their own;
 //! - SQLite's writer thread (`sqlite/`): SQLite's guarded writes, in group commits;
 //! - PostgreSQL's listener (`listener`): other replicas' notifications;
 //! - the health probe (`probe.rs`): whether the database answers, on its own connection;
@@ -16,6 +17,7 @@ mod bulk;
 mod direct;
 mod guarded;
 mod probe;
+mod scan;
 mod sqlite;
 #[cfg(test)]
 mod tests;
@@ -33,6 +35,7 @@ pub(super) use bulk::{Bulk, Cell, Rows, Table};
 pub(super) use direct::Direct;
 pub(super) use guarded::{GuardedWrite, Insert, Outcome};
 pub use probe::{PROBE_APPLICATION_NAME, Probe};
+pub(super) use scan::{Cells, ScanRow};
 pub use sqlite::SqliteSynchronous;
 
 use tracing::Instrument;
@@ -116,7 +119,7 @@ impl Engine {
             // pool for that (`direct.rs`).
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(move |o| sqlite::options(o, synchronous));
+            .map_sqlx_sqlite_opts(move |o| sqlite::pool_options(o, synchronous));
         let pool = Database::connect(options).await?;
         let sqlite = pool.get_database_backend() == DbBackend::Sqlite;
         let write_gate = sqlite.then(|| Arc::new(tokio::sync::Mutex::new(())));

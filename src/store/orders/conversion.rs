@@ -1,20 +1,19 @@
 //! A trial's conversion: the subscription row becomes the paid one (same id) at the version
-//! judged and at the customer's holdings version the rules read, as a quantity change is
-//! written (`quantity.rs`): a conversion racing a checkout or another change for the same
-//! seats or limits cannot both win.
+//! judged and at the customer's holdings version the rules read, written as a quantity change
+//! is (`quantity.rs`, `write_judged`): a conversion racing a checkout or another change for
+//! the same seats or limits cannot both win.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::super::entity::{customer, subscription};
-use super::super::idempotency::{WriteKey, record, replay};
+use super::super::entity::subscription;
+use super::super::idempotency::WriteKey;
 use super::super::{Store, sku_pairs};
-use super::events::record_transactions;
 use super::lifecycle::Recorded;
-use super::quantity::change_resource;
+use super::quantity::JudgedChange;
 use crate::domain::DomainError;
-use crate::domain::ids::{PartnerId, SubscriptionId};
+use crate::domain::ids::PartnerId;
 use crate::domain::order::{Subscription, SubscriptionStatus, SubscriptionTransaction};
 
 impl Store {
@@ -33,32 +32,8 @@ impl Store {
         holdings_version: i64,
         now: DateTime<Utc>,
     ) -> Result<Recorded, DomainError> {
-        if replay(&self.engine.direct(), key).await?.is_some() {
-            return Ok(Recorded::Replayed);
-        }
-        let turn = self.engine.write_turn().await;
-        let txn = self.engine.pool().begin().await?;
-        // The customer's row first, as checkout and a quantity change take it.
-        let claimed = customer::Entity::update_many()
-            .col_expr(
-                customer::Column::HoldingsVersion,
-                Expr::col(customer::Column::HoldingsVersion).add(1),
-            )
-            .filter(customer::Column::Id.eq(before.customer_id.to_string()))
-            .filter(customer::Column::PartnerId.eq(partner.to_string()))
-            .filter(customer::Column::HoldingsVersion.eq(holdings_version))
-            .exec(&txn)
-            .await?;
-        if claimed.rows_affected != 1 {
-            return Err(DomainError::stale_etag(
-                "customer holdings",
-                None,
-                None,
-                "judge the conversion again",
-            ));
-        }
         let trial = [(before.item.product.clone(), before.item.sku.clone())];
-        let updated = subscription::Entity::update_many()
+        let update = subscription::Entity::update_many()
             .col_expr(
                 subscription::Column::ProductId,
                 Expr::value(after.item.product.to_string()),
@@ -105,24 +80,16 @@ impl Store {
             .filter(subscription::Column::PartnerId.eq(partner.to_string()))
             .filter(subscription::Column::Version.eq(before.version))
             .filter(subscription::Column::Status.eq(SubscriptionStatus::Active.as_str()))
-            .filter(subscription::Column::IsTrial.eq(true))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
-            return Err(DomainError::stale_etag(
-                SubscriptionId::RESOURCE,
-                None,
-                None,
-                "read it again",
-            ));
-        }
-        if !record(&txn, key, &change_resource(t), now).await? {
-            return Ok(Recorded::Replayed);
-        }
-        record_transactions(&txn, partner, std::slice::from_ref(t)).await?;
-        txn.commit().await?;
-        drop(turn);
-        self.holdings_changed(before.customer_id);
-        Ok(Recorded::Written)
+            .filter(subscription::Column::IsTrial.eq(true));
+        let change = JudgedChange {
+            partner,
+            key,
+            customer: before.customer_id,
+            holdings_version,
+            t,
+            now,
+            judge_again: "judge the conversion again",
+        };
+        self.write_judged(change, update).await
     }
 }

@@ -7,13 +7,16 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, IntoIden, LockType, Order, Query, TableRef, UpdateStatement, ValueTuple,
+};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement, TransactionTrait, Value,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait, Value,
 };
 
 use super::super::Store;
-use super::super::entity::{subscription, subscription_event, subscription_transaction};
+use super::super::entity::{customer, subscription, subscription_event, subscription_transaction};
 use super::events::event_row;
 use super::rows::subscription_from_row;
 use super::transactions::transaction_row;
@@ -131,10 +134,10 @@ impl Store {
         let turn = self.engine.write_turn().await;
         let txn = self.engine.pool().begin().await?;
         let backend = txn.get_database_backend();
-        txn.execute_raw(holdings_changed(backend, &customers))
+        txn.execute_raw(backend.build(&holdings_changed(&customers)))
             .await?;
         let changed: HashSet<String> = txn
-            .query_all_raw(term_ends_update(backend, &ends, now))
+            .query_all_raw(backend.build(&term_ends_update(&ends, now)))
             .await?
             .iter()
             .map(|row| row.try_get_by_index::<String>(0))
@@ -183,88 +186,72 @@ impl Store {
     }
 }
 
-/// `?` on SQLite, `$n` on PostgreSQL: the `n`th (from 1) placeholder of a raw statement.
-fn placeholder(backend: DbBackend, n: usize) -> String {
-    match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    }
+/// One more holdings version for each of `customers` (sorted by id). PostgreSQL locks their
+/// rows in id order first (`FOR UPDATE` in the subquery; SQLite has no row locks: its writer
+/// holds the whole file).
+fn holdings_changed(customers: &[(String, CustomerId)]) -> UpdateStatement {
+    let locked = Query::select()
+        .column(customer::Column::Id)
+        .from(customer::Entity)
+        .and_where(customer::Column::Id.is_in(customers.iter().map(|(c, _)| c.clone())))
+        .order_by(customer::Column::Id, Order::Asc)
+        .lock(LockType::Update)
+        .to_owned();
+    Query::update()
+        .table(customer::Entity)
+        .value(
+            customer::Column::HoldingsVersion,
+            Expr::col(customer::Column::HoldingsVersion).add(1),
+        )
+        .and_where(customer::Column::Id.in_subquery(locked))
+        .to_owned()
 }
 
-/// `(p1, p2, …)`: one row of `width` placeholders, the first numbered `first`.
-fn placeholders(backend: DbBackend, first: usize, width: usize) -> String {
-    let each: Vec<String> = (first..first + width)
-        .map(|n| placeholder(backend, n))
-        .collect();
-    format!("({})", each.join(", "))
-}
-
-/// One more holdings version for each of `customers` (sorted by id): on PostgreSQL their rows
-/// locked in that order first.
-fn holdings_changed(backend: DbBackend, customers: &[(String, CustomerId)]) -> Statement {
-    let list = placeholders(backend, 1, customers.len());
-    let which = match backend {
-        DbBackend::Postgres => {
-            format!("SELECT id FROM customers WHERE id IN {list} ORDER BY id FOR UPDATE")
-        }
-        _ => format!("SELECT id FROM customers WHERE id IN {list}"),
-    };
-    let sql = format!(
-        "UPDATE customers SET holdings_version = holdings_version + 1 WHERE id IN ({which})"
-    );
-    Statement::from_sql_and_values(
-        backend,
-        sql,
-        customers.iter().map(|(c, _)| c.clone().into()),
-    )
-}
-
-/// What a term end sets, after the row's guards (id, partner, version and status judged).
-const TERM_END_COLUMNS: [&str; 18] = [
-    "status",
-    "auto_renew",
-    "sku_id",
-    "availability_id",
-    "quantity",
-    "term",
-    "billing_cycle",
-    "start_at",
-    "commitment_end_at",
-    "unit_price_micros",
-    "next_term",
-    "next_billing_cycle",
-    "next_quantity",
-    "next_sku_id",
-    "next_availability_id",
-    "expiry_reason",
-    "updated_at",
-    "version",
+/// The row's guards, then what a term end sets: the columns of the update's `VALUES` list,
+/// in order (a `VALUES` list's columns are named column1, column2, … on both backends).
+const GUARDS: usize = 4;
+const TERM_END_COLUMNS: [subscription::Column; 18] = [
+    subscription::Column::Status,
+    subscription::Column::AutoRenew,
+    subscription::Column::SkuId,
+    subscription::Column::AvailabilityId,
+    subscription::Column::Quantity,
+    subscription::Column::Term,
+    subscription::Column::BillingCycle,
+    subscription::Column::StartAt,
+    subscription::Column::CommitmentEndAt,
+    subscription::Column::UnitPriceMicros,
+    subscription::Column::NextTerm,
+    subscription::Column::NextBillingCycle,
+    subscription::Column::NextQuantity,
+    subscription::Column::NextSkuId,
+    subscription::Column::NextAvailabilityId,
+    subscription::Column::ExpiryReason,
+    subscription::Column::UpdatedAt,
+    subscription::Column::Version,
 ];
 
-/// The batch's update: `WITH v(…) AS (VALUES …) UPDATE subscriptions SET … FROM v WHERE` the
-/// guards hold, `RETURNING` the ids changed. One statement for the batch (SQLite 3.35+ and
-/// PostgreSQL both take it).
+/// The batch's update: `UPDATE subscriptions SET … FROM (VALUES …) AS v WHERE` the guards
+/// (id, partner, version and status judged) hold, `RETURNING` the ids changed. One statement
+/// for the batch (SQLite 3.33+ and PostgreSQL both take `UPDATE … FROM`).
 fn term_ends_update(
-    backend: DbBackend,
     ends: &[&(PartnerId, &Subscription, TermEnd)],
     now: DateTime<Utc>,
-) -> Statement {
-    let width = 4 + TERM_END_COLUMNS.len();
-    let mut values: Vec<Value> = Vec::with_capacity(ends.len() * width);
-    let mut rows = Vec::with_capacity(ends.len());
-    for (partner, before, end) in ends {
-        rows.push(placeholders(backend, values.len() + 1, width));
+) -> UpdateStatement {
+    let rows = ends.iter().map(|(partner, before, end)| {
         let after = &end.after;
         let next = after.next_term.clone().unwrap_or_default();
         let (next_sku, next_availability) = match &next.sku {
             Some((sku, availability)) => (Some(sku.to_string()), Some(availability.to_string())),
             None => (None, None),
         };
-        values.extend([
+        let values: [Value; GUARDS + TERM_END_COLUMNS.len()] = [
+            // The guards.
             before.id.to_string().into(),
             partner.to_string().into(),
             before.version.into(),
             before.status.as_str().into(),
+            // TERM_END_COLUMNS.
             after.status.as_str().into(),
             after.auto_renew.into(),
             after.item.sku.to_string().into(),
@@ -283,22 +270,25 @@ fn term_ends_update(
             after.expiry_reason.map(|r| r.as_str().to_owned()).into(),
             now.into(),
             after.version.into(),
-        ]);
-    }
-    let set: Vec<String> = TERM_END_COLUMNS
-        .iter()
-        .map(|c| format!("{c} = v.{c}"))
-        .collect();
-    let sql = format!(
-        "WITH v (id, partner_id, before_version, before_status, {columns}) AS (VALUES {rows}) \
-         UPDATE subscriptions SET {set} FROM v \
-         WHERE subscriptions.id = v.id AND subscriptions.partner_id = v.partner_id \
-         AND subscriptions.version = v.before_version \
-         AND subscriptions.status = v.before_status \
-         RETURNING subscriptions.id",
-        columns = TERM_END_COLUMNS.join(", "),
-        rows = rows.join(", "),
-        set = set.join(", "),
-    );
-    Statement::from_sql_and_values(backend, sql, values)
+        ];
+        ValueTuple::Many(values.into())
+    });
+    let v = Alias::new("v");
+    let column = |n: usize| Expr::col((v.clone(), Alias::new(format!("column{n}"))));
+    let guarded = |c: subscription::Column| Expr::col((subscription::Entity, c));
+    Query::update()
+        .table(subscription::Entity)
+        .values(
+            TERM_END_COLUMNS
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (*c, column(GUARDS + 1 + i))),
+        )
+        .from(TableRef::ValuesList(rows.collect(), v.clone().into_iden()))
+        .and_where(guarded(subscription::Column::Id).eq(column(1)))
+        .and_where(guarded(subscription::Column::PartnerId).eq(column(2)))
+        .and_where(guarded(subscription::Column::Version).eq(column(3)))
+        .and_where(guarded(subscription::Column::Status).eq(column(4)))
+        .returning_col(subscription::Column::Id)
+        .to_owned()
 }

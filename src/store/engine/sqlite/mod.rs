@@ -68,6 +68,32 @@ pub(super) fn options(
         .foreign_keys(true)
 }
 
+/// How every connection that writes (the pool's, the writer's) keeps its pages: an 8 MiB page
+/// cache; statement journals and temporary tables in memory (a multi-row statement inside a
+/// transaction journals what it overwrites); and checkpoints left to the checkpointer thread
+/// (`writer.rs`), so a commit does not copy the WAL back on its way (SQLite runs a checkpoint
+/// in the commit that crosses `wal_autocheckpoint`; this is only the bound if the checkpointer
+/// falls behind). An 8 MiB cache, not more: every commit ends by truncating the cache's page
+/// hash (`pcache1TruncateUnsafe`), whose cost grows with the cache (14% of the writer's time
+/// with 64 MiB, out of the profile with 8: BENCHMARKS.md).
+const WRITING_PRAGMAS: [(&str, &str); 3] = [
+    ("cache_size", "-8192"),
+    ("temp_store", "MEMORY"),
+    ("wal_autocheckpoint", "20000"),
+];
+
+/// The options of the pool's connections (`options`, and `WRITING_PRAGMAS`).
+pub(super) fn pool_options(
+    o: SqliteConnectOptions,
+    synchronous: SqliteSynchronous,
+) -> SqliteConnectOptions {
+    WRITING_PRAGMAS
+        .iter()
+        .fold(options(o, synchronous), |o, (key, value)| {
+            o.pragma(*key, *value)
+        })
+}
+
 /// The options of the readers' connections to `url`.
 pub(super) fn url_options(
     url: &str,

@@ -224,3 +224,36 @@ fn the_writer_syncs_as_configured() {
         assert_eq!(in_force, expected, "{setting:?}: the checkpointer");
     }
 }
+
+/// The pool's connections and the writer's keep their pages alike (`WRITING_PRAGMAS`):
+/// temp_store 2 = MEMORY.
+#[tokio::test]
+async fn every_writing_connection_leaves_checkpoints_to_the_checkpointer() {
+    use sqlx::ConnectOptions as _;
+    let (dir, mut writer) = writer_on_a_table();
+    let url = format!("sqlite://{}", dir.path().join("w.db").display());
+    let expected = [-8192, 2, 20_000];
+    let connection = writer.connection().unwrap();
+    let writers: Vec<i64> = ["cache_size", "temp_store", "wal_autocheckpoint"]
+        .iter()
+        .map(|p| {
+            connection
+                .query_row(&format!("PRAGMA {p}"), [], |row| row.get(0))
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(writers, expected, "the writer's connection");
+    let mut pool = pool_options(parsed_url(&url).unwrap(), SqliteSynchronous::Full)
+        .connect()
+        .await
+        .unwrap();
+    let mut pools = Vec::new();
+    for p in ["cache_size", "temp_store", "wal_autocheckpoint"] {
+        let (value,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("PRAGMA {p}")))
+            .fetch_one(&mut pool)
+            .await
+            .unwrap();
+        pools.push(value);
+    }
+    assert_eq!(pools, expected, "a pool connection");
+}

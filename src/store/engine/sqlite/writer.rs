@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Batch, SqliteSynchronous, Stop, answer, open, run, url_options, write_err};
+use super::{
+    Batch, SqliteSynchronous, Stop, WRITING_PRAGMAS, answer, open, run, url_options, write_err,
+};
 use crate::domain::DomainError;
 
 /// The writer connection (rusqlite, used on the writer's thread only), opened on first use
@@ -33,15 +35,12 @@ impl Writer {
 
     fn open(&self) -> Result<rusqlite::Connection, DomainError> {
         let connection = open(&self.path, self.synchronous)?;
-        // The checkpointer copies the WAL back; this is only the bound if it falls behind.
-        // An 8 MiB page cache: every commit ends by truncating the cache's page hash
-        // (`pcache1TruncateUnsafe`), whose cost grows with the cache: 14% of the writer's
-        // time with 64 MiB, out of the profile with 8 (BENCHMARKS.md).
+        let pragmas: String = WRITING_PRAGMAS
+            .iter()
+            .map(|(key, value)| format!("PRAGMA {key} = {value}; "))
+            .collect();
         connection
-            .execute_batch(
-                "PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY; \
-                 PRAGMA wal_autocheckpoint = 20000;",
-            )
+            .execute_batch(&pragmas)
             .map_err(|e| write_err(&e))?;
         connection.set_prepared_statement_cache_capacity(256);
         Ok(connection)
