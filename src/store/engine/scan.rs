@@ -9,12 +9,11 @@
 //! - PostgreSQL: `COPY (SELECT ...) TO STDOUT` on a connection of its own, in a transaction
 //!   set to UTC and ISO dates, each text line split into its cells.
 
-use std::borrow::Cow;
 use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use futures::{Stream, TryStreamExt};
 use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::{self, ConnectOptions as _, Connection as _};
@@ -178,7 +177,7 @@ async fn copy_out<T: ScanRow>(url: &str, sql: &str, to: &Sender<T>) -> Result<()
         while let Some(bytes) = data.try_next().await.map_err(pg)? {
             let text = std::str::from_utf8(&bytes).map_err(failed)?;
             for line in text.strip_suffix('\n').unwrap_or(text).split('\n') {
-                let row = T::from_cells(&CopyLine::split(line)).map_err(failed)?;
+                let row = T::from_cells(&CopyLine::split(line).map_err(failed)?).map_err(failed)?;
                 if !chunk.push(row).await {
                     return Ok(());
                 }
@@ -194,30 +193,38 @@ async fn copy_out<T: ScanRow>(url: &str, sql: &str, to: &Sender<T>) -> Result<()
     Ok(())
 }
 
-/// One line of COPY's text format: cells split at tabs, `\N` for NULL, backslash escapes.
-struct CopyLine<'a>(Vec<Option<Cow<'a, str>>>);
+/// The most cells a scanned row has.
+const MAX_CELLS: usize = 16;
+
+/// One line of COPY's text format: cells split at tabs, `\N` for NULL, backslash escapes
+/// (undone when a cell is read).
+struct CopyLine<'a> {
+    cells: [&'a str; MAX_CELLS],
+    count: usize,
+}
 
 impl<'a> CopyLine<'a> {
-    fn split(line: &'a str) -> Self {
-        Self(
-            line.split('\t')
-                .map(|cell| match cell {
-                    "\\N" => None,
-                    cell if cell.contains('\\') => Some(Cow::Owned(unescape(cell))),
-                    cell => Some(Cow::Borrowed(cell)),
-                })
-                .collect(),
-        )
+    fn split(line: &'a str) -> Result<Self, String> {
+        let mut cells = [""; MAX_CELLS];
+        let mut count = 0;
+        for cell in line.split('\t') {
+            *cells
+                .get_mut(count)
+                .ok_or_else(|| format!("more than {MAX_CELLS} cells"))? = cell;
+            count += 1;
+        }
+        Ok(Self { cells, count })
     }
 
-    fn cell(&self, i: usize) -> Result<Option<&str>, String> {
-        self.0
-            .get(i)
-            .map(Option::as_deref)
-            .ok_or_else(|| format!("no cell {i}"))
+    fn cell(&self, i: usize) -> Result<Option<&'a str>, String> {
+        match self.cells[..self.count].get(i) {
+            Some(&"\\N") => Ok(None),
+            Some(cell) => Ok(Some(cell)),
+            None => Err(format!("no cell {i}")),
+        }
     }
 
-    fn required(&self, i: usize) -> Result<&str, String> {
+    fn required(&self, i: usize) -> Result<&'a str, String> {
         self.cell(i)?.ok_or_else(|| format!("cell {i} is NULL"))
     }
 }
@@ -248,7 +255,11 @@ fn unescape(cell: &str) -> String {
 
 impl Cells for CopyLine<'_> {
     fn text(&self, i: usize) -> Result<String, String> {
-        self.required(i).map(str::to_owned)
+        let cell = self.required(i)?;
+        Ok(match cell.contains('\\') {
+            true => unescape(cell),
+            false => cell.to_owned(),
+        })
     }
 
     fn int(&self, i: usize) -> Result<i64, String> {
@@ -257,15 +268,19 @@ impl Cells for CopyLine<'_> {
             .map_err(|e| format!("cell {i} ({cell:?}) is not an integer: {e}"))
     }
 
-    /// `timestamptz` as ISO output in UTC: `2026-12-01 00:00:00+00`, seconds maybe fractional.
+    /// `timestamptz` as ISO output in UTC: `2026-12-01 00:00:00+00`, seconds maybe fractional
+    /// (read as `YYYY-MM-DDTHH:MM:SS[.f]` by chrono's parser of that one form, whose items
+    /// are made once, not per cell).
     fn time(&self, i: usize) -> Result<Option<DateTime<Utc>>, String> {
-        self.cell(i)?
-            .map(|cell| {
-                DateTime::parse_from_str(cell, "%Y-%m-%d %H:%M:%S%.f%#z")
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|e| format!("cell {i} ({cell:?}) is not a time: {e}"))
-            })
-            .transpose()
+        let Some(cell) = self.cell(i)? else {
+            return Ok(None);
+        };
+        let not_a_time = || format!("cell {i} ({cell:?}) is not a time in UTC");
+        let local = cell.strip_suffix("+00").ok_or_else(not_a_time)?;
+        let (date, time) = local.split_once(' ').ok_or_else(not_a_time)?;
+        let date: NaiveDate = date.parse().map_err(|_| not_a_time())?;
+        let time: NaiveTime = time.parse().map_err(|_| not_a_time())?;
+        Ok(Some(date.and_time(time).and_utc()))
     }
 }
 
@@ -300,7 +315,8 @@ mod tests {
     fn a_copy_line_reads_back_what_copy_wrote() {
         let line = CopyLine::split(
             "a\\tb\\\\c\\nd\\re\t-42\t2026-12-01 00:00:00+00\t\\N\t2026-12-01 10:11:12.5+00",
-        );
+        )
+        .unwrap();
         assert_eq!(line.text(0).unwrap(), "a\tb\\c\nd\re");
         assert_eq!(line.int(1).unwrap(), -42);
         let at = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap();
@@ -311,5 +327,7 @@ mod tests {
         assert_eq!(line.time(4).unwrap(), Some(later.with_timezone(&Utc)));
         assert!(line.int(0).is_err());
         assert!(line.text(5).is_err(), "past the last cell");
+        assert!(line.time(1).is_err());
+        assert!(CopyLine::split(&"x\t".repeat(MAX_CELLS)).is_err());
     }
 }
