@@ -150,8 +150,9 @@ fn parse_month(text: &str) -> anyhow::Result<Month> {
     Month::parse("--month", text).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// The command line's connections for `import`, `changes` and `publish`: a publish's
-/// transaction and two tables of each of two months read at once.
+/// The command line's connections for `import`, `changes` and `publish`: two tables of each
+/// of two months read at once (the big tables on connections of their own), and a publish's
+/// transaction.
 const PUBLISH_CONNECTIONS: u32 = 5;
 
 /// The catalog service on the configured database, for the offline subcommands.

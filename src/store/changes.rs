@@ -1,6 +1,7 @@
 //! The catalog-change log (a publish writes it: `publish.rs`), the catalog state, and the
 //! listener that hears other replicas' publishes and customer changes.
 
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -104,6 +105,15 @@ impl Store {
             .one(self.engine.pool())
             .await?
             .map(|p| p.status))
+    }
+
+    /// When `month` was last imported (`None`: never): what tells one import of a month from
+    /// the next.
+    pub async fn imported_at(&self, month: Month) -> Result<Option<DateTime<Utc>>, DomainError> {
+        Ok(price_list::Entity::find_by_id(month.to_string())
+            .one(self.engine.pool())
+            .await?
+            .map(|p| p.imported_at))
     }
 }
 

@@ -52,7 +52,7 @@ pub use orders::{
     Cancellation, CustomerHoldings, Held, Placement, PlannedOrder, Recorded, Refusal,
     TermEndsWritten, change_resource,
 };
-pub use publish::{PublishStart, Publishing};
+pub use publish::{PublishStart, Publishing, concurrent_publish};
 
 /// The database, and what this process caches of it.
 #[derive(Clone, Debug)]

@@ -30,6 +30,8 @@ pub struct Publishing {
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     month: String,
     previous: Option<Month>,
+    /// When the month being published was imported, as the transaction reads it.
+    imported_at: DateTime<Utc>,
     /// The revision before the first this publish writes.
     last_before: i64,
     /// The last revision written so far.
@@ -52,6 +54,19 @@ fn not_after(m: &str, current: Month) -> DomainError {
             subject: format!("months/{m}"),
             description: format!("only a month after {current} can be published"),
         }],
+    }
+}
+
+/// The month changed under a publish (another month published, or this one imported again,
+/// while it was read): nothing was written; publishing again reads it anew.
+pub fn concurrent_publish(month: Month) -> DomainError {
+    DomainError::Aborted {
+        reason: "CONCURRENT_PUBLISH",
+        message: format!(
+            "the catalog changed while {month} was being published (another month published, \
+             or {month} imported again): try again"
+        ),
+        current_etag: None,
     }
 }
 
@@ -115,23 +130,20 @@ impl Store {
                 }
                 (Some(current), _) if current >= month => Err(not_after(&m, current)),
                 // Another replica published an earlier month in between: try again.
-                _ => Err(DomainError::Aborted {
-                    reason: "CONCURRENT_PUBLISH",
-                    message: format!("another month was published while {m} was: try again"),
-                    current_etag: None,
-                }),
+                _ => Err(concurrent_publish(month)),
             };
         }
-        match list {
-            Some(list) if list.status == STATUS_IMPORTED => {}
+        let imported_at = match list {
+            Some(list) if list.status == STATUS_IMPORTED => list.imported_at,
             _ => return Err(DomainError::not_found("imported month", m)),
-        }
+        };
         Ok(PublishStart::Open(Box::new(Publishing {
             store: self.clone(),
             txn,
             _turn: turn,
             month: m,
             previous,
+            imported_at,
             last_before: state.last_revision,
             last: state.last_revision,
             now,
@@ -143,6 +155,11 @@ impl Publishing {
     /// The month current before this publish.
     pub fn previous(&self) -> Option<Month> {
         self.previous
+    }
+
+    /// When the month being published was imported.
+    pub fn imported_at(&self) -> DateTime<Utc> {
+        self.imported_at
     }
 
     /// Writes the next changes, numbered after the ones written so far.

@@ -23,7 +23,7 @@ use crate::domain::changes::{CatalogChange, diff_sku};
 use crate::domain::error::Precondition;
 use crate::import::{self, Source};
 use crate::service::paging::{Page, page_size};
-use crate::store::{PublishStart, Published, SkuPairs, SnapshotFileError};
+use crate::store::{PublishStart, Published, SkuPairs, SnapshotFileError, concurrent_publish};
 
 /// What an import read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -407,15 +407,36 @@ impl CatalogService {
     /// line's `publish`): its change events (the diff against the month current until now,
     /// written in batches as it is made) and the new state commit in one transaction.
     /// Publishing the current month again changes nothing.
+    ///
+    /// Both months are read before the transaction begins: it holds the store's write turn
+    /// (on SQLite every other write waits for it) only while it writes. It then checks that it
+    /// publishes what was read, the same current month and the same import of `month`, else
+    /// ABORTED CONCURRENT_PUBLISH with nothing written.
     pub async fn publish_stored(&self, month: Month) -> Result<Published, DomainError> {
+        let imported = self.store.imported_at(month).await?;
+        let read = match self.store.catalog_state().await?.current_month {
+            Some(current) if current < month && imported.is_some() => {
+                Some((current, self.store.month_pairs(current, month).await?))
+            }
+            _ => None,
+        };
         let mut publishing = match self.store.begin_publish(month, self.clock.now()).await? {
             PublishStart::Done(published) => return Ok(published),
             PublishStart::Open(publishing) => publishing,
         };
         if let Some(previous) = publishing.previous() {
+            let pairs = match read {
+                Some((current, pairs))
+                    if current == previous && imported == Some(publishing.imported_at()) =>
+                {
+                    pairs
+                }
+                // Dropped, the transaction is rolled back.
+                _ => return Err(concurrent_publish(month)),
+            };
             let mut changes = MonthChanges {
                 month,
-                pairs: Some(self.store.month_pairs(previous, month).await?),
+                pairs: Some(pairs),
                 after: None,
             };
             while let Some(batch) = changes.next().await? {
