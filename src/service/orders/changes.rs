@@ -16,7 +16,7 @@ use crate::store::{Cancellation, Recorded, WriteKey, change_resource};
 /// How many times a quantity change is judged again after losing a race (for the customer's
 /// holdings or the subscription); the loser of a race for the last seats is then refused by
 /// the seat limit.
-pub(super) const CHANGE_ATTEMPTS: u32 = 8;
+const CHANGE_ATTEMPTS: u32 = 8;
 
 impl OrderService {
     /// Cancels one subscription inside its own window, and the add-ons hanging on it, each
@@ -170,19 +170,39 @@ impl OrderService {
             let (holdings, version) = self.holdings_of(partner, &sub).await?;
             self.check_quantity(partner, &sub, quantity, &holdings)
                 .await?;
-            match self
+            let written = self
                 .store
                 .change_quantity(partner, &key, &sub, &change, version, now)
-                .await
+                .await;
+            if let Some(done) = self
+                .after_judged_write(caller, id, written, change, &mut attempt)
+                .await?
             {
-                Ok(Recorded::Written) => return Ok((self.subscription(caller, id).await?, change)),
-                // The same request id, concurrently: the loop answers what it wrote.
-                Ok(Recorded::Replayed) => {}
-                Err(stale) if stale.is_stale_etag() && attempt + 1 < CHANGE_ATTEMPTS => {
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
+                return Ok(done);
             }
+        }
+    }
+
+    /// Where a write judged on the holdings leaves its retry loop: the subscription now and
+    /// the change once written; `None` to judge again: the same request id was written
+    /// concurrently (the loop then answers what it wrote), or a version moved while
+    /// attempts remain.
+    pub(super) async fn after_judged_write(
+        &self,
+        caller: &Caller,
+        id: SubscriptionId,
+        written: Result<Recorded, DomainError>,
+        change: SubscriptionTransaction,
+        attempt: &mut u32,
+    ) -> Result<Option<(Subscription, SubscriptionTransaction)>, DomainError> {
+        match written {
+            Ok(Recorded::Written) => Ok(Some((self.subscription(caller, id).await?, change))),
+            Ok(Recorded::Replayed) => Ok(None),
+            Err(stale) if stale.is_stale_etag() && *attempt + 1 < CHANGE_ATTEMPTS => {
+                *attempt += 1;
+                Ok(None)
+            }
+            Err(e) => Err(e),
         }
     }
 

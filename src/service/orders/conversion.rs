@@ -2,7 +2,6 @@
 //! judged by checkout's rules on the current price list, written under the holdings-version
 //! guard of a quantity change, keeping the subscription's id.
 
-use super::changes::CHANGE_ATTEMPTS;
 use super::{OrderService, refused_by_rules};
 use crate::domain::DomainError;
 use crate::domain::catalog::{BillingCycle, Term};
@@ -13,7 +12,7 @@ use crate::domain::ids::{CatalogItemId, RequestId, SubscriptionId};
 use crate::domain::order::{
     Conversion, Subscription, SubscriptionTransaction, check_conversion_target, order_code,
 };
-use crate::store::{Recorded, WriteKey};
+use crate::store::WriteKey;
 
 /// What a trial is asked to convert to: the paid catalog item, its term and billing cycle,
 /// and the seats (0: the trial's).
@@ -114,17 +113,15 @@ impl OrderService {
                 unit_price: price.unit_price,
             };
             let (after, change) = sub.converted(&conversion, now)?;
-            match self
+            let written = self
                 .store
                 .convert_trial(partner, &key, &sub, &after, &change, version, now)
-                .await
+                .await;
+            if let Some(done) = self
+                .after_judged_write(caller, id, written, change, &mut attempt)
+                .await?
             {
-                Ok(Recorded::Written) => return Ok((self.subscription(caller, id).await?, change)),
-                Ok(Recorded::Replayed) => {}
-                Err(stale) if stale.is_stale_etag() && attempt + 1 < CHANGE_ATTEMPTS => {
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
+                return Ok(done);
             }
         }
     }
