@@ -89,11 +89,20 @@ func currentRevision(t *testing.T, s *server) uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	message, err := now.Recv()
-	if err != nil || message.GetProgress() == nil {
-		t.Fatalf("from now: %v, %v", message, err)
+	// A month broadcast just as the stream starts may come before the first progress: its
+	// changes are passed over; the progress after them tells the head.
+	for {
+		message, err := now.Recv()
+		if err != nil {
+			t.Fatalf("from now: %v", err)
+		}
+		if progress := message.GetProgress(); progress != nil {
+			return progress.CurrentRevision
+		}
+		if message.GetChanges() == nil {
+			t.Fatalf("from now: neither progress nor changes: %v", message)
+		}
 	}
-	return message.GetProgress().CurrentRevision
 }
 
 // publish imports the files of the demo folder (data/demo/<folder>) as month and publishes it.
