@@ -32,7 +32,7 @@ pub struct Published {
     pub newly: bool,
 }
 
-fn change_from_row(row: catalog_change::Model) -> Result<CatalogChange, DomainError> {
+pub(super) fn change_from_row(row: catalog_change::Model) -> Result<CatalogChange, DomainError> {
     let fields: Vec<FieldChange> =
         serde_json::from_str(&row.changes).map_err(|_| corrupt("changes", &row.changes))?;
     Ok(CatalogChange {

@@ -25,6 +25,7 @@ mod month_writer;
 mod orders;
 mod partners;
 mod publish;
+mod staged;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +54,7 @@ pub use orders::{
     TermEndsWritten, change_resource,
 };
 pub use publish::{PublishStart, Publishing, concurrent_publish};
+pub use staged::{StagedDiff, Staging};
 
 /// The database, and what this process caches of it.
 #[derive(Clone, Debug)]

@@ -12,8 +12,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 
 use super::Store;
 use super::catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
-use super::engine::{Bulk, Cell, Rows, Table};
-use super::entity::{availability, availability_price, price_list, product, sku, sku_prerequisite};
+use super::engine::{Bulk, ByMonth, Cell, Rows, Table};
+use super::entity::{price_list, product, sku, sku_prerequisite};
 use super::sku_pairs;
 use crate::domain::DomainError;
 use crate::domain::catalog::{Availability, CatalogData, Month, Product, Sku};
@@ -54,6 +54,10 @@ const AVAILABILITIES: Table = Table {
         "currency",
         "end_of_sale",
     ],
+    by_month: Some(ByMonth {
+        primary_key: &["month", "id"],
+        indexes: &[&["month", "product_id", "sku_id"]],
+    }),
 };
 
 const PRICES: Table = Table {
@@ -68,6 +72,10 @@ const PRICES: Table = Table {
         "effective_start",
         "effective_end",
     ],
+    by_month: Some(ByMonth {
+        primary_key: &["month", "availability_id", "term", "billing_cycle"],
+        indexes: &[],
+    }),
 };
 
 fn availability_row(month: &str, a: &Availability, rows: &mut Rows<'_>) {
@@ -152,16 +160,13 @@ impl Store {
             sku_prerequisite::Entity::delete_many()
                 .filter(sku_prerequisite::Column::Month.eq(&m))
                 .build(backend),
-            availability::Entity::delete_many()
-                .filter(availability::Column::Month.eq(&m))
-                .build(backend),
-            availability_price::Entity::delete_many()
-                .filter(availability_price::Column::Month.eq(&m))
-                .build(backend),
         ];
-        for delete in deletes {
+        let staged = super::staged::drop_staged(&m, backend);
+        for delete in deletes.into_iter().chain(staged) {
             bulk.execute(delete).await?;
         }
+        bulk.replace_month(&AVAILABILITIES, &m).await?;
+        bulk.replace_month(&PRICES, &m).await?;
         bulk.execute(
             price_list::Entity::insert(price_list::ActiveModel {
                 month: Set(m.clone()),

@@ -7,16 +7,17 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 
 use super::catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 use super::changes::NOTIFY_CHANNEL;
-use super::entity::{catalog_change, catalog_state, price_list};
+use super::entity::{catalog_change, catalog_state, price_list, staged_diff};
 use super::month_writer::insert_chunked;
+use super::staged::{STAGED_CHANGES, drop_staged};
 use super::{Published, Store};
 use crate::domain::DomainError;
 use crate::domain::catalog::Month;
@@ -189,6 +190,50 @@ impl Publishing {
         Ok(())
     }
 
+    /// Writes the changes kept for this month (`staged.rs`) as the log's next revisions, if
+    /// they are this publish's diff: computed against the month current before it, from the
+    /// import it publishes. Otherwise writes nothing and answers false.
+    pub async fn write_staged(&mut self) -> Result<bool, DomainError> {
+        let Some(previous) = self.previous else {
+            return Ok(false);
+        };
+        let kept = staged_diff::Entity::find_by_id(self.month.clone())
+            .one(&self.txn)
+            .await?
+            .filter(|k| {
+                k.against_month == previous.to_string() && k.imported_at == self.imported_at
+            });
+        let Some(kept) = kept else {
+            return Ok(false);
+        };
+        // revision + the last before, then the kept columns as they are, then the time.
+        let columns = STAGED_CHANGES.columns;
+        let mut select = Query::select();
+        select.expr(Expr::col(Alias::new(columns[0])).add(self.last));
+        for column in &columns[1..columns.len() - 1] {
+            select.column(Alias::new(*column));
+        }
+        select
+            .expr(Expr::value(self.now))
+            .from(Alias::new(STAGED_CHANGES.name))
+            .and_where(Expr::col(Alias::new("month")).eq(self.month.clone()));
+        let insert = Query::insert()
+            .into_table(catalog_change::Entity)
+            .columns(columns.iter().map(|c| Alias::new(*c)))
+            .select_from(select)
+            .map_err(|e| DomainError::Internal(format!("copying the kept changes: {e}")))?
+            .to_owned();
+        let written = self.txn.execute(&insert).await?.rows_affected();
+        if written != kept.changes as u64 {
+            return Err(DomainError::Internal(format!(
+                "{} changes kept for {}, {written} copied",
+                kept.changes, self.month
+            )));
+        }
+        self.last += kept.changes;
+        Ok(true)
+    }
+
     /// Commits the month, its changes and the log's compaction to the `keep_months` newest
     /// published months.
     pub async fn commit(self, keep_months: usize) -> Result<Published, DomainError> {
@@ -231,6 +276,9 @@ impl Publishing {
                 .filter(catalog_change::Column::Month.lt(oldest_kept.clone()))
                 .exec(&txn)
                 .await?;
+        }
+        for statement in drop_staged(&m, txn.get_database_backend()) {
+            txn.execute_raw(statement).await?;
         }
         store
             .engine

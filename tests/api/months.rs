@@ -215,3 +215,289 @@ on_both_backends!(
         assert_eq!(unnumbered, listed);
     }
 );
+
+/// PostgreSQL's partitions of `month`, one row a table: (table, partition, its rows, its
+/// indexes, those of them attached to the parent's, the parent's indexes).
+async fn partitions(app: &TestApp, month: &str) -> Vec<(String, String, i64, i64, i64, i64)> {
+    use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT p.relname::text, c.relname::text, \
+               (SELECT count(*) FROM pg_index x WHERE x.indrelid = c.oid), \
+               (SELECT count(*) FROM pg_index x JOIN pg_inherits h ON h.inhrelid = x.indexrelid \
+                 WHERE x.indrelid = c.oid), \
+               (SELECT count(*) FROM pg_index x WHERE x.indrelid = p.oid) \
+             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+               JOIN pg_class p ON p.oid = i.inhparent \
+             WHERE p.relname IN ('availabilities', 'availability_prices') \
+               AND pg_get_expr(c.relpartbound, c.oid) = $1 ORDER BY 1",
+            [format!("FOR VALUES IN ('{month}')").into()],
+        ))
+        .await
+        .unwrap();
+    let mut found = Vec::new();
+    for row in rows {
+        let partition: String = row.try_get_by_index(1).unwrap();
+        let count = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT count(*) FROM {partition}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        found.push((
+            row.try_get_by_index(0).unwrap(),
+            partition,
+            count.try_get_by_index(0).unwrap(),
+            row.try_get_by_index(2).unwrap(),
+            row.try_get_by_index(3).unwrap(),
+            row.try_get_by_index(4).unwrap(),
+        ));
+    }
+    let _ = db.close().await;
+    found
+}
+
+/// PostgreSQL: each imported month is a partition of its own, holding the month's rows, with
+/// every index built before the attach and taken by it as it is (none built under the parent's
+/// lock); importing the month again replaces its partitions whole, and the catalog reads the
+/// new import.
+#[tokio::test]
+async fn postgres_keeps_each_imported_month_in_partitions_of_its_own() {
+    let Some(app) = TestApp::spawn(common::Backend::Postgres).await else {
+        return;
+    };
+    let demo = partitions(&app, "2026-11").await;
+    assert_eq!(demo.len(), 2, "{demo:?}");
+    let mut admin = app.admin(None, Role::CatalogAdmin);
+    let dir = tempfile::tempdir().unwrap();
+    let generated = generate(dir.path(), &DECEMBER).unwrap();
+    common::upload(&mut admin, &request("2026-12", &generated))
+        .await
+        .unwrap();
+    let first = partitions(&app, "2026-12").await;
+    let smaller = MonthShape {
+        markets: 2,
+        ..DECEMBER
+    };
+    let again = tempfile::tempdir().unwrap();
+    let regenerated = generate(again.path(), &smaller).unwrap();
+    let imported = common::upload(&mut admin, &request("2026-12", &regenerated))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(imported.availabilities as u64, regenerated.availabilities);
+    let second = partitions(&app, "2026-12").await;
+
+    for (month, (stored, availabilities, prices)) in [
+        (&first, generated.availabilities, generated.rows),
+        (&second, regenerated.availabilities, regenerated.rows),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let [a, p] = &stored[..] else {
+            panic!("import {month}: {stored:?}")
+        };
+        assert_eq!(
+            (a.0.as_str(), a.2),
+            ("availabilities", availabilities as i64)
+        );
+        assert_eq!((p.0.as_str(), p.2), ("availability_prices", prices as i64));
+        for (_, name, _, indexes, attached, parents) in stored {
+            assert_eq!(
+                (indexes, attached),
+                (parents, parents),
+                "import {month}: {name}"
+            );
+        }
+    }
+    assert_ne!(first[0].1, second[0].1, "a new partition");
+    assert_ne!(first[1].1, second[1].1, "a new partition");
+    let changes = all_month_changes(&app, "2026-12", 1000).await;
+    let added = changes
+        .iter()
+        .filter(|c| c.kind == pb::ChangeKind::Added as i32)
+        .count() as u64;
+    assert_eq!(
+        added, regenerated.availabilities,
+        "the diff reads the new import"
+    );
+    assert_eq!(
+        demo,
+        partitions(&app, "2026-11").await,
+        "other months untouched"
+    );
+}
+
+/// A database of `backend` for the command line alone (an SQLite file is one process's), with
+/// a generated November published as its first month. `None`: PostgreSQL knowingly skipped.
+async fn cli_database(backend: common::Backend, dir: &Path) -> Option<String> {
+    let url = match backend {
+        common::Backend::Sqlite => format!("sqlite://{}", dir.join("cli.sqlite").display()),
+        common::Backend::Postgres if common::postgres_skipped() => return None,
+        common::Backend::Postgres => common::fresh_postgres_database().await,
+    };
+    let november = MonthShape {
+        month: "2026-11",
+        markets: 3,
+        ..DECEMBER
+    };
+    cli_import(&url, &november, &dir.join("2026-11"), true);
+    Some(url)
+}
+
+/// Generates `shape` in `dir` and imports it with the command line (and publishes it).
+fn cli_import(url: &str, shape: &MonthShape, dir: &Path, publish: bool) {
+    std::fs::create_dir_all(dir).unwrap();
+    let month = generate(dir, shape).unwrap();
+    let mut args = vec!["import".to_owned(), "--month".into(), shape.month.into()];
+    if publish {
+        args.push("--publish".into());
+    }
+    args.extend([
+        "--offer-matrix".into(),
+        month.offer_matrix.display().to_string(),
+    ]);
+    for list in &month.price_lists {
+        args.extend(["--price-list".into(), list.display().to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, _, log) = cli(url, &args);
+    assert!(ok, "{log}");
+}
+
+/// The command line on `url`: (success, stdout, stderr), logging at INFO.
+fn cli(url: &str, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_csp-commerce"))
+        .args(["--database-url", url])
+        .args(args)
+        .env("CSP_LOG", "info")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// (product:SKU:availability) of each change line `changes` printed, in order.
+fn listed_keys(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        .collect()
+}
+
+/// The month's change events as stored, in revision order: (product:SKU:availability).
+async fn stored_keys(url: &str, month: &str) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let db = Database::connect(url).await.unwrap();
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            format!(
+                "SELECT product_id, sku_id, availability_id FROM catalog_changes \
+                 WHERE month = '{month}' ORDER BY revision"
+            ),
+        ))
+        .await
+        .unwrap();
+    let _ = db.close().await;
+    rows.iter()
+        .map(|r| {
+            let part = |i| r.try_get_by_index::<String>(i).unwrap();
+            format!("{}:{}:{}", part(0), part(1), part(2))
+        })
+        .collect()
+}
+
+/// The `changes` command keeps what it lists; a publish of the same import against the same
+/// month writes exactly that (and says so); listed again, it is read back; a new import of the
+/// month drops it.
+async fn a_publish_writes_what_the_changes_command_listed(backend: common::Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = cli_database(backend, dir.path()).await else {
+        return;
+    };
+    cli_import(&url, &DECEMBER, &dir.path().join("a"), false);
+    let (ok, listed, log) = cli(&url, &["changes", "--month", "2026-12"]);
+    assert!(ok, "{log}");
+    assert!(!log.contains("read back"), "nothing kept yet: {log}");
+    let listed = listed_keys(&listed);
+    assert!(listed.len() > 1000, "{}", listed.len());
+    let (ok, again, log) = cli(&url, &["changes", "--month", "2026-12"]);
+    assert!(ok && log.contains("read back from those kept"), "{log}");
+    assert_eq!(listed_keys(&again), listed);
+
+    // Imported again: what was kept is not this import's diff.
+    let smaller = MonthShape {
+        markets: 2,
+        ..DECEMBER
+    };
+    cli_import(&url, &smaller, &dir.path().join("b"), false);
+    let (ok, relisted, log) = cli(&url, &["changes", "--month", "2026-12"]);
+    assert!(ok && !log.contains("read back"), "{log}");
+    let relisted = listed_keys(&relisted);
+    assert_ne!(relisted, listed);
+
+    let (ok, _, log) = cli(&url, &["publish", "--month", "2026-12"]);
+    assert!(ok && log.contains("from its kept changes"), "{log}");
+    assert_eq!(stored_keys(&url, "2026-12").await, relisted);
+    let (ok, _, log) = cli(&url, &["changes", "--month", "2026-12"]);
+    assert!(!ok && log.contains("already published"), "{log}");
+}
+
+/// A publish with no preview, or whose kept diff was made against another month, diffs the
+/// months itself.
+async fn a_publish_without_its_diff_kept_diffs_the_months_itself(backend: common::Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = cli_database(backend, dir.path()).await else {
+        return;
+    };
+    cli_import(&url, &DECEMBER, &dir.path().join("12"), false);
+    let january = MonthShape {
+        month: "2027-01",
+        seed: 6,
+        ..DECEMBER
+    };
+    cli_import(&url, &january, &dir.path().join("01"), false);
+    // January's diff against November is kept; December is then published without one.
+    let (ok, _, log) = cli(&url, &["changes", "--month", "2027-01"]);
+    assert!(ok, "{log}");
+    let (ok, _, log) = cli(&url, &["publish", "--month", "2026-12"]);
+    assert!(ok && !log.contains("kept changes"), "{log}");
+    // January against December now: what was kept (against November) is not used.
+    let (ok, listed, log) = cli(&url, &["changes", "--month", "2027-01"]);
+    assert!(ok && !log.contains("read back"), "{log}");
+    let (ok, _, log) = cli(&url, &["publish", "--month", "2027-01"]);
+    assert!(ok && log.contains("from its kept changes"), "{log}");
+    let stored = stored_keys(&url, "2027-01").await;
+    assert!(!stored.is_empty());
+    assert_eq!(stored, listed_keys(&listed));
+}
+
+#[tokio::test]
+async fn a_publish_writes_what_the_changes_command_listed_sqlite() {
+    a_publish_writes_what_the_changes_command_listed(common::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_publish_writes_what_the_changes_command_listed_postgres() {
+    a_publish_writes_what_the_changes_command_listed(common::Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_publish_without_its_diff_kept_diffs_the_months_itself_sqlite() {
+    a_publish_without_its_diff_kept_diffs_the_months_itself(common::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_publish_without_its_diff_kept_diffs_the_months_itself_postgres() {
+    a_publish_without_its_diff_kept_diffs_the_months_itself(common::Backend::Postgres).await;
+}

@@ -45,6 +45,9 @@ pub enum ImportError {
 /// Price lists whose availabilities may wait between the reader and the writer.
 const PARTS_IN_FLIGHT: usize = 2;
 
+/// Kept changes read back a batch at a time.
+const STAGED_BATCH: u64 = 5000;
+
 /// A change's place in a month's changes: (product id, SKU id, availability id).
 type ChangeKey = (String, String, String);
 
@@ -56,6 +59,8 @@ fn key_of(c: &CatalogChange) -> (&str, &str, &str) {
 /// availability) order.
 struct MonthChanges {
     month: Month,
+    /// The month diffed against: the one current when the changes were asked for.
+    against: Option<Month>,
     /// `None`: a first month, which changes nothing.
     pairs: Option<SkuPairs>,
     /// Only changes after this one (a page token's).
@@ -307,7 +312,8 @@ impl CatalogService {
             Some(_) => return Err(already_published(month)),
             None => return Err(DomainError::not_found("imported month", month.to_string())),
         }
-        let pairs = match self.store.catalog_state().await?.current_month {
+        let against = self.store.catalog_state().await?.current_month;
+        let pairs = match against {
             Some(current) if whole && after.is_none() => {
                 Some(self.store.month_pairs(current, month).await?)
             }
@@ -324,23 +330,59 @@ impl CatalogService {
         };
         Ok(MonthChanges {
             month,
+            against,
             pairs,
             after,
         })
     }
 
     /// Hands every change publishing the imported `month` would make to `each`, in order
-    /// (`changes` on the command line); answers how many there are.
+    /// (`changes` on the command line); answers how many there are. What it lists is kept
+    /// for the month's publish (`store/staged.rs`); listed again, the kept changes are read
+    /// back, if they are still the month's diff.
     pub async fn each_month_change(
         &self,
         month: Month,
         mut each: impl FnMut(&CatalogChange),
     ) -> Result<usize, DomainError> {
+        // Read before the months: a later import or publish leaves what is kept stale.
+        let imported = self.store.imported_at(month).await?;
+        let current = self.store.catalog_state().await?.current_month;
+        let kept = self.store.staged_diff(month).await?;
+        if let Some(kept) = kept.filter(|k| k.is_for(current, imported))
+            && self.store.month_status(month).await?.as_deref()
+                == Some(crate::store::STATUS_IMPORTED)
+        {
+            let mut after = 0;
+            loop {
+                let batch = self
+                    .store
+                    .staged_changes(month, after, STAGED_BATCH)
+                    .await?;
+                let Some(last) = batch.last() else { break };
+                after = last.revision;
+                batch.iter().for_each(&mut each);
+            }
+            tracing::info!(%month, changes = kept.changes, "month changes read back from those kept");
+            return Ok(kept.changes as usize);
+        }
         let mut changes = self.month_changes(month, None, true).await?;
+        let mut staging = match (changes.against, imported) {
+            (Some(against), Some(imported)) if Some(against) == current => {
+                Some(self.store.begin_staging(month, against, imported).await?)
+            }
+            _ => None,
+        };
         let mut count = 0;
         while let Some(batch) = changes.next().await? {
             count += batch.len();
             batch.iter().for_each(&mut each);
+            if let Some(staging) = &mut staging {
+                staging.write(batch).await?;
+            }
+        }
+        if let Some(staging) = staging {
+            staging.commit().await?;
         }
         Ok(count)
     }
@@ -414,8 +456,15 @@ impl CatalogService {
     /// ABORTED CONCURRENT_PUBLISH with nothing written.
     pub async fn publish_stored(&self, month: Month) -> Result<Published, DomainError> {
         let imported = self.store.imported_at(month).await?;
-        let read = match self.store.catalog_state().await?.current_month {
-            Some(current) if current < month && imported.is_some() => {
+        let current = self.store.catalog_state().await?.current_month;
+        // The diff kept by the `changes` command, when it is this one: not read again.
+        let kept = self
+            .store
+            .staged_diff(month)
+            .await?
+            .is_some_and(|k| k.is_for(current, imported));
+        let read = match current {
+            Some(current) if current < month && imported.is_some() && !kept => {
                 Some((current, self.store.month_pairs(current, month).await?))
             }
             _ => None,
@@ -424,6 +473,11 @@ impl CatalogService {
             PublishStart::Done(published) => return Ok(published),
             PublishStart::Open(publishing) => publishing,
         };
+        if kept && imported == Some(publishing.imported_at()) && publishing.write_staged().await? {
+            let published = publishing.commit(self.change_log_months).await?;
+            tracing::info!(%month, first = published.first_revision, last = published.last_revision, "month published from its kept changes");
+            return Ok(published);
+        }
         if let Some(previous) = publishing.previous() {
             let pairs = match read {
                 Some((current, pairs))
@@ -436,6 +490,7 @@ impl CatalogService {
             };
             let mut changes = MonthChanges {
                 month,
+                against: Some(previous),
                 pairs: Some(pairs),
                 after: None,
             };

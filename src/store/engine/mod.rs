@@ -31,7 +31,7 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
 };
 
-pub(super) use bulk::{Bulk, Cell, Rows, Table};
+pub(super) use bulk::{Bulk, ByMonth, Cell, Rows, Table};
 pub(super) use direct::Direct;
 pub(super) use guarded::{GuardedWrite, Insert, Outcome};
 pub use probe::{PROBE_APPLICATION_NAME, Probe};

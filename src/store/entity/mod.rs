@@ -16,6 +16,7 @@ pub mod price_list;
 pub mod product;
 pub mod sku;
 pub mod sku_prerequisite;
+pub mod staged_diff;
 pub mod subscription;
 pub mod subscription_event;
 pub mod subscription_event_head;

@@ -19,6 +19,8 @@ mod m0014_subscription_transactions;
 mod m0015_renewals;
 mod m0017_trial_conversions;
 mod m0018_subscription_events;
+mod m0019_month_partitions;
+mod m0020_staged_changes;
 
 pub struct Migrator;
 
@@ -43,6 +45,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_renewals::Migration),
             Box::new(m0017_trial_conversions::Migration),
             Box::new(m0018_subscription_events::Migration),
+            Box::new(m0019_month_partitions::Migration),
+            Box::new(m0020_staged_changes::Migration),
         ]
     }
 }

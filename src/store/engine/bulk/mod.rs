@@ -7,8 +7,10 @@
 //!   connection, and one commit). Each table's rows go through one prepared single-row INSERT,
 //!   bound cell by cell (no SQL text, no value list per row), on a blocking thread.
 //! - PostgreSQL: a connection of its own; rows go through `COPY ... FROM STDIN` (text format)
-//!   inside the transaction, a batch of rows (one price list's) per COPY; after the commit,
-//!   `ANALYZE` of the month's tables (fresh statistics for the planner).
+//!   inside the transaction, a batch of rows (one price list's) per COPY. A table partitioned
+//!   by month (`Table::by_month`) takes the month's rows in a new table of its own, indexed and
+//!   attached at the commit (`partition.rs`). After the commit, `ANALYZE` of what was written
+//!   (fresh statistics for the planner).
 //!
 //! The rare statements around the rows (clearing a previous import, the month's products and
 //! SKUs) are SeaORM statements, run on the same connection. Dropped without `commit`, the
@@ -19,6 +21,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
 use sea_orm::sqlx::{self, AssertSqlSafe, ConnectOptions as _, Connection as _, Row as _};
 use sea_orm::{DbBackend, DbErr, RuntimeErr, Statement, Values};
@@ -28,20 +31,26 @@ use super::Engine;
 use super::sqlite;
 use crate::domain::DomainError;
 
+mod partition;
+
+pub(in crate::store) use partition::ByMonth;
+use partition::Partition;
+
 /// The bulk connection's SQLite page cache: the indexes a full-size month's rows go into
 /// (hundreds of MiB), so that each row's index entries are written in memory and reach the
 /// file once, at the commit, instead of evicting and re-reading pages row after row.
 const BULK_CACHE_KIB: i64 = 512 * 1024;
 
-/// PostgreSQL: the statistics of the tables an import fills.
-const ANALYZE_MONTH: &str =
-    "ANALYZE products, skus, sku_prerequisites, availabilities, availability_prices";
+/// PostgreSQL: the statistics of the tables an import fills, besides the month's partitions.
+const ANALYZE_MONTH: &str = "ANALYZE products, skus, sku_prerequisites";
 
 /// A table the rows go into, and its columns in the order each row gives its cells.
 #[derive(Debug)]
 pub(in crate::store) struct Table {
     pub name: &'static str,
     pub columns: &'static [&'static str],
+    /// Partitioned by month on PostgreSQL: how (`partition.rs`).
+    pub by_month: Option<ByMonth>,
 }
 
 /// One cell of a row, as the store writes it.
@@ -139,6 +148,8 @@ fn copy_row(out: &mut String, cells: &[Cell<'_>]) {
 /// An open bulk transaction.
 pub(in crate::store) struct Bulk {
     backend: Backend,
+    /// PostgreSQL: the months' new tables, attached at the commit.
+    partitions: Vec<Partition>,
 }
 
 enum Backend {
@@ -199,7 +210,10 @@ impl Engine {
                 Backend::Postgres(Box::new(connection))
             }
         };
-        Ok(Bulk { backend })
+        Ok(Bulk {
+            backend,
+            partitions: Vec::new(),
+        })
     }
 }
 
@@ -248,6 +262,26 @@ impl Bulk {
                 Ok(done.rows_affected())
             }
         }
+    }
+
+    /// Drops `table`'s rows of `month`, to be written anew. On PostgreSQL, a table by month
+    /// takes them in a new table, which replaces the month's partition at the commit.
+    pub(in crate::store) async fn replace_month(
+        &mut self,
+        table: &'static Table,
+        month: &str,
+    ) -> Result<(), DomainError> {
+        if let (Backend::Postgres(connection), Some(_)) = (&mut self.backend, &table.by_month) {
+            let partition = partition::begin(connection, table, month).await?;
+            self.partitions.push(partition);
+            return Ok(());
+        }
+        let delete = Query::delete()
+            .from_table(Alias::new(table.name))
+            .and_where(Expr::col(Alias::new("month")).eq(month))
+            .to_owned();
+        self.execute(self.backend().build(&delete)).await?;
+        Ok(())
     }
 
     /// The first column of the first row `statement` finds, as text.
@@ -332,11 +366,12 @@ impl Bulk {
                 if let Some(e) = failed {
                     return Err(internal(e));
                 }
-                let copy = format!(
-                    "COPY {} ({}) FROM STDIN",
-                    table.name,
-                    table.columns.join(", ")
-                );
+                let into = self
+                    .partitions
+                    .iter()
+                    .find(|p| p.table.name == table.name)
+                    .map_or(table.name, |p| p.name.as_str());
+                let copy = format!("COPY {into} ({}) FROM STDIN", table.columns.join(", "));
                 let mut copy_in = connection.copy_in_raw(&copy).await.map_err(pg_err)?;
                 copy_in.send(text.as_bytes()).await.map_err(pg_err)?;
                 copy_in.finish().await.map_err(pg_err)?;
@@ -356,6 +391,13 @@ impl Bulk {
                 .await
             }
             Backend::Postgres(mut connection) => {
+                // Every index first: none of them locks the parent tables.
+                for partition in &self.partitions {
+                    partition::index(&mut connection, partition).await?;
+                }
+                for partition in &self.partitions {
+                    partition::attach(&mut connection, partition).await?;
+                }
                 sqlx::raw_sql("COMMIT")
                     .execute(&mut *connection)
                     .await
@@ -364,8 +406,19 @@ impl Bulk {
                 // only later: until then the planner takes the tables for as small as before
                 // (a diff step's lookups planned as scans of the month). Best effort: the
                 // import stands either way.
-                if let Err(e) = sqlx::raw_sql(ANALYZE_MONTH).execute(&mut *connection).await {
-                    tracing::warn!(error = %e, "ANALYZE after the import failed");
+                if !self.partitions.is_empty() {
+                    let analyze = self
+                        .partitions
+                        .iter()
+                        .fold(ANALYZE_MONTH.to_owned(), |sql, p| {
+                            format!("{sql}, {}", p.name)
+                        });
+                    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(analyze))
+                        .execute(&mut *connection)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "ANALYZE after the import failed");
+                    }
                 }
                 let _ = (*connection).close().await;
                 Ok(())
