@@ -15,9 +15,15 @@ impl MigrationName for Migration {
     }
 }
 
-/// Each table, its primary key and its other indexes (name, columns), as m0001 and m0013 made
-/// them.
-const TABLES: [(&str, &str, &[(&str, &str)]); 2] = [
+/// A table, its primary key and its other indexes (name, columns).
+type Partitioned = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+/// The tables, as m0001 and m0013 made them.
+const TABLES: [Partitioned; 2] = [
     (
         "availabilities",
         "month, id",
