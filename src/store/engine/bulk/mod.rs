@@ -217,6 +217,28 @@ impl Engine {
     }
 }
 
+/// SQLite: `f` on `statement` prepared (cached) with its values, on a blocking thread.
+async fn on_sqlite<T: Send + 'static>(
+    connection: &Arc<Mutex<rusqlite::Connection>>,
+    statement: Statement,
+    f: impl FnOnce(
+        &mut rusqlite::CachedStatement<'_>,
+        rusqlite::ParamsFromIter<Vec<rusqlite::types::Value>>,
+    ) -> rusqlite::Result<T>
+    + Send
+    + 'static,
+) -> Result<T, DomainError> {
+    let connection = connection.clone();
+    blocking(move || {
+        let connection = connection.lock().map_err(internal)?;
+        let sql = statement.sql.clone();
+        let values = rusqlite::params_from_iter(sqlite_values(statement)?);
+        let mut prepared = connection.prepare_cached(&sql).map_err(internal)?;
+        f(&mut prepared, values).map_err(internal)
+    })
+    .await
+}
+
 /// Runs `f` on a blocking thread.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, DomainError> + Send + 'static,
@@ -241,16 +263,8 @@ impl Bulk {
     ) -> Result<u64, DomainError> {
         match &mut self.backend {
             Backend::Sqlite(connection) => {
-                let connection = connection.clone();
-                blocking(move || {
-                    let connection = connection.lock().map_err(internal)?;
-                    let sql = statement.sql.clone();
-                    let values = sqlite_values(statement)?;
-                    let mut prepared = connection.prepare_cached(&sql).map_err(internal)?;
-                    let changed = prepared
-                        .execute(rusqlite::params_from_iter(values))
-                        .map_err(internal)?;
-                    Ok(changed as u64)
+                on_sqlite(connection, statement, |prepared, values| {
+                    prepared.execute(values).map(|changed| changed as u64)
                 })
                 .await
             }
@@ -291,17 +305,10 @@ impl Bulk {
     ) -> Result<Option<String>, DomainError> {
         match &mut self.backend {
             Backend::Sqlite(connection) => {
-                let connection = connection.clone();
-                blocking(move || {
-                    let connection = connection.lock().map_err(internal)?;
-                    let sql = statement.sql.clone();
-                    let values = sqlite_values(statement)?;
-                    let mut prepared = connection.prepare_cached(&sql).map_err(internal)?;
-                    let mut rows = prepared
-                        .query(rusqlite::params_from_iter(values))
-                        .map_err(internal)?;
-                    match rows.next().map_err(internal)? {
-                        Some(row) => row.get::<_, String>(0).map(Some).map_err(internal),
+                on_sqlite(connection, statement, |prepared, values| {
+                    let mut rows = prepared.query(values)?;
+                    match rows.next()? {
+                        Some(row) => row.get::<_, String>(0).map(Some),
                         None => Ok(None),
                     }
                 })
