@@ -333,6 +333,93 @@ async fn postgres_keeps_each_imported_month_in_partitions_of_its_own() {
     );
 }
 
+/// PostgreSQL: importing a month again while a reader holds the tables (an open transaction
+/// that read them) never makes other readers queue behind the import: its swap, which must
+/// drop the earlier partition, steps back and tries again while it waits; other reads go on;
+/// the import lands once the reader is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_month_imported_again_while_read_never_stops_other_readers() {
+    use sea_orm::{ConnectionTrait, Database, TransactionTrait};
+    let Some(app) = TestApp::spawn(common::Backend::Postgres).await else {
+        return;
+    };
+    let mut admin = app.admin(None, Role::CatalogAdmin);
+    let dir = tempfile::tempdir().unwrap();
+    let generated = generate(dir.path(), &DECEMBER).unwrap();
+    common::upload(&mut admin, &request("2026-12", &generated))
+        .await
+        .unwrap();
+    let before = partitions(&app, "2026-12").await;
+
+    let holder = Database::connect(&app.database_url).await.unwrap();
+    let holding = holder.begin().await.unwrap();
+    holding
+        .execute_unprepared("SELECT count(*) FROM availabilities WHERE month = '2026-11'")
+        .await
+        .unwrap();
+    let again = request("2026-12", &generated);
+    let import = tokio::spawn(async move { common::upload(&mut admin, &again).await });
+
+    // The import's swap waits for the lock on `availabilities`.
+    let watcher = Database::connect(&app.database_url).await.unwrap();
+    let waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted \
+                   AND relation = 'availabilities'::regclass";
+    let mut seen = false;
+    for _ in 0..1200 {
+        let row = watcher
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                waiting,
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        if row.try_get_by_index::<i64>(0).unwrap() > 0 {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(seen, "the import never waited for the reader");
+    assert!(
+        !import.is_finished(),
+        "the import landed under the reader's lock"
+    );
+    // Another reader is served meanwhile (queued behind the import, it would wait for the
+    // holder, which waits for it: the statement timeout would end it).
+    let reader = Database::connect(&app.database_url).await.unwrap();
+    let read = reader
+        .transaction::<_, i64, sea_orm::DbErr>(|txn| {
+            Box::pin(async move {
+                txn.execute_unprepared("SET LOCAL statement_timeout = '20s'")
+                    .await?;
+                let row = txn
+                    .query_one_raw(sea_orm::Statement::from_string(
+                        sea_orm::DbBackend::Postgres,
+                        "SELECT count(*) FROM availabilities WHERE month = '2026-11'",
+                    ))
+                    .await?
+                    .unwrap();
+                row.try_get_by_index::<i64>(0)
+            })
+        })
+        .await
+        .expect("a reader queued behind the import");
+    assert!(read > 0);
+    assert!(
+        !import.is_finished(),
+        "the import landed under the reader's lock"
+    );
+
+    holding.commit().await.unwrap();
+    let imported = import.await.unwrap().unwrap().into_inner();
+    assert_eq!(imported.availabilities as u64, generated.availabilities);
+    let after = partitions(&app, "2026-12").await;
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert_ne!(before[0].1, after[0].1, "a new partition");
+    assert_eq!((after[0].2, after[1].2), (before[0].2, before[1].2));
+}
+
 /// A database of `backend` for the command line alone (an SQLite file is one process's), with
 /// a generated November published as its first month. `None`: PostgreSQL knowingly skipped.
 async fn cli_database(backend: common::Backend, dir: &Path) -> Option<String> {

@@ -402,9 +402,7 @@ impl Bulk {
                 for partition in &self.partitions {
                     partition::index(&mut connection, partition).await?;
                 }
-                for partition in &self.partitions {
-                    partition::attach(&mut connection, partition).await?;
-                }
+                partition::attach(&mut connection, &self.partitions).await?;
                 sqlx::raw_sql("COMMIT")
                     .execute(&mut *connection)
                     .await

@@ -6,10 +6,11 @@
 //! 2. at the commit, builds its indexes (`index`): the parent is not locked meanwhile, so every
 //!    other month stays readable and writable;
 //! 3. swaps it in (`attach`): drops the partition of an earlier import of the month (this
-//!    locks the parent, only until the commit a few milliseconds later), deletes the month's
-//!    rows from the default partition (where the rows from before m0019 live), and attaches
-//!    the new table with the indexes it has (a CHECK on the month spares the scan that would
-//!    prove its rows belong there).
+//!    locks the parent, only until the commit a few milliseconds later; a swap that waits
+//!    for a reader steps back and tries again, so readers never queue behind it for long),
+//!    deletes the month's rows from the default partition (where the rows from before m0019
+//!    live), and attaches the new table with the indexes it has (a CHECK on the month spares
+//!    the scan that would prove its rows belong there).
 //!
 //! Nothing is visible before the commit; a rolled-back import leaves no table behind.
 
@@ -126,39 +127,76 @@ pub(super) async fn index(
     Ok(())
 }
 
-/// Puts the new table in the place of the month's rows (see the module's comment).
+/// How long the swap waits for a lock before it steps back (`attach`).
+const SWAP_LOCK_TIMEOUT: &str = "SET LOCAL lock_timeout = '2s'";
+/// How many times it tries, a second apart, before the import fails.
+const SWAP_ATTEMPTS: u32 = 30;
+
+/// Puts the new tables in the place of the months' rows (see the module's comment), all at
+/// once. Dropping an earlier import's partition locks its parent whole: while it waits for a
+/// reader that holds the parent (a month read for a diff, seconds at full size), every new
+/// reader would queue behind it. So the swap waits at most `SWAP_LOCK_TIMEOUT`, steps back to
+/// its savepoint (releasing what it took) and tries again a second later.
 pub(super) async fn attach(
     connection: &mut PgConnection,
-    partition: &Partition,
+    partitions: &[Partition],
 ) -> Result<(), DomainError> {
-    let (parent, month) = (partition.table.name, literal(&partition.month)?);
-    let bound = format!("FOR VALUES IN ({month})");
-    let earlier = sqlx::query(
-        "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
-         WHERE i.inhparent = $1::regclass AND pg_get_expr(c.relpartbound, c.oid) = $2",
-    )
-    .bind(parent)
-    .bind(&bound)
-    .fetch_all(&mut *connection)
-    .await
-    .map_err(pg_err)?;
-    for row in earlier {
-        let earlier: String = row.try_get(0).map_err(pg_err)?;
-        run(connection, &format!("DROP TABLE {earlier}")).await?;
+    let mut attempt = 1;
+    loop {
+        run(connection, "SAVEPOINT swap").await?;
+        run(connection, SWAP_LOCK_TIMEOUT).await?;
+        match swap(connection, partitions).await {
+            Ok(()) => return run(connection, "RELEASE SAVEPOINT swap").await,
+            Err(e) if lock_not_available(&e) && attempt < SWAP_ATTEMPTS => {
+                run(connection, "ROLLBACK TO SAVEPOINT swap").await?;
+                tracing::info!(attempt, "the month's swap waited for readers: trying again");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(pg_err(e)),
+        }
     }
-    run(
-        connection,
-        &format!("DELETE FROM {parent}_default WHERE month = {month}"),
-    )
-    .await?;
-    run(
-        connection,
-        &format!(
+}
+
+/// PostgreSQL's `lock_not_available`: `lock_timeout` expired.
+fn lock_not_available(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "55P03")
+}
+
+async fn swap(connection: &mut PgConnection, partitions: &[Partition]) -> Result<(), sqlx::Error> {
+    for partition in partitions {
+        // The month was checked when its table was made (`begin`).
+        let (parent, month) = (partition.table.name, format!("'{}'", partition.month));
+        let bound = format!("FOR VALUES IN ({month})");
+        let earlier = sqlx::query(
+            "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+             WHERE i.inhparent = $1::regclass AND pg_get_expr(c.relpartbound, c.oid) = $2",
+        )
+        .bind(parent)
+        .bind(&bound)
+        .fetch_all(&mut *connection)
+        .await?;
+        let mut statements = Vec::new();
+        for row in earlier {
+            let earlier: String = row.try_get(0)?;
+            statements.push(format!("DROP TABLE {earlier}"));
+        }
+        statements.push(format!(
+            "DELETE FROM {parent}_default WHERE month = {month}"
+        ));
+        statements.push(format!(
             "ALTER TABLE {parent} ATTACH PARTITION {} {bound}",
             partition.name
-        ),
-    )
-    .await
+        ));
+        for sql in statements {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *connection)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
