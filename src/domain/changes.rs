@@ -168,7 +168,7 @@ fn sku_fields(old: &MonthSku, new: &MonthSku) -> Vec<FieldChange> {
 /// Every change of one SKU from the month before (`old`, `None`: it was not sold) to `month`
 /// (`new`, `None`: it left the catalog): its SKU-level change first, then each availability's
 /// in availability id order. A first month (no month before it) is diffed by nobody: it
-/// changes nothing (see `service/catalog/months.rs`).
+/// changes nothing (see `service/catalog/month_changes.rs`).
 ///
 /// Called SKU by SKU in (product id, SKU id) order, it gives a month's changes in (product,
 /// SKU, availability) order while holding one SKU of each month at a time.

@@ -15,9 +15,9 @@ use sea_orm::{
 
 use super::catalog::{STATUS_IMPORTED, STATUS_PUBLISHED};
 use super::changes::NOTIFY_CHANNEL;
-use super::entity::{catalog_change, catalog_state, price_list, staged_diff};
+use super::entity::{catalog_change, catalog_state, price_list};
 use super::month_writer::insert_chunked;
-use super::staged::{STAGED_CHANGES, drop_staged};
+use super::staged::{STAGED_CHANGES, drop_staged, staged_diff_in};
 use super::{Published, Store};
 use crate::domain::DomainError;
 use crate::domain::catalog::Month;
@@ -194,15 +194,9 @@ impl Publishing {
     /// they are this publish's diff: computed against the month current before it, from the
     /// import it publishes. Otherwise writes nothing and answers false.
     pub async fn write_staged(&mut self) -> Result<bool, DomainError> {
-        let Some(previous) = self.previous else {
-            return Ok(false);
-        };
-        let kept = staged_diff::Entity::find_by_id(self.month.clone())
-            .one(&self.txn)
+        let kept = staged_diff_in(&self.txn, &self.month)
             .await?
-            .filter(|k| {
-                k.against_month == previous.to_string() && k.imported_at == self.imported_at
-            });
+            .filter(|k| k.is_for(self.previous, Some(self.imported_at)));
         let Some(kept) = kept else {
             return Ok(false);
         };
@@ -224,13 +218,13 @@ impl Publishing {
             .map_err(|e| DomainError::Internal(format!("copying the kept changes: {e}")))?
             .to_owned();
         let written = self.txn.execute(&insert).await?.rows_affected();
-        if written != kept.changes as u64 {
+        if written != kept.changes {
             return Err(DomainError::Internal(format!(
                 "{} changes kept for {}, {written} copied",
                 kept.changes, self.month
             )));
         }
-        self.last += kept.changes;
+        self.last += kept.changes as i64;
         Ok(true)
     }
 

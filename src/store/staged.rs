@@ -12,7 +12,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryTrait, Statement,
 };
 
 use super::Store;
@@ -57,6 +58,25 @@ impl StagedDiff {
     pub fn is_for(&self, current: Option<Month>, imported_at: Option<DateTime<Utc>>) -> bool {
         current == Some(self.against) && imported_at == Some(self.imported_at)
     }
+}
+
+/// What `month`'s kept changes were computed from, read on `db` (a publish's transaction, or
+/// the pool).
+pub(super) async fn staged_diff_in(
+    db: &impl ConnectionTrait,
+    month: &str,
+) -> Result<Option<StagedDiff>, DomainError> {
+    let Some(row) = staged_diff::Entity::find_by_id(month.to_owned())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(StagedDiff {
+        against: Month::parse("against_month", &row.against_month)?,
+        imported_at: row.imported_at,
+        changes: u64::try_from(row.changes).unwrap_or(0),
+    }))
 }
 
 /// Deleting `month`'s kept changes: the statements, for any transaction.
@@ -133,17 +153,7 @@ impl Store {
 
     /// What `month`'s kept changes were computed from, if any are kept.
     pub async fn staged_diff(&self, month: Month) -> Result<Option<StagedDiff>, DomainError> {
-        let Some(row) = staged_diff::Entity::find_by_id(month.to_string())
-            .one(self.engine.pool())
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(StagedDiff {
-            against: Month::parse("against_month", &row.against_month)?,
-            imported_at: row.imported_at,
-            changes: u64::try_from(row.changes).unwrap_or(0),
-        }))
+        staged_diff_in(self.engine.pool(), &month.to_string()).await
     }
 
     /// `month`'s kept changes after the `after`th, in their order, at most `limit`; each

@@ -559,6 +559,7 @@ async fn a_publish_without_its_diff_kept_diffs_the_months_itself(backend: common
     assert!(ok, "{log}");
     let (ok, _, log) = cli(&url, &["publish", "--month", "2026-12"]);
     assert!(ok && !log.contains("kept changes"), "{log}");
+    assert!(!stored_keys(&url, "2026-12").await.is_empty());
     // January against December now: what was kept (against November) is not used.
     let (ok, listed, log) = cli(&url, &["changes", "--month", "2027-01"]);
     assert!(ok && !log.contains("read back"), "{log}");
@@ -569,22 +570,26 @@ async fn a_publish_without_its_diff_kept_diffs_the_months_itself(backend: common
     assert_eq!(stored, listed_keys(&listed));
 }
 
-#[tokio::test]
-async fn a_publish_writes_what_the_changes_command_listed_sqlite() {
-    a_publish_writes_what_the_changes_command_listed(common::Backend::Sqlite).await;
+/// `$scenario` (an async fn of the backend) as a test on each backend.
+macro_rules! cli_on_both_backends {
+    ($($scenario:ident => $sqlite:ident, $postgres:ident;)*) => {$(
+        #[tokio::test]
+        async fn $sqlite() {
+            $scenario(common::Backend::Sqlite).await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            $scenario(common::Backend::Postgres).await;
+        }
+    )*};
 }
 
-#[tokio::test]
-async fn a_publish_writes_what_the_changes_command_listed_postgres() {
-    a_publish_writes_what_the_changes_command_listed(common::Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn a_publish_without_its_diff_kept_diffs_the_months_itself_sqlite() {
-    a_publish_without_its_diff_kept_diffs_the_months_itself(common::Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn a_publish_without_its_diff_kept_diffs_the_months_itself_postgres() {
-    a_publish_without_its_diff_kept_diffs_the_months_itself(common::Backend::Postgres).await;
+cli_on_both_backends! {
+    a_publish_writes_what_the_changes_command_listed =>
+        a_publish_writes_what_the_changes_command_listed_sqlite,
+        a_publish_writes_what_the_changes_command_listed_postgres;
+    a_publish_without_its_diff_kept_diffs_the_months_itself =>
+        a_publish_without_its_diff_kept_diffs_the_months_itself_sqlite,
+        a_publish_without_its_diff_kept_diffs_the_months_itself_postgres;
 }

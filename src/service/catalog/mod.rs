@@ -3,6 +3,7 @@
 //! publish, reload).
 
 mod listing;
+mod month_changes;
 mod months;
 mod offers;
 mod past;
